@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Launcher. The project runs on Node 24 LTS, installed as the pinned npm package `node`
+// (see README, "Runtime"). When started by an older system node (e.g. `./bin/...` on a
+// machine whose node is 20), re-exec the same command with the bundled Node 24.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  const bundled = join(root, 'node_modules', 'node', 'bin', 'node');
+  if (!existsSync(bundled)) {
+    console.error(`ovirt-node-network-handler needs Node 24; run "npm ci" in ${root} first`);
+    process.exit(1);
+  }
+  const r = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+const main = join(root, 'dist', 'src', 'cli', 'main.js');
+if (!existsSync(main)) {
+  console.error(`ovirt-node-network-handler is not built; run "npm run build" in ${root}`);
+  process.exit(1);
+}
+await import(main);

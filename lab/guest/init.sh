@@ -1,0 +1,41 @@
+#!/bin/sh
+# Stage 2 of the lab VM, PID 1 on the host's filesystem (read-only lower, RAM overlay):
+# mount the kernel file systems, make the guest kernel's modules visible, bring up the
+# management NIC and start the guest agent that runs `lab exec` commands.
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root NO_COLOR=1 TERM=dumb
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm
+# The lab share carries guest.env; the host's lab directory (kubeconfigs, certificates) sits
+# under the host's /run, which the guest's own tmpfs /run would hide: keep both by moving them.
+mkdir -p /mnt/ovnh-share /mnt/ovnh-labdir
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 labshare /mnt/ovnh-share
+conf=/mnt/ovnh-share/guest.env
+set -a; [ -f "$conf" ] && . "$conf"; set +a
+: "${OVNH_MODULES:?guest.env must name OVNH_MODULES}" "${OVNH_NODE:?}" "${OVNH_REPO:?}" "${OVNH_LABDIR:?}"
+mount --bind "$OVNH_LABDIR" /mnt/ovnh-labdir
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+mkdir -p /run/ovnh-share "$OVNH_LABDIR"
+mount --move /mnt/ovnh-share /run/ovnh-share
+mount --move /mnt/ovnh-labdir "$OVNH_LABDIR"
+mkdir -p /lib/modules && mount --bind "$OVNH_MODULES" /lib/modules
+modprobe -a virtio_net bonding 8021q dummy bridge veth tun sch_netem
+hostname "$OVNH_NODE"
+echo "127.0.0.1 localhost $OVNH_NODE" > /etc/hosts
+: > /etc/resolv.conf
+ip link set lo up
+ip addr add 10.0.2.15/24 dev eth0
+ip link set eth0 up
+echo "stage2: $(uname -r) up, starting guest agent"
+"$OVNH_REPO/node_modules/node/bin/node" "$OVNH_REPO/dist/src/lab/guest-agent.js" > /run/ovnh-share/guest-agent.log 2>&1 &
+agent=$!
+# PID 1 reaps orphans; when the agent dies the VM has no purpose left.
+while kill -0 "$agent" 2>/dev/null; do wait "$agent"; done
+echo "stage2: guest agent exited, powering off"
+sync
+echo o > /proc/sysrq-trigger

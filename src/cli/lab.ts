@@ -1,0 +1,74 @@
+// `ovirt-node-network-handler lab ...`: start, inspect and stop the lab.
+import type { Command } from 'commander';
+import { defaultTopology, labDown, labExec, labStatus, labUp, currentLab, kubeconfigPath } from '../lab/index.js';
+import { labPaths } from '../lab/config.js';
+
+export function registerLab(program: Command): void {
+  const lab = program.command('lab').description('a local lab: real kube-apiserver + simulated nodes (netns and QEMU VM)');
+
+  lab.command('up')
+    .description('start the API server and the simulated nodes (cleans a stale lab first)')
+    .option('--ns-nodes <n>', 'number of network-namespace nodes', '2')
+    .option('--vm-nodes <n>', 'number of VM nodes (Debian kernel under QEMU)', '1')
+    .option('--nics <n>', 'data NICs per node besides eth0', '2')
+    .action(async (o: { nsNodes: string; vmNodes: string; nics: string }) => {
+      const lab = await labUp({ nodes: defaultTopology({ nsNodes: Number(o.nsNodes), vmNodes: Number(o.vmNodes), dataNics: Number(o.nics) }) });
+      const nodes = lab.state.nodes.map((n) => `${n.name} (${n.kind})`).join(', ');
+      process.stdout.write(
+        `lab is up: API server ${lab.state.apiServer}, nodes ${nodes}\n\n` +
+        `  export KUBECONFIG=${lab.kubeconfig}\n` +
+        `  kubectl get nodes\n` +
+        `  npx ovirt-node-network-handler lab exec ${lab.state.nodes[0]?.name ?? 'NODE'} -- ip -br addr\n` +
+        `  npx ovirt-node-network-handler lab down\n`);
+    });
+
+  lab.command('down')
+    .description('stop everything the lab started (by recorded PID and name)')
+    .action(async () => {
+      const r = await labDown();
+      for (const s of r.stopped) process.stdout.write(`stopped ${s}\n`);
+      for (const n of r.removedNetns) process.stdout.write(`removed netns ${n}\n`);
+    });
+
+  lab.command('status')
+    .description('what the lab runs and whether it answers')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { json?: boolean }) => {
+      const s = await labStatus();
+      if (o.json) {
+        process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+      } else if (!s.recorded) {
+        process.stdout.write('no lab is running\n');
+      } else {
+        process.stdout.write(`API server ${s.apiServer}: ${s.apiReady ? 'ready' : 'NOT ready'}\n`);
+        for (const n of s.nodes) process.stdout.write(`node ${n.name} (${n.kind}): ${n.reachable ? 'reachable' : 'NOT reachable'}\n`);
+        for (const p of s.processes) process.stdout.write(`process ${p.name} pid ${p.pid}: ${p.alive ? 'running' : 'gone'}\n`);
+      }
+      process.exitCode = s.recorded && s.apiReady && s.nodes.every((n) => n.reachable) ? 0 : 1;
+    });
+
+  lab.command('kubeconfig')
+    .description("print the path of the lab's admin kubeconfig")
+    .action(async () => {
+      const l = await currentLab();
+      if (!l) {
+        process.stderr.write(`no lab is running (would be ${kubeconfigPath(labPaths().dir)})\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(`${l.kubeconfig}\n`);
+    });
+
+  lab.command('exec')
+    .description('run a command inside a lab node: lab exec NODE -- CMD [ARGS...]')
+    .argument('<node>')
+    .argument('<cmd...>')
+    .action(async (node: string, cmd: string[]) => {
+      const r = await labExec(node, cmd, {
+        allowFailure: true,
+        onStdout: (b) => process.stdout.write(b),
+        onStderr: (b) => process.stderr.write(b),
+      });
+      process.exitCode = r.code;
+    });
+}

@@ -1,0 +1,18 @@
+// The one CLI: ovirt-node-network-handler <verb>.
+import { Command } from 'commander';
+import { registerLab } from './lab.js';
+
+const program = new Command();
+program
+  .name('ovirt-node-network-handler')
+  .description('oVirt host networking (VDSM setupNetworks vocabulary) controlled through the Kubernetes API')
+  .showHelpAfterError();
+
+registerLab(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,65 @@
+// Where the lab keeps things and what it builds. One place, so tests, CLI and docs agree.
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Root of the project checkout (works from src/ via tsx-less dist/src/lab/). */
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export const KUBERNETES_VERSION = 'v1.33.13';
+export const ETCD_VERSION = 'v3.6.16';
+
+export interface LabPaths {
+  /** Runtime state of one lab: pids, certs, logs. Removed by `lab down`. */
+  dir: string;
+  /** Built binaries and the guest kernel, kept across labs (keyed by version). */
+  cache: string;
+}
+
+export function labPaths(): LabPaths {
+  const cacheBase = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return {
+    dir: process.env.OVNH_LAB_DIR ?? '/run/ovnh-lab',
+    cache: process.env.OVNH_LAB_CACHE ?? join(cacheBase, 'ovirt-node-network-handler'),
+  };
+}
+
+/** Addresses. All private ranges live only inside namespaces/VMs the lab creates. */
+export const NET = {
+  apiPort: 16443,
+  etcdClientPort: 12379,
+  etcdPeerPort: 12380,
+  /** Management segment: the switch netns answers API traffic on mgmtGateway. */
+  mgmtPrefix: '10.88.0',
+  mgmtGateway: '10.88.0.1',
+  /** Data segment served by dnsmasq (IPv4 and IPv6). */
+  dataPrefix: '10.89.0',
+  dataGateway: '10.89.0.1',
+  dataV6Prefix: 'fd00:89::',
+  /** Inside a VM, QEMU's user network forwards this guest address to the host's API server. */
+  vmApiAddress: '10.0.2.100',
+  serviceCidr: '10.96.0.0/24',
+  serviceIp: '10.96.0.1',
+} as const;
+
+export const SWITCH_NS = 'ovnh-switch';
+export const NS_PREFIX = 'ovnh-';
+
+export interface NodeSpec {
+  name: string;
+  kind: 'netns' | 'vm';
+  /** Number of data NICs besides eth0 (eth1..ethN). */
+  dataNics: number;
+}
+
+export function defaultTopology(opts: { nsNodes?: number; vmNodes?: number; dataNics?: number } = {}): NodeSpec[] {
+  const nodes: NodeSpec[] = [];
+  const dataNics = opts.dataNics ?? 2;
+  for (let i = 1; i <= (opts.nsNodes ?? 2); i++) nodes.push({ name: `ns-node-${i}`, kind: 'netns', dataNics });
+  for (let i = 1; i <= (opts.vmNodes ?? 1); i++) nodes.push({ name: `vm-node-${i}`, kind: 'vm', dataNics });
+  return nodes;
+}
+
+export function netnsOf(node: string): string {
+  return `${NS_PREFIX}${node}`;
+}

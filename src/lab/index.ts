@@ -1,0 +1,245 @@
+// The lab: a real kube-apiserver (with etcd) and simulated nodes, network namespaces on this
+// machine's kernel and QEMU VMs with Debian's kernel. Entry points for the CLI and the tests.
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { inNetns, run, waitFor, type RunOptions, type RunResult } from '../util/exec.js';
+import { startControlPlane } from './apiserver.js';
+import { ensureBinaries } from './build.js';
+import { defaultTopology, labPaths, NET, netnsOf, SWITCH_NS, type LabPaths, type NodeSpec } from './config.js';
+import { startDaemon, stopRecorded } from './daemon.js';
+import { createPki, writeKubeconfig } from './pki.js';
+import { Progress, stderrLog, type Log } from './progress.js';
+import { loadState, processMatches, statePath, StateRecorder, type LabState } from './state.js';
+import { createSwitch, dnsmasqArgv, wireNode, type Runner } from './topology.js';
+import { ensureKernel, startVm, vmExec, vmRunner } from './vm.js';
+
+export { defaultTopology, labPaths, type NodeSpec } from './config.js';
+export type { LabState } from './state.js';
+
+const hostRunner: Runner = { run: (argv, opts) => run(argv, opts) };
+
+const REQUIRED_TOOLS: Record<string, string> = {
+  ip: 'iproute2', dnsmasq: 'dnsmasq-base', socat: 'socat', openssl: 'openssl', kubectl: 'kubectl', go: 'golang (Go toolchain)',
+};
+const VM_TOOLS: Record<string, string> = {
+  'qemu-system-x86_64': 'qemu-system-x86', busybox: 'busybox-static', cpio: 'cpio', depmod: 'kmod', 'apt-get': 'apt',
+};
+
+async function checkTools(needVm: boolean): Promise<void> {
+  const missing: string[] = [];
+  for (const [tool, pkg] of Object.entries({ ...REQUIRED_TOOLS, ...(needVm ? VM_TOOLS : {}) })) {
+    const r = await run(['sh', '-c', `command -v ${tool}`], { allowFailure: true });
+    if (r.code !== 0) missing.push(`${tool} (package ${pkg})`);
+  }
+  if (missing.length) throw new Error(`the lab needs: ${missing.join(', ')}; .ci/run installs them (see README)`);
+  if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, QEMU, dnsmasq)');
+}
+
+export interface LabUpOptions {
+  nodes?: NodeSpec[];
+  log?: Log;
+}
+
+export interface Lab {
+  paths: LabPaths;
+  state: LabState;
+  kubeconfig: string;
+}
+
+export function kubeconfigPath(dir: string): string {
+  return join(dir, 'admin.kubeconfig');
+}
+
+/** The kubeconfig an agent inside a node uses (API server reached over the lab network). */
+export function nodeKubeconfigPath(dir: string, kind: NodeSpec['kind']): string {
+  return join(dir, `node-${kind}.kubeconfig`);
+}
+
+export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
+  const log = opts.log ?? stderrLog;
+  const paths = labPaths();
+  const nodes = opts.nodes ?? defaultTopology();
+  const needVm = nodes.some((n) => n.kind === 'vm');
+  await checkTools(needVm);
+  if (existsSync(statePath(paths.dir))) {
+    log('a previous lab is recorded; removing it first');
+    await labDown({ log });
+  }
+  await cleanupByName(nodes);
+  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  const rec = new StateRecorder(paths.dir, { startedAt: new Date().toISOString(), nodes, processes: [], netns: [], vms: [], ready: false });
+  await rec.save();
+  const progress = new Progress(paths.cache, log);
+
+  const bins = await ensureBinaries(paths.cache, progress);
+  const kernel = needVm ? await ensureKernel(paths.cache, progress) : undefined;
+
+  const pki = await progress.step('pki', 'creating certificates', 2000, () => createPki(join(paths.dir, 'pki')));
+  const kubeconfig = kubeconfigPath(paths.dir);
+  await writeKubeconfig(kubeconfig, pki, `https://127.0.0.1:${NET.apiPort}`);
+  await writeKubeconfig(nodeKubeconfigPath(paths.dir, 'netns'), pki, `https://${NET.mgmtGateway}:${NET.apiPort}`);
+  await writeKubeconfig(nodeKubeconfigPath(paths.dir, 'vm'), pki, `https://${NET.vmApiAddress}:${NET.apiPort}`);
+  rec.state.kubeconfig = kubeconfig;
+
+  const cp = await startControlPlane(paths.dir, bins, pki, kubeconfig, rec, progress);
+  rec.state.apiServer = cp.server;
+
+  await progress.step('switch', 'wiring the lab switch and namespace nodes', 3000, async () => {
+    await createSwitch(hostRunner, { mgmt: true });
+    await rec.addNetns(SWITCH_NS);
+    // The API server listens on 127.0.0.1 only. Nodes reach it at the mgmt bridge's address
+    // through a unix socket (unix sockets cross network namespaces, TCP does not).
+    const sock = join(paths.dir, 'api.sock');
+    await startDaemon(rec, { name: 'api-forward-host', argv: ['socat', `UNIX-LISTEN:${sock},fork,unlink-early,mode=600`, `TCP:127.0.0.1:${NET.apiPort}`], logPath: join(paths.dir, 'forward.log'), match: sock });
+    await startDaemon(rec, { name: 'api-forward-mgmt', argv: inNetns(SWITCH_NS, ['socat', `TCP-LISTEN:${NET.apiPort},bind=${NET.mgmtGateway},fork,reuseaddr`, `UNIX-CONNECT:${sock}`]), logPath: join(paths.dir, 'forward.log'), match: `UNIX-CONNECT:${sock}` });
+    await startDaemon(rec, { name: 'dnsmasq-data', argv: dnsmasqArgv(paths.dir, true), logPath: join(paths.dir, 'dnsmasq.log'), match: `${paths.dir}/dnsmasq-data.pid` });
+    for (const [i, n] of nodes.entries()) {
+      if (n.kind !== 'netns') continue;
+      await wireNode(hostRunner, { ns: netnsOf(n.name), index: i + 1, dataNics: n.dataNics, mgmtAddress: `${NET.mgmtPrefix}.${10 + i + 1}` });
+      await rec.addNetns(netnsOf(n.name));
+    }
+    await waitFor('API server through the mgmt segment', async () => {
+      const first = nodes.find((n) => n.kind === 'netns');
+      if (!first) return true;
+      const r = await run(inNetns(netnsOf(first.name), ['kubectl', '--kubeconfig', nodeKubeconfigPath(paths.dir, 'netns'), 'get', '--raw', '/readyz']), { allowFailure: true });
+      return r.code === 0;
+    }, 20_000, 300);
+  });
+
+  for (const [i, n] of nodes.entries()) {
+    if (n.kind !== 'vm' || !kernel) continue;
+    const vm = await startVm({ node: n.name, index: i + 1, kernel, labDir: paths.dir, cache: paths.cache }, rec, progress);
+    rec.state.vms.push(vm);
+    await rec.save();
+    await progress.step('vm-wiring', `wiring ${n.name}'s NICs and DHCP server`, 5000, async () => {
+      const r = vmRunner(vm);
+      await createSwitch(r, { mgmt: false });
+      await wireNode(r, { ns: undefined, index: i + 1, dataNics: n.dataNics });
+      // Detached: a daemon holding the exec's pipes open would keep the command from ending.
+      await vmExec(vm, dnsmasqArgv('/run', true), { detach: true, logName: 'dnsmasq' });
+      const api = await r.run(['kubectl', '--kubeconfig', nodeKubeconfigPath(paths.dir, 'vm'), 'get', '--raw', '/readyz'], { allowFailure: true, timeoutMs: 30_000 });
+      if (api.code !== 0) throw new Error(`${n.name} cannot reach the API server: ${api.stderr.trim()}`);
+    });
+  }
+
+  await progress.step('nodes', 'registering Node objects', 2000, () => registerNodes(kubeconfig, nodes));
+  rec.state.ready = true;
+  await rec.save();
+  return { paths, state: rec.state, kubeconfig };
+}
+
+function nodeManifest(nodes: NodeSpec[]): string {
+  return nodes.map((n, i) => stringify({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', 'ovnh.lab/kind': n.kind } },
+    spec: {},
+    status: { addresses: [{ type: 'InternalIP', address: n.kind === 'vm' ? '10.0.2.15' : `${NET.mgmtPrefix}.${10 + i + 1}` }, { type: 'Hostname', address: n.name }] },
+  })).join('---\n');
+}
+
+async function registerNodes(kubeconfig: string, nodes: NodeSpec[]): Promise<void> {
+  await run(['kubectl', '--kubeconfig', kubeconfig, 'apply', '-f', '-'], { input: nodeManifest(nodes) });
+}
+
+/** Removes namespaces that carry the lab's names, in case a crash lost the state file. */
+async function cleanupByName(nodes: NodeSpec[]): Promise<void> {
+  const names = [SWITCH_NS, ...nodes.filter((n) => n.kind === 'netns').map((n) => netnsOf(n.name))];
+  for (const ns of names) await run(['ip', 'netns', 'del', ns], { allowFailure: true });
+}
+
+export interface LabDownResult {
+  stopped: string[];
+  removedNetns: string[];
+}
+
+export async function labDown(opts: { log?: Log } = {}): Promise<LabDownResult> {
+  const log = opts.log ?? stderrLog;
+  const paths = labPaths();
+  const state = await loadState(paths.dir);
+  const result: LabDownResult = { stopped: [], removedNetns: [] };
+  if (!state) {
+    log('no lab is recorded; nothing to do');
+    return result;
+  }
+  // Reverse order: agents and VMs before the API server they talk to.
+  for (const p of [...state.processes].reverse()) {
+    if (await stopRecorded(p)) result.stopped.push(`${p.name} (pid ${p.pid})`);
+  }
+  for (const ns of [...state.netns].reverse()) {
+    const r = await run(['ip', 'netns', 'del', ns], { allowFailure: true });
+    if (r.code === 0) result.removedNetns.push(ns);
+  }
+  await rm(paths.dir, { recursive: true, force: true });
+  log(`lab down: stopped ${result.stopped.length} processes, removed ${result.removedNetns.length} namespaces`);
+  return result;
+}
+
+export interface LabStatus {
+  recorded: boolean;
+  ready: boolean;
+  apiServer: string | undefined;
+  apiReady: boolean;
+  processes: { name: string; pid: number; alive: boolean }[];
+  nodes: { name: string; kind: string; reachable: boolean }[];
+}
+
+export async function labStatus(): Promise<LabStatus> {
+  const paths = labPaths();
+  const state = await loadState(paths.dir);
+  if (!state) return { recorded: false, ready: false, apiServer: undefined, apiReady: false, processes: [], nodes: [] };
+  const api = state.kubeconfig
+    ? await run(['kubectl', '--kubeconfig', state.kubeconfig, 'get', '--raw', '/readyz'], { allowFailure: true, timeoutMs: 10_000 })
+    : undefined;
+  const nodes = [];
+  for (const n of state.nodes) {
+    const r = await labExec(n.name, ['true'], { allowFailure: true, timeoutMs: 10_000 }).catch(() => undefined);
+    nodes.push({ name: n.name, kind: n.kind, reachable: r?.code === 0 });
+  }
+  return {
+    recorded: true,
+    ready: state.ready,
+    apiServer: state.apiServer,
+    apiReady: api?.code === 0,
+    processes: state.processes.map((p) => ({ name: p.name, pid: p.pid, alive: processMatches(p) })),
+    nodes,
+  };
+}
+
+export interface ExecOptions extends RunOptions {
+  onStdout?: (b: Buffer) => void;
+  onStderr?: (b: Buffer) => void;
+}
+
+/** Runs argv inside a lab node: in its namespace, or in its VM through the guest agent. */
+export async function labExec(node: string, argv: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {
+  const paths = labPaths();
+  const state = await loadState(paths.dir);
+  if (!state) throw new Error('no lab is running (ovirt-node-network-handler lab up)');
+  const spec = state.nodes.find((n) => n.name === node);
+  if (!spec) throw new Error(`no lab node named ${node}; nodes: ${state.nodes.map((n) => n.name).join(', ')}`);
+  if (spec.kind === 'vm') {
+    const vm = state.vms.find((v) => v.node === node);
+    if (!vm) throw new Error(`${node} has no running VM`);
+    return vmExec(vm, argv, opts);
+  }
+  const r = await run(inNetns(netnsOf(node), argv), opts);
+  opts.onStdout?.(Buffer.from(r.stdout));
+  opts.onStderr?.(Buffer.from(r.stderr));
+  return r;
+}
+
+/** A runner for one lab node (for tests and the agent launcher). */
+export async function nodeRunner(node: string): Promise<Runner> {
+  return { run: (argv, opts) => labExec(node, argv, opts) };
+}
+
+export async function currentLab(): Promise<Lab | undefined> {
+  const paths = labPaths();
+  const state = await loadState(paths.dir);
+  if (!state?.ready || !state.kubeconfig) return undefined;
+  return { paths, state, kubeconfig: state.kubeconfig };
+}
+
