@@ -1,0 +1,34 @@
+// Test helper: a lab for integration tests. Reuses a running lab (the normal case: .ci/run
+// starts one, and a developer keeps one up) or starts one and tears it down at the end.
+import { after } from 'node:test';
+import { currentLab, labDown, labExec, labUp, defaultTopology, type Lab } from '../../src/lab/index.js';
+import type { RunOptions, RunResult } from '../../src/util/exec.js';
+
+let started: Promise<Lab> | undefined;
+
+export async function ensureLab(): Promise<Lab> {
+  const running = await currentLab();
+  if (running) return running;
+  if (process.env.OVNH_LAB_NO_START === '1') throw new Error('no lab is running and OVNH_LAB_NO_START=1');
+  started ??= labUp({ nodes: defaultTopology(), log: (l) => process.stderr.write(`[lab] ${l}\n`) }).then((lab) => {
+    after(async () => {
+      if (process.env.OVNH_LAB_KEEP !== '1') await labDown({ log: () => undefined });
+    });
+    return lab;
+  });
+  return started;
+}
+
+/** Runs argv in a lab node; throws on a non-zero exit unless allowFailure. */
+export function exec(node: string, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return labExec(node, argv, opts);
+}
+
+/** Runs a shell snippet in a lab node. */
+export function sh(node: string, script: string, opts: RunOptions = {}): Promise<RunResult> {
+  return labExec(node, ['sh', '-ec', script], opts);
+}
+
+export function kubectlArgs(lab: Lab, ...args: string[]): string[] {
+  return ['kubectl', '--kubeconfig', lab.kubeconfig, ...args];
+}
