@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Debian packages the lab, the agent and the tests need. Idempotent; run as root.
+set -euo pipefail
+pkgs=(
+  iproute2 iputils-ping kmod procps   # kernel networking, modprobe/depmod for the VM kernel
+  dnsmasq-base                         # DHCP/DNS server on the lab's switches (no system service)
+  dhcpcd-base                          # the DHCP client the agent supervises
+  socat                                # forwards the API server into the lab network
+  qemu-system-x86 busybox-static cpio  # the VM node: QEMU, its initramfs
+  openssl ca-certificates
+)
+missing=()
+for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# apt-cache must know the kernel package the VM boots (ensureKernel resolves linux-image-amd64).
+apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get update -qq
+command -v go >/dev/null || { echo "Go toolchain missing: the lab builds kube-apiserver and etcd from Go modules" >&2; exit 1; }
+command -v kubectl >/dev/null || { echo "kubectl missing" >&2; exit 1; }

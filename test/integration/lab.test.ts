@@ -1,0 +1,114 @@
+// The lab itself (issue 2): a real API server answering the real kubectl, a DHCP lease from the
+// lab's dnsmasq over a bridge in a namespace node, and a bond with a VLAN in the VM node.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { run } from '../../src/util/exec.js';
+import { ensureLab, exec, kubectlArgs, releaseLab, sh } from '../helpers/lab.js';
+import type { Lab } from '../../src/lab/index.js';
+
+let lab: Lab;
+before(async () => {
+  lab = await ensureLab();
+});
+after(releaseLab);
+
+const suffix = randomBytes(2).toString('hex');
+
+describe('lab API server', () => {
+  it('answers kubectl with the simulated nodes', async () => {
+    const r = await run(kubectlArgs(lab, 'get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}'));
+    const names = r.stdout.split(' ').sort();
+    assert.deepEqual(names, lab.state.nodes.map((n) => n.name).sort());
+  });
+
+  it('serves discovery (kubectl api-resources)', async () => {
+    const r = await run(kubectlArgs(lab, 'api-resources', '-o', 'name'));
+    for (const res of ['nodes', 'customresourcedefinitions.apiextensions.k8s.io', 'validatingadmissionpolicies.admissionregistration.k8s.io']) {
+      assert.ok(r.stdout.split('\n').includes(res), `api-resources lacks ${res}`);
+    }
+  });
+
+  it('accepts a CRD and an object of it', async () => {
+    const group = `t${suffix}.lab.ovnh`;
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+      metadata: { name: `probes.${group}` },
+      spec: {
+        group, scope: 'Cluster', names: { plural: 'probes', singular: 'probe', kind: 'Probe' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer', maximum: 10 } } } } } } }],
+      },
+    };
+    try {
+      await run(kubectlArgs(lab, 'apply', '-f', '-'), { input: JSON.stringify(crd) });
+      await run(kubectlArgs(lab, 'wait', '--for=condition=Established', `crd/probes.${group}`, '--timeout=30s'));
+      const obj = { apiVersion: `${group}/v1`, kind: 'Probe', metadata: { name: 'p1' }, spec: { size: 3 } };
+      await run(kubectlArgs(lab, 'apply', '-f', '-'), { input: JSON.stringify(obj) });
+      const got = await run(kubectlArgs(lab, 'get', `probes.${group}`, 'p1', '-o', 'jsonpath={.spec.size}'));
+      assert.equal(got.stdout, '3');
+      // The schema is enforced by the real server.
+      const bad = await run(kubectlArgs(lab, 'apply', '-f', '-'), { input: JSON.stringify({ ...obj, metadata: { name: 'p2' }, spec: { size: 11 } }), allowFailure: true });
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /spec\.size/);
+    } finally {
+      await run(kubectlArgs(lab, 'delete', 'crd', `probes.${group}`, '--ignore-not-found'), { allowFailure: true });
+    }
+  });
+});
+
+describe('namespace node', () => {
+  it('gets a DHCP lease from the lab dnsmasq over a bridge', async () => {
+    const node = lab.state.nodes.find((n) => n.kind === 'netns')!.name;
+    const br = `tb${suffix}`;
+    try {
+      // dhcpcd keeps its state under /run and /var/lib/dhcpcd: give it private, empty ones
+      // (`ip netns exec` runs us in a mount namespace of our own).
+      const r = await sh(node, `
+        ip link add ${br} type bridge
+        ip link set eth2 master ${br}
+        ip link set ${br} up
+        mount -t tmpfs none /run && mount -t tmpfs none /var/lib/dhcpcd
+        dhcpcd -1 -4 --noarp -C resolv.conf -C mtu -t 30 ${br} >/dev/null 2>&1
+        ip -json -4 addr show dev ${br}`);
+      const addr = (JSON.parse(r.stdout) as { addr_info: { local: string; prefixlen: number; dynamic?: boolean }[] }[])[0]!.addr_info[0]!;
+      assert.match(addr.local, /^10\.89\.0\.1\d\d$/);
+      assert.equal(addr.prefixlen, 24);
+      assert.equal(addr.dynamic, true);
+      const route = await exec(node, ['ip', '-json', 'route', 'show', 'default']);
+      assert.equal((JSON.parse(route.stdout) as { gateway: string; dev: string }[])[0]?.gateway, '10.89.0.1');
+    } finally {
+      await sh(node, `ip link del ${br} 2>/dev/null; ip link set eth2 up`, { allowFailure: true });
+    }
+  });
+});
+
+describe('VM node', () => {
+  it('runs Debian\'s kernel with bonding and 802.1q: a bond with a VLAN, read back with ip -json', async () => {
+    const node = lab.state.nodes.find((n) => n.kind === 'vm')!.name;
+    const bond = `tbond${suffix}`.slice(0, 15);
+    try {
+      await sh(node, `
+        ip link add ${bond} type bond mode active-backup miimon 100
+        ip link set eth1 down && ip link set eth1 master ${bond}
+        ip link set eth2 down && ip link set eth2 master ${bond}
+        ip link set ${bond} up
+        ip link add link ${bond} name ${bond.slice(0, 10)}.100 type vlan id 100
+        ip link set ${bond.slice(0, 10)}.100 up`);
+      const r = await exec(node, ['ip', '-json', '-details', 'link', 'show']);
+      const links = JSON.parse(r.stdout) as { ifname: string; master?: string; link?: string; linkinfo?: { info_kind?: string; info_data?: { mode?: string; id?: number; miimon?: number } } }[];
+      const b = links.find((l) => l.ifname === bond);
+      assert.equal(b?.linkinfo?.info_kind, 'bond');
+      assert.equal(b?.linkinfo?.info_data?.mode, 'active-backup');
+      assert.equal(b?.linkinfo?.info_data?.miimon, 100);
+      assert.deepEqual(links.filter((l) => l.master === bond).map((l) => l.ifname).sort(), ['eth1', 'eth2']);
+      const v = links.find((l) => l.ifname === `${bond.slice(0, 10)}.100`);
+      assert.equal(v?.linkinfo?.info_kind, 'vlan');
+      assert.equal(v?.linkinfo?.info_data?.id, 100);
+      assert.equal(v?.link, bond);
+      const kernel = await exec(node, ['uname', '-r']);
+      assert.notEqual(kernel.stdout.trim(), (await run(['uname', '-r'])).stdout.trim(), 'the VM runs its own kernel');
+    } finally {
+      await sh(node, `ip link del ${bond} 2>/dev/null; ip link set eth1 up; ip link set eth2 up`, { allowFailure: true });
+    }
+  });
+});
