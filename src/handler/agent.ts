@@ -1,0 +1,302 @@
+// The agent: one per node. Watches only its own OvirtNodeNetwork (by name), applies spec
+// generations one at a time through the node backend, and reports status with patches of the
+// status subresource — capabilities/kernelConfig when they change, statistics at an interval.
+// API outages are waited out with backoff; the host is never touched because the API is away.
+import type { Logger } from 'pino';
+import { isDeepStrictEqual } from 'node:util';
+import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { describeApiError, GROUP, KIND, VERSION, type OnnClient, type OnnObject } from '../k8s/client.js';
+import { sleep } from '../util/exec.js';
+import type { ConnectivityVerifier, NodeBackend, Observation, SetupResult } from './backend.js';
+import { conditionsFor, failed, statusPatch, success, type Condition, type Phase } from './status.js';
+import type { AgentMetrics } from './metrics.js';
+
+export interface AgentOptions {
+  nodeName: string;
+  client: OnnClient;
+  backend: NodeBackend;
+  log: Logger;
+  metrics?: AgentMetrics;
+  /** How often the node is observed (capabilities/kernelConfig patched only when changed). */
+  observeIntervalMs?: number;
+  /** How often statistics are written. */
+  statisticsIntervalMs?: number;
+  /** Watchdog: a watch silent for this long is restarted (the server ends watches at 300 s). */
+  watchStallMs?: number;
+  /** Install this CRD at start if it is missing (needs the permission; off by default). */
+  crd?: V1CustomResourceDefinition;
+  /** Builds the connectivity check for a spec (undefined = no check). */
+  verifierFor?: (spec: Record<string, unknown>) => ConnectivityVerifier | undefined;
+}
+
+const REPORTED_KEYS = ['capabilities', 'kernelConfig', 'infoStatus', 'setupStatus', 'conditions', 'observedGeneration'] as const;
+
+export class Agent {
+  private stopped = false;
+  private obj: OnnObject | undefined;
+  /** The status as the API server last showed it (or as we last wrote it). */
+  private reported: Record<string, unknown> = {};
+  /** The status we want the API server to show. */
+  private desired: Record<string, unknown> = {};
+  private statsWrittenAt = 0;
+  private appliedGeneration: number | undefined;
+  private reconcileRunning: Promise<void> | undefined;
+  private reconcileAgain = false;
+  private watchAbort: AbortController | undefined;
+  private wake: (() => void) | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private lastObservation: Observation | undefined;
+  ready = false;
+  lastLoopAt = Date.now();
+
+  constructor(private readonly o: AgentOptions) {}
+
+  private get name(): string {
+    return this.o.nodeName;
+  }
+
+  async start(): Promise<void> {
+    const restored = await this.o.backend.restoreAtBoot();
+    if (restored) this.o.log.info({ restored }, 'restored the persisted network configuration');
+    await this.observe();
+    const observeEvery = this.o.observeIntervalMs ?? 10_000;
+    this.timers.push(setInterval(() => void this.observe().then(() => this.flush()), observeEvery));
+    void this.watchLoop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.watchAbort?.abort();
+    this.wake?.();
+    await this.reconcileRunning;
+  }
+
+  // ---- watching ------------------------------------------------------------------------------
+
+  private async watchLoop(): Promise<void> {
+    let backoff = 1000;
+    let crdDone = !this.o.crd;
+    while (!this.stopped) {
+      try {
+        if (!crdDone && this.o.crd) {
+          const r = await this.o.client.ensureCrd(this.o.crd);
+          this.o.log.info(`CRD ${this.o.crd.metadata?.name} ${r}`);
+          crdDone = true;
+        }
+        const obj = await this.ensureObject();
+        this.onObject(obj);
+        this.ready = true;
+        backoff = 1000;
+        await this.watchOnce(obj.metadata.resourceVersion);
+      } catch (e) {
+        this.ready = false;
+        this.o.log.warn({ err: describeApiError(e), retryInMs: backoff }, 'API server unavailable; the host is left as it is');
+        await this.sleepInterruptible(backoff);
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+  }
+
+  /** Gets this node's object, creating an empty one (owned by the Node) when missing. */
+  private async ensureObject(): Promise<OnnObject> {
+    const existing = await this.o.client.get(this.name);
+    if (existing) return existing;
+    const node = await this.o.client.getNode(this.name);
+    if (!node) this.o.log.warn(`Node ${this.name} not found; creating the object without an owner reference`);
+    const created = await this.o.client.create({
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: KIND,
+      metadata: {
+        name: this.name,
+        ...(node?.metadata?.uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.name, uid: node.metadata.uid }] } : {}),
+      },
+      spec: {},
+    });
+    this.o.log.info('created this node\'s OvirtNodeNetwork');
+    this.reported = {};
+    return created;
+  }
+
+  private watchOnce(resourceVersion: string | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const stallMs = this.o.watchStallMs ?? 330_000;
+      let watchdog: NodeJS.Timeout | undefined;
+      let settled = false;
+      const finish = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(watchdog);
+        if (err && !this.stopped) reject(err);
+        else resolve();
+      };
+      const pet = () => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          this.o.log.warn(`watch silent for ${Math.round(stallMs / 1000)} s; restarting it`);
+          this.watchAbort?.abort();
+          finish();
+        }, stallMs);
+      };
+      pet();
+      this.o.client
+        .watch(this.name, resourceVersion, (type, obj) => {
+          pet();
+          this.lastLoopAt = Date.now();
+          if (type === 'BOOKMARK') return;
+          if (type === 'ERROR') {
+            // 410 Gone and friends: relist from a fresh GET.
+            this.watchAbort?.abort();
+            finish();
+            return;
+          }
+          if (type === 'DELETED') {
+            this.onDeleted();
+            this.watchAbort?.abort();
+            finish();
+            return;
+          }
+          this.onObject(obj);
+        }, (err) => finish(err))
+        .then((abort) => {
+          this.watchAbort = abort;
+          if (settled) abort.abort();
+        }, finish);
+    });
+  }
+
+  private onObject(obj: OnnObject): void {
+    this.obj = obj;
+    if (obj.status) this.reported = { ...obj.status };
+    if (obj.metadata.deletionTimestamp) return;
+    if (obj.metadata.generation !== this.appliedGeneration) this.scheduleReconcile();
+    else void this.flush();
+  }
+
+  /** The object was deleted: remove what the handler owns, then the loop re-creates an empty object. */
+  private onDeleted(): void {
+    this.o.log.info('OvirtNodeNetwork deleted: removing the networks and bonds the handler owns');
+    this.obj = undefined;
+    this.reported = {};
+    this.appliedGeneration = undefined;
+    this.desired = {};
+    this.reconcileRunning = (this.reconcileRunning ?? Promise.resolve()).then(async () => {
+      const r = await this.o.backend.setup({}, undefined);
+      if (!r.ok) this.o.log.error({ reason: r.reason, message: r.message }, 'removing owned networks failed');
+      await this.observe();
+    });
+  }
+
+  // ---- reconciling -----------------------------------------------------------------------------
+
+  private scheduleReconcile(): void {
+    if (this.reconcileRunning) {
+      this.reconcileAgain = true;
+      return;
+    }
+    this.reconcileRunning = (async () => {
+      try {
+        do {
+          this.reconcileAgain = false;
+          const obj = this.obj;
+          if (!obj || obj.metadata.generation === this.appliedGeneration) break;
+          await this.reconcile(obj);
+        } while (this.reconcileAgain && !this.stopped);
+      } finally {
+        this.reconcileRunning = undefined;
+      }
+    })();
+  }
+
+  private async reconcile(obj: OnnObject): Promise<void> {
+    const generation = obj.metadata.generation ?? 0;
+    const spec = obj.spec ?? {};
+    const log = this.o.log.child({ generation });
+    this.setPhase({ kind: 'progressing', generation });
+    await this.flush();
+    log.info('applying');
+    const verifier = this.o.verifierFor?.(spec);
+    let result: SetupResult;
+    try {
+      result = await this.o.backend.setup(spec, verifier);
+    } catch (e) {
+      result = { ok: false, reason: 'SetupFailed', message: (e as Error).message, rolledBack: false, durationMs: 0 };
+    }
+    this.o.metrics?.recordSetup(result);
+    this.appliedGeneration = generation;
+    if (result.ok) {
+      log.info({ steps: result.steps, ms: result.durationMs }, result.changed ? 'applied' : 'already in place');
+      this.desired.setupStatus = success();
+      this.setPhase({ kind: 'available', generation, message: result.summary });
+      if (result.changed) void this.event(obj, 'Normal', 'Applied', `generation ${generation}: ${result.summary} in ${result.durationMs} ms`);
+    } else {
+      log.warn({ reason: result.reason, message: result.message, rolledBack: result.rolledBack }, 'apply failed');
+      this.desired.setupStatus = failed(result.reason, result.message);
+      this.setPhase({ kind: 'failed', generation, reason: result.reason, message: result.message, rolledBack: result.rolledBack });
+      void this.event(obj, 'Warning', result.reason, `generation ${generation}: ${result.message}${result.rolledBack ? ' (rolled back)' : ''}`);
+    }
+    this.desired.observedGeneration = generation;
+    await this.observe();
+    await this.flush();
+  }
+
+  private setPhase(phase: Phase): void {
+    this.desired.conditions = conditionsFor(phase, (this.desired.conditions ?? this.reported.conditions) as Condition[] | undefined);
+  }
+
+  private async event(obj: OnnObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    try {
+      await this.o.client.event(obj, type, reason, message, this.name);
+    } catch (e) {
+      this.o.log.debug({ err: describeApiError(e) }, 'could not record an event');
+    }
+  }
+
+  // ---- reporting -------------------------------------------------------------------------------
+
+  private async observe(): Promise<void> {
+    try {
+      const obs = await this.o.backend.observe();
+      this.lastObservation = obs;
+      this.desired.capabilities = obs.capabilities;
+      this.desired.kernelConfig = obs.kernelConfig;
+      this.desired.infoStatus = success();
+      this.o.metrics?.recordObservation(obs);
+    } catch (e) {
+      this.o.log.error({ err: (e as Error).message }, 'observing the host failed');
+      this.desired.infoStatus = failed('GetInfoFailed', (e as Error).message);
+    }
+    this.lastLoopAt = Date.now();
+  }
+
+  /** Writes what changed; statistics only when their interval has passed. Failures retry next tick. */
+  async flush(): Promise<void> {
+    if (!this.obj || !this.ready) return;
+    const patch = statusPatch(this.reported, this.desired, REPORTED_KEYS) ?? {};
+    const statsDue = Date.now() - this.statsWrittenAt >= (this.o.statisticsIntervalMs ?? 30_000);
+    if (statsDue && this.lastObservation) patch.statistics = this.lastObservation.statistics;
+    if (!Object.keys(patch).length) return;
+    try {
+      const updated = await this.o.client.patchStatus(this.name, patch, this.obj.status !== undefined || Object.keys(this.reported).length > 0);
+      this.o.metrics?.apiWrites.inc();
+      if ('statistics' in patch) this.statsWrittenAt = Date.now();
+      this.reported = { ...(updated.status ?? {}) };
+      this.obj = { ...this.obj, status: updated.status };
+    } catch (e) {
+      this.o.log.warn({ err: describeApiError(e) }, 'status update failed; will retry');
+    }
+  }
+
+  private sleepInterruptible(ms: number): Promise<void> {
+    return Promise.race([sleep(ms), new Promise<void>((r) => (this.wake = r))]);
+  }
+
+  /** For tests and /readyz: the status the agent wants shown. */
+  desiredStatus(): Record<string, unknown> {
+    return structuredClone(this.desired);
+  }
+
+  isDeepEqualReported(): boolean {
+    return REPORTED_KEYS.every((k) => !(k in this.desired) || isDeepStrictEqual(this.desired[k], this.reported[k]));
+  }
+}

@@ -1,0 +1,31 @@
+// What the agent needs from the node side, so the Kubernetes loop (agent.ts) stays free of
+// host details and the host side (node-backend.ts) free of API details.
+import type { RunningConfig } from '../api/config.js';
+
+export interface Observation {
+  capabilities: Record<string, unknown>;
+  kernelConfig: RunningConfig;
+  statistics: Record<string, unknown>;
+}
+
+export type SetupFailureReason = 'InvalidSpec' | 'SetupFailed' | 'ConnectivityLost' | 'RemovalFailed';
+
+export type SetupResult =
+  | { ok: true; changed: boolean; steps: number; durationMs: number; summary: string }
+  | { ok: false; reason: SetupFailureReason; message: string; rolledBack: boolean; durationMs: number };
+
+/** Checks run after an apply; the backend rolls back when it reports a failure. */
+export interface ConnectivityVerifier {
+  /** Called before applying: notes which probes work now (only those are held against the apply). */
+  preflight(): Promise<void>;
+  /** Resolves with undefined when connectivity is confirmed, else with why it is not. */
+  check(): Promise<string | undefined>;
+}
+
+export interface NodeBackend {
+  /** At start, before the API server is reachable: bring the kernel back to the persisted config. */
+  restoreAtBoot(): Promise<string | undefined>;
+  observe(): Promise<Observation>;
+  /** validate → plan → apply → verify (→ rollback) → persist. */
+  setup(spec: unknown, verifier: ConnectivityVerifier | undefined): Promise<SetupResult>;
+}

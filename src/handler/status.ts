@@ -1,0 +1,80 @@
+// Pure pieces of the agent's reporting: the status shapes the seed showed (infoStatus,
+// setupStatus), Kubernetes-style conditions, and "did anything but counters change?".
+import { isDeepStrictEqual } from 'node:util';
+
+export interface Outcome {
+  Success?: { reason: string; message: string };
+  Failed?: { reason: string; message: string };
+}
+
+export function success(reason = '', message = ''): Outcome {
+  return { Success: { reason, message } };
+}
+
+export function failed(reason: string, message: string): Outcome {
+  return { Failed: { reason, message: shortMessage(message) } };
+}
+
+/** A status message is for a person: one paragraph, no stack trace, bounded. */
+export function shortMessage(message: string, max = 1000): string {
+  const lines = message.split('\n').filter((l) => !/^\s+at /.test(l));
+  const text = lines.join('\n').trim();
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export type ConditionType = 'Available' | 'Progressing' | 'Degraded';
+
+export interface Condition {
+  type: ConditionType;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration: number;
+  lastTransitionTime: string;
+}
+
+export type Phase =
+  | { kind: 'progressing'; generation: number }
+  | { kind: 'available'; generation: number; message?: string }
+  | { kind: 'failed'; generation: number; reason: string; message: string; rolledBack: boolean };
+
+/** The three conditions for a phase; lastTransitionTime only moves when a status flips. */
+export function conditionsFor(phase: Phase, previous: Condition[] | undefined, now = new Date()): Condition[] {
+  const g = phase.generation;
+  const want: Omit<Condition, 'lastTransitionTime'>[] =
+    phase.kind === 'progressing'
+      ? [
+          { type: 'Available', status: 'False', reason: 'Progressing', message: `applying generation ${g}`, observedGeneration: g },
+          { type: 'Progressing', status: 'True', reason: 'Applying', message: `applying generation ${g}`, observedGeneration: g },
+          { type: 'Degraded', status: 'False', reason: 'Progressing', message: '', observedGeneration: g },
+        ]
+      : phase.kind === 'available'
+        ? [
+            { type: 'Available', status: 'True', reason: 'SuccessfullyConfigured', message: phase.message ?? `generation ${g} applied`, observedGeneration: g },
+            { type: 'Progressing', status: 'False', reason: 'SuccessfullyConfigured', message: '', observedGeneration: g },
+            { type: 'Degraded', status: 'False', reason: 'SuccessfullyConfigured', message: '', observedGeneration: g },
+          ]
+        : [
+            { type: 'Available', status: 'False', reason: phase.reason, message: phase.message, observedGeneration: g },
+            { type: 'Progressing', status: 'False', reason: phase.reason, message: '', observedGeneration: g },
+            { type: 'Degraded', status: 'True', reason: phase.reason, message: phase.rolledBack ? `${phase.message} (rolled back to the previous configuration)` : phase.message, observedGeneration: g },
+          ];
+  return want.map((c) => {
+    const prev = previous?.find((p) => p.type === c.type);
+    const lastTransitionTime = prev && prev.status === c.status ? prev.lastTransitionTime : now.toISOString();
+    return { ...c, message: shortMessage(c.message, 500), lastTransitionTime };
+  });
+}
+
+/**
+ * The merge patch that brings `reported` to `next`, limited to the given top-level keys,
+ * or undefined when nothing changed (so nothing is written).
+ */
+export function statusPatch(reported: Record<string, unknown>, next: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> | undefined {
+  const patch: Record<string, unknown> = {};
+  for (const k of keys) {
+    if (!(k in next)) continue;
+    if (!isDeepStrictEqual(reported[k], next[k])) patch[k] = next[k];
+  }
+  return Object.keys(patch).length ? patch : undefined;
+}
