@@ -23,6 +23,7 @@ mount -t tmpfs -o mode=1777 tmpfs /var/tmp
 mkdir -p /run/ovnh-share "$OVNH_LABDIR"
 mount --move /mnt/ovnh-share /run/ovnh-share
 mount --move /mnt/ovnh-labdir "$OVNH_LABDIR"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none,ro project "$OVNH_REPO"
 mkdir -p /lib/modules && mount --bind "$OVNH_MODULES" /lib/modules
 modprobe -a virtio_net bonding 8021q dummy bridge veth tun sch_netem
 hostname "$OVNH_NODE"

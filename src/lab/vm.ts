@@ -189,6 +189,10 @@ function qemuArgv(b: VmBoot, shareDir: string, execPort: number, accel: 'kvm' | 
     '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
     '-fsdev', `local,id=labshare,path=${shareDir},security_model=none`,
     '-device', 'virtio-9p-pci,fsdev=labshare,mount_tag=labshare',
+    // The checkout again, mounted uncached over its place in the guest: code rebuilt on the host
+    // while the VM runs is seen at once (the cached root would serve stale pages).
+    '-fsdev', `local,id=project,path=${PROJECT_ROOT},security_model=none,readonly=on,multidevs=remap`,
+    '-device', 'virtio-9p-pci,fsdev=project,mount_tag=project',
     // restrict=on seals the guest off every network; two explicit forwards remain: the exec
     // port from the host's loopback in, and the API server (guest 10.0.2.100) out to 127.0.0.1.
     '-netdev', `user,id=mgmt,restrict=on,net=10.0.2.0/24,host=10.0.2.2,hostfwd=tcp:127.0.0.1:${execPort}-10.0.2.15:7070,` +
