@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The seed's demo on the lab: a real API server, simulated nodes with an agent each, then
+#   kubectl get ovirtnodenetworks -o yaml
+# and the seed's "Add a network" (a bond and a bridged DHCP network on the VM node).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cli=./bin/ovirt-node-network-handler.js
+"$cli" lab up
+export KUBECONFIG=$("$cli" lab kubeconfig)
+nodes=$(kubectl get nodes -o jsonpath='{.items[*].metadata.name}')
+echo "== waiting for every node's agent to report"
+for n in $nodes; do
+  kubectl wait --for=condition=Available "ovirtnodenetwork/$n" --timeout=180s
+done
+echo "== kubectl get ovirtnodenetworks"
+kubectl get ovirtnodenetworks
+echo "== kubectl get ovirtnodenetworks -o yaml"
+kubectl get ovirtnodenetworks -o yaml
+echo "== add a network (the seed's node_network.yml, for vm-node-1)"
+kubectl replace -f examples/node_network.yml
+kubectl wait --for=condition=Available ovirtnodenetwork/vm-node-1 --timeout=300s
+kubectl get ovirtnodenetwork vm-node-1 -o jsonpath='{.status.kernelConfig}' ; echo
+"$cli" lab exec vm-node-1 -- ip -br addr show net1
+echo "== the lab stays up; stop it with: $cli lab down"
