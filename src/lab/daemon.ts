@@ -31,7 +31,7 @@ export async function startDaemon(rec: StateRecorder, o: DaemonOptions): Promise
       child.once('error', reject);
     });
     child.unref();
-    await rec.addProcess({ name: o.name, pid, match: o.match ?? cmd });
+    await rec.addProcess({ name: o.name, pid, match: o.match ?? cmd, argv: o.argv, logPath: o.logPath });
     return pid;
   } finally {
     closeSync(fd);

@@ -243,3 +243,23 @@ export async function currentLab(): Promise<Lab | undefined> {
   return { paths, state, kubeconfig: state.kubeconfig };
 }
 
+
+/**
+ * Stops a recorded lab process (e.g. the API server, for outage tests) and returns a function
+ * that starts it again with the same command line, recording the new PID.
+ */
+export async function stopLabProcess(name: string): Promise<() => Promise<number>> {
+  const paths = labPaths();
+  const state = await loadState(paths.dir);
+  const p = state?.processes.find((x) => x.name === name && processMatches(x));
+  if (!state || !p) throw new Error(`no running lab process named ${name}`);
+  if (!p.argv || !p.logPath) throw new Error(`${name} was not recorded with its command line`);
+  await stopRecorded(p);
+  const { argv, logPath, match } = p;
+  return async () => {
+    const current = (await loadState(paths.dir))!;
+    const rec = new StateRecorder(paths.dir, current);
+    current.processes = current.processes.filter((x) => x !== p && !(x.name === name && x.pid === p.pid));
+    return startDaemon(rec, { name, argv, logPath, match });
+  };
+}

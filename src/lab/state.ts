@@ -11,6 +11,9 @@ export interface RecordedProcess {
   pid: number;
   /** A substring of /proc/PID/cmdline that proves the PID was not reused. */
   match: string;
+  /** How it was started, so a test can stop and start it again (API server outages). */
+  argv?: string[];
+  logPath?: string;
 }
 
 export interface VmRecord {
