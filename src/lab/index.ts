@@ -9,11 +9,12 @@ import { startControlPlane } from './apiserver.js';
 import { ensureBinaries } from './build.js';
 import { defaultTopology, labPaths, NET, netnsOf, SWITCH_NS, type LabPaths, type NodeSpec } from './config.js';
 import { startDaemon, stopRecorded } from './daemon.js';
-import { createPki, writeKubeconfig } from './pki.js';
+import { createPki, pkiPaths, writeKubeconfig } from './pki.js';
 import { Progress, stderrLog, type Log } from './progress.js';
 import { loadState, processMatches, statePath, StateRecorder, type LabState } from './state.js';
 import { createSwitch, dnsmasqArgv, wireNode, type Runner } from './topology.js';
 import { ensureKernel, startVm, vmExec, vmRunner } from './vm.js';
+import { applyManifests, startAgent } from './agents.js';
 
 export { defaultTopology, labPaths, type NodeSpec } from './config.js';
 export type { LabState } from './state.js';
@@ -40,6 +41,10 @@ async function checkTools(needVm: boolean): Promise<void> {
 export interface LabUpOptions {
   nodes?: NodeSpec[];
   log?: Log;
+  /** Start the agent on every node (the lab's DaemonSet). Default true. */
+  agents?: boolean;
+  /** Extra arguments for every agent's `run`. */
+  agentArgs?: string[];
 }
 
 export interface Lab {
@@ -69,7 +74,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   }
   await cleanupByName(nodes);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-  const rec = new StateRecorder(paths.dir, { startedAt: new Date().toISOString(), nodes, processes: [], netns: [], vms: [], ready: false });
+  const rec = new StateRecorder(paths.dir, { startedAt: new Date().toISOString(), nodes, processes: [], netns: [], vms: [], agents: [], ready: false });
   await rec.save();
   const progress = new Progress(paths.cache, log);
 
@@ -125,6 +130,17 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   }
 
   await progress.step('nodes', 'registering Node objects', 2000, () => registerNodes(kubeconfig, nodes));
+  await progress.step('manifests', 'applying the project\'s manifests (CRD, RBAC, admission policy)', 5000, () => applyManifests(kubeconfig));
+  if (opts.agents ?? true) {
+    await progress.step('agents', 'starting an agent on every node', 3000, async () => {
+      for (const n of nodes) {
+        const vm = rec.state.vms.find((v) => v.node === n.name);
+        const pid = await startAgent(paths.dir, kubeconfig, pki, n, rec, vm, opts.agentArgs);
+        if (n.kind === 'vm') rec.state.agents.push({ node: n.name, pid });
+      }
+      await rec.save();
+    });
+  }
   rec.state.ready = true;
   await rec.save();
   return { paths, state: rec.state, kubeconfig };
@@ -262,4 +278,44 @@ export async function stopLabProcess(name: string): Promise<() => Promise<number
     current.processes = current.processes.filter((x) => x !== p && !(x.name === name && x.pid === p.pid));
     return startDaemon(rec, { name, argv, logPath, match });
   };
+}
+
+/** Kills a node's agent with a signal (kill -9 by default), as a crash test needs. */
+export async function killAgent(node: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  const paths = labPaths();
+  const state = await loadState(paths.dir);
+  if (!state) throw new Error('no lab is running');
+  const spec = state.nodes.find((n) => n.name === node);
+  if (!spec) throw new Error(`no lab node named ${node}`);
+  if (spec.kind === 'vm') {
+    const a = state.agents.find((x) => x.node === node);
+    const vm = state.vms.find((v) => v.node === node);
+    if (!a || !vm) throw new Error(`${node} has no agent`);
+    await vmExec(vm, ['kill', `-${signal.replace(/^SIG/, '')}`, String(a.pid)], { allowFailure: true });
+    state.agents = state.agents.filter((x) => x !== a);
+  } else {
+    const p = state.processes.find((x) => x.name === `agent-${node}` && processMatches(x));
+    if (!p) throw new Error(`${node} has no running agent`);
+    process.kill(p.pid, signal);
+    await waitFor(`agent of ${node} to exit`, () => !processMatches(p), 10_000, 50);
+    state.processes = state.processes.filter((x) => x !== p);
+  }
+  await new StateRecorder(paths.dir, state).save();
+}
+
+/** Starts a node's agent (after killAgent, or in a lab started with --no-agents). */
+export async function startNodeAgent(node: string, extraArgs: string[] = []): Promise<number> {
+  const paths = labPaths();
+  const state = await loadState(paths.dir);
+  if (!state?.kubeconfig) throw new Error('no lab is running');
+  const spec = state.nodes.find((n) => n.name === node);
+  if (!spec) throw new Error(`no lab node named ${node}`);
+  const rec = new StateRecorder(paths.dir, state);
+  const vm = state.vms.find((v) => v.node === node);
+  const pid = await startAgent(paths.dir, state.kubeconfig, pkiPaths(join(paths.dir, 'pki')), spec, rec, vm, extraArgs);
+  if (spec.kind === 'vm') {
+    state.agents.push({ node, pid });
+    await rec.save();
+  }
+  return pid;
 }

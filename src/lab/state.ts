@@ -29,6 +29,8 @@ export interface LabState {
   processes: RecordedProcess[];
   netns: string[];
   vms: VmRecord[];
+  /** Agents inside VMs (PIDs in the guest); namespace nodes' agents are in processes. */
+  agents: { node: string; pid: number }[];
   kubeconfig?: string;
   apiServer?: string;
   ready: boolean;
