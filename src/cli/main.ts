@@ -1,6 +1,7 @@
 // The one CLI: ovirt-node-network-handler <verb>.
 import { Command } from 'commander';
 import { registerLab } from './lab.js';
+import { registerShow } from './show.js';
 
 const program = new Command();
 program
@@ -9,6 +10,7 @@ program
   .showHelpAfterError();
 
 registerLab(program);
+registerShow(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,94 @@
+// capabilities: what the host has, in the seed's (VDSM network_caps) shape. Every nic, bond,
+// bridge and vlan is reported; `networks` only lists the networks of the handler's running
+// config that the kernel really has (VDSM skips missing ones as well).
+import type { RunningConfig } from '../api/config.js';
+import { bondOptionsFromSysfs } from './bond-options.js';
+import { bondSlaves, bridgePorts, deviceInfo, isBond, isBridge, isNic, isVlan } from './devices.js';
+import { locateNetwork } from './networks.js';
+import type { BondInfo, BridgeInfo, Capabilities, HostState, Link, NetworkInfo, NicInfo, VlanInfo } from './types.js';
+
+/** Bridge sysfs files that are actions, not settings. */
+const BRIDGE_WRITE_ONLY = new Set(['flush']);
+
+export function nicInfo(host: HostState, l: Link): NicInfo {
+  const info: NicInfo = { ...deviceInfo(host, l), hwaddr: l.hwaddr, speed: l.speed ?? 0 };
+  if (l.bondSlave?.permHwaddr) info.permhwaddr = l.bondSlave.permHwaddr;
+  const master = l.master ? host.links[l.master] : undefined;
+  // The aggregator id means something in 802.3ad only (other modes show none).
+  if (l.bondSlave?.aggregatorId && master && bondMode(master) === '4') info.ad_aggregator_id = l.bondSlave.aggregatorId;
+  return info;
+}
+
+function bondMode(l: Link): string {
+  return bondOptionsFromSysfs(l.bonding ?? {}).mode ?? '0';
+}
+
+export function bondInfo(host: HostState, l: Link): BondInfo {
+  const raw = l.bonding ?? {};
+  const opts = bondOptionsFromSysfs(raw);
+  const info: BondInfo = {
+    ...deviceInfo(host, l),
+    hwaddr: l.hwaddr,
+    slaves: bondSlaves(host, l),
+    active_slave: raw.active_slave ?? '',
+    opts,
+    speed: l.speed ?? 0,
+    switch: 'legacy',
+  };
+  if (opts.mode === '4') {
+    if (raw.ad_aggregator) info.ad_aggregator_id = raw.ad_aggregator;
+    if (raw.ad_partner_mac) info.ad_partner_mac = raw.ad_partner_mac;
+  }
+  return info;
+}
+
+export function bridgeInfo(host: HostState, l: Link): BridgeInfo {
+  const opts: Record<string, string> = {};
+  for (const k of Object.keys(l.bridge ?? {}).sort()) if (!BRIDGE_WRITE_ONLY.has(k)) opts[k] = l.bridge![k]!;
+  return {
+    ...deviceInfo(host, l),
+    ports: bridgePorts(host, l.name),
+    stp: opts.stp_state !== undefined && opts.stp_state !== '0' ? 'on' : 'off',
+    opts,
+  };
+}
+
+export function vlanInfo(host: HostState, l: Link): VlanInfo {
+  return { ...deviceInfo(host, l), iface: l.parent ?? '', vlanid: l.vlanId ?? 0 };
+}
+
+export function networkInfo(host: HostState, name: string, running: RunningConfig): NetworkInfo | undefined {
+  const cfg = running.networks[name];
+  if (!cfg) return undefined;
+  const devs = locateNetwork(host, name, cfg);
+  if (!devs) return undefined;
+  const info: NetworkInfo = { ...deviceInfo(host, devs.top), iface: devs.top.name, bridged: devs.bridged, switch: 'legacy' };
+  if (devs.southbound) info.southbound = devs.southbound.name;
+  if (devs.vlan?.vlanId !== undefined) info.vlanid = devs.vlan.vlanId;
+  if (devs.bridged) {
+    info.ports = bridgePorts(host, devs.top.name);
+    info.stp = devs.top.bridge?.stp_state !== undefined && devs.top.bridge.stp_state !== '0' ? 'on' : 'off';
+  } else {
+    info.interface = devs.top.name;
+  }
+  return info;
+}
+
+export function capabilities(host: HostState, running: RunningConfig): Capabilities {
+  const caps: Capabilities = {
+    nics: {}, bondings: {}, bridges: {}, vlans: {}, networks: {},
+    nameservers: [...host.nameservers],
+    supportsIPv6: host.supportsIPv6,
+  };
+  for (const l of Object.values(host.links)) {
+    if (isNic(l)) caps.nics[l.name] = nicInfo(host, l);
+    else if (isBond(l)) caps.bondings[l.name] = bondInfo(host, l);
+    else if (isBridge(l)) caps.bridges[l.name] = bridgeInfo(host, l);
+    else if (isVlan(l)) caps.vlans[l.name] = vlanInfo(host, l);
+  }
+  for (const name of Object.keys(running.networks).sort()) {
+    const info = networkInfo(host, name, running);
+    if (info) caps.networks[name] = info;
+  }
+  return caps;
+}

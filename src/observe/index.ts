@@ -1,0 +1,32 @@
+// The observer: reads the node's real network state in one pass (host.ts) and renders it as
+// capabilities, statistics and kernelConfig (the seed's `state:` shapes), plus a tree view.
+import type { RunningConfig } from '../api/config.js';
+import { capabilities } from './capabilities.js';
+import { observeHost, type ObserveOptions } from './host.js';
+import { kernelConfig } from './kernel-config.js';
+import type { Capabilities, HostState } from './types.js';
+
+export { observeHost, dumpCommands, SYSFS_SCRIPT, type ObserveOptions, type Executor } from './host.js';
+export { assembleHostState, parseAddrDump, parseJsonExact, parseLinkDump, parseRouteDump, parseSysDump, type Dumps } from './parse.js';
+export { capabilities } from './capabilities.js';
+export { kernelConfig } from './kernel-config.js';
+export { StatisticsSampler } from './statistics.js';
+export { renderTree, type TreeOptions } from './tree.js';
+export { isNic } from './devices.js';
+export {
+  BOND_DEFAULTS, BOND_MODES, BOND_OPTION_VALUES, bondOptionsFromSysfs, formatBondOptions, nonDefaultBondOptions,
+  normalizeBondOptions, parseBondOptions,
+} from './bond-options.js';
+export type * from './types.js';
+
+export interface Observation {
+  host: HostState;
+  capabilities: Capabilities;
+  kernelConfig: RunningConfig;
+}
+
+/** One observation pass: the host state and what it means for the handler's running config. */
+export async function observe(running: RunningConfig, opts: ObserveOptions = {}): Promise<Observation> {
+  const host = await observeHost(opts);
+  return { host, capabilities: capabilities(host, running), kernelConfig: kernelConfig(host, running) };
+}

@@ -1,0 +1,92 @@
+// kernelConfig: the handler-owned networks and bonds (the names in its running config) read
+// back from the kernel in spec vocabulary (src/api/config.ts, every default filled in), so that
+// `deepEqual(kernelConfig(host, running), canonical spec)` holds exactly when nothing drifted.
+// Only the names come from the running config; every value comes from the kernel. A network or
+// bond the kernel lacks is left out, which is itself visible drift.
+import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
+import { bondOptionsFromSysfs, formatBondOptions } from './bond-options.js';
+import {
+  bondSlaves, defaultGateway, hasIPv4DefaultRoute, ipv6Addresses, ipv6Autoconf, isBond, prefixToNetmask,
+  usesDhcpv4, usesDhcpv6,
+} from './devices.js';
+import { locateNetwork } from './networks.js';
+import type { HostState, Link } from './types.js';
+
+/** The bridge options the config names, with the values the kernel has now (sorted "k=v"). */
+function readBridgeOpts(bridge: Link, wanted: string): string {
+  const keys = wanted.trim().split(/\s+/).filter(Boolean).map((kv) => kv.split('=', 1)[0]!);
+  return [...new Set(keys)].sort().map((k) => `${k}=${bridge.bridge?.[k] ?? ''}`).join(' ');
+}
+
+export function networkKernelConfig(host: HostState, name: string, cfg: NetworkConfig): NetworkConfig | undefined {
+  const devs = locateNetwork(host, name, cfg);
+  if (!devs) return undefined;
+  const top = devs.top;
+  const dhcp = usesDhcpv4(top);
+  const defaultRoute = hasIPv4DefaultRoute(host, top.name);
+  const out: NetworkConfig = {
+    bridged: devs.bridged,
+    stp: devs.bridged && top.bridge?.stp_state !== undefined && top.bridge.stp_state !== '0',
+    mtu: top.mtu,
+    bootproto: dhcp ? 'dhcp' : 'none',
+    defaultRoute,
+    dhcpv6: usesDhcpv6(top),
+    ipv6autoconf: ipv6Autoconf(top),
+    // Mirrors the canonical spec's rule: a static default-route network carries the host's
+    // resolvers; a DHCP network's come from its server, not from the spec.
+    nameservers: defaultRoute && !dhcp ? [...host.nameservers] : [],
+    switch: 'legacy',
+  };
+  if (devs.southbound) {
+    if (isBond(devs.southbound)) out.bonding = devs.southbound.name;
+    else out.nic = devs.southbound.name;
+  }
+  if (devs.vlan?.vlanId !== undefined) out.vlan = devs.vlan.vlanId;
+  if (devs.bridged && cfg.bridgeOpts !== undefined) out.bridgeOpts = readBridgeOpts(top, cfg.bridgeOpts);
+  if (!dhcp) {
+    // Static configuration: permanent addresses only (a leftover lease is not configuration).
+    const addr = top.addresses.find((a) => a.family === 'inet' && !a.secondary && !a.dynamic);
+    if (addr) {
+      out.ipaddr = addr.local;
+      out.netmask = prefixToNetmask(addr.prefixlen);
+      const gw = defaultGateway(host, top.name, 4);
+      if (gw) out.gateway = gw;
+    }
+  }
+  if (!out.dhcpv6) {
+    const addr6 = ipv6Addresses(top).find((a) => !a.dynamic);
+    if (addr6) {
+      out.ipv6addr = `${addr6.local}/${addr6.prefixlen}`;
+      const gw6 = defaultGateway(host, top.name, 6, { excludeRa: true });
+      if (gw6) out.ipv6gateway = gw6;
+    }
+  }
+  return out;
+}
+
+export function bondKernelConfig(host: HostState, name: string, cfg: BondConfig): BondConfig | undefined {
+  const l = host.links[name];
+  if (!l || !isBond(l)) return undefined;
+  const out: BondConfig = {
+    nics: bondSlaves(host, l),
+    options: formatBondOptions(bondOptionsFromSysfs(l.bonding ?? {})),
+    switch: 'legacy',
+  };
+  // VDSM reports hwaddr only when the config sets one (the bond's own address is otherwise
+  // inherited from a slave and would show as drift).
+  if (cfg.hwaddr !== undefined) out.hwaddr = l.hwaddr;
+  return out;
+}
+
+export function kernelConfig(host: HostState, running: RunningConfig): RunningConfig {
+  const out: RunningConfig = { networks: {}, bondings: {} };
+  for (const name of Object.keys(running.networks).sort()) {
+    const n = networkKernelConfig(host, name, running.networks[name]!);
+    if (n) out.networks[name] = n;
+  }
+  for (const name of Object.keys(running.bondings).sort()) {
+    const b = bondKernelConfig(host, name, running.bondings[name]!);
+    if (b) out.bondings[name] = b;
+  }
+  return out;
+}

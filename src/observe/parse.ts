@@ -1,0 +1,324 @@
+// Pure parsers: `ip -json` dumps and the sysfs/procfs dump (see host.ts) into a HostState.
+// No I/O here, so the unit tests feed them outputs captured from real kernels.
+import type { Address, HostState, Link, LinkCounters, Route } from './types.js';
+
+type Json = unknown;
+type Obj = Record<string, Json>;
+
+// JSON.parse with access to the number's source text (ES2025; V8 in Node >= 21). Not in the
+// TypeScript lib yet, hence the local signature.
+type SourceReviver = (this: unknown, key: string, value: unknown, context: { source?: string }) => unknown;
+const parseWithSource = JSON.parse as (text: string, reviver: SourceReviver) => unknown;
+
+/**
+ * JSON.parse that keeps integers above 2^53 exact (as bigint). 64-bit counters reach that on
+ * busy links; plain JSON.parse would round them. The reviver costs time on large dumps, so it is
+ * used only when the text has a 16+ digit run (cheap test, false positives are harmless).
+ */
+export function parseJsonExact(text: string): Json {
+  if (!/\d{16}/.test(text)) return JSON.parse(text) as Json;
+  return parseWithSource(text, (_k, v, ctx) => {
+    if (typeof v === 'number' && !Number.isSafeInteger(v) && ctx.source && /^-?\d+$/.test(ctx.source)) return BigInt(ctx.source);
+    return v;
+  });
+}
+
+function isObj(v: Json): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function arr(v: Json): Json[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function str(v: Json): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function num(v: Json): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+function big(v: Json): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return BigInt(Math.trunc(v));
+  return 0n;
+}
+
+function parseArray(text: string, what: string): Obj[] {
+  const t = text.trim();
+  if (t === '') return [];
+  const v = parseJsonExact(t);
+  if (!Array.isArray(v)) throw new Error(`${what}: expected a JSON array`);
+  return v.filter(isObj);
+}
+
+/** One entry of `ip -json -details -statistics link show`, reduced to what the observer needs. */
+export interface RawLink {
+  name: string;
+  index: number;
+  kind: string;
+  slaveKind?: string;
+  linkType: string;
+  flags: string[];
+  operstate: string;
+  mtu: number;
+  hwaddr: string;
+  master?: string;
+  parent?: string;
+  vlanId?: number;
+  parentBus?: string;
+  counters: LinkCounters;
+  /** Bond slave data from rtnetlink: a fallback when /proc/net/bonding is not readable. */
+  slaveData?: { permHwaddr?: string; aggregatorId?: string };
+}
+
+export function parseLinkDump(text: string): RawLink[] {
+  return parseArray(text, 'ip link').flatMap((o): RawLink[] => {
+    const name = str(o.ifname);
+    const index = num(o.ifindex);
+    if (!name || index === undefined) return [];
+    const info = isObj(o.linkinfo) ? o.linkinfo : {};
+    const data = isObj(info.info_data) ? info.info_data : {};
+    const slave = isObj(info.info_slave_data) ? info.info_slave_data : undefined;
+    const stats = isObj(o.stats64) ? o.stats64 : isObj(o.stats) ? o.stats : {};
+    const rx = isObj(stats.rx) ? stats.rx : {};
+    const tx = isObj(stats.tx) ? stats.tx : {};
+    const kind = str(info.info_kind) ?? '';
+    const slaveKind = str(info.info_slave_kind);
+    const link: RawLink = {
+      name,
+      index,
+      kind,
+      linkType: str(o.link_type) ?? '',
+      flags: arr(o.flags).filter((f): f is string => typeof f === 'string'),
+      operstate: (str(o.operstate) ?? 'unknown').toLowerCase(),
+      mtu: num(o.mtu) ?? 0,
+      hwaddr: str(o.address) ?? '',
+      counters: {
+        rxBytes: big(rx.bytes), txBytes: big(tx.bytes),
+        rxDropped: big(rx.dropped), txDropped: big(tx.dropped),
+        rxErrors: big(rx.errors), txErrors: big(tx.errors),
+      },
+    };
+    if (slaveKind) link.slaveKind = slaveKind;
+    const master = str(o.master);
+    if (master) link.master = master;
+    // `link` is the lower device's name when it lives in this namespace; a veth peer elsewhere
+    // only has link_index + link_netnsid, which names nothing here.
+    const parent = str(o.link);
+    if (parent) link.parent = parent;
+    if (kind === 'vlan') {
+      const id = num(data.id);
+      if (id !== undefined) link.vlanId = id;
+    }
+    const bus = str(o.parentbus);
+    if (bus) link.parentBus = bus;
+    if (slave && slaveKind === 'bond') {
+      const sd: { permHwaddr?: string; aggregatorId?: string } = {};
+      const perm = str(slave.perm_hwaddr);
+      if (perm) sd.permHwaddr = perm;
+      const agg = num(slave.ad_aggregator_id);
+      if (agg !== undefined) sd.aggregatorId = String(agg);
+      link.slaveData = sd;
+    }
+    return [link];
+  });
+}
+
+export interface RawAddresses {
+  /** By interface name. */
+  [ifname: string]: Address[];
+}
+
+export function parseAddrDump(text: string): RawAddresses {
+  const out: RawAddresses = {};
+  for (const o of parseArray(text, 'ip addr')) {
+    const name = str(o.ifname);
+    if (!name) continue;
+    const list: Address[] = [];
+    for (const a of arr(o.addr_info)) {
+      if (!isObj(a)) continue;
+      const family = str(a.family);
+      const local = str(a.local);
+      const prefixlen = num(a.prefixlen);
+      if ((family !== 'inet' && family !== 'inet6') || !local || prefixlen === undefined) continue;
+      list.push({
+        family,
+        local,
+        prefixlen,
+        scope: str(a.scope) ?? 'global',
+        // `ip` marks addresses with a finite valid lifetime "dynamic" (a DHCP lease, SLAAC).
+        dynamic: a.dynamic === true,
+        secondary: a.secondary === true,
+      });
+    }
+    out[name] = list;
+  }
+  return out;
+}
+
+export function parseRouteDump(text: string, family: 4 | 6): Route[] {
+  const out: Route[] = [];
+  for (const o of parseArray(text, `ip -${family} route`)) {
+    const base: Route = {
+      family,
+      dst: str(o.dst) ?? 'default',
+      table: str(o.table) ?? 'main',
+      type: str(o.type) ?? 'unicast',
+    };
+    const protocol = str(o.protocol);
+    if (protocol) base.protocol = protocol;
+    const metric = num(o.metric);
+    if (metric !== undefined) base.metric = metric;
+    // A multipath route lists its next hops; one Route per hop keeps consumers simple.
+    const hops = Array.isArray(o.nexthops) ? o.nexthops.filter(isObj) : [o];
+    for (const h of hops) {
+      const r: Route = { ...base };
+      const gw = str(h.gateway);
+      if (gw) r.gateway = gw;
+      const dev = str(h.dev);
+      if (dev) r.dev = dev;
+      out.push(r);
+    }
+  }
+  return out;
+}
+
+/** What the sysfs/procfs script (host.ts SYSFS_SCRIPT) printed, by device. */
+export interface SysDump {
+  devices: Set<string>;
+  speed: Record<string, number>;
+  bonding: Record<string, Record<string, string>>;
+  bridge: Record<string, Record<string, string>>;
+  /** Per bond: per slave the permanent address and aggregator id (/proc/net/bonding). */
+  procBonding: Record<string, Record<string, { permHwaddr?: string; aggregatorId?: string }>>;
+  ipv6conf: Record<string, Record<string, string>>;
+  nameservers: string[];
+  supportsIPv6: boolean;
+}
+
+function emptySysDump(): SysDump {
+  return { devices: new Set(), speed: {}, bonding: {}, bridge: {}, procBonding: {}, ipv6conf: {}, nameservers: [], supportsIPv6: false };
+}
+
+function setIn(map: Record<string, Record<string, string>>, dev: string, key: string, value: string): void {
+  const m = (map[dev] ??= {});
+  // Multi-line sysfs files are rare (none among bonding/bridge options); keep lines joined.
+  m[key] = key in m ? `${m[key]}\n${value}` : value;
+}
+
+/**
+ * Parses the script's output: `@device NAME` and `@ipv6` markers, then `grep -H` lines
+ * `PATH:CONTENT`. Interface names cannot contain ':' (dev_valid_name), so the first ':' ends the path.
+ */
+export function parseSysDump(text: string): SysDump {
+  const d = emptySysDump();
+  // /proc/net/bonding is read line by line; remember the current slave section per bond.
+  const currentSlave: Record<string, string | undefined> = {};
+  for (const line of text.split('\n')) {
+    if (line.startsWith('@device ')) {
+      d.devices.add(line.slice(8));
+      continue;
+    }
+    if (line === '@ipv6') {
+      d.supportsIPv6 = true;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const path = line.slice(0, colon);
+    const value = line.slice(colon + 1);
+    const parts = path.split('/');
+    if (path === '/etc/resolv.conf') {
+      const m = /^\s*nameserver\s+(\S+)/.exec(value);
+      if (m?.[1]) d.nameservers.push(m[1]);
+    } else if (path.startsWith('/proc/net/bonding/')) {
+      const bond = parts[4]!;
+      const bonds = (d.procBonding[bond] ??= {});
+      const kv = /^([^:]+):\s*(.*)$/.exec(value);
+      if (!kv) continue;
+      const [, key, val] = kv as unknown as [string, string, string];
+      if (key === 'Slave Interface') {
+        currentSlave[bond] = val;
+        bonds[val] = {};
+      } else {
+        const slave = currentSlave[bond];
+        if (!slave) continue; // bond-level lines (before the first slave section)
+        if (key === 'Permanent HW addr') bonds[slave]!.permHwaddr = val;
+        else if (key === 'Aggregator ID') bonds[slave]!.aggregatorId = val;
+      }
+    } else if (path.startsWith('/proc/sys/net/ipv6/conf/')) {
+      setIn(d.ipv6conf, parts[6]!, parts[7]!, value);
+    } else if (parts.length === 2 && parts[1] === 'speed') {
+      const n = Number(value);
+      if (Number.isInteger(n) && n > 0) d.speed[parts[0]!] = n;
+    } else if (parts.length === 3 && parts[1] === 'bonding') {
+      setIn(d.bonding, parts[0]!, parts[2]!, value);
+    } else if (parts.length === 3 && parts[1] === 'bridge') {
+      setIn(d.bridge, parts[0]!, parts[2]!, value);
+    }
+  }
+  return d;
+}
+
+export interface Dumps {
+  links: string;
+  addrs: string;
+  routes4: string;
+  routes6: string;
+  sys: string;
+}
+
+/** Merges the parsed dumps into one HostState. */
+export function assembleHostState(dumps: Dumps, sampleTime: number): HostState {
+  const raw = parseLinkDump(dumps.links);
+  const addrs = parseAddrDump(dumps.addrs);
+  const sys = parseSysDump(dumps.sys);
+  const links: Record<string, Link> = {};
+  for (const r of raw.sort((a, b) => a.index - b.index)) {
+    const l: Link = {
+      name: r.name,
+      index: r.index,
+      kind: r.kind,
+      linkType: r.linkType,
+      flags: r.flags,
+      operstate: r.operstate,
+      mtu: r.mtu,
+      hwaddr: r.hwaddr,
+      hasDevice: sys.devices.has(r.name) || r.parentBus !== undefined,
+      counters: r.counters,
+      addresses: addrs[r.name] ?? [],
+    };
+    if (r.slaveKind) l.slaveKind = r.slaveKind;
+    if (r.master) l.master = r.master;
+    if (r.parent) l.parent = r.parent;
+    if (r.vlanId !== undefined) l.vlanId = r.vlanId;
+    const speed = sys.speed[r.name];
+    if (speed !== undefined) l.speed = speed;
+    const bonding = sys.bonding[r.name];
+    if (bonding || r.kind === 'bond') l.bonding = bonding ?? {};
+    const bridge = sys.bridge[r.name];
+    if (bridge || r.kind === 'bridge') l.bridge = bridge ?? {};
+    if (r.slaveKind === 'bond' && r.master) {
+      const proc = sys.procBonding[r.master]?.[r.name];
+      l.bondSlave = { ...r.slaveData, ...proc };
+    }
+    const v6 = sys.ipv6conf[r.name];
+    if (v6) {
+      l.ipv6 = {
+        autoconf: v6.autoconf === '1',
+        acceptRa: Number(v6.accept_ra ?? 0),
+        disabled: v6.disable_ipv6 === '1',
+      };
+    }
+    links[r.name] = l;
+  }
+  return {
+    links,
+    routes: [...parseRouteDump(dumps.routes4, 4), ...parseRouteDump(dumps.routes6, 6)],
+    nameservers: sys.nameservers,
+    supportsIPv6: sys.supportsIPv6,
+    sampleTime,
+  };
+}

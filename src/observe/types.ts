@@ -1,0 +1,180 @@
+// Shapes of what the observer reads (HostState, close to the kernel) and of what it reports
+// (capabilities and statistics, the seed's `state:` field names and value types, so existing
+// consumers of the 2017 handler read them unchanged). kernelConfig uses src/api/config.ts.
+
+/** 64-bit kernel counters; bigint because they exceed Number.MAX_SAFE_INTEGER. */
+export interface LinkCounters {
+  rxBytes: bigint;
+  txBytes: bigint;
+  rxDropped: bigint;
+  txDropped: bigint;
+  rxErrors: bigint;
+  txErrors: bigint;
+}
+
+export interface Address {
+  family: 'inet' | 'inet6';
+  /** The address itself, as `ip` prints it (IPv6 already in compressed form). */
+  local: string;
+  prefixlen: number;
+  /** global | link | host | site ... */
+  scope: string;
+  /** Finite lifetime: leased by DHCP or learnt from a router advertisement. */
+  dynamic: boolean;
+  /** A secondary IPv4 address (not the primary of its subnet). */
+  secondary: boolean;
+}
+
+export interface Route {
+  family: 4 | 6;
+  /** `default` or a prefix. */
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  /** `main` when `ip` omits it. */
+  table: string;
+  /** unicast | local | broadcast | multicast | unreachable ... */
+  type: string;
+  protocol?: string;
+  metric?: number;
+}
+
+/** One network device, merged from the link dump, the address dump and the sysfs dump. */
+export interface Link {
+  name: string;
+  index: number;
+  /** rtnetlink kind (`bridge`, `bond`, `vlan`, `veth`, `dummy`, ...); '' for drivers without one (physical NICs, lo). */
+  kind: string;
+  /** Kind of the master it is enslaved to (`bond`, `bridge`), if any. */
+  slaveKind?: string;
+  linkType: string;
+  flags: string[];
+  /** Lowercased operstate: up, down, unknown, lowerlayerdown ... */
+  operstate: string;
+  mtu: number;
+  hwaddr: string;
+  master?: string;
+  /** The lower device of a vlan/macvlan (by name, when in the same namespace). */
+  parent?: string;
+  vlanId?: number;
+  /** Has a /sys/class/net/<name>/device link (or `ip` reports a parent bus): real hardware or virtio. */
+  hasDevice: boolean;
+  /** Mb/s from sysfs; undefined when the driver does not know (link down, virtual device). */
+  speed?: number;
+  counters: LinkCounters;
+  addresses: Address[];
+  /** Raw /sys/class/net/<bond>/bonding/* values (e.g. mode: "802.3ad 4"). */
+  bonding?: Record<string, string>;
+  /** Raw /sys/class/net/<br>/bridge/* values. */
+  bridge?: Record<string, string>;
+  /** From /proc/net/bonding/<master> (or the slave's rtnetlink data) when enslaved to a bond. */
+  bondSlave?: { permHwaddr?: string; aggregatorId?: string };
+  ipv6?: { autoconf: boolean; acceptRa: number; disabled: boolean };
+}
+
+export interface HostState {
+  /** By name, in ifindex order. */
+  links: Record<string, Link>;
+  routes: Route[];
+  /** resolv.conf nameservers, in file order. */
+  nameservers: string[];
+  supportsIPv6: boolean;
+  /** Epoch seconds (float) at which the counters were read. */
+  sampleTime: number;
+}
+
+// ---- capabilities (the seed's field names; mtu a string as the seed shows) ----
+
+export interface DeviceInfo {
+  /** Primary IPv4 address, '' when none. */
+  addr: string;
+  netmask: string;
+  ipv4addrs: string[];
+  ipv6addrs: string[];
+  /** IPv4 gateway of the device's default route, '' when none. */
+  gateway: string;
+  /** '::' when none, as VDSM reports. */
+  ipv6gateway: string;
+  ipv4defaultroute: boolean;
+  dhcpv4: boolean;
+  dhcpv6: boolean;
+  ipv6autoconf: boolean;
+  mtu: string;
+}
+
+export interface NicInfo extends DeviceInfo {
+  hwaddr: string;
+  speed: number;
+  permhwaddr?: string;
+  ad_aggregator_id?: string;
+}
+
+export interface BondInfo extends DeviceInfo {
+  hwaddr: string;
+  slaves: string[];
+  active_slave: string;
+  /** Non-default options only, numeric values, mode always present. */
+  opts: Record<string, string>;
+  speed: number;
+  switch: 'legacy';
+  ad_aggregator_id?: string;
+  ad_partner_mac?: string;
+}
+
+export interface BridgeInfo extends DeviceInfo {
+  ports: string[];
+  stp: 'on' | 'off';
+  opts: Record<string, string>;
+}
+
+export interface VlanInfo extends DeviceInfo {
+  iface: string;
+  vlanid: number;
+}
+
+export interface NetworkInfo extends DeviceInfo {
+  /** The device carrying the network's addresses (the bridge, or the vlan/southbound device). */
+  iface: string;
+  bridged: boolean;
+  switch: 'legacy';
+  southbound?: string;
+  vlanid?: number;
+  /** Bridged networks only. */
+  ports?: string[];
+  stp?: 'on' | 'off';
+  /** Bridgeless networks only (VDSM's name for the top device). */
+  interface?: string;
+}
+
+export interface Capabilities {
+  nics: Record<string, NicInfo>;
+  bondings: Record<string, BondInfo>;
+  bridges: Record<string, BridgeInfo>;
+  vlans: Record<string, VlanInfo>;
+  networks: Record<string, NetworkInfo>;
+  nameservers: string[];
+  supportsIPv6: boolean;
+}
+
+// ---- statistics ----
+
+export interface InterfaceStatistics {
+  name: string;
+  /** Cumulative counters as decimal strings (64-bit). */
+  rx: string;
+  tx: string;
+  rxDropped: string;
+  txDropped: string;
+  rxErrors: string;
+  txErrors: string;
+  /** Bytes per second since the previous sample; 0 on the first sample or after a counter reset. */
+  rxRate: number;
+  txRate: number;
+  /** Mb/s as a string; 1000 when the driver reports none (VDSM's convention). */
+  speed: string;
+  state: 'up' | 'down';
+  /** Epoch seconds (float). */
+  sampleTime: number;
+}
+
+export type Statistics = Record<string, InterfaceStatistics>;
