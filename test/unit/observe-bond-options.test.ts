@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BOND_DEFAULTS, bondOptionsFromSysfs, normalizeBondOptions, numericBondValue, parseBondOptions } from '../../src/observe/bond-options.js';
+
+test('normalizeBondOptions: numeric values, non-default only, mode always present, sorted', () => {
+  assert.equal(normalizeBondOptions('mode=802.3ad lacp_rate=fast xmit_hash_policy=layer3+4'), 'lacp_rate=1 mode=4 xmit_hash_policy=1');
+  assert.equal(normalizeBondOptions('mode=4 miimon=100'), 'mode=4'); // the kernel turns miimon on at 100 for 802.3ad
+  assert.equal(normalizeBondOptions('mode=1 miimon=100'), 'miimon=100 mode=1');
+  assert.equal(normalizeBondOptions('miimon=150 mode=active-backup'), 'miimon=150 mode=1');
+  assert.equal(normalizeBondOptions(''), 'mode=0');
+  assert.equal(normalizeBondOptions('mode=0 miimon=0 updelay=0'), 'mode=0');
+  assert.equal(normalizeBondOptions('mode=balance-alb miimon=0'), 'miimon=0 mode=6');
+  assert.equal(normalizeBondOptions('mode=1 arp_interval=1000 arp_ip_target=192.0.2.1,192.0.2.2'), 'arp_interval=1000 arp_ip_target=192.0.2.1,192.0.2.2 mode=1');
+  assert.equal(normalizeBondOptions('mode=1 num_unsol_na=3'), 'mode=1 num_grat_arp=3');
+  assert.throws(() => normalizeBondOptions('mode'), /key=value/);
+});
+
+test('sysfs options: "name number" values, state files ignored, aliases counted once', () => {
+  const raw = {
+    mode: '802.3ad 4', miimon: '100', lacp_rate: 'fast 1', xmit_hash_policy: 'layer2+3 2', ad_select: 'stable 0',
+    slaves: 'a b', mii_status: 'up', ad_aggregator: '1', ad_partner_mac: '00:11:22:33:44:55', queue_id: 'a:0 b:0',
+    num_grat_arp: '1', num_unsol_na: '1', arp_ip_target: '192.0.2.1 192.0.2.2', tlb_dynamic_lb: '1',
+  };
+  assert.deepEqual(bondOptionsFromSysfs(raw), { mode: '4', lacp_rate: '1', xmit_hash_policy: '2', arp_ip_target: '192.0.2.1,192.0.2.2' });
+  assert.deepEqual(bondOptionsFromSysfs({}), { mode: '0' });
+});
+
+test('defaults table: all seven modes, miimon 100 for 802.3ad/tlb/alb', () => {
+  assert.deepEqual(Object.keys(BOND_DEFAULTS), ['0', '1', '2', '3', '4', '5', '6']);
+  assert.deepEqual(Object.values(BOND_DEFAULTS).map((d) => d.miimon), ['0', '0', '0', '0', '100', '100', '100']);
+  assert.equal(BOND_DEFAULTS['4']!.mode, '4');
+});
+
+test('numericBondValue and parseBondOptions', () => {
+  assert.equal(numericBondValue('mode', 'balance-xor'), '2');
+  assert.equal(numericBondValue('mode', '2'), '2');
+  assert.equal(numericBondValue('arp_validate', 'filter_backup 6'), '6');
+  assert.equal(numericBondValue('miimon', ' 100 '), '100');
+  assert.deepEqual(parseBondOptions('  mode=4   miimon=100 '), { mode: '4', miimon: '100' });
+});

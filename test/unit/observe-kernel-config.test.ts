@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { kernelConfig } from '../../src/observe/kernel-config.js';
+import { assembleHostState } from '../../src/observe/parse.js';
+import { loadDumps, loadRunning } from './observe-fixtures.js';
+
+test('VM: kernelConfig read back equals the running config that describes the setup', () => {
+  const host = assembleHostState(loadDumps('vm'), 1);
+  assert.deepStrictEqual(kernelConfig(host, loadRunning('vm')), loadRunning('vm'));
+});
+
+test('namespace: kernelConfig equals the running config (static, default route, resolvers, bridgeless nic)', () => {
+  const host = assembleHostState(loadDumps('netns'), 1);
+  assert.deepStrictEqual(kernelConfig(host, loadRunning('netns')), loadRunning('netns'));
+});
+
+test('drift is visible: kernel values win, missing devices are left out', () => {
+  const host = assembleHostState(loadDumps('vm'), 1);
+  const running = loadRunning('vm');
+  running.networks.nsfx!.mtu = 1500;
+  running.networks.nsfx!.ipaddr = '10.78.0.9';
+  running.networks.nnfx!.stp = false;
+  running.bondings.b4fx!.options = 'miimon=200 mode=4';
+  running.bondings.bafx!.nics = ['da1fx'];
+  running.networks.missing = { ...running.networks.nnfx! };
+  running.bondings.missing = { nics: ['x'], options: 'mode=0', switch: 'legacy' };
+  const kc = kernelConfig(host, running);
+  assert.equal(kc.networks.nsfx!.mtu, 9000);
+  assert.equal(kc.networks.nsfx!.ipaddr, '10.78.0.2');
+  assert.equal(kc.networks.nnfx!.stp, true);
+  assert.equal(kc.bondings.b4fx!.options, 'lacp_rate=1 mode=4');
+  assert.deepEqual(kc.bondings.bafx!.nics, ['da1fx', 'da2fx']);
+  assert.equal(kc.networks.missing, undefined);
+  assert.equal(kc.bondings.missing, undefined);
+});
+
+test('bond hwaddr and bridge options are read back only when the config names them', () => {
+  const host = assembleHostState(loadDumps('vm'), 1);
+  const running = loadRunning('vm');
+  running.bondings.bafx!.hwaddr = '02:00:00:00:00:01';
+  running.networks.ndfx!.bridgeOpts = 'forward_delay=1500 multicast_snooping=1';
+  const kc = kernelConfig(host, running);
+  assert.equal(kc.bondings.bafx!.hwaddr, host.links.bafx!.hwaddr);
+  assert.equal(kc.bondings.b4fx!.hwaddr, undefined);
+  assert.equal(kc.networks.ndfx!.bridgeOpts, 'forward_delay=0 multicast_snooping=1');
+  assert.equal(kc.networks.nnfx!.bridgeOpts, undefined);
+});
+
+test('a DHCP network reports no static address or resolvers; a static default-route one reports the host resolvers', () => {
+  const vm = kernelConfig(assembleHostState(loadDumps('vm'), 1), loadRunning('vm'));
+  assert.equal(vm.networks.ndfx!.bootproto, 'dhcp');
+  assert.equal(vm.networks.ndfx!.ipaddr, undefined);
+  assert.equal(vm.networks.ndfx!.gateway, undefined);
+  assert.equal(vm.networks.ndfx!.ipv6addr, undefined); // DHCPv6-leased
+  assert.deepEqual(vm.networks.ndfx!.nameservers, []);
+  const ns = kernelConfig(assembleHostState(loadDumps('netns'), 1), loadRunning('netns'));
+  assert.deepEqual(ns.networks.net1!.nameservers, ['10.66.0.53', 'fd00:66::53']);
+  assert.deepEqual(ns.networks.net2!.nameservers, []);
+});
