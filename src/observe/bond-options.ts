@@ -123,7 +123,37 @@ export function parseBondOptions(options: string): Record<string, string> {
   return out;
 }
 
-/** The canonical form of a bond options string: "mode=4 miimon=150 lacp_rate=fast" -> "lacp_rate=1 miimon=150 mode=4". */
-export function normalizeBondOptions(options: string): string {
-  return formatBondOptions(nonDefaultBondOptions(parseBondOptions(options)));
+/** Two spellings of one value: "0x0" and "0", "100" and "0100", MAC addresses in either case. */
+export function sameOptionValue(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (a.toLowerCase() === b.toLowerCase() && /^[0-9a-f:]+$/i.test(a)) return true;
+  const na = Number(a), nb = Number(b);
+  return a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && na === nb;
+}
+
+/**
+ * The options of a bond as kernelConfig reports them, so that they compare with the canonical
+ * spec whichever way the spec was canonicalized: the non-default options (VDSM), plus every
+ * option the configured string names, with the kernel's current value (spelled as configured
+ * when it is the same value). An option the config names but the kernel does not show (not
+ * applicable to the mode, unset) is left out, so the difference stays visible.
+ */
+export function bondOptionsForConfig(raw: Readonly<Record<string, string>>, configured: string): string {
+  const out = nonDefaultBondOptions(raw);
+  const wanted: Record<string, string> = {};
+  for (const pair of configured.trim().split(/\s+/).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) wanted[ALIASES[pair.slice(0, eq)] ?? pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  for (const [k, want] of Object.entries(wanted)) {
+    if (k in out) {
+      if (sameOptionValue(out[k]!, numericBondValue(k, want))) out[k] = want;
+      continue;
+    }
+    const rawValue = raw[k];
+    if (rawValue === undefined || rawValue.trim() === '') continue;
+    const v = numericBondValue(k, rawValue);
+    out[k] = sameOptionValue(v, numericBondValue(k, want)) ? want : v;
+  }
+  return formatBondOptions(out);
 }

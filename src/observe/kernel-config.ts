@@ -4,7 +4,7 @@
 // Only the names come from the running config; every value comes from the kernel. A network or
 // bond the kernel lacks is left out, which is itself visible drift.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
-import { bondOptionsFromSysfs, formatBondOptions } from './bond-options.js';
+import { bondOptionsForConfig, sameOptionValue } from './bond-options.js';
 import {
   bondSlaves, defaultGateway, hasIPv4DefaultRoute, ipv6Addresses, ipv6Autoconf, isBond, prefixToNetmask,
   usesDhcpv4, usesDhcpv6,
@@ -12,10 +12,24 @@ import {
 import { locateNetwork } from './networks.js';
 import type { HostState, Link } from './types.js';
 
-/** The bridge options the config names, with the values the kernel has now (sorted "k=v"). */
+/**
+ * The bridge options the config names, with the values the kernel has now (sorted "k=v"),
+ * spelled as configured when the value is the same ("0x0" vs "0"). A named option the kernel
+ * lacks is left out.
+ */
 function readBridgeOpts(bridge: Link, wanted: string): string {
-  const keys = wanted.trim().split(/\s+/).filter(Boolean).map((kv) => kv.split('=', 1)[0]!);
-  return [...new Set(keys)].sort().map((k) => `${k}=${bridge.bridge?.[k] ?? ''}`).join(' ');
+  const want = new Map<string, string>();
+  for (const kv of wanted.trim().split(/\s+/).filter(Boolean)) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) want.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  const out: string[] = [];
+  for (const k of [...want.keys()].sort()) {
+    const v = bridge.bridge?.[k];
+    if (v === undefined) continue;
+    out.push(`${k}=${sameOptionValue(v, want.get(k)!) ? want.get(k)! : v}`);
+  }
+  return out.join(' ');
 }
 
 export function networkKernelConfig(host: HostState, name: string, cfg: NetworkConfig): NetworkConfig | undefined {
@@ -69,7 +83,7 @@ export function bondKernelConfig(host: HostState, name: string, cfg: BondConfig)
   if (!l || !isBond(l)) return undefined;
   const out: BondConfig = {
     nics: bondSlaves(host, l),
-    options: formatBondOptions(bondOptionsFromSysfs(l.bonding ?? {})),
+    options: bondOptionsForConfig(l.bonding ?? {}, cfg.options),
     switch: 'legacy',
   };
   // VDSM reports hwaddr only when the config sets one (the bond's own address is otherwise

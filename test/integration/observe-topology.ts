@@ -55,14 +55,15 @@ export function vmScenario(id: string): VmScenario {
       [nn]: { bridged: true, stp: true, mtu: 1500, bootproto: 'none', defaultRoute: false, dhcpv6: false, ipv6autoconf: false, nameservers: [], switch: legacy },
     },
     bondings: {
-      [b4]: { nics: [v4a, v4b], options: 'lacp_rate=1 mode=4', switch: legacy },
+      [b4]: { nics: [v4a, v4b], options: 'lacp_rate=1 miimon=100 mode=4', switch: legacy },
       [ba]: { nics: [da1, da2], options: 'miimon=100 mode=1', switch: legacy },
     },
   };
   // dhcpcd's lease and run folders are compiled in; a private mount namespace with tmpfs over
-  // them keeps the VM's own files untouched. -1: exit once configured; -p: keep the lease on exit.
+  // them (and over /run, so not even an empty folder is left) keeps the VM's own files
+  // untouched. -1: exit once configured; -p: keep the lease on exit.
   const dhcpcd = (fam: string, extra = '') =>
-    `unshare -m sh -c 'mkdir -p /run/dhcpcd && mount -t tmpfs none /var/lib/dhcpcd && mount -t tmpfs none /run/dhcpcd && ` +
+    `unshare -m sh -c 'mount -t tmpfs none /var/lib/dhcpcd && mount -t tmpfs none /run && mkdir /run/dhcpcd && ` +
     `exec dhcpcd -B -1 -p ${fam} --noarp -C resolv.conf ${extra} -f /dev/null -t 60 ${nd}'`;
   return {
     id, partnerNs: P, runDir: R, bond4: b4, bond4Slaves: [v4a, v4b], partnerBond: pb, bondAb: ba, bondAbSlaves: [da1, da2],

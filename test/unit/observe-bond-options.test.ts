@@ -1,8 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOND_DEFAULTS, bondOptionsFromSysfs, normalizeBondOptions, numericBondValue, parseBondOptions } from '../../src/observe/bond-options.js';
+import {
+  BOND_DEFAULTS, bondOptionsForConfig, bondOptionsFromSysfs, formatBondOptions, nonDefaultBondOptions, numericBondValue, parseBondOptions,
+  sameOptionValue,
+} from '../../src/observe/bond-options.js';
 
-test('normalizeBondOptions: numeric values, non-default only, mode always present, sorted', () => {
+const normalizeBondOptions = (o: string): string => formatBondOptions(nonDefaultBondOptions(parseBondOptions(o)));
+
+test('non-default form: numeric values, non-default only, mode always present, sorted', () => {
   assert.equal(normalizeBondOptions('mode=802.3ad lacp_rate=fast xmit_hash_policy=layer3+4'), 'lacp_rate=1 mode=4 xmit_hash_policy=1');
   assert.equal(normalizeBondOptions('mode=4 miimon=100'), 'mode=4'); // the kernel turns miimon on at 100 for 802.3ad
   assert.equal(normalizeBondOptions('mode=1 miimon=100'), 'miimon=100 mode=1');
@@ -37,4 +42,32 @@ test('numericBondValue and parseBondOptions', () => {
   assert.equal(numericBondValue('arp_validate', 'filter_backup 6'), '6');
   assert.equal(numericBondValue('miimon', ' 100 '), '100');
   assert.deepEqual(parseBondOptions('  mode=4   miimon=100 '), { mode: '4', miimon: '100' });
+});
+
+// A fresh 802.3ad bond with lacp_rate fast, as sysfs shows it (Debian 6.1).
+const MODE4 = {
+  mode: '802.3ad 4', miimon: '100', lacp_rate: 'fast 1', xmit_hash_policy: 'layer2 0', ad_select: 'stable 0', updelay: '0',
+  ad_actor_system: '00:00:00:00:00:00', num_grat_arp: '1', num_unsol_na: '1', use_carrier: '1', slaves: 'a b',
+};
+
+test('kernelConfig options: non-default plus every option the config names, as the kernel has it', () => {
+  assert.equal(bondOptionsForConfig(MODE4, 'lacp_rate=1 miimon=100 mode=4'), 'lacp_rate=1 miimon=100 mode=4');
+  assert.equal(bondOptionsForConfig(MODE4, 'lacp_rate=1 mode=4'), 'lacp_rate=1 mode=4');
+  assert.equal(bondOptionsForConfig(MODE4, 'mode=4'), 'lacp_rate=1 mode=4'); // lacp_rate=1 was not asked for: drift
+  assert.equal(bondOptionsForConfig(MODE4, 'lacp_rate=1 miimon=200 mode=4'), 'lacp_rate=1 miimon=100 mode=4');
+  assert.equal(bondOptionsForConfig(MODE4, 'lacp_rate=1 mode=4 num_unsol_na=1 updelay=00'), 'lacp_rate=1 mode=4 num_grat_arp=1 updelay=00');
+  assert.equal(bondOptionsForConfig(MODE4, 'ad_actor_system=00:00:00:00:00:00 lacp_rate=1 mode=4'), 'ad_actor_system=00:00:00:00:00:00 lacp_rate=1 mode=4');
+  assert.equal(bondOptionsForConfig(MODE4, 'lacp_rate=1 mode=4 primary=a'), 'lacp_rate=1 mode=4'); // unset in the kernel: left out
+  assert.equal(bondOptionsForConfig({ mode: 'active-backup 1', miimon: '0' }, 'miimon=0 mode=1'), 'miimon=0 mode=1');
+  assert.equal(bondOptionsForConfig({ mode: 'active-backup 1', miimon: '0' }, 'miimon=0 mode=0'), 'miimon=0 mode=1');
+  assert.equal(bondOptionsForConfig({}, ''), 'mode=0');
+});
+
+test('sameOptionValue: spellings of one value', () => {
+  assert.ok(sameOptionValue('0x0', '0'));
+  assert.ok(sameOptionValue('0100', '100'));
+  assert.ok(sameOptionValue('02:AA:00:00:00:01', '02:aa:00:00:00:01'));
+  assert.ok(!sameOptionValue('', '0'));
+  assert.ok(!sameOptionValue('layer2', 'layer3'));
+  assert.ok(!sameOptionValue('1', '2'));
 });
