@@ -1,0 +1,28 @@
+// The OvirtNodeNetwork API: identifiers, the object type, and the schemas it is built from.
+import { z } from 'zod';
+import { SpecSchema } from './spec.js';
+import { StatusSchema } from './status.js';
+
+export const GROUP = 'ovirt.org';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'OvirtNodeNetwork';
+export const PLURAL = 'ovirtnodenetworks';
+export const SINGULAR = 'ovirtnodenetwork';
+export const SHORT_NAMES = ['onn'];
+
+/** A whole object as a user writes it (the seed's node_network.yml). */
+export const OvirtNodeNetworkSchema = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(KIND),
+  metadata: z.object({ name: z.string().optional() }).loose(),
+  spec: SpecSchema.prefault({}),
+  status: StatusSchema.optional(),
+});
+
+export type OvirtNodeNetwork = z.output<typeof OvirtNodeNetworkSchema>;
+
+export * from './config.js';
+export * from './config-schema.js';
+export * from './spec.js';
+export * from './status.js';

@@ -1,0 +1,132 @@
+// The spec of an OvirtNodeNetwork, as zod schemas: the single source of the TypeScript types,
+// the parser of user input (src/plan/validate.ts) and the CRD's OpenAPI schema (src/api/crd.ts).
+// Field-local rules live here (types, ranges, formats); rules that relate fields or objects live
+// in src/plan/validate.ts. The CRD gets no defaults: the stored spec stays what the user wrote,
+// and canonicalization (src/plan/canonicalize.ts) fills VDSM's defaults.
+import { z } from 'zod';
+import { isIpAddress, isIpv6, isIpv6Cidr } from '../util/ip.js';
+
+/** Linux interface names are at most 15 bytes (IFNAMSIZ - 1). */
+export const IFNAME_MAX = 15;
+
+const ifname = (description: string) => z.string().min(1).max(IFNAME_MAX).describe(description);
+
+/** CEL rules the API server enforces on each network; the same rules are in validate.ts. */
+const NETWORK_RULES = [
+  { rule: '!(has(self.nic) && has(self.bonding))', message: 'nic and bonding are mutually exclusive', fieldPath: '.bonding' },
+  { rule: '!(has(self.prefix) && has(self.netmask))', message: 'prefix and netmask are mutually exclusive', fieldPath: '.prefix' },
+  { rule: '!has(self.bridged) || self.bridged || has(self.nic) || has(self.bonding)', message: 'a bridgeless network needs a southbound device (nic or bonding)', fieldPath: '.bridged' },
+  { rule: '!has(self.vlan) || has(self.nic) || has(self.bonding)', message: 'a VLAN needs a southbound device (nic or bonding)', fieldPath: '.vlan' },
+  {
+    rule: "!has(self.bootproto) || self.bootproto != 'dhcp' || !(has(self.ipaddr) || has(self.netmask) || has(self.prefix) || has(self.gateway))",
+    message: 'static IPv4 settings (ipaddr, netmask, prefix, gateway) conflict with bootproto: dhcp',
+    fieldPath: '.bootproto',
+  },
+  {
+    rule: '!has(self.ipv6addr) || !((has(self.dhcpv6) && self.dhcpv6) || (has(self.ipv6autoconf) && self.ipv6autoconf))',
+    message: 'a static ipv6addr conflicts with dhcpv6 and ipv6autoconf',
+    fieldPath: '.ipv6addr',
+  },
+];
+
+export const NetworkSpecSchema = z
+  .strictObject({
+    nic: ifname('Southbound NIC the network is attached to (kernel name, e.g. eth1). Exclusive with bonding. Omit both for a nicless bridged network.').optional(),
+    bonding: ifname('Southbound bond the network is attached to; defined in spec.bondings or already present on the node. Exclusive with nic.').optional(),
+    vlan: z.int().min(0).max(4094).describe('802.1Q VLAN id (0..4094). The network then sits on the VLAN device <southbound>.<vlan>; needs nic or bonding.').optional(),
+    bridged: z.boolean().describe('Whether the network is a Linux bridge named after the network (default true). A bridgeless network needs nic or bonding and carries its IP on the southbound or VLAN device.').optional(),
+    stp: z.boolean().describe('Spanning Tree Protocol on the bridge (default false). Bridged networks only.').optional(),
+    bridgeOpts: z.string().max(1024).describe('Extra bridge attributes as "key=value key=value", names as in /sys/class/net/<bridge>/bridge (e.g. "forward_delay=0 multicast_snooping=0"). Bridged networks only.').optional(),
+    mtu: z.int().min(68).max(65535).describe('MTU of the network (default 1500). The southbound device gets the largest MTU of the networks on it.').optional(),
+    bootproto: z.enum(['dhcp', 'none']).describe('IPv4 configuration: "dhcp" runs a DHCP client, "none" (default) uses ipaddr/netmask or no IPv4 address.').optional(),
+    ipaddr: z.ipv4().describe('Static IPv4 address (bootproto none); needs netmask or prefix.').optional(),
+    netmask: z.ipv4().describe('IPv4 netmask in dotted form (e.g. 255.255.255.0). Exclusive with prefix.').optional(),
+    prefix: z.int().min(1).max(32).describe('IPv4 prefix length (1..32), converted to netmask. Exclusive with netmask.').optional(),
+    gateway: z.ipv4().describe('IPv4 gateway of the network; must be inside the subnet of ipaddr.').optional(),
+    defaultRoute: z.boolean().describe('Whether the host default route goes through this network (default false). At most one network may have it.').optional(),
+    ipv6addr: z.string().max(49).refine(isIpv6Cidr, 'must be an IPv6 address with a prefix length, e.g. 2001:db8::5/64')
+      .describe('Static IPv6 address with prefix length, e.g. 2001:db8::5/64. Exclusive with dhcpv6 and ipv6autoconf.').optional(),
+    ipv6gateway: z.string().max(45).refine(isIpv6, 'must be an IPv6 address').describe('IPv6 gateway; needs ipv6addr.').optional(),
+    dhcpv6: z.boolean().describe('Run a DHCPv6 client on the network (default false).').optional(),
+    ipv6autoconf: z.boolean().describe('IPv6 stateless address autoconfiguration from router advertisements (default false).').optional(),
+    nameservers: z.array(z.string().max(45).refine(isIpAddress, 'must be an IPv4 or IPv6 address').describe('A DNS server address.'))
+      .max(16)
+      .describe('DNS servers for the host (IPv4 or IPv6 addresses), in order. Only on the network with defaultRoute; when omitted there and the network is static, the host keeps its current resolvers.')
+      .optional(),
+  })
+  .meta({
+    description: 'A logical network in VDSM setupNetworks vocabulary: its southbound device, VLAN, bridge, MTU and IP configuration.',
+    'x-kubernetes-validations': NETWORK_RULES,
+  });
+
+export const BondSpecSchema = z
+  .strictObject({
+    nics: z.array(ifname('A NIC enslaved to the bond.'))
+      .min(1)
+      .meta({ description: 'NICs enslaved to the bond (at least one; each NIC in at most one bond and not used directly by a network).', 'x-kubernetes-list-type': 'set' }),
+    options: z.string().max(1024)
+      .describe('Bonding options as "key=value key=value" (e.g. "mode=802.3ad miimon=100"); mode by name or number, default balance-rr (0). Names as in /sys/class/net/<bond>/bonding.')
+      .optional(),
+    hwaddr: z.mac().describe('MAC address for the bond (default: the first slave\'s).').optional(),
+  })
+  .describe('A bond (Linux bonding driver) in VDSM setupNetworks vocabulary.');
+
+export const ProbesSchema = z
+  .strictObject({
+    gateway: z.boolean().default(false).describe('Also require the default gateway to answer a ping after the apply (default false).'),
+    dns: z.boolean().default(false).describe('Also require DNS resolution through the node\'s nameservers after the apply (default false).'),
+  })
+  .describe('Checks beyond the API server (which is always checked). A probe that already fails before the apply is not held against it.');
+
+export const ConnectivityCheckSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Verify connectivity after each apply and roll back on failure (default true).'),
+    timeoutSeconds: z.int().min(1).max(600).default(60).describe('How long the node may take to reach the API server (and enabled probes) after an apply before it rolls back (default 60).'),
+    probes: ProbesSchema.prefault({}),
+  })
+  .describe('Whether and how long to verify, after an apply, that the node still reaches the API server (and optionally its default gateway and DNS); the previous configuration is restored if not.');
+
+export const NETWORKS_MAX = 4096;
+export const BONDINGS_MAX = 1024;
+
+export const SpecSchema = z
+  .strictObject({
+    networks: z.record(z.string(), NetworkSpecSchema)
+      .default({})
+      .meta({
+        description: 'Logical networks by name (the name of the bridge of a bridged network: at most 15 characters, none of ":", ".", "/" or whitespace, not starting with "-"). The whole desired set: handler-owned networks missing here are removed.',
+        maxProperties: NETWORKS_MAX,
+        'x-kubernetes-validations': [
+          {
+            rule: 'self.filter(k, has(self[k].defaultRoute) && self[k].defaultRoute).size() <= 1',
+            message: 'at most one network may have defaultRoute',
+          },
+          {
+            rule: String.raw`self.all(k, k.size() <= 15 && k.matches('^[^-:./\\s][^:./\\s]*$'))`,
+            message: 'network names are at most 15 characters, without ":", ".", "/" or whitespace, and do not start with "-"',
+          },
+        ],
+      }),
+    bondings: z.record(z.string(), BondSpecSchema)
+      .default({})
+      .meta({
+        description: 'Bonds by name (bond<word characters>, at most 15 characters). The whole desired set: handler-owned bonds missing here are removed.',
+        maxProperties: BONDINGS_MAX,
+        'x-kubernetes-validations': [
+          {
+            rule: String.raw`self.all(k, k.size() <= 15 && k.matches('^bond\\w+$'))`,
+            message: 'bond names are "bond" followed by letters, digits or "_", at most 15 characters',
+          },
+        ],
+      }),
+    connectivityCheck: ConnectivityCheckSchema.prefault({}),
+  })
+  .describe('The desired host networking of the node: the whole set of networks and bonds the handler owns, in VDSM setupNetworks vocabulary.');
+
+export type NetworkSpec = z.output<typeof NetworkSpecSchema>;
+export type BondSpec = z.output<typeof BondSpecSchema>;
+export type ConnectivityCheck = z.output<typeof ConnectivityCheckSchema>;
+/** A parsed spec: networks, bondings and connectivityCheck always present, connectivityCheck defaulted. */
+export type Spec = z.output<typeof SpecSchema>;
+/** A spec as a user writes it (everything optional). */
+export type SpecInput = z.input<typeof SpecSchema>;

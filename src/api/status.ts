@@ -1,0 +1,145 @@
+// The status of an OvirtNodeNetwork, as zod schemas (types + CRD). Field names and value types
+// are the seed's (`capabilities` as VDSM's network_caps: mtu as a string, statistics counters as
+// decimal strings), plus Kubernetes conditions and observedGeneration. Objects are not strict:
+// a newer agent may report more than this version of the schema knows.
+import { z } from 'zod';
+import { RunningConfigSchema } from './config-schema.js';
+
+const str = (description: string) => z.string().describe(description);
+const flag = (description: string) => z.boolean().describe(description);
+
+const deviceFields = {
+  addr: str('Primary IPv4 address, "" when none.'),
+  netmask: str('Netmask of the primary IPv4 address, "" when none.'),
+  ipv4addrs: z.array(str('An IPv4 address/prefix.')).describe('All IPv4 addresses as address/prefix.'),
+  ipv6addrs: z.array(str('An IPv6 address/prefix.')).describe('All IPv6 addresses as address/prefix.'),
+  gateway: str('IPv4 gateway of the device\'s default route, "" when none.'),
+  ipv6gateway: str('IPv6 gateway, "::" when none.'),
+  ipv4defaultroute: flag('Whether the host\'s IPv4 default route goes through this device.'),
+  dhcpv4: flag('Whether the IPv4 address comes from DHCP.'),
+  dhcpv6: flag('Whether an IPv6 address comes from DHCPv6.'),
+  ipv6autoconf: flag('Whether IPv6 stateless autoconfiguration is on.'),
+  mtu: str('MTU, as a decimal string (VDSM\'s compatible form).'),
+};
+
+const stringMap = (description: string) => z.record(z.string(), z.string().describe('Value, as the kernel shows it.')).describe(description);
+
+export const NicInfoSchema = z.object({
+  ...deviceFields,
+  hwaddr: str('MAC address.'),
+  speed: z.int().describe('Link speed in Mb/s (0 when unknown).'),
+  permhwaddr: str('Permanent MAC address (bond slaves).').optional(),
+  ad_aggregator_id: str('802.3ad aggregator id (802.3ad bond slaves).').optional(),
+}).describe('A NIC.');
+
+export const BondInfoSchema = z.object({
+  ...deviceFields,
+  hwaddr: str('MAC address.'),
+  slaves: z.array(str('A slave NIC.')).describe('Slave NICs.'),
+  active_slave: str('Active slave (active-backup), "" otherwise.'),
+  opts: stringMap('Non-default bonding options, numeric values; mode always present.'),
+  speed: z.int().describe('Aggregate speed in Mb/s.'),
+  switch: str('Switch type ("legacy").'),
+  ad_aggregator_id: str('802.3ad aggregator id.').optional(),
+  ad_partner_mac: str('802.3ad partner MAC address.').optional(),
+}).describe('A bond.');
+
+export const BridgeInfoSchema = z.object({
+  ...deviceFields,
+  ports: z.array(str('A port.')).describe('Ports of the bridge.'),
+  stp: z.enum(['on', 'off']).describe('Spanning Tree Protocol state.'),
+  opts: stringMap('Bridge attributes from /sys/class/net/<bridge>/bridge.'),
+}).describe('A Linux bridge.');
+
+export const VlanInfoSchema = z.object({
+  ...deviceFields,
+  iface: str('The lower device.'),
+  vlanid: z.int().describe('VLAN id.'),
+}).describe('A VLAN device.');
+
+export const NetworkInfoSchema = z.object({
+  ...deviceFields,
+  iface: str('The device carrying the network\'s addresses (bridge, VLAN device or southbound).'),
+  bridged: flag('Whether the network is a bridge.'),
+  switch: str('Switch type ("legacy").'),
+  southbound: str('The southbound NIC or bond.').optional(),
+  vlanid: z.int().describe('VLAN id.').optional(),
+  ports: z.array(str('A port.')).describe('Ports of the bridge (bridged networks).').optional(),
+  stp: z.enum(['on', 'off']).describe('Spanning Tree Protocol state (bridged networks).').optional(),
+  interface: str('The top device (bridgeless networks).').optional(),
+}).describe('A network the handler owns.');
+
+export const CapabilitiesSchema = z.object({
+  nics: z.record(z.string(), NicInfoSchema).describe('NICs by name.'),
+  bondings: z.record(z.string(), BondInfoSchema).describe('Bonds by name.'),
+  bridges: z.record(z.string(), BridgeInfoSchema).describe('Bridges by name (handler-owned or not).'),
+  vlans: z.record(z.string(), VlanInfoSchema).describe('VLAN devices by name.'),
+  networks: z.record(z.string(), NetworkInfoSchema).describe('Handler-owned networks by name.'),
+  nameservers: z.array(str('A DNS server.')).describe('The host\'s DNS servers (resolv.conf order).'),
+  supportsIPv6: flag('Whether the kernel has IPv6 enabled.'),
+}).describe('What the node has, in VDSM network_caps vocabulary.');
+
+const counter = (description: string) => z.string().regex(/^\d+$/).describe(`${description}, cumulative, as a decimal string (64-bit).`);
+
+export const InterfaceStatisticsSchema = z.object({
+  name: str('Interface name.'),
+  rx: counter('Bytes received'),
+  tx: counter('Bytes sent'),
+  rxDropped: counter('Received packets dropped'),
+  txDropped: counter('Sent packets dropped'),
+  rxErrors: counter('Receive errors'),
+  txErrors: counter('Send errors'),
+  rxRate: z.number().min(0).describe('Bytes/s received over the last sampling interval.'),
+  txRate: z.number().min(0).describe('Bytes/s sent over the last sampling interval.'),
+  speed: str('Link speed in Mb/s as a decimal string (1000 when the driver reports none).'),
+  state: str('Operational state: up or down.'),
+  sampleTime: z.number().describe('When the counters were read, epoch seconds.'),
+}).describe('Traffic counters of an interface.');
+
+export const OutcomeDetailSchema = z.object({
+  reason: str('Machine-readable reason (CamelCase), "" on success.'),
+  message: str('Short human-readable message, "" on success.'),
+}).describe('Reason and message.');
+
+export const OutcomeSchema = z.object({
+  Success: OutcomeDetailSchema.optional(),
+  Failed: OutcomeDetailSchema.optional(),
+}).describe('Exactly one of Success or Failed.');
+
+export const CONDITION_TYPES = ['Available', 'Progressing', 'Degraded'] as const;
+
+export const ConditionSchema = z.object({
+  type: z.enum(CONDITION_TYPES).describe('Available: the spec of observedGeneration is applied. Progressing: an apply is under way. Degraded: the last apply failed (and was rolled back).'),
+  status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
+  observedGeneration: z.int().min(0).describe('The spec generation the condition describes.'),
+  lastTransitionTime: z.iso.datetime({ offset: true }).describe('When status last changed.'),
+  reason: z.string().max(1024).describe('Machine-readable reason (CamelCase).'),
+  message: z.string().max(32768).describe('Human-readable details.'),
+}).describe('A condition of the object.');
+
+export const StatusSchema = z.object({
+  observedGeneration: z.int().min(0).describe('The last spec generation the agent acted on.').optional(),
+  capabilities: CapabilitiesSchema.optional(),
+  statistics: z.record(z.string(), InterfaceStatisticsSchema).describe('Traffic counters and rates by interface.').optional(),
+  kernelConfig: RunningConfigSchema.describe('The handler-owned networks and bonds as read back from the kernel, in spec vocabulary (canonical form); differs from the spec when the host drifted.').optional(),
+  infoStatus: OutcomeSchema.describe('Whether the last reading of the host (capabilities, statistics) succeeded.').optional(),
+  setupStatus: OutcomeSchema.describe('Whether the last apply of the spec succeeded; Failed.reason is InvalidSpec, SetupFailed, ConnectivityLost or RemovalFailed.').optional(),
+  conditions: z.array(ConditionSchema)
+    .meta({
+      description: 'Available, Progressing and Degraded, so that `kubectl wait --for=condition=Available` works.',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+    })
+    .optional(),
+}).describe('What the node has and how the last apply went, reported by the node\'s agent.');
+
+export type NicInfo = z.output<typeof NicInfoSchema>;
+export type BondInfo = z.output<typeof BondInfoSchema>;
+export type BridgeInfo = z.output<typeof BridgeInfoSchema>;
+export type VlanInfo = z.output<typeof VlanInfoSchema>;
+export type NetworkInfo = z.output<typeof NetworkInfoSchema>;
+export type Capabilities = z.output<typeof CapabilitiesSchema>;
+export type InterfaceStatistics = z.output<typeof InterfaceStatisticsSchema>;
+export type Outcome = z.output<typeof OutcomeSchema>;
+export type Condition = z.output<typeof ConditionSchema>;
+export type Status = z.output<typeof StatusSchema>;

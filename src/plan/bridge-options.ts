@@ -1,0 +1,46 @@
+// Bridge options (`bridgeOpts: "k=v k=v"`): the writable attributes of
+// /sys/class/net/<bridge>/bridge, canonicalized to sorted "k=v" like VDSM's custom.bridge_opts.
+
+/** Writable bridge attributes. stp_state is excluded: the network's `stp` field owns it. */
+export const BRIDGE_OPTIONS: ReadonlySet<string> = new Set([
+  'ageing_time', 'forward_delay', 'hello_time', 'max_age', 'priority', 'group_fwd_mask', 'group_addr',
+  'hash_elasticity', 'hash_max', 'multicast_last_member_count', 'multicast_last_member_interval',
+  'multicast_membership_interval', 'multicast_querier', 'multicast_querier_interval', 'multicast_query_interval',
+  'multicast_query_response_interval', 'multicast_query_use_ifaddr', 'multicast_router', 'multicast_snooping',
+  'multicast_startup_query_count', 'multicast_startup_query_interval', 'multicast_stats_enabled',
+  'multicast_igmp_version', 'multicast_mld_version', 'nf_call_arptables', 'nf_call_ip6tables', 'nf_call_iptables',
+  'vlan_filtering', 'vlan_protocol', 'default_pvid', 'vlan_stats_enabled', 'vlan_stats_per_port',
+  'no_linklocal_learn',
+]);
+
+function pairs(opts: string): string[] {
+  return opts.trim().split(/\s+/).filter(Boolean);
+}
+
+/** Every problem of a bridgeOpts string. */
+export function bridgeOptionErrors(opts: string): string[] {
+  const errors: string[] = [];
+  const seen = new Set<string>();
+  for (const tok of pairs(opts)) {
+    const eq = tok.indexOf('=');
+    if (eq <= 0 || eq === tok.length - 1) {
+      errors.push(`"${tok}" is not of the form option=value`);
+      continue;
+    }
+    const k = tok.slice(0, eq);
+    if (k === 'stp_state') errors.push('stp_state is set with the network\'s stp field, not bridgeOpts');
+    else if (!BRIDGE_OPTIONS.has(k)) errors.push(`unknown bridge option "${k}"`);
+    else if (seen.has(k)) errors.push(`${k} is given twice`);
+    seen.add(k);
+  }
+  return errors;
+}
+
+/** Sorted "k=v" (by key), or undefined when empty: an empty string configures nothing. */
+export function canonicalBridgeOpts(opts: string | undefined): string | undefined {
+  if (opts === undefined) return undefined;
+  const list = pairs(opts);
+  if (list.length === 0) return undefined;
+  const key = (t: string): string => t.split('=', 1)[0]!;
+  return list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)).join(' ');
+}

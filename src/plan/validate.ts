@@ -1,0 +1,464 @@
+// Validation of a spec against VDSM's rules (netswitch/validator.py and canonicalize.py) and
+// against the node: every error is collected, each naming the field it is about
+// (`spec.networks.net1.vlan`), so a user fixes a spec in one round. Schema errors (types, ranges,
+// formats, unknown fields) come from the zod schemas and are reported in the same shape.
+import { z } from 'zod';
+import type { NetworkConfig, RunningConfig } from '../api/config.js';
+import { API_VERSION, KIND } from '../api/index.js';
+import { BondSpecSchema, NetworkSpecSchema, SpecSchema, type BondSpec, type NetworkSpec, type Spec } from '../api/spec.js';
+import { netmaskToPrefix, parseIpv4, parseIpv6Cidr, prefixToMask, canonicalIp } from '../util/ip.js';
+import { bondOptionErrors } from './bond-options.js';
+import { bridgeOptionErrors } from './bridge-options.js';
+import { DEFAULT_MTU, canonicalize, canonicalizeNetwork, configToSpec } from './canonicalize.js';
+
+export interface ValidationError {
+  /** Field path from the object root, e.g. `spec.networks.net1.vlan`, `spec.bondings.bond1.nics[0]`. */
+  path: string;
+  message: string;
+}
+
+/** What validation needs to know about the node (see host-facts.ts for how it is read). */
+export interface HostFacts {
+  /** Names of the node's NICs (devices a network or bond may use as southbound/slave). */
+  nics: string[];
+  /** Bonds present on the node, by name, with their slaves. */
+  bonds: Record<string, string[]>;
+  /** The host's current resolvers (resolv.conf), for VDSM's nameservers default. */
+  nameservers?: string[];
+}
+
+export interface ValidationContext {
+  /** Without it, NIC existence and the node's own bonds are not checked. */
+  host?: HostFacts;
+  /** What the handler owns now: a bond here but not in the spec is being removed. */
+  running?: RunningConfig;
+}
+
+export type SpecCheck =
+  | { ok: true; spec: Spec; config: RunningConfig }
+  | { ok: false; errors: ValidationError[] };
+
+/** `spec.networks` + `net1` -> `spec.networks.net1`; odd names are quoted: `spec.networks["a.b"]`. */
+export function joinPath(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return /^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  object: 'an object', array: 'a list', string: 'a string', boolean: 'true or false', number: 'a number',
+  int: 'an integer', record: 'an object',
+};
+
+const FORMAT_WORDS: Record<string, string> = {
+  ipv4: 'an IPv4 address (a.b.c.d)', mac: 'a MAC address (xx:xx:xx:xx:xx:xx)', datetime: 'an RFC 3339 date-time',
+};
+
+const UNIT: Record<string, [string, string]> = { string: ['character', 'characters'], array: ['item', 'items'] };
+
+function sizeMessage(bound: 'least' | 'most', origin: string, n: number | bigint): string {
+  const unit = UNIT[origin];
+  if (unit) return `must have at ${bound} ${n} ${Number(n) === 1 ? unit[0] : unit[1]}`;
+  return `must be at ${bound} ${n}`;
+}
+
+/** zod issues -> field-path errors, with messages written for people editing YAML. */
+export function zodIssuesToErrors(issues: readonly z.core.$ZodIssue[], base = 'spec'): ValidationError[] {
+  const out: ValidationError[] = [];
+  for (const issue of issues) {
+    const path = issue.path.reduce<string>((p, k) => joinPath(p, typeof k === 'symbol' ? String(k) : k), base);
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        for (const k of issue.keys) out.push({ path: joinPath(path, k), message: 'unknown field' });
+        break;
+      case 'invalid_type':
+        out.push({ path, message: issue.input === undefined ? 'is required' : `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}` });
+        break;
+      case 'too_big':
+        out.push({ path, message: sizeMessage('most', issue.origin, issue.maximum) });
+        break;
+      case 'too_small':
+        out.push({ path, message: sizeMessage('least', issue.origin, issue.minimum) });
+        break;
+      case 'invalid_value':
+        out.push({ path, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` });
+        break;
+      case 'invalid_format':
+        out.push({ path, message: `must be ${FORMAT_WORDS[issue.format] ?? `a valid ${issue.format}`}` });
+        break;
+      default:
+        out.push({ path, message: issue.message });
+    }
+  }
+  return out;
+}
+
+// ---- names ----
+
+/** Why a name cannot be a kernel device name (VDSM's bridge-name rule), or undefined. */
+export function deviceNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'name must not be empty';
+  if (name.length > 15) return `name "${name}" is longer than 15 characters (the kernel's limit)`;
+  if (/[:./\s]/.test(name)) return `name "${name}" must not contain ":", ".", "/" or whitespace`;
+  if (name.startsWith('-')) return `name "${name}" must not start with "-"`;
+  return undefined;
+}
+
+/** VDSM's bond-name rule: "bond" + word characters. */
+export const BOND_NAME = /^bond\w+$/;
+
+export function bondNameProblem(name: string): string | undefined {
+  return deviceNameProblem(name)
+    ?? (BOND_NAME.test(name) ? undefined : `bond name "${name}" must be "bond" followed by letters, digits or "_"`);
+}
+
+// ---- one network, one bond (rules within an object) ----
+
+type Report = (path: string, message: string) => void;
+
+function ipv4HostProblem(ip: number, prefix: number | undefined): string | undefined {
+  const first = ip >>> 24;
+  if (first === 0) return 'is not a host address (0.0.0.0/8)';
+  if (first === 127) return 'is a loopback address';
+  if (first >= 224) return 'is a multicast or reserved address';
+  if (prefix !== undefined && prefix <= 30) {
+    const host = ip & ~prefixToMask(prefix);
+    if (host === 0) return `is the network address of its /${prefix} subnet`;
+    if ((host >>> 0) === (~prefixToMask(prefix) >>> 0)) return `is the broadcast address of its /${prefix} subnet`;
+  }
+  return undefined;
+}
+
+/**
+ * Rules within one network. `unknown` names fields that were given but failed the schema: they
+ * count as present for "X needs Y" rules (so one bad value does not cause a second error) and
+ * take part in no other rule.
+ */
+export function networkErrors(base: string, net: NetworkSpec, report: Report, unknown: ReadonlySet<string> = new Set()): void {
+  const at = (f: string) => joinPath(base, f);
+  const has = (f: keyof NetworkSpec) => net[f] !== undefined || unknown.has(f);
+  const hasSouthbound = has('nic') || has('bonding');
+  if (net.nic !== undefined && net.bonding !== undefined) report(at('bonding'), 'nic and bonding are mutually exclusive');
+  if (net.bridged === false && !hasSouthbound) report(at('bridged'), 'a bridgeless network needs a southbound device (nic or bonding)');
+  if (net.vlan !== undefined && !hasSouthbound) report(at('vlan'), 'a VLAN needs a southbound device (nic or bonding)');
+  if (net.bridged === false) {
+    if (net.stp) report(at('stp'), 'stp needs a bridged network');
+    if (net.bridgeOpts !== undefined && net.bridgeOpts.trim() !== '') report(at('bridgeOpts'), 'bridgeOpts needs a bridged network');
+  } else if (net.bridgeOpts !== undefined) {
+    for (const m of bridgeOptionErrors(net.bridgeOpts)) report(at('bridgeOpts'), m);
+  }
+
+  // IPv4: static (ipaddr + netmask|prefix [+ gateway]) or DHCP, never both.
+  if (net.prefix !== undefined && net.netmask !== undefined) report(at('prefix'), 'prefix and netmask are mutually exclusive');
+  if (net.bootproto === 'dhcp') {
+    for (const f of ['ipaddr', 'netmask', 'prefix', 'gateway'] as const) {
+      if (net[f] !== undefined) report(at(f), `static IPv4 setting ${f} conflicts with bootproto: dhcp`);
+    }
+  } else {
+    let prefix = net.prefix;
+    if (net.netmask !== undefined) {
+      const p = netmaskToPrefix(net.netmask);
+      if (p === undefined || p === 0) report(at('netmask'), `${net.netmask} is not a netmask (contiguous ones, then zeros)`);
+      else prefix = p;
+    }
+    if (unknown.has('ipaddr')) {
+      // The address is malformed (reported already): nothing to relate the rest to.
+    } else if (net.ipaddr === undefined) {
+      if (net.netmask !== undefined) report(at('netmask'), 'netmask needs ipaddr');
+      if (net.prefix !== undefined) report(at('prefix'), 'prefix needs ipaddr');
+      if (net.gateway !== undefined) report(at('gateway'), 'gateway needs ipaddr');
+    } else {
+      const ip = parseIpv4(net.ipaddr);
+      if (!has('netmask') && !has('prefix')) report(at('ipaddr'), 'ipaddr needs netmask or prefix');
+      const problem = ip === undefined ? undefined : ipv4HostProblem(ip, prefix);
+      if (problem) report(at('ipaddr'), `${net.ipaddr} ${problem}`);
+      const gw = net.gateway === undefined ? undefined : parseIpv4(net.gateway);
+      if (ip !== undefined && gw !== undefined && prefix !== undefined) {
+        const mask = prefixToMask(prefix);
+        if (gw === ip) report(at('gateway'), 'gateway is the network\'s own address');
+        else if (((gw & mask) >>> 0) !== ((ip & mask) >>> 0)) report(at('gateway'), `gateway ${net.gateway} is not in the subnet of ${net.ipaddr}/${prefix}`);
+      }
+    }
+  }
+
+  // IPv6: a static address, or DHCPv6 / autoconf; VDSM does not mix them.
+  const dynamic6 = net.dhcpv6 === true || net.ipv6autoconf === true;
+  if (net.ipv6addr !== undefined) {
+    if (dynamic6) report(at('ipv6addr'), 'a static ipv6addr conflicts with dhcpv6 and ipv6autoconf (static and dynamic IPv6 are not mixed)');
+    const c = parseIpv6Cidr(net.ipv6addr);
+    if (c) {
+      if (c.address === 0n || c.address === 1n || c.address >> 120n === 0xffn) report(at('ipv6addr'), `${net.ipv6addr} is not a unicast host address`);
+      else if (c.prefix === 0) report(at('ipv6addr'), 'the prefix length must be 1..128');
+    }
+  }
+  if (net.ipv6gateway !== undefined && !has('ipv6addr')) report(at('ipv6gateway'), 'ipv6gateway needs ipv6addr');
+  if ((net.ipv6addr !== undefined || dynamic6) && (net.mtu ?? DEFAULT_MTU) < 1280) {
+    report(at('mtu'), 'IPv6 needs an mtu of at least 1280 (the kernel disables IPv6 below it)');
+  }
+
+  // DNS: VDSM keeps the host's resolvers on the default-route network only.
+  if (net.nameservers !== undefined && net.nameservers.length > 0 && net.defaultRoute !== true && !unknown.has('defaultRoute')) {
+    report(at('nameservers'), 'nameservers may only be set on the network with defaultRoute (they become the host\'s resolvers)');
+  }
+  const seen = new Set<string>();
+  (net.nameservers ?? []).forEach((ns, i) => {
+    const c = canonicalIp(ns);
+    if (seen.has(c)) report(joinPath(at('nameservers'), i), `${ns} is listed twice`);
+    seen.add(c);
+  });
+}
+
+/** Rules within one bond; without nics (they failed the schema) `primary` is not checked. */
+export function bondErrors(base: string, bond: Partial<BondSpec>, report: Report): void {
+  const nics = bond.nics;
+  const messages = bondOptionErrors(bond.options ?? '', nics ?? []).filter((m) => nics !== undefined || !m.startsWith('primary='));
+  for (const m of messages) report(joinPath(base, 'options'), m);
+  if (bond.hwaddr !== undefined) {
+    const first = parseInt(bond.hwaddr.slice(0, 2), 16);
+    if ((first & 1) === 1 || /^(00:){5}00$/.test(bond.hwaddr)) report(joinPath(base, 'hwaddr'), 'must be a unicast MAC address, not zero');
+  }
+}
+
+// ---- rules across objects and against the node ----
+
+interface Known {
+  /** Names present in the spec even if their entry did not parse (so references to them resolve). */
+  networks: ReadonlySet<string>;
+  bonds: ReadonlySet<string>;
+}
+
+function crossErrors(
+  networks: Readonly<Record<string, NetworkConfig>>,
+  bonds: Readonly<Record<string, { nics: readonly string[] }>>,
+  ctx: ValidationContext,
+  known: Known,
+  report: Report,
+): void {
+  const host = ctx.host;
+  const hostNics = host ? new Set(host.nics) : undefined;
+  const hostBonds = new Set(Object.keys(host?.bonds ?? {}));
+  const owned = new Set(Object.keys(ctx.running?.bondings ?? {}));
+  const specBonds = new Set([...Object.keys(bonds), ...known.bonds]);
+  const isBond = (n: string): boolean => specBonds.has(n) || hostBonds.has(n);
+  // Slaves of bonds the handler neither owns nor is given: not ours to take.
+  const foreignSlaveOf = new Map<string, string>();
+  for (const [b, slaves] of Object.entries(host?.bonds ?? {})) {
+    if (specBonds.has(b) || owned.has(b)) continue;
+    for (const s of slaves) foreignSlaveOf.set(s, b);
+  }
+
+  const slaveOf = new Map<string, string>();
+  for (const b of Object.keys(bonds).sort()) {
+    const base = joinPath('spec.bondings', b);
+    if (hostNics?.has(b)) report(base, `bond name ${b} is the name of a NIC of the node`);
+    const seen = new Set<string>();
+    bonds[b]!.nics.forEach((nic, i) => {
+      const p = joinPath(joinPath(base, 'nics'), i);
+      if (seen.has(nic)) return report(p, `${nic} is listed twice`);
+      seen.add(nic);
+      if (isBond(nic)) return report(p, `${nic} is a bond, not a NIC`);
+      if (hostNics && !hostNics.has(nic)) return report(p, `NIC ${nic} does not exist on the node`);
+      const other = slaveOf.get(nic);
+      if (other !== undefined) return report(p, `NIC ${nic} is already a slave of bond ${other}`);
+      const foreign = foreignSlaveOf.get(nic);
+      if (foreign !== undefined) return report(p, `NIC ${nic} is a slave of bond ${foreign}, which the handler does not manage`);
+      slaveOf.set(nic, b);
+    });
+  }
+
+  const names = Object.keys(networks).sort();
+  const bySouthbound = new Map<string, string>();
+  const byIpv4 = new Map<string, string>();
+  const byIpv6 = new Map<string, string>();
+  for (const n of names) {
+    const net = networks[n]!;
+    const base = joinPath('spec.networks', n);
+    const at = (f: string) => joinPath(base, f);
+    if (net.bridged && hostNics?.has(n)) report(base, `network name ${n} is the name of a NIC; a bridged network's bridge is named after the network`);
+    else if (net.bridged && isBond(n)) report(base, `network name ${n} is the name of a bond; a bridged network's bridge is named after the network`);
+
+    if (net.nic !== undefined) {
+      const nic = net.nic;
+      if (isBond(nic)) report(at('nic'), `${nic} is a bond; use bonding`);
+      else if (hostNics && !hostNics.has(nic)) report(at('nic'), `NIC ${nic} does not exist on the node`);
+      else if (slaveOf.has(nic)) report(at('nic'), `NIC ${nic} is a slave of bond ${slaveOf.get(nic)}`);
+      else if (foreignSlaveOf.has(nic)) report(at('nic'), `NIC ${nic} is a slave of bond ${foreignSlaveOf.get(nic)}, which the handler does not manage`);
+    }
+    if (net.bonding !== undefined) {
+      const b = net.bonding;
+      if (!BOND_NAME.test(b)) report(at('bonding'), `bond name "${b}" must be "bond" followed by letters, digits or "_"`);
+      else if (specBonds.has(b)) { /* defined in the spec */ }
+      else if (owned.has(b)) report(at('bonding'), `bond ${b} is used by this network but the spec removes it (it is not in spec.bondings)`);
+      else if (host && hostBonds.has(b)) { /* an existing bond of the node */ }
+      else report(at('bonding'), host ? `bond ${b} is neither in spec.bondings nor on the node` : `bond ${b} is not in spec.bondings`);
+    }
+
+    const southbound = net.nic ?? net.bonding;
+    if (southbound !== undefined) {
+      const key = `${southbound}\0${net.vlan ?? ''}`;
+      const first = bySouthbound.get(key);
+      if (first === undefined) bySouthbound.set(key, n);
+      else if (net.vlan !== undefined) report(at('vlan'), `network ${first} already uses VLAN ${net.vlan} on ${southbound}`);
+      else report(at(net.nic !== undefined ? 'nic' : 'bonding'), `network ${first} already uses ${southbound} untagged; a device carries at most one untagged network`);
+    }
+
+    for (const [addr, map, field] of [[net.ipaddr, byIpv4, 'ipaddr'], [net.ipv6addr?.split('/')[0], byIpv6, 'ipv6addr']] as const) {
+      if (addr === undefined) continue;
+      const first = map.get(addr);
+      if (first !== undefined) report(at(field), `address ${addr} is also used by network ${first}`);
+      else map.set(addr, n);
+    }
+  }
+
+  // A VLAN device cannot have a larger MTU than its lower device; a bridgeless untagged network
+  // *is* that lower device, so its MTU bounds the VLAN networks on the same southbound.
+  for (const n of names) {
+    const net = networks[n]!;
+    const southbound = net.nic ?? net.bonding;
+    if (southbound === undefined || net.vlan === undefined) continue;
+    const u = bySouthbound.get(`${southbound}\0`);
+    const untagged = u === undefined ? undefined : networks[u];
+    if (untagged && !untagged.bridged && net.mtu > untagged.mtu) {
+      report(joinPath(joinPath('spec.networks', n), 'mtu'), `mtu ${net.mtu} exceeds ${untagged.mtu}, the mtu of ${southbound} set by bridgeless network ${u}; a VLAN cannot exceed its lower device`);
+    }
+  }
+
+  const withDefault = names.filter((n) => networks[n]!.defaultRoute);
+  if (withDefault.length > 1) {
+    for (const n of withDefault) {
+      report(joinPath(joinPath('spec.networks', n), 'defaultRoute'), `only one network may have defaultRoute; it is set on ${withDefault.join(', ')}`);
+    }
+  }
+}
+
+// ---- entry points ----
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function collector(): { errors: ValidationError[]; report: Report } {
+  const errors: ValidationError[] = [];
+  return { errors, report: (path, message) => void errors.push({ path, message }) };
+}
+
+function finish(errors: ValidationError[]): ValidationError[] {
+  const seen = new Set<string>();
+  const out = errors.filter((e) => {
+    const k = `${e.path}\0${e.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+}
+
+/**
+ * An entry that failed the schema, minus its failing and unknown fields, so the rules within the
+ * entry can still run on what is left.
+ */
+function salvage<T>(
+  value: unknown,
+  issues: readonly z.core.$ZodIssue[],
+  schema: z.ZodType<T>,
+  check: (partial: T, failed: ReadonlySet<string>) => void,
+): void {
+  if (!isPlainObject(value)) return;
+  const failed = new Set<string>();
+  const unknownKeys = new Set<string>();
+  for (const i of issues) {
+    if (i.code === 'unrecognized_keys' && i.path.length === 0) i.keys.forEach((k) => unknownKeys.add(k));
+    else if (typeof i.path[0] === 'string') failed.add(i.path[0]);
+  }
+  const partial = Object.fromEntries(Object.entries(value).filter(([k]) => !failed.has(k) && !unknownKeys.has(k)));
+  const p = schema.safeParse(partial);
+  if (p.success) check(p.data, failed);
+}
+
+/**
+ * Parses and validates a spec (the `spec` of an OvirtNodeNetwork, as written). On success returns
+ * the parsed spec and its canonical config; otherwise every error found. Entries that fail the
+ * schema are left out of the cross-object rules (their names still count as defined).
+ */
+export function checkSpec(raw: unknown, ctx: ValidationContext = {}): SpecCheck {
+  const { errors, report } = collector();
+  const parsed = SpecSchema.safeParse(raw ?? {}, { reportInput: true });
+  let networks: Record<string, NetworkSpec> = {};
+  let bondings: Record<string, BondSpec> = {};
+  const known = { networks: new Set<string>(), bonds: new Set<string>() };
+  if (parsed.success) {
+    networks = parsed.data.networks;
+    bondings = parsed.data.bondings;
+  } else {
+    errors.push(...zodIssuesToErrors(parsed.error.issues, 'spec'));
+    const r = isPlainObject(raw) ? raw : {};
+    if (isPlainObject(r.networks)) {
+      for (const [k, v] of Object.entries(r.networks)) {
+        known.networks.add(k);
+        const p = NetworkSpecSchema.safeParse(v);
+        if (p.success) networks[k] = p.data;
+        else salvage(v, p.error.issues, NetworkSpecSchema, (part, bad) => networkErrors(joinPath('spec.networks', k), part, report, bad));
+      }
+    }
+    if (isPlainObject(r.bondings)) {
+      for (const [k, v] of Object.entries(r.bondings)) {
+        known.bonds.add(k);
+        const p = BondSpecSchema.safeParse(v);
+        if (p.success) bondings[k] = p.data;
+        else salvage(v, p.error.issues, BondSpecSchema.partial(), (part) => bondErrors(joinPath('spec.bondings', k), part, report));
+      }
+    }
+  }
+  for (const n of new Set([...Object.keys(networks), ...known.networks])) {
+    const problem = deviceNameProblem(n);
+    if (problem) report(joinPath('spec.networks', n), problem);
+  }
+  for (const b of new Set([...Object.keys(bondings), ...known.bonds])) {
+    const problem = bondNameProblem(b);
+    if (problem) report(joinPath('spec.bondings', b), problem);
+  }
+  for (const [n, net] of Object.entries(networks)) networkErrors(joinPath('spec.networks', n), net, report);
+  for (const [b, bond] of Object.entries(bondings)) bondErrors(joinPath('spec.bondings', b), bond, report);
+  const canonicalNets: Record<string, NetworkConfig> = {};
+  for (const [n, net] of Object.entries(networks)) canonicalNets[n] = canonicalizeNetwork(net);
+  // Bond nics in the spec's order, so error paths index the user's list.
+  crossErrors(canonicalNets, bondings, ctx, known, report);
+
+  if (errors.length > 0 || !parsed.success) return { ok: false, errors: finish(errors) };
+  return { ok: true, spec: parsed.data, config: canonicalize(parsed.data, { hostNameservers: ctx.host?.nameservers }) };
+}
+
+/** All errors of a spec as written ([] when valid). */
+export function validate(raw: unknown, ctx: ValidationContext = {}): ValidationError[] {
+  const r = checkSpec(raw, ctx);
+  return r.ok ? [] : r.errors;
+}
+
+/** The same rules applied to a canonical config (e.g. a persisted running config). */
+export function validateConfig(config: RunningConfig, ctx: ValidationContext = {}): ValidationError[] {
+  return validate(configToSpec(config), ctx);
+}
+
+/**
+ * The spec of a document given to the CLI: a whole OvirtNodeNetwork (apiVersion/kind/metadata/
+ * spec, the seed's node_network.yml) or a bare spec.
+ */
+export function extractSpec(doc: unknown): { spec: unknown; errors: ValidationError[] } {
+  if (!isPlainObject(doc)) return { spec: doc ?? {}, errors: [] };
+  const isObject = ['apiVersion', 'kind', 'metadata', 'spec', 'status'].some((k) => k in doc);
+  if (!isObject) return { spec: doc, errors: [] };
+  const errors: ValidationError[] = [];
+  if (doc.apiVersion !== undefined && doc.apiVersion !== API_VERSION) errors.push({ path: 'apiVersion', message: `must be ${API_VERSION}` });
+  if (doc.kind !== undefined && doc.kind !== KIND) errors.push({ path: 'kind', message: `must be ${KIND}` });
+  return { spec: doc.spec ?? {}, errors };
+}
+
+/**
+ * Only the rules relating objects to each other and to the node (shared southbounds, bond
+ * membership, one defaultRoute, MTU against a lower device...), for a canonical config. The
+ * planner's tests hold every intermediate state of a plan to these.
+ */
+export function relationErrors(config: RunningConfig, ctx: ValidationContext = {}): ValidationError[] {
+  const { errors, report } = collector();
+  crossErrors(config.networks, config.bondings, ctx, { networks: new Set(), bonds: new Set() }, report);
+  return finish(errors);
+}
