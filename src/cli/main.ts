@@ -1,6 +1,7 @@
 // The one CLI: ovirt-node-network-handler <verb>.
 import { Command } from 'commander';
 import { registerLab } from './lab.js';
+import { registerPlan } from './plan.js';
 import { registerShow } from './show.js';
 
 const program = new Command();
@@ -10,6 +11,7 @@ program
   .showHelpAfterError();
 
 registerLab(program);
+registerPlan(program);
 registerShow(program);
 
 try {

@@ -1,0 +1,454 @@
+// Planning: the ordered steps that take the kernel from the running config (what the handler owns
+// now) to the desired one (the canonical spec). Steps are at the level of the config vocabulary —
+// a network, a bond, an attribute group — each small enough for an executor to carry out with a
+// few iproute2/sysfs operations, and each carrying the values it replaces, so that
+// `invertStep` undoes it. Two properties hold for every plan (see the property tests):
+//   applyPlanToConfig(running, plan(desired, running)) == desired
+//   undoing any executed prefix in reverse order (invertPlan) restores running,
+// and each step's inverse is valid in the state right after the step, so an executor that stops
+// anywhere can roll back step by step. Devices that neither config mentions never appear.
+//
+// Order: first what goes away (nameservers, default route, networks, MTU decreases, bond slaves,
+// bonds), then what comes (bonds, their options and slaves, MTU increases, in-place changes,
+// networks, default route, nameservers). MTUs rise lower device first and fall upper device first,
+// because the kernel keeps a VLAN's MTU at most its lower device's.
+import { isDeepStrictEqual } from 'node:util';
+import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
+import { IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, changedOptions } from './bond-options.js';
+import { DEFAULT_MTU } from './canonicalize.js';
+
+/** Where a network sits; enough for an executor to name its devices (bridge, VLAN device, top). */
+export type Topology = Pick<NetworkConfig, 'nic' | 'bonding' | 'vlan' | 'bridged'>;
+
+export interface Ipv4Settings {
+  bootproto: 'dhcp' | 'none';
+  ipaddr?: string;
+  netmask?: string;
+  gateway?: string;
+}
+
+export interface Ipv6Settings {
+  ipv6addr?: string;
+  ipv6gateway?: string;
+  dhcpv6: boolean;
+  ipv6autoconf: boolean;
+}
+
+export interface BridgeSettings {
+  stp: boolean;
+  bridgeOpts?: string;
+}
+
+export type Step =
+  /** Tear down a network's devices (bridge, VLAN device), addresses, routes, DHCP clients. */
+  | { kind: 'removeNetwork'; network: string; config: NetworkConfig }
+  /** Build a network whole: VLAN device, bridge + port, MTUs, IPv4/IPv6, default route, DNS. */
+  | { kind: 'addNetwork'; network: string; config: NetworkConfig }
+  /**
+   * MTU of the network's own devices (VLAN device, bridge). A bridgeless untagged network has
+   * none: its MTU is its southbound's, which `setMtu` sets.
+   */
+  | { kind: 'setNetworkMtu'; network: string; topology: Topology; from: number; to: number }
+  | { kind: 'setBridge'; network: string; topology: Topology; from: BridgeSettings; to: BridgeSettings }
+  /** Addresses, gateway, DHCP client. `defaultRoute`: the network holds the default route now (re-point it). */
+  | { kind: 'setIpv4'; network: string; topology: Topology; defaultRoute: boolean; from: Ipv4Settings; to: Ipv4Settings }
+  | { kind: 'setIpv6'; network: string; topology: Topology; defaultRoute: boolean; from: Ipv6Settings; to: Ipv6Settings }
+  /** Give (to: true) or take (to: false) the host default route; `ipv4`/`ipv6gateway` as the network has them then. */
+  | { kind: 'setDefaultRoute'; network: string; topology: Topology; ipv4: Ipv4Settings; ipv6gateway?: string; from: boolean; to: boolean }
+  /** The host's resolvers, which the default-route network carries; to: [] = stop managing them. */
+  | { kind: 'setNameservers'; network: string; from: string[]; to: string[] }
+  /** Create the bond with its options and hwaddr, and enslave its nics. */
+  | { kind: 'addBond'; bond: string; config: BondConfig }
+  /** Delete the bond (its slaves are released). */
+  | { kind: 'removeBond'; bond: string; config: BondConfig }
+  /**
+   * Options, canonical strings; the executor writes the changed ones and resets the dropped ones
+   * to their defaults. `needsDown`: a changed option is only accepted while the bond is down.
+   * Options the kernel changes only without slaves (mode, fail_over_mac) are planned between
+   * `release` and `enslave` steps of all slaves.
+   */
+  | { kind: 'setBondOptions'; bond: string; from: string; to: string; needsDown: boolean }
+  /** undefined = no explicit address (the bond takes its first slave's). */
+  | { kind: 'setBondHwaddr'; bond: string; from?: string; to?: string }
+  | { kind: 'enslave'; bond: string; nic: string }
+  | { kind: 'release'; bond: string; nic: string }
+  /** MTU of a southbound device (NIC or bond): the largest MTU of the networks on it, else 1500. */
+  | { kind: 'setMtu'; device: string; from: number; to: number };
+
+export type StepKind = Step['kind'];
+export type Plan = Step[];
+
+// ---- projections of a network config ----
+
+function defined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+export function topologyOf(n: NetworkConfig): Topology {
+  return defined({ nic: n.nic, bonding: n.bonding, vlan: n.vlan, bridged: n.bridged });
+}
+
+export function ipv4Of(n: NetworkConfig): Ipv4Settings {
+  return defined({ bootproto: n.bootproto, ipaddr: n.ipaddr, netmask: n.netmask, gateway: n.gateway });
+}
+
+export function ipv6Of(n: NetworkConfig): Ipv6Settings {
+  return defined({ ipv6addr: n.ipv6addr, ipv6gateway: n.ipv6gateway, dhcpv6: n.dhcpv6, ipv6autoconf: n.ipv6autoconf });
+}
+
+export function bridgeOf(n: NetworkConfig): BridgeSettings {
+  return defined({ stp: n.stp, bridgeOpts: n.bridgeOpts });
+}
+
+export function southboundOf(n: Pick<NetworkConfig, 'nic' | 'bonding'>): string | undefined {
+  return n.nic ?? n.bonding;
+}
+
+/** A change of where the network sits replaces it: its devices are different devices. */
+function topologyChanged(a: NetworkConfig, b: NetworkConfig): boolean {
+  return !isDeepStrictEqual(topologyOf(a), topologyOf(b));
+}
+
+/** The MTU a southbound device needs: the largest of its networks', undefined without networks. */
+export function southboundMtu(config: RunningConfig, device: string): number | undefined {
+  let mtu: number | undefined;
+  for (const n of Object.values(config.networks)) {
+    if (southboundOf(n) === device && (mtu === undefined || n.mtu > mtu)) mtu = n.mtu;
+  }
+  return mtu;
+}
+
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function union(a: object, b: object): string[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort(byName);
+}
+
+// ---- planning ----
+
+export function plan(desired: RunningConfig, running: RunningConfig): Plan {
+  const nsClear: Step[] = [];
+  const routeOff: Step[] = [];
+  const removeNet: Step[] = [];
+  const netMtuDown: Step[] = [];
+  const release: Step[] = [];
+  const removeBond: Step[] = [];
+  const devMtuDown: Step[] = [];
+  const addBond: Step[] = [];
+  const bondOpts: Step[] = [];
+  const enslave: Step[] = [];
+  const devMtuUp: Step[] = [];
+  const netMtuUp: Step[] = [];
+  const inPlace: Step[] = [];
+  const addNet: Step[] = [];
+  const routeOn: Step[] = [];
+  const nsSet: Step[] = [];
+
+  for (const name of union(desired.networks, running.networks)) {
+    const d = desired.networks[name];
+    const r = running.networks[name];
+    if (r && isDeepStrictEqual(r, d)) continue;
+    if (r && (!d || topologyChanged(r, d))) removeNet.push({ kind: 'removeNetwork', network: name, config: r });
+    if (d && (!r || topologyChanged(r, d))) addNet.push({ kind: 'addNetwork', network: name, config: d });
+    if (!r || !d || topologyChanged(r, d)) continue;
+
+    const topology = topologyOf(d);
+    if (r.mtu !== d.mtu) {
+      (d.mtu > r.mtu ? netMtuUp : netMtuDown).push({ kind: 'setNetworkMtu', network: name, topology, from: r.mtu, to: d.mtu });
+    }
+    if (!isDeepStrictEqual(bridgeOf(r), bridgeOf(d))) {
+      inPlace.push({ kind: 'setBridge', network: name, topology, from: bridgeOf(r), to: bridgeOf(d) });
+    }
+    // The default route is taken before and given after the address change, so while the
+    // address changes the network holds it only if it holds it on both sides.
+    const holds = r.defaultRoute && d.defaultRoute;
+    if (!isDeepStrictEqual(ipv4Of(r), ipv4Of(d))) {
+      inPlace.push({ kind: 'setIpv4', network: name, topology, defaultRoute: holds, from: ipv4Of(r), to: ipv4Of(d) });
+    }
+    if (!isDeepStrictEqual(ipv6Of(r), ipv6Of(d))) {
+      inPlace.push({ kind: 'setIpv6', network: name, topology, defaultRoute: holds, from: ipv6Of(r), to: ipv6Of(d) });
+    }
+    if (r.defaultRoute !== d.defaultRoute) {
+      const side = d.defaultRoute ? d : r;
+      const step: Step = defined({
+        kind: 'setDefaultRoute' as const, network: name, topology, ipv4: ipv4Of(side), ipv6gateway: side.ipv6gateway,
+        from: r.defaultRoute, to: d.defaultRoute,
+      });
+      (d.defaultRoute ? routeOn : routeOff).push(step);
+    }
+    if (!isDeepStrictEqual(r.nameservers, d.nameservers)) {
+      (d.nameservers.length === 0 ? nsClear : nsSet).push({ kind: 'setNameservers', network: name, from: [...r.nameservers], to: [...d.nameservers] });
+    }
+  }
+
+  for (const name of union(desired.bondings, running.bondings)) {
+    const d = desired.bondings[name];
+    const r = running.bondings[name];
+    if (r && !d) removeBond.push({ kind: 'removeBond', bond: name, config: r });
+    if (d && !r) addBond.push({ kind: 'addBond', bond: name, config: d });
+    if (!r || !d) continue;
+    const changed = changedOptions(r.options, d.options);
+    const reslave = changed.some((k) => NO_SLAVES_OPTIONS.has(k));
+    if (changed.length > 0) {
+      bondOpts.push({ kind: 'setBondOptions', bond: name, from: r.options, to: d.options, needsDown: changed.some((k) => IFDOWN_OPTIONS.has(k)) });
+    }
+    if (r.hwaddr !== d.hwaddr) bondOpts.push(defined({ kind: 'setBondHwaddr' as const, bond: name, from: r.hwaddr, to: d.hwaddr }));
+    for (const nic of r.nics) if (reslave || !d.nics.includes(nic)) release.push({ kind: 'release', bond: name, nic });
+    for (const nic of d.nics) if (reslave || !r.nics.includes(nic)) enslave.push({ kind: 'enslave', bond: name, nic });
+  }
+
+  const southbounds = new Set<string>();
+  for (const n of [...Object.values(running.networks), ...Object.values(desired.networks)]) {
+    const s = southboundOf(n);
+    if (s !== undefined) southbounds.add(s);
+  }
+  for (const device of [...southbounds].sort(byName)) {
+    if (running.bondings[device] && !desired.bondings[device]) continue; // deleted with its bond
+    const from = southboundMtu(running, device) ?? DEFAULT_MTU;
+    const to = southboundMtu(desired, device) ?? DEFAULT_MTU;
+    if (from !== to) (to > from ? devMtuUp : devMtuDown).push({ kind: 'setMtu', device, from, to });
+  }
+
+  // Untagged networks may be their southbound itself; VLANs sit above them.
+  const tagged = (s: Step): number => ('topology' in s && s.topology.vlan !== undefined ? 1 : 0);
+  netMtuUp.sort((a, b) => tagged(a) - tagged(b));
+  netMtuDown.sort((a, b) => tagged(b) - tagged(a));
+
+  return [
+    ...nsClear, ...routeOff, ...removeNet, ...netMtuDown, ...release, ...removeBond, ...devMtuDown,
+    ...addBond, ...bondOpts, ...enslave, ...devMtuUp, ...netMtuUp, ...inPlace, ...addNet, ...routeOn, ...nsSet,
+  ];
+}
+
+// ---- inverse ----
+
+export function invertStep(s: Step): Step {
+  switch (s.kind) {
+    case 'removeNetwork':
+      return { kind: 'addNetwork', network: s.network, config: s.config };
+    case 'addNetwork':
+      return { kind: 'removeNetwork', network: s.network, config: s.config };
+    case 'addBond':
+      return { kind: 'removeBond', bond: s.bond, config: s.config };
+    case 'removeBond':
+      return { kind: 'addBond', bond: s.bond, config: s.config };
+    case 'enslave':
+      return { kind: 'release', bond: s.bond, nic: s.nic };
+    case 'release':
+      return { kind: 'enslave', bond: s.bond, nic: s.nic };
+    case 'setBondHwaddr':
+      return defined({ kind: 'setBondHwaddr', bond: s.bond, from: s.to, to: s.from });
+    default:
+      return { ...s, from: s.to, to: s.from } as Step;
+  }
+}
+
+/** The rollback of (an executed prefix of) a plan: inverses in reverse order. */
+export function invertPlan(p: readonly Step[]): Plan {
+  return [...p].reverse().map(invertStep);
+}
+
+// ---- the model: what a plan does to a config ----
+
+export class PlanMismatchError extends Error {
+  constructor(step: Step, why: string) {
+    super(`step ${describeStep(step)} does not apply: ${why}`);
+    this.name = 'PlanMismatchError';
+  }
+}
+
+function check(ok: boolean, step: Step, why: string): void {
+  if (!ok) throw new PlanMismatchError(step, why);
+}
+
+function network(config: RunningConfig, s: Step & { network: string }): NetworkConfig {
+  const n = config.networks[s.network];
+  check(n !== undefined, s, `network ${s.network} does not exist`);
+  if ('topology' in s) check(isDeepStrictEqual(topologyOf(n!), s.topology), s, 'topology differs');
+  return n!;
+}
+
+function bond(config: RunningConfig, s: Step & { bond: string }): BondConfig {
+  const b = config.bondings[s.bond];
+  check(b !== undefined, s, `bond ${s.bond} does not exist`);
+  return b!;
+}
+
+/** Applies one step to a config in place; throws PlanMismatchError if the config is not the step's `from`. */
+export function applyStep(config: RunningConfig, s: Step): void {
+  switch (s.kind) {
+    case 'removeNetwork':
+      check(isDeepStrictEqual(config.networks[s.network], s.config), s, 'the network differs from the step\'s config');
+      delete config.networks[s.network];
+      return;
+    case 'addNetwork':
+      check(config.networks[s.network] === undefined, s, 'the network exists');
+      config.networks[s.network] = structuredClone(s.config);
+      return;
+    case 'setNetworkMtu': {
+      const n = network(config, s);
+      check(n.mtu === s.from, s, `mtu is ${n.mtu}`);
+      n.mtu = s.to;
+      return;
+    }
+    case 'setBridge': {
+      const n = network(config, s);
+      check(isDeepStrictEqual(bridgeOf(n), s.from), s, 'bridge settings differ');
+      n.stp = s.to.stp;
+      delete n.bridgeOpts;
+      if (s.to.bridgeOpts !== undefined) n.bridgeOpts = s.to.bridgeOpts;
+      return;
+    }
+    case 'setIpv4': {
+      const n = network(config, s);
+      check(isDeepStrictEqual(ipv4Of(n), s.from), s, 'IPv4 settings differ');
+      check(n.defaultRoute === s.defaultRoute, s, 'default route differs');
+      delete n.ipaddr;
+      delete n.netmask;
+      delete n.gateway;
+      Object.assign(n, structuredClone(s.to));
+      return;
+    }
+    case 'setIpv6': {
+      const n = network(config, s);
+      check(isDeepStrictEqual(ipv6Of(n), s.from), s, 'IPv6 settings differ');
+      check(n.defaultRoute === s.defaultRoute, s, 'default route differs');
+      delete n.ipv6addr;
+      delete n.ipv6gateway;
+      Object.assign(n, structuredClone(s.to));
+      return;
+    }
+    case 'setDefaultRoute': {
+      const n = network(config, s);
+      check(n.defaultRoute === s.from, s, `defaultRoute is ${n.defaultRoute}`);
+      check(isDeepStrictEqual(ipv4Of(n), s.ipv4) && n.ipv6gateway === s.ipv6gateway, s, 'addresses differ');
+      n.defaultRoute = s.to;
+      return;
+    }
+    case 'setNameservers': {
+      const n = network(config, s);
+      check(isDeepStrictEqual(n.nameservers, s.from), s, 'nameservers differ');
+      n.nameservers = [...s.to];
+      return;
+    }
+    case 'addBond':
+      check(config.bondings[s.bond] === undefined, s, 'the bond exists');
+      config.bondings[s.bond] = structuredClone(s.config);
+      return;
+    case 'removeBond':
+      check(isDeepStrictEqual(config.bondings[s.bond], s.config), s, 'the bond differs from the step\'s config');
+      delete config.bondings[s.bond];
+      return;
+    case 'setBondOptions': {
+      const b = bond(config, s);
+      check(b.options === s.from, s, `options are "${b.options}"`);
+      b.options = s.to;
+      return;
+    }
+    case 'setBondHwaddr': {
+      const b = bond(config, s);
+      check(b.hwaddr === s.from, s, `hwaddr is ${b.hwaddr ?? 'unset'}`);
+      delete b.hwaddr;
+      if (s.to !== undefined) b.hwaddr = s.to;
+      return;
+    }
+    case 'enslave': {
+      const b = bond(config, s);
+      check(!b.nics.includes(s.nic), s, `${s.nic} is already a slave`);
+      b.nics = [...b.nics, s.nic].sort(byName);
+      return;
+    }
+    case 'release': {
+      const b = bond(config, s);
+      check(b.nics.includes(s.nic), s, `${s.nic} is not a slave`);
+      b.nics = b.nics.filter((n) => n !== s.nic);
+      return;
+    }
+    case 'setMtu':
+      // Derived from the networks (southboundMtu), not part of the config.
+      return;
+  }
+}
+
+export function applyPlanToConfig(running: RunningConfig, p: readonly Step[]): RunningConfig {
+  const config = structuredClone(running);
+  for (const s of p) applyStep(config, s);
+  return config;
+}
+
+// ---- for people ----
+
+function where(t: Topology): string {
+  const south = t.nic ?? t.bonding;
+  const parts = [t.bridged ? 'bridged' : 'bridgeless'];
+  if (south !== undefined) parts.push(`on ${south}`);
+  else parts.push('nicless');
+  if (t.vlan !== undefined) parts.push(`VLAN ${t.vlan}`);
+  return parts.join(' ');
+}
+
+function ipv4Text(v: Ipv4Settings): string {
+  if (v.bootproto === 'dhcp') return 'dhcp';
+  if (v.ipaddr === undefined) return 'none';
+  return `${v.ipaddr}/${v.netmask ?? '?'}${v.gateway !== undefined ? ` gw ${v.gateway}` : ''}`;
+}
+
+function ipv6Text(v: Ipv6Settings): string {
+  const parts: string[] = [];
+  if (v.ipv6addr !== undefined) parts.push(v.ipv6addr + (v.ipv6gateway !== undefined ? ` gw ${v.ipv6gateway}` : ''));
+  if (v.dhcpv6) parts.push('dhcpv6');
+  if (v.ipv6autoconf) parts.push('autoconf');
+  return parts.length ? parts.join(' + ') : 'none';
+}
+
+function bridgeText(b: BridgeSettings): string {
+  return `stp ${b.stp ? 'on' : 'off'}${b.bridgeOpts !== undefined ? `, ${b.bridgeOpts}` : ''}`;
+}
+
+function networkText(c: NetworkConfig): string {
+  const parts = [where(topologyOf(c)), `mtu ${c.mtu}`, `IPv4 ${ipv4Text(ipv4Of(c))}`];
+  const v6 = ipv6Text(ipv6Of(c));
+  if (v6 !== 'none') parts.push(`IPv6 ${v6}`);
+  if (c.bridged) parts.push(bridgeText(bridgeOf(c)));
+  if (c.defaultRoute) parts.push('default route');
+  if (c.nameservers.length) parts.push(`nameservers ${c.nameservers.join(' ')}`);
+  return parts.join(', ');
+}
+
+const list = (xs: readonly string[]): string => (xs.length ? xs.join(' ') : '(none)');
+
+export function describeStep(s: Step): string {
+  switch (s.kind) {
+    case 'removeNetwork':
+      return `remove network ${s.network} (${where(topologyOf(s.config))})`;
+    case 'addNetwork':
+      return `add network ${s.network}: ${networkText(s.config)}`;
+    case 'setNetworkMtu':
+      return `network ${s.network}: mtu ${s.from} -> ${s.to}`;
+    case 'setBridge':
+      return `network ${s.network}: bridge ${bridgeText(s.from)} -> ${bridgeText(s.to)}`;
+    case 'setIpv4':
+      return `network ${s.network}: IPv4 ${ipv4Text(s.from)} -> ${ipv4Text(s.to)}`;
+    case 'setIpv6':
+      return `network ${s.network}: IPv6 ${ipv6Text(s.from)} -> ${ipv6Text(s.to)}`;
+    case 'setDefaultRoute':
+      return `network ${s.network}: ${s.to ? 'takes' : 'gives up'} the default route`;
+    case 'setNameservers':
+      return `network ${s.network}: nameservers ${list(s.from)} -> ${list(s.to)}`;
+    case 'addBond':
+      return `add bond ${s.bond}: ${s.config.options}, slaves ${list(s.config.nics)}${s.config.hwaddr ? `, hwaddr ${s.config.hwaddr}` : ''}`;
+    case 'removeBond':
+      return `remove bond ${s.bond} (slaves ${list(s.config.nics)})`;
+    case 'setBondOptions':
+      return `bond ${s.bond}: options "${s.from}" -> "${s.to}"${s.needsDown ? ' (bond taken down)' : ''}`;
+    case 'setBondHwaddr':
+      return `bond ${s.bond}: hwaddr ${s.from ?? 'inherited'} -> ${s.to ?? 'inherited'}`;
+    case 'enslave':
+      return `bond ${s.bond}: enslave ${s.nic}`;
+    case 'release':
+      return `bond ${s.bond}: release ${s.nic}`;
+    case 'setMtu':
+      return `device ${s.device}: mtu ${s.from} -> ${s.to}`;
+  }
+}
