@@ -1,0 +1,99 @@
+// The executor: runs a compiled transaction group by group (one `ip -batch` per run of ip lines),
+// journalling each group's undo before it runs. On a failure, what ran is undone in reverse and
+// the error names the plan step, the operation and the kernel's message.
+import type { Compiled } from './compile.js';
+import type { DhcpSupervisor } from './dhcp.js';
+import { undoSequence, type Journal, type JournalStore } from './journal.js';
+import { describeFailure, previousValueOp, runOps } from './kernel.js';
+import { describeOp, groupOps, type KernelOp, type PlannedOp } from './ops.js';
+
+/** Test hook: SIGKILL this process once that many operations ran (only when the variable is set). */
+export const CRASH_ENV = 'OVNH_TEST_CRASH_AFTER_STEP';
+
+export function crashPointFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env[CRASH_ENV];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${CRASH_ENV}=${v}: expected a non-negative integer`);
+  return n;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  step: string;
+}
+
+export interface ExecuteOptions {
+  dhcp: DhcpSupervisor;
+  journal: JournalStore;
+  /** Everything of the journal but phase and undo. */
+  journalBase: Omit<Journal, 'phase' | 'undo'>;
+  onProgress?: (p: Progress) => void;
+  /** Crash-test hook (see CRASH_ENV). */
+  crashAfter?: number;
+}
+
+export type ExecuteResult =
+  | { ok: true; undo: KernelOp[][] }
+  | {
+      ok: false;
+      /** The plan step (unit) that failed, e.g. "add network net1". */
+      step: string;
+      /** The operation and the kernel's message. */
+      error: string;
+      /** Undo errors (the host may not be exactly as before when not empty). */
+      rollbackErrors: string[];
+    };
+
+function crash(): never {
+  process.kill(process.pid, 'SIGKILL');
+  // SIGKILL cannot be caught; this is never reached.
+  throw new Error('unreachable');
+}
+
+export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<ExecuteResult> {
+  const ops = compiled.ops;
+  const undo: KernelOp[][] = [];
+  let done = 0;
+  for (const g of groupOps(ops, o.crashAfter)) {
+    // Write-ahead: the undo of this group is on disk before any of it runs.
+    const resolved: KernelOp[][] = [];
+    for (const p of g.ops) resolved.push(p.undo === 'previous' ? await previousValueOp(p.op) : p.undo);
+    await o.journal.write({ ...o.journalBase, phase: 'applying', undo: [...undo, ...resolved] });
+    if (o.crashAfter === done) crash();
+    const failures = await runOps(g.ops.map((p) => p.op), o.dhcp);
+    if (failures.length) {
+      const f = failures[0]!;
+      let failed: PlannedOp;
+      if (f.index < 0) {
+        // ip died without naming a line: any of the group may have run; undo all of it.
+        undo.push(...resolved);
+        failed = g.ops[0]!;
+      } else {
+        undo.push(...resolved.slice(0, f.index));
+        failed = g.ops[f.index]!;
+        // A DHCP client may have started before failing (no lease file, bad device): stop it.
+        if (failed.op.kind === 'dhcp-start') undo.push(resolved[f.index]!);
+      }
+      const rollbackErrors = await rollback(undo, o);
+      return { ok: false, step: compiled.units[failed.step] ?? `step ${failed.step}`, error: describeFailure(failed.op, f.message), rollbackErrors };
+    }
+    undo.push(...resolved);
+    done += g.ops.length;
+    const last = g.ops[g.ops.length - 1]!;
+    o.onProgress?.({ done, total: ops.length, step: compiled.units[last.step] ?? '' });
+  }
+  if (o.crashAfter !== undefined && o.crashAfter >= done) crash();
+  return { ok: true, undo };
+}
+
+/** Undoes what ran (last first), carrying on past errors; returns them. */
+export async function rollback(undo: KernelOp[][], o: Pick<ExecuteOptions, 'dhcp' | 'journal' | 'journalBase'>): Promise<string[]> {
+  await o.journal.write({ ...o.journalBase, phase: 'rolling-back', undo });
+  const seq = undoSequence(undo);
+  const failures = await runOps(seq, o.dhcp, { force: true });
+  return failures.map((f) => (f.index >= 0 ? describeFailure(seq[f.index]!, f.message) : f.message));
+}
+
+export { describeOp };

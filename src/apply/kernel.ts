@@ -1,0 +1,126 @@
+// The thin I/O layer under the executor: runs groups of KernelOps (one `ip -batch` process per
+// run of ip lines, direct writes for sysfs/procfs, atomic replacement for resolv.conf, the DHCP
+// supervisor for clients) and reads the values that file writes replace (their undo).
+import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/fs.js';
+import type { DhcpSupervisor } from './dhcp.js';
+import { runBatch } from './ipbatch.js';
+import { describeOp, type KernelOp } from './ops.js';
+
+export interface OpFailure {
+  /** Index (in the list given) of the failing operation; -1 when unknown (any may have run). */
+  index: number;
+  message: string;
+}
+
+/** Replaces a file so readers see old or new; falls back to rewriting in place when the path is a mount point (a bind-mounted resolv.conf in a container cannot be renamed over). */
+export async function replaceFile(path: string, content: string | null): Promise<void> {
+  if (content === null) {
+    await rm(path, { force: true });
+    return;
+  }
+  try {
+    await writeFileAtomic(path, content);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EBUSY' && code !== 'EXDEV') throw e;
+    await rm(`${path}.tmp-${process.pid}`, { force: true });
+    const fh = await open(path, 'r+');
+    try {
+      await fh.truncate(0);
+      await fh.write(content, 0);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+/** The operation that puts back what a file op is about to replace. */
+export async function previousValueOp(op: KernelOp): Promise<KernelOp[]> {
+  if (op.kind === 'write') {
+    let cur: string;
+    try {
+      cur = (await readFile(op.path, 'utf8')).trim();
+    } catch {
+      return []; // unreadable (write-only attribute): nothing to restore
+    }
+    // sysfs bonding files show "name number" (e.g. "802.3ad 4") but accept either alone.
+    if (op.path.includes('/bonding/')) {
+      const last = cur.split(/\s+/).pop() ?? '';
+      cur = /^\d+$/.test(last) ? last : cur;
+      if (cur === '') cur = '\n';
+    }
+    return [{ kind: 'write', path: op.path, value: cur }];
+  }
+  if (op.kind === 'file') {
+    try {
+      return [{ kind: 'file', path: op.path, content: await readFile(op.path, 'utf8') }];
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [{ kind: 'file', path: op.path, content: null }];
+      throw e;
+    }
+  }
+  return [];
+}
+
+async function runOne(op: KernelOp, dhcp: DhcpSupervisor): Promise<void> {
+  switch (op.kind) {
+    case 'write':
+      await writeFile(op.path, op.value);
+      return;
+    case 'file':
+      await replaceFile(op.path, op.content);
+      return;
+    case 'dhcp-start':
+      await dhcp.start(op.client);
+      return;
+    case 'dhcp-stop':
+      await dhcp.stop(op.dev, op.family);
+      return;
+    case 'ip':
+      throw new Error('ip operations run in batches');
+  }
+}
+
+/**
+ * Runs ops of one kind. Without `force` it stops at the first failure and says which op failed
+ * (everything before it took effect, nothing after it ran). With `force` it runs everything and
+ * returns every failure (used for undo, where some steps may refer to things that never happened).
+ */
+export async function runOps(ops: readonly KernelOp[], dhcp: DhcpSupervisor, opts: { force?: boolean } = {}): Promise<OpFailure[]> {
+  const failures: OpFailure[] = [];
+  let i = 0;
+  while (i < ops.length) {
+    if (ops[i]!.kind === 'ip') {
+      let j = i;
+      while (j < ops.length && ops[j]!.kind === 'ip') j++;
+      const lines = ops.slice(i, j).map((o) => (o as Extract<KernelOp, { kind: 'ip' }>).args);
+      const r = await runBatch(lines, opts);
+      if (opts.force) {
+        for (const f of r.failures) failures.push({ index: i + f.index, message: f.message });
+        if (!r.ok && r.failures.length === 0) failures.push({ index: -1, message: r.stderr.trim() || 'ip -batch failed' });
+      } else if (!r.ok) {
+        const f = r.failure!;
+        return [{ index: f.index < 0 ? -1 : i + f.index, message: f.message }];
+      }
+      i = j;
+      continue;
+    }
+    try {
+      await runOne(ops[i]!, dhcp);
+    } catch (e) {
+      const msg = (e as NodeJS.ErrnoException).code === 'ENOENT' && ops[i]!.kind === 'write'
+        ? `${(ops[i] as { path: string }).path} does not exist`
+        : (e as Error).message;
+      failures.push({ index: i, message: msg });
+      if (!opts.force) return failures;
+    }
+    i++;
+  }
+  return failures;
+}
+
+export function describeFailure(op: KernelOp, message: string): string {
+  return `${describeOp(op)}: ${message}`;
+}

@@ -1,0 +1,146 @@
+// The kernel devices a RunningConfig implies (pure). Both sides of a transaction are laid out
+// and compared device by device; see compile.ts.
+import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
+import { parseBondOptions, numericBondValue } from '../observe/bond-options.js';
+import { netmaskToPrefix, portDeviceOf, southboundOf, topDeviceOf } from './names.js';
+
+export const DEFAULT_MTU = 1500;
+
+export interface BridgeDev {
+  network: string;
+  stp: boolean;
+  /** Parsed "k=v" bridge options (sysfs names). */
+  opts: Record<string, string>;
+  mtu: number;
+  port?: string;
+}
+
+export interface VlanDev {
+  network: string;
+  link: string;
+  id: number;
+  mtu: number;
+}
+
+export interface BondDev {
+  nics: string[];
+  /** Numeric option values, mode included ("0".."6"). */
+  options: Record<string, string>;
+  hwaddr?: string;
+  mtu: number;
+}
+
+/** The IPv6 sysctls of a device (only the keys that matter are present; see ipv6Sysctls). */
+export type Sysctls = Record<string, string>;
+
+/** Everything placed on a network's top device. */
+export interface TopDev {
+  network: string;
+  /** "a.b.c.d/len" */
+  ipv4?: string;
+  gateway?: string;
+  defaultRoute: boolean;
+  /** "addr/len" */
+  ipv6?: string;
+  ipv6gateway?: string;
+  dhcp4: boolean;
+  dhcp6: boolean;
+  sysctls: Sysctls;
+  nameservers: string[];
+}
+
+export interface Layout {
+  bridges: Map<string, BridgeDev>;
+  vlans: Map<string, VlanDev>;
+  bonds: Map<string, BondDev>;
+  /** NICs the config uses (bond slaves and network southbounds), with the MTU they need. */
+  nics: Map<string, { mtu?: number; slaveOf?: string }>;
+  tops: Map<string, TopDev>;
+  /** The network holding the host's default route. */
+  defaultRouteNetwork?: string;
+}
+
+/**
+ * IPv6 on a top device: off entirely when the network has no IPv6 configuration (VDSM/nmstate
+ * "ipv6 enabled: false"), else on with SLAAC as asked. Keys are written in this order, so
+ * router advertisements are refused before IPv6 comes up. accept_ra=2 accepts them even when
+ * the node forwards (a Kubernetes node usually does).
+ */
+export function ipv6Sysctls(n: Pick<NetworkConfig, 'ipv6addr' | 'dhcpv6' | 'ipv6autoconf'>): Sysctls {
+  if (!n.ipv6addr && !n.dhcpv6 && !n.ipv6autoconf) return { disable_ipv6: '1' };
+  const on = n.ipv6autoconf ? '1' : '0';
+  return { accept_ra: n.ipv6autoconf ? '2' : '0', autoconf: on, disable_ipv6: '0' };
+}
+
+/** A handler-created device that carries no network of its own (bond, VLAN under a bridge). */
+export const PORT_ONLY_SYSCTLS: Sysctls = { disable_ipv6: '1' };
+
+export function bondOptionMap(b: Pick<BondConfig, 'options'>): Record<string, string> {
+  const raw = parseBondOptions(b.options);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) out[k] = numericBondValue(k, v);
+  out.mode ??= '0';
+  return out;
+}
+
+export function parseKv(s: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (s ?? '').trim().split(/\s+/).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+export function layoutOf(cfg: RunningConfig): Layout {
+  const l: Layout = { bridges: new Map(), vlans: new Map(), bonds: new Map(), nics: new Map(), tops: new Map() };
+  for (const [name, b] of Object.entries(cfg.bondings)) {
+    l.bonds.set(name, { nics: [...b.nics].sort(), options: bondOptionMap(b), ...(b.hwaddr ? { hwaddr: b.hwaddr.toLowerCase() } : {}), mtu: 0 });
+    for (const nic of b.nics) l.nics.set(nic, { slaveOf: name });
+  }
+  // MTU of each southbound: the largest of its networks' (VDSM); DEFAULT_MTU when it carries none.
+  const southMtu = new Map<string, number>();
+  for (const name of Object.keys(cfg.networks).sort()) {
+    const n = cfg.networks[name]!;
+    const south = southboundOf(n);
+    const port = portDeviceOf(n);
+    const top = topDeviceOf(name, n);
+    if (south !== undefined) southMtu.set(south, Math.max(southMtu.get(south) ?? 0, n.mtu));
+    if (n.nic !== undefined && !l.nics.has(n.nic)) l.nics.set(n.nic, {});
+    if (n.vlan !== undefined && south !== undefined && port !== undefined) {
+      l.vlans.set(port, { network: name, link: south, id: n.vlan, mtu: n.mtu });
+    }
+    if (n.bridged) {
+      l.bridges.set(name, { network: name, stp: n.stp, opts: parseKv(n.bridgeOpts), mtu: n.mtu, ...(port !== undefined ? { port } : {}) });
+    }
+    const t: TopDev = {
+      network: name,
+      defaultRoute: n.defaultRoute,
+      dhcp4: n.bootproto === 'dhcp',
+      dhcp6: n.dhcpv6,
+      sysctls: ipv6Sysctls(n),
+      nameservers: [...n.nameservers],
+    };
+    if (n.bootproto !== 'dhcp' && n.ipaddr) {
+      t.ipv4 = `${n.ipaddr}/${n.netmask ? netmaskToPrefix(n.netmask) : 32}`;
+      if (n.gateway) t.gateway = n.gateway;
+    }
+    if (!n.dhcpv6 && n.ipv6addr) {
+      t.ipv6 = n.ipv6addr.includes('/') ? n.ipv6addr : `${n.ipv6addr}/128`;
+      if (n.ipv6gateway) t.ipv6gateway = n.ipv6gateway;
+    }
+    l.tops.set(top, t);
+    if (n.defaultRoute) l.defaultRouteNetwork = name;
+  }
+  for (const [name, b] of l.bonds) b.mtu = southMtu.get(name) ?? DEFAULT_MTU;
+  for (const [nic, info] of l.nics) {
+    if (info.slaveOf !== undefined) continue;
+    info.mtu = southMtu.get(nic) ?? DEFAULT_MTU;
+  }
+  return l;
+}
+
+/** NICs used by a config (for origin bookkeeping). */
+export function nicsOf(cfg: RunningConfig): Set<string> {
+  return new Set(layoutOf(cfg).nics.keys());
+}

@@ -1,0 +1,45 @@
+// One transaction at a time per state dir (the agent and an `apply` on the node's shell would
+// otherwise interleave): a lock file holding the owner's pid. A lock whose owner died (kill -9)
+// is taken over.
+import { open, readFile, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class BusyError extends Error {
+  constructor(readonly pid: number) {
+    super(`another apply (pid ${pid}) is in progress`);
+    this.name = 'BusyError';
+  }
+}
+
+export async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const path = join(stateDir, 'lock');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fh = await open(path, 'wx', 0o600);
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw e;
+      const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) throw new BusyError(owner);
+      await rm(path, { force: true }); // stale: its owner is gone
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(path, { force: true });
+  }
+}

@@ -1,0 +1,229 @@
+// A transaction from the running config (or what the kernel has) to a desired config:
+// compile → journal + execute → wait for DHCP leases → verify → commit (running config and
+// origins persisted, journal dropped). A failure anywhere before the commit puts the host back.
+// Also the recovery of an interrupted transaction and the boot-time restore.
+import { isDeepStrictEqual } from 'node:util';
+import type { RunningConfig } from '../api/config.js';
+import { kernelConfig } from '../observe/kernel-config.js';
+import { observeHost } from '../observe/host.js';
+import { compile, type Compiled } from './compile.js';
+import { DhcpSupervisor, leasedAddress } from './dhcp.js';
+import { crashPointFromEnv, execute, rollback, type Progress } from './executor.js';
+import { JournalStore, recoveryAction, undoSequence, type Journal } from './journal.js';
+import { runOps } from './kernel.js';
+import { layoutOf } from './layout.js';
+import { withLock } from './lock.js';
+import { describeOp } from './ops.js';
+import { OriginsStore } from './origins.js';
+import { readHostFacts } from './snapshot.js';
+import { topDeviceOf } from './names.js';
+
+/** Where the running config lives (src/persist/running-config.ts). */
+export interface ConfigStore {
+  load(): Promise<RunningConfig>;
+  save(config: RunningConfig): Promise<void>;
+}
+
+export interface TransactionOptions {
+  stateDir: string;
+  store: ConfigStore;
+  /** resolv.conf the nameservers go to (tests point it elsewhere). */
+  resolvConf?: string;
+  /** How long a DHCP network may wait for its lease (apply and boot restore). */
+  dhcpTimeoutMs?: number;
+  log?: (msg: string) => void;
+  onProgress?: (p: Progress) => void;
+}
+
+export type ApplyOutcome =
+  | {
+      ok: true;
+      changed: boolean;
+      /** Plan steps (networks/bonds touched) and kernel operations. */
+      steps: number;
+      ops: number;
+      summary: string;
+    }
+  | { ok: false; reason: 'SetupFailed' | 'ConnectivityLost'; message: string; rolledBack: boolean; step?: string };
+
+export interface ApplyRequest {
+  to: RunningConfig;
+  /** What the kernel is taken to hold; default: the persisted running config. */
+  from?: RunningConfig;
+  /** Connectivity check after the kernel work: a reason means roll back. */
+  verify?: () => Promise<string | undefined>;
+}
+
+export const DEFAULT_RESOLV_CONF = '/etc/resolv.conf';
+
+/** Devices whose IPv6 sysctls the compiler needs (NICs that carry a network's IP). */
+function sysctlDevices(...cfgs: RunningConfig[]): string[] {
+  const out: string[] = [];
+  for (const c of cfgs) for (const [n, net] of Object.entries(c.networks)) if (!net.bridged && net.vlan === undefined && net.nic) out.push(topDeviceOf(n, net));
+  return out;
+}
+
+/** DHCP clients a config runs, as (network, device, family). */
+export function dhcpClientsOf(cfg: RunningConfig): { network: string; dev: string; family: 4 | 6; defaultRoute: boolean }[] {
+  const out: { network: string; dev: string; family: 4 | 6; defaultRoute: boolean }[] = [];
+  for (const [dev, t] of layoutOf(cfg).tops) {
+    if (t.dhcp4) out.push({ network: t.network, dev, family: 4, defaultRoute: t.defaultRoute });
+    if (t.dhcp6) out.push({ network: t.network, dev, family: 6, defaultRoute: t.defaultRoute });
+  }
+  return out;
+}
+
+export class Transactions {
+  readonly journal: JournalStore;
+  readonly origins: OriginsStore;
+  readonly dhcp: DhcpSupervisor;
+  readonly resolvConf: string;
+
+  constructor(private readonly o: TransactionOptions) {
+    this.journal = new JournalStore(o.stateDir);
+    this.origins = new OriginsStore(o.stateDir);
+    this.dhcp = new DhcpSupervisor(o.stateDir);
+    this.resolvConf = o.resolvConf ?? DEFAULT_RESOLV_CONF;
+  }
+
+  private log(msg: string): void {
+    this.o.log?.(msg);
+  }
+
+  /** The plan without running it (dry run). */
+  async plan(to: RunningConfig, from?: RunningConfig): Promise<{ from: RunningConfig; compiled: Compiled }> {
+    const f = from ?? (await this.o.store.load());
+    const host = await readHostFacts({ sysctlDevices: sysctlDevices(f, to), resolvConf: this.resolvConf });
+    return { from: f, compiled: compile({ from: f, to, host, origins: await this.origins.load(), resolvConf: this.resolvConf }) };
+  }
+
+  async apply(req: ApplyRequest): Promise<ApplyOutcome> {
+    return withLock(this.o.stateDir, async () => {
+      await this.recoverLocked();
+      return this.applyLocked(req);
+    });
+  }
+
+  private async applyLocked(req: ApplyRequest): Promise<ApplyOutcome> {
+    const stored = await this.o.store.load();
+    const { from, compiled } = await this.plan(req.to, req.from ?? stored);
+    const ops = compiled.ops.length;
+    if (ops === 0) {
+      // Nothing to change in the kernel; DHCP clients that died are started again.
+      await this.superviseDhcp(req.to);
+      if (!isDeepStrictEqual(stored, req.to)) await this.o.store.save(req.to);
+      return { ok: true, changed: false, steps: 0, ops: 0, summary: 'no changes' };
+    }
+    this.log(`applying ${compiled.units.length} step(s), ${ops} kernel operation(s): ${compiled.units.join('; ')}`);
+    const base: Omit<Journal, 'phase' | 'undo'> = {
+      version: 1, pid: process.pid, startedAt: new Date().toISOString(), from, to: req.to, originsAfter: compiled.originsAfter,
+    };
+    const deps = { dhcp: this.dhcp, journal: this.journal, journalBase: base };
+    const r = await execute(compiled, { ...deps, onProgress: this.o.onProgress, crashAfter: crashPointFromEnv() });
+    if (!r.ok) {
+      await this.journal.clear();
+      const undoNote = r.rollbackErrors.length ? ` Undo reported: ${r.rollbackErrors.join('; ')}` : '';
+      return { ok: false, reason: 'SetupFailed', message: `${r.step}: ${r.error.replace(/\.$/, "")}.${undoNote}`, rolledBack: true, step: r.step };
+    }
+    await this.journal.write({ ...base, phase: 'verifying', undo: r.undo });
+    const pending = await this.waitLeases(req.to);
+    const reason = req.verify ? await req.verify() : undefined;
+    if (reason) {
+      const errs = await rollback(r.undo, deps);
+      await this.journal.clear();
+      const undoNote = errs.length ? ` Undo reported: ${errs.join('; ')}` : '';
+      return { ok: false, reason: 'ConnectivityLost', message: `${reason}; the previous configuration was restored.${undoNote}`, rolledBack: true };
+    }
+    await this.journal.write({ ...base, phase: 'committing', undo: r.undo });
+    await this.commit(req.to, base.originsAfter);
+    const leaseNote = pending.length ? ` (no DHCP lease yet on ${pending.join(', ')}; the client keeps trying)` : '';
+    return { ok: true, changed: true, steps: compiled.units.length, ops, summary: `${compiled.units.join('; ')}${leaseNote}` };
+  }
+
+  private async commit(to: RunningConfig, originsAfter: Journal['originsAfter']): Promise<void> {
+    await this.o.store.save(to);
+    await this.origins.save(originsAfter);
+    await this.journal.clear();
+  }
+
+  /** Waits (up to the DHCP timeout) for every DHCP network of cfg to hold a lease; returns those still without. */
+  async waitLeases(cfg: RunningConfig): Promise<string[]> {
+    const clients = dhcpClientsOf(cfg);
+    if (!clients.length) return [];
+    const timeout = this.o.dhcpTimeoutMs ?? 30_000;
+    const results = await Promise.all(clients.map(async (c) => ((await this.dhcp.waitLease(c.dev, c.family, timeout)) ? undefined : `${c.network} (DHCPv${c.family === 4 ? 4 : 6})`)));
+    return results.filter((x): x is string => x !== undefined);
+  }
+
+  /** Starts the DHCP clients a config needs that are not running (crashed, or after a reboot). */
+  async superviseDhcp(cfg: RunningConfig): Promise<string[]> {
+    const restarted: string[] = [];
+    for (const c of dhcpClientsOf(cfg)) {
+      const s = await this.dhcp.status(c.dev, c.family);
+      if (s?.running && s.defaultRoute === c.defaultRoute) continue;
+      await this.dhcp.start(c);
+      restarted.push(`${c.network}/v${c.family}`);
+    }
+    return restarted;
+  }
+
+  /** Recovers an interrupted transaction (journal left by a crash); returns what was done. */
+  async recover(): Promise<string | undefined> {
+    return withLock(this.o.stateDir, () => this.recoverLocked());
+  }
+
+  private async recoverLocked(): Promise<string | undefined> {
+    const action = recoveryAction(await this.journal.read());
+    if (action.kind === 'none') return undefined;
+    const j = action.journal;
+    if (action.kind === 'roll-forward') {
+      await this.commit(j.to, j.originsAfter);
+      return 'an interrupted apply had been verified; its configuration was kept';
+    }
+    this.log(`an apply (pid ${j.pid}, ${j.startedAt}) was interrupted while ${j.phase}: undoing ${j.undo.length} operation(s)`);
+    const seq = undoSequence(j.undo);
+    const failures = await runOps(seq, this.dhcp, { force: true });
+    for (const f of failures) this.log(`undo: ${f.index >= 0 ? describeOp(seq[f.index]!) : 'ip'}: ${f.message}`);
+    // The undo tolerates steps that never ran; check the result against the kernel and repair
+    // whatever still differs with a transaction from what the kernel has.
+    await this.journal.clear();
+    await this.o.store.save(j.from);
+    const repaired = await this.reconcileLocked(j.from);
+    return `an interrupted apply was rolled back to the last good configuration${repaired ? ` (${repaired})` : ''}`;
+  }
+
+  /** Brings the kernel to `cfg` if it differs (what it has is read back); returns a summary or undefined. */
+  private async reconcileLocked(cfg: RunningConfig): Promise<string | undefined> {
+    const host = await observeHost();
+    const kc = kernelConfig(host, cfg);
+    if (isDeepStrictEqual(kc, cfg)) {
+      const restarted = await this.superviseDhcp(cfg);
+      return restarted.length ? `DHCP clients restarted: ${restarted.join(', ')}` : undefined;
+    }
+    const r = await this.applyLocked({ to: cfg, from: kc });
+    if (!r.ok) throw new Error(`restoring the persisted configuration failed: ${r.message}`);
+    return r.changed ? `restored: ${r.summary}` : undefined;
+  }
+
+  /**
+   * At boot (before the API server is reachable): finish or undo an interrupted transaction, then
+   * bring the kernel to the persisted config if it lacks it. DHCP networks wait for a lease (or
+   * the timeout). Returns what was done, or undefined when the kernel already matched.
+   */
+  async restoreAtBoot(): Promise<string | undefined> {
+    return withLock(this.o.stateDir, async () => {
+      const recovered = await this.recoverLocked();
+      const cfg = await this.o.store.load();
+      if (!Object.keys(cfg.networks).length && !Object.keys(cfg.bondings).length) return recovered;
+      const restored = await this.reconcileLocked(cfg);
+      return [recovered, restored].filter(Boolean).join('; ') || undefined;
+    });
+  }
+
+  /** The leased address of each DHCP network of cfg (for reports). */
+  async leases(cfg: RunningConfig): Promise<Record<string, string | undefined>> {
+    const out: Record<string, string | undefined> = {};
+    for (const c of dhcpClientsOf(cfg)) out[`${c.network}/v${c.family}`] = await leasedAddress(c.dev, c.family);
+    return out;
+  }
+}
