@@ -233,6 +233,7 @@ interface Emitted {
   key: string;
   op: KernelOp;
   undo: PlannedOp['undo'];
+  bestEffort?: boolean;
 }
 
 /** Network layout identity: a change of any of these rebuilds the network's devices. */
@@ -284,7 +285,8 @@ export function compile(input: CompileInput): Compiled {
 
   const P: Record<string, Emitted[]> = {};
   const phase = (name: string) => (P[name] ??= []);
-  const emit = (ph: string, key: string, op: KernelOp, undo: PlannedOp['undo']) => phase(ph).push({ key, op, undo });
+  const emit = (ph: string, key: string, op: KernelOp, undo: PlannedOp['undo'], bestEffort = false) =>
+    phase(ph).push({ key, op, undo, ...(bestEffort ? { bestEffort } : {}) });
 
   // Networks whose devices are rebuilt (layout changed): their bridge/VLAN go and come back.
   const rebuilt = new Set(Object.keys(to.networks).filter((n) => from.networks[n] && shape(from.networks[n]!) !== shape(to.networks[n]!)));
@@ -396,7 +398,8 @@ export function compile(input: CompileInput): Compiled {
     for (const r of originsBefore.displacedDefault) {
       // Its device may be gone (or be about to be): only give back routes whose device stays.
       if (!exists(r.dev) || deletedDevs.has(r.dev)) continue;
-      emit('routes-add', 'route/default', ip(...routeArgs('replace', r)), [ip(...routeArgs('del', r))]);
+      // Its gateway may no longer be reachable: giving it back must not fail the transaction.
+      emit('routes-add', 'route/default', ip(...routeArgs('replace', r)), [ip(...routeArgs('del', r))], true);
     }
     originsAfterDisplaced.splice(0);
   }
@@ -642,7 +645,7 @@ export function compile(input: CompileInput): Compiled {
         unitIndex.set(e.key, idx);
         units.push(describeUnit(e.key, from, to));
       }
-      ops.push({ op: e.op, undo: e.undo, step: idx });
+      ops.push({ op: e.op, undo: e.undo, step: idx, ...(e.bestEffort ? { bestEffort: true } : {}) });
     }
   }
 

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { run, sleep } from '../util/exec.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { DhcpClientSpec, Family } from './ops.js';
@@ -88,7 +88,12 @@ export interface DhcpClientStatus extends DhcpClientSpec {
 }
 
 export class DhcpSupervisor {
-  constructor(private readonly stateDir: string) {}
+  private readonly stateDir: string;
+
+  constructor(stateDir: string) {
+    // dhcpcd changes directory: every path it is given must be absolute.
+    this.stateDir = resolve(stateDir);
+  }
 
   private async readPid(p: DhcpPaths): Promise<number | undefined> {
     try {

@@ -30,6 +30,8 @@ export interface ExecuteOptions {
   /** Everything of the journal but phase and undo. */
   journalBase: Omit<Journal, 'phase' | 'undo'>;
   onProgress?: (p: Progress) => void;
+  /** Failures of best-effort operations. */
+  warn?: (msg: string) => void;
   /** Crash-test hook (see CRASH_ENV). */
   crashAfter?: number;
 }
@@ -62,24 +64,33 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
     for (const p of g.ops) resolved.push(p.undo === 'previous' ? await previousValueOp(p.op) : p.undo);
     await o.journal.write({ ...o.journalBase, phase: 'applying', undo: [...undo, ...resolved] });
     if (o.crashAfter === done) crash();
-    const failures = await runOps(g.ops.map((p) => p.op), o.dhcp);
-    if (failures.length) {
+    let i = 0;
+    while (i < g.ops.length) {
+      const failures = await runOps(g.ops.slice(i).map((p) => p.op), o.dhcp);
+      if (!failures.length) {
+        undo.push(...resolved.slice(i));
+        break;
+      }
       const f = failures[0]!;
-      let failed: PlannedOp;
-      if (f.index < 0) {
-        // ip died without naming a line: any of the group may have run; undo all of it.
-        undo.push(...resolved);
-        failed = g.ops[0]!;
+      const k = f.index < 0 ? -1 : i + f.index;
+      const failed: PlannedOp = g.ops[k < 0 ? i : k]!;
+      if (k >= 0 && failed.bestEffort) {
+        o.warn?.(`${compiled.units[failed.step] ?? ''}: ${describeFailure(failed.op, f.message)} (ignored)`);
+        undo.push(...resolved.slice(i, k), []);
+        i = k + 1;
+        continue;
+      }
+      if (k < 0) {
+        // ip died without naming a line: any of the rest may have run; undo all of it.
+        undo.push(...resolved.slice(i));
       } else {
-        undo.push(...resolved.slice(0, f.index));
-        failed = g.ops[f.index]!;
-        // A DHCP client may have started before failing (no lease file, bad device): stop it.
-        if (failed.op.kind === 'dhcp-start') undo.push(resolved[f.index]!);
+        undo.push(...resolved.slice(i, k));
+        // A DHCP client may have started before failing (bad device, no link): stop it.
+        if (failed.op.kind === 'dhcp-start') undo.push(resolved[k]!);
       }
       const rollbackErrors = await rollback(undo, o);
       return { ok: false, step: compiled.units[failed.step] ?? `step ${failed.step}`, error: describeFailure(failed.op, f.message), rollbackErrors };
     }
-    undo.push(...resolved);
     done += g.ops.length;
     const last = g.ops[g.ops.length - 1]!;
     o.onProgress?.({ done, total: ops.length, step: compiled.units[last.step] ?? '' });

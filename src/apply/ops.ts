@@ -31,6 +31,8 @@ export interface PlannedOp {
   undo: KernelOp[] | 'previous';
   /** Index of the plan step this operation implements. */
   step: number;
+  /** A failure is reported but does not fail the transaction (giving back a displaced route). */
+  bestEffort?: boolean;
 }
 
 export function ip(...args: (string | number)[]): KernelOp {

@@ -119,7 +119,7 @@ export class Transactions {
       version: 1, pid: process.pid, startedAt: new Date().toISOString(), from, to: req.to, originsAfter: compiled.originsAfter,
     };
     const deps = { dhcp: this.dhcp, journal: this.journal, journalBase: base };
-    const r = await execute(compiled, { ...deps, onProgress: this.o.onProgress, crashAfter: crashPointFromEnv() });
+    const r = await execute(compiled, { ...deps, onProgress: this.o.onProgress, warn: (m) => this.log(m), crashAfter: crashPointFromEnv() });
     if (!r.ok) {
       await this.journal.clear();
       const undoNote = r.rollbackErrors.length ? ` Undo reported: ${r.rollbackErrors.join('; ')}` : '';
