@@ -22,6 +22,7 @@ import { layoutOf, PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Layout,
 import { IFNAME_MAX } from './names.js';
 import { ip, type DhcpClientSpec, type KernelOp, type PlannedOp } from './ops.js';
 import { sysctlPath, SYSCTL_KEYS, type HostFacts } from './snapshot.js';
+import { describeStep, plan as planSteps, type Plan, type Step, type StepKind } from '../plan/plan.js';
 
 export interface RouteSpec {
   family: 4 | 6;
@@ -53,6 +54,8 @@ export function emptyOrigins(): Origins {
 export interface CompileInput {
   from: RunningConfig;
   to: RunningConfig;
+  /** The plan from `from` to `to` (computed when not given). */
+  plan?: Plan;
   host: HostFacts;
   origins: Origins;
   resolvConf: string;
@@ -60,8 +63,10 @@ export interface CompileInput {
 
 export interface Compiled {
   ops: PlannedOp[];
-  /** Step descriptions; PlannedOp.step indexes this list. */
+  /** Step descriptions: the plan's steps, then any work no plan step names. PlannedOp.step indexes this list. */
   units: string[];
+  /** The plan the operations carry out. */
+  plan: Plan;
   /** Origins to persist with the new running config (NICs still used, routes still displaced). */
   originsAfter: Origins;
   /** Clients started by the transaction (the caller may wait for their leases). */
@@ -490,10 +495,12 @@ export function compile(input: CompileInput): Compiled {
   };
   const decreases = mtuTargets.filter((m) => (mtuNow(m.dev) ?? m.mtu) > m.mtu).sort((a, b) => layerOf(b.dev) - layerOf(a.dev));
   const increases = mtuTargets.filter((m) => (mtuNow(m.dev) ?? m.mtu) < m.mtu).sort((a, b) => layerOf(a.dev) - layerOf(b.dev));
-  for (const m of decreases) emit('mtu-down', ownerKey(m.dev), ip('link', 'set', 'dev', m.dev, 'mtu', m.mtu), [ip('link', 'set', 'dev', m.dev, 'mtu', mtuNow(m.dev)!)]);
+  // A southbound's MTU is the plan's setMtu step; a bridge's or VLAN's its network's.
+  const mtuKey = (dev: string) => (T.bonds.has(dev) ? `bond/${dev}` : T.nics.has(dev) ? `nic/${dev}` : ownerKey(dev));
+  for (const m of decreases) emit('mtu-down', mtuKey(m.dev), ip('link', 'set', 'dev', m.dev, 'mtu', m.mtu), [ip('link', 'set', 'dev', m.dev, 'mtu', mtuNow(m.dev)!)]);
   for (const m of increases) {
     const undo = mtuNow(m.dev) === undefined ? [] : [ip('link', 'set', 'dev', m.dev, 'mtu', mtuNow(m.dev)!)];
-    emit('mtu-up', ownerKey(m.dev), ip('link', 'set', 'dev', m.dev, 'mtu', m.mtu), undo);
+    emit('mtu-up', mtuKey(m.dev), ip('link', 'set', 'dev', m.dev, 'mtu', m.mtu), undo);
   }
 
   // ---- build: bonds ----
@@ -634,16 +641,23 @@ export function compile(input: CompileInput): Compiled {
     'nics-restore', 'mtu-down', 'mtu-up', 'bonds-add', 'enslave', 'vlans-add', 'bridges-add', 'files', 'attach', 'up',
     'addrs-add', 'routes-add', 'dhcp-start', 'resolv',
   ];
-  const units: string[] = [];
-  const unitIndex = new Map<string, number>();
+  // Every operation is attributed to the plan step (src/plan/plan.ts) it carries out, so errors
+  // and progress speak of the plan's steps.
+  const plan = input.plan ?? planSteps(to, from);
+  const units = plan.map(describeStep);
+  const index = indexPlan(plan);
+  const extra = new Map<string, number>();
   const ops: PlannedOp[] = [];
   for (const ph of order) {
     for (const e of P[ph] ?? []) {
-      let idx = unitIndex.get(e.key);
+      let idx = stepFor(index, e.key, ph);
       if (idx === undefined) {
-        idx = units.length;
-        unitIndex.set(e.key, idx);
-        units.push(describeUnit(e.key, from, to));
+        idx = extra.get(e.key);
+        if (idx === undefined) {
+          idx = units.length;
+          extra.set(e.key, idx);
+          units.push(describeUnit(e.key, from, to));
+        }
       }
       ops.push({ op: e.op, undo: e.undo, step: idx, ...(e.bestEffort ? { bestEffort: true } : {}) });
     }
@@ -651,7 +665,7 @@ export function compile(input: CompileInput): Compiled {
 
   const originsAfter: Origins = { nics: {}, displacedDefault: originsAfterDisplaced };
   for (const nic of T.nics.keys()) if (originsBefore.nics[nic]) originsAfter.nics[nic] = originsBefore.nics[nic]!;
-  return { ops, units, originsAfter, dhcpStarted };
+  return { ops, units, plan, originsAfter, dhcpStarted };
 }
 
 function describeUnit(key: string, from: RunningConfig, to: RunningConfig): string {
@@ -667,4 +681,90 @@ function describeUnit(key: string, from: RunningConfig, to: RunningConfig): stri
   if (kind === 'nic' && name) return `NIC ${name}`;
   if (kind === 'route') return 'default route';
   return 'resolv.conf';
+}
+
+/** Which plan step kinds an operation of a compile phase belongs to, most specific first. */
+const PHASE_KINDS: Readonly<Record<string, readonly StepKind[]>> = {
+  'dhcp-stop': ['removeNetwork', 'setIpv4', 'setIpv6', 'setDefaultRoute'],
+  'routes-del': ['removeNetwork', 'setDefaultRoute', 'setIpv4', 'setIpv6'],
+  'addrs-del': ['removeNetwork', 'setIpv4', 'setIpv6'],
+  detach: ['removeNetwork', 'addNetwork'],
+  'bridges-del': ['removeNetwork'],
+  'vlans-del': ['removeNetwork'],
+  'bonds-down': ['setBondOptions'],
+  release: ['release', 'removeBond'],
+  'bonds-del': ['removeBond'],
+  'nics-restore': ['release', 'removeBond', 'removeNetwork', 'setMtu'],
+  'mtu-down': ['setNetworkMtu', 'setMtu'],
+  'mtu-up': ['setMtu', 'setNetworkMtu'],
+  'bonds-add': ['addBond', 'setBondOptions', 'setBondHwaddr'],
+  enslave: ['enslave', 'addBond', 'setBondOptions', 'addNetwork'],
+  'vlans-add': ['addNetwork'],
+  'bridges-add': ['addNetwork', 'setBridge'],
+  files: ['addNetwork', 'setBridge', 'setIpv6', 'addBond', 'setBondOptions', 'removeNetwork'],
+  attach: ['addNetwork'],
+  up: ['addNetwork', 'setBridge'],
+  'addrs-add': ['addNetwork', 'setIpv4', 'setIpv6'],
+  'routes-add': ['setDefaultRoute', 'addNetwork', 'setIpv4', 'setIpv6', 'removeNetwork'],
+  'dhcp-start': ['addNetwork', 'setIpv4', 'setIpv6', 'setDefaultRoute'],
+  resolv: ['setNameservers', 'addNetwork'],
+};
+
+/** The entity a step is about: network/<n>, bond/<b>, nic/<device> (setMtu, enslave/release name the NIC too). */
+function stepEntities(s: Step): string[] {
+  switch (s.kind) {
+    case 'setMtu':
+      return [`nic/${s.device}`, `bond/${s.device}`];
+    case 'enslave':
+    case 'release':
+      return [`bond/${s.bond}`, `nic/${s.nic}`];
+    case 'addBond':
+    case 'removeBond':
+      return [`bond/${s.bond}`, ...s.config.nics.map((n) => `nic/${n}`)];
+    case 'setBondOptions':
+    case 'setBondHwaddr':
+      return [`bond/${s.bond}`];
+    case 'addNetwork':
+    case 'removeNetwork':
+      return [`network/${s.network}`, ...(s.config.nic ? [`nic/${s.config.nic}`] : [])];
+    case 'setNameservers':
+      return [`network/${s.network}`, 'resolv'];
+    case 'setDefaultRoute':
+      return [`network/${s.network}`, 'route/default'];
+    default:
+      return [`network/${s.network}`];
+  }
+}
+
+export type PlanIndex = { plan: readonly Step[]; byEntity: Map<string, { s: Step; i: number }[]> };
+
+export function indexPlan(plan: readonly Step[]): PlanIndex {
+  const byEntity = new Map<string, { s: Step; i: number }[]>();
+  plan.forEach((s, i) => {
+    for (const e of stepEntities(s)) {
+      const list = byEntity.get(e);
+      if (list) list.push({ s, i });
+      else byEntity.set(e, [{ s, i }]);
+    }
+  });
+  return { plan, byEntity };
+}
+
+/** The index of the plan step an operation (entity key, compile phase) carries out. */
+export function stepFor(index: PlanIndex, key: string, phase: string): number | undefined {
+  const kinds = PHASE_KINDS[phase] ?? [];
+  const mine = index.byEntity.get(key) ?? [];
+  for (const k of kinds) {
+    const hit = mine.find(({ s }) => s.kind === k);
+    if (hit) return hit.i;
+  }
+  if (mine.length) return mine[0]!.i;
+  if (key === 'route/default' || key === 'resolv') {
+    // The network that takes (or gives up) the default route / carries the resolvers.
+    const hit = index.plan.findIndex((s) => s.kind === (key === 'resolv' ? 'setNameservers' : 'setDefaultRoute'));
+    if (hit >= 0) return hit;
+    const net = index.plan.findIndex((s) => (s.kind === 'addNetwork' || s.kind === 'removeNetwork') && s.config.defaultRoute);
+    return net >= 0 ? net : undefined;
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
 // What the compiler needs to know about the host before a transaction: links (MTU, MAC, up,
 // master), routes, the IPv6 sysctls of NICs that may carry a network, and resolv.conf. Read with
-// three `ip -json` dumps in parallel plus a few small files; the observer's pure parsers decode them.
+// three `ip -json` dumps in parallel (`addr -details` prints each link as `link` does, followed
+// by its addresses) plus a few small files; the observer's pure parsers decode them.
 // (The observer's full pass also dumps every bridge/bond sysfs file, which a plan does not need.)
 import { readFile } from 'node:fs/promises';
 import { parseAddrDump, parseLinkDump, parseRouteDump } from '../observe/parse.js';
@@ -48,8 +49,8 @@ export async function readSysctls(dev: string): Promise<Sysctls | undefined> {
 }
 
 /** Pure: the dumps into HostFacts (without sysctls/resolv). */
-export function factsFromDumps(links: string, addrs: string, routes4: string, routes6: string): Pick<HostFacts, 'links' | 'routes'> {
-  const byName = parseAddrDump(addrs);
+export function factsFromDumps(links: string, routes4: string, routes6: string): Pick<HostFacts, 'links' | 'routes'> {
+  const byName = parseAddrDump(links);
   const out: Record<string, LinkFact> = {};
   for (const l of parseLinkDump(links)) {
     const f: LinkFact = { name: l.name, kind: l.kind, mtu: l.mtu, hwaddr: l.hwaddr, up: l.flags.includes('UP'), addresses: byName[l.name] ?? [] };
@@ -61,13 +62,12 @@ export function factsFromDumps(links: string, addrs: string, routes4: string, ro
 }
 
 export async function readHostFacts(opts: { sysctlDevices?: Iterable<string>; resolvConf: string }): Promise<HostFacts> {
-  const [links, addrs, r4, r6] = await Promise.all([
-    run(['ip', '-json', '-details', 'link', 'show']),
-    run(['ip', '-json', 'addr', 'show']),
+  const [links, r4, r6] = await Promise.all([
+    run(['ip', '-json', '-details', 'addr', 'show']),
     run(['ip', '-4', '-json', 'route', 'show', 'table', 'all']),
     run(['ip', '-6', '-json', 'route', 'show', 'table', 'all']),
   ]);
-  const base = factsFromDumps(links.stdout, addrs.stdout, r4.stdout, r6.stdout);
+  const base = factsFromDumps(links.stdout, r4.stdout, r6.stdout);
   const sysctls: Record<string, Sysctls> = {};
   for (const dev of new Set(opts.sysctlDevices ?? [])) {
     if (!base.links[dev]) continue;

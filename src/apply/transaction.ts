@@ -155,6 +155,11 @@ export class Transactions {
     return results.filter((x): x is string => x !== undefined);
   }
 
+  /** superviseDhcp under the lock; throws BusyError when a transaction holds it. */
+  async superviseDhcpLocked(cfg: RunningConfig): Promise<string[]> {
+    return withLock(this.o.stateDir, () => this.superviseDhcp(cfg));
+  }
+
   /** Starts the DHCP clients a config needs that are not running (crashed, or after a reboot). */
   async superviseDhcp(cfg: RunningConfig): Promise<string[]> {
     const restarted: string[] = [];

@@ -1,5 +1,6 @@
 // The one CLI: ovirt-node-network-handler <verb>.
 import { Command } from 'commander';
+import { registerApply } from './apply.js';
 import { registerLab } from './lab.js';
 import { registerPlan } from './plan.js';
 import { registerShow } from './show.js';
@@ -10,6 +11,7 @@ program
   .description('oVirt host networking (VDSM setupNetworks vocabulary) controlled through the Kubernetes API')
   .showHelpAfterError();
 
+registerApply(program);
 registerLab(program);
 registerPlan(program);
 registerShow(program);

@@ -1,0 +1,169 @@
+// `ovirt-node-network-handler apply -f FILE`: configure this host from a spec without a cluster —
+// the same validation, plan, journalled transaction and persistence as the agent. FILE is a whole
+// OvirtNodeNetwork or a bare spec, YAML or JSON ("-" = stdin). --dry-run prints the plan and the
+// kernel operations instead. After the kernel work the configuration is read back from the
+// kernel and compared with the spec (--no-verify skips that); a difference rolls back.
+// `ovirt-node-network-handler restore`: what the agent does at start — finish or undo an
+// interrupted apply, then bring the kernel to the persisted config (for a boot-time unit).
+import { readFile } from 'node:fs/promises';
+import { isDeepStrictEqual } from 'node:util';
+import type { Command } from 'commander';
+import { parse } from 'yaml';
+import type { NetworkConfig, RunningConfig } from '../api/config.js';
+import type { Progress } from '../apply/executor.js';
+import { describeOp } from '../apply/ops.js';
+import { DEFAULT_RESOLV_CONF, Transactions } from '../apply/transaction.js';
+import { formatValidationErrors, validateForHost } from '../handler/node-backend.js';
+import { kernelConfig, observeHost } from '../observe/index.js';
+import { DEFAULT_STATE_DIR, loadRunningConfig, saveRunningConfig } from '../persist/running-config.js';
+import { extractSpec } from '../plan/validate.js';
+
+interface ApplyOptions {
+  file: string;
+  stateDir: string;
+  dryRun?: boolean;
+  verify: boolean;
+  resolvConf: string;
+  dhcpTimeout: string;
+  quiet?: boolean;
+}
+
+async function readInput(file: string): Promise<string> {
+  if (file !== '-') return readFile(file, 'utf8');
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Differences between what the kernel reads back and the config (pure). A DHCP network still
+ * waiting for its lease reads back without address and default route; that is not a failure
+ * (its client keeps trying), so those fields are not compared while it has no lease.
+ */
+export function readBackDifferences(kernel: RunningConfig, want: RunningConfig): string[] {
+  const out: string[] = [];
+  for (const [name, w] of Object.entries(want.networks)) {
+    const k = kernel.networks[name];
+    if (!k) {
+      out.push(`network ${name} is missing`);
+      continue;
+    }
+    const waiting = w.bootproto === 'dhcp' && k.bootproto !== 'dhcp';
+    for (const key of new Set([...Object.keys(w), ...Object.keys(k)]) as Set<keyof NetworkConfig>) {
+      if (waiting && (key === 'bootproto' || key === 'defaultRoute')) continue;
+      if (w.dhcpv6 && !k.dhcpv6 && key === 'dhcpv6') continue;
+      if (!isDeepStrictEqual(w[key], k[key])) out.push(`network ${name}: ${key} is ${JSON.stringify(k[key])}, expected ${JSON.stringify(w[key])}`);
+    }
+  }
+  for (const [name, w] of Object.entries(want.bondings)) {
+    const k = kernel.bondings[name];
+    if (!k) out.push(`bond ${name} is missing`);
+    else if (!isDeepStrictEqual(k, w)) out.push(`bond ${name}: kernel has ${JSON.stringify(k)}, expected ${JSON.stringify(w)}`);
+  }
+  return out;
+}
+
+function progressPrinter(quiet: boolean | undefined): ((p: Progress) => void) | undefined {
+  if (quiet) return undefined;
+  let last = 0;
+  return (p) => {
+    // Long plans only, at most a few lines a second.
+    if (p.total < 20) return;
+    const now = Date.now();
+    if (p.done < p.total && now - last < 250) return;
+    last = now;
+    process.stderr.write(`[${p.done}/${p.total}] ${p.step}\n`);
+  };
+}
+
+export async function runApply(o: ApplyOptions): Promise<number> {
+  const t0 = Date.now();
+  let doc: unknown;
+  try {
+    doc = parse(await readInput(o.file));
+  } catch (e) {
+    process.stderr.write(`${o.file}: cannot read: ${(e as Error).message.split('\n')[0]}\n`);
+    return 1;
+  }
+  const { spec, errors: docErrors } = extractSpec(doc);
+  const running = await loadRunningConfig(o.stateDir);
+  const v = await validateForHost(spec, running, o.resolvConf);
+  const errors = [...docErrors, ...('errors' in v ? v.errors : [])];
+  if ('errors' in v || errors.length) {
+    process.stderr.write(`invalid spec: ${formatValidationErrors(errors).split('; ').join('\n  ')}\n`);
+    return 1;
+  }
+  const tx = new Transactions({
+    stateDir: o.stateDir,
+    store: { load: () => loadRunningConfig(o.stateDir), save: (c) => saveRunningConfig(c, o.stateDir) },
+    resolvConf: o.resolvConf,
+    dhcpTimeoutMs: Number(o.dhcpTimeout) * 1000,
+    log: (m) => (o.quiet ? undefined : process.stderr.write(`${m}\n`)),
+    onProgress: progressPrinter(o.quiet),
+  });
+  if (o.dryRun) {
+    const { compiled } = await tx.plan(v.config);
+    if (!compiled.ops.length) {
+      process.stdout.write('nothing to do: the host already has this configuration\n');
+      return 0;
+    }
+    process.stdout.write(`${compiled.units.length} step(s), ${compiled.ops.length} kernel operation(s):\n`);
+    compiled.units.forEach((u, i) => {
+      const ops = compiled.ops.filter((p) => p.step === i);
+      if (!ops.length) return;
+      process.stdout.write(`${String(i + 1).padStart(4)}. ${u}\n`);
+      for (const p of ops) process.stdout.write(`        ${describeOp(p.op)}\n`);
+    });
+    return 0;
+  }
+  const verify = o.verify
+    ? async () => {
+        const diff = readBackDifferences(kernelConfig(await observeHost(), v.config), v.config);
+        return diff.length ? `the kernel does not read back as configured: ${diff.join('; ')}` : undefined;
+      }
+    : undefined;
+  const r = await tx.apply({ to: v.config, ...(verify ? { verify } : {}) });
+  const ms = Date.now() - t0;
+  if (!r.ok) {
+    process.stderr.write(`apply failed (${r.reason}${r.rolledBack ? ', rolled back' : ''}): ${r.message}\n`);
+    return 1;
+  }
+  if (!r.changed) {
+    process.stdout.write(`nothing to do: the host already has this configuration (${ms} ms)\n`);
+    return 0;
+  }
+  process.stdout.write(`applied ${r.steps} step(s), ${r.ops} kernel operation(s) in ${ms} ms: ${r.summary}\n`);
+  for (const [net, addr] of Object.entries(await tx.leases(v.config))) process.stdout.write(`  ${net}: ${addr ?? 'no lease yet'}\n`);
+  return 0;
+}
+
+export function registerApply(program: Command): void {
+  program.command('apply')
+    .description('configure this host from an OvirtNodeNetwork (or a bare spec): validate, plan, apply as one transaction, persist')
+    .requiredOption('-f, --file <file>', 'the object as given to kubectl, YAML or JSON ("-" = stdin)')
+    .option('--state-dir <dir>', 'where the running config, journal and DHCP client state live', DEFAULT_STATE_DIR)
+    .option('--dry-run', 'print the plan and its kernel operations; change nothing')
+    .option('--no-verify', 'do not read the kernel back and compare with the spec after applying')
+    .option('--resolv-conf <file>', 'the resolv.conf nameservers are written to', DEFAULT_RESOLV_CONF)
+    .option('--dhcp-timeout <seconds>', 'how long to wait for DHCP leases', '30')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (o: ApplyOptions) => {
+      process.exitCode = await runApply(o);
+    });
+  program.command('restore')
+    .description('what the agent does at start: finish or undo an interrupted apply, then restore the persisted configuration if the kernel lacks it')
+    .option('--state-dir <dir>', 'where the running config, journal and DHCP client state live', DEFAULT_STATE_DIR)
+    .option('--resolv-conf <file>', 'the resolv.conf nameservers are written to', DEFAULT_RESOLV_CONF)
+    .option('--dhcp-timeout <seconds>', 'how long DHCP networks wait for a lease', '30')
+    .action(async (o: { stateDir: string; resolvConf: string; dhcpTimeout: string }) => {
+      const tx = new Transactions({
+        stateDir: o.stateDir,
+        store: { load: () => loadRunningConfig(o.stateDir), save: (c) => saveRunningConfig(c, o.stateDir) },
+        resolvConf: o.resolvConf,
+        dhcpTimeoutMs: Number(o.dhcpTimeout) * 1000,
+        log: (m) => process.stderr.write(`${m}\n`),
+      });
+      const r = await tx.restoreAtBoot();
+      process.stdout.write(`${r ?? 'the kernel already has the persisted configuration'}\n`);
+    });
+}

@@ -1,0 +1,97 @@
+// The node side of the agent: a NodeBackend on this host's kernel. setup() = parse and validate
+// the spec (nothing on the host changes when it is invalid) → canonical config → one
+// transaction (plan, journalled kernel work, DHCP leases, connectivity check, rollback on loss)
+// → persisted running config. observe() reads the kernel back; restoreAtBoot() finishes or
+// undoes an interrupted transaction and restores the persisted config when the kernel lacks it.
+import type { Logger } from 'pino';
+import type { RunningConfig } from '../api/config.js';
+import { Transactions, type ApplyOutcome } from '../apply/transaction.js';
+import { BusyError } from '../apply/lock.js';
+import { capabilities, kernelConfig, observeHost, StatisticsSampler } from '../observe/index.js';
+import { DEFAULT_STATE_DIR, loadRunningConfig, saveRunningConfig } from '../persist/running-config.js';
+import { readHostFacts } from '../plan/host-facts.js';
+import { checkSpec, type ValidationError } from '../plan/validate.js';
+import type { ConnectivityVerifier, NodeBackend, Observation, SetupResult } from './backend.js';
+
+export interface HostBackendOptions {
+  /** Where the running config, journal, origins and DHCP client state live. */
+  stateDir?: string;
+  /** The agent runs inside the node's network namespace already; no other is supported. */
+  netns?: undefined;
+  log: Logger;
+  /** resolv.conf to manage (default /etc/resolv.conf). */
+  resolvConf?: string;
+  /** How long DHCP networks wait for a lease at apply and boot restore (default 30 s). */
+  dhcpTimeoutMs?: number;
+}
+
+export function formatValidationErrors(errors: readonly ValidationError[]): string {
+  return errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+}
+
+/** Parses and validates a spec against this host and what the handler owns; canonical config or errors. */
+export async function validateForHost(spec: unknown, running: RunningConfig, resolvConf?: string): Promise<{ config: RunningConfig } | { errors: ValidationError[] }> {
+  const host = await readHostFacts(resolvConf ? { resolvConf } : {});
+  const checked = checkSpec(spec, { host, running });
+  return checked.ok ? { config: checked.config } : { errors: checked.errors };
+}
+
+export class HostBackend implements NodeBackend {
+  readonly stateDir: string;
+  readonly tx: Transactions;
+  private readonly sampler = new StatisticsSampler();
+
+  constructor(private readonly o: HostBackendOptions) {
+    if (o.netns !== undefined) throw new Error('HostBackend runs in the network namespace of its own process');
+    this.stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
+    const stateDir = this.stateDir;
+    this.tx = new Transactions({
+      stateDir,
+      store: { load: () => loadRunningConfig(stateDir), save: (c) => saveRunningConfig(c, stateDir) },
+      ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
+      ...(o.dhcpTimeoutMs !== undefined ? { dhcpTimeoutMs: o.dhcpTimeoutMs } : {}),
+      log: (msg) => o.log.info(msg),
+      onProgress: (p) => o.log.debug({ done: p.done, total: p.total }, p.step),
+    });
+  }
+
+  async restoreAtBoot(): Promise<string | undefined> {
+    return this.tx.restoreAtBoot();
+  }
+
+  async observe(): Promise<Observation> {
+    const running = await loadRunningConfig(this.stateDir);
+    // A DHCP client that died is started again (supervision); skipped while an apply holds the lock.
+    try {
+      const restarted = await this.tx.superviseDhcpLocked(running);
+      if (restarted.length) this.o.log.warn({ restarted }, 'DHCP clients were not running and were started again');
+    } catch (e) {
+      if (!(e instanceof BusyError)) this.o.log.warn({ err: (e as Error).message }, 'DHCP supervision failed');
+    }
+    const host = await observeHost();
+    return {
+      capabilities: capabilities(host, running) as unknown as Record<string, unknown>,
+      kernelConfig: kernelConfig(host, running),
+      statistics: this.sampler.sample(host) as unknown as Record<string, unknown>,
+    };
+  }
+
+  async setup(spec: unknown, verifier: ConnectivityVerifier | undefined): Promise<SetupResult> {
+    const t0 = Date.now();
+    const ms = () => Date.now() - t0;
+    const running = await loadRunningConfig(this.stateDir);
+    const v = await validateForHost(spec, running, this.o.resolvConf);
+    if ('errors' in v) return { ok: false, reason: 'InvalidSpec', message: formatValidationErrors(v.errors), rolledBack: false, durationMs: ms() };
+    const removing = !Object.keys(v.config.networks).length && !Object.keys(v.config.bondings).length;
+    let r: ApplyOutcome;
+    try {
+      await verifier?.preflight();
+      r = await this.tx.apply({ to: v.config, ...(verifier ? { verify: () => verifier.check() } : {}) });
+    } catch (e) {
+      return { ok: false, reason: removing ? 'RemovalFailed' : 'SetupFailed', message: (e as Error).message, rolledBack: false, durationMs: ms() };
+    }
+    if (r.ok) return { ok: true, changed: r.changed, steps: r.steps, durationMs: ms(), summary: r.summary };
+    const reason = r.reason === 'ConnectivityLost' ? 'ConnectivityLost' : removing ? 'RemovalFailed' : 'SetupFailed';
+    return { ok: false, reason, message: r.message, rolledBack: r.rolledBack, durationMs: ms() };
+  }
+}
