@@ -17,6 +17,7 @@
 // transaction, so it holds across a crash (it is journalled before the operation runs).
 import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import { BOND_DEFAULTS } from '../observe/bond-options.js';
+import { BOND_OPTIONS, IFDOWN_OPTIONS, NO_SLAVES_OPTIONS } from '../plan/bond-options.js';
 import type { Route } from '../observe/types.js';
 import { layoutOf, PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Layout, type Sysctls, type TopDev, type VlanDev } from './layout.js';
 import { IFNAME_MAX } from './names.js';
@@ -83,8 +84,53 @@ const IP_BOND_OPTIONS: Readonly<Record<string, string>> = Object.fromEntries(
   ].map((k) => [k, k]).concat([['peer_notif_delay', 'peer_notify_delay']]),
 );
 
-/** Options the kernel only changes while the bond is down (BOND_OPTFLAG_IFDOWN); mode also needs no slaves. */
-const IFDOWN_BOND_OPTIONS = new Set(['mode', 'ad_actor_sys_prio', 'ad_actor_system', 'ad_user_port_key', 'tlb_dynamic_lb']);
+export interface BondOptionChange {
+  /** Set in the old mode first: options the new mode refuses, back to their defaults. */
+  pre: { set: Record<string, string>; old: Record<string, string> };
+  /** The new mode (first) and every option that differs in it. */
+  main: { set: Record<string, string>; old: Record<string, string> };
+  /** On the way back, set before the old mode: options the old mode refuses, to their defaults. */
+  undoPre: Record<string, string>;
+  /** A changed option is only accepted while the bond is down (BOND_OPTFLAG_IFDOWN). */
+  needsDown: boolean;
+  /** A changed option is only accepted without slaves (mode, fail_over_mac). */
+  needsRelease: boolean;
+}
+
+/** Whether the kernel accepts an option in a bonding mode (bond_options.c unsupported-mode masks). */
+function supportedIn(key: string, mode: string): boolean {
+  const modes = BOND_OPTIONS[key]?.modes;
+  return !modes || modes.includes(Number(mode));
+}
+
+/**
+ * How a bond's options go from `f` to `t` (numeric maps with mode). Options the new config drops
+ * are reset to the new mode's default; a mode change also moves the options whose default
+ * differs between the modes (miimon). Pure.
+ */
+export function bondOptionChange(f: Record<string, string>, t: Record<string, string>): BondOptionChange {
+  const oldMode = f.mode ?? '0';
+  const mode = t.mode ?? '0';
+  const out: BondOptionChange = { pre: { set: {}, old: {} }, main: { set: {}, old: {} }, undoPre: {}, needsDown: false, needsRelease: false };
+  const keys = new Set([...Object.keys(f), ...Object.keys(t), ...(oldMode !== mode ? Object.keys(BOND_DEFAULTS[mode] ?? {}) : [])]);
+  for (const k of keys) {
+    const want = t[k] ?? bondDefault(mode, k);
+    const had = f[k] ?? bondDefault(oldMode, k);
+    if (want === undefined || want === had) continue;
+    if (IFDOWN_OPTIONS.has(k)) out.needsDown = true;
+    if (NO_SLAVES_OPTIONS.has(k)) out.needsRelease = true;
+    if (!supportedIn(k, mode)) {
+      // Only reachable when dropping an option of the old mode: its default, set before the switch.
+      out.pre.set[k] = want;
+      out.pre.old[k] = had ?? '';
+      continue;
+    }
+    out.main.set[k] = want;
+    if (supportedIn(k, oldMode)) out.main.old[k] = had ?? '';
+    else out.undoPre[k] = bondDefault(mode, k) ?? '';
+  }
+  return out;
+}
 
 /** Kernel defaults of the bridge options VDSM users set (sysfs names), to reset removed ones. */
 export const BRIDGE_DEFAULTS: Readonly<Record<string, string>> = {
@@ -170,6 +216,8 @@ function sysctlOps(dev: string, s: Sysctls): KernelOp[] {
 
 /** The sysctl writes that take a device from `cur` to `want` (all of want when cur is unknown or IPv6 was off). */
 function sysctlDelta(cur: Sysctls | undefined, want: Sysctls): Sysctls {
+  if (cur && cur.disable_ipv6 === '1' && want.disable_ipv6 === '1') return {};
+  // IPv6 comes on: every key, so RA/SLAAC are set before it does (the others were never written).
   if (!cur || cur.disable_ipv6 === '1') return want;
   const out: Sysctls = {};
   for (const k of SYSCTL_KEYS) if (want[k] !== undefined && want[k] !== cur[k]) out[k] = want[k]!;
@@ -433,21 +481,24 @@ export function compile(input: CompileInput): Compiled {
     if (keptVlan(dev)) continue;
     emit('vlans-del', netKey(v.network), ip('link', 'del', 'dev', dev), recreateVlan(dev, v));
   }
-  // Slaves leaving a kept bond, or all of them when its mode changes (the kernel refuses a mode
-  // change while the bond has slaves or is up).
-  const modeCycle = new Set<string>();
+  // How each kept bond's options change: some only while it is down, some (mode) only without
+  // slaves, so all of them are released and enslaved again.
+  const bondChanges = new Map<string, BondOptionChange>();
   for (const [name, b] of F.bonds) {
     const t = T.bonds.get(name);
-    if (!t) continue;
-    const changedIfdown = [...IFDOWN_BOND_OPTIONS].some((k) => (b.options[k] ?? bondDefault(b.options.mode!, k)) !== (t.options[k] ?? bondDefault(t.options.mode!, k)));
-    if (changedIfdown) modeCycle.add(name);
+    if (t) bondChanges.set(name, bondOptionChange(b.options, t.options));
   }
   const released = new Set<string>(); // NICs released from a bond by this transaction
   for (const [name, b] of F.bonds) {
     const t = T.bonds.get(name);
     if (!t) continue;
-    const cycling = modeCycle.has(name) && b.options.mode !== t.options.mode;
-    if (modeCycle.has(name)) {
+    const ch = bondChanges.get(name)!;
+    const cycling = ch.needsRelease;
+    if (Object.keys(ch.pre.set).length) {
+      // Options the new mode does not support go back to their defaults while the old mode still does.
+      emit('bonds-down', `bond/${name}`, ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(ch.pre.set)), [ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(ch.pre.old))]);
+    }
+    if (ch.needsDown || ch.needsRelease) {
       emit('bonds-down', `bond/${name}`, ip('link', 'set', 'dev', name, 'down'), [ip('link', 'set', 'dev', name, 'up')]);
     }
     for (const nic of b.nics) {
@@ -512,22 +563,16 @@ export function compile(input: CompileInput): Compiled {
       if (t.hwaddr) emit('bonds-add', key, ip('link', 'set', 'dev', name, 'address', t.hwaddr), []);
       continue;
     }
-    const f = F.bonds.get(name)!;
-    // Changed options, and options the new config drops reset to the (new) mode's default.
-    const mode = t.options.mode!;
-    const set: Record<string, string> = {};
-    const old: Record<string, string> = {};
-    for (const k of new Set([...Object.keys(f.options), ...Object.keys(t.options)])) {
-      const want = t.options[k] ?? bondDefault(mode, k);
-      const had = f.options[k] ?? bondDefault(f.options.mode!, k);
-      if (want === undefined || want === had) continue;
-      set[k] = want;
-      old[k] = had ?? '';
-    }
-    if (Object.keys(set).length) {
-      const ipSet = bondIpArgs(set);
-      if (ipSet.length) emit('bonds-add', key, ip('link', 'set', 'dev', name, 'type', 'bond', ...ipSet), [ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(old))]);
-      for (const [k, v] of bondSysfsOnly(set)) emit('files', key, writeOp(bondOptionPath(name, k), v === '' ? '\n' : v), 'previous');
+    const ch = bondChanges.get(name)!;
+    if (Object.keys(ch.main.set).length) {
+      const ipSet = bondIpArgs(ch.main.set);
+      // Back: first what the old mode would refuse, then the old mode and values.
+      const undo: KernelOp[] = [];
+      if (Object.keys(ch.undoPre).length) undo.push(ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(ch.undoPre)));
+      const ipOld = bondIpArgs(ch.main.old);
+      if (ipOld.length) undo.push(ip('link', 'set', 'dev', name, 'type', 'bond', ...ipOld));
+      if (ipSet.length) emit('bonds-add', key, ip('link', 'set', 'dev', name, 'type', 'bond', ...ipSet), undo);
+      for (const [k, v] of bondSysfsOnly(ch.main.set)) emit('files', key, writeOp(bondOptionPath(name, k), v === '' ? '\n' : v), 'previous');
     }
     const curMac = links[name]?.hwaddr.toLowerCase();
     if (t.hwaddr && t.hwaddr !== curMac) emit('bonds-add', key, ip('link', 'set', 'dev', name, 'address', t.hwaddr), curMac ? [ip('link', 'set', 'dev', name, 'address', curMac)] : []);
@@ -535,7 +580,8 @@ export function compile(input: CompileInput): Compiled {
   // Slaves: down, then enslaved (the bond gives them its MTU and MAC).
   for (const [name, t] of T.bonds) {
     const f = F.bonds.get(name);
-    const cycling = modeCycle.has(name) && f !== undefined && f.options.mode !== t.options.mode;
+    const ch = bondChanges.get(name);
+    const cycling = ch?.needsRelease ?? false;
     for (const nic of t.nics) {
       if (f && f.nics.includes(nic) && !cycling) continue;
       const l = links[nic];
@@ -550,7 +596,7 @@ export function compile(input: CompileInput): Compiled {
       emit('enslave', `bond/${name}`, ip('link', 'set', 'dev', nic, 'master', name), undoMaster);
     }
     if (!f) emit('enslave', `bond/${name}`, ip('link', 'set', 'dev', name, 'up'), []);
-    else if (modeCycle.has(name) || !(links[name]?.up ?? true)) emit('enslave', `bond/${name}`, ip('link', 'set', 'dev', name, 'up'), [ip('link', 'set', 'dev', name, 'down')]);
+    else if (ch?.needsDown || ch?.needsRelease || !(links[name]?.up ?? true)) emit('enslave', `bond/${name}`, ip('link', 'set', 'dev', name, 'up'), [ip('link', 'set', 'dev', name, 'down')]);
   }
   // NIC southbounds come up (a NIC given to a network must carry traffic).
   for (const [nic, n] of T.nics) {

@@ -1,0 +1,244 @@
+// The kernel work of a transaction (src/apply/compile.ts): order the kernel requires, undo of
+// every operation, NIC give-back, default route hand-over, attribution to the plan's steps.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunningConfig } from '../../src/api/config.js';
+import type { NetworkSpec, BondSpec } from '../../src/api/spec.js';
+import { compile, emptyOrigins, resolvContent, routeTableOf, type Compiled, type Origins } from '../../src/apply/compile.js';
+import type { HostFacts, LinkFact } from '../../src/apply/snapshot.js';
+import { describeOp, type KernelOp } from '../../src/apply/ops.js';
+import { canonicalize } from '../../src/plan/canonicalize.js';
+
+const EMPTY: RunningConfig = { networks: {}, bondings: {} };
+
+function cfg(networks: Record<string, NetworkSpec> = {}, bondings: Record<string, BondSpec> = {}): RunningConfig {
+  return canonicalize({ networks, bondings });
+}
+
+function nic(name: string, extra: Partial<LinkFact> = {}): LinkFact {
+  const n = Number(name.replace(/\D/g, '')) || 1;
+  return { name, kind: 'veth', mtu: 1500, hwaddr: `02:00:00:00:00:0${n}`, up: true, addresses: [], ...extra };
+}
+
+function host(links: LinkFact[] = [nic('eth1'), nic('eth2')], extra: Partial<HostFacts> = {}): HostFacts {
+  return { links: Object.fromEntries(links.map((l) => [l.name, l])), routes: [], sysctls: {}, resolv: 'nameserver 192.0.2.53\n', ...extra };
+}
+
+function run(from: RunningConfig, to: RunningConfig, h = host(), origins: Origins = emptyOrigins()): Compiled {
+  return compile({ from, to, host: h, origins, resolvConf: '/tmp/resolv.conf' });
+}
+
+const lines = (c: Compiled): string[] => c.ops.map((p) => describeOp(p.op));
+const indexOf = (c: Compiled, re: RegExp): number => {
+  const i = lines(c).findIndex((l) => re.test(l));
+  assert.ok(i >= 0, `no operation matches ${re}:\n${lines(c).join('\n')}`);
+  return i;
+};
+
+test('a bond is created with its mode, then its NICs go down and are enslaved, then it comes up', () => {
+  const to = cfg({}, { bond1: { nics: ['eth2', 'eth1'], options: 'mode=802.3ad miimon=150 lacp_rate=fast' } });
+  const c = run(EMPTY, to);
+  const add = indexOf(c, /^ip link add bond1 mtu 1500 type bond mode 4 /);
+  assert.match(lines(c)[add]!, /lacp_rate 1 miimon 150/);
+  for (const n of ['eth1', 'eth2']) {
+    const down = indexOf(c, new RegExp(`^ip link set dev ${n} down$`));
+    const master = indexOf(c, new RegExp(`^ip link set dev ${n} master bond1$`));
+    assert.ok(add < down && down < master, `${n}: add < down < master`);
+  }
+  assert.ok(indexOf(c, /^ip link set dev eth1 master bond1$/) < indexOf(c, /^ip link set dev eth2 master bond1$/), 'slaves in sorted order');
+  assert.ok(indexOf(c, /^ip link set dev bond1 up$/) > indexOf(c, /^ip link set dev eth2 master bond1$/));
+  // The bond carries no network: IPv6 off on it.
+  indexOf(c, /^write 1 > \/proc\/sys\/net\/ipv6\/conf\/bond1\/disable_ipv6$/);
+  // Origins of the NICs are recorded for when the handler gives them back.
+  assert.deepEqual(c.originsAfter.nics.eth1, { mtu: 1500, hwaddr: '02:00:00:00:00:01', up: true });
+});
+
+test('MTU: lower devices rise before upper ones and fall after them', () => {
+  const small = cfg({ net1: { bonding: 'bond1', vlan: 10, mtu: 1500 } }, { bond1: { nics: ['eth1'], options: 'mode=1' } });
+  const big = cfg({ net1: { bonding: 'bond1', vlan: 10, mtu: 9000 } }, { bond1: { nics: ['eth1'], options: 'mode=1' } });
+  const links = [nic('eth1', { master: 'bond1' }), { ...nic('bond1'), kind: 'bond' }, { ...nic('bond1.10'), kind: 'vlan' }, { ...nic('net1'), kind: 'bridge' }];
+  const up = run(small, big, host(links));
+  const order = ['bond1', 'bond1.10', 'net1'].map((d) => indexOf(up, new RegExp(`^ip link set dev ${d.replace('.', '\\.')} mtu 9000$`)));
+  assert.deepEqual([...order].sort((a, b) => a - b), order, 'raised lower first');
+  const linksBig = links.map((l) => ({ ...l, mtu: 9000 }));
+  const down = run(big, small, host(linksBig));
+  const order2 = ['net1', 'bond1.10', 'bond1'].map((d) => indexOf(down, new RegExp(`^ip link set dev ${d.replace('.', '\\.')} mtu 1500$`)));
+  assert.deepEqual([...order2].sort((a, b) => a - b), order2, 'lowered upper first');
+  // The bond's slaves follow the bond; they get no MTU of their own.
+  assert.ok(!lines(up).some((l) => l.startsWith('ip link set dev eth1 mtu')));
+  // Each MTU change is undone with the MTU the device had.
+  const undo = up.ops[order[0]!]!.undo as KernelOp[];
+  assert.deepEqual(undo.map(describeOp), ['ip link set dev bond1 mtu 1500']);
+});
+
+test('a southbound gets the largest MTU of its networks and a new VLAN is created after the raise', () => {
+  const to = cfg({ a: { nic: 'eth1', vlan: 10, mtu: 9000 }, b: { nic: 'eth1', vlan: 20, mtu: 1500 } });
+  const c = run(EMPTY, to);
+  const raise = indexOf(c, /^ip link set dev eth1 mtu 9000$/);
+  assert.ok(raise < indexOf(c, /^ip link add link eth1 name eth1\.10 mtu 9000 type vlan id 10$/));
+  indexOf(c, /^ip link add link eth1 name eth1\.20 mtu 1500 type vlan id 20$/);
+  // bridge a gets eth1.10 as port, after both exist, then comes up.
+  assert.ok(indexOf(c, /^ip link set dev eth1\.10 master a$/) > indexOf(c, /^ip link add a mtu 9000 type bridge stp_state 0$/));
+});
+
+test('sysctls are written after the device exists and before it comes up; IPv6 is off without IPv6 config', () => {
+  const to = cfg({ v4: { ipaddr: '192.0.2.2', prefix: 24 }, v6: { ipv6addr: '2001:db8::2/64' }, auto: { ipv6autoconf: true } });
+  const c = run(EMPTY, to);
+  for (const n of ['v4', 'v6', 'auto']) {
+    const add = indexOf(c, new RegExp(`^ip link add ${n} `));
+    const sys = indexOf(c, new RegExp(`conf/${n}/disable_ipv6$`));
+    const up = indexOf(c, new RegExp(`^ip link set dev ${n} up$`));
+    assert.ok(add < sys && sys < up, n);
+  }
+  indexOf(c, /^write 1 > .*conf\/v4\/disable_ipv6$/);
+  indexOf(c, /^write 0 > .*conf\/v6\/autoconf$/);
+  indexOf(c, /^write 2 > .*conf\/auto\/accept_ra$/);
+  indexOf(c, /^write 1 > .*conf\/auto\/autoconf$/);
+  // The static IPv6 address goes on after IPv6 is enabled.
+  assert.ok(indexOf(c, /^ip addr add 2001:db8::2\/64 dev v6$/) > indexOf(c, /^write 0 > .*conf\/v6\/disable_ipv6$/));
+});
+
+test('removing a bond gives its NICs back their MAC, MTU and up state; the undo re-creates it', () => {
+  const from = cfg({}, { bond1: { nics: ['eth1'], options: 'mode=1 miimon=100', hwaddr: '02:aa:00:00:00:01' } });
+  const links = [nic('eth1', { master: 'bond1', hwaddr: '02:aa:00:00:00:01', permHwaddr: '02:00:00:00:00:01', mtu: 9000 }), { ...nic('bond1'), kind: 'bond', mtu: 9000, hwaddr: '02:aa:00:00:00:01' }];
+  const origins: Origins = { nics: { eth1: { mtu: 1400, hwaddr: '02:00:00:00:00:01', up: true } }, displacedDefault: [] };
+  const c = run(from, EMPTY, host(links), origins);
+  assert.deepEqual(lines(c), ['ip link del dev bond1', 'ip link set dev eth1 mtu 1400', 'ip link set dev eth1 up']);
+  const recreate = (c.ops[0]!.undo as KernelOp[]).map(describeOp);
+  assert.deepEqual(recreate, [
+    'ip link add bond1 mtu 9000 type bond mode 1 miimon 100',
+    'ip link set dev bond1 address 02:aa:00:00:00:01',
+    'write 1 > /proc/sys/net/ipv6/conf/bond1/disable_ipv6',
+    'ip link set dev eth1 down',
+    'ip link set dev eth1 master bond1',
+    'ip link set dev bond1 up',
+  ]);
+  assert.deepEqual(c.originsAfter.nics, {});
+});
+
+test('a mode change takes the bond down, releases every slave, changes the mode and enslaves them again', () => {
+  const from = cfg({}, { bond1: { nics: ['eth1', 'eth2'], options: 'mode=1 miimon=100' } });
+  const to = cfg({}, { bond1: { nics: ['eth1', 'eth2'], options: 'mode=4' } });
+  const links = [nic('eth1', { master: 'bond1' }), nic('eth2', { master: 'bond1' }), { ...nic('bond1'), kind: 'bond' }];
+  const c = run(from, to, host(links));
+  assert.deepEqual(lines(c), [
+    'ip link set dev bond1 down',
+    'ip link set dev eth1 nomaster',
+    'ip link set dev eth2 nomaster',
+    'ip link set dev bond1 type bond mode 4',
+    'ip link set dev eth1 down',
+    'ip link set dev eth1 master bond1',
+    'ip link set dev eth2 down',
+    'ip link set dev eth2 master bond1',
+    'ip link set dev bond1 up',
+  ]);
+  // miimon=100 is also mode 4's default, so only the mode changes, and back.
+  assert.deepEqual((c.ops[3]!.undo as KernelOp[]).map(describeOp), ['ip link set dev bond1 type bond mode 1']);
+  // From a mode whose miimon default is 0, the kernel's own 802.3ad default is written explicitly.
+  const from0 = cfg({}, { bond1: { nics: ['eth1', 'eth2'], options: 'mode=1' } });
+  const c0 = run(from0, to, host(links));
+  assert.ok(lines(c0).includes('ip link set dev bond1 type bond mode 4 miimon 100'));
+});
+
+test('options dropped from a bond are reset to the mode\'s default', () => {
+  const from = cfg({}, { bond1: { nics: ['eth1'], options: 'mode=1 miimon=100 updelay=200' } });
+  const to = cfg({}, { bond1: { nics: ['eth1'], options: 'mode=1 miimon=100' } });
+  const c = run(from, to, host([nic('eth1', { master: 'bond1' }), { ...nic('bond1'), kind: 'bond' }]));
+  assert.deepEqual(lines(c), ['ip link set dev bond1 type bond updelay 0']);
+});
+
+test('the default route moves: the old one goes before the new one comes', () => {
+  const a = { ipaddr: '192.0.2.2', prefix: 24, gateway: '192.0.2.1' };
+  const b = { ipaddr: '198.51.100.2', prefix: 24, gateway: '198.51.100.1' };
+  const from = cfg({ na: { ...a, defaultRoute: true }, nb: b });
+  const to = cfg({ na: a, nb: { ...b, defaultRoute: true } });
+  const c = run(from, to, host([{ ...nic('na'), kind: 'bridge' }, { ...nic('nb'), kind: 'bridge' }]));
+  const del = indexOf(c, /^ip route del 0\.0\.0\.0\/0 via 192\.0\.2\.1 dev na proto static$/);
+  const add = indexOf(c, /^ip route replace 0\.0\.0\.0\/0 via 198\.51\.100\.1 dev nb proto static$/);
+  assert.ok(del < add);
+  // na keeps its gateway in its own table (source routing), nb leaves its table.
+  indexOf(c, new RegExp(`^ip route replace 0\\.0\\.0\\.0/0 via 192\\.0\\.2\\.1 dev na table ${routeTableOf('na')} proto static$`));
+  indexOf(c, new RegExp(`^ip rule add from 192\\.0\\.2\\.2/32 table ${routeTableOf('na')} priority 32000$`));
+  indexOf(c, new RegExp(`^ip rule del from 198\\.51\\.100\\.2/32 table ${routeTableOf('nb')} priority 32000$`));
+});
+
+test('a default route that is not the handler\'s is displaced, and given back when no network holds it', () => {
+  const foreign = { family: 4 as const, dst: 'default', gateway: '10.0.0.1', dev: 'eth0', table: 'main', type: 'unicast', protocol: 'static' };
+  const to = cfg({ net1: { ipaddr: '192.0.2.2', prefix: 24, gateway: '192.0.2.1', defaultRoute: true } });
+  const h = host([nic('eth0')], { routes: [foreign] });
+  const c = run(EMPTY, to, h);
+  const del = indexOf(c, /^ip route del 0\.0\.0\.0\/0 via 10\.0\.0\.1 dev eth0 proto static$/);
+  assert.ok(del < indexOf(c, /^ip route replace 0\.0\.0\.0\/0 via 192\.0\.2\.1 dev net1/));
+  assert.deepEqual(c.originsAfter.displacedDefault, [{ family: 4, dev: 'eth0', gateway: '10.0.0.1', protocol: 'static' }]);
+  const back = run(to, EMPTY, host([nic('eth0'), { ...nic('net1'), kind: 'bridge' }]), c.originsAfter);
+  const give = back.ops.find((p) => describeOp(p.op) === 'ip route replace 0.0.0.0/0 via 10.0.0.1 dev eth0 proto static');
+  assert.ok(give?.bestEffort, 'given back, best effort');
+  assert.deepEqual(back.originsAfter.displacedDefault, []);
+});
+
+test('DHCP: clients stop before their device goes and start after it is up; a changed default route restarts them', () => {
+  const dhcp = cfg({ net1: { nic: 'eth1', bootproto: 'dhcp', defaultRoute: true } });
+  const c = run(EMPTY, dhcp);
+  assert.ok(indexOf(c, /^start DHCPv4 client on net1$/) > indexOf(c, /^ip link set dev net1 up$/));
+  assert.deepEqual(c.dhcpStarted, [{ network: 'net1', dev: 'net1', family: 4, defaultRoute: true }]);
+  const noDefault = cfg({ net1: { nic: 'eth1', bootproto: 'dhcp' } });
+  const r = run(dhcp, noDefault, host([nic('eth1', { master: 'net1' }), { ...nic('net1'), kind: 'bridge' }]));
+  assert.deepEqual(lines(r), ['stop DHCPv4 client on net1', 'start DHCPv4 client on net1']);
+  const gone = run(dhcp, EMPTY, host([nic('eth1', { master: 'net1' }), { ...nic('net1'), kind: 'bridge' }]));
+  assert.ok(indexOf(gone, /^stop DHCPv4 client on net1$/) < indexOf(gone, /^ip link del dev net1$/));
+});
+
+test('resolv.conf is written only when the default-route network names resolvers the file lacks', () => {
+  const withNs = cfg({ net1: { ipaddr: '192.0.2.2', prefix: 24, gateway: '192.0.2.1', defaultRoute: true, nameservers: ['192.0.2.53', '192.0.2.54'] } });
+  const c = run(EMPTY, withNs, host([], { resolv: 'search example.org\nnameserver 192.0.2.53\n' }));
+  const w = c.ops.find((p) => p.op.kind === 'file');
+  assert.deepEqual(w?.op, { kind: 'file', path: '/tmp/resolv.conf', content: 'search example.org\nnameserver 192.0.2.53\nnameserver 192.0.2.54\n' });
+  assert.equal(w?.undo, 'previous');
+  const same = run(EMPTY, withNs, host([], { resolv: 'nameserver 192.0.2.53\nnameserver 192.0.2.54\n' }));
+  assert.ok(!same.ops.some((p) => p.op.kind === 'file'));
+  assert.ok(!run(EMPTY, cfg({ n: { ipaddr: '192.0.2.2', prefix: 24 } })).ops.some((p) => p.op.kind === 'file'));
+  assert.equal(resolvContent(undefined, ['::1']), 'nameserver ::1\n');
+});
+
+test('every operation is attributed to the plan step it carries out', () => {
+  const to = cfg({ net1: { bonding: 'bond1', vlan: 7, mtu: 9000 } }, { bond1: { nics: ['eth1'], options: 'mode=1' } });
+  const c = run(EMPTY, to);
+  const stepOf = (re: RegExp) => c.units[c.ops[indexOf(c, re)]!.step];
+  assert.match(stepOf(/^ip link add bond1 /)!, /^add bond bond1/);
+  // A new bond is created with its MTU (the plan's setMtu step then needs no operation of its own).
+  indexOf(c, /^ip link add bond1 mtu 9000 type bond mode 1$/);
+  assert.match(stepOf(/^ip link add link bond1 name bond1\.7 /)!, /^add network net1/);
+  assert.equal(c.plan.length, c.units.length, 'no work outside the plan');
+});
+
+test('nothing to do when from and to are equal', () => {
+  const c = cfg({ net1: { nic: 'eth1', ipaddr: '192.0.2.2', prefix: 24 } }, { bond1: { nics: ['eth2'] } });
+  assert.deepEqual(run(c, c, host([nic('eth1', { master: 'net1' }), nic('eth2', { master: 'bond1' }), { ...nic('net1'), kind: 'bridge' }, { ...nic('bond1'), kind: 'bond' }])).ops, []);
+});
+
+test('a VLAN device name that would exceed 15 characters is shortened', () => {
+  const c = run(EMPTY, cfg({ n: { nic: 'enp0s31f6long', vlan: 4000, bridged: false } }), host([nic('enp0s31f6long')]));
+  const add = lines(c).find((l) => l.startsWith('ip link add link'))!;
+  const name = /name (\S+)/.exec(add)![1]!;
+  assert.ok(name.length <= 15 && name.endsWith('.4000'), name);
+});
+
+test('bond options the new mode refuses are reset before the mode changes, and the undo mirrors it', () => {
+  const lacp = cfg({}, { bond1: { nics: ['eth1'], options: 'mode=4 lacp_rate=fast' } });
+  const ab = cfg({}, { bond1: { nics: ['eth1'], options: 'mode=1 miimon=100' } });
+  const links = [nic('eth1', { master: 'bond1' }), { ...nic('bond1'), kind: 'bond' }];
+  const c = run(lacp, ab, host(links));
+  assert.deepEqual(lines(c), [
+    'ip link set dev bond1 type bond lacp_rate 0',
+    'ip link set dev bond1 down',
+    'ip link set dev eth1 nomaster',
+    'ip link set dev bond1 type bond mode 1',
+    'ip link set dev eth1 down',
+    'ip link set dev eth1 master bond1',
+    'ip link set dev bond1 up',
+  ]);
+  const back = run(ab, lacp, host(links));
+  const modeOp = back.ops.find((p) => describeOp(p.op).includes('mode 4'))!;
+  assert.equal(describeOp(modeOp.op), 'ip link set dev bond1 type bond mode 4 lacp_rate 1');
+  assert.deepEqual((modeOp.undo as KernelOp[]).map(describeOp), ['ip link set dev bond1 type bond lacp_rate 0', 'ip link set dev bond1 type bond mode 1']);
+});
