@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { emptyConfig, type RunningConfig } from '../api/config.js';
-import { capabilities, kernelConfig, observeHost, renderTree, StatisticsSampler, type Capabilities, type Statistics } from '../observe/index.js';
+import { capabilities, HostObserver, kernelConfig, renderTree, StatisticsSampler, type Capabilities, type Statistics } from '../observe/index.js';
 import { sleep } from '../util/exec.js';
 import { readJsonIfExists } from '../util/fs.js';
 
@@ -48,8 +48,8 @@ function narrow(caps: Capabilities, kc: RunningConfig, stats: Statistics | undef
 
 async function show(o: ShowOptions): Promise<void> {
   const running = await readRunningConfig(o.stateDir);
-  const observeOpts = o.netns ? { netns: o.netns } : {};
-  let host = await observeHost(observeOpts);
+  const observer = new HostObserver(o.netns ? { netns: o.netns } : {});
+  let host = await observer.observe(running);
   if (o.interface && !(o.interface in host.links) && !(o.interface in running.networks)) {
     throw new Error(`no interface or network named ${o.interface}`);
   }
@@ -65,7 +65,7 @@ async function show(o: ShowOptions): Promise<void> {
     const seconds = Number(o.interval);
     if (!(seconds > 0)) throw new Error(`--interval must be a positive number of seconds, got ${o.interval}`);
     await sleep(seconds * 1000);
-    host = await observeHost(observeOpts);
+    host = await observer.observe(running);
     stats = sampler.sample(host);
   }
   const caps = capabilities(host, running);

@@ -3,8 +3,8 @@ import type { Address, DeviceInfo, HostState, Link, Route } from './types.js';
 
 /**
  * The NIC rule. A device is a NIC when it is
- *   - hardware: it has a /sys/class/net/<name>/device link or `ip` reports a parent bus
- *     (PCI, USB, virtio, ...) and no rtnetlink kind; or
+ *   - hardware: it has a /sys/class/net/<name>/device link (PCI, USB, virtio, ...; such devices
+ *     are exactly those missing from /sys/devices/virtual/net) and no rtnetlink kind; or
  *   - a veth or a dummy: the stand-ins for NICs in labs and tests (VDSM counts both as
  *     "NIC-like" for the same reason). The lab's nodes get their NICs as veth pairs.
  * Not NICs: lo, and every other software device: bridge, bond, vlan, macvlan, vxlan, tun/tap,

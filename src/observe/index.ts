@@ -2,12 +2,15 @@
 // capabilities, statistics and kernelConfig (the seed's `state:` shapes), plus a tree view.
 import type { RunningConfig } from '../api/config.js';
 import { capabilities } from './capabilities.js';
-import { observeHost, type ObserveOptions } from './host.js';
+import { HostObserver, type ObserveOptions } from './host.js';
 import { kernelConfig } from './kernel-config.js';
 import type { Capabilities, HostState } from './types.js';
 
-export { observeHost, dumpCommands, SYSFS_SCRIPT, type ObserveOptions, type Executor } from './host.js';
-export { assembleHostState, parseAddrDump, parseJsonExact, parseLinkDump, parseRouteDump, parseSysDump, type Dumps } from './parse.js';
+export {
+  dumpCommands, HostObserver, observeHost, ownedDevices, SYSFS_SCRIPT, SYSFS_TARGETED_SCRIPT, type Executor, type ExecOptions,
+  type HostObserverOptions, type ObserveOptions,
+} from './host.js';
+export { assembleHostState, buildHostState, parseAddrDump, parseJsonExact, parseLinkDump, parseRouteDump, parseSysDump, type Dumps } from './parse.js';
 export { capabilities } from './capabilities.js';
 export { kernelConfig } from './kernel-config.js';
 export { StatisticsSampler } from './statistics.js';
@@ -25,8 +28,12 @@ export interface Observation {
   kernelConfig: RunningConfig;
 }
 
-/** One observation pass: the host state and what it means for the handler's running config. */
-export async function observe(running: RunningConfig, opts: ObserveOptions = {}): Promise<Observation> {
-  const host = await observeHost(opts);
+/**
+ * One observation pass: the host state and what it means for the handler's running config.
+ * Pass a HostObserver to reuse its cache across passes (the agent's loop).
+ */
+export async function observe(running: RunningConfig, opts: ObserveOptions | HostObserver = {}): Promise<Observation> {
+  const observer = opts instanceof HostObserver ? opts : new HostObserver(opts);
+  const host = await observer.observe(running);
   return { host, capabilities: capabilities(host, running), kernelConfig: kernelConfig(host, running) };
 }

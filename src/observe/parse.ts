@@ -69,10 +69,16 @@ export interface RawLink {
   vlanId?: number;
   parentBus?: string;
   counters: LinkCounters;
+  /** From `addr_info` when the dump is `ip addr` (empty for an `ip link` dump). */
+  addresses: Address[];
   /** Bond slave data from rtnetlink: a fallback when /proc/net/bonding is not readable. */
   slaveData?: { permHwaddr?: string; aggregatorId?: string };
 }
 
+/**
+ * Parses `ip -json -details -statistics addr show` (links with their addresses) or
+ * `ip -json -details -statistics link show` (links only).
+ */
 export function parseLinkDump(text: string): RawLink[] {
   return parseArray(text, 'ip link').flatMap((o): RawLink[] => {
     const name = str(o.ifname);
@@ -100,6 +106,7 @@ export function parseLinkDump(text: string): RawLink[] {
         rxDropped: big(rx.dropped), txDropped: big(tx.dropped),
         rxErrors: big(rx.errors), txErrors: big(tx.errors),
       },
+      addresses: parseAddrInfo(o.addr_info),
     };
     if (slaveKind) link.slaveKind = slaveKind;
     const master = str(o.master);
@@ -126,34 +133,33 @@ export function parseLinkDump(text: string): RawLink[] {
   });
 }
 
-export interface RawAddresses {
-  /** By interface name. */
-  [ifname: string]: Address[];
+function parseAddrInfo(info: Json): Address[] {
+  const list: Address[] = [];
+  for (const a of arr(info)) {
+    if (!isObj(a)) continue;
+    const family = str(a.family);
+    const local = str(a.local);
+    const prefixlen = num(a.prefixlen);
+    if ((family !== 'inet' && family !== 'inet6') || !local || prefixlen === undefined) continue;
+    list.push({
+      family,
+      local,
+      prefixlen,
+      scope: str(a.scope) ?? 'global',
+      // `ip` marks addresses with a finite valid lifetime "dynamic" (a DHCP lease, SLAAC).
+      dynamic: a.dynamic === true,
+      secondary: a.secondary === true,
+    });
+  }
+  return list;
 }
 
-export function parseAddrDump(text: string): RawAddresses {
-  const out: RawAddresses = {};
+/** Addresses by interface name, from `ip -json addr show`. */
+export function parseAddrDump(text: string): Record<string, Address[]> {
+  const out: Record<string, Address[]> = {};
   for (const o of parseArray(text, 'ip addr')) {
     const name = str(o.ifname);
-    if (!name) continue;
-    const list: Address[] = [];
-    for (const a of arr(o.addr_info)) {
-      if (!isObj(a)) continue;
-      const family = str(a.family);
-      const local = str(a.local);
-      const prefixlen = num(a.prefixlen);
-      if ((family !== 'inet' && family !== 'inet6') || !local || prefixlen === undefined) continue;
-      list.push({
-        family,
-        local,
-        prefixlen,
-        scope: str(a.scope) ?? 'global',
-        // `ip` marks addresses with a finite valid lifetime "dynamic" (a DHCP lease, SLAAC).
-        dynamic: a.dynamic === true,
-        secondary: a.secondary === true,
-      });
-    }
-    out[name] = list;
+    if (name) out[name] = parseAddrInfo(o.addr_info);
   }
   return out;
 }
@@ -187,7 +193,8 @@ export function parseRouteDump(text: string, family: 4 | 6): Route[] {
 
 /** What the sysfs/procfs script (host.ts SYSFS_SCRIPT) printed, by device. */
 export interface SysDump {
-  devices: Set<string>;
+  /** Devices without hardware (/sys/devices/virtual/net); undefined when it could not be listed. */
+  virtual: Set<string> | undefined;
   speed: Record<string, number>;
   bonding: Record<string, Record<string, string>>;
   bridge: Record<string, Record<string, string>>;
@@ -199,7 +206,7 @@ export interface SysDump {
 }
 
 function emptySysDump(): SysDump {
-  return { devices: new Set(), speed: {}, bonding: {}, bridge: {}, procBonding: {}, ipv6conf: {}, nameservers: [], supportsIPv6: false };
+  return { virtual: undefined, speed: {}, bonding: {}, bridge: {}, procBonding: {}, ipv6conf: {}, nameservers: [], supportsIPv6: false };
 }
 
 function setIn(map: Record<string, Record<string, string>>, dev: string, key: string, value: string): void {
@@ -208,8 +215,10 @@ function setIn(map: Record<string, Record<string, string>>, dev: string, key: st
   m[key] = key in m ? `${m[key]}\n${value}` : value;
 }
 
+const SYS_CLASS_NET = '/sys/class/net/';
+
 /**
- * Parses the script's output: `@device NAME` and `@ipv6` markers, then `grep -H` lines
+ * Parses the script's output: `@virtual-listed`, `@virtual NAME` and `@ipv6` markers, then `grep -H` lines
  * `PATH:CONTENT`. Interface names cannot contain ':' (dev_valid_name), so the first ':' ends the path.
  */
 export function parseSysDump(text: string): SysDump {
@@ -217,8 +226,12 @@ export function parseSysDump(text: string): SysDump {
   // /proc/net/bonding is read line by line; remember the current slave section per bond.
   const currentSlave: Record<string, string | undefined> = {};
   for (const line of text.split('\n')) {
-    if (line.startsWith('@device ')) {
-      d.devices.add(line.slice(8));
+    if (line === '@virtual-listed') {
+      d.virtual ??= new Set();
+      continue;
+    }
+    if (line.startsWith('@virtual ')) {
+      (d.virtual ??= new Set()).add(line.slice(9));
       continue;
     }
     if (line === '@ipv6') {
@@ -227,7 +240,8 @@ export function parseSysDump(text: string): SysDump {
     }
     const colon = line.indexOf(':');
     if (colon < 0) continue;
-    const path = line.slice(0, colon);
+    // Paths are relative to /sys/class/net (glob dump) or absolute (targeted reads).
+    const path = line.startsWith(SYS_CLASS_NET) ? line.slice(SYS_CLASS_NET.length, colon) : line.slice(0, colon);
     const value = line.slice(colon + 1);
     const parts = path.split('/');
     if (path === '/etc/resolv.conf') {
@@ -263,8 +277,8 @@ export function parseSysDump(text: string): SysDump {
 }
 
 export interface Dumps {
+  /** `ip -json -details -statistics addr show`. */
   links: string;
-  addrs: string;
   routes4: string;
   routes6: string;
   sys: string;
@@ -272,11 +286,14 @@ export interface Dumps {
 
 /** Merges the parsed dumps into one HostState. */
 export function assembleHostState(dumps: Dumps, sampleTime: number): HostState {
-  const raw = parseLinkDump(dumps.links);
-  const addrs = parseAddrDump(dumps.addrs);
-  const sys = parseSysDump(dumps.sys);
+  const routes = [...parseRouteDump(dumps.routes4, 4), ...parseRouteDump(dumps.routes6, 6)];
+  return buildHostState(parseLinkDump(dumps.links), routes, parseSysDump(dumps.sys), sampleTime);
+}
+
+/** A HostState from parsed parts (the observer merges cached sysfs facts into `sys` first). */
+export function buildHostState(raw: RawLink[], routes: Route[], sys: SysDump, sampleTime: number): HostState {
   const links: Record<string, Link> = {};
-  for (const r of raw.sort((a, b) => a.index - b.index)) {
+  for (const r of [...raw].sort((a, b) => a.index - b.index)) {
     const l: Link = {
       name: r.name,
       index: r.index,
@@ -286,9 +303,10 @@ export function assembleHostState(dumps: Dumps, sampleTime: number): HostState {
       operstate: r.operstate,
       mtu: r.mtu,
       hwaddr: r.hwaddr,
-      hasDevice: sys.devices.has(r.name) || r.parentBus !== undefined,
+      // Without a virtual listing (never seen, but cheap to allow), `ip`'s parent bus decides.
+      hasDevice: sys.virtual ? !sys.virtual.has(r.name) : r.parentBus !== undefined,
       counters: r.counters,
-      addresses: addrs[r.name] ?? [],
+      addresses: r.addresses,
     };
     if (r.slaveKind) l.slaveKind = r.slaveKind;
     if (r.master) l.master = r.master;
@@ -316,7 +334,7 @@ export function assembleHostState(dumps: Dumps, sampleTime: number): HostState {
   }
   return {
     links,
-    routes: [...parseRouteDump(dumps.routes4, 4), ...parseRouteDump(dumps.routes6, 6)],
+    routes,
     nameservers: sys.nameservers,
     supportsIPv6: sys.supportsIPv6,
     sampleTime,

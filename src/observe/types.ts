@@ -57,7 +57,10 @@ export interface Link {
   /** The lower device of a vlan/macvlan (by name, when in the same namespace). */
   parent?: string;
   vlanId?: number;
-  /** Has a /sys/class/net/<name>/device link (or `ip` reports a parent bus): real hardware or virtio. */
+  /**
+   * Has a /sys/class/net/<name>/device link: real hardware or virtio. Read as "not listed in
+   * /sys/devices/virtual/net", where the kernel puts every device without a parent device.
+   */
   hasDevice: boolean;
   /** Mb/s from sysfs; undefined when the driver does not know (link down, virtual device). */
   speed?: number;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { capabilities, kernelConfig, observeHost, StatisticsSampler } from '../../src/observe/index.js';
+import { capabilities, HostObserver, kernelConfig, observeHost, StatisticsSampler, type HostState } from '../../src/observe/index.js';
 import { run } from '../../src/util/exec.js';
 import { ensureLab, releaseLab } from '../helpers/lab.js';
 import { netnsScenario, randomId } from './observe-topology.js';
@@ -67,6 +67,40 @@ describe('observe a namespace on this kernel', () => {
   it('reads the networks back as the running config that describes them', async () => {
     const host = await observeHost({ netns: sc.ns });
     assert.deepStrictEqual(kernelConfig(host, sc.running), sc.running);
+  });
+
+  it('a HostObserver agrees with a cold read, keeps owned devices fresh and notices changed ones', async () => {
+    // Counters and the bridges' running timers (gc_timer, hello_timer...) move between two reads.
+    const stable = (h: HostState) => Object.fromEntries(Object.entries(h.links).map(([n, l]) => [n, {
+      ...l, counters: undefined, bridge: l.bridge && Object.fromEntries(Object.entries(l.bridge).filter(([k]) => !k.endsWith('_timer'))),
+    }]));
+    const obs = new HostObserver({ netns: sc.ns, maxAgeMs: 3_600_000 });
+    await obs.observe(sc.running);
+    const warm = await obs.observe(sc.running);
+    assert.deepEqual(stable(warm), stable(await observeHost({ netns: sc.ns })));
+    const sysctl = (dev: string, v: string) => run(['ip', 'netns', 'exec', sc.ns, 'sysctl', '-qw', `net.ipv6.conf.${dev}.autoconf=${v}`]);
+    try {
+      // net1 is the handler's (running config): read every pass.
+      await sysctl('net1', '1');
+      assert.equal((await obs.observe(sc.running)).links.net1!.ipv6?.autoconf, true);
+      // e3 is not: its cached facts stand until its link changes...
+      await sysctl('e3', '0');
+      assert.equal((await obs.observe(sc.running)).links.e3!.ipv6?.autoconf, true);
+      await run(['ip', '-n', sc.ns, 'link', 'set', 'e3', 'mtu', '1450']);
+      assert.equal((await obs.observe(sc.running)).links.e3!.ipv6?.autoconf, false);
+      // ...and a device created between two passes is read whole.
+      await run(['ip', '-n', sc.ns, 'link', 'add', 'e9', 'type', 'veth', 'peer', 'name', 'e10']);
+      await run(['ip', '-n', sc.ns, 'link', 'set', 'e9', 'up']);
+      const h = await obs.observe(sc.running);
+      assert.equal(h.links.e9!.speed, 10000);
+      assert.equal(h.links.e9!.kind, 'veth');
+      assert.ok(h.links.e9!.ipv6);
+    } finally {
+      await sysctl('net1', '0');
+      await sysctl('e3', '1');
+      await run(['ip', '-n', sc.ns, 'link', 'set', 'e3', 'mtu', '1500']);
+      await run(['ip', '-n', sc.ns, 'link', 'del', 'e9'], { allowFailure: true });
+    }
   });
 
   it('counts traffic between two namespaces and turns it into rates', async () => {

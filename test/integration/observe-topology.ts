@@ -13,7 +13,7 @@ export function randomId(): string {
 // form a partner 802.3ad bond in a namespace of the VM, a VLAN on it, a bridge on the VLAN
 // getting DHCPv4 + DHCPv6 from a dnsmasq behind the partner bond; an active-backup bond over two
 // dummies with MTU 9000, a VLAN on it carrying a bridgeless static IPv4/IPv6 network whose
-// gateways sit in a source-routing table; a nicless bridge with STP on.
+// gateways sit in a source-routing table; a nicless bridge with STP on and IPv6 autoconf.
 // ---------------------------------------------------------------------------------------------
 
 export interface VmScenario {
@@ -49,10 +49,10 @@ export function vmScenario(id: string): VmScenario {
       [nd]: { bonding: b4, vlan: 100, bridged: true, stp: false, mtu: 1500, bootproto: 'dhcp', defaultRoute: true, dhcpv6: true, ipv6autoconf: false, nameservers: [], switch: legacy },
       [ns]: {
         bonding: ba, vlan: 200, bridged: false, stp: false, mtu: 9000, bootproto: 'none', ipaddr: '10.78.0.2', netmask: '255.255.255.0',
-        gateway: '10.78.0.1', defaultRoute: false, ipv6addr: 'fd00:78::2/64', ipv6gateway: 'fd00:78::1', dhcpv6: false, ipv6autoconf: true,
+        gateway: '10.78.0.1', defaultRoute: false, ipv6addr: 'fd00:78::2/64', ipv6gateway: 'fd00:78::1', dhcpv6: false, ipv6autoconf: false,
         nameservers: [], switch: legacy,
       },
-      [nn]: { bridged: true, stp: true, mtu: 1500, bootproto: 'none', defaultRoute: false, dhcpv6: false, ipv6autoconf: false, nameservers: [], switch: legacy },
+      [nn]: { bridged: true, stp: true, mtu: 1500, bootproto: 'none', defaultRoute: false, dhcpv6: false, ipv6autoconf: true, nameservers: [], switch: legacy },
     },
     bondings: {
       [b4]: { nics: [v4a, v4b], options: 'lacp_rate=1 miimon=100 mode=4', switch: legacy },
@@ -99,15 +99,15 @@ ip link set ${da1} master ${ba}
 ip link set ${da2} master ${ba}
 ip link set ${ba} mtu 9000 up
 ip link add link ${ba} name ${ba}.200 type vlan id 200
-echo 1 > /proc/sys/net/ipv6/conf/${ba}.200/accept_ra
-echo 1 > /proc/sys/net/ipv6/conf/${ba}.200/autoconf
+echo 0 > /proc/sys/net/ipv6/conf/${ba}.200/accept_ra
+echo 0 > /proc/sys/net/ipv6/conf/${ba}.200/autoconf
 ip link set ${ba}.200 mtu 9000 up
 ip addr add 10.78.0.2/24 dev ${ba}.200
 ip addr add fd00:78::2/64 dev ${ba}.200 nodad
 ip route add default via 10.78.0.1 dev ${ba}.200 table 4242
 ip -6 route add default via fd00:78::1 dev ${ba}.200 table 4242
 ip link add ${nn} type bridge stp_state 1
-sysctl -qw net.ipv6.conf.${nn}.accept_ra=0
+sysctl -qw net.ipv6.conf.${nn}.accept_ra=2 net.ipv6.conf.${nn}.autoconf=1
 ip link set ${nn} up
 `,
     dhcp: `set -e
@@ -156,7 +156,7 @@ export function netnsScenario(id: string): NetnsScenario {
     networks: {
       net1: {
         nic: 'e1', bridged: true, stp: false, mtu: 1500, bootproto: 'none', ipaddr: '10.66.0.2', netmask: '255.255.255.0', gateway: '10.66.0.1',
-        defaultRoute: true, ipv6addr: 'fd00:66::2/64', ipv6gateway: 'fd00:66::1', dhcpv6: false, ipv6autoconf: true,
+        defaultRoute: true, ipv6addr: 'fd00:66::2/64', ipv6gateway: 'fd00:66::1', dhcpv6: false, ipv6autoconf: false,
         nameservers: ['10.66.0.53', 'fd00:66::53'], switch: legacy,
       },
       net2: {
@@ -180,7 +180,7 @@ ip -n ${N} link add e2 type veth peer name q2 netns ${Q}
 ip -n ${N} link add e3 type veth peer name q3 netns ${Q}
 ip -n ${N} link add net1 type bridge stp_state 0 forward_delay 0
 ip -n ${N} link set e1 master net1
-ip netns exec ${N} sysctl -qw net.ipv6.conf.net1.accept_ra=1 net.ipv6.conf.net1.autoconf=1
+ip netns exec ${N} sysctl -qw net.ipv6.conf.net1.accept_ra=0 net.ipv6.conf.net1.autoconf=0
 ip -n ${N} link set e1 up
 ip -n ${N} link set net1 up
 ip -n ${N} addr add 10.66.0.2/24 dev net1

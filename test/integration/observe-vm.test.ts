@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { capabilities, kernelConfig, observeHost, type Executor, type HostState } from '../../src/observe/index.js';
+import { capabilities, HostObserver, kernelConfig, type Executor, type HostState } from '../../src/observe/index.js';
 import { ensureLab, exec, releaseLab, sh } from '../helpers/lab.js';
 import { randomId, vmScenario } from './observe-topology.js';
 
@@ -15,14 +15,15 @@ const VM = 'vm-node-1';
 // The VM shares this machine's root file system: the same paths run there.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sc = vmScenario(randomId());
-const inVm: Executor = (argv) => exec(VM, argv, { timeoutMs: 60_000 });
+const inVm: Executor = (argv, o) => exec(VM, argv, { timeoutMs: 60_000, ...(o?.input !== undefined ? { input: o.input } : {}) });
+const observer = new HostObserver({ exec: inVm });
 let host: HostState;
 
 before(async () => {
   await ensureLab();
   await sh(VM, sc.setup, { timeoutMs: 60_000 });
   await sh(VM, sc.dhcp, { timeoutMs: 150_000 });
-  host = await observeHost({ exec: inVm });
+  host = await observer.observe(sc.running);
 });
 after(async () => {
   await exec(VM, ['sh', '-c', sc.teardown], { allowFailure: true, timeoutMs: 60_000 });
@@ -113,12 +114,21 @@ describe('observe bonds, VLANs, bridges and DHCP in the VM', () => {
     assert.equal(n.ipv4defaultroute, false);
     assert.equal(n.dhcpv4, false);
     assert.equal(n.dhcpv6, false);
-    assert.equal(n.ipv6autoconf, true);
+    assert.equal(n.ipv6autoconf, false);
     assert.equal(n.mtu, '9000');
+    assert.equal(capabilities(host, sc.running).networks[sc.niclessNet]!.ipv6autoconf, true);
   });
 
   it('reads every network and bond back as the running config that describes them', () => {
     assert.deepStrictEqual(kernelConfig(host, sc.running), sc.running);
+  });
+
+  it('a later pass (targeted reads through stdin) gives the same picture', async () => {
+    const warm = await observer.observe(sc.running);
+    assert.deepStrictEqual(kernelConfig(warm, sc.running), sc.running);
+    assert.deepEqual(Object.keys(warm.links), Object.keys(host.links));
+    assert.equal(warm.links[sc.bond4]!.speed, 20000);
+    assert.deepEqual(warm.links[`${sc.bondAb}.200`]!.ipv6, host.links[`${sc.bondAb}.200`]!.ipv6);
   });
 
   it('show --json inside the VM gives the same kernelConfig', async () => {

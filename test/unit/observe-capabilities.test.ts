@@ -89,12 +89,13 @@ test('VM networks: bridged over vlan over bond, bridgeless on a vlan, nicless', 
   const ns = caps.networks.nsfx!;
   assert.deepEqual(ns, {
     addr: '10.78.0.2', netmask: '255.255.255.0', ipv4addrs: ['10.78.0.2/24'], ipv6addrs: ['fd00:78::2/64'],
-    gateway: '10.78.0.1', ipv6gateway: 'fd00:78::1', ipv4defaultroute: false, dhcpv4: false, dhcpv6: false, ipv6autoconf: true,
+    gateway: '10.78.0.1', ipv6gateway: 'fd00:78::1', ipv4defaultroute: false, dhcpv4: false, dhcpv6: false, ipv6autoconf: false,
     mtu: '9000', iface: 'bafx.200', interface: 'bafx.200', bridged: false, switch: 'legacy', southbound: 'bafx', vlanid: 200,
   });
   const nn = caps.networks.nnfx!;
   assert.equal(nn.southbound, undefined);
   assert.equal(nn.stp, 'on');
+  assert.equal(nn.ipv6autoconf, true); // accept_ra=2 autoconf=1
 });
 
 test('namespace capabilities: macvlan is no nic, resolvers come from the namespace, gateways per device', () => {

@@ -13,7 +13,7 @@ export type FixtureName = 'ns-node' | 'netns' | 'vm';
 
 export function loadDumps(name: FixtureName): Dumps {
   const f = (file: string) => readFileSync(join(ROOT, name, file), 'utf8');
-  return { links: f('links.json'), addrs: f('addrs.json'), routes4: f('routes4.json'), routes6: f('routes6.json'), sys: f('sys.txt') };
+  return { links: f('links.json'), routes4: f('routes4.json'), routes6: f('routes6.json'), sys: f('sys.txt') };
 }
 
 export function loadRunning(name: FixtureName): RunningConfig {

@@ -53,8 +53,8 @@ test('link dump: counters beyond 2^53 survive exactly, rx and tx dropped not swa
   assert.equal(l?.counters.txErrors, 4n);
 });
 
-test('addr dump: DHCP lease and DHCPv6 address are dynamic, static ones are not (VM)', () => {
-  const a = parseAddrDump(loadDumps('vm').addrs);
+test('addresses in the link dump: DHCP lease and DHCPv6 address are dynamic, static ones are not (VM)', () => {
+  const a = Object.fromEntries(parseLinkDump(loadDumps('vm').links).map((l) => [l.name, l.addresses]));
   const nd = a.ndfx!;
   const v4 = nd.find((x) => x.family === 'inet')!;
   assert.match(v4.local, /^10\.77\.0\.1\d\d$/);
@@ -69,7 +69,7 @@ test('addr dump: DHCP lease and DHCPv6 address are dynamic, static ones are not 
   assert.deepEqual(a.v4afx, []);
 });
 
-test('addr dump: secondary IPv4 addresses are flagged', () => {
+test('addr dump (plain ip addr): secondary IPv4 addresses are flagged', () => {
   const a = parseAddrDump(JSON.stringify([{ ifname: 'x', addr_info: [
     { family: 'inet', local: '192.0.2.1', prefixlen: 24, scope: 'global', valid_life_time: 4294967295 },
     { family: 'inet', local: '192.0.2.2', prefixlen: 24, scope: 'global', secondary: true },
@@ -82,7 +82,7 @@ test('route dumps: tables, default routes, RA protocol, multipath next hops', ()
   const r4 = parseRouteDump(d.routes4, 4);
   assert.ok(r4.some((r) => r.dst === 'default' && r.gateway === '10.77.0.1' && r.dev === 'ndfx' && r.table === 'main' && r.protocol === 'dhcp'));
   assert.ok(r4.some((r) => r.dst === 'default' && r.gateway === '10.78.0.1' && r.dev === 'bafx.200' && r.table === '4242'));
-  assert.ok(r4.some((r) => r.type === 'local' && r.table === 'local'));
+  assert.ok(r4.every((r) => r.dst === 'default')); // only default routes are dumped
   const r6 = parseRouteDump(d.routes6, 6);
   assert.ok(r6.every((r) => r.family === 6));
   assert.ok(r6.some((r) => r.dst === 'default' && r.dev === 'ndfx' && r.protocol === 'ra'));
@@ -96,7 +96,7 @@ test('route dumps: tables, default routes, RA protocol, multipath next hops', ()
 
 test('sysfs dump: devices, speeds, bonding and bridge files, /proc/net/bonding, IPv6 sysctls, resolv.conf (VM)', () => {
   const s = parseSysDump(loadDumps('vm').sys);
-  assert.deepEqual([...s.devices], ['eth0']);
+  assert.deepEqual([...(s.virtual ?? [])].filter((n) => n.startsWith('eth')), ['eth1', 'eth2']); // eth0 is virtio hardware
   assert.equal(s.supportsIPv6, true);
   assert.equal(s.speed.v4afx, 10000);
   assert.equal(s.speed.b4fx, 20000);
@@ -112,7 +112,8 @@ test('sysfs dump: devices, speeds, bonding and bridge files, /proc/net/bonding, 
   assert.equal(s.procBonding.b4fx?.v4bfx?.aggregatorId, '1');
   assert.match(s.procBonding.bafx?.da2fx?.permHwaddr ?? '', /^[0-9a-f:]{17}$/);
   assert.equal(s.ipv6conf.ndfx?.accept_ra, '0');
-  assert.equal(s.ipv6conf['bafx.200']?.autoconf, '1');
+  assert.equal(s.ipv6conf['bafx.200']?.autoconf, '0');
+  assert.equal(s.ipv6conf.nnfx?.accept_ra, '2');
 });
 
 test('sysfs dump of a namespace: its own resolv.conf and bridge files (netns scenario)', () => {
@@ -120,18 +121,21 @@ test('sysfs dump of a namespace: its own resolv.conf and bridge files (netns sce
   assert.deepEqual(s.nameservers, ['10.66.0.53', 'fd00:66::53']);
   assert.equal(s.bridge.net1?.stp_state, '0');
   assert.equal(s.bridge.br1?.stp_state, '1');
-  assert.equal(s.devices.size, 0); // veths only: no hardware
+  assert.ok(['e1', 'e2', 'e3', 'lo', 'mv0', 'net1', 'br1'].every((n) => s.virtual?.has(n))); // no hardware
   assert.equal(s.ipv6conf.e2?.accept_ra, '0');
 });
 
 test('sysfs dump: markers, multi-line files and garbage lines', () => {
   const s = parseSysDump([
-    '@device eno1', '@ipv6', 'eno1/speed:1000', 'eno1/speed2:x', 'junk', '',
+    '@virtual-listed', '@virtual lo', '@ipv6', 'eno1/speed:1000', 'eno1/speed2:x', 'junk', '',
+    '/sys/class/net/br0/bridge/stp_state:1', '/sys/class/net/eno2/speed:100',
     '/etc/resolv.conf:# comment', '/etc/resolv.conf:nameserver 192.0.2.53', '/etc/resolv.conf:nameserver  2001:db8::53 ',
     '/proc/net/bonding/bond0:Aggregator ID: 9', '/proc/net/bonding/bond0:Slave Interface: eno1', '/proc/net/bonding/bond0:Aggregator ID: 2',
   ].join('\n'));
-  assert.deepEqual([...s.devices], ['eno1']);
+  assert.deepEqual([...s.virtual!], ['lo']);
   assert.equal(s.speed.eno1, 1000);
+  assert.equal(s.speed.eno2, 100); // absolute paths of targeted reads
+  assert.equal(s.bridge.br0?.stp_state, '1');
   assert.deepEqual(s.nameservers, ['192.0.2.53', '2001:db8::53']);
   assert.deepEqual(s.procBonding.bond0, { eno1: { aggregatorId: '2' } });
 });
@@ -146,10 +150,11 @@ test('assembleHostState merges dumps by name in ifindex order (lab namespace nod
   assert.deepEqual(eth0.addresses.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`), ['10.88.0.11/24']);
   assert.equal(eth0.ipv6?.disabled, false);
   assert.equal(h.supportsIPv6, true);
-  assert.ok(h.routes.some((r) => r.family === 4 && r.dst === '10.88.0.0/24' && r.dev === 'eth0'));
+  assert.ok(h.routes.every((r) => r.dst === 'default'));
+  assert.deepEqual(h.routes.filter((r) => r.family === 4), []); // the lab's namespace nodes have no IPv4 default route
 });
 
 test('assembleHostState: empty dumps give an empty host', () => {
-  const h = assembleHostState({ links: '', addrs: '', routes4: '', routes6: '', sys: '' }, 0);
+  const h = assembleHostState({ links: '', routes4: '', routes6: '', sys: '' }, 0);
   assert.deepEqual(h, { links: {}, routes: [], nameservers: [], supportsIPv6: false, sampleTime: 0 });
 });
