@@ -9,7 +9,7 @@
 // anywhere can roll back step by step. Devices that neither config mentions never appear.
 //
 // Order: first what goes away (nameservers, default route, networks, MTU decreases, bond slaves,
-// bonds), then what comes (bonds, their options and slaves, MTU increases, in-place changes,
+// southbound MTU decreases, bonds), then what comes (bonds, their options and slaves, MTU increases, in-place changes,
 // networks, default route, nameservers). MTUs rise lower device first and fall upper device first,
 // because the kernel keeps a VLAN's MTU at most its lower device's.
 import { isDeepStrictEqual } from 'node:util';
@@ -203,11 +203,19 @@ export function plan(desired: RunningConfig, running: RunningConfig): Plan {
     const s = southboundOf(n);
     if (s !== undefined) southbounds.add(s);
   }
+  // A bond about to be deleted is still set back to 1500 first, so that the rollback
+  // (re-create it at 1500, set its MTU, re-add its networks) has that step; a bond just created
+  // (at 1500) gets its MTU after creation, whichever the direction.
   for (const device of [...southbounds].sort(byName)) {
-    if (running.bondings[device] && !desired.bondings[device]) continue; // deleted with its bond
-    const from = southboundMtu(running, device) ?? DEFAULT_MTU;
-    const to = southboundMtu(desired, device) ?? DEFAULT_MTU;
-    if (from !== to) (to > from ? devMtuUp : devMtuDown).push({ kind: 'setMtu', device, from, to });
+    const removed = running.bondings[device] !== undefined && desired.bondings[device] === undefined;
+    const created = desired.bondings[device] !== undefined && running.bondings[device] === undefined;
+    const from = created ? DEFAULT_MTU : (southboundMtu(running, device) ?? DEFAULT_MTU);
+    const to = removed ? DEFAULT_MTU : (southboundMtu(desired, device) ?? DEFAULT_MTU);
+    if (from === to) continue;
+    const step: Step = { kind: 'setMtu', device, from, to };
+    if (removed) devMtuDown.push(step);
+    else if (created) devMtuUp.push(step);
+    else (to > from ? devMtuUp : devMtuDown).push(step);
   }
 
   // Untagged networks may be their southbound itself; VLANs sit above them.
@@ -216,7 +224,7 @@ export function plan(desired: RunningConfig, running: RunningConfig): Plan {
   netMtuDown.sort((a, b) => tagged(b) - tagged(a));
 
   return [
-    ...nsClear, ...routeOff, ...removeNet, ...netMtuDown, ...release, ...removeBond, ...devMtuDown,
+    ...nsClear, ...routeOff, ...removeNet, ...netMtuDown, ...release, ...devMtuDown, ...removeBond,
     ...addBond, ...bondOpts, ...enslave, ...devMtuUp, ...netMtuUp, ...inPlace, ...addNet, ...routeOn, ...nsSet,
   ];
 }
