@@ -1,0 +1,110 @@
+// The `plan` verb end to end (the built CLI, a fake sysfs, a temporary state directory).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { canonicalize } from '../../src/plan/canonicalize.js';
+import { saveRunningConfig } from '../../src/persist/running-config.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+let dir = '';
+
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const all = [MAIN, 'plan', '--sys-class-net', join(dir, 'net'), '--resolv-conf', join(dir, 'resolv.conf'), ...args];
+  return new Promise((resolve) => {
+    execFile(process.execPath, all, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const SEED_OBJECT = `apiVersion: 'ovirt.org/v1alpha1'
+kind: OvirtNodeNetwork
+metadata:
+  name: minishift
+spec:
+  networks:
+    net1:
+      bridged: true
+      bonding: bond1
+      bootproto: dhcp
+      defaultRoute: true
+  bondings:
+    bond1:
+      options: 'mode=4 miimon=100'
+      nics:
+        - eth1
+`;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ovnh-cli-plan-'));
+  for (const nic of ['eth0', 'eth1']) {
+    await mkdir(join(dir, 'net', nic), { recursive: true });
+    await writeFile(join(dir, 'net', nic, 'type'), '1\n');
+    await writeFile(join(dir, 'net', nic, 'uevent'), `INTERFACE=${nic}\n`);
+  }
+  await writeFile(join(dir, 'resolv.conf'), 'nameserver 10.0.0.53\n');
+  await writeFile(join(dir, 'seed.yml'), SEED_OBJECT);
+  await writeFile(join(dir, 'bad.yml'), 'networks:\n  net1:\n    nic: eth7\n    vlan: 5000\n    bootproto: static\n');
+  await writeFile(join(dir, 'broken.yml'), 'networks: [\n');
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('plan: the seed object against an empty running config', async () => {
+  const r = await cli('-f', join(dir, 'seed.yml'), '--state-dir', join(dir, 'empty-state'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /2 steps against .*running-config\.json:\n\s+1\. add bond bond1: miimon=100 mode=4, slaves eth1\n\s+2\. add network net1: bridged on bond1/);
+});
+
+test('plan --json: steps and the desired canonical config', async () => {
+  const r = await cli('-f', join(dir, 'seed.yml'), '--state-dir', join(dir, 'empty-state'), '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { steps: { kind: string }[]; desired: { bondings: Record<string, { options: string }> } };
+  assert.deepEqual(out.steps.map((s) => s.kind), ['addBond', 'addNetwork']);
+  assert.equal(out.desired.bondings.bond1!.options, 'miimon=100 mode=4');
+});
+
+test('plan: nothing to do when the running config matches', async () => {
+  const state = join(dir, 'state');
+  await saveRunningConfig(canonicalize({
+    networks: { net1: { bridged: true, bonding: 'bond1', bootproto: 'dhcp', defaultRoute: true } },
+    bondings: { bond1: { options: 'mode=4 miimon=100', nics: ['eth1'] } },
+  }), state);
+  const r = await cli('-f', join(dir, 'seed.yml'), '--state-dir', state);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /nothing to do/);
+});
+
+test('plan: every validation error with its path, exit code 1', async () => {
+  const r = await cli('-f', join(dir, 'bad.yml'), '--state-dir', join(dir, 'empty-state'));
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /invalid spec: 2 errors/);
+  assert.match(r.stderr, /spec\.networks\.net1\.bootproto: must be one of "dhcp", "none"/);
+  assert.match(r.stderr, /spec\.networks\.net1\.vlan: must be at most 4094/);
+  const j = await cli('-f', join(dir, 'bad.yml'), '--state-dir', join(dir, 'empty-state'), '--json');
+  assert.equal(j.code, 1);
+  assert.deepEqual((JSON.parse(j.stdout) as { errors: { path: string }[] }).errors.map((e) => e.path), ['spec.networks.net1.bootproto', 'spec.networks.net1.vlan']);
+});
+
+test('plan: NICs are checked against the host', async () => {
+  await writeFile(join(dir, 'nic.yml'), 'networks:\n  net1:\n    nic: eth7\n');
+  const r = await cli('-f', join(dir, 'nic.yml'), '--state-dir', join(dir, 'empty-state'));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /spec\.networks\.net1\.nic: NIC eth7 does not exist on the node/);
+});
+
+test('plan: unreadable YAML and a missing file are errors', async () => {
+  const r = await cli('-f', join(dir, 'broken.yml'), '--state-dir', join(dir, 'empty-state'));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cannot read/);
+  const m = await cli('-f', join(dir, 'nope.yml'), '--state-dir', join(dir, 'empty-state'));
+  assert.equal(m.code, 1);
+  assert.match(m.stderr, /ENOENT/);
+});
