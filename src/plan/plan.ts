@@ -12,9 +12,9 @@
 // southbound MTU decreases, bonds), then what comes (bonds, their options and slaves, MTU increases, in-place changes,
 // networks, default route, nameservers). MTUs rise lower device first and fall upper device first,
 // because the kernel keeps a VLAN's MTU at most its lower device's.
-import { isDeepStrictEqual } from 'node:util';
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
 import { IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, changedOptions } from './bond-options.js';
+import { jsonEqual } from '../util/json-equal.js';
 import { DEFAULT_MTU } from './canonicalize.js';
 
 /** Where a network sits; enough for an executor to name its devices (bridge, VLAN device, top). */
@@ -107,7 +107,7 @@ export function southboundOf(n: Pick<NetworkConfig, 'nic' | 'bonding'>): string 
 
 /** A change of where the network sits replaces it: its devices are different devices. */
 function topologyChanged(a: NetworkConfig, b: NetworkConfig): boolean {
-  return !isDeepStrictEqual(topologyOf(a), topologyOf(b));
+  return !jsonEqual(topologyOf(a), topologyOf(b));
 }
 
 /** The MTU a southbound device needs: the largest of its networks', undefined without networks. */
@@ -117,6 +117,16 @@ export function southboundMtu(config: RunningConfig, device: string): number | u
     if (southboundOf(n) === device && (mtu === undefined || n.mtu > mtu)) mtu = n.mtu;
   }
   return mtu;
+}
+
+/** southboundMtu of every southbound device, in one pass. */
+function southboundMtus(config: RunningConfig): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const n of Object.values(config.networks)) {
+    const s = southboundOf(n);
+    if (s !== undefined && n.mtu > (out.get(s) ?? 0)) out.set(s, n.mtu);
+  }
+  return out;
 }
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -148,7 +158,7 @@ export function plan(desired: RunningConfig, running: RunningConfig): Plan {
   for (const name of union(desired.networks, running.networks)) {
     const d = desired.networks[name];
     const r = running.networks[name];
-    if (r && isDeepStrictEqual(r, d)) continue;
+    if (r && jsonEqual(r, d)) continue;
     if (r && (!d || topologyChanged(r, d))) removeNet.push({ kind: 'removeNetwork', network: name, config: r });
     if (d && (!r || topologyChanged(r, d))) addNet.push({ kind: 'addNetwork', network: name, config: d });
     if (!r || !d || topologyChanged(r, d)) continue;
@@ -157,16 +167,16 @@ export function plan(desired: RunningConfig, running: RunningConfig): Plan {
     if (r.mtu !== d.mtu) {
       (d.mtu > r.mtu ? netMtuUp : netMtuDown).push({ kind: 'setNetworkMtu', network: name, topology, from: r.mtu, to: d.mtu });
     }
-    if (!isDeepStrictEqual(bridgeOf(r), bridgeOf(d))) {
+    if (!jsonEqual(bridgeOf(r), bridgeOf(d))) {
       inPlace.push({ kind: 'setBridge', network: name, topology, from: bridgeOf(r), to: bridgeOf(d) });
     }
     // The default route is taken before and given after the address change, so while the
     // address changes the network holds it only if it holds it on both sides.
     const holds = r.defaultRoute && d.defaultRoute;
-    if (!isDeepStrictEqual(ipv4Of(r), ipv4Of(d))) {
+    if (!jsonEqual(ipv4Of(r), ipv4Of(d))) {
       inPlace.push({ kind: 'setIpv4', network: name, topology, defaultRoute: holds, from: ipv4Of(r), to: ipv4Of(d) });
     }
-    if (!isDeepStrictEqual(ipv6Of(r), ipv6Of(d))) {
+    if (!jsonEqual(ipv6Of(r), ipv6Of(d))) {
       inPlace.push({ kind: 'setIpv6', network: name, topology, defaultRoute: holds, from: ipv6Of(r), to: ipv6Of(d) });
     }
     if (r.defaultRoute !== d.defaultRoute) {
@@ -177,7 +187,7 @@ export function plan(desired: RunningConfig, running: RunningConfig): Plan {
       });
       (d.defaultRoute ? routeOn : routeOff).push(step);
     }
-    if (!isDeepStrictEqual(r.nameservers, d.nameservers)) {
+    if (!jsonEqual(r.nameservers, d.nameservers)) {
       (d.nameservers.length === 0 ? nsClear : nsSet).push({ kind: 'setNameservers', network: name, from: [...r.nameservers], to: [...d.nameservers] });
     }
   }
@@ -206,11 +216,13 @@ export function plan(desired: RunningConfig, running: RunningConfig): Plan {
   // A bond about to be deleted is still set back to 1500 first, so that the rollback
   // (re-create it at 1500, set its MTU, re-add its networks) has that step; a bond just created
   // (at 1500) gets its MTU after creation, whichever the direction.
+  const runningMtus = southboundMtus(running);
+  const desiredMtus = southboundMtus(desired);
   for (const device of [...southbounds].sort(byName)) {
     const removed = running.bondings[device] !== undefined && desired.bondings[device] === undefined;
     const created = desired.bondings[device] !== undefined && running.bondings[device] === undefined;
-    const from = created ? DEFAULT_MTU : (southboundMtu(running, device) ?? DEFAULT_MTU);
-    const to = removed ? DEFAULT_MTU : (southboundMtu(desired, device) ?? DEFAULT_MTU);
+    const from = created ? DEFAULT_MTU : (runningMtus.get(device) ?? DEFAULT_MTU);
+    const to = removed ? DEFAULT_MTU : (desiredMtus.get(device) ?? DEFAULT_MTU);
     if (from === to) continue;
     const step: Step = { kind: 'setMtu', device, from, to };
     if (removed) devMtuDown.push(step);
@@ -273,7 +285,7 @@ function check(ok: boolean, step: Step, why: string): void {
 function network(config: RunningConfig, s: Step & { network: string }): NetworkConfig {
   const n = config.networks[s.network];
   check(n !== undefined, s, `network ${s.network} does not exist`);
-  if ('topology' in s) check(isDeepStrictEqual(topologyOf(n!), s.topology), s, 'topology differs');
+  if ('topology' in s) check(jsonEqual(topologyOf(n!), s.topology), s, 'topology differs');
   return n!;
 }
 
@@ -287,7 +299,7 @@ function bond(config: RunningConfig, s: Step & { bond: string }): BondConfig {
 export function applyStep(config: RunningConfig, s: Step): void {
   switch (s.kind) {
     case 'removeNetwork':
-      check(isDeepStrictEqual(config.networks[s.network], s.config), s, 'the network differs from the step\'s config');
+      check(jsonEqual(config.networks[s.network], s.config), s, 'the network differs from the step\'s config');
       delete config.networks[s.network];
       return;
     case 'addNetwork':
@@ -302,7 +314,7 @@ export function applyStep(config: RunningConfig, s: Step): void {
     }
     case 'setBridge': {
       const n = network(config, s);
-      check(isDeepStrictEqual(bridgeOf(n), s.from), s, 'bridge settings differ');
+      check(jsonEqual(bridgeOf(n), s.from), s, 'bridge settings differ');
       n.stp = s.to.stp;
       delete n.bridgeOpts;
       if (s.to.bridgeOpts !== undefined) n.bridgeOpts = s.to.bridgeOpts;
@@ -310,7 +322,7 @@ export function applyStep(config: RunningConfig, s: Step): void {
     }
     case 'setIpv4': {
       const n = network(config, s);
-      check(isDeepStrictEqual(ipv4Of(n), s.from), s, 'IPv4 settings differ');
+      check(jsonEqual(ipv4Of(n), s.from), s, 'IPv4 settings differ');
       check(n.defaultRoute === s.defaultRoute, s, 'default route differs');
       delete n.ipaddr;
       delete n.netmask;
@@ -320,7 +332,7 @@ export function applyStep(config: RunningConfig, s: Step): void {
     }
     case 'setIpv6': {
       const n = network(config, s);
-      check(isDeepStrictEqual(ipv6Of(n), s.from), s, 'IPv6 settings differ');
+      check(jsonEqual(ipv6Of(n), s.from), s, 'IPv6 settings differ');
       check(n.defaultRoute === s.defaultRoute, s, 'default route differs');
       delete n.ipv6addr;
       delete n.ipv6gateway;
@@ -330,13 +342,13 @@ export function applyStep(config: RunningConfig, s: Step): void {
     case 'setDefaultRoute': {
       const n = network(config, s);
       check(n.defaultRoute === s.from, s, `defaultRoute is ${n.defaultRoute}`);
-      check(isDeepStrictEqual(ipv4Of(n), s.ipv4) && n.ipv6gateway === s.ipv6gateway, s, 'addresses differ');
+      check(jsonEqual(ipv4Of(n), s.ipv4) && n.ipv6gateway === s.ipv6gateway, s, 'addresses differ');
       n.defaultRoute = s.to;
       return;
     }
     case 'setNameservers': {
       const n = network(config, s);
-      check(isDeepStrictEqual(n.nameservers, s.from), s, 'nameservers differ');
+      check(jsonEqual(n.nameservers, s.from), s, 'nameservers differ');
       n.nameservers = [...s.to];
       return;
     }
@@ -345,7 +357,7 @@ export function applyStep(config: RunningConfig, s: Step): void {
       config.bondings[s.bond] = structuredClone(s.config);
       return;
     case 'removeBond':
-      check(isDeepStrictEqual(config.bondings[s.bond], s.config), s, 'the bond differs from the step\'s config');
+      check(jsonEqual(config.bondings[s.bond], s.config), s, 'the bond differs from the step\'s config');
       delete config.bondings[s.bond];
       return;
     case 'setBondOptions': {

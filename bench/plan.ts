@@ -1,0 +1,66 @@
+// Benchmark: validating, canonicalizing and planning 1000 networks over 100 bonds (200 NICs).
+// Prints milliseconds (median of several runs); the target is well under 100 ms for planning.
+// `npm run bench:plan`
+import { performance } from 'node:perf_hooks';
+import type { SpecInput } from '../src/api/spec.js';
+import type { RunningConfig } from '../src/api/config.js';
+import { canonicalize } from '../src/plan/canonicalize.js';
+import { plan } from '../src/plan/plan.js';
+import { checkSpec, type HostFacts } from '../src/plan/validate.js';
+
+const BONDS = 100;
+const NETWORKS = 1000;
+
+function spec(variant: number): Pick<SpecInput, 'networks' | 'bondings'> {
+  const bondings: NonNullable<SpecInput['bondings']> = {};
+  for (let b = 0; b < BONDS; b++) {
+    bondings[`bond${b}`] = { nics: [`eth${2 * b}`, `eth${2 * b + 1}`], options: variant && b % 10 === 0 ? 'mode=1 miimon=200' : 'mode=4 miimon=100' };
+  }
+  const networks: NonNullable<SpecInput['networks']> = {};
+  for (let i = 0; i < NETWORKS; i++) {
+    // The variant drops 5% of the networks, adds 5% new ones and changes MTU/addresses of 10%.
+    if (variant && i % 20 === 0) continue;
+    const id = variant && i % 20 === 1 ? i + NETWORKS : i;
+    const changed = variant && i % 10 === 2;
+    networks[`net${id}`] = {
+      bonding: `bond${i % BONDS}`,
+      vlan: 100 + Math.floor(i / BONDS) + (id >= NETWORKS ? 50 : 0),
+      mtu: changed ? 9000 : 1500,
+      ipaddr: `10.${Math.floor(i / 250)}.${i % 250}.${changed ? 20 : 10}`,
+      prefix: 24,
+      defaultRoute: i === (variant ? 3 : 5),
+    };
+  }
+  return { networks, bondings };
+}
+
+const host: HostFacts = { nics: Array.from({ length: 2 * BONDS }, (_, i) => `eth${i}`), bonds: {} };
+
+function median(fn: () => void, runs = 15): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+}
+
+const running: RunningConfig = canonicalize(spec(0));
+const desiredSpec = spec(1);
+const check = checkSpec(desiredSpec, { host, running });
+if (!check.ok) throw new Error(`benchmark spec is invalid: ${JSON.stringify(check.errors.slice(0, 3))}`);
+const desired = check.config;
+const empty: RunningConfig = { networks: {}, bondings: {} };
+
+const steps = plan(desired, running).length;
+const results = {
+  networks: Object.keys(desired.networks).length,
+  bonds: Object.keys(desired.bondings).length,
+  validateAndCanonicalizeMs: median(() => checkSpec(desiredSpec, { host, running })),
+  planChangesMs: median(() => plan(desired, running)),
+  planChangesSteps: steps,
+  planFromEmptyMs: median(() => plan(desired, empty)),
+  planUnchangedMs: median(() => plan(desired, structuredClone(desired))),
+};
+for (const [k, v] of Object.entries(results)) process.stdout.write(`${k.padEnd(28)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v}\n`);
