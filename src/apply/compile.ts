@@ -168,8 +168,10 @@ export function routeArgs(verb: 'add' | 'replace' | 'del', r: RouteSpec): string
   return args;
 }
 
-function ruleArgs(verb: 'add' | 'del', addr: string, table: number): string[] {
-  return ['rule', verb, 'from', addr, 'table', String(table), 'priority', String(RULE_PRIORITY)];
+function ruleOp(verb: 'add' | 'del', addr: string, table: number): KernelOp {
+  const op: KernelOp = { kind: 'ip', args: ['rule', verb, 'from', addr, 'table', String(table), 'priority', String(RULE_PRIORITY)] };
+  if (addr.includes(':')) op.family = 6;
+  return op;
 }
 
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -427,14 +429,23 @@ export function compile(input: CompileInput): Compiled {
     for (const r of routes) toRoutes.set(routeKey(r), { r, key: netKey(t.network) });
     for (const r of rules) toRules.set(ruleKey(r), { r, key: netKey(t.network) });
   }
-  const routeStays = (k: string, dev: string) => toRoutes.has(k) && !deletedDevs.has(dev) && fromRoutes.has(k);
+  // Removing a device's address makes the kernel drop the routes through it: a route stays only
+  // when its device and that device's address of the route's family stay.
+  const addrStays = (dev: string, family: 4 | 6) => {
+    const f = F.tops.get(dev);
+    const t = T.tops.get(dev);
+    return family === 4 ? f?.ipv4 === t?.ipv4 : f?.ipv6 === t?.ipv6;
+  };
+  const routeStays = (k: string, r: RouteSpec) => toRoutes.has(k) && fromRoutes.has(k) && !deletedDevs.has(r.dev) && addrStays(r.dev, r.family);
   for (const [k, { r, key }] of fromRules) {
     if (toRules.has(k)) continue;
-    emit('routes-del', key, ip(...ruleArgs('del', r.addr, r.table)), [ip(...ruleArgs('add', r.addr, r.table))]);
+    // Removals are best effort: what is already gone (the kernel drops routes with their
+    // address or device) is where the transaction wants it.
+    emit('routes-del', key, ruleOp('del', r.addr, r.table), [ruleOp('add', r.addr, r.table)], true);
   }
   for (const [k, { r, key }] of fromRoutes) {
-    if (routeStays(k, r.dev)) continue;
-    emit('routes-del', key, ip(...routeArgs('del', r)), [ip(...routeArgs('replace', r))]);
+    if (routeStays(k, r)) continue;
+    emit('routes-del', key, ip(...routeArgs('del', r)), [ip(...routeArgs('replace', r))], true);
   }
 
   // Default route hand-over: routes that are not the handler's are removed when a network takes
@@ -462,7 +473,7 @@ export function compile(input: CompileInput): Compiled {
     const keepAddrs = new Set(deletedDevs.has(dev) ? [] : topAddresses(T.tops.get(dev)));
     for (const a of topAddresses(t)) {
       if (keepAddrs.has(a)) continue;
-      emit('addrs-del', netKey(t.network), ip('addr', 'del', a, 'dev', dev), [ip('addr', 'add', a, 'dev', dev)]);
+      emit('addrs-del', netKey(t.network), ip('addr', 'del', a, 'dev', dev), [ip('addr', 'add', a, 'dev', dev)], true);
     }
   }
 
@@ -667,12 +678,12 @@ export function compile(input: CompileInput): Compiled {
     }
   }
   for (const [k, { r, key }] of toRoutes) {
-    if (routeStays(k, r.dev)) continue;
+    if (routeStays(k, r)) continue;
     emit('routes-add', key, ip(...routeArgs('replace', r)), [ip(...routeArgs('del', r))]);
   }
   for (const [k, { r, key }] of toRules) {
     if (fromRules.has(k)) continue;
-    emit('routes-add', key, ip(...ruleArgs('add', r.addr, r.table)), [ip(...ruleArgs('del', r.addr, r.table))]);
+    emit('routes-add', key, ruleOp('add', r.addr, r.table), [ruleOp('del', r.addr, r.table)]);
   }
 
   // ---- resolv.conf: only when a network names resolvers that the file does not already list ----

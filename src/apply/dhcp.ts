@@ -192,6 +192,9 @@ export class DhcpSupervisor {
         while (await isClient(pid)) await sleep(25);
       }
     }
+    // Its helpers (privilege-separation proxies) share its process group and can outlive a main
+    // process that was killed; they go too.
+    if (pid !== undefined) await killGroup(pid);
     await flushDynamic(dev, family);
     await rm(p.pid, { force: true });
     await rm(p.spec, { force: true });
@@ -206,6 +209,30 @@ export class DhcpSupervisor {
       if (a) return a;
       if (Date.now() >= deadline) return undefined;
       await sleep(100);
+    }
+  }
+}
+
+/** SIGKILLs the dhcpcd processes of process group pgid (the wrapper made it a session leader). */
+async function killGroup(pgid: number): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const stat = await readFile(`/proc/${e}/stat`, 'utf8').catch(() => '');
+    const close = stat.lastIndexOf(')');
+    if (close < 0 || stat.slice(stat.indexOf('(') + 1, close) !== 'dhcpcd') continue;
+    // Fields after the comm: state ppid pgrp ...
+    const [, , pgrp] = stat.slice(close + 2).split(' ');
+    if (Number(pgrp) !== pgid) continue;
+    try {
+      process.kill(Number(e), 'SIGKILL');
+    } catch {
+      /* gone */
     }
   }
 }

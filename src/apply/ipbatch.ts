@@ -41,10 +41,10 @@ export function parseBatchErrors(stderr: string): BatchFailure[] {
  * Runs the lines; `force` keeps going past failures (used when undoing after a crash, where some
  * undo lines may refer to things that never happened).
  */
-export async function runBatch(lines: readonly (readonly string[])[], opts: { force?: boolean } = {}): Promise<BatchResult & { failures: BatchFailure[] }> {
+export async function runBatch(lines: readonly (readonly string[])[], opts: { force?: boolean; family?: 6 } = {}): Promise<BatchResult & { failures: BatchFailure[] }> {
   if (lines.length === 0) return { ok: true, stderr: '', failures: [] };
   const input = lines.map(batchLine).join('\n') + '\n';
-  const r = await run(['ip', ...(opts.force ? ['-force'] : []), '-batch', '-'], { input, allowFailure: true });
+  const r = await run(['ip', ...(opts.family ? ['-6'] : []), ...(opts.force ? ['-force'] : []), '-batch', '-'], { input, allowFailure: true });
   const failures = parseBatchErrors(r.stderr);
   if (r.code === 0) return { ok: true, stderr: r.stderr, failures };
   const failure = failures[0] ?? { index: -1, message: r.stderr.trim() || `ip -batch exited ${r.code}` };

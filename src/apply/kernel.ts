@@ -7,6 +7,8 @@ import type { DhcpSupervisor } from './dhcp.js';
 import { runBatch } from './ipbatch.js';
 import { describeOp, type KernelOp } from './ops.js';
 
+type IpOp = Extract<KernelOp, { kind: 'ip' }>;
+
 export interface OpFailure {
   /** Index (in the list given) of the failing operation; -1 when unknown (any may have run). */
   index: number;
@@ -92,11 +94,12 @@ export async function runOps(ops: readonly KernelOp[], dhcp: DhcpSupervisor, opt
   const failures: OpFailure[] = [];
   let i = 0;
   while (i < ops.length) {
-    if (ops[i]!.kind === 'ip') {
+    const first = ops[i]!;
+    if (first.kind === 'ip') {
       let j = i;
-      while (j < ops.length && ops[j]!.kind === 'ip') j++;
-      const lines = ops.slice(i, j).map((o) => (o as Extract<KernelOp, { kind: 'ip' }>).args);
-      const r = await runBatch(lines, opts);
+      while (j < ops.length && ops[j]!.kind === 'ip' && (ops[j] as IpOp).family === first.family) j++;
+      const lines = ops.slice(i, j).map((o) => (o as IpOp).args);
+      const r = await runBatch(lines, { ...opts, ...(first.family ? { family: first.family } : {}) });
       if (opts.force) {
         for (const f of r.failures) failures.push({ index: i + f.index, message: f.message });
         if (!r.ok && r.failures.length === 0) failures.push({ index: -1, message: r.stderr.trim() || 'ip -batch failed' });

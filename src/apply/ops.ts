@@ -15,8 +15,11 @@ export interface DhcpClientSpec {
 }
 
 export type KernelOp =
-  /** One `ip -batch` line (without the leading `ip`). */
-  | { kind: 'ip'; args: string[] }
+  /**
+   * One `ip -batch` line (without the leading `ip`). family 6 runs it under `ip -6`: a batch
+   * line cannot carry options, and `ip rule` does not infer the family from the address.
+   */
+  | { kind: 'ip'; args: string[]; family?: 6 }
   /** A sysfs/procfs attribute; undone by writing back the value read just before. */
   | { kind: 'write'; path: string; value: string }
   /** A whole file replaced atomically (resolv.conf); null removes it. Undone by restoring the previous content. */
@@ -53,7 +56,7 @@ export function batchLine(args: readonly string[]): string {
 export function describeOp(op: KernelOp): string {
   switch (op.kind) {
     case 'ip':
-      return `ip ${op.args.join(' ')}`;
+      return `ip ${op.family === 6 ? '-6 ' : ''}${op.args.join(' ')}`;
     case 'write':
       return `write ${op.value} > ${op.path}`;
     case 'file':

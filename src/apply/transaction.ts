@@ -33,6 +33,8 @@ export interface TransactionOptions {
   dhcpTimeoutMs?: number;
   log?: (msg: string) => void;
   onProgress?: (p: Progress) => void;
+  /** Runs between planning and the kernel work (tests make the host change under the plan). */
+  beforeExecute?: (compiled: Compiled) => Promise<void>;
 }
 
 export type ApplyOutcome =
@@ -119,6 +121,7 @@ export class Transactions {
       version: 1, pid: process.pid, startedAt: new Date().toISOString(), from, to: req.to, originsAfter: compiled.originsAfter,
     };
     const deps = { dhcp: this.dhcp, journal: this.journal, journalBase: base };
+    await this.o.beforeExecute?.(compiled);
     const r = await execute(compiled, { ...deps, onProgress: this.o.onProgress, warn: (m) => this.log(m), crashAfter: crashPointFromEnv() });
     if (!r.ok) {
       await this.journal.clear();

@@ -1,0 +1,187 @@
+// The kernel backend on this machine's kernel, in namespaces of the test's own (bridges, veth,
+// addresses, routes, DHCP from a dnsmasq of the test's own): every change read back from the
+// kernel; failures and invalid input leave the node byte-for-byte as it was.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { canonicalize } from '../../src/plan/canonicalize.js';
+import { NetworkSpec } from '../../src/api/spec.js';
+import { NetnsRig } from './apply-support.js';
+import { waitFor } from '../../src/util/exec.js';
+
+const rig = new NetnsRig();
+before(async () => rig.up());
+after(async () => rig.down());
+
+const HOST_NS = ['10.77.0.1'];
+
+/** The canonical config of a spec as the handler persists it (the host's resolvers filled in). */
+function canonical(spec: { networks?: Record<string, NetworkSpec>; bondings?: Record<string, { nics: string[]; options?: string }> }) {
+  return canonicalize({ networks: spec.networks ?? {}, bondings: spec.bondings ?? {} }, { hostNameservers: HOST_NS });
+}
+
+async function applyOk(spec: Parameters<typeof canonical>[0]): Promise<string> {
+  const r = await rig.apply(spec);
+  assert.equal(r.code, 0, `apply failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Applies, then reads the kernel back: it must say exactly what the spec says. */
+async function applyAndReadBack(spec: Parameters<typeof canonical>[0]): Promise<void> {
+  await applyOk(spec);
+  const want = canonical(spec);
+  assert.deepEqual(await rig.runningConfig(), JSON.parse(JSON.stringify(want)), 'persisted running config');
+  assert.deepEqual((await rig.show()).kernelConfig, want, 'kernelConfig read back from the kernel');
+}
+
+type Spec = { networks: Record<string, NetworkSpec> };
+const N = (n: NetworkSpec): NetworkSpec => n;
+
+const STATIC = {
+  networks: {
+    // bridged over a NIC, static IPv4 + IPv6 with gateways (source-routed: not the default route)
+    net1: N({ nic: 'e1', mtu: 1400, ipaddr: '192.0.2.10', prefix: 24, gateway: '192.0.2.1', ipv6addr: '2001:db8:1::10/64', ipv6gateway: '2001:db8:1::1' }),
+    // nicless bridge holding the default route
+    net2: N({ ipaddr: '198.51.100.10', netmask: '255.255.255.0', gateway: '198.51.100.1', defaultRoute: true, stp: true, bridgeOpts: 'forward_delay=400 multicast_snooping=0' }),
+    // bridgeless on the other NIC, SLAAC on
+    net3: N({ nic: 'e2', bridged: false, ipaddr: '203.0.113.10', prefix: 28, ipv6autoconf: true }),
+  },
+} satisfies Spec;
+
+describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
+  let initial: unknown;
+  before(async () => {
+    initial = await rig.observed();
+  });
+
+  it('builds bridged, nicless and bridgeless networks with static IPv4/IPv6, read back from the kernel', async () => {
+    await applyAndReadBack(STATIC);
+    const routes = await rig.ns('ip', '-json', 'route', 'show', 'default');
+    assert.deepEqual(JSON.parse(routes.stdout).map((r: { gateway: string; dev: string }) => `${r.gateway} ${r.dev}`), ['198.51.100.1 net2']);
+    const mtu = JSON.parse((await rig.ns('ip', '-json', 'link', 'show', 'e1')).stdout)[0].mtu;
+    assert.equal(mtu, 1400, 'the southbound NIC carries its network\'s MTU');
+  });
+
+  it('is idempotent: the same spec again changes nothing', async () => {
+    const out = await applyOk(STATIC);
+    assert.match(out, /nothing to do/);
+  });
+
+  it('moves the default route, raises an MTU, changes bridge options and STP', async () => {
+    const moved: Spec = {
+      networks: {
+        net1: { ...STATIC.networks.net1, mtu: 9000 },
+        net2: { ...STATIC.networks.net2, defaultRoute: false, stp: false, bridgeOpts: 'forward_delay=1500' },
+        net3: { ...STATIC.networks.net3, gateway: '203.0.113.1', defaultRoute: true, nameservers: ['203.0.113.53'] },
+      },
+    };
+    await applyAndReadBack(moved);
+    const routes = JSON.parse((await rig.ns('ip', '-json', 'route', 'show', 'default')).stdout) as { gateway: string; dev: string }[];
+    assert.deepEqual(routes.map((r) => `${r.gateway} ${r.dev}`), ['203.0.113.1 e2']);
+    assert.equal(await readFile(`/etc/netns/${rig.node}/resolv.conf`, 'utf8'), 'nameserver 203.0.113.53\n');
+    // And back, naming the old resolvers again (a network that names none leaves the file alone).
+    await applyAndReadBack({ networks: { ...STATIC.networks, net2: { ...STATIC.networks.net2, nameservers: HOST_NS } } });
+    assert.equal(await readFile(`/etc/netns/${rig.node}/resolv.conf`, 'utf8'), 'nameserver 10.77.0.1\n');
+  });
+
+  it('a kernel-rejected operation in the middle of a plan leaves the node byte-for-byte as before', async () => {
+    const before = await rig.observed();
+    // Removes net1, changes net2 and net3, then adds net4 over a VLAN, which this kernel lacks
+    // (no 802.1q): the failure comes after removals and changes already ran.
+    const r = await rig.apply({
+      networks: {
+        net2: { ...STATIC.networks.net2, mtu: 1300, ipaddr: '198.51.100.11' },
+        net3: { ...STATIC.networks.net3, ipv6autoconf: false, ipv6addr: '2001:db8:3::10/64' },
+        net4: { nic: 'e1', vlan: 42, ipaddr: '192.0.2.20', prefix: 24 },
+        net5: { ipaddr: '192.0.2.30', prefix: 24 },
+      },
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /apply failed \(SetupFailed, rolled back\): add network net4.*ip link add link e1 name e1\.42 .*type vlan id 42: .*[Uu]nknown device type/);
+    assert.deepEqual(await rig.observed(), before);
+    assert.deepEqual((await rig.runningConfig() as { networks: object }).networks, canonical(STATIC).networks);
+  });
+
+  it('a failing sysfs write (bridge option the kernel refuses) is rolled back too', async () => {
+    const before = await rig.observed();
+    const r = await rig.apply({ networks: { ...STATIC.networks, net1: { ...STATIC.networks.net1, mtu: 1500 }, net6: { bridgeOpts: 'multicast_router=9' } } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /add network net6.*\/sys\/class\/net\/net6\/bridge\/multicast_router/);
+    assert.deepEqual(await rig.observed(), before);
+  });
+
+  it('a NIC that vanishes between planning and its step: the steps before it are undone', async () => {
+    await rig.ns('ip', 'link', 'add', 'e3', 'type', 'veth', 'peer', 'name', 'e3p');
+    const before = (await rig.observed()) as { links: Record<string, unknown> };
+    const r = await rig.applyWhileNicVanishes({
+      networks: {
+        net1: { ...STATIC.networks.net1, mtu: 1500 },
+        net2: STATIC.networks.net2,
+        net7: { nic: 'e3', ipaddr: '192.0.2.70', prefix: 24 },
+      },
+    }, 'e3');
+    assert.equal(r.ok, false);
+    assert.equal(r.rolledBack, true);
+    assert.match(r.message ?? '', /add network net7.*e3.*(Cannot find device|No such device)/);
+    delete before.links.e3;
+    delete before.links.e3p;
+    assert.deepEqual(await rig.observed(), before);
+  });
+
+  it('invalid input changes nothing, and every error names its field', async () => {
+    const before = await rig.observed();
+    const r = await rig.apply({ networks: { bad1: { nic: 'e1', vlan: 5000 }, bad2: { nic: 'e1', bonding: 'bond9' }, bad3: { nic: 'nosuchnic' } } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /spec\.networks\.bad1\.vlan/);
+    assert.match(r.stderr, /spec\.networks\.bad3\.nic/);
+    assert.match(r.stderr, /spec\.networks\.bad2/);
+    assert.deepEqual(await rig.observed(), before);
+    assert.deepEqual((await rig.runningConfig() as { networks: object }).networks, canonical(STATIC).networks);
+  });
+
+  it('--dry-run prints the plan and changes nothing', async () => {
+    const before = await rig.observed();
+    const r = await rig.apply({ networks: {} }, ['--dry-run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /remove network net1/);
+    assert.match(r.stdout, /ip link del dev net1/);
+    assert.deepEqual(await rig.observed(), before);
+  });
+
+  it('removing everything gives the NICs back as they were (MTU, IPv6 settings, addresses)', async () => {
+    await applyOk({ networks: {} });
+    assert.deepEqual(await rig.observed(), initial);
+  });
+});
+
+describe('apply in a namespace: DHCP', () => {
+  it('leases an address on a bridged network holding the default route, and releases it with the network', async () => {
+    const before = await rig.observed();
+    const spec = { networks: { net1: { nic: 'e1', bootproto: 'dhcp' as const, dhcpv6: true, defaultRoute: true } } };
+    const out = await applyOk(spec);
+    assert.match(out, /net1\/v4: 10\.77\.0\.1\d\d\/24/);
+    const kc = (await rig.show()).kernelConfig as { networks: Record<string, { bootproto: string; defaultRoute: boolean; dhcpv6: boolean }> };
+    // The DHCPv6 lease may come a moment later than the DHCPv4 one.
+    await waitFor('DHCPv6 lease', async () => ((await rig.show()).kernelConfig as typeof kc).networks.net1?.dhcpv6, 15_000);
+    assert.equal(kc.networks.net1?.bootproto, 'dhcp');
+    assert.equal(kc.networks.net1?.defaultRoute, true);
+    const routes = JSON.parse((await rig.ns('ip', '-json', 'route', 'show', 'default')).stdout) as { gateway: string; dev: string }[];
+    assert.deepEqual(routes.map((r) => `${r.gateway} ${r.dev}`), ['10.77.0.1 net1']);
+    const pid = Number(await readFile(join(rig.stateDir, 'dhcp', 'net1-4.pid'), 'utf8'));
+    assert.ok((await readFile(`/proc/${pid}/cmdline`, 'utf8')).startsWith('dhcpcd'), 'the client runs under the agent\'s supervision');
+    // The node's own dhcpcd files are not touched: the client's state is in the state dir.
+    await readFile(join(rig.stateDir, 'dhcp', 'leases', 'duid'), 'utf8');
+
+    // A client that dies is started again by the next apply of the same spec.
+    process.kill(pid, 'SIGKILL');
+    await waitFor('client gone', async () => !(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).match(/\) [RSD]/), 5000);
+    await applyOk(spec);
+    const pid2 = Number(await readFile(join(rig.stateDir, 'dhcp', 'net1-4.pid'), 'utf8'));
+    assert.notEqual(pid2, pid);
+
+    await applyOk({ networks: {} });
+    assert.equal(await readFile(`/proc/${pid2}/stat`, 'utf8').then((s) => /\) Z/.test(s), () => true), true, 'client stopped');
+    assert.deepEqual(await rig.observed(), before);
+  });
+});
