@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerApply } from './apply.js';
 import { registerLab } from './lab.js';
+import { registerRun } from './run.js';
 import { registerPlan } from './plan.js';
 import { registerShow } from './show.js';
 
@@ -12,6 +13,7 @@ program
   .showHelpAfterError();
 
 registerApply(program);
+registerRun(program);
 registerLab(program);
 registerPlan(program);
 registerShow(program);

@@ -314,7 +314,7 @@ export async function startNodeAgent(node: string, extraArgs: string[] = []): Pr
   const vm = state.vms.find((v) => v.node === node);
   const pid = await startAgent(paths.dir, state.kubeconfig, pkiPaths(join(paths.dir, 'pki')), spec, rec, vm, extraArgs);
   if (spec.kind === 'vm') {
-    state.agents.push({ node, pid });
+    (state.agents ??= []).push({ node, pid });
     await rec.save();
   }
   return pid;

@@ -1,0 +1,89 @@
+// `ovirt-node-network-handler run`: the agent (what the DaemonSet runs on each node).
+import type { Command } from 'commander';
+import { pino, type Logger } from 'pino';
+import { isIP } from 'node:net';
+import { ConnectivityCheckSchema } from '../api/spec.js';
+import { parse as parseYaml } from 'yaml';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { Agent } from '../handler/agent.js';
+import { AgentMetrics, serveMetrics } from '../handler/metrics.js';
+import { HostBackend } from '../handler/node-backend.js';
+import { loadKubeConfig, OnnClient } from '../k8s/client.js';
+import { PROJECT_ROOT } from '../lab/config.js';
+import { Connectivity, dnsProbe, gatewayProbe, type Probe } from '../verify/connectivity.js';
+
+interface RunOptions {
+  nodeName?: string;
+  kubeconfig?: string;
+  stateDir: string;
+  resolvConf: string;
+  metricsPort: string;
+  statisticsInterval: string;
+  observeInterval: string;
+  installCrd?: boolean;
+  logLevel: string;
+  dnsProbeHost?: string;
+}
+
+export function registerRun(program: Command): void {
+  program.command('run')
+    .description('run the node agent: report this node into its OvirtNodeNetwork and apply its spec')
+    .option('--node-name <name>', 'this node\'s name (default: $NODE_NAME, from the downward API)')
+    .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account)')
+    .option('--state-dir <dir>', 'where the running config is persisted', '/var/lib/ovirt-node-network-handler')
+    .option('--resolv-conf <path>', 'the resolv.conf networks with nameservers write', '/etc/resolv.conf')
+    .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz (0: off)', '9187')
+    .option('--statistics-interval <seconds>', 'how often statistics are written to the status', '30')
+    .option('--observe-interval <seconds>', 'how often the node is observed (status written only on change)', '10')
+    .option('--install-crd', 'create the CRD if it is missing (needs the permission)')
+    .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .option('--dns-probe-host <name>', 'name the DNS probe resolves when an object enables it (default: the API server\'s host name, if it is one)')
+    .action(async (o: RunOptions) => {
+      const nodeName = o.nodeName ?? process.env.NODE_NAME;
+      if (!nodeName) throw new Error('no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName); $HOSTNAME is never used');
+      const log = pino({ level: o.logLevel, base: { node: nodeName } });
+      const kc = loadKubeConfig(o.kubeconfig);
+      const client = new OnnClient(kc);
+      const metrics = new AgentMetrics(nodeName);
+      const backend = new HostBackend({ stateDir: o.stateDir, resolvConf: o.resolvConf, log });
+      const crd = o.installCrd ? (parseYaml(await readFile(join(PROJECT_ROOT, 'deploy', 'crd.yaml'), 'utf8')) as V1CustomResourceDefinition) : undefined;
+      const agent = new Agent({
+        nodeName, client, backend, log, metrics, crd,
+        observeIntervalMs: Number(o.observeInterval) * 1000,
+        statisticsIntervalMs: Number(o.statisticsInterval) * 1000,
+        verifierFor: (spec) => verifierFor(spec, client, nodeName, o.resolvConf, o.dnsProbeHost, log),
+      });
+      const port = Number(o.metricsPort);
+      if (port > 0) {
+        const stallMs = Math.max(120_000, Number(o.observeInterval) * 1000 * 6);
+        await serveMetrics(metrics, { healthy: () => Date.now() - agent.lastLoopAt < stallMs, ready: () => agent.ready }, port);
+      }
+      const shutdown = async (sig: string) => {
+        log.info(`${sig}: stopping (the host's network is left as it is)`);
+        await agent.stop();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      process.once('SIGINT', () => void shutdown('SIGINT'));
+      await agent.start();
+      log.info('agent started');
+    });
+}
+
+function verifierFor(spec: Record<string, unknown>, client: OnnClient, node: string, resolvConf: string, dnsHost: string | undefined, log: Logger) {
+  // The spec was validated by the backend's schema; an invalid one fails there before any check.
+  const parsed = ConnectivityCheckSchema.safeParse(spec.connectivityCheck ?? {});
+  const cc = parsed.success ? parsed.data : ConnectivityCheckSchema.parse({});
+  if (!cc.enabled) return undefined;
+  const probes: Probe[] = [{ name: 'api-server', attempt: (t) => client.probe(node, t) }];
+  if (cc.probes.gateway) probes.push(gatewayProbe());
+  if (cc.probes.dns) {
+    const server = client.kc.getCurrentCluster()?.server;
+    const host = dnsHost ?? (server ? new URL(server).hostname : undefined);
+    if (host && isIP(host) === 0) probes.push(dnsProbe(host, resolvConf));
+    else log.warn('the object enables the DNS probe but there is no name to resolve (--dns-probe-host); skipping it');
+  }
+  return new Connectivity({ timeoutMs: cc.timeoutSeconds * 1000, probes, log: (m) => log.info(m) });
+}
