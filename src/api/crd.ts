@@ -80,5 +80,5 @@ export function buildCrd(): Json {
 export const CRD_HEADER = '# Generated from src/api by `npm run gen:crd`; do not edit.\n';
 
 export function crdYaml(): string {
-  return CRD_HEADER + stringify(buildCrd(), { lineWidth: 0 });
+  return CRD_HEADER + stringify(buildCrd(), { lineWidth: 0, version: '1.1' });
 }
