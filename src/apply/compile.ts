@@ -218,9 +218,7 @@ function sysctlOps(dev: string, s: Sysctls): KernelOp[] {
 
 /** The sysctl writes that take a device from `cur` to `want` (all of want when cur is unknown or IPv6 was off). */
 function sysctlDelta(cur: Sysctls | undefined, want: Sysctls): Sysctls {
-  if (cur && cur.disable_ipv6 === '1' && want.disable_ipv6 === '1') return {};
-  // IPv6 comes on: every key, so RA/SLAAC are set before it does (the others were never written).
-  if (!cur || cur.disable_ipv6 === '1') return want;
+  if (!cur) return want;
   const out: Sysctls = {};
   for (const k of SYSCTL_KEYS) if (want[k] !== undefined && want[k] !== cur[k]) out[k] = want[k]!;
   return out;
@@ -367,9 +365,9 @@ export function compile(input: CompileInput): Compiled {
   // ---- recreating a device of the "from" side (undo of a deletion) ----
   const recreateBridge = (name: string, b: BridgeDev): KernelOp[] => {
     const l = links[name];
-    const out: KernelOp[] = [ip('link', 'add', name, 'mtu', l?.mtu ?? b.mtu, 'type', 'bridge', 'stp_state', b.stp ? 1 : 0)];
-    // A bridge without ports has a random MAC; give the old one back (it is part of bridge_id).
-    if (!b.port && l?.hwaddr) out.push(ip('link', 'set', 'dev', name, 'address', l.hwaddr));
+    const out: KernelOp[] = [ip('link', 'add', 'name', name, 'mtu', l?.mtu ?? b.mtu, 'type', 'bridge', 'stp_state', b.stp ? 1 : 0)];
+    // A bridge without ports comes back with a new random MAC: setting the old one would leave
+    // it without carrier (the kernel keeps a portless bridge with a user-set address down).
     for (const [k, v] of Object.entries(b.opts)) out.push(writeOp(bridgeOptionPath(name, k), v));
     out.push(...sysctlOps(name, F.tops.get(name)?.sysctls ?? PORT_ONLY_SYSCTLS));
     if (b.port) out.push(ip('link', 'set', 'dev', b.port, 'master', name));
@@ -386,7 +384,7 @@ export function compile(input: CompileInput): Compiled {
   const recreateBond = (name: string, b: BondDev): KernelOp[] => {
     const l = links[name];
     const opts = { ...b.options };
-    const out: KernelOp[] = [ip('link', 'add', name, 'mtu', l?.mtu ?? b.mtu, 'type', 'bond', ...bondIpArgs(opts))];
+    const out: KernelOp[] = [ip('link', 'add', 'name', name, 'mtu', l?.mtu ?? b.mtu, 'type', 'bond', ...bondIpArgs(opts))];
     for (const [k, v] of bondSysfsOnly(opts)) out.push(writeOp(bondOptionPath(name, k), v === '' ? '\n' : v));
     if (b.hwaddr) out.push(ip('link', 'set', 'dev', name, 'address', b.hwaddr));
     out.push(...sysctlOps(name, F.tops.get(name)?.sysctls ?? PORT_ONLY_SYSCTLS));
@@ -569,7 +567,7 @@ export function compile(input: CompileInput): Compiled {
   for (const [name, t] of T.bonds) {
     const key = `bond/${name}`;
     if (!F.bonds.has(name)) {
-      emit('bonds-add', key, ip('link', 'add', name, 'mtu', t.mtu, 'type', 'bond', ...bondIpArgs(t.options)), [ip('link', 'del', 'dev', name)]);
+      emit('bonds-add', key, ip('link', 'add', 'name', name, 'mtu', t.mtu, 'type', 'bond', ...bondIpArgs(t.options)), [ip('link', 'del', 'dev', name)]);
       for (const [k, v] of bondSysfsOnly(t.options)) emit('files', key, writeOp(bondOptionPath(name, k), v === '' ? '\n' : v), []);
       if (t.hwaddr) emit('bonds-add', key, ip('link', 'set', 'dev', name, 'address', t.hwaddr), []);
       continue;
@@ -625,12 +623,22 @@ export function compile(input: CompileInput): Compiled {
   for (const [name, b] of T.bridges) {
     const key = netKey(name);
     if (!keptBridge(name)) {
-      emit('bridges-add', key, ip('link', 'add', name, 'mtu', b.mtu, 'type', 'bridge', 'stp_state', b.stp ? 1 : 0), [ip('link', 'del', 'dev', name)]);
+      emit('bridges-add', key, ip('link', 'add', 'name', name, 'mtu', b.mtu, 'type', 'bridge', 'stp_state', b.stp ? 1 : 0), [ip('link', 'del', 'dev', name)]);
       for (const [k, v] of Object.entries(b.opts)) emit('files', key, writeOp(bridgeOptionPath(name, k), v), []);
       continue;
     }
     const f = F.bridges.get(name)!;
-    if (f.stp !== b.stp) emit('bridges-add', key, ip('link', 'set', 'dev', name, 'type', 'bridge', 'stp_state', b.stp ? 1 : 0), [ip('link', 'set', 'dev', name, 'type', 'bridge', 'stp_state', f.stp ? 1 : 0)]);
+    if (f.stp !== b.stp) {
+      // Turning STP off leaves a port that is still listening/learning blocked until its
+      // forward-delay timers run out (up to 30 s): it is put to forwarding right away.
+      const forward = (port: string | undefined): KernelOp[] => (port ? [ip('link', 'set', 'dev', port, 'type', 'bridge_slave', 'state', 3)] : []);
+      const port = f.port === b.port && !deletedDevs.has(b.port ?? '') ? b.port : undefined;
+      emit('bridges-add', key, ip('link', 'set', 'dev', name, 'type', 'bridge', 'stp_state', b.stp ? 1 : 0), [
+        ip('link', 'set', 'dev', name, 'type', 'bridge', 'stp_state', f.stp ? 1 : 0),
+        ...(f.stp ? [] : forward(port)),
+      ]);
+      if (!b.stp) for (const op of forward(port)) emit('bridges-add', key, op, []);
+    }
     for (const k of new Set([...Object.keys(f.opts), ...Object.keys(b.opts)])) {
       const want = b.opts[k] ?? BRIDGE_DEFAULTS[k];
       if (want === undefined || want === f.opts[k]) continue;

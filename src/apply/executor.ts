@@ -7,7 +7,10 @@ import { undoSequence, type Journal, type JournalStore } from './journal.js';
 import { describeFailure, previousValueOp, runOps } from './kernel.js';
 import { describeOp, groupOps, type KernelOp, type PlannedOp } from './ops.js';
 
-/** Test hook: SIGKILL this process once that many operations ran (only when the variable is set). */
+/**
+ * Test hook: SIGKILL this process once that many operations ran (only when the variable is set).
+ * One more than the number of operations kills it while committing (after the verification).
+ */
 export const CRASH_ENV = 'OVNH_TEST_CRASH_AFTER_STEP';
 
 export function crashPointFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
@@ -48,7 +51,7 @@ export type ExecuteResult =
       rollbackErrors: string[];
     };
 
-function crash(): never {
+export function crash(): never {
   process.kill(process.pid, 'SIGKILL');
   // SIGKILL cannot be caught; this is never reached.
   throw new Error('unreachable');

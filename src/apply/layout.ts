@@ -67,13 +67,19 @@ export interface Layout {
  * the node forwards (a Kubernetes node usually does).
  */
 export function ipv6Sysctls(n: Pick<NetworkConfig, 'ipv6addr' | 'dhcpv6' | 'ipv6autoconf'>): Sysctls {
-  if (!n.ipv6addr && !n.dhcpv6 && !n.ipv6autoconf) return { disable_ipv6: '1' };
+  if (!n.ipv6addr && !n.dhcpv6 && !n.ipv6autoconf) return IPV6_OFF;
   const on = n.ipv6autoconf ? '1' : '0';
   return { accept_ra: n.ipv6autoconf ? '2' : '0', autoconf: on, disable_ipv6: '0' };
 }
 
+/**
+ * IPv6 off. RA and SLAAC are switched off too, though they do nothing while IPv6 is off: a device
+ * then reads the same whatever it was before (a rollback leaves no trace of the path taken).
+ */
+export const IPV6_OFF: Sysctls = { accept_ra: '0', autoconf: '0', disable_ipv6: '1' };
+
 /** A handler-created device that carries no network of its own (bond, VLAN under a bridge). */
-export const PORT_ONLY_SYSCTLS: Sysctls = { disable_ipv6: '1' };
+export const PORT_ONLY_SYSCTLS: Sysctls = IPV6_OFF;
 
 export function bondOptionMap(b: Pick<BondConfig, 'options'>): Record<string, string> {
   const raw = parseBondOptions(b.options);

@@ -8,7 +8,7 @@ import { kernelConfig } from '../observe/kernel-config.js';
 import { observeHost } from '../observe/host.js';
 import { compile, type Compiled } from './compile.js';
 import { DhcpSupervisor, leasedAddress } from './dhcp.js';
-import { crashPointFromEnv, execute, rollback, type Progress } from './executor.js';
+import { crash, crashPointFromEnv, execute, rollback, type Progress } from './executor.js';
 import { JournalStore, recoveryAction, undoSequence, type Journal } from './journal.js';
 import { runOps } from './kernel.js';
 import { layoutOf } from './layout.js';
@@ -138,6 +138,7 @@ export class Transactions {
       return { ok: false, reason: 'ConnectivityLost', message: `${reason}; the previous configuration was restored.${undoNote}`, rolledBack: true };
     }
     await this.journal.write({ ...base, phase: 'committing', undo: r.undo });
+    if (crashPointFromEnv() === ops + 1) crash();
     await this.commit(req.to, base.originsAfter);
     const leaseNote = pending.length ? ` (no DHCP lease yet on ${pending.join(', ')}; the client keeps trying)` : '';
     return { ok: true, changed: true, steps: compiled.units.length, ops, summary: `${compiled.units.join('; ')}${leaseNote}` };

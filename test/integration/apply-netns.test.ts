@@ -52,7 +52,7 @@ const STATIC = {
 describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
   let initial: unknown;
   before(async () => {
-    initial = await rig.observed();
+    initial = await rig.settled();
   });
 
   it('builds bridged, nicless and bridgeless networks with static IPv4/IPv6, read back from the kernel', async () => {
@@ -86,7 +86,7 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
   });
 
   it('a kernel-rejected operation in the middle of a plan leaves the node byte-for-byte as before', async () => {
-    const before = await rig.observed();
+    const before = await rig.settled();
     // Removes net1, changes net2 and net3, then adds net4 over a VLAN, which this kernel lacks
     // (no 802.1q): the failure comes after removals and changes already ran.
     const r = await rig.apply({
@@ -99,21 +99,21 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
     });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /apply failed \(SetupFailed, rolled back\): add network net4.*ip link add link e1 name e1\.42 .*type vlan id 42: .*[Uu]nknown device type/);
-    assert.deepEqual(await rig.observed(), before);
+    assert.deepEqual(await rig.settled(), before);
     assert.deepEqual((await rig.runningConfig() as { networks: object }).networks, canonical(STATIC).networks);
   });
 
   it('a failing sysfs write (bridge option the kernel refuses) is rolled back too', async () => {
-    const before = await rig.observed();
+    const before = await rig.settled();
     const r = await rig.apply({ networks: { ...STATIC.networks, net1: { ...STATIC.networks.net1, mtu: 1500 }, net6: { bridgeOpts: 'multicast_router=9' } } });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /add network net6.*\/sys\/class\/net\/net6\/bridge\/multicast_router/);
-    assert.deepEqual(await rig.observed(), before);
+    assert.deepEqual(await rig.settled(), before);
   });
 
   it('a NIC that vanishes between planning and its step: the steps before it are undone', async () => {
     await rig.ns('ip', 'link', 'add', 'e3', 'type', 'veth', 'peer', 'name', 'e3p');
-    const before = (await rig.observed()) as { links: Record<string, unknown> };
+    const before = (await rig.settled()) as { links: Record<string, unknown> };
     const r = await rig.applyWhileNicVanishes({
       networks: {
         net1: { ...STATIC.networks.net1, mtu: 1500 },
@@ -126,38 +126,38 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
     assert.match(r.message ?? '', /add network net7.*e3.*(Cannot find device|No such device)/);
     delete before.links.e3;
     delete before.links.e3p;
-    assert.deepEqual(await rig.observed(), before);
+    assert.deepEqual(await rig.settled(), before);
   });
 
   it('invalid input changes nothing, and every error names its field', async () => {
-    const before = await rig.observed();
+    const before = await rig.settled();
     const r = await rig.apply({ networks: { bad1: { nic: 'e1', vlan: 5000 }, bad2: { nic: 'e1', bonding: 'bond9' }, bad3: { nic: 'nosuchnic' } } });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /spec\.networks\.bad1\.vlan/);
     assert.match(r.stderr, /spec\.networks\.bad3\.nic/);
     assert.match(r.stderr, /spec\.networks\.bad2/);
-    assert.deepEqual(await rig.observed(), before);
+    assert.deepEqual(await rig.settled(), before);
     assert.deepEqual((await rig.runningConfig() as { networks: object }).networks, canonical(STATIC).networks);
   });
 
   it('--dry-run prints the plan and changes nothing', async () => {
-    const before = await rig.observed();
+    const before = await rig.settled();
     const r = await rig.apply({ networks: {} }, ['--dry-run']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /remove network net1/);
     assert.match(r.stdout, /ip link del dev net1/);
-    assert.deepEqual(await rig.observed(), before);
+    assert.deepEqual(await rig.settled(), before);
   });
 
   it('removing everything gives the NICs back as they were (MTU, IPv6 settings, addresses)', async () => {
     await applyOk({ networks: {} });
-    assert.deepEqual(await rig.observed(), initial);
+    assert.deepEqual(await rig.settled(), initial);
   });
 });
 
 describe('apply in a namespace: DHCP', () => {
   it('leases an address on a bridged network holding the default route, and releases it with the network', async () => {
-    const before = await rig.observed();
+    const before = await rig.settled();
     const spec = { networks: { net1: { nic: 'e1', bootproto: 'dhcp' as const, dhcpv6: true, defaultRoute: true } } };
     const out = await applyOk(spec);
     assert.match(out, /net1\/v4: 10\.77\.0\.1\d\d\/24/);
@@ -182,6 +182,6 @@ describe('apply in a namespace: DHCP', () => {
 
     await applyOk({ networks: {} });
     assert.equal(await readFile(`/proc/${pid2}/stat`, 'utf8').then((s) => /\) Z/.test(s), () => true), true, 'client stopped');
-    assert.deepEqual(await rig.observed(), before);
+    assert.deepEqual(await rig.settled(), before);
   });
 });

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import { Transactions } from '../../src/apply/transaction.js';
 import { validateForHost } from '../../src/handler/node-backend.js';
 import { observeHost } from '../../src/observe/index.js';
@@ -22,7 +23,8 @@ const VOLATILE_BRIDGE = /timer$|^topology_change|^root_port$|^root_path_cost$/;
 /**
  * The observed state of a host without what changes by itself (counters, ifindex, timers, link
  * speed) — equal before and after anything the handler undid. `loose` also drops the MAC of
- * bridges without ports (a new bridge gets a random one) and bridge ids derived from it.
+ * bridges without ports (a re-created one gets a new random MAC: the kernel keeps a portless
+ * bridge with a user-set MAC without carrier) and what derives from it (bridge ids, link-local).
  */
 export function comparable(host: HostState, loose = false): unknown {
   const links: Record<string, unknown> = {};
@@ -34,7 +36,9 @@ export function comparable(host: HostState, loose = false): unknown {
     links[l.name] = {
       kind: l.kind, slaveKind: l.slaveKind, linkType: l.linkType, flags: [...l.flags].sort(), mtu: l.mtu,
       hwaddr: loose && portless ? undefined : l.hwaddr, master: l.master, parent: l.parent, vlanId: l.vlanId,
-      addresses: l.addresses.map((a) => `${a.local}/${a.prefixlen} ${a.scope}${a.dynamic ? ' dynamic' : ''}`).sort(),
+      // (A portless bridge's IPv6 link-local address derives from its MAC.)
+      addresses: l.addresses.filter((a) => !(loose && portless && a.scope === 'link'))
+        .map((a) => `${a.local}/${a.prefixlen} ${a.scope}${a.dynamic ? ' dynamic' : ''}`).sort(),
       bonding: l.bonding ? Object.fromEntries(Object.entries(l.bonding).filter(([k]) => !/^ad_|mii_status|active_slave/.test(k)).sort()) : undefined,
       bridge, ipv6: l.ipv6,
     };
@@ -118,6 +122,21 @@ export class NetnsRig {
   async observed(loose = false): Promise<unknown> {
     const r = await run(['ip', 'netns', 'exec', this.node, process.execPath, SELF, 'observe', ...(loose ? ['--loose'] : [])]);
     return JSON.parse(r.stdout);
+  }
+
+  /**
+   * The observed state once the kernel has settled: carrier on a new bridge, then its IPv6
+   * link-local address after DAD, come a moment after the configuration (two equal reads in a row).
+   */
+  async settled(loose = false, timeoutMs = 10_000): Promise<unknown> {
+    const deadline = Date.now() + timeoutMs;
+    let prev = JSON.stringify(await this.observed(loose));
+    for (;;) {
+      await sleep(250);
+      const cur = JSON.stringify(await this.observed(loose));
+      if (isDeepStrictEqual(JSON.parse(cur), JSON.parse(prev)) || Date.now() > deadline) return JSON.parse(cur);
+      prev = cur;
+    }
   }
 
   /** `show --json` inside the node: capabilities and kernelConfig for the persisted running config. */

@@ -38,7 +38,7 @@ const indexOf = (c: Compiled, re: RegExp): number => {
 test('a bond is created with its mode, then its NICs go down and are enslaved, then it comes up', () => {
   const to = cfg({}, { bond1: { nics: ['eth2', 'eth1'], options: 'mode=802.3ad miimon=150 lacp_rate=fast' } });
   const c = run(EMPTY, to);
-  const add = indexOf(c, /^ip link add bond1 mtu 1500 type bond mode 4 /);
+  const add = indexOf(c, /^ip link add name bond1 mtu 1500 type bond mode 4 /);
   assert.match(lines(c)[add]!, /lacp_rate 1 miimon 150/);
   for (const n of ['eth1', 'eth2']) {
     const down = indexOf(c, new RegExp(`^ip link set dev ${n} down$`));
@@ -78,14 +78,14 @@ test('a southbound gets the largest MTU of its networks and a new VLAN is create
   assert.ok(raise < indexOf(c, /^ip link add link eth1 name eth1\.10 mtu 9000 type vlan id 10$/));
   indexOf(c, /^ip link add link eth1 name eth1\.20 mtu 1500 type vlan id 20$/);
   // bridge a gets eth1.10 as port, after both exist, then comes up.
-  assert.ok(indexOf(c, /^ip link set dev eth1\.10 master a$/) > indexOf(c, /^ip link add a mtu 9000 type bridge stp_state 0$/));
+  assert.ok(indexOf(c, /^ip link set dev eth1\.10 master a$/) > indexOf(c, /^ip link add name a mtu 9000 type bridge stp_state 0$/));
 });
 
 test('sysctls are written after the device exists and before it comes up; IPv6 is off without IPv6 config', () => {
   const to = cfg({ v4: { ipaddr: '192.0.2.2', prefix: 24 }, v6: { ipv6addr: '2001:db8::2/64' }, auto: { ipv6autoconf: true } });
   const c = run(EMPTY, to);
   for (const n of ['v4', 'v6', 'auto']) {
-    const add = indexOf(c, new RegExp(`^ip link add ${n} `));
+    const add = indexOf(c, new RegExp(`^ip link add name ${n} `));
     const sys = indexOf(c, new RegExp(`conf/${n}/disable_ipv6$`));
     const up = indexOf(c, new RegExp(`^ip link set dev ${n} up$`));
     assert.ok(add < sys && sys < up, n);
@@ -106,8 +106,10 @@ test('removing a bond gives its NICs back their MAC, MTU and up state; the undo 
   assert.deepEqual(lines(c), ['ip link del dev bond1', 'ip link set dev eth1 mtu 1400', 'ip link set dev eth1 up']);
   const recreate = (c.ops[0]!.undo as KernelOp[]).map(describeOp);
   assert.deepEqual(recreate, [
-    'ip link add bond1 mtu 9000 type bond mode 1 miimon 100',
+    'ip link add name bond1 mtu 9000 type bond mode 1 miimon 100',
     'ip link set dev bond1 address 02:aa:00:00:00:01',
+    'write 0 > /proc/sys/net/ipv6/conf/bond1/accept_ra',
+    'write 0 > /proc/sys/net/ipv6/conf/bond1/autoconf',
     'write 1 > /proc/sys/net/ipv6/conf/bond1/disable_ipv6',
     'ip link set dev eth1 down',
     'ip link set dev eth1 master bond1',
@@ -204,9 +206,9 @@ test('every operation is attributed to the plan step it carries out', () => {
   const to = cfg({ net1: { bonding: 'bond1', vlan: 7, mtu: 9000 } }, { bond1: { nics: ['eth1'], options: 'mode=1' } });
   const c = run(EMPTY, to);
   const stepOf = (re: RegExp) => c.units[c.ops[indexOf(c, re)]!.step];
-  assert.match(stepOf(/^ip link add bond1 /)!, /^add bond bond1/);
+  assert.match(stepOf(/^ip link add name bond1 /)!, /^add bond bond1/);
   // A new bond is created with its MTU (the plan's setMtu step then needs no operation of its own).
-  indexOf(c, /^ip link add bond1 mtu 9000 type bond mode 1$/);
+  indexOf(c, /^ip link add name bond1 mtu 9000 type bond mode 1$/);
   assert.match(stepOf(/^ip link add link bond1 name bond1\.7 /)!, /^add network net1/);
   assert.equal(c.plan.length, c.units.length, 'no work outside the plan');
 });
