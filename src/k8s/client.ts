@@ -163,6 +163,9 @@ export class OnnClient {
    */
   watch(name: string, resourceVersion: string | undefined, onEvent: (type: string, obj: OnnObject) => void, done: (err: unknown) => void): Promise<AbortController> {
     const w = new Watch(this.kc);
+    // The client aborts a watch silent for 30 s by default; the agent runs its own watchdog
+    // (quiet objects are normal), so let the server's timeoutSeconds end the stream.
+    (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 330_000;
     return w.watch(`/apis/${GROUP}/${VERSION}/${PLURAL}`, {
       fieldSelector: `metadata.name=${name}`,
       allowWatchBookmarks: true,
