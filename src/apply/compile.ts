@@ -40,6 +40,8 @@ export interface NicOrigin {
   hwaddr: string;
   up: boolean;
   sysctls?: Sysctls;
+  /** Static global addresses ("addr/prefix") it carried: a NIC given to a network carries only that network's configuration (as in VDSM), and gets them back when released. */
+  addresses?: string[];
 }
 
 export interface Origins {
@@ -326,6 +328,8 @@ export function compile(input: CompileInput): Compiled {
     const o: NicOrigin = { mtu: l.mtu, hwaddr: (l.permHwaddr ?? l.hwaddr).toLowerCase(), up: l.up };
     const s = host.sysctls[nic];
     if (s) o.sysctls = { ...s };
+    const statics = l.addresses.filter((a) => !a.dynamic && (a.scope === 'global' || a.scope === 'site')).map((a) => `${a.local}/${a.prefixlen}`);
+    if (statics.length) o.addresses = statics;
     originsBefore.nics[nic] = o;
   }
   const originOf = (nic: string): NicOrigin => {
@@ -340,6 +344,17 @@ export function compile(input: CompileInput): Compiled {
   const phase = (name: string) => (P[name] ??= []);
   const emit = (ph: string, key: string, op: KernelOp, undo: PlannedOp['undo'], bestEffort = false) =>
     phase(ph).push({ key, op, undo, ...(bestEffort ? { bestEffort } : {}) });
+
+  // A NIC the handler takes now sheds the addresses it had; they come back when it is released.
+  for (const nic of T.nics.keys()) {
+    if (F.nics.has(nic) || !exists(nic)) continue;
+    const l = links[nic]!;
+    for (const a of l.addresses) {
+      const addr = `${a.local}/${a.prefixlen}`;
+      if (!originsBefore.nics[nic]?.addresses?.includes(addr)) continue;
+      emit('addrs-del', `nic/${nic}`, ip('addr', 'del', addr, 'dev', nic), [ip('addr', 'add', addr, 'dev', nic)]);
+    }
+  }
 
   // Networks whose devices are rebuilt (layout changed): their bridge/VLAN go and come back.
   const rebuilt = new Set(Object.keys(to.networks).filter((n) => from.networks[n] && shape(from.networks[n]!) !== shape(to.networks[n]!)));
@@ -535,6 +550,10 @@ export function compile(input: CompileInput): Compiled {
     if (l.mtu !== o.mtu) emit('nics-restore', key, ip('link', 'set', 'dev', nic, 'mtu', o.mtu), [ip('link', 'set', 'dev', nic, 'mtu', l.mtu)]);
     const upNow = wasSlave ? false : l.up;
     if (o.up !== upNow) emit('nics-restore', key, ip('link', 'set', 'dev', nic, o.up ? 'up' : 'down'), [ip('link', 'set', 'dev', nic, upNow ? 'up' : 'down')]);
+    const has = new Set(l.addresses.map((a) => `${a.local}/${a.prefixlen}`));
+    for (const addr of o.addresses ?? []) {
+      if (!has.has(addr)) emit('addrs-add', key, ip('addr', 'add', addr, 'dev', nic), [ip('addr', 'del', addr, 'dev', nic)]);
+    }
     if (F.tops.has(nic) && o.sysctls) {
       for (const [k, v] of Object.entries(sysctlDelta(F.tops.get(nic)!.sysctls, o.sysctls))) emit('files', key, writeOp(sysctlPath(nic, k), v), 'previous');
     }
@@ -666,6 +685,9 @@ export function compile(input: CompileInput): Compiled {
     const f = keptBridge(name) ? F.bridges.get(name) : undefined;
     if (b.port && (!f || f.port !== b.port || deletedDevs.has(b.port))) {
       emit('attach', key, ip('link', 'set', 'dev', b.port, 'master', name), [ip('link', 'set', 'dev', b.port, 'nomaster')]);
+      // A bridge follows its ports' MTU until one is set on it (the MTU given at creation does
+      // not count): set it, so a bond carrying a bigger VLAN MTU does not enlarge this network.
+      emit('attach', key, ip('link', 'set', 'dev', name, 'mtu', b.mtu), []);
     }
   }
   for (const [dev, v] of T.vlans) {
