@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { RunningConfig } from '../api/config.js';
 import { Transactions, type ApplyOutcome } from '../apply/transaction.js';
 import { BusyError } from '../apply/lock.js';
-import { capabilities, kernelConfig, observeHost, StatisticsSampler } from '../observe/index.js';
+import { capabilities, HostObserver, kernelConfig, StatisticsSampler } from '../observe/index.js';
 import { DEFAULT_STATE_DIR, loadRunningConfig, saveRunningConfig } from '../persist/running-config.js';
 import { readHostFacts } from '../plan/host-facts.js';
 import { checkSpec, type ValidationError } from '../plan/validate.js';
@@ -40,6 +40,9 @@ export class HostBackend implements NodeBackend {
   readonly stateDir: string;
   readonly tx: Transactions;
   private readonly sampler = new StatisticsSampler();
+  // Reuses per-device sysfs facts of devices the handler does not own between passes: the
+  // agent observes every few seconds, and most of a node's devices do not change.
+  private readonly observer = new HostObserver();
 
   constructor(private readonly o: HostBackendOptions) {
     if (o.netns !== undefined) throw new Error('HostBackend runs in the network namespace of its own process');
@@ -68,7 +71,7 @@ export class HostBackend implements NodeBackend {
     } catch (e) {
       if (!(e instanceof BusyError)) this.o.log.warn({ err: (e as Error).message }, 'DHCP supervision failed');
     }
-    const host = await observeHost();
+    const host = await this.observer.observe(running);
     return {
       capabilities: capabilities(host, running) as unknown as Record<string, unknown>,
       kernelConfig: kernelConfig(host, running),
