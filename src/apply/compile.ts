@@ -173,6 +173,7 @@ export function routeArgs(verb: 'add' | 'replace' | 'del', r: RouteSpec): string
 function ruleOp(verb: 'add' | 'del', addr: string, table: number): KernelOp {
   const op: KernelOp = { kind: 'ip', args: ['rule', verb, 'from', addr, 'table', String(table), 'priority', String(RULE_PRIORITY)] };
   if (addr.includes(':')) op.family = 6;
+  if (verb === 'add') op.okIfExists = true;
   return op;
 }
 

@@ -98,7 +98,7 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
     const last = g.ops[g.ops.length - 1]!;
     o.onProgress?.({ done, total: ops.length, step: compiled.units[last.step] ?? '' });
   }
-  if (o.crashAfter !== undefined && o.crashAfter >= done) crash();
+  if (o.crashAfter === done) crash();
   return { ok: true, undo };
 }
 

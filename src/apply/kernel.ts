@@ -105,6 +105,12 @@ export async function runOps(ops: readonly KernelOp[], dhcp: DhcpSupervisor, opt
         if (!r.ok && r.failures.length === 0) failures.push({ index: -1, message: r.stderr.trim() || 'ip -batch failed' });
       } else if (!r.ok) {
         const f = r.failure!;
+        const op = f.index >= 0 ? (ops[i + f.index] as IpOp) : undefined;
+        if (op?.okIfExists && /File exists/.test(f.message)) {
+          // Already there: carry on after it.
+          i += f.index + 1;
+          continue;
+        }
         return [{ index: f.index < 0 ? -1 : i + f.index, message: f.message }];
       }
       i = j;

@@ -18,8 +18,10 @@ export type KernelOp =
   /**
    * One `ip -batch` line (without the leading `ip`). family 6 runs it under `ip -6`: a batch
    * line cannot carry options, and `ip rule` does not infer the family from the address.
+   * okIfExists: "File exists" is success (`ip rule` has no replace; the kernel config read back
+   * does not show rules, so a repair re-adds ones that are there).
    */
-  | { kind: 'ip'; args: string[]; family?: 6 }
+  | { kind: 'ip'; args: string[]; family?: 6; okIfExists?: true }
   /** A sysfs/procfs attribute; undone by writing back the value read just before. */
   | { kind: 'write'; path: string; value: string }
   /** A whole file replaced atomically (resolv.conf); null removes it. Undone by restoring the previous content. */

@@ -149,6 +149,39 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
     assert.deepEqual(await rig.settled(), before);
   });
 
+  it('a lost connectivity check rolls the kernel back (HostBackend.setup, as the agent calls it)', async () => {
+    const before = await rig.settled();
+    const r = await rig.setupLosingConnectivity({ networks: { ...STATIC.networks, net9: { ipaddr: '192.0.2.90', prefix: 24 } } });
+    assert.equal(r.ok, false);
+    assert.equal(r.reason, 'ConnectivityLost');
+    assert.equal(r.rolledBack, true);
+    assert.equal(r.preflights, 1);
+    assert.match(r.message ?? '', /API server did not answer/);
+    assert.deepEqual(await rig.settled(), before);
+  });
+
+  it('an invalid spec through HostBackend.setup: InvalidSpec with every field path, nothing changed', async () => {
+    const before = await rig.settled();
+    const r = await rig.setupLosingConnectivity({ networks: { bad: { vlan: 4095, mtu: 10 } } });
+    assert.equal(r.reason, 'InvalidSpec');
+    assert.equal(r.preflights, 0, 'nothing is probed or applied for an invalid spec');
+    assert.match(r.message ?? '', /spec\.networks\.bad\.vlan: /);
+    assert.match(r.message ?? '', /spec\.networks\.bad\.mtu: /);
+    assert.deepEqual(await rig.settled(), before);
+  });
+
+  it('boot restore: a node that lost its networks (reboot) gets the persisted config back', async () => {
+    const kc = (await rig.show()).kernelConfig;
+    await rig.ns('sh', '-c', 'ip link del net1; ip link del net2; ip -4 addr flush dev e2; ip link set e1 mtu 1500');
+    assert.notDeepEqual((await rig.show()).kernelConfig, kc);
+    const r = await rig.cli(['restore', '--state-dir', rig.stateDir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /restored/);
+    assert.deepEqual((await rig.show()).kernelConfig, kc);
+    const again = await rig.cli(['restore', '--state-dir', rig.stateDir]);
+    assert.match(again.stdout, /already has the persisted configuration/);
+  });
+
   it('removing everything gives the NICs back as they were (MTU, IPv6 settings, addresses)', async () => {
     await applyOk({ networks: {} });
     assert.deepEqual(await rig.settled(), initial);
@@ -180,8 +213,17 @@ describe('apply in a namespace: DHCP', () => {
     const pid2 = Number(await readFile(join(rig.stateDir, 'dhcp', 'net1-4.pid'), 'utf8'));
     assert.notEqual(pid2, pid);
 
+    // Boot restore of a DHCP network: the client is started again and the restore waits for the lease.
+    await rig.ns('sh', '-c', `kill -9 -- -${pid2}; ip link del net1`);
+    const restored = await rig.cli(['restore', '--state-dir', rig.stateDir, '--dhcp-timeout', '20']);
+    assert.equal(restored.code, 0, restored.stderr);
+    const after = (await rig.show()).kernelConfig as typeof kc;
+    assert.equal(after.networks.net1?.bootproto, 'dhcp', 'leased before restore returned');
+    assert.equal(after.networks.net1?.defaultRoute, true);
+    const pid3 = Number(await readFile(join(rig.stateDir, 'dhcp', 'net1-4.pid'), 'utf8'));
+
     await applyOk({ networks: {} });
-    assert.equal(await readFile(`/proc/${pid2}/stat`, 'utf8').then((s) => /\) Z/.test(s), () => true), true, 'client stopped');
+    assert.equal(await readFile(`/proc/${pid3}/stat`, 'utf8').then((s) => /\) Z/.test(s), () => true), true, 'client stopped');
     assert.deepEqual(await rig.settled(), before);
   });
 });

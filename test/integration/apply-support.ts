@@ -154,6 +154,12 @@ export class NetnsRig {
     }
   }
 
+  /** HostBackend.setup whose connectivity check fails: the SetupResult (and how often preflight ran). */
+  async setupLosingConnectivity(spec: unknown): Promise<{ ok: boolean; reason?: string; message?: string; rolledBack?: boolean; preflights: number }> {
+    const r = await run(['ip', 'netns', 'exec', this.node, process.execPath, SELF, 'lose-connectivity', this.stateDir, JSON.stringify(spec)]);
+    return JSON.parse(r.stdout) as { ok: boolean; reason?: string; message?: string; rolledBack?: boolean; preflights: number };
+  }
+
   /** A transaction whose NIC `nic` is deleted between planning and the kernel work. */
   async applyWhileNicVanishes(spec: unknown, nic: string): Promise<{ ok: boolean; message?: string; rolledBack?: boolean }> {
     const r = await run(['ip', 'netns', 'exec', this.node, process.execPath, SELF, 'vanish', this.stateDir, JSON.stringify(spec), nic]);
@@ -178,9 +184,24 @@ async function applyWhileNicVanishes(stateDir: string, spec: unknown, nic: strin
   process.stdout.write(JSON.stringify(await tx.apply({ to: v.config })));
 }
 
+/** HostBackend.setup with a connectivity check that fails after the kernel work (as a lost API server would). */
+async function setupLosingConnectivity(stateDir: string, spec: unknown): Promise<void> {
+  const { HostBackend } = await import('../../src/handler/node-backend.js');
+  const { default: pino } = await import('pino');
+  const backend = new HostBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 5000 });
+  let preflights = 0;
+  const r = await backend.setup(spec, {
+    preflight: async () => void preflights++,
+    check: async () => 'the API server did not answer within 1 s',
+  });
+  process.stdout.write(JSON.stringify({ ...r, preflights }));
+}
+
 if (process.argv[1] === SELF && process.argv[2] === 'observe') {
   const host = await observeHost();
   process.stdout.write(JSON.stringify(comparable(host, process.argv.includes('--loose'))));
+} else if (process.argv[1] === SELF && process.argv[2] === 'lose-connectivity') {
+  await setupLosingConnectivity(process.argv[3]!, JSON.parse(process.argv[4]!));
 } else if (process.argv[1] === SELF && process.argv[2] === 'vanish') {
   await applyWhileNicVanishes(process.argv[3]!, JSON.parse(process.argv[4]!), process.argv[5]!);
 }
