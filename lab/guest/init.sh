@@ -9,27 +9,30 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm
-# The lab share carries guest.env; the host's lab directory (kubeconfigs, certificates) sits
-# under the host's /run, which the guest's own tmpfs /run would hide: keep both by moving them.
-mkdir -p /mnt/ovnh-share /mnt/ovnh-labdir
+# Everything the guest needs from the host is mounted under /mnt first and moved into place
+# after the guest's own tmpfs /run, /tmp and /var/tmp are mounted, which would hide it (the lab
+# directory lives under the host's /run, and a checkout may live under /tmp).
+mkdir -p /mnt/ovnh-share /mnt/ovnh-labdir /mnt/ovnh-project /mnt/ovnh-modules /mnt/ovnh-kmod
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 labshare /mnt/ovnh-share
 conf=/mnt/ovnh-share/guest.env
 set -a; [ -f "$conf" ] && . "$conf"; set +a
 : "${OVNH_MODULES:?guest.env must name OVNH_MODULES}" "${OVNH_NODE:?}" "${OVNH_REPO:?}" "${OVNH_LABDIR:?}"
 mount --bind "$OVNH_LABDIR" /mnt/ovnh-labdir
-mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t tmpfs -o mode=1777 tmpfs /var/tmp
-mkdir -p /run/ovnh-share "$OVNH_LABDIR"
-mount --move /mnt/ovnh-share /run/ovnh-share
-mount --move /mnt/ovnh-labdir "$OVNH_LABDIR"
+mount --bind "$OVNH_MODULES" /mnt/ovnh-kmod
 # The checkout uncached (code rebuilt on the host is seen at once), but its node_modules from
 # the cached root: thousands of small files that do not change while a lab runs, and that an
 # uncached mount under TCG takes minutes to load.
-mkdir -p /mnt/ovnh-modules && mount --bind "$OVNH_REPO/node_modules" /mnt/ovnh-modules
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none,ro project "$OVNH_REPO"
+mount --bind "$OVNH_REPO/node_modules" /mnt/ovnh-modules
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none,ro project /mnt/ovnh-project
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+mkdir -p /run/ovnh-share "$OVNH_LABDIR" "$OVNH_REPO" /lib/modules
+mount --move /mnt/ovnh-share /run/ovnh-share
+mount --move /mnt/ovnh-labdir "$OVNH_LABDIR"
+mount --move /mnt/ovnh-project "$OVNH_REPO"
 mount --move /mnt/ovnh-modules "$OVNH_REPO/node_modules"
-mkdir -p /lib/modules && mount --bind "$OVNH_MODULES" /lib/modules
+mount --move /mnt/ovnh-kmod /lib/modules
 modprobe -a virtio_net bonding 8021q dummy bridge veth tun sch_netem
 hostname "$OVNH_NODE"
 echo "127.0.0.1 localhost $OVNH_NODE" > /etc/hosts

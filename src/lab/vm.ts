@@ -240,7 +240,9 @@ async function boot(b: VmBoot, rec: StateRecorder, accel: 'kvm' | 'tcg', timeout
     }, timeoutMs, 500);
   } catch (e) {
     await stopRecorded({ name: `qemu-${b.node}`, pid, match: `ovnh-${b.node}` });
-    throw e;
+    // The lab directory may be removed after a failed `lab up`: keep the evidence in the error.
+    const tail = async (f: string) => (await readFile(join(shareDir, f), 'utf8').catch(() => '')).trim().split('\n').slice(-8).join('\n    ');
+    throw new Error(`${(e as Error).message}\n  console.log (last lines):\n    ${await tail('console.log')}\n  guest-agent.log:\n    ${await tail('guest-agent.log')}`);
   }
   return vm;
 }
