@@ -219,7 +219,17 @@ function sysctlOps(dev: string, s: Sysctls): KernelOp[] {
   return SYSCTL_KEYS.filter((k) => s[k] !== undefined).map((k) => writeOp(sysctlPath(dev, k), s[k]!));
 }
 
-/** The sysctl writes that take a device from `cur` to `want` (all of want when cur is unknown or IPv6 was off). */
+/**
+ * IPv6 sysctls as they will read: "off" completed with the defaults of new devices (`dflt`,
+ * conf/default); undefined when the kernel has no IPv6 (nothing to write).
+ */
+function resolveSysctls(s: Sysctls, dflt: Sysctls | undefined): Sysctls | undefined {
+  if (!dflt) return undefined;
+  if (s.disable_ipv6 === '1') return { accept_ra: dflt.accept_ra!, autoconf: dflt.autoconf!, disable_ipv6: '1' };
+  return s;
+}
+
+/** The sysctl writes that take a device from `cur` to `want` (all of want when cur is unknown). */
 function sysctlDelta(cur: Sysctls | undefined, want: Sysctls): Sysctls {
   if (!cur) return want;
   const out: Sysctls = {};
@@ -303,6 +313,18 @@ export function compile(input: CompileInput): Compiled {
   const T = layoutOf(to);
   const links = host.links;
   const exists = (dev: string) => links[dev] !== undefined;
+  const D = host.sysctls.default;
+  /** Writes for a device created now (it starts with the defaults). */
+  const newDeviceSysctls = (dev: string, want: Sysctls): KernelOp[] => {
+    const r = resolveSysctls(want, D);
+    return r ? sysctlOps(dev, sysctlDelta(D, r)) : [];
+  };
+  /** Writes that take an existing device from one setting to another. */
+  const changeSysctls = (cur: Sysctls | undefined, want: Sysctls): Sysctls => {
+    const w = resolveSysctls(want, D);
+    if (!w) return {};
+    return sysctlDelta(cur && (resolveSysctls(cur, D) ?? cur), w);
+  };
   for (const dev of [...T.bridges.keys(), ...T.vlans.keys(), ...T.bonds.keys()]) {
     if (dev.length > IFNAME_MAX) throw new Error(`device name ${dev} is longer than ${IFNAME_MAX} characters`);
   }
@@ -385,7 +407,7 @@ export function compile(input: CompileInput): Compiled {
     // A bridge without ports comes back with a new random MAC: setting the old one would leave
     // it without carrier (the kernel keeps a portless bridge with a user-set address down).
     for (const [k, v] of Object.entries(b.opts)) out.push(writeOp(bridgeOptionPath(name, k), v));
-    out.push(...sysctlOps(name, F.tops.get(name)?.sysctls ?? PORT_ONLY_SYSCTLS));
+    out.push(...newDeviceSysctls(name, F.tops.get(name)?.sysctls ?? PORT_ONLY_SYSCTLS));
     if (b.port) out.push(ip('link', 'set', 'dev', b.port, 'master', name));
     if (l?.up ?? true) out.push(ip('link', 'set', 'dev', name, 'up'));
     return out;
@@ -393,7 +415,7 @@ export function compile(input: CompileInput): Compiled {
   const recreateVlan = (dev: string, v: VlanDev): KernelOp[] => {
     const l = links[dev];
     const out: KernelOp[] = [ip('link', 'add', 'link', v.link, 'name', dev, 'mtu', l?.mtu ?? v.mtu, 'type', 'vlan', 'id', v.id)];
-    out.push(...sysctlOps(dev, F.tops.get(dev)?.sysctls ?? PORT_ONLY_SYSCTLS));
+    out.push(...newDeviceSysctls(dev, F.tops.get(dev)?.sysctls ?? PORT_ONLY_SYSCTLS));
     if (l?.up ?? true) out.push(ip('link', 'set', 'dev', dev, 'up'));
     return out;
   };
@@ -403,7 +425,7 @@ export function compile(input: CompileInput): Compiled {
     const out: KernelOp[] = [ip('link', 'add', 'name', name, 'mtu', l?.mtu ?? b.mtu, 'type', 'bond', ...bondIpArgs(opts))];
     for (const [k, v] of bondSysfsOnly(opts)) out.push(writeOp(bondOptionPath(name, k), v === '' ? '\n' : v));
     if (b.hwaddr) out.push(ip('link', 'set', 'dev', name, 'address', b.hwaddr));
-    out.push(...sysctlOps(name, F.tops.get(name)?.sysctls ?? PORT_ONLY_SYSCTLS));
+    out.push(...newDeviceSysctls(name, F.tops.get(name)?.sysctls ?? PORT_ONLY_SYSCTLS));
     for (const nic of b.nics) out.push(ip('link', 'set', 'dev', nic, 'down'), ip('link', 'set', 'dev', nic, 'master', name));
     if (l?.up ?? true) out.push(ip('link', 'set', 'dev', name, 'up'));
     return out;
@@ -556,7 +578,7 @@ export function compile(input: CompileInput): Compiled {
       if (!has.has(addr)) emit('addrs-add', key, ip('addr', 'add', addr, 'dev', nic), [ip('addr', 'del', addr, 'dev', nic)]);
     }
     if (F.tops.has(nic) && o.sysctls) {
-      for (const [k, v] of Object.entries(sysctlDelta(F.tops.get(nic)!.sysctls, o.sysctls))) emit('files', key, writeOp(sysctlPath(nic, k), v), 'previous');
+      for (const [k, v] of Object.entries(changeSysctls(F.tops.get(nic)!.sysctls, o.sysctls))) emit('files', key, writeOp(sysctlPath(nic, k), v), 'previous');
     }
   }
 
@@ -673,12 +695,12 @@ export function compile(input: CompileInput): Compiled {
   for (const [dev, want] of sysctlTargets) {
     const key = ownerKey(dev);
     if (createdDevs.has(dev)) {
-      for (const op of sysctlOps(dev, want)) emit('files', key, op, []);
+      for (const op of newDeviceSysctls(dev, want)) emit('files', key, op, []);
       continue;
     }
     // An existing device: from what the previous config put there (or the NIC's own values).
     const cur = F.tops.get(dev)?.sysctls ?? (F.bonds.has(dev) || F.vlans.has(dev) ? PORT_ONLY_SYSCTLS : host.sysctls[dev]);
-    for (const [k, v] of Object.entries(sysctlDelta(cur, want))) emit('files', key, writeOp(sysctlPath(dev, k), v), 'previous');
+    for (const [k, v] of Object.entries(changeSysctls(cur, want))) emit('files', key, writeOp(sysctlPath(dev, k), v), 'previous');
   }
   // ---- build: ports attached, devices up ----
   for (const [name, b] of T.bridges) {

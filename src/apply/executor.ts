@@ -9,7 +9,8 @@ import { describeOp, groupOps, type KernelOp, type PlannedOp } from './ops.js';
 
 /**
  * Test hook: SIGKILL this process once that many operations ran (only when the variable is set).
- * One more than the number of operations kills it while committing (after the verification).
+ * One more than the number of operations kills it right after the commit point (the new running
+ * config persisted, the journal not yet removed).
  */
 export const CRASH_ENV = 'OVNH_TEST_CRASH_AFTER_STEP';
 
@@ -65,7 +66,11 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
     // Write-ahead: the undo of this group is on disk before any of it runs.
     const resolved: KernelOp[][] = [];
     for (const p of g.ops) resolved.push(p.undo === 'previous' ? await previousValueOp(p.op) : p.undo);
-    await o.journal.write({ ...o.journalBase, phase: 'applying', undo: [...undo, ...resolved] });
+    // A group with nothing to undo (sysctls of devices just created, which their deletion
+    // undoes) leaves the journal as it is: no write needed.
+    if (done === 0 || resolved.some((u) => u.length)) {
+      await o.journal.write({ ...o.journalBase, phase: 'applying', undo: [...undo, ...resolved] });
+    }
     if (o.crashAfter === done) crash();
     let i = 0;
     while (i < g.ops.length) {

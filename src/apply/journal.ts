@@ -1,22 +1,20 @@
 // The journal of the transaction in progress: what it goes from and to, and the undo of every
 // operation that ran or is about to run (written before the operation: write-ahead). A crash
-// (kill -9, power cut) at any point leaves either no journal (nothing started, or all done and
-// committed) or a journal that says how to get back to `from` — or, once the new config was
-// verified and is being committed, that `to` is to be kept.
+// (kill -9, power cut) at any point leaves either no journal (nothing started, or all done) or
+// a journal that says how to get back to `from`. The commit point is the rename of the new
+// running config into place: a journal whose `to` is already the persisted config (and was not
+// before the transaction) was committed, and recovery keeps it.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { RunningConfig } from '../api/config.js';
 import { readJsonIfExists, writeFileAtomic } from '../util/fs.js';
 import type { Origins } from './compile.js';
 import type { KernelOp } from './ops.js';
 
 export type JournalPhase =
-  /** Operations are running; `undo` lists those that may have taken effect. */
+  /** Operations are running (or ran, and the result is being checked). */
   | 'applying'
-  /** Everything ran; the connectivity check (or DHCP wait) is in progress. */
-  | 'verifying'
-  /** Verified: the new config is being persisted. Recovery keeps it. */
-  | 'committing'
   /** A failure is being undone. Recovery finishes the undo. */
   | 'rolling-back';
 
@@ -25,8 +23,11 @@ export interface Journal {
   phase: JournalPhase;
   pid: number;
   startedAt: string;
+  /** What the kernel was taken to hold (the running config, or what a repair read back). */
   from: RunningConfig;
   to: RunningConfig;
+  /** The persisted running config when the transaction started (restored on a roll-back). */
+  stored: RunningConfig;
   /** Origins (NIC states, displaced routes) to keep if `to` is committed. */
   originsAfter: Origins;
   /** Per executed operation, in execution order, the operations that undo it. */
@@ -35,16 +36,16 @@ export interface Journal {
 
 export type RecoveryAction =
   | { kind: 'none' }
-  /** Undo everything the journal lists (reverse order), then the kernel should match `from`. */
+  /** Undo everything the journal lists (reverse order); `stored` is the running config again. */
   | { kind: 'roll-back'; journal: Journal }
-  /** The new config was verified: persist `to` (and its origins), drop the journal. */
+  /** `to` was committed (persisted) before the crash: keep it (origins, drop the journal). */
   | { kind: 'roll-forward'; journal: Journal };
 
-/** What to do at start-up with the journal found (pure). */
-export function recoveryAction(j: Journal | undefined): RecoveryAction {
+/** What to do at start-up with the journal found and the running config persisted now (pure). */
+export function recoveryAction(j: Journal | undefined, persisted: RunningConfig): RecoveryAction {
   if (!j) return { kind: 'none' };
-  if (j.phase === 'committing') return { kind: 'roll-forward', journal: j };
-  return { kind: 'roll-back', journal: j };
+  const committed = j.phase === 'applying' && !isDeepStrictEqual(j.stored, j.to) && isDeepStrictEqual(persisted, j.to);
+  return committed ? { kind: 'roll-forward', journal: j } : { kind: 'roll-back', journal: j };
 }
 
 /** The undo operations to run, last executed first (pure). */
@@ -63,7 +64,7 @@ export class JournalStore {
 
   async read(): Promise<Journal | undefined> {
     const j = await readJsonIfExists<Journal>(this.path);
-    if (j && (j.version !== 1 || !j.from || !j.to || !Array.isArray(j.undo))) throw new Error(`${this.path}: not a journal this version understands`);
+    if (j && (j.version !== 1 || !j.from || !j.to || !j.stored || !Array.isArray(j.undo))) throw new Error(`${this.path}: not a journal this version understands`);
     return j;
   }
 

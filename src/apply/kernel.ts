@@ -1,7 +1,8 @@
 // The thin I/O layer under the executor: runs groups of KernelOps (one `ip -batch` process per
 // run of ip lines, direct writes for sysfs/procfs, atomic replacement for resolv.conf, the DHCP
 // supervisor for clients) and reads the values that file writes replace (their undo).
-import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { open, readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/fs.js';
 import type { DhcpSupervisor } from './dhcp.js';
 import { runBatch } from './ipbatch.js';
@@ -69,7 +70,9 @@ export async function previousValueOp(op: KernelOp): Promise<KernelOp[]> {
 async function runOne(op: KernelOp, dhcp: DhcpSupervisor): Promise<void> {
   switch (op.kind) {
     case 'write':
-      await writeFile(op.path, op.value);
+      // Synchronous: a sysctl or sysfs write takes microseconds; a thread-pool round trip each
+      // would make hundreds of them cost more than the ip batches around them.
+      writeFileSync(op.path, op.value);
       return;
     case 'file':
       await replaceFile(op.path, op.content);

@@ -73,12 +73,12 @@ export function ipv6Sysctls(n: Pick<NetworkConfig, 'ipv6addr' | 'dhcpv6' | 'ipv6
 }
 
 /**
- * IPv6 off. RA and SLAAC are switched off too, though they do nothing while IPv6 is off: a device
- * then reads the same whatever it was before (a rollback leaves no trace of the path taken).
+ * IPv6 off. The compiler completes it with the kernel's defaults for new devices
+ * (conf/default/accept_ra, autoconf), so a device with IPv6 off reads the same whatever it was
+ * before (a rollback leaves no trace of the path taken) and a new one needs one write.
  */
-export const IPV6_OFF: Sysctls = { accept_ra: '0', autoconf: '0', disable_ipv6: '1' };
+export const IPV6_OFF: Sysctls = { disable_ipv6: '1' };
 
-/** A handler-created device that carries no network of its own (bond, VLAN under a bridge). */
 export const PORT_ONLY_SYSCTLS: Sysctls = IPV6_OFF;
 
 export function bondOptionMap(b: Pick<BondConfig, 'options'>): Record<string, string> {

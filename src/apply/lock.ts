@@ -1,6 +1,7 @@
 // One transaction at a time per state dir (the agent and an `apply` on the node's shell would
 // otherwise interleave): a lock file holding the owner's pid. A lock whose owner died (kill -9)
 // is taken over.
+import { readFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,9 +9,16 @@ import { join } from 'node:path';
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A process killed with -9 whose parent has not reaped it yet is a zombie: signal 0 still
+  // reaches it, but it holds nothing any more.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 

@@ -24,7 +24,7 @@ export interface LinkFact {
 export interface HostFacts {
   links: Record<string, LinkFact>;
   routes: Route[];
-  /** IPv6 sysctls by device (only the devices asked for). */
+  /** IPv6 sysctls by device (only the devices asked for), and `default` (what new devices get). */
   sysctls: Record<string, Sysctls>;
   /** resolv.conf content (undefined: no such file). */
   resolv: string | undefined;
@@ -69,6 +69,9 @@ export async function readHostFacts(opts: { sysctlDevices?: Iterable<string>; re
   ]);
   const base = factsFromDumps(links.stdout, r4.stdout, r6.stdout);
   const sysctls: Record<string, Sysctls> = {};
+  // What a new device starts with (absent when the kernel has no IPv6).
+  const defaults = await readSysctls('default');
+  if (defaults) sysctls.default = defaults;
   for (const dev of new Set(opts.sysctlDevices ?? [])) {
     if (!base.links[dev]) continue;
     const s = await readSysctls(dev);

@@ -118,7 +118,7 @@ export class Transactions {
     }
     this.log(`applying ${compiled.units.length} step(s), ${ops} kernel operation(s): ${compiled.units.join('; ')}`);
     const base: Omit<Journal, 'phase' | 'undo'> = {
-      version: 1, pid: process.pid, startedAt: new Date().toISOString(), from, to: req.to, originsAfter: compiled.originsAfter,
+      version: 1, pid: process.pid, startedAt: new Date().toISOString(), from, to: req.to, stored, originsAfter: compiled.originsAfter,
     };
     const deps = { dhcp: this.dhcp, journal: this.journal, journalBase: base };
     await this.o.beforeExecute?.(compiled);
@@ -126,9 +126,9 @@ export class Transactions {
     if (!r.ok) {
       await this.journal.clear();
       const undoNote = r.rollbackErrors.length ? ` Undo reported: ${r.rollbackErrors.join('; ')}` : '';
-      return { ok: false, reason: 'SetupFailed', message: `${r.step}: ${r.error.replace(/\.$/, "")}.${undoNote}`, rolledBack: true, step: r.step };
+      return { ok: false, reason: 'SetupFailed', message: `${r.step}: ${r.error.replace(/\.$/, '')}.${undoNote}`, rolledBack: true, step: r.step };
     }
-    await this.journal.write({ ...base, phase: 'verifying', undo: r.undo });
+    // A crash from here to the commit point still rolls back: the journal holds every undo.
     const pending = await this.waitLeases(req.to);
     const reason = req.verify ? await req.verify() : undefined;
     if (reason) {
@@ -137,16 +137,17 @@ export class Transactions {
       const undoNote = errs.length ? ` Undo reported: ${errs.join('; ')}` : '';
       return { ok: false, reason: 'ConnectivityLost', message: `${reason}; the previous configuration was restored.${undoNote}`, rolledBack: true };
     }
-    await this.journal.write({ ...base, phase: 'committing', undo: r.undo });
-    if (crashPointFromEnv() === ops + 1) crash();
-    await this.commit(req.to, base.originsAfter);
+    await this.commit(req.to, base.originsAfter, stored, crashPointFromEnv() === ops + 1);
     const leaseNote = pending.length ? ` (no DHCP lease yet on ${pending.join(', ')}; the client keeps trying)` : '';
     return { ok: true, changed: true, steps: compiled.units.length, ops, summary: `${compiled.units.join('; ')}${leaseNote}` };
   }
 
-  private async commit(to: RunningConfig, originsAfter: Journal['originsAfter']): Promise<void> {
-    await this.o.store.save(to);
-    await this.origins.save(originsAfter);
+  /** The commit point is the running config's rename into place; then origins, then the journal goes. */
+  private async commit(to: RunningConfig, originsAfter: Journal['originsAfter'], stored: RunningConfig, crashTest = false): Promise<void> {
+    if (!isDeepStrictEqual(stored, to)) await this.o.store.save(to);
+    if (crashTest) crash();
+    const origins = await this.origins.load();
+    if (!isDeepStrictEqual(origins, originsAfter)) await this.origins.save(originsAfter);
     await this.journal.clear();
   }
 
@@ -182,22 +183,22 @@ export class Transactions {
   }
 
   private async recoverLocked(): Promise<string | undefined> {
-    const action = recoveryAction(await this.journal.read());
+    const action = recoveryAction(await this.journal.read(), await this.o.store.load());
     if (action.kind === 'none') return undefined;
     const j = action.journal;
     if (action.kind === 'roll-forward') {
-      await this.commit(j.to, j.originsAfter);
-      return 'an interrupted apply had been verified; its configuration was kept';
+      await this.commit(j.to, j.originsAfter, j.to);
+      return 'an interrupted apply had been committed; its configuration was kept';
     }
     this.log(`an apply (pid ${j.pid}, ${j.startedAt}) was interrupted while ${j.phase}: undoing ${j.undo.length} operation(s)`);
     const seq = undoSequence(j.undo);
     const failures = await runOps(seq, this.dhcp, { force: true });
     for (const f of failures) this.log(`undo: ${f.index >= 0 ? describeOp(seq[f.index]!) : 'ip'}: ${f.message}`);
+    await this.journal.clear();
+    if (!isDeepStrictEqual(await this.o.store.load(), j.stored)) await this.o.store.save(j.stored);
     // The undo tolerates steps that never ran; check the result against the kernel and repair
     // whatever still differs with a transaction from what the kernel has.
-    await this.journal.clear();
-    await this.o.store.save(j.from);
-    const repaired = await this.reconcileLocked(j.from);
+    const repaired = await this.reconcileLocked(j.stored);
     return `an interrupted apply was rolled back to the last good configuration${repaired ? ` (${repaired})` : ''}`;
   }
 

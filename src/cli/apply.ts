@@ -13,9 +13,9 @@ import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import type { Progress } from '../apply/executor.js';
 import { describeOp } from '../apply/ops.js';
 import { DEFAULT_RESOLV_CONF, Transactions } from '../apply/transaction.js';
-import { formatValidationErrors, validateForHost } from '../handler/node-backend.js';
+import { formatValidationErrors, runningConfigStore, validateForHost } from '../handler/node-backend.js';
 import { kernelConfig, observeHost } from '../observe/index.js';
-import { DEFAULT_STATE_DIR, loadRunningConfig, saveRunningConfig } from '../persist/running-config.js';
+import { DEFAULT_STATE_DIR, loadRunningConfig } from '../persist/running-config.js';
 import { extractSpec } from '../plan/validate.js';
 
 interface ApplyOptions {
@@ -95,7 +95,7 @@ export async function runApply(o: ApplyOptions): Promise<number> {
   }
   const tx = new Transactions({
     stateDir: o.stateDir,
-    store: { load: () => loadRunningConfig(o.stateDir), save: (c) => saveRunningConfig(c, o.stateDir) },
+    store: runningConfigStore(o.stateDir),
     resolvConf: o.resolvConf,
     dhcpTimeoutMs: Number(o.dhcpTimeout) * 1000,
     log: (m) => (o.quiet ? undefined : process.stderr.write(`${m}\n`)),
@@ -158,7 +158,7 @@ export function registerApply(program: Command): void {
     .action(async (o: { stateDir: string; resolvConf: string; dhcpTimeout: string }) => {
       const tx = new Transactions({
         stateDir: o.stateDir,
-        store: { load: () => loadRunningConfig(o.stateDir), save: (c) => saveRunningConfig(c, o.stateDir) },
+        store: runningConfigStore(o.stateDir),
         resolvConf: o.resolvConf,
         dhcpTimeoutMs: Number(o.dhcpTimeout) * 1000,
         log: (m) => process.stderr.write(`${m}\n`),

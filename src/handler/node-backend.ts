@@ -5,10 +5,11 @@
 // undoes an interrupted transaction and restores the persisted config when the kernel lacks it.
 import type { Logger } from 'pino';
 import type { RunningConfig } from '../api/config.js';
-import { Transactions, type ApplyOutcome } from '../apply/transaction.js';
+import { Transactions, type ApplyOutcome, type ConfigStore } from '../apply/transaction.js';
 import { BusyError } from '../apply/lock.js';
 import { capabilities, HostObserver, kernelConfig, StatisticsSampler } from '../observe/index.js';
-import { DEFAULT_STATE_DIR, loadRunningConfig, saveRunningConfig } from '../persist/running-config.js';
+import { DEFAULT_STATE_DIR, loadRunningConfig, runningConfigPath, serializeRunningConfig } from '../persist/running-config.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { readHostFacts } from '../plan/host-facts.js';
 import { checkSpec, type ValidationError } from '../plan/validate.js';
 import type { ConnectivityVerifier, NodeBackend, Observation, SetupResult } from './backend.js';
@@ -23,6 +24,17 @@ export interface HostBackendOptions {
   resolvConf?: string;
   /** How long DHCP networks wait for a lease at apply and boot restore (default 30 s). */
   dhcpTimeoutMs?: number;
+}
+
+/**
+ * <stateDir>/running-config.json (src/persist/running-config.ts). What is saved is the canonical
+ * output of validation, so it is serialized without being validated a second time.
+ */
+export function runningConfigStore(stateDir: string): ConfigStore {
+  return {
+    load: () => loadRunningConfig(stateDir),
+    save: (c) => writeFileAtomic(runningConfigPath(stateDir), serializeRunningConfig(c)),
+  };
 }
 
 export function formatValidationErrors(errors: readonly ValidationError[]): string {
@@ -50,7 +62,7 @@ export class HostBackend implements NodeBackend {
     const stateDir = this.stateDir;
     this.tx = new Transactions({
       stateDir,
-      store: { load: () => loadRunningConfig(stateDir), save: (c) => saveRunningConfig(c, stateDir) },
+      store: runningConfigStore(stateDir),
       ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
       ...(o.dhcpTimeoutMs !== undefined ? { dhcpTimeoutMs: o.dhcpTimeoutMs } : {}),
       log: (msg) => o.log.info(msg),

@@ -10,6 +10,8 @@ import { describeOp, type KernelOp } from '../../src/apply/ops.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
 
 const EMPTY: RunningConfig = { networks: {}, bondings: {} };
+/** conf/default as Debian ships it: what a new device starts with. */
+const DEFAULT_SYSCTLS = { accept_ra: '1', autoconf: '1', disable_ipv6: '0' };
 
 function cfg(networks: Record<string, NetworkSpec> = {}, bondings: Record<string, BondSpec> = {}): RunningConfig {
   return canonicalize({ networks, bondings });
@@ -21,7 +23,10 @@ function nic(name: string, extra: Partial<LinkFact> = {}): LinkFact {
 }
 
 function host(links: LinkFact[] = [nic('eth1'), nic('eth2')], extra: Partial<HostFacts> = {}): HostFacts {
-  return { links: Object.fromEntries(links.map((l) => [l.name, l])), routes: [], sysctls: {}, resolv: 'nameserver 192.0.2.53\n', ...extra };
+  return {
+    links: Object.fromEntries(links.map((l) => [l.name, l])), routes: [], sysctls: { default: { ...DEFAULT_SYSCTLS } },
+    resolv: 'nameserver 192.0.2.53\n', ...extra,
+  };
 }
 
 function run(from: RunningConfig, to: RunningConfig, h = host(), origins: Origins = emptyOrigins()): Compiled {
@@ -81,21 +86,36 @@ test('a southbound gets the largest MTU of its networks and a new VLAN is create
   assert.ok(indexOf(c, /^ip link set dev eth1\.10 master a$/) > indexOf(c, /^ip link add name a mtu 9000 type bridge stp_state 0$/));
 });
 
-test('sysctls are written after the device exists and before it comes up; IPv6 is off without IPv6 config', () => {
+test('sysctls are written after the device exists and before it comes up; only what differs from a new device\'s defaults', () => {
   const to = cfg({ v4: { ipaddr: '192.0.2.2', prefix: 24 }, v6: { ipv6addr: '2001:db8::2/64' }, auto: { ipv6autoconf: true } });
   const c = run(EMPTY, to);
-  for (const n of ['v4', 'v6', 'auto']) {
+  for (const [n, key] of [['v4', 'disable_ipv6'], ['v6', 'autoconf'], ['auto', 'accept_ra']]) {
     const add = indexOf(c, new RegExp(`^ip link add name ${n} `));
-    const sys = indexOf(c, new RegExp(`conf/${n}/disable_ipv6$`));
+    const sys = indexOf(c, new RegExp(`conf/${n}/${key}$`));
     const up = indexOf(c, new RegExp(`^ip link set dev ${n} up$`));
     assert.ok(add < sys && sys < up, n);
   }
-  indexOf(c, /^write 1 > .*conf\/v4\/disable_ipv6$/);
-  indexOf(c, /^write 0 > .*conf\/v6\/autoconf$/);
-  indexOf(c, /^write 2 > .*conf\/auto\/accept_ra$/);
-  indexOf(c, /^write 1 > .*conf\/auto\/autoconf$/);
-  // The static IPv6 address goes on after IPv6 is enabled.
-  assert.ok(indexOf(c, /^ip addr add 2001:db8::2\/64 dev v6$/) > indexOf(c, /^write 0 > .*conf\/v6\/disable_ipv6$/));
+  const writes = lines(c).filter((l) => l.startsWith('write'));
+  assert.deepEqual(writes, [
+    'write 1 > /proc/sys/net/ipv6/conf/v4/disable_ipv6',
+    'write 0 > /proc/sys/net/ipv6/conf/v6/accept_ra',
+    'write 0 > /proc/sys/net/ipv6/conf/v6/autoconf',
+    'write 2 > /proc/sys/net/ipv6/conf/auto/accept_ra',
+  ].sort((a, b) => lines(c).indexOf(a) - lines(c).indexOf(b)));
+  assert.ok(indexOf(c, /^ip addr add 2001:db8::2\/64 dev v6$/) > indexOf(c, /conf\/v6\/autoconf$/));
+});
+
+test('IPv6 off on an existing device reads like a new one; a kernel without IPv6 gets no sysctl writes', () => {
+  const on = cfg({ n: { ipv6addr: '2001:db8::2/64' } });
+  const off = cfg({ n: {} });
+  const c = run(on, off, host([{ ...nic('n'), kind: 'bridge' }]));
+  assert.deepEqual(lines(c).filter((l) => l.startsWith('write')), [
+    'write 1 > /proc/sys/net/ipv6/conf/n/accept_ra',
+    'write 1 > /proc/sys/net/ipv6/conf/n/autoconf',
+    'write 1 > /proc/sys/net/ipv6/conf/n/disable_ipv6',
+  ]);
+  const noIpv6 = run(EMPTY, on, host([], { sysctls: {} }));
+  assert.deepEqual(lines(noIpv6).filter((l) => l.startsWith('write')), []);
 });
 
 test('removing a bond gives its NICs back their MAC, MTU and up state; the undo re-creates it', () => {
@@ -108,8 +128,6 @@ test('removing a bond gives its NICs back their MAC, MTU and up state; the undo 
   assert.deepEqual(recreate, [
     'ip link add name bond1 mtu 9000 type bond mode 1 miimon 100',
     'ip link set dev bond1 address 02:aa:00:00:00:01',
-    'write 0 > /proc/sys/net/ipv6/conf/bond1/accept_ra',
-    'write 0 > /proc/sys/net/ipv6/conf/bond1/autoconf',
     'write 1 > /proc/sys/net/ipv6/conf/bond1/disable_ipv6',
     'ip link set dev eth1 down',
     'ip link set dev eth1 master bond1',

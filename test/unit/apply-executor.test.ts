@@ -36,14 +36,19 @@ test('operations are grouped: runs of ip lines, runs of file writes, one DHCP op
   assert.deepEqual(groupOps(ops, 8).map((g) => g.ops.length), [2, 2, 1, 1, 1, 1, 1]);
 });
 
-test('journal recovery: committing rolls forward, every other phase rolls back, no journal does nothing', () => {
+test('journal recovery: committed (the running config became `to`) rolls forward; everything else rolls back', () => {
+  const A = canonicalize({ networks: { a: {} } });
+  const B = canonicalize({ networks: { b: {} } });
   const base: Journal = {
-    version: 1, phase: 'applying', pid: 1, startedAt: '', from: { networks: {}, bondings: {} }, to: { networks: {}, bondings: {} },
+    version: 1, phase: 'applying', pid: 1, startedAt: '', from: A, to: B, stored: A,
     originsAfter: { nics: {}, displacedDefault: [] }, undo: [],
   };
-  assert.equal(recoveryAction(undefined).kind, 'none');
-  assert.equal(recoveryAction({ ...base, phase: 'committing' }).kind, 'roll-forward');
-  for (const phase of ['applying', 'verifying', 'rolling-back'] as const) assert.equal(recoveryAction({ ...base, phase }).kind, 'roll-back');
+  assert.equal(recoveryAction(undefined, A).kind, 'none');
+  assert.equal(recoveryAction(base, A).kind, 'roll-back', 'crashed before the commit point');
+  assert.equal(recoveryAction(base, B).kind, 'roll-forward', 'crashed after the running config was replaced');
+  assert.equal(recoveryAction({ ...base, phase: 'rolling-back' }, A).kind, 'roll-back');
+  // A repair (boot restore) starts with the running config already `to`: never "committed" by it.
+  assert.equal(recoveryAction({ ...base, from: A, stored: B }, B).kind, 'roll-back');
 });
 
 test('undo runs the last operation\'s undo first, each undo list in its own order', () => {
