@@ -1,0 +1,35 @@
+// The apply lock is taken over when its owner died, including a kill -9'd owner that is still
+// a zombie (its parent has not reaped it), which signal 0 alone reports as alive.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { waitFor } from '../../src/util/exec.js';
+import { readFileSync } from 'node:fs';
+import { withLock } from '../../src/apply/lock.js';
+
+it('takes over a lock whose owner is a zombie', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ovnh-lock-'));
+  // `sleep 0` ends at once and stays a zombie: its parent execs into a sleep that never waits.
+  const parent = spawn('sh', ['-c', 'sleep 0 & exec sleep 30'], { stdio: 'ignore' });
+  try {
+    const zombie = await waitFor('the zombie', async () => {
+      for (const p of await readdir('/proc')) {
+        if (!/^\d+$/.test(p)) continue;
+        try {
+          const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          if (fields[0] === 'Z' && Number(fields[1]) === parent.pid) return Number(p);
+        } catch { /* gone */ }
+      }
+      return undefined;
+    }, 5000, 20);
+    await writeFile(join(dir, 'lock'), String(zombie));
+    assert.equal(await withLock(dir, async () => 'ran'), 'ran');
+  } finally {
+    parent.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+});
