@@ -541,10 +541,10 @@ export function compile(input: CompileInput): Compiled {
     if (!t) continue;
     const ch = bondChanges.get(name)!;
     const cycling = ch.needsRelease;
-    if (Object.keys(ch.pre.set).length) {
-      // Options the new mode does not support go back to their defaults while the old mode still does.
-      emit('bonds-down', `bond/${name}`, ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(ch.pre.set)), [ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(ch.pre.old))]);
-    }
+    // Options the new mode does not support go back to their defaults while the old mode still does.
+    const preIp = bondIpArgs(ch.pre.set);
+    if (preIp.length) emit('bonds-down', `bond/${name}`, ip('link', 'set', 'dev', name, 'type', 'bond', ...preIp), [ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(ch.pre.old))]);
+    for (const [k, v] of bondSysfsOnly(ch.pre.set)) emit('bonds-down', `bond/${name}`, writeOp(bondOptionPath(name, k), v === '' ? '\n' : v), 'previous');
     if (ch.needsDown || ch.needsRelease) {
       emit('bonds-down', `bond/${name}`, ip('link', 'set', 'dev', name, 'down'), [ip('link', 'set', 'dev', name, 'up')]);
     }

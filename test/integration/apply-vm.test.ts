@@ -26,13 +26,19 @@ before(async () => {
   lab = await ensureLab();
   vm = lab.state.nodes.find((n) => n.kind === 'vm')!.name;
   resolvers = (await exec(vm, ['cat', '/etc/resolv.conf'])).stdout.split('\n').flatMap((l) => /^nameserver\s+(\S+)/.exec(l)?.[1] ?? []);
+  // A previous run that was killed left its networks: its state dir says what they are.
+  const stale = (await sh(vm, 'ls -d /tmp/ovnh-apply-vm-* 2>/dev/null || true')).stdout.split('\n').filter(Boolean);
+  for (const dir of stale) {
+    await exec(vm, ['env', 'NO_COLOR=1', NODE, BIN, 'apply', '-f', '-', '--state-dir', dir, '-q', '--no-verify'], { input: '{}', allowFailure: true });
+    await exec(vm, ['rm', '-rf', dir]);
+  }
 });
 
 after(async () => {
   // Whatever happened, leave eth1/eth2 as the lab made them.
   if (vm) {
     await cli(['apply', '-f', '-', '--state-dir', STATE, '-q', '--no-verify'], '{}').catch(() => undefined);
-    await sh(vm, `for d in net1 net2 net3 bond1 bond2; do ip link del $d 2>/dev/null || true; done
+    await sh(vm, `for d in net1 tnet2 tnet3 bond1 bondt2; do ip link del $d 2>/dev/null || true; done
       for n in eth1 eth2; do ip link set $n nomaster 2>/dev/null; ip link set $n mtu 1500; ip link set $n up; done
       rm -rf ${STATE}`, { allowFailure: true });
   }
@@ -79,8 +85,9 @@ const nicState = (l: IpLink | undefined) => l && { address: l.address, mtu: l.mt
 
 describe('apply in the lab VM (bonds, VLANs, bridges, DHCP)', () => {
   let initialNics: unknown;
+  // (Names of their own after the seed's: the lab is shared with other tests' agents.)
   const AB: BondSpec = { nics: ['eth1', 'eth2'], options: 'mode=active-backup miimon=100' };
-  const NET2: NetworkSpec = { bonding: 'bond2', vlan: 100, ipaddr: '192.0.2.20', prefix: 24, gateway: '192.0.2.1', ipv6addr: '2001:db8:100::20/64', ipv6gateway: '2001:db8:100::1' };
+  const NET2: NetworkSpec = { bonding: 'bondt2', vlan: 100, ipaddr: '192.0.2.20', prefix: 24, gateway: '192.0.2.1', ipv6addr: '2001:db8:100::20/64', ipv6gateway: '2001:db8:100::1' };
 
   before(async () => {
     // The lab is shared (the VM's agent, other tests): wait until nothing holds eth1/eth2.
@@ -104,13 +111,13 @@ describe('apply in the lab VM (bonds, VLANs, bridges, DHCP)', () => {
   });
 
   it('static IPv4 + IPv6 on a VLAN over an active-backup bond (eth1 + eth2), replacing the seed in one transaction', async () => {
-    await applyAndReadBack({ networks: { net2: NET2 }, bondings: { bond2: AB } });
+    await applyAndReadBack({ networks: { tnet2: NET2 }, bondings: { bondt2: AB } });
     const l = await links();
     assert.equal(l.bond1, undefined);
     assert.equal(l.net1, undefined);
-    assert.equal(l['bond2.100']?.master, 'net2');
-    assert.deepEqual([l.eth1?.master, l.eth2?.master], ['bond2', 'bond2']);
-    const addrs = JSON.parse((await exec(vm, ['ip', '-json', 'addr', 'show', 'dev', 'net2'])).stdout)[0].addr_info.map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`);
+    assert.equal(l['bondt2.100']?.master, 'tnet2');
+    assert.deepEqual([l.eth1?.master, l.eth2?.master], ['bondt2', 'bondt2']);
+    const addrs = JSON.parse((await exec(vm, ['ip', '-json', 'addr', 'show', 'dev', 'tnet2'])).stdout)[0].addr_info.map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`);
     assert.ok(addrs.includes('192.0.2.20/24') && addrs.includes('2001:db8:100::20/64'), addrs.join(' '));
     assert.deepEqual(await defaultRoutes(), [], 'the DHCP default route left with net1');
     const procs = await sh(vm, `ls ${STATE}/dhcp/*.pid 2>/dev/null | wc -l`);
@@ -118,42 +125,42 @@ describe('apply in the lab VM (bonds, VLANs, bridges, DHCP)', () => {
   });
 
   it('changes bond options live, then the mode (slaves released and enslaved again)', async () => {
-    await applyAndReadBack({ networks: { net2: NET2 }, bondings: { bond2: { ...AB, options: 'mode=active-backup miimon=200 updelay=400 primary=eth2' } } });
-    const opts = await sh(vm, 'cat /sys/class/net/bond2/bonding/miimon /sys/class/net/bond2/bonding/updelay /sys/class/net/bond2/bonding/primary');
+    await applyAndReadBack({ networks: { tnet2: NET2 }, bondings: { bondt2: { ...AB, options: 'mode=active-backup miimon=200 updelay=400 primary=eth2' } } });
+    const opts = await sh(vm, 'cat /sys/class/net/bondt2/bonding/miimon /sys/class/net/bondt2/bonding/updelay /sys/class/net/bondt2/bonding/primary');
     assert.deepEqual(opts.stdout.trim().split('\n'), ['200', '400', 'eth2']);
-    await applyAndReadBack({ networks: { net2: NET2 }, bondings: { bond2: { ...AB, options: 'mode=802.3ad lacp_rate=fast' } } });
-    const mode = await sh(vm, 'cat /sys/class/net/bond2/bonding/mode /sys/class/net/bond2/bonding/lacp_rate /sys/class/net/bond2/bonding/updelay /sys/class/net/bond2/bonding/primary');
+    await applyAndReadBack({ networks: { tnet2: NET2 }, bondings: { bondt2: { ...AB, options: 'mode=802.3ad lacp_rate=fast' } } });
+    const mode = await sh(vm, 'cat /sys/class/net/bondt2/bonding/mode /sys/class/net/bondt2/bonding/lacp_rate /sys/class/net/bondt2/bonding/updelay /sys/class/net/bondt2/bonding/primary');
     assert.deepEqual(mode.stdout.split('\n').slice(0, 4), ['802.3ad 4', 'fast 1', '0', ''], 'dropped options back to their defaults');
   });
 
   it('raises the MTU (bond and slaves first) and moves the default route to a DHCP network on the same bond', async () => {
     await applyAndReadBack({
       networks: {
-        net2: { ...NET2, mtu: 9000 },
-        net3: { bonding: 'bond2', bootproto: 'dhcp', defaultRoute: true },
+        tnet2: { ...NET2, mtu: 9000 },
+        tnet3: { bonding: 'bondt2', bootproto: 'dhcp', defaultRoute: true },
       },
-      bondings: { bond2: { ...AB, options: 'mode=802.3ad lacp_rate=fast' } },
+      bondings: { bondt2: { ...AB, options: 'mode=802.3ad lacp_rate=fast' } },
     });
     const l = await links();
-    assert.deepEqual(['eth1', 'eth2', 'bond2', 'bond2.100', 'net2', 'net3'].map((d) => l[d]?.mtu), [9000, 9000, 9000, 9000, 9000, 1500]);
-    assert.deepEqual(await defaultRoutes(), ['10.89.0.1 net3']);
-    // net2 keeps its gateway, in its own routing table (VDSM's source routing).
-    const table = await exec(vm, ['ip', '-json', '-4', 'route', 'show', 'table', 'all', 'dev', 'net2', 'default']);
+    assert.deepEqual(['eth1', 'eth2', 'bondt2', 'bondt2.100', 'tnet2', 'tnet3'].map((d) => l[d]?.mtu), [9000, 9000, 9000, 9000, 9000, 1500]);
+    assert.deepEqual(await defaultRoutes(), ['10.89.0.1 tnet3']);
+    // tnet2 keeps its gateway, in its own routing table (VDSM's source routing).
+    const table = await exec(vm, ['ip', '-json', '-4', 'route', 'show', 'table', 'all', 'dev', 'tnet2', 'default']);
     assert.deepEqual((JSON.parse(table.stdout) as { gateway: string }[]).map((r) => r.gateway), ['192.0.2.1']);
-    // And the default route back to net2, the MTU down again (upper devices first).
+    // And the default route back to tnet2, the MTU down again (upper devices first).
     await applyAndReadBack({
-      networks: { net2: { ...NET2, defaultRoute: true }, net3: { bonding: 'bond2', bootproto: 'dhcp' } },
-      bondings: { bond2: { ...AB, options: 'mode=802.3ad lacp_rate=fast' } },
+      networks: { tnet2: { ...NET2, defaultRoute: true }, tnet3: { bonding: 'bondt2', bootproto: 'dhcp' } },
+      bondings: { bondt2: { ...AB, options: 'mode=802.3ad lacp_rate=fast' } },
     });
-    assert.deepEqual(await defaultRoutes(), ['192.0.2.1 net2']);
+    assert.deepEqual(await defaultRoutes(), ['192.0.2.1 tnet2']);
     assert.equal((await links()).eth1?.mtu, 1500);
   });
 
   it('removing everything gives eth1 and eth2 back as they were (MAC, MTU, up, no master)', async () => {
     const out = await apply({});
-    assert.match(out, /remove network net2/);
+    assert.match(out, /remove network tnet2/);
     const l = await links();
-    for (const d of ['net2', 'net3', 'bond2', 'bond2.100']) assert.equal(l[d], undefined, `${d} removed`);
+    for (const d of ['net2', 'net3', 'bond2', 'bondt2.100']) assert.equal(l[d], undefined, `${d} removed`);
     assert.deepEqual({ eth1: nicState(l.eth1), eth2: nicState(l.eth2) }, initialNics);
     assert.deepEqual(await kernelConfig(), { networks: {}, bondings: {} });
     const procs = await sh(vm, `ls ${STATE}/dhcp/*.pid 2>/dev/null | wc -l`);

@@ -262,3 +262,14 @@ test('bond options the new mode refuses are reset before the mode changes, and t
   assert.equal(describeOp(modeOp.op), 'ip link set dev bond1 type bond mode 4 lacp_rate 1');
   assert.deepEqual((modeOp.undo as KernelOp[]).map(describeOp), ['ip link set dev bond1 type bond lacp_rate 0', 'ip link set dev bond1 type bond mode 1']);
 });
+
+test('clearing primary (not an ip option once empty) before a mode switch goes through sysfs', () => {
+  const ab = cfg({}, { bond1: { nics: ['eth1', 'eth2'], options: 'mode=1 primary=eth2' } });
+  const lacp = cfg({}, { bond1: { nics: ['eth1', 'eth2'], options: 'mode=4' } });
+  const links = [nic('eth1', { master: 'bond1' }), nic('eth2', { master: 'bond1' }), { ...nic('bond1'), kind: 'bond' }];
+  const c = run(ab, lacp, host(links));
+  assert.ok(!lines(c).includes('ip link set dev bond1 type bond'), 'no empty option line');
+  const clear = indexOf(c, /^write \n > \/sys\/class\/net\/bond1\/bonding\/primary$/);
+  assert.ok(clear < indexOf(c, /^ip link set dev bond1 type bond mode 4/));
+  assert.equal(c.ops[clear]!.undo, 'previous');
+});
