@@ -76,7 +76,9 @@ before(async () => {
 });
 
 after(async () => {
+  // Give every node back empty (and wait for it), so later test files find plain NICs.
   for (const n of lab.state.nodes) await setSpec(n.name, {}).catch(() => undefined);
+  for (const n of lab.state.nodes) await available(n.name).catch(() => undefined);
   await releaseLab();
 });
 
