@@ -19,7 +19,7 @@ import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import { BOND_DEFAULTS } from '../observe/bond-options.js';
 import { BOND_OPTIONS, IFDOWN_OPTIONS, NO_SLAVES_OPTIONS } from '../plan/bond-options.js';
 import type { Route } from '../observe/types.js';
-import { layoutOf, PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Layout, type Sysctls, type TopDev, type VlanDev } from './layout.js';
+import { layoutOf, PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Sysctls, type TopDev, type VlanDev } from './layout.js';
 import { IFNAME_MAX } from './names.js';
 import { ip, type DhcpClientSpec, type KernelOp, type PlannedOp } from './ops.js';
 import { sysctlPath, SYSCTL_KEYS, type HostFacts } from './snapshot.js';
@@ -387,8 +387,7 @@ export function compile(input: CompileInput): Compiled {
     const t = T.vlans.get(dev);
     return !!f && !!t && f.link === t.link && f.id === t.id && !rebuilt.has(f.network) && !rebuilt.has(t.network) && f.network === t.network;
   };
-  const keptBond = (name: string) => F.bonds.has(name) && T.bonds.has(name);
-  /** Devices that exist before and after the transaction (MTU and sysctls change in place). */
+  /** Devices deleted by the transaction (a rebuilt network's are deleted, then created again). */
   const deletedDevs = new Set<string>([
     ...[...F.bridges.keys()].filter((b) => !keptBridge(b)),
     ...[...F.vlans.keys()].filter((v) => !keptVlan(v)),
