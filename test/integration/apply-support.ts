@@ -60,6 +60,8 @@ export class NetnsRig {
   private dnsmasqPid: number | undefined;
 
   async up(): Promise<void> {
+    // A test run that is stopped (SIGTERM/SIGINT) still removes its namespaces and processes.
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void this.down().finally(() => process.exit(130)));
     await mkdir(this.dir, { recursive: true });
     await run(['ip', 'netns', 'add', this.node]);
     await run(['ip', 'netns', 'add', this.srv]);

@@ -34,7 +34,9 @@ before(async () => {
   }
 });
 
-after(async () => {
+after(cleanup);
+
+async function cleanup(): Promise<void> {
   // Whatever happened, leave eth1/eth2 as the lab made them.
   if (vm) {
     await cli(['apply', '-f', '-', '--state-dir', STATE, '-q', '--no-verify'], '{}').catch(() => undefined);
@@ -43,7 +45,10 @@ after(async () => {
       rm -rf ${STATE}`, { allowFailure: true });
   }
   await releaseLab();
-});
+}
+
+// A run that is stopped (SIGTERM/SIGINT) cleans up too.
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void cleanup().finally(() => process.exit(130)));
 
 function cli(args: string[], input?: string) {
   return exec(vm, ['env', 'NO_COLOR=1', NODE, BIN, ...args], { allowFailure: true, ...(input !== undefined ? { input } : {}) });
