@@ -1,7 +1,10 @@
 // Benchmark: validating, canonicalizing and planning 1000 networks over 100 bonds (200 NICs).
 // Prints milliseconds (median of several runs); the target is well under 100 ms for planning.
-// `npm run bench:plan`
+// `npm run bench -- --only plan`, or `node dist/bench/plan.js`
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { benchTable, type BenchRow } from './lib/report.js';
+import { median } from './lib/stats.js';
 import type { SpecInput } from '../src/api/spec.js';
 import type { RunningConfig } from '../src/api/config.js';
 import { canonicalize } from '../src/plan/canonicalize.js';
@@ -36,31 +39,33 @@ function spec(variant: number): Pick<SpecInput, 'networks' | 'bondings'> {
 
 const host: HostFacts = { nics: Array.from({ length: 2 * BONDS }, (_, i) => `eth${i}`), bonds: {} };
 
-function median(fn: () => void, runs = 15): number {
+function medianOf(fn: () => void, runs = 15): number {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
     fn();
     times.push(performance.now() - t);
   }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+  return median(times);
 }
 
-const running: RunningConfig = canonicalize(spec(0));
-const desiredSpec = spec(1);
-const check = checkSpec(desiredSpec, { host, running });
-if (!check.ok) throw new Error(`benchmark spec is invalid: ${JSON.stringify(check.errors.slice(0, 3))}`);
-const desired = check.config;
-const empty: RunningConfig = { networks: {}, bondings: {} };
+/** Validation and planning of a large change, pure computation (no baseline: nothing else does it). */
+export function benchPlan(): BenchRow[] {
+  const running: RunningConfig = canonicalize(spec(0));
+  const desiredSpec = spec(1);
+  const check = checkSpec(desiredSpec, { host, running });
+  if (!check.ok) throw new Error(`benchmark spec is invalid: ${JSON.stringify(check.errors.slice(0, 3))}`);
+  const desired = check.config;
+  const empty: RunningConfig = { networks: {}, bondings: {} };
+  const steps = plan(desired, running).length;
+  const nets = Object.keys(desired.networks).length;
+  const label = `${nets} networks over ${BONDS} bonds`;
+  return [
+    { bench: 'plan', case: `validate + canonicalize, ${label}`, size: nets, value: medianOf(() => checkSpec(desiredSpec, { host, running })), unit: 'ms', target: '< 100 ms' },
+    { bench: 'plan', case: `plan a change (${steps} steps), ${label}`, size: nets, value: medianOf(() => plan(desired, running)), unit: 'ms', target: '< 100 ms' },
+    { bench: 'plan', case: `plan from empty, ${label}`, size: nets, value: medianOf(() => plan(desired, empty)), unit: 'ms', target: '< 100 ms' },
+    { bench: 'plan', case: `plan unchanged, ${label}`, size: nets, value: medianOf(() => plan(desired, structuredClone(desired))), unit: 'ms', target: '< 100 ms' },
+  ].map((r) => ({ ...r, met: r.value < 100, note: 'median of 15' }));
+}
 
-const steps = plan(desired, running).length;
-const results = {
-  networks: Object.keys(desired.networks).length,
-  bonds: Object.keys(desired.bondings).length,
-  validateAndCanonicalizeMs: median(() => checkSpec(desiredSpec, { host, running })),
-  planChangesMs: median(() => plan(desired, running)),
-  planChangesSteps: steps,
-  planFromEmptyMs: median(() => plan(desired, empty)),
-  planUnchangedMs: median(() => plan(desired, structuredClone(desired))),
-};
-for (const [k, v] of Object.entries(results)) process.stdout.write(`${k.padEnd(28)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v}\n`);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.stdout.write(benchTable(benchPlan()));

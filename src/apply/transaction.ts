@@ -129,7 +129,10 @@ export class Transactions {
       return { ok: false, reason: 'SetupFailed', message: `${r.step}: ${r.error.replace(/\.$/, '')}.${undoNote}`, rolledBack: true, step: r.step };
     }
     // A crash from here to the commit point still rolls back: the journal holds every undo.
+    const leaseWaitStart = Date.now();
     const pending = await this.waitLeases(req.to);
+    // Reported apart from the apply: a lease takes as long as the DHCP server does.
+    if (dhcpClientsOf(req.to).length) this.log(`DHCP: waited ${Date.now() - leaseWaitStart} ms for leases${pending.length ? ` (still none on ${pending.join(', ')})` : ''}`);
     const reason = req.verify ? await req.verify() : undefined;
     if (reason) {
       const errs = await rollback(r.undo, deps);

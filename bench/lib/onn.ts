@@ -1,0 +1,84 @@
+// OvirtNodeNetwork objects of the lab, as the suites drive them: spec changes through the API
+// (timed from the moment the request is sent), status read back by polling the API with the
+// admin's credentials. kubectl is used where a user would use it; timing needs the client.
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, loadKubeConfig, PLURAL, VERSION } from '../../src/k8s/client.js';
+import { sleep } from '../../src/util/exec.js';
+
+export interface Condition { type: string; status: string; observedGeneration?: number; reason?: string; message?: string; lastTransitionTime?: string }
+export interface Onn {
+  metadata: { name: string; generation: number; resourceVersion?: string };
+  spec: Record<string, unknown>;
+  status?: {
+    kernelConfig?: { networks: Record<string, Record<string, unknown>>; bondings: Record<string, Record<string, unknown>> };
+    setupStatus?: { Success?: { reason: string; message: string }; Failed?: { reason: string; message: string } };
+    conditions?: Condition[];
+    observedGeneration?: number;
+    capabilities?: Record<string, unknown>;
+    statistics?: Record<string, unknown>;
+  };
+}
+
+export class OnnDriver {
+  private readonly api: CustomObjectsApi;
+
+  constructor(kubeconfig: string) {
+    this.api = loadKubeConfig(kubeconfig).makeApiClient(CustomObjectsApi);
+  }
+
+  async get(node: string): Promise<Onn> {
+    return (await this.api.getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name: node })) as Onn;
+  }
+
+  /** Waits for the node's agent to have created its object (after lab up, or a restart). */
+  async exists(node: string, timeoutMs = 180_000): Promise<Onn> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const o = await this.get(node).catch(() => undefined);
+      if (o?.status?.conditions?.length) return o;
+      if (Date.now() > deadline) throw new Error(`${node}: no OvirtNodeNetwork reported within ${timeoutMs / 1000} s`);
+      await sleep(250);
+    }
+  }
+
+  /** Replaces the spec with one JSON patch; returns the new generation. */
+  async setSpec(node: string, spec: unknown): Promise<number> {
+    const o = (await this.api.patchClusterCustomObject(
+      { group: GROUP, version: VERSION, plural: PLURAL, name: node, body: [{ op: 'replace', path: '/spec', value: spec }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    )) as Onn;
+    return o.metadata.generation;
+  }
+
+  /**
+   * Polls until the agent has finished with generation gen (observedGeneration and Available's
+   * observedGeneration both reach it, and it is no longer Progressing); returns the object.
+   */
+  async settled(node: string, gen: number, timeoutMs = 300_000, intervalMs = 50): Promise<Onn> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const o = await this.get(node).catch(() => undefined);
+      const avail = o?.status?.conditions?.find((c) => c.type === 'Available');
+      if (o && (o.status?.observedGeneration ?? 0) >= gen && (avail?.observedGeneration ?? 0) >= gen && avail?.reason !== 'Progressing') return o;
+      if (Date.now() > deadline) throw new Error(`${node}: generation ${gen} not reconciled within ${timeoutMs / 1000} s (status: ${JSON.stringify(o?.status?.conditions)})`);
+      await sleep(intervalMs);
+    }
+  }
+
+  /** Sets the spec and waits for the result; throws unless Available=True. */
+  async apply(node: string, spec: unknown, timeoutMs?: number): Promise<Onn> {
+    await this.exists(node);
+    const gen = await this.setSpec(node, spec);
+    const o = await this.settled(node, gen, timeoutMs);
+    if (!isAvailable(o)) throw new Error(`${node}: ${JSON.stringify(o.status?.setupStatus)}`);
+    return o;
+  }
+}
+
+export function isAvailable(o: Onn): boolean {
+  return o.status?.conditions?.find((c) => c.type === 'Available')?.status === 'True';
+}
+
+export function failedReason(o: Onn): string | undefined {
+  return o.status?.setupStatus?.Failed?.reason;
+}
