@@ -72,6 +72,8 @@ export interface ResultsFile {
   host: { kernel: string; cpus: number; node: string };
   bench: BenchRow[];
   reliability: ReliabilityRow[];
+  /** Growth verdicts of the scaling series (bench/index.ts). */
+  scaling?: string[];
 }
 
 export async function writeResults(path: string, results: ResultsFile): Promise<void> {

@@ -75,6 +75,7 @@ export const ProbesSchema = z
   .strictObject({
     gateway: z.boolean().default(false).describe('Also require the default gateway to answer a ping after the apply (default false).'),
     dns: z.boolean().default(false).describe('Also require DNS resolution through the node\'s nameservers after the apply (default false).'),
+    pathMtu: z.boolean().default(true).describe('Also ping the API server\'s address with a packet as large as the MTU of the device that reaches it, fragmentation forbidden: catches an MTU the path does not carry, which TCP alone may hide (default true; not held against an apply when it already fails before).'),
   })
   .describe('Checks beyond the API server (which is always checked). A probe that already fails before the apply is not held against it.');
 

@@ -123,7 +123,7 @@ export const StatusSchema = z.object({
   statistics: z.record(z.string(), InterfaceStatisticsSchema).describe('Traffic counters and rates by interface.').optional(),
   kernelConfig: RunningConfigSchema.describe('The handler-owned networks and bonds as read back from the kernel, in spec vocabulary (canonical form); differs from the spec when the host drifted.').optional(),
   infoStatus: OutcomeSchema.describe('Whether the last reading of the host (capabilities, statistics) succeeded.').optional(),
-  setupStatus: OutcomeSchema.describe('Whether the last apply of the spec succeeded; Failed.reason is InvalidSpec, SetupFailed, ConnectivityLost or RemovalFailed.').optional(),
+  setupStatus: OutcomeSchema.describe('Whether the last apply of the spec succeeded; Failed.reason is InvalidSpec, SetupFailed, ConnectivityLost, RemovalFailed or ApiUnreachable.').optional(),
   conditions: z.array(ConditionSchema)
     .meta({
       description: 'Available, Progressing and Degraded, so that `kubectl wait --for=condition=Available` works.',

@@ -572,7 +572,10 @@ export function compile(input: CompileInput): Compiled {
     if (l.mtu !== o.mtu) emit('nics-restore', key, ip('link', 'set', 'dev', nic, 'mtu', o.mtu), [ip('link', 'set', 'dev', nic, 'mtu', l.mtu)]);
     const upNow = wasSlave ? false : l.up;
     if (o.up !== upNow) emit('nics-restore', key, ip('link', 'set', 'dev', nic, o.up ? 'up' : 'down'), [ip('link', 'set', 'dev', nic, upNow ? 'up' : 'down')]);
-    const has = new Set(l.addresses.map((a) => `${a.local}/${a.prefixlen}`));
+    // The removed network's own addresses on the NIC go (addrs-del above), even where one equals
+    // an address the NIC had before: that one is put back, or a management NIC loses its address.
+    const removed = new Set(F.tops.has(nic) ? topAddresses(F.tops.get(nic)) : []);
+    const has = new Set(l.addresses.map((a) => `${a.local}/${a.prefixlen}`).filter((a) => !removed.has(a)));
     for (const addr of o.addresses ?? []) {
       if (!has.has(addr)) emit('addrs-add', key, ip('addr', 'add', addr, 'dev', nic), [ip('addr', 'del', addr, 'dev', nic)]);
     }

@@ -90,7 +90,7 @@ export async function runApply(o: ApplyOptions): Promise<number> {
   const v = await validateForHost(spec, running, o.resolvConf);
   const errors = [...docErrors, ...('errors' in v ? v.errors : [])];
   if ('errors' in v || errors.length) {
-    process.stderr.write(`invalid spec: ${formatValidationErrors(errors).split('; ').join('\n  ')}\n`);
+    process.stderr.write(`invalid spec: ${formatValidationErrors(errors, Infinity).split('; ').join('\n  ')}\n`);
     return 1;
   }
   const tx = new Transactions({

@@ -12,7 +12,7 @@ import { AgentMetrics, serveMetrics } from '../handler/metrics.js';
 import { HostBackend } from '../handler/node-backend.js';
 import { loadKubeConfig, OnnClient } from '../k8s/client.js';
 import { PROJECT_ROOT } from '../lab/config.js';
-import { Connectivity, dnsProbe, gatewayProbe, type Probe } from '../verify/connectivity.js';
+import { API_PROBE, Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
 
 interface RunOptions {
   nodeName?: string;
@@ -77,8 +77,10 @@ function verifierFor(spec: Record<string, unknown>, client: OnnClient, node: str
   const parsed = ConnectivityCheckSchema.safeParse(spec.connectivityCheck ?? {});
   const cc = parsed.success ? parsed.data : ConnectivityCheckSchema.parse({});
   if (!cc.enabled) return undefined;
-  const probes: Probe[] = [{ name: 'api-server', attempt: (t) => client.probe(node, t) }];
+  const probes: Probe[] = [{ name: API_PROBE, attempt: (t) => client.probe(node, t) }];
   if (cc.probes.gateway) probes.push(gatewayProbe());
+  const apiHost = client.kc.getCurrentCluster()?.server;
+  if (cc.probes.pathMtu && apiHost) probes.push(pathMtuProbe(new URL(apiHost).hostname.replace(/^\[|\]$/g, '')));
   if (cc.probes.dns) {
     const server = client.kc.getCurrentCluster()?.server;
     const host = dnsHost ?? (server ? new URL(server).hostname : undefined);

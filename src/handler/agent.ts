@@ -29,6 +29,8 @@ export interface AgentOptions {
   verifierFor?: (spec: Record<string, unknown>) => ConnectivityVerifier | undefined;
 }
 
+/** A spec whose apply failed for a reason outside it (the API server away) is tried again after this. */
+const RETRY_AFTER_MS = 10_000;
 const REPORTED_KEYS = ['capabilities', 'kernelConfig', 'infoStatus', 'setupStatus', 'conditions', 'observedGeneration'] as const;
 
 export class Agent {
@@ -67,6 +69,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.watchAbort?.abort();
     this.wake?.();
     await this.reconcileRunning;
@@ -223,7 +226,11 @@ export class Agent {
       result = { ok: false, reason: 'SetupFailed', message: (e as Error).message, rolledBack: false, durationMs: 0 };
     }
     this.o.metrics?.recordSetup(result);
-    this.appliedGeneration = generation;
+    // A retryable failure leaves the generation pending: the next (re)list or the retry timer
+    // applies it again. Anything else is final for this generation until the spec changes.
+    const retry = !result.ok && result.retry === true;
+    if (!retry) this.appliedGeneration = generation;
+    else this.retryLater();
     if (result.ok) {
       log.info({ steps: result.steps, ms: result.durationMs }, result.changed ? 'applied' : 'already in place');
       this.desired.setupStatus = success();
@@ -238,6 +245,17 @@ export class Agent {
     this.desired.observedGeneration = generation;
     await this.observe();
     await this.flush();
+  }
+
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  private retryLater(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.stopped) this.scheduleReconcile();
+    }, RETRY_AFTER_MS);
+    this.retryTimer.unref();
   }
 
   private setPhase(phase: Phase): void {
@@ -269,8 +287,26 @@ export class Agent {
     this.lastLoopAt = Date.now();
   }
 
-  /** Writes what changed; statistics only when their interval has passed. Failures retry next tick. */
-  async flush(): Promise<void> {
+  /**
+   * Writes what changed; statistics only when their interval has passed. Failures retry next tick.
+   * Callers overlap (the observe timer, watch events, reconciles): one write at a time, and a call
+   * made during a write runs once after it, so nothing is written twice from the same state.
+   */
+  flush(): Promise<void> {
+    if (this.flushing) {
+      this.flushQueued ??= this.flushing.then(() => {
+        this.flushQueued = undefined;
+        return this.flush();
+      });
+      return this.flushQueued;
+    }
+    this.flushing = this.writeStatus().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async writeStatus(): Promise<void> {
     if (!this.obj || !this.ready) return;
     const patch = statusPatch(this.reported, this.desired, REPORTED_KEYS) ?? {};
     const statsDue = Date.now() - this.statsWrittenAt >= (this.o.statisticsIntervalMs ?? 30_000);
@@ -286,6 +322,9 @@ export class Agent {
       this.o.log.warn({ err: describeApiError(e) }, 'status update failed; will retry');
     }
   }
+
+  private flushing: Promise<void> | undefined;
+  private flushQueued: Promise<void> | undefined;
 
   private sleepInterruptible(ms: number): Promise<void> {
     return Promise.race([sleep(ms), new Promise<void>((r) => (this.wake = r))]);

@@ -8,16 +8,25 @@ export interface Observation {
   statistics: Record<string, unknown>;
 }
 
-export type SetupFailureReason = 'InvalidSpec' | 'SetupFailed' | 'ConnectivityLost' | 'RemovalFailed';
+export type SetupFailureReason = 'InvalidSpec' | 'SetupFailed' | 'ConnectivityLost' | 'RemovalFailed' | 'ApiUnreachable';
 
 export type SetupResult =
   | { ok: true; changed: boolean; steps: number; durationMs: number; summary: string }
-  | { ok: false; reason: SetupFailureReason; message: string; rolledBack: boolean; durationMs: number };
+  | {
+    ok: false; reason: SetupFailureReason; message: string; rolledBack: boolean; durationMs: number;
+    /** The failure says nothing about the spec (the API server was away): apply it again later. */
+    retry?: boolean;
+  };
 
 /** Checks run after an apply; the backend rolls back when it reports a failure. */
 export interface ConnectivityVerifier {
-  /** Called before applying: notes which probes work now (only those are held against the apply). */
-  preflight(): Promise<void>;
+  /**
+   * Called before applying: notes which probes work now (only those are held against the apply),
+   * and says whether the API server answers — if not, nothing is applied until it does.
+   */
+  preflight(): Promise<{ apiReachable: boolean }>;
+  /** After a rollback: does the API server answer on the previous configuration (within timeoutMs)? */
+  apiReachable(timeoutMs: number): Promise<boolean>;
   /** Resolves with undefined when connectivity is confirmed, else with why it is not. */
   check(): Promise<string | undefined>;
 }

@@ -14,6 +14,9 @@ import { readHostFacts } from '../plan/host-facts.js';
 import { checkSpec, type ValidationError } from '../plan/validate.js';
 import type { ConnectivityVerifier, NodeBackend, Observation, SetupResult } from './backend.js';
 
+/** How long, after a rollback, the API server gets to answer on the old configuration. */
+const API_RECHECK_MS = 15_000;
+
 export interface HostBackendOptions {
   /** Where the running config, journal, origins and DHCP client state live. */
   stateDir?: string;
@@ -37,8 +40,13 @@ export function runningConfigStore(stateDir: string): ConfigStore {
   };
 }
 
-export function formatValidationErrors(errors: readonly ValidationError[]): string {
-  return errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+/** Errors shown in a status message: enough to fix the first ones; a 4096-network spec with a typo must not make a 300 KB status. */
+export const MAX_REPORTED_ERRORS = 20;
+
+export function formatValidationErrors(errors: readonly ValidationError[], max = MAX_REPORTED_ERRORS): string {
+  const shown = errors.slice(0, max).map((e) => `${e.path}: ${e.message}`);
+  if (errors.length > max) shown.push(`… and ${errors.length - max} more error(s)`);
+  return shown.join('; ');
 }
 
 /** Parses and validates a spec against this host and what the handler owns; canonical config or errors. */
@@ -100,13 +108,23 @@ export class HostBackend implements NodeBackend {
     const removing = !Object.keys(v.config.networks).length && !Object.keys(v.config.bondings).length;
     let r: ApplyOutcome;
     try {
-      await verifier?.preflight();
+      const pre = await verifier?.preflight();
+      if (pre && !pre.apiReachable) {
+        // An API server that is away before the apply would make any apply look like a lost
+        // node and be rolled back: leave the host alone and apply when it answers again.
+        return { ok: false, reason: 'ApiUnreachable', message: 'the API server did not answer before the apply; the host was not changed, and the spec is applied when it answers again', rolledBack: false, retry: true, durationMs: ms() };
+      }
       r = await this.tx.apply({ to: v.config, ...(verifier ? { verify: () => verifier.check() } : {}) });
     } catch (e) {
       return { ok: false, reason: removing ? 'RemovalFailed' : 'SetupFailed', message: (e as Error).message, rolledBack: false, durationMs: ms() };
     }
     if (r.ok) return { ok: true, changed: r.changed, steps: r.steps, durationMs: ms(), summary: r.summary };
     const reason = r.reason === 'ConnectivityLost' ? 'ConnectivityLost' : removing ? 'RemovalFailed' : 'SetupFailed';
+    if (reason === 'ConnectivityLost' && verifier && !(await verifier.apiReachable(API_RECHECK_MS))) {
+      // Rolled back, and the old configuration does not reach the API server either: the outage
+      // was not the spec's doing, so the spec is not marked as the culprit; it is applied again.
+      return { ok: false, reason, message: `${r.message} The API server does not answer with the previous configuration either, so the apply is retried when it does.`, rolledBack: true, retry: true, durationMs: ms() };
+    }
     return { ok: false, reason, message: r.message, rolledBack: r.rolledBack, durationMs: ms() };
   }
 }

@@ -8,12 +8,17 @@ import type { Pki } from './pki.js';
 import type { Progress } from './progress.js';
 import type { StateRecorder } from './state.js';
 
-// Record writes only: enough to count what an agent writes (issue "Benchmarks"), small enough
-// to leave on.
+// Record writes only: enough to count what an agent writes, and with the request body for our
+// own objects so the benchmarks can count bytes (bench/at-rest.ts); small enough to leave on.
 const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
+- level: Request
+  verbs: [create, update, patch, delete, deletecollection]
+  resources:
+  - group: ovirt.org
+    resources: [ovirtnodenetworks, ovirtnodenetworks/status]
 - level: Metadata
   verbs: [create, update, patch, delete, deletecollection]
 - level: None
@@ -77,7 +82,7 @@ export async function startControlPlane(
         '--enable-admission-plugins=NodeRestriction',
         '--allow-privileged=true',
         `--audit-policy-file=${auditPolicy}`, `--audit-log-path=${auditLog}`,
-        '--audit-log-maxbackup=1', '--audit-log-maxsize=50',
+        '--audit-log-maxbackup=1', '--audit-log-maxsize=200',
         '--profiling=false',
         // No kubelet in the lab: the API server must not wait for node-local components.
         '--endpoint-reconciler-type=none',

@@ -3,10 +3,14 @@
 // resolvers). A probe that already failed before the apply is not held against it — a node
 // without DNS is not rolled back for DNS (a known kubernetes-nmstate complaint) — and the
 // preflight is one quick attempt per probe, not a minutes-long stall.
-import { Resolver } from 'node:dns/promises';
+import { lookup, Resolver } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { run, sleep } from '../util/exec.js';
 import type { ConnectivityVerifier } from '../handler/backend.js';
+
+/** The probe every check has: the API server over a new connection. */
+export const API_PROBE = 'api-server';
 
 export interface Probe {
   name: string;
@@ -25,7 +29,7 @@ export class Connectivity implements ConnectivityVerifier {
 
   constructor(private readonly o: ConnectivityOptions) {}
 
-  async preflight(): Promise<void> {
+  async preflight(): Promise<{ apiReachable: boolean }> {
     const results = await Promise.all(this.o.probes.map(async (p) => {
       try {
         await p.attempt(2000);
@@ -36,7 +40,23 @@ export class Connectivity implements ConnectivityVerifier {
       }
     }));
     // The API server probe is kept even if it fails now: losing the API is what must never stick.
-    this.active = this.o.probes.filter((p, i) => results[i] || p.name === 'api-server');
+    this.active = this.o.probes.filter((p, i) => results[i] || p.name === API_PROBE);
+    return { apiReachable: this.o.probes.some((p, i) => p.name === API_PROBE && results[i]) };
+  }
+
+  async apiReachable(timeoutMs: number): Promise<boolean> {
+    const api = this.o.probes.find((p) => p.name === API_PROBE);
+    if (!api) return true;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await api.attempt(Math.max(500, Math.min(5000, deadline - Date.now())));
+        return true;
+      } catch {
+        if (Date.now() >= deadline) return false;
+        await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+      }
+    }
   }
 
   async check(): Promise<string | undefined> {
@@ -74,6 +94,31 @@ export function gatewayProbe(netns?: string): Probe {
       if (!gw) throw new Error('no IPv4 default route');
       const secs = Math.max(1, Math.floor(timeoutMs / 1000));
       await run(wrap(['ping', '-n', '-q', '-c', '1', '-W', String(secs), gw]), { timeoutMs: timeoutMs + 1000 });
+    },
+  };
+}
+
+/**
+ * Pings host (the API server's address) with a packet exactly as large as the MTU of the device
+ * the route to it leaves by, with fragmentation forbidden. A jumbo MTU the switch does not carry
+ * keeps small packets (and TCP, whose segments follow the peer's MSS) working while large frames
+ * vanish: this probe fails on it where an HTTPS request alone would pass.
+ */
+export function pathMtuProbe(host: string, netns?: string): Probe {
+  const wrap = (argv: string[]) => (netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv);
+  return {
+    name: 'path-mtu',
+    async attempt(timeoutMs) {
+      const addr = isIP(host) ? host : (await lookup(host)).address;
+      const v6 = isIP(addr) === 6;
+      const r = await run(wrap(['ip', '-json', 'route', 'get', addr]));
+      const dev = (JSON.parse(r.stdout || '[]') as { dev?: string }[])[0]?.dev;
+      if (!dev) throw new Error(`no route to ${addr}`);
+      const mtu = Number((await run(wrap(['cat', `/sys/class/net/${dev}/mtu`]))).stdout.trim());
+      const size = mtu - (v6 ? 48 : 28);
+      const secs = Math.max(1, Math.floor(timeoutMs / 1000));
+      const p = await run(wrap(['ping', v6 ? '-6' : '-4', '-n', '-q', '-c', '1', '-M', 'do', '-s', String(size), '-W', String(secs), addr]), { timeoutMs: timeoutMs + 1000, allowFailure: true });
+      if (p.code !== 0) throw new Error(`${addr} does not answer a ${mtu}-byte packet (MTU of ${dev}) with fragmentation forbidden`);
     },
   };
 }

@@ -273,3 +273,15 @@ test('clearing primary (not an ip option once empty) before a mode switch goes t
   assert.ok(clear < indexOf(c, /^ip link set dev bond1 type bond mode 4/));
   assert.equal(c.ops[clear]!.undo, 'previous');
 });
+
+test('removing a bridgeless network whose address the NIC had before gives that address back after deleting it', () => {
+  // The management case: eth0 carried 10.88.0.11/24, a network took eth0 with the same address;
+  // removing the network must leave eth0 with its address, not without one.
+  const from = cfg({ mgmt: { nic: 'eth0', bridged: false, bootproto: 'none', ipaddr: '10.88.0.11', netmask: '255.255.255.0' } });
+  const links = [nic('eth0', { addresses: [{ family: 'inet', local: '10.88.0.11', prefixlen: 24, scope: 'global', dynamic: false, secondary: false }] })];
+  const origins: Origins = { nics: { eth0: { mtu: 1500, hwaddr: '02:00:00:00:00:01', up: true, addresses: ['10.88.0.11/24'] } }, displacedDefault: [] };
+  const c = run(from, EMPTY, host(links), origins);
+  const del = indexOf(c, /^ip addr del 10\.88\.0\.11\/24 dev eth0$/);
+  const add = indexOf(c, /^ip addr add 10\.88\.0\.11\/24 dev eth0$/);
+  assert.ok(del < add, lines(c).join('\n'));
+});

@@ -80,6 +80,19 @@ describe('connectivity check', () => {
     assert.equal(dns.calls, 1, 'dns was only tried in the preflight');
   });
 
+  it('tells whether the API server answered before the apply', async () => {
+    assert.deepEqual(await new Connectivity({ timeoutMs: 100, probes: [probe('api-server', [true])] }).preflight(), { apiReachable: true });
+    assert.deepEqual(await new Connectivity({ timeoutMs: 100, probes: [probe('api-server', [false]), probe('dns', [true])] }).preflight(), { apiReachable: false });
+  });
+
+  it('after a rollback, waits for the API server up to the given time', async () => {
+    const back = probe('api-server', [false, false, true]);
+    assert.equal(await new Connectivity({ timeoutMs: 100, probes: [back] }).apiReachable(5000), true);
+    assert.equal(back.calls, 3);
+    const gone = probe('api-server', [false]);
+    assert.equal(await new Connectivity({ timeoutMs: 100, probes: [gone] }).apiReachable(1200), false);
+  });
+
   it('fails naming the probe that stopped answering', async () => {
     const api = probe('api-server', [true, false]);
     const c = new Connectivity({ timeoutMs: 100, intervalMs: 10, probes: [api] });

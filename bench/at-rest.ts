@@ -1,0 +1,162 @@
+// Benchmark: the agent at rest. Two lab nodes, one as the lab made it (4 interfaces) and one
+// given 1000 interfaces, their agents restarted fresh, then left alone for the measured window:
+// RSS (sampled), CPU seconds, and the API write requests and bytes each made (from the API
+// server's audit log, which records our objects' request bodies). Baselines in the same run:
+// RSS of an idle Node.js process of the same runtime; CPU of a bare shell loop dumping the same
+// namespace with ip -json at the agent's observation cadence.
+// Targets (DESIGN.md): RSS < 80 MB; no writes between statistics intervals.
+//
+//   npm run bench -- --only at-rest [--rest-seconds 600]   (needs the lab)
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { killAgent, labExec, startNodeAgent, type Lab } from '../src/lab/index.js';
+import { loadState, processMatches } from '../src/lab/state.js';
+import { spawnDaemonless } from './lib/procs.js';
+import { OnnDriver } from './lib/onn.js';
+import { requireLab } from './reconcile.js';
+import { benchTable, type BenchRow } from './lib/report.js';
+import { sleep } from '../src/util/exec.js';
+
+const CLK_TCK = 100;
+/** The agent's defaults (src/cli/run.ts). */
+const STATISTICS_INTERVAL_S = 30;
+const OBSERVE_INTERVAL_S = 10;
+
+/** Resident set (MB) and CPU seconds (own + reaped children) of a process. */
+export async function procUsage(pid: number): Promise<{ rssMb: number; cpuS: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields after the comm start at 3 (state); utime is 14, stime 15, cutime 16, cstime 17.
+  const ticks = [11, 12, 13, 14].reduce((s, i) => s + Number(f[i]), 0);
+  return { rssMb: rssKb / 1024, cpuS: ticks / CLK_TCK };
+}
+
+interface AuditEvent {
+  verb: string;
+  stage: string;
+  user: { username: string };
+  objectRef?: { resource?: string; subresource?: string; name?: string };
+  requestObject?: unknown;
+  requestReceivedTimestamp: string;
+}
+
+/** Writes made by node's agent to its object between from and to (ms epoch), from the audit log. */
+export async function agentWrites(auditLog: string, node: string, from: number, to: number): Promise<{ count: number; bytes: number; times: number[] }> {
+  const text = await readFile(auditLog, 'utf8');
+  const times: number[] = [];
+  let bytes = 0;
+  for (const line of text.split('\n')) {
+    if (!line.includes('"ovirtnodenetworks"') || !line.includes(`"${node}"`)) continue;
+    const e = JSON.parse(line) as AuditEvent;
+    if (e.stage !== 'ResponseComplete' || e.objectRef?.name !== node || !e.user.username.startsWith('system:serviceaccount:')) continue;
+    const t = Date.parse(e.requestReceivedTimestamp);
+    if (t < from || t > to) continue;
+    times.push(t);
+    bytes += e.requestObject === undefined ? 0 : JSON.stringify(e.requestObject).length;
+  }
+  return { count: times.length, bytes, times: times.sort((a, b) => a - b) };
+}
+
+async function agentPid(lab: Lab, node: string): Promise<number> {
+  const state = await loadState(lab.paths.dir);
+  const p = state?.processes.find((x) => x.name === `agent-${node}` && processMatches(x));
+  if (!p) throw new Error(`${node} has no running agent`);
+  return p.pid;
+}
+
+const EXTRA_PREFIX = 'rv';
+
+async function addInterfaces(node: string, total: number): Promise<void> {
+  const have = (JSON.parse((await labExec(node, ['ip', '-json', 'link', 'show'])).stdout) as unknown[]).length;
+  const lines: string[] = [];
+  for (let i = 0; i < Math.floor((total - have) / 2); i++) lines.push(`link add ${EXTRA_PREFIX}a${i} type veth peer name ${EXTRA_PREFIX}b${i}`, `link set ${EXTRA_PREFIX}a${i} up`, `link set ${EXTRA_PREFIX}b${i} up`);
+  if ((total - have) % 2) lines.push(`link add ${EXTRA_PREFIX}d0 type dummy`);
+  await labExec(node, ['ip', '-batch', '-'], { input: lines.join('\n') + '\n' });
+}
+
+async function removeInterfaces(node: string): Promise<void> {
+  const links = JSON.parse((await labExec(node, ['ip', '-json', 'link', 'show'])).stdout) as { ifname: string }[];
+  const del = links.filter((l) => l.ifname.startsWith(`${EXTRA_PREFIX}a`) || l.ifname === `${EXTRA_PREFIX}d0`).map((l) => `link del dev ${l.ifname}`);
+  if (del.length) await labExec(node, ['ip', '-force', '-batch', '-'], { input: del.join('\n') + '\n', allowFailure: true });
+}
+
+export interface AtRestOptions {
+  seconds: number;
+  interfaces: number;
+  log?: (l: string) => void;
+}
+
+export async function benchAtRest(o: AtRestOptions): Promise<BenchRow[]> {
+  const lab = await requireLab();
+  const onn = new OnnDriver(lab.kubeconfig);
+  const [small, big] = lab.state.nodes.filter((n) => n.kind === 'netns').map((n) => n.name);
+  if (!small || !big) throw new Error('the at-rest benchmark needs two namespace nodes');
+  const rows: BenchRow[] = [];
+  const loops: { kill(): void }[] = [];
+  try {
+    for (const n of [small, big]) await onn.apply(n, {});
+    await addInterfaces(big, o.interfaces);
+    const counts: Record<string, number> = {};
+    for (const n of [small, big]) {
+      counts[n] = (JSON.parse((await labExec(n, ['ip', '-json', 'link', 'show'])).stdout) as unknown[]).length;
+      await killAgent(n, 'SIGTERM');
+      await startNodeAgent(n);
+      await onn.exists(n);
+    }
+    // Baselines: an idle node process, and the bare dumps at the agent's observation cadence.
+    const nodeBin = process.execPath;
+    const idle = spawnDaemonless([nodeBin, '-e', 'setInterval(() => {}, 1000)']);
+    loops.push(idle);
+    const bare: Record<string, { pid: number; kill(): void }> = {};
+    for (const n of [small, big]) {
+      const ns = `ovnh-${n}`;
+      bare[n] = spawnDaemonless(['ip', 'netns', 'exec', ns, 'sh', '-c', `while :; do ip -json -d -s link show >/dev/null; ip -json addr show >/dev/null; sleep ${OBSERVE_INTERVAL_S}; done`]);
+      loops.push(bare[n]);
+    }
+    o.log?.(`agents restarted; settling 20 s, then at rest for ${o.seconds} s (${small}: ${counts[small]} interfaces, ${big}: ${counts[big]})`);
+    await sleep(20_000);
+    const pids = { [small]: await agentPid(lab, small), [big]: await agentPid(lab, big) };
+    const start = Date.now();
+    const cpu0: Record<string, number> = {};
+    const bare0: Record<string, number> = {};
+    for (const n of [small, big]) {
+      cpu0[n] = (await procUsage(pids[n]!)).cpuS;
+      bare0[n] = (await procUsage(bare[n]!.pid)).cpuS;
+    }
+    const rss: Record<string, number[]> = { [small]: [], [big]: [], idle: [] };
+    while (Date.now() - start < o.seconds * 1000) {
+      for (const n of [small, big]) rss[n]!.push((await procUsage(pids[n]!)).rssMb);
+      rss.idle!.push((await procUsage(idle.pid)).rssMb);
+      await sleep(Math.min(5000, Math.max(0, start + o.seconds * 1000 - Date.now())));
+    }
+    const end = Date.now();
+    const idleRss = Math.max(...rss.idle!);
+    for (const n of [small, big]) {
+      const cpu = (await procUsage(pids[n]!)).cpuS - cpu0[n]!;
+      const bareCpu = (await procUsage(bare[n]!.pid)).cpuS - bare0[n]!;
+      const w = await agentWrites(join(lab.paths.dir, 'audit.log'), n, start, end);
+      const gaps = w.times.slice(1).map((t, i) => t - w.times[i]!);
+      const early = gaps.filter((g) => g < STATISTICS_INTERVAL_S * 1000 * 0.9).length;
+      const maxRss = Math.max(...rss[n]!);
+      const label = `${counts[n]} interfaces, ${o.seconds} s at rest`;
+      rows.push({ bench: 'at-rest', case: `agent RSS (max), ${label}`, size: counts[n], value: maxRss, unit: 'MB', baselineName: 'idle node', baseline: idleRss, ratio: maxRss / idleRss, target: '< 80 MB', met: maxRss < 80 });
+      rows.push({ bench: 'at-rest', case: `agent CPU, ${label}`, size: counts[n], value: cpu, unit: 's', baselineName: `ip dumps every ${OBSERVE_INTERVAL_S} s`, baseline: bareCpu, ratio: bareCpu > 0 ? cpu / bareCpu : undefined });
+      rows.push({ bench: 'at-rest', case: `API writes, ${label}`, size: counts[n], value: w.count, unit: 'writes', baselineName: `1 per ${STATISTICS_INTERVAL_S} s`, baseline: o.seconds / STATISTICS_INTERVAL_S, ratio: w.count / (o.seconds / STATISTICS_INTERVAL_S), target: '0 between intervals', met: early === 0, note: `${early} write(s) less than 0.9 interval apart` });
+      rows.push({ bench: 'at-rest', case: `API bytes written, ${label}`, size: counts[n], value: w.bytes / 1024, unit: 'KiB', note: `${w.count ? (w.bytes / w.count / 1024).toFixed(1) : 0} KiB per write` });
+    }
+  } finally {
+    for (const l of loops) l.kill();
+    await removeInterfaces(big).catch(() => undefined);
+  }
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { 'rest-seconds': { type: 'string', default: '600' }, interfaces: { type: 'string', default: '1000' } } });
+  const rows = await benchAtRest({ seconds: Number(values['rest-seconds']), interfaces: Number(values.interfaces), log: (l) => process.stderr.write(l + '\n') });
+  process.stdout.write(benchTable(rows));
+}

@@ -1,0 +1,153 @@
+// The benchmark suite: runs every benchmark (or --only some), prints one table, writes the rows
+// as JSON and the scaling plot as SVG into --out. Lab benchmarks (reconcile, at-rest, apply-vm)
+// need `ovirt-node-network-handler lab up`; without a lab they are skipped and say so.
+//
+//   npm run bench                      full run (~40 min: the at-rest window alone is 10 min)
+//   npm run bench -- --quick           the reduced version CI runs (~4 min)
+//   npm run bench -- --only apply,observe --out docs/results
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { currentLab } from '../src/lab/index.js';
+import { benchApplyBridges } from './apply.js';
+import { benchApplyVlans } from './apply-vm.js';
+import { benchAtRest } from './at-rest.js';
+import { installNmstatectl, findNmstatectl } from './lib/nmstate.js';
+import { renderCharts, type Chart, type Series } from './lib/plot.js';
+import { benchTable, writeResults, type BenchRow, type ResultsFile } from './lib/report.js';
+import { growth } from './lib/stats.js';
+import { benchObserve } from './observe.js';
+import { benchPlan } from './plan.js';
+import { benchReconcile } from './reconcile.js';
+
+interface Settings {
+  applySizes: number[];
+  applyRuns: number;
+  vlanSizes: number[];
+  vlanRuns: number;
+  observeSizes: number[];
+  observeRuns: number;
+  reconcileRuns: number;
+  seedRuns: number;
+  restSeconds: number;
+  restInterfaces: number;
+}
+
+const FULL: Settings = {
+  applySizes: [100, 500, 1000], applyRuns: 7, vlanSizes: [100, 500], vlanRuns: 5, observeSizes: [100, 1000], observeRuns: 15,
+  reconcileRuns: 9, seedRuns: 3, restSeconds: 600, restInterfaces: 1000,
+};
+const QUICK: Settings = {
+  applySizes: [100], applyRuns: 3, vlanSizes: [20], vlanRuns: 2, observeSizes: [100], observeRuns: 5,
+  reconcileRuns: 3, seedRuns: 1, restSeconds: 45, restInterfaces: 200,
+};
+
+const ALL = ['plan', 'apply', 'observe', 'apply-vm', 'reconcile', 'at-rest'] as const;
+const NEEDS_LAB = new Set(['apply-vm', 'reconcile', 'at-rest']);
+
+/** Scaling charts from the rows that have a size. */
+export function scalingCharts(rows: readonly BenchRow[]): { charts: Chart[]; verdicts: string[] } {
+  const series = (name: string, pick: (r: BenchRow) => number | undefined, filter: (r: BenchRow) => boolean, dashed = false): Series => ({
+    name, dashed, points: rows.filter((r) => filter(r) && r.size !== undefined && pick(r) !== undefined).map((r) => ({ x: r.size!, y: pick(r)! })),
+  });
+  const bridges = (r: BenchRow) => r.bench === 'apply' && r.case.includes('bridged networks');
+  const steady = (r: BenchRow) => r.bench === 'observe' && r.case.includes('steady');
+  const charts: Chart[] = [
+    {
+      title: 'apply N bridged networks (netns)', xLabel: 'networks', yLabel: 'ms (median)',
+      series: [
+        series('ovirt-node-network-handler', (r) => r.value, bridges),
+        series('bare ip -batch', (r) => r.baseline, bridges, true),
+        series('nmstatectl apply -k', (r) => r.value, (r) => r.bench === 'apply/nmstate'),
+      ],
+    },
+    {
+      title: 'observe N interfaces', xLabel: 'interfaces', yLabel: 'ms (median)',
+      series: [
+        series('ours, steady (agent)', (r) => r.value, steady),
+        series('ours, cold', (r) => r.value, (r) => r.bench === 'observe' && r.case.includes('cold')),
+        series('bare ip -json link + addr', (r) => r.baseline, steady, true),
+        series('nmstatectl show -k', (r) => r.value, (r) => r.bench === 'observe/nmstate'),
+      ],
+    },
+    {
+      title: 'agent at rest', xLabel: 'interfaces', yLabel: 'MB (RSS) / KiB per write',
+      series: [
+        series('agent RSS, MB', (r) => r.value, (r) => r.bench === 'at-rest' && r.case.startsWith('agent RSS')),
+        series('idle node RSS, MB', (r) => r.baseline, (r) => r.bench === 'at-rest' && r.case.startsWith('agent RSS'), true),
+        series('status bytes per write, KiB', (r) => (r.note ? Number(/([\d.]+) KiB per write/.exec(r.note)?.[1]) : undefined), (r) => r.bench === 'at-rest' && r.case.startsWith('API bytes')),
+      ],
+    },
+  ];
+  const verdicts: string[] = [];
+  for (const c of charts) {
+    for (const s of c.series) {
+      if (s.points.length < 2) continue;
+      const g = growth(s.points);
+      const xs = s.points.map((p) => p.x);
+      verdicts.push(`${c.title} — ${s.name}: ${Math.min(...xs)} → ${Math.max(...xs)}: exponent ${g.exponent.toFixed(2)} (${g.verdict})`);
+    }
+  }
+  return { charts, verdicts };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      out: { type: 'string', default: 'bench-results' },
+      'install-nmstate': { type: 'boolean' },
+      'no-nmstate': { type: 'boolean' },
+      'rest-seconds': { type: 'string' },
+    },
+  });
+  const s: Settings = { ...(values.quick ? QUICK : FULL) };
+  if (values['rest-seconds']) s.restSeconds = Number(values['rest-seconds']);
+  const only = values.only ? values.only.split(',') : [...ALL];
+  for (const o of only) if (!(ALL as readonly string[]).includes(o)) throw new Error(`--only: unknown benchmark "${o}" (known: ${ALL.join(', ')})`);
+  const log = (l: string) => process.stderr.write(`[bench] ${l}\n`);
+  if (values['install-nmstate'] && !(await findNmstatectl())) await installNmstatectl(log);
+  const nmstate = !values['no-nmstate'] && !values.quick;
+  const lab = await currentLab();
+
+  const results: ResultsFile = {
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    startedAt: new Date().toISOString(),
+    host: { kernel: release(), cpus: cpus().length, node: process.version },
+    bench: [],
+    reliability: [],
+  };
+  const skipped: string[] = [];
+  for (const name of only) {
+    if (NEEDS_LAB.has(name) && !lab) {
+      if (values.only) throw new Error(`${name} needs the lab: run \`npx ovirt-node-network-handler lab up\` first`);
+      skipped.push(name);
+      continue;
+    }
+    log(`${name} ...`);
+    const t0 = Date.now();
+    const rows = await ({
+      plan: async () => benchPlan(),
+      apply: () => benchApplyBridges({ sizes: s.applySizes, runs: s.applyRuns, nmstate, log }),
+      observe: () => benchObserve({ sizes: s.observeSizes, runs: s.observeRuns, nmstate, log }),
+      'apply-vm': () => benchApplyVlans({ sizes: s.vlanSizes, runs: s.vlanRuns, log }),
+      reconcile: () => benchReconcile({ runs: s.reconcileRuns, seedRuns: s.seedRuns, log }),
+      'at-rest': () => benchAtRest({ seconds: s.restSeconds, interfaces: s.restInterfaces, log }),
+    } as Record<string, () => Promise<BenchRow[]>>)[name]!();
+    results.bench.push(...rows);
+    log(`${name} done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  results.finishedAt = new Date().toISOString();
+  const { charts, verdicts } = scalingCharts(results.bench);
+  process.stdout.write(benchTable(results.bench));
+  if (verdicts.length) process.stdout.write('\nscaling (log-log slope between the smallest and the largest size; 1 = linear):\n' + verdicts.map((v) => `  ${v}`).join('\n') + '\n');
+  if (skipped.length) process.stdout.write(`\nskipped (no lab running): ${skipped.join(', ')}\n`);
+  await mkdir(values.out, { recursive: true });
+  await writeResults(join(values.out, 'bench.json'), { ...results, scaling: verdicts });
+  if (verdicts.length) await writeFile(join(values.out, 'scaling.svg'), renderCharts(charts));
+  process.stdout.write(`\nresults: ${join(values.out, 'bench.json')}${verdicts.length ? `, plot: ${join(values.out, 'scaling.svg')}` : ''}\n`);
+}
+
+await main();

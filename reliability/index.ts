@@ -1,0 +1,72 @@
+// The reliability suite: each experiment reports tried / survived / lost; the table is printed,
+// the rows written as JSON into --out, and the exit code is 1 if anything was lost.
+// Lab experiments (kill, outage, connectivity, malformed) need `ovirt-node-network-handler lab up`.
+//
+//   npm run reliability                     full run (~25 min)
+//   npm run reliability -- --quick          the reduced version CI runs (~5 min)
+//   npm run reliability -- --only fuzz,kill --out docs/results
+import { mkdir } from 'node:fs/promises';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { currentLab } from '../src/lab/index.js';
+import { reliabilityTable, writeResults, type ReliabilityRow, type ResultsFile } from '../bench/lib/report.js';
+import { connectivityLosingSpecs } from './connectivity.js';
+import { fuzzSpecs } from './fuzz.js';
+import { killDuringApply } from './kill.js';
+import { malformedObjects } from './malformed.js';
+import { apiOutages } from './outage.js';
+
+const ALL = ['fuzz', 'kill', 'outage', 'connectivity', 'malformed'] as const;
+const NEEDS_LAB = new Set(['kill', 'outage', 'connectivity', 'malformed']);
+
+const FULL = { fuzzTrials: 1000, killTrials: 50, outageSeconds: 60, applyOutages: 3, restarts: 5, connectivityTrials: 3 };
+const QUICK = { fuzzTrials: 100, killTrials: 5, outageSeconds: 15, applyOutages: 1, restarts: 2, connectivityTrials: 1 };
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, only: { type: 'string' }, out: { type: 'string', default: 'bench-results' }, seed: { type: 'string' } },
+  });
+  const s = values.quick ? QUICK : FULL;
+  const only = values.only ? values.only.split(',') : [...ALL];
+  for (const o of only) if (!(ALL as readonly string[]).includes(o)) throw new Error(`--only: unknown experiment "${o}" (known: ${ALL.join(', ')})`);
+  const log = (l: string) => process.stderr.write(`[reliability] ${l}\n`);
+  const lab = await currentLab();
+  const results: ResultsFile = {
+    command: `npm run reliability -- ${process.argv.slice(2).join(' ')}`.trim(),
+    startedAt: new Date().toISOString(),
+    host: { kernel: release(), cpus: cpus().length, node: process.version },
+    bench: [],
+    reliability: [],
+  };
+  const skipped: string[] = [];
+  for (const name of only) {
+    if (NEEDS_LAB.has(name) && !lab) {
+      if (values.only) throw new Error(`${name} needs the lab: run \`npx ovirt-node-network-handler lab up\` first`);
+      skipped.push(name);
+      continue;
+    }
+    log(`${name} ...`);
+    const t0 = Date.now();
+    const rows = await ({
+      fuzz: () => fuzzSpecs({ trials: s.fuzzTrials, ...(values.seed ? { seed: Number(values.seed) } : {}), log }),
+      kill: () => killDuringApply({ trials: s.killTrials, log }),
+      outage: () => apiOutages({ outageSeconds: s.outageSeconds, applyOutages: s.applyOutages, restarts: s.restarts, log }),
+      connectivity: () => connectivityLosingSpecs({ trials: s.connectivityTrials, log }),
+      malformed: () => malformedObjects({ log }),
+    } as Record<string, () => Promise<ReliabilityRow[]>>)[name]!();
+    results.reliability.push(...rows);
+    log(`${name} done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  results.finishedAt = new Date().toISOString();
+  process.stdout.write(reliabilityTable(results.reliability));
+  if (skipped.length) process.stdout.write(`\nskipped (no lab running): ${skipped.join(', ')}\n`);
+  await mkdir(values.out, { recursive: true });
+  await writeResults(join(values.out, 'reliability.json'), results);
+  process.stdout.write(`\nresults: ${join(values.out, 'reliability.json')}\n`);
+  const lost = results.reliability.reduce((n, r) => n + r.lost, 0);
+  if (lost) process.stdout.write(`${lost} trial(s) lost\n`);
+  return lost ? 1 : 0;
+}
+
+process.exitCode = await main();

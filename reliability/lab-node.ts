@@ -1,0 +1,40 @@
+// What the lab experiments need about a node: its host state for "nothing changed" comparisons,
+// its agent's process, and the lab's nodes by kind.
+import { join } from 'node:path';
+import { currentLab, labExec, type Lab } from '../src/lab/index.js';
+import { loadState, processMatches } from '../src/lab/state.js';
+import type { RunningConfig } from '../src/api/config.js';
+import { loadRunningConfig } from '../src/persist/running-config.js';
+
+export async function requireLab(): Promise<Lab> {
+  const lab = await currentLab();
+  if (!lab) throw new Error('no lab is running: start it with `npx ovirt-node-network-handler lab up`');
+  return lab;
+}
+
+export function netnsNodes(lab: Lab): string[] {
+  return lab.state.nodes.filter((n) => n.kind === 'netns').map((n) => n.name);
+}
+
+/** The node's links, addresses and routes (counters, timers and link-local addresses left out). */
+export async function hostSnapshot(node: string): Promise<string> {
+  const links = JSON.parse((await labExec(node, ['ip', '-json', '-details', 'link', 'show'])).stdout) as { ifname: string; master?: string; mtu: number; operstate: string; address: string }[];
+  const addrs = JSON.parse((await labExec(node, ['ip', '-json', 'addr', 'show'])).stdout) as { ifname: string; addr_info: { local: string; prefixlen: number; scope: string }[] }[];
+  const routes = (await labExec(node, ['ip', 'route', 'show'])).stdout;
+  return JSON.stringify({
+    links: links.map((l) => [l.ifname, l.master, l.mtu, l.operstate, l.address]).sort(),
+    addrs: addrs.map((a) => [a.ifname, a.addr_info.filter((x) => x.scope !== 'link').map((x) => `${x.local}/${x.prefixlen}`).sort()]).sort(),
+    routes,
+  });
+}
+
+/** PID of a namespace node's agent, from the lab's records. */
+export async function agentPid(lab: Lab, node: string): Promise<number | undefined> {
+  const state = await loadState(lab.paths.dir);
+  return state?.processes.find((x) => x.name === `agent-${node}` && processMatches(x))?.pid;
+}
+
+/** The persisted running config of a namespace node's agent. */
+export async function persistedConfig(lab: Lab, node: string): Promise<RunningConfig> {
+  return loadRunningConfig(join(lab.paths.dir, 'nodes', node, 'state'));
+}

@@ -1,0 +1,122 @@
+// Reliability: the API server goes away — stopped for a long outage or restarted at once —
+// while the agents only report, and right after a spec change (so the agent is applying or about
+// to). While it is away the host must not change (a rollback of an apply that lost it excepted:
+// such a rollback restores exactly the snapshot taken before), the agents must stay up, and once
+// it is back every spec update must be applied (none lost).
+import { isDeepStrictEqual } from 'node:util';
+import { stopLabProcess } from '../src/lab/index.js';
+import { run, sleep, waitFor } from '../src/util/exec.js';
+import { OnnDriver } from '../bench/lib/onn.js';
+import type { ReliabilityRow } from '../bench/lib/report.js';
+import { agentPid, hostSnapshot, netnsNodes, requireLab } from './lab-node.js';
+import { kubectlArgs } from '../test/helpers/lab.js';
+
+function specWith(tag: number): Record<string, unknown> {
+  return { networks: { [`out${tag}`]: { bridged: true, bootproto: 'none', ipaddr: `10.95.${tag % 250}.1`, netmask: '255.255.255.0' } } };
+}
+
+export interface OutageOptions {
+  outageSeconds: number;
+  restarts: number;
+  applyOutages: number;
+  log?: (l: string) => void;
+}
+
+export async function apiOutages(o: OutageOptions): Promise<ReliabilityRow[]> {
+  const lab = await requireLab();
+  const onn = new OnnDriver(lab.kubeconfig);
+  const node = netnsNodes(lab)[1] ?? netnsNodes(lab)[0]!;
+  const apiBack = () => waitFor('the API server', async () => (await run(kubectlArgs(lab, 'get', '--raw', '/readyz'), { allowFailure: true })).code === 0, 90_000, 250);
+  const rows: ReliabilityRow[] = [];
+  let tag = 0;
+
+  /**
+   * One outage; the host is sampled during it. It must stay as it was before — except, after a
+   * spec change, what an apply already in flight did (seen in the first sample) and then only
+   * the rollback of that back to the snapshot before.
+   */
+  async function outage(seconds: number, before: string, applyInFlight: boolean): Promise<string[]> {
+    const problems: string[] = [];
+    const pid = await agentPid(lab, node);
+    const restart = await stopLabProcess('kube-apiserver');
+    const allowed = [before];
+    try {
+      const end = Date.now() + seconds * 1000;
+      let first = true;
+      do {
+        const snap = await hostSnapshot(node);
+        if (first && applyInFlight && snap !== before) allowed.push(snap);
+        else if (!allowed.includes(snap)) problems.push(`host changed while the API server was away (${Math.round((end - Date.now()) / 1000)} s before its return)`);
+        // Once rolled back to the snapshot before, it stays there.
+        if (snap === before) allowed.splice(1);
+        first = false;
+        await sleep(Math.min(5000, Math.max(0, end - Date.now())));
+      } while (Date.now() < end);
+    } finally {
+      await restart();
+    }
+    await apiBack();
+    if (pid !== (await agentPid(lab, node))) problems.push('the agent did not stay up');
+    return problems;
+  }
+
+  // (1) reporting only: a long outage with nothing to apply.
+  {
+    const before = (await onn.apply(node, specWith(++tag)), await hostSnapshot(node));
+    const problems = await outage(o.outageSeconds, before, false);
+    const after = await onn.apply(node, specWith(++tag)).then(() => true, (e: Error) => (problems.push(`update after the outage: ${e.message}`), false));
+    rows.push({ experiment: 'API outage', case: `${o.outageSeconds} s outage while reporting, then a spec update (${node})`, tried: 1, survived: problems.length || !after ? 0 : 1, lost: problems.length || !after ? 1 : 0, note: problems[0] ?? 'host untouched, agent up, update applied after' });
+  }
+
+  // (2) an outage starting right after a spec change: the agent defers the apply, or applies it
+  // and rolls it back when the check cannot reach the API server; either way it applies the
+  // spec once the API server is back.
+  {
+    let survived = 0;
+    const notes: string[] = [];
+    for (let i = 0; i < o.applyOutages; i++) {
+      const before = await hostSnapshot(node);
+      const next = specWith(++tag);
+      await onn.setSpec(node, next);
+      await sleep(Math.floor(Math.random() * 300));
+      const problems = await outage(o.outageSeconds, before, true);
+      try {
+        const obj = await onn.settled(node, (await onn.get(node)).metadata.generation, 180_000);
+        const got = Object.keys(obj.status?.kernelConfig?.networks ?? {});
+        if (!isDeepStrictEqual(got, Object.keys(next.networks as object))) problems.push(`after the outage the node has ${JSON.stringify(got)} (${JSON.stringify(obj.status?.setupStatus)})`);
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+      if (!problems.length) survived++;
+      else notes.push(problems[0]!);
+      o.log?.(`outage during apply ${i + 1}/${o.applyOutages}: ${problems.length ? problems[0] : 'ok'}`);
+    }
+    rows.push({ experiment: 'API outage', case: `${o.outageSeconds} s outage starting 0–300 ms after a spec change (${node})`, tried: o.applyOutages, survived, lost: o.applyOutages - survived, note: notes[0] ?? 'host untouched while away; the new spec applied after' });
+  }
+
+  // (3) API server restarts (stop + start at once) right after spec changes.
+  {
+    let survived = 0;
+    const notes: string[] = [];
+    for (let i = 0; i < o.restarts; i++) {
+      const next = specWith(++tag);
+      await onn.setSpec(node, next);
+      await sleep(Math.floor(Math.random() * 500));
+      const restart = await stopLabProcess('kube-apiserver');
+      await restart();
+      await apiBack();
+      try {
+        const obj = await onn.settled(node, (await onn.get(node)).metadata.generation, 180_000);
+        const got = Object.keys(obj.status?.kernelConfig?.networks ?? {});
+        if (isDeepStrictEqual(got, Object.keys(next.networks as object))) survived++;
+        else notes.push(`restart ${i + 1}: node has ${JSON.stringify(got)} (${JSON.stringify(obj.status?.setupStatus)})`);
+      } catch (e) {
+        notes.push(`restart ${i + 1}: ${(e as Error).message}`);
+      }
+      o.log?.(`API server restart ${i + 1}/${o.restarts}: ${notes.length + survived === i + 1 && survived === i + 1 ? 'ok' : notes.at(-1)}`);
+    }
+    rows.push({ experiment: 'API restart', case: `API server restarted 0–500 ms after a spec change (${node})`, tried: o.restarts, survived, lost: o.restarts - survived, note: notes[0] ?? 'every spec change applied' });
+  }
+  await onn.apply(node, {}).catch(() => undefined);
+  return rows;
+}
