@@ -74,7 +74,7 @@ async function addInterfaces(node: string, total: number): Promise<void> {
   const have = (JSON.parse((await labExec(node, ['ip', '-json', 'link', 'show'])).stdout) as unknown[]).length;
   const lines: string[] = [];
   for (let i = 0; i < Math.floor((total - have) / 2); i++) lines.push(`link add ${EXTRA_PREFIX}a${i} type veth peer name ${EXTRA_PREFIX}b${i}`, `link set ${EXTRA_PREFIX}a${i} up`, `link set ${EXTRA_PREFIX}b${i} up`);
-  if ((total - have) % 2) lines.push(`link add ${EXTRA_PREFIX}d0 type dummy`);
+  if ((total - have) % 2) lines.push(`link add ${EXTRA_PREFIX}d0 type bridge`); // dummy is not in every kernel here
   await labExec(node, ['ip', '-batch', '-'], { input: lines.join('\n') + '\n' });
 }
 

@@ -26,7 +26,7 @@ async function populate(ns: string, interfaces: number): Promise<void> {
     lines.push(`link add va${i} type veth peer name vb${i}`, `link set va${i} up`, `link set vb${i} up`,
       `addr add 10.${100 + Math.floor(i / 250)}.${i % 250}.1/24 dev va${i}`);
   }
-  if ((interfaces - 1) % 2) lines.push('link add d0 type dummy', 'link set d0 up');
+  if ((interfaces - 1) % 2) lines.push('link add d0 type bridge', 'link set d0 up'); // dummy is not in every kernel here
   await run(['ip', '-n', ns, '-batch', '-'], { input: lines.join('\n') + '\n' });
 }
 

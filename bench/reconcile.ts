@@ -48,7 +48,8 @@ printf 'duid ll\\noption rapid_commit\\nnoipv4ll\\nipv4only\\nnoarp\\nrequire dh
 unshare --mount --propagation private sh -c "mount -t tmpfs t /run && mount --bind $d /var/lib/dhcpcd && dhcpcd -f $d/conf -4 -1 -t 60 --script /bin/true bnet1" >/dev/null 2>&1
 ip -4 -br addr show bnet1 | grep -q 10.
 `;
-const SEED_BARE_UNDO = 'pkill -f "dhcpcd -f /tmp/tmp" ; ip link del bnet1; ip link del bbond1; ip link set eth1 up; true';
+// "[d]hcpcd": the pattern must not match this shell's own command line.
+const SEED_BARE_UNDO = 'pkill -f "[d]hcpcd -f /tmp/tmp" ; ip link del bnet1; ip link del bbond1; ip link set eth1 up; true';
 
 /** The last "DHCP: waited N ms" of a node's agent log (src/apply/transaction.ts). */
 async function lastDhcpWait(logPath: string): Promise<number | undefined> {

@@ -1,8 +1,7 @@
 // Reliability: specs that cut a node off from the API server must be rolled back, within the
 // object's connectivity timeout, leaving the host as it was; a harmless spec on the same NIC
 // must not be. The node is a namespace node whose eth0 carries its management address.
-import { join } from 'node:path';
-import { labExec } from '../src/lab/index.js';
+import { labExec, nodeKubeconfigPath } from '../src/lab/index.js';
 import { failedReason, isAvailable, OnnDriver } from '../bench/lib/onn.js';
 import type { ReliabilityRow } from '../bench/lib/report.js';
 import { hostSnapshot, netnsNodes, requireLab } from './lab-node.js';
@@ -11,29 +10,38 @@ const TIMEOUT_S = 10;
 /** Past the timeout: the rollback itself, the re-check of the API server on the old config, the status write. */
 const SLACK_S = 20;
 
-export function losingSpecs(mgmtIp: string): { name: string; spec: Record<string, unknown>; cuts: boolean }[] {
+type Kind = 'netns' | 'vm';
+
+/** The specs; `on` says which node kind can run it (bonds need the VM's kernel: lab-facts.md). */
+export function losingSpecs(mgmtIp: (on: Kind) => string): { name: string; on: Kind; spec: Record<string, unknown>; cuts: boolean }[] {
   const check = { timeoutSeconds: TIMEOUT_S };
-  const mgmt = { bootproto: 'none', ipaddr: mgmtIp, netmask: '255.255.255.0' };
+  const mgmt = (on: Kind) => ({ bootproto: 'none', ipaddr: mgmtIp(on), netmask: '255.255.255.0' });
   return [
-    { name: 'management address moved to another subnet (on a bridge over eth0)', cuts: true, spec: { networks: { mgmt: { nic: 'eth0', bridged: true, bootproto: 'none', ipaddr: '10.77.0.5', netmask: '255.255.255.0' } }, connectivityCheck: check } },
+    { name: 'management address moved to another subnet (on a bridge over eth0)', on: 'netns', cuts: true, spec: { networks: { mgmt: { nic: 'eth0', bridged: true, bootproto: 'none', ipaddr: '10.77.0.5', netmask: '255.255.255.0' } }, connectivityCheck: check } },
     {
-      name: 'eth0 enslaved to an active-backup bond whose primary is a NIC on another switch', cuts: true,
-      spec: { bondings: { bond0: { nics: ['eth0', 'eth1'], options: 'mode=active-backup miimon=100 primary=eth1' } }, networks: { mgmt: { bonding: 'bond0', bridged: false, ...mgmt } }, connectivityCheck: check },
+      name: 'eth0 enslaved to an active-backup bond whose primary is a NIC on another switch', on: 'vm', cuts: true,
+      spec: { bondings: { bond0: { nics: ['eth0', 'eth1'], options: 'mode=active-backup miimon=100 primary=eth1' } }, networks: { mgmt: { bonding: 'bond0', bridged: false, ...mgmt('vm') } }, connectivityCheck: check },
     },
-    { name: 'MTU 9000 on eth0, the switch carries 1500 (path-MTU probe)', cuts: true, spec: { networks: { mgmt: { nic: 'eth0', bridged: false, mtu: 9000, ...mgmt } }, connectivityCheck: check } },
-    { name: 'control: the same address on eth0, MTU 1500 (must NOT roll back)', cuts: false, spec: { networks: { mgmt: { nic: 'eth0', bridged: false, ...mgmt } }, connectivityCheck: check } },
+    { name: 'MTU 9000 on eth0, the switch carries 1500 (path-MTU probe)', on: 'netns', cuts: true, spec: { networks: { mgmt: { nic: 'eth0', bridged: false, mtu: 9000, ...mgmt('netns') } }, connectivityCheck: check } },
+    { name: 'control: the same address on eth0, MTU 1500 (must NOT roll back)', on: 'netns', cuts: false, spec: { networks: { mgmt: { nic: 'eth0', bridged: false, ...mgmt('netns') } }, connectivityCheck: check } },
   ];
 }
 
 export async function connectivityLosingSpecs(o: { trials: number; log?: (l: string) => void }): Promise<ReliabilityRow[]> {
   const lab = await requireLab();
   const onn = new OnnDriver(lab.kubeconfig);
-  const node = netnsNodes(lab)[0]!;
-  const addr = JSON.parse((await labExec(node, ['ip', '-json', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout) as { addr_info: { local: string }[] }[];
-  const mgmtIp = addr[0]!.addr_info[0]!.local;
-  const nodeKubeconfig = join(lab.paths.dir, 'node-netns.kubeconfig');
+  const nodes: Record<Kind, string | undefined> = { netns: netnsNodes(lab)[0], vm: lab.state.nodes.find((n) => n.kind === 'vm')?.name };
+  const ips: Partial<Record<Kind, string>> = {};
+  for (const k of ['netns', 'vm'] as const) {
+    if (!nodes[k]) continue;
+    const addr = JSON.parse((await labExec(nodes[k], ['ip', '-json', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout) as { addr_info: { local: string }[] }[];
+    ips[k] = addr[0]!.addr_info[0]!.local;
+  }
   const rows: ReliabilityRow[] = [];
-  for (const c of losingSpecs(mgmtIp)) {
+  for (const c of losingSpecs((k) => ips[k] ?? '192.0.2.1')) {
+    const node = nodes[c.on];
+    if (!node) continue;
+    const nodeKubeconfig = nodeKubeconfigPath(lab.paths.dir, c.on);
     let survived = 0;
     const notes: string[] = [];
     const times: number[] = [];
@@ -55,6 +63,7 @@ export async function connectivityLosingSpecs(o: { trials: number; log?: (l: str
       if (api.stdout.trim() !== 'ok') problems.push('the node does not reach the API server afterwards');
       if (!problems.length) survived++;
       else notes.push(problems.join('; '));
+      await onn.apply(node, {});
       o.log?.(`${c.name}, trial ${t + 1}/${o.trials}: ${secs.toFixed(1)} s, ${problems.length ? problems.join('; ') : c.cuts ? 'rolled back' : 'kept'}`);
     }
     const range = `${Math.min(...times).toFixed(1)}–${Math.max(...times).toFixed(1)} s`;
@@ -63,6 +72,5 @@ export async function connectivityLosingSpecs(o: { trials: number; log?: (l: str
       note: notes[0] ?? (c.cuts ? `ConnectivityLost reported ${range} after the change; host as before` : `Available in ${range}`),
     });
   }
-  await onn.apply(node, {});
   return rows;
 }

@@ -3,7 +3,7 @@
 // Lab experiments (kill, outage, connectivity, malformed) need `ovirt-node-network-handler lab up`.
 //
 //   npm run reliability                     full run (~25 min)
-//   npm run reliability -- --quick          the reduced version CI runs (~5 min)
+//   npm run reliability -- --quick          the reduced version (CI adds --report-only; ~6 min)
 //   npm run reliability -- --only fuzz,kill --out docs/results
 import { mkdir } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
@@ -25,7 +25,7 @@ const QUICK = { fuzzTrials: 100, killTrials: 5, outageSeconds: 15, applyOutages:
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, only: { type: 'string' }, out: { type: 'string', default: 'bench-results' }, seed: { type: 'string' } },
+    options: { quick: { type: 'boolean' }, only: { type: 'string' }, out: { type: 'string', default: 'bench-results' }, seed: { type: 'string' }, 'report-only': { type: 'boolean' } },
   });
   const s = values.quick ? QUICK : FULL;
   const only = values.only ? values.only.split(',') : [...ALL];
@@ -66,7 +66,8 @@ async function main(): Promise<number> {
   process.stdout.write(`\nresults: ${join(values.out, 'reliability.json')}\n`);
   const lost = results.reliability.reduce((n, r) => n + r.lost, 0);
   if (lost) process.stdout.write(`${lost} trial(s) lost\n`);
-  return lost ? 1 : 0;
+  // --report-only (CI's quick run): the suite must run to the end; its counts are read, not gated.
+  return lost && !values['report-only'] ? 1 : 0;
 }
 
 process.exitCode = await main();

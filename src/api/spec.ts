@@ -37,7 +37,7 @@ export const NetworkSpecSchema = z
     bridged: z.boolean().describe('Whether the network is a Linux bridge named after the network (default true). A bridgeless network needs nic or bonding and carries its IP on the southbound or VLAN device.').optional(),
     stp: z.boolean().describe('Spanning Tree Protocol on the bridge (default false). Bridged networks only.').optional(),
     bridgeOpts: z.string().max(1024).describe('Extra bridge attributes as "key=value key=value", names as in /sys/class/net/<bridge>/bridge (e.g. "forward_delay=0 multicast_snooping=0"). Bridged networks only.').optional(),
-    mtu: z.int().min(68).max(65535).describe('MTU of the network (default 1500). The southbound device gets the largest MTU of the networks on it.').optional(),
+    mtu: z.int().min(1280).max(65535).describe('MTU of the network (1280..65535, default 1500). The southbound device gets the largest MTU of the networks on it. Below 1280 the kernel drops a device\'s IPv6 settings, which the handler manages on every device it makes.').optional(),
     bootproto: z.enum(['dhcp', 'none']).describe('IPv4 configuration: "dhcp" runs a DHCP client, "none" (default) uses ipaddr/netmask or no IPv4 address.').optional(),
     ipaddr: z.ipv4().describe('Static IPv4 address (bootproto none); needs netmask or prefix.').optional(),
     netmask: z.ipv4().describe('IPv4 netmask in dotted form (e.g. 255.255.255.0). Exclusive with prefix.').optional(),

@@ -579,8 +579,11 @@ export function compile(input: CompileInput): Compiled {
     for (const addr of o.addresses ?? []) {
       if (!has.has(addr)) emit('addrs-add', key, ip('addr', 'add', addr, 'dev', nic), [ip('addr', 'del', addr, 'dev', nic)]);
     }
-    if (F.tops.has(nic) && o.sysctls) {
-      for (const [k, v] of Object.entries(changeSysctls(F.tops.get(nic)!.sysctls, o.sysctls))) emit('files', key, writeOp(sysctlPath(nic, k), v), 'previous');
+    // From what the kernel has now, not from what the last config meant: a NIC that went from
+    // carrying a network to being a bridge port kept the values of the network it carried.
+    const curSysctls = host.sysctls[nic] ?? F.tops.get(nic)?.sysctls;
+    if (curSysctls && o.sysctls) {
+      for (const [k, v] of Object.entries(changeSysctls(curSysctls, o.sysctls))) emit('files', key, writeOp(sysctlPath(nic, k), v), 'previous');
     }
   }
 

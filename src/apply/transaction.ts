@@ -58,10 +58,20 @@ export interface ApplyRequest {
 
 export const DEFAULT_RESOLV_CONF = '/etc/resolv.conf';
 
-/** Devices whose IPv6 sysctls the compiler needs (NICs that carry a network's IP). */
+/**
+ * Devices whose IPv6 sysctls the compiler needs: every NIC either config uses (their values are
+ * recorded when the handler takes them and put back when it lets them go, whatever role they had
+ * in between) and the NICs that carry a network's IP.
+ */
 function sysctlDevices(...cfgs: RunningConfig[]): string[] {
   const out: string[] = [];
-  for (const c of cfgs) for (const [n, net] of Object.entries(c.networks)) if (!net.bridged && net.vlan === undefined && net.nic) out.push(topDeviceOf(n, net));
+  for (const c of cfgs) {
+    for (const [n, net] of Object.entries(c.networks)) {
+      if (net.nic) out.push(net.nic);
+      if (!net.bridged && net.vlan === undefined && net.nic) out.push(topDeviceOf(n, net));
+    }
+    for (const b of Object.values(c.bondings)) out.push(...b.nics);
+  }
   return out;
 }
 

@@ -31,6 +31,17 @@ export interface AgentOptions {
 
 /** A spec whose apply failed for a reason outside it (the API server away) is tried again after this. */
 const RETRY_AFTER_MS = 10_000;
+/** A status write that has not answered by then is given up (and retried with the next tick). */
+const STATUS_WRITE_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
+  });
+  p.catch(() => undefined); // a late failure of the abandoned request is not unhandled
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
 const REPORTED_KEYS = ['capabilities', 'kernelConfig', 'infoStatus', 'setupStatus', 'conditions', 'observedGeneration'] as const;
 
 export class Agent {
@@ -45,6 +56,8 @@ export class Agent {
   private reconcileRunning: Promise<void> | undefined;
   private reconcileAgain = false;
   private watchAbort: AbortController | undefined;
+  /** Ends the current watch at once; the loop relists and watches again on a new connection. */
+  private renewWatch: (() => void) | undefined;
   private wake: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private lastObservation: Observation | undefined;
@@ -142,6 +155,10 @@ export class Agent {
         }, stallMs);
       };
       pet();
+      this.renewWatch = () => {
+        this.watchAbort?.abort();
+        finish();
+      };
       this.o.client
         .watch(this.name, resourceVersion, (type, obj) => {
           pet();
@@ -238,6 +255,9 @@ export class Agent {
       if (result.changed) void this.event(obj, 'Normal', 'Applied', `generation ${generation}: ${result.summary} in ${result.durationMs} ms`);
     } else {
       log.warn({ reason: result.reason, message: result.message, rolledBack: result.rolledBack }, 'apply failed');
+      // The watch's connection lived through the cut and may sit in TCP backoff for a minute:
+      // open a new one rather than miss the next spec change for that long.
+      if (result.reason === 'ConnectivityLost') this.renewWatch?.();
       this.desired.setupStatus = failed(result.reason, result.message);
       this.setPhase({ kind: 'failed', generation, reason: result.reason, message: result.message, rolledBack: result.rolledBack });
       void this.event(obj, 'Warning', result.reason, `generation ${generation}: ${result.message}${result.rolledBack ? ' (rolled back)' : ''}`);
@@ -312,8 +332,16 @@ export class Agent {
     const statsDue = Date.now() - this.statsWrittenAt >= (this.o.statisticsIntervalMs ?? 30_000);
     if (statsDue && this.lastObservation) patch.statistics = this.lastObservation.statistics;
     if (!Object.keys(patch).length) return;
+    const seq = ++this.writeSeq;
     try {
-      const updated = await this.o.client.patchStatus(this.name, patch, this.obj.status !== undefined || Object.keys(this.reported).length > 0);
+      // A request sent while the node was cut off (during an apply that is then rolled back) can
+      // sit on a connection in TCP backoff for a minute; writes are one at a time, so such a
+      // request must not hold back the report of the rollback. Its late answer is ignored.
+      const updated = await withTimeout(
+        this.o.client.patchStatus(this.name, patch, this.obj.status !== undefined || Object.keys(this.reported).length > 0),
+        STATUS_WRITE_TIMEOUT_MS, 'status write',
+      );
+      if (seq !== this.writeSeq) return;
       this.o.metrics?.apiWrites.inc();
       if ('statistics' in patch) this.statsWrittenAt = Date.now();
       this.reported = { ...(updated.status ?? {}) };
@@ -325,6 +353,7 @@ export class Agent {
 
   private flushing: Promise<void> | undefined;
   private flushQueued: Promise<void> | undefined;
+  private writeSeq = 0;
 
   private sleepInterruptible(ms: number): Promise<void> {
     return Promise.race([sleep(ms), new Promise<void>((r) => (this.wake = r))]);

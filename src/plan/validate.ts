@@ -379,6 +379,8 @@ function salvage<T>(
  * the parsed spec and its canonical config; otherwise every error found. Entries that fail the
  * schema are left out of the cross-object rules (their names still count as defined).
  */
+const RESERVED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 export function checkSpec(raw: unknown, ctx: ValidationContext = {}): SpecCheck {
   const { errors, report } = collector();
   const parsed = SpecSchema.safeParse(raw ?? {}, { reportInput: true });
@@ -407,6 +409,14 @@ export function checkSpec(raw: unknown, ctx: ValidationContext = {}): SpecCheck 
         else salvage(v, p.error.issues, BondSpecSchema.partial(), (part) => bondErrors(joinPath('spec.bondings', k), part, report));
       }
     }
+  }
+  // Names every JavaScript object already has (constructor, toString, __proto__ — which the
+  // schema's record would even drop silently) cannot be looked up safely: refused outright.
+  const rawObj = isPlainObject(raw) ? raw : {};
+  for (const [field, base] of [['networks', 'spec.networks'], ['bondings', 'spec.bondings']] as const) {
+    const m = rawObj[field];
+    if (!isPlainObject(m)) continue;
+    for (const k of Object.keys(m)) if (RESERVED_NAMES.has(k)) report(joinPath(base, k), 'is a reserved name; choose another');
   }
   for (const n of new Set([...Object.keys(networks), ...known.networks])) {
     const problem = deviceNameProblem(n);

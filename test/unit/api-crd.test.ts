@@ -65,7 +65,7 @@ test('rules the schema can express are in it', () => {
   const net = 'root.spec.networks.*';
   assert.deepEqual([all.get(`${net}.vlan`)!.minimum, all.get(`${net}.vlan`)!.maximum], [0, 4094]);
   assert.deepEqual(all.get(`${net}.bootproto`)!.enum, ['dhcp', 'none']);
-  assert.deepEqual([all.get(`${net}.mtu`)!.minimum, all.get(`${net}.mtu`)!.maximum], [68, 65535]);
+  assert.deepEqual([all.get(`${net}.mtu`)!.minimum, all.get(`${net}.mtu`)!.maximum], [1280, 65535]);
   const rules = (all.get(net)!['x-kubernetes-validations'] as { rule: string }[]).map((r) => r.rule);
   assert.ok(rules.some((r) => r.includes('has(self.nic) && has(self.bonding)')));
   assert.ok(rules.some((r) => r.includes('has(self.prefix) && has(self.netmask)')));

@@ -147,7 +147,7 @@ run([
 
 // ---- MTU ----
 run([
-  { name: 'mtu: below 68', spec: net({ mtu: 67 }), errors: [['spec.networks.net1.mtu', /at least 68/]] },
+  { name: 'mtu: below 1280', spec: net({ mtu: 1279 }), errors: [['spec.networks.net1.mtu', /at least 1280/]] },
   { name: 'mtu: above 65535', spec: net({ mtu: 65536 }), errors: [['spec.networks.net1.mtu', /at most 65535/]] },
   {
     name: 'mtu: VLAN larger than its bridgeless untagged lower device',
@@ -279,7 +279,7 @@ test('every error of a spec is reported at once', () => {
 test('checkSpec returns the parsed spec with defaults and the canonical config', () => {
   const r = checkSpec({ networks: { net1: { nic: 'eth1', ipaddr: '10.0.0.5', prefix: 24, defaultRoute: true } } }, { host: { ...HOST, nameservers: ['10.0.0.53'] } });
   assert.ok(r.ok);
-  assert.deepEqual(r.spec.connectivityCheck, { enabled: true, timeoutSeconds: 60, probes: { gateway: false, dns: false } });
+  assert.deepEqual(r.spec.connectivityCheck, { enabled: true, timeoutSeconds: 60, probes: { gateway: false, dns: false, pathMtu: true } });
   assert.deepEqual(r.config.networks.net1, {
     nic: 'eth1', bridged: true, stp: false, mtu: 1500, bootproto: 'none', ipaddr: '10.0.0.5', netmask: '255.255.255.0',
     defaultRoute: true, dhcpv6: false, ipv6autoconf: false, nameservers: ['10.0.0.53'], switch: 'legacy',
@@ -298,4 +298,22 @@ test('running config validation uses the same rules', async () => {
   const { validateConfig } = await import('../../src/plan/validate.js');
   const bad: RunningConfig = canonicalize({ networks: { a: { nic: 'eth1', defaultRoute: true }, b: { nic: 'eth2', defaultRoute: true } } });
   assert.deepEqual(validateConfig(bad, { host: HOST }).map((e) => e.path), ['spec.networks.a.defaultRoute', 'spec.networks.b.defaultRoute']);
+});
+
+test('names every JavaScript object has are refused, __proto__ included (not dropped)', () => {
+  for (const [text, path] of [
+    ['{"networks":{"__proto__":{"nic":"eth1"}}}', 'spec.networks.__proto__'],
+    ['{"networks":{"constructor":{}}}', 'spec.networks.constructor'],
+    ['{"networks":{"toString":{}}}', 'spec.networks.toString'],
+  ] as const) {
+    const r = checkSpec(JSON.parse(text), { host: HOST });
+    assert.equal(r.ok, false, text);
+    if (!r.ok) assert.ok(r.errors.some((e) => e.path === path && /reserved/.test(e.message)), JSON.stringify(r.errors));
+  }
+});
+
+test('an MTU below 1280 is refused: the kernel removes IPv6 settings the handler writes', () => {
+  const r = checkSpec({ networks: { n: { mtu: 1000 } } }, { host: HOST });
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.deepEqual(r.errors.map((e) => e.path), ['spec.networks.n.mtu']);
 });
