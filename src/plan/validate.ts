@@ -98,6 +98,8 @@ export function zodIssuesToErrors(issues: readonly z.core.$ZodIssue[], base = 's
 export function deviceNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'name must not be empty';
   if (name.length > 15) return `name "${name}" is longer than 15 characters (the kernel's limit)`;
+  // The kernel counts bytes: "ñññññññññ" is 9 characters and 18 bytes.
+  if (Buffer.byteLength(name) > 15) return `name "${name}" is longer than 15 bytes in UTF-8 (the kernel's limit)`;
   if (/[:./\s]/.test(name)) return `name "${name}" must not contain ":", ".", "/" or whitespace`;
   if (name.startsWith('-')) return `name "${name}" must not start with "-"`;
   return undefined;

@@ -317,3 +317,9 @@ test('an MTU below 1280 is refused: the kernel removes IPv6 settings the handler
   assert.equal(r.ok, false);
   if (!r.ok) assert.deepEqual(r.errors.map((e) => e.path), ['spec.networks.n.mtu']);
 });
+
+test('a device name is measured in bytes, as the kernel does', () => {
+  const r = checkSpec({ networks: { 'ñññññññññ': {} } }, { host: HOST });
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.errors[0]!.message, /15 bytes/);
+});
