@@ -14,9 +14,9 @@ import { benchApplyBridges } from './apply.js';
 import { benchApplyVlans } from './apply-vm.js';
 import { benchAtRest } from './at-rest.js';
 import { installNmstatectl, findNmstatectl } from './lib/nmstate.js';
-import { renderCharts, type Chart, type Series } from './lib/plot.js';
-import { benchTable, writeResults, type BenchRow, type ResultsFile } from './lib/report.js';
-import { growth } from './lib/stats.js';
+import { renderCharts } from './lib/plot.js';
+import { scalingCharts } from './scaling.js';
+import { benchTable, markdownTable, writeResults, type BenchRow, type ResultsFile } from './lib/report.js';
 import { benchObserve } from './observe.js';
 import { benchPlan } from './plan.js';
 import { benchReconcile } from './reconcile.js';
@@ -45,52 +45,6 @@ const QUICK: Settings = {
 
 const ALL = ['plan', 'apply', 'observe', 'apply-vm', 'reconcile', 'at-rest'] as const;
 const NEEDS_LAB = new Set(['apply-vm', 'reconcile', 'at-rest']);
-
-/** Scaling charts from the rows that have a size. */
-export function scalingCharts(rows: readonly BenchRow[]): { charts: Chart[]; verdicts: string[] } {
-  const series = (name: string, pick: (r: BenchRow) => number | undefined, filter: (r: BenchRow) => boolean, dashed = false): Series => ({
-    name, dashed, points: rows.filter((r) => filter(r) && r.size !== undefined && pick(r) !== undefined).map((r) => ({ x: r.size!, y: pick(r)! })),
-  });
-  const bridges = (r: BenchRow) => r.bench === 'apply' && r.case.includes('bridged networks');
-  const steady = (r: BenchRow) => r.bench === 'observe' && r.case.includes('steady');
-  const charts: Chart[] = [
-    {
-      title: 'apply N bridged networks (netns)', xLabel: 'networks', yLabel: 'ms (median)',
-      series: [
-        series('ovirt-node-network-handler', (r) => r.value, bridges),
-        series('bare ip -batch', (r) => r.baseline, bridges, true),
-        series('nmstatectl apply -k', (r) => r.value, (r) => r.bench === 'apply/nmstate'),
-      ],
-    },
-    {
-      title: 'observe N interfaces', xLabel: 'interfaces', yLabel: 'ms (median)',
-      series: [
-        series('ours, steady (agent)', (r) => r.value, steady),
-        series('ours, cold', (r) => r.value, (r) => r.bench === 'observe' && r.case.includes('cold')),
-        series('bare ip -json link + addr', (r) => r.baseline, steady, true),
-        series('nmstatectl show -k', (r) => r.value, (r) => r.bench === 'observe/nmstate'),
-      ],
-    },
-    {
-      title: 'agent at rest', xLabel: 'interfaces', yLabel: 'MB (RSS) / KiB per write',
-      series: [
-        series('agent RSS, MB', (r) => r.value, (r) => r.bench === 'at-rest' && r.case.startsWith('agent RSS')),
-        series('idle node RSS, MB', (r) => r.baseline, (r) => r.bench === 'at-rest' && r.case.startsWith('agent RSS'), true),
-        series('status bytes per write, KiB', (r) => (r.note ? Number(/([\d.]+) KiB per write/.exec(r.note)?.[1]) : undefined), (r) => r.bench === 'at-rest' && r.case.startsWith('API bytes')),
-      ],
-    },
-  ];
-  const verdicts: string[] = [];
-  for (const c of charts) {
-    for (const s of c.series) {
-      if (s.points.length < 2) continue;
-      const g = growth(s.points);
-      const xs = s.points.map((p) => p.x);
-      verdicts.push(`${c.title} — ${s.name}: ${Math.min(...xs)} → ${Math.max(...xs)}: exponent ${g.exponent.toFixed(2)} (${g.verdict})`);
-    }
-  }
-  return { charts, verdicts };
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -146,6 +100,7 @@ async function main(): Promise<void> {
   if (skipped.length) process.stdout.write(`\nskipped (no lab running): ${skipped.join(', ')}\n`);
   await mkdir(values.out, { recursive: true });
   await writeResults(join(values.out, 'bench.json'), { ...results, scaling: verdicts });
+  await writeFile(join(values.out, 'bench.md'), benchTable(results.bench, markdownTable) + (verdicts.length ? '\n' + verdicts.map((v) => `- ${v}`).join('\n') + '\n' : ''));
   if (verdicts.length) await writeFile(join(values.out, 'scaling.svg'), renderCharts(charts));
   process.stdout.write(`\nresults: ${join(values.out, 'bench.json')}${verdicts.length ? `, plot: ${join(values.out, 'scaling.svg')}` : ''}\n`);
 }

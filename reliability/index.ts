@@ -5,12 +5,12 @@
 //   npm run reliability                     full run (~25 min)
 //   npm run reliability -- --quick          the reduced version (CI adds --report-only; ~6 min)
 //   npm run reliability -- --only fuzz,kill --out docs/results
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { currentLab } from '../src/lab/index.js';
-import { reliabilityTable, writeResults, type ReliabilityRow, type ResultsFile } from '../bench/lib/report.js';
+import { markdownTable, reliabilityTable, writeResults, type ReliabilityRow, type ResultsFile } from '../bench/lib/report.js';
 import { connectivityLosingSpecs } from './connectivity.js';
 import { fuzzSpecs } from './fuzz.js';
 import { killDuringApply } from './kill.js';
@@ -63,6 +63,7 @@ async function main(): Promise<number> {
   if (skipped.length) process.stdout.write(`\nskipped (no lab running): ${skipped.join(', ')}\n`);
   await mkdir(values.out, { recursive: true });
   await writeResults(join(values.out, 'reliability.json'), results);
+  await writeFile(join(values.out, 'reliability.md'), reliabilityTable(results.reliability, markdownTable));
   process.stdout.write(`\nresults: ${join(values.out, 'reliability.json')}\n`);
   const lost = results.reliability.reduce((n, r) => n + r.lost, 0);
   if (lost) process.stdout.write(`${lost} trial(s) lost\n`);

@@ -50,7 +50,7 @@ function chartSvg(c: Chart, ox: number): string {
   out.push(`<line x1="${X(0)}" y1="${Y(0)}" x2="${X(0)}" y2="${Y(yMax)}" stroke="#333"/>`);
   out.push(`<text x="${X(xMax / 2)}" y="${Y(0) + 32}" text-anchor="middle">${esc(c.xLabel)}</text>`);
   out.push(`<text transform="translate(${ox + 14},${M.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(c.yLabel)}</text>`);
-  c.series.forEach((s, i) => {
+  c.series.filter((s) => s.points.length).forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
     const pts = [...s.points].sort((a, b) => a.x - b.x);
     const d = pts.map((p) => `${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' ');

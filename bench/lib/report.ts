@@ -42,14 +42,20 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** The same table as Markdown, for docs/benchmarks.md. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const cell = (c: string) => c.replace(/\|/g, '\\|');
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n') + '\n';
+}
+
 export function fmtNumber(v: number | undefined, unit = ''): string {
   if (v === undefined || Number.isNaN(v)) return '';
   const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
   return `${v.toFixed(digits)}${unit ? ` ${unit}` : ''}`;
 }
 
-export function benchTable(rows: readonly BenchRow[]): string {
-  return formatTable(['bench', 'case', 'ours', 'baseline', 'ratio', 'target'], rows.map((r) => [
+export function benchTable(rows: readonly BenchRow[], format: (h: readonly string[], r: readonly (readonly string[])[]) => string = formatTable): string {
+  return format(['bench', 'case', 'ours', 'baseline', 'ratio', 'target'], rows.map((r) => [
     r.bench,
     r.case,
     fmtNumber(r.value, r.unit),
@@ -59,8 +65,8 @@ export function benchTable(rows: readonly BenchRow[]): string {
   ]));
 }
 
-export function reliabilityTable(rows: readonly ReliabilityRow[]): string {
-  return formatTable(['experiment', 'case', 'tried', 'survived', 'lost', 'note'], rows.map((r) => [
+export function reliabilityTable(rows: readonly ReliabilityRow[], format: (h: readonly string[], r: readonly (readonly string[])[]) => string = formatTable): string {
+  return format(['experiment', 'case', 'tried', 'survived', 'lost', 'note'], rows.map((r) => [
     r.experiment, r.case, String(r.tried), String(r.survived), String(r.lost), r.note ?? '',
   ]));
 }
