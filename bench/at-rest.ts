@@ -12,28 +12,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { killAgent, labExec, startNodeAgent, type Lab } from '../src/lab/index.js';
-import { loadState, processMatches } from '../src/lab/state.js';
 import { spawnDaemonless } from './lib/procs.js';
 import { OnnDriver } from './lib/onn.js';
-import { requireLab } from './reconcile.js';
+import { agentPid, procUsage, requireLab } from './lib/lab.js';
 import { benchTable, type BenchRow } from './lib/report.js';
 import { sleep } from '../src/util/exec.js';
 
-const CLK_TCK = 100;
 /** The agent's defaults (src/cli/run.ts). */
 const STATISTICS_INTERVAL_S = 30;
 const OBSERVE_INTERVAL_S = 10;
-
-/** Resident set (MB) and CPU seconds (own + reaped children) of a process. */
-export async function procUsage(pid: number): Promise<{ rssMb: number; cpuS: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields after the comm start at 3 (state); utime is 14, stime 15, cutime 16, cstime 17.
-  const ticks = [11, 12, 13, 14].reduce((s, i) => s + Number(f[i]), 0);
-  return { rssMb: rssKb / 1024, cpuS: ticks / CLK_TCK };
-}
 
 interface AuditEvent {
   verb: string;
@@ -61,11 +48,10 @@ export async function agentWrites(auditLog: string, node: string, from: number, 
   return { count: times.length, bytes, times: times.sort((a, b) => a - b) };
 }
 
-async function agentPid(lab: Lab, node: string): Promise<number> {
-  const state = await loadState(lab.paths.dir);
-  const p = state?.processes.find((x) => x.name === `agent-${node}` && processMatches(x));
-  if (!p) throw new Error(`${node} has no running agent`);
-  return p.pid;
+async function requireAgentPid(lab: Lab, node: string): Promise<number> {
+  const pid = await agentPid(lab, node);
+  if (pid === undefined) throw new Error(`${node} has no running agent`);
+  return pid;
 }
 
 const EXTRA_PREFIX = 'rv';
@@ -119,7 +105,7 @@ export async function benchAtRest(o: AtRestOptions): Promise<BenchRow[]> {
     }
     o.log?.(`agents restarted; settling 20 s, then at rest for ${o.seconds} s (${small}: ${counts[small]} interfaces, ${big}: ${counts[big]})`);
     await sleep(20_000);
-    const pids = { [small]: await agentPid(lab, small), [big]: await agentPid(lab, big) };
+    const pids = { [small]: await requireAgentPid(lab, small), [big]: await requireAgentPid(lab, big) };
     const start = Date.now();
     const cpu0: Record<string, number> = {};
     const bare0: Record<string, number> = {};

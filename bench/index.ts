@@ -6,7 +6,6 @@
 //   npm run bench -- --quick           the reduced version CI runs (~4 min)
 //   npm run bench -- --only apply,observe --out docs/results
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { currentLab } from '../src/lab/index.js';
@@ -16,7 +15,7 @@ import { benchAtRest } from './at-rest.js';
 import { installNmstatectl, findNmstatectl } from './lib/nmstate.js';
 import { renderCharts } from './lib/plot.js';
 import { scalingCharts } from './scaling.js';
-import { benchTable, markdownTable, writeResults, type BenchRow, type ResultsFile } from './lib/report.js';
+import { benchTable, markdownTable, newResults, writeResults, type BenchRow } from './lib/report.js';
 import { benchObserve } from './observe.js';
 import { benchPlan } from './plan.js';
 import { benchReconcile } from './reconcile.js';
@@ -66,13 +65,7 @@ async function main(): Promise<void> {
   const nmstate = !values['no-nmstate'] && !values.quick;
   const lab = await currentLab();
 
-  const results: ResultsFile = {
-    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-    startedAt: new Date().toISOString(),
-    host: { kernel: release(), cpus: cpus().length, node: process.version },
-    bench: [],
-    reliability: [],
-  };
+  const results = newResults('bench', process.argv.slice(2));
   const skipped: string[] = [];
   for (const name of only) {
     if (NEEDS_LAB.has(name) && !lab) {

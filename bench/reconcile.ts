@@ -9,16 +9,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { currentLab, labExec, type Lab } from '../src/lab/index.js';
+import { labExec } from '../src/lab/index.js';
+import { requireLab } from './lib/lab.js';
 import { OnnDriver } from './lib/onn.js';
 import { benchTable, type BenchRow } from './lib/report.js';
 import { median, timed } from './lib/stats.js';
-
-export async function requireLab(): Promise<Lab> {
-  const lab = await currentLab();
-  if (!lab) throw new Error('no lab is running: start it with `npx ovirt-node-network-handler lab up`');
-  return lab;
-}
 
 const STATIC_SPEC = { networks: { benchnet: { nic: 'eth1', bridged: true, bootproto: 'none', ipaddr: '10.93.0.1', netmask: '255.255.255.0' } } };
 const STATIC_BARE = [

@@ -6,11 +6,10 @@
 //   npm run reliability -- --quick          the reduced version (CI adds --report-only; ~6 min)
 //   npm run reliability -- --only fuzz,kill --out docs/results
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { currentLab } from '../src/lab/index.js';
-import { markdownTable, reliabilityTable, writeResults, type ReliabilityRow, type ResultsFile } from '../bench/lib/report.js';
+import { markdownTable, newResults, reliabilityTable, writeResults, type ReliabilityRow } from '../bench/lib/report.js';
 import { connectivityLosingSpecs } from './connectivity.js';
 import { fuzzSpecs } from './fuzz.js';
 import { killDuringApply } from './kill.js';
@@ -32,13 +31,7 @@ async function main(): Promise<number> {
   for (const o of only) if (!(ALL as readonly string[]).includes(o)) throw new Error(`--only: unknown experiment "${o}" (known: ${ALL.join(', ')})`);
   const log = (l: string) => process.stderr.write(`[reliability] ${l}\n`);
   const lab = await currentLab();
-  const results: ResultsFile = {
-    command: `npm run reliability -- ${process.argv.slice(2).join(' ')}`.trim(),
-    startedAt: new Date().toISOString(),
-    host: { kernel: release(), cpus: cpus().length, node: process.version },
-    bench: [],
-    reliability: [],
-  };
+  const results = newResults('reliability', process.argv.slice(2));
   const skipped: string[] = [];
   for (const name of only) {
     if (NEEDS_LAB.has(name) && !lab) {

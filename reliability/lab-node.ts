@@ -1,16 +1,10 @@
 // What the lab experiments need about a node: its host state for "nothing changed" comparisons,
 // its agent's process, and the lab's nodes by kind.
 import { join } from 'node:path';
-import { currentLab, labExec, type Lab } from '../src/lab/index.js';
-import { loadState, processMatches } from '../src/lab/state.js';
+import { labExec, type Lab } from '../src/lab/index.js';
+export { agentPid, requireLab } from '../bench/lib/lab.js';
 import type { RunningConfig } from '../src/api/config.js';
 import { loadRunningConfig } from '../src/persist/running-config.js';
-
-export async function requireLab(): Promise<Lab> {
-  const lab = await currentLab();
-  if (!lab) throw new Error('no lab is running: start it with `npx ovirt-node-network-handler lab up`');
-  return lab;
-}
 
 export function netnsNodes(lab: Lab): string[] {
   return lab.state.nodes.filter((n) => n.kind === 'netns').map((n) => n.name);
@@ -26,12 +20,6 @@ export async function hostSnapshot(node: string): Promise<string> {
     addrs: addrs.map((a) => [a.ifname, a.addr_info.filter((x) => x.scope !== 'link').map((x) => `${x.local}/${x.prefixlen}`).sort()]).sort(),
     routes,
   });
-}
-
-/** PID of a namespace node's agent, from the lab's records. */
-export async function agentPid(lab: Lab, node: string): Promise<number | undefined> {
-  const state = await loadState(lab.paths.dir);
-  return state?.processes.find((x) => x.name === `agent-${node}` && processMatches(x))?.pid;
 }
 
 /** The persisted running config of a namespace node's agent. */

@@ -3,7 +3,7 @@
 // (values of the right type that make no sense on this host) must come back as InvalidSpec naming
 // the field, with the host untouched; through all of it the agent stays up (same PID) and its
 // memory stays bounded.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../src/util/exec.js';
@@ -11,6 +11,8 @@ import { failedReason, OnnDriver } from '../bench/lib/onn.js';
 import type { ReliabilityRow } from '../bench/lib/report.js';
 import { kubectlArgs } from '../test/helpers/lab.js';
 import { agentPid, hostSnapshot, netnsNodes, requireLab } from './lab-node.js';
+import { procUsage } from '../bench/lib/lab.js';
+import type { Lab } from '../src/lab/index.js';
 
 const net = (n: Record<string, unknown>) => ({ networks: { m1: { bridged: true, bootproto: 'none', ...n } } });
 
@@ -38,10 +40,10 @@ export const API_REJECTS: { name: string; patch: Record<string, unknown>; field:
   { name: 'a network name that is no interface name', patch: { networks: { 'this-name-is-far-too-long': {} } }, field: /spec\.networks/ },
 ];
 
-async function rssMb(lab: Awaited<ReturnType<typeof requireLab>>, node: string): Promise<number> {
+async function rssMb(lab: Lab, node: string): Promise<number> {
   const pid = await agentPid(lab, node);
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  if (pid === undefined) throw new Error(`${node} has no running agent`);
+  return (await procUsage(pid)).rssMb;
 }
 
 export async function malformedObjects(o: { log?: (l: string) => void }): Promise<ReliabilityRow[]> {

@@ -1,6 +1,7 @@
 // Results of the benchmark and reliability suites: one row per measurement, printed as a
 // table and appended to a JSON file that docs/benchmarks.md and the plots are made from.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, release } from 'node:os';
 import { dirname } from 'node:path';
 
 /** A benchmark measurement: ours against a baseline measured in the same run. */
@@ -80,6 +81,17 @@ export interface ResultsFile {
   reliability: ReliabilityRow[];
   /** Growth verdicts of the scaling series (bench/index.ts). */
   scaling?: string[];
+}
+
+/** An empty results file for a suite run with these arguments, on this host. */
+export function newResults(suite: 'bench' | 'reliability', args: readonly string[]): ResultsFile {
+  return {
+    command: `npm run ${suite} -- ${args.join(' ')}`.trim(),
+    startedAt: new Date().toISOString(),
+    host: { kernel: release(), cpus: cpus().length, node: process.version },
+    bench: [],
+    reliability: [],
+  };
 }
 
 export async function writeResults(path: string, results: ResultsFile): Promise<void> {

@@ -6,7 +6,7 @@
 import { lookup, Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { run, sleep } from '../util/exec.js';
+import { inNetns, run, sleep } from '../util/exec.js';
 import type { ConnectivityVerifier } from '../handler/backend.js';
 
 /** The probe every check has: the API server over a new connection. */
@@ -85,7 +85,7 @@ export class Connectivity implements ConnectivityVerifier {
 
 /** Pings the current IPv4 default gateway (read anew each attempt: the apply may have moved it). */
 export function gatewayProbe(netns?: string): Probe {
-  const wrap = (argv: string[]) => (netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv);
+  const wrap = (argv: string[]) => inNetns(netns, argv);
   return {
     name: 'default-gateway',
     async attempt(timeoutMs) {
@@ -105,7 +105,7 @@ export function gatewayProbe(netns?: string): Probe {
  * vanish: this probe fails on it where an HTTPS request alone would pass.
  */
 export function pathMtuProbe(host: string, netns?: string): Probe {
-  const wrap = (argv: string[]) => (netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv);
+  const wrap = (argv: string[]) => inNetns(netns, argv);
   return {
     name: 'path-mtu',
     async attempt(timeoutMs) {

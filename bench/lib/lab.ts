@@ -1,0 +1,30 @@
+// The lab as the suites see it: that it runs, a namespace node's agent process, and what that
+// process uses (shared by bench/ and reliability/).
+import { readFile } from 'node:fs/promises';
+import { currentLab, type Lab } from '../../src/lab/index.js';
+import { loadState, processMatches } from '../../src/lab/state.js';
+
+export async function requireLab(): Promise<Lab> {
+  const lab = await currentLab();
+  if (!lab) throw new Error('no lab is running: start it with `npx ovirt-node-network-handler lab up`');
+  return lab;
+}
+
+/** PID of a namespace node's agent, from the lab's records. */
+export async function agentPid(lab: Lab, node: string): Promise<number | undefined> {
+  const state = await loadState(lab.paths.dir);
+  return state?.processes.find((x) => x.name === `agent-${node}` && processMatches(x))?.pid;
+}
+
+const CLK_TCK = 100;
+
+/** Resident set (MB) and CPU seconds (own + reaped children) of a process. */
+export async function procUsage(pid: number): Promise<{ rssMb: number; cpuS: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields after the comm start at 3 (state); utime is 14, stime 15, cutime 16, cstime 17.
+  const ticks = [11, 12, 13, 14].reduce((s, i) => s + Number(f[i]), 0);
+  return { rssMb: rssKb / 1024, cpuS: ticks / CLK_TCK };
+}
