@@ -1,8 +1,8 @@
 // OvirtNodeNetwork objects of the lab, as the suites drive them: spec changes through the API
 // (timed from the moment the request is sent), status read back by polling the API with the
 // admin's credentials. kubectl is used where a user would use it; timing needs the client.
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, loadKubeConfig, PLURAL, VERSION } from '../../src/k8s/client.js';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION } from '../../src/k8s/client.js';
 import { sleep } from '../../src/util/exec.js';
 
 export interface Condition { type: string; status: string; observedGeneration?: number; reason?: string; message?: string; lastTransitionTime?: string }
@@ -23,7 +23,9 @@ export class OnnDriver {
   private readonly api: CustomObjectsApi;
 
   constructor(kubeconfig: string) {
-    this.api = loadKubeConfig(kubeconfig).makeApiClient(CustomObjectsApi);
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    this.api = kc.makeApiClient(CustomObjectsApi);
   }
 
   async get(node: string): Promise<Onn> {

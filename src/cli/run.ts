@@ -6,11 +6,11 @@ import { ConnectivityCheckSchema } from '../api/spec.js';
 import { parse as parseYaml } from 'yaml';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { Agent } from '../handler/agent.js';
 import { AgentMetrics, serveMetrics } from '../handler/metrics.js';
 import { HostBackend } from '../handler/node-backend.js';
-import { loadKubeConfig, OnnClient } from '../k8s/client.js';
+import { OnnClient, type CrdManifest } from '../k8s/client.js';
+import { loadConnection } from '../k8s/connection.js';
 import { PROJECT_ROOT } from '../lab/config.js';
 import { API_PROBE, Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
 
@@ -39,16 +39,17 @@ export function registerRun(program: Command): void {
     .option('--observe-interval <seconds>', 'how often the node is observed (status written only on change)', '10')
     .option('--install-crd', 'create the CRD if it is missing (needs the permission)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .option('--low-memory', 'run V8 without its optimizing compilers (less memory, more CPU; read by the launcher)')
     .option('--dns-probe-host <name>', 'name the DNS probe resolves when an object enables it (default: the API server\'s host name, if it is one)')
     .action(async (o: RunOptions) => {
       const nodeName = o.nodeName ?? process.env.NODE_NAME;
       if (!nodeName) throw new Error('no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName); $HOSTNAME is never used');
       const log = pino({ level: o.logLevel, base: { node: nodeName } });
-      const kc = loadKubeConfig(o.kubeconfig);
-      const client = new OnnClient(kc);
+      const client = new OnnClient(await loadConnection(o.kubeconfig));
+      log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
       const metrics = new AgentMetrics(nodeName);
       const backend = new HostBackend({ stateDir: o.stateDir, resolvConf: o.resolvConf, log });
-      const crd = o.installCrd ? (parseYaml(await readFile(join(PROJECT_ROOT, 'deploy', 'crd.yaml'), 'utf8')) as V1CustomResourceDefinition) : undefined;
+      const crd = o.installCrd ? (parseYaml(await readFile(join(PROJECT_ROOT, 'deploy', 'crd.yaml'), 'utf8')) as CrdManifest) : undefined;
       const agent = new Agent({
         nodeName, client, backend, log, metrics, crd,
         observeIntervalMs: Number(o.observeInterval) * 1000,
@@ -79,12 +80,11 @@ function verifierFor(spec: Record<string, unknown>, client: OnnClient, node: str
   if (!cc.enabled) return undefined;
   const probes: Probe[] = [{ name: API_PROBE, attempt: (t) => client.probe(node, t) }];
   if (cc.probes.gateway) probes.push(gatewayProbe());
-  const apiHost = client.kc.getCurrentCluster()?.server;
-  if (cc.probes.pathMtu && apiHost) probes.push(pathMtuProbe(new URL(apiHost).hostname.replace(/^\[|\]$/g, '')));
+  const apiHost = client.server.hostname.replace(/^\[|\]$/g, '');
+  if (cc.probes.pathMtu) probes.push(pathMtuProbe(apiHost));
   if (cc.probes.dns) {
-    const server = client.kc.getCurrentCluster()?.server;
-    const host = dnsHost ?? (server ? new URL(server).hostname : undefined);
-    if (host && isIP(host) === 0) probes.push(dnsProbe(host, resolvConf));
+    const host = dnsHost ?? apiHost;
+    if (isIP(host) === 0) probes.push(dnsProbe(host, resolvConf));
     else log.warn('the object enables the DNS probe but there is no name to resolve (--dns-probe-host); skipping it');
   }
   return new Connectivity({ timeoutMs: cc.timeoutSeconds * 1000, probes, log: (m) => log.info(m) });

@@ -4,8 +4,7 @@
 // API outages are waited out with backoff; the host is never touched because the API is away.
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
-import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { describeApiError, GROUP, KIND, VERSION, type OnnClient, type OnnObject } from '../k8s/client.js';
+import { describeApiError, GROUP, KIND, VERSION, type CrdManifest, type OnnClient, type OnnObject } from '../k8s/client.js';
 import { sleep } from '../util/exec.js';
 import type { ConnectivityVerifier, NodeBackend, Observation, SetupResult } from './backend.js';
 import { conditionsFor, failed, statusPatch, success, type Condition, type Phase } from './status.js';
@@ -21,10 +20,10 @@ export interface AgentOptions {
   observeIntervalMs?: number;
   /** How often statistics are written. */
   statisticsIntervalMs?: number;
-  /** Watchdog: a watch silent for this long is restarted (the server ends watches at 300 s). */
-  watchStallMs?: number;
+  /** The server ends each watch after this many seconds (jittered ±10 %); the agent then re-watches. */
+  watchSeconds?: number;
   /** Install this CRD at start if it is missing (needs the permission; off by default). */
-  crd?: V1CustomResourceDefinition;
+  crd?: CrdManifest;
   /** Builds the connectivity check for a spec (undefined = no check). */
   verifierFor?: (spec: Record<string, unknown>) => ConnectivityVerifier | undefined;
 }
@@ -35,14 +34,10 @@ const RETRY_AFTER_MS = 10_000;
 const STATUS_WRITE_TIMEOUT_MS = 10_000;
 const STATS_SLACK_MS = 1000;
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
-  });
-  p.catch(() => undefined); // a late failure of the abandoned request is not unhandled
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
+/** Headers of a new watch must arrive by then (a connection accepted but never served). */
+const WATCH_CONNECT_TIMEOUT_MS = 15_000;
+/** A watch silent this long past the end the server promised is stuck: drop it and relist. */
+const WATCH_GRACE_MS = 30_000;
 const REPORTED_KEYS = ['capabilities', 'kernelConfig', 'infoStatus', 'setupStatus', 'conditions', 'observedGeneration'] as const;
 
 export class Agent {
@@ -56,7 +51,8 @@ export class Agent {
   private appliedGeneration: number | undefined;
   private reconcileRunning: Promise<void> | undefined;
   private reconcileAgain = false;
-  private watchAbort: AbortController | undefined;
+  /** Ends the current watch (stop). */
+  private watchAbort: (() => void) | undefined;
   /** Ends the current watch at once; the loop relists and watches again on a new connection. */
   private renewWatch: (() => void) | undefined;
   private wake: (() => void) | undefined;
@@ -84,29 +80,39 @@ export class Agent {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.watchAbort?.abort();
+    this.watchAbort?.();
     this.wake?.();
     await this.reconcileRunning;
   }
 
   // ---- watching ------------------------------------------------------------------------------
 
+  /**
+   * List (GET), then watch from the listed resourceVersion; a watch the server ended on time is
+   * resumed from the last resourceVersion seen (bookmarks keep it fresh), anything else —
+   * errors, 410 Gone, a stuck stream, a deleted object, a cut connection — lists again first.
+   */
   private async watchLoop(): Promise<void> {
     let backoff = 1000;
     let crdDone = !this.o.crd;
+    let resume: string | undefined;
     while (!this.stopped) {
       try {
         if (!crdDone && this.o.crd) {
           const r = await this.o.client.ensureCrd(this.o.crd);
-          this.o.log.info(`CRD ${this.o.crd.metadata?.name} ${r}`);
+          this.o.log.info(`CRD ${this.o.crd.metadata.name} ${r}`);
           crdDone = true;
         }
-        const obj = await this.ensureObject();
-        this.onObject(obj);
-        this.ready = true;
+        if (resume === undefined) {
+          const obj = await this.ensureObject();
+          this.onObject(obj);
+          this.ready = true;
+          resume = obj.metadata.resourceVersion;
+        }
         backoff = 1000;
-        await this.watchOnce(obj.metadata.resourceVersion);
+        resume = await this.watchOnce(resume);
       } catch (e) {
+        resume = undefined;
         this.ready = false;
         this.o.log.warn({ err: describeApiError(e), retryInMs: backoff }, 'API server unavailable; the host is left as it is');
         await this.sleepInterruptible(backoff);
@@ -135,54 +141,43 @@ export class Agent {
     return created;
   }
 
-  private watchOnce(resourceVersion: string | undefined): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const stallMs = this.o.watchStallMs ?? 330_000;
-      let watchdog: NodeJS.Timeout | undefined;
+  /**
+   * One watch. Resolves to the resourceVersion to resume from when the server ended it on time,
+   * undefined when the next round must list again; rejects when the API server could not be used.
+   */
+  private watchOnce(resourceVersion: string | undefined): Promise<string | undefined> {
+    const base = this.o.watchSeconds ?? 300;
+    const timeoutSeconds = Math.max(1, Math.round(base * (0.9 + Math.random() * 0.2)));
+    return new Promise<string | undefined>((resolve, reject) => {
+      let lastVersion = resourceVersion;
       let settled = false;
-      const finish = (err?: unknown) => {
+      let stream: { abort(): void } | undefined;
+      const finish = (result: { resume?: string; err?: Error }) => {
         if (settled) return;
         settled = true;
-        clearTimeout(watchdog);
-        if (err && !this.stopped) reject(err);
-        else resolve();
+        stream?.abort();
+        this.renewWatch = undefined;
+        if (result.err && !this.stopped) reject(result.err);
+        else resolve(result.resume);
       };
-      const pet = () => {
-        clearTimeout(watchdog);
-        watchdog = setTimeout(() => {
-          this.o.log.warn(`watch silent for ${Math.round(stallMs / 1000)} s; restarting it`);
-          this.watchAbort?.abort();
-          finish();
-        }, stallMs);
-      };
-      pet();
-      this.renewWatch = () => {
-        this.watchAbort?.abort();
-        finish();
-      };
+      this.renewWatch = () => finish({});
+      this.watchAbort = () => finish({});
       this.o.client
-        .watch(this.name, resourceVersion, (type, obj) => {
-          pet();
+        .watch(this.name, resourceVersion, { timeoutSeconds, connectTimeoutMs: WATCH_CONNECT_TIMEOUT_MS, idleTimeoutMs: timeoutSeconds * 1000 + WATCH_GRACE_MS }, (type, obj) => {
           this.lastLoopAt = Date.now();
+          if (type === 'ERROR') return finish({}); // 410 Gone and friends: list again
+          if (obj.metadata?.resourceVersion) lastVersion = obj.metadata.resourceVersion;
           if (type === 'BOOKMARK') return;
-          if (type === 'ERROR') {
-            // 410 Gone and friends: relist from a fresh GET.
-            this.watchAbort?.abort();
-            finish();
-            return;
-          }
           if (type === 'DELETED') {
             this.onDeleted();
-            this.watchAbort?.abort();
-            finish();
-            return;
+            return finish({});
           }
           this.onObject(obj);
-        }, (err) => finish(err))
-        .then((abort) => {
-          this.watchAbort = abort;
-          if (settled) abort.abort();
-        }, finish);
+        }, (err) => finish(err ? { err } : { resume: lastVersion }))
+        .then((s) => {
+          stream = s;
+          if (settled) s.abort();
+        }, (err: Error) => finish({ err }));
     });
   }
 
@@ -340,10 +335,7 @@ export class Agent {
       // A request sent while the node was cut off (during an apply that is then rolled back) can
       // sit on a connection in TCP backoff for a minute; writes are one at a time, so such a
       // request must not hold back the report of the rollback. Its late answer is ignored.
-      const updated = await withTimeout(
-        this.o.client.patchStatus(this.name, patch, this.obj.status !== undefined || Object.keys(this.reported).length > 0),
-        STATUS_WRITE_TIMEOUT_MS, 'status write',
-      );
+      const updated = await this.o.client.patchStatus(this.name, patch, this.obj.status !== undefined || Object.keys(this.reported).length > 0, STATUS_WRITE_TIMEOUT_MS);
       if (seq !== this.writeSeq) return;
       this.o.metrics?.apiWrites.inc();
       if ('statistics' in patch) this.statsWrittenAt = Date.now();

@@ -1,19 +1,8 @@
-// The agent's only door to the API server: its own OvirtNodeNetwork object (get, create, merge
+// The agent's only door to the API server: its own OvirtNodeNetwork object (get, create, JSON
 // patch of status, watch by name), its Node (for the owner reference), Events, and the CRD.
 // Never a whole-object PUT: the original handler lost users' spec edits that way.
-import { request } from 'node:https';
-import {
-  ApiException,
-  ApiextensionsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  Watch,
-  setHeaderOptions,
-  type V1CustomResourceDefinition,
-  type V1Node,
-} from '@kubernetes/client-node';
+import { ApiError, ApiHttp, type Stream } from './http.js';
+import type { ApiConnection } from './connection.js';
 
 export const GROUP = 'ovirt.org';
 export const VERSION = 'v1alpha1';
@@ -37,88 +26,80 @@ export interface OnnObject {
   status?: Record<string, unknown>;
 }
 
-/** A kubeconfig file when given, else the in-cluster service account, else the default lookup. */
-export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  return kc;
-}
-
 export function isNotFound(e: unknown): boolean {
-  return e instanceof ApiException && e.code === 404;
+  return e instanceof ApiError && e.code === 404;
 }
 
 export function httpStatus(e: unknown): number | undefined {
-  return e instanceof ApiException ? e.code : undefined;
+  return e instanceof ApiError ? e.code : undefined;
 }
 
 /** A short, secret-free description of an API error for logs and status messages. */
 export function describeApiError(e: unknown): string {
-  if (e instanceof ApiException) {
-    const body = typeof e.body === 'string' ? safeJson(e.body) : e.body;
-    const msg = body && typeof body === 'object' && 'message' in body ? String((body as { message: unknown }).message) : '';
-    return `HTTP ${e.code}${msg ? `: ${msg}` : ''}`;
-  }
   return e instanceof Error ? e.message : String(e);
 }
 
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
+/** The few fields of a CustomResourceDefinition the agent needs to install one. */
+export interface CrdManifest {
+  metadata: { name: string };
+  [key: string]: unknown;
 }
 
-const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+interface NodeObject { metadata?: { uid?: string } }
+
+const JSON_PATCH = 'application/json-patch+json';
+const ONN_PATH = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+
+export interface WatchOptions {
+  /** Asked of the server; it ends the stream then. */
+  timeoutSeconds: number;
+  /** Until the response headers. */
+  connectTimeoutMs: number;
+  /** Silence on an open stream for longer than this ends it (a stuck connection). */
+  idleTimeoutMs: number;
+}
 
 export class OnnClient {
-  readonly custom: CustomObjectsApi;
-  readonly core: CoreV1Api;
-  readonly ext: ApiextensionsV1Api;
+  readonly http: ApiHttp;
 
-  constructor(readonly kc: KubeConfig, readonly fieldManager = 'ovirt-node-network-handler') {
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.ext = kc.makeApiClient(ApiextensionsV1Api);
+  constructor(readonly conn: ApiConnection, readonly fieldManager = 'ovirt-node-network-handler') {
+    this.http = new ApiHttp(conn);
+  }
+
+  get server(): URL {
+    return this.conn.server;
   }
 
   async get(name: string): Promise<OnnObject | undefined> {
     try {
-      return (await this.custom.getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name })) as OnnObject;
+      return await this.http.call<OnnObject>('GET', `${ONN_PATH}/${encodeURIComponent(name)}`);
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
     }
   }
 
-  async list(): Promise<{ items: OnnObject[]; metadata: { resourceVersion?: string } }> {
-    return (await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as never;
-  }
-
   async create(obj: OnnObject): Promise<OnnObject> {
-    return (await this.custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, body: obj, fieldManager: this.fieldManager })) as OnnObject;
+    return this.http.call<OnnObject>('POST', `${ONN_PATH}?fieldManager=${encodeURIComponent(this.fieldManager)}`, { body: obj });
   }
 
   /**
    * Replaces the given top-level status fields (JSON patch "add" = set or replace), leaving the
    * others alone. A merge patch would keep map keys that disappeared (a removed interface).
    */
-  async patchStatus(name: string, fields: Record<string, unknown>, statusExists: boolean): Promise<OnnObject> {
+  async patchStatus(name: string, fields: Record<string, unknown>, statusExists: boolean, timeoutMs?: number): Promise<OnnObject> {
     const ops = statusExists
       ? Object.entries(fields).map(([k, value]) => ({ op: 'add', path: `/status/${k}`, value }))
       : [{ op: 'add', path: '/status', value: fields }];
-    return (await this.custom.patchClusterCustomObjectStatus(
-      { group: GROUP, version: VERSION, plural: PLURAL, name, body: ops, fieldManager: this.fieldManager },
-      jsonPatch,
-    )) as OnnObject;
+    return this.http.call<OnnObject>('PATCH', `${ONN_PATH}/${encodeURIComponent(name)}/status?fieldManager=${encodeURIComponent(this.fieldManager)}`, {
+      body: ops, contentType: JSON_PATCH, ...(timeoutMs ? { timeoutMs } : {}),
+    });
   }
 
-  async getNode(name: string): Promise<V1Node | undefined> {
+  async getNode(name: string): Promise<NodeObject | undefined> {
     try {
-      return await this.core.readNode({ name });
+      return await this.http.call<NodeObject>('GET', `/api/v1/nodes/${encodeURIComponent(name)}`);
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -127,10 +108,11 @@ export class OnnClient {
 
   /** Records an Event about the object (cluster-scoped objects' events live in "default"). */
   async event(obj: OnnObject, type: 'Normal' | 'Warning', reason: string, message: string, node: string): Promise<void> {
-    const now = new Date();
-    await this.core.createNamespacedEvent({
-      namespace: 'default',
+    const now = new Date().toISOString();
+    await this.http.call('POST', '/api/v1/namespaces/default/events', {
       body: {
+        apiVersion: 'v1',
+        kind: 'Event',
         metadata: { generateName: `${obj.metadata.name}.` },
         involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: obj.metadata.name, uid: obj.metadata.uid },
         type,
@@ -146,56 +128,59 @@ export class OnnClient {
     });
   }
 
-  async ensureCrd(crd: V1CustomResourceDefinition): Promise<'created' | 'present'> {
+  async ensureCrd(crd: CrdManifest): Promise<'created' | 'present'> {
     try {
-      await this.ext.readCustomResourceDefinition({ name: crd.metadata!.name! });
+      await this.http.call('GET', `${CRD_PATH}/${encodeURIComponent(crd.metadata.name)}`);
       return 'present';
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
-    await this.ext.createCustomResourceDefinition({ body: crd });
+    await this.http.call('POST', CRD_PATH, { body: crd });
     return 'created';
   }
 
   /**
-   * Watches one object by name from resourceVersion. Resolves to an AbortController; done(err)
-   * is called once when the stream ends for any reason.
+   * Watches one object by name from resourceVersion. onEvent gets each event; done is called
+   * once when the stream ends by itself (err undefined: the server's timeout), never after abort().
    */
-  watch(name: string, resourceVersion: string | undefined, onEvent: (type: string, obj: OnnObject) => void, done: (err: unknown) => void): Promise<AbortController> {
-    const w = new Watch(this.kc);
-    // The client aborts a watch silent for 30 s by default; the agent runs its own watchdog
-    // (quiet objects are normal), so let the server's timeoutSeconds end the stream.
-    (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 330_000;
-    return w.watch(`/apis/${GROUP}/${VERSION}/${PLURAL}`, {
+  watch(name: string, resourceVersion: string | undefined, o: WatchOptions, onEvent: (type: string, obj: OnnObject) => void, done: (err?: Error) => void): Promise<Stream> {
+    const q = new URLSearchParams({
+      watch: 'true',
       fieldSelector: `metadata.name=${name}`,
-      allowWatchBookmarks: true,
+      allowWatchBookmarks: 'true',
+      timeoutSeconds: String(o.timeoutSeconds),
       ...(resourceVersion ? { resourceVersion } : {}),
-      timeoutSeconds: 300,
-    }, (type, obj) => onEvent(type, obj as OnnObject), done);
+    });
+    return this.http.stream(`${ONN_PATH}?${q.toString()}`, { headersTimeoutMs: o.connectTimeoutMs, idleTimeoutMs: o.idleTimeoutMs }, (line) => {
+      let ev: { type?: string; object?: OnnObject };
+      try {
+        ev = JSON.parse(line) as typeof ev;
+      } catch {
+        throw new Error(`the watch sent a line that is not JSON (${line.length} bytes)`);
+      }
+      if (ev.type && ev.object) onEvent(ev.type, ev.object);
+    }, done);
   }
 
   /**
    * Reads the object over a brand-new TLS connection (no pooled socket), as the connectivity
    * check must prove the node can reach the API server now, through its current network.
    */
-  async probe(name: string, timeoutMs: number): Promise<void> {
-    const cluster = this.kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    const url = new URL(`${cluster.server.replace(/\/$/, '')}/apis/${GROUP}/${VERSION}/${PLURAL}/${encodeURIComponent(name)}`);
-    const opts: import('node:https').RequestOptions = {
-      method: 'GET', hostname: url.hostname, port: url.port || 443, path: url.pathname, agent: false, timeout: timeoutMs,
-      headers: { Accept: 'application/json' },
-    };
-    await this.kc.applyToHTTPSOptions(opts);
-    await new Promise<void>((resolve, reject) => {
-      const req = request(opts, (res) => {
-        res.resume();
-        if (res.statusCode && res.statusCode < 300) resolve();
-        else reject(new Error(`API server answered HTTP ${res.statusCode}`));
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer from the API server within ${timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end();
-    });
+  async probe(name: string, timeoutMs: number): Promise<'ok' | 'path-only'> {
+    try {
+      await this.http.call('GET', `${ONN_PATH}/${encodeURIComponent(name)}`, { timeoutMs, fresh: true });
+      return 'ok';
+    } catch (e) {
+      // Any HTTP answer (a 503 while starting, a 403) came over the network and TLS.
+      if (e instanceof ApiError) return 'ok';
+      if (answeredAtTransport(e)) return 'path-only';
+      throw e;
+    }
   }
+}
+
+/** Refused, or closed before TLS: the address answered (an API server restarting, a balancer without backends). */
+export function answeredAtTransport(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ECONNREFUSED' || ((code === 'ECONNRESET' || code === undefined) && /before secure TLS connection was established/.test((e as Error).message));
 }

@@ -12,9 +12,16 @@ import type { ConnectivityVerifier } from '../handler/backend.js';
 /** The probe every check has: the API server over a new connection. */
 export const API_PROBE = 'api-server';
 
+/**
+ * 'path-only': the destination answered at the transport level (refused the connection, or
+ * closed it before TLS: an API server restarting, a load balancer without backends) but did not
+ * serve the request. The network path works; the server does not.
+ */
+export type ProbeOutcome = void | 'ok' | 'path-only';
+
 export interface Probe {
   name: string;
-  attempt(timeoutMs: number): Promise<void>;
+  attempt(timeoutMs: number): Promise<ProbeOutcome>;
 }
 
 export interface ConnectivityOptions {
@@ -32,7 +39,8 @@ export class Connectivity implements ConnectivityVerifier {
   async preflight(): Promise<{ apiReachable: boolean }> {
     const results = await Promise.all(this.o.probes.map(async (p) => {
       try {
-        await p.attempt(2000);
+        // Before an apply only a served request counts: nothing is applied while the API is away.
+        if ((await p.attempt(2000)) === 'path-only') throw new Error('reachable, but not serving');
         return p;
       } catch (e) {
         this.o.log?.(`probe ${p.name} fails before the apply (${(e as Error).message}); it will not decide a rollback`);
@@ -50,12 +58,12 @@ export class Connectivity implements ConnectivityVerifier {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        await api.attempt(Math.max(500, Math.min(5000, deadline - Date.now())));
-        return true;
+        if ((await api.attempt(Math.max(500, Math.min(5000, deadline - Date.now())))) !== 'path-only') return true;
       } catch {
-        if (Date.now() >= deadline) return false;
-        await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+        // not yet
       }
+      if (Date.now() >= deadline) return false;
+      await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
     }
   }
 
@@ -68,7 +76,10 @@ export class Connectivity implements ConnectivityVerifier {
         const left = deadline - Date.now();
         if (left <= 0) break;
         try {
-          await p.attempt(Math.min(5000, left));
+          // After an apply, a destination that answers at all proves the node's network reaches
+          // it: an API server restarting during the check is not the spec's fault (a rollback
+          // then would blame the spec for an outage).
+          if ((await p.attempt(Math.min(5000, left))) === 'path-only') this.o.log?.(`probe ${name}: the address answers but the server is not serving; the network path is verified`);
           pending.delete(name);
         } catch (e) {
           lastError.set(name, (e as Error).message);

@@ -49,7 +49,7 @@ describe('statusPatch', () => {
   });
 });
 
-function probe(name: string, results: boolean[]): Probe & { calls: number } {
+function probe(name: string, results: (boolean | 'path-only')[]): Probe & { calls: number } {
   const p = {
     name,
     calls: 0,
@@ -57,6 +57,7 @@ function probe(name: string, results: boolean[]): Probe & { calls: number } {
       const ok = results[Math.min(p.calls, results.length - 1)];
       p.calls++;
       if (!ok) throw new Error(`${name} down`);
+      return ok === 'path-only' ? ('path-only' as const) : ('ok' as const);
     },
   };
   return p;
@@ -99,5 +100,16 @@ describe('connectivity check', () => {
     await c.preflight();
     const why = await c.check();
     assert.match(why ?? '', /^api-server: api-server down/);
+  });
+
+  it('an API server that refuses (restarting) is no reason to roll back, but no reason to apply either', async () => {
+    const restarting = probe('api-server', [true, 'path-only']);
+    const logs: string[] = [];
+    const c = new Connectivity({ timeoutMs: 100, intervalMs: 10, probes: [restarting], log: (m) => logs.push(m) });
+    await c.preflight();
+    assert.equal(await c.check(), undefined, 'the path to the API server works: keep the apply');
+    assert.match(logs.join('\n'), /network path is verified/);
+    assert.deepEqual(await new Connectivity({ timeoutMs: 100, probes: [probe('api-server', ['path-only'])] }).preflight(), { apiReachable: false });
+    assert.equal(await new Connectivity({ timeoutMs: 100, probes: [probe('api-server', ['path-only'])] }).apiReachable(600), false);
   });
 });

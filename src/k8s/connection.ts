@@ -1,0 +1,133 @@
+// Where the API server is and how to authenticate to it, from a kubeconfig file or the pod's
+// service account. The agent speaks to the API server over node:https itself (src/k8s/http.ts):
+// importing @kubernetes/client-node costs ~60 MB of resident memory per node (docs/benchmarks.md),
+// for five REST calls. Kubeconfigs that need more than certificates or a token (exec plugins,
+// auth providers, basic auth, proxies, several files merged) are handed to client-node, loaded
+// only then.
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, delimiter } from 'node:path';
+import type { RequestOptions } from 'node:https';
+import { parse as parseYaml } from 'yaml';
+
+export interface ApiConnection {
+  /** The API server's base URL (no trailing slash). */
+  readonly server: URL;
+  /** Where the credentials came from, for logs (never the credentials). */
+  readonly source: string;
+  /** TLS material and the Authorization header for one request (tokens are re-read as they rotate). */
+  requestOptions(): Promise<Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'> & { headers: Record<string, string> }>;
+}
+
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** A kubeconfig file when given, else the in-cluster service account, else $KUBECONFIG / ~/.kube/config. */
+export async function loadConnection(path?: string, env: NodeJS.ProcessEnv = process.env): Promise<ApiConnection> {
+  if (path) return fromKubeconfigFile(path);
+  if (env.KUBERNETES_SERVICE_HOST) return inCluster(env);
+  const candidates = env.KUBECONFIG ? env.KUBECONFIG.split(delimiter).filter(Boolean) : [join(homedir(), '.kube', 'config')];
+  if (candidates.length > 1) return viaClientNode(undefined, 'several kubeconfig files in $KUBECONFIG');
+  return fromKubeconfigFile(candidates[0]!);
+}
+
+/** The pod's service account: the projected token is re-read when the kubelet rotates it. */
+export function inCluster(env: NodeJS.ProcessEnv, dir = SERVICE_ACCOUNT_DIR): ApiConnection {
+  const host = env.KUBERNETES_SERVICE_HOST!;
+  const port = env.KUBERNETES_SERVICE_PORT ?? '443';
+  const server = new URL(`https://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const ca = readFileSync(join(dir, 'ca.crt'));
+  const token = new RotatingFile(join(dir, 'token'));
+  return {
+    server,
+    source: `service account (${dir})`,
+    requestOptions: async () => ({ ca, headers: { Authorization: `Bearer ${token.read()}` } }),
+  };
+}
+
+interface NamedEntry<T> { name: string; [key: string]: unknown; cluster?: T; user?: T; context?: T }
+interface KubeCluster { server?: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string; 'insecure-skip-tls-verify'?: boolean; 'tls-server-name'?: string; 'proxy-url'?: string }
+interface KubeUser { token?: string; tokenFile?: string; 'client-certificate'?: string; 'client-certificate-data'?: string; 'client-key'?: string; 'client-key-data'?: string; exec?: unknown; 'auth-provider'?: unknown; username?: string; password?: string }
+interface KubeContext { cluster?: string; user?: string }
+interface KubeConfigFile {
+  'current-context'?: string;
+  clusters?: NamedEntry<KubeCluster>[];
+  users?: NamedEntry<KubeUser>[];
+  contexts?: NamedEntry<KubeContext>[];
+}
+
+export async function fromKubeconfigFile(path: string): Promise<ApiConnection> {
+  let doc: KubeConfigFile;
+  try {
+    doc = (parseYaml(readFileSync(path, 'utf8')) ?? {}) as KubeConfigFile;
+  } catch (e) {
+    throw new Error(`kubeconfig ${path}: ${(e as Error).message}`);
+  }
+  const ctxName = doc['current-context'];
+  if (!ctxName) throw new Error(`kubeconfig ${path}: no current-context`);
+  const context = doc.contexts?.find((c) => c.name === ctxName)?.context;
+  if (!context) throw new Error(`kubeconfig ${path}: context "${ctxName}" not found`);
+  const cluster = doc.clusters?.find((c) => c.name === context.cluster)?.cluster;
+  if (!cluster?.server) throw new Error(`kubeconfig ${path}: cluster "${context.cluster ?? ''}" of context "${ctxName}" has no server`);
+  const user: KubeUser = doc.users?.find((u) => u.name === context.user)?.user ?? {};
+  if (user.exec || user['auth-provider'] || user.username || cluster['proxy-url']) return viaClientNode(path, 'exec, auth-provider, basic auth or proxy-url');
+
+  const base = dirname(path);
+  const file = (p: string) => readFileSync(isAbsolute(p) ? p : join(base, p));
+  const material = (data: string | undefined, p: string | undefined) => (data ? Buffer.from(data, 'base64') : p ? file(p) : undefined);
+  const ca = material(cluster['certificate-authority-data'], cluster['certificate-authority']);
+  const cert = material(user['client-certificate-data'], user['client-certificate']);
+  const key = material(user['client-key-data'], user['client-key']);
+  const tokenFile = user.tokenFile ? new RotatingFile(isAbsolute(user.tokenFile) ? user.tokenFile : join(base, user.tokenFile)) : undefined;
+  const tls = {
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    ...(cluster['tls-server-name'] ? { servername: cluster['tls-server-name'] } : {}),
+    ...(cluster['insecure-skip-tls-verify'] ? { rejectUnauthorized: false } : {}),
+  };
+  return {
+    server: new URL(cluster.server.replace(/\/+$/, '')),
+    source: `kubeconfig ${path} (context ${ctxName})`,
+    requestOptions: async () => {
+      const token = user.token ?? tokenFile?.read();
+      const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+      return { ...tls, headers };
+    },
+  };
+}
+
+/** The full client library, for kubeconfigs this module does not speak itself. */
+async function viaClientNode(path: string | undefined, why: string): Promise<ApiConnection> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error(`kubeconfig ${path ?? '(default)'}: no current cluster`);
+  return {
+    server: new URL(server.replace(/\/+$/, '')),
+    source: `kubeconfig ${path ?? '(default)'} via @kubernetes/client-node (${why})`,
+    requestOptions: async () => {
+      const opts: RequestOptions & { headers: Record<string, string> } = { headers: {} };
+      await kc.applyToHTTPSOptions(opts);
+      const { ca, cert, key, servername, rejectUnauthorized } = opts;
+      return { ca, cert, key, servername, rejectUnauthorized, headers: { ...(opts.headers as Record<string, string>) } };
+    },
+  };
+}
+
+/** A small file read again when it changes (service-account tokens rotate under the process). */
+class RotatingFile {
+  private content = '';
+  private mtimeMs = -1;
+  constructor(private readonly path: string) {}
+
+  read(): string {
+    const m = statSync(this.path).mtimeMs;
+    if (m !== this.mtimeMs) {
+      this.content = readFileSync(this.path, 'utf8').trim();
+      this.mtimeMs = m;
+    }
+    return this.content;
+  }
+}

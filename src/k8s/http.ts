@@ -1,0 +1,180 @@
+// JSON over HTTPS to the API server, with a deadline on every request. A request with no
+// deadline once waited forever on a connection accepted while the API server restarted, and the
+// agent missed spec changes (reliability/outage.ts): here nothing waits longer than it is told.
+import { Agent, request, type RequestOptions } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { ApiConnection } from './connection.js';
+
+/** The API server answered with an error status; body is its Status object when it sent one. */
+export class ApiError extends Error {
+  constructor(readonly code: number, readonly body: unknown, method: string, path: string) {
+    super(`${method} ${path}: HTTP ${code}${statusMessage(body) ? `: ${statusMessage(body)}` : ''}`);
+    this.name = 'ApiError';
+  }
+}
+
+function statusMessage(body: unknown): string {
+  return body && typeof body === 'object' && 'message' in body ? String((body as { message: unknown }).message) : '';
+}
+
+export interface CallOptions {
+  body?: unknown;
+  contentType?: string;
+  /** The whole exchange, connect to last byte. */
+  timeoutMs?: number;
+  /** A new TCP+TLS connection instead of a pooled one (the connectivity probe must prove the path now). */
+  fresh?: boolean;
+}
+
+export interface StreamOptions {
+  /** Until the response headers arrive. */
+  headersTimeoutMs: number;
+  /** Longest silence after them before the stream is given up. */
+  idleTimeoutMs: number;
+}
+
+export interface Stream {
+  abort(): void;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+export class ApiHttp {
+  // Few sockets: the agent makes one call at a time plus its watch.
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4, maxFreeSockets: 2, timeout: 60_000 });
+
+  constructor(readonly conn: ApiConnection, private readonly userAgent = 'ovirt-node-network-handler') {
+    if (conn.server.protocol !== 'https:') throw new Error(`API server ${conn.server.href}: only https is supported (${conn.source})`);
+  }
+
+  /** Sends a request and parses the JSON answer; ApiError for HTTP ≥ 300, Error for transport trouble. */
+  async call<T>(method: string, path: string, o: CallOptions = {}): Promise<T> {
+    const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
+    const opts = await this.options(method, path, {
+      Accept: 'application/json',
+      ...(payload ? { 'Content-Type': o.contentType ?? 'application/json', 'Content-Length': String(payload.length) } : {}),
+    }, o.fresh);
+    return new Promise<T>((resolve, reject) => {
+      const req = request(opts, (res) => {
+        readBody(res).then((text) => {
+          clearTimeout(timer);
+          const body = parseJson(text);
+          if ((res.statusCode ?? 0) >= 300) reject(new ApiError(res.statusCode ?? 0, body ?? text.slice(0, 500), method, path));
+          else resolve(body as T);
+        }, (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+      });
+      const timer = setTimeout(() => req.destroy(new Error(`${method} ${path}: no answer from the API server within ${timeoutMs / 1000} s`)), timeoutMs);
+      req.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      req.end(payload);
+    });
+  }
+
+  /**
+   * A streaming GET (a watch): onLine gets every complete line (a throw ends the stream with that
+   * error); done is called once, with an error unless the server ended the stream. abort() ends
+   * it without calling done.
+   */
+  async stream(path: string, o: StreamOptions, onLine: (line: string) => void, done: (err?: Error) => void): Promise<Stream> {
+    const opts = await this.options('GET', path, { Accept: 'application/json' }, false);
+    let finished = false;
+    let aborted = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (err?: Error) => {
+      clearTimeout(timer);
+      if (finished) return;
+      finished = true;
+      if (!aborted) done(err);
+    };
+    const req = request(opts, (res) => {
+      if ((res.statusCode ?? 0) >= 300) {
+        void readBody(res).then((text) => {
+          finish(new ApiError(res.statusCode ?? 0, parseJson(text) ?? text.slice(0, 500), 'GET', path));
+          req.destroy();
+        }, finish);
+        return;
+      }
+      arm(o.idleTimeoutMs, 'the watch was silent');
+      let rest = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        arm(o.idleTimeoutMs, 'the watch was silent');
+        rest += chunk;
+        let nl: number;
+        while ((nl = rest.indexOf('\n')) >= 0) {
+          const line = rest.slice(0, nl);
+          rest = rest.slice(nl + 1);
+          if (!line.trim() || finished) continue;
+          try {
+            onLine(line);
+          } catch (e) {
+            finish(e as Error);
+            req.destroy();
+            return;
+          }
+        }
+      });
+      res.on('end', () => finish());
+      res.on('error', finish);
+      res.on('close', () => finish(res.complete ? undefined : new Error('the watch connection closed')));
+    });
+    const arm = (ms: number, what: string) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => req.destroy(new Error(`${what} for ${ms / 1000} s`)), ms);
+    };
+    arm(o.headersTimeoutMs, 'no answer to the watch');
+    req.on('error', finish);
+    req.end();
+    return {
+      abort: () => {
+        aborted = true;
+        clearTimeout(timer);
+        req.destroy();
+      },
+    };
+  }
+
+  private async options(method: string, path: string, headers: Record<string, string>, fresh = false): Promise<RequestOptions> {
+    const auth = await this.conn.requestOptions();
+    const { server } = this.conn;
+    const base = server.pathname.replace(/\/+$/, '');
+    return {
+      ...auth,
+      method,
+      protocol: server.protocol,
+      hostname: server.hostname.replace(/^\[|\]$/g, ''),
+      port: server.port || 443,
+      path: `${base}${path}`,
+      headers: { ...headers, ...auth.headers, 'User-Agent': this.userAgent },
+      agent: fresh ? false : this.agent,
+    };
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    res.on('data', (c: Buffer) => parts.push(c));
+    res.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    res.on('error', reject);
+    res.on('aborted', () => reject(new Error('the API server closed the response early')));
+  });
+}
+
+function parseJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}
