@@ -54,6 +54,7 @@ async function main(): Promise<void> {
       'install-nmstate': { type: 'boolean' },
       'no-nmstate': { type: 'boolean' },
       'rest-seconds': { type: 'string' },
+      'low-memory': { type: 'boolean' },
     },
   });
   const s: Settings = { ...(values.quick ? QUICK : FULL) };
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
       observe: () => benchObserve({ sizes: s.observeSizes, runs: s.observeRuns, nmstate, log }),
       'apply-vm': () => benchApplyVlans({ sizes: s.vlanSizes, runs: s.vlanRuns, log }),
       reconcile: () => benchReconcile({ runs: s.reconcileRuns, seedRuns: s.seedRuns, log }),
-      'at-rest': () => benchAtRest({ seconds: s.restSeconds, interfaces: s.restInterfaces, log }),
+      'at-rest': () => benchAtRest({ seconds: s.restSeconds, interfaces: s.restInterfaces, ...(values['low-memory'] ? { agentArgs: ['--low-memory'] } : {}), log }),
     } as Record<string, () => Promise<BenchRow[]>>)[name]!();
     results.bench.push(...rows);
     log(`${name} done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);

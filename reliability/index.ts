@@ -41,13 +41,19 @@ async function main(): Promise<number> {
     }
     log(`${name} ...`);
     const t0 = Date.now();
-    const rows = await ({
+    const experiment = ({
       fuzz: () => fuzzSpecs({ trials: s.fuzzTrials, ...(values.seed ? { seed: Number(values.seed) } : {}), log }),
       kill: () => killDuringApply({ trials: s.killTrials, log }),
       outage: () => apiOutages({ outageSeconds: s.outageSeconds, applyOutages: s.applyOutages, restarts: s.restarts, log }),
       connectivity: () => connectivityLosingSpecs({ trials: s.connectivityTrials, log }),
       malformed: () => malformedObjects({ log }),
-    } as Record<string, () => Promise<ReliabilityRow[]>>)[name]!();
+    } as Record<string, () => Promise<ReliabilityRow[]>>)[name]!;
+    // An experiment that cannot finish (a node that never settles) is a loss to report, and the
+    // ones after it still run.
+    const rows = await experiment().catch((e: Error): ReliabilityRow[] => {
+      log(`${name} stopped: ${e.message}`);
+      return [{ experiment: name, case: 'the experiment could not finish', tried: 1, survived: 0, lost: 1, note: e.message.slice(0, 300) }];
+    });
     results.reliability.push(...rows);
     log(`${name} done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }

@@ -26,3 +26,15 @@ export async function hostSnapshot(node: string): Promise<string> {
 export async function persistedConfig(lab: Lab, node: string): Promise<RunningConfig> {
   return loadRunningConfig(join(lab.paths.dir, 'nodes', node, 'state'));
 }
+
+/** What differs between two host snapshots, briefly (for a loss's note). */
+export function snapshotDiff(a: string, b: string): string {
+  const pa = JSON.parse(a) as { links: unknown[]; addrs: unknown[]; routes: string };
+  const pb = JSON.parse(b) as typeof pa;
+  const lines = (x: typeof pa) => [...x.links.map((l) => `link ${JSON.stringify(l)}`), ...x.addrs.map((l) => `addr ${JSON.stringify(l)}`), ...x.routes.split('\n').filter(Boolean).map((r) => `route ${r}`)];
+  const la = new Set(lines(pa));
+  const lb = new Set(lines(pb));
+  const gone = [...la].filter((l) => !lb.has(l)).map((l) => `-${l}`);
+  const added = [...lb].filter((l) => !la.has(l)).map((l) => `+${l}`);
+  return [...gone, ...added].slice(0, 6).join('; ');
+}

@@ -8,7 +8,7 @@ import { stopLabProcess } from '../src/lab/index.js';
 import { run, sleep, waitFor } from '../src/util/exec.js';
 import { OnnDriver } from '../bench/lib/onn.js';
 import type { ReliabilityRow } from '../bench/lib/report.js';
-import { agentPid, hostSnapshot, netnsNodes, requireLab } from './lab-node.js';
+import { agentPid, hostSnapshot, netnsNodes, requireLab, snapshotDiff } from './lab-node.js';
 import { kubectlArgs } from '../test/helpers/lab.js';
 
 function specWith(tag: number): Record<string, unknown> {
@@ -42,8 +42,9 @@ export async function apiOutages(o: OutageOptions): Promise<ReliabilityRow[]> {
   async function outage(seconds: number, before: string, applyInFlight: boolean): Promise<string[]> {
     const problems: string[] = [];
     const pid = await agentPid(lab, node);
-    const t0 = Date.now();
     const restart = await stopLabProcess('kube-apiserver');
+    // Away from here on (a stopping API server serves for a few seconds yet).
+    const t0 = Date.now();
     let inFlight: string | undefined;
     try {
       const end = t0 + seconds * 1000;
@@ -51,7 +52,7 @@ export async function apiOutages(o: OutageOptions): Promise<ReliabilityRow[]> {
         const snap = await hostSnapshot(node);
         if (snap !== before && snap !== inFlight) {
           if (applyInFlight && inFlight === undefined && Date.now() - t0 < IN_FLIGHT_MS) inFlight = snap;
-          else problems.push(`host changed while the API server was away (${Math.round((end - Date.now()) / 1000)} s before its return)`);
+          else problems.push(`host changed while the API server was away (${Math.round((end - Date.now()) / 1000)} s before its return): ${snapshotDiff(inFlight || before, snap)}`);
         }
         // Once rolled back to the snapshot before, it stays there.
         if (snap === before && inFlight !== undefined) inFlight = '';

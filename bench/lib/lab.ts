@@ -18,13 +18,18 @@ export async function agentPid(lab: Lab, node: string): Promise<number | undefin
 
 const CLK_TCK = 100;
 
-/** Resident set (MB) and CPU seconds (own + reaped children) of a process. */
-export async function procUsage(pid: number): Promise<{ rssMb: number; cpuS: number }> {
+/**
+ * Resident set (MB) — also split into private anonymous memory and file pages (for node, mostly
+ * its own 100 MB binary's code, shared with every other node process) — and CPU seconds (own +
+ * reaped children) of a process.
+ */
+export async function procUsage(pid: number): Promise<{ rssMb: number; anonMb: number; fileMb: number; cpuS: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  const rssKb = kb('VmRSS');
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields after the comm start at 3 (state); utime is 14, stime 15, cutime 16, cstime 17.
   const ticks = [11, 12, 13, 14].reduce((s, i) => s + Number(f[i]), 0);
-  return { rssMb: rssKb / 1024, cpuS: ticks / CLK_TCK };
+  return { rssMb: rssKb / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024, cpuS: ticks / CLK_TCK };
 }

@@ -29,9 +29,37 @@ export class BusyError extends Error {
   }
 }
 
-export async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Lock files this process holds, with when they are released. A lock file naming our own pid is
+ * ours only if it is in here: otherwise it was left by an earlier process that had the same pid
+ * (PID 1 in a restarted container). Without this, the agent's periodic DHCP supervision took the
+ * lock from an apply running in the same process.
+ */
+const heldHere = new Map<string, Promise<void>>();
+
+export interface LockOptions {
+  /** Wait for a holder in this same process instead of failing (applies queue; supervision skips). */
+  waitInProcess?: boolean;
+}
+
+export async function withLock<T>(stateDir: string, fn: () => Promise<T>, o: LockOptions = {}): Promise<T> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const path = join(stateDir, 'lock');
+  for (let held = heldHere.get(path); held; held = heldHere.get(path)) {
+    if (!o.waitInProcess) throw new BusyError(process.pid);
+    await held;
+  }
+  let release: () => void = () => undefined;
+  heldHere.set(path, new Promise<void>((r) => (release = r)));
+  try {
+    return await withLockFile(path, fn);
+  } finally {
+    heldHere.delete(path);
+    release();
+  }
+}
+
+async function withLockFile<T>(path: string, fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       const fh = await open(path, 'wx', 0o600);

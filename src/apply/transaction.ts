@@ -113,7 +113,7 @@ export class Transactions {
     return withLock(this.o.stateDir, async () => {
       await this.recoverLocked();
       return this.applyLocked(req);
-    });
+    }, { waitInProcess: true });
   }
 
   private async applyLocked(req: ApplyRequest): Promise<ApplyOutcome> {
@@ -192,7 +192,7 @@ export class Transactions {
 
   /** Recovers an interrupted transaction (journal left by a crash); returns what was done. */
   async recover(): Promise<string | undefined> {
-    return withLock(this.o.stateDir, () => this.recoverLocked());
+    return withLock(this.o.stateDir, () => this.recoverLocked(), { waitInProcess: true });
   }
 
   private async recoverLocked(): Promise<string | undefined> {
@@ -240,7 +240,7 @@ export class Transactions {
       if (!Object.keys(cfg.networks).length && !Object.keys(cfg.bondings).length) return recovered;
       const restored = await this.reconcileLocked(cfg);
       return [recovered, restored].filter(Boolean).join('; ') || undefined;
-    });
+    }, { waitInProcess: true });
   }
 
   /** The leased address of each DHCP network of cfg (for reports). */

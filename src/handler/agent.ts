@@ -22,6 +22,8 @@ export interface AgentOptions {
   statisticsIntervalMs?: number;
   /** The server ends each watch after this many seconds (jittered ±10 %); the agent then re-watches. */
   watchSeconds?: number;
+  /** A spec whose apply failed for a reason outside it is tried again after this (default 10 s). */
+  retryAfterMs?: number;
   /** Install this CRD at start if it is missing (needs the permission; off by default). */
   crd?: CrdManifest;
   /** Builds the connectivity check for a spec (undefined = no check). */
@@ -196,7 +198,7 @@ export class Agent {
     this.reported = {};
     this.appliedGeneration = undefined;
     this.desired = {};
-    this.reconcileRunning = (this.reconcileRunning ?? Promise.resolve()).then(async () => {
+    this.serialize(async () => {
       const r = await this.o.backend.setup({}, undefined);
       if (!r.ok) this.o.log.error({ reason: r.reason, message: r.message }, 'removing owned networks failed');
       await this.observe();
@@ -210,18 +212,33 @@ export class Agent {
       this.reconcileAgain = true;
       return;
     }
-    this.reconcileRunning = (async () => {
-      try {
-        do {
-          this.reconcileAgain = false;
-          const obj = this.obj;
-          if (!obj || obj.metadata.generation === this.appliedGeneration) break;
-          await this.reconcile(obj);
-        } while (this.reconcileAgain && !this.stopped);
-      } finally {
+    this.serialize(async () => {
+      do {
+        this.reconcileAgain = false;
+        const obj = this.obj;
+        if (!obj || obj.metadata.generation === this.appliedGeneration) break;
+        await this.reconcile(obj);
+      } while (this.reconcileAgain && !this.stopped);
+    });
+  }
+
+  /**
+   * Runs work after whatever host work is running, and marks the agent busy until it is done.
+   * The mark is cleared by a .finally (always asynchronous), never inside the work: work that
+   * finished without awaiting once cleared it before it was set, and the agent stopped applying
+   * specs for good (a retry timer firing after its generation was applied, after an API restart).
+   */
+  private serialize(work: () => Promise<void>): void {
+    const p: Promise<void> = (this.reconcileRunning ?? Promise.resolve())
+      .then(work)
+      .catch((e: unknown) => this.o.log.error({ err: (e as Error).message }, 'reconcile failed'))
+      .finally(() => {
+        if (this.reconcileRunning !== p) return;
         this.reconcileRunning = undefined;
-      }
-    })();
+        // A spec that arrived during other work (a deletion's cleanup) is applied now.
+        if (this.reconcileAgain && !this.stopped) this.scheduleReconcile();
+      });
+    this.reconcileRunning = p;
   }
 
   private async reconcile(obj: OnnObject): Promise<void> {
@@ -270,7 +287,7 @@ export class Agent {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (!this.stopped) this.scheduleReconcile();
-    }, RETRY_AFTER_MS);
+    }, this.o.retryAfterMs ?? RETRY_AFTER_MS);
     this.retryTimer.unref();
   }
 

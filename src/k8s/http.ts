@@ -56,21 +56,33 @@ export class ApiHttp {
       ...(payload ? { 'Content-Type': o.contentType ?? 'application/json', 'Content-Length': String(payload.length) } : {}),
     }, o.fresh);
     return new Promise<T>((resolve, reject) => {
+      // Settled exactly once, by whichever comes first: the answer, an error, or the deadline.
+      // The deadline rejects by itself: destroying a request whose socket is already gone emits
+      // nothing, and a status write once waited forever that way after an API server restart.
+      let done = false;
+      const settle = (f: () => void) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        f();
+      };
+      let answered = false;
       const req = request(opts, (res) => {
-        readBody(res).then((text) => {
-          clearTimeout(timer);
+        answered = true;
+        readBody(res).then((text) => settle(() => {
           const body = parseJson(text);
           if ((res.statusCode ?? 0) >= 300) reject(new ApiError(res.statusCode ?? 0, body ?? text.slice(0, 500), method, path));
           else resolve(body as T);
-        }, (e: Error) => {
-          clearTimeout(timer);
-          reject(e);
-        });
+        }), (e: Error) => settle(() => reject(e)));
       });
-      const timer = setTimeout(() => req.destroy(new Error(`${method} ${path}: no answer from the API server within ${timeoutMs / 1000} s`)), timeoutMs);
-      req.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
+      const timer = setTimeout(() => settle(() => {
+        reject(new Error(`${method} ${path}: no answer from the API server within ${timeoutMs / 1000} s`));
+        req.destroy();
+      }), timeoutMs);
+      req.on('error', (e) => settle(() => reject(e)));
+      // Closed before any answer (the body's own end or early close is readBody's to report).
+      req.on('close', () => {
+        if (!answered) settle(() => reject(new Error(`${method} ${path}: the connection closed without an answer`)));
       });
       req.end(payload);
     });
@@ -167,7 +179,9 @@ function readBody(res: IncomingMessage): Promise<string> {
     res.on('data', (c: Buffer) => parts.push(c));
     res.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
     res.on('error', reject);
-    res.on('aborted', () => reject(new Error('the API server closed the response early')));
+    res.on('close', () => {
+      if (!res.complete) reject(new Error('the API server closed the response early'));
+    });
   });
 }
 

@@ -33,3 +33,46 @@ it('takes over a lock whose owner is a zombie', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('is busy for a second holder in the same process, and free again after', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ovnh-lock-'));
+  try {
+    let release: () => void = () => undefined;
+    const first = withLock(dir, () => new Promise<string>((r) => (release = () => r('first'))));
+    await waitFor('the lock file', async () => (await readdir(dir)).includes('lock'), 2000, 5);
+    await assert.rejects(withLock(dir, async () => 'second'), (e: Error) => e.name === 'BusyError');
+    release();
+    assert.equal(await first, 'first');
+    assert.equal(await withLock(dir, async () => 'third'), 'third');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('takes over a lock file naming its own pid that it does not hold (PID 1 after a container restart)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ovnh-lock-'));
+  try {
+    await writeFile(join(dir, 'lock'), String(process.pid));
+    assert.equal(await withLock(dir, async () => 'ran'), 'ran');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('an apply in the same process waits for the holder instead of failing', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ovnh-lock-'));
+  try {
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const first = withLock(dir, () => new Promise<void>((r) => (release = () => { order.push('first'); r(); })));
+    await waitFor('the lock file', async () => (await readdir(dir)).includes('lock'), 2000, 5);
+    const second = withLock(dir, async () => { order.push('second'); }, { waitInProcess: true });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(order, [], 'the second waits');
+    release();
+    await Promise.all([first, second]);
+    assert.deepEqual(order, ['first', 'second']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
