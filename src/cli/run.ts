@@ -10,7 +10,7 @@ import { Agent } from '../handler/agent.js';
 import { AgentMetrics, serveMetrics } from '../handler/metrics.js';
 import { HostBackend } from '../handler/node-backend.js';
 import { OnnClient, type CrdManifest } from '../k8s/client.js';
-import { loadConnection } from '../k8s/connection.js';
+import { bareHostname, loadConnection } from '../k8s/connection.js';
 import { PROJECT_ROOT } from '../lab/config.js';
 import { API_PROBE, Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
 
@@ -80,7 +80,7 @@ function verifierFor(spec: Record<string, unknown>, client: OnnClient, node: str
   if (!cc.enabled) return undefined;
   const probes: Probe[] = [{ name: API_PROBE, attempt: (t) => client.probe(node, t) }];
   if (cc.probes.gateway) probes.push(gatewayProbe());
-  const apiHost = client.server.hostname.replace(/^\[|\]$/g, '');
+  const apiHost = bareHostname(client.server);
   if (cc.probes.pathMtu) probes.push(pathMtuProbe(apiHost));
   if (cc.probes.dns) {
     const host = dnsHost ?? apiHost;

@@ -349,13 +349,11 @@ export class Agent {
     const statsDue = sentAt - this.statsWrittenAt >= (this.o.statisticsIntervalMs ?? 30_000) - STATS_SLACK_MS;
     if (statsDue && this.lastObservation) patch.statistics = this.lastObservation.statistics;
     if (!Object.keys(patch).length) return;
-    const seq = ++this.writeSeq;
     try {
       // A request sent while the node was cut off (during an apply that is then rolled back) can
-      // sit on a connection in TCP backoff for a minute; writes are one at a time, so such a
-      // request must not hold back the report of the rollback. Its late answer is ignored.
+      // sit on a connection in TCP backoff for a minute; writes are one at a time, so the deadline
+      // (which ends the request for good) keeps it from holding back the report of the rollback.
       const updated = await this.o.client.patchStatus(this.name, patch, this.obj.status !== undefined || Object.keys(this.reported).length > 0, STATUS_WRITE_TIMEOUT_MS);
-      if (seq !== this.writeSeq) return;
       this.o.metrics?.apiWrites.inc();
       if ('statistics' in patch) this.statsWrittenAt = sentAt;
       this.reported = { ...(updated.status ?? {}) };
@@ -367,7 +365,6 @@ export class Agent {
 
   private flushing: Promise<void> | undefined;
   private flushQueued: Promise<void> | undefined;
-  private writeSeq = 0;
 
   private sleepInterruptible(ms: number): Promise<void> {
     return Promise.race([sleep(ms), new Promise<void>((r) => (this.wake = r))]);

@@ -1,7 +1,7 @@
 // Where the API server is and how to authenticate to it, from a kubeconfig file or the pod's
 // service account. The agent speaks to the API server over node:https itself (src/k8s/http.ts):
-// importing @kubernetes/client-node costs ~60 MB of resident memory per node (docs/benchmarks.md),
-// for five REST calls. Kubeconfigs that need more than certificates or a token (exec plugins,
+// importing @kubernetes/client-node costs ~40–60 MB of resident memory per node
+// (docs/benchmarks.md), for a handful of REST calls and one watch. Kubeconfigs that need more than certificates or a token (exec plugins,
 // auth providers, basic auth, proxies, several files merged) are handed to client-node, loaded
 // only then.
 import { readFileSync, statSync } from 'node:fs';
@@ -17,6 +17,11 @@ export interface ApiConnection {
   readonly source: string;
   /** TLS material and the Authorization header for one request (tokens are re-read as they rotate). */
   requestOptions(): Promise<Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'> & { headers: Record<string, string> }>;
+}
+
+/** A URL's host as a socket or ping wants it: an IPv6 literal without its brackets. */
+export function bareHostname(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '');
 }
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';

@@ -3,7 +3,7 @@
 // agent missed spec changes (reliability/outage.ts): here nothing waits longer than it is told.
 import { Agent, request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { ApiConnection } from './connection.js';
+import { bareHostname, type ApiConnection } from './connection.js';
 
 /** The API server answered with an error status; body is its Status object when it sent one. */
 export class ApiError extends Error {
@@ -70,9 +70,8 @@ export class ApiHttp {
       const req = request(opts, (res) => {
         answered = true;
         readBody(res).then((text) => settle(() => {
-          const body = parseJson(text);
-          if ((res.statusCode ?? 0) >= 300) reject(new ApiError(res.statusCode ?? 0, body ?? text.slice(0, 500), method, path));
-          else resolve(body as T);
+          if ((res.statusCode ?? 0) >= 300) reject(apiError(res, text, method, path));
+          else resolve(parseJson(text) as T);
         }), (e: Error) => settle(() => reject(e)));
       });
       const timer = setTimeout(() => settle(() => {
@@ -107,7 +106,7 @@ export class ApiHttp {
     const req = request(opts, (res) => {
       if ((res.statusCode ?? 0) >= 300) {
         void readBody(res).then((text) => {
-          finish(new ApiError(res.statusCode ?? 0, parseJson(text) ?? text.slice(0, 500), 'GET', path));
+          finish(apiError(res, text, 'GET', path));
           req.destroy();
         }, finish);
         return;
@@ -136,9 +135,13 @@ export class ApiHttp {
       res.on('error', finish);
       res.on('close', () => finish(res.complete ? undefined : new Error('the watch connection closed')));
     });
+    // As in call(): the deadline ends the stream by itself rather than through destroy()'s events.
     const arm = (ms: number, what: string) => {
       clearTimeout(timer);
-      timer = setTimeout(() => req.destroy(new Error(`${what} for ${ms / 1000} s`)), ms);
+      timer = setTimeout(() => {
+        finish(new Error(`${what} for ${ms / 1000} s`));
+        req.destroy();
+      }, ms);
     };
     arm(o.headersTimeoutMs, 'no answer to the watch');
     req.on('error', finish);
@@ -160,7 +163,7 @@ export class ApiHttp {
       ...auth,
       method,
       protocol: server.protocol,
-      hostname: server.hostname.replace(/^\[|\]$/g, ''),
+      hostname: bareHostname(server),
       port: server.port || 443,
       path: `${base}${path}`,
       headers: { ...headers, ...auth.headers, 'User-Agent': this.userAgent },
@@ -183,6 +186,11 @@ function readBody(res: IncomingMessage): Promise<string> {
       if (!res.complete) reject(new Error('the API server closed the response early'));
     });
   });
+}
+
+/** An error status with the API server's Status object as body (or the start of whatever it sent). */
+function apiError(res: IncomingMessage, text: string, method: string, path: string): ApiError {
+  return new ApiError(res.statusCode ?? 0, parseJson(text) ?? text.slice(0, 500), method, path);
 }
 
 function parseJson(s: string): unknown {

@@ -34,45 +34,44 @@ it('takes over a lock whose owner is a zombie', async () => {
   }
 });
 
-it('is busy for a second holder in the same process, and free again after', async () => {
+/** A fresh state dir for fn, removed afterwards. */
+async function inStateDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'ovnh-lock-'));
   try {
-    let release: () => void = () => undefined;
-    const first = withLock(dir, () => new Promise<string>((r) => (release = () => r('first'))));
-    await waitFor('the lock file', async () => (await readdir(dir)).includes('lock'), 2000, 5);
-    await assert.rejects(withLock(dir, async () => 'second'), (e: Error) => e.name === 'BusyError');
-    release();
-    assert.equal(await first, 'first');
-    assert.equal(await withLock(dir, async () => 'third'), 'third');
+    await fn(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-});
+}
 
-it('takes over a lock file naming its own pid that it does not hold (PID 1 after a container restart)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'ovnh-lock-'));
-  try {
-    await writeFile(join(dir, 'lock'), String(process.pid));
-    assert.equal(await withLock(dir, async () => 'ran'), 'ran');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+/** Holds the lock of dir until release() (held then resolves to 'released'); returns once the lock file exists. */
+async function holdLock(dir: string, onRelease: () => void = () => undefined): Promise<{ held: Promise<string>; release: () => void }> {
+  let release: () => void = () => undefined;
+  const held = withLock(dir, () => new Promise<string>((r) => (release = () => { onRelease(); r('released'); })));
+  await waitFor('the lock file', async () => (await readdir(dir)).includes('lock'), 2000, 5);
+  return { held, release };
+}
 
-it('an apply in the same process waits for the holder instead of failing', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'ovnh-lock-'));
-  try {
-    const order: string[] = [];
-    let release: () => void = () => undefined;
-    const first = withLock(dir, () => new Promise<void>((r) => (release = () => { order.push('first'); r(); })));
-    await waitFor('the lock file', async () => (await readdir(dir)).includes('lock'), 2000, 5);
-    const second = withLock(dir, async () => { order.push('second'); }, { waitInProcess: true });
-    await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(order, [], 'the second waits');
-    release();
-    await Promise.all([first, second]);
-    assert.deepEqual(order, ['first', 'second']);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+it('is busy for a second holder in the same process, and free again after', () => inStateDir(async (dir) => {
+  const first = await holdLock(dir);
+  await assert.rejects(withLock(dir, async () => 'second'), (e: Error) => e.name === 'BusyError');
+  first.release();
+  assert.equal(await first.held, 'released');
+  assert.equal(await withLock(dir, async () => 'third'), 'third');
+}));
+
+it('takes over a lock file naming its own pid that it does not hold (PID 1 after a container restart)', () => inStateDir(async (dir) => {
+  await writeFile(join(dir, 'lock'), String(process.pid));
+  assert.equal(await withLock(dir, async () => 'ran'), 'ran');
+}));
+
+it('an apply in the same process waits for the holder instead of failing', () => inStateDir(async (dir) => {
+  const order: string[] = [];
+  const first = await holdLock(dir, () => order.push('first'));
+  const second = withLock(dir, async () => { order.push('second'); }, { waitInProcess: true });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(order, [], 'the second waits');
+  first.release();
+  await Promise.all([first.held, second]);
+  assert.deepEqual(order, ['first', 'second']);
+}));

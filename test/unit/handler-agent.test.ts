@@ -70,40 +70,43 @@ function backend(script: SetupResult[] = []): NodeBackend & { specs: unknown[] }
 }
 
 const log = pino({ level: 'silent' });
+
+/** Runs an agent on store and backend (observation effectively off) around fn. */
+async function withAgent(store: Store, b: NodeBackend, fn: () => Promise<void>, extra: { retryAfterMs?: number } = {}): Promise<void> {
+  const agent = new Agent({ nodeName: 'n1', client: store.client(), backend: b, log, observeIntervalMs: 60_000, ...extra });
+  await agent.start();
+  try {
+    await fn();
+  } finally {
+    await agent.stop();
+  }
+}
 const applied = (b: { specs: unknown[] }, tag: number) => waitFor(`spec ${tag} applied`, () => b.specs.some((s) => (s as { tag?: number }).tag === tag), 3000, 10);
 
 describe('agent scheduling', () => {
   it('applies a new generation after a retry timer fired with nothing left to do', async () => {
     const store = new Store();
     const b = backend([{ ok: false, reason: 'ApiUnreachable', message: 'away', rolledBack: false, durationMs: 1, retry: true }]);
-    const agent = new Agent({ nodeName: 'n1', client: store.client(), backend: b, log, retryAfterMs: 200, observeIntervalMs: 60_000 });
-    await agent.start();
-    try {
+    await withAgent(store, b, async () => {
       await waitFor('the first attempt', () => b.specs.length === 1, 3000, 10);
       store.emit('MODIFIED'); // the relist after the API came back: generation 1 applied now
       await waitFor('generation 1 applied', () => b.specs.length === 2, 3000, 10);
       await new Promise((r) => setTimeout(r, 400)); // the retry timer fires; generation 1 is done
       store.setSpec({ tag: 2 });
       await applied(b, 2);
-    } finally {
-      await agent.stop();
-    }
+    }, { retryAfterMs: 200 });
   });
 
   it('after the object is deleted, cleans up, re-creates it, and applies the next spec', async () => {
     const store = new Store();
     const b = backend();
-    const agent = new Agent({ nodeName: 'n1', client: store.client(), backend: b, log, observeIntervalMs: 60_000 });
-    await agent.start();
-    try {
+    await withAgent(store, b, async () => {
       await applied(b, 1);
       store.remove();
       await waitFor('the cleanup and the new object', () => b.specs.some((s) => Object.keys(s as object).length === 0) && store.obj !== undefined && store.watchers.length === 1, 5000, 10);
       store.setSpec({ tag: 3 });
       await applied(b, 3);
-    } finally {
-      await agent.stop();
-    }
+    });
   });
 
   it('applies the newest of several generations that arrive during an apply, and each only once', async () => {
@@ -115,9 +118,7 @@ describe('agent scheduling', () => {
       if ((spec as { tag?: number }).tag === 1) await new Promise<void>((r) => (release = r));
       return setup(spec, v);
     };
-    const agent = new Agent({ nodeName: 'n1', client: store.client(), backend: slow, log, observeIntervalMs: 60_000 });
-    await agent.start();
-    try {
+    await withAgent(store, slow, async () => {
       await waitFor('the first apply to start', () => store.watchers.length === 1, 3000, 10);
       store.setSpec({ tag: 2 });
       store.setSpec({ tag: 3 });
@@ -125,8 +126,6 @@ describe('agent scheduling', () => {
       await applied(slow, 3);
       await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual(slow.specs.map((s) => (s as { tag: number }).tag), [1, 3]);
-    } finally {
-      await agent.stop();
-    }
+    });
   });
 });
