@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
 import { describeApiError, GROUP, KIND, VERSION, type CrdManifest, type OnnClient, type OnnObject } from '../k8s/client.js';
+import { coalesced } from '../util/coalesce.js';
 import { sleep } from '../util/exec.js';
 import type { ConnectivityVerifier, NodeBackend, Observation, SetupResult } from './backend.js';
 import { conditionsFor, failed, statusPatch, success, type Condition, type Phase } from './status.js';
@@ -305,7 +306,15 @@ export class Agent {
 
   // ---- reporting -------------------------------------------------------------------------------
 
-  private async observe(): Promise<void> {
+  /**
+   * Observes the host into the desired status. One observation at a time: the timer's and a
+   * reconcile's overlapped, and two passes sharing the observer's device cache could fail or
+   * leave the status with the kernelConfig from before an apply. A call during a pass gets a
+   * pass that starts after it (after the apply, for the reconcile's).
+   */
+  private readonly observe = coalesced(() => this.observeOnce());
+
+  private async observeOnce(): Promise<void> {
     try {
       const obs = await this.o.backend.observe();
       this.lastObservation = obs;
@@ -325,19 +334,7 @@ export class Agent {
    * Callers overlap (the observe timer, watch events, reconciles): one write at a time, and a call
    * made during a write runs once after it, so nothing is written twice from the same state.
    */
-  flush(): Promise<void> {
-    if (this.flushing) {
-      this.flushQueued ??= this.flushing.then(() => {
-        this.flushQueued = undefined;
-        return this.flush();
-      });
-      return this.flushQueued;
-    }
-    this.flushing = this.writeStatus().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
-  }
+  readonly flush = coalesced(() => this.writeStatus());
 
   private async writeStatus(): Promise<void> {
     if (!this.obj || !this.ready) return;
@@ -363,8 +360,6 @@ export class Agent {
     }
   }
 
-  private flushing: Promise<void> | undefined;
-  private flushQueued: Promise<void> | undefined;
 
   private sleepInterruptible(ms: number): Promise<void> {
     return Promise.race([sleep(ms), new Promise<void>((r) => (this.wake = r))]);
