@@ -262,6 +262,9 @@ export class Agent {
     const retry = !result.ok && result.retry === true;
     if (!retry) this.appliedGeneration = generation;
     else this.retryLater();
+    // Read the host back before the status claims the generation: a write in between (a watch
+    // event's flush) once reported Available for it with the kernelConfig from before the apply.
+    await this.observe();
     if (result.ok) {
       log.info({ steps: result.steps, ms: result.durationMs }, result.changed ? 'applied' : 'already in place');
       this.desired.setupStatus = success();
@@ -277,7 +280,6 @@ export class Agent {
       void this.event(obj, 'Warning', result.reason, `generation ${generation}: ${result.message}${result.rolledBack ? ' (rolled back)' : ''}`);
     }
     this.desired.observedGeneration = generation;
-    await this.observe();
     await this.flush();
   }
 
