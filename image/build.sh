@@ -7,7 +7,8 @@
 #   2. runtime  /opt/ovirt-node-network-handler/node_modules: the pinned Node 24 (npm package
 #               `node`) and the production dependencies (copied from node_modules, `npm prune
 #               --omit=dev`, type declarations, source maps and READMEs dropped);
-#   3. app      /opt/ovirt-node-network-handler/{dist/src,bin,deploy,package.json}, compiled here.
+#   3. app      /opt/ovirt-node-network-handler/{dist/src,bin,deploy,package.json}, compiled here,
+#               and /usr/local/bin/ovirt-node-network-handler (the CLI on PATH).
 # The same image as image/Containerfile builds with podman/buildah/docker elsewhere.
 #
 # Idempotent: the content key is the git tree hash of the inputs as they are in the working tree
@@ -234,11 +235,16 @@ cat >"$src/tsconfig.image.json" <<EOF
 EOF
 "$node" "$repo/node_modules/typescript/bin/tsc" -p "$src/tsconfig.image.json"
 cp -a "$src/bin" "$src/deploy" "$src/package.json" "$app$prefix/"
+# The CLI on PATH, so `kubectl exec ds/... -- ovirt-node-network-handler show --tree` works.
+mkdir -p "$app/usr/local/bin"
+ln -s "$prefix/bin/$name.js" "$app/usr/local/bin/$name"
 
 # --- assemble ---------------------------------------------------------------------------------
-layer_tar() { # dir tar epoch: a reproducible tar of ./opt from dir
+layer_tar() { # dir tar epoch: a reproducible tar of what dir holds (./opt, and ./usr for the app)
+  local parts=(./opt)
+  [ -d "$1/usr" ] && parts+=(./usr)
   tar -C "$1" --sort=name --mtime="@$3" --owner=0 --group=0 --numeric-owner --mode='u+rwX,go+rX,go-w' \
-    --format=pax --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' -cf "$2" ./opt
+    --format=pax --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' -cf "$2" "${parts[@]}"
 }
 layer_tar "$rt" "$work/runtime.tar" "$app_epoch"
 layer_tar "$app" "$work/app.tar" "$app_epoch"

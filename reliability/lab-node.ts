@@ -1,7 +1,6 @@
 // What the lab experiments need about a node: its host state for "nothing changed" comparisons,
 // its agent's process, and the lab's nodes by kind.
-import { join } from 'node:path';
-import { labExec, type Lab } from '../src/lab/index.js';
+import { agentStateDir, labExec, type Lab } from '../src/lab/index.js';
 export { agentPid, requireLab } from '../bench/lib/lab.js';
 import type { RunningConfig } from '../src/api/config.js';
 import { loadRunningConfig } from '../src/persist/running-config.js';
@@ -24,7 +23,7 @@ export async function hostSnapshot(node: string): Promise<string> {
 
 /** The persisted running config of a namespace node's agent. */
 export async function persistedConfig(lab: Lab, node: string): Promise<RunningConfig> {
-  return loadRunningConfig(join(lab.paths.dir, 'nodes', node, 'state'));
+  return loadRunningConfig(agentStateDir(lab, node));
 }
 
 /** What differs between two host snapshots, briefly (for a loss's note). */

@@ -8,6 +8,11 @@ pkgs=(
   socat                                # forwards the API server into the lab network
   qemu-system-x86 busybox-static cpio  # the VM node: QEMU, its initramfs
   openssl ca-certificates
+  # Real nodes: each namespace node runs containerd + runc (Debian's: containerd 1.6 serves the
+  # CRI v1 the kubelet 1.33 speaks) and kube-proxy (iptables); the loopback CNI plugin; gcc builds
+  # the pause image from the Kubernetes module's source, umoci assembles it; mmdebstrap + umoci
+  # build the agent's image (image/build.sh).
+  containerd runc containernetworking-plugins iptables util-linux gcc libc6-dev umoci mmdebstrap
 )
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done

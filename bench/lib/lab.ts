@@ -1,8 +1,7 @@
 // The lab as the suites see it: that it runs, a namespace node's agent process, and what that
 // process uses (shared by bench/ and reliability/).
 import { readFile } from 'node:fs/promises';
-import { currentLab, type Lab } from '../../src/lab/index.js';
-import { loadState, processMatches } from '../../src/lab/state.js';
+import { currentLab, nodeAgentPid, type Lab } from '../../src/lab/index.js';
 
 export async function requireLab(): Promise<Lab> {
   const lab = await currentLab();
@@ -10,10 +9,9 @@ export async function requireLab(): Promise<Lab> {
   return lab;
 }
 
-/** PID of a namespace node's agent, from the lab's records. */
-export async function agentPid(lab: Lab, node: string): Promise<number | undefined> {
-  const state = await loadState(lab.paths.dir);
-  return state?.processes.find((x) => x.name === `agent-${node}` && processMatches(x))?.pid;
+/** PID of a namespace node's agent: the DaemonSet pod's process, or the lab's process agent. */
+export async function agentPid(_lab: Lab, node: string): Promise<number | undefined> {
+  return nodeAgentPid(node);
 }
 
 const CLK_TCK = 100;

@@ -42,6 +42,32 @@ export interface NicOrigin {
   sysctls?: Sysctls;
   /** Static global addresses ("addr/prefix") it carried: a NIC given to a network carries only that network's configuration (as in VDSM), and gets them back when released. */
   addresses?: string[];
+  /**
+   * Routes of the main table through it that are not the kernel's own (a service range via the
+   * management gateway, say): the kernel drops them with the NIC's last address, so they come
+   * back with the addresses, on release and on rollback.
+   */
+  routes?: OriginRoute[];
+}
+
+export interface OriginRoute {
+  family: 4 | 6;
+  dst: string;
+  gateway?: string;
+  metric?: number;
+  protocol?: string;
+}
+
+function originRoutes(routes: readonly Route[], nic: string): OriginRoute[] {
+  return routes
+    .filter((r) => r.dev === nic && r.table === 'main' && r.type === 'unicast' && r.dst !== 'default' && r.protocol !== 'kernel' && r.protocol !== HANDLER_PROTO)
+    .map((r) => ({ family: r.family, dst: r.dst, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.metric ? { metric: r.metric } : {}), ...(r.protocol ? { protocol: r.protocol } : {}) }));
+}
+
+function originRouteOp(verb: 'replace' | 'del', nic: string, r: OriginRoute): KernelOp {
+  // (`ip -batch` takes no -4/-6 per line; the destination's family decides.)
+  return ip('route', verb, r.dst, ...(r.gateway ? ['via', r.gateway] : []), 'dev', nic,
+    ...(r.metric ? ['metric', r.metric] : []), ...(verb === 'replace' && r.protocol ? ['proto', r.protocol] : []));
 }
 
 export interface Origins {
@@ -353,6 +379,8 @@ export function compile(input: CompileInput): Compiled {
     if (s) o.sysctls = { ...s };
     const statics = l.addresses.filter((a) => !a.dynamic && (a.scope === 'global' || a.scope === 'site')).map((a) => `${a.local}/${a.prefixlen}`);
     if (statics.length) o.addresses = statics;
+    const routes = originRoutes(host.routes, nic);
+    if (routes.length) o.routes = routes;
     originsBefore.nics[nic] = o;
   }
   const originOf = (nic: string): NicOrigin => {
@@ -369,13 +397,17 @@ export function compile(input: CompileInput): Compiled {
     phase(ph).push({ key, op, undo, ...(bestEffort ? { bestEffort } : {}) });
 
   // A NIC the handler takes now sheds the addresses it had; they come back when it is released.
+  // The NIC's routes go with its addresses (the kernel's doing); the undo of the first address
+  // removal, which runs last, puts them back once every address is there again.
   for (const nic of T.nics.keys()) {
     if (F.nics.has(nic) || !exists(nic)) continue;
     const l = links[nic]!;
+    let routesBack = (originsBefore.nics[nic]?.routes ?? []).map((r) => originRouteOp('replace', nic, r));
     for (const a of l.addresses) {
       const addr = `${a.local}/${a.prefixlen}`;
       if (!originsBefore.nics[nic]?.addresses?.includes(addr)) continue;
-      emit('addrs-del', `nic/${nic}`, ip('addr', 'del', addr, 'dev', nic), [ip('addr', 'add', addr, 'dev', nic)]);
+      emit('addrs-del', `nic/${nic}`, ip('addr', 'del', addr, 'dev', nic), [ip('addr', 'add', addr, 'dev', nic), ...routesBack]);
+      routesBack = [];
     }
   }
 
@@ -579,6 +611,9 @@ export function compile(input: CompileInput): Compiled {
     for (const addr of o.addresses ?? []) {
       if (!has.has(addr)) emit('addrs-add', key, ip('addr', 'add', addr, 'dev', nic), [ip('addr', 'del', addr, 'dev', nic)]);
     }
+    // Best effort, like a displaced default route given back: a gateway no longer on-link must
+    // not fail the release of everything else.
+    for (const r of o.routes ?? []) emit('routes-add', key, originRouteOp('replace', nic, r), [originRouteOp('del', nic, r)], true);
     // From what the kernel has now, not from what the last config meant: a NIC that went from
     // carrying a network to being a bridge port kept the values of the network it carried.
     const curSysctls = host.sysctls[nic] ?? F.tops.get(nic)?.sysctls;

@@ -11,9 +11,11 @@ export function registerLab(program: Command): void {
     .option('--ns-nodes <n>', 'number of network-namespace nodes', '2')
     .option('--vm-nodes <n>', 'number of VM nodes (Debian kernel under QEMU)', '1')
     .option('--nics <n>', 'data NICs per node besides eth0', '2')
-    .option('--no-agents', 'do not start the agent on the nodes')
-    .action(async (o: { nsNodes: string; vmNodes: string; nics: string; agents: boolean }) => {
-      const lab = await labUp({ nodes: defaultTopology({ nsNodes: Number(o.nsNodes), vmNodes: Number(o.vmNodes), dataNics: Number(o.nics) }), agents: o.agents });
+    .option('--process-agents', 'no kubelets: the agent runs as a plain process on every node (the lab before real nodes)')
+    .option('--no-agents', 'start no agent processes (with --process-agents: no agent at all)')
+    .action(async (o: { nsNodes: string; vmNodes: string; nics: string; agents: boolean; processAgents?: boolean }) => {
+      const topology = defaultTopology({ nsNodes: Number(o.nsNodes), vmNodes: Number(o.vmNodes), dataNics: Number(o.nics), processAgents: !!o.processAgents });
+      const lab = await labUp({ nodes: topology, agents: o.agents });
       const nodes = lab.state.nodes.map((n) => `${n.name} (${n.kind})`).join(', ');
       process.stdout.write(
         `lab is up: API server ${lab.state.apiServer}, nodes ${nodes}\n\n` +

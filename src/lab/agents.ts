@@ -25,6 +25,12 @@ export async function applyManifests(kubeconfig: string): Promise<void> {
   await run(['kubectl', '--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd/ovirtnodenetworks.ovirt.org', '--timeout=60s']);
 }
 
+/** The product installed as users install it: `kubectl apply -k` of a kustomization (the lab's overlay of deploy/). */
+export async function applyKustomization(kubeconfig: string, dir: string): Promise<void> {
+  await run(['kubectl', '--kubeconfig', kubeconfig, 'apply', '-k', dir]);
+  await run(['kubectl', '--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd/ovirtnodenetworks.ovirt.org', '--timeout=60s']);
+}
+
 export function agentServer(kind: NodeSpec['kind']): string {
   return kind === 'vm' ? `https://${NET.vmApiAddress}:${NET.apiPort}` : `https://${NET.mgmtGateway}:${NET.apiPort}`;
 }

@@ -1,4 +1,7 @@
-// The lab's control plane: etcd and the real kube-apiserver, both on 127.0.0.1 only.
+// The lab's control plane: etcd, the real kube-apiserver (both on 127.0.0.1 only), and the
+// controllers a DaemonSet needs: kube-controller-manager (DaemonSet controller, garbage
+// collector, node lifecycle, the kube-root-ca.crt every projected token volume mounts) and
+// kube-scheduler (which binds DaemonSet pods to their nodes).
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run, waitFor } from '../util/exec.js';
@@ -7,6 +10,7 @@ import { startDaemon } from './daemon.js';
 import type { Pki } from './pki.js';
 import type { Progress } from './progress.js';
 import type { StateRecorder } from './state.js';
+import type { BinaryName } from './build.js';
 
 // Record writes only: enough to count what an agent writes, and with the request body for our
 // own objects so the benchmarks can count bytes (bench/at-rest.ts); small enough to leave on.
@@ -24,6 +28,28 @@ rules:
 - level: None
 `;
 
+/**
+ * kubelets live in the nodes' network namespaces, which the API server on this machine's
+ * loopback cannot route to: its "cluster" egress (logs, exec, port-forward) goes through an HTTP
+ * CONNECT proxy on a unix socket that runs in the switch namespace (src/lab/egress-proxy.ts).
+ */
+export function egressSelectorConfig(socket: string): string {
+  return `apiVersion: apiserver.k8s.io/v1beta1
+kind: EgressSelectorConfiguration
+egressSelections:
+- name: cluster
+  connection:
+    proxyProtocol: HTTPConnect
+    transport:
+      uds:
+        udsName: ${socket}
+`;
+}
+
+export function egressSocketPath(dir: string): string {
+  return join(dir, 'egress.sock');
+}
+
 export interface ControlPlane {
   server: string;
   kubeconfig: string;
@@ -32,7 +58,7 @@ export interface ControlPlane {
 
 export async function startControlPlane(
   dir: string,
-  bins: { etcd: string; 'kube-apiserver': string },
+  bins: Record<BinaryName, string>,
   pki: Pki,
   kubeconfig: string,
   rec: StateRecorder,
@@ -63,6 +89,8 @@ export async function startControlPlane(
   const auditPolicy = join(dir, 'audit-policy.yaml');
   const auditLog = join(dir, 'audit.log');
   await writeFile(auditPolicy, AUDIT_POLICY);
+  const egressConfig = join(dir, 'egress-selector.yaml');
+  await writeFile(egressConfig, egressSelectorConfig(egressSocketPath(dir)));
   const server = `https://127.0.0.1:${NET.apiPort}`;
   await progress.step('start-apiserver', 'starting kube-apiserver', 15_000, async () => {
     await startDaemon(rec, {
@@ -84,8 +112,13 @@ export async function startControlPlane(
         `--audit-policy-file=${auditPolicy}`, `--audit-log-path=${auditLog}`,
         '--audit-log-maxbackup=1', '--audit-log-maxsize=200',
         '--profiling=false',
-        // No kubelet in the lab: the API server must not wait for node-local components.
-        '--endpoint-reconciler-type=none',
+        // The kubernetes Service's endpoint (advertise address) is what kube-proxy on every node
+        // translates the ClusterIP to: the in-cluster address the DaemonSet's agents dial.
+        '--endpoint-reconciler-type=lease',
+        `--kubelet-client-certificate=${pki.kubeletClientCert}`, `--kubelet-client-key=${pki.kubeletClientKey}`,
+        `--kubelet-certificate-authority=${pki.caCert}`,
+        '--kubelet-preferred-address-types=InternalIP,Hostname',
+        `--egress-selector-config-file=${egressConfig}`,
         '--v=1'],
       logPath: join(dir, 'kube-apiserver.log'),
       match: `--secure-port=${NET.apiPort}`,
@@ -97,4 +130,20 @@ export async function startControlPlane(
     }, 120_000, 500);
   }, join(dir, 'kube-apiserver.log'));
   return { server, kubeconfig, auditLog };
+}
+
+/** kube-controller-manager and kube-scheduler, with the admin identity (the lab's, not the product's). */
+export async function startControllers(dir: string, bins: Record<BinaryName, string>, pki: Pki, kubeconfig: string, rec: StateRecorder, progress: Progress): Promise<void> {
+  const common = [`--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
+    '--leader-elect=false', '--secure-port=0', '--v=1'];
+  await progress.step('start-controllers', 'starting kube-controller-manager and kube-scheduler', 2000, async () => {
+    await startDaemon(rec, {
+      name: 'kube-controller-manager',
+      argv: [bins['kube-controller-manager'], ...common, `--root-ca-file=${pki.caCert}`,
+        `--service-account-private-key-file=${pki.saKey}`, '--use-service-account-credentials=false'],
+      logPath: join(dir, 'kube-controller-manager.log'),
+      match: 'kube-controller-manager',
+    });
+    await startDaemon(rec, { name: 'kube-scheduler', argv: [bins['kube-scheduler'], ...common], logPath: join(dir, 'kube-scheduler.log'), match: 'kube-scheduler' });
+  });
 }

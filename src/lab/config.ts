@@ -14,6 +14,12 @@ export interface LabPaths {
   dir: string;
   /** Built binaries and the guest kernel, kept across labs (keyed by version). */
   cache: string;
+  /**
+   * Each kubelet node's disk: containerd's images and snapshots, the kubelet's pods, and what the
+   * node's private mount namespace puts over /run, /var/lib/ovirt-node-network-handler and
+   * /etc/resolv.conf. On disk, not under /run, because unpacked images are large. Removed by `lab down`.
+   */
+  nodesDir: string;
 }
 
 export function labPaths(): LabPaths {
@@ -21,6 +27,7 @@ export function labPaths(): LabPaths {
   return {
     dir: process.env.OVNH_LAB_DIR ?? '/run/ovnh-lab',
     cache: process.env.OVNH_LAB_CACHE ?? join(cacheBase, 'ovirt-node-network-handler'),
+    nodesDir: process.env.OVNH_LAB_NODES_DIR ?? '/var/lib/ovnh-lab',
   };
 }
 
@@ -40,7 +47,14 @@ export const NET = {
   vmApiAddress: '10.0.2.100',
   serviceCidr: '10.96.0.0/24',
   serviceIp: '10.96.0.1',
+  /** Every kubelet listens here inside its node's namespace (the API server reaches it through the egress proxy). */
+  kubeletPort: 10250,
 } as const;
+
+/** The sandbox image containerd runs for every pod: pause, compiled from the pinned k8s.io/kubernetes module's own source. */
+export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
+/** Where `lab up` imports the agent's image (the name image/build.sh gives it) and the lab overlay points the DaemonSet. */
+export const AGENT_IMAGE = 'docker.io/library/ovirt-node-network-handler:0.1.0';
 
 export const SWITCH_NS = 'ovnh-switch';
 export const NS_PREFIX = 'ovnh-';
@@ -48,16 +62,28 @@ export const NS_PREFIX = 'ovnh-';
 export interface NodeSpec {
   name: string;
   kind: 'netns' | 'vm';
+  /**
+   * How the agent runs there: 'pod' = a real kubelet + containerd in the node runs the
+   * DaemonSet's pod; 'process' = the lab starts the agent as a plain process (the VM node,
+   * whose kubelet would not fit the CI time budget under TCG: README, "The lab").
+   */
+  agent: 'pod' | 'process';
   /** Number of data NICs besides eth0 (eth1..ethN). */
   dataNics: number;
 }
 
-export function defaultTopology(opts: { nsNodes?: number; vmNodes?: number; dataNics?: number } = {}): NodeSpec[] {
+export function defaultTopology(opts: { nsNodes?: number; vmNodes?: number; dataNics?: number; processAgents?: boolean } = {}): NodeSpec[] {
   const nodes: NodeSpec[] = [];
   const dataNics = opts.dataNics ?? 2;
-  for (let i = 1; i <= (opts.nsNodes ?? 2); i++) nodes.push({ name: `ns-node-${i}`, kind: 'netns', dataNics });
-  for (let i = 1; i <= (opts.vmNodes ?? 1); i++) nodes.push({ name: `vm-node-${i}`, kind: 'vm', dataNics });
+  const nsAgent = opts.processAgents ? 'process' : 'pod';
+  for (let i = 1; i <= (opts.nsNodes ?? 2); i++) nodes.push({ name: `ns-node-${i}`, kind: 'netns', dataNics, agent: nsAgent });
+  for (let i = 1; i <= (opts.vmNodes ?? 1); i++) nodes.push({ name: `vm-node-${i}`, kind: 'vm', dataNics, agent: 'process' });
   return nodes;
+}
+
+/** The address of a namespace node's eth0 (index counts from 1 over all nodes). */
+export function mgmtAddress(index: number): string {
+  return `${NET.mgmtPrefix}.${10 + index}`;
 }
 
 export function netnsOf(node: string): string {

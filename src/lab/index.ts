@@ -5,16 +5,19 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { inNetns, run, waitFor, type RunOptions, type RunResult } from '../util/exec.js';
-import { startControlPlane } from './apiserver.js';
+import { egressSocketPath, startControlPlane, startControllers } from './apiserver.js';
 import { ensureBinaries } from './build.js';
-import { defaultTopology, labPaths, NET, netnsOf, SWITCH_NS, type LabPaths, type NodeSpec } from './config.js';
+import { defaultTopology, labPaths, mgmtAddress, NET, netnsOf, PROJECT_ROOT, SWITCH_NS, type LabPaths, type NodeSpec } from './config.js';
+import { buildAgentImage, ensurePause } from './images.js';
+import { ensureMountpoints, hostCgroups, missingCgroupControllers, nodeBinds, runtimePaths, startNodeRuntime, stopNodeRuntime } from './node-runtime.js';
 import { startDaemon, stopRecorded } from './daemon.js';
 import { createPki, pkiPaths, writeKubeconfig } from './pki.js';
 import { Progress, stderrLog, type Log } from './progress.js';
 import { loadState, processMatches, statePath, StateRecorder, type LabState } from './state.js';
 import { createSwitch, dnsmasqArgv, wireNode, type Runner } from './topology.js';
 import { ensureKernel, startVm, vmExec, vmRunner } from './vm.js';
-import { applyManifests, startAgent } from './agents.js';
+import { agentPaths, applyKustomization, applyManifests, HANDLER_NAMESPACE, startAgent } from './agents.js';
+import { podAgentPid } from './pod-agent.js';
 
 export { defaultTopology, labPaths, type NodeSpec } from './config.js';
 export type { LabState } from './state.js';
@@ -24,18 +27,32 @@ const hostRunner: Runner = { run: (argv, opts) => run(argv, opts) };
 const REQUIRED_TOOLS: Record<string, string> = {
   ip: 'iproute2', dnsmasq: 'dnsmasq-base', socat: 'socat', openssl: 'openssl', kubectl: 'kubectl', go: 'golang (Go toolchain)',
 };
+/** What a kubelet node needs on this machine (scripts/install-host-deps.sh installs them). */
+const KUBELET_TOOLS: Record<string, string> = {
+  containerd: 'containerd', 'containerd-shim-runc-v2': 'containerd', ctr: 'containerd', runc: 'runc', iptables: 'iptables',
+  nsenter: 'util-linux', '/usr/lib/cni/loopback': 'containernetworking-plugins', gcc: 'gcc (builds pause)', umoci: 'umoci', mmdebstrap: 'mmdebstrap',
+};
 const VM_TOOLS: Record<string, string> = {
   'qemu-system-x86_64': 'qemu-system-x86', busybox: 'busybox-static', cpio: 'cpio', depmod: 'kmod', 'apt-get': 'apt',
 };
 
-async function checkTools(needVm: boolean): Promise<void> {
+async function checkTools(needVm: boolean, needKubelet: boolean): Promise<void> {
   const missing: string[] = [];
-  for (const [tool, pkg] of Object.entries({ ...REQUIRED_TOOLS, ...(needVm ? VM_TOOLS : {}) })) {
+  for (const [tool, pkg] of Object.entries({ ...REQUIRED_TOOLS, ...(needVm ? VM_TOOLS : {}), ...(needKubelet ? KUBELET_TOOLS : {}) })) {
     const r = await run(['sh', '-c', `command -v ${tool}`], { allowFailure: true });
     if (r.code !== 0) missing.push(`${tool} (package ${pkg})`);
   }
-  if (missing.length) throw new Error(`the lab needs: ${missing.join(', ')}; .ci/run installs them (see README)`);
+  if (missing.length) throw new Error(`the lab needs: ${missing.join(', ')}; scripts/install-host-deps.sh installs them (see README)`);
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, QEMU, dnsmasq)');
+  if (needKubelet) {
+    const cg = await hostCgroups();
+    const lacking = missingCgroupControllers(cg);
+    if (cg.length === 0 || lacking.length) {
+      throw new Error(`the kubelet needs cgroup controllers ${lacking.join(', ') || '(none mounted under /sys/fs/cgroup)'}; ` +
+        'mount them (a kernel with CONFIG_CGROUPS and cgroup v1 or v2 under /sys/fs/cgroup), or start the lab with --process-agents');
+    }
+    if (!existsSync('/dev/kmsg')) throw new Error('the kubelet needs /dev/kmsg (its OOM watcher); or start the lab with --process-agents');
+  }
 }
 
 export interface LabUpOptions {
@@ -67,7 +84,8 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const paths = labPaths();
   const nodes = opts.nodes ?? defaultTopology();
   const needVm = nodes.some((n) => n.kind === 'vm');
-  await checkTools(needVm);
+  const podNodes = nodes.filter((n) => n.agent === 'pod');
+  await checkTools(needVm, podNodes.length > 0);
   if (existsSync(statePath(paths.dir))) {
     log('a previous lab is recorded; removing it first');
     await labDown({ log });
@@ -90,6 +108,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
 
   const cp = await startControlPlane(paths.dir, bins, pki, kubeconfig, rec, progress);
   rec.state.apiServer = cp.server;
+  await startControllers(paths.dir, bins, pki, kubeconfig, rec, progress);
 
   await progress.step('switch', 'wiring the lab switch and namespace nodes', 3000, async () => {
     await createSwitch(hostRunner, { mgmt: true });
@@ -100,9 +119,11 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     await startDaemon(rec, { name: 'api-forward-host', argv: ['socat', `UNIX-LISTEN:${sock},fork,unlink-early,mode=600`, `TCP:127.0.0.1:${NET.apiPort}`], logPath: join(paths.dir, 'forward.log'), match: sock });
     await startDaemon(rec, { name: 'api-forward-mgmt', argv: inNetns(SWITCH_NS, ['socat', `TCP-LISTEN:${NET.apiPort},bind=${NET.mgmtGateway},fork,reuseaddr`, `UNIX-CONNECT:${sock}`]), logPath: join(paths.dir, 'forward.log'), match: `UNIX-CONNECT:${sock}` });
     await startDaemon(rec, { name: 'dnsmasq-data', argv: dnsmasqArgv(paths.dir, true), logPath: join(paths.dir, 'dnsmasq.log'), match: `${paths.dir}/dnsmasq-data.pid` });
+    const egress = egressSocketPath(paths.dir);
+    await startDaemon(rec, { name: 'egress-proxy', argv: inNetns(SWITCH_NS, [process.execPath, join(PROJECT_ROOT, 'dist', 'src', 'lab', 'egress-proxy.js'), egress, `${NET.mgmtPrefix}.`]), logPath: join(paths.dir, 'egress-proxy.log'), match: egress });
     for (const [i, n] of nodes.entries()) {
       if (n.kind !== 'netns') continue;
-      await wireNode(hostRunner, { ns: netnsOf(n.name), index: i + 1, dataNics: n.dataNics, mgmtAddress: `${NET.mgmtPrefix}.${10 + i + 1}` });
+      await wireNode(hostRunner, { ns: netnsOf(n.name), index: i + 1, dataNics: n.dataNics, mgmtAddress: mgmtAddress(i + 1) });
       await rec.addNetns(netnsOf(n.name));
     }
     await waitFor('API server through the mgmt segment', async () => {
@@ -129,35 +150,74 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     });
   }
 
-  await progress.step('nodes', 'registering Node objects', 2000, () => registerNodes(kubeconfig, nodes));
-  await progress.step('manifests', 'applying the project\'s manifests (CRD, RBAC, admission policy)', 5000, () => applyManifests(kubeconfig));
-  if (opts.agents ?? true) {
-    await progress.step('agents', 'starting an agent on every node', 3000, async () => {
-      for (const n of nodes) {
-        const vm = rec.state.vms.find((v) => v.node === n.name);
-        const pid = await startAgent(paths.dir, kubeconfig, pki, n, rec, vm, opts.agentArgs);
-        if (n.kind === 'vm') rec.state.agents.push({ node: n.name, pid });
+  const handRegistered = nodes.filter((n) => n.agent === 'process');
+  if (handRegistered.length) await progress.step('nodes', 'registering the Node objects of nodes without a kubelet', 2000, () => registerNodes(kubeconfig, nodes, handRegistered));
+  if (podNodes.length) {
+    const pause = await ensurePause(paths.cache, progress);
+    const agentImage = await buildAgentImage(paths.dir, progress);
+    const created = await ensureMountpoints(nodeBinds(runtimePaths(paths.nodesDir, 'any')));
+    rec.state.createdPaths = [...(rec.state.createdPaths ?? []), ...created];
+    await rec.save();
+    await progress.step('kubelets', `starting containerd, kubelet and kube-proxy in ${podNodes.length} nodes (images imported)`, 8000 * podNodes.length, async () => {
+      for (const [i, n] of nodes.entries()) {
+        if (n.agent !== 'pod') continue;
+        await startNodeRuntime({
+          node: n.name, netns: netnsOf(n.name), nodeIp: mgmtAddress(i + 1), nodesDir: paths.nodesDir, pki, bins, pauseBinary: pause.binary,
+          labels: { 'ovnh.lab/kind': n.kind, 'ovnh.lab/agent': 'pod' },
+        }, [pause.image, agentImage], rec);
       }
-      await rec.save();
+      // Registered by their kubelets: wait until each Node exists and is Ready.
+      await waitFor('every kubelet\'s Node to be Ready', async () => {
+        const r = await run(['kubectl', '--kubeconfig', kubeconfig, 'get', 'nodes', '-o', 'json'], { allowFailure: true });
+        if (r.code !== 0) return false;
+        const items = (JSON.parse(r.stdout) as { items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }).items;
+        const ready = new Set(items.filter((x) => x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((x) => x.metadata.name));
+        return podNodes.every((n) => ready.has(n.name));
+      }, 120_000, 500);
     });
+    await progress.step('install', 'installing the product: kubectl apply -k lab/deploy (deploy/ with the lab\'s image), DaemonSet rollout', 20_000, async () => {
+      await applyKustomization(kubeconfig, join(PROJECT_ROOT, 'lab', 'deploy'));
+      await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'ds/ovirt-node-network-handler', '--timeout=180s']);
+      for (const n of podNodes) await waitFor(`${n.name}'s agent pod`, () => podAgentPid(n.name), 60_000, 200);
+    });
+  } else {
+    await progress.step('manifests', 'applying the project\'s manifests (CRD, RBAC, admission policy)', 5000, () => applyManifests(kubeconfig));
+  }
+  if (opts.agents ?? true) {
+    const processNodes = nodes.filter((n) => n.agent === 'process');
+    if (processNodes.length) {
+      await progress.step('agents', `starting the agent as a process on ${processNodes.map((n) => n.name).join(', ')}`, 3000, async () => {
+        for (const n of processNodes) {
+          const vm = rec.state.vms.find((v) => v.node === n.name);
+          const pid = await startAgent(paths.dir, kubeconfig, pki, n, rec, vm, opts.agentArgs);
+          if (n.kind === 'vm') rec.state.agents.push({ node: n.name, pid });
+        }
+        await rec.save();
+      });
+    }
   }
   rec.state.ready = true;
   await rec.save();
   return { paths, state: rec.state, kubeconfig };
 }
 
-function nodeManifest(nodes: NodeSpec[]): string {
-  return nodes.map((n, i) => stringify({
+/**
+ * The Node objects of nodes that run no kubelet (the VM; every node with --process-agents),
+ * so owner references and node-bound tokens are real. Without the kubelet's own
+ * `kubernetes.io/os` label, which is what the DaemonSet selects: no pod is made for them.
+ */
+function nodeManifest(all: NodeSpec[], these: NodeSpec[]): string {
+  return these.map((n) => stringify({
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', 'ovnh.lab/kind': n.kind } },
+    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, 'ovnh.lab/kind': n.kind, 'ovnh.lab/agent': 'process' } },
     spec: {},
-    status: { addresses: [{ type: 'InternalIP', address: n.kind === 'vm' ? '10.0.2.15' : `${NET.mgmtPrefix}.${10 + i + 1}` }, { type: 'Hostname', address: n.name }] },
+    status: { addresses: [{ type: 'InternalIP', address: n.kind === 'vm' ? '10.0.2.15' : mgmtAddress(all.indexOf(n) + 1) }, { type: 'Hostname', address: n.name }] },
   })).join('---\n');
 }
 
-async function registerNodes(kubeconfig: string, nodes: NodeSpec[]): Promise<void> {
-  await run(['kubectl', '--kubeconfig', kubeconfig, 'apply', '-f', '-'], { input: nodeManifest(nodes) });
+async function registerNodes(kubeconfig: string, all: NodeSpec[], these: NodeSpec[]): Promise<void> {
+  await run(['kubectl', '--kubeconfig', kubeconfig, 'apply', '-f', '-'], { input: nodeManifest(all, these) });
 }
 
 /** Removes namespaces that carry the lab's names, in case a crash lost the state file. */
@@ -180,7 +240,11 @@ export async function labDown(opts: { log?: Log } = {}): Promise<LabDownResult> 
     log('no lab is recorded; nothing to do');
     return result;
   }
-  // Reverse order: agents and VMs before the API server they talk to.
+  // Kubelet nodes first (their containers are nobody's recorded process), then the rest in
+  // reverse order: agents and VMs before the API server they talk to.
+  for (const r of [...(state.nodeRuntimes ?? [])].reverse()) {
+    result.stopped.push(...await stopNodeRuntime(r, state.processes).catch((e: Error) => [`(${r.node}: ${e.message})`]));
+  }
   for (const p of [...state.processes].reverse()) {
     if (await stopRecorded(p)) result.stopped.push(`${p.name} (pid ${p.pid})`);
   }
@@ -188,6 +252,9 @@ export async function labDown(opts: { log?: Log } = {}): Promise<LabDownResult> 
     const r = await run(['ip', 'netns', 'del', ns], { allowFailure: true });
     if (r.code === 0) result.removedNetns.push(ns);
   }
+  for (const path of state.createdPaths ?? []) await rm(path, { recursive: false, force: true }).catch(() => run(['rmdir', path], { allowFailure: true }));
+  // Empty once every node runtime is gone; a directory still holding something is left for a look.
+  for (const d of [join(paths.nodesDir, 'nodes'), paths.nodesDir]) await run(['rmdir', d], { allowFailure: true });
   await rm(paths.dir, { recursive: true, force: true });
   log(`lab down: stopped ${result.stopped.length} processes, removed ${result.removedNetns.length} namespaces`);
   return result;
@@ -287,6 +354,14 @@ export async function killAgent(node: string, signal: NodeJS.Signals = 'SIGKILL'
   if (!state) throw new Error('no lab is running');
   const spec = state.nodes.find((n) => n.name === node);
   if (!spec) throw new Error(`no lab node named ${node}`);
+  if (spec.agent === 'pod') {
+    // The container's main process: the kubelet restarts it (restartPolicy Always).
+    const pid = await podAgentPid(node);
+    if (!pid) throw new Error(`${node} has no running agent pod`);
+    process.kill(pid, signal);
+    await waitFor(`agent of ${node} to exit`, async () => (await podAgentPid(node)) !== pid, 10_000, 50);
+    return;
+  }
   if (spec.kind === 'vm') {
     const a = state.agents.find((x) => x.node === node);
     const vm = state.vms.find((v) => v.node === node);
@@ -303,13 +378,20 @@ export async function killAgent(node: string, signal: NodeJS.Signals = 'SIGKILL'
   await new StateRecorder(paths.dir, state).save();
 }
 
-/** Starts a node's agent (after killAgent, or in a lab started with --no-agents). */
+/**
+ * Brings a node's agent back after killAgent: on a kubelet node, waits for the kubelet to
+ * restart the container; otherwise starts the process (also in a lab started with --no-agents).
+ */
 export async function startNodeAgent(node: string, extraArgs: string[] = []): Promise<number> {
   const paths = labPaths();
   const state = await loadState(paths.dir);
   if (!state?.kubeconfig) throw new Error('no lab is running');
   const spec = state.nodes.find((n) => n.name === node);
   if (!spec) throw new Error(`no lab node named ${node}`);
+  if (spec.agent === 'pod') {
+    if (extraArgs.length) throw new Error(`${node}'s agent is the DaemonSet's pod: its arguments are the DaemonSet's (start the lab with --process-agents to pass ${extraArgs.join(' ')})`);
+    return waitFor(`the kubelet to restart ${node}'s agent`, () => podAgentPid(node), 120_000, 100);
+  }
   const rec = new StateRecorder(paths.dir, state);
   const vm = state.vms.find((v) => v.node === node);
   const pid = await startAgent(paths.dir, state.kubeconfig, pkiPaths(join(paths.dir, 'pki')), spec, rec, vm, extraArgs);
@@ -318,4 +400,20 @@ export async function startNodeAgent(node: string, extraArgs: string[] = []): Pr
     await rec.save();
   }
   return pid;
+}
+
+/** The PID (on this machine) of a namespace node's agent, pod or process. */
+export async function nodeAgentPid(node: string): Promise<number | undefined> {
+  const state = await loadState(labPaths().dir);
+  const spec = state?.nodes.find((n) => n.name === node);
+  if (!state || !spec) return undefined;
+  if (spec.agent === 'pod') return podAgentPid(node);
+  return state.processes.find((x) => x.name === `agent-${node}` && processMatches(x))?.pid;
+}
+
+/** Where a namespace node's agent keeps its state (its /var/lib/ovirt-node-network-handler), seen from this machine. */
+export function agentStateDir(lab: Lab, node: string): string {
+  const spec = lab.state.nodes.find((n) => n.name === node);
+  if (spec?.agent === 'pod') return runtimePaths(lab.paths.nodesDir, node).state;
+  return agentPaths(lab.paths.dir, spec ?? { name: node, kind: 'netns', dataNics: 0, agent: 'process' }).stateDir;
 }

@@ -18,6 +18,9 @@ export interface Pki {
   adminKey: string;
   saKey: string;
   saPub: string;
+  /** The API server's client certificate towards kubelets (logs, exec). */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
 }
 
 export function pkiPaths(dir: string): Pki {
@@ -32,6 +35,8 @@ export function pkiPaths(dir: string): Pki {
     adminKey: p('admin.key'),
     saKey: p('sa.key'),
     saPub: p('sa.pub'),
+    kubeletClientCert: p('apiserver-kubelet-client.crt'),
+    kubeletClientKey: p('apiserver-kubelet-client.key'),
   };
 }
 
@@ -39,7 +44,7 @@ async function ecKey(path: string): Promise<void> {
   await run(['openssl', 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path]);
 }
 
-async function signedCert(pki: Pki, key: string, cert: string, subject: string, ext: string): Promise<void> {
+export async function signedCert(pki: Pki, key: string, cert: string, subject: string, ext: string): Promise<void> {
   const csr = `${cert}.csr`;
   const extFile = `${cert}.ext`;
   await ecKey(key);
@@ -47,6 +52,12 @@ async function signedCert(pki: Pki, key: string, cert: string, subject: string, 
   await writeFile(extFile, ext);
   await run(['openssl', 'x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial',
     '-days', '365', '-sha256', '-extfile', extFile, '-out', cert]);
+}
+
+export const CLIENT_EXT = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
+
+export function serverExt(sans: string[]): string {
+  return `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans.join(',')}\n`;
 }
 
 export async function createPki(dir: string): Promise<Pki> {
@@ -60,11 +71,11 @@ export async function createPki(dir: string): Promise<Pki> {
     'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc',
     'DNS:kubernetes.default.svc.cluster.local',
     'IP:127.0.0.1', `IP:${NET.mgmtGateway}`, `IP:${NET.vmApiAddress}`, `IP:${NET.serviceIp}`,
-  ].join(',');
-  await signedCert(pki, pki.serverKey, pki.serverCert, '/CN=kube-apiserver',
-    `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans}\n`);
+  ];
+  await signedCert(pki, pki.serverKey, pki.serverCert, '/CN=kube-apiserver', serverExt(sans));
   await signedCert(pki, pki.adminKey, pki.adminCert, '/O=system:masters/CN=ovnh-lab-admin',
-    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+    CLIENT_EXT);
+  await signedCert(pki, pki.kubeletClientKey, pki.kubeletClientCert, '/O=system:masters/CN=kube-apiserver-kubelet-client', CLIENT_EXT);
   await ecKey(pki.saKey);
   await run(['openssl', 'pkey', '-in', pki.saKey, '-pubout', '-out', pki.saPub]);
   return pki;

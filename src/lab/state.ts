@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonIfExists, writeFileAtomic } from '../util/fs.js';
 import type { NodeSpec } from './config.js';
+import type { NodeRuntimeRecord } from './node-runtime.js';
 
 export interface RecordedProcess {
   name: string;
@@ -31,6 +32,10 @@ export interface LabState {
   vms: VmRecord[];
   /** Agents inside VMs (PIDs in the guest); namespace nodes' agents are in processes. */
   agents: { node: string; pid: number }[];
+  /** Kubelet nodes: containerd + kubelet + kube-proxy in the node's namespaces. */
+  nodeRuntimes?: NodeRuntimeRecord[];
+  /** Empty mount points the lab created on this machine (removed by `lab down` when still empty). */
+  createdPaths?: string[];
   kubeconfig?: string;
   apiServer?: string;
   ready: boolean;

@@ -78,7 +78,9 @@ export async function wireNode(runner: Runner, w: NodeWiring): Promise<void> {
   if (w.mgmtAddress) {
     sw.push(`link add ${port(0)} type veth peer name eth0${target} address ${mac(w.index, 0)}`,
       `link set ${port(0)} master mgmt`, `link set ${port(0)} up`);
-    node.push(`addr add ${w.mgmtAddress}/24 dev eth0`, 'link set eth0 up');
+    // The service range through the switch: kube-proxy translates the API server's ClusterIP
+    // (what in-cluster clients dial) to its endpoint, but the kernel routes a packet before that.
+    node.push(`addr add ${w.mgmtAddress}/24 dev eth0`, 'link set eth0 up', `route add ${NET.serviceCidr} via ${NET.mgmtGateway} dev eth0`);
   }
   for (let i = 1; i <= w.dataNics; i++) {
     sw.push(`link add ${port(i)} type veth peer name eth${i}${target} address ${mac(w.index, i)}`,

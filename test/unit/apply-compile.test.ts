@@ -285,3 +285,20 @@ test('removing a bridgeless network whose address the NIC had before gives that 
   const add = indexOf(c, /^ip addr add 10\.88\.0\.11\/24 dev eth0$/);
   assert.ok(del < add, lines(c).join('\n'));
 });
+
+test('a NIC taken with its address keeps its own routes: undone after the address comes back, given back on release', () => {
+  // A service range via the management gateway: the kernel drops it with eth0's last address.
+  const svc = { family: 4 as const, dst: '10.96.0.0/24', gateway: '10.88.0.1', dev: 'eth0', table: 'main', type: 'unicast', protocol: 'boot' };
+  const connected = { family: 4 as const, dst: '10.88.0.0/24', dev: 'eth0', table: 'main', type: 'unicast', protocol: 'kernel' };
+  const eth0 = nic('eth0', { addresses: [{ family: 'inet', local: '10.88.0.11', prefixlen: 24, scope: 'global', dynamic: false, secondary: false }] });
+  const to = cfg({ mgmt: { nic: 'eth0', bridged: true, bootproto: 'none', ipaddr: '10.88.0.11', prefix: 24 } });
+  const c = run(EMPTY, to, host([eth0], { routes: [svc, connected] }));
+  assert.deepEqual(c.originsAfter.nics.eth0?.routes, [{ family: 4, dst: '10.96.0.0/24', gateway: '10.88.0.1', protocol: 'boot' }], 'the kernel\'s connected route is not recorded');
+  const del = c.ops.find((p) => describeOp(p.op) === 'ip addr del 10.88.0.11/24 dev eth0')!;
+  assert.deepEqual((del.undo as KernelOp[]).map(describeOp), ['ip addr add 10.88.0.11/24 dev eth0', 'ip route replace 10.96.0.0/24 via 10.88.0.1 dev eth0 proto boot']);
+  const back = run(to, EMPTY, host([nic('eth0', { master: 'mgmt' }), { ...nic('mgmt'), kind: 'bridge' }]), c.originsAfter);
+  const addAddr = indexOf(back, /^ip addr add 10\.88\.0\.11\/24 dev eth0$/);
+  const addRoute = indexOf(back, /^ip route replace 10\.96\.0\.0\/24 via 10\.88\.0\.1 dev eth0 proto boot$/);
+  assert.ok(addAddr < addRoute, 'the route after its address');
+  assert.ok(back.ops[addRoute]!.bestEffort);
+});
