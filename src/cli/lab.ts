@@ -1,6 +1,6 @@
 // `ovirt-node-network-handler lab ...`: start, inspect and stop the lab.
 import type { Command } from 'commander';
-import { defaultTopology, labDown, labExec, labStatus, labUp, currentLab, kubeconfigPath } from '../lab/index.js';
+import { defaultTopology, labDown, labExec, labStatus, labUp, currentLab, kubeconfigPath, startProcessAgents } from '../lab/index.js';
 import { labPaths } from '../lab/config.js';
 
 export function registerLab(program: Command): void {
@@ -13,9 +13,10 @@ export function registerLab(program: Command): void {
     .option('--nics <n>', 'data NICs per node besides eth0', '2')
     .option('--process-agents', 'no kubelets: the agent runs as a plain process on every node (the lab before real nodes)')
     .option('--no-agents', 'start no agent processes (with --process-agents: no agent at all)')
-    .action(async (o: { nsNodes: string; vmNodes: string; nics: string; agents: boolean; processAgents?: boolean }) => {
+    .option('--no-install', 'bring up the cluster and the nodes only: install the product yourself (kubectl apply -k lab/deploy, then lab agents)')
+    .action(async (o: { nsNodes: string; vmNodes: string; nics: string; agents: boolean; processAgents?: boolean; install: boolean }) => {
       const topology = defaultTopology({ nsNodes: Number(o.nsNodes), vmNodes: Number(o.vmNodes), dataNics: Number(o.nics), processAgents: !!o.processAgents });
-      const lab = await labUp({ nodes: topology, agents: o.agents });
+      const lab = await labUp({ nodes: topology, agents: o.agents, install: o.install });
       const nodes = lab.state.nodes.map((n) => `${n.name} (${n.kind})`).join(', ');
       process.stdout.write(
         `lab is up: API server ${lab.state.apiServer}, nodes ${nodes}\n\n` +
@@ -23,6 +24,13 @@ export function registerLab(program: Command): void {
         `  kubectl get nodes\n` +
         `  npx ovirt-node-network-handler lab exec ${lab.state.nodes[0]?.name ?? 'NODE'} -- ip -br addr\n` +
         `  npx ovirt-node-network-handler lab down\n`);
+    });
+
+  lab.command('agents')
+    .description('start the agent as a process on the nodes that run no kubelet (the VM) and have none')
+    .action(async () => {
+      const started = await startProcessAgents();
+      process.stdout.write(started.length ? `started the agent on ${started.join(', ')}\n` : 'every node without a kubelet has its agent\n');
     });
 
   lab.command('down')

@@ -62,6 +62,12 @@ export interface LabUpOptions {
   agents?: boolean;
   /** Extra arguments for every agent's `run`. */
   agentArgs?: string[];
+  /**
+   * Install the product (default true). false: nodes and kubelets up and the image imported,
+   * nothing of the product applied and no agent started — for a demo that installs it by hand
+   * (`kubectl apply -k lab/deploy`, then `lab agents` for the nodes without a kubelet).
+   */
+  install?: boolean;
 }
 
 export interface Lab {
@@ -175,15 +181,17 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
         return podNodes.every((n) => ready.has(n.name));
       }, 120_000, 500);
     });
-    await progress.step('install', 'installing the product: kubectl apply -k lab/deploy (deploy/ with the lab\'s image), DaemonSet rollout', 20_000, async () => {
-      await applyKustomization(kubeconfig, join(PROJECT_ROOT, 'lab', 'deploy'));
-      await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'ds/ovirt-node-network-handler', '--timeout=180s']);
-      for (const n of podNodes) await waitFor(`${n.name}'s agent pod`, () => podAgentPid(n.name), 60_000, 200);
-    });
-  } else {
+    if (opts.install ?? true) {
+      await progress.step('install', 'installing the product: kubectl apply -k lab/deploy (deploy/ with the lab\'s image), DaemonSet rollout', 20_000, async () => {
+        await applyKustomization(kubeconfig, join(PROJECT_ROOT, 'lab', 'deploy'));
+        await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'ds/ovirt-node-network-handler', '--timeout=180s']);
+        for (const n of podNodes) await waitFor(`${n.name}'s agent pod`, () => podAgentPid(n.name), 60_000, 200);
+      });
+    }
+  } else if (opts.install ?? true) {
     await progress.step('manifests', 'applying the project\'s manifests (CRD, RBAC, admission policy)', 5000, () => applyManifests(kubeconfig));
   }
-  if (opts.agents ?? true) {
+  if ((opts.agents ?? true) && (opts.install ?? true)) {
     const processNodes = nodes.filter((n) => n.agent === 'process');
     if (processNodes.length) {
       await progress.step('agents', `starting the agent as a process on ${processNodes.map((n) => n.name).join(', ')}`, 3000, async () => {
@@ -400,6 +408,21 @@ export async function startNodeAgent(node: string, extraArgs: string[] = []): Pr
     await rec.save();
   }
   return pid;
+}
+
+/** Starts the process agent of every node that runs no kubelet and has no agent yet; returns their names. */
+export async function startProcessAgents(): Promise<string[]> {
+  const state = await loadState(labPaths().dir);
+  if (!state?.ready) throw new Error('no lab is running');
+  const started: string[] = [];
+  for (const n of state.nodes) {
+    if (n.agent !== 'process') continue;
+    const running = n.kind === 'vm' ? (await loadState(labPaths().dir))?.agents.some((a) => a.node === n.name) : await nodeAgentPid(n.name);
+    if (running) continue;
+    await startNodeAgent(n.name);
+    started.push(n.name);
+  }
+  return started;
 }
 
 /** The PID (on this machine) of a namespace node's agent, pod or process. */

@@ -5,7 +5,7 @@
 // the image by the git tree hash of its inputs, so an image already built from the same tree (by
 // `npm run image:build` earlier in the same CI run, or by the first run here) is reused.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +142,8 @@ describe('container image', { skip }, () => {
     assert.deepEqual(readdirSync(join(app, 'dist')), ['src']);
     assert.ok(existsSync(join(app, 'dist/src/cli/main.js')));
     assert.ok(existsSync(join(app, 'deploy/daemonset.yaml')));
+    // The CLI on PATH (kubectl exec ds/... -- ovirt-node-network-handler show --tree).
+    assert.equal(readlinkSync(join(rootfs, 'usr/local/bin/ovirt-node-network-handler')), `${prefix}/bin/ovirt-node-network-handler.js`);
     // Development-only packages per the lockfile (typescript, fast-check, ...). Some @types are
     // production dependencies of @kubernetes/client-node; their declarations are dropped anyway.
     const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
@@ -159,7 +161,7 @@ describe('container image', { skip }, () => {
         .filter((p) => /^Status: install ok installed$/m.test(p))
         .map((p) => /^Package: (\S+)$/m.exec(p)?.[1]),
     );
-    for (const p of ['iproute2', 'dhcpcd-base', 'iputils-ping', 'kmod', 'ca-certificates', 'libstdc++6']) assert.ok(installed.has(p), `${p} not installed`);
+    for (const p of ['iproute2', 'dhcpcd-base', 'iputils-ping', 'kmod', 'mount', 'ca-certificates', 'libstdc++6']) assert.ok(installed.has(p), `${p} not installed`);
     for (const p of ['apt', 'perl', 'usrmerge']) assert.equal(installed.has(p), false, `${p} in the image`);
     assert.equal(existsSync(join(rootfs, 'usr/share/man/man8')), false, 'man pages in the image');
   });
