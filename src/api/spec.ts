@@ -53,6 +53,7 @@ export const NetworkSpecSchema = z
       .max(16)
       .describe('DNS servers for the host (IPv4 or IPv6 addresses), in order. Only on the network with defaultRoute; when omitted there and the network is static, the host keeps its current resolvers.')
       .optional(),
+    switch: z.enum(['legacy']).describe('Switch type, in VDSM vocabulary: "legacy" (the Linux bridge), the only one supported (no OVS). Optional; accepted so that a reported kernelConfig is a valid spec.').optional(),
   })
   .meta({
     description: 'A logical network in VDSM setupNetworks vocabulary: its southbound device, VLAN, bridge, MTU and IP configuration.',
@@ -68,6 +69,7 @@ export const BondSpecSchema = z
       .describe('Bonding options as "key=value key=value" (e.g. "mode=802.3ad miimon=100"); mode by name or number, default balance-rr (0). Names as in /sys/class/net/<bond>/bonding.')
       .optional(),
     hwaddr: z.mac().describe('MAC address for the bond (default: the first slave\'s).').optional(),
+    switch: z.enum(['legacy']).describe('Switch type, in VDSM vocabulary: "legacy" (the Linux bridge), the only one supported (no OVS). Optional; accepted so that a reported kernelConfig is a valid spec.').optional(),
   })
   .describe('A bond (Linux bonding driver) in VDSM setupNetworks vocabulary.');
 

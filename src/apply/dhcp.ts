@@ -49,13 +49,18 @@ export function dhcpPaths(stateDir: string, dev: string, family: Family): DhcpPa
   return { dir, leases: join(dir, 'leases'), conf: `${base}.conf`, pid: `${base}.pid`, spec: `${base}.json`, log: `${base}.log` };
 }
 
-/** The wrapper: pid file, private /run, private lease folder, then exec dhcpcd (same pid). */
+/**
+ * The wrapper: pid file, private lease folder, private /run, then exec dhcpcd (same pid).
+ * Everything from the state dir is reached before the tmpfs goes over /run, which would hide a
+ * state dir under /run: the lease folder is bound first and the config is held open as fd 3.
+ */
 export function dhcpcdArgv(c: DhcpClientSpec, p: DhcpPaths): string[] {
   const script = [
     'echo $$ > "$1.tmp" && mv "$1.tmp" "$1"',
-    'mount -t tmpfs -o mode=0755 ovnh-dhcp /run',
+    'exec 3< "$3"',
     'mount --bind "$2" /var/lib/dhcpcd',
-    `exec dhcpcd -f "$3" -${c.family} --nobackground --script /bin/true --timeout 0 "$4"`,
+    'mount -t tmpfs -o mode=0755 ovnh-dhcp /run',
+    `exec dhcpcd -f /dev/fd/3 -${c.family} --nobackground --script /bin/true --timeout 0 "$4"`,
   ].join(' && ');
   return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'ovnh-dhcp', p.pid, p.leases, p.conf, c.dev];
 }

@@ -5,10 +5,9 @@
 // kernel and compared with the spec (--no-verify skips that); a difference rolls back.
 // `ovirt-node-network-handler restore`: what the agent does at start — finish or undo an
 // interrupted apply, then bring the kernel to the persisted config (for a boot-time unit).
-import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
-import { parse } from 'yaml';
+import { readSpecDocument } from './input.js';
 import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import type { Progress } from '../apply/executor.js';
 import { describeOp } from '../apply/ops.js';
@@ -26,13 +25,6 @@ interface ApplyOptions {
   resolvConf: string;
   dhcpTimeout: string;
   quiet?: boolean;
-}
-
-async function readInput(file: string): Promise<string> {
-  if (file !== '-') return readFile(file, 'utf8');
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
@@ -78,14 +70,12 @@ function progressPrinter(quiet: boolean | undefined): ((p: Progress) => void) | 
 
 export async function runApply(o: ApplyOptions): Promise<number> {
   const t0 = Date.now();
-  let doc: unknown;
-  try {
-    doc = parse(await readInput(o.file));
-  } catch (e) {
-    process.stderr.write(`${o.file}: cannot read: ${(e as Error).message.split('\n')[0]}\n`);
+  const input = await readSpecDocument(o.file);
+  if ('errors' in input) {
+    process.stderr.write(`invalid input: ${formatValidationErrors(input.errors, Infinity).split('; ').join('\n  ')}\n`);
     return 1;
   }
-  const { spec, errors: docErrors } = extractSpec(doc);
+  const { spec, errors: docErrors } = extractSpec(input.doc);
   const running = await loadRunningConfig(o.stateDir);
   const v = await validateForHost(spec, running, o.resolvConf);
   const errors = [...docErrors, ...('errors' in v ? v.errors : [])];

@@ -75,11 +75,21 @@ export function registerLab(program: Command): void {
     .argument('<node>')
     .argument('<cmd...>')
     .action(async (node: string, cmd: string[]) => {
+      // Standard input is forwarded when it is not a terminal (`echo x | lab exec NODE -- cat`,
+      // a spec piped to `apply -f -`); read whole, since the VM's exec protocol takes it so.
+      const input = process.stdin.isTTY ? undefined : await readAll(process.stdin);
       const r = await labExec(node, cmd, {
+        ...(input !== undefined ? { input } : {}),
         allowFailure: true,
         onStdout: (b) => process.stdout.write(b),
         onStderr: (b) => process.stderr.write(b),
       });
       process.exitCode = r.code;
     });
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -2,9 +2,8 @@
 // read-only. FILE is an OvirtNodeNetwork as given to kubectl (or a bare spec), YAML or JSON;
 // "-" reads stdin. Prints the steps against the persisted running config, or every validation
 // error with its field path (exit code 1).
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { parse } from 'yaml';
+import { readSpecDocument } from './input.js';
 import { DEFAULT_STATE_DIR, loadRunningConfig, runningConfigPath } from '../persist/running-config.js';
 import { readHostFacts } from '../plan/host-facts.js';
 import { describeStep, plan } from '../plan/plan.js';
@@ -18,13 +17,6 @@ interface PlanOptions {
   resolvConf: string;
 }
 
-async function readInput(file: string): Promise<string> {
-  if (file !== '-') return readFile(file, 'utf8');
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function printErrors(errors: readonly ValidationError[], json: boolean | undefined): void {
   if (json) {
     process.stdout.write(`${JSON.stringify({ errors }, null, 2)}\n`);
@@ -35,14 +27,12 @@ function printErrors(errors: readonly ValidationError[], json: boolean | undefin
 }
 
 export async function runPlan(o: PlanOptions): Promise<number> {
-  let doc: unknown;
-  try {
-    doc = parse(await readInput(o.file));
-  } catch (e) {
-    printErrors([{ path: o.file, message: `cannot read: ${(e as Error).message.split('\n')[0]}` }], o.json);
+  const input = await readSpecDocument(o.file);
+  if ('errors' in input) {
+    printErrors(input.errors, o.json);
     return 1;
   }
-  const { spec, errors: docErrors } = extractSpec(doc);
+  const { spec, errors: docErrors } = extractSpec(input.doc);
   const [host, running] = await Promise.all([
     readHostFacts({ sysClassNet: o.sysClassNet, resolvConf: o.resolvConf }),
     loadRunningConfig(o.stateDir),

@@ -2,7 +2,7 @@
 // addresses, routes, DHCP from a dnsmasq of the test's own): every change read back from the
 // kernel; failures and invalid input leave the node byte-for-byte as it was.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { canonicalize } from '../../src/plan/canonicalize.js';
@@ -189,6 +189,25 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
 });
 
 describe('apply in a namespace: DHCP', () => {
+  it('gets a lease with the state dir under /run (the client\'s private /run does not hide it)', async () => {
+    const stateDir = `/run/ovnh-t-state-${rig.id}`;
+    const spec = { networks: { net2: { nic: 'e2', bootproto: 'dhcp' as const } } };
+    try {
+      const r = await rig.apply(spec, ['--state-dir', stateDir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /net2\/v4: 10\.77\.0\.1\d\d\/24/);
+      await readFile(join(stateDir, 'dhcp', 'leases', 'duid'), 'utf8');
+      const off = await rig.apply({ networks: {} }, ['--state-dir', stateDir]);
+      assert.equal(off.code, 0, off.stderr);
+    } finally {
+      for (const f of await readdir(join(stateDir, 'dhcp')).catch(() => [] as string[])) {
+        const pid = f.endsWith('.pid') ? Number((await readFile(join(stateDir, 'dhcp', f), 'utf8')).trim()) : 0;
+        if (pid > 0) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it('leases an address on a bridged network holding the default route, and releases it with the network', async () => {
     const before = await rig.settled();
     const spec = { networks: { net1: { nic: 'e1', bootproto: 'dhcp' as const, dhcpv6: true, defaultRoute: true } } };

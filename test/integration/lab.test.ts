@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
 import { run } from '../../src/util/exec.js';
+import { PROJECT_ROOT } from '../../src/lab/config.js';
 import { ensureLab, exec, kubectlArgs, releaseLab, sh } from '../helpers/lab.js';
 import type { Lab } from '../../src/lab/index.js';
 
@@ -109,6 +111,19 @@ describe('VM node', () => {
       assert.notEqual(kernel.stdout.trim(), (await run(['uname', '-r'])).stdout.trim(), 'the VM runs its own kernel');
     } finally {
       await sh(node, `ip link del ${bond} 2>/dev/null; ip link set eth1 up; ip link set eth2 up`, { allowFailure: true });
+    }
+  });
+});
+
+describe('lab exec', () => {
+  it('forwards standard input and returns the command\'s exit code, on namespace and VM nodes', async () => {
+    const cli = [process.execPath, join(PROJECT_ROOT, 'bin', 'ovirt-node-network-handler.js'), 'lab', 'exec'];
+    for (const n of [lab.state.nodes.find((x) => x.kind === 'netns'), lab.state.nodes.find((x) => x.kind === 'vm')]) {
+      if (!n) continue;
+      const echo = await run([...cli, n.name, '--', 'cat'], { input: `hello ${n.name}\n` });
+      assert.equal(echo.stdout, `hello ${n.name}\n`, n.name);
+      const code = await run([...cli, n.name, '--', 'sh', '-c', 'read x; exit $x'], { input: '3\n', allowFailure: true });
+      assert.equal(code.code, 3, n.name);
     }
   });
 });

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,8 +103,33 @@ test('plan: NICs are checked against the host', async () => {
 test('plan: unreadable YAML and a missing file are errors', async () => {
   const r = await cli('-f', join(dir, 'broken.yml'), '--state-dir', join(dir, 'empty-state'));
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /cannot read/);
+  assert.match(r.stderr, /broken\.yml: not YAML or JSON/);
   const m = await cli('-f', join(dir, 'nope.yml'), '--state-dir', join(dir, 'empty-state'));
   assert.equal(m.code, 1);
   assert.match(m.stderr, /ENOENT/);
+});
+
+test('plan and apply refuse empty input, several documents and other kinds, and apply leaves the state directory alone', async () => {
+  const state = join(dir, 'apply-state');
+  await mkdir(state, { recursive: true });
+  const cases: [string, RegExp][] = [
+    ['', /empty input/],
+    ['# only a comment\n', /empty input/],
+    ['spec: {}\n---\nspec: {}\n', /2 documents/],
+    ['apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n', /kind: must be OvirtNodeNetwork/],
+  ];
+  for (const [text, re] of cases) {
+    const f = join(dir, 'input.yaml');
+    await writeFile(f, text);
+    const p = await cli('-f', f, '--state-dir', state);
+    assert.equal(p.code, 1, `plan ${JSON.stringify(text)}`);
+    assert.match(p.stderr, re);
+    // apply runs no kernel operation before its input is a spec: as non-root too, it exits here.
+    const a = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, [MAIN, 'apply', '-f', f, '--state-dir', state], (err, _o, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }));
+    });
+    assert.equal(a.code, 1, `apply ${JSON.stringify(text)}`);
+    assert.match(a.stderr, re);
+  }
+  assert.deepEqual(await readdir(state), [], 'nothing written');
 });

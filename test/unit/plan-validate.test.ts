@@ -323,3 +323,23 @@ test('a device name is measured in bytes, as the kernel does', () => {
   assert.equal(r.ok, false);
   if (!r.ok) assert.match(r.errors[0]!.message, /15 bytes/);
 });
+
+test('a canonical config (what kernelConfig reports, switch: legacy included) is itself a valid spec that canonicalizes to itself', () => {
+  const spec = {
+    bondings: { bond1: { nics: ['eth1', 'eth2'], options: 'mode=4 miimon=100' } },
+    networks: {
+      net1: { bonding: 'bond1', vlan: 10, bootproto: 'dhcp', defaultRoute: true, dhcpv6: true },
+      net2: { nic: 'eth3', bridged: false, ipaddr: '10.0.0.5', prefix: 24, gateway: '10.0.0.1', ipv6addr: 'fd00::5/64', mtu: 9000 },
+      net3: { stp: true, bridgeOpts: 'forward_delay=0' },
+    },
+  };
+  const first = checkSpec(spec, { host: HOST });
+  assert.ok(first.ok, JSON.stringify(!first.ok && first.errors));
+  assert.equal(first.config.networks.net1?.switch, 'legacy');
+  const again = checkSpec(JSON.parse(JSON.stringify(first.config)), { host: HOST });
+  assert.ok(again.ok, JSON.stringify(!again.ok && again.errors));
+  assert.deepEqual(again.config, first.config);
+  const ovs = checkSpec({ networks: { n: { switch: 'ovs' } } }, { host: HOST });
+  assert.ok(!ovs.ok);
+  assert.deepEqual(ovs.errors.map((e) => e.path), ['spec.networks.n.switch']);
+});
