@@ -192,7 +192,10 @@ describe('the DaemonSet under real kubelets', () => {
     await kubectl('-n', HANDLER_NAMESPACE, 'delete', 'pod', pod.metadata.name, '--grace-period=0', '--force');
     const next = await podOn(n);
     assert.notEqual(next.metadata.uid, pod.metadata.uid);
-    assert.notEqual(await nodeAgentPid(n), pid);
+    // The kubelet kills the old container on its own time: the new pod may be up before.
+    await waitFor('the old agent to be killed', async () => !(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes('ovirt-node-network-handler'), 60_000, 200);
+    const newPid = await waitFor('the new pod\'s agent', () => nodeAgentPid(n), 60_000, 200);
+    assert.notEqual(newPid, pid);
     const o = await available(n);
     const applied = Object.keys(o.status!.kernelConfig!.networks).sort();
     assert.deepEqual(applied, Object.keys(networks).sort());
