@@ -63,7 +63,9 @@ export function networkInfo(host: HostState, name: string, running: RunningConfi
   const devs = locateNetwork(host, name, cfg);
   if (!devs) return undefined;
   const info: NetworkInfo = { ...deviceInfo(host, devs.top), iface: devs.top.name, bridged: devs.bridged, switch: 'legacy' };
-  if (devs.southbound) info.southbound = devs.southbound.name;
+  // As VDSM: the device right under the network, i.e. the VLAN device of a VLAN network.
+  const under = devs.vlan ?? devs.southbound;
+  if (under) info.southbound = under.name;
   if (devs.vlan?.vlanId !== undefined) info.vlanid = devs.vlan.vlanId;
   if (devs.bridged) {
     info.ports = bridgePorts(host, devs.top.name);

@@ -91,7 +91,7 @@ describe('observe bonds, VLANs, bridges and DHCP in the VM', () => {
   it('reports the DHCP network: v4 lease, v6 lease, default route, autoconf off', () => {
     const n = capabilities(host, sc.running).networks[sc.dhcpNet]!;
     assert.equal(n.bridged, true);
-    assert.equal(n.southbound, sc.bond4);
+    assert.equal(n.southbound, `${sc.bond4}.100`, 'as VDSM: the VLAN device right under the network');
     assert.equal(n.vlanid, 100);
     assert.equal(n.dhcpv4, true);
     assert.match(n.addr, /^10\.77\.0\.1\d\d$/);

@@ -78,7 +78,7 @@ test('VM networks: bridged over vlan over bond, bridgeless on a vlan, nicless', 
   const nd = caps.networks.ndfx!;
   assert.equal(nd.iface, 'ndfx');
   assert.equal(nd.bridged, true);
-  assert.equal(nd.southbound, 'b4fx');
+  assert.equal(nd.southbound, 'b4fx.100', 'as VDSM: the device right under the network');
   assert.equal(nd.vlanid, 100);
   assert.deepEqual(nd.ports, ['b4fx.100']);
   assert.equal(nd.stp, 'off');
@@ -90,7 +90,7 @@ test('VM networks: bridged over vlan over bond, bridgeless on a vlan, nicless', 
   assert.deepEqual(ns, {
     addr: '10.78.0.2', netmask: '255.255.255.0', ipv4addrs: ['10.78.0.2/24'], ipv6addrs: ['fd00:78::2/64'],
     gateway: '10.78.0.1', ipv6gateway: 'fd00:78::1', ipv4defaultroute: false, dhcpv4: false, dhcpv6: false, ipv6autoconf: false,
-    mtu: '9000', iface: 'bafx.200', interface: 'bafx.200', bridged: false, switch: 'legacy', southbound: 'bafx', vlanid: 200,
+    mtu: '9000', iface: 'bafx.200', interface: 'bafx.200', bridged: false, switch: 'legacy', southbound: 'bafx.200', vlanid: 200,
   });
   const nn = caps.networks.nnfx!;
   assert.equal(nn.southbound, undefined);
