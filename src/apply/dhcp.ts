@@ -50,17 +50,19 @@ export function dhcpPaths(stateDir: string, dev: string, family: Family): DhcpPa
 }
 
 /**
- * The wrapper: pid file, private lease folder, private /run, then exec dhcpcd (same pid).
- * Everything from the state dir is reached before the tmpfs goes over /run, which would hide a
- * state dir under /run: the lease folder is bound first and the config is held open as fd 3.
+ * The wrapper: pid file, private lease folder and config, private /run, then exec dhcpcd (same
+ * pid). Everything from the state dir is bound before the tmpfs goes over /run, which would hide
+ * a state dir under /run. The config is bound over the package's /etc/dhcpcd.conf (this mount
+ * namespace only), not read through a descriptor: dhcpcd reads its config again for every
+ * interface it configures.
  */
 export function dhcpcdArgv(c: DhcpClientSpec, p: DhcpPaths): string[] {
   const script = [
     'echo $$ > "$1.tmp" && mv "$1.tmp" "$1"',
-    'exec 3< "$3"',
     'mount --bind "$2" /var/lib/dhcpcd',
+    'mount --bind "$3" /etc/dhcpcd.conf',
     'mount -t tmpfs -o mode=0755 ovnh-dhcp /run',
-    `exec dhcpcd -f /dev/fd/3 -${c.family} --nobackground --script /bin/true --timeout 0 "$4"`,
+    `exec dhcpcd -f /etc/dhcpcd.conf -${c.family} --nobackground --script /bin/true --timeout 0 "$4"`,
   ].join(' && ');
   return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'ovnh-dhcp', p.pid, p.leases, p.conf, c.dev];
 }
