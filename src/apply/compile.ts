@@ -778,6 +778,18 @@ export function compile(input: CompileInput): Compiled {
     if (fromRules.has(k)) continue;
     emit('routes-add', key, ruleOp('add', r.addr, r.table), [ruleOp('del', r.addr, r.table)]);
   }
+  // A NIC taken now had routes of its own (a service range via the management gateway, say),
+  // which the kernel dropped with its address. They follow it onto the device of the network it
+  // now carries directly (itself, or the bridge it is the port of), so that handing the
+  // management NIC to a network with its own address keeps the host's routes. Best effort: a
+  // gateway that is not on-link there any more is simply not routed.
+  for (const nic of T.nics.keys()) {
+    const routes = originsBefore.nics[nic]?.routes;
+    if (!routes?.length || F.nics.has(nic) || !exists(nic)) continue;
+    const top = T.tops.has(nic) ? nic : [...T.bridges].find(([name, b]) => b.port === nic && T.tops.has(name))?.[0];
+    if (!top) continue;
+    for (const r of routes) emit('routes-add', netKey(T.tops.get(top)!.network), originRouteOp('replace', top, r), [originRouteOp('del', top, r)], true);
+  }
 
   // ---- resolv.conf: only when a network names resolvers that the file does not already list ----
   const dr = T.defaultRouteNetwork !== undefined ? to.networks[T.defaultRouteNetwork] : undefined;

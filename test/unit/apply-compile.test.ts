@@ -302,3 +302,19 @@ test('a NIC taken with its address keeps its own routes: undone after the addres
   assert.ok(addAddr < addRoute, 'the route after its address');
   assert.ok(back.ops[addRoute]!.bestEffort);
 });
+
+test('a NIC\'s own routes follow it onto the network that carries it directly (bridgeless or its bridge), best effort', () => {
+  const svc = { family: 4 as const, dst: '10.96.0.0/24', gateway: '10.88.0.1', dev: 'eth0', table: 'main', type: 'unicast', protocol: 'boot' };
+  const eth0 = nic('eth0', { addresses: [{ family: 'inet', local: '10.88.0.11', prefixlen: 24, scope: 'global', dynamic: false, secondary: false }] });
+  for (const [bridged, dev] of [[false, 'eth0'], [true, 'mgmt']] as const) {
+    const to = cfg({ mgmt: { nic: 'eth0', bridged, bootproto: 'none', ipaddr: '10.88.0.11', prefix: 24 } });
+    const c = run(EMPTY, to, host([eth0], { routes: [svc] }));
+    const i = indexOf(c, new RegExp(`^ip route replace 10\\.96\\.0\\.0/24 via 10\\.88\\.0\\.1 dev ${dev} proto boot$`));
+    assert.ok(i > indexOf(c, new RegExp(`^ip addr add 10\\.88\\.0\\.11/24 dev ${dev}$`)), 'after the address');
+    assert.ok(c.ops[i]!.bestEffort);
+    assert.deepEqual((c.ops[i]!.undo as KernelOp[]).map(describeOp), [`ip route del 10.96.0.0/24 via 10.88.0.1 dev ${dev}`]);
+  }
+  // A VLAN network on the NIC does not carry it directly: nothing moves.
+  const vlan = run(EMPTY, cfg({ v: { nic: 'eth0', vlan: 5, bridged: false, bootproto: 'none', ipaddr: '10.5.0.1', prefix: 24 } }), host([eth0], { routes: [svc] }));
+  assert.ok(!lines(vlan).some((l) => l.startsWith('ip route replace 10.96.0.0/24')));
+});
