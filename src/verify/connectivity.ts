@@ -115,12 +115,16 @@ export function gatewayProbe(netns?: string): Probe {
  * keeps small packets (and TCP, whose segments follow the peer's MSS) working while large frames
  * vanish: this probe fails on it where an HTTPS request alone would pass.
  */
-export function pathMtuProbe(host: string, netns?: string): Probe {
+export function pathMtuProbe(host: string, netns?: string, port?: number): Probe {
   const wrap = (argv: string[]) => inNetns(netns, argv);
   return {
     name: 'path-mtu',
     async attempt(timeoutMs) {
-      const addr = isIP(host) ? host : (await lookup(host)).address;
+      const named = isIP(host) ? host : (await lookup(host)).address;
+      // In a cluster the address is the kubernetes Service's ClusterIP, which answers no ping:
+      // probe the endpoint kube-proxy translates it to, as the agent's own connection shows.
+      const nat = port ? await run(wrap(['cat', '/proc/net/nf_conntrack']), { allowFailure: true }) : undefined;
+      const addr = (nat?.code === 0 ? natEndpoint(nat.stdout, named, port!) : undefined) ?? named;
       const v6 = isIP(addr) === 6;
       const r = await run(wrap(['ip', '-json', 'route', 'get', addr]));
       const dev = (JSON.parse(r.stdout || '[]') as { dev?: string }[])[0]?.dev;
@@ -132,6 +136,21 @@ export function pathMtuProbe(host: string, netns?: string): Probe {
       if (p.code !== 0) throw new Error(`${addr} does not answer a ${mtu}-byte packet (MTU of ${dev}) with fragmentation forbidden`);
     },
   };
+}
+
+/**
+ * The address a connection to addr:port really reaches when the node translates it (kube-proxy's
+ * DNAT of a ClusterIP): the source of the reply direction of a conntrack entry whose original
+ * direction goes to addr:port. undefined when there is none, or it is not translated (pure).
+ */
+export function natEndpoint(conntrack: string, addr: string, port: number): string | undefined {
+  for (const line of conntrack.split('\n')) {
+    const kv = [...line.matchAll(/\b(src|dst|sport|dport)=(\S+)/g)].map((m) => [m[1], m[2]] as const);
+    const orig = Object.fromEntries(kv.slice(0, 4));
+    const reply = Object.fromEntries(kv.slice(4, 8));
+    if (orig.dst === addr && orig.dport === String(port) && reply.src && reply.src !== addr) return reply.src;
+  }
+  return undefined;
 }
 
 /** Resolves host through the nameservers in resolv.conf (read anew each attempt). */
