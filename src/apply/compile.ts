@@ -402,13 +402,21 @@ export function compile(input: CompileInput): Compiled {
   for (const nic of T.nics.keys()) {
     if (F.nics.has(nic) || !exists(nic)) continue;
     const l = links[nic]!;
-    let routesBack = (originsBefore.nics[nic]?.routes ?? []).map((r) => originRouteOp('replace', nic, r));
+    const routes = originsBefore.nics[nic]?.routes ?? [];
+    let routesBack = routes.map((r) => originRouteOp('replace', nic, r));
     for (const a of l.addresses) {
       const addr = `${a.local}/${a.prefixlen}`;
       if (!originsBefore.nics[nic]?.addresses?.includes(addr)) continue;
       emit('addrs-del', `nic/${nic}`, ip('addr', 'del', addr, 'dev', nic), [ip('addr', 'add', addr, 'dev', nic), ...routesBack]);
       routesBack = [];
     }
+    // The routes follow the NIC onto the device of the network it now carries directly (itself,
+    // or the bridge it is the port of), so that handing the management NIC to a network with its
+    // own address keeps the host's routes. Best effort: a gateway that is no longer on-link there
+    // is simply not routed. (routes-add runs after the network's addresses: phase order below.)
+    const top = T.tops.has(nic) ? nic : [...T.bridges].find(([name, b]) => b.port === nic && T.tops.has(name))?.[0];
+    if (!top) continue;
+    for (const r of routes) emit('routes-add', netKey(T.tops.get(top)!.network), originRouteOp('replace', top, r), [originRouteOp('del', top, r)], true);
   }
 
   // Networks whose devices are rebuilt (layout changed): their bridge/VLAN go and come back.
@@ -777,18 +785,6 @@ export function compile(input: CompileInput): Compiled {
   for (const [k, { r, key }] of toRules) {
     if (fromRules.has(k)) continue;
     emit('routes-add', key, ruleOp('add', r.addr, r.table), [ruleOp('del', r.addr, r.table)]);
-  }
-  // A NIC taken now had routes of its own (a service range via the management gateway, say),
-  // which the kernel dropped with its address. They follow it onto the device of the network it
-  // now carries directly (itself, or the bridge it is the port of), so that handing the
-  // management NIC to a network with its own address keeps the host's routes. Best effort: a
-  // gateway that is not on-link there any more is simply not routed.
-  for (const nic of T.nics.keys()) {
-    const routes = originsBefore.nics[nic]?.routes;
-    if (!routes?.length || F.nics.has(nic) || !exists(nic)) continue;
-    const top = T.tops.has(nic) ? nic : [...T.bridges].find(([name, b]) => b.port === nic && T.tops.has(name))?.[0];
-    if (!top) continue;
-    for (const r of routes) emit('routes-add', netKey(T.tops.get(top)!.network), originRouteOp('replace', top, r), [originRouteOp('del', top, r)], true);
   }
 
   // ---- resolv.conf: only when a network names resolvers that the file does not already list ----

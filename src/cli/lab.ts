@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { defaultTopology, labDown, labExec, labStatus, labUp, currentLab, kubeconfigPath, startProcessAgents } from '../lab/index.js';
 import { labPaths } from '../lab/config.js';
+import { readAll } from './input.js';
 
 export function registerLab(program: Command): void {
   const lab = program.command('lab').description('a local lab: real kube-apiserver + simulated nodes (netns and QEMU VM)');
@@ -86,10 +87,4 @@ export function registerLab(program: Command): void {
       });
       process.exitCode = r.code;
     });
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -81,7 +81,7 @@ function verifierFor(spec: Record<string, unknown>, client: OnnClient, node: str
   const probes: Probe[] = [{ name: API_PROBE, attempt: (t) => client.probe(node, t) }];
   if (cc.probes.gateway) probes.push(gatewayProbe());
   const apiHost = bareHostname(client.server);
-  if (cc.probes.pathMtu) probes.push(pathMtuProbe(apiHost, undefined, Number(new URL(client.server).port || 443)));
+  if (cc.probes.pathMtu) probes.push(pathMtuProbe(apiHost, undefined, Number(client.server.port || 443)));
   if (cc.probes.dns) {
     const host = dnsHost ?? apiHost;
     if (isIP(host) === 0) probes.push(dnsProbe(host, resolvConf));

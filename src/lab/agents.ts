@@ -22,12 +22,16 @@ export async function applyManifests(kubeconfig: string): Promise<void> {
   for (const f of DEPLOY_MANIFESTS) {
     await run(['kubectl', '--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', '-f', join(PROJECT_ROOT, 'deploy', f)]);
   }
-  await run(['kubectl', '--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd/ovirtnodenetworks.ovirt.org', '--timeout=60s']);
+  await crdEstablished(kubeconfig);
 }
 
 /** The product installed as users install it: `kubectl apply -k` of a kustomization (the lab's overlay of deploy/). */
 export async function applyKustomization(kubeconfig: string, dir: string): Promise<void> {
   await run(['kubectl', '--kubeconfig', kubeconfig, 'apply', '-k', dir]);
+  await crdEstablished(kubeconfig);
+}
+
+async function crdEstablished(kubeconfig: string): Promise<void> {
   await run(['kubectl', '--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd/ovirtnodenetworks.ovirt.org', '--timeout=60s']);
 }
 

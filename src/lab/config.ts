@@ -53,8 +53,6 @@ export const NET = {
 
 /** The sandbox image containerd runs for every pod: pause, compiled from the pinned k8s.io/kubernetes module's own source. */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
-/** Where `lab up` imports the agent's image (the name image/build.sh gives it) and the lab overlay points the DaemonSet. */
-export const AGENT_IMAGE = 'docker.io/library/ovirt-node-network-handler:0.1.0';
 
 export const SWITCH_NS = 'ovnh-switch';
 export const NS_PREFIX = 'ovnh-';

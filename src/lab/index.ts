@@ -417,7 +417,7 @@ export async function startProcessAgents(): Promise<string[]> {
   const started: string[] = [];
   for (const n of state.nodes) {
     if (n.agent !== 'process') continue;
-    const running = n.kind === 'vm' ? (await loadState(labPaths().dir))?.agents.some((a) => a.node === n.name) : await nodeAgentPid(n.name);
+    const running = n.kind === 'vm' ? state.agents.some((a) => a.node === n.name) : await nodeAgentPid(n.name);
     if (running) continue;
     await startNodeAgent(n.name);
     started.push(n.name);
