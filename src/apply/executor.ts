@@ -1,7 +1,7 @@
 // The executor: runs a compiled transaction group by group (one `ip -batch` per run of ip lines),
 // journalling each group's undo before it runs. On a failure, what ran is undone in reverse and
 // the error names the plan step, the operation and the kernel's message.
-import type { Compiled } from './compile.js';
+import type { Compiled } from './compile/index.js';
 import type { DhcpSupervisor } from './dhcp.js';
 import { undoSequence, type Journal, type JournalStore } from './journal.js';
 import { describeFailure, previousValueOp, runOps } from './kernel.js';

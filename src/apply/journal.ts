@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { RunningConfig } from '../api/config.js';
 import { readJsonIfExists, writeFileAtomic } from '../util/fs.js';
-import type { Origins } from './compile.js';
+import type { Origins } from './compile/index.js';
 import type { KernelOp } from './ops.js';
 
 export type JournalPhase =

@@ -3,7 +3,7 @@
 // process) restores the node as it was. Written together with the running config at commit.
 import { join } from 'node:path';
 import { readJsonIfExists, writeFileAtomic } from '../util/fs.js';
-import { emptyOrigins, type Origins } from './compile.js';
+import { emptyOrigins, type Origins } from './compile/index.js';
 
 export class OriginsStore {
   readonly path: string;

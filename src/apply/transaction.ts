@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { RunningConfig } from '../api/config.js';
 import { kernelConfig } from '../observe/kernel-config.js';
 import { observeHost } from '../observe/host.js';
-import { compile, type Compiled } from './compile.js';
+import { compile, type Compiled } from './compile/index.js';
 import { DhcpSupervisor, leasedAddress } from './dhcp.js';
 import { crash, crashPointFromEnv, execute, rollback, type Progress } from './executor.js';
 import { JournalStore, recoveryAction, undoSequence, type Journal } from './journal.js';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningConfig } from '../../src/api/config.js';
 import type { NetworkSpec, BondSpec } from '../../src/api/spec.js';
-import { compile, emptyOrigins, resolvContent, routeTableOf, type Compiled, type Origins } from '../../src/apply/compile.js';
+import { compile, emptyOrigins, resolvContent, routeTableOf, type Compiled, type Origins } from '../../src/apply/compile/index.js';
 import type { HostFacts, LinkFact } from '../../src/apply/snapshot.js';
 import { describeOp, type KernelOp } from '../../src/apply/ops.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';

@@ -1,0 +1,305 @@
+// Addressing (last, once devices are up): addresses, routes (the host's default route, VDSM's
+// per-network source routing), DHCP clients, resolv.conf; and at the start of a change, the
+// removal of what goes away. A network's addressing objects live on its top device; an object
+// that both sides have on the same device stays untouched.
+import type { Route } from '../../observe/types.js';
+import { ip, type DhcpClientSpec, type KernelOp } from '../ops.js';
+import type { TopDev } from '../layout.js';
+import { exists, link, stepOf, type Change } from './context.js';
+import type { Emit, OriginRoute, RouteSpec } from './types.js';
+
+/** Where per-network gateways live (VDSM's source routing): a table per network, chosen from its name. */
+export function routeTableOf(network: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < network.length; i++) h = Math.imul(h ^ network.charCodeAt(i), 0x01000193) >>> 0;
+  // Above the reserved ids (0, 253-255) and out of the way of small hand-made tables.
+  return 0x10000000 + (h % 0x6fffffff);
+}
+
+/** Priority of the source-routing rules (before main, which is 32766). */
+export const RULE_PRIORITY = 32000;
+const HANDLER_PROTO = 'static';
+/** IPv6 default routes get a metric of their own so that replacing ours never replaces a router's (1024). */
+const V6_DEFAULT_METRIC = 1;
+
+export type Family = 4 | 6;
+export const BOTH: readonly Family[] = [4, 6];
+
+export function routeArgs(verb: 'add' | 'replace' | 'del', r: RouteSpec): string[] {
+  const args = ['route', verb, r.family === 4 ? '0.0.0.0/0' : '::/0'];
+  if (r.gateway) args.push('via', r.gateway);
+  args.push('dev', r.dev);
+  if (r.metric !== undefined) args.push('metric', String(r.metric));
+  if (r.table && r.table !== 'main') args.push('table', r.table);
+  if (r.protocol) args.push('proto', r.protocol);
+  return args;
+}
+
+interface Rule { addr: string; table: number }
+const ruleKey = (r: Rule) => `${r.addr}@${r.table}`;
+const routeKey = (r: RouteSpec) => JSON.stringify(routeArgs('add', r));
+const familyOfRule = (r: Rule): Family => (r.addr.includes(':') ? 6 : 4);
+
+function ruleOp(verb: 'add' | 'del', r: Rule): KernelOp {
+  const op: KernelOp = { kind: 'ip', args: ['rule', verb, 'from', r.addr, 'table', String(r.table), 'priority', String(RULE_PRIORITY)] };
+  if (familyOfRule(r) === 6) op.family = 6;
+  if (verb === 'add') op.okIfExists = true;
+  return op;
+}
+
+export function originRouteOp(verb: 'replace' | 'del', nic: string, r: OriginRoute): KernelOp {
+  // (`ip -batch` takes no -4/-6 per line; the destination's family decides.)
+  return ip('route', verb, r.dst, ...(r.gateway ? ['via', r.gateway] : []), 'dev', nic,
+    ...(r.metric ? ['metric', r.metric] : []), ...(verb === 'replace' && r.protocol ? ['proto', r.protocol] : []));
+}
+
+/** The routes and rules a top device carries (static networks only; a DHCP client installs its own). */
+function topRoutes(dev: string, t: TopDev | undefined): { routes: RouteSpec[]; rules: Rule[] } {
+  const routes: RouteSpec[] = [];
+  const rules: Rule[] = [];
+  if (!t) return { routes, rules };
+  const table = routeTableOf(t.network);
+  if (!t.dhcp4 && (t.gateway || t.defaultRoute)) {
+    if (t.defaultRoute) routes.push({ family: 4, dev, ...(t.gateway ? { gateway: t.gateway } : {}), protocol: HANDLER_PROTO });
+    else if (t.gateway && t.ipv4) {
+      routes.push({ family: 4, dev, gateway: t.gateway, table: String(table), protocol: HANDLER_PROTO });
+      rules.push({ addr: `${t.ipv4.split('/')[0]!}/32`, table });
+    }
+  }
+  if (!t.dhcp6 && t.ipv6gateway) {
+    if (t.defaultRoute) routes.push({ family: 6, dev, gateway: t.ipv6gateway, metric: V6_DEFAULT_METRIC, protocol: HANDLER_PROTO });
+    else if (t.ipv6) {
+      routes.push({ family: 6, dev, gateway: t.ipv6gateway, table: String(table), protocol: HANDLER_PROTO });
+      rules.push({ addr: `${t.ipv6.split('/')[0]!}/128`, table });
+    }
+  }
+  return { routes, rules };
+}
+
+export function topAddresses(t: TopDev | undefined): string[] {
+  if (!t) return [];
+  return [t.ipv4, t.ipv6].filter((a): a is string => a !== undefined);
+}
+
+const addrFamily = (a: string): Family => (a.includes(':') ? 6 : 4);
+
+function dhcpSpecs(dev: string, t: TopDev | undefined): DhcpClientSpec[] {
+  if (!t) return [];
+  const out: DhcpClientSpec[] = [];
+  if (t.dhcp4) out.push({ network: t.network, dev, family: 4, defaultRoute: t.defaultRoute });
+  if (t.dhcp6) out.push({ network: t.network, dev, family: 6, defaultRoute: t.defaultRoute });
+  return out;
+}
+
+const sameClient = (a: DhcpClientSpec | undefined, b: DhcpClientSpec | undefined) => !!a && !!b && JSON.stringify(a) === JSON.stringify(b);
+
+/** Which addressing objects of a top device a step changes. */
+export interface Selection {
+  families: readonly Family[];
+  addresses: boolean;
+  routes: boolean;
+  /** 'existence': clients only one side runs; 'changed': clients both sides run, differently; 'all'. */
+  clients?: 'existence' | 'changed' | 'all';
+}
+
+export const EVERYTHING: Selection = { families: BOTH, addresses: true, routes: true, clients: 'all' };
+
+/** The two sides of one top device: `f` what the running config put there, `t` what the desired one wants. */
+interface TopSides {
+  dev: string;
+  f: TopDev | undefined;
+  t: TopDev | undefined;
+}
+
+export function topSides(c: Change, dev: string): TopSides {
+  return { dev, f: c.F.tops.get(dev), t: c.T.tops.get(dev) };
+}
+
+function clientSelected(sel: Selection, f: DhcpClientSpec | undefined, t: DhcpClientSpec | undefined): boolean {
+  if (!sel.clients || sameClient(f, t)) return false;
+  if (sel.clients === 'all') return true;
+  return sel.clients === 'existence' ? !f || !t : !!f && !!t;
+}
+
+/** Takes away what the running config put on the device and the desired one does not keep. */
+export function removeAddressing(c: Change, s: TopSides, sel: Selection, emit: Emit): void {
+  const gone = c.deleted.has(s.dev);
+  const toClients = new Map(dhcpSpecs(s.dev, s.t).map((x) => [x.family, x]));
+  for (const cl of dhcpSpecs(s.dev, s.f)) {
+    if (!sel.families.includes(cl.family)) continue;
+    const keep = gone ? undefined : toClients.get(cl.family);
+    if (clientSelected(sel, cl, keep)) emit('dhcp-stop', { kind: 'dhcp-stop', dev: cl.dev, family: cl.family }, [{ kind: 'dhcp-start', client: cl }]);
+  }
+  if (sel.routes) {
+    const fr = topRoutes(s.dev, s.f);
+    const tr = topRoutes(s.dev, s.t);
+    // Removals are best effort: what is already gone (the kernel drops routes with their
+    // address or device) is where the transaction wants it.
+    const toRules = rulesOf(c.T);
+    for (const r of fr.rules) {
+      if (!sel.families.includes(familyOfRule(r)) || toRules.has(ruleKey(r))) continue;
+      emit('routes-del', ruleOp('del', r), [ruleOp('add', r)], { bestEffort: true });
+    }
+    const staying = new Set(tr.routes.map(routeKey));
+    for (const r of fr.routes) {
+      if (!sel.families.includes(r.family) || routeStays(s, r, staying, gone)) continue;
+      emit('routes-del', ip(...routeArgs('del', r)), [ip(...routeArgs('replace', r))], { bestEffort: true });
+    }
+  }
+  if (sel.addresses) {
+    const keep = new Set(gone ? [] : topAddresses(s.t));
+    for (const a of topAddresses(s.f)) {
+      if (!sel.families.includes(addrFamily(a)) || keep.has(a)) continue;
+      emit('addrs-del', ip('addr', 'del', a, 'dev', s.dev), [ip('addr', 'add', a, 'dev', s.dev)], { bestEffort: true });
+    }
+  }
+}
+
+/** Puts on the device what the desired config wants and the running config did not put there. */
+export function addAddressing(c: Change, s: TopSides, sel: Selection, emit: Emit, started: DhcpClientSpec[]): void {
+  const fresh = c.deleted.has(s.dev) || c.created.has(s.dev);
+  if (sel.addresses) {
+    const had = new Set(fresh ? [] : topAddresses(s.f));
+    for (const a of topAddresses(s.t)) {
+      if (!sel.families.includes(addrFamily(a)) || had.has(a)) continue;
+      emit('addrs-add', ip('addr', 'add', a, 'dev', s.dev), [ip('addr', 'del', a, 'dev', s.dev)]);
+    }
+  }
+  if (sel.routes) {
+    const fr = topRoutes(s.dev, s.f);
+    const tr = topRoutes(s.dev, s.t);
+    const staying = new Set(fr.routes.map(routeKey));
+    for (const r of tr.routes) {
+      if (!sel.families.includes(r.family) || routeStays(s, r, staying, c.deleted.has(s.dev))) continue;
+      emit('routes-add', ip(...routeArgs('replace', r)), [ip(...routeArgs('del', r))]);
+    }
+    const fromRules = rulesOf(c.F);
+    for (const r of tr.rules) {
+      if (!sel.families.includes(familyOfRule(r)) || fromRules.has(ruleKey(r))) continue;
+      emit('routes-add', ruleOp('add', r), [ruleOp('del', r)]);
+    }
+  }
+  const fromClients = new Map(dhcpSpecs(s.dev, s.f).map((x) => [x.family, x]));
+  for (const cl of dhcpSpecs(s.dev, s.t)) {
+    if (!sel.families.includes(cl.family)) continue;
+    const had = c.deleted.has(s.dev) ? undefined : fromClients.get(cl.family);
+    if (!clientSelected(sel, had, cl)) continue;
+    emit('dhcp-start', { kind: 'dhcp-start', client: cl }, [{ kind: 'dhcp-stop', dev: cl.dev, family: cl.family }]);
+    started.push(cl);
+  }
+}
+
+/**
+ * Removing a device's address makes the kernel drop the routes through it: a route stays only
+ * when both sides have it, its device stays, and so does the device's address of its family.
+ */
+function routeStays(s: TopSides, r: RouteSpec, otherSide: Set<string>, gone: boolean): boolean {
+  if (gone || !otherSide.has(routeKey(r))) return false;
+  return r.family === 4 ? s.f?.ipv4 === s.t?.ipv4 : s.f?.ipv6 === s.t?.ipv6;
+}
+
+/** Source-routing rules of a side: a rule is keyed by address and table, whatever device carries it. */
+function rulesOf(l: Change['F']): Set<string> {
+  const out = new Set<string>();
+  for (const [dev, t] of l.tops) for (const r of topRoutes(dev, t).rules) out.add(ruleKey(r));
+  return out;
+}
+
+// ---- the host's default route when no handler network held it ----
+
+/** A default route of the main table that a handler network's default route would replace. */
+function isMainDefault(r: Route, family: Family): boolean {
+  return r.family === family && r.dst === 'default' && r.table === 'main' && r.type === 'unicast' && (r.metric ?? 0) === 0 && r.dev !== undefined;
+}
+
+function routeFromKernel(r: Route): RouteSpec {
+  const s: RouteSpec = { family: r.family, dev: r.dev! };
+  if (r.gateway) s.gateway = r.gateway;
+  if (r.metric) s.metric = r.metric;
+  if (r.protocol && ['boot', 'static', 'dhcp', 'kernel'].includes(r.protocol)) s.protocol = r.protocol;
+  return s;
+}
+
+/**
+ * Default routes that are not the handler's are removed when a network takes the default route
+ * and none held it, and given back when no network holds it any more. `owner` is the step that
+ * does it: the one giving the route to (or taking it from) a network.
+ */
+export function defaultRouteHandover(c: Change): { owner?: number; take?: RouteSpec[]; giveBack?: RouteSpec[] } {
+  const had = c.F.defaultRouteNetwork;
+  const wants = c.T.defaultRouteNetwork;
+  if (wants !== undefined && had === undefined) {
+    const fromTops = new Set(c.F.tops.keys());
+    const take = c.host.routes.filter((r) => isMainDefault(r, 4) && !fromTops.has(r.dev!)).map(routeFromKernel);
+    return { owner: stepOf(c, `setDefaultRoute/${wants}`) ?? stepOf(c, `addNetwork/${wants}`), take };
+  }
+  if (wants === undefined && had !== undefined) {
+    // Its device may be gone (or be about to be): only give back routes whose device stays.
+    const giveBack = c.origins.displacedDefault.filter((r) => exists(c, r.dev) && !c.deleted.has(r.dev));
+    return { owner: stepOf(c, `setDefaultRoute/${had}`) ?? stepOf(c, `removeNetwork/${had}`), giveBack };
+  }
+  return {};
+}
+
+export function emitDefaultRouteHandover(c: Change, step: number, emit: Emit): void {
+  const h = defaultRouteHandover(c);
+  if (h.owner !== step) return;
+  for (const r of h.take ?? []) emit('routes-del', ip(...routeArgs('del', r)), [ip(...routeArgs('add', r))]);
+  // Its gateway may no longer be reachable: giving it back must not fail the transaction.
+  for (const r of h.giveBack ?? []) emit('routes-add', ip(...routeArgs('replace', r)), [ip(...routeArgs('del', r))], { bestEffort: true });
+}
+
+// ---- resolv.conf ----
+
+/** Resolver lines for resolv.conf: the file's other lines kept, nameserver lines replaced. */
+export function resolvContent(current: string | undefined, nameservers: readonly string[]): string {
+  const kept = (current ?? '').split('\n').filter((l) => l.trim() !== '' && !/^\s*nameserver\s/.test(l));
+  return [...kept, ...nameservers.map((n) => `nameserver ${n}`)].join('\n') + '\n';
+}
+
+export function resolvNameservers(content: string | undefined): string[] {
+  return (content ?? '').split('\n').flatMap((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1] ?? []);
+}
+
+/** The resolvers resolv.conf must list (the default-route network's), when it lists others. */
+export function resolversWanted(c: Change): { network: string; from: string[]; to: string[] } | undefined {
+  const network = c.T.defaultRouteNetwork;
+  const to = network !== undefined ? c.to.networks[network]!.nameservers : [];
+  const from = resolvNameservers(c.host.resolv);
+  if (network === undefined || !to.length || JSON.stringify(from) === JSON.stringify(to)) return undefined;
+  return { network, from, to: [...to] };
+}
+
+export function emitResolvers(c: Change, emit: Emit): void {
+  const w = resolversWanted(c);
+  if (w) emit('resolv', { kind: 'file', path: c.resolvConf, content: resolvContent(c.host.resolv, w.to) }, 'previous');
+}
+
+// ---- a NIC the handler takes ----
+
+/**
+ * A NIC the handler takes now sheds the addresses it had; they come back when it is released.
+ * The NIC's routes go with its addresses (the kernel's doing); the undo of the first address
+ * removal, which runs last, puts them back once every address is there again.
+ */
+export function shedNicAddresses(c: Change, nic: string, emit: Emit): void {
+  const l = link(c, nic);
+  if (!l) return;
+  const o = c.origins.nics[nic];
+  let routesBack = (o?.routes ?? []).map((r) => originRouteOp('replace', nic, r));
+  for (const a of l.addresses) {
+    const addr = `${a.local}/${a.prefixlen}`;
+    if (!o?.addresses?.includes(addr)) continue;
+    emit('addrs-del', ip('addr', 'del', addr, 'dev', nic), [ip('addr', 'add', addr, 'dev', nic), ...routesBack]);
+    routesBack = [];
+  }
+}
+
+/**
+ * The routes follow the NIC onto the device of the network it now carries directly (itself, or
+ * the bridge it is the port of), so that handing the management NIC to a network with its own
+ * address keeps the host's routes. Best effort: a gateway no longer on-link there is not routed.
+ */
+export function followNicRoutes(c: Change, nic: string, top: string, emit: Emit): void {
+  for (const r of c.origins.nics[nic]?.routes ?? []) emit('routes-add', originRouteOp('replace', top, r), [originRouteOp('del', top, r)], { bestEffort: true });
+}

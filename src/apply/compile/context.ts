@@ -1,0 +1,208 @@
+// The merged value of one change (nmstate's MergedNetworkState, for a config pair): both
+// configs laid out as devices, the host as read before the transaction, the origins, and the
+// plan, plus the few facts every step's lowering shares (which devices the change creates and
+// deletes, which step takes or lets go of each NIC). Computed once; every lowering reads it and
+// nothing writes it.
+import type { RunningConfig } from '../../api/config.js';
+import type { Route } from '../../observe/types.js';
+import type { Plan, Step } from '../../plan/plan.js';
+import { layoutOf, PORT_ONLY_SYSCTLS, type Layout, type Sysctls, type TopDev } from '../layout.js';
+import { portDeviceOf, topDeviceOf } from '../names.js';
+import type { HostFacts, LinkFact } from '../snapshot.js';
+import { bondOptionChange, type BondOptionChange } from './bond-args.js';
+import type { NicOrigin, OriginRoute, Origins } from './types.js';
+
+/** The protocol the handler's own routes carry (a NIC's routes of other protocols are its own). */
+export const HANDLER_PROTO = 'static';
+
+export interface Change {
+  from: RunningConfig;
+  to: RunningConfig;
+  F: Layout;
+  T: Layout;
+  host: HostFacts;
+  /** Origins with the NICs this change takes for the first time recorded. */
+  origins: Origins;
+  plan: Plan;
+  resolvConf: string;
+  /** Networks whose devices are replaced (removeNetwork + addNetwork of one name). */
+  rebuilt: Set<string>;
+  /** Devices the change deletes (a rebuilt network's are deleted, then created again). */
+  deleted: Set<string>;
+  created: Set<string>;
+  /** NICs a bond lets go of (released, or their bond deleted). */
+  released: Set<string>;
+  /** How each bond on both sides changes its options. */
+  bondChanges: Map<string, BondOptionChange>;
+  /** The step that takes a NIC the running config does not use, and the one that lets go of a NIC the desired config does not use. */
+  nicTaker: Map<string, number>;
+  nicReleaser: Map<string, number>;
+  /** The step that brings up a NIC southbound that is down (the first network added on it). */
+  nicUp: Map<string, number>;
+  /** Step index by `${kind}/${network or bond or device}`, first of each. */
+  stepIndex: Map<string, number>;
+}
+
+function stepKey(s: Step): string {
+  switch (s.kind) {
+    case 'addBond': case 'removeBond': case 'setBondOptions': case 'setBondHwaddr':
+      return `${s.kind}/${s.bond}`;
+    case 'enslave': case 'release':
+      return `${s.kind}/${s.bond}/${s.nic}`;
+    case 'setMtu': case 'syncLink':
+      return `${s.kind}/${s.device}`;
+    case 'syncResolvers':
+      return s.kind;
+    default:
+      return `${s.kind}/${s.network}`;
+  }
+}
+
+export function indexSteps(plan: readonly Step[]): Map<string, number> {
+  const out = new Map<string, number>();
+  plan.forEach((s, i) => {
+    const k = stepKey(s);
+    if (!out.has(k)) out.set(k, i);
+  });
+  return out;
+}
+
+/** The NICs a step takes or lets go of (a network's NIC, a bond's slaves). */
+function stepNics(s: Step): string[] {
+  switch (s.kind) {
+    case 'addNetwork': case 'removeNetwork':
+      return s.config.nic !== undefined ? [s.config.nic] : [];
+    case 'addBond': case 'removeBond':
+      return s.config.nics;
+    case 'enslave': case 'release':
+      return [s.nic];
+    default:
+      return [];
+  }
+}
+
+export function originRoutes(routes: readonly Route[], nic: string): OriginRoute[] {
+  return routes
+    .filter((r) => r.dev === nic && r.table === 'main' && r.type === 'unicast' && r.dst !== 'default' && r.protocol !== 'kernel' && r.protocol !== HANDLER_PROTO)
+    .map((r) => ({ family: r.family, dst: r.dst, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.metric ? { metric: r.metric } : {}), ...(r.protocol ? { protocol: r.protocol } : {}) }));
+}
+
+/** A NIC as it is now: what the handler gives back when it lets it go. */
+function originFromLink(l: LinkFact, host: HostFacts): NicOrigin {
+  const o: NicOrigin = { mtu: l.mtu, hwaddr: (l.permHwaddr ?? l.hwaddr).toLowerCase(), up: l.up };
+  const s = host.sysctls[l.name];
+  if (s) o.sysctls = { ...s };
+  const statics = l.addresses.filter((a) => !a.dynamic && (a.scope === 'global' || a.scope === 'site')).map((a) => `${a.local}/${a.prefixlen}`);
+  if (statics.length) o.addresses = statics;
+  const routes = originRoutes(host.routes, l.name);
+  if (routes.length) o.routes = routes;
+  return o;
+}
+
+export function changeOf(input: { from: RunningConfig; to: RunningConfig; host: HostFacts; origins: Origins; resolvConf: string; plan: Plan }): Change {
+  const { from, to, host, plan } = input;
+  const F = layoutOf(from);
+  const T = layoutOf(to);
+  const stepIndex = indexSteps(plan);
+  const rebuilt = new Set(plan.filter((s) => s.kind === 'addNetwork' && stepIndex.has(`removeNetwork/${s.network}`)).map((s) => (s as { network: string }).network));
+  const keptBridge = (name: string) => F.bridges.has(name) && T.bridges.has(name) && !rebuilt.has(name);
+  const keptVlan = (dev: string) => {
+    const f = F.vlans.get(dev);
+    const t = T.vlans.get(dev);
+    return !!f && !!t && f.link === t.link && f.id === t.id && f.network === t.network && !rebuilt.has(f.network);
+  };
+  const deleted = new Set<string>([
+    ...[...F.bridges.keys()].filter((b) => !keptBridge(b)),
+    ...[...F.vlans.keys()].filter((v) => !keptVlan(v)),
+    ...[...F.bonds.keys()].filter((b) => !T.bonds.has(b)),
+  ]);
+  const created = new Set<string>([
+    ...[...T.bridges.keys()].filter((b) => !keptBridge(b)),
+    ...[...T.vlans.keys()].filter((v) => !keptVlan(v)),
+    ...[...T.bonds.keys()].filter((b) => !F.bonds.has(b)),
+  ]);
+  const released = new Set<string>();
+  for (const s of plan) {
+    if (s.kind === 'release') released.add(s.nic);
+    if (s.kind === 'removeBond') for (const n of s.config.nics) released.add(n);
+  }
+  const bondChanges = new Map<string, BondOptionChange>();
+  for (const [name, b] of F.bonds) {
+    const t = T.bonds.get(name);
+    if (t) bondChanges.set(name, bondOptionChange(b.options, t.options));
+  }
+  const nicTaker = new Map<string, number>();
+  const nicReleaser = new Map<string, number>();
+  plan.forEach((s, i) => {
+    for (const nic of stepNics(s)) {
+      const taking = s.kind === 'addNetwork' || s.kind === 'addBond' || s.kind === 'enslave';
+      if (taking && T.nics.has(nic) && !F.nics.has(nic) && !nicTaker.has(nic)) nicTaker.set(nic, i);
+      if (!taking && F.nics.has(nic) && !T.nics.has(nic) && !nicReleaser.has(nic)) nicReleaser.set(nic, i);
+    }
+  });
+  const nicUp = new Map<string, number>();
+  plan.forEach((s, i) => {
+    const nic = s.kind === 'addNetwork' ? s.config.nic : undefined;
+    if (nic !== undefined && !nicUp.has(nic) && T.nics.get(nic)?.slaveOf === undefined && nicNeedsUp(host, released, nic)) nicUp.set(nic, i);
+  });
+  // A NIC's state is recorded the first time the handler takes it.
+  const origins: Origins = structuredClone(input.origins);
+  for (const nic of nicTaker.keys()) {
+    const l = host.links[nic];
+    if (l && !origins.nics[nic]) origins.nics[nic] = originFromLink(l, host);
+  }
+  return { from, to, F, T, host, origins, plan, resolvConf: input.resolvConf, rebuilt, deleted, created, released, bondChanges, nicTaker, nicReleaser, nicUp, stepIndex };
+}
+
+// ---- questions every lowering asks of the change ----
+
+/** Whether a NIC is down now (or will be, released from a bond): a NIC given to a network must carry traffic. */
+export function nicNeedsUp(host: HostFacts, released: ReadonlySet<string>, nic: string): boolean {
+  const l = host.links[nic];
+  return !(l && l.up && !released.has(nic));
+}
+
+export function stepOf(c: Change, key: string): number | undefined {
+  return c.stepIndex.get(key);
+}
+
+export function exists(c: Change, dev: string): boolean {
+  return c.host.links[dev] !== undefined;
+}
+
+export function link(c: Change, dev: string): LinkFact | undefined {
+  return c.host.links[dev];
+}
+
+export function keptBridge(c: Change, name: string): boolean {
+  return c.F.bridges.has(name) && c.T.bridges.has(name) && !c.created.has(name);
+}
+
+export function keptVlan(c: Change, dev: string): boolean {
+  return c.F.vlans.has(dev) && c.T.vlans.has(dev) && !c.created.has(dev);
+}
+
+/** A network's devices on one side: top (addresses), VLAN device, bridge. */
+export function networkDevices(l: Layout, name: string, cfg: Parameters<typeof topDeviceOf>[1]): { top: string; t?: TopDev; port?: string } {
+  const top = topDeviceOf(name, cfg);
+  const port = portDeviceOf(cfg);
+  return { top, ...(l.tops.has(top) && l.tops.get(top)!.network === name ? { t: l.tops.get(top)! } : {}), ...(port !== undefined ? { port } : {}) };
+}
+
+export function originOf(c: Change, nic: string): NicOrigin {
+  const o = c.origins.nics[nic];
+  if (o) return o;
+  // Taken before any origin was recorded (state dir lost): give back a plain, up NIC.
+  const l = c.host.links[nic];
+  return { mtu: 1500, hwaddr: (l?.permHwaddr ?? l?.hwaddr ?? '').toLowerCase(), up: true };
+}
+
+/** The IPv6 sysctls a device has before the change: what the running config put there, else the kernel's. */
+export function sysctlsBefore(c: Change, dev: string): Sysctls | undefined {
+  return c.F.tops.get(dev)?.sysctls ?? (c.F.bonds.has(dev) || c.F.vlans.has(dev) ? PORT_ONLY_SYSCTLS : c.host.sysctls[dev]);
+}
+
+/** The IPv6 sysctls a device of the desired config must have (undefined: not the handler's to set). */
+export function sysctlsWanted(c: Change, dev: string): Sysctls | undefined {
+  return c.T.tops.get(dev)?.sysctls ?? (c.T.bonds.has(dev) || c.T.vlans.has(dev) ? PORT_ONLY_SYSCTLS : undefined);
+}

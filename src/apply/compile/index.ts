@@ -1,0 +1,96 @@
+// The kernel work of a transaction from one RunningConfig to another (pure). The plan
+// (src/plan/plan.ts) is the one diff of the two configs; each of its steps lowers to kernel
+// operations with their undo (lower.ts), and what the kernel lacks of the running config with
+// no config change behind it becomes sync steps. The operations then run in the phases the
+// kernel requires (types.ts PHASES), step order kept within a phase:
+//
+//   teardown (upper first)  DHCP clients stop, routes and addresses go, bridges and VLAN devices
+//                           go, bonds go down for options, slaves are released, bonds go, NICs
+//                           the handler lets go of get their MAC/MTU/state back
+//   MTU                     decreases upper→lower, then increases lower→upper
+//   build (lower first)     bonds (mode at creation, options, MAC), slaves (down, then enslaved),
+//                           VLAN devices, bridges, then sysctls and bridge options (one group of
+//                           file writes), ports attached, devices up
+//   addressing              addresses, routes (default, per-network source routing), DHCP
+//                           clients, resolv.conf
+//
+// The undo of an operation is computed from the configs and the host read before the
+// transaction, so it holds across a crash (it is journalled before the operation runs).
+import { describeStep, plan as planSteps, type Plan, type Step } from '../../plan/plan.js';
+import type { DhcpClientSpec, PlannedOp } from '../ops.js';
+import { IFNAME_MAX } from '../names.js';
+import { defaultRouteHandover, resolversWanted } from './addressing.js';
+import { changeOf, indexSteps, link, stepOf, type Change } from './context.js';
+import { lowerStep } from './lower.js';
+import { mtuChange } from './mtu.js';
+import { PHASES, type CompileInput, type Compiled, type Emitted, type Origins } from './types.js';
+
+export { emptyOrigins, type CompileInput, type Compiled, type NicOrigin, type OriginRoute, type Origins, type RouteSpec } from './types.js';
+export { resolvContent, routeTableOf, RULE_PRIORITY, routeArgs } from './addressing.js';
+export { bondOptionChange, type BondOptionChange } from './bond-args.js';
+export { BRIDGE_DEFAULTS } from './build.js';
+
+/**
+ * What the kernel lacks of the running config that no step of the config plan touches: a link's
+ * MTU, up state or MAC, resolv.conf's resolvers. (A device the kernel lacks altogether shows in
+ * the kernel's config read back, and is a config step there.)
+ */
+export function syncSteps(c: Change): Step[] {
+  const out: Step[] = [];
+  const devices = new Set([...c.T.bridges.keys(), ...c.T.vlans.keys(), ...c.T.bonds.keys(), ...c.T.nics.keys()]);
+  for (const dev of devices) {
+    if (c.created.has(dev)) continue;
+    const s: Extract<Step, { kind: 'syncLink' }> = { kind: 'syncLink', device: dev };
+    const mtu = mtuChange(c, dev);
+    const network = c.T.bridges.get(dev)?.network ?? c.T.vlans.get(dev)?.network;
+    const mtuStep = network !== undefined ? `setNetworkMtu/${network}` : `setMtu/${dev}`;
+    if (mtu && stepOf(c, mtuStep) === undefined) s.mtu = { from: mtu[0], to: mtu[1] };
+    const l = link(c, dev);
+    const nic = c.T.nics.get(dev);
+    if (nic && nic.slaveOf === undefined) {
+      if ((!l?.up || c.released.has(dev)) && !c.nicUp.has(dev)) s.up = true;
+    } else if (c.T.bonds.has(dev)) {
+      const ch = c.bondChanges.get(dev);
+      const cycled = ch && (ch.needsDown || ch.needsRelease) && stepOf(c, `setBondOptions/${dev}`) !== undefined;
+      if (l && !l.up && !cycled) s.up = true;
+      const want = c.T.bonds.get(dev)!.hwaddr;
+      if (want && l && want !== l.hwaddr.toLowerCase() && stepOf(c, `setBondHwaddr/${dev}`) === undefined) s.hwaddr = { from: l.hwaddr.toLowerCase(), to: want };
+    } else if (c.T.bridges.has(dev) && l && !l.up) {
+      s.up = true;
+    }
+    if (s.mtu || s.up || s.hwaddr) out.push(s);
+  }
+  const r = resolversWanted(c);
+  if (r && stepOf(c, `setNameservers/${r.network}`) === undefined && stepOf(c, `addNetwork/${r.network}`) === undefined) {
+    out.push({ kind: 'syncResolvers', network: r.network, from: r.from, to: r.to });
+  }
+  return out;
+}
+
+export function compile(input: CompileInput): Compiled {
+  const configPlan: Plan = planSteps(input.to, input.from);
+  const base = changeOf({ ...input, plan: configPlan });
+  for (const dev of [...base.T.bridges.keys(), ...base.T.vlans.keys(), ...base.T.bonds.keys()]) {
+    if (dev.length > IFNAME_MAX) throw new Error(`device name ${dev} is longer than ${IFNAME_MAX} characters`);
+  }
+  const plan = [...configPlan, ...syncSteps(base)];
+  const c: Change = { ...base, plan, stepIndex: indexSteps(plan) };
+
+  const emitted: (Emitted & { step: number; seq: number })[] = [];
+  const started: DhcpClientSpec[] = [];
+  plan.forEach((s, index) => {
+    lowerStep(s, {
+      c, index, started,
+      emit: (phase, op, undo, opts) => emitted.push({ phase, rank: opts?.rank ?? 0, op, undo, step: index, seq: emitted.length, ...(opts?.bestEffort ? { bestEffort: true } : {}) }),
+    });
+  });
+  const phaseOf = new Map<string, number>(PHASES.map((p, i) => [p, i]));
+  emitted.sort((a, b) => phaseOf.get(a.phase)! - phaseOf.get(b.phase)! || a.rank - b.rank || a.seq - b.seq);
+  const ops: PlannedOp[] = emitted.map((e) => ({ op: e.op, undo: e.undo, step: e.step, ...(e.bestEffort ? { bestEffort: true } : {}) }));
+
+  const h = defaultRouteHandover(c);
+  const displaced = h.take ?? (h.giveBack ? [] : c.origins.displacedDefault);
+  const originsAfter: Origins = { nics: {}, displacedDefault: [...displaced] };
+  for (const nic of c.T.nics.keys()) if (c.origins.nics[nic]) originsAfter.nics[nic] = c.origins.nics[nic]!;
+  return { ops, units: plan.map(describeStep), plan, originsAfter, dhcpStarted: started };
+}

@@ -1,0 +1,33 @@
+// MTU of devices that stay: decreases upper device first, increases lower device first, so a
+// lower device is never smaller than its uppers (the kernel refuses a VLAN bigger than its link).
+// New devices are created with their MTU; NICs let go of get their own back (teardown.ts).
+import { ip } from '../ops.js';
+import { link, type Change } from './context.js';
+import type { Emit } from './types.js';
+
+/** Bridges above VLAN devices above bonds above NICs. */
+function layerOf(c: Change, dev: string): number {
+  return c.T.bridges.has(dev) ? 3 : c.T.vlans.has(dev) ? 2 : c.T.bonds.has(dev) ? 1 : 0;
+}
+
+/** The MTU the desired config gives a device that exists before the change; undefined when it sets none. */
+export function mtuTarget(c: Change, dev: string): number | undefined {
+  if (c.created.has(dev)) return undefined;
+  return c.T.bridges.get(dev)?.mtu ?? c.T.vlans.get(dev)?.mtu ?? c.T.bonds.get(dev)?.mtu ?? c.T.nics.get(dev)?.mtu;
+}
+
+/** The MTU change a device needs, as [now, target], when the kernel has another one. */
+export function mtuChange(c: Change, dev: string): [number, number] | undefined {
+  const want = mtuTarget(c, dev);
+  const now = link(c, dev)?.mtu;
+  return want === undefined || now === undefined || now === want ? undefined : [now, want];
+}
+
+export function emitMtu(c: Change, dev: string, emit: Emit): void {
+  const ch = mtuChange(c, dev);
+  if (!ch) return;
+  const [now, want] = ch;
+  const layer = layerOf(c, dev);
+  if (want < now) emit('mtu-down', ip('link', 'set', 'dev', dev, 'mtu', want), [ip('link', 'set', 'dev', dev, 'mtu', now)], { rank: -layer });
+  else emit('mtu-up', ip('link', 'set', 'dev', dev, 'mtu', want), [ip('link', 'set', 'dev', dev, 'mtu', now)], { rank: layer });
+}
