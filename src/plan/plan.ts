@@ -73,7 +73,14 @@ export type Step =
   | { kind: 'enslave'; bond: string; nic: string }
   | { kind: 'release'; bond: string; nic: string }
   /** MTU of a southbound device (NIC or bond): the largest MTU of the networks on it, else 1500. */
-  | { kind: 'setMtu'; device: string; from: number; to: number };
+  | { kind: 'setMtu'; device: string; from: number; to: number }
+  /**
+   * What the kernel lacks of a device of the running config with no config change behind it (a
+   * hand-made change, a NIC that went down): planned by the compiler from the host it reads.
+   */
+  | { kind: 'syncLink'; device: string; mtu?: { from: number; to: number }; up?: boolean; hwaddr?: { from: string; to: string } }
+  /** resolv.conf lists other resolvers than the default-route network's. */
+  | { kind: 'syncResolvers'; network: string; from: string[]; to: string[] };
 
 export type StepKind = Step['kind'];
 export type Plan = Step[];
@@ -259,6 +266,11 @@ export function invertStep(s: Step): Step {
       return { kind: 'enslave', bond: s.bond, nic: s.nic };
     case 'setBondHwaddr':
       return defined({ kind: 'setBondHwaddr', bond: s.bond, from: s.to, to: s.from });
+    case 'syncLink':
+      return defined({
+        kind: 'syncLink' as const, device: s.device,
+        mtu: s.mtu && { from: s.mtu.to, to: s.mtu.from }, up: s.up === undefined ? undefined : !s.up, hwaddr: s.hwaddr && { from: s.hwaddr.to, to: s.hwaddr.from },
+      });
     default:
       return { ...s, from: s.to, to: s.from } as Step;
   }
@@ -386,7 +398,9 @@ export function applyStep(config: RunningConfig, s: Step): void {
       return;
     }
     case 'setMtu':
-      // Derived from the networks (southboundMtu), not part of the config.
+    case 'syncLink':
+    case 'syncResolvers':
+      // Kernel state that is not part of the config (derived from the networks, or a repair).
       return;
   }
 }
@@ -470,5 +484,15 @@ export function describeStep(s: Step): string {
       return `bond ${s.bond}: release ${s.nic}`;
     case 'setMtu':
       return `device ${s.device}: mtu ${s.from} -> ${s.to}`;
+    case 'syncLink': {
+      const parts = [
+        ...(s.mtu ? [`mtu ${s.mtu.from} -> ${s.mtu.to}`] : []),
+        ...(s.up !== undefined ? [s.up ? 'down -> up' : 'up -> down'] : []),
+        ...(s.hwaddr ? [`hwaddr ${s.hwaddr.from} -> ${s.hwaddr.to}`] : []),
+      ];
+      return `device ${s.device}: ${parts.join(', ')} (the kernel differs from the running config)`;
+    }
+    case 'syncResolvers':
+      return `resolv.conf: nameservers ${list(s.from)} -> ${list(s.to)} (network ${s.network}; the file differs from the running config)`;
   }
 }
