@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BOND_DEFAULTS, BOND_MODE_NAMES, BOND_OPTIONS, bondDefault, bondIpArgs, bondOption, bondOptionChange, bondOptionsFromSysfs, bondSysfsOnly,
-  formatBondOptions, nonDefaultBondOptions, numericBondValue, optionValue, parseBondOptions, supportedIn,
+  formatBondOptions, IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, nonDefaultBondOptions, numericBondValue, optionValue, parseBondOptions, supportedIn,
 } from '../../src/bond/options.js';
 import { bondOptionsForConfig, sameOptionValue } from '../../src/observe/kernel-config.js';
 
@@ -118,4 +118,14 @@ test('bondOptionChange: options the new mode refuses reset first; miimon follows
   const live = bondOptionChange({ mode: '1', miimon: '100' }, { mode: '1', miimon: '200' });
   assert.deepEqual(live.main.set, { miimon: '200' });
   assert.ok(!live.needsDown && !live.needsRelease);
+});
+
+test('kernel flags: IFDOWN and NOSLAVES options (bond_options.c), peer_notif_delay range', () => {
+  assert.deepEqual([...IFDOWN_OPTIONS].sort(), ['ad_select', 'ad_user_port_key', 'coupled_control', 'lacp_active', 'lacp_rate', 'mode', 'tlb_dynamic_lb']);
+  assert.deepEqual([...NO_SLAVES_OPTIONS].sort(), ['fail_over_mac', 'mode']);
+  const lacp = bondOptionChange({ mode: '4', miimon: '100' }, { mode: '4', miimon: '100', lacp_rate: '1' });
+  assert.ok(lacp.needsDown && !lacp.needsRelease);
+  assert.ok(!bondOptionChange({ mode: '4' }, { mode: '4', ad_actor_sys_prio: '100' }).needsDown);
+  assert.deepEqual(optionValue('peer_notif_delay', '300000'), { value: '300000' });
+  assert.ok('error' in optionValue('peer_notif_delay', '300001'));
 });
