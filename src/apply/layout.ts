@@ -1,7 +1,7 @@
 // The kernel devices a RunningConfig implies (pure). Both sides of a transaction are laid out
 // and compared device by device; see compile.ts.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
-import { parseBondOptions, numericBondValue } from '../observe/bond-options.js';
+import { DEFAULT_BOND_MODE, parseBondOptions, numericBondValue } from '../bond/options.js';
 import { netmaskToPrefix, portDeviceOf, southboundOf, topDeviceOf } from './names.js';
 
 export const DEFAULT_MTU = 1500;
@@ -85,7 +85,7 @@ export function bondOptionMap(b: Pick<BondConfig, 'options'>): Record<string, st
   const raw = parseBondOptions(b.options);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) out[k] = numericBondValue(k, v);
-  out.mode ??= '0';
+  out.mode ??= String(DEFAULT_BOND_MODE);
   return out;
 }
 

@@ -2,7 +2,7 @@
 // bridge and vlan is reported; `networks` only lists the networks of the handler's running
 // config that the kernel really has (VDSM skips missing ones as well).
 import type { RunningConfig } from '../api/config.js';
-import { bondOptionsFromSysfs } from './bond-options.js';
+import { bondOptionsFromSysfs } from '../bond/options.js';
 import { bondSlaves, bridgePorts, deviceInfo, isBond, isBridge, isNic, isVlan } from './devices.js';
 import { locateNetwork } from './networks.js';
 import type { BondInfo, BridgeInfo, Capabilities, HostState, Link, NetworkInfo, NicInfo, VlanInfo } from './types.js';

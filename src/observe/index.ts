@@ -16,10 +16,6 @@ export { kernelConfig } from './kernel-config.js';
 export { StatisticsSampler } from './statistics.js';
 export { renderTree, type TreeOptions } from './tree.js';
 export { isNic } from './devices.js';
-export {
-  BOND_DEFAULTS, BOND_MODES, BOND_OPTION_VALUES, bondOptionsForConfig, bondOptionsFromSysfs, formatBondOptions, nonDefaultBondOptions,
-  parseBondOptions,
-} from './bond-options.js';
 export type * from './types.js';
 
 export interface Observation {

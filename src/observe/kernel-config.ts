@@ -4,13 +4,45 @@
 // Only the names come from the running config; every value comes from the kernel. A network or
 // bond the kernel lacks is left out, which is itself visible drift.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
-import { bondOptionsForConfig, sameOptionValue } from './bond-options.js';
+import { bondOptionName, formatBondOptions, nonDefaultBondOptions, numericBondValue, optionPairs } from '../bond/options.js';
 import {
   bondSlaves, defaultGateway, hasIPv4DefaultRoute, ipv6Addresses, ipv6Autoconf, isBond, prefixToNetmask,
   usesDhcpv4, usesDhcpv6,
 } from './devices.js';
 import { locateNetwork } from './networks.js';
 import type { HostState, Link } from './types.js';
+
+/** Two spellings of one value: "0x0" and "0", "100" and "0100", MAC addresses in either case. */
+export function sameOptionValue(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (a.toLowerCase() === b.toLowerCase() && /^[0-9a-f:]+$/i.test(a)) return true;
+  const na = Number(a), nb = Number(b);
+  return a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && na === nb;
+}
+
+/**
+ * The options of a bond as kernelConfig reports them, so that they compare with the canonical
+ * spec whichever way the spec was canonicalized: the non-default options (VDSM), plus every
+ * option the configured string names, with the kernel's current value (spelled as configured
+ * when it is the same value). An option the config names but the kernel does not show (not
+ * applicable to the mode, unset) is left out, so the difference stays visible.
+ */
+export function bondOptionsForConfig(raw: Readonly<Record<string, string>>, configured: string): string {
+  const out = nonDefaultBondOptions(raw);
+  const wanted: Record<string, string> = {};
+  for (const [k, v] of optionPairs(configured)) wanted[bondOptionName(k)] = v;
+  for (const [k, want] of Object.entries(wanted)) {
+    if (k in out) {
+      if (sameOptionValue(out[k]!, numericBondValue(k, want))) out[k] = want;
+      continue;
+    }
+    const rawValue = raw[k];
+    if (rawValue === undefined || rawValue.trim() === '') continue;
+    const v = numericBondValue(k, rawValue);
+    out[k] = sameOptionValue(v, numericBondValue(k, want)) ? want : v;
+  }
+  return formatBondOptions(out);
+}
 
 /**
  * The bridge options the config names, with the values the kernel has now (sorted "k=v"),

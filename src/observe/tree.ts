@@ -3,7 +3,7 @@
 // their slaves listed under them, nicless bridges, other software devices); children are what
 // is stacked on a device: vlans/macvlans over it, the bridge it is a port of.
 import type { RunningConfig } from '../api/config.js';
-import { bondOptionsFromSysfs, formatBondOptions } from './bond-options.js';
+import { bondOptionsFromSysfs, formatBondOptions } from '../bond/options.js';
 import { isBond, isBridge, isNic, isVlan, usesDhcpv4, slavesOf } from './devices.js';
 import { locateNetwork } from './networks.js';
 import { linkState } from './statistics.js';

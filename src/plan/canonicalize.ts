@@ -4,7 +4,7 @@
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
 import type { BondSpec, NetworkSpec, SpecInput } from '../api/spec.js';
 import { canonicalIp, canonicalIpv6, canonicalIpv6Cidr, prefixToNetmask } from '../util/ip.js';
-import { canonicalBondOptions } from './bond-options.js';
+import { canonicalBondOptions } from '../bond/options.js';
 import { canonicalBridgeOpts } from './bridge-options.js';
 
 export const DEFAULT_MTU = 1500;

@@ -7,7 +7,7 @@ import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import { API_VERSION, KIND } from '../api/index.js';
 import { BondSpecSchema, NetworkSpecSchema, SpecSchema, type BondSpec, type NetworkSpec, type Spec } from '../api/spec.js';
 import { netmaskToPrefix, parseIpv4, parseIpv6Cidr, prefixToMask, canonicalIp } from '../util/ip.js';
-import { bondOptionErrors } from './bond-options.js';
+import { bondOptionErrors } from '../bond/options.js';
 import { bridgeOptionErrors } from './bridge-options.js';
 import { DEFAULT_MTU, canonicalize, canonicalizeNetwork, configToSpec } from './canonicalize.js';
 

@@ -243,15 +243,15 @@ test('a VLAN device name that would exceed 15 characters is shortened', () => {
   assert.ok(name.length <= 15 && name.endsWith('.4000'), name);
 });
 
-test('bond options the new mode refuses are reset before the mode changes, and the undo mirrors it', () => {
+test('bond options the new mode refuses are reset before the mode changes, once the bond is down and without slaves; the undo mirrors it', () => {
   const lacp = cfg({}, { bond1: { nics: ['eth1'], options: 'mode=4 lacp_rate=fast' } });
   const ab = cfg({}, { bond1: { nics: ['eth1'], options: 'mode=1 miimon=100' } });
   const links = [nic('eth1', { master: 'bond1' }), { ...nic('bond1'), kind: 'bond' }];
   const c = run(lacp, ab, host(links));
   assert.deepEqual(lines(c), [
-    'ip link set dev bond1 type bond lacp_rate 0',
     'ip link set dev bond1 down',
     'ip link set dev eth1 nomaster',
+    'ip link set dev bond1 type bond lacp_rate 0',
     'ip link set dev bond1 type bond mode 1',
     'ip link set dev eth1 down',
     'ip link set dev eth1 master bond1',

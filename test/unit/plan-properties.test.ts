@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { BondConfig, NetworkConfig, RunningConfig } from '../../src/api/config.js';
-import { canonicalBondOptions } from '../../src/plan/bond-options.js';
+import { canonicalBondOptions } from '../../src/bond/options.js';
 import { canonicalize, configToSpec } from '../../src/plan/canonicalize.js';
 import {
   applyPlanToConfig, applyStep, invertPlan, plan, southboundMtu, southboundOf, type Step,

@@ -4,7 +4,7 @@
 import { ip, type KernelOp } from '../ops.js';
 import { PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Sysctls, type VlanDev } from '../layout.js';
 import { sysctlPath, SYSCTL_KEYS } from '../snapshot.js';
-import { bondIpArgs, bondSysfsOnly } from './bond-args.js';
+import { bondIpArgs, bondSysfsOnly } from '../../bond/options.js';
 import { link, sysctlsBefore, sysctlsWanted, type Change } from './context.js';
 import type { Emit } from './types.js';
 
@@ -177,12 +177,14 @@ export function changeBridge(c: Change, name: string, emit: Emit): void {
 /** Options of a bond that stays: some only while it is down, some (mode) only without slaves. */
 export function changeBondOptions(c: Change, name: string, emit: Emit): void {
   const ch = c.bondChanges.get(name)!;
-  // Options the new mode does not support go back to their defaults while the old mode still does.
-  const preIp = bondIpArgs(ch.pre.set);
-  if (preIp.length) emit('bonds-down', ip('link', 'set', 'dev', name, 'type', 'bond', ...preIp), [ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(ch.pre.old))]);
-  for (const op of bondSysfsOps(name, ch.pre.set)) emit('bonds-down', op, 'previous');
   const cycle = ch.needsDown || ch.needsRelease;
   if (cycle) emit('bonds-down', ip('link', 'set', 'dev', name, 'down'), [ip('link', 'set', 'dev', name, 'up')]);
+  // Options the new mode does not support go back to their defaults while the old mode still
+  // does: after the bond is down and its slaves are out (bonds-reset follows release), as some of
+  // them (lacp_rate, fail_over_mac) are only accepted then.
+  const preIp = bondIpArgs(ch.pre.set);
+  if (preIp.length) emit('bonds-reset', ip('link', 'set', 'dev', name, 'type', 'bond', ...preIp), [ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(ch.pre.old))]);
+  for (const op of bondSysfsOps(name, ch.pre.set)) emit('bonds-reset', op, 'previous');
   if (Object.keys(ch.main.set).length) {
     const ipSet = bondIpArgs(ch.main.set);
     // Back: first what the old mode would refuse, then the old mode and values.

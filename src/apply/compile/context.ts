@@ -9,7 +9,7 @@ import type { Plan, Step } from '../../plan/plan.js';
 import { layoutOf, PORT_ONLY_SYSCTLS, type Layout, type Sysctls, type TopDev } from '../layout.js';
 import { portDeviceOf, topDeviceOf } from '../names.js';
 import type { HostFacts, LinkFact } from '../snapshot.js';
-import { bondOptionChange, type BondOptionChange } from './bond-args.js';
+import { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
 import type { NicOrigin, OriginRoute, Origins } from './types.js';
 
 /** The protocol the handler's own routes carry (a NIC's routes of other protocols are its own). */

@@ -27,7 +27,7 @@ import { PHASES, type CompileInput, type Compiled, type Emitted, type Origins } 
 
 export { emptyOrigins, type CompileInput, type Compiled, type NicOrigin, type OriginRoute, type Origins, type RouteSpec } from './types.js';
 export { resolvContent, routeTableOf, RULE_PRIORITY, routeArgs } from './addressing.js';
-export { bondOptionChange, type BondOptionChange } from './bond-args.js';
+export { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
 export { BRIDGE_DEFAULTS } from './build.js';
 
 /**

@@ -73,7 +73,7 @@ export interface Compiled {
  * phase by phase, in step order within a phase (MTU changes also by layer).
  */
 export const PHASES = [
-  'dhcp-stop', 'routes-del', 'addrs-del', 'bridges-del', 'vlans-del', 'bonds-down', 'release', 'bonds-del',
+  'dhcp-stop', 'routes-del', 'addrs-del', 'bridges-del', 'vlans-del', 'bonds-down', 'release', 'bonds-reset', 'bonds-del',
   'nics-restore', 'mtu-down', 'mtu-up', 'bonds-add', 'enslave', 'vlans-add', 'bridges-add', 'files', 'attach', 'up',
   'addrs-add', 'routes-add', 'dhcp-start', 'resolv',
 ] as const;

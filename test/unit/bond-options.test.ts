@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BOND_DEFAULTS, bondOptionsForConfig, bondOptionsFromSysfs, formatBondOptions, nonDefaultBondOptions, numericBondValue, parseBondOptions,
-  sameOptionValue,
-} from '../../src/observe/bond-options.js';
+  BOND_DEFAULTS, BOND_MODE_NAMES, BOND_OPTIONS, bondDefault, bondIpArgs, bondOption, bondOptionChange, bondOptionsFromSysfs, bondSysfsOnly,
+  formatBondOptions, IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, nonDefaultBondOptions, numericBondValue, optionValue, parseBondOptions, supportedIn,
+} from '../../src/bond/options.js';
+import { bondOptionsForConfig, sameOptionValue } from '../../src/observe/kernel-config.js';
 
 const normalizeBondOptions = (o: string): string => formatBondOptions(nonDefaultBondOptions(parseBondOptions(o)));
 
@@ -70,4 +71,61 @@ test('sameOptionValue: spellings of one value', () => {
   assert.ok(!sameOptionValue('', '0'));
   assert.ok(!sameOptionValue('layer2', 'layer3'));
   assert.ok(!sameOptionValue('1', '2'));
+});
+
+test('table: every default is a valid value of its option, in the canonical form', () => {
+  for (const o of BOND_OPTIONS) {
+    BOND_MODE_NAMES.forEach((_, m) => {
+      const d = o.modeDefaults[m] ?? o.default;
+      assert.equal(bondDefault(String(m), o.name), o.name === 'mode' ? String(m) : d);
+      if (d === '' && (o.kind.type === 'ipv4list' || o.kind.type === 'ifname')) return; // unset
+      assert.deepEqual(optionValue(o.name, d), { value: d }, `${o.name} in mode ${m}`);
+    });
+    for (const m of o.modes ?? []) assert.ok(m >= 0 && m < BOND_MODE_NAMES.length, `${o.name}: mode ${m}`);
+    for (const a of o.aliases) assert.equal(bondOption(a), o);
+  }
+});
+
+test('coupled_control (6.9+): at its default it is not reported, off it is', () => {
+  const sysfs = { mode: '802.3ad 4', miimon: '100', coupled_control: '1' };
+  assert.deepEqual(bondOptionsFromSysfs(sysfs), { mode: '4' });
+  assert.deepEqual(bondOptionsFromSysfs({ ...sysfs, coupled_control: '0' }), { mode: '4', coupled_control: '0' });
+  assert.equal(numericBondValue('coupled_control', 'off'), '0');
+  assert.equal(numericBondValue('use_carrier', 'on'), '1');
+});
+
+test('ip arguments: mode first, ip names, the rest through sysfs', () => {
+  const opts = { peer_notif_delay: '200', coupled_control: '0', mode: '4', lacp_rate: '1', primary: '', foo: '1' };
+  assert.deepEqual(bondIpArgs(opts), ['mode', '4', 'lacp_rate', '1', 'peer_notify_delay', '200']);
+  assert.deepEqual(bondSysfsOnly(opts), [['coupled_control', '0'], ['primary', ''], ['foo', '1']]);
+  assert.deepEqual(bondIpArgs({ mode: '1', primary: 'eth1' }), ['mode', '1', 'primary', 'eth1']);
+});
+
+test('supportedIn: the row\'s modes; unknown options unrestricted', () => {
+  assert.ok(supportedIn('lacp_rate', '4') && !supportedIn('lacp_rate', '1'));
+  assert.ok(supportedIn('num_unsol_na', '1') && !supportedIn('num_unsol_na', '0'));
+  assert.ok(supportedIn('miimon', '6') && supportedIn('foo', '3'));
+});
+
+test('bondOptionChange: options the new mode refuses reset first; miimon follows the mode default', () => {
+  const down = bondOptionChange({ mode: '4', lacp_rate: '1' }, { mode: '1' });
+  assert.deepEqual(down.pre, { set: { lacp_rate: '0' }, old: { lacp_rate: '1' } });
+  assert.deepEqual(down.main, { set: { mode: '1', miimon: '0' }, old: { mode: '4', miimon: '100' } }); // the config dropped miimon: mode 1's default
+  assert.ok(down.needsDown && down.needsRelease);
+  const up = bondOptionChange({ mode: '1' }, { mode: '4', lacp_rate: '1' });
+  assert.deepEqual(up.main, { set: { mode: '4', lacp_rate: '1', miimon: '100' }, old: { mode: '1', miimon: '0' } });
+  assert.deepEqual(up.undoPre, { lacp_rate: '0' });
+  const live = bondOptionChange({ mode: '1', miimon: '100' }, { mode: '1', miimon: '200' });
+  assert.deepEqual(live.main.set, { miimon: '200' });
+  assert.ok(!live.needsDown && !live.needsRelease);
+});
+
+test('kernel flags: IFDOWN and NOSLAVES options (bond_options.c), peer_notif_delay range', () => {
+  assert.deepEqual([...IFDOWN_OPTIONS].sort(), ['ad_select', 'ad_user_port_key', 'coupled_control', 'lacp_active', 'lacp_rate', 'mode', 'tlb_dynamic_lb']);
+  assert.deepEqual([...NO_SLAVES_OPTIONS].sort(), ['fail_over_mac', 'mode']);
+  const lacp = bondOptionChange({ mode: '4', miimon: '100' }, { mode: '4', miimon: '100', lacp_rate: '1' });
+  assert.ok(lacp.needsDown && !lacp.needsRelease);
+  assert.ok(!bondOptionChange({ mode: '4' }, { mode: '4', ad_actor_sys_prio: '100' }).needsDown);
+  assert.deepEqual(optionValue('peer_notif_delay', '300000'), { value: '300000' });
+  assert.ok('error' in optionValue('peer_notif_delay', '300001'));
 });
