@@ -1,0 +1,81 @@
+// The parent's side of the trial process: started inside the namespace, restarted if it dies.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Request, TrialResult } from './protocol.js';
+
+/** The experiment's entry point, which the trial process runs with --child. */
+const SELF = fileURLToPath(new URL('./index.js', import.meta.url));
+/** A trial that takes longer has hung (a static apply takes ~100 ms). */
+const TRIAL_TIMEOUT_MS = 60_000;
+
+export class Child {
+  private proc: ChildProcessWithoutNullStreams | undefined;
+  private pending: { resolve: (r: TrialResult) => void; reject: (e: Error) => void } | undefined;
+  private ready: Promise<void> | undefined;
+  private stderr = '';
+  restarts = -1;
+
+  constructor(private readonly ns: string, private readonly workDir: string) {}
+
+  private start(): Promise<void> {
+    this.restarts++;
+    this.stderr = '';
+    const proc = spawn('ip', ['netns', 'exec', this.ns, process.execPath, SELF, '--child', this.workDir, this.ns], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = proc;
+    let onReady: (() => void) | undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      onReady = resolve;
+      this.pending = { resolve: () => resolve(), reject };
+    });
+    proc.stderr.on('data', (b: Buffer) => void (this.stderr = (this.stderr + b.toString()).slice(-4000)));
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      if (!line.startsWith('FUZZ ')) return;
+      const msg = JSON.parse(line.slice(5)) as TrialResult | { ready: true };
+      if ('ready' in msg) return void onReady?.();
+      const p = this.pending;
+      this.pending = undefined;
+      p?.resolve(msg);
+    });
+    proc.on('close', (code, signal) => {
+      if (this.proc === proc) this.proc = undefined;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(new Error(`the process running the trials exited (${signal ?? code}): ${this.stderr.trim().split('\n').slice(-8).join(' | ')}`));
+    });
+    proc.stdin.on('error', () => undefined);
+    return ready;
+  }
+
+  async send(req: Request, timeoutMs = TRIAL_TIMEOUT_MS): Promise<TrialResult> {
+    if (!this.proc) this.ready = this.start();
+    await this.ready;
+    const proc = this.proc;
+    if (!proc) throw new Error(`the process running the trials exited: ${this.stderr.trim().split('\n').slice(-8).join(' | ')}`);
+    return new Promise<TrialResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+        reject(new Error(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending = {
+        resolve: (r) => (clearTimeout(timer), resolve(r)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      };
+      proc.stdin.write(JSON.stringify(req) + '\n');
+    });
+  }
+
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
+    proc.stdin.end();
+    const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+    await closed;
+    clearTimeout(t);
+  }
+
+  kill(): void {
+    this.proc?.kill('SIGKILL');
+  }
+}
