@@ -3,10 +3,9 @@ import type { RunningConfig } from '../../src/api/config.js';
 import type { HostBackend } from '../../src/handler/node-backend.js';
 import { kernelConfig, observeHost } from '../../src/observe/index.js';
 import { loadRunningConfig } from '../../src/persist/running-config.js';
-import { jsonEqual } from '../../src/util/json-equal.js';
 import { impliedDevices, mentionedDevices } from './config.js';
 import { hostView, type Dumps, type LinkView } from './host-view.js';
-import { jsonDiff, type Obj } from './json.js';
+import { differs, type Obj } from './json.js';
 
 export interface ChildContext {
   backend: HostBackend;
@@ -22,8 +21,9 @@ export interface ChildContext {
   damaged: Set<string>;
 }
 
-export function viewDiff(before: Dumps, after: Dumps, loose: boolean): string[] {
-  return jsonDiff(hostView(before, loose), hostView(after, loose));
+/** The problem `what: <where the host differs>`, or none when after is as before. */
+export function hostChanged(what: string, before: Dumps, after: Dumps, loose: boolean): string[] {
+  return differs(what, hostView(before, loose), hostView(after, loose));
 }
 
 /** V8's wording of programming errors (TypeError, RangeError), as opposed to the kernel refusing something. */
@@ -34,9 +34,9 @@ export async function appliedProblems(ctx: ChildContext, spec: unknown, desired:
   const problems: string[] = [];
   const host = await observeHost();
   const readBack = kernelConfig(host, desired);
-  if (!jsonEqual(readBack, desired)) problems.push(`kernel differs from the desired config: ${jsonDiff(desired, readBack).join('; ')}`);
+  problems.push(...differs('kernel differs from the desired config', desired, readBack));
   const persisted = await loadRunningConfig(ctx.stateDir);
-  if (!jsonEqual(persisted, desired)) problems.push(`persisted config differs from the desired config: ${jsonDiff(desired, persisted).join('; ')}`);
+  problems.push(...differs('persisted config differs from the desired config', desired, persisted));
   // Every network and bond the spec names must be in what was applied (nothing silently dropped).
   const s = spec as { networks?: unknown; bondings?: unknown } | null;
   for (const [field, names] of [['networks', desired.networks], ['bondings', desired.bondings]] as const) {
@@ -63,9 +63,9 @@ export function freeDeviceProblems(ctx: ChildContext, now: Record<string, LinkVi
   for (const [n, want] of Object.entries(ctx.expectedFree)) {
     const cur = now[n];
     if (mentioned.has(n) || !cur) continue;
-    const d = jsonDiff(want, cur);
+    const d = differs(`device ${n}, in no config, is not as it was found`, want, cur);
     if (!d.length) continue;
-    problems.push(`device ${n}, in no config, is not as it was found: ${d.join('; ')}`);
+    problems.push(...d);
     ctx.expectedFree[n] = cur;
     ctx.damaged.add(n);
   }

@@ -1,5 +1,6 @@
-// The child: one long-lived process inside the namespace (HostBackend works on the namespace of
-// its own process), reading one request per line on stdin, answering one line per request.
+// The trial process: one long-lived process inside the namespace (HostBackend works on the
+// namespace of its own process), reading one request per line on stdin, answering one line per
+// request.
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,10 +8,12 @@ import pino from 'pino';
 import { HostBackend } from '../../src/handler/node-backend.js';
 import type { ChildContext } from './checks.js';
 import { hostView, type Dumps } from './host-view.js';
-import { RESOLV_CONF } from './namespace.js';
-import type { Request, TrialResult } from './protocol.js';
+import { netnsResolvConf, RESOLV_CONF } from './namespace.js';
+import { lostResult, messageLine, parseRequest, type Request, type TrialResult } from './protocol.js';
 import { readDumps } from './snapshot.js';
+import { errorText } from './text.js';
 import { runReset, runTrial } from './trial.js';
+import { workPaths } from './work-dir.js';
 
 /** DHCP clients started from this state dir (none are expected: see runTrial). */
 async function stopDhcpClients(stateDir: string): Promise<void> {
@@ -22,37 +25,47 @@ async function stopDhcpClients(stateDir: string): Promise<void> {
   }
 }
 
-export async function childMain(workDir: string, ns: string): Promise<void> {
-  const stateDir = join(workDir, 'state');
-  // The handler will write /etc/resolv.conf: refuse to run unless it is the namespace's own
-  // (bind-mounted from /etc/netns/<ns>/ by ip netns exec, so the same file).
-  const [mine, theirs] = await Promise.all([stat(RESOLV_CONF), stat(`/etc/netns/${ns}/resolv.conf`)]);
+/**
+ * The handler will write /etc/resolv.conf: refuse to run unless it is the namespace's own
+ * (bind-mounted from /etc/netns/<ns>/ by ip netns exec, so the same file).
+ */
+async function assertOwnResolvConf(ns: string): Promise<void> {
+  const [mine, theirs] = await Promise.all([stat(RESOLV_CONF), stat(netnsResolvConf(ns))]);
   if (mine.dev !== theirs.dev || mine.ino !== theirs.ino) throw new Error(`${RESOLV_CONF} is not the one of namespace ${ns}`);
-  // The baseline is taken by the first child; one started after a crash compares with the same.
-  const baselinePath = join(workDir, 'baseline.json');
-  let baseline = await readFile(baselinePath, 'utf8').then((t) => JSON.parse(t) as Dumps).catch(() => undefined);
-  if (!baseline) {
-    baseline = await readDumps(RESOLV_CONF);
-    await writeFile(baselinePath, JSON.stringify(baseline));
+}
+
+/** The baseline is taken by the first trial process; one started after a crash compares with the same. */
+async function loadBaseline(path: string): Promise<Dumps> {
+  const saved = await readFile(path, 'utf8').then((t) => JSON.parse(t) as Dumps).catch(() => undefined);
+  if (saved) return saved;
+  const baseline = await readDumps(RESOLV_CONF);
+  await writeFile(path, JSON.stringify(baseline));
+  return baseline;
+}
+
+async function answer(ctx: ChildContext, req: Request): Promise<TrialResult> {
+  try {
+    return req.op === 'reset' ? await runReset(ctx, req.i) : await runTrial(ctx, req.i, req.spec);
+  } catch (e) {
+    // The harness itself failed (an `ip` dump, a file): counted as lost, never hidden.
+    return lostResult(req.i, `harness error: ${errorText(e)}`);
   }
+}
+
+export async function childMain(workDir: string, ns: string): Promise<void> {
+  const { stateDir, baseline: baselinePath } = workPaths(workDir);
+  await assertOwnResolvConf(ns);
+  const baseline = await loadBaseline(baselinePath);
   const ctx: ChildContext = {
     backend: new HostBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 200 }),
     stateDir, baseline,
     expectedFree: hostView(baseline, true).links,
     damaged: new Set(),
   };
-  process.stdout.write('FUZZ {"ready":true}\n');
+  process.stdout.write(messageLine({ ready: true }));
   for await (const line of createInterface({ input: process.stdin })) {
     if (!line.trim()) continue;
-    const req = JSON.parse(line) as Request;
-    let out: TrialResult;
-    try {
-      out = req.op === 'reset' ? await runReset(ctx, req.i) : await runTrial(ctx, req.i, req.spec);
-    } catch (e) {
-      // The harness itself failed (an `ip` dump, a file): counted as lost, never hidden.
-      out = { i: req.i, outcome: 'lost', problems: [`harness error: ${(e as Error).stack ?? String(e)}`], ms: 0 };
-    }
-    process.stdout.write(`FUZZ ${JSON.stringify(out)}\n`);
+    process.stdout.write(messageLine(await answer(ctx, parseRequest(line))));
   }
   await stopDhcpClients(stateDir);
 }

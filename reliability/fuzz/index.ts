@@ -26,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { reliabilityTable } from '../../bench/lib/report.js';
 import { childMain } from './child.js';
+import { CHILD_FLAG } from './protocol.js';
 import { fuzzSpecs } from './run.js';
 
 export { INTERNAL_ERROR } from './checks.js';
@@ -44,7 +45,7 @@ export { buildValidSpec, validSpec } from './valid-spec.js';
 export { anyValue } from './vocabulary.js';
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  if (process.argv[2] === '--child') {
+  if (process.argv[2] === CHILD_FLAG) {
     await childMain(process.argv[3]!, process.argv[4]!);
     process.exit(0);
   }

@@ -16,3 +16,9 @@ export function jsonDiff(a: unknown, b: unknown, max = 6, at = ''): string[] {
   }
   return out;
 }
+
+/** The problem `what: <where got differs from want>`, or none when they are equal. */
+export function differs(what: string, want: unknown, got: unknown): string[] {
+  const d = jsonDiff(want, got);
+  return d.length ? [`${what}: ${d.join('; ')}`] : [];
+}

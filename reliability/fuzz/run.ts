@@ -1,17 +1,17 @@
 // The parent: namespace, child process (restarted if it dies), tally.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../src/util/exec.js';
-import { benchNamespaceName, deleteNamespace, freshNamespace } from '../../bench/lib/netns.js';
+import { benchNamespaceName } from '../../bench/lib/netns.js';
 import type { ReliabilityRow } from '../../bench/lib/report.js';
 import { generateTrials, type Trial } from './generate.js';
-import { HOST_RESOLV, namespaceBatch } from './namespace.js';
-import type { Outcome, Request, TrialResult } from './protocol.js';
+import { createNamespace, removeNamespace } from './namespace.js';
+import { lostResult, type Outcome, type Request, type TrialResult } from './protocol.js';
 import { failureKind } from './report.js';
 import { clip } from './text.js';
-import { Child } from './trial-process.js';
+import { TrialProcess } from './trial-process.js';
+import { clearWorkDir } from './work-dir.js';
 
 /** A clean-slate check every this many trials (and once at the end). */
 export const RESET_EVERY = 50;
@@ -32,12 +32,11 @@ export async function fuzzSpecs(opts: FuzzOptions): Promise<ReliabilityRow[]> {
   const trials: Trial[] = opts.specs ? opts.specs.map((spec) => ({ kind: 'valid', spec })) : generateTrials(opts.trials, seed);
   const ns = benchNamespaceName('fuzz');
   const workDir = await mkdtemp(join(tmpdir(), 'ovnh-fuzz-'));
-  const child = new Child(ns, workDir);
+  const child = new TrialProcess(ns, workDir);
   let cleaned: Promise<void> | undefined;
   const cleanup = () => (cleaned ??= (async () => {
-    await child.stop().catch(() => child.kill());
-    await deleteNamespace(ns);
-    await rm(`/etc/netns/${ns}`, { recursive: true, force: true });
+    await child.shutdown();
+    await removeNamespace(ns);
     await rm(workDir, { recursive: true, force: true });
   })());
   const onSignal = () => {
@@ -49,13 +48,9 @@ export async function fuzzSpecs(opts: FuzzOptions): Promise<ReliabilityRow[]> {
 
   /** The namespace as created, the handler's state empty, the trial process not yet started. */
   const build = async () => {
-    await child.stop().catch(() => child.kill());
-    await freshNamespace(ns);
-    await run(['ip', '-n', ns, '-batch', '-'], { input: namespaceBatch() });
-    await mkdir(`/etc/netns/${ns}`, { recursive: true });
-    await writeFile(`/etc/netns/${ns}/resolv.conf`, HOST_RESOLV);
-    await rm(join(workDir, 'state'), { recursive: true, force: true });
-    await rm(join(workDir, 'baseline.json'), { force: true });
+    await child.shutdown();
+    await createNamespace(ns);
+    await clearWorkDir(workDir);
   };
 
   const tally = { applied: 0, rejected: 0, failed: 0, failedModules: 0, lost: 0, dhcpOff: 0 };
@@ -70,7 +65,7 @@ export async function fuzzSpecs(opts: FuzzOptions): Promise<ReliabilityRow[]> {
       return await child.send(req);
     } catch (e) {
       child.kill();
-      return { i: req.i, outcome: 'lost', problems: [(e as Error).message], ms: 0 };
+      return lostResult(req.i, (e as Error).message);
     }
   };
   // After a loss the namespace is built afresh: a leftover or a stuck config is counted once, by
