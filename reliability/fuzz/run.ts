@@ -1,4 +1,5 @@
-// The parent: namespace, child process (restarted if it dies), tally.
+// The parent: the namespace, the trial process (restarted if it dies), the trials in order with a
+// reset every RESET_EVERY, and the namespace built afresh after each loss.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,9 +8,8 @@ import { benchNamespaceName } from '../../bench/lib/netns.js';
 import type { ReliabilityRow } from '../../bench/lib/report.js';
 import { generateTrials, type Trial } from './generate.js';
 import { createNamespace, removeNamespace } from './namespace.js';
-import { lostResult, type Outcome, type Request, type TrialResult } from './protocol.js';
-import { failureKind } from './report.js';
-import { clip } from './text.js';
+import { lostResult, type Request, type TrialResult } from './protocol.js';
+import { countTrial, logLoss, logSummary, newTally, progressLine, summaryRows, type Log, type Tally } from './report.js';
 import { TrialProcess } from './trial-process.js';
 import { clearWorkDir } from './work-dir.js';
 
@@ -19,11 +19,105 @@ export const RESET_EVERY = 50;
 export interface FuzzOptions {
   trials: number;
   seed?: number;
-  log?: (l: string) => void;
+  log?: Log;
   /** Replay these specs (in order) instead of generating them; for reproducing a failure. */
   specs?: unknown[];
   /** Log every trial (outcome and spec), to cut a failing sequence down to a reproducer. */
   verbose?: boolean;
+}
+
+/** One run: where its trials run, and what it has counted so far. */
+interface Session {
+  ns: string;
+  workDir: string;
+  child: TrialProcess;
+  log: Log;
+  verbose: boolean;
+  tally: Tally;
+  /** Trials since the namespace was last known clean: the sequence that reproduces a loss. */
+  cleanSince: number;
+}
+
+/** The namespace as created, the handler's state empty, the trial process not yet started. */
+async function build(s: Session): Promise<void> {
+  await s.child.shutdown();
+  await createNamespace(s.ns);
+  await clearWorkDir(s.workDir);
+}
+
+/** The trial process's answer; no answer (it died, it hung) is a loss. */
+async function send(s: Session, req: Request): Promise<TrialResult> {
+  try {
+    return await s.child.send(req);
+  } catch (e) {
+    s.child.kill();
+    return lostResult(req.i, (e as Error).message);
+  }
+}
+
+// After a loss the namespace is built afresh: a leftover or a stuck config is counted once, by
+// the trial that showed it, instead of failing every trial after it.
+async function rebuildAfterLoss(s: Session, r: TrialResult): Promise<void> {
+  if (r.i > s.cleanSince) s.log(`  (state from trials ${s.cleanSince}..${r.i - 1} carried over; the namespace is built afresh)`);
+  for (const d of r.damaged ?? []) s.tally.resets.damaged.add(d);
+  s.tally.resets.rebuilds++;
+  await build(s);
+  s.cleanSince = r.i + 1;
+}
+
+/** setup({}) after trial i. */
+async function reset(s: Session, i: number): Promise<TrialResult> {
+  s.tally.resets.tried++;
+  const r = await send(s, { op: 'reset', i });
+  if (r.outcome === 'lost') {
+    s.tally.resets.lost++;
+    logLoss(s.log, 'reset after trial', r);
+  }
+  return r;
+}
+
+async function runTrials(s: Session, trials: readonly Trial[], seed: number, t0: number): Promise<void> {
+  await build(s);
+  s.log(`fuzzed specs: ${trials.length} trials, seed ${seed}, namespace ${s.ns}`);
+  for (let i = 0; i < trials.length; i++) {
+    if (i > 0 && i % RESET_EVERY === 0) {
+      const r = await reset(s, i - 1);
+      if (r.outcome === 'lost') await rebuildAfterLoss(s, r);
+      s.cleanSince = i;
+    }
+    const t = trials[i]!;
+    const r = await send(s, { op: 'trial', i, spec: t.spec });
+    countTrial(s.tally, i, t, r, s.log, s.verbose);
+    if (r.outcome === 'lost') {
+      logLoss(s.log, `trial (${t.kind}${t.mutation ? `: ${t.mutation}` : ''})`, r, t.spec);
+      await rebuildAfterLoss(s, r);
+    }
+    if ((i + 1) % 100 === 0) s.log(progressLine(s.tally, i + 1, trials.length, Date.now() - t0));
+  }
+  if (trials.length) await reset(s, trials.length - 1);
+}
+
+/** Runs body, then removes the trial process, the namespace and the work dir, also on SIGINT/SIGTERM. */
+async function withCleanup(s: Session, body: () => Promise<void>): Promise<void> {
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () => (cleaned ??= (async () => {
+    await s.child.shutdown();
+    await removeNamespace(s.ns);
+    await rm(s.workDir, { recursive: true, force: true });
+  })());
+  const onSignal = () => {
+    s.child.kill();
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await body();
+  } finally {
+    await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 export async function fuzzSpecs(opts: FuzzOptions): Promise<ReliabilityRow[]> {
@@ -32,122 +126,10 @@ export async function fuzzSpecs(opts: FuzzOptions): Promise<ReliabilityRow[]> {
   const trials: Trial[] = opts.specs ? opts.specs.map((spec) => ({ kind: 'valid', spec })) : generateTrials(opts.trials, seed);
   const ns = benchNamespaceName('fuzz');
   const workDir = await mkdtemp(join(tmpdir(), 'ovnh-fuzz-'));
-  const child = new TrialProcess(ns, workDir);
-  let cleaned: Promise<void> | undefined;
-  const cleanup = () => (cleaned ??= (async () => {
-    await child.shutdown();
-    await removeNamespace(ns);
-    await rm(workDir, { recursive: true, force: true });
-  })());
-  const onSignal = () => {
-    child.kill();
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  /** The namespace as created, the handler's state empty, the trial process not yet started. */
-  const build = async () => {
-    await child.shutdown();
-    await createNamespace(ns);
-    await clearWorkDir(workDir);
-  };
-
-  const tally = { applied: 0, rejected: 0, failed: 0, failedModules: 0, lost: 0, dhcpOff: 0 };
-  const byKind: Record<string, Record<Outcome, number>> = {};
-  const failures = new Map<string, number>();
-  const resets = { tried: 0, lost: 0, rebuilds: 0, damaged: new Set<string>() };
+  const s: Session = { ns, workDir, child: new TrialProcess(ns, workDir), log, verbose: opts.verbose === true, tally: newTally(), cleanSince: 0 };
   const t0 = Date.now();
-  // Trials since the namespace was last known clean: the sequence that reproduces a loss.
-  let cleanSince = 0;
-  const send = async (req: Request): Promise<TrialResult> => {
-    try {
-      return await child.send(req);
-    } catch (e) {
-      child.kill();
-      return lostResult(req.i, (e as Error).message);
-    }
-  };
-  // After a loss the namespace is built afresh: a leftover or a stuck config is counted once, by
-  // the trial that showed it, instead of failing every trial after it.
-  const lost = async (what: string, r: TrialResult, spec?: unknown) => {
-    log(`LOST ${what} ${r.i}: ${r.problems.join(' || ')}`);
-    if (spec !== undefined) log(`  spec: ${clip(JSON.stringify(spec), 2000)}`);
-    if (r.i > cleanSince) log(`  (state from trials ${cleanSince}..${r.i - 1} carried over; the namespace is built afresh)`);
-    for (const d of r.damaged ?? []) resets.damaged.add(d);
-    resets.rebuilds++;
-    await build();
-    cleanSince = r.i + 1;
-  };
-  try {
-    await build();
-    log(`fuzzed specs: ${trials.length} trials, seed ${seed}, namespace ${ns}`);
-    for (let i = 0; i < trials.length; i++) {
-      if (i > 0 && i % RESET_EVERY === 0) {
-        resets.tried++;
-        const r = await send({ op: 'reset', i: i - 1 });
-        if (r.outcome === 'lost') {
-          resets.lost++;
-          await lost('reset after trial', r);
-        }
-        cleanSince = i;
-      }
-      const t = trials[i]!;
-      const r = await send({ op: 'trial', i, spec: t.spec });
-      (byKind[t.kind] ??= { applied: 0, rejected: 0, failed: 0, lost: 0 })[r.outcome]++;
-      if (r.dhcpOff) tally.dhcpOff++;
-      if (opts.verbose) log(`trial ${i} ${t.kind}${t.mutation ? ` (${t.mutation})` : ''}: ${r.outcome} in ${r.ms} ms${r.message ? `: ${clip(r.message, 200)}` : ''}\n  spec: ${clip(JSON.stringify(t.spec), 3000)}`);
-      if (r.outcome === 'lost') {
-        tally.lost++;
-        await lost(`trial (${t.kind}${t.mutation ? `: ${t.mutation}` : ''})`, r, t.spec);
-      } else if (r.outcome === 'failed') {
-        tally.failed++;
-        if (r.needsModules) tally.failedModules++;
-        else {
-          const key = failureKind(r);
-          if (!failures.has(key)) log(`failed (not bond/VLAN) trial ${i}: ${r.message}\n  spec: ${clip(JSON.stringify(t.spec), 2000)}`);
-          failures.set(key, (failures.get(key) ?? 0) + 1);
-        }
-      } else tally[r.outcome]++;
-      if ((i + 1) % 100 === 0) {
-        log(`${i + 1}/${trials.length} in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${tally.applied} applied, ${tally.rejected} rejected, ${tally.failed} failed, ${tally.lost} lost`);
-      }
-    }
-    if (trials.length) {
-      resets.tried++;
-      const r = await send({ op: 'reset', i: trials.length - 1 });
-      if (r.outcome === 'lost') {
-        resets.lost++;
-        log(`LOST reset after trial ${r.i}: ${r.problems.join(' || ')}`);
-      }
-    }
-  } finally {
-    await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  await withCleanup(s, () => runTrials(s, trials, seed, t0));
   const secs = (Date.now() - t0) / 1000;
-  log(`done in ${secs.toFixed(1)} s; by kind: ${Object.entries(byKind).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')}`);
-  if (child.restarts > resets.rebuilds) log(`the trial process was restarted ${child.restarts - resets.rebuilds} time(s) besides rebuilds`);
-  for (const [k, n] of failures) log(`  ${n}x ${k}`);
-  const other = tally.failed - tally.failedModules;
-  const tried = trials.length;
-  return [
-    {
-      experiment: 'fuzzed specs',
-      case: 'random + mutated specs through validate → plan → apply (netns)',
-      tried,
-      survived: tried - tally.lost,
-      lost: tally.lost,
-      note: `${tally.applied} applied exactly, ${tally.rejected} rejected with field-named errors, ${tally.failed} failed and rolled back (${tally.failedModules} bond/VLAN: no kernel modules here${other ? `, ${other} other` : ''}); ${tally.dhcpOff} DHCP specs applied without DHCP; seed ${seed}, ${secs.toFixed(0)} s`,
-    },
-    {
-      experiment: 'fuzzed specs',
-      case: `setup({}) every ${RESET_EVERY} trials and at the end gives the namespace back as created`,
-      tried: resets.tried,
-      survived: resets.tried - resets.lost,
-      lost: resets.lost,
-      ...(resets.rebuilds ? { note: `namespace built afresh ${resets.rebuilds}x after a loss${resets.damaged.size ? `; not given back as found: ${[...resets.damaged].sort().join(', ')}` : ''}` } : {}),
-    },
-  ];
+  logSummary(log, s.tally, secs, s.child.restarts);
+  return summaryRows(s.tally, { tried: trials.length, seed, secs, resetEvery: RESET_EVERY });
 }
