@@ -71,4 +71,3 @@ export function freeDeviceProblems(ctx: ChildContext, now: Record<string, LinkVi
   }
   return problems;
 }
-

@@ -36,7 +36,6 @@ export function usesDhcp(cfg: RunningConfig): boolean {
   return Object.values(cfg.networks).some((n) => n.bootproto === 'dhcp' || n.dhcpv6);
 }
 
-
 export function needsModules(cfg: RunningConfig): boolean {
   return Object.keys(cfg.bondings).length > 0 || Object.values(cfg.networks).some((n) => n.vlan !== undefined || n.bonding !== undefined);
 }

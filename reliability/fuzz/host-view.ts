@@ -91,4 +91,3 @@ export function hostView(d: Dumps, loose = false): HostView {
   const sysctl = Object.fromEntries(['all', 'default'].filter((k) => d.sysctl[k]).map((k) => [k, d.sysctl[k]!]));
   return { links, rules: d.rules.map(sortedJson).sort(), sysctl, resolv: d.resolv };
 }
-
