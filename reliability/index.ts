@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { currentLab } from '../src/lab/index.js';
 import { markdownTable, newResults, reliabilityTable, writeResults, type ReliabilityRow } from '../bench/lib/report.js';
 import { connectivityLosingSpecs } from './connectivity.js';
-import { fuzzSpecs } from './fuzz.js';
+import { fuzzSpecs } from './fuzz/index.js';
 import { killDuringApply } from './kill.js';
 import { malformedObjects } from './malformed.js';
 import { apiOutages } from './outage.js';

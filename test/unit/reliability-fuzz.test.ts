@@ -1,10 +1,10 @@
-// The pure parts of the fuzzed-specs experiment (reliability/fuzz.ts): spec generation, the
+// The pure parts of the fuzzed-specs experiment (reliability/fuzz/): spec generation, the
 // field-path check of rejections, DHCP removal, and the host view that snapshots are compared in.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   fieldPathProblem, generateTrials, hostView, impliedDevices, NICS, parseFieldPath, usesDhcp, withoutDhcp, type Dumps,
-} from '../../reliability/fuzz.js';
+} from '../../reliability/fuzz/index.js';
 import { checkSpec, joinPath, type HostFacts } from '../../src/plan/validate.js';
 
 const HOST: HostFacts = { nics: [...NICS, ...NICS.map((_, i) => `peer${i}`)], bonds: {}, nameservers: ['10.252.0.53'] };
