@@ -56,6 +56,8 @@ export interface Layout {
   /** NICs the config uses (bond slaves and network southbounds), with the MTU they need. */
   nics: Map<string, { mtu?: number; slaveOf?: string }>;
   tops: Map<string, TopDev>;
+  /** Southbounds the config names but does not own (a bond of the node), with the MTU their networks need. */
+  foreignSouthbounds: Map<string, number>;
   /** The network holding the host's default route. */
   defaultRouteNetwork?: string;
 }
@@ -99,7 +101,7 @@ export function parseKv(s: string | undefined): Record<string, string> {
 }
 
 export function layoutOf(cfg: RunningConfig): Layout {
-  const l: Layout = { bridges: new Map(), vlans: new Map(), bonds: new Map(), nics: new Map(), tops: new Map() };
+  const l: Layout = { bridges: new Map(), vlans: new Map(), bonds: new Map(), nics: new Map(), tops: new Map(), foreignSouthbounds: new Map() };
   for (const [name, b] of Object.entries(cfg.bondings)) {
     l.bonds.set(name, { nics: [...b.nics].sort(), options: bondOptionMap(b), ...(b.hwaddr ? { hwaddr: b.hwaddr.toLowerCase() } : {}), mtu: 0 });
     for (const nic of b.nics) l.nics.set(nic, { slaveOf: name });
@@ -139,6 +141,7 @@ export function layoutOf(cfg: RunningConfig): Layout {
     if (n.defaultRoute) l.defaultRouteNetwork = name;
   }
   for (const [name, b] of l.bonds) b.mtu = southMtu.get(name) ?? DEFAULT_MTU;
+  for (const [south, mtu] of southMtu) if (!l.bonds.has(south) && !l.nics.has(south)) l.foreignSouthbounds.set(south, mtu);
   for (const [nic, info] of l.nics) {
     if (info.slaveOf !== undefined) continue;
     info.mtu = southMtu.get(nic) ?? DEFAULT_MTU;

@@ -136,15 +136,15 @@ test('removing a bond gives its NICs back their MAC, MTU and up state; the undo 
   assert.deepEqual(c.originsAfter.nics, {});
 });
 
-test('a mode change takes the bond down, releases every slave, changes the mode and enslaves them again', () => {
+test('a mode change takes the bond down, releases every slave (last first, so an undo enslaves them in order), changes the mode and enslaves them again', () => {
   const from = cfg({}, { bond1: { nics: ['eth1', 'eth2'], options: 'mode=1 miimon=100' } });
   const to = cfg({}, { bond1: { nics: ['eth1', 'eth2'], options: 'mode=4' } });
   const links = [nic('eth1', { master: 'bond1' }), nic('eth2', { master: 'bond1' }), { ...nic('bond1'), kind: 'bond' }];
   const c = run(from, to, host(links));
   assert.deepEqual(lines(c), [
     'ip link set dev bond1 down',
-    'ip link set dev eth1 nomaster',
     'ip link set dev eth2 nomaster',
+    'ip link set dev eth1 nomaster',
     'ip link set dev bond1 type bond mode 4',
     'ip link set dev eth1 down',
     'ip link set dev eth1 master bond1',
@@ -317,4 +317,41 @@ test('a NIC\'s own routes follow it onto the network that carries it directly (b
   // A VLAN network on the NIC does not carry it directly: nothing moves.
   const vlan = run(EMPTY, cfg({ v: { nic: 'eth0', vlan: 5, bridged: false, bootproto: 'none', ipaddr: '10.5.0.1', prefix: 24 } }), host([eth0], { routes: [svc] }));
   assert.ok(!lines(vlan).some((l) => l.startsWith('ip route replace 10.96.0.0/24')));
+});
+
+test('a bond taken down for a mode change gets back the IPv6 address and routes of the network on it', () => {
+  const net = { bonding: 'bond1', bridged: false, ipv6addr: '2001:db8:1::2/64', ipaddr: '192.0.2.2', prefix: 24, gateway: '192.0.2.1' };
+  const from = cfg({ net1: net }, { bond1: { nics: ['eth1'], options: 'mode=1' } });
+  const to = cfg({ net1: net }, { bond1: { nics: ['eth1'], options: 'mode=4' } });
+  const c = run(from, to, host([nic('eth1', { master: 'bond1' }), { ...nic('bond1'), kind: 'bond' }]));
+  const down = indexOf(c, /^ip link set dev bond1 down$/);
+  const up = indexOf(c, /^ip link set dev bond1 up$/);
+  assert.ok(up < indexOf(c, /^ip addr add 2001:db8:1::2\/64 dev bond1$/), 'the address comes back after the bond is up');
+  indexOf(c, /^ip route replace 0\.0\.0\.0\/0 via 192\.0\.2\.1 dev bond1 table \d+ proto static$/);
+  assert.deepEqual((c.ops[down]!.undo as KernelOp[]).map(describeOp).slice(0, 2), ['ip link set dev bond1 up', 'ip addr add 2001:db8:1::2/64 dev bond1']);
+});
+
+test('the management NIC taken into a bond: its default route is part of its origin, put back by the undo and on release', () => {
+  const mgmt = nic('eth1', { addresses: [{ family: 'inet', local: '192.0.2.10', prefixlen: 24, scope: 'global', dynamic: false, secondary: false }] });
+  const routes = [{ family: 4 as const, dst: 'default', gateway: '192.0.2.1', dev: 'eth1', table: 'main', type: 'unicast', protocol: 'boot' }];
+  const to = cfg({}, { bond1: { nics: ['eth1'] } });
+  const c = run(EMPTY, to, host([mgmt, nic('eth2')], { routes }));
+  assert.deepEqual(c.originsAfter.nics.eth1!.routes, [{ family: 4, dst: 'default', gateway: '192.0.2.1', protocol: 'boot' }]);
+  const shed = c.ops[indexOf(c, /^ip addr del 192\.0\.2\.10\/24 dev eth1$/)]!;
+  assert.deepEqual((shed.undo as KernelOp[]).map(describeOp), ['ip addr add 192.0.2.10/24 dev eth1', 'ip route replace default via 192.0.2.1 dev eth1 proto boot']);
+  const back = run(to, EMPTY, host([nic('eth1', { master: 'bond1' }), { ...nic('bond1'), kind: 'bond' }]), c.originsAfter);
+  indexOf(back, /^ip route replace default via 192\.0\.2\.1 dev eth1 proto boot$/);
+});
+
+test('a network on a bond the handler does not own raises that bond to its MTU', () => {
+  const c = run(EMPTY, cfg({ net1: { bonding: 'bond9', vlan: 10, mtu: 9000 } }), host([nic('eth1'), { ...nic('bond9'), kind: 'bond' }]));
+  assert.ok(indexOf(c, /^ip link set dev bond9 mtu 9000$/) < indexOf(c, /^ip link add link bond9 name bond9\.10 mtu 9000 type vlan id 10$/));
+});
+
+test('what the kernel lacks of the running config without a config change is a sync step of the plan', () => {
+  const c1 = cfg({ net1: { nic: 'eth1', bridged: false, mtu: 9000 } });
+  const c = run(c1, c1, host([nic('eth1', { up: false, mtu: 1500 }), nic('eth2')]));
+  assert.deepEqual(c.plan.map((s) => s.kind), ['syncLink']);
+  assert.equal(c.units[0], 'device eth1: mtu 1500 -> 9000, down -> up (the kernel differs from the running config)');
+  assert.deepEqual(lines(c), ['ip link set dev eth1 mtu 9000', 'ip link set dev eth1 up']);
 });

@@ -48,9 +48,16 @@ function ruleOp(verb: 'add' | 'del', r: Rule): KernelOp {
 }
 
 export function originRouteOp(verb: 'replace' | 'del', nic: string, r: OriginRoute): KernelOp {
-  // (`ip -batch` takes no -4/-6 per line; the destination's family decides.)
-  return ip('route', verb, r.dst, ...(r.gateway ? ['via', r.gateway] : []), 'dev', nic,
+  const op = ip('route', verb, r.dst, ...(r.gateway ? ['via', r.gateway] : []), 'dev', nic,
     ...(r.metric ? ['metric', r.metric] : []), ...(verb === 'replace' && r.protocol ? ['proto', r.protocol] : []));
+  // `default` says no family, and `ip` would take it as IPv4.
+  if (op.kind === 'ip' && r.family === 6) op.family = 6;
+  return op;
+}
+
+/** A NIC's own default route comes back (or follows it) only while no handler network holds the host's. */
+export function originRoutesGiven(c: Change, routes: readonly OriginRoute[]): OriginRoute[] {
+  return routes.filter((r) => r.dst !== 'default' || c.T.defaultRouteNetwork === undefined);
 }
 
 /** The routes and rules a top device carries (static networks only; a DHCP client installs its own). */
@@ -198,6 +205,21 @@ function routeStays(s: TopSides, r: RouteSpec, otherSide: Set<string>, gone: boo
   return r.family === 4 ? s.f?.ipv4 === s.t?.ipv4 : s.f?.ipv6 === s.t?.ipv6;
 }
 
+/**
+ * What taking a device down takes with it (keep_addr_on_down=0): its IPv6 addresses and every
+ * route through it. The operations that put back those both sides have, for a bond taken down to
+ * change its options.
+ */
+export function restoreAfterDown(c: Change, dev: string): { addrs: KernelOp[]; routes: KernelOp[] } {
+  const s = topSides(c, dev);
+  if (!s.f || !s.t) return { addrs: [], routes: [] };
+  const toAddrs = topAddresses(s.t);
+  const toRoutes = new Set(topRoutes(dev, s.t).routes.map(routeKey));
+  const addrs = topAddresses(s.f).filter((a) => addrFamily(a) === 6 && toAddrs.includes(a));
+  const routes = topRoutes(dev, s.f).routes.filter((r) => routeStays(s, r, toRoutes, false));
+  return { addrs: addrs.map((a) => ip('addr', 'add', a, 'dev', dev)), routes: routes.map((r) => ip(...routeArgs('replace', r))) };
+}
+
 /** Source-routing rules of a side: a rule is keyed by address and table, whatever device carries it. */
 function rulesOf(l: Change['F']): Set<string> {
   const out = new Set<string>();
@@ -234,8 +256,10 @@ export function defaultRouteHandover(c: Change): { owner?: number; take?: RouteS
     return { owner: stepOf(c, `setDefaultRoute/${wants}`) ?? stepOf(c, `addNetwork/${wants}`), take };
   }
   if (wants === undefined && had !== undefined) {
-    // Its device may be gone (or be about to be): only give back routes whose device stays.
-    const giveBack = c.origins.displacedDefault.filter((r) => exists(c, r.dev) && !c.deleted.has(r.dev));
+    // Its device may be gone (or be about to be): only give back routes whose device stays. A NIC
+    // the change lets go of gets its own default route back with the rest of its origin.
+    const restoredWithNic = (r: RouteSpec) => c.nicReleaser.has(r.dev) && !!c.origins.nics[r.dev]?.routes?.some((o) => o.dst === 'default' && o.family === r.family);
+    const giveBack = c.origins.displacedDefault.filter((r) => exists(c, r.dev) && !c.deleted.has(r.dev) && !restoredWithNic(r));
     return { owner: stepOf(c, `setDefaultRoute/${had}`) ?? stepOf(c, `removeNetwork/${had}`), giveBack };
   }
   return {};
@@ -244,7 +268,8 @@ export function defaultRouteHandover(c: Change): { owner?: number; take?: RouteS
 export function emitDefaultRouteHandover(c: Change, step: number, emit: Emit): void {
   const h = defaultRouteHandover(c);
   if (h.owner !== step) return;
-  for (const r of h.take ?? []) emit('routes-del', ip(...routeArgs('del', r)), [ip(...routeArgs('add', r))]);
+  // Its undo replaces: the NIC it goes through may put it back first (its origin's routes).
+  for (const r of h.take ?? []) emit('routes-del', ip(...routeArgs('del', r)), [ip(...routeArgs('replace', r))]);
   // Its gateway may no longer be reachable: giving it back must not fail the transaction.
   for (const r of h.giveBack ?? []) emit('routes-add', ip(...routeArgs('replace', r)), [ip(...routeArgs('del', r))], { bestEffort: true });
 }
@@ -301,5 +326,5 @@ export function shedNicAddresses(c: Change, nic: string, emit: Emit): void {
  * address keeps the host's routes. Best effort: a gateway no longer on-link there is not routed.
  */
 export function followNicRoutes(c: Change, nic: string, top: string, emit: Emit): void {
-  for (const r of c.origins.nics[nic]?.routes ?? []) emit('routes-add', originRouteOp('replace', top, r), [originRouteOp('del', top, r)], { bestEffort: true });
+  for (const r of originRoutesGiven(c, c.origins.nics[nic]?.routes ?? [])) emit('routes-add', originRouteOp('replace', top, r), [originRouteOp('del', top, r)], { bestEffort: true });
 }

@@ -5,6 +5,7 @@ import { ip, type KernelOp } from '../ops.js';
 import { PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Sysctls, type VlanDev } from '../layout.js';
 import { sysctlPath, SYSCTL_KEYS } from '../snapshot.js';
 import { bondIpArgs, bondSysfsOnly } from '../../bond/options.js';
+import { restoreAfterDown } from './addressing.js';
 import { link, sysctlsBefore, sysctlsWanted, type Change } from './context.js';
 import type { Emit } from './types.js';
 
@@ -148,7 +149,8 @@ export function recreateBridge(c: Change, name: string, b: BridgeDev): KernelOp[
   // it without carrier (the kernel keeps a portless bridge with a user-set address down).
   for (const [k, v] of Object.entries(b.opts)) out.push(writeOp(bridgeOptionPath(name, k), v));
   out.push(...newDeviceSysctls(c, name, c.F.tops.get(name)?.sysctls ?? PORT_ONLY_SYSCTLS));
-  if (b.port) out.push(ip('link', 'set', 'dev', b.port, 'master', name));
+  // Its MTU set again once the port is in, as createBridge does (a bridge follows its ports' MTU until one is set).
+  if (b.port) out.push(ip('link', 'set', 'dev', b.port, 'master', name), ip('link', 'set', 'dev', name, 'mtu', l?.mtu ?? b.mtu));
   if (l?.up ?? true) out.push(ip('link', 'set', 'dev', name, 'up'));
   return out;
 }
@@ -178,7 +180,15 @@ export function changeBridge(c: Change, name: string, emit: Emit): void {
 export function changeBondOptions(c: Change, name: string, emit: Emit): void {
   const ch = c.bondChanges.get(name)!;
   const cycle = ch.needsDown || ch.needsRelease;
-  if (cycle) emit('bonds-down', ip('link', 'set', 'dev', name, 'down'), [ip('link', 'set', 'dev', name, 'up')]);
+  if (cycle) {
+    // Down takes the bond's IPv6 addresses and routes (when it carries a network): the ones both
+    // sides have come back after it is up again, and with the undo of the down. (What only one
+    // side has is the steps' own work: removed before the down, added after the up.)
+    const kept = restoreAfterDown(c, name);
+    emit('bonds-down', ip('link', 'set', 'dev', name, 'down'), [ip('link', 'set', 'dev', name, 'up'), ...kept.addrs, ...kept.routes]);
+    for (const op of kept.addrs) emit('addrs-add', op, []);
+    for (const op of kept.routes) emit('routes-add', op, []);
+  }
   // Options the new mode does not support go back to their defaults while the old mode still
   // does: after the bond is down and its slaves are out (bonds-reset follows release), as some of
   // them (lacp_rate, fail_over_mac) are only accepted then.

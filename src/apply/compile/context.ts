@@ -81,9 +81,13 @@ function stepNics(s: Step): string[] {
   }
 }
 
+/**
+ * The routes of the main table through a NIC that are not the kernel's or the handler's: its
+ * default route too, so that a NIC given back (or a rollback) leaves the host routed as before.
+ */
 export function originRoutes(routes: readonly Route[], nic: string): OriginRoute[] {
   return routes
-    .filter((r) => r.dev === nic && r.table === 'main' && r.type === 'unicast' && r.dst !== 'default' && r.protocol !== 'kernel' && r.protocol !== HANDLER_PROTO)
+    .filter((r) => r.dev === nic && r.table === 'main' && r.type === 'unicast' && r.protocol !== 'kernel' && r.protocol !== HANDLER_PROTO)
     .map((r) => ({ family: r.family, dst: r.dst, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.metric ? { metric: r.metric } : {}), ...(r.protocol ? { protocol: r.protocol } : {}) }));
 }
 

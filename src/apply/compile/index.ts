@@ -37,7 +37,7 @@ export { BRIDGE_DEFAULTS } from './build.js';
  */
 export function syncSteps(c: Change): Step[] {
   const out: Step[] = [];
-  const devices = new Set([...c.T.bridges.keys(), ...c.T.vlans.keys(), ...c.T.bonds.keys(), ...c.T.nics.keys()]);
+  const devices = new Set([...c.T.bridges.keys(), ...c.T.vlans.keys(), ...c.T.bonds.keys(), ...c.T.nics.keys(), ...c.T.foreignSouthbounds.keys()]);
   for (const dev of devices) {
     if (c.created.has(dev)) continue;
     const s: Extract<Step, { kind: 'syncLink' }> = { kind: 'syncLink', device: dev };

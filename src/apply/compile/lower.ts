@@ -139,12 +139,12 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
   },
 
   release(s, x) {
-    releaseSlave(s.bond, s.nic, x.emit);
+    releaseSlave(x.c, s.bond, s.nic, x.emit);
     nicOrigin(x, s.nic);
   },
 
   setMtu(s, x) {
-    if (x.c.T.bonds.has(s.device) || x.c.T.nics.get(s.device)?.mtu !== undefined) emitMtu(x.c, s.device, x.emit);
+    if (x.c.T.bonds.has(s.device) || x.c.T.nics.get(s.device)?.mtu !== undefined || x.c.T.foreignSouthbounds.has(s.device)) emitMtu(x.c, s.device, x.emit);
   },
 
   syncLink(s, x) {

@@ -10,10 +10,14 @@ function layerOf(c: Change, dev: string): number {
   return c.T.bridges.has(dev) ? 3 : c.T.vlans.has(dev) ? 2 : c.T.bonds.has(dev) ? 1 : 0;
 }
 
-/** The MTU the desired config gives a device that exists before the change; undefined when it sets none. */
+/**
+ * The MTU the desired config gives a device that exists before the change; undefined when it sets
+ * none. A southbound the handler does not own (a bond of the node) still carries the largest MTU
+ * of the networks on it, or a VLAN above it could not have theirs.
+ */
 export function mtuTarget(c: Change, dev: string): number | undefined {
   if (c.created.has(dev)) return undefined;
-  return c.T.bridges.get(dev)?.mtu ?? c.T.vlans.get(dev)?.mtu ?? c.T.bonds.get(dev)?.mtu ?? c.T.nics.get(dev)?.mtu;
+  return c.T.bridges.get(dev)?.mtu ?? c.T.vlans.get(dev)?.mtu ?? c.T.bonds.get(dev)?.mtu ?? c.T.nics.get(dev)?.mtu ?? c.T.foreignSouthbounds.get(dev);
 }
 
 /** The MTU change a device needs, as [now, target], when the kernel has another one. */

@@ -2,7 +2,7 @@
 // and a NIC the handler lets go of gets back what it had before the handler took it. Each undo
 // makes the device again as the running config had it (build.ts).
 import { ip } from '../ops.js';
-import { originRouteOp, topAddresses } from './addressing.js';
+import { originRouteOp, originRoutesGiven, topAddresses } from './addressing.js';
 import { changeSysctls, recreateBond, recreateBridge, recreateVlan } from './build.js';
 import { exists, keptBridge, keptVlan, link, originOf, type Change } from './context.js';
 import type { Emit } from './types.js';
@@ -15,8 +15,13 @@ export function deleteNetworkDevices(c: Change, network: string, port: string | 
   if (v && v.network === network && !keptVlan(c, port!)) emit('vlans-del', ip('link', 'del', 'dev', port!), recreateVlan(c, port!, v));
 }
 
-export function releaseSlave(bond: string, nic: string, emit: Emit): void {
-  emit('release', ip('link', 'set', 'dev', nic, 'nomaster'), [ip('link', 'set', 'dev', nic, 'down'), ip('link', 'set', 'dev', nic, 'master', bond)]);
+/**
+ * Slaves are released last first, so that an undo (in reverse) enslaves them again in their
+ * order: a bond without a MAC of its own takes its first slave's, and keeps the one it had.
+ */
+export function releaseSlave(c: Change, bond: string, nic: string, emit: Emit): void {
+  const rank = -(c.F.bonds.get(bond)?.nics.indexOf(nic) ?? 0);
+  emit('release', ip('link', 'set', 'dev', nic, 'nomaster'), [ip('link', 'set', 'dev', nic, 'down'), ip('link', 'set', 'dev', nic, 'master', bond)], { rank });
 }
 
 export function deleteBond(c: Change, name: string, emit: Emit): void {
@@ -47,7 +52,7 @@ export function restoreNic(c: Change, nic: string, emit: Emit): void {
   }
   // Best effort, like a displaced default route given back: a gateway no longer on-link must
   // not fail the release of everything else.
-  for (const r of o.routes ?? []) emit('routes-add', originRouteOp('replace', nic, r), [originRouteOp('del', nic, r)], { bestEffort: true });
+  for (const r of originRoutesGiven(c, o.routes ?? [])) emit('routes-add', originRouteOp('replace', nic, r), [originRouteOp('del', nic, r)], { bestEffort: true });
   // From what the kernel has now, not from what the last config meant: a NIC that went from
   // carrying a network to being a bridge port kept the values of the network it carried.
   const cur = c.host.sysctls[nic] ?? c.F.tops.get(nic)?.sysctls;

@@ -1,0 +1,153 @@
+// Property tests of what runs: for random running/desired config pairs, the compiler's kernel
+// operations (each plan step lowered, src/apply/compile) run against a model of the kernel
+// (test/helpers/kernel-model.ts) that refuses what the kernel refuses:
+//   - every operation of the transaction succeeds in the order given (best-effort ones may fail),
+//     and after each one the model's invariants hold;
+//   - the kernel then reads back (the real kernelConfig) as the desired config, and a second
+//     compile from it has nothing to do;
+//   - the undo of every operation, run in reverse, brings the kernel back exactly, after the whole
+//     transaction and after any prefix of it (a failure or a crash midway);
+//   - every operation belongs to a step of the plan (attribution by construction).
+// A sample of the same pairs runs against a real kernel in test/integration/apply-netns.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { RunningConfig } from '../../src/api/config.js';
+import { compile, emptyOrigins, type Compiled, type Origins } from '../../src/apply/compile/index.js';
+import { describeOp, type KernelOp } from '../../src/apply/ops.js';
+import { sysctlPath, SYSCTL_KEYS } from '../../src/apply/snapshot.js';
+import { undoSequence } from '../../src/apply/journal.js';
+import { kernelConfig } from '../../src/observe/kernel-config.js';
+import { editedPair, NICS, FOREIGN_BOND, validConfig } from '../helpers/configs.js';
+import { DEFAULT_SYSCTLS, hostFacts, KernelError, normalized, observed, previousOp, runOp, type KState } from '../helpers/kernel-model.js';
+
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 150);
+const EMPTY: RunningConfig = { networks: {}, bondings: {} };
+const RESOLV = '/etc/resolv.conf';
+
+/** The node before the handler: NICs up, the management NIC with its address and routes, a bond the handler does not own. */
+function baseKernel(): KState {
+  const k: KState = { links: {}, routes: [], rules: [], files: {}, dhcp: {}, resolv: 'nameserver 192.0.2.53\n' };
+  for (const key of SYSCTL_KEYS) k.files[sysctlPath('default', key)] = DEFAULT_SYSCTLS[key]!;
+  const add = (name: string, kind: 'nic' | 'bond', mac: string) => {
+    k.links[name] = { name, kind, mtu: 1500, up: true, mac, permMac: mac, macSet: false, addrs: [], ...(kind === 'bond' ? { bondOpts: { mode: '0' } } : {}) };
+    for (const key of SYSCTL_KEYS) k.files[sysctlPath(name, key)] = DEFAULT_SYSCTLS[key]!;
+  };
+  NICS.forEach((n, i) => add(n, 'nic', `02:00:00:00:00:${String(i + 10)}`));
+  add(FOREIGN_BOND, 'bond', '02:00:00:00:00:99');
+  k.links.eth0!.addrs.push('192.0.2.10/24');
+  k.routes.push(
+    { family: 4, dst: 'default', gateway: '192.0.2.1', dev: 'eth0', metric: 0, table: 'main', protocol: 'boot' },
+    { family: 4, dst: '10.96.0.0/24', gateway: '192.0.2.1', dev: 'eth0', metric: 0, table: 'main', protocol: 'boot' },
+  );
+  return k;
+}
+
+interface Ran {
+  /** The undo of each operation that ran, as the executor journals it. */
+  undo: KernelOp[][];
+}
+
+/** Runs operations as the executor does: the undo resolved before each one, best-effort failures skipped. */
+function execute(k: KState, c: Compiled, count = c.ops.length, label = ''): Ran {
+  const undo: KernelOp[][] = [];
+  c.ops.slice(0, count).forEach((p, i) => {
+    const u = p.undo === 'previous' ? previousOp(k, p.op) : p.undo;
+    try {
+      runOp(k, p.op);
+      undo.push(u);
+    } catch (e) {
+      if (!(e instanceof KernelError)) throw e;
+      if (p.bestEffort) {
+        undo.push([]);
+        return;
+      }
+      assert.fail(`${label} op ${i} (${c.units[p.step]}): ${describeOp(p.op)}: ${e.message}\n${c.ops.map((o, j) => `${j === i ? '>' : ' '} ${describeOp(o.op)}`).join('\n')}`);
+    }
+  });
+  return { undo };
+}
+
+function rollback(k: KState, r: Ran, label: string): void {
+  for (const op of undoSequence(r.undo)) {
+    try {
+      runOp(k, op);
+    } catch (e) {
+      assert.fail(`${label}: undo ${describeOp(op)}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
+ * The kernel read back as a config. Nameservers of a static default-route network read back as
+ * the host's resolvers; where the config names none, the file is not the handler's to compare.
+ * A DHCP network's read back as none (its server's are not configuration): the file is compared
+ * on its own below.
+ */
+function readBack(k: KState, cfg: RunningConfig): RunningConfig {
+  const kc = kernelConfig(observed(k), cfg);
+  for (const [name, n] of Object.entries(kc.networks)) {
+    const want = cfg.networks[name];
+    if (want?.nameservers.length === 0 || want?.bootproto === 'dhcp') n.nameservers = [...(want?.nameservers ?? [])];
+  }
+  const dr = Object.values(cfg.networks).find((n) => n.defaultRoute && n.nameservers.length);
+  if (dr) assert.deepEqual(observed(k).nameservers, dr.nameservers, 'resolv.conf lists the default-route network\'s resolvers');
+  return kc;
+}
+
+/** The kernel after the handler applied `cfg` to a fresh node, and the origins it keeps. */
+function applied(cfg: RunningConfig): { k: KState; origins: Origins } {
+  const k = baseKernel();
+  const c = compile({ from: EMPTY, to: cfg, host: hostFacts(k), origins: emptyOrigins(), resolvConf: RESOLV });
+  execute(k, c, undefined, 'setup');
+  return { k, origins: c.originsAfter };
+}
+
+function checkTransaction(running: RunningConfig, desired: RunningConfig, at: number): void {
+  const { k: k1, origins } = applied(running);
+  assert.deepEqual(readBack(k1, running), running, 'the running config reads back from the kernel');
+  const before = normalized(k1);
+  const c = compile({ from: running, to: desired, host: hostFacts(k1), origins, resolvConf: RESOLV });
+  for (const p of c.ops) assert.ok(p.step >= 0 && p.step < c.plan.length, `${describeOp(p.op)} belongs to a step`);
+
+  // The whole transaction.
+  const k2 = structuredClone(k1);
+  const ran = execute(k2, c, undefined, 'apply');
+  assert.deepEqual(readBack(k2, desired), desired, 'the desired config reads back from the kernel');
+  const again = compile({ from: desired, to: desired, host: hostFacts(k2), origins: c.originsAfter, resolvConf: RESOLV });
+  assert.deepEqual(again.ops.map((p) => describeOp(p.op)), [], 'nothing left to do');
+  rollback(k2, ran, 'rollback');
+  assert.deepEqual(normalized(k2), before, 'the undo restores the kernel');
+
+  // Stopped after a prefix.
+  const k3 = structuredClone(k1);
+  const n = Math.floor(at * (c.ops.length + 1));
+  rollback(k3, execute(k3, c, n, 'partial apply'), `partial rollback after ${n} of ${c.ops.length}`);
+  assert.deepEqual(normalized(k3), before, `the undo after ${n} of ${c.ops.length} operations restores the kernel`);
+}
+
+test('random pairs: the operations run in the model, reach desired, and their undo restores running', () => {
+  fc.assert(fc.property(validConfig, validConfig, fc.double({ min: 0, max: 1, noNaN: true }), (running, desired, at) => {
+    checkTransaction(running, desired, at);
+  }), { numRuns: RUNS });
+});
+
+test('edits in place: the same, for pairs that keep placement and change attributes', () => {
+  fc.assert(fc.property(editedPair, fc.double({ min: 0, max: 1, noNaN: true }), ([running, desired], at) => {
+    checkTransaction(running, desired, at);
+  }), { numRuns: RUNS });
+});
+
+test('the model refuses what the kernel refuses (the properties above could fail)', () => {
+  const k = baseKernel();
+  const ip = (...args: string[]): KernelOp => ({ kind: 'ip', args });
+  assert.throws(() => runOp(k, ip('link', 'set', 'dev', 'eth1', 'master', FOREIGN_BOND)), /enslaved to a bond while down/);
+  runOp(k, ip('link', 'add', 'link', 'eth1', 'name', 'eth1.10', 'mtu', '1500', 'type', 'vlan', 'id', '10'));
+  assert.throws(() => runOp(k, ip('link', 'set', 'dev', 'eth1', 'mtu', '1400')), /below its VLAN/);
+  runOp(k, { kind: 'write', path: sysctlPath('eth1.10', 'disable_ipv6'), value: '1' });
+  assert.throws(() => runOp(k, ip('addr', 'add', '2001:db8::1/64', 'dev', 'eth1.10')), /IPv6 is off/);
+  assert.throws(() => runOp(k, ip('route', 'replace', '0.0.0.0/0', 'via', '10.9.9.1', 'dev', 'eth1')), /invalid gateway/);
+  runOp(k, ip('link', 'del', 'dev', 'eth1'));
+  assert.equal(k.links['eth1.10'], undefined, 'a VLAN goes with its lower device');
+  assert.throws(() => runOp(k, ip('link', 'del', 'dev', 'eth1')), /Cannot find device/);
+});
