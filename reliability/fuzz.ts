@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import pino from 'pino';
 import type { RunningConfig } from '../src/api/config.js';
+import { DEFAULT_MTU, DEFAULT_RESOLV_CONF, MIN_IPV6_MTU } from '../src/api/constants.js';
 import { vlanDeviceName } from '../src/apply/names.js';
 import { formatValidationErrors, HostBackend, validateForHost } from '../src/handler/node-backend.js';
 import type { SetupResult } from '../src/handler/backend.js';
@@ -60,7 +61,7 @@ export const FOREIGN_BRIDGE = 'foreign0';
  * would /etc/resolv.conf on a node, and the machine's own file is never written.
  */
 export const HOST_RESOLV = 'search fuzz.invalid\nnameserver 10.252.0.53\n';
-const RESOLV_CONF = '/etc/resolv.conf';
+const RESOLV_CONF = DEFAULT_RESOLV_CONF;
 
 export function namespaceBatch(): string {
   const lines = ['link set lo up'];
@@ -203,7 +204,7 @@ export function buildValidSpec(r: RawValidSpec): Obj {
     if (n.ipv6 === 'static' || n.ipv6 === 'gateway') net.ipv6addr = `fd00:${k}::${n.host}/64`;
     if (n.ipv6 === 'gateway') net.ipv6gateway = `fd00:${k}::1`;
     if (n.ipv6 === 'autoconf') net.ipv6autoconf = true;
-    if (n.mtu !== undefined) net.mtu = n.ipv6 !== 'none' && n.mtu < 1280 ? 1280 : n.mtu;
+    if (n.mtu !== undefined) net.mtu = n.ipv6 !== 'none' && n.mtu < MIN_IPV6_MTU ? MIN_IPV6_MTU : n.mtu;
     if (n.defaultRoute && !defaultTaken) {
       defaultTaken = true;
       net.defaultRoute = true;
@@ -216,10 +217,10 @@ export function buildValidSpec(r: RawValidSpec): Obj {
     if (net.vlan === undefined) continue;
     const sb = net.nic ?? net.bonding;
     const lower = Object.values(networks).find((u) => u.vlan === undefined && u.bridged === false && (u.nic ?? u.bonding) === sb);
-    const lowerMtu = (lower?.mtu as number | undefined) ?? 1500;
-    if (lower && ((net.mtu as number | undefined) ?? 1500) > lowerMtu) {
+    const lowerMtu = (lower?.mtu as number | undefined) ?? DEFAULT_MTU;
+    if (lower && ((net.mtu as number | undefined) ?? DEFAULT_MTU) > lowerMtu) {
       net.mtu = lowerMtu;
-      if (lowerMtu < 1280) for (const f of ['ipv6addr', 'ipv6gateway', 'ipv6autoconf']) delete net[f];
+      if (lowerMtu < MIN_IPV6_MTU) for (const f of ['ipv6addr', 'ipv6gateway', 'ipv6autoconf']) delete net[f];
     }
   }
   const spec: Obj = { networks };

@@ -20,7 +20,7 @@ import { BOND_DEFAULTS } from '../observe/bond-options.js';
 import { BOND_OPTIONS, IFDOWN_OPTIONS, NO_SLAVES_OPTIONS } from '../plan/bond-options.js';
 import type { Route } from '../observe/types.js';
 import { layoutOf, PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Sysctls, type TopDev, type VlanDev } from './layout.js';
-import { IFNAME_MAX } from './names.js';
+import { DEFAULT_MTU, IFNAME_MAX } from '../api/constants.js';
 import { ip, type DhcpClientSpec, type KernelOp, type PlannedOp } from './ops.js';
 import { sysctlPath, SYSCTL_KEYS, type HostFacts } from './snapshot.js';
 import { describeStep, plan as planSteps, type Plan, type Step, type StepKind } from '../plan/plan.js';
@@ -388,7 +388,7 @@ export function compile(input: CompileInput): Compiled {
     if (o) return o;
     // Taken before any origin was recorded (state dir lost): give back a plain, up NIC.
     const l = links[nic];
-    return { mtu: 1500, hwaddr: (l?.permHwaddr ?? l?.hwaddr ?? '').toLowerCase(), up: true };
+    return { mtu: DEFAULT_MTU, hwaddr: (l?.permHwaddr ?? l?.hwaddr ?? '').toLowerCase(), up: true };
   };
 
   const P: Record<string, Emitted[]> = {};

@@ -1,10 +1,9 @@
 // The kernel devices a RunningConfig implies (pure). Both sides of a transaction are laid out
 // and compared device by device; see compile.ts.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
+import { DEFAULT_MTU } from '../api/constants.js';
 import { parseBondOptions, numericBondValue } from '../observe/bond-options.js';
 import { netmaskToPrefix, portDeviceOf, southboundOf, topDeviceOf } from './names.js';
-
-export const DEFAULT_MTU = 1500;
 
 export interface BridgeDev {
   network: string;

@@ -2,9 +2,7 @@
 // bridge is named after the network, a VLAN device is `<southbound>.<vlan>`, and the IP
 // configuration lives on the top device (bridge, else VLAN device, else the southbound itself).
 import type { NetworkConfig } from '../api/config.js';
-
-/** Linux IFNAMSIZ - 1. */
-export const IFNAME_MAX = 15;
+import { IFNAME_MAX } from '../api/constants.js';
 
 /** FNV-1a, 32 bit: a stable short hash for names that would not fit. */
 function fnv1a(s: string): number {

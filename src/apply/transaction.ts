@@ -4,6 +4,7 @@
 // Also the recovery of an interrupted transaction and the boot-time restore.
 import { isDeepStrictEqual } from 'node:util';
 import type { RunningConfig } from '../api/config.js';
+import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import { kernelConfig } from '../observe/kernel-config.js';
 import { observeHost } from '../observe/host.js';
 import { compile, type Compiled } from './compile.js';
@@ -55,8 +56,6 @@ export interface ApplyRequest {
   /** Connectivity check after the kernel work: a reason means roll back. */
   verify?: () => Promise<string | undefined>;
 }
-
-export const DEFAULT_RESOLV_CONF = '/etc/resolv.conf';
 
 /**
  * Devices whose IPv6 sysctls the compiler needs: every NIC either config uses (their values are

@@ -1,5 +1,6 @@
 // Pure parsers: `ip -json` dumps and the sysfs/procfs dump (see host.ts) into a HostState.
 // No I/O here, so the unit tests feed them outputs captured from real kernels.
+import { DEFAULT_RESOLV_CONF, SYS_CLASS_NET } from '../api/constants.js';
 import type { Address, HostState, Link, LinkCounters, Route } from './types.js';
 
 type Json = unknown;
@@ -215,7 +216,8 @@ function setIn(map: Record<string, Record<string, string>>, dev: string, key: st
   m[key] = key in m ? `${m[key]}\n${value}` : value;
 }
 
-const SYS_CLASS_NET = '/sys/class/net/';
+/** Paths of the glob dump start with it; targeted reads give absolute paths. */
+const SYS_CLASS_NET_DIR = `${SYS_CLASS_NET}/`;
 
 /**
  * Parses the script's output: `@virtual-listed`, `@virtual NAME` and `@ipv6` markers, then `grep -H` lines
@@ -241,10 +243,10 @@ export function parseSysDump(text: string): SysDump {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     // Paths are relative to /sys/class/net (glob dump) or absolute (targeted reads).
-    const path = line.startsWith(SYS_CLASS_NET) ? line.slice(SYS_CLASS_NET.length, colon) : line.slice(0, colon);
+    const path = line.startsWith(SYS_CLASS_NET_DIR) ? line.slice(SYS_CLASS_NET_DIR.length, colon) : line.slice(0, colon);
     const value = line.slice(colon + 1);
     const parts = path.split('/');
-    if (path === '/etc/resolv.conf') {
+    if (path === DEFAULT_RESOLV_CONF) {
       const m = /^\s*nameserver\s+(\S+)/.exec(value);
       if (m?.[1]) d.nameservers.push(m[1]);
     } else if (path.startsWith('/proc/net/bonding/')) {

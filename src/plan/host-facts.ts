@@ -7,6 +7,7 @@
 // bonding/ directory. So veth and dummy devices count (the lab's nodes use them), loopback does not.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_RESOLV_CONF, SYS_CLASS_NET } from '../api/constants.js';
 import type { HostFacts } from './validate.js';
 
 export interface HostFactsSources {
@@ -57,7 +58,7 @@ export function parseResolvConf(text: string): string[] {
 }
 
 export async function readHostFacts(src: HostFactsSources = {}): Promise<HostFacts> {
-  const root = src.sysClassNet ?? '/sys/class/net';
+  const root = src.sysClassNet ?? SYS_CLASS_NET;
   const names = (await readdir(root).catch(() => [] as string[])).filter((n) => n !== 'bonding_masters').sort();
   const nics: string[] = [];
   const bonds: Record<string, string[]> = {};
@@ -72,6 +73,6 @@ export async function readHostFacts(src: HostFactsSources = {}): Promise<HostFac
     if (isNic({ type, uevent, hasDevice, isBridge, isBond })) nics.push(name);
   }));
   nics.sort();
-  const resolv = await read(src.resolvConf ?? '/etc/resolv.conf');
+  const resolv = await read(src.resolvConf ?? DEFAULT_RESOLV_CONF);
   return { nics, bonds, nameservers: resolv === undefined ? [] : parseResolvConf(resolv) };
 }

@@ -6,6 +6,7 @@
 import { lookup, Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
+import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import { inNetns, run, sleep } from '../util/exec.js';
 import type { ConnectivityVerifier } from '../handler/backend.js';
 
@@ -154,7 +155,7 @@ export function natEndpoint(conntrack: string, addr: string, port: number): stri
 }
 
 /** Resolves host through the nameservers in resolv.conf (read anew each attempt). */
-export function dnsProbe(host: string, resolvConf = '/etc/resolv.conf'): Probe {
+export function dnsProbe(host: string, resolvConf = DEFAULT_RESOLV_CONF): Probe {
   return {
     name: 'dns',
     async attempt(timeoutMs) {
