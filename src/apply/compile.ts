@@ -21,6 +21,8 @@ import { BOND_OPTIONS, IFDOWN_OPTIONS, NO_SLAVES_OPTIONS } from '../plan/bond-op
 import type { Route } from '../observe/types.js';
 import { layoutOf, PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Sysctls, type TopDev, type VlanDev } from './layout.js';
 import { DEFAULT_MTU, IFNAME_MAX } from '../api/constants.js';
+import { fnv1a32 } from '../util/hash.js';
+import { resolvContent, resolvNameservers } from '../util/resolv.js';
 import { ip, type DhcpClientSpec, type KernelOp, type PlannedOp } from './ops.js';
 import { sysctlPath, SYSCTL_KEYS, type HostFacts } from './snapshot.js';
 import { describeStep, plan as planSteps, type Plan, type Step, type StepKind } from '../plan/plan.js';
@@ -173,8 +175,7 @@ export const BRIDGE_DEFAULTS: Readonly<Record<string, string>> = {
 
 /** Where per-network gateways live (VDSM's source routing): a table per network, chosen from its name. */
 export function routeTableOf(network: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < network.length; i++) h = Math.imul(h ^ network.charCodeAt(i), 0x01000193) >>> 0;
+  const h = fnv1a32(network);
   // Above the reserved ids (0, 253-255) and out of the way of small hand-made tables.
   return 0x10000000 + (h % 0x6fffffff);
 }
@@ -309,16 +310,6 @@ function routeFromKernel(r: Route): RouteSpec {
   if (r.metric) s.metric = r.metric;
   if (r.protocol && ['boot', 'static', 'dhcp', 'kernel'].includes(r.protocol)) s.protocol = r.protocol;
   return s;
-}
-
-/** Resolver lines for resolv.conf: the file's other lines kept, nameserver lines replaced. */
-export function resolvContent(current: string | undefined, nameservers: readonly string[]): string {
-  const kept = (current ?? '').split('\n').filter((l) => l.trim() !== '' && !/^\s*nameserver\s/.test(l));
-  return [...kept, ...nameservers.map((n) => `nameserver ${n}`)].join('\n') + '\n';
-}
-
-function resolvNameservers(content: string | undefined): string[] {
-  return (content ?? '').split('\n').flatMap((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1] ?? []);
 }
 
 interface Emitted {

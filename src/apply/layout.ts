@@ -3,7 +3,9 @@
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
 import { DEFAULT_MTU } from '../api/constants.js';
 import { parseBondOptions, numericBondValue } from '../observe/bond-options.js';
-import { netmaskToPrefix, portDeviceOf, southboundOf, topDeviceOf } from './names.js';
+import { netmaskToPrefix } from '../util/ip.js';
+import { parseKv } from '../util/kv.js';
+import { portDeviceOf, southboundOf, topDeviceOf } from './names.js';
 
 export interface BridgeDev {
   network: string;
@@ -88,13 +90,11 @@ export function bondOptionMap(b: Pick<BondConfig, 'options'>): Record<string, st
   return out;
 }
 
-export function parseKv(s: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of (s ?? '').trim().split(/\s+/).filter(Boolean)) {
-    const eq = pair.indexOf('=');
-    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
+/** A network's netmask as a prefix length; validation admits only contiguous masks, so this throws. */
+function prefixOfNetmask(network: string, netmask: string): number {
+  const p = netmaskToPrefix(netmask);
+  if (p === undefined) throw new Error(`network ${network}: netmask ${netmask} is not a netmask (contiguous ones, then zeros)`);
+  return p;
 }
 
 export function layoutOf(cfg: RunningConfig): Layout {
@@ -127,7 +127,7 @@ export function layoutOf(cfg: RunningConfig): Layout {
       nameservers: [...n.nameservers],
     };
     if (n.bootproto !== 'dhcp' && n.ipaddr) {
-      t.ipv4 = `${n.ipaddr}/${n.netmask ? netmaskToPrefix(n.netmask) : 32}`;
+      t.ipv4 = `${n.ipaddr}/${n.netmask ? prefixOfNetmask(name, n.netmask) : 32}`;
       if (n.gateway) t.gateway = n.gateway;
     }
     if (!n.dhcpv6 && n.ipv6addr) {

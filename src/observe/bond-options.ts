@@ -2,6 +2,7 @@
 // default for the bond's mode, mode always present, rendered as sorted "k=v" pairs. The same
 // normalization serves both sides of a drift comparison: a spec's options string and the options
 // read from /sys/class/net/<bond>/bonding, so both must go through the functions below.
+import { parseKvStrict, splitKv } from '../util/kv.js';
 
 /** Mode names the kernel accepts, by their number. */
 export const BOND_MODES: readonly string[] = [
@@ -114,13 +115,7 @@ export function formatBondOptions(opts: Readonly<Record<string, string>>): strin
 
 /** Parses "k=v k=v" (a spec's options). */
 export function parseBondOptions(options: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of options.trim().split(/\s+/).filter(Boolean)) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new Error(`bond option "${pair}" is not key=value`);
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
+  return parseKvStrict(options, 'bond option');
 }
 
 /** Two spellings of one value: "0x0" and "0", "100" and "0100", MAC addresses in either case. */
@@ -141,10 +136,7 @@ export function sameOptionValue(a: string, b: string): boolean {
 export function bondOptionsForConfig(raw: Readonly<Record<string, string>>, configured: string): string {
   const out = nonDefaultBondOptions(raw);
   const wanted: Record<string, string> = {};
-  for (const pair of configured.trim().split(/\s+/).filter(Boolean)) {
-    const eq = pair.indexOf('=');
-    if (eq > 0) wanted[ALIASES[pair.slice(0, eq)] ?? pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
+  for (const [k, v] of splitKv(configured).pairs) wanted[ALIASES[k] ?? k] = v;
   for (const [k, want] of Object.entries(wanted)) {
     if (k in out) {
       if (sameOptionValue(out[k]!, numericBondValue(k, want))) out[k] = want;

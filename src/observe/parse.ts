@@ -1,6 +1,7 @@
 // Pure parsers: `ip -json` dumps and the sysfs/procfs dump (see host.ts) into a HostState.
 // No I/O here, so the unit tests feed them outputs captured from real kernels.
 import { DEFAULT_RESOLV_CONF, SYS_CLASS_NET } from '../api/constants.js';
+import { resolvNameservers } from '../util/resolv.js';
 import type { Address, HostState, Link, LinkCounters, Route } from './types.js';
 
 type Json = unknown;
@@ -247,8 +248,7 @@ export function parseSysDump(text: string): SysDump {
     const value = line.slice(colon + 1);
     const parts = path.split('/');
     if (path === DEFAULT_RESOLV_CONF) {
-      const m = /^\s*nameserver\s+(\S+)/.exec(value);
-      if (m?.[1]) d.nameservers.push(m[1]);
+      d.nameservers.push(...resolvNameservers(value));
     } else if (path.startsWith('/proc/net/bonding/')) {
       const bond = parts[4]!;
       const bonds = (d.procBonding[bond] ??= {});

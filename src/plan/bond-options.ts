@@ -2,6 +2,7 @@
 // and their canonical form (VDSM's: numeric values, mode always present, sorted "k=v").
 // Source: the kernel's Documentation/networking/bonding.rst and bond_options.c (option table,
 // value tables, unsupported-mode masks).
+import { splitKv } from '../util/kv.js';
 
 export const BOND_MODE_NAMES = [
   'balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb',
@@ -78,14 +79,7 @@ export function modeLabel(mode: number): string {
 
 /** "k=v k=v" -> ordered pairs; tokens without "=" or with an empty key/value are reported. */
 export function splitOptions(options: string): { pairs: [string, string][]; bad: string[] } {
-  const pairs: [string, string][] = [];
-  const bad: string[] = [];
-  for (const tok of options.trim().split(/\s+/).filter(Boolean)) {
-    const eq = tok.indexOf('=');
-    if (eq <= 0 || eq === tok.length - 1) bad.push(tok);
-    else pairs.push([tok.slice(0, eq), tok.slice(eq + 1)]);
-  }
-  return { pairs, bad };
+  return splitKv(options);
 }
 
 /** The numeric (canonical) value of an option, or an error message. */
