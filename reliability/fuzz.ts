@@ -30,7 +30,7 @@ import fc from 'fast-check';
 import pino from 'pino';
 import type { RunningConfig } from '../src/api/config.js';
 import { DEFAULT_MTU, DEFAULT_RESOLV_CONF, MIN_IPV6_MTU } from '../src/api/constants.js';
-import { vlanDeviceName } from '../src/apply/names.js';
+import { createdDevicesOf, devicesOf } from '../src/apply/layout.js';
 import { formatValidationErrors, HostBackend, validateForHost } from '../src/handler/node-backend.js';
 import type { SetupResult } from '../src/handler/backend.js';
 import { kernelConfig, observeHost } from '../src/observe/index.js';
@@ -537,21 +537,12 @@ export function rejectionProblems(errors: readonly ValidationError[], message: s
 
 /** The devices a canonical config makes the handler create. */
 export function impliedDevices(cfg: RunningConfig): Set<string> {
-  const out = new Set<string>(Object.keys(cfg.bondings));
-  for (const [name, n] of Object.entries(cfg.networks)) {
-    if (n.bridged) out.add(name);
-    const sb = n.nic ?? n.bonding;
-    if (sb !== undefined && n.vlan !== undefined) out.add(vlanDeviceName(sb, n.vlan));
-  }
-  return out;
+  return createdDevicesOf(cfg);
 }
 
 /** Every device a canonical config touches: implied ones, NICs, bond slaves. */
 export function mentionedDevices(cfg: RunningConfig): Set<string> {
-  const out = impliedDevices(cfg);
-  for (const n of Object.values(cfg.networks)) if (n.nic !== undefined) out.add(n.nic);
-  for (const b of Object.values(cfg.bondings)) for (const nic of b.nics) out.add(nic);
-  return out;
+  return devicesOf(cfg);
 }
 
 /** The spec with DHCP turned off (bootproto dhcp dropped, dhcpv6 false); see runTrial for why. */

@@ -145,7 +145,30 @@ export function layoutOf(cfg: RunningConfig): Layout {
   return l;
 }
 
-/** NICs used by a config (for origin bookkeeping). */
+// Device lists derive from layoutOf, the one place that names a config's devices (names.ts), so
+// that no list can disagree with what the compiler creates (a hashed long VLAN name included).
+
+/** NICs used by a config: bond slaves and network southbounds (for origin bookkeeping). */
 export function nicsOf(cfg: RunningConfig): Set<string> {
   return new Set(layoutOf(cfg).nics.keys());
+}
+
+/** The devices a config makes the handler create: its bonds, bridges and VLAN devices. */
+export function createdDevicesOf(cfg: RunningConfig): Set<string> {
+  return createdIn(layoutOf(cfg));
+}
+
+/** Every device a config creates or uses: created ones, NICs, and the bonds and NICs under VLANs and bridges. */
+export function devicesOf(cfg: RunningConfig): Set<string> {
+  const l = layoutOf(cfg);
+  const out = createdIn(l);
+  for (const nic of l.nics.keys()) out.add(nic);
+  for (const v of l.vlans.values()) out.add(v.link);
+  for (const b of l.bridges.values()) if (b.port !== undefined) out.add(b.port);
+  for (const top of l.tops.keys()) out.add(top);
+  return out;
+}
+
+function createdIn(l: Layout): Set<string> {
+  return new Set([...l.bonds.keys(), ...l.bridges.keys(), ...l.vlans.keys()]);
 }

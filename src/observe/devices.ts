@@ -1,5 +1,6 @@
 // Device classification and the per-device facts shared by capabilities and kernelConfig.
 import type { Address, DeviceInfo, HostState, Link, Route } from './types.js';
+import { vlanDeviceName } from '../apply/names.js';
 import { prefixToNetmask } from '../util/ip.js';
 import { words } from '../util/kv.js';
 
@@ -141,7 +142,7 @@ export function bondSlaves(host: HostState, bond: Link): string[] {
 
 /** The vlan device on `parent` with `id`, whatever its name (VDSM names it <parent>.<id>). */
 export function findVlan(host: HostState, parent: string, id: number): Link | undefined {
-  const byName = host.links[`${parent}.${id}`];
+  const byName = host.links[vlanDeviceName(parent, id)];
   if (byName && isVlan(byName) && byName.parent === parent && byName.vlanId === id) return byName;
   return Object.values(host.links).find((l) => isVlan(l) && l.parent === parent && l.vlanId === id);
 }
