@@ -24,6 +24,7 @@ const deviceFields = {
 
 /** The fields every device (and network) report shares; a schema of its own only for its type. */
 export const DeviceInfoSchema = z.object(deviceFields);
+export type DeviceInfo = z.output<typeof DeviceInfoSchema>;
 
 const stringMap = (description: string) => z.record(z.string(), z.string().describe('Value, as the kernel shows it.')).describe(description);
 
@@ -101,6 +102,7 @@ export const InterfaceStatisticsSchema = z.object({
 }).describe('Traffic counters of an interface.');
 
 export const StatisticsSchema = z.record(z.string(), InterfaceStatisticsSchema).describe('Traffic counters and rates by interface.');
+export type Statistics = z.output<typeof StatisticsSchema>;
 
 export const OutcomeDetailSchema = z.object({
   reason: str('Machine-readable reason (CamelCase), "" on success.'),
@@ -141,7 +143,6 @@ export const StatusSchema = z.object({
 
 // The one definition of these shapes: the observer builds them, the agent reports them, the CRD
 // publishes them, all from the schemas above.
-export type DeviceInfo = z.output<typeof DeviceInfoSchema>;
 export type NicInfo = z.output<typeof NicInfoSchema>;
 export type BondInfo = z.output<typeof BondInfoSchema>;
 export type BridgeInfo = z.output<typeof BridgeInfoSchema>;
@@ -149,7 +150,6 @@ export type VlanInfo = z.output<typeof VlanInfoSchema>;
 export type NetworkInfo = z.output<typeof NetworkInfoSchema>;
 export type Capabilities = z.output<typeof CapabilitiesSchema>;
 export type InterfaceStatistics = z.output<typeof InterfaceStatisticsSchema>;
-export type Statistics = z.output<typeof StatisticsSchema>;
 export type Outcome = z.output<typeof OutcomeSchema>;
 export type Condition = z.output<typeof ConditionSchema>;
 export type Status = z.output<typeof StatusSchema>;

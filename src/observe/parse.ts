@@ -2,7 +2,7 @@
 // No I/O here, so the unit tests feed them outputs captured from real kernels.
 import { DEFAULT_RESOLV_CONF, SYS_CLASS_NET } from '../api/constants.js';
 import { resolvNameservers } from '../util/resolv.js';
-import type { Address, HostState, Link, LinkCounters, Route } from './types.js';
+import type { Address, HostState, Link, Route } from './types.js';
 
 type Json = unknown;
 type Obj = Record<string, Json>;
@@ -55,27 +55,18 @@ function parseArray(text: string, what: string): Obj[] {
   return v.filter(isObj);
 }
 
-/** One entry of `ip -json -details -statistics link show`, reduced to what the observer needs. */
-export interface RawLink {
-  name: string;
-  index: number;
-  kind: string;
-  slaveKind?: string;
-  linkType: string;
-  flags: string[];
-  operstate: string;
-  mtu: number;
-  hwaddr: string;
-  master?: string;
-  parent?: string;
-  vlanId?: number;
+/**
+ * One entry of `ip -json -details -statistics link show`, reduced to what the observer needs: the
+ * Link fields the dump itself gives (typed once, in types.ts) and two that only feed the merge.
+ * `addresses` come from `addr_info` when the dump is `ip addr` (empty for an `ip link` dump).
+ */
+export type RawLink = Pick<Link,
+  'name' | 'index' | 'kind' | 'slaveKind' | 'linkType' | 'flags' | 'operstate' | 'mtu' | 'hwaddr' | 'master' | 'parent'
+  | 'vlanId' | 'counters' | 'addresses'> & {
   parentBus?: string;
-  counters: LinkCounters;
-  /** From `addr_info` when the dump is `ip addr` (empty for an `ip link` dump). */
-  addresses: Address[];
   /** Bond slave data from rtnetlink: a fallback when /proc/net/bonding is not readable. */
   slaveData?: { permHwaddr?: string; aggregatorId?: string };
-}
+};
 
 /**
  * Parses `ip -json -details -statistics addr show` (links with their addresses) or
