@@ -2,7 +2,7 @@
 // (timed from the moment the request is sent), status read back by polling the API with the
 // admin's credentials. kubectl is used where a user would use it; timing needs the client.
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION } from '../../src/k8s/client.js';
+import { GROUP, PLURAL, VERSION } from '../../src/api/constants.js';
 import { sleep } from '../../src/util/exec.js';
 
 export interface Condition { type: string; status: string; observedGeneration?: number; reason?: string; message?: string; lastTransitionTime?: string }

@@ -1,25 +1,16 @@
 // What a canonical config implies: the devices it creates and touches, DHCP, kernel modules.
 import type { RunningConfig } from '../../src/api/config.js';
-import { vlanDeviceName } from '../../src/apply/names.js';
+import { createdDevicesOf, devicesOf } from '../../src/apply/layout.js';
 import type { Obj } from './json.js';
 
 /** The devices a canonical config makes the handler create. */
 export function impliedDevices(cfg: RunningConfig): Set<string> {
-  const out = new Set<string>(Object.keys(cfg.bondings));
-  for (const [name, n] of Object.entries(cfg.networks)) {
-    if (n.bridged) out.add(name);
-    const sb = n.nic ?? n.bonding;
-    if (sb !== undefined && n.vlan !== undefined) out.add(vlanDeviceName(sb, n.vlan));
-  }
-  return out;
+  return createdDevicesOf(cfg);
 }
 
 /** Every device a canonical config touches: implied ones, NICs, bond slaves. */
 export function mentionedDevices(cfg: RunningConfig): Set<string> {
-  const out = impliedDevices(cfg);
-  for (const n of Object.values(cfg.networks)) if (n.nic !== undefined) out.add(n.nic);
-  for (const b of Object.values(cfg.bondings)) for (const nic of b.nics) out.add(nic);
-  return out;
+  return devicesOf(cfg);
 }
 
 /** The spec with DHCP turned off (bootproto dhcp dropped, dhcpv6 false); see runTrial for why. */

@@ -1,6 +1,7 @@
 // The host the trials run on: veth NICs (the handler's NIC rule counts veth), peers kept in the
 // same namespace and up so the NICs have carrier as real ones would. Some pre-existing state the
 // handler must give back when it releases a NIC, and a bridge it must never touch unless named.
+import { DEFAULT_RESOLV_CONF } from '../../src/api/constants.js';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { run } from '../../src/util/exec.js';
 import { deleteNamespace, freshNamespace } from '../../bench/lib/netns.js';
@@ -13,7 +14,7 @@ export const FOREIGN_BRIDGE = 'foreign0';
  * would /etc/resolv.conf on a node, and the machine's own file is never written.
  */
 export const HOST_RESOLV = 'search fuzz.invalid\nnameserver 10.252.0.53\n';
-export const RESOLV_CONF = '/etc/resolv.conf';
+export const RESOLV_CONF = DEFAULT_RESOLV_CONF;
 
 export function namespaceBatch(): string {
   const lines = ['link set lo up'];

@@ -1,4 +1,5 @@
 // Valid specs: built to pass validation on the fuzz namespace (conflicts dropped while building).
+import { MIN_IPV6_MTU } from '../../src/api/constants.js';
 import fc from 'fast-check';
 import type { Obj } from './json.js';
 import { NICS } from './namespace.js';
@@ -66,7 +67,7 @@ function validNetwork(n: RawValidNet, sb: string | undefined, vlan: number | und
   if (n.ipv6 === 'static' || n.ipv6 === 'gateway') net.ipv6addr = `fd00:${k}::${n.host}/64`;
   if (n.ipv6 === 'gateway') net.ipv6gateway = `fd00:${k}::1`;
   if (n.ipv6 === 'autoconf') net.ipv6autoconf = true;
-  if (n.mtu !== undefined) net.mtu = n.ipv6 !== 'none' && n.mtu < 1280 ? 1280 : n.mtu;
+  if (n.mtu !== undefined) net.mtu = n.ipv6 !== 'none' && n.mtu < MIN_IPV6_MTU ? MIN_IPV6_MTU : n.mtu;
   if (takesDefault) {
     net.defaultRoute = true;
     if (n.nameservers) net.nameservers = [...n.nameservers];

@@ -1,19 +1,21 @@
 // zod schemas of the canonical config vocabulary (src/api/config.ts): status.kernelConfig in the
-// CRD, and the persisted running config. Compile-time checks below keep both in step with the
-// hand-written interfaces that the other stages import.
+// CRD, the persisted running config, and (as z.output) the types every other stage imports.
 import { z } from 'zod';
-import type { BondConfig, NetworkConfig, RunningConfig } from './config.js';
 
 export const NetworkConfigSchema = z
   .strictObject({
+    // Exclusive with bonding; absent on a nicless bridged network.
     nic: z.string().describe('Southbound NIC.').optional(),
     bonding: z.string().describe('Southbound bond.').optional(),
+    // 0..4094, on top of nic/bonding.
     vlan: z.int().describe('802.1Q VLAN id.').optional(),
     bridged: z.boolean().describe('Whether the network is a bridge.'),
+    // Only meaningful when bridged.
     stp: z.boolean().describe('Spanning Tree Protocol on the bridge.'),
     bridgeOpts: z.string().describe('Bridge options, sorted "key=value" pairs.').optional(),
     mtu: z.int().describe('MTU.'),
     bootproto: z.enum(['dhcp', 'none']).describe('"dhcp" or "none".'),
+    // Static IPv4 (bootproto none); a spec's prefix becomes the netmask.
     ipaddr: z.string().describe('Static IPv4 address.').optional(),
     netmask: z.string().describe('IPv4 netmask, dotted.').optional(),
     gateway: z.string().describe('IPv4 gateway.').optional(),
@@ -42,12 +44,3 @@ export const RunningConfigSchema = z
     bondings: z.record(z.string(), BondConfigSchema).describe('Bonds by name.'),
   })
   .describe('Networks and bonds in canonical setupNetworks vocabulary.');
-
-// Both directions: the schema's type is the interface and the interface is the schema's type.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const sameNetwork: Same<z.output<typeof NetworkConfigSchema>, NetworkConfig> = true;
-const sameBond: Same<z.output<typeof BondConfigSchema>, BondConfig> = true;
-const sameRunning: Same<z.output<typeof RunningConfigSchema>, RunningConfig> = true;
-void sameNetwork;
-void sameBond;
-void sameRunning;

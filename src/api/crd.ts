@@ -5,7 +5,7 @@
 // relies on an agent-created spec staying empty), and no JS safe-integer bounds.
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './index.js';
+import { CRD_NAME, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './constants.js';
 import { SpecSchema } from './spec.js';
 import { StatusSchema } from './status.js';
 
@@ -46,7 +46,7 @@ export function buildCrd(): Json {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${PLURAL}.${GROUP}` },
+    metadata: { name: CRD_NAME },
     spec: {
       group: GROUP,
       names: { kind: KIND, listKind: `${KIND}List`, plural: PLURAL, singular: SINGULAR, shortNames: SHORT_NAMES },

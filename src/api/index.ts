@@ -1,15 +1,8 @@
 // The OvirtNodeNetwork API: identifiers, the object type, and the schemas it is built from.
 import { z } from 'zod';
 import { SpecSchema } from './spec.js';
+import { API_VERSION, KIND } from './constants.js';
 import { StatusSchema } from './status.js';
-
-export const GROUP = 'ovirt.org';
-export const VERSION = 'v1alpha1';
-export const API_VERSION = `${GROUP}/${VERSION}`;
-export const KIND = 'OvirtNodeNetwork';
-export const PLURAL = 'ovirtnodenetworks';
-export const SINGULAR = 'ovirtnodenetwork';
-export const SHORT_NAMES = ['onn'];
 
 /** A whole object as a user writes it (the seed's node_network.yml). */
 export const OvirtNodeNetworkSchema = z.object({
@@ -22,6 +15,7 @@ export const OvirtNodeNetworkSchema = z.object({
 
 export type OvirtNodeNetwork = z.output<typeof OvirtNodeNetworkSchema>;
 
+export * from './constants.js';
 export * from './config.js';
 export * from './config-schema.js';
 export * from './spec.js';

@@ -5,9 +5,7 @@
 // and canonicalization (src/plan/canonicalize.ts) fills VDSM's defaults.
 import { z } from 'zod';
 import { isIpAddress, isIpv6, isIpv6Cidr } from '../util/ip.js';
-
-/** Linux interface names are at most 15 bytes (IFNAMSIZ - 1). */
-export const IFNAME_MAX = 15;
+import { DEFAULT_MTU, IFNAME_MAX, MIN_IPV6_MTU } from './constants.js';
 
 const ifname = (description: string) => z.string().min(1).max(IFNAME_MAX).describe(description);
 
@@ -37,7 +35,7 @@ export const NetworkSpecSchema = z
     bridged: z.boolean().describe('Whether the network is a Linux bridge named after the network (default true). A bridgeless network needs nic or bonding and carries its IP on the southbound or VLAN device.').optional(),
     stp: z.boolean().describe('Spanning Tree Protocol on the bridge (default false). Bridged networks only.').optional(),
     bridgeOpts: z.string().max(1024).describe('Extra bridge attributes as "key=value key=value", names as in /sys/class/net/<bridge>/bridge (e.g. "forward_delay=0 multicast_snooping=0"). Bridged networks only.').optional(),
-    mtu: z.int().min(1280).max(65535).describe('MTU of the network (1280..65535, default 1500). The southbound device gets the largest MTU of the networks on it. Below 1280 the kernel drops a device\'s IPv6 settings, which the handler manages on every device it makes.').optional(),
+    mtu: z.int().min(MIN_IPV6_MTU).max(65535).describe(`MTU of the network (${MIN_IPV6_MTU}..65535, default ${DEFAULT_MTU}). The southbound device gets the largest MTU of the networks on it. Below ${MIN_IPV6_MTU} the kernel drops a device's IPv6 settings, which the handler manages on every device it makes.`).optional(),
     bootproto: z.enum(['dhcp', 'none']).describe('IPv4 configuration: "dhcp" runs a DHCP client, "none" (default) uses ipaddr/netmask or no IPv4 address.').optional(),
     ipaddr: z.ipv4().describe('Static IPv4 address (bootproto none); needs netmask or prefix.').optional(),
     netmask: z.ipv4().describe('IPv4 netmask in dotted form (e.g. 255.255.255.0). Exclusive with prefix.').optional(),

@@ -22,6 +22,10 @@ const deviceFields = {
   mtu: str('MTU, as a decimal string (VDSM\'s compatible form).'),
 };
 
+/** The fields every device (and network) report shares; a schema of its own only for its type. */
+export const DeviceInfoSchema = z.object(deviceFields);
+export type DeviceInfo = z.output<typeof DeviceInfoSchema>;
+
 const stringMap = (description: string) => z.record(z.string(), z.string().describe('Value, as the kernel shows it.')).describe(description);
 
 export const NicInfoSchema = z.object({
@@ -89,12 +93,16 @@ export const InterfaceStatisticsSchema = z.object({
   txDropped: counter('Sent packets dropped'),
   rxErrors: counter('Receive errors'),
   txErrors: counter('Send errors'),
+  // Rates are 0 on the first sample and after a counter reset (src/observe/statistics.ts).
   rxRate: z.number().min(0).describe('Bytes/s received over the last sampling interval.'),
   txRate: z.number().min(0).describe('Bytes/s sent over the last sampling interval.'),
   speed: str('Link speed in Mb/s as a decimal string (1000 when the driver reports none).'),
   state: str('Operational state: up or down.'),
   sampleTime: z.number().describe('When the counters were read, epoch seconds.'),
 }).describe('Traffic counters of an interface.');
+
+export const StatisticsSchema = z.record(z.string(), InterfaceStatisticsSchema).describe('Traffic counters and rates by interface.');
+export type Statistics = z.output<typeof StatisticsSchema>;
 
 export const OutcomeDetailSchema = z.object({
   reason: str('Machine-readable reason (CamelCase), "" on success.'),
@@ -120,7 +128,7 @@ export const ConditionSchema = z.object({
 export const StatusSchema = z.object({
   observedGeneration: z.int().min(0).describe('The last spec generation the agent acted on.').optional(),
   capabilities: CapabilitiesSchema.optional(),
-  statistics: z.record(z.string(), InterfaceStatisticsSchema).describe('Traffic counters and rates by interface.').optional(),
+  statistics: StatisticsSchema.optional(),
   kernelConfig: RunningConfigSchema.describe('The handler-owned networks and bonds as read back from the kernel, in spec vocabulary (canonical form); differs from the spec when the host drifted.').optional(),
   infoStatus: OutcomeSchema.describe('Whether the last reading of the host (capabilities, statistics) succeeded.').optional(),
   setupStatus: OutcomeSchema.describe('Whether the last apply of the spec succeeded; Failed.reason is InvalidSpec, SetupFailed, ConnectivityLost, RemovalFailed or ApiUnreachable.').optional(),
@@ -133,6 +141,8 @@ export const StatusSchema = z.object({
     .optional(),
 }).describe('What the node has and how the last apply went, reported by the node\'s agent.');
 
+// The one definition of these shapes: the observer builds them, the agent reports them, the CRD
+// publishes them, all from the schemas above.
 export type NicInfo = z.output<typeof NicInfoSchema>;
 export type BondInfo = z.output<typeof BondInfoSchema>;
 export type BridgeInfo = z.output<typeof BridgeInfoSchema>;

@@ -1,10 +1,11 @@
 // The kernel devices a RunningConfig implies (pure). Both sides of a transaction are laid out
 // and compared device by device; see compile.ts.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
+import { DEFAULT_MTU } from '../api/constants.js';
 import { DEFAULT_BOND_MODE, parseBondOptions, numericBondValue } from '../bond/options.js';
-import { netmaskToPrefix, portDeviceOf, southboundOf, topDeviceOf } from './names.js';
-
-export const DEFAULT_MTU = 1500;
+import { netmaskToPrefix } from '../util/ip.js';
+import { parseKv } from '../util/kv.js';
+import { portDeviceOf, southboundOf, topDeviceOf } from './names.js';
 
 export interface BridgeDev {
   network: string;
@@ -91,13 +92,11 @@ export function bondOptionMap(b: Pick<BondConfig, 'options'>): Record<string, st
   return out;
 }
 
-export function parseKv(s: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of (s ?? '').trim().split(/\s+/).filter(Boolean)) {
-    const eq = pair.indexOf('=');
-    if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
+/** A network's netmask as a prefix length; validation admits only contiguous masks, so this throws. */
+function prefixOfNetmask(network: string, netmask: string): number {
+  const p = netmaskToPrefix(netmask);
+  if (p === undefined) throw new Error(`network ${network}: netmask ${netmask} is not a netmask (contiguous ones, then zeros)`);
+  return p;
 }
 
 export function layoutOf(cfg: RunningConfig): Layout {
@@ -130,7 +129,7 @@ export function layoutOf(cfg: RunningConfig): Layout {
       nameservers: [...n.nameservers],
     };
     if (n.bootproto !== 'dhcp' && n.ipaddr) {
-      t.ipv4 = `${n.ipaddr}/${n.netmask ? netmaskToPrefix(n.netmask) : 32}`;
+      t.ipv4 = `${n.ipaddr}/${n.netmask ? prefixOfNetmask(name, n.netmask) : 32}`;
       if (n.gateway) t.gateway = n.gateway;
     }
     if (!n.dhcpv6 && n.ipv6addr) {
@@ -149,7 +148,30 @@ export function layoutOf(cfg: RunningConfig): Layout {
   return l;
 }
 
-/** NICs used by a config (for origin bookkeeping). */
+// Device lists derive from layoutOf, the one place that names a config's devices (names.ts), so
+// that no list can disagree with what the compiler creates (a hashed long VLAN name included).
+
+/** NICs used by a config: bond slaves and network southbounds (for origin bookkeeping). */
 export function nicsOf(cfg: RunningConfig): Set<string> {
   return new Set(layoutOf(cfg).nics.keys());
+}
+
+/** The devices a config makes the handler create: its bonds, bridges and VLAN devices. */
+export function createdDevicesOf(cfg: RunningConfig): Set<string> {
+  return createdIn(layoutOf(cfg));
+}
+
+/** Every device a config creates or uses: created ones, NICs, and the bonds and NICs under VLANs and bridges. */
+export function devicesOf(cfg: RunningConfig): Set<string> {
+  const l = layoutOf(cfg);
+  const out = createdIn(l);
+  for (const nic of l.nics.keys()) out.add(nic);
+  for (const v of l.vlans.values()) out.add(v.link);
+  for (const b of l.bridges.values()) if (b.port !== undefined) out.add(b.port);
+  for (const top of l.tops.keys()) out.add(top);
+  return out;
+}
+
+function createdIn(l: Layout): Set<string> {
+  return new Set([...l.bonds.keys(), ...l.bridges.keys(), ...l.vlans.keys()]);
 }

@@ -2,19 +2,8 @@
 // bridge is named after the network, a VLAN device is `<southbound>.<vlan>`, and the IP
 // configuration lives on the top device (bridge, else VLAN device, else the southbound itself).
 import type { NetworkConfig } from '../api/config.js';
-
-/** Linux IFNAMSIZ - 1. */
-export const IFNAME_MAX = 15;
-
-/** FNV-1a, 32 bit: a stable short hash for names that would not fit. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
+import { IFNAME_MAX } from '../api/constants.js';
+import { fnv1a32 } from '../util/hash.js';
 
 /**
  * `<southbound>.<vlan>` as VDSM names it; when that exceeds 15 characters the kernel would refuse
@@ -24,7 +13,7 @@ function fnv1a(s: string): number {
 export function vlanDeviceName(southbound: string, vlan: number): string {
   const plain = `${southbound}.${vlan}`;
   if (plain.length <= IFNAME_MAX) return plain;
-  return `v${fnv1a(southbound).toString(16).padStart(8, '0')}.${vlan}`;
+  return `v${fnv1a32(southbound).toString(16).padStart(8, '0')}.${vlan}`;
 }
 
 /** The device below the network's bridge/IP: nic or bond, undefined when nicless. */
@@ -45,15 +34,4 @@ export function topDeviceOf(name: string, net: Pick<NetworkConfig, 'nic' | 'bond
   const port = portDeviceOf(net);
   if (port === undefined) throw new Error(`network ${name}: a bridgeless network needs a nic or a bonding`);
   return port;
-}
-
-/** Dotted netmask → prefix length (255.255.255.0 → 24); throws on a non-contiguous mask. */
-export function netmaskToPrefix(mask: string): number {
-  const parts = mask.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`bad netmask ${mask}`);
-  const bits = parts.reduce((acc, p) => ((acc << 8) | p) >>> 0, 0);
-  const prefix = Math.clz32(~bits >>> 0);
-  const expected = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  if (expected !== bits) throw new Error(`netmask ${mask} is not contiguous`);
-  return prefix;
 }

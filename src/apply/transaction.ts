@@ -4,6 +4,7 @@
 // Also the recovery of an interrupted transaction and the boot-time restore.
 import { isDeepStrictEqual } from 'node:util';
 import type { RunningConfig } from '../api/config.js';
+import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import { kernelConfig } from '../observe/kernel-config.js';
 import { observeHost } from '../observe/host.js';
 import { compile, type Compiled } from './compile/index.js';
@@ -11,12 +12,11 @@ import { DhcpSupervisor, leasedAddress } from './dhcp.js';
 import { crash, crashPointFromEnv, execute, rollback, type Progress } from './executor.js';
 import { JournalStore, recoveryAction, undoSequence, type Journal } from './journal.js';
 import { runOps } from './kernel.js';
-import { layoutOf } from './layout.js';
+import { layoutOf, nicsOf } from './layout.js';
 import { withLock } from './lock.js';
 import { describeOp } from './ops.js';
 import { OriginsStore } from './origins.js';
 import { readHostFacts } from './snapshot.js';
-import { topDeviceOf } from './names.js';
 
 /** Where the running config lives (src/persist/running-config.ts). */
 export interface ConfigStore {
@@ -56,23 +56,13 @@ export interface ApplyRequest {
   verify?: () => Promise<string | undefined>;
 }
 
-export const DEFAULT_RESOLV_CONF = '/etc/resolv.conf';
-
 /**
  * Devices whose IPv6 sysctls the compiler needs: every NIC either config uses (their values are
  * recorded when the handler takes them and put back when it lets them go, whatever role they had
- * in between) and the NICs that carry a network's IP.
+ * in between). A NIC that carries a network's IP is one of them.
  */
 function sysctlDevices(...cfgs: RunningConfig[]): string[] {
-  const out: string[] = [];
-  for (const c of cfgs) {
-    for (const [n, net] of Object.entries(c.networks)) {
-      if (net.nic) out.push(net.nic);
-      if (!net.bridged && net.vlan === undefined && net.nic) out.push(topDeviceOf(n, net));
-    }
-    for (const b of Object.values(c.bondings)) out.push(...b.nics);
-  }
-  return out;
+  return cfgs.flatMap((c) => [...nicsOf(c)]);
 }
 
 /** DHCP clients a config runs, as (network, device, family). */

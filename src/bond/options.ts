@@ -5,6 +5,7 @@
 // unsupported-mode masks, BOND_OPTFLAG_IFDOWN/NOSLAVES) and Documentation/networking/bonding.rst;
 // defaults as a fresh bond of each mode shows them in sysfs (Debian 6.1).
 
+import { parseKvStrict, splitKv } from '../util/kv.js';
 /** Mode names; a mode's number is its index (bond_mode_tbl). */
 export const BOND_MODE_NAMES = [
   'balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb',
@@ -151,38 +152,19 @@ export function modeLabel(mode: number): string {
 
 // ---- "k=v k=v" strings ----
 
-/** Tokens in order: [key, value] split at the first "=" (value may be empty), or the token itself when it has no key. */
-function optionTokens(options: string): ([string, string] | string)[] {
-  return options.trim().split(/\s+/).filter(Boolean).map((tok) => {
-    const eq = tok.indexOf('=');
-    return eq <= 0 ? tok : [tok.slice(0, eq), tok.slice(eq + 1)];
-  });
-}
-
-/** "k=v k=v" -> ordered pairs; tokens without "=" or with an empty key/value are reported. */
+/** "k=v k=v" -> ordered pairs; tokens that are not key=value (no key, no value) are reported. */
 export function splitOptions(options: string): { pairs: [string, string][]; bad: string[] } {
-  const pairs: [string, string][] = [];
-  const bad: string[] = [];
-  for (const t of optionTokens(options)) {
-    if (typeof t === 'string' || t[1] === '') bad.push(typeof t === 'string' ? t : `${t[0]}=`);
-    else pairs.push(t);
-  }
-  return { pairs, bad };
+  return splitKv(options);
 }
 
-/** Parses "k=v k=v" (a config's options; empty values kept, the last of a key wins); throws on a token without a key. */
+/** Parses "k=v k=v" (a config's options; the last of a key wins); throws on a token that is not key=value. */
 export function parseBondOptions(options: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of optionTokens(options)) {
-    if (typeof t === 'string') throw new Error(`bond option "${t}" is not key=value`);
-    out[t[0]] = t[1];
-  }
-  return out;
+  return parseKvStrict(options, 'bond option');
 }
 
 /** The "k=v" pairs of a string, tokens without a key skipped: for strings compared with the kernel, not validated. */
 export function optionPairs(options: string): [string, string][] {
-  return optionTokens(options).filter((t): t is [string, string] => typeof t !== 'string');
+  return splitKv(options).pairs;
 }
 
 /** Sorted "k=v k=v". */

@@ -11,10 +11,11 @@ import { readSpecDocument } from './input.js';
 import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import type { Progress } from '../apply/executor.js';
 import { describeOp } from '../apply/ops.js';
-import { DEFAULT_RESOLV_CONF, Transactions } from '../apply/transaction.js';
+import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
+import { Transactions } from '../apply/transaction.js';
 import { formatValidationErrors, runningConfigStore, validateForHost } from '../handler/node-backend.js';
 import { kernelConfig, observeHost } from '../observe/index.js';
-import { DEFAULT_STATE_DIR, loadRunningConfig } from '../persist/running-config.js';
+import { loadRunningConfig } from '../persist/running-config.js';
 import { extractSpec } from '../plan/validate.js';
 
 interface ApplyOptions {

@@ -1,5 +1,6 @@
 // The one CLI: ovirt-node-network-handler <verb>.
 import { Command } from 'commander';
+import { HANDLER_NAME } from '../api/constants.js';
 import { registerApply } from './apply.js';
 import { registerLab } from './lab.js';
 import { registerRun } from './run.js';
@@ -8,7 +9,7 @@ import { registerShow } from './show.js';
 
 const program = new Command();
 program
-  .name('ovirt-node-network-handler')
+  .name(HANDLER_NAME)
   .description('oVirt host networking (VDSM setupNetworks vocabulary) controlled through the Kubernetes API')
   .showHelpAfterError();
 

@@ -4,7 +4,8 @@
 // error with its field path (exit code 1).
 import { Option, type Command } from 'commander';
 import { readSpecDocument } from './input.js';
-import { DEFAULT_STATE_DIR, loadRunningConfig, runningConfigPath } from '../persist/running-config.js';
+import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR, SYS_CLASS_NET } from '../api/constants.js';
+import { loadRunningConfig, runningConfigPath } from '../persist/running-config.js';
 import { readHostFacts } from '../plan/host-facts.js';
 import { describeStep, plan } from '../plan/plan.js';
 import { checkSpec, extractSpec, type ValidationError } from '../plan/validate.js';
@@ -61,8 +62,8 @@ export function registerPlan(program: Command): void {
     .requiredOption('-f, --file <file>', 'the object as given to kubectl, YAML or JSON ("-" = stdin)')
     .option('--state-dir <dir>', 'where the running config is persisted', DEFAULT_STATE_DIR)
     .option('--json', 'machine-readable output: {steps, desired} or {errors}')
-    .addOption(new Option('--sys-class-net <dir>', 'sysfs network directory to read the NICs from').default('/sys/class/net'))
-    .addOption(new Option('--resolv-conf <file>', 'resolv.conf to read the host resolvers from').default('/etc/resolv.conf'))
+    .addOption(new Option('--sys-class-net <dir>', 'sysfs network directory to read the NICs from').default(SYS_CLASS_NET))
+    .addOption(new Option('--resolv-conf <file>', 'resolv.conf to read the host resolvers from').default(DEFAULT_RESOLV_CONF))
     .action(async (o: PlanOptions) => {
       process.exitCode = await runPlan(o);
     });

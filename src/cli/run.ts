@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { isIP } from 'node:net';
+import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { ConnectivityCheckSchema } from '../api/spec.js';
 import { parse as parseYaml } from 'yaml';
 import { readFile } from 'node:fs/promises';
@@ -32,8 +33,8 @@ export function registerRun(program: Command): void {
     .description('run the node agent: report this node into its OvirtNodeNetwork and apply its spec')
     .option('--node-name <name>', 'this node\'s name (default: $NODE_NAME, from the downward API)')
     .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account)')
-    .option('--state-dir <dir>', 'where the running config is persisted', '/var/lib/ovirt-node-network-handler')
-    .option('--resolv-conf <path>', 'the resolv.conf networks with nameservers write', '/etc/resolv.conf')
+    .option('--state-dir <dir>', 'where the running config is persisted', DEFAULT_STATE_DIR)
+    .option('--resolv-conf <path>', 'the resolv.conf networks with nameservers write', DEFAULT_RESOLV_CONF)
     .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz (0: off)', '9187')
     .option('--statistics-interval <seconds>', 'how often statistics are written to the status', '30')
     .option('--observe-interval <seconds>', 'how often the node is observed (status written only on change)', '10')

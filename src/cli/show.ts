@@ -1,14 +1,13 @@
 // `ovirt-node-network-handler show`: this host's network state, as the agent reports it, without
 // a cluster: capabilities, kernelConfig and (on request) statistics, as YAML or JSON, or a tree.
 import type { Command } from 'commander';
-import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { emptyConfig, type RunningConfig } from '../api/config.js';
+import { DEFAULT_STATE_DIR } from '../api/constants.js';
 import { capabilities, HostObserver, kernelConfig, renderTree, StatisticsSampler, type Capabilities, type Statistics } from '../observe/index.js';
 import { sleep } from '../util/exec.js';
+import { runningConfigPath } from '../persist/running-config.js';
 import { readJsonIfExists } from '../util/fs.js';
-
-export const DEFAULT_STATE_DIR = '/var/lib/ovirt-node-network-handler';
 
 interface ShowOptions {
   json?: boolean;
@@ -22,7 +21,7 @@ interface ShowOptions {
 
 /** The handler's running config from <stateDir>/running-config.json; none yet = empty. */
 export async function readRunningConfig(stateDir: string): Promise<RunningConfig> {
-  const path = join(stateDir, 'running-config.json');
+  const path = runningConfigPath(stateDir);
   const raw = await readJsonIfExists<Partial<RunningConfig>>(path);
   if (raw === undefined) return emptyConfig();
   if (typeof raw !== 'object' || raw === null) throw new Error(`${path}: not a JSON object`);

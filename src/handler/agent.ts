@@ -4,7 +4,8 @@
 // API outages are waited out with backoff; the host is never touched because the API is away.
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
-import { describeApiError, GROUP, KIND, VERSION, type CrdManifest, type OnnClient, type OnnObject } from '../k8s/client.js';
+import { API_VERSION, KIND } from '../api/constants.js';
+import { describeApiError, type CrdManifest, type OnnClient, type OnnObject } from '../k8s/client.js';
 import { coalesced } from '../util/coalesce.js';
 import { sleep } from '../util/exec.js';
 import type { ConnectivityVerifier, NodeBackend, Observation, SetupResult } from './backend.js';
@@ -131,7 +132,7 @@ export class Agent {
     const node = await this.o.client.getNode(this.name);
     if (!node) this.o.log.warn(`Node ${this.name} not found; creating the object without an owner reference`);
     const created = await this.o.client.create({
-      apiVersion: `${GROUP}/${VERSION}`,
+      apiVersion: API_VERSION,
       kind: KIND,
       metadata: {
         name: this.name,

@@ -5,10 +5,11 @@
 // undoes an interrupted transaction and restores the persisted config when the kernel lacks it.
 import type { Logger } from 'pino';
 import type { RunningConfig } from '../api/config.js';
+import { DEFAULT_STATE_DIR } from '../api/constants.js';
 import { Transactions, type ApplyOutcome, type ConfigStore } from '../apply/transaction.js';
 import { BusyError } from '../apply/lock.js';
 import { capabilities, HostObserver, kernelConfig, StatisticsSampler } from '../observe/index.js';
-import { DEFAULT_STATE_DIR, loadRunningConfig, runningConfigPath, serializeRunningConfig } from '../persist/running-config.js';
+import { loadRunningConfig, runningConfigPath, serializeRunningConfig } from '../persist/running-config.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { readHostFacts } from '../plan/host-facts.js';
 import { checkSpec, type ValidationError } from '../plan/validate.js';

@@ -1,11 +1,9 @@
 // Pure pieces of the agent's reporting: the status shapes the seed showed (infoStatus,
 // setupStatus), Kubernetes-style conditions, and "did anything but counters change?".
 import { isDeepStrictEqual } from 'node:util';
+import type { Condition, Outcome } from '../api/status.js';
 
-export interface Outcome {
-  Success?: { reason: string; message: string };
-  Failed?: { reason: string; message: string };
-}
+export type { Condition, Outcome };
 
 export function success(reason = '', message = ''): Outcome {
   return { Success: { reason, message } };
@@ -20,17 +18,6 @@ export function shortMessage(message: string, max = 1000): string {
   const lines = message.split('\n').filter((l) => !/^\s+at /.test(l));
   const text = lines.join('\n').trim();
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-export type ConditionType = 'Available' | 'Progressing' | 'Degraded';
-
-export interface Condition {
-  type: ConditionType;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-  observedGeneration: number;
-  lastTransitionTime: string;
 }
 
 export type Phase =

@@ -3,11 +3,7 @@
 // Never a whole-object PUT: the original handler lost users' spec edits that way.
 import { ApiError, ApiHttp, type Stream } from './http.js';
 import type { ApiConnection } from './connection.js';
-
-export const GROUP = 'ovirt.org';
-export const VERSION = 'v1alpha1';
-export const PLURAL = 'ovirtnodenetworks';
-export const KIND = 'OvirtNodeNetwork';
+import { API_VERSION, GROUP, HANDLER_NAME, KIND, PLURAL, VERSION } from '../api/constants.js';
 
 export interface OnnMetadata {
   name: string;
@@ -63,7 +59,7 @@ export interface WatchOptions {
 export class OnnClient {
   readonly http: ApiHttp;
 
-  constructor(readonly conn: ApiConnection, readonly fieldManager = 'ovirt-node-network-handler') {
+  constructor(readonly conn: ApiConnection, readonly fieldManager = HANDLER_NAME) {
     this.http = new ApiHttp(conn);
   }
 
@@ -114,12 +110,12 @@ export class OnnClient {
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { generateName: `${obj.metadata.name}.` },
-        involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: KIND, name: obj.metadata.name, uid: obj.metadata.uid },
+        involvedObject: { apiVersion: API_VERSION, kind: KIND, name: obj.metadata.name, uid: obj.metadata.uid },
         type,
         reason,
         message: message.slice(0, 1024),
-        source: { component: 'ovirt-node-network-handler', host: node },
-        reportingComponent: 'ovirt.org/node-network-handler',
+        source: { component: HANDLER_NAME, host: node },
+        reportingComponent: `${GROUP}/node-network-handler`,
         reportingInstance: node,
         firstTimestamp: now,
         lastTimestamp: now,

@@ -3,6 +3,7 @@
 // agent missed spec changes (reliability/outage.ts): here nothing waits longer than it is told.
 import { Agent, request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import { HANDLER_NAME } from '../api/constants.js';
 import { bareHostname, type ApiConnection } from './connection.js';
 
 /** The API server answered with an error status; body is its Status object when it sent one. */
@@ -43,7 +44,7 @@ export class ApiHttp {
   // Few sockets: the agent makes one call at a time plus its watch.
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4, maxFreeSockets: 2, timeout: 60_000 });
 
-  constructor(readonly conn: ApiConnection, private readonly userAgent = 'ovirt-node-network-handler') {
+  constructor(readonly conn: ApiConnection, private readonly userAgent = HANDLER_NAME) {
     if (conn.server.protocol !== 'https:') throw new Error(`API server ${conn.server.href}: only https is supported (${conn.source})`);
   }
 

@@ -4,6 +4,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { CRD_NAME, DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { inNetns, run } from '../util/exec.js';
 import { NET, PROJECT_ROOT, netnsOf, type NodeSpec } from './config.js';
 import { startDaemon } from './daemon.js';
@@ -32,7 +33,7 @@ export async function applyKustomization(kubeconfig: string, dir: string): Promi
 }
 
 async function crdEstablished(kubeconfig: string): Promise<void> {
-  await run(['kubectl', '--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', 'crd/ovirtnodenetworks.ovirt.org', '--timeout=60s']);
+  await run(['kubectl', '--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', `crd/${CRD_NAME}`, '--timeout=60s']);
 }
 
 export function agentServer(kind: NodeSpec['kind']): string {
@@ -68,8 +69,8 @@ export function agentPaths(labDir: string, node: NodeSpec): AgentPaths {
     kubeconfig: join(d, 'agent.kubeconfig'),
     // Namespace nodes share this machine's file system: each gets its own state dir and
     // resolv.conf. The VM has its own (RAM overlay) /var/lib and /etc.
-    stateDir: node.kind === 'vm' ? '/var/lib/ovirt-node-network-handler' : join(d, 'state'),
-    resolvConf: node.kind === 'vm' ? '/etc/resolv.conf' : join(d, 'resolv.conf'),
+    stateDir: node.kind === 'vm' ? DEFAULT_STATE_DIR : join(d, 'state'),
+    resolvConf: node.kind === 'vm' ? DEFAULT_RESOLV_CONF : join(d, 'resolv.conf'),
     log: join(d, 'agent.log'),
   };
 }

@@ -4,6 +4,7 @@
 // kube-scheduler (which binds DaemonSet pods to their nodes).
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GROUP, PLURAL } from '../api/constants.js';
 import { run, waitFor } from '../util/exec.js';
 import { NET } from './config.js';
 import { startDaemon } from './daemon.js';
@@ -21,8 +22,8 @@ rules:
 - level: Request
   verbs: [create, update, patch, delete, deletecollection]
   resources:
-  - group: ovirt.org
-    resources: [ovirtnodenetworks, ovirtnodenetworks/status]
+  - group: ${GROUP}
+    resources: [${PLURAL}, ${PLURAL}/status]
 - level: Metadata
   verbs: [create, update, patch, delete, deletecollection]
 - level: None

@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, readlink, rm, rmdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { run, sleep, waitFor } from '../util/exec.js';
 import type { BinaryName } from './build.js';
 import { NET, PAUSE_IMAGE } from './config.js';
@@ -76,8 +77,8 @@ const NODE_SOCKET = '/run/containerd/containerd.sock';
 /** Host paths that are per node inside it (the DaemonSet's hostPath volumes); /run last, it hides the rest of /run. */
 export function nodeBinds(p: RuntimePaths): { source: string; target: string; file?: boolean }[] {
   return [
-    { source: p.state, target: '/var/lib/ovirt-node-network-handler' },
-    { source: p.resolvConf, target: '/etc/resolv.conf', file: true },
+    { source: p.state, target: DEFAULT_STATE_DIR },
+    { source: p.resolvConf, target: DEFAULT_RESOLV_CONF, file: true },
     { source: p.modules, target: '/lib/modules' },
     { source: p.run, target: '/run' },
   ];

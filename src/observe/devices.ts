@@ -1,5 +1,8 @@
 // Device classification and the per-device facts shared by capabilities and kernelConfig.
 import type { Address, DeviceInfo, HostState, Link, Route } from './types.js';
+import { vlanDeviceName } from '../apply/names.js';
+import { prefixToNetmask } from '../util/ip.js';
+import { words } from '../util/kv.js';
 
 /**
  * The NIC rule. A device is a NIC when it is
@@ -21,11 +24,6 @@ export function isNic(l: Link): boolean {
 export const isBond = (l: Link): boolean => l.kind === 'bond';
 export const isBridge = (l: Link): boolean => l.kind === 'bridge';
 export const isVlan = (l: Link): boolean => l.kind === 'vlan' && l.vlanId !== undefined;
-
-export function prefixToNetmask(prefix: number): string {
-  const bits = prefix <= 0 ? 0 : prefix >= 32 ? 0xffffffff : (0xffffffff << (32 - prefix)) >>> 0;
-  return [24, 16, 8, 0].map((s) => (bits >>> s) & 0xff).join('.');
-}
 
 const cidr = (a: Address): string => `${a.local}/${a.prefixlen}`;
 
@@ -138,13 +136,13 @@ export function bridgePorts(host: HostState, bridge: string): string[] {
 /** Slaves of a bond, sorted; from sysfs when readable, else from the link dump's masters. */
 export function bondSlaves(host: HostState, bond: Link): string[] {
   const sys = bond.bonding?.slaves;
-  if (sys !== undefined) return sys.split(/\s+/).filter(Boolean).sort();
+  if (sys !== undefined) return words(sys).sort();
   return slavesOf(host, bond.name).filter((l) => l.slaveKind === 'bond').map((l) => l.name).sort();
 }
 
 /** The vlan device on `parent` with `id`, whatever its name (VDSM names it <parent>.<id>). */
 export function findVlan(host: HostState, parent: string, id: number): Link | undefined {
-  const byName = host.links[`${parent}.${id}`];
+  const byName = host.links[vlanDeviceName(parent, id)];
   if (byName && isVlan(byName) && byName.parent === parent && byName.vlanId === id) return byName;
   return Object.values(host.links).find((l) => isVlan(l) && l.parent === parent && l.vlanId === id);
 }

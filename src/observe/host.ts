@@ -3,6 +3,7 @@
 // and one shell script that dumps the sysfs/procfs files needed). Everything else is the pure
 // code of parse.ts.
 import type { RunningConfig } from '../api/config.js';
+import { devicesOf } from '../apply/layout.js';
 import { run, type RunResult } from '../util/exec.js';
 import { buildHostState, parseLinkDump, parseRouteDump, parseSysDump, type Dumps, type RawLink, type SysDump } from './parse.js';
 import type { HostState } from './types.js';
@@ -135,7 +136,7 @@ export class HostObserver {
   async observe(running?: RunningConfig): Promise<HostState> {
     const cold = this.facts.size === 0;
     const now = Date.now();
-    const owned = running ? ownedDevices(running) : new Set<string>();
+    const owned = running ? devicesOf(running) : new Set<string>();
     // What to read now, known before the dump: owned and expired devices, known bridges.
     const want = new Set<string>();
     if (!cold) {
@@ -198,24 +199,6 @@ function merge(a: SysDump, b: SysDump): void {
   Object.assign(a.speed, b.speed);
   Object.assign(a.bridge, b.bridge);
   Object.assign(a.ipv6conf, b.ipv6conf);
-}
-
-/** The device names a running config refers to: bridges, southbounds, VLAN devices, bonds and their nics. */
-export function ownedDevices(running: RunningConfig): Set<string> {
-  const out = new Set<string>();
-  for (const [name, n] of Object.entries(running.networks)) {
-    if (n.bridged) out.add(name);
-    const sb = n.nic ?? n.bonding;
-    if (sb) {
-      out.add(sb);
-      if (n.vlan !== undefined) out.add(`${sb}.${n.vlan}`);
-    }
-  }
-  for (const [name, b] of Object.entries(running.bondings)) {
-    out.add(name);
-    for (const nic of b.nics) out.add(nic);
-  }
-  return out;
 }
 
 /** Reads the host's (or namespace's) network state in one pass, everything read afresh. */

@@ -7,7 +7,7 @@ import { kernelConfig } from './kernel-config.js';
 import type { Capabilities, HostState } from './types.js';
 
 export {
-  dumpCommands, HostObserver, observeHost, ownedDevices, SYSFS_SCRIPT, SYSFS_TARGETED_SCRIPT, type Executor, type ExecOptions,
+  dumpCommands, HostObserver, observeHost, SYSFS_SCRIPT, SYSFS_TARGETED_SCRIPT, type Executor, type ExecOptions,
   type HostObserverOptions, type ObserveOptions,
 } from './host.js';
 export { assembleHostState, buildHostState, parseAddrDump, parseJsonExact, parseLinkDump, parseRouteDump, parseSysDump, type Dumps } from './parse.js';

@@ -5,8 +5,10 @@
 // bond the kernel lacks is left out, which is itself visible drift.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
 import { bondOptionName, formatBondOptions, nonDefaultBondOptions, numericBondValue, optionPairs } from '../bond/options.js';
+import { prefixToNetmask } from '../util/ip.js';
+import { parseKv } from '../util/kv.js';
 import {
-  bondSlaves, defaultGateway, hasIPv4DefaultRoute, ipv6Addresses, ipv6Autoconf, isBond, prefixToNetmask,
+  bondSlaves, defaultGateway, hasIPv4DefaultRoute, ipv6Addresses, ipv6Autoconf, isBond,
   usesDhcpv4, usesDhcpv6,
 } from './devices.js';
 import { locateNetwork } from './networks.js';
@@ -50,11 +52,7 @@ export function bondOptionsForConfig(raw: Readonly<Record<string, string>>, conf
  * lacks is left out.
  */
 function readBridgeOpts(bridge: Link, wanted: string): string {
-  const want = new Map<string, string>();
-  for (const kv of wanted.trim().split(/\s+/).filter(Boolean)) {
-    const eq = kv.indexOf('=');
-    if (eq > 0) want.set(kv.slice(0, eq), kv.slice(eq + 1));
-  }
+  const want = new Map(Object.entries(parseKv(wanted)));
   const out: string[] = [];
   for (const k of [...want.keys()].sort()) {
     const v = bridge.bridge?.[k];

@@ -1,6 +1,8 @@
 // Pure parsers: `ip -json` dumps and the sysfs/procfs dump (see host.ts) into a HostState.
 // No I/O here, so the unit tests feed them outputs captured from real kernels.
-import type { Address, HostState, Link, LinkCounters, Route } from './types.js';
+import { DEFAULT_RESOLV_CONF, SYS_CLASS_NET } from '../api/constants.js';
+import { resolvNameservers } from '../util/resolv.js';
+import type { Address, HostState, Link, Route } from './types.js';
 
 type Json = unknown;
 type Obj = Record<string, Json>;
@@ -53,27 +55,18 @@ function parseArray(text: string, what: string): Obj[] {
   return v.filter(isObj);
 }
 
-/** One entry of `ip -json -details -statistics link show`, reduced to what the observer needs. */
-export interface RawLink {
-  name: string;
-  index: number;
-  kind: string;
-  slaveKind?: string;
-  linkType: string;
-  flags: string[];
-  operstate: string;
-  mtu: number;
-  hwaddr: string;
-  master?: string;
-  parent?: string;
-  vlanId?: number;
+/**
+ * One entry of `ip -json -details -statistics link show`, reduced to what the observer needs: the
+ * Link fields the dump itself gives (typed once, in types.ts) and two that only feed the merge.
+ * `addresses` come from `addr_info` when the dump is `ip addr` (empty for an `ip link` dump).
+ */
+export type RawLink = Pick<Link,
+  'name' | 'index' | 'kind' | 'slaveKind' | 'linkType' | 'flags' | 'operstate' | 'mtu' | 'hwaddr' | 'master' | 'parent'
+  | 'vlanId' | 'counters' | 'addresses'> & {
   parentBus?: string;
-  counters: LinkCounters;
-  /** From `addr_info` when the dump is `ip addr` (empty for an `ip link` dump). */
-  addresses: Address[];
   /** Bond slave data from rtnetlink: a fallback when /proc/net/bonding is not readable. */
   slaveData?: { permHwaddr?: string; aggregatorId?: string };
-}
+};
 
 /**
  * Parses `ip -json -details -statistics addr show` (links with their addresses) or
@@ -215,7 +208,8 @@ function setIn(map: Record<string, Record<string, string>>, dev: string, key: st
   m[key] = key in m ? `${m[key]}\n${value}` : value;
 }
 
-const SYS_CLASS_NET = '/sys/class/net/';
+/** Paths of the glob dump start with it; targeted reads give absolute paths. */
+const SYS_CLASS_NET_DIR = `${SYS_CLASS_NET}/`;
 
 /**
  * Parses the script's output: `@virtual-listed`, `@virtual NAME` and `@ipv6` markers, then `grep -H` lines
@@ -241,12 +235,11 @@ export function parseSysDump(text: string): SysDump {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     // Paths are relative to /sys/class/net (glob dump) or absolute (targeted reads).
-    const path = line.startsWith(SYS_CLASS_NET) ? line.slice(SYS_CLASS_NET.length, colon) : line.slice(0, colon);
+    const path = line.startsWith(SYS_CLASS_NET_DIR) ? line.slice(SYS_CLASS_NET_DIR.length, colon) : line.slice(0, colon);
     const value = line.slice(colon + 1);
     const parts = path.split('/');
-    if (path === '/etc/resolv.conf') {
-      const m = /^\s*nameserver\s+(\S+)/.exec(value);
-      if (m?.[1]) d.nameservers.push(m[1]);
+    if (path === DEFAULT_RESOLV_CONF) {
+      d.nameservers.push(...resolvNameservers(value));
     } else if (path.startsWith('/proc/net/bonding/')) {
       const bond = parts[4]!;
       const bonds = (d.procBonding[bond] ??= {});

@@ -3,10 +3,10 @@
 // mix), so a crash mid-write or mid-apply leaves a config to converge from.
 import { join } from 'node:path';
 import type { RunningConfig } from '../api/config.js';
+import { DEFAULT_STATE_DIR } from '../api/constants.js';
 import { RunningConfigSchema } from '../api/config-schema.js';
 import { readJsonIfExists, writeFileAtomic } from '../util/fs.js';
 
-export const DEFAULT_STATE_DIR = '/var/lib/ovirt-node-network-handler';
 export const RUNNING_CONFIG_FILE = 'running-config.json';
 
 export function runningConfigPath(stateDir: string = DEFAULT_STATE_DIR): string {

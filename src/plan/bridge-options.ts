@@ -1,5 +1,6 @@
 // Bridge options (`bridgeOpts: "k=v k=v"`): the writable attributes of
 // /sys/class/net/<bridge>/bridge, canonicalized to sorted "k=v" like VDSM's custom.bridge_opts.
+import { splitKvToken, words } from '../util/kv.js';
 
 /** Writable bridge attributes. stp_state is excluded: the network's `stp` field owns it. */
 export const BRIDGE_OPTIONS: ReadonlySet<string> = new Set([
@@ -13,21 +14,18 @@ export const BRIDGE_OPTIONS: ReadonlySet<string> = new Set([
   'no_linklocal_learn',
 ]);
 
-function pairs(opts: string): string[] {
-  return opts.trim().split(/\s+/).filter(Boolean);
-}
-
 /** Every problem of a bridgeOpts string. */
 export function bridgeOptionErrors(opts: string): string[] {
   const errors: string[] = [];
   const seen = new Set<string>();
-  for (const tok of pairs(opts)) {
-    const eq = tok.indexOf('=');
-    if (eq <= 0 || eq === tok.length - 1) {
+  // Token by token, so the messages come in the order the options were written.
+  for (const tok of words(opts)) {
+    const kv = splitKvToken(tok);
+    if (!kv) {
       errors.push(`"${tok}" is not of the form option=value`);
       continue;
     }
-    const k = tok.slice(0, eq);
+    const [k] = kv;
     if (k === 'stp_state') errors.push('stp_state is set with the network\'s stp field, not bridgeOpts');
     else if (!BRIDGE_OPTIONS.has(k)) errors.push(`unknown bridge option "${k}"`);
     else if (seen.has(k)) errors.push(`${k} is given twice`);
@@ -39,7 +37,7 @@ export function bridgeOptionErrors(opts: string): string[] {
 /** Sorted "k=v" (by key), or undefined when empty: an empty string configures nothing. */
 export function canonicalBridgeOpts(opts: string | undefined): string | undefined {
   if (opts === undefined) return undefined;
-  const list = pairs(opts);
+  const list = words(opts);
   if (list.length === 0) return undefined;
   const key = (t: string): string => t.split('=', 1)[0]!;
   return list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)).join(' ');

@@ -2,12 +2,12 @@
 // one spelling, so that a spec, the running config and the kernelConfig read back from the kernel
 // compare with a deep equality. Input is assumed valid (see validate.ts); nothing here throws.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
+import { DEFAULT_MTU } from '../api/constants.js';
 import type { BondSpec, NetworkSpec, SpecInput } from '../api/spec.js';
 import { canonicalIp, canonicalIpv6, canonicalIpv6Cidr, prefixToNetmask } from '../util/ip.js';
 import { canonicalBondOptions } from '../bond/options.js';
 import { canonicalBridgeOpts } from './bridge-options.js';
 
-export const DEFAULT_MTU = 1500;
 
 export interface CanonicalizeOptions {
   /**

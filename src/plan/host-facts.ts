@@ -7,6 +7,9 @@
 // bonding/ directory. So veth and dummy devices count (the lab's nodes use them), loopback does not.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_RESOLV_CONF, SYS_CLASS_NET } from '../api/constants.js';
+import { words } from '../util/kv.js';
+import { resolvNameservers } from '../util/resolv.js';
 import type { HostFacts } from './validate.js';
 
 export interface HostFactsSources {
@@ -46,18 +49,8 @@ export function isNic(d: DeviceEntry): boolean {
   return !/^DEVTYPE=/m.test(d.uevent ?? '');
 }
 
-/** `nameserver` lines of a resolv.conf, in order. */
-export function parseResolvConf(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    if (m) out.push(m[1]!);
-  }
-  return out;
-}
-
 export async function readHostFacts(src: HostFactsSources = {}): Promise<HostFacts> {
-  const root = src.sysClassNet ?? '/sys/class/net';
+  const root = src.sysClassNet ?? SYS_CLASS_NET;
   const names = (await readdir(root).catch(() => [] as string[])).filter((n) => n !== 'bonding_masters').sort();
   const nics: string[] = [];
   const bonds: Record<string, string[]> = {};
@@ -68,10 +61,10 @@ export async function readHostFacts(src: HostFactsSources = {}): Promise<HostFac
       read(join(dir, 'bonding', 'slaves')),
     ]);
     const isBond = slaves !== undefined;
-    if (isBond) bonds[name] = slaves.trim().split(/\s+/).filter(Boolean).sort();
+    if (isBond) bonds[name] = words(slaves).sort();
     if (isNic({ type, uevent, hasDevice, isBridge, isBond })) nics.push(name);
   }));
   nics.sort();
-  const resolv = await read(src.resolvConf ?? '/etc/resolv.conf');
-  return { nics, bonds, nameservers: resolv === undefined ? [] : parseResolvConf(resolv) };
+  const resolv = await read(src.resolvConf ?? DEFAULT_RESOLV_CONF);
+  return { nics, bonds, nameservers: resolvNameservers(resolv) };
 }

@@ -15,7 +15,7 @@
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
 import { IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, changedOptions } from '../bond/options.js';
 import { jsonEqual } from '../util/json-equal.js';
-import { DEFAULT_MTU } from './canonicalize.js';
+import { DEFAULT_MTU } from '../api/constants.js';
 
 /** Where a network sits; enough for an executor to name its devices (bridge, VLAN device, top). */
 export type Topology = Pick<NetworkConfig, 'nic' | 'bonding' | 'vlan' | 'bridged'>;

@@ -4,12 +4,12 @@
 // formats, unknown fields) come from the zod schemas and are reported in the same shape.
 import { z } from 'zod';
 import type { NetworkConfig, RunningConfig } from '../api/config.js';
-import { API_VERSION, KIND } from '../api/index.js';
+import { API_VERSION, DEFAULT_MTU, KIND, MIN_IPV6_MTU } from '../api/constants.js';
 import { BondSpecSchema, NetworkSpecSchema, SpecSchema, type BondSpec, type NetworkSpec, type Spec } from '../api/spec.js';
 import { netmaskToPrefix, parseIpv4, parseIpv6Cidr, prefixToMask, canonicalIp } from '../util/ip.js';
 import { bondOptionErrors } from '../bond/options.js';
 import { bridgeOptionErrors } from './bridge-options.js';
-import { DEFAULT_MTU, canonicalize, canonicalizeNetwork, configToSpec } from './canonicalize.js';
+import { canonicalize, canonicalizeNetwork, configToSpec } from './canonicalize.js';
 
 export interface ValidationError {
   /** Field path from the object root, e.g. `spec.networks.net1.vlan`, `spec.bondings.bond1.nics[0]`. */
@@ -193,8 +193,8 @@ export function networkErrors(base: string, net: NetworkSpec, report: Report, un
     }
   }
   if (net.ipv6gateway !== undefined && !has('ipv6addr')) report(at('ipv6gateway'), 'ipv6gateway needs ipv6addr');
-  if ((net.ipv6addr !== undefined || dynamic6) && (net.mtu ?? DEFAULT_MTU) < 1280) {
-    report(at('mtu'), 'IPv6 needs an mtu of at least 1280 (the kernel disables IPv6 below it)');
+  if ((net.ipv6addr !== undefined || dynamic6) && (net.mtu ?? DEFAULT_MTU) < MIN_IPV6_MTU) {
+    report(at('mtu'), `IPv6 needs an mtu of at least ${MIN_IPV6_MTU} (the kernel disables IPv6 below it)`);
   }
 
   // DNS: VDSM keeps the host's resolvers on the default-route network only.

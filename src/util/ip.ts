@@ -23,17 +23,25 @@ export function isIpv4(s: string): boolean {
   return parseIpv4(s) !== undefined;
 }
 
-/** 24 -> 0xffffff00 (unsigned). */
+/**
+ * 24 -> 0xffffff00 (unsigned). A prefix outside 0..32 is clamped to it: a shift by 32 - prefix
+ * would otherwise wrap (JS shifts count mod 32) and give a mask of the wrong length.
+ */
 export function prefixToMask(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  if (prefix <= 0) return 0;
+  return prefix >= 32 ? 0xffffffff : (0xffffffff << (32 - prefix)) >>> 0;
 }
 
-/** 24 -> "255.255.255.0". */
+/** 24 -> "255.255.255.0" (prefix clamped to 0..32). */
 export function prefixToNetmask(prefix: number): string {
   return formatIpv4(prefixToMask(prefix));
 }
 
-/** "255.255.255.0" -> 24; undefined when not a dotted quad or not contiguous ones then zeros. */
+/**
+ * "255.255.255.0" -> 24; undefined when not a strict dotted quad (see parseIpv4) or not
+ * contiguous ones then zeros. Callers that cannot go on without a prefix throw themselves, with
+ * a message naming the field.
+ */
 export function netmaskToPrefix(mask: string): number | undefined {
   const n = parseIpv4(mask);
   if (n === undefined) return undefined;

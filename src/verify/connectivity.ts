@@ -6,7 +6,9 @@
 import { lookup, Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
+import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import { inNetns, run, sleep } from '../util/exec.js';
+import { resolvNameservers } from '../util/resolv.js';
 import type { ConnectivityVerifier } from '../handler/backend.js';
 
 /** The probe every check has: the API server over a new connection. */
@@ -154,12 +156,12 @@ export function natEndpoint(conntrack: string, addr: string, port: number): stri
 }
 
 /** Resolves host through the nameservers in resolv.conf (read anew each attempt). */
-export function dnsProbe(host: string, resolvConf = '/etc/resolv.conf'): Probe {
+export function dnsProbe(host: string, resolvConf = DEFAULT_RESOLV_CONF): Probe {
   return {
     name: 'dns',
     async attempt(timeoutMs) {
       const text = await readFile(resolvConf, 'utf8').catch(() => '');
-      const servers = text.split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => !!s);
+      const servers = resolvNameservers(text);
       if (!servers.length) throw new Error('no nameserver configured');
       const r = new Resolver({ timeout: timeoutMs, tries: 1 });
       r.setServers(servers);

@@ -18,7 +18,7 @@ import type { HostFacts, LinkFact } from '../../src/apply/snapshot.js';
 import { sysctlPath, SYSCTL_KEYS } from '../../src/apply/snapshot.js';
 import { bondDefault, IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, BOND_OPTIONS } from '../../src/bond/options.js';
 import type { Address, HostState, Link, Route } from '../../src/observe/types.js';
-import { resolvNameservers } from '../../src/apply/compile/addressing.js';
+import { resolvNameservers } from '../../src/util/resolv.js';
 import { BRIDGE_DEFAULTS } from '../../src/apply/compile/build.js';
 
 export interface MLink {

@@ -7,7 +7,9 @@ import { batchLine, groupOps, ip, type KernelOp } from '../../src/apply/ops.js';
 import { recoveryAction, undoSequence, type Journal } from '../../src/apply/journal.js';
 import { dhcpcdArgv, dhcpcdConfig, dhcpPaths } from '../../src/apply/dhcp.js';
 import { crashPointFromEnv } from '../../src/apply/executor.js';
-import { netmaskToPrefix, vlanDeviceName, topDeviceOf } from '../../src/apply/names.js';
+import { layoutOf } from '../../src/apply/layout.js';
+import { vlanDeviceName, topDeviceOf } from '../../src/apply/names.js';
+import { netmaskToPrefix } from '../../src/util/ip.js';
 import { readBackDifferences } from '../../src/cli/apply.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
 
@@ -90,7 +92,14 @@ test('names: VLAN devices, top devices, netmasks', () => {
   assert.equal(netmaskToPrefix('255.255.255.0'), 24);
   assert.equal(netmaskToPrefix('255.255.255.255'), 32);
   assert.equal(netmaskToPrefix('0.0.0.0'), 0);
-  assert.throws(() => netmaskToPrefix('255.0.255.0'));
+  assert.equal(netmaskToPrefix('255.0.255.0'), undefined);
+  // The layout cannot go on without a prefix: it throws, naming the network and the mask.
+  const bad = canonicalize({ networks: { net1: { nic: 'eth1', ipaddr: '10.0.0.5', netmask: '255.255.255.0' } } });
+  assert.equal(layoutOf(bad).tops.get('net1')?.ipv4, '10.0.0.5/24');
+  bad.networks.net1!.netmask = '255.0.255.0';
+  assert.throws(() => layoutOf(bad), /network net1: netmask 255\.0\.255\.0 is not a netmask/);
+  bad.networks.net1!.netmask = '255.255.255.000'; // the old copy's Number() parse took this as /24
+  assert.throws(() => layoutOf(bad), /network net1: netmask 255\.255\.255\.000/);
 });
 
 test('read-back comparison: differences named; a DHCP network waiting for its lease is not one', () => {

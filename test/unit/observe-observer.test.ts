@@ -1,7 +1,8 @@
 // HostObserver's cache, against a fake executor serving the VM fixture as the "kernel".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HostObserver, ownedDevices, SYSFS_SCRIPT, SYSFS_TARGETED_SCRIPT, type Executor } from '../../src/observe/host.js';
+import { devicesOf } from '../../src/apply/layout.js';
+import { HostObserver, SYSFS_SCRIPT, SYSFS_TARGETED_SCRIPT, type Executor } from '../../src/observe/host.js';
 import { assembleHostState } from '../../src/observe/parse.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';
 
@@ -55,7 +56,7 @@ test('first pass reads everything; later passes read only owned devices and know
   assert.equal(targeted.length, 1, 'no second read when nothing changed');
   const asked = targeted[0]!.input!.split('\n').filter(Boolean);
   const devs = new Set(asked.filter((p) => p.endsWith('/speed')).map((p) => p.split('/')[4]));
-  assert.deepEqual([...devs].sort(), [...ownedDevices(running)].sort());
+  assert.deepEqual([...devs].sort(), [...devicesOf(running)].sort());
   assert.ok(asked.includes('/sys/class/net/ndfx/bridge') && asked.includes('/sys/class/net/nnfx/bridge'));
   assert.ok(!asked.some((p) => p.includes('/eth1/')), 'unowned, unchanged devices come from the cache');
   assert.deepEqual(strip(warm), strip(cold));
@@ -94,6 +95,6 @@ test('a changed or new device is read in the same pass; expired facts are read a
   assert.match(again[0]!.input!, /\/sys\/class\/net\/eth2\/speed\n/);
 });
 
-test('ownedDevices: bridges, southbounds, VLAN devices, bonds and their nics', () => {
-  assert.deepEqual([...ownedDevices(loadRunning('vm'))].sort(), ['b4fx', 'b4fx.100', 'bafx', 'bafx.200', 'da1fx', 'da2fx', 'ndfx', 'nnfx', 'v4afx', 'v4bfx']);
+test('devicesOf: bridges, southbounds, VLAN devices, bonds and their nics', () => {
+  assert.deepEqual([...devicesOf(loadRunning('vm'))].sort(), ['b4fx', 'b4fx.100', 'bafx', 'bafx.200', 'da1fx', 'da2fx', 'ndfx', 'nnfx', 'v4afx', 'v4bfx']);
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isNic, parseResolvConf, readHostFacts } from '../../src/plan/host-facts.js';
+import { isNic, readHostFacts } from '../../src/plan/host-facts.js';
+import { resolvNameservers } from '../../src/util/resolv.js';
 
 /** A fake /sys/class/net: name -> [type, DEVTYPE or '', has device link, bridge dir, bond slaves]. */
 async function fakeSys(root: string, devs: Record<string, [string, string, boolean, boolean, string[] | undefined]>): Promise<void> {
@@ -57,5 +58,5 @@ test('the NIC rule and resolv.conf parsing', () => {
   assert.equal(isNic({ type: '1\n', uevent: 'INTERFACE=x\n', hasDevice: false, isBridge: false, isBond: false }), true);
   assert.equal(isNic({ type: '1\n', uevent: 'DEVTYPE=vlan\n', hasDevice: false, isBridge: false, isBond: false }), false);
   assert.equal(isNic({ type: '772\n', uevent: '', hasDevice: false, isBridge: false, isBond: false }), false);
-  assert.deepEqual(parseResolvConf('nameserver 1.1.1.1\n  nameserver   8.8.8.8 # x\n#nameserver 9.9.9.9\noptions ndots:2'), ['1.1.1.1', '8.8.8.8']);
+  assert.deepEqual(resolvNameservers('nameserver 1.1.1.1\n  nameserver   8.8.8.8 # x\n#nameserver 9.9.9.9\noptions ndots:2'), ['1.1.1.1', '8.8.8.8']);
 });

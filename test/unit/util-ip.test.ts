@@ -20,6 +20,13 @@ test('prefix <-> netmask', () => {
   for (let p = 0; p <= 32; p++) assert.equal(netmaskToPrefix(prefixToNetmask(p)), p);
   assert.equal(netmaskToPrefix('255.0.255.0'), undefined);
   assert.equal(netmaskToPrefix('255.255.255.1'), undefined);
+  // Strict dotted quads only (the spec's netmask is written as `ip` prints it).
+  for (const bad of ['255.255.255.000', '255.255.255', '255.255.255.0.0', '', ' 255.255.255.0', '255.255.255.256']) {
+    assert.equal(netmaskToPrefix(bad), undefined, bad);
+  }
+  // Out-of-range prefixes clamp (the observer's copy did; the other wrapped: 33 gave 128.0.0.0).
+  assert.equal(prefixToNetmask(33), '255.255.255.255');
+  assert.equal(prefixToNetmask(-1), '0.0.0.0');
 });
 
 test('IPv6 canonical text is what the kernel prints (RFC 5952)', () => {

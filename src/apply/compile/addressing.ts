@@ -3,6 +3,8 @@
 // removal of what goes away. A network's addressing objects live on its top device; an object
 // that both sides have on the same device stays untouched.
 import type { Route } from '../../observe/types.js';
+import { fnv1a32 } from '../../util/hash.js';
+import { resolvContent, resolvNameservers } from '../../util/resolv.js';
 import { ip, type DhcpClientSpec, type KernelOp } from '../ops.js';
 import type { TopDev } from '../layout.js';
 import { exists, link, stepOf, type Change } from './context.js';
@@ -10,8 +12,7 @@ import type { Emit, OriginRoute, RouteSpec } from './types.js';
 
 /** Where per-network gateways live (VDSM's source routing): a table per network, chosen from its name. */
 export function routeTableOf(network: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < network.length; i++) h = Math.imul(h ^ network.charCodeAt(i), 0x01000193) >>> 0;
+  const h = fnv1a32(network);
   // Above the reserved ids (0, 253-255) and out of the way of small hand-made tables.
   return 0x10000000 + (h % 0x6fffffff);
 }
@@ -275,16 +276,6 @@ export function emitDefaultRouteHandover(c: Change, step: number, emit: Emit): v
 }
 
 // ---- resolv.conf ----
-
-/** Resolver lines for resolv.conf: the file's other lines kept, nameserver lines replaced. */
-export function resolvContent(current: string | undefined, nameservers: readonly string[]): string {
-  const kept = (current ?? '').split('\n').filter((l) => l.trim() !== '' && !/^\s*nameserver\s/.test(l));
-  return [...kept, ...nameservers.map((n) => `nameserver ${n}`)].join('\n') + '\n';
-}
-
-export function resolvNameservers(content: string | undefined): string[] {
-  return (content ?? '').split('\n').flatMap((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1] ?? []);
-}
 
 /** The resolvers resolv.conf must list (the default-route network's), when it lists others. */
 export function resolversWanted(c: Change): { network: string; from: string[]; to: string[] } | undefined {

@@ -4,6 +4,7 @@
 // deletes, which step takes or lets go of each NIC). Computed once; every lowering reads it and
 // nothing writes it.
 import type { RunningConfig } from '../../api/config.js';
+import { DEFAULT_MTU } from '../../api/constants.js';
 import type { Route } from '../../observe/types.js';
 import type { Plan, Step } from '../../plan/plan.js';
 import { layoutOf, PORT_ONLY_SYSCTLS, type Layout, type Sysctls, type TopDev } from '../layout.js';
@@ -198,7 +199,7 @@ export function originOf(c: Change, nic: string): NicOrigin {
   if (o) return o;
   // Taken before any origin was recorded (state dir lost): give back a plain, up NIC.
   const l = c.host.links[nic];
-  return { mtu: 1500, hwaddr: (l?.permHwaddr ?? l?.hwaddr ?? '').toLowerCase(), up: true };
+  return { mtu: DEFAULT_MTU, hwaddr: (l?.permHwaddr ?? l?.hwaddr ?? '').toLowerCase(), up: true };
 }
 
 /** The IPv6 sysctls a device has before the change: what the running config put there, else the kernel's. */

@@ -18,7 +18,7 @@
 // transaction, so it holds across a crash (it is journalled before the operation runs).
 import { describeStep, plan as planSteps, type Plan, type Step } from '../../plan/plan.js';
 import type { DhcpClientSpec, PlannedOp } from '../ops.js';
-import { IFNAME_MAX } from '../names.js';
+import { IFNAME_MAX } from '../../api/constants.js';
 import { defaultRouteHandover, resolversWanted } from './addressing.js';
 import { changeOf, indexSteps, link, stepOf, type Change } from './context.js';
 import { lowerStep } from './lower.js';
@@ -26,7 +26,7 @@ import { mtuChange } from './mtu.js';
 import { PHASES, type CompileInput, type Compiled, type Emitted, type Origins } from './types.js';
 
 export { emptyOrigins, type CompileInput, type Compiled, type NicOrigin, type OriginRoute, type Origins, type RouteSpec } from './types.js';
-export { resolvContent, routeTableOf, RULE_PRIORITY, routeArgs } from './addressing.js';
+export { routeTableOf, RULE_PRIORITY, routeArgs } from './addressing.js';
 export { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
 export { BRIDGE_DEFAULTS } from './build.js';
 
