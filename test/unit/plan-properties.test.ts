@@ -14,14 +14,14 @@ import { canonicalize, configToSpec } from '../../src/plan/canonicalize.js';
 import {
   applyPlanToConfig, applyStep, invertPlan, plan, southboundMtu, southboundOf, type Step,
 } from '../../src/plan/plan.js';
-import { checkSpec, relationErrors, type HostFacts } from '../../src/plan/validate.js';
+import { checkSpec, relationErrors, type ValidationFacts } from '../../src/plan/validate.js';
 
 const NICS = ['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5'];
 const BONDS = ['bond0', 'bond1', 'bond2'];
 /** A bond of the node that the handler does not own: networks may sit on it. */
 const FOREIGN_BOND = 'bond9';
 const NETS = ['net0', 'net1', 'net2', 'net3', 'net4', 'net5', 'net6'];
-const HOST: HostFacts = { nics: NICS, bonds: { [FOREIGN_BOND]: [] } };
+const HOST: ValidationFacts = { nics: NICS, bonds: { [FOREIGN_BOND]: [] } };
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 200);
 
 const rawNetwork = fc.record({
