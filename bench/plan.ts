@@ -9,7 +9,7 @@ import type { SpecInput } from '../src/api/spec.js';
 import type { RunningConfig } from '../src/api/config.js';
 import { canonicalize } from '../src/plan/canonicalize.js';
 import { plan } from '../src/plan/plan.js';
-import { checkSpec, type HostFacts } from '../src/plan/validate.js';
+import { checkSpec, type ValidationFacts } from '../src/plan/validate.js';
 
 const BONDS = 100;
 const NETWORKS = 1000;
@@ -37,7 +37,7 @@ function spec(variant: number): Pick<SpecInput, 'networks' | 'bondings'> {
   return { networks, bondings };
 }
 
-const host: HostFacts = { nics: Array.from({ length: 2 * BONDS }, (_, i) => `eth${i}`), bonds: {} };
+const host: ValidationFacts = { nics: Array.from({ length: 2 * BONDS }, (_, i) => `eth${i}`), bonds: {} };
 
 function medianOf(fn: () => void, runs = 15): number {
   const times: number[] = [];

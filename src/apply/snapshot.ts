@@ -1,12 +1,7 @@
-// What the compiler needs to know about the host before a transaction: links (MTU, MAC, up,
-// master), routes, the IPv6 sysctls of NICs that may carry a network, and resolv.conf. Read with
-// three `ip -json` dumps in parallel (`addr -details` prints each link as `link` does, followed
-// by its addresses) plus a few small files; the observer's pure parsers decode them.
-// (The observer's full pass also dumps every bridge/bond sysfs file, which a plan does not need.)
-import { readFile } from 'node:fs/promises';
-import { parseAddrDump, parseLinkDump, parseRouteDump } from '../observe/parse.js';
-import type { Address, Route } from '../observe/types.js';
-import { run } from '../util/exec.js';
+// What the compiler needs to know about the host before a transaction, projected from the one
+// HostState (src/observe/host.ts reads it): links (MTU, MAC, up, master, addresses), routes,
+// the IPv6 sysctls of the NICs that may carry a network, and resolv.conf. Pure.
+import type { Address, HostState, Route } from '../observe/types.js';
 import type { Sysctls } from './layout.js';
 
 export interface LinkFact {
@@ -26,7 +21,7 @@ export interface HostFacts {
   routes: Route[];
   /** IPv6 sysctls by device (only the devices asked for), and `default` (what new devices get). */
   sysctls: Record<string, Sysctls>;
-  /** resolv.conf content (undefined: no such file). */
+  /** resolv.conf content (undefined: no such file, or an empty one). */
   resolv: string | undefined;
 }
 
@@ -36,52 +31,33 @@ export function sysctlPath(dev: string, key: string): string {
   return `/proc/sys/net/ipv6/conf/${dev}/${key}`;
 }
 
-export async function readSysctls(dev: string): Promise<Sysctls | undefined> {
-  const out: Sysctls = {};
-  for (const k of SYSCTL_KEYS) {
-    try {
-      out[k] = (await readFile(sysctlPath(dev, k), 'utf8')).trim();
-    } catch {
-      return undefined;
-    }
-  }
-  return out;
+/** The compiler's keys of one conf directory; undefined unless all of them were read. */
+function completeSysctls(conf: Record<string, string> | undefined): Sysctls | undefined {
+  if (!conf || !SYSCTL_KEYS.every((k) => conf[k] !== undefined)) return undefined;
+  return Object.fromEntries(SYSCTL_KEYS.map((k) => [k, conf[k]!]));
 }
 
-/** Pure: the dumps into HostFacts (without sysctls/resolv). */
-export function factsFromDumps(links: string, routes4: string, routes6: string): Pick<HostFacts, 'links' | 'routes'> {
-  const byName = parseAddrDump(links);
-  const out: Record<string, LinkFact> = {};
-  for (const l of parseLinkDump(links)) {
-    const f: LinkFact = { name: l.name, kind: l.kind, mtu: l.mtu, hwaddr: l.hwaddr, up: l.flags.includes('UP'), addresses: byName[l.name] ?? [] };
+/**
+ * The projection. `host` must have been read with `routes: 'all'` (a NIC's own routes are
+ * recorded when the handler takes it) from the resolv.conf the transaction manages.
+ * `sysctlDevices`: the devices whose IPv6 sysctls the compiler may use; the others' are left
+ * out, as unknown (the compiler then writes every value it wants on them).
+ */
+export function compileFacts(host: HostState, sysctlDevices: Iterable<string>): HostFacts {
+  const links: Record<string, LinkFact> = {};
+  for (const l of Object.values(host.links)) {
+    const f: LinkFact = { name: l.name, kind: l.kind, mtu: l.mtu, hwaddr: l.hwaddr, up: l.flags.includes('UP'), addresses: l.addresses };
     if (l.master) f.master = l.master;
-    if (l.slaveData?.permHwaddr) f.permHwaddr = l.slaveData.permHwaddr;
-    out[l.name] = f;
+    if (l.bondSlave?.permHwaddr) f.permHwaddr = l.bondSlave.permHwaddr;
+    links[l.name] = f;
   }
-  return { links: out, routes: [...parseRouteDump(routes4, 4), ...parseRouteDump(routes6, 6)] };
-}
-
-export async function readHostFacts(opts: { sysctlDevices?: Iterable<string>; resolvConf: string }): Promise<HostFacts> {
-  const [links, r4, r6] = await Promise.all([
-    run(['ip', '-json', '-details', 'addr', 'show']),
-    run(['ip', '-4', '-json', 'route', 'show', 'table', 'all']),
-    run(['ip', '-6', '-json', 'route', 'show', 'table', 'all']),
-  ]);
-  const base = factsFromDumps(links.stdout, r4.stdout, r6.stdout);
   const sysctls: Record<string, Sysctls> = {};
   // What a new device starts with (absent when the kernel has no IPv6).
-  const defaults = await readSysctls('default');
+  const defaults = completeSysctls(host.ipv6conf.default);
   if (defaults) sysctls.default = defaults;
-  for (const dev of new Set(opts.sysctlDevices ?? [])) {
-    if (!base.links[dev]) continue;
-    const s = await readSysctls(dev);
+  for (const dev of sysctlDevices) {
+    const s = links[dev] ? completeSysctls(host.ipv6conf[dev]) : undefined;
     if (s) sysctls[dev] = s;
   }
-  let resolv: string | undefined;
-  try {
-    resolv = await readFile(opts.resolvConf, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  return { ...base, sysctls, resolv };
+  return { links, routes: host.routes, sysctls, resolv: host.resolv };
 }

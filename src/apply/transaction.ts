@@ -7,6 +7,7 @@ import type { RunningConfig } from '../api/config.js';
 import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import { kernelConfig } from '../observe/kernel-config.js';
 import { observeHost } from '../observe/host.js';
+import type { HostState } from '../observe/types.js';
 import { compile, type Compiled } from './compile/index.js';
 import { DhcpSupervisor, leasedAddress } from './dhcp.js';
 import { crash, crashPointFromEnv, execute, rollback, type Progress } from './executor.js';
@@ -16,7 +17,7 @@ import { layoutOf, nicsOf } from './layout.js';
 import { withLock } from './lock.js';
 import { describeOp } from './ops.js';
 import { OriginsStore } from './origins.js';
-import { readHostFacts } from './snapshot.js';
+import { compileFacts } from './snapshot.js';
 
 /** Where the running config lives (src/persist/running-config.ts). */
 export interface ConfigStore {
@@ -92,11 +93,22 @@ export class Transactions {
     this.o.log?.(msg);
   }
 
-  /** The plan without running it (dry run). */
-  async plan(to: RunningConfig, from?: RunningConfig): Promise<{ from: RunningConfig; compiled: Compiled }> {
+  /**
+   * The host as a transaction sees it: read afresh (under the lock, for an apply), with every
+   * route and the managed resolv.conf, as compileFacts needs; kernelConfig reads it as well.
+   */
+  private readHost(): Promise<HostState> {
+    return observeHost({ routes: 'all', resolvConf: this.resolvConf });
+  }
+
+  /**
+   * The plan without running it (dry run). `host`: a readHost() result taken under the same
+   * lock hold, so one read serves both a read-back and the plan; default: read now.
+   */
+  async plan(to: RunningConfig, from?: RunningConfig, host?: HostState): Promise<{ from: RunningConfig; compiled: Compiled }> {
     const f = from ?? (await this.o.store.load());
-    const host = await readHostFacts({ sysctlDevices: sysctlDevices(f, to), resolvConf: this.resolvConf });
-    return { from: f, compiled: compile({ from: f, to, host, origins: await this.origins.load(), resolvConf: this.resolvConf }) };
+    const facts = compileFacts(host ?? (await this.readHost()), sysctlDevices(f, to));
+    return { from: f, compiled: compile({ from: f, to, host: facts, origins: await this.origins.load(), resolvConf: this.resolvConf }) };
   }
 
   async apply(req: ApplyRequest): Promise<ApplyOutcome> {
@@ -106,9 +118,10 @@ export class Transactions {
     }, { waitInProcess: true });
   }
 
-  private async applyLocked(req: ApplyRequest): Promise<ApplyOutcome> {
+  /** `host`: what reconcileLocked read under this lock hold (nothing has changed since); default: read now. */
+  private async applyLocked(req: ApplyRequest, host?: HostState): Promise<ApplyOutcome> {
     const stored = await this.o.store.load();
-    const { from, compiled } = await this.plan(req.to, req.from ?? stored);
+    const { from, compiled } = await this.plan(req.to, req.from ?? stored, host);
     const ops = compiled.ops.length;
     if (ops === 0) {
       // Nothing to change in the kernel; DHCP clients that died are started again.
@@ -207,13 +220,14 @@ export class Transactions {
 
   /** Brings the kernel to `cfg` if it differs (what it has is read back); returns a summary or undefined. */
   private async reconcileLocked(cfg: RunningConfig): Promise<string | undefined> {
-    const host = await observeHost();
+    const host = await this.readHost();
     const kc = kernelConfig(host, cfg);
     if (isDeepStrictEqual(kc, cfg)) {
       const restarted = await this.superviseDhcp(cfg);
       return restarted.length ? `DHCP clients restarted: ${restarted.join(', ')}` : undefined;
     }
-    const r = await this.applyLocked({ to: cfg, from: kc });
+    // The same read plans the repair: the lock is held throughout, nothing ran in between.
+    const r = await this.applyLocked({ to: cfg, from: kc }, host);
     if (!r.ok) throw new Error(`restoring the persisted configuration failed: ${r.message}`);
     return r.changed ? `restored: ${r.summary}` : undefined;
   }

@@ -109,7 +109,8 @@ export async function runApply(o: ApplyOptions): Promise<number> {
   }
   const verify = o.verify
     ? async () => {
-        const diff = readBackDifferences(kernelConfig(await observeHost(), v.config), v.config);
+        // The resolv.conf the transaction wrote: its resolvers are part of what is read back.
+        const diff = readBackDifferences(kernelConfig(await observeHost({ resolvConf: o.resolvConf }), v.config), v.config);
         return diff.length ? `the kernel does not read back as configured: ${diff.join('; ')}` : undefined;
       }
     : undefined;

@@ -1,12 +1,17 @@
 // `ovirt-node-network-handler plan -f FILE`: what the handler would do on this host for a spec,
 // read-only. FILE is an OvirtNodeNetwork as given to kubectl (or a bare spec), YAML or JSON;
 // "-" reads stdin. Prints the steps against the persisted running config, or every validation
-// error with its field path (exit code 1).
+// error with its field path (exit code 1). --host-dumps plans against a host captured earlier
+// (the reader's own dumps) instead of this one.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { readSpecDocument } from './input.js';
-import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR, SYS_CLASS_NET } from '../api/constants.js';
+import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
+import { assembleHostState, DUMP_FILES, observeHost, type Dumps } from '../observe/index.js';
+import type { HostState } from '../observe/types.js';
 import { loadRunningConfig, runningConfigPath } from '../persist/running-config.js';
-import { readHostFacts } from '../plan/host-facts.js';
+import { validationFacts } from '../plan/host-facts.js';
 import { describeStep, plan } from '../plan/plan.js';
 import { checkSpec, extractSpec, type ValidationError } from '../plan/validate.js';
 
@@ -14,8 +19,17 @@ interface PlanOptions {
   file: string;
   stateDir: string;
   json?: boolean;
-  sysClassNet: string;
+  hostDumps?: string;
   resolvConf: string;
+}
+
+/** The host: this one, or the dumps in a directory (resolv.conf as the dumps show it at `resolvConf`). */
+async function readHost(o: Pick<PlanOptions, 'hostDumps' | 'resolvConf'>): Promise<HostState> {
+  if (o.hostDumps === undefined) return observeHost({ resolvConf: o.resolvConf });
+  const dir = o.hostDumps;
+  const f = (k: keyof Dumps) => readFile(join(dir, DUMP_FILES[k]), 'utf8');
+  const [links, routes4, routes6, sys] = await Promise.all([f('links'), f('routes4'), f('routes6'), f('sys')]);
+  return assembleHostState({ links, routes4, routes6, sys }, 0, o.resolvConf);
 }
 
 function printErrors(errors: readonly ValidationError[], json: boolean | undefined): void {
@@ -34,11 +48,8 @@ export async function runPlan(o: PlanOptions): Promise<number> {
     return 1;
   }
   const { spec, errors: docErrors } = extractSpec(input.doc);
-  const [host, running] = await Promise.all([
-    readHostFacts({ sysClassNet: o.sysClassNet, resolvConf: o.resolvConf }),
-    loadRunningConfig(o.stateDir),
-  ]);
-  const checked = checkSpec(spec, { host, running });
+  const [host, running] = await Promise.all([readHost(o), loadRunningConfig(o.stateDir)]);
+  const checked = checkSpec(spec, { host: validationFacts(host), running });
   const errors = [...docErrors, ...(checked.ok ? [] : checked.errors)];
   if (!checked.ok || errors.length > 0) {
     printErrors(errors, o.json);
@@ -62,7 +73,7 @@ export function registerPlan(program: Command): void {
     .requiredOption('-f, --file <file>', 'the object as given to kubectl, YAML or JSON ("-" = stdin)')
     .option('--state-dir <dir>', 'where the running config is persisted', DEFAULT_STATE_DIR)
     .option('--json', 'machine-readable output: {steps, desired} or {errors}')
-    .addOption(new Option('--sys-class-net <dir>', 'sysfs network directory to read the NICs from').default(SYS_CLASS_NET))
+    .addOption(new Option('--host-dumps <dir>', 'plan against a host captured earlier: links.json, routes4.json, routes6.json, sys.txt as test/fixtures/observe/capture.ts writes them'))
     .addOption(new Option('--resolv-conf <file>', 'resolv.conf to read the host resolvers from').default(DEFAULT_RESOLV_CONF))
     .action(async (o: PlanOptions) => {
       process.exitCode = await runPlan(o);

@@ -8,10 +8,10 @@ import type { RunningConfig } from '../api/config.js';
 import { DEFAULT_STATE_DIR } from '../api/constants.js';
 import { Transactions, type ApplyOutcome, type ConfigStore } from '../apply/transaction.js';
 import { BusyError } from '../apply/lock.js';
-import { capabilities, HostObserver, kernelConfig, StatisticsSampler } from '../observe/index.js';
+import { capabilities, HostObserver, kernelConfig, observeHost, StatisticsSampler } from '../observe/index.js';
 import { loadRunningConfig, runningConfigPath, serializeRunningConfig } from '../persist/running-config.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { readHostFacts } from '../plan/host-facts.js';
+import { validationFacts } from '../plan/host-facts.js';
 import { checkSpec, type ValidationError } from '../plan/validate.js';
 import type { ConnectivityVerifier, NodeBackend, Observation, SetupResult } from './backend.js';
 
@@ -50,9 +50,13 @@ export function formatValidationErrors(errors: readonly ValidationError[], max =
   return shown.join('; ');
 }
 
-/** Parses and validates a spec against this host and what the handler owns; canonical config or errors. */
+/**
+ * Parses and validates a spec against this host (read now, before and apart from the
+ * transaction, which reads it again under its lock) and what the handler owns; canonical config
+ * or errors.
+ */
 export async function validateForHost(spec: unknown, running: RunningConfig, resolvConf?: string): Promise<{ config: RunningConfig } | { errors: ValidationError[] }> {
-  const host = await readHostFacts(resolvConf ? { resolvConf } : {});
+  const host = validationFacts(await observeHost(resolvConf ? { resolvConf } : {}));
   const checked = checkSpec(spec, { host, running });
   return checked.ok ? { config: checked.config } : { errors: checked.errors };
 }
@@ -63,11 +67,13 @@ export class HostBackend implements NodeBackend {
   private readonly sampler = new StatisticsSampler();
   // Reuses per-device sysfs facts of devices the handler does not own between passes: the
   // agent observes every few seconds, and most of a node's devices do not change.
-  private readonly observer = new HostObserver();
+  private readonly observer: HostObserver;
 
   constructor(private readonly o: HostBackendOptions) {
     if (o.netns !== undefined) throw new Error('HostBackend runs in the network namespace of its own process');
     this.stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
+    // Status reads the resolv.conf that validation and the transactions read and write.
+    this.observer = new HostObserver(o.resolvConf ? { resolvConf: o.resolvConf } : {});
     const stateDir = this.stateDir;
     this.tx = new Transactions({
       stateDir,

@@ -5,18 +5,21 @@ import { prefixToNetmask } from '../util/ip.js';
 import { words } from '../util/kv.js';
 
 /**
- * The NIC rule. A device is a NIC when it is
+ * The NIC rule, the only one (status, validation and the tree view all use it). A NIC is an
+ * Ethernet device (link type `ether`: bridges, bonds and VLANs take nothing else) that is
  *   - hardware: it has a /sys/class/net/<name>/device link (PCI, USB, virtio, ...; such devices
  *     are exactly those missing from /sys/devices/virtual/net) and no rtnetlink kind; or
  *   - a veth or a dummy: the stand-ins for NICs in labs and tests (VDSM counts both as
  *     "NIC-like" for the same reason). The lab's nodes get their NICs as veth pairs.
- * Not NICs: lo, and every other software device: bridge, bond, vlan, macvlan, vxlan, tun/tap,
- * ifb, ipip/gre tunnels, wireguard, team...
+ * Not NICs: lo, hardware of another link type (a modem in raw-IP mode, firewire), and every
+ * other software device: bridge, bond, vlan, macvlan, vxlan, tun/tap, ifb, ipip/gre tunnels,
+ * wireguard, team... The rtnetlink kind decides, not sysfs' DEVTYPE, which macvlan, ipvlan and
+ * ifb do not set.
  * Trade-off: on a container host, runtime veths also count as NICs; they are listed, never
  * touched unless a spec names them.
  */
 export function isNic(l: Link): boolean {
-  if (l.linkType === 'loopback') return false;
+  if (l.linkType !== 'ether') return false;
   if (l.kind === 'veth' || l.kind === 'dummy') return true;
   return l.kind === '' && l.hasDevice;
 }

@@ -1,10 +1,14 @@
-// The observer's only I/O: four processes started at once, one per kind of dump, whatever the
-// number of interfaces (links with their addresses, IPv4 default routes, IPv6 default routes,
-// and one shell script that dumps the sysfs/procfs files needed). Everything else is the pure
-// code of parse.ts.
+// The one host reader: the only code that asks the kernel for the network state (`ip -json`
+// links/addresses/routes, sysfs, procfs, resolv.conf) — for status, validation and the compiler
+// alike; each takes its projection of the HostState it returns. Four processes started at once,
+// one per kind of dump, whatever the number of interfaces (links with their addresses, IPv4
+// routes, IPv6 routes, and one shell script that dumps the sysfs/procfs files needed).
+// Everything else is the pure code of parse.ts.
+import { resolve } from 'node:path';
 import type { RunningConfig } from '../api/config.js';
 import { devicesOf } from '../apply/layout.js';
 import { run, type RunResult } from '../util/exec.js';
+import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import { buildHostState, parseLinkDump, parseRouteDump, parseSysDump, type Dumps, type RawLink, type SysDump } from './parse.js';
 import type { HostState } from './types.js';
 
@@ -13,12 +17,14 @@ import type { HostState } from './types.js';
  * every device without a /sys/class/net/X/device link: one readdir instead of a stat per
  * device), whether IPv6 is on, resolv.conf, and the bonds (named in bonding_masters, so no glob
  * over every device) with their options and /proc/net/bonding (permanent addresses, aggregator
- * ids). `grep -H` prefixes each line with its file; -s hides unreadable files.
+ * ids). `grep -H` prefixes each line with its file; -s hides unreadable files. The resolv.conf
+ * to read is the script's $1 (kept before `set --` reuses the positional parameters).
  *
  * Run through `ip netns exec`, the script sees the namespace's own sysfs (ip remounts /sys),
  * /proc/sys/net and /proc/net, and its /etc/netns/<ns>/resolv.conf if there is one.
  */
 const SYSFS_BASE = [
+  'resolv=$1',
   'cd /sys/class/net || exit 0',
   'if [ -d /sys/devices/virtual/net ]; then echo @virtual-listed; for d in /sys/devices/virtual/net/*; do echo "@virtual ${d##*/}"; done; fi',
   'if [ -e /proc/net/if_inet6 ]; then v=0; read v < /proc/sys/net/ipv6/conf/all/disable_ipv6; [ "$v" = 1 ] || echo @ipv6; fi 2>/dev/null',
@@ -35,7 +41,7 @@ const SYSFS_BASE = [
 export const SYSFS_SCRIPT = [
   "grep -s -a -H '^' /proc/sys/net/ipv6/conf/*/disable_ipv6 /proc/sys/net/ipv6/conf/*/autoconf /proc/sys/net/ipv6/conf/*/accept_ra >&2 &",
   ...SYSFS_BASE,
-  "grep -s -a -H '^' */speed */bridge/* \"$@\" /etc/resolv.conf",
+  "grep -s -a -H '^' */speed */bridge/* \"$@\" \"$resolv\"",
   'wait',
   'exit 0',
 ].join('\n');
@@ -46,7 +52,7 @@ export const SYSFS_SCRIPT = [
  */
 export const SYSFS_TARGETED_SCRIPT = [
   ...SYSFS_BASE,
-  "grep -s -a -H '^' \"$@\" /etc/resolv.conf",
+  "grep -s -a -H '^' \"$@\" \"$resolv\"",
   "xargs -r -d '\\n' grep -s -a -H -r '^' --",
   'exit 0',
 ].join('\n');
@@ -58,26 +64,40 @@ export interface ExecOptions {
 /** Runs argv somewhere (this host by default; a lab VM in tests) and returns its result. */
 export type Executor = (argv: readonly string[], opts?: ExecOptions) => Promise<RunResult>;
 
+/** Which routes a read dumps: status needs the default routes only; the compiler all of them. */
+export type RouteScope = 'default' | 'all';
+
 export interface ObserveOptions {
   /** A named network namespace (`ip netns`); default: the caller's own. */
   netns?: string;
   /** Where to run the commands; default: local processes. */
   exec?: Executor;
+  /**
+   * 'default' (the default): only default routes, of any table — all that status uses, instead
+   * of every local and link route of every device. 'all': every route of every table, for the
+   * compiler (a NIC's own routes are recorded when the handler takes it).
+   */
+  routes?: RouteScope;
+  /** The resolv.conf to read (default /etc/resolv.conf; in a namespace, as `ip netns exec` shows it). */
+  resolvConf?: string;
 }
+
+/** The file names of a saved set of dumps (test/fixtures/observe/capture.ts, `plan --host-dumps`). */
+export const DUMP_FILES: Record<keyof Dumps, string> = { links: 'links.json', routes4: 'routes4.json', routes6: 'routes6.json', sys: 'sys.txt' };
 
 /**
  * The argv of each dump, for a namespace (exported for the benchmark and tests). `ip addr` with
  * -details -statistics prints each link exactly as `ip link` does, followed by its addresses:
- * one dump for both. Routes: only default routes (any table) are used, so `ip` is asked for
- * those alone instead of printing every local and link route of every device.
+ * one dump for both.
  */
-export function dumpCommands(netns?: string, script: string = SYSFS_SCRIPT): Record<keyof Dumps, string[]> {
+export function dumpCommands(netns?: string, script: string = SYSFS_SCRIPT, o: Pick<ObserveOptions, 'routes' | 'resolvConf'> = {}): Record<keyof Dumps, string[]> {
   const ip = (...args: string[]) => (netns ? ['ip', '-n', netns, ...args] : ['ip', ...args]);
-  const sh = ['sh', '-c', script];
+  const sh = ['sh', '-c', script, 'sh', o.resolvConf ?? DEFAULT_RESOLV_CONF];
+  const routes = (family: '-4' | '-6') => ip(family, '-json', 'route', 'show', 'table', 'all', ...(o.routes === 'all' ? [] : ['default']));
   return {
     links: ip('-json', '-details', '-statistics', 'addr', 'show'),
-    routes4: ip('-4', '-json', 'route', 'show', 'table', 'all', 'default'),
-    routes6: ip('-6', '-json', 'route', 'show', 'table', 'all', 'default'),
+    routes4: routes('-4'),
+    routes6: routes('-6'),
     sys: netns ? ['ip', 'netns', 'exec', netns, ...sh] : sh,
   };
 }
@@ -96,10 +116,15 @@ interface DeviceFacts {
 
 const stateKey = (l: RawLink): string => `${l.index}|${l.operstate}|${l.flags.join(',')}|${l.mtu}|${l.master ?? ''}`;
 
+/** The IPv6 sysctl files of a /proc/sys/net/ipv6/conf directory (a device, or `default`). */
+function ipv6confPaths(dir: string): string[] {
+  const conf = `/proc/sys/net/ipv6/conf/${dir}`;
+  return [`${conf}/disable_ipv6`, `${conf}/autoconf`, `${conf}/accept_ra`];
+}
+
 /** The files holding a device's facts (speed, the IPv6 sysctls). */
 function factPaths(dev: string): string[] {
-  const conf = `/proc/sys/net/ipv6/conf/${dev}`;
-  return [`/sys/class/net/${dev}/speed`, `${conf}/disable_ipv6`, `${conf}/autoconf`, `${conf}/accept_ra`];
+  return [`/sys/class/net/${dev}/speed`, ...ipv6confPaths(dev)];
 }
 
 export interface HostObserverOptions extends ObserveOptions {
@@ -126,10 +151,16 @@ export class HostObserver {
   private bridges = new Set<string>();
   private readonly exec: Executor;
   private readonly maxAgeMs: number;
+  private readonly dumpOpts: { routes: RouteScope; resolvConf: string };
 
   constructor(private readonly opts: HostObserverOptions = {}) {
     this.exec = opts.exec ?? localExec;
     this.maxAgeMs = opts.maxAgeMs ?? 60_000;
+    // Absolute: the script reads it after `cd /sys/class/net`. No ':': parseSysDump splits
+    // `grep -H` lines at the first one.
+    const resolvConf = resolve(opts.resolvConf ?? DEFAULT_RESOLV_CONF);
+    if (resolvConf.includes(':')) throw new Error(`resolv.conf path ${resolvConf}: a ':' in it is not supported`);
+    this.dumpOpts = { routes: opts.routes ?? 'default', resolvConf };
   }
 
   /** One pass. `running`: the handler's config, whose devices are always read afresh. */
@@ -143,9 +174,10 @@ export class HostObserver {
       for (const dev of owned) want.add(dev);
       for (const [dev, f] of this.facts) if (f.expiresAt <= now) want.add(dev);
     }
-    const paths = [...want].flatMap(factPaths);
+    // conf/default every pass: three small files, and HostState.ipv6conf.default stays exact.
+    const paths = [...[...want].flatMap(factPaths), ...ipv6confPaths('default')];
     if (!cold) for (const br of this.bridges) paths.push(`/sys/class/net/${br}/bridge`);
-    const cmds = dumpCommands(this.opts.netns, cold ? SYSFS_SCRIPT : SYSFS_TARGETED_SCRIPT);
+    const cmds = dumpCommands(this.opts.netns, cold ? SYSFS_SCRIPT : SYSFS_TARGETED_SCRIPT, this.dumpOpts);
 
     const started = Date.now();
     let linksDone = started;
@@ -159,7 +191,7 @@ export class HostObserver {
     // The counters were read somewhere between the spawn and the link dump's end.
     const sampleTime = (started + linksDone) / 2000;
     const raw = parseLinkDump(linksText);
-    const sys = parseSysDump(sysText);
+    const sys = parseSysDump(sysText, this.dumpOpts.resolvConf);
     const read = cold ? new Set(raw.map((l) => l.name)) : want;
 
     // Devices the dump shows that this pass did not cover: new ones, changed ones, new bridges.
@@ -167,8 +199,8 @@ export class HostObserver {
     const newBridges = raw.filter((l) => l.kind === 'bridge' && !(l.name in sys.bridge) && (cold || !this.bridges.has(l.name))).map((l) => l.name);
     if (missing.length || newBridges.length) {
       const more = [...missing.flatMap(factPaths), ...newBridges.map((b) => `/sys/class/net/${b}/bridge`)];
-      const extra = dumpCommands(this.opts.netns, SYSFS_TARGETED_SCRIPT).sys;
-      merge(sys, parseSysDump((await this.exec(extra, { input: more.join('\n') + '\n' })).stdout));
+      const extra = dumpCommands(this.opts.netns, SYSFS_TARGETED_SCRIPT, this.dumpOpts).sys;
+      merge(sys, parseSysDump((await this.exec(extra, { input: more.join('\n') + '\n' })).stdout, this.dumpOpts.resolvConf));
       for (const m of missing) read.add(m);
     }
 
@@ -201,7 +233,10 @@ function merge(a: SysDump, b: SysDump): void {
   Object.assign(a.ipv6conf, b.ipv6conf);
 }
 
-/** Reads the host's (or namespace's) network state in one pass, everything read afresh. */
+/**
+ * Reads the host's (or namespace's) network state in one pass, everything read afresh: what a
+ * validation or a transaction must see. (The agent's status loop keeps a HostObserver instead.)
+ */
 export async function observeHost(opts: ObserveOptions = {}): Promise<HostState> {
   return new HostObserver(opts).observe();
 }

@@ -7,10 +7,12 @@ import { kernelConfig } from './kernel-config.js';
 import type { Capabilities, HostState } from './types.js';
 
 export {
-  dumpCommands, HostObserver, observeHost, SYSFS_SCRIPT, SYSFS_TARGETED_SCRIPT, type Executor, type ExecOptions,
-  type HostObserverOptions, type ObserveOptions,
+  dumpCommands, DUMP_FILES, HostObserver, observeHost, SYSFS_SCRIPT, SYSFS_TARGETED_SCRIPT, type Executor, type ExecOptions,
+  type HostObserverOptions, type ObserveOptions, type RouteScope,
 } from './host.js';
-export { assembleHostState, buildHostState, parseAddrDump, parseJsonExact, parseLinkDump, parseRouteDump, parseSysDump, type Dumps } from './parse.js';
+export {
+  assembleHostState, buildHostState, parseAddrDump, parseJsonExact, parseLinkDump, parseRouteDump, parseSysDump, type Dumps,
+} from './parse.js';
 export { capabilities } from './capabilities.js';
 export { kernelConfig } from './kernel-config.js';
 export { StatisticsSampler } from './statistics.js';

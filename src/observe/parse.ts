@@ -195,11 +195,13 @@ export interface SysDump {
   procBonding: Record<string, Record<string, { permHwaddr?: string; aggregatorId?: string }>>;
   ipv6conf: Record<string, Record<string, string>>;
   nameservers: string[];
+  /** Every line of the resolv.conf read, in order (nameservers are among them). */
+  resolv: string[];
   supportsIPv6: boolean;
 }
 
 function emptySysDump(): SysDump {
-  return { virtual: undefined, speed: {}, bonding: {}, bridge: {}, procBonding: {}, ipv6conf: {}, nameservers: [], supportsIPv6: false };
+  return { virtual: undefined, speed: {}, bonding: {}, bridge: {}, procBonding: {}, ipv6conf: {}, nameservers: [], resolv: [], supportsIPv6: false };
 }
 
 function setIn(map: Record<string, Record<string, string>>, dev: string, key: string, value: string): void {
@@ -213,9 +215,10 @@ const SYS_CLASS_NET_DIR = `${SYS_CLASS_NET}/`;
 
 /**
  * Parses the script's output: `@virtual-listed`, `@virtual NAME` and `@ipv6` markers, then `grep -H` lines
- * `PATH:CONTENT`. Interface names cannot contain ':' (dev_valid_name), so the first ':' ends the path.
+ * `PATH:CONTENT`. Interface names cannot contain ':' (dev_valid_name), so the first ':' ends the path
+ * (the reader refuses a resolv.conf path with one). `resolvConf`: the path the script was given.
  */
-export function parseSysDump(text: string): SysDump {
+export function parseSysDump(text: string, resolvConf: string = DEFAULT_RESOLV_CONF): SysDump {
   const d = emptySysDump();
   // /proc/net/bonding is read line by line; remember the current slave section per bond.
   const currentSlave: Record<string, string | undefined> = {};
@@ -238,7 +241,8 @@ export function parseSysDump(text: string): SysDump {
     const path = line.startsWith(SYS_CLASS_NET_DIR) ? line.slice(SYS_CLASS_NET_DIR.length, colon) : line.slice(0, colon);
     const value = line.slice(colon + 1);
     const parts = path.split('/');
-    if (path === DEFAULT_RESOLV_CONF) {
+    if (path === resolvConf) {
+      d.resolv.push(value);
       d.nameservers.push(...resolvNameservers(value));
     } else if (path.startsWith('/proc/net/bonding/')) {
       const bond = parts[4]!;
@@ -277,15 +281,18 @@ export interface Dumps {
   sys: string;
 }
 
-/** Merges the parsed dumps into one HostState. */
-export function assembleHostState(dumps: Dumps, sampleTime: number): HostState {
+/** Merges the parsed dumps into one HostState (`resolvConf`: the path the sysfs script read). */
+export function assembleHostState(dumps: Dumps, sampleTime: number, resolvConf?: string): HostState {
   const routes = [...parseRouteDump(dumps.routes4, 4), ...parseRouteDump(dumps.routes6, 6)];
-  return buildHostState(parseLinkDump(dumps.links), routes, parseSysDump(dumps.sys), sampleTime);
+  return buildHostState(parseLinkDump(dumps.links), routes, parseSysDump(dumps.sys, resolvConf), sampleTime);
 }
 
 /** A HostState from parsed parts (the observer merges cached sysfs facts into `sys` first). */
 export function buildHostState(raw: RawLink[], routes: Route[], sys: SysDump, sampleTime: number): HostState {
   const links: Record<string, Link> = {};
+  // The devices' and `default`'s only (a cold read also finds `all`, a warm one does not).
+  const ipv6conf: Record<string, Record<string, string>> = {};
+  if (sys.ipv6conf.default) ipv6conf.default = sys.ipv6conf.default;
   for (const r of [...raw].sort((a, b) => a.index - b.index)) {
     const l: Link = {
       name: r.name,
@@ -317,6 +324,7 @@ export function buildHostState(raw: RawLink[], routes: Route[], sys: SysDump, sa
     }
     const v6 = sys.ipv6conf[r.name];
     if (v6) {
+      ipv6conf[r.name] = v6;
       l.ipv6 = {
         autoconf: v6.autoconf === '1',
         acceptRa: Number(v6.accept_ra ?? 0),
@@ -325,11 +333,14 @@ export function buildHostState(raw: RawLink[], routes: Route[], sys: SysDump, sa
     }
     links[r.name] = l;
   }
-  return {
+  const host: HostState = {
     links,
     routes,
     nameservers: sys.nameservers,
+    ipv6conf,
     supportsIPv6: sys.supportsIPv6,
     sampleTime,
   };
+  if (sys.resolv.length) host.resolv = sys.resolv.join('\n') + '\n';
+  return host;
 }

@@ -75,12 +75,25 @@ export interface Link {
   ipv6?: { autoconf: boolean; acceptRa: number; disabled: boolean };
 }
 
+/**
+ * The node's network state as one read found it (src/observe/host.ts, the only reader). What
+ * each consumer needs is a pure projection of it: validation (plan/host-facts.ts), the
+ * compiler (apply/snapshot.ts), status (capabilities, kernelConfig, statistics).
+ */
 export interface HostState {
   /** By name, in ifindex order. */
   links: Record<string, Link>;
+  /** Default routes of every table; every route of every table when read with `routes: 'all'`. */
   routes: Route[];
-  /** resolv.conf nameservers, in file order. */
+  /** resolv.conf nameservers, in file order (the nameserver lines of `resolv`). */
   nameservers: string[];
+  /** The resolv.conf read, line by line as grep printed it; undefined when missing, unreadable or empty. */
+  resolv?: string;
+  /**
+   * Raw /proc/sys/net/ipv6/conf/<dir>/{accept_ra,autoconf,disable_ipv6}, for every link that has
+   * them and for `default` (what a new device starts with). Link.ipv6 is their parsed form.
+   */
+  ipv6conf: Record<string, Record<string, string>>;
   supportsIPv6: boolean;
   /** Epoch seconds (float) at which the counters were read. */
   sampleTime: number;

@@ -17,8 +17,8 @@ export interface ValidationError {
   message: string;
 }
 
-/** What validation needs to know about the node (see host-facts.ts for how it is read). */
-export interface HostFacts {
+/** What validation needs to know about the node: a projection of the HostState (host-facts.ts). */
+export interface ValidationFacts {
   /** Names of the node's NICs (devices a network or bond may use as southbound/slave). */
   nics: string[];
   /** Bonds present on the node, by name, with their slaves. */
@@ -29,7 +29,7 @@ export interface HostFacts {
 
 export interface ValidationContext {
   /** Without it, NIC existence and the node's own bonds are not checked. */
-  host?: HostFacts;
+  host?: ValidationFacts;
   /** What the handler owns now: a bond here but not in the spec is being removed. */
   running?: RunningConfig;
 }

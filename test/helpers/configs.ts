@@ -4,14 +4,14 @@ import fc from 'fast-check';
 import type { BondConfig, NetworkConfig, RunningConfig } from '../../src/api/config.js';
 import { canonicalBondOptions } from '../../src/bond/options.js';
 import { southboundOf } from '../../src/plan/plan.js';
-import type { HostFacts } from '../../src/plan/validate.js';
+import type { ValidationFacts } from '../../src/plan/validate.js';
 
 export const NICS = ['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5'];
 export const BONDS = ['bond0', 'bond1', 'bond2'];
 /** A bond of the node that the handler does not own: networks may sit on it. */
 export const FOREIGN_BOND = 'bond9';
 export const NETS = ['net0', 'net1', 'net2', 'net3', 'net4', 'net5', 'net6'];
-export const HOST: HostFacts = { nics: NICS, bonds: { [FOREIGN_BOND]: [] } };
+export const HOST: ValidationFacts = { nics: NICS, bonds: { [FOREIGN_BOND]: [] } };
 export const RUNS = Number(process.env.PROPERTY_RUNS ?? 200);
 
 const rawNetwork = fc.record({

@@ -444,7 +444,9 @@ export function observed(k: KState): HostState {
     if (l.kind === 'bond') view.bonding = { ...l.bondOpts };
     links[l.name] = view;
   }
-  return { links, routes, nameservers: resolvNameservers(k.resolv ?? undefined), supportsIPv6: true, sampleTime: 0 };
+  const ipv6conf: HostState['ipv6conf'] = {};
+  for (const name of ['default', ...Object.keys(k.links)]) ipv6conf[name] = Object.fromEntries(SYSCTL_KEYS.map((key) => [key, k.files[sysctlPath(name, key)]!]));
+  return { links, routes, nameservers: resolvNameservers(k.resolv ?? undefined), ...(k.resolv ? { resolv: k.resolv } : {}), ipv6conf, supportsIPv6: true, sampleTime: 0 };
 }
 
 /**

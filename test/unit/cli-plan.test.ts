@@ -1,4 +1,4 @@
-// The `plan` verb end to end (the built CLI, a fake sysfs, a temporary state directory).
+// The `plan` verb end to end (the built CLI, a host given as the reader's dumps, a temporary state directory).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,7 +13,7 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 let dir = '';
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const all = [MAIN, 'plan', '--sys-class-net', join(dir, 'net'), '--resolv-conf', join(dir, 'resolv.conf'), ...args];
+  const all = [MAIN, 'plan', '--host-dumps', join(dir, 'host'), '--resolv-conf', join(dir, 'resolv.conf'), ...args];
   return new Promise((resolve) => {
     execFile(process.execPath, all, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
@@ -41,12 +41,14 @@ spec:
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ovnh-cli-plan-'));
-  for (const nic of ['eth0', 'eth1']) {
-    await mkdir(join(dir, 'net', nic), { recursive: true });
-    await writeFile(join(dir, 'net', nic, 'type'), '1\n');
-    await writeFile(join(dir, 'net', nic, 'uevent'), `INTERFACE=${nic}\n`);
-  }
-  await writeFile(join(dir, 'resolv.conf'), 'nameserver 10.0.0.53\n');
+  // Two PCI NICs (not listed in /sys/devices/virtual/net), and the resolvers at --resolv-conf.
+  const host = join(dir, 'host');
+  await mkdir(host, { recursive: true });
+  const nic = (ifname: string, ifindex: number) => ({ ifindex, ifname, flags: ['UP'], mtu: 1500, operstate: 'UP', link_type: 'ether', address: `52:54:00:00:00:0${ifindex}`, parentbus: 'pci' });
+  await writeFile(join(host, 'links.json'), JSON.stringify([nic('eth0', 2), nic('eth1', 3)]));
+  await writeFile(join(host, 'routes4.json'), '[]');
+  await writeFile(join(host, 'routes6.json'), '[]');
+  await writeFile(join(host, 'sys.txt'), `@virtual-listed\n@virtual lo\n${join(dir, 'resolv.conf')}:nameserver 10.0.0.53\n`);
   await writeFile(join(dir, 'seed.yml'), SEED_OBJECT);
   await writeFile(join(dir, 'bad.yml'), 'networks:\n  net1:\n    nic: eth7\n    vlan: 5000\n    bootproto: static\n');
   await writeFile(join(dir, 'broken.yml'), 'networks: [\n');

@@ -18,6 +18,7 @@ test('NIC rule: hardware (device link / parent bus), veth and dummy; never lo, b
   assert.equal(isNic({ ...base, kind: 'dummy' }), true);
   assert.equal(isNic(base), false); // no device, no kind: e.g. a virtual driver without rtnl ops
   assert.equal(isNic({ ...base, linkType: 'loopback', hasDevice: true }), false);
+  assert.equal(isNic({ ...base, linkType: 'none', hasDevice: true }), false); // hardware, not Ethernet: a modem in raw-IP mode
   for (const kind of ['bond', 'bridge', 'vlan', 'macvlan', 'tun', 'ifb', 'vxlan']) assert.equal(isNic({ ...base, kind, hasDevice: true }), false, kind);
 });
 

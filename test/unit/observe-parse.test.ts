@@ -156,5 +156,5 @@ test('assembleHostState merges dumps by name in ifindex order (lab namespace nod
 
 test('assembleHostState: empty dumps give an empty host', () => {
   const h = assembleHostState({ links: '', routes4: '', routes6: '', sys: '' }, 0);
-  assert.deepEqual(h, { links: {}, routes: [], nameservers: [], supportsIPv6: false, sampleTime: 0 });
+  assert.deepEqual(h, { links: {}, routes: [], nameservers: [], ipv6conf: {}, supportsIPv6: false, sampleTime: 0 });
 });

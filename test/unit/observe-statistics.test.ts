@@ -13,7 +13,7 @@ function link(name: string, index: number, c: Partial<LinkCounters>, extra: Part
 }
 
 function host(t: number, ...links: Link[]): HostState {
-  return { links: Object.fromEntries(links.map((l) => [l.name, l])), routes: [], nameservers: [], supportsIPv6: true, sampleTime: t };
+  return { links: Object.fromEntries(links.map((l) => [l.name, l])), routes: [], nameservers: [], ipv6conf: {}, supportsIPv6: true, sampleTime: t };
 }
 
 test('counters are decimal strings, exact beyond 2^53; dropped/errors not swapped', () => {

@@ -1,62 +1,68 @@
+// What validation knows about the node: the projection of the one HostState, read by the one
+// reader (observeHost, here against a fake executor serving fixture dumps), with the one NIC rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { isNic, readHostFacts } from '../../src/plan/host-facts.js';
+import { capabilities } from '../../src/observe/capabilities.js';
+import { observeHost, type Executor } from '../../src/observe/host.js';
+import { assembleHostState, type Dumps } from '../../src/observe/parse.js';
+import { validationFacts } from '../../src/plan/host-facts.js';
 import { resolvNameservers } from '../../src/util/resolv.js';
+import { loadDumps, loadRunning } from './observe-fixtures.js';
 
-/** A fake /sys/class/net: name -> [type, DEVTYPE or '', has device link, bridge dir, bond slaves]. */
-async function fakeSys(root: string, devs: Record<string, [string, string, boolean, boolean, string[] | undefined]>): Promise<void> {
-  for (const [name, [type, devtype, device, bridge, slaves]] of Object.entries(devs)) {
-    const d = join(root, name);
-    await mkdir(d, { recursive: true });
-    await writeFile(join(d, 'type'), `${type}\n`);
-    await writeFile(join(d, 'uevent'), `INTERFACE=${name}\n${devtype ? `DEVTYPE=${devtype}\n` : ''}IFINDEX=1\n`);
-    if (device) await symlink('/', join(d, 'device'));
-    if (bridge) await mkdir(join(d, 'bridge'));
-    if (slaves) {
-      await mkdir(join(d, 'bonding'));
-      await writeFile(join(d, 'bonding', 'slaves'), `${slaves.join(' ')}\n`);
-    }
-  }
-  await writeFile(join(root, 'bonding_masters'), 'bond0\n');
+/** A kernel answering the reader's four commands from dumps; records the sysfs script's argv. */
+function fakeKernel(d: Dumps) {
+  const scripts: (readonly string[])[] = [];
+  const exec: Executor = async (argv) => {
+    if (argv.includes('addr')) return { stdout: d.links, stderr: '', code: 0 };
+    if (argv.includes('route')) return { stdout: argv.includes('-4') ? d.routes4 : d.routes6, stderr: '', code: 0 };
+    scripts.push(argv);
+    return { stdout: d.sys, stderr: '', code: 0 };
+  };
+  return { exec, scripts };
 }
 
-test('NICs: hardware and untyped Ethernet devices; not bridges, bonds, VLANs or loopback', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'ovnh-sys-'));
-  try {
-    await fakeSys(join(dir, 'net'), {
-      eth0: ['1', '', true, false, undefined],
-      veth1: ['1', '', false, false, undefined],
-      dummy0: ['1', '', false, false, undefined],
-      lo: ['772', '', false, false, undefined],
-      br0: ['1', 'bridge', false, true, undefined],
-      bond0: ['1', 'bond', false, false, ['eth2', 'eth1']],
-      eth1: ['1', '', true, false, undefined],
-      eth2: ['1', '', true, false, undefined],
-      'eth1.10': ['1', 'vlan', false, false, undefined],
-      wlan0: ['1', 'wlan', true, false, undefined],
-    });
-    await writeFile(join(dir, 'resolv.conf'), '# comment\nsearch example\nnameserver 10.0.0.53\nnameserver 2001:db8::53\n');
-    const facts = await readHostFacts({ sysClassNet: join(dir, 'net'), resolvConf: join(dir, 'resolv.conf') });
-    assert.deepEqual(facts, {
-      nics: ['dummy0', 'eth0', 'eth1', 'eth2', 'veth1', 'wlan0'],
-      bonds: { bond0: ['eth1', 'eth2'] },
-      nameservers: ['10.0.0.53', '2001:db8::53'],
-    });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+test('NICs: hardware Ethernet, veth and dummy; not bridges, bonds, VLANs or loopback; bonds with slaves; resolvers', async () => {
+  // The fixture's resolv.conf lines, as the script prints them for another path.
+  const d = loadDumps('nic-rule');
+  const k = fakeKernel({ ...d, sys: d.sys.replaceAll('/etc/resolv.conf:', '/run/test/resolv.conf:') });
+  const facts = validationFacts(await observeHost({ exec: k.exec, resolvConf: '/run/test/resolv.conf' }));
+  assert.deepEqual(facts, {
+    nics: ['dummy0', 'eth0', 'eth1', 'eth2', 'veth1', 'wlan0'],
+    bonds: { bond0: ['eth1', 'eth2'] },
+    nameservers: ['10.0.0.53', '2001:db8::53'],
+  });
+  assert.equal(k.scripts.length, 1);
+  assert.equal(k.scripts[0]!.at(-1), '/run/test/resolv.conf', 'the script is told which resolv.conf to read');
+});
+
+test('no devices, no resolv.conf: nothing known', async () => {
+  const k = fakeKernel({ links: '', routes4: '', routes6: '', sys: '' });
+  assert.deepEqual(validationFacts(await observeHost({ exec: k.exec, resolvConf: '/nonexistent/resolv.conf' })), { nics: [], bonds: {}, nameservers: [] });
+});
+
+// The two rules this one replaces disagreed. The sysfs rule (an Ethernet type, and a device
+// link or no DEVTYPE in uevent) took a macvlan for a NIC: macvlan sets no DEVTYPE. The
+// rtnetlink-kind rule took any hardware for one, whatever its link type.
+test('the NIC rule where the old rules disagreed: a macvlan (real kernel), a raw-IP modem, an untyped virtual device', () => {
+  const ns = assembleHostState(loadDumps('netns'), 1);
+  assert.equal(ns.links.mv0!.kind, 'macvlan');
+  assert.equal(ns.links.mv0!.linkType, 'ether');
+  assert.equal(ns.links.mv0!.hasDevice, false);
+  assert.deepEqual(validationFacts(ns).nics, ['e1', 'e2', 'e3']);
+
+  const h = assembleHostState(loadDumps('nic-rule'), 1);
+  assert.equal(h.links.wwan0!.hasDevice, true);
+  assert.equal(h.links.wwan0!.linkType, 'none');
+  assert.equal(h.links.vnet0!.kind, '');
+  assert.equal(h.links.vnet0!.hasDevice, false);
+  for (const dev of ['mv0', 'wwan0', 'vnet0']) assert.ok(!validationFacts(h).nics.includes(dev), dev);
+
+  // Status reports the NICs validation accepts: one rule.
+  for (const [host, running] of [[ns, loadRunning('netns')], [h, loadRunning('nic-rule')], [assembleHostState(loadDumps('vm'), 1), loadRunning('vm')]] as const) {
+    assert.deepEqual(Object.keys(capabilities(host, running).nics).sort(), validationFacts(host).nics);
   }
 });
 
-test('no sysfs, no resolv.conf: nothing known', async () => {
-  assert.deepEqual(await readHostFacts({ sysClassNet: '/nonexistent/net', resolvConf: '/nonexistent/resolv.conf' }), { nics: [], bonds: {}, nameservers: [] });
-});
-
-test('the NIC rule and resolv.conf parsing', () => {
-  assert.equal(isNic({ type: '1\n', uevent: 'INTERFACE=x\n', hasDevice: false, isBridge: false, isBond: false }), true);
-  assert.equal(isNic({ type: '1\n', uevent: 'DEVTYPE=vlan\n', hasDevice: false, isBridge: false, isBond: false }), false);
-  assert.equal(isNic({ type: '772\n', uevent: '', hasDevice: false, isBridge: false, isBond: false }), false);
+test('resolv.conf parsing', () => {
   assert.deepEqual(resolvNameservers('nameserver 1.1.1.1\n  nameserver   8.8.8.8 # x\n#nameserver 9.9.9.9\noptions ndots:2'), ['1.1.1.1', '8.8.8.8']);
 });

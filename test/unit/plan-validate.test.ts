@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningConfig } from '../../src/api/config.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
-import { checkSpec, extractSpec, validate, type HostFacts, type ValidationContext } from '../../src/plan/validate.js';
+import { checkSpec, extractSpec, validate, type ValidationFacts, type ValidationContext } from '../../src/plan/validate.js';
 
-const HOST: HostFacts = { nics: ['eth0', 'eth1', 'eth2', 'eth3', 'eth4'], bonds: { bond9: ['eth4'] } };
+const HOST: ValidationFacts = { nics: ['eth0', 'eth1', 'eth2', 'eth3', 'eth4'], bonds: { bond9: ['eth4'] } };
 
 interface Case {
   name: string;

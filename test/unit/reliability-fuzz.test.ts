@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import {
   fieldPathProblem, generateTrials, hostView, impliedDevices, NICS, parseFieldPath, usesDhcp, withoutDhcp, type Dumps,
 } from '../../reliability/fuzz/index.js';
-import { checkSpec, joinPath, type HostFacts } from '../../src/plan/validate.js';
+import { checkSpec, joinPath, type ValidationFacts } from '../../src/plan/validate.js';
 
-const HOST: HostFacts = { nics: [...NICS, ...NICS.map((_, i) => `peer${i}`)], bonds: {}, nameservers: ['10.252.0.53'] };
+const HOST: ValidationFacts = { nics: [...NICS, ...NICS.map((_, i) => `peer${i}`)], bonds: {}, nameservers: ['10.252.0.53'] };
 
 test('trials are the same for the same seed, plain JSON, and of every kind', () => {
   const a = generateTrials(300, 11);
