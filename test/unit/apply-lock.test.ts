@@ -44,11 +44,17 @@ async function inStateDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-/** Holds the lock of dir until release() (held then resolves to 'released'); returns once the lock file exists. */
+/**
+ * Holds the lock of dir until release() (held then resolves to 'released'). Returns once the
+ * holder's callback runs (the lock file exists then): the release it returns is the callback's,
+ * never a placeholder taken before the callback set it.
+ */
 async function holdLock(dir: string, onRelease: () => void = () => undefined): Promise<{ held: Promise<string>; release: () => void }> {
-  let release: () => void = () => undefined;
-  const held = withLock(dir, () => new Promise<string>((r) => (release = () => { onRelease(); r('released'); })));
-  await waitFor('the lock file', async () => (await readdir(dir)).includes('lock'), 2000, 5);
+  let running: (release: () => void) => void = () => undefined;
+  const started = new Promise<() => void>((r) => (running = r));
+  const held = withLock(dir, () => new Promise<string>((r) => running(() => { onRelease(); r('released'); })));
+  const release = await Promise.race([started, held.then(() => { throw new Error('the lock callback never ran'); })]);
+  assert.ok((await readdir(dir)).includes('lock'), 'the lock file exists while the callback runs');
   return { held, release };
 }
 
