@@ -12,7 +12,7 @@ import { crash, crashPointFromEnv, execute, rollback, type Progress } from './ex
 import { JournalStore, recoveryAction, undoSequence, type Journal } from './journal.js';
 import { runOps } from './kernel.js';
 import { layoutOf } from './layout.js';
-import { withLock } from './lock.js';
+import type { Locks } from './lock.js';
 import { describeOp } from './ops.js';
 import { OriginsStore } from './origins.js';
 import { readHostFacts } from './snapshot.js';
@@ -27,6 +27,8 @@ export interface ConfigStore {
 export interface TransactionOptions {
   stateDir: string;
   store: ConfigStore;
+  /** The process's locks (one instance shared by everything in it that locks stateDir). */
+  locks: Locks;
   /** resolv.conf the nameservers go to (tests point it elsewhere). */
   resolvConf?: string;
   /** How long a DHCP network may wait for its lease (apply and boot restore). */
@@ -110,7 +112,7 @@ export class Transactions {
   }
 
   async apply(req: ApplyRequest): Promise<ApplyOutcome> {
-    return withLock(this.o.stateDir, async () => {
+    return this.o.locks.withLock(this.o.stateDir, async () => {
       await this.recoverLocked();
       return this.applyLocked(req);
     }, { waitInProcess: true });
@@ -175,7 +177,7 @@ export class Transactions {
 
   /** superviseDhcp under the lock; throws BusyError when a transaction holds it. */
   async superviseDhcpLocked(cfg: RunningConfig): Promise<string[]> {
-    return withLock(this.o.stateDir, () => this.superviseDhcp(cfg));
+    return this.o.locks.withLock(this.o.stateDir, () => this.superviseDhcp(cfg));
   }
 
   /** Starts the DHCP clients a config needs that are not running (crashed, or after a reboot). */
@@ -192,7 +194,7 @@ export class Transactions {
 
   /** Recovers an interrupted transaction (journal left by a crash); returns what was done. */
   async recover(): Promise<string | undefined> {
-    return withLock(this.o.stateDir, () => this.recoverLocked(), { waitInProcess: true });
+    return this.o.locks.withLock(this.o.stateDir, () => this.recoverLocked(), { waitInProcess: true });
   }
 
   private async recoverLocked(): Promise<string | undefined> {
@@ -234,7 +236,7 @@ export class Transactions {
    * the timeout). Returns what was done, or undefined when the kernel already matched.
    */
   async restoreAtBoot(): Promise<string | undefined> {
-    return withLock(this.o.stateDir, async () => {
+    return this.o.locks.withLock(this.o.stateDir, async () => {
       const recovered = await this.recoverLocked();
       const cfg = await this.o.store.load();
       if (!Object.keys(cfg.networks).length && !Object.keys(cfg.bondings).length) return recovered;

@@ -11,6 +11,7 @@ import { readSpecDocument } from './input.js';
 import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import type { Progress } from '../apply/executor.js';
 import { describeOp } from '../apply/ops.js';
+import { Locks } from '../apply/lock.js';
 import { DEFAULT_RESOLV_CONF, Transactions } from '../apply/transaction.js';
 import { formatValidationErrors, runningConfigStore, validateForHost } from '../handler/node-backend.js';
 import { kernelConfig, observeHost } from '../observe/index.js';
@@ -25,6 +26,11 @@ interface ApplyOptions {
   resolvConf: string;
   dhcpTimeout: string;
   quiet?: boolean;
+}
+
+/** What the process gives an apply besides its command line (the entry point's, made once). */
+export interface ApplyContext {
+  locks: Locks;
 }
 
 /**
@@ -68,7 +74,7 @@ function progressPrinter(quiet: boolean | undefined): ((p: Progress) => void) | 
   };
 }
 
-export async function runApply(o: ApplyOptions): Promise<number> {
+export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<number> {
   const t0 = Date.now();
   const input = await readSpecDocument(o.file);
   if ('errors' in input) {
@@ -86,6 +92,7 @@ export async function runApply(o: ApplyOptions): Promise<number> {
   const tx = new Transactions({
     stateDir: o.stateDir,
     store: runningConfigStore(o.stateDir),
+    locks: ctx.locks,
     resolvConf: o.resolvConf,
     dhcpTimeoutMs: Number(o.dhcpTimeout) * 1000,
     log: (m) => (o.quiet ? undefined : process.stderr.write(`${m}\n`)),
@@ -138,7 +145,7 @@ export function registerApply(program: Command): void {
     .option('--dhcp-timeout <seconds>', 'how long to wait for DHCP leases', '30')
     .option('-q, --quiet', 'no progress output')
     .action(async (o: ApplyOptions) => {
-      process.exitCode = await runApply(o);
+      process.exitCode = await runApply(o, { locks: new Locks() });
     });
   program.command('restore')
     .description('what the agent does at start: finish or undo an interrupted apply, then restore the persisted configuration if the kernel lacks it')
@@ -149,6 +156,7 @@ export function registerApply(program: Command): void {
       const tx = new Transactions({
         stateDir: o.stateDir,
         store: runningConfigStore(o.stateDir),
+        locks: new Locks(),
         resolvConf: o.resolvConf,
         dhcpTimeoutMs: Number(o.dhcpTimeout) * 1000,
         log: (m) => process.stderr.write(`${m}\n`),

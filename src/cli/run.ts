@@ -6,6 +6,7 @@ import { ConnectivityCheckSchema } from '../api/spec.js';
 import { parse as parseYaml } from 'yaml';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Locks } from '../apply/lock.js';
 import { Agent } from '../handler/agent.js';
 import { AgentMetrics, serveMetrics } from '../handler/metrics.js';
 import { HostBackend } from '../handler/node-backend.js';
@@ -48,7 +49,7 @@ export function registerRun(program: Command): void {
       const client = new OnnClient(await loadConnection(o.kubeconfig));
       log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
       const metrics = new AgentMetrics(nodeName);
-      const backend = new HostBackend({ stateDir: o.stateDir, resolvConf: o.resolvConf, log });
+      const backend = new HostBackend({ stateDir: o.stateDir, resolvConf: o.resolvConf, log, locks: new Locks() });
       const crd = o.installCrd ? (parseYaml(await readFile(join(PROJECT_ROOT, 'deploy', 'crd.yaml'), 'utf8')) as CrdManifest) : undefined;
       const agent = new Agent({
         nodeName, client, backend, log, metrics, crd,

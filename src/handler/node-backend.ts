@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { RunningConfig } from '../api/config.js';
 import { Transactions, type ApplyOutcome, type ConfigStore } from '../apply/transaction.js';
-import { BusyError } from '../apply/lock.js';
+import { BusyError, Locks } from '../apply/lock.js';
 import { capabilities, HostObserver, kernelConfig, StatisticsSampler } from '../observe/index.js';
 import { DEFAULT_STATE_DIR, loadRunningConfig, runningConfigPath, serializeRunningConfig } from '../persist/running-config.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -27,6 +27,8 @@ export interface HostBackendOptions {
   resolvConf?: string;
   /** How long DHCP networks wait for a lease at apply and boot restore (default 30 s). */
   dhcpTimeoutMs?: number;
+  /** The process's locks (default: the backend's own, enough while it is the only locker of stateDir in the process). */
+  locks?: Locks;
 }
 
 /**
@@ -71,6 +73,7 @@ export class HostBackend implements NodeBackend {
     this.tx = new Transactions({
       stateDir,
       store: runningConfigStore(stateDir),
+      locks: o.locks ?? new Locks(),
       ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
       ...(o.dhcpTimeoutMs !== undefined ? { dhcpTimeoutMs: o.dhcpTimeoutMs } : {}),
       log: (msg) => o.log.info(msg),
