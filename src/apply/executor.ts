@@ -3,6 +3,7 @@
 // the error names the plan step, the operation and the kernel's message.
 import type { Compiled } from './compile.js';
 import type { DhcpSupervisor } from './dhcp.js';
+import type { IpBatch } from './ipbatch.js';
 import { undoSequence, type Journal, type JournalStore } from './journal.js';
 import { describeFailure, previousValueOp, runOps } from './kernel.js';
 import { describeOp, groupOps, type KernelOp, type PlannedOp } from './ops.js';
@@ -30,6 +31,7 @@ export interface Progress {
 
 export interface ExecuteOptions {
   dhcp: DhcpSupervisor;
+  ip: IpBatch;
   journal: JournalStore;
   /** Everything of the journal but phase and undo. */
   journalBase: Omit<Journal, 'phase' | 'undo'>;
@@ -74,7 +76,7 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
     if (o.crashAfter === done) crash();
     let i = 0;
     while (i < g.ops.length) {
-      const failures = await runOps(g.ops.slice(i).map((p) => p.op), o.dhcp);
+      const failures = await runOps(g.ops.slice(i).map((p) => p.op), o);
       if (!failures.length) {
         undo.push(...resolved.slice(i));
         break;
@@ -108,10 +110,10 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
 }
 
 /** Undoes what ran (last first), carrying on past errors; returns them. */
-export async function rollback(undo: KernelOp[][], o: Pick<ExecuteOptions, 'dhcp' | 'journal' | 'journalBase'>): Promise<string[]> {
+export async function rollback(undo: KernelOp[][], o: Pick<ExecuteOptions, 'dhcp' | 'ip' | 'journal' | 'journalBase'>): Promise<string[]> {
   await o.journal.write({ ...o.journalBase, phase: 'rolling-back', undo });
   const seq = undoSequence(undo);
-  const failures = await runOps(seq, o.dhcp, { force: true });
+  const failures = await runOps(seq, o, { force: true });
   return failures.map((f) => (f.index >= 0 ? describeFailure(seq[f.index]!, f.message) : f.message));
 }
 

@@ -9,6 +9,7 @@ import { observeHost } from '../observe/host.js';
 import { compile, type Compiled } from './compile.js';
 import { DhcpSupervisor, leasedAddress } from './dhcp.js';
 import { crash, crashPointFromEnv, execute, rollback, type Progress } from './executor.js';
+import { IpBatch } from './ipbatch.js';
 import { JournalStore, recoveryAction, undoSequence, type Journal } from './journal.js';
 import { runOps } from './kernel.js';
 import { layoutOf } from './layout.js';
@@ -92,6 +93,7 @@ export class Transactions {
   readonly origins: OriginsStore;
   readonly dhcp: DhcpSupervisor;
   readonly resolvConf: string;
+  private readonly ip = new IpBatch();
 
   constructor(private readonly o: TransactionOptions) {
     this.journal = new JournalStore(o.stateDir);
@@ -132,7 +134,7 @@ export class Transactions {
     const base: Omit<Journal, 'phase' | 'undo'> = {
       version: 1, pid: process.pid, startedAt: new Date().toISOString(), from, to: req.to, stored, originsAfter: compiled.originsAfter,
     };
-    const deps = { dhcp: this.dhcp, journal: this.journal, journalBase: base };
+    const deps = { dhcp: this.dhcp, ip: this.ip, journal: this.journal, journalBase: base };
     await this.o.beforeExecute?.(compiled);
     const r = await execute(compiled, { ...deps, onProgress: this.o.onProgress, warn: (m) => this.log(m), crashAfter: crashPointFromEnv() });
     if (!r.ok) {
@@ -207,7 +209,7 @@ export class Transactions {
     }
     this.log(`an apply (pid ${j.pid}, ${j.startedAt}) was interrupted while ${j.phase}: undoing ${j.undo.length} operation(s)`);
     const seq = undoSequence(j.undo);
-    const failures = await runOps(seq, this.dhcp, { force: true });
+    const failures = await runOps(seq, { dhcp: this.dhcp, ip: this.ip }, { force: true });
     for (const f of failures) this.log(`undo: ${f.index >= 0 ? describeOp(seq[f.index]!) : 'ip'}: ${f.message}`);
     await this.journal.clear();
     if (!isDeepStrictEqual(await this.o.store.load(), j.stored)) await this.o.store.save(j.stored);
