@@ -8,21 +8,6 @@ import { undoSequence, type Journal, type JournalStore } from './journal.js';
 import { describeFailure, previousValueOp, runOps } from './kernel.js';
 import { describeOp, groupOps, type KernelOp, type PlannedOp } from './ops.js';
 
-/**
- * Test hook: SIGKILL this process once that many operations ran (only when the variable is set).
- * One more than the number of operations kills it right after the commit point (the new running
- * config persisted, the journal not yet removed).
- */
-export const CRASH_ENV = 'OVNH_TEST_CRASH_AFTER_STEP';
-
-export function crashPointFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const v = env[CRASH_ENV];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${CRASH_ENV}=${v}: expected a non-negative integer`);
-  return n;
-}
-
 export interface Progress {
   done: number;
   total: number;
@@ -38,7 +23,10 @@ export interface ExecuteOptions {
   onProgress?: (p: Progress) => void;
   /** Failures of best-effort operations. */
   warn?: (msg: string) => void;
-  /** Crash-test hook (see CRASH_ENV). */
+  /**
+   * Crash-test hook: SIGKILL this process once that many operations ran (set only by an entry
+   * point, from OVNH_TEST_CRASH_AFTER_STEP; see src/cli/env.ts).
+   */
   crashAfter?: number;
 }
 

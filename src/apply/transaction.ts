@@ -8,7 +8,7 @@ import { kernelConfig } from '../observe/kernel-config.js';
 import { observeHost } from '../observe/host.js';
 import { compile, type Compiled } from './compile.js';
 import { DhcpSupervisor, leasedAddress } from './dhcp.js';
-import { crash, crashPointFromEnv, execute, rollback, type Progress } from './executor.js';
+import { crash, execute, rollback, type Progress } from './executor.js';
 import { IpBatch } from './ipbatch.js';
 import { JournalStore, recoveryAction, undoSequence, type Journal } from './journal.js';
 import { runOps } from './kernel.js';
@@ -38,6 +38,12 @@ export interface TransactionOptions {
   onProgress?: (p: Progress) => void;
   /** Runs between planning and the kernel work (tests make the host change under the plan). */
   beforeExecute?: (compiled: Compiled) => Promise<void>;
+  /**
+   * Crash tests only: SIGKILL the process once that many kernel operations of an apply ran; one
+   * more than the apply has kills it right after the commit point (running config persisted,
+   * journal not yet removed). Entry points set it from OVNH_TEST_CRASH_AFTER_STEP.
+   */
+  crashAfter?: number;
 }
 
 export type ApplyOutcome =
@@ -136,7 +142,7 @@ export class Transactions {
     };
     const deps = { dhcp: this.dhcp, ip: this.ip, journal: this.journal, journalBase: base };
     await this.o.beforeExecute?.(compiled);
-    const r = await execute(compiled, { ...deps, onProgress: this.o.onProgress, warn: (m) => this.log(m), crashAfter: crashPointFromEnv() });
+    const r = await execute(compiled, { ...deps, onProgress: this.o.onProgress, warn: (m) => this.log(m), crashAfter: this.o.crashAfter });
     if (!r.ok) {
       await this.journal.clear();
       const undoNote = r.rollbackErrors.length ? ` Undo reported: ${r.rollbackErrors.join('; ')}` : '';
@@ -154,7 +160,7 @@ export class Transactions {
       const undoNote = errs.length ? ` Undo reported: ${errs.join('; ')}` : '';
       return { ok: false, reason: 'ConnectivityLost', message: `${reason}; the previous configuration was restored.${undoNote}`, rolledBack: true };
     }
-    await this.commit(req.to, base.originsAfter, stored, crashPointFromEnv() === ops + 1);
+    await this.commit(req.to, base.originsAfter, stored, this.o.crashAfter === ops + 1);
     const leaseNote = pending.length ? ` (no DHCP lease yet on ${pending.join(', ')}; the client keeps trying)` : '';
     return { ok: true, changed: true, steps: compiled.units.length, ops, summary: `${compiled.units.join('; ')}${leaseNote}` };
   }

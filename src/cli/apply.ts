@@ -7,6 +7,7 @@
 // interrupted apply, then bring the kernel to the persisted config (for a boot-time unit).
 import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
+import { crashPointFromEnv } from './env.js';
 import { readSpecDocument } from './input.js';
 import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import type { Progress } from '../apply/executor.js';
@@ -31,6 +32,7 @@ interface ApplyOptions {
 /** What the process gives an apply besides its command line (the entry point's, made once). */
 export interface ApplyContext {
   locks: Locks;
+  crashAfter?: number;
 }
 
 /**
@@ -93,6 +95,7 @@ export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<numb
     stateDir: o.stateDir,
     store: runningConfigStore(o.stateDir),
     locks: ctx.locks,
+    crashAfter: ctx.crashAfter,
     resolvConf: o.resolvConf,
     dhcpTimeoutMs: Number(o.dhcpTimeout) * 1000,
     log: (m) => (o.quiet ? undefined : process.stderr.write(`${m}\n`)),
@@ -145,7 +148,7 @@ export function registerApply(program: Command): void {
     .option('--dhcp-timeout <seconds>', 'how long to wait for DHCP leases', '30')
     .option('-q, --quiet', 'no progress output')
     .action(async (o: ApplyOptions) => {
-      process.exitCode = await runApply(o, { locks: new Locks() });
+      process.exitCode = await runApply(o, { locks: new Locks(), crashAfter: crashPointFromEnv(process.env) });
     });
   program.command('restore')
     .description('what the agent does at start: finish or undo an interrupted apply, then restore the persisted configuration if the kernel lacks it')
@@ -157,6 +160,7 @@ export function registerApply(program: Command): void {
         stateDir: o.stateDir,
         store: runningConfigStore(o.stateDir),
         locks: new Locks(),
+        crashAfter: crashPointFromEnv(process.env),
         resolvConf: o.resolvConf,
         dhcpTimeoutMs: Number(o.dhcpTimeout) * 1000,
         log: (m) => process.stderr.write(`${m}\n`),

@@ -13,6 +13,7 @@ import { HostBackend } from '../handler/node-backend.js';
 import { OnnClient, type CrdManifest } from '../k8s/client.js';
 import { bareHostname, loadConnection } from '../k8s/connection.js';
 import { PROJECT_ROOT } from '../lab/config.js';
+import { crashPointFromEnv } from './env.js';
 import { API_PROBE, Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
 
 interface RunOptions {
@@ -49,7 +50,7 @@ export function registerRun(program: Command): void {
       const client = new OnnClient(await loadConnection(o.kubeconfig));
       log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
       const metrics = new AgentMetrics(nodeName);
-      const backend = new HostBackend({ stateDir: o.stateDir, resolvConf: o.resolvConf, log, locks: new Locks() });
+      const backend = new HostBackend({ stateDir: o.stateDir, resolvConf: o.resolvConf, log, locks: new Locks(), crashAfter: crashPointFromEnv(process.env) });
       const crd = o.installCrd ? (parseYaml(await readFile(join(PROJECT_ROOT, 'deploy', 'crd.yaml'), 'utf8')) as CrdManifest) : undefined;
       const agent = new Agent({
         nodeName, client, backend, log, metrics, crd,

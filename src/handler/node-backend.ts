@@ -29,6 +29,8 @@ export interface HostBackendOptions {
   dhcpTimeoutMs?: number;
   /** The process's locks (default: the backend's own, enough while it is the only locker of stateDir in the process). */
   locks?: Locks;
+  /** Crash tests only (TransactionOptions.crashAfter), from the entry point. */
+  crashAfter?: number;
 }
 
 /**
@@ -74,6 +76,7 @@ export class HostBackend implements NodeBackend {
       stateDir,
       store: runningConfigStore(stateDir),
       locks: o.locks ?? new Locks(),
+      crashAfter: o.crashAfter,
       ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
       ...(o.dhcpTimeoutMs !== undefined ? { dhcpTimeoutMs: o.dhcpTimeoutMs } : {}),
       log: (msg) => o.log.info(msg),
