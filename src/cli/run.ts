@@ -47,7 +47,7 @@ export function registerRun(program: Command): void {
       const nodeName = o.nodeName ?? process.env.NODE_NAME;
       if (!nodeName) throw new Error('no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName); $HOSTNAME is never used');
       const log = pino({ level: o.logLevel, base: { node: nodeName } });
-      const client = new OnnClient(await loadConnection(o.kubeconfig));
+      const client = new OnnClient(await loadConnection(o.kubeconfig, process.env));
       log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
       const metrics = new AgentMetrics(nodeName);
       const backend = new HostBackend({ stateDir: o.stateDir, resolvConf: o.resolvConf, log, locks: new Locks(), crashAfter: crashPointFromEnv(process.env) });

@@ -122,7 +122,7 @@ describe('kubeconfig and service-account credentials', () => {
   });
 
   it('exec plugins are handed to @kubernetes/client-node; broken files name the problem', async () => {
-    const exec = await loadConnection(await kubeconfig('exec.yaml', { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true' } }));
+    const exec = await loadConnection(await kubeconfig('exec.yaml', { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true' } }), {});
     assert.match(exec.source, /client-node/);
     const bad = join(dir, 'nocontext.yaml');
     await writeFile(bad, stringify({ clusters: [] }));
