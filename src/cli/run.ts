@@ -3,16 +3,12 @@ import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { isIP } from 'node:net';
 import { ConnectivityCheckSchema } from '../api/spec.js';
-import { parse as parseYaml } from 'yaml';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Locks } from '../apply/lock.js';
 import { Agent } from '../handler/agent.js';
 import { AgentMetrics, serveMetrics } from '../handler/metrics.js';
 import { HostBackend } from '../handler/node-backend.js';
 import { OnnClient, type CrdManifest } from '../k8s/client.js';
 import { bareHostname, loadConnection } from '../k8s/connection.js';
-import { PROJECT_ROOT } from '../lab/config.js';
 import { crashPointFromEnv } from './env.js';
 import { API_PROBE, Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
 
@@ -51,7 +47,8 @@ export function registerRun(program: Command): void {
       log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
       const metrics = new AgentMetrics(nodeName);
       const backend = new HostBackend({ stateDir: o.stateDir, resolvConf: o.resolvConf, log, locks: new Locks(), crashAfter: crashPointFromEnv(process.env) });
-      const crd = o.installCrd ? (parseYaml(await readFile(join(PROJECT_ROOT, 'deploy', 'crd.yaml'), 'utf8')) as CrdManifest) : undefined;
+      // Built from src/api, as deploy/crd.yaml is (a unit test keeps them equal); loaded only when asked.
+      const crd = o.installCrd ? ((await import('../api/crd.js')).buildCrd() as CrdManifest) : undefined;
       const agent = new Agent({
         nodeName, client, backend, log, metrics, crd,
         observeIntervalMs: Number(o.observeInterval) * 1000,
