@@ -20,6 +20,7 @@ interface RunOptions {
   metricsPort: string;
   statisticsInterval: string;
   observeInterval: string;
+  dhcpSuperviseInterval: string;
   installCrd?: boolean;
   logLevel: string;
   dnsProbeHost?: string;
@@ -35,6 +36,7 @@ export function registerRun(program: Command): void {
     .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz (0: off)', '9187')
     .option('--statistics-interval <seconds>', 'how often statistics are written to the status', '30')
     .option('--observe-interval <seconds>', 'how often the node is observed (status written only on change)', '10')
+    .option('--dhcp-supervise-interval <seconds>', 'how often DHCP clients that died are started again', '10')
     .option('--install-crd', 'create the CRD if it is missing (needs the permission)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .option('--low-memory', 'run V8 without its optimizing compilers (less memory, more CPU; read by the launcher)')
@@ -52,6 +54,7 @@ export function registerRun(program: Command): void {
       const agent = new Agent({
         nodeName, client, backend, log, metrics, crd,
         observeIntervalMs: Number(o.observeInterval) * 1000,
+        dhcpSuperviseIntervalMs: Number(o.dhcpSuperviseInterval) * 1000,
         statisticsIntervalMs: Number(o.statisticsInterval) * 1000,
         verifierFor: (spec) => verifierFor(spec, client, nodeName, o.resolvConf, o.dnsProbeHost, log),
       });

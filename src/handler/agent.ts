@@ -1,8 +1,9 @@
 // The agent: one per node. Composes an ObjectWatcher on its own OvirtNodeNetwork (by name), a
 // GenerationQueue that applies spec generations one at a time through the node backend (latest
 // wins), and a StatusReporter that patches the status subresource — capabilities/kernelConfig
-// when they change, statistics at an interval. API outages are waited out with backoff; the host
-// is never touched because the API is away.
+// when they change, statistics at an interval. Observing the host and supervising its DHCP
+// clients run on timers of their own. API outages are waited out with backoff; the host is never
+// touched because the API is away.
 import type { Logger } from 'pino';
 import { GROUP, KIND, VERSION, type CrdManifest, type OnnClient, type OnnObject } from '../k8s/client.js';
 import { coalesced } from '../util/coalesce.js';
@@ -20,6 +21,8 @@ export interface AgentOptions {
   metrics?: AgentMetrics;
   /** How often the node is observed (capabilities/kernelConfig patched only when changed). */
   observeIntervalMs?: number;
+  /** How often DHCP clients that died are started again (default 10 s). */
+  dhcpSuperviseIntervalMs?: number;
   /** How often statistics are written. */
   statisticsIntervalMs?: number;
   /** The server ends each watch after this many seconds (jittered ±10 %); the agent then re-watches. */
@@ -83,8 +86,12 @@ export class Agent {
   async start(): Promise<void> {
     const restored = await this.o.backend.restoreAtBoot();
     if (restored) this.o.log.info({ restored }, 'restored the persisted network configuration');
+    await this.superviseDhcp();
     await this.observe();
     this.timers.push(setInterval(() => void this.observe().then(() => this.reporter.flush()), this.o.observeIntervalMs ?? 10_000));
+    // Its own timer, apart from observing: supervision takes the apply lock (and skips while an
+    // apply holds it); observing only reads the host.
+    this.timers.push(setInterval(() => void this.superviseDhcp(), this.o.dhcpSuperviseIntervalMs ?? 10_000));
     this.watcher.start();
   }
 
@@ -192,4 +199,12 @@ export class Agent {
     }
     this.observedAt = Date.now();
   });
+
+  private async superviseDhcp(): Promise<void> {
+    try {
+      await this.o.backend.superviseDhcp();
+    } catch (e) {
+      this.o.log.warn({ err: (e as Error).message }, 'DHCP supervision failed');
+    }
+  }
 }

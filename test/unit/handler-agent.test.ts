@@ -1,7 +1,8 @@
 // The agent composed (watcher, generation queue, reporter), against an in-memory object store and
 // a recording backend (the real API server and kernel are the integration tests' and
-// reliability/'s): every generation the object reaches is applied, whatever happened before it.
-// Waits are turns of the event loop and mock timers, never the wall clock.
+// reliability/'s): every generation the object reaches is applied, whatever happened before it;
+// observing and DHCP supervision run on timers of their own. Waits are turns of the event loop
+// and mock timers, never the wall clock.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
@@ -58,12 +59,21 @@ class Store {
 }
 
 /** Records every spec it is asked to apply; answers from a script, then ok. */
-function backend(script: SetupResult[] = []): NodeBackend & { specs: unknown[] } {
+function backend(script: SetupResult[] = []): NodeBackend & { specs: unknown[]; calls: string[] } {
   const specs: unknown[] = [];
+  const calls: string[] = [];
   return {
     specs,
+    calls,
     restoreAtBoot: async () => undefined,
-    observe: async () => ({ capabilities: {}, kernelConfig: { networks: {}, bondings: {} }, statistics: {} }),
+    observe: async () => {
+      calls.push('observe');
+      return { capabilities: {}, kernelConfig: { networks: {}, bondings: {} }, statistics: {} };
+    },
+    superviseDhcp: async () => {
+      calls.push('supervise');
+      return [];
+    },
     setup: async (spec) => {
       specs.push(spec);
       return script.shift() ?? { ok: true, changed: true, steps: 1, durationMs: 1, summary: 'ok' };
@@ -190,6 +200,26 @@ describe('agent scheduling', () => {
     } finally {
       await agent.stop();
     }
+  });
+
+  it('supervises DHCP clients on a timer of its own, apart from observing', async (t) => {
+    mockTimers(t);
+    const store = new Store();
+    const b = backend();
+    await withAgent(store, b, async () => {
+      await applied(b, 1);
+      const count = (what: string) => b.calls.filter((c) => c === what).length;
+      const observes = count('observe');
+      assert.equal(count('supervise'), 1, 'once at start');
+      t.mock.timers.tick(10_000);
+      await turns();
+      assert.equal(count('supervise'), 2);
+      assert.equal(count('observe'), observes, 'observing has its own interval');
+      t.mock.timers.tick(50_000);
+      await turns();
+      assert.equal(count('supervise'), 7);
+      assert.equal(count('observe'), observes + 1);
+    }, { observeIntervalMs: 60_000, dhcpSuperviseIntervalMs: 10_000 });
   });
 
   it('is ready once it has listed its object; stop() ends the watch', async () => {
