@@ -23,3 +23,18 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+/**
+ * Runs a mock clock forward in steps until p settles: for code that sleeps between attempts
+ * (the clock moves only while p is pending, so its waits are measured in mock time).
+ */
+export async function advancing<T>(clock: { tick(ms: number): void }, p: Promise<T>, stepMs = 100, maxMs = 600_000): Promise<T> {
+  let settled = false;
+  p.then(() => (settled = true), () => (settled = true));
+  for (let elapsed = 0; ; elapsed += stepMs) {
+    await turns(5);
+    if (settled) return p;
+    if (elapsed > maxMs) throw new Error(`still pending after ${maxMs} ms of mock time`);
+    clock.tick(stepMs);
+  }
+}
