@@ -102,15 +102,6 @@ export class Agent {
     await this.queue.stop();
   }
 
-  /** For tests: the status the agent wants shown. */
-  desiredStatus(): Record<string, unknown> {
-    return this.reporter.desiredStatus();
-  }
-
-  isDeepEqualReported(): boolean {
-    return this.reporter.isDeepEqualReported();
-  }
-
   /** Gets this node's object, creating an empty one (owned by the Node) when missing. */
   private async ensureObject(): Promise<OnnObject> {
     const { client, nodeName: name, log } = this.o;

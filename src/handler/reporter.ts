@@ -101,11 +101,7 @@ export class StatusReporter {
    */
   readonly flush = coalesced(() => this.write());
 
-  /** For tests: the status the agent wants shown. */
-  desiredStatus(): Record<string, unknown> {
-    return structuredClone(this.desired);
-  }
-
+  /** Whether everything wanted is shown (nothing left to write but statistics). */
   isDeepEqualReported(): boolean {
     return REPORTED_KEYS.every((k) => !(k in this.desired) || isDeepStrictEqual(this.desired[k], this.reported[k]));
   }
