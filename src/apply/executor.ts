@@ -3,24 +3,10 @@
 // the error names the plan step, the operation and the kernel's message.
 import type { Compiled } from './compile/index.js';
 import type { DhcpSupervisor } from './dhcp.js';
+import type { IpBatch } from './ipbatch.js';
 import { undoSequence, type Journal, type JournalStore } from './journal.js';
 import { describeFailure, previousValueOp, runOps } from './kernel.js';
 import { describeOp, groupOps, type KernelOp, type PlannedOp } from './ops.js';
-
-/**
- * Test hook: SIGKILL this process once that many operations ran (only when the variable is set).
- * One more than the number of operations kills it right after the commit point (the new running
- * config persisted, the journal not yet removed).
- */
-export const CRASH_ENV = 'OVNH_TEST_CRASH_AFTER_STEP';
-
-export function crashPointFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const v = env[CRASH_ENV];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${CRASH_ENV}=${v}: expected a non-negative integer`);
-  return n;
-}
 
 export interface Progress {
   done: number;
@@ -30,13 +16,17 @@ export interface Progress {
 
 export interface ExecuteOptions {
   dhcp: DhcpSupervisor;
+  ip: IpBatch;
   journal: JournalStore;
   /** Everything of the journal but phase and undo. */
   journalBase: Omit<Journal, 'phase' | 'undo'>;
   onProgress?: (p: Progress) => void;
   /** Failures of best-effort operations. */
   warn?: (msg: string) => void;
-  /** Crash-test hook (see CRASH_ENV). */
+  /**
+   * Crash-test hook: SIGKILL this process once that many operations ran (set only by an entry
+   * point, from OVNH_TEST_CRASH_AFTER_STEP; see src/cli/env.ts).
+   */
   crashAfter?: number;
 }
 
@@ -74,7 +64,7 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
     if (o.crashAfter === done) crash();
     let i = 0;
     while (i < g.ops.length) {
-      const failures = await runOps(g.ops.slice(i).map((p) => p.op), o.dhcp);
+      const failures = await runOps(g.ops.slice(i).map((p) => p.op), o);
       if (!failures.length) {
         undo.push(...resolved.slice(i));
         break;
@@ -108,10 +98,10 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
 }
 
 /** Undoes what ran (last first), carrying on past errors; returns them. */
-export async function rollback(undo: KernelOp[][], o: Pick<ExecuteOptions, 'dhcp' | 'journal' | 'journalBase'>): Promise<string[]> {
+export async function rollback(undo: KernelOp[][], o: Pick<ExecuteOptions, 'dhcp' | 'ip' | 'journal' | 'journalBase'>): Promise<string[]> {
   await o.journal.write({ ...o.journalBase, phase: 'rolling-back', undo });
   const seq = undoSequence(undo);
-  const failures = await runOps(seq, o.dhcp, { force: true });
+  const failures = await runOps(seq, o, { force: true });
   return failures.map((f) => (f.index >= 0 ? describeFailure(seq[f.index]!, f.message) : f.message));
 }
 

@@ -39,29 +39,40 @@ export function parseBatchErrors(stderr: string): BatchFailure[] {
 }
 
 const SETPRIV = '/usr/bin/setpriv';
-const hasSetpriv = existsSync(SETPRIV);
 
 /**
  * The batch dies with the agent. A kill -9 of the agent used to leave its `ip -batch` running,
  * still changing devices while the restarted agent rolled the interrupted apply back: the undo
  * found a bridge absent that the orphan created right after (kill trials lost 250–500 ms into an
- * apply; `pgrep ip` after the kill showed the survivor). Where setpriv (util-linux) is missing
- * the command runs as before.
+ * apply; `pgrep ip` after the kill showed the survivor). Without setpriv (util-linux) the command
+ * runs as before.
  */
-function dieWithParent(argv: string[]): string[] {
-  return hasSetpriv ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv] : argv;
+export function batchArgv(setpriv: string | undefined, opts: { force?: boolean; family?: 6 } = {}): string[] {
+  const argv = ['ip', ...(opts.family ? ['-6'] : []), ...(opts.force ? ['-force'] : []), '-batch', '-'];
+  return setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...argv] : argv;
 }
 
 /**
- * Runs the lines; `force` keeps going past failures (used when undoing after a crash, where some
- * undo lines may refer to things that never happened).
+ * Runs `ip -batch`. Whether setpriv is installed is looked up once, at the first batch — not at
+ * import, so importing this module for its parser (the CLI's plan, unit tests) touches no file.
  */
-export async function runBatch(lines: readonly (readonly string[])[], opts: { force?: boolean; family?: 6 } = {}): Promise<BatchResult & { failures: BatchFailure[] }> {
-  if (lines.length === 0) return { ok: true, stderr: '', failures: [] };
-  const input = lines.map(batchLine).join('\n') + '\n';
-  const r = await run(dieWithParent(['ip', ...(opts.family ? ['-6'] : []), ...(opts.force ? ['-force'] : []), '-batch', '-']), { input, allowFailure: true });
-  const failures = parseBatchErrors(r.stderr);
-  if (r.code === 0) return { ok: true, stderr: r.stderr, failures };
-  const failure = failures[0] ?? { index: -1, message: r.stderr.trim() || `ip -batch exited ${r.code}` };
-  return { ok: false, failure, stderr: r.stderr, failures };
+export class IpBatch {
+  private resolved: { setpriv: string | undefined } | undefined;
+
+  constructor(private readonly setprivPath = SETPRIV) {}
+
+  /**
+   * Runs the lines; `force` keeps going past failures (used when undoing after a crash, where
+   * some undo lines may refer to things that never happened).
+   */
+  async run(lines: readonly (readonly string[])[], opts: { force?: boolean; family?: 6 } = {}): Promise<BatchResult & { failures: BatchFailure[] }> {
+    if (lines.length === 0) return { ok: true, stderr: '', failures: [] };
+    this.resolved ??= { setpriv: existsSync(this.setprivPath) ? this.setprivPath : undefined };
+    const input = lines.map(batchLine).join('\n') + '\n';
+    const r = await run(batchArgv(this.resolved.setpriv, opts), { input, allowFailure: true });
+    const failures = parseBatchErrors(r.stderr);
+    if (r.code === 0) return { ok: true, stderr: r.stderr, failures };
+    const failure = failures[0] ?? { index: -1, message: r.stderr.trim() || `ip -batch exited ${r.code}` };
+    return { ok: false, failure, stderr: r.stderr, failures };
+  }
 }

@@ -5,10 +5,16 @@ import { writeFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/fs.js';
 import type { DhcpSupervisor } from './dhcp.js';
-import { runBatch } from './ipbatch.js';
+import type { IpBatch } from './ipbatch.js';
 import { describeOp, type KernelOp } from './ops.js';
 
 type IpOp = Extract<KernelOp, { kind: 'ip' }>;
+
+/** What runs kernel operations: owned by the caller (one per set of transactions). */
+export interface KernelIo {
+  dhcp: DhcpSupervisor;
+  ip: IpBatch;
+}
 
 export interface OpFailure {
   /** Index (in the list given) of the failing operation; -1 when unknown (any may have run). */
@@ -93,7 +99,7 @@ async function runOne(op: KernelOp, dhcp: DhcpSupervisor): Promise<void> {
  * (everything before it took effect, nothing after it ran). With `force` it runs everything and
  * returns every failure (used for undo, where some steps may refer to things that never happened).
  */
-export async function runOps(ops: readonly KernelOp[], dhcp: DhcpSupervisor, opts: { force?: boolean } = {}): Promise<OpFailure[]> {
+export async function runOps(ops: readonly KernelOp[], io: KernelIo, opts: { force?: boolean } = {}): Promise<OpFailure[]> {
   const failures: OpFailure[] = [];
   let i = 0;
   while (i < ops.length) {
@@ -102,7 +108,7 @@ export async function runOps(ops: readonly KernelOp[], dhcp: DhcpSupervisor, opt
       let j = i;
       while (j < ops.length && ops[j]!.kind === 'ip' && (ops[j] as IpOp).family === first.family) j++;
       const lines = ops.slice(i, j).map((o) => (o as IpOp).args);
-      const r = await runBatch(lines, { ...opts, ...(first.family ? { family: first.family } : {}) });
+      const r = await io.ip.run(lines, { ...opts, ...(first.family ? { family: first.family } : {}) });
       if (opts.force) {
         for (const f of r.failures) failures.push({ index: i + f.index, message: f.message });
         if (!r.ok && r.failures.length === 0) failures.push({ index: -1, message: r.stderr.trim() || 'ip -batch failed' });
@@ -120,7 +126,7 @@ export async function runOps(ops: readonly KernelOp[], dhcp: DhcpSupervisor, opt
       continue;
     }
     try {
-      await runOne(ops[i]!, dhcp);
+      await runOne(ops[i]!, io.dhcp);
     } catch (e) {
       const msg = (e as NodeJS.ErrnoException).code === 'ENOENT' && ops[i]!.kind === 'write'
         ? `${(ops[i] as { path: string }).path} does not exist`

@@ -29,33 +29,41 @@ export class BusyError extends Error {
   }
 }
 
-/**
- * Lock files this process holds, with when they are released. A lock file naming our own pid is
- * ours only if it is in here: otherwise it was left by an earlier process that had the same pid
- * (PID 1 in a restarted container). Without this, the agent's periodic DHCP supervision took the
- * lock from an apply running in the same process.
- */
-const heldHere = new Map<string, Promise<void>>();
-
 export interface LockOptions {
   /** Wait for a holder in this same process instead of failing (applies queue; supervision skips). */
   waitInProcess?: boolean;
+  /** Called when the call waits for a holder in this process (before it waits). */
+  onWait?: () => void;
 }
 
-export async function withLock<T>(stateDir: string, fn: () => Promise<T>, o: LockOptions = {}): Promise<T> {
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const path = join(stateDir, 'lock');
-  for (let held = heldHere.get(path); held; held = heldHere.get(path)) {
-    if (!o.waitInProcess) throw new BusyError(process.pid);
-    await held;
-  }
-  let release: () => void = () => undefined;
-  heldHere.set(path, new Promise<void>((r) => (release = r)));
-  try {
-    return await withLockFile(path, fn);
-  } finally {
-    heldHere.delete(path);
-    release();
+/**
+ * The lock files this process holds, with when they are released. A lock file naming our own pid
+ * is ours only if it is in here: otherwise it was left by an earlier process that had the same pid
+ * (PID 1 in a restarted container). Without this, the agent's periodic DHCP supervision took the
+ * lock from an apply running in the same process. Invariant: everything in a process that locks
+ * a state dir shares one instance (the entry point creates it); a second instance would take the
+ * first one's lock file for stale.
+ */
+export class Locks {
+  private readonly held = new Map<string, Promise<void>>();
+
+  /** Runs fn holding the lock of stateDir; BusyError when another holder has it (and, in this process, unless waitInProcess). */
+  async withLock<T>(stateDir: string, fn: () => Promise<T>, o: LockOptions = {}): Promise<T> {
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    const path = join(stateDir, 'lock');
+    for (let held = this.held.get(path); held; held = this.held.get(path)) {
+      if (!o.waitInProcess) throw new BusyError(process.pid);
+      o.onWait?.();
+      await held;
+    }
+    let release: () => void = () => undefined;
+    this.held.set(path, new Promise<void>((r) => (release = r)));
+    try {
+      return await withLockFile(path, fn);
+    } finally {
+      this.held.delete(path);
+      release();
+    }
   }
 }
 

@@ -10,11 +10,12 @@ import { observeHost } from '../observe/host.js';
 import type { HostState } from '../observe/types.js';
 import { compile, type Compiled } from './compile/index.js';
 import { DhcpSupervisor, leasedAddress } from './dhcp.js';
-import { crash, crashPointFromEnv, execute, rollback, type Progress } from './executor.js';
+import { crash, execute, rollback, type Progress } from './executor.js';
+import { IpBatch } from './ipbatch.js';
 import { JournalStore, recoveryAction, undoSequence, type Journal } from './journal.js';
 import { runOps } from './kernel.js';
 import { layoutOf, nicsOf } from './layout.js';
-import { withLock } from './lock.js';
+import type { Locks } from './lock.js';
 import { describeOp } from './ops.js';
 import { OriginsStore } from './origins.js';
 import { compileFacts } from './snapshot.js';
@@ -28,6 +29,8 @@ export interface ConfigStore {
 export interface TransactionOptions {
   stateDir: string;
   store: ConfigStore;
+  /** The process's locks (one instance shared by everything in it that locks stateDir). */
+  locks: Locks;
   /** resolv.conf the nameservers go to (tests point it elsewhere). */
   resolvConf?: string;
   /** How long a DHCP network may wait for its lease (apply and boot restore). */
@@ -36,6 +39,12 @@ export interface TransactionOptions {
   onProgress?: (p: Progress) => void;
   /** Runs between planning and the kernel work (tests make the host change under the plan). */
   beforeExecute?: (compiled: Compiled) => Promise<void>;
+  /**
+   * Crash tests only: SIGKILL the process once that many kernel operations of an apply ran; one
+   * more than the apply has kills it right after the commit point (running config persisted,
+   * journal not yet removed). Entry points set it from OVNH_TEST_CRASH_AFTER_STEP.
+   */
+  crashAfter?: number;
 }
 
 export type ApplyOutcome =
@@ -81,6 +90,7 @@ export class Transactions {
   readonly origins: OriginsStore;
   readonly dhcp: DhcpSupervisor;
   readonly resolvConf: string;
+  private readonly ip = new IpBatch();
 
   constructor(private readonly o: TransactionOptions) {
     this.journal = new JournalStore(o.stateDir);
@@ -112,7 +122,7 @@ export class Transactions {
   }
 
   async apply(req: ApplyRequest): Promise<ApplyOutcome> {
-    return withLock(this.o.stateDir, async () => {
+    return this.o.locks.withLock(this.o.stateDir, async () => {
       await this.recoverLocked();
       return this.applyLocked(req);
     }, { waitInProcess: true });
@@ -133,9 +143,9 @@ export class Transactions {
     const base: Omit<Journal, 'phase' | 'undo'> = {
       version: 1, pid: process.pid, startedAt: new Date().toISOString(), from, to: req.to, stored, originsAfter: compiled.originsAfter,
     };
-    const deps = { dhcp: this.dhcp, journal: this.journal, journalBase: base };
+    const deps = { dhcp: this.dhcp, ip: this.ip, journal: this.journal, journalBase: base };
     await this.o.beforeExecute?.(compiled);
-    const r = await execute(compiled, { ...deps, onProgress: this.o.onProgress, warn: (m) => this.log(m), crashAfter: crashPointFromEnv() });
+    const r = await execute(compiled, { ...deps, onProgress: this.o.onProgress, warn: (m) => this.log(m), crashAfter: this.o.crashAfter });
     if (!r.ok) {
       await this.journal.clear();
       const undoNote = r.rollbackErrors.length ? ` Undo reported: ${r.rollbackErrors.join('; ')}` : '';
@@ -153,7 +163,7 @@ export class Transactions {
       const undoNote = errs.length ? ` Undo reported: ${errs.join('; ')}` : '';
       return { ok: false, reason: 'ConnectivityLost', message: `${reason}; the previous configuration was restored.${undoNote}`, rolledBack: true };
     }
-    await this.commit(req.to, base.originsAfter, stored, crashPointFromEnv() === ops + 1);
+    await this.commit(req.to, base.originsAfter, stored, this.o.crashAfter === ops + 1);
     const leaseNote = pending.length ? ` (no DHCP lease yet on ${pending.join(', ')}; the client keeps trying)` : '';
     return { ok: true, changed: true, steps: compiled.units.length, ops, summary: `${compiled.units.join('; ')}${leaseNote}` };
   }
@@ -178,7 +188,7 @@ export class Transactions {
 
   /** superviseDhcp under the lock; throws BusyError when a transaction holds it. */
   async superviseDhcpLocked(cfg: RunningConfig): Promise<string[]> {
-    return withLock(this.o.stateDir, () => this.superviseDhcp(cfg));
+    return this.o.locks.withLock(this.o.stateDir, () => this.superviseDhcp(cfg));
   }
 
   /** Starts the DHCP clients a config needs that are not running (crashed, or after a reboot). */
@@ -195,7 +205,7 @@ export class Transactions {
 
   /** Recovers an interrupted transaction (journal left by a crash); returns what was done. */
   async recover(): Promise<string | undefined> {
-    return withLock(this.o.stateDir, () => this.recoverLocked(), { waitInProcess: true });
+    return this.o.locks.withLock(this.o.stateDir, () => this.recoverLocked(), { waitInProcess: true });
   }
 
   private async recoverLocked(): Promise<string | undefined> {
@@ -208,7 +218,7 @@ export class Transactions {
     }
     this.log(`an apply (pid ${j.pid}, ${j.startedAt}) was interrupted while ${j.phase}: undoing ${j.undo.length} operation(s)`);
     const seq = undoSequence(j.undo);
-    const failures = await runOps(seq, this.dhcp, { force: true });
+    const failures = await runOps(seq, { dhcp: this.dhcp, ip: this.ip }, { force: true });
     for (const f of failures) this.log(`undo: ${f.index >= 0 ? describeOp(seq[f.index]!) : 'ip'}: ${f.message}`);
     await this.journal.clear();
     if (!isDeepStrictEqual(await this.o.store.load(), j.stored)) await this.o.store.save(j.stored);
@@ -238,7 +248,7 @@ export class Transactions {
    * the timeout). Returns what was done, or undefined when the kernel already matched.
    */
   async restoreAtBoot(): Promise<string | undefined> {
-    return withLock(this.o.stateDir, async () => {
+    return this.o.locks.withLock(this.o.stateDir, async () => {
       const recovered = await this.recoverLocked();
       const cfg = await this.o.store.load();
       if (!Object.keys(cfg.networks).length && !Object.keys(cfg.bondings).length) return recovered;

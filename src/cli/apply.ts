@@ -7,11 +7,13 @@
 // interrupted apply, then bring the kernel to the persisted config (for a boot-time unit).
 import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
+import { crashPointFromEnv } from './env.js';
 import { readSpecDocument } from './input.js';
 import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import type { Progress } from '../apply/executor.js';
 import { describeOp } from '../apply/ops.js';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
+import { Locks } from '../apply/lock.js';
 import { Transactions } from '../apply/transaction.js';
 import { formatValidationErrors, runningConfigStore, validateForHost } from '../handler/node-backend.js';
 import { kernelConfig, observeHost } from '../observe/index.js';
@@ -26,6 +28,12 @@ interface ApplyOptions {
   resolvConf: string;
   dhcpTimeout: string;
   quiet?: boolean;
+}
+
+/** What the process gives an apply besides its command line (the entry point's, made once). */
+export interface ApplyContext {
+  locks: Locks;
+  crashAfter?: number;
 }
 
 /**
@@ -69,7 +77,7 @@ function progressPrinter(quiet: boolean | undefined): ((p: Progress) => void) | 
   };
 }
 
-export async function runApply(o: ApplyOptions): Promise<number> {
+export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<number> {
   const t0 = Date.now();
   const input = await readSpecDocument(o.file);
   if ('errors' in input) {
@@ -87,6 +95,8 @@ export async function runApply(o: ApplyOptions): Promise<number> {
   const tx = new Transactions({
     stateDir: o.stateDir,
     store: runningConfigStore(o.stateDir),
+    locks: ctx.locks,
+    crashAfter: ctx.crashAfter,
     resolvConf: o.resolvConf,
     dhcpTimeoutMs: Number(o.dhcpTimeout) * 1000,
     log: (m) => (o.quiet ? undefined : process.stderr.write(`${m}\n`)),
@@ -140,7 +150,7 @@ export function registerApply(program: Command): void {
     .option('--dhcp-timeout <seconds>', 'how long to wait for DHCP leases', '30')
     .option('-q, --quiet', 'no progress output')
     .action(async (o: ApplyOptions) => {
-      process.exitCode = await runApply(o);
+      process.exitCode = await runApply(o, { locks: new Locks(), crashAfter: crashPointFromEnv(process.env) });
     });
   program.command('restore')
     .description('what the agent does at start: finish or undo an interrupted apply, then restore the persisted configuration if the kernel lacks it')
@@ -151,6 +161,8 @@ export function registerApply(program: Command): void {
       const tx = new Transactions({
         stateDir: o.stateDir,
         store: runningConfigStore(o.stateDir),
+        locks: new Locks(),
+        crashAfter: crashPointFromEnv(process.env),
         resolvConf: o.resolvConf,
         dhcpTimeoutMs: Number(o.dhcpTimeout) * 1000,
         log: (m) => process.stderr.write(`${m}\n`),

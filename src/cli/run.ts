@@ -4,15 +4,13 @@ import { pino, type Logger } from 'pino';
 import { isIP } from 'node:net';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { ConnectivityCheckSchema } from '../api/spec.js';
-import { parse as parseYaml } from 'yaml';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { Locks } from '../apply/lock.js';
 import { Agent } from '../handler/agent.js';
 import { AgentMetrics, serveMetrics } from '../handler/metrics.js';
 import { HostBackend } from '../handler/node-backend.js';
 import { OnnClient, type CrdManifest } from '../k8s/client.js';
 import { bareHostname, loadConnection } from '../k8s/connection.js';
-import { PROJECT_ROOT } from '../lab/config.js';
+import { crashPointFromEnv } from './env.js';
 import { API_PROBE, Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
 
 interface RunOptions {
@@ -23,6 +21,7 @@ interface RunOptions {
   metricsPort: string;
   statisticsInterval: string;
   observeInterval: string;
+  dhcpSuperviseInterval: string;
   installCrd?: boolean;
   logLevel: string;
   dnsProbeHost?: string;
@@ -38,6 +37,7 @@ export function registerRun(program: Command): void {
     .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz (0: off)', '9187')
     .option('--statistics-interval <seconds>', 'how often statistics are written to the status', '30')
     .option('--observe-interval <seconds>', 'how often the node is observed (status written only on change)', '10')
+    .option('--dhcp-supervise-interval <seconds>', 'how often DHCP clients that died are started again', '10')
     .option('--install-crd', 'create the CRD if it is missing (needs the permission)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .option('--low-memory', 'run V8 without its optimizing compilers (less memory, more CPU; read by the launcher)')
@@ -46,14 +46,16 @@ export function registerRun(program: Command): void {
       const nodeName = o.nodeName ?? process.env.NODE_NAME;
       if (!nodeName) throw new Error('no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName); $HOSTNAME is never used');
       const log = pino({ level: o.logLevel, base: { node: nodeName } });
-      const client = new OnnClient(await loadConnection(o.kubeconfig));
+      const client = new OnnClient(await loadConnection(o.kubeconfig, process.env));
       log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
       const metrics = new AgentMetrics(nodeName);
-      const backend = new HostBackend({ stateDir: o.stateDir, resolvConf: o.resolvConf, log });
-      const crd = o.installCrd ? (parseYaml(await readFile(join(PROJECT_ROOT, 'deploy', 'crd.yaml'), 'utf8')) as CrdManifest) : undefined;
+      const backend = new HostBackend({ stateDir: o.stateDir, resolvConf: o.resolvConf, log, locks: new Locks(), crashAfter: crashPointFromEnv(process.env) });
+      // Built from src/api, as deploy/crd.yaml is (a unit test keeps them equal); loaded only when asked.
+      const crd = o.installCrd ? ((await import('../api/crd.js')).buildCrd() as CrdManifest) : undefined;
       const agent = new Agent({
         nodeName, client, backend, log, metrics, crd,
         observeIntervalMs: Number(o.observeInterval) * 1000,
+        dhcpSuperviseIntervalMs: Number(o.dhcpSuperviseInterval) * 1000,
         statisticsIntervalMs: Number(o.statisticsInterval) * 1000,
         verifierFor: (spec) => verifierFor(spec, client, nodeName, o.resolvConf, o.dnsProbeHost, log),
       });

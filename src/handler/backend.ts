@@ -34,7 +34,10 @@ export interface ConnectivityVerifier {
 export interface NodeBackend {
   /** At start, before the API server is reachable: bring the kernel back to the persisted config. */
   restoreAtBoot(): Promise<string | undefined>;
+  /** Reads the host back; changes nothing on it. */
   observe(): Promise<Observation>;
+  /** Starts the DHCP clients of the running config that are not running; returns which (for logs). */
+  superviseDhcp(): Promise<string[]>;
   /** validate → plan → apply → verify (→ rollback) → persist. */
   setup(spec: unknown, verifier: ConnectivityVerifier | undefined): Promise<SetupResult>;
 }

@@ -1,13 +1,14 @@
 // The node side of the agent: a NodeBackend on this host's kernel. setup() = parse and validate
 // the spec (nothing on the host changes when it is invalid) → canonical config → one
 // transaction (plan, journalled kernel work, DHCP leases, connectivity check, rollback on loss)
-// → persisted running config. observe() reads the kernel back; restoreAtBoot() finishes or
-// undoes an interrupted transaction and restores the persisted config when the kernel lacks it.
+// → persisted running config. observe() reads the kernel back; superviseDhcp() restarts DHCP
+// clients that died; restoreAtBoot() finishes or undoes an interrupted transaction and restores
+// the persisted config when the kernel lacks it.
 import type { Logger } from 'pino';
 import type { RunningConfig } from '../api/config.js';
 import { DEFAULT_STATE_DIR } from '../api/constants.js';
 import { Transactions, type ApplyOutcome, type ConfigStore } from '../apply/transaction.js';
-import { BusyError } from '../apply/lock.js';
+import { BusyError, Locks } from '../apply/lock.js';
 import { capabilities, HostObserver, kernelConfig, observeHost, StatisticsSampler } from '../observe/index.js';
 import { loadRunningConfig, runningConfigPath, serializeRunningConfig } from '../persist/running-config.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -28,6 +29,10 @@ export interface HostBackendOptions {
   resolvConf?: string;
   /** How long DHCP networks wait for a lease at apply and boot restore (default 30 s). */
   dhcpTimeoutMs?: number;
+  /** The process's locks (default: the backend's own, enough while it is the only locker of stateDir in the process). */
+  locks?: Locks;
+  /** Crash tests only (TransactionOptions.crashAfter), from the entry point. */
+  crashAfter?: number;
 }
 
 /**
@@ -78,6 +83,8 @@ export class HostBackend implements NodeBackend {
     this.tx = new Transactions({
       stateDir,
       store: runningConfigStore(stateDir),
+      locks: o.locks ?? new Locks(),
+      crashAfter: o.crashAfter,
       ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
       ...(o.dhcpTimeoutMs !== undefined ? { dhcpTimeoutMs: o.dhcpTimeoutMs } : {}),
       log: (msg) => o.log.info(msg),
@@ -89,15 +96,20 @@ export class HostBackend implements NodeBackend {
     return this.tx.restoreAtBoot();
   }
 
-  async observe(): Promise<Observation> {
-    const running = await loadRunningConfig(this.stateDir);
-    // A DHCP client that died is started again (supervision); skipped while an apply holds the lock.
+  /** Starts again the DHCP clients of the running config that died; skipped while a transaction holds the lock (it starts its own). */
+  async superviseDhcp(): Promise<string[]> {
     try {
-      const restarted = await this.tx.superviseDhcpLocked(running);
+      const restarted = await this.tx.superviseDhcpLocked(await loadRunningConfig(this.stateDir));
       if (restarted.length) this.o.log.warn({ restarted }, 'DHCP clients were not running and were started again');
+      return restarted;
     } catch (e) {
       if (!(e instanceof BusyError)) this.o.log.warn({ err: (e as Error).message }, 'DHCP supervision failed');
+      return [];
     }
+  }
+
+  async observe(): Promise<Observation> {
+    const running = await loadRunningConfig(this.stateDir);
     const host = await this.observer.observe(running);
     return {
       capabilities: capabilities(host, running) as unknown as Record<string, unknown>,

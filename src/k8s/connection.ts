@@ -26,8 +26,8 @@ export function bareHostname(url: URL): string {
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-/** A kubeconfig file when given, else the in-cluster service account, else $KUBECONFIG / ~/.kube/config. */
-export async function loadConnection(path?: string, env: NodeJS.ProcessEnv = process.env): Promise<ApiConnection> {
+/** A kubeconfig file when given, else the in-cluster service account, else $KUBECONFIG / ~/.kube/config (env: the entry point's process.env). */
+export async function loadConnection(path: string | undefined, env: NodeJS.ProcessEnv): Promise<ApiConnection> {
   if (path) return fromKubeconfigFile(path);
   if (env.KUBERNETES_SERVICE_HOST) return inCluster(env);
   const candidates = env.KUBECONFIG ? env.KUBECONFIG.split(delimiter).filter(Boolean) : [join(homedir(), '.kube', 'config')];

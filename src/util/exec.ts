@@ -35,7 +35,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
-      env: opts.env ?? process.env,
+      env: opts.env, // undefined: the parent's environment, as spawn does
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: opts.timeoutMs,
     } satisfies SpawnOptions);

@@ -6,6 +6,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
+import { Locks } from '../../src/apply/lock.js';
 import { Transactions } from '../../src/apply/transaction.js';
 import { validateForHost } from '../../src/handler/node-backend.js';
 import { observeHost } from '../../src/observe/index.js';
@@ -181,6 +182,7 @@ async function applyWhileNicVanishes(stateDir: string, spec: unknown, nic: strin
   const tx = new Transactions({
     stateDir,
     store: { load: () => loadRunningConfig(stateDir), save: (c) => saveRunningConfig(c, stateDir) },
+    locks: new Locks(),
     beforeExecute: async () => void (await run(['ip', 'link', 'del', 'dev', nic])),
   });
   process.stdout.write(JSON.stringify(await tx.apply({ to: v.config })));

@@ -6,7 +6,7 @@ import { parseBatchErrors } from '../../src/apply/ipbatch.js';
 import { batchLine, groupOps, ip, type KernelOp } from '../../src/apply/ops.js';
 import { recoveryAction, undoSequence, type Journal } from '../../src/apply/journal.js';
 import { dhcpcdArgv, dhcpcdConfig, dhcpPaths } from '../../src/apply/dhcp.js';
-import { crashPointFromEnv } from '../../src/apply/executor.js';
+import { crashPointFromEnv } from '../../src/cli/env.js';
 import { layoutOf } from '../../src/apply/layout.js';
 import { vlanDeviceName, topDeviceOf } from '../../src/apply/names.js';
 import { netmaskToPrefix } from '../../src/util/ip.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import { waitFor } from '../../src/util/exec.js';
 import { readFileSync } from 'node:fs';
-import { withLock } from '../../src/apply/lock.js';
+import { Locks } from '../../src/apply/lock.js';
 
 it('takes over a lock whose owner is a zombie', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ovnh-lock-'));
@@ -27,7 +27,7 @@ it('takes over a lock whose owner is a zombie', async () => {
       return undefined;
     }, 5000, 20);
     await writeFile(join(dir, 'lock'), String(zombie));
-    assert.equal(await withLock(dir, async () => 'ran'), 'ran');
+    assert.equal(await new Locks().withLock(dir, async () => 'ran'), 'ran');
   } finally {
     parent.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
@@ -44,34 +44,54 @@ async function inStateDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-/** Holds the lock of dir until release() (held then resolves to 'released'); returns once the lock file exists. */
-async function holdLock(dir: string, onRelease: () => void = () => undefined): Promise<{ held: Promise<string>; release: () => void }> {
-  let release: () => void = () => undefined;
-  const held = withLock(dir, () => new Promise<string>((r) => (release = () => { onRelease(); r('released'); })));
-  await waitFor('the lock file', async () => (await readdir(dir)).includes('lock'), 2000, 5);
+/**
+ * Holds the lock of dir until release() (held then resolves to 'released'). Returns once the
+ * holder's callback runs (the lock file exists then): the release it returns is the callback's,
+ * never a placeholder taken before the callback set it.
+ */
+async function holdLock(locks: Locks, dir: string, onRelease: () => void = () => undefined): Promise<{ held: Promise<string>; release: () => void }> {
+  let running: (release: () => void) => void = () => undefined;
+  const started = new Promise<() => void>((r) => (running = r));
+  const held = locks.withLock(dir, () => new Promise<string>((r) => running(() => { onRelease(); r('released'); })));
+  const release = await Promise.race([started, held.then(() => { throw new Error('the lock callback never ran'); })]);
+  assert.ok((await readdir(dir)).includes('lock'), 'the lock file exists while the callback runs');
   return { held, release };
 }
 
 it('is busy for a second holder in the same process, and free again after', () => inStateDir(async (dir) => {
-  const first = await holdLock(dir);
-  await assert.rejects(withLock(dir, async () => 'second'), (e: Error) => e.name === 'BusyError');
+  const locks = new Locks();
+  const first = await holdLock(locks, dir);
+  await assert.rejects(locks.withLock(dir, async () => 'second'), (e: Error) => e.name === 'BusyError');
   first.release();
   assert.equal(await first.held, 'released');
-  assert.equal(await withLock(dir, async () => 'third'), 'third');
+  assert.equal(await locks.withLock(dir, async () => 'third'), 'third');
 }));
 
 it('takes over a lock file naming its own pid that it does not hold (PID 1 after a container restart)', () => inStateDir(async (dir) => {
   await writeFile(join(dir, 'lock'), String(process.pid));
-  assert.equal(await withLock(dir, async () => 'ran'), 'ran');
+  assert.equal(await new Locks().withLock(dir, async () => 'ran'), 'ran');
 }));
 
 it('an apply in the same process waits for the holder instead of failing', () => inStateDir(async (dir) => {
+  const locks = new Locks();
   const order: string[] = [];
-  const first = await holdLock(dir, () => order.push('first'));
-  const second = withLock(dir, async () => { order.push('second'); }, { waitInProcess: true });
-  await new Promise((r) => setTimeout(r, 50));
+  const first = await holdLock(locks, dir, () => order.push('first'));
+  let waiting: () => void = () => undefined;
+  const waits = new Promise<void>((r) => (waiting = r));
+  const second = locks.withLock(dir, async () => { order.push('second'); }, { waitInProcess: true, onWait: () => waiting() });
+  await waits;
   assert.deepEqual(order, [], 'the second waits');
   first.release();
   await Promise.all([first.held, second]);
   assert.deepEqual(order, ['first', 'second']);
+}));
+
+it('the holders of one Locks are its own: separate instances do not share them', () => inStateDir(async (dir) => {
+  const a = new Locks();
+  const first = await holdLock(a, dir);
+  // Another instance in the same process finds a lock file naming this pid that it does not
+  // hold, and takes it for stale: why one instance is shared by everything in the process.
+  assert.equal(await new Locks().withLock(dir, async () => 'taken'), 'taken');
+  first.release();
+  await first.held;
 }));

@@ -1,13 +1,16 @@
-// The agent's scheduling of spec generations, against an in-memory object store and a recording
-// backend (the real API server and kernel are the integration tests' and reliability/'s): every
-// generation the object reaches is applied, whatever happened before it.
+// The agent composed (watcher, generation queue, reporter), against an in-memory object store and
+// a recording backend (the real API server and kernel are the integration tests' and
+// reliability/'s): every generation the object reaches is applied, whatever happened before it;
+// observing and DHCP supervision run on timers of their own. Waits are turns of the event loop
+// and mock timers, never the wall clock.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { Agent } from '../../src/handler/agent.js';
+import { Agent, type AgentOptions } from '../../src/handler/agent.js';
+import type { RunningConfig } from '../../src/api/config.js';
 import type { NodeBackend, SetupResult } from '../../src/handler/backend.js';
 import type { OnnClient, OnnObject } from '../../src/k8s/client.js';
-import { waitFor } from '../../src/util/exec.js';
+import { turns, until } from '../helpers/turns.js';
 
 type OnEvent = (type: string, obj: OnnObject) => void;
 
@@ -56,12 +59,21 @@ class Store {
 }
 
 /** Records every spec it is asked to apply; answers from a script, then ok. */
-function backend(script: SetupResult[] = []): NodeBackend & { specs: unknown[] } {
+function backend(script: SetupResult[] = []): NodeBackend & { specs: unknown[]; calls: string[] } {
   const specs: unknown[] = [];
+  const calls: string[] = [];
   return {
     specs,
+    calls,
     restoreAtBoot: async () => undefined,
-    observe: async () => ({ capabilities: {}, kernelConfig: { networks: {}, bondings: {} }, statistics: {} }),
+    observe: async () => {
+      calls.push('observe');
+      return { capabilities: {}, kernelConfig: { networks: {}, bondings: {} }, statistics: {} };
+    },
+    superviseDhcp: async () => {
+      calls.push('supervise');
+      return [];
+    },
     setup: async (spec) => {
       specs.push(spec);
       return script.shift() ?? { ok: true, changed: true, steps: 1, durationMs: 1, summary: 'ok' };
@@ -72,7 +84,7 @@ function backend(script: SetupResult[] = []): NodeBackend & { specs: unknown[] }
 const log = pino({ level: 'silent' });
 
 /** Runs an agent on store and backend (observation effectively off) around fn. */
-async function withAgent(store: Store, b: NodeBackend, fn: () => Promise<void>, extra: { retryAfterMs?: number } = {}): Promise<void> {
+async function withAgent(store: Store, b: NodeBackend, fn: () => Promise<void>, extra: Partial<AgentOptions> = {}): Promise<void> {
   const agent = new Agent({ nodeName: 'n1', client: store.client(), backend: b, log, observeIntervalMs: 60_000, ...extra });
   await agent.start();
   try {
@@ -81,17 +93,23 @@ async function withAgent(store: Store, b: NodeBackend, fn: () => Promise<void>, 
     await agent.stop();
   }
 }
-const applied = (b: { specs: unknown[] }, tag: number) => waitFor(`spec ${tag} applied`, () => b.specs.some((s) => (s as { tag?: number }).tag === tag), 3000, 10);
+const applied = (b: { specs: unknown[] }, tag: number) => until(`spec ${tag} applied`, () => b.specs.some((s) => (s as { tag?: number }).tag === tag));
+/** The agent's timers (retry, observe, supervise) on the mock clock; the watch and the store run on the event loop. */
+const mockTimers = (t: TestContext) => t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
 
 describe('agent scheduling', () => {
-  it('applies a new generation after a retry timer fired with nothing left to do', async () => {
+  it('applies a new generation after a retry timer fired with nothing left to do', async (t) => {
+    mockTimers(t);
     const store = new Store();
     const b = backend([{ ok: false, reason: 'ApiUnreachable', message: 'away', rolledBack: false, durationMs: 1, retry: true }]);
     await withAgent(store, b, async () => {
-      await waitFor('the first attempt', () => b.specs.length === 1, 3000, 10);
+      await until('the first attempt', () => b.specs.length === 1);
       store.emit('MODIFIED'); // the relist after the API came back: generation 1 applied now
-      await waitFor('generation 1 applied', () => b.specs.length === 2, 3000, 10);
-      await new Promise((r) => setTimeout(r, 400)); // the retry timer fires; generation 1 is done
+      await until('generation 1 applied', () => b.specs.length === 2);
+      await turns();
+      t.mock.timers.tick(200); // the retry timer fires; generation 1 is done
+      await turns();
+      assert.equal(b.specs.length, 2, 'the retry finds generation 1 applied');
       store.setSpec({ tag: 2 });
       await applied(b, 2);
     }, { retryAfterMs: 200 });
@@ -103,7 +121,7 @@ describe('agent scheduling', () => {
     await withAgent(store, b, async () => {
       await applied(b, 1);
       store.remove();
-      await waitFor('the cleanup and the new object', () => b.specs.some((s) => Object.keys(s as object).length === 0) && store.obj !== undefined && store.watchers.length === 1, 5000, 10);
+      await until('the cleanup and the new object', () => b.specs.some((s) => Object.keys(s as object).length === 0) && store.obj !== undefined && store.watchers.length === 1);
       store.setSpec({ tag: 3 });
       await applied(b, 3);
     });
@@ -112,20 +130,106 @@ describe('agent scheduling', () => {
   it('applies the newest of several generations that arrive during an apply, and each only once', async () => {
     const store = new Store();
     let release: () => void = () => undefined;
+    let started = false;
     const slow = backend();
     const setup = slow.setup.bind(slow);
     slow.setup = async (spec, v) => {
-      if ((spec as { tag?: number }).tag === 1) await new Promise<void>((r) => (release = r));
+      if ((spec as { tag?: number }).tag === 1) {
+        started = true;
+        await new Promise<void>((r) => (release = r));
+      }
       return setup(spec, v);
     };
     await withAgent(store, slow, async () => {
-      await waitFor('the first apply to start', () => store.watchers.length === 1, 3000, 10);
+      await until('the first apply to start', () => started && store.watchers.length === 1);
       store.setSpec({ tag: 2 });
       store.setSpec({ tag: 3 });
       release();
       await applied(slow, 3);
-      await new Promise((r) => setTimeout(r, 100));
+      await turns(50); // room for a wrong extra apply
       assert.deepEqual(slow.specs.map((s) => (s as { tag: number }).tag), [1, 3]);
     });
+  });
+
+  it('reports the generation it applied: observedGeneration, Available, and the host read back after the apply', async () => {
+    const store = new Store();
+    const b = backend();
+    // The observed kernelConfig says how many applies had run when it was read.
+    const observe = b.observe.bind(b);
+    b.observe = async () => ({ ...(await observe()), kernelConfig: { networks: {}, bondings: {}, appliesBefore: b.specs.length } as unknown as RunningConfig });
+    const client = store.client();
+    const patch = client.patchStatus.bind(client);
+    const written: Record<string, unknown>[] = [];
+    client.patchStatus = async (...args) => {
+      const r = await patch(...args);
+      written.push(structuredClone(r.status!));
+      return r;
+    };
+    const agent = new Agent({ nodeName: 'n1', client, backend: b, log, observeIntervalMs: 60_000 });
+    await agent.start();
+    try {
+      await until('generation 1 reported', () => written.some((st) => st.observedGeneration === 1));
+      const first = written.find((st) => st.observedGeneration === 1)!;
+      const conditions = first.conditions as { type: string; status: string; observedGeneration: number }[];
+      assert.deepEqual(conditions.map((c) => `${c.type}=${c.status}@${c.observedGeneration}`), ['Available=True@1', 'Progressing=False@1', 'Degraded=False@1']);
+      assert.deepEqual(first.setupStatus, { Success: { reason: '', message: '' } });
+      assert.equal((first.kernelConfig as { appliesBefore: number }).appliesBefore, 1, 'the status claims the generation with the host as read after the apply');
+      const progressing = written.find((st) => (st.conditions as { type: string; status: string }[] | undefined)?.some((c) => c.type === 'Progressing' && c.status === 'True'));
+      assert.ok(progressing && written.indexOf(progressing) < written.indexOf(first), 'Progressing was written first');
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('a ConnectivityLost apply drops the watch and watches again on a new connection', async () => {
+    const store = new Store();
+    const b = backend([{ ok: false, reason: 'ConnectivityLost', message: 'cut off', rolledBack: true, durationMs: 1 }]);
+    let watches = 0;
+    const client = store.client();
+    const watch = client.watch.bind(client);
+    client.watch = (...args) => {
+      watches++;
+      return watch(...args);
+    };
+    const agent = new Agent({ nodeName: 'n1', client, backend: b, log, observeIntervalMs: 60_000 });
+    await agent.start();
+    try {
+      await until('the failure reported', () => (store.obj?.status?.setupStatus as { Failed?: unknown } | undefined)?.Failed !== undefined);
+      await until('a second watch', () => watches === 2 && store.watchers.length === 1);
+      assert.equal(b.specs.length, 1, 'the failure is final for the generation: no second apply');
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('supervises DHCP clients on a timer of its own, apart from observing', async (t) => {
+    mockTimers(t);
+    const store = new Store();
+    const b = backend();
+    await withAgent(store, b, async () => {
+      await applied(b, 1);
+      const count = (what: string) => b.calls.filter((c) => c === what).length;
+      const observes = count('observe');
+      assert.equal(count('supervise'), 1, 'once at start');
+      t.mock.timers.tick(10_000);
+      await turns();
+      assert.equal(count('supervise'), 2);
+      assert.equal(count('observe'), observes, 'observing has its own interval');
+      t.mock.timers.tick(50_000);
+      await turns();
+      assert.equal(count('supervise'), 7);
+      assert.equal(count('observe'), observes + 1);
+    }, { observeIntervalMs: 60_000, dhcpSuperviseIntervalMs: 10_000 });
+  });
+
+  it('is ready once it has listed its object; stop() ends the watch', async () => {
+    const store = new Store();
+    const agent = new Agent({ nodeName: 'n1', client: store.client(), backend: backend(), log, observeIntervalMs: 60_000 });
+    assert.equal(agent.ready, false);
+    await agent.start();
+    await until('ready', () => agent.ready);
+    await agent.stop();
+    await turns();
+    assert.equal(store.watchers.length, 0);
   });
 });

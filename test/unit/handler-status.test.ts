@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { conditionsFor, failed, shortMessage, statusPatch, success } from '../../src/handler/status.js';
 import { Connectivity, type Probe } from '../../src/verify/connectivity.js';
+import { advancing } from '../helpers/turns.js';
 
 describe('conditions', () => {
   it('reports Available with observedGeneration after a success', () => {
@@ -86,12 +87,16 @@ describe('connectivity check', () => {
     assert.deepEqual(await new Connectivity({ timeoutMs: 100, probes: [probe('api-server', [false]), probe('dns', [true])] }).preflight(), { apiReachable: false });
   });
 
-  it('after a rollback, waits for the API server up to the given time', async () => {
+  it('after a rollback, waits for the API server up to the given time', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     const back = probe('api-server', [false, false, true]);
-    assert.equal(await new Connectivity({ timeoutMs: 100, probes: [back] }).apiReachable(5000), true);
+    assert.equal(await advancing(t.mock.timers, new Connectivity({ timeoutMs: 100, probes: [back] }).apiReachable(5000)), true);
     assert.equal(back.calls, 3);
     const gone = probe('api-server', [false]);
-    assert.equal(await new Connectivity({ timeoutMs: 100, probes: [gone] }).apiReachable(1200), false);
+    const t0 = Date.now();
+    assert.equal(await advancing(t.mock.timers, new Connectivity({ timeoutMs: 100, probes: [gone] }).apiReachable(1200)), false);
+    const waited = Date.now() - t0;
+    assert.ok(waited >= 1200 && waited < 2200, `gave up after ${waited} ms of mock time`);
   });
 
   it('fails naming the probe that stopped answering', async () => {

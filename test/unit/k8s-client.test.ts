@@ -2,6 +2,7 @@
 // on every request — against a local HTTPS server with the lab's openssl-made certificates, which
 // can do what a restarting API server (or a forwarder in front of it) does: accept and never answer.
 import assert from 'node:assert/strict';
+import { EventEmitter, once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -22,6 +23,8 @@ let server: Server;
 let port: number;
 const seen: { method: string; url: string; auth?: string; cn?: string; contentType?: string; body: string }[] = [];
 const held: ServerResponse[] = [];
+/** Emits 'silent' with the response of each silent watch the server holds open. */
+const silentWatches = new EventEmitter();
 const servers: NetServer[] = [];
 
 const obj = (name: string, rv: string): OnnObject => ({ apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNodeNetwork', metadata: { name, resourceVersion: rv, generation: 1 }, spec: {} });
@@ -43,7 +46,11 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
       res.write(`${JSON.stringify({ type: 'ADDED', object: obj('n1', '5') })}\n`);
       res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '7' } } }).slice(0, 20)}`); // a line split across writes
       res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '7' } } }).slice(20)}\n`);
-      if (url.searchParams.get('fieldSelector') === 'metadata.name=silent') return void held.push(res);
+      if (url.searchParams.get('fieldSelector') === 'metadata.name=silent') {
+        held.push(res);
+        silentWatches.emit('silent', res);
+        return;
+      }
       return void res.end();
     }
     if (url.pathname === '/apis/ovirt.org/v1alpha1/ovirtnodenetworks/missing') return json(404, { kind: 'Status', message: 'ovirtnodenetworks "missing" not found', code: 404 });
@@ -122,7 +129,7 @@ describe('kubeconfig and service-account credentials', () => {
   });
 
   it('exec plugins are handed to @kubernetes/client-node; broken files name the problem', async () => {
-    const exec = await loadConnection(await kubeconfig('exec.yaml', { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true' } }));
+    const exec = await loadConnection(await kubeconfig('exec.yaml', { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true' } }), {});
     assert.match(exec.source, /client-node/);
     const bad = join(dir, 'nocontext.yaml');
     await writeFile(bad, stringify({ clusters: [] }));
@@ -206,11 +213,18 @@ describe('requests', () => {
     await assert.rejects((await at(port)).probe('hang', 300), /no answer/);
   });
 
-  it('abort() ends a watch without calling done', async () => {
+  it('abort() ends a watch without calling done', async (t) => {
+    // The stream's deadlines on the mock clock; the sockets stay real.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     let doneCalls = 0;
+    const arrived = once(silentWatches, 'silent') as Promise<[ServerResponse]>;
     const s = await c.watch('silent', undefined, { timeoutSeconds: 60, connectTimeoutMs: 1000, idleTimeoutMs: 500 }, () => undefined, () => doneCalls++);
+    const [res] = await arrived;
+    const closed = once(res, 'close');
     s.abort();
-    await new Promise((r) => setTimeout(r, 800));
+    await closed; // the server saw the client's end go: the client's socket events have fired
+    t.mock.timers.tick(1000); // past both deadlines (headers and silence)
+    await new Promise((r) => setImmediate(r));
     assert.equal(doneCalls, 0);
   });
 });
