@@ -140,54 +140,12 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     }, 20_000, 300);
   });
 
-  for (const [i, n] of nodes.entries()) {
-    if (n.kind !== 'vm' || !kernel) continue;
-    const vm = await startVm({ node: n.name, index: i + 1, kernel, labDir: paths.dir, cache: paths.cache }, rec, progress);
-    rec.state.vms.push(vm);
-    await rec.save();
-    await progress.step('vm-wiring', `wiring ${n.name}'s NICs and DHCP server`, 5000, async () => {
-      const r = vmRunner(vm);
-      await createSwitch(r, { mgmt: false });
-      await wireNode(r, { ns: undefined, index: i + 1, dataNics: n.dataNics });
-      // Detached: a daemon holding the exec's pipes open would keep the command from ending.
-      await vmExec(vm, dnsmasqArgv('/run', true), { detach: true, logName: 'dnsmasq' });
-      const api = await r.run(['kubectl', '--kubeconfig', nodeKubeconfigPath(paths.dir, 'vm'), 'get', '--raw', '/readyz'], { allowFailure: true, timeoutMs: 30_000 });
-      if (api.code !== 0) throw new Error(`${n.name} cannot reach the API server: ${api.stderr.trim()}`);
-    });
-  }
+  if (kernel) await startVms(nodes, kernel, paths, rec, progress);
 
   const handRegistered = nodes.filter((n) => n.agent === 'process');
   if (handRegistered.length) await progress.step('nodes', 'registering the Node objects of nodes without a kubelet', 2000, () => registerNodes(kubeconfig, nodes, handRegistered));
   if (podNodes.length) {
-    const pause = await ensurePause(paths.cache, progress);
-    const agentImage = await buildAgentImage(paths.dir, progress);
-    const created = await ensureMountpoints(nodeBinds(runtimePaths(paths.nodesDir, 'any')));
-    rec.state.createdPaths = [...(rec.state.createdPaths ?? []), ...created];
-    await rec.save();
-    await progress.step('kubelets', `starting containerd, kubelet and kube-proxy in ${podNodes.length} nodes (images imported)`, 8000 * podNodes.length, async () => {
-      for (const [i, n] of nodes.entries()) {
-        if (n.agent !== 'pod') continue;
-        await startNodeRuntime({
-          node: n.name, netns: netnsOf(n.name), nodeIp: mgmtAddress(i + 1), nodesDir: paths.nodesDir, pki, bins, pauseBinary: pause.binary,
-          labels: { 'ovnh.lab/kind': n.kind, 'ovnh.lab/agent': 'pod' },
-        }, [pause.image, agentImage], rec);
-      }
-      // Registered by their kubelets: wait until each Node exists and is Ready.
-      await waitFor('every kubelet\'s Node to be Ready', async () => {
-        const r = await run(['kubectl', '--kubeconfig', kubeconfig, 'get', 'nodes', '-o', 'json'], { allowFailure: true });
-        if (r.code !== 0) return false;
-        const items = (JSON.parse(r.stdout) as { items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }).items;
-        const ready = new Set(items.filter((x) => x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((x) => x.metadata.name));
-        return podNodes.every((n) => ready.has(n.name));
-      }, 120_000, 500);
-    });
-    if (opts.install ?? true) {
-      await progress.step('install', 'installing the product: kubectl apply -k lab/deploy (deploy/ with the lab\'s image), DaemonSet rollout', 20_000, async () => {
-        await applyKustomization(kubeconfig, join(PROJECT_ROOT, 'lab', 'deploy'));
-        await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'ds/ovirt-node-network-handler', '--timeout=180s']);
-        for (const n of podNodes) await waitFor(`${n.name}'s agent pod`, () => podAgentPid(n.name), 60_000, 200);
-      });
-    }
+    await startPodNodes(nodes, podNodes, { paths, pki, bins, kubeconfig, install: opts.install ?? true }, rec, progress);
   } else if (opts.install ?? true) {
     await progress.step('manifests', 'applying the project\'s manifests (CRD, RBAC, admission policy)', 5000, () => applyManifests(kubeconfig));
   }
@@ -207,6 +165,66 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   rec.state.ready = true;
   await rec.save();
   return { paths, state: rec.state, kubeconfig };
+}
+
+/** The VM nodes: booted, their NICs and DHCP server wired, the API server reachable from them. */
+async function startVms(nodes: NodeSpec[], kernel: Awaited<ReturnType<typeof ensureKernel>>, paths: ReturnType<typeof labPaths>, rec: StateRecorder, progress: Progress): Promise<void> {
+  for (const [i, n] of nodes.entries()) {
+    if (n.kind !== 'vm') continue;
+    const vm = await startVm({ node: n.name, index: i + 1, kernel, labDir: paths.dir, cache: paths.cache }, rec, progress);
+    rec.state.vms.push(vm);
+    await rec.save();
+    await progress.step('vm-wiring', `wiring ${n.name}'s NICs and DHCP server`, 5000, async () => {
+      const r = vmRunner(vm);
+      await createSwitch(r, { mgmt: false });
+      await wireNode(r, { ns: undefined, index: i + 1, dataNics: n.dataNics });
+      // Detached: a daemon holding the exec's pipes open would keep the command from ending.
+      await vmExec(vm, dnsmasqArgv('/run', true), { detach: true, logName: 'dnsmasq' });
+      const api = await r.run(['kubectl', '--kubeconfig', nodeKubeconfigPath(paths.dir, 'vm'), 'get', '--raw', '/readyz'], { allowFailure: true, timeoutMs: 30_000 });
+      if (api.code !== 0) throw new Error(`${n.name} cannot reach the API server: ${api.stderr.trim()}`);
+    });
+  }
+}
+
+/**
+ * The kubelet nodes: images (pause, agent) made, containerd, kubelet and kube-proxy started in
+ * each, every Node Ready; then the product installed the way a user does (kubectl apply -k).
+ */
+async function startPodNodes(
+  nodes: NodeSpec[], podNodes: NodeSpec[],
+  o: { paths: ReturnType<typeof labPaths>; pki: Awaited<ReturnType<typeof createPki>>; bins: Awaited<ReturnType<typeof ensureBinaries>>; kubeconfig: string; install: boolean },
+  rec: StateRecorder, progress: Progress,
+): Promise<void> {
+  const { paths, pki, bins, kubeconfig } = o;
+  const pause = await ensurePause(paths.cache, progress);
+  const agentImage = await buildAgentImage(paths.dir, progress);
+  const created = await ensureMountpoints(nodeBinds(runtimePaths(paths.nodesDir, 'any')));
+  rec.state.createdPaths = [...(rec.state.createdPaths ?? []), ...created];
+  await rec.save();
+  await progress.step('kubelets', `starting containerd, kubelet and kube-proxy in ${podNodes.length} nodes (images imported)`, 8000 * podNodes.length, async () => {
+    for (const [i, n] of nodes.entries()) {
+      if (n.agent !== 'pod') continue;
+      await startNodeRuntime({
+        node: n.name, netns: netnsOf(n.name), nodeIp: mgmtAddress(i + 1), nodesDir: paths.nodesDir, pki, bins, pauseBinary: pause.binary,
+        labels: { 'ovnh.lab/kind': n.kind, 'ovnh.lab/agent': 'pod' },
+      }, [pause.image, agentImage], rec);
+    }
+    // Registered by their kubelets: wait until each Node exists and is Ready.
+    await waitFor('every kubelet\'s Node to be Ready', async () => {
+      const r = await run(['kubectl', '--kubeconfig', kubeconfig, 'get', 'nodes', '-o', 'json'], { allowFailure: true });
+      if (r.code !== 0) return false;
+      const items = (JSON.parse(r.stdout) as { items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }).items;
+      const ready = new Set(items.filter((x) => x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((x) => x.metadata.name));
+      return podNodes.every((n) => ready.has(n.name));
+    }, 120_000, 500);
+  });
+  if (o.install) {
+    await progress.step('install', 'installing the product: kubectl apply -k lab/deploy (deploy/ with the lab\'s image), DaemonSet rollout', 20_000, async () => {
+      await applyKustomization(kubeconfig, join(PROJECT_ROOT, 'lab', 'deploy'));
+      await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'ds/ovirt-node-network-handler', '--timeout=180s']);
+      for (const n of podNodes) await waitFor(`${n.name}'s agent pod`, () => podAgentPid(n.name), 60_000, 200);
+    });
+  }
 }
 
 /**
