@@ -41,11 +41,9 @@ export function parseBatchErrors(stderr: string): BatchFailure[] {
 const SETPRIV = '/usr/bin/setpriv';
 
 /**
- * The batch dies with the agent. A kill -9 of the agent used to leave its `ip -batch` running,
- * still changing devices while the restarted agent rolled the interrupted apply back: the undo
- * found a bridge absent that the orphan created right after (kill trials lost 250–500 ms into an
- * apply; `pgrep ip` after the kill showed the survivor). Without setpriv (util-linux) the command
- * runs as before.
+ * The batch dies with the agent (SIGKILL on parent death): an `ip -batch` outliving a killed
+ * agent would go on changing devices while the restarted agent rolls the interrupted apply back,
+ * racing the undo. Without setpriv (util-linux) the command runs bare, without that guarantee.
  */
 export function batchArgv(setpriv: string | undefined, opts: { force?: boolean; family?: 6 } = {}): string[] {
   const argv = ['ip', ...(opts.family ? ['-6'] : []), ...(opts.force ? ['-force'] : []), '-batch', '-'];

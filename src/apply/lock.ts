@@ -39,10 +39,10 @@ export interface LockOptions {
 /**
  * The lock files this process holds, with when they are released. A lock file naming our own pid
  * is ours only if it is in here: otherwise it was left by an earlier process that had the same pid
- * (PID 1 in a restarted container). Without this, the agent's periodic DHCP supervision took the
- * lock from an apply running in the same process. Invariant: everything in a process that locks
- * a state dir shares one instance (the entry point creates it); a second instance would take the
- * first one's lock file for stale.
+ * (PID 1 in a restarted container). Tracking holds here keeps a second holder in this process
+ * (the agent's periodic DHCP supervision) from taking the lock from a running apply. Invariant:
+ * everything in a process that locks a state dir shares one instance (the entry point creates
+ * it); a second instance would take the first one's lock file for stale.
  */
 export class Locks {
   private readonly held = new Map<string, Promise<void>>();

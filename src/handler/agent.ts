@@ -160,8 +160,8 @@ export class Agent {
     } catch (e) {
       result = { ok: false, reason: 'SetupFailed', message: (e as Error).message, rolledBack: false, durationMs: 0 };
     }
-    // Read the host back before the status claims the generation: a write in between (a watch
-    // event's flush) once reported Available for it with the kernelConfig from before the apply.
+    // Read the host back before the status claims the generation: otherwise a write in between
+    // (a watch event's flush) could report Available for it with the pre-apply kernelConfig.
     await this.observe();
     if (result.ok) {
       log.info({ steps: result.steps, ms: result.durationMs }, result.changed ? 'applied' : 'already in place');

@@ -73,9 +73,9 @@ export class GenerationQueue<T> {
     const work = this.chores.shift() ?? this.nextApply();
     if (!work) return;
     // The work starts in a later microtask and the mark is cleared in a .finally, never inside
-    // the work: work that finished without awaiting once cleared the mark before it was set, and
-    // the agent stopped applying specs for good. So `running` is set for as long as work runs,
-    // and an offer made meanwhile only marks the generation wanted.
+    // the work: work that finishes without awaiting would clear the mark before it is set, and
+    // the queue would stay busy for good. So `running` is set for as long as work runs, and an
+    // offer made meanwhile only marks the generation wanted.
     const p: Promise<void> = Promise.resolve()
       .then(work)
       .catch((e: unknown) => this.o.onError(e))

@@ -122,9 +122,9 @@ export class StatusReporter {
     const obj = this.obj;
     if (!obj || !this.o.connected()) return;
     const patch = statusPatch(this.reported, this.desired, REPORTED_KEYS) ?? {};
-    // Checked on the observe ticks, timed from when the last statistics write was sent, with a
-    // second's slack: timed from its answer, a 186 KiB write (1000 interfaces) that took a second
-    // pushed the next one to the following tick (17 writes in 600 s instead of 20: bench/at-rest.ts).
+    // Checked on the observe ticks, timed from when the last statistics write was sent (not
+    // answered), with a second's slack: a slow write (a large status) must not push the next one
+    // to the following tick.
     const sentAt = Date.now();
     const statsDue = sentAt - this.statsWrittenAt >= (this.o.statisticsIntervalMs ?? 30_000) - STATS_SLACK_MS;
     if (statsDue && this.statistics) patch.statistics = this.statistics;

@@ -110,8 +110,8 @@ export class ObjectWatcher {
         if (resume === undefined) {
           const obj = await this.o.source.list();
           if (this.stopped) break;
-          // Handed over before ready flips, as the agent always did: a status write it triggers
-          // right away waits for the next tick.
+          // Handed over before ready flips: a status write it triggers right away waits for the
+          // next tick.
           this.o.handlers.onObject(obj);
           this.listed = true;
           resume = obj.metadata.resourceVersion;

@@ -1,6 +1,6 @@
 // The agent's only door to the API server: its own OvirtNodeNetwork object (get, create, JSON
 // patch of status, watch by name), its Node (for the owner reference), Events, and the CRD.
-// Never a whole-object PUT: the original handler lost users' spec edits that way.
+// Never a whole-object PUT: it would overwrite the spec edits users made since the object was read.
 import { ApiError, ApiHttp, type Stream } from './http.js';
 import type { ApiConnection } from './connection.js';
 import { API_VERSION, GROUP, HANDLER_NAME, KIND, PLURAL, VERSION } from '../api/constants.js';

@@ -1,6 +1,6 @@
-// JSON over HTTPS to the API server, with a deadline on every request. A request with no
-// deadline once waited forever on a connection accepted while the API server restarted, and the
-// agent missed spec changes (reliability/outage.ts): here nothing waits longer than it is told.
+// JSON over HTTPS to the API server, with a deadline on every request: a connection accepted
+// while the API server restarts may never be served, and a request waiting on it would keep the
+// agent from seeing spec changes. Here nothing waits longer than it is told.
 import { Agent, request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { HANDLER_NAME } from '../api/constants.js';
@@ -59,7 +59,7 @@ export class ApiHttp {
     return new Promise<T>((resolve, reject) => {
       // Settled exactly once, by whichever comes first: the answer, an error, or the deadline.
       // The deadline rejects by itself: destroying a request whose socket is already gone emits
-      // nothing, and a status write once waited forever that way after an API server restart.
+      // nothing, so a rejection left to destroy()'s events might never come.
       let done = false;
       const settle = (f: () => void) => {
         if (done) return;

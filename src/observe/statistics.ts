@@ -1,7 +1,6 @@
 // statistics: per interface counters as decimal strings (64-bit; a JS number would round them)
-// and byte rates computed against the sampler's previous sample. Unlike the 2017 handler (fixed
-// baseline at start-up), every sample becomes the next baseline, so interfaces that appear later
-// are reported, and rates describe the last interval.
+// and byte rates computed against the sampler's previous sample. Every sample becomes the next
+// baseline, so interfaces that appear later are reported, and rates describe the last interval.
 import type { HostState, InterfaceStatistics, Link, LinkCounters, Statistics } from './types.js';
 
 interface Previous {
