@@ -1,5 +1,5 @@
 // The kernel devices a RunningConfig implies (pure). Both sides of a transaction are laid out
-// and compared device by device; see compile.ts.
+// and compared device by device; see compile/.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
 import { DEFAULT_MTU } from '../api/constants.js';
 import { DEFAULT_BOND_MODE, parseBondOptions, numericBondValue } from '../bond/options.js';
