@@ -1,5 +1,5 @@
-// The kernel devices a RunningConfig implies (pure). Both sides of a transaction are laid out
-// and compared device by device; see compile/.
+// The kernel devices a RunningConfig implies (pure): the one device enumerator. compile/ lays out
+// both sides of a transaction and lowers each plan step against them.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
 import { DEFAULT_MTU } from '../api/constants.js';
 import { DEFAULT_BOND_MODE, parseBondOptions, numericBondValue } from '../bond/options.js';
