@@ -77,8 +77,9 @@ export function networkKernelConfig(host: HostState, name: string, cfg: NetworkC
     dhcpv6: usesDhcpv6(top),
     ipv6autoconf: ipv6Autoconf(top),
     // Mirrors the canonical spec's rule: a static default-route network carries the host's
-    // resolvers; a DHCP network's come from its server, not from the spec.
-    nameservers: defaultRoute && !dhcp ? [...host.nameservers] : [],
+    // resolvers; a DHCP network's come from its server, not from the spec; and a network whose
+    // config names none (nameservers: []) leaves resolv.conf to others, so the file is not its.
+    nameservers: defaultRoute && !dhcp && cfg.nameservers.length ? [...host.nameservers] : [],
     switch: 'legacy',
   };
   if (devs.southbound) {

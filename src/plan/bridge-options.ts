@@ -14,8 +14,19 @@ export const BRIDGE_OPTIONS: ReadonlySet<string> = new Set([
   'no_linklocal_learn',
 ]);
 
-/** Every problem of a bridgeOpts string. */
-export function bridgeOptionErrors(opts: string): string[] {
+/**
+ * STP timers in sysfs units (centiseconds) the kernel accepts (br_private.h BR_MIN/MAX_*):
+ * hello_time and max_age always; forward_delay while STP is on (br_set_forward_delay refuses
+ * others with ERANGE, and turning STP on clamps it into range, so it would not read back).
+ */
+export const STP_TIMERS: Readonly<Record<string, { min: number; max: number; onlyWithStp: boolean }>> = {
+  hello_time: { min: 100, max: 1000, onlyWithStp: false },
+  max_age: { min: 600, max: 4000, onlyWithStp: false },
+  forward_delay: { min: 200, max: 3000, onlyWithStp: true },
+};
+
+/** Every problem of a bridgeOpts string (`stp`: the network's stp field). */
+export function bridgeOptionErrors(opts: string, stp = false): string[] {
   const errors: string[] = [];
   const seen = new Set<string>();
   // Token by token, so the messages come in the order the options were written.
@@ -29,6 +40,13 @@ export function bridgeOptionErrors(opts: string): string[] {
     if (k === 'stp_state') errors.push('stp_state is set with the network\'s stp field, not bridgeOpts');
     else if (!BRIDGE_OPTIONS.has(k)) errors.push(`unknown bridge option "${k}"`);
     else if (seen.has(k)) errors.push(`${k} is given twice`);
+    else {
+      const range = STP_TIMERS[k];
+      const v = Number(kv[1]);
+      if (range && (stp || !range.onlyWithStp) && !(Number.isInteger(v) && v >= range.min && v <= range.max)) {
+        errors.push(`${k}=${kv[1]}: must be ${range.min}..${range.max} (centiseconds)${range.onlyWithStp ? ' while stp is on' : ''}`);
+      }
+    }
     seen.add(k);
   }
   return errors;

@@ -146,7 +146,7 @@ export function networkErrors(base: string, net: NetworkSpec, report: Report, un
     if (net.stp) report(at('stp'), 'stp needs a bridged network');
     if (net.bridgeOpts !== undefined && net.bridgeOpts.trim() !== '') report(at('bridgeOpts'), 'bridgeOpts needs a bridged network');
   } else if (net.bridgeOpts !== undefined) {
-    for (const m of bridgeOptionErrors(net.bridgeOpts)) report(at('bridgeOpts'), m);
+    for (const m of bridgeOptionErrors(net.bridgeOpts, net.stp === true)) report(at('bridgeOpts'), m);
   }
 
   // IPv4: static (ipaddr + netmask|prefix [+ gateway]) or DHCP, never both.

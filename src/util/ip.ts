@@ -169,3 +169,13 @@ export function isIpAddress(s: string): boolean {
 export function canonicalIp(s: string): string {
   return isIpv4(s) ? s : (canonicalIpv6(s) ?? s);
 }
+
+/** Whether an IPv4 address lies in the subnet of "a.b.c.d/len" (a gateway on-link through that address). */
+export function inIpv4Subnet(addr: string, cidr: string): boolean {
+  const [net, len] = cidr.split('/') as [string, string | undefined];
+  const a = parseIpv4(addr);
+  const n = parseIpv4(net);
+  if (a === undefined || n === undefined) return false;
+  const mask = prefixToMask(Number(len ?? 32));
+  return ((a & mask) >>> 0) === ((n & mask) >>> 0);
+}

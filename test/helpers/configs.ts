@@ -69,7 +69,8 @@ export function buildConfig(raw: RawConfig): RunningConfig {
     if (sb !== undefined) used.add(`${sb}/${n.vlan}`);
     n.bridged = sb === undefined ? true : r.bridged;
     n.stp = n.bridged && r.stp;
-    if (n.bridged && r.bridgeOpts !== undefined) n.bridgeOpts = r.bridgeOpts;
+    // (With STP on, the kernel takes a forward delay of 2 to 30 s only.)
+    if (n.bridged && r.bridgeOpts !== undefined) n.bridgeOpts = n.stp ? r.bridgeOpts.replace('forward_delay=0', 'forward_delay=400') : r.bridgeOpts;
     n.mtu = r.mtu;
     n.bootproto = r.ipv4 === 'dhcp' ? 'dhcp' : 'none';
     if (r.ipv4.startsWith('static')) {

@@ -261,6 +261,9 @@ function runIp(k: KState, args: readonly string[], family?: 6): void {
     }
     if (what === 'type' && a[5] === 'bridge') {
       l.stp = a[7]!;
+      // br_stp_start clamps the forward delay into the range STP allows.
+      const fd = `/sys/class/net/${l.name}/bridge/forward_delay`;
+      if (l.stp === '1') k.files[fd] = String(Math.min(3000, Math.max(200, Number(k.files[fd] ?? 1500))));
       return;
     }
     if (what === 'type' && a[5] === 'bridge_slave') return;
@@ -323,6 +326,12 @@ function write(k: KState, path: string, value: string): void {
     return setBondOption(k, l, m![3]!, value === '\n' ? '' : value);
   }
   if (m![2] === 'bridge' && l.kind !== 'bridge') fail(`${path}: No such file or directory`);
+  if (m![2] === 'bridge') {
+    // br_set_hello_time / br_set_max_age / br_set_forward_delay (centiseconds).
+    const v = Number(value);
+    const range = { hello_time: [100, 1000], max_age: [600, 4000], forward_delay: l.stp === '1' ? [200, 3000] : [0, Infinity] }[m![3]!];
+    if (range && (v < range[0]! || v > range[1]!)) fail(`${path}: ERANGE: result too large`);
+  }
   k.files[path] = value;
   if (m![2] === 'disable_ipv6' && value === '1') {
     l.addrs = l.addrs.filter(v4);

@@ -356,3 +356,23 @@ test('what the kernel lacks of the running config without a config change is a s
   assert.equal(c.units[0], 'device eth1: mtu 1500 -> 9000, down -> up (the kernel differs from the running config)');
   assert.deepEqual(lines(c), ['ip link set dev eth1 mtu 9000', 'ip link set dev eth1 up']);
 });
+
+test('the management NIC\'s own routes follow it onto its bridge; the undo of deleting that bridge puts them back', () => {
+  const mgmt = nic('eth1', { addresses: [{ family: 'inet', local: '192.0.2.10', prefixlen: 24, scope: 'global', dynamic: false, secondary: false }] });
+  const routes = [{ family: 4 as const, dst: '10.96.0.0/24', gateway: '192.0.2.1', dev: 'eth1', table: 'main', type: 'unicast', protocol: 'boot' }];
+  const a = cfg({ mgmt: { nic: 'eth1', ipaddr: '192.0.2.10', prefix: 24 } });
+  const first = run(EMPTY, a, host([mgmt, nic('eth2')], { routes }));
+  indexOf(first, /^ip route replace 10\.96\.0\.0\/24 via 192\.0\.2\.1 dev mgmt proto boot$/);
+  const kernel = host([nic('eth1', { master: 'mgmt' }), nic('eth2'), { ...nic('mgmt'), kind: 'bridge' }], { routes: [{ ...routes[0]!, dev: 'mgmt' }] });
+  const removed = run(a, cfg({ other: { nic: 'eth2' } }), kernel, first.originsAfter);
+  const del = removed.ops[indexOf(removed, /^ip link del dev mgmt$/)]!;
+  assert.ok((del.undo as KernelOp[]).map(describeOp).includes('ip route replace 10.96.0.0/24 via 192.0.2.1 dev mgmt proto boot'));
+});
+
+test('STP turned on clamps a forward delay outside 2..30 s: the undo writes the old one back after turning it off', () => {
+  const from = cfg({ br: { bridgeOpts: 'forward_delay=0' } });
+  const to = cfg({ br: { stp: true } });
+  const c = run(from, to, host([nic('eth1'), nic('eth2'), { ...nic('br'), kind: 'bridge' }]));
+  const stp = c.ops[indexOf(c, /^ip link set dev br type bridge stp_state 1$/)]!;
+  assert.deepEqual((stp.undo as KernelOp[]).map(describeOp), ['ip link set dev br type bridge stp_state 0', 'write 0 > /sys/class/net/br/bridge/forward_delay']);
+});

@@ -79,16 +79,14 @@ function rollback(k: KState, r: Ran, label: string): void {
 }
 
 /**
- * The kernel read back as a config. Nameservers of a static default-route network read back as
- * the host's resolvers; where the config names none, the file is not the handler's to compare.
- * A DHCP network's read back as none (its server's are not configuration): the file is compared
- * on its own below.
+ * The kernel read back as a config. A DHCP network's nameservers read back as none (its server's
+ * are not configuration): resolv.conf is compared on its own below.
  */
 function readBack(k: KState, cfg: RunningConfig): RunningConfig {
   const kc = kernelConfig(observed(k), cfg);
   for (const [name, n] of Object.entries(kc.networks)) {
     const want = cfg.networks[name];
-    if (want?.nameservers.length === 0 || want?.bootproto === 'dhcp') n.nameservers = [...(want?.nameservers ?? [])];
+    if (want?.bootproto === 'dhcp') n.nameservers = [...want.nameservers];
   }
   const dr = Object.values(cfg.networks).find((n) => n.defaultRoute && n.nameservers.length);
   if (dr) assert.deepEqual(observed(k).nameservers, dr.nameservers, 'resolv.conf lists the default-route network\'s resolvers');

@@ -330,7 +330,7 @@ test('a canonical config (what kernelConfig reports, switch: legacy included) is
     networks: {
       net1: { bonding: 'bond1', vlan: 10, bootproto: 'dhcp', defaultRoute: true, dhcpv6: true },
       net2: { nic: 'eth3', bridged: false, ipaddr: '10.0.0.5', prefix: 24, gateway: '10.0.0.1', ipv6addr: 'fd00::5/64', mtu: 9000 },
-      net3: { stp: true, bridgeOpts: 'forward_delay=0' },
+      net3: { stp: true, bridgeOpts: 'forward_delay=400' },
     },
   };
   const first = checkSpec(spec, { host: HOST });
@@ -342,4 +342,14 @@ test('a canonical config (what kernelConfig reports, switch: legacy included) is
   const ovs = checkSpec({ networks: { n: { switch: 'ovs' } } }, { host: HOST });
   assert.ok(!ovs.ok);
   assert.deepEqual(ovs.errors.map((e) => e.path), ['spec.networks.n.switch']);
+});
+
+test('STP timers the kernel refuses are refused by name: forward_delay while stp is on, hello_time and max_age always', () => {
+  const r = checkSpec({ networks: { n1: { stp: true, bridgeOpts: 'forward_delay=0 hello_time=100' }, n2: { bridgeOpts: 'forward_delay=0 max_age=100' } } });
+  assert.equal(r.ok, false);
+  const messages = !r.ok ? r.errors.map((e) => `${e.path}: ${e.message}`) : [];
+  assert.deepEqual(messages, [
+    'spec.networks.n1.bridgeOpts: forward_delay=0: must be 200..3000 (centiseconds) while stp is on',
+    'spec.networks.n2.bridgeOpts: max_age=100: must be 600..4000 (centiseconds)',
+  ]);
 });

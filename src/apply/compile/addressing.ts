@@ -61,6 +61,11 @@ export function originRoutesGiven(c: Change, routes: readonly OriginRoute[]): Or
   return routes.filter((r) => r.dst !== 'default' || c.T.defaultRouteNetwork === undefined);
 }
 
+/** The same, as the running config had them (what an undo puts back). */
+export function originRoutesGivenBefore(c: Change, routes: readonly OriginRoute[]): OriginRoute[] {
+  return routes.filter((r) => r.dst !== 'default' || c.F.defaultRouteNetwork === undefined);
+}
+
 /** The routes and rules a top device carries (static networks only; a DHCP client installs its own). */
 function topRoutes(dev: string, t: TopDev | undefined): { routes: RouteSpec[]; rules: Rule[] } {
   const routes: RouteSpec[] = [];

@@ -2,6 +2,7 @@
 // devices, bridges with their options, IPv6 sysctls, ports attached, devices up. The same
 // builders give the undo of a deletion (teardown.ts), so a device comes back as it was made.
 import { ip, type KernelOp } from '../ops.js';
+import { STP_TIMERS } from '../../plan/bridge-options.js';
 import { PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Sysctls, type VlanDev } from '../layout.js';
 import { sysctlPath, SYSCTL_KEYS } from '../snapshot.js';
 import { bondIpArgs, bondSysfsOnly } from '../../bond/options.js';
@@ -163,8 +164,13 @@ export function changeBridge(c: Change, name: string, emit: Emit): void {
     // Turning STP off leaves a port that is still listening/learning blocked until its
     // forward-delay timers run out (up to 30 s): it is put to forwarding right away.
     const forward = (port: string | undefined): KernelOp[] => (port ? [ip('link', 'set', 'dev', port, 'type', 'bridge_slave', 'state', 3)] : []);
+    // Turning STP on clamps the forward delay into 2..30 s: its undo writes back one outside that.
+    const fd = f.opts.forward_delay ?? BRIDGE_DEFAULTS.forward_delay!;
+    const { min, max } = STP_TIMERS.forward_delay!;
+    const clamped = b.stp && (Number(fd) < min || Number(fd) > max) ? [writeOp(bridgeOptionPath(name, 'forward_delay'), fd)] : [];
     emit('bridges-add', ip('link', 'set', 'dev', name, 'type', 'bridge', 'stp_state', b.stp ? 1 : 0), [
       ip('link', 'set', 'dev', name, 'type', 'bridge', 'stp_state', f.stp ? 1 : 0),
+      ...clamped,
       ...(f.stp ? [] : forward(b.port)),
     ]);
     if (!b.stp) for (const op of forward(b.port)) emit('bridges-add', op, []);

@@ -77,8 +77,9 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
     // The top's sysctls, unless it was just made above (which wrote them).
     if (!c.created.has(top) || c.T.bonds.has(top)) emitSysctls(c, top, emit);
     addAddressing(c, topSides(c, top), EVERYTHING, emit, x.started);
-    // The routes a NIC had follow it onto the network that carries it directly.
-    if (nic !== undefined && s.config.vlan === undefined && !c.F.nics.has(nic) && link(c, nic)) followNicRoutes(c, nic, top, emit);
+    // The routes a NIC had follow it onto the network that carries it directly: when the handler
+    // takes the NIC, and when that network's bridge is made (again).
+    if (nic !== undefined && s.config.vlan === undefined && link(c, nic) && (!c.F.nics.has(nic) || c.created.has(top))) followNicRoutes(c, nic, top, emit);
     emitDefaultRouteHandover(c, x.index, emit);
     if (stepOf(c, `setNameservers/${s.network}`) === undefined && c.T.defaultRouteNetwork === s.network) emitResolvers(c, emit);
   },

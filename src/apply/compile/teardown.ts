@@ -2,15 +2,24 @@
 // and a NIC the handler lets go of gets back what it had before the handler took it. Each undo
 // makes the device again as the running config had it (build.ts).
 import { ip } from '../ops.js';
-import { originRouteOp, originRoutesGiven, topAddresses } from './addressing.js';
+import { originRouteOp, originRoutesGiven, originRoutesGivenBefore, topAddresses } from './addressing.js';
 import { changeSysctls, recreateBond, recreateBridge, recreateVlan } from './build.js';
 import { exists, keptBridge, keptVlan, link, originOf, type Change } from './context.js';
-import type { Emit } from './types.js';
+import type { Emit, OriginRoute } from './types.js';
+import { inIpv4Subnet } from '../../util/ip.js';
 
 /** A network's bridge and VLAN device, unless the desired config keeps them. */
 export function deleteNetworkDevices(c: Change, network: string, port: string | undefined, emit: Emit): void {
   const b = c.F.bridges.get(network);
-  if (b && !keptBridge(c, network)) emit('bridges-del', ip('link', 'del', 'dev', network), recreateBridge(c, network, b));
+  if (b && !keptBridge(c, network)) {
+    // Made again by the undo with the routes its NIC port's origin had moved onto it.
+    const nicPort = b.port !== undefined && c.F.nics.has(b.port) ? b.port : undefined;
+    // (Only those it can carry: an IPv4 gateway on-link through the network's address.)
+    const v4 = c.F.tops.get(network)?.ipv4;
+    const onLink = (r: OriginRoute) => !r.gateway || r.family === 6 || (v4 !== undefined && inIpv4Subnet(r.gateway, v4));
+    const followed = nicPort ? originRoutesGivenBefore(c, c.origins.nics[nicPort]?.routes ?? []).filter(onLink).map((r) => originRouteOp('replace', network, r)) : [];
+    emit('bridges-del', ip('link', 'del', 'dev', network), [...recreateBridge(c, network, b), ...followed]);
+  }
   const v = port !== undefined ? c.F.vlans.get(port) : undefined;
   if (v && v.network === network && !keptVlan(c, port!)) emit('vlans-del', ip('link', 'del', 'dev', port!), recreateVlan(c, port!, v));
 }
