@@ -4,7 +4,7 @@
 import { labExec, nodeKubeconfigPath } from '../src/lab/index.js';
 import { failedReason, isAvailable, OnnDriver } from '../bench/lib/onn.js';
 import type { ReliabilityRow } from '../bench/lib/report.js';
-import { hostSnapshot, netnsNodes, requireLab } from './lab-node.js';
+import { hostSnapshot, netnsNodes, requireLab, snapshotDiff } from './lab-node.js';
 
 const TIMEOUT_S = 10;
 /** Past the timeout: the rollback itself, the re-check of the API server on the old config, the status write. */
@@ -57,7 +57,8 @@ export async function connectivityLosingSpecs(o: { trials: number; log?: (l: str
       if (c.cuts) {
         if (failedReason(obj) !== 'ConnectivityLost') problems.push(`not rolled back: ${JSON.stringify(obj.status?.setupStatus)}`);
         if (secs > TIMEOUT_S + SLACK_S) problems.push(`rolled back after ${secs.toFixed(1)} s`);
-        if ((await hostSnapshot(node)) !== before) problems.push('host differs from before');
+        const after = await hostSnapshot(node);
+        if (after !== before) problems.push(`host differs from before: ${snapshotDiff(before, after)}`);
       } else if (!isAvailable(obj)) problems.push(`rolled back or failed: ${JSON.stringify(obj.status?.setupStatus)}`);
       const api = await labExec(node, ['kubectl', '--kubeconfig', nodeKubeconfig, 'get', '--raw', '/readyz'], { allowFailure: true });
       if (api.stdout.trim() !== 'ok') problems.push('the node does not reach the API server afterwards');

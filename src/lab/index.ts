@@ -435,12 +435,18 @@ export async function startProcessAgents(): Promise<string[]> {
   const started: string[] = [];
   for (const n of state.nodes) {
     if (n.agent !== 'process') continue;
-    const running = n.kind === 'vm' ? state.agents.some((a) => a.node === n.name) : await nodeAgentPid(n.name);
+    const running = n.kind === 'vm' ? await vmAgentAlive(n.name, state.agents.find((a) => a.node === n.name)?.pid) : await nodeAgentPid(n.name);
     if (running) continue;
     await startNodeAgent(n.name);
     started.push(n.name);
   }
   return started;
+}
+
+/** Whether the VM's recorded agent process still runs (it may have been killed inside the VM). */
+async function vmAgentAlive(node: string, pid: number | undefined): Promise<boolean> {
+  if (pid === undefined) return false;
+  return (await labExec(node, ['kill', '-0', String(pid)], { allowFailure: true })).code === 0;
 }
 
 /** The PID (on this machine) of a namespace node's agent, pod or process. */

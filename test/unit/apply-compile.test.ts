@@ -376,3 +376,12 @@ test('STP turned on clamps a forward delay outside 2..30 s: the undo writes the 
   const stp = c.ops[indexOf(c, /^ip link set dev br type bridge stp_state 1$/)]!;
   assert.deepEqual((stp.undo as KernelOp[]).map(describeOp), ['ip link set dev br type bridge stp_state 0', 'write 0 > /sys/class/net/br/bridge/forward_delay']);
 });
+
+test('routes a router advertisement installed are not part of a NIC\'s origin (the kernel learns them again)', () => {
+  const routes = [
+    { family: 6 as const, dst: 'default', gateway: 'fe80::2', dev: 'eth1', table: 'main', type: 'unicast', protocol: 'ra', metric: 1024 },
+    { family: 4 as const, dst: 'default', gateway: '192.0.2.1', dev: 'eth1', table: 'main', type: 'unicast', protocol: 'boot' },
+  ];
+  const c = run(EMPTY, cfg({}, { bond1: { nics: ['eth1'] } }), host([nic('eth1'), nic('eth2')], { routes }));
+  assert.deepEqual(c.originsAfter.nics.eth1!.routes, [{ family: 4, dst: 'default', gateway: '192.0.2.1', protocol: 'boot' }]);
+});

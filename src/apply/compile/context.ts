@@ -83,12 +83,15 @@ function stepNics(s: Step): string[] {
 }
 
 /**
- * The routes of the main table through a NIC that are not the kernel's or the handler's: its
- * default route too, so that a NIC given back (or a rollback) leaves the host routed as before.
+ * The routes of the main table through a NIC that are configuration, neither the kernel's nor
+ * the handler's: its default route too, so that a NIC given back (or a rollback) leaves the host
+ * routed as before. Not what router advertisements installed: the kernel learns those again, and
+ * one put back by hand would stand in for the router's own (SLAAC then does not recover).
  */
 export function originRoutes(routes: readonly Route[], nic: string): OriginRoute[] {
+  const learned = new Set(['kernel', 'ra', 'redirect', HANDLER_PROTO]);
   return routes
-    .filter((r) => r.dev === nic && r.table === 'main' && r.type === 'unicast' && r.protocol !== 'kernel' && r.protocol !== HANDLER_PROTO)
+    .filter((r) => r.dev === nic && r.table === 'main' && r.type === 'unicast' && !learned.has(r.protocol ?? ''))
     .map((r) => ({ family: r.family, dst: r.dst, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.metric ? { metric: r.metric } : {}), ...(r.protocol ? { protocol: r.protocol } : {}) }));
 }
 
