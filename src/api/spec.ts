@@ -90,6 +90,11 @@ export const ConnectivityCheckSchema = z
 export const NETWORKS_MAX = 4096;
 export const BONDINGS_MAX = 1024;
 
+/** What the agent does when the kernel no longer has what it applied (a hand-made change). */
+export const DriftPolicySchema = z.enum(['Heal', 'Report']).describe(
+  'When the kernel no longer matches the applied networks and bonds (a hand-made change: a bridge deleted, an address removed...): Heal re-applies the spec through the usual transaction and connectivity check; Report only reports it (condition Degraded, reason Drifted, and an Event). Either way the difference is reported within one observe interval.',
+);
+
 export const SpecSchema = z
   .strictObject({
     networks: z.record(z.string(), NetworkSpecSchema)
@@ -121,12 +126,14 @@ export const SpecSchema = z
         ],
       }),
     connectivityCheck: ConnectivityCheckSchema.prefault({}),
+    driftPolicy: DriftPolicySchema.default('Heal'),
   })
   .describe('The desired host networking of the node: the whole set of networks and bonds the handler owns, in VDSM setupNetworks vocabulary.');
 
 export type NetworkSpec = z.output<typeof NetworkSpecSchema>;
 export type BondSpec = z.output<typeof BondSpecSchema>;
 export type ConnectivityCheck = z.output<typeof ConnectivityCheckSchema>;
+export type DriftPolicy = z.output<typeof DriftPolicySchema>;
 /** A parsed spec: networks, bondings and connectivityCheck always present, connectivityCheck defaulted. */
 export type Spec = z.output<typeof SpecSchema>;
 /** A spec as a user writes it (everything optional). */

@@ -6,6 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { RunningConfig } from '../api/config.js';
 import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import { kernelConfig } from '../observe/kernel-config.js';
+import { driftBase } from '../plan/drift.js';
 import { observeHost } from '../observe/host.js';
 import type { HostState } from '../observe/types.js';
 import { compile, type Compiled } from './compile/index.js';
@@ -14,7 +15,7 @@ import { crash, execute, rollback, type Progress } from './executor.js';
 import { IpBatch } from './ipbatch.js';
 import { JournalStore, recoveryAction, undoSequence, type Journal } from './journal.js';
 import { runOps } from './kernel.js';
-import { layoutOf, nicsOf } from './layout.js';
+import { devicesOf, layoutOf } from './layout.js';
 import type { Locks } from './lock.js';
 import { describeOp } from './ops.js';
 import { OriginsStore } from './origins.js';
@@ -67,12 +68,12 @@ export interface ApplyRequest {
 }
 
 /**
- * Devices whose IPv6 sysctls the compiler needs: every NIC either config uses (their values are
- * recorded when the handler takes them and put back when it lets them go, whatever role they had
- * in between). A NIC that carries a network's IP is one of them.
+ * Devices whose IPv6 sysctls the compiler needs: every device either config uses. A NIC's are
+ * recorded when the handler takes it and put back when it lets it go; the others' are what an
+ * undo makes a deleted device with, and what a change starts from.
  */
 function sysctlDevices(...cfgs: RunningConfig[]): string[] {
-  return cfgs.flatMap((c) => [...nicsOf(c)]);
+  return cfgs.flatMap((c) => [...devicesOf(c)]);
 }
 
 /** DHCP clients a config runs, as (network, device, family). */
@@ -115,10 +116,22 @@ export class Transactions {
    * The plan without running it (dry run). `host`: a readHost() result taken under the same
    * lock hold, so one read serves both a read-back and the plan; default: read now.
    */
-  async plan(to: RunningConfig, from?: RunningConfig, host?: HostState): Promise<{ from: RunningConfig; compiled: Compiled }> {
-    const f = from ?? (await this.o.store.load());
-    const facts = compileFacts(host ?? (await this.readHost()), sysctlDevices(f, to));
-    return { from: f, compiled: compile({ from: f, to, host: facts, origins: await this.origins.load(), resolvConf: this.resolvConf }) };
+  /**
+   * The plan without running it (dry run). Without `from`, from what the kernel has of the
+   * running config (src/plan/drift.ts): a hand-made change is planned away like an edit, and
+   * what is already gone is not removed again. `drifted` says what differed.
+   */
+  async plan(to: RunningConfig, from?: RunningConfig, host?: HostState): Promise<{ from: RunningConfig; compiled: Compiled; drifted: string[] }> {
+    const h = host ?? (await this.readHost());
+    const base = from ? { from, networks: new Set<string>(), bonds: new Set<string>(), drifted: [] } : driftBase(...(await this.runningAndKernel(h)));
+    const facts = compileFacts(h, sysctlDevices(base.from, to));
+    const compiled = compile({ from: base.from, to, replace: base, host: facts, origins: await this.origins.load(), resolvConf: this.resolvConf });
+    return { from: base.from, compiled, drifted: base.drifted };
+  }
+
+  private async runningAndKernel(host: HostState): Promise<[RunningConfig, RunningConfig]> {
+    const stored = await this.o.store.load();
+    return [stored, kernelConfig(host, stored)];
   }
 
   async apply(req: ApplyRequest): Promise<ApplyOutcome> {
@@ -131,7 +144,8 @@ export class Transactions {
   /** `host`: what reconcileLocked read under this lock hold (nothing has changed since); default: read now. */
   private async applyLocked(req: ApplyRequest, host?: HostState): Promise<ApplyOutcome> {
     const stored = await this.o.store.load();
-    const { from, compiled } = await this.plan(req.to, req.from ?? stored, host);
+    const { from, compiled, drifted } = await this.plan(req.to, req.from, host);
+    if (drifted.length) this.log(`the kernel differs from the running config: ${drifted.join('; ')}`);
     const ops = compiled.ops.length;
     if (ops === 0) {
       // Nothing to change in the kernel; DHCP clients that died are started again.
@@ -236,8 +250,8 @@ export class Transactions {
       const restarted = await this.superviseDhcp(cfg);
       return restarted.length ? `DHCP clients restarted: ${restarted.join(', ')}` : undefined;
     }
-    // The same read plans the repair: the lock is held throughout, nothing ran in between.
-    const r = await this.applyLocked({ to: cfg, from: kc }, host);
+    // The same read plans the repair (from what the kernel has): the lock is held throughout.
+    const r = await this.applyLocked({ to: cfg }, host);
     if (!r.ok) throw new Error(`restoring the persisted configuration failed: ${r.message}`);
     return r.changed ? `restored: ${r.summary}` : undefined;
   }

@@ -3,7 +3,8 @@
 // wins), and a StatusReporter that patches the status subresource — capabilities/kernelConfig
 // when they change, statistics at an interval. Observing the host and supervising its DHCP
 // clients run on timers of their own. API outages are waited out with backoff; the host is never
-// touched because the API is away.
+// touched because the API is away. What the kernel loses of an applied generation by hand is
+// reported within one observe interval and, under driftPolicy Heal, applied again (drift.ts).
 import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '../api/constants.js';
 import type { CrdManifest, OnnClient, OnnObject } from '../k8s/client.js';
@@ -12,6 +13,8 @@ import type { ConnectivityVerifier, NodeBackend, SetupResult } from './backend.j
 import type { AgentMetrics } from './metrics.js';
 import { GenerationQueue, type ApplyOutcome } from './queue.js';
 import { StatusReporter } from './reporter.js';
+import { DriftWatch } from './drift.js';
+import { DriftPolicySchema } from '../api/spec.js';
 import { ObjectWatcher } from './watcher.js';
 
 export interface AgentOptions {
@@ -45,6 +48,11 @@ export class Agent {
   private readonly reporter: StatusReporter;
   private readonly timers: NodeJS.Timeout[] = [];
   private observedAt = Date.now();
+  private readonly drift = new DriftWatch();
+  /** What the last observation found the kernel lacks of the running config. */
+  private drifted: string[] = [];
+  /** The generation whose apply succeeded last (what a heal applies again); undefined after a failed one. */
+  private inEffect: { obj: OnnObject; generation: number } | undefined;
 
   constructor(private readonly o: AgentOptions) {
     const { client, crd, log } = o;
@@ -89,7 +97,7 @@ export class Agent {
     if (restored) this.o.log.info({ restored }, 'restored the persisted network configuration');
     await this.superviseDhcp();
     await this.observe();
-    this.timers.push(setInterval(() => void this.observe().then(() => this.reporter.flush()), this.o.observeIntervalMs ?? 10_000));
+    this.timers.push(setInterval(() => void this.observe().then(() => this.onDrift()).then(() => this.reporter.flush()), this.o.observeIntervalMs ?? 10_000));
     // Its own timer, apart from observing: supervision takes the apply lock (and skips while an
     // apply holds it); observing only reads the host.
     this.timers.push(setInterval(() => void this.superviseDhcp(), this.o.dhcpSuperviseIntervalMs ?? 10_000));
@@ -173,7 +181,29 @@ export class Agent {
     }
     this.reporter.applied(obj, generation, result);
     await this.reporter.flush();
+    this.inEffect = result.ok ? { obj, generation } : undefined;
+    this.drift.reset();
     return !result.ok && result.retry === true ? 'retry' : 'done';
+  }
+
+  /**
+   * An observation found the kernel no longer has what the generation in effect applied: reported
+   * (conditions, a Warning Event) when the difference is news, and under driftPolicy Heal applied
+   * again through the queue, like any generation (transaction, connectivity check, rollback).
+   */
+  private onDrift(): void {
+    const news = this.drift.next(this.drifted);
+    const applied = this.inEffect;
+    if (!applied || (news !== 'new' && news !== 'cleared')) return;
+    if (news === 'cleared') {
+      this.reporter.inEffect(applied.generation);
+      return;
+    }
+    const policy = DriftPolicySchema.safeParse(applied.obj.spec?.driftPolicy ?? 'Heal');
+    const heal = !policy.success || policy.data === 'Heal';
+    this.o.log.warn({ drifted: this.drifted, heal }, 'the kernel differs from the generation in effect');
+    this.reporter.drifted(applied.obj, applied.generation, this.drifted, heal);
+    if (heal) this.queue.exclusive(async () => void (await this.applyGeneration(applied.obj, applied.generation)));
   }
 
   /**
@@ -184,7 +214,9 @@ export class Agent {
    */
   private readonly observe = coalesced(async () => {
     try {
-      this.reporter.observed(await this.o.backend.observe());
+      const obs = await this.o.backend.observe();
+      this.reporter.observed(obs);
+      this.drifted = obs.drifted;
     } catch (e) {
       this.o.log.error({ err: (e as Error).message }, 'observing the host failed');
       this.reporter.observationFailed(e as Error);

@@ -6,6 +6,8 @@ export interface Observation {
   capabilities: Record<string, unknown>;
   kernelConfig: RunningConfig;
   statistics: Record<string, unknown>;
+  /** What the kernel lacks of the running config, one line per network or bond (src/plan/drift.ts); empty when nothing drifted. */
+  drifted: string[];
 }
 
 export type SetupFailureReason = 'InvalidSpec' | 'SetupFailed' | 'ConnectivityLost' | 'RemovalFailed' | 'ApiUnreachable';

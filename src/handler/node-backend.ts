@@ -10,6 +10,7 @@ import { DEFAULT_STATE_DIR } from '../api/constants.js';
 import { Transactions, type ApplyOutcome, type ConfigStore } from '../apply/transaction.js';
 import { BusyError, Locks } from '../apply/lock.js';
 import { capabilities, HostObserver, kernelConfig, observeHost, StatisticsSampler } from '../observe/index.js';
+import { driftBase } from '../plan/drift.js';
 import { loadRunningConfig, runningConfigPath, serializeRunningConfig } from '../persist/running-config.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { validationFacts } from '../plan/host-facts.js';
@@ -111,10 +112,12 @@ export class HostBackend implements NodeBackend {
   async observe(): Promise<Observation> {
     const running = await loadRunningConfig(this.stateDir);
     const host = await this.observer.observe(running);
+    const kc = kernelConfig(host, running);
     return {
       capabilities: capabilities(host, running) as unknown as Record<string, unknown>,
-      kernelConfig: kernelConfig(host, running),
+      kernelConfig: kc,
       statistics: this.sampler.sample(host) as unknown as Record<string, unknown>,
+      drifted: driftBase(running, kc).drifted,
     };
   }
 

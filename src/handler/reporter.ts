@@ -69,6 +69,22 @@ export class StatusReporter {
     this.desired.infoStatus = failed('GetInfoFailed', e.message);
   }
 
+  /**
+   * The kernel no longer has what generation applied (`drifted`, one line per entity): the
+   * conditions say so, and a Warning Event names it (once per distinct difference: the caller
+   * calls this when it changes).
+   */
+  drifted(obj: OnnObject, generation: number, drifted: readonly string[], healing: boolean): void {
+    const message = `the kernel differs from generation ${generation}: ${drifted.join('; ')}${healing ? ' (applying it again)' : ''}`;
+    this.setPhase({ kind: 'drifted', generation, message, healing });
+    void this.event(obj, 'Warning', 'Drifted', message);
+  }
+
+  /** The kernel has what generation applied again (a drift went away by itself). */
+  inEffect(generation: number): void {
+    this.setPhase({ kind: 'available', generation, message: `generation ${generation} applied; the kernel has it again` });
+  }
+
   /** An apply of generation starts. */
   progressing(generation: number): void {
     this.setPhase({ kind: 'progressing', generation });

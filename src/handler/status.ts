@@ -23,7 +23,9 @@ export function shortMessage(message: string, max = 1000): string {
 export type Phase =
   | { kind: 'progressing'; generation: number }
   | { kind: 'available'; generation: number; message?: string }
-  | { kind: 'failed'; generation: number; reason: string; message: string; rolledBack: boolean };
+  | { kind: 'failed'; generation: number; reason: string; message: string; rolledBack: boolean }
+  /** The kernel no longer has what generation applied; `healing`: it is being applied again. */
+  | { kind: 'drifted'; generation: number; message: string; healing: boolean };
 
 /** The three conditions for a phase; lastTransitionTime only moves when a status flips. */
 export function conditionsFor(phase: Phase, previous: Condition[] | undefined, now = new Date()): Condition[] {
@@ -35,6 +37,12 @@ export function conditionsFor(phase: Phase, previous: Condition[] | undefined, n
           { type: 'Progressing', status: 'True', reason: 'Applying', message: `applying generation ${g}`, observedGeneration: g },
           { type: 'Degraded', status: 'False', reason: 'Progressing', message: '', observedGeneration: g },
         ]
+      : phase.kind === 'drifted'
+        ? [
+            { type: 'Available', status: 'False', reason: 'Drifted', message: phase.message, observedGeneration: g },
+            { type: 'Progressing', status: phase.healing ? 'True' : 'False', reason: phase.healing ? 'Healing' : 'Drifted', message: phase.healing ? `applying generation ${g} again` : '', observedGeneration: g },
+            { type: 'Degraded', status: 'True', reason: 'Drifted', message: phase.message, observedGeneration: g },
+          ]
       : phase.kind === 'available'
         ? [
             { type: 'Available', status: 'True', reason: 'SuccessfullyConfigured', message: phase.message ?? `generation ${g} applied`, observedGeneration: g },

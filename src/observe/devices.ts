@@ -76,6 +76,15 @@ export function hasIPv4DefaultRoute(host: HostState, dev: string): boolean {
   return defaultRoutes(host, dev).some((r) => r.family === 4 && r.table === 'main');
 }
 
+/**
+ * The device holds the host's default route: IPv4's, or an IPv6 one that is configuration (in
+ * main, not learnt from a router advertisement). Either side alone says so: a network keeps
+ * holding it when one family's route is lost.
+ */
+export function holdsDefaultRoute(host: HostState, dev: string): boolean {
+  return defaultRoutes(host, dev).some((r) => r.table === 'main' && (r.family === 4 || (r.protocol !== 'ra' && r.protocol !== 'kernel')));
+}
+
 /** DHCPv4 in use: the kernel shows an IPv4 address with a finite lifetime, i.e. a lease. */
 export function usesDhcpv4(l: Link): boolean {
   return l.addresses.some((a) => a.family === 'inet' && a.dynamic);

@@ -8,7 +8,7 @@ import { bondOptionName, formatBondOptions, nonDefaultBondOptions, numericBondVa
 import { prefixToNetmask } from '../util/ip.js';
 import { parseKv } from '../util/kv.js';
 import {
-  bondSlaves, defaultGateway, hasIPv4DefaultRoute, ipv6Addresses, ipv6Autoconf, isBond,
+  bondSlaves, defaultGateway, holdsDefaultRoute, ipv6Addresses, ipv6Autoconf, isBond,
   usesDhcpv4, usesDhcpv6,
 } from './devices.js';
 import { locateNetwork } from './networks.js';
@@ -67,7 +67,7 @@ export function networkKernelConfig(host: HostState, name: string, cfg: NetworkC
   if (!devs) return undefined;
   const top = devs.top;
   const dhcp = usesDhcpv4(top);
-  const defaultRoute = hasIPv4DefaultRoute(host, top.name);
+  const defaultRoute = holdsDefaultRoute(host, top.name);
   const out: NetworkConfig = {
     bridged: devs.bridged,
     stp: devs.bridged && top.bridge?.stp_state !== undefined && top.bridge.stp_state !== '0',

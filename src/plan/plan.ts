@@ -144,7 +144,16 @@ function union(a: object, b: object): string[] {
 
 // ---- planning ----
 
-export function plan(desired: RunningConfig, running: RunningConfig): Plan {
+/**
+ * Networks and bonds to replace (remove, then add) even where the configs agree: the kernel lacks
+ * some of their devices (src/plan/drift.ts), and what is left of them goes before they are made.
+ */
+export interface Replace {
+  networks?: ReadonlySet<string>;
+  bonds?: ReadonlySet<string>;
+}
+
+export function plan(desired: RunningConfig, running: RunningConfig, replace: Replace = {}): Plan {
   const nsClear: Step[] = [];
   const routeOff: Step[] = [];
   const removeNet: Step[] = [];
@@ -165,10 +174,12 @@ export function plan(desired: RunningConfig, running: RunningConfig): Plan {
   for (const name of union(desired.networks, running.networks)) {
     const d = desired.networks[name];
     const r = running.networks[name];
-    if (r && jsonEqual(r, d)) continue;
-    if (r && (!d || topologyChanged(r, d))) removeNet.push({ kind: 'removeNetwork', network: name, config: r });
-    if (d && (!r || topologyChanged(r, d))) addNet.push({ kind: 'addNetwork', network: name, config: d });
-    if (!r || !d || topologyChanged(r, d)) continue;
+    const replaced = replace.networks?.has(name) === true && !!r;
+    if (r && !replaced && jsonEqual(r, d)) continue;
+    const rebuild = !!r && !!d && (replaced || topologyChanged(r, d));
+    if (r && (!d || rebuild)) removeNet.push({ kind: 'removeNetwork', network: name, config: r });
+    if (d && (!r || rebuild)) addNet.push({ kind: 'addNetwork', network: name, config: d });
+    if (!r || !d || rebuild) continue;
 
     const topology = topologyOf(d);
     if (r.mtu !== d.mtu) {
@@ -202,9 +213,10 @@ export function plan(desired: RunningConfig, running: RunningConfig): Plan {
   for (const name of union(desired.bondings, running.bondings)) {
     const d = desired.bondings[name];
     const r = running.bondings[name];
-    if (r && !d) removeBond.push({ kind: 'removeBond', bond: name, config: r });
-    if (d && !r) addBond.push({ kind: 'addBond', bond: name, config: d });
-    if (!r || !d) continue;
+    const replaced = replace.bonds?.has(name) === true && !!r && !!d;
+    if (r && (!d || replaced)) removeBond.push({ kind: 'removeBond', bond: name, config: r });
+    if (d && (!r || replaced)) addBond.push({ kind: 'addBond', bond: name, config: d });
+    if (!r || !d || replaced) continue;
     const changed = changedOptions(r.options, d.options);
     const reslave = changed.some((k) => NO_SLAVES_OPTIONS.has(k));
     if (changed.length > 0) {

@@ -141,6 +141,8 @@ function removeLink(k: KState, name: string): void {
   for (const u of Object.values(k.links)) if (u.vlan?.link === name) removeLink(k, u.name);
   for (const s of slaves(k, name)) release(k, s);
   dropRoutes(k, (r) => r.dev === name);
+  // A per-interface DHCP client exits when its interface departs.
+  for (const key of Object.keys(k.dhcp)) if (key.startsWith(`${name}/`)) delete k.dhcp[key];
   for (const p of Object.keys(k.files)) if (p.startsWith(`/proc/sys/net/ipv6/conf/${name}/`) || p.startsWith(`/sys/class/net/${name}/`)) delete k.files[p];
   delete k.links[name];
   void l;

@@ -169,6 +169,36 @@ describe('safety', () => {
     assert.equal(r.stdout, 'ok');
   });
 
+  it('drift: a bridge deleted by hand is reported (Degraded/Drifted, an Event) and healed; with driftPolicy Report only reported', async () => {
+    const node = nsNode2();
+    const spec = { networks: { drift1: { nic: 'eth1', bridged: true, bootproto: 'none', ipaddr: '192.0.2.41', netmask: '255.255.255.0' } } };
+    await setSpec(node, spec);
+    await available(node);
+    await exec(node, ['ip', 'link', 'del', 'dev', 'drift1']);
+    // Healed within an observe interval or two: the bridge is back, and Available again.
+    await waitFor('the bridge back', async () => (await exec(node, ['ip', 'link', 'show', 'dev', 'drift1'], { allowFailure: true })).code === 0, 60_000, 500);
+    const healed = await waitFor('Available again', async () => {
+      const o = await getOnn(node);
+      return o.status?.conditions?.find((c) => c.type === 'Available')?.status === 'True' && o.status.kernelConfig?.networks.drift1 ? o : undefined;
+    }, 60_000, 500);
+    assert.equal(healed.status!.kernelConfig!.networks.drift1!.ipaddr, '192.0.2.41');
+    const events = (await kubectl('get', 'events', '-A', '--field-selector', `involvedObject.name=${node},reason=Drifted`, '-o', 'jsonpath={.items[*].message}')).stdout;
+    assert.match(events, /network drift1: its devices are missing from the kernel/);
+    // Report: the difference shows, nothing is applied.
+    await setSpec(node, { ...spec, driftPolicy: 'Report' });
+    await available(node);
+    await exec(node, ['ip', 'addr', 'del', '192.0.2.41/24', 'dev', 'drift1']);
+    const drifted = await waitFor('Drifted shown', async () => {
+      const o = await getOnn(node);
+      return o.status?.conditions?.find((c) => c.type === 'Degraded' && c.reason === 'Drifted' && c.status === 'True') ? o : undefined;
+    }, 60_000, 500);
+    assert.equal(drifted.status!.conditions!.find((c) => c.type === 'Available')!.status, 'False');
+    await sleep(12_000); // past an observe interval: still not healed
+    assert.doesNotMatch((await exec(node, ['ip', '-4', 'addr', 'show', 'dev', 'drift1'])).stdout, /192\.0\.2\.41/);
+    await setSpec(node, {});
+    await available(node);
+  });
+
   it('survives a 30 s API server outage without touching the host, then converges', async () => {
     const node = nsNode2();
     await setSpec(node, {});

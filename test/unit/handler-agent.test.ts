@@ -68,7 +68,7 @@ function backend(script: SetupResult[] = []): NodeBackend & { specs: unknown[]; 
     restoreAtBoot: async () => undefined,
     observe: async () => {
       calls.push('observe');
-      return { capabilities: {}, kernelConfig: { networks: {}, bondings: {} }, statistics: {} };
+      return { capabilities: {}, kernelConfig: { networks: {}, bondings: {} }, statistics: {}, drifted: [] };
     },
     superviseDhcp: async () => {
       calls.push('supervise');
@@ -231,5 +231,72 @@ describe('agent scheduling', () => {
     await agent.stop();
     await turns();
     assert.equal(store.watchers.length, 0);
+  });
+});
+
+describe('drift', () => {
+  /** A backend whose observations report `drift.now` as what the kernel lacks. */
+  function drifting() {
+    const b = backend();
+    const drift = { now: [] as string[] };
+    const observe = b.observe.bind(b);
+    b.observe = async () => ({ ...(await observe()), drifted: [...drift.now] });
+    return { b, drift };
+  }
+  const conditions = (store: Store) => ((store.obj?.status?.conditions ?? []) as { type: string; status: string; reason: string }[]).map((c) => `${c.type}=${c.status}/${c.reason}`);
+
+  it('Heal (the default): reported as Degraded/Drifted with an Event, applied again, Available after', async (t) => {
+    mockTimers(t);
+    const store = new Store();
+    const { b, drift } = drifting();
+    const events: string[] = [];
+    const client = store.client();
+    client.event = async (_o, type, reason, message) => void events.push(`${type} ${reason}: ${message}`);
+    const agent = new Agent({ nodeName: 'n1', client, backend: b, log, observeIntervalMs: 1000 });
+    await agent.start();
+    try {
+      await applied(b, 1);
+      await until('generation 1 reported', () => store.obj?.status?.observedGeneration === 1);
+      drift.now = ['network net1: its devices are missing from the kernel'];
+      t.mock.timers.tick(1000);
+      await until('the heal', () => b.specs.length === 2);
+      assert.ok(events.some((e) => e === 'Warning Drifted: the kernel differs from generation 1: network net1: its devices are missing from the kernel (applying it again)'), events.join('\n'));
+      drift.now = [];
+      await until('Available again', () => conditions(store).includes('Available=True/SuccessfullyConfigured'));
+      t.mock.timers.tick(1000);
+      await turns(20);
+      assert.equal(b.specs.length, 2, 'healed once');
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('Report: Degraded/Drifted, nothing applied; the same drift is reported once; Available when it goes', async (t) => {
+    mockTimers(t);
+    const store = new Store();
+    store.obj!.spec = { tag: 1, driftPolicy: 'Report' };
+    const { b, drift } = drifting();
+    const events: string[] = [];
+    const client = store.client();
+    client.event = async (_o, type, reason) => void events.push(`${type} ${reason}`);
+    const agent = new Agent({ nodeName: 'n1', client, backend: b, log, observeIntervalMs: 1000 });
+    await agent.start();
+    try {
+      await applied(b, 1);
+      drift.now = ['network net1: ipaddr "10.0.0.2" in the running config, unset in the kernel'];
+      for (let i = 0; i < 3; i++) {
+        t.mock.timers.tick(1000);
+        await turns(20);
+      }
+      await until('Drifted shown', () => conditions(store).includes('Degraded=True/Drifted'));
+      assert.deepEqual(conditions(store), ['Available=False/Drifted', 'Progressing=False/Drifted', 'Degraded=True/Drifted']);
+      assert.equal(events.filter((e) => e === 'Warning Drifted').length, 1, 'reported once');
+      assert.equal(b.specs.length, 1, 'nothing applied');
+      drift.now = [];
+      t.mock.timers.tick(1000);
+      await until('Available again', () => conditions(store).includes('Available=True/SuccessfullyConfigured'));
+    } finally {
+      await agent.stop();
+    }
   });
 });

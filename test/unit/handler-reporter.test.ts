@@ -13,7 +13,7 @@ const log = pino({ level: 'silent' });
 const obj = (status?: Record<string, unknown>): OnnObject => ({
   apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNodeNetwork', metadata: { name: 'n1', uid: 'u1', generation: 3, resourceVersion: '7' }, spec: {}, ...(status ? { status } : {}),
 });
-const observation = (rx = '1'): Observation => ({ capabilities: { nics: { eth0: {} } }, kernelConfig: { networks: {}, bondings: {} }, statistics: { eth0: { rx } } });
+const observation = (rx = '1'): Observation => ({ capabilities: { nics: { eth0: {} } }, kernelConfig: { networks: {}, bondings: {} }, statistics: { eth0: { rx } }, drifted: [] });
 
 /** A client that records patches and events, and answers with the status the patch leaves (starting from `initial`). */
 function api(initial?: Record<string, unknown>) {

@@ -141,7 +141,8 @@ export function removeAddressing(c: Change, s: TopSides, sel: Selection, emit: E
   for (const cl of dhcpSpecs(s.dev, s.f)) {
     if (!sel.families.includes(cl.family)) continue;
     const keep = gone ? undefined : toClients.get(cl.family);
-    if (clientSelected(sel, cl, keep)) emit('dhcp-stop', { kind: 'dhcp-stop', dev: cl.dev, family: cl.family }, [{ kind: 'dhcp-start', client: cl }]);
+    // (A client on a device the kernel no longer has is gone with it: nothing to start again.)
+    if (clientSelected(sel, cl, keep)) emit('dhcp-stop', { kind: 'dhcp-stop', dev: cl.dev, family: cl.family }, exists(c, cl.dev) ? [{ kind: 'dhcp-start', client: cl }] : []);
   }
   if (sel.routes) {
     const fr = topRoutes(s.dev, s.f);

@@ -63,7 +63,9 @@ export function changeSysctls(c: Change, dev: string, cur: Sysctls | undefined, 
   const d = c.host.sysctls.default;
   const w = resolveSysctls(want, d);
   if (!w) return [];
-  return sysctlOps(dev, sysctlDelta(cur && (resolveSysctls(cur, d) ?? cur), w));
+  // A config's "off" names one key: completed as a new device would read. The kernel's are whole.
+  const whole = cur && SYSCTL_KEYS.every((k) => cur[k] !== undefined);
+  return sysctlOps(dev, sysctlDelta(cur && (whole ? cur : resolveSysctls(cur, d) ?? cur), w));
 }
 
 /** A device's sysctls as the desired config wants them (new devices from conf/default, others from what they had). */
@@ -107,8 +109,9 @@ export function recreateBond(c: Change, name: string, b: BondDev): KernelOp[] {
   const l = link(c, name);
   const out: KernelOp[] = [ip('link', 'add', 'name', name, 'mtu', l?.mtu ?? b.mtu, 'type', 'bond', ...bondIpArgs(b.options)), ...bondSysfsOps(name, b.options)];
   if (b.hwaddr) out.push(ip('link', 'set', 'dev', name, 'address', b.hwaddr));
-  out.push(...newDeviceSysctls(c, name, c.F.tops.get(name)?.sysctls ?? PORT_ONLY_SYSCTLS));
-  for (const nic of b.nics) out.push(ip('link', 'set', 'dev', nic, 'down'), ip('link', 'set', 'dev', nic, 'master', name));
+  out.push(...newDeviceSysctls(c, name, sysctlsBefore(c, name) ?? PORT_ONLY_SYSCTLS));
+  // The slaves it has now (a hand-made change may have released one).
+  for (const nic of b.nics) if (link(c, nic)?.master === name) out.push(ip('link', 'set', 'dev', nic, 'down'), ip('link', 'set', 'dev', nic, 'master', name));
   if (l?.up ?? true) out.push(ip('link', 'set', 'dev', name, 'up'));
   return out;
 }
@@ -125,7 +128,7 @@ export function recreateVlan(c: Change, dev: string, v: VlanDev): KernelOp[] {
   const l = link(c, dev);
   return [
     ip('link', 'add', 'link', v.link, 'name', dev, 'mtu', l?.mtu ?? v.mtu, 'type', 'vlan', 'id', v.id),
-    ...newDeviceSysctls(c, dev, c.F.tops.get(dev)?.sysctls ?? PORT_ONLY_SYSCTLS),
+    ...newDeviceSysctls(c, dev, sysctlsBefore(c, dev) ?? PORT_ONLY_SYSCTLS),
     ...(l?.up ?? true ? [ip('link', 'set', 'dev', dev, 'up')] : []),
   ];
 }
@@ -149,9 +152,10 @@ export function recreateBridge(c: Change, name: string, b: BridgeDev): KernelOp[
   // A bridge without ports comes back with a new random MAC: setting the old one would leave
   // it without carrier (the kernel keeps a portless bridge with a user-set address down).
   for (const [k, v] of Object.entries(b.opts)) out.push(writeOp(bridgeOptionPath(name, k), v));
-  out.push(...newDeviceSysctls(c, name, c.F.tops.get(name)?.sysctls ?? PORT_ONLY_SYSCTLS));
-  // Its MTU set again once the port is in, as createBridge does (a bridge follows its ports' MTU until one is set).
-  if (b.port) out.push(ip('link', 'set', 'dev', b.port, 'master', name), ip('link', 'set', 'dev', name, 'mtu', l?.mtu ?? b.mtu));
+  out.push(...newDeviceSysctls(c, name, sysctlsBefore(c, name) ?? PORT_ONLY_SYSCTLS));
+  // Its port as the kernel has it now (a hand-made change may have taken it), and its MTU set
+  // again once the port is in, as createBridge does (a bridge follows its ports' MTU until one is set).
+  if (b.port && link(c, b.port)?.master === name) out.push(ip('link', 'set', 'dev', b.port, 'master', name), ip('link', 'set', 'dev', name, 'mtu', l?.mtu ?? b.mtu));
   if (l?.up ?? true) out.push(ip('link', 'set', 'dev', name, 'up'));
   return out;
 }

@@ -119,15 +119,17 @@ export function changeOf(input: { from: RunningConfig; to: RunningConfig; host: 
     const t = T.vlans.get(dev);
     return !!f && !!t && f.link === t.link && f.id === t.id && f.network === t.network && !rebuilt.has(f.network);
   };
+  // A bond replaced (its device missing from the kernel) is deleted and created like one the configs disagree on.
+  const keptBond = (name: string) => F.bonds.has(name) && T.bonds.has(name) && !stepIndex.has(`addBond/${name}`);
   const deleted = new Set<string>([
     ...[...F.bridges.keys()].filter((b) => !keptBridge(b)),
     ...[...F.vlans.keys()].filter((v) => !keptVlan(v)),
-    ...[...F.bonds.keys()].filter((b) => !T.bonds.has(b)),
+    ...[...F.bonds.keys()].filter((b) => !keptBond(b)),
   ]);
   const created = new Set<string>([
     ...[...T.bridges.keys()].filter((b) => !keptBridge(b)),
     ...[...T.vlans.keys()].filter((v) => !keptVlan(v)),
-    ...[...T.bonds.keys()].filter((b) => !F.bonds.has(b)),
+    ...[...T.bonds.keys()].filter((b) => !keptBond(b)),
   ]);
   const released = new Set<string>();
   for (const s of plan) {
@@ -137,7 +139,7 @@ export function changeOf(input: { from: RunningConfig; to: RunningConfig; host: 
   const bondChanges = new Map<string, BondOptionChange>();
   for (const [name, b] of F.bonds) {
     const t = T.bonds.get(name);
-    if (t) bondChanges.set(name, bondOptionChange(b.options, t.options));
+    if (t && keptBond(name)) bondChanges.set(name, bondOptionChange(b.options, t.options));
   }
   const nicTaker = new Map<string, number>();
   const nicReleaser = new Map<string, number>();
@@ -205,9 +207,9 @@ export function originOf(c: Change, nic: string): NicOrigin {
   return { mtu: DEFAULT_MTU, hwaddr: (l?.permHwaddr ?? l?.hwaddr ?? '').toLowerCase(), up: true };
 }
 
-/** The IPv6 sysctls a device has before the change: what the running config put there, else the kernel's. */
+/** The IPv6 sysctls a device has before the change: the kernel's, else what the running config put there. */
 export function sysctlsBefore(c: Change, dev: string): Sysctls | undefined {
-  return c.F.tops.get(dev)?.sysctls ?? (c.F.bonds.has(dev) || c.F.vlans.has(dev) ? PORT_ONLY_SYSCTLS : c.host.sysctls[dev]);
+  return c.host.sysctls[dev] ?? c.F.tops.get(dev)?.sysctls ?? (c.F.bonds.has(dev) || c.F.vlans.has(dev) ? PORT_ONLY_SYSCTLS : undefined);
 }
 
 /** The IPv6 sysctls a device of the desired config must have (undefined: not the handler's to set). */

@@ -68,7 +68,7 @@ export function syncSteps(c: Change): Step[] {
 }
 
 export function compile(input: CompileInput): Compiled {
-  const configPlan: Plan = planSteps(input.to, input.from);
+  const configPlan: Plan = planSteps(input.to, input.from, input.replace);
   const base = changeOf({ ...input, plan: configPlan });
   for (const dev of [...base.T.bridges.keys(), ...base.T.vlans.keys(), ...base.T.bonds.keys()]) {
     if (dev.length > IFNAME_MAX) throw new Error(`device name ${dev} is longer than ${IFNAME_MAX} characters`);

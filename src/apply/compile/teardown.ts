@@ -10,8 +10,9 @@ import { inIpv4Subnet } from '../../util/ip.js';
 
 /** A network's bridge and VLAN device, unless the desired config keeps them. */
 export function deleteNetworkDevices(c: Change, network: string, port: string | undefined, emit: Emit): void {
+  // What the kernel no longer has is where the change wants it: nothing to delete.
   const b = c.F.bridges.get(network);
-  if (b && !keptBridge(c, network)) {
+  if (b && !keptBridge(c, network) && exists(c, network)) {
     // Made again by the undo with the routes its NIC port's origin had moved onto it.
     const nicPort = b.port !== undefined && c.F.nics.has(b.port) ? b.port : undefined;
     // (Only those it can carry: an IPv4 gateway on-link through the network's address.)
@@ -21,7 +22,7 @@ export function deleteNetworkDevices(c: Change, network: string, port: string | 
     emit('bridges-del', ip('link', 'del', 'dev', network), [...recreateBridge(c, network, b), ...followed]);
   }
   const v = port !== undefined ? c.F.vlans.get(port) : undefined;
-  if (v && v.network === network && !keptVlan(c, port!)) emit('vlans-del', ip('link', 'del', 'dev', port!), recreateVlan(c, port!, v));
+  if (v && v.network === network && !keptVlan(c, port!) && exists(c, port!)) emit('vlans-del', ip('link', 'del', 'dev', port!), recreateVlan(c, port!, v));
 }
 
 /**
@@ -34,6 +35,7 @@ export function releaseSlave(c: Change, bond: string, nic: string, emit: Emit): 
 }
 
 export function deleteBond(c: Change, name: string, emit: Emit): void {
+  if (!exists(c, name)) return;
   emit('bonds-del', ip('link', 'del', 'dev', name), recreateBond(c, name, c.F.bonds.get(name)!));
 }
 

@@ -1,5 +1,5 @@
 // What a compiled transaction is made of, and what it keeps about NICs between transactions.
-import type { Plan } from '../../plan/plan.js';
+import type { Plan, Replace } from '../../plan/plan.js';
 import type { Sysctls } from '../layout.js';
 import type { DhcpClientSpec, KernelOp, PlannedOp } from '../ops.js';
 import type { HostFacts } from '../snapshot.js';
@@ -51,6 +51,8 @@ export function emptyOrigins(): Origins {
 export interface CompileInput {
   from: RunningConfig;
   to: RunningConfig;
+  /** Entities to replace although the configs agree (the kernel lacks devices of them: src/plan/drift.ts). */
+  replace?: Replace;
   host: HostFacts;
   origins: Origins;
   resolvConf: string;
