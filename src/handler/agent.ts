@@ -191,7 +191,7 @@ export class Agent {
    * (conditions, a Warning Event) when the difference is news, and under driftPolicy Heal applied
    * again through the queue, like any generation (transaction, connectivity check, rollback).
    */
-  private onDrift(): void {
+  private async onDrift(): Promise<void> {
     const news = this.drift.next(this.drifted);
     const applied = this.inEffect;
     if (!applied || (news !== 'new' && news !== 'cleared')) return;
@@ -199,6 +199,13 @@ export class Agent {
       this.reporter.inEffect(applied.generation);
       return;
     }
+    const confirmed = await this.o.backend.confirmDrift().catch(() => this.drifted);
+    if (!confirmed.length || this.inEffect !== applied) {
+      // Not there on a fresh read (the pass caught the host mid-change), or an apply came between.
+      this.drift.reset();
+      return;
+    }
+    this.drifted = confirmed;
     const policy = DriftPolicySchema.safeParse(applied.obj.spec?.driftPolicy ?? 'Heal');
     const heal = !policy.success || policy.data === 'Heal';
     this.o.log.warn({ drifted: this.drifted, heal }, 'the kernel differs from the generation in effect');

@@ -38,6 +38,12 @@ export interface NodeBackend {
   restoreAtBoot(): Promise<string | undefined>;
   /** Reads the host back; changes nothing on it. */
   observe(): Promise<Observation>;
+  /**
+   * What the kernel lacks of the running config, read afresh (no cache): an observation's drift is
+   * confirmed this way before anything is reported or applied, so a pass that caught the host
+   * mid-change (or read a stale cache) does not count.
+   */
+  confirmDrift(): Promise<string[]>;
   /** Starts the DHCP clients of the running config that are not running; returns which (for logs). */
   superviseDhcp(): Promise<string[]>;
   /** validate → plan → apply → verify (→ rollback) → persist. */

@@ -121,6 +121,12 @@ export class HostBackend implements NodeBackend {
     };
   }
 
+  async confirmDrift(): Promise<string[]> {
+    const running = await loadRunningConfig(this.stateDir);
+    const host = await observeHost(this.o.resolvConf ? { resolvConf: this.o.resolvConf } : {});
+    return driftBase(running, kernelConfig(host, running)).drifted;
+  }
+
   async setup(spec: unknown, verifier: ConnectivityVerifier | undefined): Promise<SetupResult> {
     const t0 = Date.now();
     const ms = () => Date.now() - t0;

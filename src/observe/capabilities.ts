@@ -92,5 +92,23 @@ export function capabilities(host: HostState, running: RunningConfig): Capabilit
     const info = networkInfo(host, name, running);
     if (info) caps.networks[name] = info;
   }
+  markDhcpClients(caps, running);
   return caps;
+}
+
+/**
+ * dhcpv4/dhcpv6 as VDSM means them: a DHCP client is configured on the device — which holds
+ * before a lease comes and without any server. The handler's clients are those of its running
+ * config, on each DHCP network's top device; a lease on any device shows a client too.
+ */
+function markDhcpClients(caps: Capabilities, running: RunningConfig): void {
+  const devices = [caps.nics, caps.bondings, caps.bridges, caps.vlans];
+  for (const [name, n] of Object.entries(running.networks)) {
+    const net = caps.networks[name];
+    if (!net || (n.bootproto !== 'dhcp' && !n.dhcpv6)) continue;
+    for (const info of [net, ...devices.map((d) => d[net.iface]).filter((x) => x !== undefined)]) {
+      if (n.bootproto === 'dhcp') info.dhcpv4 = true;
+      if (n.dhcpv6) info.dhcpv6 = true;
+    }
+  }
 }

@@ -9,6 +9,8 @@ import { run, sleep, waitFor } from '../../src/util/exec.js';
 import { killAgent, startNodeAgent, stopLabProcess, type Lab } from '../../src/lab/index.js';
 import { PROJECT_ROOT } from '../../src/lab/config.js';
 import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import type { RunningConfig } from '../../src/api/config.js';
+import { configToSpec } from '../../src/plan/canonicalize.js';
 
 interface Onn {
   metadata: { name: string; generation: number; ownerReferences?: { kind: string; name: string }[] };
@@ -18,7 +20,7 @@ interface Onn {
     statistics?: Record<string, { rx: string; tx: string; state: string }>;
     kernelConfig?: { networks: Record<string, Record<string, unknown>>; bondings: Record<string, Record<string, unknown>> };
     setupStatus?: { Success?: { reason: string; message: string }; Failed?: { reason: string; message: string } };
-    conditions?: { type: string; status: string; observedGeneration: number; reason: string }[];
+    conditions?: { type: string; status: string; observedGeneration: number; reason: string; message?: string }[];
     observedGeneration?: number;
   };
 }
@@ -184,6 +186,11 @@ describe('safety', () => {
     assert.equal(healed.status!.kernelConfig!.networks.drift1!.ipaddr, '192.0.2.41');
     const events = (await kubectl('get', 'events', '-A', '--field-selector', `involvedObject.name=${node},reason=Drifted`, '-o', 'jsonpath={.items[*].message}')).stdout;
     assert.match(events, /network drift1: its devices are missing from the kernel/);
+    // Round trip: the reported kernelConfig, written back as the spec, is accepted by the API
+    // server and the agent, and applies without a change.
+    await setSpec(node, configToSpec(healed.status!.kernelConfig as unknown as RunningConfig) as unknown as Record<string, unknown>);
+    const again = await available(node);
+    assert.equal(again.status!.conditions!.find((c) => c.type === 'Available')!.message, 'no changes');
     // Report: the difference shows, nothing is applied.
     await setSpec(node, { ...spec, driftPolicy: 'Report' });
     await available(node);

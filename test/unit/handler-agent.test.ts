@@ -70,6 +70,7 @@ function backend(script: SetupResult[] = []): NodeBackend & { specs: unknown[]; 
       calls.push('observe');
       return { capabilities: {}, kernelConfig: { networks: {}, bondings: {} }, statistics: {}, drifted: [] };
     },
+    confirmDrift: async () => [],
     superviseDhcp: async () => {
       calls.push('supervise');
       return [];
@@ -241,6 +242,7 @@ describe('drift', () => {
     const drift = { now: [] as string[] };
     const observe = b.observe.bind(b);
     b.observe = async () => ({ ...(await observe()), drifted: [...drift.now] });
+    b.confirmDrift = async () => [...drift.now];
     return { b, drift };
   }
   const conditions = (store: Store) => ((store.obj?.status?.conditions ?? []) as { type: string; status: string; reason: string }[]).map((c) => `${c.type}=${c.status}/${c.reason}`);

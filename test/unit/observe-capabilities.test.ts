@@ -5,6 +5,8 @@ import { isNic } from '../../src/observe/devices.js';
 import { assembleHostState } from '../../src/observe/parse.js';
 import type { Link } from '../../src/observe/types.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';
+import { canonicalize } from '../../src/plan/canonicalize.js';
+import { observed, runOp, type KState } from '../helpers/kernel-model.js';
 
 const vmHost = () => assembleHostState(loadDumps('vm'), 1);
 
@@ -127,4 +129,16 @@ test('networks missing from the kernel are left out; none without a running conf
   assert.equal(caps.networks.gone, undefined);
   assert.equal(caps.networks.gone2, undefined);
   assert.deepEqual(capabilities(host, { networks: {}, bondings: {} }).networks, {});
+});
+
+test('dhcpv4/dhcpv6 mean a DHCP client is configured (VDSM): true on a DHCP network before any lease', () => {
+  const k: KState = { links: {}, routes: [], rules: [], files: { '/proc/sys/net/ipv6/conf/default/accept_ra': '1', '/proc/sys/net/ipv6/conf/default/autoconf': '1', '/proc/sys/net/ipv6/conf/default/disable_ipv6': '0' }, dhcp: {}, resolv: null };
+  runOp(k, { kind: 'ip', args: ['link', 'add', 'name', 'net1', 'mtu', '1500', 'type', 'bridge', 'stp_state', '0'] });
+  runOp(k, { kind: 'ip', args: ['link', 'set', 'dev', 'net1', 'up'] });
+  const running = canonicalize({ networks: { net1: { bootproto: 'dhcp', dhcpv6: true } } });
+  const caps = capabilities(observed(k), running);
+  assert.equal(caps.networks.net1?.dhcpv4, true);
+  assert.equal(caps.networks.net1?.dhcpv6, true);
+  assert.equal(caps.bridges.net1?.dhcpv4, true, 'the device too');
+  assert.equal(capabilities(observed(k), canonicalize({ networks: { net1: {} } })).networks.net1?.dhcpv4, false, 'a static network: no client');
 });
