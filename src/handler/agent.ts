@@ -53,6 +53,10 @@ export class Agent {
   private drifted: string[] = [];
   /** The generation whose apply succeeded last (what a heal applies again); undefined after a failed one. */
   private inEffect: { obj: OnnObject; generation: number } | undefined;
+  /** Applies running now: the kernel is mid-change, and what it lacks is no drift. */
+  private applying = 0;
+  /** The newest generation the object has shown: a heal never applies an older one over it. */
+  private latestGeneration = 0;
 
   constructor(private readonly o: AgentOptions) {
     const { client, crd, log } = o;
@@ -134,6 +138,7 @@ export class Agent {
 
   private onObject(obj: OnnObject): void {
     this.reporter.seen(obj);
+    this.latestGeneration = Math.max(this.latestGeneration, obj.metadata.generation ?? 0);
     if (obj.metadata.deletionTimestamp) return;
     if (!this.queue.offer(obj.metadata.generation ?? 0, obj)) void this.reporter.flush();
   }
@@ -163,10 +168,13 @@ export class Agent {
     log.info('applying');
     const verifier = this.o.verifierFor?.(spec);
     let result: SetupResult;
+    this.applying++;
     try {
       result = await this.o.backend.setup(spec, verifier);
     } catch (e) {
       result = { ok: false, reason: 'SetupFailed', message: (e as Error).message, rolledBack: false, durationMs: 0 };
+    } finally {
+      this.applying--;
     }
     // Read the host back before the status claims the generation: otherwise a write in between
     // (a watch event's flush) could report Available for it with the pre-apply kernelConfig.
@@ -192,6 +200,13 @@ export class Agent {
    * again through the queue, like any generation (transaction, connectivity check, rollback).
    */
   private async onDrift(): Promise<void> {
+    // Only a settled node drifts: not while an apply changes the kernel (the observation may have
+    // read it midway), and only from the newest generation (a newer one is on its way otherwise).
+    const current = () => this.applying === 0 && this.inEffect !== undefined && this.inEffect.generation === this.latestGeneration;
+    if (!current()) {
+      this.drift.reset();
+      return;
+    }
     const news = this.drift.next(this.drifted);
     const applied = this.inEffect;
     if (!applied || (news !== 'new' && news !== 'cleared')) return;
@@ -200,7 +215,7 @@ export class Agent {
       return;
     }
     const confirmed = await this.o.backend.confirmDrift().catch(() => this.drifted);
-    if (!confirmed.length || this.inEffect !== applied) {
+    if (!confirmed.length || this.inEffect !== applied || !current()) {
       // Not there on a fresh read (the pass caught the host mid-change), or an apply came between.
       this.drift.reset();
       return;
@@ -210,7 +225,12 @@ export class Agent {
     const heal = !policy.success || policy.data === 'Heal';
     this.o.log.warn({ drifted: this.drifted, heal }, 'the kernel differs from the generation in effect');
     this.reporter.drifted(applied.obj, applied.generation, this.drifted, heal);
-    if (heal) this.queue.exclusive(async () => void (await this.applyGeneration(applied.obj, applied.generation)));
+    if (heal) {
+      this.queue.exclusive(async () => {
+        // Checked again when its turn comes: a generation that arrived meanwhile supersedes the heal.
+        if (this.inEffect === applied && applied.generation === this.latestGeneration) await this.applyGeneration(applied.obj, applied.generation);
+      });
+    }
   }
 
   /**

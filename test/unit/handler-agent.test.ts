@@ -273,6 +273,41 @@ describe('drift', () => {
     }
   });
 
+  it('what the kernel lacks while a newer generation is applied is no drift: the older one is never applied over it', async (t) => {
+    mockTimers(t);
+    const store = new Store();
+    const { b, drift } = drifting();
+    let release: () => void = () => undefined;
+    const setup = b.setup.bind(b);
+    b.setup = async (spec, v) => {
+      if ((spec as { tag?: number }).tag === 2) {
+        drift.now = ['network kn0: its devices are missing from the kernel'];
+        await new Promise<void>((r) => (release = r));
+      }
+      const r = await setup(spec, v);
+      drift.now = [];
+      return r;
+    };
+    const agent = new Agent({ nodeName: 'n1', client: store.client(), backend: b, log, observeIntervalMs: 1000 });
+    await agent.start();
+    try {
+      await applied(b, 1);
+      store.setSpec({ tag: 2 });
+      await until('generation 2 applying', () => drift.now.length > 0);
+      for (let i = 0; i < 3; i++) {
+        t.mock.timers.tick(1000);
+        await turns(20);
+      }
+      release();
+      await until('generation 2 reported', () => store.obj?.status?.observedGeneration === 2);
+      t.mock.timers.tick(1000);
+      await turns(50);
+      assert.deepEqual(b.specs.map((s) => (s as { tag: number }).tag), [1, 2]);
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it('Report: Degraded/Drifted, nothing applied; the same drift is reported once; Available when it goes', async (t) => {
     mockTimers(t);
     const store = new Store();
