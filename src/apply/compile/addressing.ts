@@ -7,7 +7,7 @@ import { fnv1a32 } from '../../util/hash.js';
 import { resolvContent, resolvNameservers } from '../../util/resolv.js';
 import { ip, type DhcpClientSpec, type KernelOp } from '../ops.js';
 import type { TopDev } from '../layout.js';
-import { exists, link, stepOf, type Change } from './context.js';
+import { exists, HANDLER_PROTO, link, stepOf, type Change, type ChangeBase } from './context.js';
 import type { Emit, OriginRoute, RouteSpec } from './types.js';
 
 /** Where per-network gateways live (VDSM's source routing): a table per network, chosen from its name. */
@@ -19,7 +19,6 @@ export function routeTableOf(network: string): number {
 
 /** Priority of the source-routing rules (before main, which is 32766). */
 export const RULE_PRIORITY = 32000;
-const HANDLER_PROTO = 'static';
 /** IPv6 default routes get a metric of their own so that replacing ours never replaces a router's (1024). */
 const V6_DEFAULT_METRIC = 1;
 
@@ -56,14 +55,13 @@ export function originRouteOp(verb: 'replace' | 'del', nic: string, r: OriginRou
   return op;
 }
 
-/** A NIC's own default route comes back (or follows it) only while no handler network holds the host's. */
-export function originRoutesGiven(c: Change, routes: readonly OriginRoute[]): OriginRoute[] {
-  return routes.filter((r) => r.dst !== 'default' || c.T.defaultRouteNetwork === undefined);
-}
-
-/** The same, as the running config had them (what an undo puts back). */
-export function originRoutesGivenBefore(c: Change, routes: readonly OriginRoute[]): OriginRoute[] {
-  return routes.filter((r) => r.dst !== 'default' || c.F.defaultRouteNetwork === undefined);
+/**
+ * A NIC's own default route comes back (or follows it) only while no handler network holds the
+ * host's: on the desired side for what the change does, on the running side for what an undo does.
+ */
+export function originRoutesGiven(c: Change, routes: readonly OriginRoute[], side: 'F' | 'T' = 'T'): OriginRoute[] {
+  const holder = c[side].defaultRouteNetwork;
+  return routes.filter((r) => r.dst !== 'default' || holder === undefined);
 }
 
 /** The routes and rules a top device carries (static networks only; a DHCP client installs its own). */
@@ -149,9 +147,8 @@ export function removeAddressing(c: Change, s: TopSides, sel: Selection, emit: E
     const tr = topRoutes(s.dev, s.t);
     // Removals are best effort: what is already gone (the kernel drops routes with their
     // address or device) is where the transaction wants it.
-    const toRules = rulesOf(c.T);
     for (const r of fr.rules) {
-      if (!sel.families.includes(familyOfRule(r)) || toRules.has(ruleKey(r))) continue;
+      if (!sel.families.includes(familyOfRule(r)) || c.rules.T.has(ruleKey(r))) continue;
       emit('routes-del', ruleOp('del', r), [ruleOp('add', r)], { bestEffort: true });
     }
     const staying = new Set(tr.routes.map(routeKey));
@@ -187,9 +184,8 @@ export function addAddressing(c: Change, s: TopSides, sel: Selection, emit: Emit
       if (!sel.families.includes(r.family) || routeStays(s, r, staying, c.deleted.has(s.dev))) continue;
       emit('routes-add', ip(...routeArgs('replace', r)), [ip(...routeArgs('del', r))]);
     }
-    const fromRules = rulesOf(c.F);
     for (const r of tr.rules) {
-      if (!sel.families.includes(familyOfRule(r)) || fromRules.has(ruleKey(r))) continue;
+      if (!sel.families.includes(familyOfRule(r)) || c.rules.F.has(ruleKey(r))) continue;
       emit('routes-add', ruleOp('add', r), [ruleOp('del', r)]);
     }
   }
@@ -228,7 +224,7 @@ export function restoreAfterDown(c: Change, dev: string): { addrs: KernelOp[]; r
 }
 
 /** Source-routing rules of a side: a rule is keyed by address and table, whatever device carries it. */
-function rulesOf(l: Change['F']): Set<string> {
+export function rulesOf(l: Change['F']): Set<string> {
   const out = new Set<string>();
   for (const [dev, t] of l.tops) for (const r of topRoutes(dev, t).rules) out.add(ruleKey(r));
   return out;
@@ -254,7 +250,13 @@ function routeFromKernel(r: Route): RouteSpec {
  * and none held it, and given back when no network holds it any more. `owner` is the step that
  * does it: the one giving the route to (or taking it from) a network.
  */
-export function defaultRouteHandover(c: Change): { owner?: number; take?: RouteSpec[]; giveBack?: RouteSpec[] } {
+export interface Handover {
+  owner?: number;
+  take?: RouteSpec[];
+  giveBack?: RouteSpec[];
+}
+
+export function defaultRouteHandover(c: ChangeBase): Handover {
   const had = c.F.defaultRouteNetwork;
   const wants = c.T.defaultRouteNetwork;
   if (wants !== undefined && had === undefined) {
@@ -273,7 +275,7 @@ export function defaultRouteHandover(c: Change): { owner?: number; take?: RouteS
 }
 
 export function emitDefaultRouteHandover(c: Change, step: number, emit: Emit): void {
-  const h = defaultRouteHandover(c);
+  const h = c.handover;
   if (h.owner !== step) return;
   // Its undo replaces: the NIC it goes through may put it back first (its origin's routes).
   for (const r of h.take ?? []) emit('routes-del', ip(...routeArgs('del', r)), [ip(...routeArgs('replace', r))]);
@@ -284,7 +286,7 @@ export function emitDefaultRouteHandover(c: Change, step: number, emit: Emit): v
 // ---- resolv.conf ----
 
 /** The resolvers resolv.conf must list (the default-route network's), when it lists others. */
-export function resolversWanted(c: Change): { network: string; from: string[]; to: string[] } | undefined {
+export function resolversWanted(c: ChangeBase): { network: string; from: string[]; to: string[] } | undefined {
   const network = c.T.defaultRouteNetwork;
   const to = network !== undefined ? c.to.networks[network]!.nameservers : [];
   const from = resolvNameservers(c.host.resolv);

@@ -12,6 +12,7 @@ import { portDeviceOf, topDeviceOf } from '../names.js';
 import type { HostFacts, LinkFact } from '../snapshot.js';
 import { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
 import type { NicOrigin, OriginRoute, Origins } from './types.js';
+import type { Handover } from './addressing.js';
 
 /** The protocol the handler's own routes carry (a NIC's routes of other protocols are its own). */
 export const HANDLER_PROTO = 'static';
@@ -42,7 +43,14 @@ export interface Change {
   nicUp: Map<string, number>;
   /** Step index by `${kind}/${network or bond or device}`, first of each. */
   stepIndex: Map<string, number>;
+  /** Source-routing rules of each side (by address and table), for what stays. */
+  rules: { F: Set<string>; T: Set<string> };
+  /** Which step removes or gives back the host's foreign default route, and which routes. */
+  handover: Handover;
 }
+
+/** What changeOf knows before the plan's sync steps and the addressing facts are added (index.ts). */
+export type ChangeBase = Omit<Change, 'rules' | 'handover'>;
 
 function stepKey(s: Step): string {
   switch (s.kind) {
@@ -107,7 +115,7 @@ function originFromLink(l: LinkFact, host: HostFacts): NicOrigin {
   return o;
 }
 
-export function changeOf(input: { from: RunningConfig; to: RunningConfig; host: HostFacts; origins: Origins; resolvConf: string; plan: Plan }): Change {
+export function changeOf(input: { from: RunningConfig; to: RunningConfig; host: HostFacts; origins: Origins; resolvConf: string; plan: Plan }): ChangeBase {
   const { from, to, host, plan } = input;
   const F = layoutOf(from);
   const T = layoutOf(to);
@@ -172,15 +180,15 @@ export function nicNeedsUp(host: HostFacts, released: ReadonlySet<string>, nic: 
   return !(l && l.up && !released.has(nic));
 }
 
-export function stepOf(c: Change, key: string): number | undefined {
+export function stepOf(c: Pick<Change, 'stepIndex'>, key: string): number | undefined {
   return c.stepIndex.get(key);
 }
 
-export function exists(c: Change, dev: string): boolean {
+export function exists(c: Pick<Change, 'host'>, dev: string): boolean {
   return c.host.links[dev] !== undefined;
 }
 
-export function link(c: Change, dev: string): LinkFact | undefined {
+export function link(c: Pick<Change, 'host'>, dev: string): LinkFact | undefined {
   return c.host.links[dev];
 }
 

@@ -19,8 +19,8 @@
 import { describeStep, plan as planSteps, type Plan, type Step } from '../../plan/plan.js';
 import type { DhcpClientSpec, PlannedOp } from '../ops.js';
 import { IFNAME_MAX } from '../../api/constants.js';
-import { defaultRouteHandover, resolversWanted } from './addressing.js';
-import { changeOf, indexSteps, link, stepOf, type Change } from './context.js';
+import { defaultRouteHandover, resolversWanted, rulesOf } from './addressing.js';
+import { changeOf, indexSteps, link, nicNeedsUp, stepOf, type Change, type ChangeBase } from './context.js';
 import { lowerStep } from './lower.js';
 import { mtuChange } from './mtu.js';
 import { PHASES, type CompileInput, type Compiled, type Emitted, type Origins } from './types.js';
@@ -35,7 +35,7 @@ export { BRIDGE_DEFAULTS } from './build.js';
  * MTU, up state or MAC, resolv.conf's resolvers. (A device the kernel lacks altogether shows in
  * the kernel's config read back, and is a config step there.)
  */
-export function syncSteps(c: Change): Step[] {
+export function syncSteps(c: ChangeBase): Step[] {
   const out: Step[] = [];
   const devices = new Set([...c.T.bridges.keys(), ...c.T.vlans.keys(), ...c.T.bonds.keys(), ...c.T.nics.keys(), ...c.T.foreignSouthbounds.keys()]);
   for (const dev of devices) {
@@ -48,7 +48,7 @@ export function syncSteps(c: Change): Step[] {
     const l = link(c, dev);
     const nic = c.T.nics.get(dev);
     if (nic && nic.slaveOf === undefined) {
-      if ((!l?.up || c.released.has(dev)) && !c.nicUp.has(dev)) s.up = true;
+      if (nicNeedsUp(c.host, c.released, dev) && !c.nicUp.has(dev)) s.up = true;
     } else if (c.T.bonds.has(dev)) {
       const ch = c.bondChanges.get(dev);
       const cycled = ch && (ch.needsDown || ch.needsRelease) && stepOf(c, `setBondOptions/${dev}`) !== undefined;
@@ -74,7 +74,8 @@ export function compile(input: CompileInput): Compiled {
     if (dev.length > IFNAME_MAX) throw new Error(`device name ${dev} is longer than ${IFNAME_MAX} characters`);
   }
   const plan = [...configPlan, ...syncSteps(base)];
-  const c: Change = { ...base, plan, stepIndex: indexSteps(plan) };
+  const planned = { ...base, plan, stepIndex: indexSteps(plan) };
+  const c: Change = { ...planned, rules: { F: rulesOf(base.F), T: rulesOf(base.T) }, handover: defaultRouteHandover(planned) };
 
   const emitted: (Emitted & { step: number; seq: number })[] = [];
   const started: DhcpClientSpec[] = [];
@@ -88,7 +89,7 @@ export function compile(input: CompileInput): Compiled {
   emitted.sort((a, b) => phaseOf.get(a.phase)! - phaseOf.get(b.phase)! || a.rank - b.rank || a.seq - b.seq);
   const ops: PlannedOp[] = emitted.map((e) => ({ op: e.op, undo: e.undo, step: e.step, ...(e.bestEffort ? { bestEffort: true } : {}) }));
 
-  const h = defaultRouteHandover(c);
+  const h = c.handover;
   const displaced = h.take ?? (h.giveBack ? [] : c.origins.displacedDefault);
   const originsAfter: Origins = { nics: {}, displacedDefault: [...displaced] };
   for (const nic of c.T.nics.keys()) if (c.origins.nics[nic]) originsAfter.nics[nic] = c.origins.nics[nic]!;

@@ -2,11 +2,11 @@
 // lower device is never smaller than its uppers (the kernel refuses a VLAN bigger than its link).
 // New devices are created with their MTU; NICs let go of get their own back (teardown.ts).
 import { ip } from '../ops.js';
-import { link, type Change } from './context.js';
+import { link, type Change, type ChangeBase } from './context.js';
 import type { Emit } from './types.js';
 
 /** Bridges above VLAN devices above bonds above NICs. */
-function layerOf(c: Change, dev: string): number {
+function layerOf(c: ChangeBase, dev: string): number {
   return c.T.bridges.has(dev) ? 3 : c.T.vlans.has(dev) ? 2 : c.T.bonds.has(dev) ? 1 : 0;
 }
 
@@ -15,13 +15,13 @@ function layerOf(c: Change, dev: string): number {
  * none. A southbound the handler does not own (a bond of the node) still carries the largest MTU
  * of the networks on it, or a VLAN above it could not have theirs.
  */
-export function mtuTarget(c: Change, dev: string): number | undefined {
+export function mtuTarget(c: ChangeBase, dev: string): number | undefined {
   if (c.created.has(dev)) return undefined;
   return c.T.bridges.get(dev)?.mtu ?? c.T.vlans.get(dev)?.mtu ?? c.T.bonds.get(dev)?.mtu ?? c.T.nics.get(dev)?.mtu ?? c.T.foreignSouthbounds.get(dev);
 }
 
 /** The MTU change a device needs, as [now, target], when the kernel has another one. */
-export function mtuChange(c: Change, dev: string): [number, number] | undefined {
+export function mtuChange(c: ChangeBase, dev: string): [number, number] | undefined {
   const want = mtuTarget(c, dev);
   const now = link(c, dev)?.mtu;
   return want === undefined || now === undefined || now === want ? undefined : [now, want];

@@ -2,7 +2,7 @@
 // and a NIC the handler lets go of gets back what it had before the handler took it. Each undo
 // makes the device again as the running config had it (build.ts).
 import { ip } from '../ops.js';
-import { originRouteOp, originRoutesGiven, originRoutesGivenBefore, topAddresses } from './addressing.js';
+import { originRouteOp, originRoutesGiven, topAddresses } from './addressing.js';
 import { changeSysctls, recreateBond, recreateBridge, recreateVlan } from './build.js';
 import { exists, keptBridge, keptVlan, link, originOf, type Change } from './context.js';
 import type { Emit, OriginRoute } from './types.js';
@@ -18,7 +18,7 @@ export function deleteNetworkDevices(c: Change, network: string, port: string | 
     // (Only those it can carry: an IPv4 gateway on-link through the network's address.)
     const v4 = c.F.tops.get(network)?.ipv4;
     const onLink = (r: OriginRoute) => !r.gateway || r.family === 6 || (v4 !== undefined && inIpv4Subnet(r.gateway, v4));
-    const followed = nicPort ? originRoutesGivenBefore(c, c.origins.nics[nicPort]?.routes ?? []).filter(onLink).map((r) => originRouteOp('replace', network, r)) : [];
+    const followed = nicPort ? originRoutesGiven(c, c.origins.nics[nicPort]?.routes ?? [], 'F').filter(onLink).map((r) => originRouteOp('replace', network, r)) : [];
     emit('bridges-del', ip('link', 'del', 'dev', network), [...recreateBridge(c, network, b), ...followed]);
   }
   const v = port !== undefined ? c.F.vlans.get(port) : undefined;
