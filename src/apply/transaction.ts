@@ -121,17 +121,13 @@ export class Transactions {
    * running config (src/plan/drift.ts): a hand-made change is planned away like an edit, and
    * what is already gone is not removed again. `drifted` says what differed.
    */
-  async plan(to: RunningConfig, from?: RunningConfig, host?: HostState): Promise<{ from: RunningConfig; compiled: Compiled; drifted: string[] }> {
+  async plan(to: RunningConfig, from?: RunningConfig, host?: HostState, stored?: RunningConfig): Promise<{ from: RunningConfig; compiled: Compiled; drifted: string[] }> {
     const h = host ?? (await this.readHost());
-    const base = from ? { from, networks: new Set<string>(), bonds: new Set<string>(), drifted: [] } : driftBase(...(await this.runningAndKernel(h)));
+    const running = from ? undefined : (stored ?? (await this.o.store.load()));
+    const base = running ? driftBase(running, kernelConfig(h, running)) : { from: from!, networks: new Set<string>(), bonds: new Set<string>(), drifted: [] };
     const facts = compileFacts(h, sysctlDevices(base.from, to));
     const compiled = compile({ from: base.from, to, replace: base, host: facts, origins: await this.origins.load(), resolvConf: this.resolvConf });
     return { from: base.from, compiled, drifted: base.drifted };
-  }
-
-  private async runningAndKernel(host: HostState): Promise<[RunningConfig, RunningConfig]> {
-    const stored = await this.o.store.load();
-    return [stored, kernelConfig(host, stored)];
   }
 
   async apply(req: ApplyRequest): Promise<ApplyOutcome> {
@@ -144,7 +140,7 @@ export class Transactions {
   /** `host`: what reconcileLocked read under this lock hold (nothing has changed since); default: read now. */
   private async applyLocked(req: ApplyRequest, host?: HostState): Promise<ApplyOutcome> {
     const stored = await this.o.store.load();
-    const { from, compiled, drifted } = await this.plan(req.to, req.from, host);
+    const { from, compiled, drifted } = await this.plan(req.to, req.from, host, stored);
     if (drifted.length) this.log(`the kernel differs from the running config: ${drifted.join('; ')}`);
     const ops = compiled.ops.length;
     if (ops === 0) {

@@ -254,23 +254,19 @@ describe('drift', () => {
     const events: string[] = [];
     const client = store.client();
     client.event = async (_o, type, reason, message) => void events.push(`${type} ${reason}: ${message}`);
-    const agent = new Agent({ nodeName: 'n1', client, backend: b, log, observeIntervalMs: 1000 });
-    await agent.start();
-    try {
-      await applied(b, 1);
-      await until('generation 1 reported', () => store.obj?.status?.observedGeneration === 1);
-      drift.now = ['network net1: its devices are missing from the kernel'];
-      t.mock.timers.tick(1000);
-      await until('the heal', () => b.specs.length === 2);
-      assert.ok(events.some((e) => e === 'Warning Drifted: the kernel differs from generation 1: network net1: its devices are missing from the kernel (applying it again)'), events.join('\n'));
-      drift.now = [];
-      await until('Available again', () => conditions(store).includes('Available=True/SuccessfullyConfigured'));
-      t.mock.timers.tick(1000);
-      await turns(20);
-      assert.equal(b.specs.length, 2, 'healed once');
-    } finally {
-      await agent.stop();
-    }
+    await withAgent(store, b, async () => {
+        await applied(b, 1);
+        await until('generation 1 reported', () => store.obj?.status?.observedGeneration === 1);
+        drift.now = ['network net1: its devices are missing from the kernel'];
+        t.mock.timers.tick(1000);
+        await until('the heal', () => b.specs.length === 2);
+        assert.ok(events.some((e) => e === 'Warning Drifted: the kernel differs from generation 1: network net1: its devices are missing from the kernel (applying it again)'), events.join('\n'));
+        drift.now = [];
+        await until('Available again', () => conditions(store).includes('Available=True/SuccessfullyConfigured'));
+        t.mock.timers.tick(1000);
+        await turns(20);
+        assert.equal(b.specs.length, 2, 'healed once');
+    }, { client, observeIntervalMs: 1000 });
   });
 
   it('what the kernel lacks while a newer generation is applied is no drift: the older one is never applied over it', async (t) => {
@@ -288,24 +284,20 @@ describe('drift', () => {
       drift.now = [];
       return r;
     };
-    const agent = new Agent({ nodeName: 'n1', client: store.client(), backend: b, log, observeIntervalMs: 1000 });
-    await agent.start();
-    try {
-      await applied(b, 1);
-      store.setSpec({ tag: 2 });
-      await until('generation 2 applying', () => drift.now.length > 0);
-      for (let i = 0; i < 3; i++) {
+    await withAgent(store, b, async () => {
+        await applied(b, 1);
+        store.setSpec({ tag: 2 });
+        await until('generation 2 applying', () => drift.now.length > 0);
+        for (let i = 0; i < 3; i++) {
+          t.mock.timers.tick(1000);
+          await turns(20);
+        }
+        release();
+        await until('generation 2 reported', () => store.obj?.status?.observedGeneration === 2);
         t.mock.timers.tick(1000);
-        await turns(20);
-      }
-      release();
-      await until('generation 2 reported', () => store.obj?.status?.observedGeneration === 2);
-      t.mock.timers.tick(1000);
-      await turns(50);
-      assert.deepEqual(b.specs.map((s) => (s as { tag: number }).tag), [1, 2]);
-    } finally {
-      await agent.stop();
-    }
+        await turns(50);
+        assert.deepEqual(b.specs.map((s) => (s as { tag: number }).tag), [1, 2]);
+    }, { observeIntervalMs: 1000 });
   });
 
   it('Report: Degraded/Drifted, nothing applied; the same drift is reported once; Available when it goes', async (t) => {
@@ -316,24 +308,20 @@ describe('drift', () => {
     const events: string[] = [];
     const client = store.client();
     client.event = async (_o, type, reason) => void events.push(`${type} ${reason}`);
-    const agent = new Agent({ nodeName: 'n1', client, backend: b, log, observeIntervalMs: 1000 });
-    await agent.start();
-    try {
-      await applied(b, 1);
-      drift.now = ['network net1: ipaddr "10.0.0.2" in the running config, unset in the kernel'];
-      for (let i = 0; i < 3; i++) {
+    await withAgent(store, b, async () => {
+        await applied(b, 1);
+        drift.now = ['network net1: ipaddr "10.0.0.2" in the running config, unset in the kernel'];
+        for (let i = 0; i < 3; i++) {
+          t.mock.timers.tick(1000);
+          await turns(20);
+        }
+        await until('Drifted shown', () => conditions(store).includes('Degraded=True/Drifted'));
+        assert.deepEqual(conditions(store), ['Available=False/Drifted', 'Progressing=False/Drifted', 'Degraded=True/Drifted']);
+        assert.equal(events.filter((e) => e === 'Warning Drifted').length, 1, 'reported once');
+        assert.equal(b.specs.length, 1, 'nothing applied');
+        drift.now = [];
         t.mock.timers.tick(1000);
-        await turns(20);
-      }
-      await until('Drifted shown', () => conditions(store).includes('Degraded=True/Drifted'));
-      assert.deepEqual(conditions(store), ['Available=False/Drifted', 'Progressing=False/Drifted', 'Degraded=True/Drifted']);
-      assert.equal(events.filter((e) => e === 'Warning Drifted').length, 1, 'reported once');
-      assert.equal(b.specs.length, 1, 'nothing applied');
-      drift.now = [];
-      t.mock.timers.tick(1000);
-      await until('Available again', () => conditions(store).includes('Available=True/SuccessfullyConfigured'));
-    } finally {
-      await agent.stop();
-    }
+        await until('Available again', () => conditions(store).includes('Available=True/SuccessfullyConfigured'));
+    }, { client, observeIntervalMs: 1000 });
   });
 });
