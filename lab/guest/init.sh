@@ -1,7 +1,8 @@
 #!/bin/sh
 # Stage 2 of the lab VM, PID 1 on the host's filesystem (read-only lower, RAM overlay):
-# mount the kernel file systems, make the guest kernel's modules visible, bring up the
-# management NIC and start the guest agent that runs `lab exec` commands.
+# mount the kernel file systems, make the guest kernel's modules visible, mount the state
+# disk, bring up the management NIC, make the data NICs (guest-boot.js), run the boot-time
+# restore as a host's boot unit would, and start the guest agent that runs `lab exec` commands.
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root NO_COLOR=1 TERM=dumb
@@ -33,15 +34,33 @@ mount --move /mnt/ovnh-labdir "$OVNH_LABDIR"
 mount --move /mnt/ovnh-project "$OVNH_REPO"
 mount --move /mnt/ovnh-modules "$OVNH_REPO/node_modules"
 mount --move /mnt/ovnh-kmod /lib/modules
-modprobe -a virtio_net bonding 8021q dummy bridge veth tun sch_netem
+modprobe -a virtio_net virtio_blk ext4 bonding 8021q dummy bridge veth tun sch_netem
 hostname "$OVNH_NODE"
 echo "127.0.0.1 localhost $OVNH_NODE" > /etc/hosts
 : > /etc/resolv.conf
+# The agent's state survives reboots and power cuts on its own disk (ext4 replays its journal).
+: "${OVNH_STATE_DIR:?}"
+mkdir -p "$OVNH_STATE_DIR"
+mount -t ext4 /dev/vda "$OVNH_STATE_DIR" || echo "stage2: no state disk; the agent's state is in RAM"
+running="$OVNH_STATE_DIR/running-config.json"
 ip link set lo up
-ip addr add 10.0.2.15/24 dev eth0
+# The OS's own network config of the management NIC, unless the handler owns it (as a host's
+# ifcfg is handed over to VDSM): then the boot restore below builds what the handler persisted.
+if [ -s "$running" ] && grep -q '"eth0"' "$running"; then
+  echo "stage2: eth0 is the handler's; its boot restore configures it"
+else
+  ip addr add 10.0.2.15/24 dev eth0
+fi
 ip link set eth0 up
+node="$OVNH_REPO/node_modules/node/bin/node"
+"$node" "$OVNH_REPO/dist/src/lab/guest-boot.js" > /run/ovnh-share/guest-boot.log 2>&1 || echo "stage2: guest-boot failed (see guest-boot.log)"
+if [ -s "$running" ]; then
+  echo "stage2: restoring the persisted network configuration"
+  "$node" "$OVNH_REPO/bin/ovirt-node-network-handler.js" restore --state-dir "$OVNH_STATE_DIR" > /run/ovnh-share/boot-restore.log 2>&1 \
+    || echo "stage2: boot restore failed (see boot-restore.log)"
+fi
 echo "stage2: $(uname -r) up, starting guest agent"
-"$OVNH_REPO/node_modules/node/bin/node" "$OVNH_REPO/dist/src/lab/guest-agent.js" > /run/ovnh-share/guest-agent.log 2>&1 &
+"$node" "$OVNH_REPO/dist/src/lab/guest-agent.js" > /run/ovnh-share/guest-agent.log 2>&1 &
 agent=$!
 # PID 1 reaps orphans; when the agent dies the VM has no purpose left.
 while kill -0 "$agent" 2>/dev/null; do wait "$agent"; done

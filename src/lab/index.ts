@@ -1,7 +1,7 @@
 // The lab: a real kube-apiserver (with etcd) and simulated nodes, network namespaces on this
 // machine's kernel and QEMU VMs with Debian's kernel. Entry points for the CLI and the tests.
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { inNetns, run, waitFor, type RunOptions, type RunResult } from '../util/exec.js';
@@ -13,9 +13,9 @@ import { ensureMountpoints, hostCgroups, missingCgroupControllers, nodeBinds, ru
 import { startDaemon, stopRecorded } from './daemon.js';
 import { createPki, pkiPaths, writeKubeconfig } from './pki.js';
 import { Progress, stderrLog, type Log } from './progress.js';
-import { loadState, processMatches, statePath, StateRecorder, type LabState } from './state.js';
+import { loadState, processMatches, statePath, StateRecorder, type LabState, type VmRecord } from './state.js';
 import { createSwitch, dnsmasqArgv, wireNode, type Runner } from './topology.js';
-import { ensureKernel, startVm, vmExec, vmRunner } from './vm.js';
+import { bootVm, ensureKernel, startVm, vmExec, vmFiles, type Kernel, type VmBoot } from './vm.js';
 import { agentPaths, applyKustomization, applyManifests, HANDLER_NAMESPACE, startAgent } from './agents.js';
 import { podAgentPid } from './pod-agent.js';
 
@@ -167,23 +167,64 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   return { paths, state: rec.state, kubeconfig };
 }
 
-/** The VM nodes: booted, their NICs and DHCP server wired, the API server reachable from them. */
-async function startVms(nodes: NodeSpec[], kernel: Awaited<ReturnType<typeof ensureKernel>>, paths: ReturnType<typeof labPaths>, rec: StateRecorder, progress: Progress): Promise<void> {
+/** The VM nodes: booted (each makes its own NICs and DHCP server), the API server reachable from them. */
+async function startVms(nodes: NodeSpec[], kernel: Kernel, paths: ReturnType<typeof labPaths>, rec: StateRecorder, progress: Progress): Promise<void> {
   for (const [i, n] of nodes.entries()) {
     if (n.kind !== 'vm') continue;
-    const vm = await startVm({ node: n.name, index: i + 1, kernel, labDir: paths.dir, cache: paths.cache }, rec, progress);
+    const vm = await startVm(vmBoot(n, i, kernel, paths), rec, progress);
     rec.state.vms.push(vm);
     await rec.save();
-    await progress.step('vm-wiring', `wiring ${n.name}'s NICs and DHCP server`, 5000, async () => {
-      const r = vmRunner(vm);
-      await createSwitch(r, { mgmt: false });
-      await wireNode(r, { ns: undefined, index: i + 1, dataNics: n.dataNics });
-      // Detached: a daemon holding the exec's pipes open would keep the command from ending.
-      await vmExec(vm, dnsmasqArgv('/run', true), { detach: true, logName: 'dnsmasq' });
-      const api = await r.run(['kubectl', '--kubeconfig', nodeKubeconfigPath(paths.dir, 'vm'), 'get', '--raw', '/readyz'], { allowFailure: true, timeoutMs: 30_000 });
-      if (api.code !== 0) throw new Error(`${n.name} cannot reach the API server: ${api.stderr.trim()}`);
-    });
+    await progress.step('vm-api', `checking that ${n.name} reaches the API server`, 3000, () => vmReachesApi(vm, paths.dir));
   }
+}
+
+function vmBoot(n: NodeSpec, i: number, kernel: Kernel, paths: ReturnType<typeof labPaths>): VmBoot {
+  return { node: n.name, index: i + 1, dataNics: n.dataNics, kernel, labDir: paths.dir, cache: paths.cache };
+}
+
+async function vmReachesApi(vm: VmRecord, labDir: string): Promise<void> {
+  const api = await vmExec(vm, ['kubectl', '--kubeconfig', nodeKubeconfigPath(labDir, 'vm'), 'get', '--raw', '/readyz'], { allowFailure: true, timeoutMs: 30_000 });
+  if (api.code !== 0) throw new Error(`${vm.node} cannot reach the API server: ${api.stderr.trim()}`);
+}
+
+/**
+ * Opens or closes the door between a VM node and the API server (QEMU's forward closes each
+ * connection at once while it is shut), for boots that must do without the API.
+ */
+export async function setVmApiReachable(node: string, reachable: boolean): Promise<void> {
+  const f = vmFiles(labPaths().dir, node);
+  if (reachable) await rm(f.apiBlocked, { force: true });
+  else await writeFile(f.apiBlocked, 'closed by a test\n');
+}
+
+/**
+ * Turns a VM node off and boots it again, keeping its state disk: 'power-cut' kills QEMU
+ * (what the guest had not flushed is lost), 'reboot' syncs first (the guest's `reboot`). The
+ * agent is not started again (startNodeAgent); the guest's boot restore has run when this returns.
+ */
+export async function powerCycleVm(node: string, how: 'power-cut' | 'reboot'): Promise<VmRecord> {
+  const paths = labPaths();
+  const state = await loadState(paths.dir);
+  const i = state?.nodes.findIndex((n) => n.name === node) ?? -1;
+  const spec = state?.nodes[i];
+  const old = state?.vms.find((v) => v.node === node);
+  if (!state || !spec || spec.kind !== 'vm' || !old) throw new Error(`${node} is not a running lab VM`);
+  const qemu = state.processes.find((p) => p.name === `qemu-${node}` && processMatches(p));
+  if (!qemu) throw new Error(`${node}'s QEMU is not running`);
+  // With -no-reboot a reset ends QEMU; a reboot's sync and reset come from the guest.
+  if (how === 'reboot') await vmExec(old, ['sh', '-c', 'sync; echo b > /proc/sysrq-trigger'], { detach: true, logName: 'reboot' }).catch(() => undefined);
+  else process.kill(qemu.pid, 'SIGKILL');
+  await waitFor(`${node}'s QEMU to end`, () => !processMatches(qemu), 30_000, 50);
+  state.processes = state.processes.filter((p) => p !== qemu);
+  state.vms = state.vms.filter((v) => v !== old);
+  state.agents = state.agents.filter((a) => a.node !== node);
+  const rec = new StateRecorder(paths.dir, state);
+  await rec.save();
+  const kernel = await ensureKernel(paths.cache, new Progress(paths.cache, () => undefined));
+  const vm = await bootVm(vmBoot(spec, i, kernel, paths), rec, old.accel);
+  rec.state.vms.push(vm);
+  await rec.save();
+  return vm;
 }
 
 /**

@@ -1,5 +1,6 @@
 // The lab's VM node: Debian's kernel (which has bonding, 802.1q and dummy, unlike this
-// machine's) under QEMU, with the host's root file system shared read-only over 9p.
+// machine's) under QEMU, with the host's root file system shared read-only over 9p, and a
+// disk of its own for the agent's state, so a power cut or a reboot keeps what a host keeps.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile, chmod, readFile } from 'node:fs/promises';
@@ -7,17 +8,19 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { run, waitFor, type RunOptions, type RunResult } from '../util/exec.js';
+import { DEFAULT_STATE_DIR } from '../api/constants.js';
 import { NET, PROJECT_ROOT } from './config.js';
 import { startDaemon, stopRecorded } from './daemon.js';
 import type { Progress } from './progress.js';
 import type { StateRecorder, VmRecord } from './state.js';
-import type { Runner } from './topology.js';
 import type { ExecRequest } from './guest-agent.js';
 
 /** Modules the initramfs loads to reach the 9p root (in dependency order, from modprobe). */
 const BOOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
 /** Modules the guest may load later; only these (and their dependencies) are kept. */
-const GUEST_MODULES = [...BOOT_MODULES, 'virtio_net', 'bonding', '8021q', 'dummy', 'bridge', 'veth', 'tun', 'sch_netem'];
+const GUEST_MODULES = [...BOOT_MODULES, 'virtio_net', 'virtio_blk', 'ext4', 'bonding', '8021q', 'dummy', 'bridge', 'veth', 'tun', 'sch_netem'];
+/** The state disk's size: the running config, journal and DHCP state of a few thousand networks. */
+const STATE_DISK_BYTES = 64 * 1024 * 1024;
 
 export interface Kernel {
   version: string;
@@ -37,8 +40,10 @@ export async function ensureKernel(cache: string, progress: Progress): Promise<K
   const pkg = /Depends: (linux-image-[\w.+-]+)/.exec(dep.stdout)?.[1];
   if (!pkg) throw new Error('apt-cache cannot resolve linux-image-amd64 (run apt-get update)');
   const dir = join(cache, 'kernel', pkg);
+  // The marker names the kept modules: a lab that needs another module unpacks the kernel again.
   const done = join(dir, 'ready');
-  if (!existsSync(done)) {
+  const wanted = GUEST_MODULES.join(' ');
+  if ((await readFile(done, 'utf8').catch(() => '')).split('\n')[0] !== wanted) {
     await progress.step(`kernel-${pkg}`, `fetching and unpacking ${pkg}`, 20_000, async () => {
       await rm(dir, { recursive: true, force: true });
       const tmp = await mkdtemp(join(tmpdir(), 'ovnh-kernel-'));
@@ -64,7 +69,7 @@ export async function ensureKernel(cache: string, progress: Progress): Promise<K
         await copyFile(join(x, 'boot', `vmlinuz-${kver}`), join(dir, 'vmlinuz'));
         await writeFile(join(dir, 'version'), kver);
         await buildInitramfs(dir, kver);
-        await writeFile(done, new Date().toISOString());
+        await writeFile(done, `${wanted}\n${new Date().toISOString()}\n`);
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }
@@ -162,22 +167,35 @@ export function vmExec(vm: VmRecord, argv: readonly string[], opts: VmExecOption
   });
 }
 
-export function vmRunner(vm: VmRecord): Runner {
-  return { run: (argv, opts) => vmExec(vm, argv, opts) };
-}
-
 // ---- booting ---------------------------------------------------------------------------------
 
 export interface VmBoot {
   node: string;
   index: number;
+  /** eth1..N: veth pairs to the VM's own switch, made by the guest at boot (its "hardware"). */
+  dataNics: number;
   kernel: Kernel;
   labDir: string;
   cache: string;
 }
 
-function qemuArgv(b: VmBoot, shareDir: string, execPort: number, accel: 'kvm' | 'tcg'): string[] {
-  const consoleLog = join(shareDir, 'console.log');
+/** Beside the share directory (which every boot empties): what outlives a boot of the VM. */
+export function vmFiles(labDir: string, node: string) {
+  return {
+    share: join(labDir, 'vm', node),
+    /** ext4 image the guest mounts at the agent's state directory. */
+    stateDisk: join(labDir, 'vm', `${node}.state.img`),
+    /** While this file exists, the guest's connections to the API server are closed at once. */
+    apiBlocked: join(labDir, 'vm', `${node}.api-blocked`),
+  };
+}
+
+function qemuArgv(b: VmBoot, execPort: number, accel: 'kvm' | 'tcg'): string[] {
+  const f = vmFiles(b.labDir, b.node);
+  const consoleLog = join(f.share, 'console.log');
+  // QEMU runs this for every connection the guest opens to the API address (libslirp splits
+  // it like a shell would): an outage test closes the door without touching the API server.
+  const apiForward = `sh -c "test -e ${f.apiBlocked} || exec socat - TCP:127.0.0.1:${NET.apiPort}"`;
   return [
     'qemu-system-x86_64', '-name', `ovnh-${b.node}`,
     '-M', 'pc', '-accel', accel, '-cpu', accel === 'kvm' ? 'host' : 'max', '-m', '1024', '-smp', '2',
@@ -187,18 +205,28 @@ function qemuArgv(b: VmBoot, shareDir: string, execPort: number, accel: 'kvm' | 
     '-append', `console=ttyS0 panic=-1 quiet loglevel=4 ovnh.init=${join(PROJECT_ROOT, 'lab', 'guest', 'init.sh')}`,
     '-fsdev', 'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
     '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
-    '-fsdev', `local,id=labshare,path=${shareDir},security_model=none`,
+    '-fsdev', `local,id=labshare,path=${f.share},security_model=none`,
     '-device', 'virtio-9p-pci,fsdev=labshare,mount_tag=labshare',
     // The checkout again, mounted uncached over its place in the guest: code rebuilt on the host
     // while the VM runs is seen at once (the cached root would serve stale pages).
     '-fsdev', `local,id=project,path=${PROJECT_ROOT},security_model=none,readonly=on,multidevs=remap`,
     '-device', 'virtio-9p-pci,fsdev=project,mount_tag=project',
+    // The state disk with QEMU's default write-back cache: what the guest has not flushed is
+    // lost when QEMU is killed, as on a power cut; what it fsynced is kept.
+    '-drive', `file=${f.stateDisk},if=virtio,format=raw,discard=unmap`,
     // restrict=on seals the guest off every network; two explicit forwards remain: the exec
     // port from the host's loopback in, and the API server (guest 10.0.2.100) out to 127.0.0.1.
     '-netdev', `user,id=mgmt,restrict=on,net=10.0.2.0/24,host=10.0.2.2,hostfwd=tcp:127.0.0.1:${execPort}-10.0.2.15:7070,` +
-      `guestfwd=tcp:${NET.vmApiAddress}:${NET.apiPort}-cmd:socat - TCP:127.0.0.1:${NET.apiPort}`,
+      `guestfwd=tcp:${NET.vmApiAddress}:${NET.apiPort}-cmd:${apiForward}`,
     '-device', `virtio-net-pci,netdev=mgmt,mac=52:54:00:88:${(0x80 + b.index).toString(16)}:00`,
   ];
+}
+
+/** The state disk, made once per lab; later boots of the VM find what the agent left on it. */
+async function ensureStateDisk(path: string): Promise<void> {
+  if (existsSync(path)) return;
+  await run(['truncate', '-s', String(STATE_DISK_BYTES), path]);
+  await run(['mkfs.ext4', '-q', '-F', '-L', 'ovnh-state', path]);
 }
 
 async function freePort(): Promise<number> {
@@ -214,17 +242,21 @@ async function freePort(): Promise<number> {
 }
 
 async function boot(b: VmBoot, rec: StateRecorder, accel: 'kvm' | 'tcg', timeoutMs: number): Promise<VmRecord> {
-  const shareDir = join(b.labDir, 'vm', b.node);
+  const shareDir = vmFiles(b.labDir, b.node).share;
   await rm(shareDir, { recursive: true, force: true });
   await mkdir(shareDir, { recursive: true, mode: 0o700 });
+  await ensureStateDisk(vmFiles(b.labDir, b.node).stateDisk);
   const token = randomBytes(24).toString('hex');
-  const env = { OVNH_NODE: b.node, OVNH_REPO: PROJECT_ROOT, OVNH_MODULES: b.kernel.modulesDir, OVNH_TOKEN: token, OVNH_LABDIR: b.labDir };
+  const env = {
+    OVNH_NODE: b.node, OVNH_REPO: PROJECT_ROOT, OVNH_MODULES: b.kernel.modulesDir, OVNH_TOKEN: token, OVNH_LABDIR: b.labDir,
+    OVNH_INDEX: String(b.index), OVNH_DATA_NICS: String(b.dataNics), OVNH_STATE_DIR: DEFAULT_STATE_DIR,
+  };
   await writeFile(join(shareDir, 'guest.env'), Object.entries(env).map(([k, v]) => `${k}='${v}'\n`).join(''), { mode: 0o600 });
   const execPort = await freePort();
   const vm: VmRecord = { node: b.node, execPort, token, accel };
   const pid = await startDaemon(rec, {
     name: `qemu-${b.node}`,
-    argv: qemuArgv(b, shareDir, execPort, accel),
+    argv: qemuArgv(b, execPort, accel),
     logPath: join(shareDir, 'qemu.log'),
     match: `ovnh-${b.node}`,
   });
@@ -245,6 +277,11 @@ async function boot(b: VmBoot, rec: StateRecorder, accel: 'kvm' | 'tcg', timeout
     throw new Error(`${(e as Error).message}\n  console.log (last lines):\n    ${await tail('console.log')}\n  guest-agent.log:\n    ${await tail('guest-agent.log')}`);
   }
   return vm;
+}
+
+/** Boots the VM again with the accelerator its first boot chose; its state disk is kept. */
+export function bootVm(b: VmBoot, rec: StateRecorder, accel: 'kvm' | 'tcg'): Promise<VmRecord> {
+  return boot(b, rec, accel, accel === 'kvm' ? 60_000 : 180_000);
 }
 
 /**
