@@ -1,6 +1,6 @@
 // The reliability suite: each experiment reports tried / survived / lost; the table is printed,
 // the rows written as JSON into --out, and the exit code is 1 if anything was lost.
-// Lab experiments (kill, outage, connectivity, malformed, powerloss) need `ovirt-node-network-handler lab up`.
+// Lab experiments (kill, outage, connectivity, malformed, powerloss, api-fuzz) need `ovirt-node-network-handler lab up`.
 //
 //   npm run reliability                     full run (~25 min)
 //   npm run reliability -- --quick          the reduced version (CI adds --report-only; ~6 min)
@@ -14,14 +14,15 @@ import { connectivityLosingSpecs } from './connectivity.js';
 import { fuzzSpecs } from './fuzz/index.js';
 import { killDuringApply } from './kill.js';
 import { malformedObjects } from './malformed.js';
+import { apiFuzz } from './api-fuzz.js';
 import { apiOutages } from './outage.js';
 import { powerLossDuringApply } from './powerloss.js';
 
-const ALL = ['fuzz', 'kill', 'outage', 'connectivity', 'malformed', 'powerloss'] as const;
-const NEEDS_LAB = new Set(['kill', 'outage', 'connectivity', 'malformed', 'powerloss']);
+const ALL = ['fuzz', 'kill', 'outage', 'connectivity', 'malformed', 'powerloss', 'api-fuzz'] as const;
+const NEEDS_LAB = new Set(['kill', 'outage', 'connectivity', 'malformed', 'powerloss', 'api-fuzz']);
 
-const FULL = { fuzzTrials: 1000, killTrials: 50, outageSeconds: 60, applyOutages: 3, restarts: 5, connectivityTrials: 3, powerTrials: 30 };
-const QUICK = { fuzzTrials: 100, killTrials: 5, outageSeconds: 15, applyOutages: 1, restarts: 2, connectivityTrials: 1, powerTrials: 3 };
+const FULL = { fuzzTrials: 1000, killTrials: 50, outageSeconds: 60, applyOutages: 3, restarts: 5, connectivityTrials: 3, powerTrials: 30, apiFuzzTrials: 100 };
+const QUICK = { fuzzTrials: 100, killTrials: 5, outageSeconds: 15, applyOutages: 1, restarts: 2, connectivityTrials: 1, powerTrials: 3, apiFuzzTrials: 12 };
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -48,6 +49,7 @@ async function main(): Promise<number> {
       outage: () => apiOutages({ outageSeconds: s.outageSeconds, applyOutages: s.applyOutages, restarts: s.restarts, log }),
       connectivity: () => connectivityLosingSpecs({ trials: s.connectivityTrials, log }),
       malformed: () => malformedObjects({ log }),
+      'api-fuzz': () => apiFuzz({ trials: s.apiFuzzTrials, ...(values.seed ? { seed: Number(values.seed) } : {}), log }),
       powerloss: () => powerLossDuringApply({ trials: s.powerTrials, log }),
     } as Record<string, () => Promise<ReliabilityRow[]>>)[name]!;
     // An experiment that cannot finish (a node that never settles) is a loss to report, and the

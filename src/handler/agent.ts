@@ -53,6 +53,12 @@ export class Agent {
   private drifted: string[] = [];
   /** The generation whose apply succeeded last (what a heal applies again); undefined after a failed one. */
   private inEffect: { obj: OnnObject; generation: number } | undefined;
+  /**
+   * The generation whose apply failed last, when it is the one the node settled on: the kernel
+   * stays on the running config then, and a drift from it is healed by restoring that config
+   * (re-applying the failed spec would only fail again).
+   */
+  private failedLast: { obj: OnnObject; generation: number } | undefined;
   /** Applies running now: the kernel is mid-change, and what it lacks is no drift. */
   private applying = 0;
   /** The newest generation the object has shown: a heal never applies an older one over it. */
@@ -190,6 +196,7 @@ export class Agent {
     this.reporter.applied(obj, generation, result);
     await this.reporter.flush();
     this.inEffect = result.ok ? { obj, generation } : undefined;
+    this.failedLast = result.ok || result.retry === true ? undefined : { obj, generation };
     this.drift.reset();
     return !result.ok && result.retry === true ? 'retry' : 'done';
   }
@@ -202,35 +209,56 @@ export class Agent {
   private async onDrift(): Promise<void> {
     // Only a settled node drifts: not while an apply changes the kernel (the observation may have
     // read it midway), and only from the newest generation (a newer one is on its way otherwise).
-    const current = () => this.applying === 0 && this.inEffect !== undefined && this.inEffect.generation === this.latestGeneration;
+    const settledOn = () => this.inEffect ?? this.failedLast;
+    const current = () => this.applying === 0 && settledOn()?.generation === this.latestGeneration;
     if (!current()) {
       this.drift.reset();
       return;
     }
     const news = this.drift.next(this.drifted);
-    const applied = this.inEffect;
-    if (!applied || (news !== 'new' && news !== 'cleared')) return;
+    const settled = settledOn();
+    if (!settled || (news !== 'new' && news !== 'cleared')) return;
     if (news === 'cleared') {
-      this.reporter.inEffect(applied.generation);
+      // A failed generation's conditions stay as they are: the spec still is not in effect.
+      if (settled === this.inEffect) this.reporter.inEffect(settled.generation);
       return;
     }
     const confirmed = await this.o.backend.confirmDrift().catch(() => this.drifted);
-    if (!confirmed.length || this.inEffect !== applied || !current()) {
+    if (!confirmed.length || settledOn() !== settled || !current()) {
       // Not there on a fresh read (the pass caught the host mid-change), or an apply came between.
       this.drift.reset();
       return;
     }
     this.drifted = confirmed;
-    const policy = DriftPolicySchema.safeParse(applied.obj.spec?.driftPolicy ?? 'Heal');
+    const policy = DriftPolicySchema.safeParse(settled.obj.spec?.driftPolicy ?? 'Heal');
     const heal = !policy.success || policy.data === 'Heal';
-    this.o.log.warn({ drifted: this.drifted, heal }, 'the kernel differs from the generation in effect');
-    this.reporter.drifted(applied.obj, applied.generation, this.drifted, heal);
-    if (heal) {
-      this.queue.exclusive(async () => {
-        // Checked again when its turn comes: a generation that arrived meanwhile supersedes the heal.
-        if (this.inEffect === applied && applied.generation === this.latestGeneration) await this.applyGeneration(applied.obj, applied.generation);
-      });
-    }
+    const failed = settled === this.failedLast;
+    this.o.log.warn({ drifted: this.drifted, heal, failedGeneration: failed ? settled.generation : undefined }, 'the kernel differs from the running config');
+    if (failed) this.reporter.driftedFromRunning(settled.obj, settled.generation, this.drifted, heal);
+    else this.reporter.drifted(settled.obj, settled.generation, this.drifted, heal);
+    if (!heal) return;
+    this.queue.exclusive(async () => {
+      // Checked again when its turn comes: a generation that arrived meanwhile supersedes the heal.
+      if (settledOn() !== settled || settled.generation !== this.latestGeneration) return;
+      if (!failed) {
+        await this.applyGeneration(settled.obj, settled.generation);
+        return;
+      }
+      // The running config is the last good one: bring the kernel back to it, as at boot.
+      this.applying++;
+      try {
+        const restored = await this.o.backend.restoreAtBoot();
+        if (restored) this.o.log.info({ restored }, 'restored the running config');
+      } catch (e) {
+        this.o.log.error({ err: (e as Error).message }, 'restoring the running config failed');
+      } finally {
+        this.applying--;
+      }
+      // drift is not reset: a restore that could not make the difference go is not tried again
+      // until it changes.
+      await this.observe();
+      await this.reporter.flush();
+    });
   }
 
   /**

@@ -80,6 +80,15 @@ export class StatusReporter {
     void this.event(obj, 'Warning', 'Drifted', message);
   }
 
+  /**
+   * The kernel no longer has the running config while generation (which failed) is the spec:
+   * only a Warning Event — the conditions keep saying why the spec is not in effect.
+   */
+  driftedFromRunning(obj: OnnObject, generation: number, drifted: readonly string[], healing: boolean): void {
+    const message = `the kernel differs from the running config (generation ${generation} is not applied): ${drifted.join('; ')}${healing ? ' (restoring the running config)' : ''}`;
+    void this.event(obj, 'Warning', 'Drifted', message);
+  }
+
   /** The kernel has what generation applied again (a drift went away by itself). */
   inEffect(generation: number): void {
     this.setPhase({ kind: 'available', generation, message: `generation ${generation} applied; the kernel has it again` });

@@ -324,4 +324,39 @@ describe('drift', () => {
         await until('Available again', () => conditions(store).includes('Available=True/SuccessfullyConfigured'));
     }, { client, observeIntervalMs: 1000 });
   });
+
+  it('after a failed generation, a drift from the running config is healed by restoring it, not by applying the failed spec again', async (t) => {
+    mockTimers(t);
+    const store = new Store();
+    const { b, drift } = drifting();
+    b.setup = async (spec) => {
+      b.specs.push(spec);
+      return { ok: false, reason: 'InvalidSpec', message: 'spec.networks.n1.nic: NIC eth9 does not exist on the node', rolledBack: false, durationMs: 1 };
+    };
+    let restores = 0;
+    b.restoreAtBoot = async () => {
+      restores++;
+      drift.now = [];
+      return 'restored: add network net1';
+    };
+    const events: string[] = [];
+    const client = store.client();
+    client.event = async (_o, type, reason, message) => void events.push(`${type} ${reason}: ${message}`);
+    await withAgent(store, b, async () => {
+        await applied(b, 1);
+        await until('generation 1 reported', () => store.obj?.status?.observedGeneration === 1);
+        const before = restores;
+        drift.now = ['network net1: its devices are missing from the kernel'];
+        t.mock.timers.tick(1000);
+        await until('the restore', () => restores === before + 1);
+        assert.ok(events.some((e) => e.startsWith('Warning Drifted: the kernel differs from the running config (generation 1 is not applied): network net1')), events.join('\n'));
+        assert.equal(b.specs.length, 1, 'the failed spec is not applied again');
+        assert.ok(conditions(store).includes('Degraded=True/InvalidSpec'), conditions(store).join(' '));
+        for (let i = 0; i < 3; i++) {
+          t.mock.timers.tick(1000);
+          await turns(20);
+        }
+        assert.equal(restores, before + 1, 'restored once');
+    }, { client, observeIntervalMs: 1000 });
+  });
 });
