@@ -12,7 +12,7 @@ export type ReportedNode = Reported & Required<Pick<Reported, 'capabilities' | '
 
 // What the status cannot tell, and so what a plan from it may get wrong: said with every plan
 // (and diff), not left for the reader to guess.
-export const BASE_LIMIT = 'compared with the reported kernelConfig: the running config the agent persists on the node is not in the status; the two differ only where the node drifted (kubectl onn diff shows drift)';
+export const BASE_LIMIT = 'compared with the reported kernelConfig: the running config the agent persists on the node is not in the status; the two differ only where the node drifted';
 export const STEPS_LIMIT = 'these are the plan\'s steps; the kernel operations they become depend on routes, sysctls and address origins the status does not report';
 
 export interface Checked {
@@ -54,10 +54,10 @@ export function planAgainstStatus(doc: unknown, r: ReportedNode): StatusPlan {
   const { spec, errors: docErrors } = extractSpec(doc);
   const checked = checkAgainstStatus(spec, r);
   const { check, base } = checked;
-  const notes = [...checked.notes, ...driftNote(r), STEPS_LIMIT];
+  const notes = [...checked.notes, ...driftNote(r)];
   const errors = [...docErrors, ...(check.ok ? [] : check.errors)];
   if (!check.ok || errors.length) return { ok: false, errors, notes };
-  return { ok: true, steps: plan(check.config, base), desired: check.config, notes };
+  return { ok: true, steps: plan(check.config, base), desired: check.config, notes: [...notes, STEPS_LIMIT] };
 }
 
 export interface Rendered {
