@@ -1,23 +1,9 @@
 #!/usr/bin/env node
-// Launcher. The project runs on Node 24 LTS, installed as the pinned npm package `node`
-// (see README, "Runtime"). When started by an older system node (e.g. `./bin/...` on a
-// machine whose node is 20), re-exec the same command with the bundled Node 24.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// Launcher of the CLI (Node 24: bin/node24.js).
 import { fileURLToPath } from 'node:url';
+import { ensureNode24, importBuilt } from './node24.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const major = Number(process.versions.node.split('.')[0]);
-if (major < 24) {
-  const bundled = join(root, 'node_modules', 'node', 'bin', 'node');
-  if (!existsSync(bundled)) {
-    console.error(`ovirt-node-network-handler needs Node 24; run "npm ci" in ${root} first`);
-    process.exit(1);
-  }
-  const r = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
-}
+ensureNode24(import.meta.url, 'ovirt-node-network-handler');
 // The agent (`run`) lives for months beside the workloads: cap V8's young generation, which
 // otherwise grows to tens of MB of RSS for garbage that is short-lived anyway (bench/at-rest.ts
 // measured 250 → 175 MB with 1000 interfaces). `run --low-memory` also turns V8's optimizing
@@ -28,9 +14,4 @@ if (process.argv[2] === 'run' && !process.execArgv.includes(SEMI_SPACE) && typeo
   const v8 = [SEMI_SPACE, ...(process.argv.includes('--low-memory') ? ['--lite-mode'] : [])];
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...v8, fileURLToPath(import.meta.url), ...process.argv.slice(2)], process.env);
 }
-const main = join(root, 'dist', 'src', 'cli', 'main.js');
-if (!existsSync(main)) {
-  console.error(`ovirt-node-network-handler is not built; run "npm run build" in ${root}`);
-  process.exit(1);
-}
-await import(main);
+await importBuilt('src/cli/main.js', 'ovirt-node-network-handler');

@@ -13,12 +13,28 @@ pkgs=(
   # the pause image from the Kubernetes module's source, umoci assembles it; mmdebstrap + umoci
   # build the agent's image (image/build.sh).
   containerd runc containernetworking-plugins iptables util-linux gcc libc6-dev umoci mmdebstrap
+  prometheus                           # promtool: checks and tests the alert rules (deploy/monitoring)
 )
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's prometheus package enables and starts a Prometheus service where an init system lets
+# it (a container without one refuses: policy-rc.d, no systemd). Only promtool is wanted here,
+# and a lab runs its own Prometheus: a service this script brought in is stopped and disabled.
+if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  else
+    invoke-rc.d prometheus stop >/dev/null 2>&1 || true
+    update-rc.d prometheus disable >/dev/null 2>&1 || true
+  fi
+  if pgrep -u prometheus -x prometheus >/dev/null 2>&1; then
+    echo "the prometheus package's service is still running (pgrep -u prometheus -x prometheus): stop and disable it" >&2
+    exit 1
+  fi
 fi
 # apt-cache must know the kernel package the VM boots (ensureKernel resolves linux-image-amd64).
 apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get update -qq

@@ -10,7 +10,9 @@ export interface Observation {
   drifted: string[];
 }
 
-export type SetupFailureReason = 'InvalidSpec' | 'SetupFailed' | 'ConnectivityLost' | 'RemovalFailed' | 'ApiUnreachable';
+/** Why an apply failed (setupStatus.Failed.reason; the metrics' result label). */
+export const SETUP_FAILURE_REASONS = ['InvalidSpec', 'SetupFailed', 'ConnectivityLost', 'RemovalFailed', 'ApiUnreachable'] as const;
+export type SetupFailureReason = (typeof SETUP_FAILURE_REASONS)[number];
 
 export type SetupResult =
   | { ok: true; changed: boolean; steps: number; durationMs: number; summary: string }

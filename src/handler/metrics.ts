@@ -1,20 +1,52 @@
-// Prometheus metrics and the health endpoints the DaemonSet probes.
+// Prometheus metrics and the health endpoints the DaemonSet probes. The alert rules
+// (deploy/monitoring/rules.yaml) use these names; a unit test holds every name they use to the
+// registry's.
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Observation, SetupResult } from './backend.js';
+import type { Capabilities, Statistics } from '../api/status.js';
+import { SETUP_FAILURE_REASONS, type Observation, type SetupResult } from './backend.js';
 
 interface StatsEntry {
   rx?: string; tx?: string; rxDropped?: string; txDropped?: string; rxErrors?: string; txErrors?: string;
   rxRate?: number; txRate?: number;
 }
 
+/** Why a status write failed, by the API server's answer: a fixed set, so each series exists from the start. */
+export const STATUS_WRITE_FAILURES = ['refused', 'server_error', 'no_answer'] as const;
+export type StatusWriteFailure = (typeof STATUS_WRITE_FAILURES)[number];
+
+/** refused: a 4xx (admission, validation, size, RBAC); server_error: 5xx; no_answer: no HTTP answer at all. */
+export function statusWriteFailure(httpCode: number | undefined): StatusWriteFailure {
+  if (httpCode === undefined) return 'no_answer';
+  return httpCode >= 500 ? 'server_error' : 'refused';
+}
+
+/** Whether each bond slave's link is up (its reported state), by bond; every bond the node has. */
+export function bondSlaveStates(obs: Pick<Observation, 'capabilities' | 'statistics'>): { bond: string; slave: string; up: boolean }[] {
+  const bonds = (obs.capabilities as Partial<Capabilities>).bondings ?? {};
+  const stats = obs.statistics as Partial<Statistics>;
+  return Object.entries(bonds).flatMap(([bond, b]) => (b.slaves ?? []).map((slave) => ({ bond, slave, up: stats[slave]?.state === 'up' })));
+}
+
+/** Whether the southbound NIC or bond of each handler-owned network is up; nicless networks have none. */
+export function southboundStates(obs: Pick<Observation, 'kernelConfig' | 'statistics'>): { network: string; southbound: string; up: boolean }[] {
+  const stats = obs.statistics as Partial<Statistics>;
+  return Object.entries(obs.kernelConfig.networks).flatMap(([network, n]) => {
+    const southbound = n.nic ?? n.bonding;
+    return southbound === undefined ? [] : [{ network, southbound, up: stats[southbound]?.state === 'up' }];
+  });
+}
+
 export class AgentMetrics {
   readonly registry = new Registry();
   readonly apiWrites: Counter;
+  private readonly statusWriteFailures: Counter;
   private readonly ifaceBytes: Gauge;
   private readonly ifaceRate: Gauge;
   private readonly ifaceErrors: Gauge;
   private readonly ifaceDropped: Gauge;
+  private readonly bondSlaveUp: Gauge;
+  private readonly southboundUp: Gauge;
   private readonly applySeconds: Histogram;
   private readonly applies: Counter;
   private readonly rollbacks: Counter;
@@ -25,15 +57,22 @@ export class AgentMetrics {
     collectDefaultMetrics({ register: this.registry });
     const reg = [this.registry];
     this.apiWrites = new Counter({ name: 'ovnh_api_writes_total', help: 'Status patches written to the API server', registers: reg });
+    this.statusWriteFailures = new Counter({ name: 'ovnh_status_write_failures_total', help: 'Status patches that failed: refused (the API server answered 4xx), server_error (5xx), no_answer', labelNames: ['reason'], registers: reg });
     // Counters are exported as gauges: they come from the kernel, which may reset them.
     this.ifaceBytes = new Gauge({ name: 'ovnh_interface_bytes', help: 'Bytes moved by an interface (kernel counter)', labelNames: ['interface', 'direction'], registers: reg });
     this.ifaceRate = new Gauge({ name: 'ovnh_interface_rate_bytes_per_second', help: 'Bytes per second over the last observation interval', labelNames: ['interface', 'direction'], registers: reg });
     this.ifaceErrors = new Gauge({ name: 'ovnh_interface_errors', help: 'Interface errors (kernel counter)', labelNames: ['interface', 'direction'], registers: reg });
     this.ifaceDropped = new Gauge({ name: 'ovnh_interface_dropped', help: 'Interface drops (kernel counter)', labelNames: ['interface', 'direction'], registers: reg });
+    this.bondSlaveUp = new Gauge({ name: 'ovnh_bond_slave_up', help: '1 when the bond slave\'s link is up, 0 when it is down', labelNames: ['bond', 'slave'], registers: reg });
+    this.southboundUp = new Gauge({ name: 'ovnh_network_southbound_up', help: '1 when the southbound NIC or bond of a handler-owned network is up, 0 when it is down', labelNames: ['network', 'southbound'], registers: reg });
     this.applySeconds = new Histogram({ name: 'ovnh_apply_duration_seconds', help: 'Duration of applies (validate → persist, including verification)', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: reg });
     this.applies = new Counter({ name: 'ovnh_applies_total', help: 'Applies by result', labelNames: ['result'], registers: reg });
     this.rollbacks = new Counter({ name: 'ovnh_rollbacks_total', help: 'Applies rolled back after failing or losing connectivity', registers: reg });
     this.lastApplySuccess = new Gauge({ name: 'ovnh_last_apply_success', help: '1 when the last apply succeeded, 0 when it failed', registers: reg });
+    // Every series of a fixed label set exists from the start at 0: Prometheus' increase() sees
+    // nothing in a series' first sample, so a first rollback would otherwise raise no alert.
+    for (const result of ['success', ...SETUP_FAILURE_REASONS]) this.applies.inc({ result }, 0);
+    for (const reason of STATUS_WRITE_FAILURES) this.statusWriteFailures.inc({ reason }, 0);
   }
 
   recordSetup(r: SetupResult): void {
@@ -41,6 +80,11 @@ export class AgentMetrics {
     this.applies.inc({ result: r.ok ? 'success' : r.reason });
     if (!r.ok && r.rolledBack) this.rollbacks.inc();
     this.lastApplySuccess.set(r.ok ? 1 : 0);
+  }
+
+  /** A status patch failed; `httpCode`: the API server's answer, undefined when there was none. */
+  recordStatusWriteFailure(httpCode: number | undefined): void {
+    this.statusWriteFailures.inc({ reason: statusWriteFailure(httpCode) });
   }
 
   recordObservation(obs: Observation): void {
@@ -61,6 +105,11 @@ export class AgentMetrics {
       set(this.ifaceDropped, 'rx', num(s.rxDropped));
       set(this.ifaceDropped, 'tx', num(s.txDropped));
     }
+    // Reset first: a bond or network that is gone has no series (rather than a stale one).
+    this.bondSlaveUp.reset();
+    for (const s of bondSlaveStates(obs)) this.bondSlaveUp.set({ bond: s.bond, slave: s.slave }, s.up ? 1 : 0);
+    this.southboundUp.reset();
+    for (const s of southboundStates(obs)) this.southboundUp.set({ network: s.network, southbound: s.southbound }, s.up ? 1 : 0);
   }
 }
 

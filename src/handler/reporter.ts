@@ -4,7 +4,7 @@
 // Also the Events of applies and the metrics hooks of observations, applies and writes.
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
-import { describeApiError, type OnnClient, type OnnObject } from '../k8s/client.js';
+import { describeApiError, httpStatus, type OnnClient, type OnnObject } from '../k8s/client.js';
 import { coalesced } from '../util/coalesce.js';
 import type { Observation, SetupResult } from './backend.js';
 import type { AgentMetrics } from './metrics.js';
@@ -165,6 +165,7 @@ export class StatusReporter {
       // The object may have been deleted (or seen anew) while the write was under way.
       if (this.obj === obj) this.obj = { ...obj, status: updated.status };
     } catch (e) {
+      this.o.metrics?.recordStatusWriteFailure(httpStatus(e));
       this.o.log.warn({ err: describeApiError(e) }, 'status update failed; will retry');
     }
   }

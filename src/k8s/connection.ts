@@ -4,7 +4,7 @@
 // (docs/benchmarks.md), for a handful of REST calls and one watch. Kubeconfigs that need more than certificates or a token (exec plugins,
 // auth providers, basic auth, proxies, several files merged) are handed to client-node, loaded
 // only then.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, delimiter } from 'node:path';
 import type { RequestOptions } from 'node:https';
@@ -26,13 +26,31 @@ export function bareHostname(url: URL): string {
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-/** A kubeconfig file when given, else the in-cluster service account, else $KUBECONFIG / ~/.kube/config (env: the entry point's process.env). */
-export async function loadConnection(path: string | undefined, env: NodeJS.ProcessEnv): Promise<ApiConnection> {
-  if (path) return fromKubeconfigFile(path);
-  if (env.KUBERNETES_SERVICE_HOST) return inCluster(env);
+export interface ConnectionOptions {
+  /** A kubeconfig context instead of its current-context (kubectl's --context). */
+  context?: string;
+  /**
+   * kubectl's order, for a client run by a person (the kubectl plugin): $KUBECONFIG or
+   * ~/.kube/config first, the in-cluster service account only when neither exists. The agent's
+   * order (default) is the other way round: in a pod, its service account is the identity.
+   */
+  kubeconfigFirst?: boolean;
+}
+
+/**
+ * A kubeconfig file when given, else the in-cluster service account, else $KUBECONFIG /
+ * ~/.kube/config (env: the entry point's process.env); `kubeconfigFirst` swaps the last two.
+ */
+export async function loadConnection(path: string | undefined, env: NodeJS.ProcessEnv, o: ConnectionOptions = {}): Promise<ApiConnection> {
+  if (path) return fromKubeconfigFile(path, o.context);
   const candidates = env.KUBECONFIG ? env.KUBECONFIG.split(delimiter).filter(Boolean) : [join(homedir(), '.kube', 'config')];
-  if (candidates.length > 1) return viaClientNode(undefined, 'several kubeconfig files in $KUBECONFIG');
-  return fromKubeconfigFile(candidates[0]!);
+  const inPod = env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_HOST !== '';
+  if (inPod && (!o.kubeconfigFirst || (!env.KUBECONFIG && !existsSync(candidates[0]!)))) {
+    if (o.context !== undefined) throw new Error(`context "${o.context}": the in-cluster service account has no contexts; pass --kubeconfig`);
+    return inCluster(env);
+  }
+  if (candidates.length > 1) return viaClientNode(candidates, 'several kubeconfig files in $KUBECONFIG', o.context);
+  return fromKubeconfigFile(candidates[0]!, o.context);
 }
 
 /** The pod's service account: the projected token is re-read when the kubelet rotates it. */
@@ -60,21 +78,22 @@ interface KubeConfigFile {
   contexts?: NamedEntry<KubeContext>[];
 }
 
-export async function fromKubeconfigFile(path: string): Promise<ApiConnection> {
+/** `contextName`: that context instead of the file's current-context. */
+export async function fromKubeconfigFile(path: string, contextName?: string): Promise<ApiConnection> {
   let doc: KubeConfigFile;
   try {
     doc = (parseYaml(readFileSync(path, 'utf8')) ?? {}) as KubeConfigFile;
   } catch (e) {
     throw new Error(`kubeconfig ${path}: ${(e as Error).message}`);
   }
-  const ctxName = doc['current-context'];
+  const ctxName = contextName ?? doc['current-context'];
   if (!ctxName) throw new Error(`kubeconfig ${path}: no current-context`);
   const context = doc.contexts?.find((c) => c.name === ctxName)?.context;
   if (!context) throw new Error(`kubeconfig ${path}: context "${ctxName}" not found`);
   const cluster = doc.clusters?.find((c) => c.name === context.cluster)?.cluster;
   if (!cluster?.server) throw new Error(`kubeconfig ${path}: cluster "${context.cluster ?? ''}" of context "${ctxName}" has no server`);
   const user: KubeUser = doc.users?.find((u) => u.name === context.user)?.user ?? {};
-  if (user.exec || user['auth-provider'] || user.username || cluster['proxy-url']) return viaClientNode(path, 'exec, auth-provider, basic auth or proxy-url');
+  if (user.exec || user['auth-provider'] || user.username || cluster['proxy-url']) return viaClientNode([path], 'exec, auth-provider, basic auth or proxy-url', ctxName);
 
   const base = dirname(path);
   const file = (p: string) => readFileSync(isAbsolute(p) ? p : join(base, p));
@@ -101,17 +120,32 @@ export async function fromKubeconfigFile(path: string): Promise<ApiConnection> {
   };
 }
 
-/** The full client library, for kubeconfigs this module does not speak itself. */
-async function viaClientNode(path: string | undefined, why: string): Promise<ApiConnection> {
+/**
+ * The full client library, for kubeconfigs this module does not speak itself. Several files are
+ * merged as kubectl merges them (the first one's current-context; files that do not exist are
+ * skipped), from the paths given: client-node's own loadFromDefault reads process.env itself.
+ */
+async function viaClientNode(paths: readonly string[], why: string, context?: string): Promise<ApiConnection> {
   const { KubeConfig } = await import('@kubernetes/client-node');
+  const files = paths.length > 1 ? paths.filter((p) => existsSync(p)) : paths;
+  if (files.length === 0) throw new Error(`kubeconfig: none of ${paths.join(', ')} exists`);
   const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
+  kc.loadFromFile(files[0]!);
+  for (const f of files.slice(1)) {
+    const more = new KubeConfig();
+    more.loadFromFile(f);
+    kc.mergeConfig(more, true);
+  }
+  const path = files.join(delimiter);
+  if (context !== undefined) {
+    if (!kc.getContextObject(context)) throw new Error(`kubeconfig ${path}: context "${context}" not found`);
+    kc.setCurrentContext(context);
+  }
   const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error(`kubeconfig ${path ?? '(default)'}: no current cluster`);
+  if (!server) throw new Error(`kubeconfig ${path}: no current cluster`);
   return {
     server: new URL(server.replace(/\/+$/, '')),
-    source: `kubeconfig ${path ?? '(default)'} via @kubernetes/client-node (${why})`,
+    source: `kubeconfig ${path}${context !== undefined ? ` (context ${context})` : ''} via @kubernetes/client-node (${why})`,
     requestOptions: async () => {
       const opts: RequestOptions & { headers: Record<string, string> } = { headers: {} };
       await kc.applyToHTTPSOptions(opts);

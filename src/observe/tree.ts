@@ -7,6 +7,7 @@ import { bondOptionsFromSysfs, formatBondOptions } from '../bond/options.js';
 import { isBond, isBridge, isNic, isVlan, usesDhcpv4, slavesOf } from './devices.js';
 import { locateNetwork } from './networks.js';
 import { linkState } from './statistics.js';
+import { drawForest } from '../util/forest.js';
 import type { HostState, Link } from './types.js';
 
 /** Devices whose `link` names the device they are stacked on (a veth's names its peer). */
@@ -60,38 +61,12 @@ export function renderTree(host: HostState, running: RunningConfig, opts: TreeOp
     if (isBridge(l) && slavesOf(host, l.name).length > 0) return false;
     return true;
   };
-  const lines: string[] = [];
-  const shown = new Set<string>();
-  const draw = (l: Link, prefix: string, last: boolean, depth: number): void => {
-    const branch = depth === 0 ? '' : last ? '└── ' : '├── ';
-    if (shown.has(l.name)) {
-      lines.push(`${prefix}${branch}${l.name}  (shown above)`);
-      return;
-    }
-    shown.add(l.name);
-    lines.push(`${prefix}${branch}${describe(host, l, networks)}`);
-    const childPrefix = depth === 0 ? '' : prefix + (last ? '    ' : '│   ');
-    const slaves = isBond(l) ? slavesOf(host, l.name).filter((s) => s.slaveKind === 'bond') : [];
-    const children = [...slaves, ...(above.get(l.name) ?? [])];
-    children.forEach((c, i) => {
-      if (slaves.includes(c)) {
-        lines.push(`${childPrefix}${i === children.length - 1 ? '└── ' : '├── '}${describe(host, c, networks)}  (slave)`);
-        shown.add(c.name);
-      } else {
-        draw(c, childPrefix, i === children.length - 1, depth + 1);
-      }
-    });
-  };
-  const contains = (l: Link, name: string, seen = new Set<string>()): boolean => {
-    if (l.name === name) return true;
-    if (seen.has(l.name)) return false;
-    seen.add(l.name);
-    const kids = [...(isBond(l) ? slavesOf(host, l.name) : []), ...(above.get(l.name) ?? [])];
-    return kids.some((k) => contains(k, name, seen));
-  };
-  for (const root of links.filter(isRoot)) {
-    if (opts.interface && !contains(root, opts.interface)) continue;
-    draw(root, '', true, 0);
-  }
-  return lines.join('\n') + (lines.length ? '\n' : '');
+  return drawForest(links.filter(isRoot), {
+    key: (l) => l.name,
+    label: (l) => describe(host, l, networks),
+    children: (l) => [
+      ...(isBond(l) ? slavesOf(host, l.name).filter((s) => s.slaveKind === 'bond') : []).map((node) => ({ node, leaf: true, suffix: '  (slave)' })),
+      ...(above.get(l.name) ?? []).map((node) => ({ node })),
+    ],
+  }, opts.interface !== undefined ? { only: opts.interface } : {});
 }

@@ -37,14 +37,24 @@ function networkBase(running: NetworkConfig, kernel: NetworkConfig): NetworkConf
   return out;
 }
 
-/** The fields in which two configs of one entity differ, for people. */
-function differences(a: object, b: object): string {
+/** A field in which two configs of one entity differ, each side's value ("unset" when absent). */
+export interface FieldDifference {
+  field: string;
+  a: string;
+  b: string;
+}
+
+/** The fields in which two configs of one entity differ, sorted by name. */
+export function fieldDifferences(a: object, b: object): FieldDifference[] {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
   const fmt = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
-  return keys
-    .filter((k) => !jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
-    .map((k) => `${k} ${fmt((a as Record<string, unknown>)[k])} in the running config, ${fmt((b as Record<string, unknown>)[k])} in the kernel`)
-    .join('; ');
+  const ra = a as Record<string, unknown>, rb = b as Record<string, unknown>;
+  return keys.filter((k) => !jsonEqual(ra[k], rb[k])).map((k) => ({ field: k, a: fmt(ra[k]), b: fmt(rb[k]) }));
+}
+
+/** The fields in which two configs of one entity differ, for people. */
+function differences(a: object, b: object): string {
+  return fieldDifferences(a, b).map((d) => `${d.field} ${d.a} in the running config, ${d.b} in the kernel`).join('; ');
 }
 
 export function driftBase(running: RunningConfig, kernel: RunningConfig): DriftBase {
@@ -77,4 +87,27 @@ export function driftBase(running: RunningConfig, kernel: RunningConfig): DriftB
     if (!jsonEqual(base, n)) drifted.push(`network ${name}: ${differences(n, base)}`);
   }
   return { from, networks, bonds, drifted: drifted.sort() };
+}
+
+/** Which DHCP clients the agent runs on a network (capabilities' dhcpv4/dhcpv6 marks). */
+export interface DhcpClients {
+  v4: boolean;
+  v6: boolean;
+}
+
+/**
+ * The base a plan starts from, as far as a node's status shows it (the kubectl plugin): the
+ * status has kernelConfig but not the persisted running config, so what networkBase takes from
+ * the running config — which DHCP clients run — comes from the marks capabilities carry. Not in
+ * the status, so not here: a network or bond the kernel lost (absent from kernelConfig: planned
+ * as new, where the agent replaces it) and a DHCP network's defaultRoute before its lease.
+ */
+export function baseFromStatus(kernel: RunningConfig, dhcp: (network: string) => DhcpClients): RunningConfig {
+  const out: RunningConfig = { networks: {}, bondings: { ...kernel.bondings } };
+  for (const [name, k] of Object.entries(kernel.networks)) {
+    const c = dhcp(name);
+    const running: NetworkConfig = { ...k, bootproto: c.v4 ? 'dhcp' : k.bootproto, dhcpv6: c.v6 || k.dhcpv6 };
+    out.networks[name] = networkBase(running, k);
+  }
+  return out;
 }

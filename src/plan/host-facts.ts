@@ -2,7 +2,7 @@
 // (src/observe/host.ts reads it): the NICs by the one NIC rule (src/observe/devices.ts), the
 // bonds with their slaves, and the resolvers. Pure; the caller reads the host.
 import { bondSlaves, isBond, isNic } from '../observe/devices.js';
-import type { HostState, Link } from '../observe/types.js';
+import type { Capabilities, HostState, Link } from '../observe/types.js';
 import type { ValidationFacts } from './validate.js';
 
 /** The projection: NICs sorted, each bond's slaves sorted, nameservers in file order. */
@@ -11,4 +11,15 @@ export function validationFacts(host: HostState): ValidationFacts {
   const bonds: Record<string, string[]> = {};
   for (const b of names(isBond)) bonds[b] = bondSlaves(host, host.links[b]!);
   return { nics: names(isNic), bonds, nameservers: [...host.nameservers] };
+}
+
+/**
+ * The same projection from a node's reported capabilities (the kubectl plugin has no host to
+ * read): capabilities list the NICs by the same NIC rule, each bond with the same sorted slaves,
+ * and resolv.conf's servers in file order, so validation sees what the agent's would.
+ */
+export function validationFactsFromCapabilities(caps: Capabilities): ValidationFacts {
+  const bonds: Record<string, string[]> = {};
+  for (const b of Object.keys(caps.bondings).sort()) bonds[b] = [...caps.bondings[b]!.slaves];
+  return { nics: Object.keys(caps.nics).sort(), bonds, nameservers: [...caps.nameservers] };
 }

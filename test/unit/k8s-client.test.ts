@@ -128,6 +128,32 @@ describe('kubeconfig and service-account credentials', () => {
     assert.equal(inCluster({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443' }, sa).server.host, '[fd00::1]:6443');
   });
 
+  it('--context picks a context other than the current one; kubectl\'s order puts $KUBECONFIG before the service account', async () => {
+    const path = join(dir, 'two-contexts.yaml');
+    await writeFile(path, stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
+      clusters: [{ name: 'k', cluster: { server: `https://127.0.0.1:${port}/`, 'certificate-authority': 'pki/ca.crt' } }, { name: 'other', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: { token: 'current' } }, { name: 'v', user: { token: 'picked' } }],
+      contexts: [{ name: 'c', context: { cluster: 'other', user: 'u' } }, { name: 'p', context: { cluster: 'k', user: 'v' } }],
+    }));
+    const picked = await fromKubeconfigFile(path, 'p');
+    assert.equal(picked.server.port, String(port));
+    await new OnnClient(picked).get('n1');
+    assert.equal(seen.at(-1)!.auth, 'Bearer picked');
+    assert.equal((await fromKubeconfigFile(path)).server.port, '1');
+    await assert.rejects(fromKubeconfigFile(path, 'q'), /two-contexts\.yaml: context "q" not found/);
+    // In a pod with $KUBECONFIG set: the agent's order takes the service account (absent here:
+    // its files fail to read), kubectl's the kubeconfig.
+    const env = { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBECONFIG: path };
+    await assert.rejects(loadConnection(undefined, env), /ENOENT.*serviceaccount/);
+    assert.equal((await loadConnection(undefined, env, { kubeconfigFirst: true, context: 'p' })).server.port, String(port));
+    await assert.rejects(loadConnection(undefined, { KUBERNETES_SERVICE_HOST: '127.0.0.1' }, { context: 'p' }), /in-cluster service account has no contexts/);
+    // Several files are merged by client-node, which selects the context as well.
+    const viaLib = await loadConnection(undefined, { KUBECONFIG: [path, join(dir, 'missing.yaml')].join(':') }, { kubeconfigFirst: true, context: 'p' });
+    assert.match(viaLib.source, /\(context p\) via @kubernetes\/client-node/);
+    assert.equal(viaLib.server.port, String(port));
+  });
+
   it('exec plugins are handed to @kubernetes/client-node; broken files name the problem', async () => {
     const exec = await loadConnection(await kubeconfig('exec.yaml', { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'true' } }), {});
     assert.match(exec.source, /client-node/);

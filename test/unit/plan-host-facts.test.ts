@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { capabilities } from '../../src/observe/capabilities.js';
 import { observeHost, type Executor } from '../../src/observe/host.js';
 import { assembleHostState, type Dumps } from '../../src/observe/parse.js';
-import { validationFacts } from '../../src/plan/host-facts.js';
+import { validationFacts, validationFactsFromCapabilities } from '../../src/plan/host-facts.js';
 import { resolvNameservers } from '../../src/util/resolv.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';
 
@@ -65,4 +65,13 @@ test('the NIC rule where the old rules disagreed: a macvlan (real kernel), a raw
 
 test('resolv.conf parsing', () => {
   assert.deepEqual(resolvNameservers('nameserver 1.1.1.1\n  nameserver   8.8.8.8 # x\n#nameserver 9.9.9.9\noptions ndots:2'), ['1.1.1.1', '8.8.8.8']);
+});
+
+test('the same facts from a node\'s reported capabilities as from its host (the kubectl plugin validates with them)', () => {
+  for (const name of ['nic-rule', 'vm', 'netns', 'ns-node'] as const) {
+    const host = assembleHostState(loadDumps(name), 1);
+    const facts = validationFactsFromCapabilities(capabilities(host, loadRunning(name)));
+    assert.deepEqual(facts, validationFacts(host), name);
+    assert.ok(facts.nics.length > 0, name);
+  }
 });

@@ -1,0 +1,132 @@
+// The verbs of `kubectl onn` over an injected PluginIo (main.ts wires the real one): arguments
+// and flags, one GET of the node's object per read, the pure renderers, exit codes. kubectl runs
+// a plugin with everything after its name, so the connection flags are the plugin's own:
+// `kubectl onn tree NODE --context prod` (kubectl refuses its global flags before a plugin name).
+import { Command, CommanderError, Option } from 'commander';
+import type { Statistics } from '../api/status.js';
+import type { ValidationError } from '../plan/validate.js';
+import type { ConnectFlags, NodeSource } from './api.js';
+import { diffAgainstStatus, renderDiff } from './diff.js';
+import { planAgainstStatus, renderPlan } from './plan.js';
+import { readReported, ReportedError, requireParts, type Reported } from './reported.js';
+import { isNewSample, renderStats, statsView } from './stats.js';
+import { renderStatusTree } from './tree.js';
+
+export interface PluginIo {
+  out(text: string): void;
+  err(text: string): void;
+  connect(flags: ConnectFlags): Promise<NodeSource>;
+  /** `-f FILE` ("-": stdin) as src/cli/input.ts reads it: one document, or why there is none. */
+  readSpec(file: string): Promise<{ doc: unknown } | { errors: ValidationError[] }>;
+  /** Epoch seconds. */
+  now(): number;
+  /** Resolves after ms, or as soon as `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** Ends `stats --watch` when aborted (the process itself ends it by SIGINT). */
+  signal: AbortSignal;
+}
+
+export const PLUGIN_NAME = 'kubectl onn';
+
+/** The node's object, parsed; an error naming the node when there is none. */
+async function read(src: NodeSource, node: string): Promise<Reported> {
+  const obj = await src.get(node);
+  if (!obj) throw new Error(`no OvirtNodeNetwork named ${node} (kubectl get onn lists them; each is named after its node)`);
+  return readReported(obj);
+}
+
+function positiveSeconds(flag: string, v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`${flag}: must be a positive number of seconds, got "${v}"`);
+  return n;
+}
+
+/** Runs one invocation (argv: what follows the plugin's name); resolves with the exit code. */
+export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<number> {
+  let code = 0;
+  const program = new Command()
+    .name(PLUGIN_NAME)
+    .description('oVirt node networks as each node\'s agent reports them in its OvirtNodeNetwork (no shell on the node)')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)')
+    .option('--context <name>', 'kubeconfig context (default: its current-context)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError();
+  // Connected on first use (a bad -f is refused before), closed when the verb ends.
+  let connected: NodeSource | undefined;
+  const source = async () => (connected ??= await io.connect(program.opts<ConnectFlags>()));
+
+  program.command('tree')
+    .description('draw the node\'s device stack (NICs, bonds, VLANs, bridges, networks) with state, MTU and addresses')
+    .argument('<node>', 'the node (its OvirtNodeNetwork\'s name)')
+    .option('--interface <name>', 'only the stacks that contain this device')
+    .action(async (node: string, o: { interface?: string }) => {
+      const r = requireParts(await read(await source(), node), 'capabilities');
+      if (r.statistics === undefined) io.err(`note: ${node} reports no statistics yet: link states are unknown\n`);
+      const tree = renderStatusTree(r.capabilities, r.statistics, o.interface !== undefined ? { interface: o.interface } : {});
+      if (o.interface !== undefined && tree === '') throw new Error(`${node} reports no device named ${o.interface}`);
+      io.out(tree);
+    });
+
+  program.command('plan')
+    .description('validate a spec and print the steps the node\'s agent would take, against what the node reports (nothing is applied)')
+    .argument('<node>', 'the node (its OvirtNodeNetwork\'s name)')
+    .requiredOption('-f, --filename <file>', 'an OvirtNodeNetwork as given to kubectl, or a bare spec; YAML or JSON ("-": stdin)')
+    .addOption(new Option('-o, --output <format>', 'text, or json: {steps, desired, notes} or {errors, notes}').choices(['text', 'json']).default('text'))
+    .action(async (node: string, o: { filename: string; output: 'text' | 'json' }) => {
+      // The input first: a bad file is refused before any API call.
+      const input = await io.readSpec(o.filename);
+      if ('errors' in input) {
+        for (const e of input.errors) io.err(`error: ${e.path}: ${e.message}\n`);
+        code = 1;
+        return;
+      }
+      const r = requireParts(await read(await source(), node), 'capabilities', 'kernelConfig');
+      const p = planAgainstStatus(input.doc, r);
+      const shown = renderPlan(node, p, o.output === 'json');
+      io.out(shown.stdout);
+      io.err(shown.stderr);
+      if (!p.ok) code = 1;
+    });
+
+  program.command('diff')
+    .description('the object\'s spec against what the node reports: the generation acted on, what it has not reached yet, drift')
+    .argument('<node>', 'the node (its OvirtNodeNetwork\'s name)')
+    .action(async (node: string) => {
+      const r = requireParts(await read(await source(), node), 'capabilities', 'kernelConfig');
+      io.out(renderDiff(diffAgainstStatus(r)));
+    });
+
+  program.command('stats')
+    .description('per-interface traffic rates, errors and drops from the node\'s reported statistics')
+    .argument('<node>', 'the node (its OvirtNodeNetwork\'s name)')
+    .option('-w, --watch', 'print a new table each time the agent writes a new sample (Ctrl-C ends)')
+    .option('--interval <seconds>', 'how often --watch reads the object', '5')
+    .action(async (node: string, o: { watch?: boolean; interval: string }) => {
+      const every = positiveSeconds('--interval', o.interval);
+      const src = await source();
+      let prev: Statistics | undefined;
+      for (;;) {
+        const r = requireParts(await read(src, node), 'statistics');
+        if (isNewSample(prev, r.statistics)) {
+          io.out(`${prev ? '\n' : ''}${renderStats(statsView(node, r.statistics, prev, io.now()))}`);
+          prev = r.statistics;
+        }
+        if (!o.watch) return;
+        await io.sleep(every * 1000, io.signal);
+        if (io.signal.aborted) return;
+      }
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    const lines = e instanceof ReportedError ? e.message.split('\n') : [e instanceof Error ? e.message : String(e)];
+    for (const l of lines) io.err(`error: ${l}\n`);
+    return 1;
+  } finally {
+    connected?.close();
+  }
+  return code;
+}
