@@ -52,7 +52,7 @@ export const BridgeInfoSchema = z.object({
   ...deviceFields,
   ports: z.array(str('A port.')).describe('Ports of the bridge.'),
   stp: z.enum(['on', 'off']).describe('Spanning Tree Protocol state.'),
-  opts: stringMap('Bridge attributes from /sys/class/net/<bridge>/bridge.'),
+  opts: stringMap('Bridge options (/sys/class/net/<bridge>/bridge) that differ from the kernel defaults; state and timers left out.'),
 }).describe('A Linux bridge.');
 
 export const VlanInfoSchema = z.object({
