@@ -19,6 +19,8 @@ export class AgentMetrics {
   private readonly applies: Counter;
   private readonly rollbacks: Counter;
   private readonly lastApplySuccess: Gauge;
+  private readonly statusLevel: Gauge;
+  private readonly objectBytes: Gauge;
 
   constructor(node: string) {
     this.registry.setDefaultLabels({ node });
@@ -34,6 +36,13 @@ export class AgentMetrics {
     this.applies = new Counter({ name: 'ovnh_applies_total', help: 'Applies by result', labelNames: ['result'], registers: reg });
     this.rollbacks = new Counter({ name: 'ovnh_rollbacks_total', help: 'Applies rolled back after failing or losing connectivity', registers: reg });
     this.lastApplySuccess = new Gauge({ name: 'ovnh_last_apply_success', help: '1 when the last apply succeeded, 0 when it failed', registers: reg });
+    this.statusLevel = new Gauge({ name: 'ovnh_status_truncation_level', help: 'How much the written status leaves out to fit the object\'s budget (0: nothing; src/handler/status-budget.ts TRUNCATION_ORDER)', registers: reg });
+    this.objectBytes = new Gauge({ name: 'ovnh_status_object_bytes', help: 'Size of the object (metadata, spec, status) as of the last status write, estimated', registers: reg });
+  }
+
+  recordStatusWrite(level: number, bytes: number): void {
+    this.statusLevel.set(level);
+    this.objectBytes.set(bytes);
   }
 
   recordSetup(r: SetupResult): void {
