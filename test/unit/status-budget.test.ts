@@ -1,17 +1,73 @@
-// The truncation order: each level leaves out what it says and nothing essential, every level
-// is a status the CRD accepts, and a status that fits is written as it is.
+// The object's byte budget: the largest spec the CRD accepts, applied to a host of that size
+// (bench/lib/synthetic-host.ts, read by the real parser), gets a status from the real
+// capabilities/kernelConfig/statistics that the budget fits into 1 MiB with capabilities kept;
+// and the truncation order: each level leaves out what it says and nothing essential, and a
+// status that fits is written as it is.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { buildCrd } from '../../src/api/crd.js';
+import { BONDINGS_MAX, NETWORKS_MAX, SpecSchema } from '../../src/api/spec.js';
 import { StatusSchema } from '../../src/api/status.js';
-import { baseBytes, ESSENTIAL_FIELDS, fitStatus, leftOut, MAX_LEVEL, OBJECT_BUDGET_BYTES, objectBytes, statusManagedFields, truncate, truncationCondition, withTruncationCondition, type StatusFields } from '../../src/handler/status-budget.js';
+import { validate } from '../../src/plan/validate.js';
+import { baseBytes, ESSENTIAL_FIELDS, fitStatus, leftOut, MAX_LEVEL, OBJECT_BUDGET_BYTES, objectBytes, statusManagedFields, truncate, truncationCondition, TRUNCATION_ORDER, withTruncationCondition, type StatusFields } from '../../src/handler/status-budget.js';
 import { conditionsFor, success } from '../../src/handler/status.js';
 import { capabilities } from '../../src/observe/capabilities.js';
 import { kernelConfig } from '../../src/observe/kernel-config.js';
 import { assembleHostState } from '../../src/observe/parse.js';
 import { StatisticsSampler } from '../../src/observe/statistics.js';
+import { bondName, fullStatus, jsonBytes, largestSpec, shapeSpec, storedObject, writtenStatus } from '../../bench/status-size.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';
 
 type Obj = Record<string, unknown>;
+
+describe('the object\'s byte budget at the largest spec the CRD accepts', () => {
+  const spec = largestSpec();
+  const full = fullStatus(spec);
+  const written = writtenStatus(spec, full);
+  const obj = storedObject(spec, written.status);
+
+  it('is a spec the CRD accepts, and one network or bond more is refused, naming the field', () => {
+    assert.equal(SpecSchema.safeParse(spec).success, true);
+    const more = shapeSpec('vlan-bond-bridged-v4v6', NETWORKS_MAX + 1, BONDINGS_MAX);
+    assert.deepEqual(validate(more).map((e) => `${e.path}: ${e.message}`), [`spec.networks: must have at most ${NETWORKS_MAX} networks`]);
+    const bonds = { ...spec, bondings: { ...spec.bondings, [bondName(BONDINGS_MAX)]: { nics: ['eth0'] } } };
+    assert.deepEqual(validate(bonds).map((e) => `${e.path}: ${e.message}`), [`spec.bondings: must have at most ${BONDINGS_MAX} bonds`]);
+    const crd = buildCrd() as { spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, { maxProperties?: number }> } } } } }[] } };
+    const props = crd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec.properties;
+    assert.deepEqual([props.networks!.maxProperties, props.bondings!.maxProperties], [NETWORKS_MAX, BONDINGS_MAX]);
+  });
+
+  it('the full status would not fit; the status written does, with capabilities of every network kept', () => {
+    assert.ok(jsonBytes(storedObject(spec, full)) > OBJECT_BUDGET_BYTES, 'the full status is over the budget (else this proves nothing)');
+    const bytes = jsonBytes(obj);
+    assert.ok(bytes <= OBJECT_BUDGET_BYTES, `${bytes} bytes`);
+    assert.equal(written.bytes, bytes, 'the reporter\'s estimate is the object\'s size');
+    assert.ok(written.level <= TRUNCATION_ORDER.findIndex((l) => l.leavesOut === 'capabilities'), `level ${written.level} leaves out capabilities`);
+    const caps = written.status.capabilities as { networks: Obj; bondings: Obj; bridges: Obj; vlans: Obj };
+    assert.equal(Object.keys(caps.networks).length, NETWORKS_MAX);
+    assert.equal(Object.keys(caps.bondings).length, BONDINGS_MAX);
+    assert.equal(Object.keys(caps.bridges).length, NETWORKS_MAX);
+    for (const [name, n] of Object.entries(spec.networks!)) assert.equal((caps.networks[name] as Obj).vlanid, n.vlan, name);
+  });
+
+  it('keeps the result of the apply and says what it left out', () => {
+    for (const k of ESSENTIAL_FIELDS.filter((f) => f !== 'conditions')) assert.deepEqual(written.status[k], full[k], k);
+    const conditions = written.status.conditions as { type: string; status: string; reason: string; message: string }[];
+    assert.deepEqual(conditions.slice(0, 3), full.conditions);
+    const t = conditions.find((c) => c.type === 'StatusTruncated')!;
+    assert.deepEqual([t.status, t.reason], ['True', 'ObjectTooLarge']);
+    for (const what of leftOut(written.level)) assert.ok(t.message.includes(what), what);
+    assert.match(t.message, /\/metrics/);
+    assert.ok(StatusSchema.safeParse(written.status).success, 'a status the CRD accepts');
+  });
+});
+
+it('issue 17\'s case, NETWORKS_MAX nicless bridges, fits with nothing left out (it was 1.49 MB at 800)', () => {
+  const spec = shapeSpec('nicless-bridge', NETWORKS_MAX);
+  const w = writtenStatus(spec, fullStatus(spec));
+  assert.equal(w.level, 0);
+  assert.ok(jsonBytes(storedObject(spec, w.status)) <= OBJECT_BUDGET_BYTES);
+});
 
 /** A status the real code builds from the VM fixture (bond, VLANs, bridges, networks) and an apply. */
 function vmStatus(): StatusFields {
@@ -30,7 +86,6 @@ function vmStatus(): StatusFields {
   };
 }
 
-const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
 const isNone = (k: string, v: unknown) => v === '' || v === false || (Array.isArray(v) && !v.length) || (typeof v === 'object' && v !== null && !Array.isArray(v) && !Object.keys(v).length) || (k === 'ipv6gateway' && v === '::');
 
 describe('truncation order', () => {
