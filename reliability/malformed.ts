@@ -6,6 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NETWORKS_MAX } from '../src/api/spec.js';
 import { run } from '../src/util/exec.js';
 import { failedReason, OnnDriver } from '../bench/lib/onn.js';
 import type { ReliabilityRow } from '../bench/lib/report.js';
@@ -26,7 +27,7 @@ export const NODE_REJECTS: { name: string; spec: Record<string, unknown>; field:
   { name: 'IPv4 address that is not one', spec: net({ ipaddr: '10.96.0.300', netmask: '255.255.255.0' }), field: /spec\.networks\.m1\.ipaddr/ },
   { name: 'netmask not contiguous', spec: net({ ipaddr: '10.96.0.2', netmask: '255.0.255.0' }), field: /spec\.networks\.m1\.netmask/ },
   { name: 'same NIC in two bonds', spec: { bondings: { bond5: { nics: ['eth1'] }, bond6: { nics: ['eth1'] } } }, field: /spec\.bondings\.bond[56]\.nics/ },
-  { name: '4096 networks (the maximum), every one on a missing NIC', spec: { networks: Object.fromEntries(Array.from({ length: 4096 }, (_, i) => [`big${i}`, { nic: 'eth77', bridged: true, bootproto: 'none' }])) }, field: /spec\.networks\.big\d+\.nic/ },
+  { name: `${NETWORKS_MAX} networks (the maximum), every one on a missing NIC`, spec: { networks: Object.fromEntries(Array.from({ length: NETWORKS_MAX }, (_, i) => [`big${i}`, { nic: 'eth77', bridged: true, bootproto: 'none' }])) }, field: /spec\.networks\.big\d+\.nic/ },
 ];
 
 /** What the API server's schema refuses: a JSON merge patch of the spec, and the field its error must name. */
@@ -102,7 +103,7 @@ export async function malformedObjects(o: { log?: (l: string) => void }): Promis
     o.log?.(`agent rejects ${c.name}: ${problems.length ? problems.join('; ') : `yes — ${msg.slice(0, 120)}`}`);
   }
   rows.push({
-    experiment: 'malformed objects', case: 'valid types, invalid on this node (incl. 4096 networks): InvalidSpec naming the field (or refused by the API server), host untouched', tried: NODE_REJECTS.length, survived, lost: NODE_REJECTS.length - survived,
+    experiment: 'malformed objects', case: `valid types, invalid on this node (incl. ${NETWORKS_MAX} networks): InvalidSpec naming the field (or refused by the API server), host untouched`, tried: NODE_REJECTS.length, survived, lost: NODE_REJECTS.length - survived,
     note: notes[0] ?? `agent up throughout (same PID); RSS ${rss0.toFixed(0)} → max ${rssMax.toFixed(0)} MB`,
   });
   await onn.apply(node, {});

@@ -87,8 +87,16 @@ export const ConnectivityCheckSchema = z
   })
   .describe('Whether and how long to verify, after an apply, that the node still reaches the API server (and optionally its default gateway and DNS); the previous configuration is restored if not.');
 
-export const NETWORKS_MAX = 4096;
-export const BONDINGS_MAX = 1024;
+/**
+ * The most networks and bonds a spec may have: what provably fits the object's 1 MiB budget
+ * (src/handler/status-budget.ts) with the status still showing capabilities — NETWORKS_MAX
+ * bridged VLAN networks over BONDINGS_MAX bonds, static IPv4 and IPv6 each, every name and
+ * address at its longest, fit with statistics and kernelConfig left out (measured by
+ * test/unit/status-budget.test.ts; figures in docs/benchmarks.md). At 4096 the spec and its
+ * managedFields alone were about 2 MB.
+ */
+export const NETWORKS_MAX = 800;
+export const BONDINGS_MAX = 128;
 
 /** What the agent does when the kernel no longer has what it applied (a hand-made change). */
 export const DriftPolicySchema = z.enum(['Heal', 'Report']).describe(
@@ -98,6 +106,8 @@ export const DriftPolicySchema = z.enum(['Heal', 'Report']).describe(
 export const SpecSchema = z
   .strictObject({
     networks: z.record(z.string(), NetworkSpecSchema)
+      // The CRD's maxProperties, checked here too (the CLI validates without an API server).
+      .refine((m) => Object.keys(m).length <= NETWORKS_MAX, `must have at most ${NETWORKS_MAX} networks`)
       .default({})
       .meta({
         description: 'Logical networks by name (the name of the bridge of a bridged network: at most 15 characters, none of ":", ".", "/" or whitespace, not starting with "-"). The whole desired set: handler-owned networks missing here are removed.',
@@ -114,6 +124,7 @@ export const SpecSchema = z
         ],
       }),
     bondings: z.record(z.string(), BondSpecSchema)
+      .refine((m) => Object.keys(m).length <= BONDINGS_MAX, `must have at most ${BONDINGS_MAX} bonds`)
       .default({})
       .meta({
         description: 'Bonds by name (bond<word characters>, at most 15 characters). The whole desired set: handler-owned bonds missing here are removed.',

@@ -52,7 +52,7 @@ export const BridgeInfoSchema = z.object({
   ...deviceFields,
   ports: z.array(str('A port.')).describe('Ports of the bridge.'),
   stp: z.enum(['on', 'off']).describe('Spanning Tree Protocol state.'),
-  opts: stringMap('Bridge attributes from /sys/class/net/<bridge>/bridge.'),
+  opts: stringMap('Bridge options (/sys/class/net/<bridge>/bridge) that differ from the kernel defaults; state and timers left out.'),
 }).describe('A Linux bridge.');
 
 export const VlanInfoSchema = z.object({
@@ -82,6 +82,25 @@ export const CapabilitiesSchema = z.object({
   nameservers: z.array(str('A DNS server.')).describe('The host\'s DNS servers (resolv.conf order).'),
   supportsIPv6: flag('Whether the kernel has IPv6 enabled.'),
 }).describe('What the node has, in VDSM network_caps vocabulary.');
+
+/**
+ * A map of capability entries as the status carries it: compacted (src/handler/status-budget.ts,
+ * condition StatusTruncated), an entry leaves out its fields at their "none" value and a
+ * network the fields its iface's entry holds, so the CRD requires none of them.
+ */
+function compactable<V extends z.ZodObject>(map: z.ZodRecord<z.ZodString, V>) {
+  const entry = map.valueType.partial().describe(`${map.valueType.description ?? ''} Compacted (condition StatusTruncated), fields at their "none" value ("", false, [], {}, "::") and a network's fields that its iface's entry holds are left out.`);
+  return z.record(z.string(), entry).describe(map.description ?? '');
+}
+
+/** Capabilities as the status carries them (the CRD's schema); CapabilitiesSchema types what the observer builds. */
+export const StatusCapabilitiesSchema = CapabilitiesSchema.extend({
+  nics: compactable(CapabilitiesSchema.shape.nics),
+  bondings: compactable(CapabilitiesSchema.shape.bondings),
+  bridges: compactable(CapabilitiesSchema.shape.bridges),
+  vlans: compactable(CapabilitiesSchema.shape.vlans),
+  networks: compactable(CapabilitiesSchema.shape.networks),
+}).describe(CapabilitiesSchema.description ?? '');
 
 const counter = (description: string) => z.string().regex(/^\d+$/).describe(`${description}, cumulative, as a decimal string (64-bit).`);
 
@@ -114,10 +133,10 @@ export const OutcomeSchema = z.object({
   Failed: OutcomeDetailSchema.optional(),
 }).describe('Exactly one of Success or Failed.');
 
-export const CONDITION_TYPES = ['Available', 'Progressing', 'Degraded'] as const;
+export const CONDITION_TYPES = ['Available', 'Progressing', 'Degraded', 'StatusTruncated'] as const;
 
 export const ConditionSchema = z.object({
-  type: z.enum(CONDITION_TYPES).describe('Available: the spec of observedGeneration is applied. Progressing: an apply is under way. Degraded: the last apply failed (and was rolled back).'),
+  type: z.enum(CONDITION_TYPES).describe('Available: the spec of observedGeneration is applied. Progressing: an apply is under way. Degraded: the last apply failed (and was rolled back). StatusTruncated: the status leaves detail out to keep the object within its size budget (the message says what; present once it has been True).'),
   status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
   observedGeneration: z.int().min(0).describe('The spec generation the condition describes.'),
   lastTransitionTime: z.iso.datetime({ offset: true }).describe('When status last changed.'),
@@ -125,16 +144,23 @@ export const ConditionSchema = z.object({
   message: z.string().max(32768).describe('Human-readable details.'),
 }).describe('A condition of the object.');
 
+/**
+ * A status field the agent always replaces whole: atomic for the API server's field management,
+ * so the object's managedFields name the field once instead of every key in it (which would
+ * roughly double the object of a large host).
+ */
+const atomic = <T extends z.ZodType>(schema: T, description: string) => schema.meta({ description, 'x-kubernetes-map-type': 'atomic' });
+
 export const StatusSchema = z.object({
   observedGeneration: z.int().min(0).describe('The last spec generation the agent acted on.').optional(),
-  capabilities: CapabilitiesSchema.optional(),
-  statistics: StatisticsSchema.optional(),
-  kernelConfig: RunningConfigSchema.describe('The handler-owned networks and bonds as read back from the kernel, in spec vocabulary (canonical form); differs from the spec when the host drifted.').optional(),
+  capabilities: atomic(StatusCapabilitiesSchema, 'What the node has, in VDSM network_caps vocabulary. Left out, or without its repeated and empty fields, when the object would not fit its budget (condition StatusTruncated).').optional(),
+  statistics: atomic(StatisticsSchema, 'Traffic counters and rates by interface. Only NICs and bonds, or left out, when the object would not fit its budget (condition StatusTruncated); every interface is on the agent\'s /metrics.').optional(),
+  kernelConfig: atomic(RunningConfigSchema, 'The handler-owned networks and bonds as read back from the kernel, in spec vocabulary (canonical form); differs from the spec when the host drifted. Left out when the object would not fit its budget (condition StatusTruncated).').optional(),
   infoStatus: OutcomeSchema.describe('Whether the last reading of the host (capabilities, statistics) succeeded.').optional(),
   setupStatus: OutcomeSchema.describe('Whether the last apply of the spec succeeded; Failed.reason is InvalidSpec, SetupFailed, ConnectivityLost, RemovalFailed or ApiUnreachable.').optional(),
   conditions: z.array(ConditionSchema)
     .meta({
-      description: 'Available, Progressing and Degraded, so that `kubectl wait --for=condition=Available` works.',
+      description: 'Available, Progressing and Degraded, so that `kubectl wait --for=condition=Available` works; StatusTruncated once the status had to leave detail out.',
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
     })

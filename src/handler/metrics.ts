@@ -51,6 +51,8 @@ export class AgentMetrics {
   private readonly applies: Counter;
   private readonly rollbacks: Counter;
   private readonly lastApplySuccess: Gauge;
+  private readonly statusLevel: Gauge;
+  private readonly objectBytes: Gauge;
 
   constructor(node: string) {
     this.registry.setDefaultLabels({ node });
@@ -73,6 +75,13 @@ export class AgentMetrics {
     // nothing in a series' first sample, so a first rollback would otherwise raise no alert.
     for (const result of ['success', ...SETUP_FAILURE_REASONS]) this.applies.inc({ result }, 0);
     for (const reason of STATUS_WRITE_FAILURES) this.statusWriteFailures.inc({ reason }, 0);
+    this.statusLevel = new Gauge({ name: 'ovnh_status_truncation_level', help: 'How much the written status leaves out to fit the object\'s budget (0: nothing; src/handler/status-budget.ts TRUNCATION_ORDER)', registers: reg });
+    this.objectBytes = new Gauge({ name: 'ovnh_status_object_bytes', help: 'Size of the object (metadata, spec, status) as of the last status write, estimated', registers: reg });
+  }
+
+  recordStatusWrite(level: number, bytes: number): void {
+    this.statusLevel.set(level);
+    this.objectBytes.set(bytes);
   }
 
   recordSetup(r: SetupResult): void {

@@ -47,7 +47,7 @@ export function runningConfigStore(stateDir: string): ConfigStore {
   };
 }
 
-/** Errors shown in a status message: enough to fix the first ones; a 4096-network spec with a typo must not make a 300 KB status. */
+/** Errors shown in a status message: enough to fix the first ones; a spec of NETWORKS_MAX networks with a typo must not make a 300 KB status. */
 export const MAX_REPORTED_ERRORS = 20;
 
 export function formatValidationErrors(errors: readonly ValidationError[], max = MAX_REPORTED_ERRORS): string {

@@ -1,19 +1,34 @@
 // What the agent shows about its node: the status it wants shown (desired: observations, the
 // conditions and setupStatus of each apply) against the status the API server shows (reported),
 // written as patches of the top-level fields that differ; statistics only at their interval.
-// Also the Events of applies and the metrics hooks of observations, applies and writes.
+// The object stays within its byte budget (status-budget.ts): a status that would not fit, or
+// that the API server refuses for its size or content, leaves detail out in the defined order
+// and says so (condition StatusTruncated, an Event, one log line per state), so the result of
+// every apply still gets through. Also the Events of applies and the metrics hooks.
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
-import { describeApiError, httpStatus, type OnnClient, type OnnObject } from '../k8s/client.js';
+import { describeApiError, httpStatus, refusalOf, type OnnClient, type OnnObject } from '../k8s/client.js';
+import type { ApiError } from '../k8s/http.js';
 import { coalesced } from '../util/coalesce.js';
 import type { Observation, SetupResult } from './backend.js';
 import type { AgentMetrics } from './metrics.js';
-import { conditionsFor, failed, statusPatch, success, type Condition, type Phase } from './status.js';
+import { conditionsFor, failed, shortMessage, statusPatch, success, type Condition, type Phase } from './status.js';
+import {
+  baseBytes, fitStatus, leftOut, MAX_LEVEL, OBJECT_BUDGET_BYTES, objectBytes, truncate, truncationCondition, TRUNCATED_CONDITION,
+  withTruncationCondition, type StatusFields, type TruncationCause,
+} from './status-budget.js';
 
 /** A status write that has not answered by then is given up (and retried with the next tick). */
 const STATUS_WRITE_TIMEOUT_MS = 10_000;
 const STATS_SLACK_MS = 1000;
 const REPORTED_KEYS = ['capabilities', 'kernelConfig', 'infoStatus', 'setupStatus', 'conditions', 'observedGeneration'] as const;
+/** After every level of TRUNCATION_ORDER, the deepest one once more without the StatusTruncated condition. */
+const LAST_STEP = MAX_LEVEL + 1;
+/**
+ * How long a refusal is remembered: until then the status is not offered at that size (or step)
+ * again; then the full status is tried once more, in case the API server's limits changed.
+ */
+const REFUSAL_MEMORY_MS = 10 * 60_000;
 
 export interface StatusReporterOptions {
   /** The object's name (the node's). */
@@ -25,6 +40,10 @@ export interface StatusReporterOptions {
   statisticsIntervalMs?: number;
   /** Writes only while this holds (the watcher has listed the object and watches it). */
   connected: () => boolean;
+  /** The object's budget in bytes (default OBJECT_BUDGET_BYTES, 1 MiB). */
+  budgetBytes?: number;
+  /** How long a refused size or step is not offered again (default 10 min). */
+  refusalMemoryMs?: number;
 }
 
 export class StatusReporter {
@@ -36,6 +55,16 @@ export class StatusReporter {
   private desired: Record<string, unknown> = {};
   private statistics: Record<string, unknown> | undefined;
   private statsWrittenAt = 0;
+  /** The API server refused an object of this size: smaller ones only, until `until`. */
+  private sizeLimit: { bytes: number; code: number; until: number } | undefined;
+  /** The API server refused the step before this one (for its content, or the smallest for its size): this step or later, until `until`. */
+  private floor: { step: number; cause: TruncationCause; until: number } | undefined;
+  /** How much the shown status leaves out ('complete', or level and cause); undefined before the first write. */
+  private shownState: string | undefined;
+  /** Log lines written in this truncation episode (each once; cleared when the status is complete). */
+  private readonly logged = new Set<string>();
+  private base: { metadata: unknown; spec: unknown; bytes: number } | undefined;
+  private readonly sizes = new WeakMap<object, number>();
 
   constructor(private readonly o: StatusReporterOptions) {}
 
@@ -126,9 +155,10 @@ export class StatusReporter {
    */
   readonly flush = coalesced(() => this.write());
 
-  /** Whether everything wanted is shown (nothing left to write but statistics). */
+  /** Whether everything wanted is shown, as far as the budget lets it be (nothing left to write but statistics). */
   isDeepEqualReported(): boolean {
-    return REPORTED_KEYS.every((k) => !(k in this.desired) || isDeepStrictEqual(this.desired[k], this.reported[k]));
+    const target = this.obj ? this.plan(this.obj, Date.now()).status : this.desired;
+    return REPORTED_KEYS.every((k) => !(k in target) || isDeepStrictEqual(target[k], this.reported[k]));
   }
 
   private setPhase(phase: Phase): void {
@@ -146,27 +176,147 @@ export class StatusReporter {
   private async write(): Promise<void> {
     const obj = this.obj;
     if (!obj || !this.o.connected()) return;
-    const patch = statusPatch(this.reported, this.desired, REPORTED_KEYS) ?? {};
     // Checked on the observe ticks, timed from when the last statistics write was sent (not
     // answered), with a second's slack: a slow write (a large status) must not push the next one
     // to the following tick.
     const sentAt = Date.now();
     const statsDue = sentAt - this.statsWrittenAt >= (this.o.statisticsIntervalMs ?? 30_000) - STATS_SLACK_MS;
-    if (statsDue && this.statistics) patch.statistics = this.statistics;
-    if (!Object.keys(patch).length) return;
-    try {
-      // A request sent while the node was cut off (during an apply that is then rolled back) can
-      // sit on a connection in TCP backoff for a minute; writes are one at a time, so the deadline
-      // (which ends the request for good) keeps it from holding back the report of the rollback.
-      const updated = await this.o.client.patchStatus(this.o.name, patch, obj.status !== undefined || Object.keys(this.reported).length > 0, STATUS_WRITE_TIMEOUT_MS);
-      this.o.metrics?.apiWrites.inc();
-      if ('statistics' in patch) this.statsWrittenAt = sentAt;
-      this.reported = { ...(updated.status ?? {}) };
-      // The object may have been deleted (or seen anew) while the write was under way.
-      if (this.obj === obj) this.obj = { ...obj, status: updated.status };
-    } catch (e) {
-      this.o.metrics?.recordStatusWriteFailure(httpStatus(e));
-      this.o.log.warn({ err: describeApiError(e) }, 'status update failed; will retry');
+    // At most one attempt per step: each refusal moves the next attempt to a later step.
+    for (let attempt = 0; attempt <= LAST_STEP + 1; attempt++) {
+      const plan = this.plan(obj, sentAt);
+      const write = this.writeFor(plan.status, statsDue);
+      if (!write) return this.shown(obj, plan);
+      try {
+        // A request sent while the node was cut off (during an apply that is then rolled back) can
+        // sit on a connection in TCP backoff for a minute; writes are one at a time, so the deadline
+        // (which ends the request for good) keeps it from holding back the report of the rollback.
+        const updated = await this.o.client.patchStatus(this.o.name, write.fields, write.statusExists, STATUS_WRITE_TIMEOUT_MS);
+        this.o.metrics?.apiWrites.inc();
+        if ('statistics' in write.fields) this.statsWrittenAt = sentAt;
+        this.reported = { ...(updated.status ?? {}) };
+        // The object may have been deleted (or seen anew) while the write was under way.
+        if (this.obj === obj) this.obj = { ...obj, status: updated.status };
+        return this.shown(obj, plan);
+      } catch (e) {
+        this.o.metrics?.recordStatusWriteFailure(httpStatus(e));
+        const kind = refusalOf(e);
+        if (!kind) {
+          this.o.log.warn({ err: describeApiError(e) }, 'status update failed; will retry');
+          return;
+        }
+        this.refused(kind, e as ApiError, plan, sentAt);
+        if (plan.step === LAST_STEP) return;
+      }
     }
   }
+
+  /** The status to write now: the first step that fits the budget and what the API server refused lately. */
+  private plan(obj: OnnObject, now: number): Plan {
+    const sizeLimit = this.sizeLimit && this.sizeLimit.until > now ? this.sizeLimit : undefined;
+    const floor = this.floor && this.floor.until > now ? this.floor : undefined;
+    const budget = Math.min(this.o.budgetBytes ?? OBJECT_BUDGET_BYTES, sizeLimit ? sizeLimit.bytes - 1 : Infinity);
+    const cause: TruncationCause = floor?.cause ?? (sizeLimit ? { kind: 'refused', what: 'size', code: sizeLimit.code } : { kind: 'budget', budget });
+    // Everything the object would show once all is written: what it shows, what is wanted over it.
+    const full: StatusFields = { ...this.reported, ...this.desired };
+    if (this.statistics) full.statistics = this.statistics;
+    const first = Math.min(floor?.step ?? 0, LAST_STEP);
+    const previous = (this.reported.conditions as Condition[] | undefined)?.find((c) => c.type === TRUNCATED_CONDITION);
+    const generation = (full.observedGeneration ?? obj.metadata.generation ?? 0) as number;
+    const finish = (truncated: StatusFields, step: number) =>
+      withTruncationCondition(truncated, Math.min(step, MAX_LEVEL), cause, { generation, previous, omit: step === LAST_STEP });
+    const base = this.baseBytes(obj);
+    const statusBytes = (st: StatusFields) => this.statusBytes(st);
+    if (first === LAST_STEP) {
+      const status = finish(truncate(full, MAX_LEVEL), LAST_STEP);
+      return { step: LAST_STEP, level: MAX_LEVEL, status, cause, bytes: objectBytes(base, status, statusBytes(status)) };
+    }
+    const f = fitStatus(full, { base, budget, from: first, finish, statusBytes });
+    return { step: f.level, level: f.level, status: f.status, cause, bytes: f.bytes };
+  }
+
+  /**
+   * The patch that brings the shown status to `target`: the fields that differ (statistics when
+   * due); when a field must go (a deeper level than shown), the whole status replaced at once.
+   */
+  private writeFor(target: StatusFields, statsDue: boolean): { fields: StatusFields; statusExists: boolean } | undefined {
+    const exists = this.obj?.status !== undefined || Object.keys(this.reported).length > 0;
+    if (exists && Object.keys(this.reported).some((k) => !(k in target))) return { fields: target, statusExists: false };
+    const patch = statusPatch(this.reported, target, REPORTED_KEYS) ?? {};
+    if (statsDue && target.statistics !== undefined && !isDeepStrictEqual(target.statistics, this.reported.statistics)) patch.statistics = target.statistics;
+    return Object.keys(patch).length ? { fields: patch, statusExists: exists } : undefined;
+  }
+
+  /**
+   * The API server refused the write of `plan`: the next one leaves out more. For its size, a
+   * smaller object (and past the deepest level, the last step); for its content, the next step.
+   */
+  private refused(kind: 'size' | 'content', e: ApiError, plan: Plan, now: number): void {
+    const until = now + (this.o.refusalMemoryMs ?? REFUSAL_MEMORY_MS);
+    const cause: TruncationCause = { kind: 'refused', what: kind, code: e.code };
+    if (kind === 'size') {
+      const limit = this.sizeLimit && this.sizeLimit.until > now ? this.sizeLimit.bytes : Infinity;
+      this.sizeLimit = { bytes: Math.min(plan.bytes, limit), code: e.code, until };
+    }
+    if (kind === 'content' || plan.step >= MAX_LEVEL) this.floor = { step: Math.min(plan.step + 1, LAST_STEP), cause, until };
+    const last = plan.step === LAST_STEP;
+    this.logOnce(`refused:${plan.step}:${e.code}`, () => this.o.log[last ? 'error' : 'warn'](
+      { err: shortMessage(describeApiError(e)), step: plan.step, bytes: plan.bytes },
+      last ? 'the API server refused even the essential status; will retry' : 'the API server refused the status; leaving out more',
+    ));
+  }
+
+  /** The status of `plan` is what the object shows: log and an Event when how much it leaves out changed. */
+  private shown(obj: OnnObject, plan: Plan): void {
+    this.o.metrics?.recordStatusWrite(plan.level, plan.bytes);
+    const state = plan.level === 0 ? 'complete' : `${plan.level}:${JSON.stringify(plan.cause)}`;
+    if (state === this.shownState) return;
+    const wasTruncated = this.shownState !== undefined && this.shownState !== 'complete';
+    this.shownState = state;
+    if (plan.level === 0) {
+      this.logged.clear();
+      if (!wasTruncated) return;
+      this.o.log.info({ bytes: plan.bytes }, 'the status is complete again');
+      void this.event(obj, 'Normal', 'StatusComplete', 'the status fits again: nothing is left out');
+      return;
+    }
+    const message = truncationCondition(plan.level, plan.cause, 0, undefined).message;
+    this.o.log.warn({ level: plan.level, bytes: plan.bytes, leftOut: leftOut(plan.level) }, 'status truncated to fit');
+    void this.event(obj, 'Warning', TRUNCATED_CONDITION, message);
+  }
+
+  private logOnce(key: string, log: () => void): void {
+    if (this.logged.has(key)) return;
+    this.logged.add(key);
+    log();
+  }
+
+  /** The object's bytes without its status (metadata and spec change only with the object). */
+  private baseBytes(obj: OnnObject): number {
+    if (this.base?.metadata !== obj.metadata || this.base.spec !== obj.spec) this.base = { metadata: obj.metadata, spec: obj.spec, bytes: baseBytes(obj) };
+    return this.base.bytes;
+  }
+
+  /** JSON bytes of a status, its fields measured once per value (an observation's capabilities are measured once, not per step). */
+  private statusBytes(status: StatusFields): number {
+    const entries = Object.entries(status).filter(([, v]) => v !== undefined);
+    let n = 2 + Math.max(0, entries.length - 1);
+    for (const [k, v] of entries) {
+      let b = typeof v === 'object' && v !== null ? this.sizes.get(v) : undefined;
+      if (b === undefined) {
+        b = Buffer.byteLength(JSON.stringify(v));
+        if (typeof v === 'object' && v !== null) this.sizes.set(v, b);
+      }
+      n += Buffer.byteLength(JSON.stringify(k)) + 1 + b;
+    }
+    return n;
+  }
+}
+
+/** One status write: its step and level of TRUNCATION_ORDER, why, and the object's size with it. */
+interface Plan {
+  step: number;
+  level: number;
+  status: StatusFields;
+  cause: TruncationCause;
+  bytes: number;
 }

@@ -3,6 +3,7 @@
 // Never a whole-object PUT: it would overwrite the spec edits users made since the object was read.
 import { ApiError, ApiHttp, type Stream } from './http.js';
 import type { ApiConnection } from './connection.js';
+import type { ManagedFieldsEntry } from './managed-fields.js';
 import { API_VERSION, GROUP, HANDLER_NAME, KIND, PLURAL, VERSION } from '../api/constants.js';
 
 export interface OnnMetadata {
@@ -12,6 +13,7 @@ export interface OnnMetadata {
   generation?: number;
   deletionTimestamp?: string;
   ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
+  managedFields?: ManagedFieldsEntry[];
 }
 
 export interface OnnObject {
@@ -28,6 +30,17 @@ export function isNotFound(e: unknown): boolean {
 
 export function httpStatus(e: unknown): number | undefined {
   return e instanceof ApiError ? e.code : undefined;
+}
+
+/**
+ * Why the API server refused a write for what it carries: 'size' (413; a 500 from etcd or gRPC
+ * about a request too large), 'content' (400, 422: invalid, or a value too long); undefined for
+ * every other failure (auth, not found, throttling, an outage), which a retry may get past.
+ */
+export function refusalOf(e: unknown): 'size' | 'content' | undefined {
+  if (!(e instanceof ApiError)) return undefined;
+  if (e.code === 413 || (e.code === 500 && /too large|larger than max/i.test(e.message))) return 'size';
+  return e.code === 400 || e.code === 422 ? 'content' : undefined;
 }
 
 /** A short, secret-free description of an API error for logs and status messages. */

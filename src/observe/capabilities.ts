@@ -3,12 +3,10 @@
 // config that the kernel really has (VDSM skips missing ones as well).
 import type { RunningConfig } from '../api/config.js';
 import { bondOptionsFromSysfs } from '../bond/options.js';
+import { nonDefaultBridgeOptions } from '../plan/bridge-options.js';
 import { bondSlaves, bridgePorts, deviceInfo, isBond, isBridge, isNic, isVlan } from './devices.js';
 import { locateNetwork } from './networks.js';
 import type { BondInfo, BridgeInfo, Capabilities, HostState, Link, NetworkInfo, NicInfo, VlanInfo } from './types.js';
-
-/** Bridge sysfs files that are actions, not settings. */
-const BRIDGE_WRITE_ONLY = new Set(['flush']);
 
 export function nicInfo(host: HostState, l: Link): NicInfo {
   const info: NicInfo = { ...deviceInfo(host, l), hwaddr: l.hwaddr, speed: l.speed ?? 0 };
@@ -42,15 +40,23 @@ export function bondInfo(host: HostState, l: Link): BondInfo {
   return info;
 }
 
+/**
+ * A bridge; `opts` are its non-default options only (the ~40 files of bridge/ made most of a
+ * bridge's bytes, and its timers changed every read), as VDSM reports a bond's.
+ */
 export function bridgeInfo(host: HostState, l: Link): BridgeInfo {
-  const opts: Record<string, string> = {};
-  for (const k of Object.keys(l.bridge ?? {}).sort()) if (!BRIDGE_WRITE_ONLY.has(k)) opts[k] = l.bridge![k]!;
+  const raw = l.bridge ?? {};
   return {
     ...deviceInfo(host, l),
     ports: bridgePorts(host, l.name),
-    stp: opts.stp_state !== undefined && opts.stp_state !== '0' ? 'on' : 'off',
-    opts,
+    stp: stpState(l),
+    opts: nonDefaultBridgeOptions(raw),
   };
+}
+
+function stpState(bridge: Link): 'on' | 'off' {
+  const s = bridge.bridge?.stp_state;
+  return s !== undefined && s !== '0' ? 'on' : 'off';
 }
 
 export function vlanInfo(host: HostState, l: Link): VlanInfo {
@@ -69,7 +75,7 @@ export function networkInfo(host: HostState, name: string, running: RunningConfi
   if (devs.vlan?.vlanId !== undefined) info.vlanid = devs.vlan.vlanId;
   if (devs.bridged) {
     info.ports = bridgePorts(host, devs.top.name);
-    info.stp = devs.top.bridge?.stp_state !== undefined && devs.top.bridge.stp_state !== '0' ? 'on' : 'off';
+    info.stp = stpState(devs.top);
   } else {
     info.interface = devs.top.name;
   }

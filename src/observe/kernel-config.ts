@@ -6,21 +6,13 @@
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
 import { bondOptionName, formatBondOptions, nonDefaultBondOptions, numericBondValue, optionPairs } from '../bond/options.js';
 import { prefixToNetmask } from '../util/ip.js';
-import { parseKv } from '../util/kv.js';
+import { parseKv, sameOptionValue } from '../util/kv.js';
 import {
   bondSlaves, defaultGateway, holdsDefaultRoute, ipv6Addresses, ipv6Autoconf, isBond,
   usesDhcpv4, usesDhcpv6,
 } from './devices.js';
 import { locateNetwork } from './networks.js';
 import type { HostState, Link } from './types.js';
-
-/** Two spellings of one value: "0x0" and "0", "100" and "0100", MAC addresses in either case. */
-export function sameOptionValue(a: string, b: string): boolean {
-  if (a === b) return true;
-  if (a.toLowerCase() === b.toLowerCase() && /^[0-9a-f:]+$/i.test(a)) return true;
-  const na = Number(a), nb = Number(b);
-  return a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && na === nb;
-}
 
 /**
  * The options of a bond as kernelConfig reports them, so that they compare with the canonical

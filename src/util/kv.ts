@@ -42,3 +42,11 @@ export function parseKvStrict(s: string | undefined, what: string): Record<strin
   if (bad.length) throw new Error(`${what} "${bad[0]}" is not key=value`);
   return Object.fromEntries(pairs);
 }
+
+/** Two spellings of one value: "0x0" and "0", "100" and "0100", MAC addresses in either case. */
+export function sameOptionValue(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (a.toLowerCase() === b.toLowerCase() && /^[0-9a-f:]+$/i.test(a)) return true;
+  const na = Number(a), nb = Number(b);
+  return a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && na === nb;
+}

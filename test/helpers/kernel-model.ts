@@ -19,7 +19,7 @@ import { sysctlPath, SYSCTL_KEYS } from '../../src/apply/snapshot.js';
 import { bondDefault, IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, BOND_OPTIONS } from '../../src/bond/options.js';
 import type { Address, HostState, Link, Route } from '../../src/observe/types.js';
 import { resolvNameservers } from '../../src/util/resolv.js';
-import { BRIDGE_DEFAULTS } from '../../src/apply/compile/build.js';
+import { BRIDGE_DEFAULTS } from '../../src/plan/bridge-options.js';
 
 export interface MLink {
   name: string;

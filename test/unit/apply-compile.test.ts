@@ -377,6 +377,15 @@ test('STP turned on clamps a forward delay outside 2..30 s: the undo writes the 
   assert.deepEqual((stp.undo as KernelOp[]).map(describeOp), ['ip link set dev br type bridge stp_state 0', 'write 0 > /sys/class/net/br/bridge/forward_delay']);
 });
 
+test('a bridge option dropped from bridgeOpts is written back to its kernel default (every writable option has one)', () => {
+  const from = cfg({ br: { bridgeOpts: 'vlan_protocol=0x88a8 group_addr=01:80:c2:00:00:0e' } });
+  const c = run(from, cfg({ br: {} }), host([nic('eth1'), nic('eth2'), { ...nic('br'), kind: 'bridge' }]));
+  assert.deepEqual(lines(c).filter((d) => d.includes('/bridge/')).sort(), [
+    'write 01:80:c2:00:00:00 > /sys/class/net/br/bridge/group_addr',
+    'write 0x8100 > /sys/class/net/br/bridge/vlan_protocol',
+  ]);
+});
+
 test('routes a router advertisement installed are not part of a NIC\'s origin (the kernel learns them again)', () => {
   const routes = [
     { family: 6 as const, dst: 'default', gateway: 'fe80::2', dev: 'eth1', table: 'main', type: 'unicast', protocol: 'ra', metric: 1024 },

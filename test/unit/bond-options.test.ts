@@ -4,7 +4,8 @@ import {
   BOND_DEFAULTS, BOND_MODE_NAMES, BOND_OPTIONS, bondDefault, bondIpArgs, bondOption, bondOptionChange, bondOptionsFromSysfs, bondSysfsOnly,
   formatBondOptions, IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, nonDefaultBondOptions, numericBondValue, optionValue, parseBondOptions, supportedIn,
 } from '../../src/bond/options.js';
-import { bondOptionsForConfig, sameOptionValue } from '../../src/observe/kernel-config.js';
+import { bondOptionsForConfig } from '../../src/observe/kernel-config.js';
+import { sameOptionValue } from '../../src/util/kv.js';
 
 const normalizeBondOptions = (o: string): string => formatBondOptions(nonDefaultBondOptions(parseBondOptions(o)));
 

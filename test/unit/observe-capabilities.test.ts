@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { capabilities } from '../../src/observe/capabilities.js';
+import { BRIDGE_DEFAULTS, nonDefaultBridgeOptions } from '../../src/plan/bridge-options.js';
 import { isNic } from '../../src/observe/devices.js';
 import { assembleHostState } from '../../src/observe/parse.js';
 import type { Link } from '../../src/observe/types.js';
@@ -70,10 +71,20 @@ test('VM capabilities: nics, bonds, bridges, vlans, networks from the running co
   assert.equal(nd.ipv4defaultroute, true);
   assert.equal(nd.gateway, '10.77.0.1');
   assert.match(nd.ipv6gateway, /^fe80::/); // from the router advertisement
-  assert.equal(nd.opts.forward_delay, '0');
-  assert.equal(nd.opts.flush, undefined);
+  // Non-default options only: no timers or STP state, and Debian's HZ=250 reading of the
+  // 31.25 s startup query interval (3124) counts as the default it is.
+  assert.deepEqual(nd.opts, { forward_delay: '0' });
   assert.equal(caps.bridges.nnfx!.stp, 'on');
+  assert.deepEqual(caps.bridges.nnfx!.opts, {}, 'stp_state is the stp field, not an option');
   assert.deepEqual(caps.bridges.nnfx!.ports, []);
+});
+
+test('bridge opts: options that differ from the kernel default, other spellings of a default, unknown options unless empty', () => {
+  assert.deepEqual(nonDefaultBridgeOptions({
+    group_fwd_mask: '0', multicast_snooping: '0', vlan_protocol: '0x88a8', group_addr: '01:80:C2:00:00:00', gc_timer: '17',
+    hello_timer: '3', root_id: '8000.aa', stp_state: '1', flush: '', multicast_startup_query_interval: '3124', mst_enabled: '1', some_new_file: '',
+  }), { mst_enabled: '1', multicast_snooping: '0', vlan_protocol: '0x88a8' });
+  assert.deepEqual(nonDefaultBridgeOptions(BRIDGE_DEFAULTS), {}, 'a fresh bridge reports none');
 });
 
 test('VM networks: bridged over vlan over bond, bridgeless on a vlan, nicless', () => {

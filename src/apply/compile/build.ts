@@ -2,24 +2,13 @@
 // devices, bridges with their options, IPv6 sysctls, ports attached, devices up. The same
 // builders give the undo of a deletion (teardown.ts), so a device comes back as it was made.
 import { ip, type KernelOp } from '../ops.js';
-import { STP_TIMERS } from '../../plan/bridge-options.js';
+import { BRIDGE_DEFAULTS, STP_TIMERS } from '../../plan/bridge-options.js';
 import { PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Sysctls, type VlanDev } from '../layout.js';
 import { sysctlPath, SYSCTL_KEYS } from '../snapshot.js';
 import { bondIpArgs, bondSysfsOnly } from '../../bond/options.js';
 import { restoreAfterDown } from './addressing.js';
 import { link, sysctlsBefore, sysctlsWanted, type Change } from './context.js';
 import type { Emit } from './types.js';
-
-/** Kernel defaults of the bridge options VDSM users set (sysfs names), to reset removed ones. */
-export const BRIDGE_DEFAULTS: Readonly<Record<string, string>> = {
-  ageing_time: '30000', forward_delay: '1500', hello_time: '200', max_age: '2000', priority: '32768',
-  group_fwd_mask: '0x0', multicast_snooping: '1', multicast_router: '1', multicast_querier: '0',
-  multicast_query_use_ifaddr: '0', multicast_last_member_count: '2', multicast_startup_query_count: '2',
-  multicast_last_member_interval: '100', multicast_membership_interval: '26000', multicast_querier_interval: '25500',
-  multicast_query_interval: '12500', multicast_query_response_interval: '1000', multicast_startup_query_interval: '3125',
-  hash_elasticity: '16', hash_max: '4096', nf_call_iptables: '0', nf_call_ip6tables: '0', nf_call_arptables: '0',
-  vlan_filtering: '0', default_pvid: '1', multicast_stats_enabled: '0', multicast_igmp_version: '2', multicast_mld_version: '1',
-};
 
 export const writeOp = (path: string, value: string): KernelOp => ({ kind: 'write', path, value });
 const bondOptionPath = (bond: string, key: string) => `/sys/class/net/${bond}/bonding/${key}`;

@@ -28,7 +28,6 @@ import { PHASES, type CompileInput, type Compiled, type Emitted, type Origins } 
 export { emptyOrigins, type CompileInput, type Compiled, type NicOrigin, type OriginRoute, type Origins, type RouteSpec } from './types.js';
 export { routeTableOf, RULE_PRIORITY, routeArgs } from './addressing.js';
 export { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
-export { BRIDGE_DEFAULTS } from './build.js';
 
 /**
  * What the kernel lacks of the running config that no step of the config plan touches: a link's
