@@ -142,6 +142,11 @@ export class DhcpSupervisor {
     return out;
   }
 
+  /** The clients that run, as `${dev}/${family}` (HostState.dhcpClients). */
+  async running(): Promise<string[]> {
+    return (await this.list()).filter((c) => c.running).map((c) => `${c.dev}/${c.family}`).sort();
+  }
+
   /** Starts the client unless the same one already runs (a changed spec restarts it). */
   async start(c: DhcpClientSpec): Promise<void> {
     const cur = await this.status(c.dev, c.family);

@@ -109,7 +109,7 @@ export class Transactions {
    * route and the managed resolv.conf, as compileFacts needs; kernelConfig reads it as well.
    */
   private readHost(): Promise<HostState> {
-    return observeHost({ routes: 'all', resolvConf: this.resolvConf });
+    return observeHost({ routes: 'all', resolvConf: this.resolvConf, stateDir: this.o.stateDir });
   }
 
   /**

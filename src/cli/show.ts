@@ -47,7 +47,7 @@ function narrow(caps: Capabilities, kc: RunningConfig, stats: Statistics | undef
 
 async function show(o: ShowOptions): Promise<void> {
   const running = await readRunningConfig(o.stateDir);
-  const observer = new HostObserver(o.netns ? { netns: o.netns } : {});
+  const observer = new HostObserver({ stateDir: o.stateDir, ...(o.netns ? { netns: o.netns } : {}) });
   let host = await observer.observe(running);
   if (o.interface && !(o.interface in host.links) && !(o.interface in running.networks)) {
     throw new Error(`no interface or network named ${o.interface}`);

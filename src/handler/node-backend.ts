@@ -79,7 +79,7 @@ export class HostBackend implements NodeBackend {
     if (o.netns !== undefined) throw new Error('HostBackend runs in the network namespace of its own process');
     this.stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
     // Status reads the resolv.conf that validation and the transactions read and write.
-    this.observer = new HostObserver(o.resolvConf ? { resolvConf: o.resolvConf } : {});
+    this.observer = new HostObserver({ stateDir: this.stateDir, ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}) });
     const stateDir = this.stateDir;
     this.tx = new Transactions({
       stateDir,
@@ -123,7 +123,7 @@ export class HostBackend implements NodeBackend {
 
   async confirmDrift(): Promise<string[]> {
     const running = await loadRunningConfig(this.stateDir);
-    const host = await observeHost(this.o.resolvConf ? { resolvConf: this.o.resolvConf } : {});
+    const host = await observeHost({ stateDir: this.stateDir, ...(this.o.resolvConf ? { resolvConf: this.o.resolvConf } : {}) });
     return driftBase(running, kernelConfig(host, running)).drifted;
   }
 

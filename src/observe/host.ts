@@ -9,6 +9,7 @@ import type { RunningConfig } from '../api/config.js';
 import { devicesOf } from '../apply/layout.js';
 import { run, type RunResult } from '../util/exec.js';
 import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
+import { DhcpSupervisor } from '../apply/dhcp.js';
 import { buildHostState, parseLinkDump, parseRouteDump, parseSysDump, type Dumps, type RawLink, type SysDump } from './parse.js';
 import type { HostState } from './types.js';
 
@@ -80,6 +81,8 @@ export interface ObserveOptions {
   routes?: RouteScope;
   /** The resolv.conf to read (default /etc/resolv.conf; in a namespace, as `ip netns exec` shows it). */
   resolvConf?: string;
+  /** The handler's state directory: its running DHCP clients become HostState.dhcpClients. */
+  stateDir?: string;
 }
 
 /** The file names of a saved set of dumps (test/fixtures/observe/capture.ts, `plan --host-dumps`). */
@@ -222,7 +225,9 @@ export class HostObserver {
     this.facts = next;
     this.bridges = new Set(raw.filter((l) => l.kind === 'bridge').map((l) => l.name));
     const routes = [...parseRouteDump(routes4, 4), ...parseRouteDump(routes6, 6)];
-    return buildHostState(raw, routes, sys, sampleTime);
+    const host = buildHostState(raw, routes, sys, sampleTime);
+    if (this.opts.stateDir !== undefined) host.dhcpClients = await new DhcpSupervisor(this.opts.stateDir).running();
+    return host;
   }
 }
 

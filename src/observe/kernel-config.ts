@@ -58,7 +58,8 @@ export function networkKernelConfig(host: HostState, name: string, cfg: NetworkC
   const devs = locateNetwork(host, name, cfg);
   if (!devs) return undefined;
   const top = devs.top;
-  const dhcp = usesDhcpv4(top);
+  const clients = new Set(host.dhcpClients ?? []);
+  const dhcp = usesDhcpv4(top) || clients.has(`${top.name}/4`);
   const defaultRoute = holdsDefaultRoute(host, top.name);
   const out: NetworkConfig = {
     bridged: devs.bridged,
@@ -66,7 +67,7 @@ export function networkKernelConfig(host: HostState, name: string, cfg: NetworkC
     mtu: top.mtu,
     bootproto: dhcp ? 'dhcp' : 'none',
     defaultRoute,
-    dhcpv6: usesDhcpv6(top),
+    dhcpv6: usesDhcpv6(top) || clients.has(`${top.name}/6`),
     ipv6autoconf: ipv6Autoconf(top),
     // Mirrors the canonical spec's rule: a static default-route network carries the host's
     // resolvers; a DHCP network's come from its server, not from the spec; and a network whose

@@ -95,6 +95,12 @@ export interface HostState {
    */
   ipv6conf: Record<string, Record<string, string>>;
   supportsIPv6: boolean;
+  /**
+   * The handler's DHCP clients that run, as `${dev}/${family}` (read from its state directory
+   * when the observer is given it; empty otherwise). A client is configuration, as in VDSM: it
+   * holds before a lease comes and without any server.
+   */
+  dhcpClients?: readonly string[];
   /** Epoch seconds (float) at which the counters were read. */
   sampleTime: number;
 }

@@ -58,3 +58,18 @@ test('a DHCP network reports no static address or resolvers; a static default-ro
   assert.deepEqual(ns.networks.net1!.nameservers, ['10.66.0.53', 'fd00:66::53']);
   assert.deepEqual(ns.networks.net2!.nameservers, []);
 });
+
+test('a DHCP client that runs is configuration: bootproto dhcp / dhcpv6 before any lease, static addresses not read then', () => {
+  const host = assembleHostState(loadDumps('netns'), 1);
+  const running = loadRunning('netns');
+  const [name, net] = Object.entries(running.networks).find(([, n]) => n.bootproto !== 'dhcp')!;
+  const top = kernelConfig(host, running).networks[name]!;
+  assert.equal(top.bootproto, 'none');
+  const dev = net.bridged ? name : (net.nic ?? net.bonding)!;
+  const withClients = { ...host, dhcpClients: [`${dev}/4`, `${dev}/6`] };
+  const kc = kernelConfig(withClients, running).networks[name]!;
+  assert.equal(kc.bootproto, 'dhcp');
+  assert.equal(kc.dhcpv6, true);
+  assert.equal(kc.ipaddr, undefined, 'a DHCP network reports no static address');
+  assert.equal(kernelConfig({ ...host, dhcpClients: ['other0/4'] }, running).networks[name]!.bootproto, 'none', 'a client on another device');
+});
