@@ -113,9 +113,11 @@ export async function apiFuzz(o: { trials: number; seed?: number; log?: (l: stri
           await waitFor(`${dev} healed`, async () => {
             const cur = await onn.get(node);
             const degraded = cur.status?.conditions?.find((c) => c.type === 'Degraded');
-            last = (isAvailable(cur) && degraded?.status === 'False' ? await mismatch(node, cur, persisted) : undefined)
-              ?? JSON.stringify(cur.status?.conditions?.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message?.slice(0, 200)}`));
-            return isAvailable(cur) && degraded?.status === 'False' && (await mismatch(node, cur, persisted)) === undefined;
+            // After a failed generation the conditions keep its reason; the kernel goes back to the running config.
+            const settledAsBefore = outcome === 'applied' ? isAvailable(cur) && degraded?.status === 'False' : failedReason(cur) === reason && degraded?.status === 'True';
+            const bad = settledAsBefore ? await mismatch(node, cur, persisted) : JSON.stringify(cur.status?.conditions?.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message?.slice(0, 200)}`));
+            last = bad ?? '';
+            return bad === undefined;
           }, 120_000, 500).catch((e: Error) => { throw new Error(`${e.message} (${dev} deleted; last: ${last})`); });
           healed++;
         }
