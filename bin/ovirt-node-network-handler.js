@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { ensureNode24, importBuilt } from './node24.js';
 
-ensureNode24(import.meta.url, 'ovirt-node-network-handler');
+await ensureNode24(import.meta.url, 'ovirt-node-network-handler');
 // The agent (`run`) lives for months beside the workloads: cap V8's young generation, which
 // otherwise grows to tens of MB of RSS for garbage that is short-lived anyway (bench/at-rest.ts
 // measured 250 → 175 MB with 1000 interfaces). `run --low-memory` also turns V8's optimizing
