@@ -14,16 +14,18 @@ export function registerLab(program: Command): void {
     .option('--nics <n>', 'data NICs per node besides eth0', '2')
     .option('--process-agents', 'no kubelets: the agent runs as a plain process on every node (the lab before real nodes)')
     .option('--no-agents', 'start no agent processes (with --process-agents: no agent at all)')
+    .option('--prometheus', 'also start Prometheus (Debian\'s) scraping every agent, with deploy/monitoring/rules.yaml loaded')
     .option('--no-install', 'bring up the cluster and the nodes only: install the product yourself (kubectl apply -k lab/deploy, then lab agents)')
-    .action(async (o: { nsNodes: string; vmNodes: string; nics: string; agents: boolean; processAgents?: boolean; install: boolean }) => {
+    .action(async (o: { nsNodes: string; vmNodes: string; nics: string; agents: boolean; processAgents?: boolean; install: boolean; prometheus?: boolean }) => {
       const topology = defaultTopology({ nsNodes: Number(o.nsNodes), vmNodes: Number(o.vmNodes), dataNics: Number(o.nics), processAgents: !!o.processAgents });
-      const lab = await labUp({ nodes: topology, agents: o.agents, install: o.install });
+      const lab = await labUp({ nodes: topology, agents: o.agents, install: o.install, prometheus: o.prometheus === true });
       const nodes = lab.state.nodes.map((n) => `${n.name} (${n.kind})`).join(', ');
       process.stdout.write(
         `lab is up: API server ${lab.state.apiServer}, nodes ${nodes}\n\n` +
         `  export KUBECONFIG=${lab.kubeconfig}\n` +
         `  kubectl get nodes\n` +
         `  npx ovirt-node-network-handler lab exec ${lab.state.nodes[0]?.name ?? 'NODE'} -- ip -br addr\n` +
+        (o.prometheus ? `  Prometheus: http://127.0.0.1:19090 (alerts: /api/v1/alerts)\n` : '') +
         `  npx ovirt-node-network-handler lab down\n`);
     });
 

@@ -14,7 +14,7 @@ import { vmExec } from './vm.js';
 
 export const HANDLER_NAMESPACE = 'ovirt-node-network-handler';
 export const HANDLER_SA = 'handler';
-export const METRICS_PORT = 9187;
+export const METRICS_PORT = NET.metricsPort;
 
 /** The manifests every lab cluster gets, in order. */
 export const DEPLOY_MANIFESTS = ['namespace.yaml', 'crd.yaml', 'rbac.yaml', 'admission-policy.yaml'];

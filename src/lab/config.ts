@@ -49,6 +49,12 @@ export const NET = {
   serviceIp: '10.96.0.1',
   /** Every kubelet listens here inside its node's namespace (the API server reaches it through the egress proxy). */
   kubeletPort: 10250,
+  /** The agents' /metrics (deploy/daemonset.yaml), inside each node. */
+  metricsPort: 9187,
+  /** On this machine's loopback: node i's agent metrics forwarded (Prometheus in the lab scrapes these). */
+  metricsForwardBase: 19200,
+  /** The lab's Prometheus (lab up --prometheus), on this machine's loopback. */
+  prometheusPort: 19090,
 } as const;
 
 /** The sandbox image containerd runs for every pod: pause, compiled from the pinned k8s.io/kubernetes module's own source. */

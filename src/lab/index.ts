@@ -18,6 +18,7 @@ import { createSwitch, dnsmasqArgv, wireNode, type Runner } from './topology.js'
 import { bootVm, ensureKernel, startVm, vmExec, vmFiles, type Kernel, type VmBoot } from './vm.js';
 import { agentPaths, applyKustomization, applyManifests, HANDLER_NAMESPACE, startAgent } from './agents.js';
 import { podAgentPid } from './pod-agent.js';
+import { PROMETHEUS_URL, startPrometheus } from './prometheus.js';
 
 export { defaultTopology, labPaths, type NodeSpec } from './config.js';
 export type { LabState } from './state.js';
@@ -68,6 +69,8 @@ export interface LabUpOptions {
    * (`kubectl apply -k lab/deploy`, then `lab agents` for the nodes without a kubelet).
    */
   install?: boolean;
+  /** Start Prometheus, scraping every agent with the product's alert rules (src/lab/prometheus.ts). */
+  prometheus?: boolean;
 }
 
 export interface Lab {
@@ -162,6 +165,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       });
     }
   }
+  if (opts.prometheus) await progress.step('prometheus', 'starting Prometheus with the alert rules, scraping every agent', 3000, () => startPrometheus(paths.dir, nodes, rec));
   rec.state.ready = true;
   await rec.save();
   return { paths, state: rec.state, kubeconfig };
@@ -467,6 +471,15 @@ export async function startNodeAgent(node: string, extraArgs: string[] = []): Pr
     await rec.save();
   }
   return pid;
+}
+
+/** The lab's Prometheus: started now unless it runs (a lab brought up without --prometheus); its URL. */
+export async function ensurePrometheus(): Promise<string> {
+  const paths = labPaths();
+  const state = await loadState(paths.dir);
+  if (!state?.ready) throw new Error('no lab is running');
+  if (state.processes.some((p) => p.name === 'prometheus' && processMatches(p))) return PROMETHEUS_URL;
+  return startPrometheus(paths.dir, state.nodes, new StateRecorder(paths.dir, state));
 }
 
 /** Starts the process agent of every node that runs no kubelet and has no agent yet; returns their names. */

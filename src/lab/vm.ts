@@ -214,9 +214,10 @@ function qemuArgv(b: VmBoot, execPort: number, accel: 'kvm' | 'tcg'): string[] {
     // The state disk with QEMU's default write-back cache: what the guest has not flushed is
     // lost when QEMU is killed, as on a power cut; what it fsynced is kept.
     '-drive', `file=${f.stateDisk},if=virtio,format=raw,discard=unmap`,
-    // restrict=on seals the guest off every network; two explicit forwards remain: the exec
-    // port from the host's loopback in, and the API server (guest 10.0.2.100) out to 127.0.0.1.
+    // restrict=on seals the guest off every network; explicit forwards remain: the exec port and
+    // the agent's metrics from the host's loopback in, the API server (guest 10.0.2.100) out.
     '-netdev', `user,id=mgmt,restrict=on,net=10.0.2.0/24,host=10.0.2.2,hostfwd=tcp:127.0.0.1:${execPort}-10.0.2.15:7070,` +
+      `hostfwd=tcp:127.0.0.1:${NET.metricsForwardBase + b.index}-10.0.2.15:${NET.metricsPort},` +
       `guestfwd=tcp:${NET.vmApiAddress}:${NET.apiPort}-cmd:${apiForward}`,
     '-device', `virtio-net-pci,netdev=mgmt,mac=52:54:00:88:${(0x80 + b.index).toString(16)}:00`,
   ];
