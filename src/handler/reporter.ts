@@ -242,7 +242,10 @@ export class StatusReporter {
     const exists = this.obj?.status !== undefined || Object.keys(this.reported).length > 0;
     if (exists && Object.keys(this.reported).some((k) => !(k in target))) return { fields: target, statusExists: false };
     const patch = statusPatch(this.reported, target, REPORTED_KEYS) ?? {};
-    if (statsDue && target.statistics !== undefined && !isDeepStrictEqual(target.statistics, this.reported.statistics)) patch.statistics = target.statistics;
+    // Also off the interval when interfaces came or went (an apply made or removed devices): a
+    // new device's state would otherwise be unknown to readers of the status for an interval.
+    const due = statsDue || !sameInterfaces(target.statistics, this.reported.statistics);
+    if (due && target.statistics !== undefined && !isDeepStrictEqual(target.statistics, this.reported.statistics)) patch.statistics = target.statistics;
     return Object.keys(patch).length ? { fields: patch, statusExists: exists } : undefined;
   }
 
@@ -319,4 +322,10 @@ interface Plan {
   status: StatusFields;
   cause: TruncationCause;
   bytes: number;
+}
+
+/** Whether two statistics maps name the same interfaces. */
+function sameInterfaces(a: unknown, b: unknown): boolean {
+  const names = (x: unknown) => (x && typeof x === 'object' ? Object.keys(x).sort().join('\n') : '');
+  return names(a) === names(b);
 }

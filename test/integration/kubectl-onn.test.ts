@@ -64,6 +64,12 @@ before(async () => {
   await waitFor(`${node}'s object`, async () => (await run(kubectlArgs(lab, 'get', 'ovirtnodenetwork', node), { allowFailure: true })).code === 0, 120_000, 500);
   await setSpec(node, spec());
   await available(node);
+  // A device's state comes from statistics, which the agent writes every --statistics-interval
+  // (30 s), not with each apply: wait for the sample that has the new bridge.
+  await waitFor(`${NET} in ${node}'s statistics`, async () => {
+    const o = JSON.parse((await kubectl('get', 'ovirtnodenetwork', node, '-o', 'json')).stdout) as { status?: { statistics?: Record<string, unknown> } };
+    return o.status?.statistics?.[NET] !== undefined;
+  }, 120_000, 1000);
 });
 
 after(async () => {

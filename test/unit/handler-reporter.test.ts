@@ -85,6 +85,26 @@ describe('status reporter', () => {
     assert.deepEqual(a.patches[1]!.fields, { statistics: { eth0: { rx: '2' } } });
   });
 
+  it('writes statistics off their interval when interfaces came or went (a new device has a state at once)', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    const a = api();
+    const r = reporter(a, { statisticsIntervalMs: 30_000 });
+    r.seen(obj());
+    r.observed(observation('1'));
+    await r.flush();
+    t.mock.timers.tick(5000);
+    const withBridge = observation('1');
+    withBridge.statistics = { ...withBridge.statistics, br1: { rx: '0' } };
+    r.observed(withBridge);
+    await r.flush();
+    assert.equal(a.patches.length, 2, 'written 5 s after the last sample');
+    assert.deepEqual(Object.keys(a.patches[1]!.fields.statistics as object).sort(), ['br1', 'eth0']);
+    r.observed({ ...withBridge, statistics: { ...withBridge.statistics, eth0: { rx: '9' } } });
+    t.mock.timers.tick(5000);
+    await r.flush();
+    assert.equal(a.patches.length, 2, 'counters alone still wait for the interval');
+  });
+
   it('an apply: Progressing, then Available with observedGeneration and a Normal Event when the host changed', async () => {
     const a = api();
     const metrics = new AgentMetrics('n1');
