@@ -3,7 +3,8 @@
 // eth1/eth2), written with `kubectl patch` as a user would, interleaved with hand-made drift
 // (a device the handler made, deleted) and kill -9 of the agent mid-apply. Every trial must
 // converge:
-//   refused  — the API server refuses the patch (its schema): the generation does not move;
+//   refused  — the API server refuses the patch (its schema), or kubectl cannot even send it:
+//              the generation does not move;
 //   applied  — Available for the generation; the persisted config names exactly the spec's
 //              networks and bonds; the reported kernelConfig equals it;
 //   rejected/failed — InvalidSpec, SetupFailed or ConnectivityLost for the generation, and the
@@ -77,7 +78,9 @@ export async function apiFuzz(o: { trials: number; seed?: number; log?: (l: stri
       if (r.code !== 0) {
         outcome = 'refused';
         refusal = r.stderr.trim().split('\n')[0]!.slice(0, 160);
-        if (!/Error from server|is invalid/.test(r.stderr)) throw new Error(`kubectl failed, not refused by the API server: ${refusal}`);
+        // Refused by the API server, or by kubectl itself before sending (its YAML parser takes no
+        // key over 1024 characters): either way nothing reached the node.
+        if (!/Error from server|is invalid|unable to parse/.test(r.stderr)) throw new Error(`kubectl failed, not refused: ${refusal}`);
         if ((await onn.get(node)).metadata.generation !== gen0) throw new Error(`kubectl was refused (${r.stderr.trim().slice(0, 120)}) but the generation moved`);
       } else {
         const gen = (await onn.get(node)).metadata.generation;

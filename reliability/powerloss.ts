@@ -13,7 +13,7 @@ import { labExec, powerCycleVm, setVmApiReachable, startNodeAgent, type Lab } fr
 import { vmFiles } from '../src/lab/vm.js';
 import { PROJECT_ROOT } from '../src/lab/config.js';
 import { RUNNING_CONFIG_FILE, parseRunningConfig } from '../src/persist/running-config.js';
-import { sleep } from '../src/util/exec.js';
+import { sleep, waitFor } from '../src/util/exec.js';
 import { isAvailable, OnnDriver } from '../bench/lib/onn.js';
 import type { ReliabilityRow } from '../bench/lib/report.js';
 import { requireLab } from './lab-node.js';
@@ -56,6 +56,26 @@ async function kernelConfigOf(node: string): Promise<RunningConfig> {
   return (JSON.parse(r.stdout) as { kernelConfig: RunningConfig }).kernelConfig;
 }
 
+/** The agent's log lines (pino JSON) of this boot, from the VM's share directory on this machine. */
+async function agentLog(file: string): Promise<{ msg?: string; generation?: number; time?: number }[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').flatMap((l) => {
+    try {
+      return [JSON.parse(l) as { msg?: string; generation?: number; time?: number }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** How long the agent's apply of generation took (its "applying" to its outcome line), from its log. */
+async function applyMs(file: string, generation: number): Promise<number | undefined> {
+  const lines = (await agentLog(file)).filter((l) => l.generation === generation && l.time !== undefined);
+  const start = lines.find((l) => l.msg === 'applying')?.time;
+  const end = lines.find((l) => l.msg === 'applied' || l.msg === 'apply failed')?.time;
+  return start !== undefined && end !== undefined ? end - start : undefined;
+}
+
 /** Where the cut landed, from what the guest's boot restore said it did. */
 export function cutClass(bootRestoreLog: string): 'rolled back' | 'rolled forward' | 'rebuilt' | 'no restore needed' {
   if (/interrupted apply was rolled back/.test(bootRestoreLog)) return 'rolled back';
@@ -70,18 +90,20 @@ export async function powerLossDuringApply(o: { trials: number; log?: (l: string
   if (!node) throw new Error('the lab has no VM node (lab up --vm-nodes 1)');
   const onn = new OnnDriver(lab.kubeconfig);
   const [a, b] = powerSpecs();
-  // Both configs as the handler persists them, and how long an apply between them takes here.
+  const share = vmFiles(lab.paths.dir, node).share;
+  const bootLog = join(share, 'boot-restore.log');
+  const log = join(share, 'agent.log');
+  // Both configs as the handler persists them, and how long the agent's apply between them takes
+  // here: cuts are drawn from that window, counted from the moment the agent starts applying.
   const applyTimes: number[] = [];
-  let t0 = Date.now();
   await onn.apply(node, b);
-  applyTimes.push(Date.now() - t0);
   const storedB = await storedConfig(node);
-  t0 = Date.now();
-  await onn.apply(node, a);
-  applyTimes.push(Date.now() - t0);
+  for (const s of [a, b, a]) {
+    const o = await onn.apply(node, s);
+    applyTimes.push((await applyMs(log, o.metadata.generation)) ?? 0);
+  }
   const storedA = await storedConfig(node);
-  const window = Math.max(...applyTimes);
-  const bootLog = join(vmFiles(lab.paths.dir, node).share, 'boot-restore.log');
+  const window = Math.max(...applyTimes, 500);
   let survived = 0;
   const failures: string[] = [];
   const classes = new Map<string, number>();
@@ -89,9 +111,10 @@ export async function powerLossDuringApply(o: { trials: number; log?: (l: string
   for (let t = 0; t < o.trials; t++) {
     const to = from === a ? b : a;
     const delay = Math.floor(Math.random() * window);
-    const what = `trial ${t + 1} (cut ${delay} ms after the spec change)`;
+    const what = `trial ${t + 1} (cut ${delay} ms into the apply)`;
     try {
       const gen = await onn.setSpec(node, to);
+      await waitFor(`${node}'s agent to start applying generation ${gen}`, async () => (await agentLog(log)).some((l) => l.msg === 'applying' && l.generation === gen), 60_000, 20);
       await sleep(delay);
       await setVmApiReachable(node, false);
       await powerCycleVm(node, 'power-cut');
@@ -128,7 +151,7 @@ export async function powerLossDuringApply(o: { trials: number; log?: (l: string
   await onn.apply(node, {}).catch(() => undefined);
   const landed = [...classes].map(([k, n]) => `${k} ${n}`).join(', ');
   return [{
-    experiment: 'power cut', case: `VM reset 0–${window} ms into an apply (bond+6 VLAN bridges ↔ 4 NIC/VLAN networks), booted without the API`,
+    experiment: 'power cut', case: `QEMU killed 0–${window} ms into the agent's apply (bond+6 VLAN bridges ↔ 4 NIC/VLAN networks), booted without the API`,
     tried: o.trials, survived, lost: o.trials - survived,
     note: failures.length ? failures.slice(0, 3).join('; ') : `boot: ${landed}; every boot held the old or the new config before the API answered, and ended on the spec`,
   }];
