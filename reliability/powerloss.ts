@@ -68,12 +68,16 @@ async function agentLog(file: string): Promise<{ msg?: string; generation?: numb
   });
 }
 
-/** How long the agent's apply of generation took (its "applying" to its outcome line), from its log. */
-async function applyMs(file: string, generation: number): Promise<number | undefined> {
-  const lines = (await agentLog(file)).filter((l) => l.generation === generation && l.time !== undefined);
-  const start = lines.find((l) => l.msg === 'applying')?.time;
-  const end = lines.find((l) => l.msg === 'applied' || l.msg === 'apply failed')?.time;
-  return start !== undefined && end !== undefined ? end - start : undefined;
+/** The transaction's line before its kernel work ("applying N step(s), M kernel operation(s): …"). */
+const KERNEL_WORK = (l: { msg?: string }) => /^applying \d+ step\(s\), \d+ kernel operation/.test(l.msg ?? '');
+
+/** How long the kernel work of the agent's last apply took (its KERNEL_WORK line to its outcome line), from its log. */
+async function kernelWorkMs(file: string): Promise<number | undefined> {
+  const lines = await agentLog(file);
+  const i = lines.findLastIndex(KERNEL_WORK);
+  const end = lines.slice(i + 1).find((l) => l.msg === 'applied' || l.msg === 'apply failed')?.time;
+  const start = lines[i]?.time;
+  return i >= 0 && start !== undefined && end !== undefined ? end - start : undefined;
 }
 
 /** Where the cut landed, from what the guest's boot restore said it did. */
@@ -93,14 +97,14 @@ export async function powerLossDuringApply(o: { trials: number; log?: (l: string
   const share = vmFiles(lab.paths.dir, node).share;
   const bootLog = join(share, 'boot-restore.log');
   const log = join(share, 'agent.log');
-  // Both configs as the handler persists them, and how long the agent's apply between them takes
-  // here: cuts are drawn from that window, counted from the moment the agent starts applying.
+  // Both configs as the handler persists them, and how long the kernel work of an apply between
+  // them takes here: cuts are drawn from that window, counted from the moment it starts.
   const applyTimes: number[] = [];
   await onn.apply(node, b);
   const storedB = await storedConfig(node);
   for (const s of [a, b, a]) {
-    const o = await onn.apply(node, s);
-    applyTimes.push((await applyMs(log, o.metadata.generation)) ?? 0);
+    await onn.apply(node, s);
+    applyTimes.push((await kernelWorkMs(log)) ?? 0);
   }
   const storedA = await storedConfig(node);
   const window = Math.max(...applyTimes, 500);
@@ -111,10 +115,11 @@ export async function powerLossDuringApply(o: { trials: number; log?: (l: string
   for (let t = 0; t < o.trials; t++) {
     const to = from === a ? b : a;
     const delay = Math.floor(Math.random() * window);
-    const what = `trial ${t + 1} (cut ${delay} ms into the apply)`;
+    const what = `trial ${t + 1} (cut ${delay} ms into the kernel work)`;
     try {
+      const before = (await agentLog(log)).filter(KERNEL_WORK).length;
       const gen = await onn.setSpec(node, to);
-      await waitFor(`${node}'s agent to start applying generation ${gen}`, async () => (await agentLog(log)).some((l) => l.msg === 'applying' && l.generation === gen), 60_000, 20);
+      await waitFor(`${node}'s agent to start the kernel work of generation ${gen}`, async () => (await agentLog(log)).filter(KERNEL_WORK).length > before, 60_000, 20);
       await sleep(delay);
       await setVmApiReachable(node, false);
       await powerCycleVm(node, 'power-cut');
@@ -151,7 +156,7 @@ export async function powerLossDuringApply(o: { trials: number; log?: (l: string
   await onn.apply(node, {}).catch(() => undefined);
   const landed = [...classes].map(([k, n]) => `${k} ${n}`).join(', ');
   return [{
-    experiment: 'power cut', case: `QEMU killed 0–${window} ms into the agent's apply (bond+6 VLAN bridges ↔ 4 NIC/VLAN networks), booted without the API`,
+    experiment: 'power cut', case: `QEMU killed 0–${window} ms into the kernel work of an apply (bond+6 VLAN bridges ↔ 4 NIC/VLAN networks), booted without the API`,
     tried: o.trials, survived, lost: o.trials - survived,
     note: failures.length ? failures.slice(0, 3).join('; ') : `boot: ${landed}; every boot held the old or the new config before the API answered, and ended on the spec`,
   }];
