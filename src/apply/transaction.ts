@@ -20,6 +20,7 @@ import type { Locks } from './lock.js';
 import { describeOp } from './ops.js';
 import { OriginsStore } from './origins.js';
 import { compileFacts } from './snapshot.js';
+import { traced, type Trace } from '../util/trace.js';
 
 /** Where the running config lives (src/persist/running-config.ts). */
 export interface ConfigStore {
@@ -46,6 +47,8 @@ export interface TransactionOptions {
    * journal not yet removed). Entry points set it from OVNH_TEST_CRASH_AFTER_STEP.
    */
   crashAfter?: number;
+  /** Told how long each part of an apply takes (the benchmark's breakdown of the fixed cost). */
+  trace?: Trace;
 }
 
 export type ApplyOutcome =
@@ -109,7 +112,7 @@ export class Transactions {
    * route and the managed resolv.conf, as compileFacts needs; kernelConfig reads it as well.
    */
   private readHost(): Promise<HostState> {
-    return observeHost({ routes: 'all', resolvConf: this.resolvConf, stateDir: this.o.stateDir });
+    return traced(this.o.trace, 'host read', () => observeHost({ routes: 'all', resolvConf: this.resolvConf, stateDir: this.o.stateDir }));
   }
 
   /**
@@ -124,10 +127,13 @@ export class Transactions {
   async plan(to: RunningConfig, from?: RunningConfig, host?: HostState, stored?: RunningConfig): Promise<{ from: RunningConfig; compiled: Compiled; drifted: string[] }> {
     const h = host ?? (await this.readHost());
     const running = from ? undefined : (stored ?? (await this.o.store.load()));
-    const base = running ? driftBase(running, kernelConfig(h, running)) : { from: from!, networks: new Set<string>(), bonds: new Set<string>(), drifted: [] };
-    const facts = compileFacts(h, sysctlDevices(base.from, to));
-    const compiled = compile({ from: base.from, to, replace: base, host: facts, origins: await this.origins.load(), resolvConf: this.resolvConf });
-    return { from: base.from, compiled, drifted: base.drifted };
+    const origins = await this.origins.load();
+    return traced(this.o.trace, 'plan', async () => {
+      const base = running ? driftBase(running, kernelConfig(h, running)) : { from: from!, networks: new Set<string>(), bonds: new Set<string>(), drifted: [] };
+      const facts = compileFacts(h, sysctlDevices(base.from, to));
+      const compiled = compile({ from: base.from, to, replace: base, host: facts, origins, resolvConf: this.resolvConf });
+      return { from: base.from, compiled, drifted: base.drifted };
+    });
   }
 
   async apply(req: ApplyRequest): Promise<ApplyOutcome> {
@@ -153,7 +159,7 @@ export class Transactions {
     const base: Omit<Journal, 'phase' | 'undo'> = {
       version: 1, pid: process.pid, startedAt: new Date().toISOString(), from, to: req.to, stored, originsAfter: compiled.originsAfter,
     };
-    const deps = { dhcp: this.dhcp, ip: this.ip, journal: this.journal, journalBase: base };
+    const deps = { dhcp: this.dhcp, ip: this.ip, journal: this.journal, journalBase: base, trace: this.o.trace };
     await this.o.beforeExecute?.(compiled);
     const r = await execute(compiled, { ...deps, onProgress: this.o.onProgress, warn: (m) => this.log(m), crashAfter: this.o.crashAfter });
     if (!r.ok) {
@@ -166,7 +172,7 @@ export class Transactions {
     const pending = await this.waitLeases(req.to);
     // Reported apart from the apply: a lease takes as long as the DHCP server does.
     if (dhcpClientsOf(req.to).length) this.log(`DHCP: waited ${Date.now() - leaseWaitStart} ms for leases${pending.length ? ` (still none on ${pending.join(', ')})` : ''}`);
-    const reason = req.verify ? await req.verify() : undefined;
+    const reason = req.verify ? await traced(this.o.trace, 'verify', req.verify) : undefined;
     if (reason) {
       const errs = await rollback(r.undo, deps);
       await this.journal.clear();
@@ -180,11 +186,13 @@ export class Transactions {
 
   /** The commit point is the running config's rename into place; then origins, then the journal goes. */
   private async commit(to: RunningConfig, originsAfter: Journal['originsAfter'], stored: RunningConfig, crashTest = false): Promise<void> {
-    if (!isDeepStrictEqual(stored, to)) await this.o.store.save(to);
-    if (crashTest) crash();
-    const origins = await this.origins.load();
-    if (!isDeepStrictEqual(origins, originsAfter)) await this.origins.save(originsAfter);
-    await this.journal.clear();
+    await traced(this.o.trace, 'persist', async () => {
+      if (!isDeepStrictEqual(stored, to)) await this.o.store.save(to);
+      if (crashTest) crash();
+      const origins = await this.origins.load();
+      if (!isDeepStrictEqual(origins, originsAfter)) await this.origins.save(originsAfter);
+    });
+    await traced(this.o.trace, 'journal clear', () => this.journal.clear());
   }
 
   /** Waits (up to the DHCP timeout) for every DHCP network of cfg to hold a lease; returns those still without. */

@@ -15,6 +15,7 @@ import { loadRunningConfig, runningConfigPath, serializeRunningConfig } from '..
 import { writeFileAtomic } from '../util/fs.js';
 import { validationFacts } from '../plan/host-facts.js';
 import { checkSpec, type ValidationError } from '../plan/validate.js';
+import { traced, type Trace } from '../util/trace.js';
 import type { ConnectivityVerifier, NodeBackend, Observation, SetupResult } from './backend.js';
 
 /** How long, after a rollback, the API server gets to answer on the old configuration. */
@@ -34,6 +35,8 @@ export interface HostBackendOptions {
   locks?: Locks;
   /** Crash tests only (TransactionOptions.crashAfter), from the entry point. */
   crashAfter?: number;
+  /** Told how long each part of an apply takes (TransactionOptions.trace; the benchmark's breakdown). */
+  trace?: Trace;
 }
 
 /**
@@ -61,9 +64,11 @@ export function formatValidationErrors(errors: readonly ValidationError[], max =
  * transaction, which reads it again under its lock) and what the handler owns; canonical config
  * or errors.
  */
-export async function validateForHost(spec: unknown, running: RunningConfig, resolvConf?: string): Promise<{ config: RunningConfig } | { errors: ValidationError[] }> {
-  const host = validationFacts(await observeHost(resolvConf ? { resolvConf } : {}));
+export async function validateForHost(spec: unknown, running: RunningConfig, resolvConf?: string, trace?: Trace): Promise<{ config: RunningConfig } | { errors: ValidationError[] }> {
+  const host = validationFacts(await traced(trace, 'validation host read', () => observeHost(resolvConf ? { resolvConf } : {})));
+  const t0 = performance.now();
   const checked = checkSpec(spec, { host, running });
+  trace?.('validate', performance.now() - t0);
   return checked.ok ? { config: checked.config } : { errors: checked.errors };
 }
 
@@ -86,6 +91,7 @@ export class HostBackend implements NodeBackend {
       store: runningConfigStore(stateDir),
       locks: o.locks ?? new Locks(),
       crashAfter: o.crashAfter,
+      ...(o.trace ? { trace: o.trace } : {}),
       ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
       ...(o.dhcpTimeoutMs !== undefined ? { dhcpTimeoutMs: o.dhcpTimeoutMs } : {}),
       log: (msg) => o.log.info(msg),
@@ -131,7 +137,7 @@ export class HostBackend implements NodeBackend {
     const t0 = Date.now();
     const ms = () => Date.now() - t0;
     const running = await loadRunningConfig(this.stateDir);
-    const v = await validateForHost(spec, running, this.o.resolvConf);
+    const v = await validateForHost(spec, running, this.o.resolvConf, this.o.trace);
     if ('errors' in v) return { ok: false, reason: 'InvalidSpec', message: formatValidationErrors(v.errors), rolledBack: false, durationMs: ms() };
     const removing = !Object.keys(v.config.networks).length && !Object.keys(v.config.bondings).length;
     let r: ApplyOutcome;
