@@ -61,7 +61,7 @@ function parseArray(text: string, what: string): Obj[] {
  * `addresses` come from `addr_info` when the dump is `ip addr` (empty for an `ip link` dump).
  */
 export type RawLink = Pick<Link,
-  'name' | 'index' | 'kind' | 'slaveKind' | 'linkType' | 'flags' | 'operstate' | 'mtu' | 'hwaddr' | 'master' | 'parent'
+  'name' | 'index' | 'kind' | 'slaveKind' | 'linkType' | 'flags' | 'operstate' | 'mtu' | 'hwaddr' | 'master' | 'group' | 'parent'
   | 'vlanId' | 'counters' | 'addresses'> & {
   parentBus?: string;
   /** Bond slave data from rtnetlink: a fallback when /proc/net/bonding is not readable. */
@@ -104,6 +104,8 @@ export function parseLinkDump(text: string): RawLink[] {
     if (slaveKind) link.slaveKind = slaveKind;
     const master = str(o.master);
     if (master) link.master = master;
+    const group = str(o.group);
+    if (group && group !== 'default' && group !== '0') link.group = group;
     // `link` is the lower device's name when it lives in this namespace; a veth peer elsewhere
     // only has link_index + link_netnsid, which names nothing here.
     const parent = str(o.link);
@@ -310,6 +312,7 @@ export function buildHostState(raw: RawLink[], routes: Route[], sys: SysDump, sa
     };
     if (r.slaveKind) l.slaveKind = r.slaveKind;
     if (r.master) l.master = r.master;
+    if (r.group) l.group = r.group;
     if (r.parent) l.parent = r.parent;
     if (r.vlanId !== undefined) l.vlanId = r.vlanId;
     const speed = sys.speed[r.name];
