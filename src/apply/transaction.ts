@@ -70,6 +70,9 @@ export interface ApplyRequest {
   verify?: () => Promise<string | undefined>;
 }
 
+/** What a caller decided from the host read under the lock: an apply, or a result without one. */
+export type Prepared<S> = { apply: ApplyRequest } | { stop: S };
+
 /**
  * Devices whose IPv6 sysctls the compiler needs: every device either config uses. A NIC's are
  * recorded when the handler takes it and put back when it lets it go; the others' are what an
@@ -143,9 +146,27 @@ export class Transactions {
     }, { waitInProcess: true });
   }
 
-  /** `host`: what reconcileLocked read under this lock hold (nothing has changed since); default: read now. */
-  private async applyLocked(req: ApplyRequest, host?: HostState): Promise<ApplyOutcome> {
-    const stored = await this.o.store.load();
+  /**
+   * An apply whose request is decided under the lock, from the host read there and the
+   * persisted running config (the agent validates its spec against them): one read serves the
+   * caller and the plan, as fresh for both as a plan's own read.
+   */
+  async applyPrepared<S>(prepare: (host: HostState, stored: RunningConfig) => Prepared<S> | Promise<Prepared<S>>): Promise<ApplyOutcome | { stop: S }> {
+    return this.o.locks.withLock(this.o.stateDir, async () => {
+      await this.recoverLocked();
+      const host = await this.readHost();
+      const stored = await this.o.store.load();
+      const p = await prepare(host, stored);
+      return 'stop' in p ? p : this.applyLocked(p.apply, host, stored);
+    }, { waitInProcess: true });
+  }
+
+  /**
+   * `host`: what was read under this lock hold (nothing has changed since); default: read now.
+   * `stored`: the persisted running config, if loaded under it.
+   */
+  private async applyLocked(req: ApplyRequest, host?: HostState, loaded?: RunningConfig): Promise<ApplyOutcome> {
+    const stored = loaded ?? (await this.o.store.load());
     const { from, compiled, drifted } = await this.plan(req.to, req.from, host, stored);
     if (drifted.length) this.log(`the kernel differs from the running config: ${drifted.join('; ')}`);
     const ops = compiled.ops.length;
