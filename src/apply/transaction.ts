@@ -7,7 +7,8 @@ import type { RunningConfig } from '../api/config.js';
 import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import { kernelConfig } from '../observe/kernel-config.js';
 import { driftBase } from '../plan/drift.js';
-import { observeHost } from '../observe/host.js';
+import { observeForTransaction } from '../observe/host.js';
+import { kernelConfigFiles } from '../observe/kernel-config.js';
 import type { HostState } from '../observe/types.js';
 import { compile, type Compiled } from './compile/index.js';
 import { DhcpSupervisor, leasedAddress } from './dhcp.js';
@@ -112,24 +113,24 @@ export class Transactions {
 
   /**
    * The host as a transaction sees it: read afresh (under the lock, for an apply), with every
-   * route and the managed resolv.conf, as compileFacts needs; kernelConfig reads it as well.
+   * route and the managed resolv.conf, as compileFacts needs, and of the per-device files what
+   * validation, the compiler and kernelConfig of `cfg` (the config the kernel is compared with)
+   * read: no speeds, no bridge options but cfg's.
    */
-  private readHost(): Promise<HostState> {
-    return traced(this.o.trace, 'host read', () => observeHost({ routes: 'all', resolvConf: this.resolvConf, stateDir: this.o.stateDir }));
+  private readHost(cfg: RunningConfig): Promise<HostState> {
+    return traced(this.o.trace, 'host read', () => observeForTransaction({ routes: 'all', resolvConf: this.resolvConf, stateDir: this.o.stateDir }, kernelConfigFiles(cfg)));
   }
 
   /**
-   * The plan without running it (dry run). `host`: a readHost() result taken under the same
-   * lock hold, so one read serves both a read-back and the plan; default: read now.
-   */
-  /**
    * The plan without running it (dry run). Without `from`, from what the kernel has of the
    * running config (src/plan/drift.ts): a hand-made change is planned away like an edit, and
-   * what is already gone is not removed again. `drifted` says what differed.
+   * what is already gone is not removed again. `drifted` says what differed. `host`: a
+   * readHost() result taken under the same lock hold, so one read serves both a read-back and
+   * the plan; default: read now.
    */
   async plan(to: RunningConfig, from?: RunningConfig, host?: HostState, stored?: RunningConfig): Promise<{ from: RunningConfig; compiled: Compiled; drifted: string[] }> {
-    const h = host ?? (await this.readHost());
     const running = from ? undefined : (stored ?? (await this.o.store.load()));
+    const h = host ?? (await this.readHost(running ?? from!));
     const origins = await this.origins.load();
     return traced(this.o.trace, 'plan', async () => {
       const base = running ? driftBase(running, kernelConfig(h, running)) : { from: from!, networks: new Set<string>(), bonds: new Set<string>(), drifted: [] };
@@ -154,8 +155,8 @@ export class Transactions {
   async applyPrepared<S>(prepare: (host: HostState, stored: RunningConfig) => Prepared<S> | Promise<Prepared<S>>): Promise<ApplyOutcome | { stop: S }> {
     return this.o.locks.withLock(this.o.stateDir, async () => {
       await this.recoverLocked();
-      const host = await this.readHost();
       const stored = await this.o.store.load();
+      const host = await this.readHost(stored);
       const p = await prepare(host, stored);
       return 'stop' in p ? p : this.applyLocked(p.apply, host, stored);
     }, { waitInProcess: true });
@@ -269,7 +270,7 @@ export class Transactions {
 
   /** Brings the kernel to `cfg` if it differs (what it has is read back); returns a summary or undefined. */
   private async reconcileLocked(cfg: RunningConfig): Promise<string | undefined> {
-    const host = await this.readHost();
+    const host = await this.readHost(cfg);
     const kc = kernelConfig(host, cfg);
     if (isDeepStrictEqual(kc, cfg)) {
       const restarted = await this.superviseDhcp(cfg);

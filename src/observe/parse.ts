@@ -168,8 +168,10 @@ export function parseRouteDump(text: string, family: 4 | 6): Route[] {
       table: str(o.table) ?? 'main',
       type: str(o.type) ?? 'unicast',
     };
+    // `ip -details` names the default protocol, which plain `ip` leaves out: read as absent
+    // either way (a route added without `proto` is boot's).
     const protocol = str(o.protocol);
-    if (protocol) base.protocol = protocol;
+    if (protocol && protocol !== 'boot') base.protocol = protocol;
     const metric = num(o.metric);
     if (metric !== undefined) base.metric = metric;
     // A multipath route lists its next hops; one Route per hop keeps consumers simple.
@@ -184,6 +186,19 @@ export function parseRouteDump(text: string, family: 4 | 6): Route[] {
     }
   }
   return out;
+}
+
+/**
+ * The dumps of one `ip -json -batch` (host.ts ipDumpInput): links, IPv4 routes, IPv6 routes.
+ * ip prints each command's JSON array on one line (without -pretty it writes no newline inside
+ * one, and JSON escapes those in strings).
+ */
+export function splitIpDumps(text: string): Pick<Dumps, 'links' | 'routes4' | 'routes6'> {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length !== 3 || !lines.every((l) => l.trimStart().startsWith('['))) {
+    throw new Error(`ip -batch: expected 3 JSON arrays, one a line (links, IPv4 routes, IPv6 routes), got ${lines.length} line(s)`);
+  }
+  return { links: lines[0]!, routes4: lines[1]!, routes6: lines[2]! };
 }
 
 /** What the sysfs/procfs script (host.ts SYSFS_SCRIPT) printed, by device. */
