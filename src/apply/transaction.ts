@@ -249,7 +249,11 @@ export class Transactions {
   }
 
   private async recoverLocked(): Promise<string | undefined> {
-    const action = recoveryAction(await this.journal.read(), await this.o.store.load());
+    // No journal, nothing to recover: the running config (validated on load: 1-2 ms at 100
+    // networks, 4-10 ms at 800) is read only when there is one.
+    const journal = await this.journal.read();
+    if (!journal) return undefined;
+    const action = recoveryAction(journal, await this.o.store.load());
     if (action.kind === 'none') return undefined;
     const j = action.journal;
     if (action.kind === 'roll-forward') {
