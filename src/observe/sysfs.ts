@@ -79,23 +79,25 @@ function glob(dir: string): string[] {
  * and none met inside a folder) into out.
  */
 function grepFile(path: string, out: string[], recursive: boolean, top = true): void {
-  let dir: boolean;
-  try {
-    const st = top ? statSync(path) : lstatSync(path);
+  if (recursive) {
+    let st;
+    try {
+      st = top ? statSync(path) : lstatSync(path);
+    } catch {
+      return;
+    }
     if (st.isSymbolicLink()) return;
-    dir = st.isDirectory();
-  } catch {
-    return;
-  }
-  if (dir) {
-    if (recursive) for (const e of readdirSync(path)) grepFile(`${path}/${e}`, out, true, false);
-    return;
+    if (st.isDirectory()) {
+      for (const e of readdirSync(path)) grepFile(`${path}/${e}`, out, true, false);
+      return;
+    }
   }
   let content: string;
   try {
+    // (No stat first: a folder fails with EISDIR, which grep skips as well.)
     content = readFileSync(path, 'utf8');
   } catch {
-    return; // unreadable (a link's speed while it is down): -s
+    return; // unreadable (a link's speed while it is down), missing, a folder: -s
   }
   if (content === '') return;
   const lines = content.split('\n');
