@@ -5,12 +5,13 @@
 //   npm run bench                      full run (~40 min: the at-rest window alone is 10 min)
 //   npm run bench -- --quick           the reduced version CI runs (~4 min)
 //   npm run bench -- --only apply,observe --out docs/results
-import { NETWORKS_MAX } from '../src/api/spec.js';
+//   npm run bench -- --only apply --apply-sizes 10,100 --removal-sizes 800 --runs 5   (sizes, runs overridden)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { NETWORKS_MAX } from '../src/api/spec.js';
 import { currentLab } from '../src/lab/index.js';
-import { benchApplyBridges } from './apply.js';
+import { benchApplyBridges, benchRemoval } from './apply.js';
 import { benchApplyVlans } from './apply-vm.js';
 import { benchAtRest } from './at-rest.js';
 import { installNmstatectl, findNmstatectl } from './lib/nmstate.js';
@@ -21,9 +22,13 @@ import { benchObserve } from './observe.js';
 import { benchPlan } from './plan.js';
 import { benchReconcile } from './reconcile.js';
 
+// The largest apply and removal: the most networks the CRD accepts.
 interface Settings {
   applySizes: number[];
   applyRuns: number;
+  /** Removal (part of the apply benchmark): sizes and runs, each run about 2x the kernel's unregister work. */
+  removalSizes: number[];
+  removalRuns: number;
   vlanSizes: number[];
   vlanRuns: number;
   observeSizes: number[];
@@ -35,11 +40,11 @@ interface Settings {
 }
 
 const FULL: Settings = {
-  applySizes: [100, 500, NETWORKS_MAX], applyRuns: 7, vlanSizes: [100, 500], vlanRuns: 5, observeSizes: [100, 1000], observeRuns: 15,
+  applySizes: [10, 100, 500, NETWORKS_MAX], applyRuns: 7, removalSizes: [100, NETWORKS_MAX], removalRuns: 3, vlanSizes: [100, 500], vlanRuns: 5, observeSizes: [10, 100, 1000], observeRuns: 15,
   reconcileRuns: 9, seedRuns: 3, restSeconds: 600, restInterfaces: 1000,
 };
 const QUICK: Settings = {
-  applySizes: [100], applyRuns: 3, vlanSizes: [20], vlanRuns: 2, observeSizes: [100], observeRuns: 5,
+  applySizes: [10, 100], applyRuns: 3, removalSizes: [20], removalRuns: 2, vlanSizes: [20], vlanRuns: 2, observeSizes: [10, 100], observeRuns: 5,
   reconcileRuns: 3, seedRuns: 1, restSeconds: 45, restInterfaces: 200,
 };
 
@@ -56,10 +61,19 @@ async function main(): Promise<void> {
       'no-nmstate': { type: 'boolean' },
       'rest-seconds': { type: 'string' },
       'low-memory': { type: 'boolean' },
+      'apply-sizes': { type: 'string' },
+      'removal-sizes': { type: 'string' },
+      'observe-sizes': { type: 'string' },
+      runs: { type: 'string' },
     },
   });
   const s: Settings = { ...(values.quick ? QUICK : FULL) };
   if (values['rest-seconds']) s.restSeconds = Number(values['rest-seconds']);
+  const sizes = (v: string) => v.split(',').filter(Boolean).map(Number);
+  if (values['apply-sizes'] !== undefined) s.applySizes = sizes(values['apply-sizes']);
+  if (values['removal-sizes'] !== undefined) s.removalSizes = sizes(values['removal-sizes']);
+  if (values['observe-sizes'] !== undefined) s.observeSizes = sizes(values['observe-sizes']);
+  if (values.runs) s.applyRuns = s.removalRuns = s.observeRuns = Number(values.runs);
   const only = values.only ? values.only.split(',') : [...ALL];
   for (const o of only) if (!(ALL as readonly string[]).includes(o)) throw new Error(`--only: unknown benchmark "${o}" (known: ${ALL.join(', ')})`);
   const log = (l: string) => process.stderr.write(`[bench] ${l}\n`);
@@ -79,7 +93,10 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const rows = await ({
       plan: async () => benchPlan(),
-      apply: () => benchApplyBridges({ sizes: s.applySizes, runs: s.applyRuns, nmstate, log }),
+      apply: async () => [
+        ...await benchApplyBridges({ sizes: s.applySizes, runs: s.applyRuns, nmstate, log }),
+        ...await benchRemoval({ sizes: s.removalSizes, runs: s.removalRuns, log }),
+      ],
       observe: () => benchObserve({ sizes: s.observeSizes, runs: s.observeRuns, nmstate, log }),
       'apply-vm': () => benchApplyVlans({ sizes: s.vlanSizes, runs: s.vlanRuns, log }),
       reconcile: () => benchReconcile({ runs: s.reconcileRuns, seedRuns: s.seedRuns, log }),

@@ -6,16 +6,23 @@ export function benchNamespaceName(what: string): string {
   return `ovnh-t-${what}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Deletes links of the given type first: a namespace deleted with 1000 bridges in it holds the RTNL lock for seconds in the background. */
+/** A link group of the benchmarks' own (namespaces of their own: nothing else in them). */
+const CLEANUP_GROUP = 99;
+
+/**
+ * Deletes every link but lo first: a namespace deleted with 1000 bridges in it holds the RTNL
+ * lock for seconds in the background. As one group (one unregister batch: half the time of a
+ * `link del` each for bridges), then one by one whatever that left (a device without dellink).
+ */
 export async function emptyNamespace(ns: string, prefix = 'ip'): Promise<void> {
   const links = await run([prefix === 'ip' ? 'ip' : prefix, '-n', ns, '-json', 'link', 'show'], { allowFailure: true });
   if (links.code !== 0) return;
-  const names = (JSON.parse(links.stdout || '[]') as { ifname: string; link_type?: string }[])
-    .map((l) => l.ifname)
-    .filter((n) => n !== 'lo')
-    .map((n) => `link del dev ${n}`);
-  // Some deletions fail (a veth's peer already went with its twin, a VLAN with its bond): -force goes on.
-  if (names.length) await run(['ip', '-n', ns, '-force', '-batch', '-'], { input: names.join('\n') + '\n', allowFailure: true });
+  const names = (JSON.parse(links.stdout || '[]') as { ifname: string }[]).map((l) => l.ifname).filter((n) => n !== 'lo');
+  if (!names.length) return;
+  const grouped = [...names.map((n) => `link set dev ${n} group ${CLEANUP_GROUP}`), `link del group ${CLEANUP_GROUP}`];
+  // Some lines fail (a veth's peer already went with its twin, a VLAN with its bond): -force goes on.
+  const r = await run(['ip', '-n', ns, '-force', '-batch', '-'], { input: grouped.join('\n') + '\n', allowFailure: true });
+  if (r.code !== 0) await run(['ip', '-n', ns, '-force', '-batch', '-'], { input: names.map((n) => `link del dev ${n}`).join('\n') + '\n', allowFailure: true });
 }
 
 export async function freshNamespace(ns: string): Promise<void> {

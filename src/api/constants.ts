@@ -31,3 +31,12 @@ export const IFNAME_MAX = 15;
 export const DEFAULT_MTU = 1500;
 /** Below 1280 the kernel drops a device's IPv6 settings (RFC 8200 minimum link MTU). */
 export const MIN_IPV6_MTU = 1280;
+/**
+ * The link group a transaction moves the devices it deletes into, to delete them all with one
+ * `ip link del group` (src/apply/compile/group-delete.ts): "ovnh" in ASCII. iproute2 takes
+ * groups 1…2147483647 (it refuses larger ones as invalid), as systemd-networkd's Group= does, so
+ * no number is out of other tools' reach: this one has no conventional meaning, no device is in
+ * it between transactions (only inside the batch that deletes it), and a foreign device found in
+ * it (or in a named group that could be it) keeps the deletes per device.
+ */
+export const DELETE_LINK_GROUP = 0x6f766e68;

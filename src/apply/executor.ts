@@ -7,6 +7,7 @@ import type { IpBatch } from './ipbatch.js';
 import { undoSequence, type Journal, type JournalStore } from './journal.js';
 import { describeFailure, previousValueOp, runOps } from './kernel.js';
 import { describeOp, groupOps, type KernelOp, type PlannedOp } from './ops.js';
+import { traced, type Trace } from '../util/trace.js';
 
 export interface Progress {
   done: number;
@@ -28,6 +29,8 @@ export interface ExecuteOptions {
    * point, from OVNH_TEST_CRASH_AFTER_STEP; see src/cli/env.ts).
    */
   crashAfter?: number;
+  /** Told how long each journal write and each group of operations takes. */
+  trace?: Trace;
 }
 
 export type ExecuteResult =
@@ -59,12 +62,12 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
     // A group with nothing to undo (sysctls of devices just created, which their deletion
     // undoes) leaves the journal as it is: no write needed.
     if (done === 0 || resolved.some((u) => u.length)) {
-      await o.journal.write({ ...o.journalBase, phase: 'applying', undo: [...undo, ...resolved] });
+      await traced(o.trace, 'journal write', () => o.journal.write({ ...o.journalBase, phase: 'applying', undo: [...undo, ...resolved] }));
     }
     if (o.crashAfter === done) crash();
     let i = 0;
     while (i < g.ops.length) {
-      const failures = await runOps(g.ops.slice(i).map((p) => p.op), o);
+      const failures = await traced(o.trace, g.kind === 'ip' ? 'ip -batch' : g.kind, () => runOps(g.ops.slice(i).map((p) => p.op), o));
       if (!failures.length) {
         undo.push(...resolved.slice(i));
         break;

@@ -13,6 +13,8 @@ export interface LinkFact {
   master?: string;
   /** A bond slave's own address (the kernel gives it back when the slave is released). */
   permHwaddr?: string;
+  /** Link group (Link.group): absent for the default group. */
+  group?: string;
   addresses: Address[];
 }
 
@@ -48,6 +50,7 @@ export function compileFacts(host: HostState, sysctlDevices: Iterable<string>): 
   for (const l of Object.values(host.links)) {
     const f: LinkFact = { name: l.name, kind: l.kind, mtu: l.mtu, hwaddr: l.hwaddr, up: l.flags.includes('UP'), addresses: l.addresses };
     if (l.master) f.master = l.master;
+    if (l.group) f.group = l.group;
     if (l.bondSlave?.permHwaddr) f.permHwaddr = l.bondSlave.permHwaddr;
     links[l.name] = f;
   }

@@ -1,7 +1,8 @@
-// The node side of the agent: a NodeBackend on this host's kernel. setup() = parse and validate
-// the spec (nothing on the host changes when it is invalid) → canonical config → one
-// transaction (plan, journalled kernel work, DHCP leases, connectivity check, rollback on loss)
-// → persisted running config. observe() reads the kernel back; superviseDhcp() restarts DHCP
+// The node side of the agent: a NodeBackend on this host's kernel. setup() = one transaction:
+// under its lock the host is read once, the spec parsed and validated against that read
+// (nothing on the host changes when it is invalid) → canonical config → plan from the same
+// read, journalled kernel work, DHCP leases, connectivity check, rollback on loss → persisted
+// running config. observe() reads the kernel back; superviseDhcp() restarts DHCP
 // clients that died; restoreAtBoot() finishes or undoes an interrupted transaction and restores
 // the persisted config when the kernel lacks it.
 import type { Logger } from 'pino';
@@ -15,6 +16,8 @@ import { loadRunningConfig, runningConfigPath, serializeRunningConfig } from '..
 import { writeFileAtomic } from '../util/fs.js';
 import { validationFacts } from '../plan/host-facts.js';
 import { checkSpec, type ValidationError } from '../plan/validate.js';
+import type { HostState } from '../observe/types.js';
+import type { Trace } from '../util/trace.js';
 import type { ConnectivityVerifier, NodeBackend, Observation, SetupResult } from './backend.js';
 
 /** How long, after a rollback, the API server gets to answer on the old configuration. */
@@ -34,6 +37,8 @@ export interface HostBackendOptions {
   locks?: Locks;
   /** Crash tests only (TransactionOptions.crashAfter), from the entry point. */
   crashAfter?: number;
+  /** Told how long each part of an apply takes (TransactionOptions.trace; the benchmark's breakdown). */
+  trace?: Trace;
 }
 
 /**
@@ -56,15 +61,18 @@ export function formatValidationErrors(errors: readonly ValidationError[], max =
   return shown.join('; ');
 }
 
+/** Parses and validates a spec against a host read and what the handler owns (pure); canonical config or errors. */
+export function checkSpecOnHost(spec: unknown, host: HostState, running: RunningConfig): { config: RunningConfig } | { errors: ValidationError[] } {
+  const checked = checkSpec(spec, { host: validationFacts(host), running });
+  return checked.ok ? { config: checked.config } : { errors: checked.errors };
+}
+
 /**
- * Parses and validates a spec against this host (read now, before and apart from the
- * transaction, which reads it again under its lock) and what the handler owns; canonical config
- * or errors.
+ * The same against this host read now, apart from any transaction (the CLI's dry run and
+ * checks; the agent's setup validates against the read its transaction plans from).
  */
 export async function validateForHost(spec: unknown, running: RunningConfig, resolvConf?: string): Promise<{ config: RunningConfig } | { errors: ValidationError[] }> {
-  const host = validationFacts(await observeHost(resolvConf ? { resolvConf } : {}));
-  const checked = checkSpec(spec, { host, running });
-  return checked.ok ? { config: checked.config } : { errors: checked.errors };
+  return checkSpecOnHost(spec, await observeHost(resolvConf ? { resolvConf } : {}), running);
 }
 
 export class HostBackend implements NodeBackend {
@@ -86,6 +94,7 @@ export class HostBackend implements NodeBackend {
       store: runningConfigStore(stateDir),
       locks: o.locks ?? new Locks(),
       crashAfter: o.crashAfter,
+      ...(o.trace ? { trace: o.trace } : {}),
       ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
       ...(o.dhcpTimeoutMs !== undefined ? { dhcpTimeoutMs: o.dhcpTimeoutMs } : {}),
       log: (msg) => o.log.info(msg),
@@ -130,22 +139,31 @@ export class HostBackend implements NodeBackend {
   async setup(spec: unknown, verifier: ConnectivityVerifier | undefined): Promise<SetupResult> {
     const t0 = Date.now();
     const ms = () => Date.now() - t0;
-    const running = await loadRunningConfig(this.stateDir);
-    const v = await validateForHost(spec, running, this.o.resolvConf);
-    if ('errors' in v) return { ok: false, reason: 'InvalidSpec', message: formatValidationErrors(v.errors), rolledBack: false, durationMs: ms() };
-    const removing = !Object.keys(v.config.networks).length && !Object.keys(v.config.bondings).length;
-    let r: ApplyOutcome;
+    let removing = false;
+    let r: ApplyOutcome | { stop: SetupResult };
     try {
-      const pre = await verifier?.preflight();
-      if (pre && !pre.apiReachable) {
-        // An API server that is away before the apply would make any apply look like a lost
-        // node and be rolled back: leave the host alone and apply when it answers again.
-        return { ok: false, reason: 'ApiUnreachable', message: 'the API server did not answer before the apply; the host was not changed, and the spec is applied when it answers again', rolledBack: false, retry: true, durationMs: ms() };
-      }
-      r = await this.tx.apply({ to: v.config, ...(verifier ? { verify: () => verifier.check() } : {}) });
+      // Validated against the host the transaction reads under its lock and plans from: one read.
+      r = await this.tx.applyPrepared<SetupResult>(async (host, running) => {
+        const t1 = performance.now();
+        const v = checkSpecOnHost(spec, host, running);
+        this.o.trace?.('validate', performance.now() - t1);
+        if ('errors' in v) return { stop: { ok: false, reason: 'InvalidSpec', message: formatValidationErrors(v.errors), rolledBack: false, durationMs: ms() } };
+        removing = !Object.keys(v.config.networks).length && !Object.keys(v.config.bondings).length;
+        // Only a valid spec is probed for. The probe changes no configuration, so the plan
+        // still comes from the read above (a host that changes meanwhile fails an operation
+        // and is rolled back, as one changing between any read and the kernel work).
+        const pre = await verifier?.preflight();
+        if (pre && !pre.apiReachable) {
+          // An API server that is away before the apply would make any apply look like a lost
+          // node and be rolled back: leave the host alone and apply when it answers again.
+          return { stop: { ok: false, reason: 'ApiUnreachable', message: 'the API server did not answer before the apply; the host was not changed, and the spec is applied when it answers again', rolledBack: false, retry: true, durationMs: ms() } };
+        }
+        return { apply: { to: v.config, ...(verifier ? { verify: () => verifier.check() } : {}) } };
+      });
     } catch (e) {
       return { ok: false, reason: removing ? 'RemovalFailed' : 'SetupFailed', message: (e as Error).message, rolledBack: false, durationMs: ms() };
     }
+    if ('stop' in r) return r.stop;
     if (r.ok) return { ok: true, changed: r.changed, steps: r.steps, durationMs: ms(), summary: r.summary };
     const reason = r.reason === 'ConnectivityLost' ? 'ConnectivityLost' : removing ? 'RemovalFailed' : 'SetupFailed';
     if (reason === 'ConnectivityLost' && verifier && !(await verifier.apiReachable(API_RECHECK_MS))) {

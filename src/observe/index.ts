@@ -7,7 +7,7 @@ import { kernelConfig } from './kernel-config.js';
 import type { Capabilities, HostState } from './types.js';
 
 export {
-  dumpCommands, DUMP_FILES, HostObserver, observeHost, SYSFS_SCRIPT, SYSFS_TARGETED_SCRIPT, type Executor, type ExecOptions,
+  dumpCommands, DUMP_FILES, HostObserver, ipDumpInput, observeForTransaction, observeHost, SYSFS_SCRIPT, SYSFS_TARGETED_SCRIPT, SYSFS_TRANSACTION_SCRIPT, type Executor, type ExecOptions,
   type HostObserverOptions, type ObserveOptions, type RouteScope,
 } from './host.js';
 export {

@@ -13,6 +13,7 @@ import {
 } from './devices.js';
 import { locateNetwork } from './networks.js';
 import type { HostState, Link } from './types.js';
+import { SYS_CLASS_NET } from '../api/constants.js';
 
 /**
  * The options of a bond as kernelConfig reports them, so that they compare with the canonical
@@ -52,6 +53,17 @@ function readBridgeOpts(bridge: Link, wanted: string): string {
     out.push(`${k}=${sameOptionValue(v, want.get(k)!) ? want.get(k)! : v}`);
   }
   return out.join(' ');
+}
+
+/**
+ * The per-device files kernelConfig(host, cfg) reads beyond the link, route and bond dumps:
+ * each bridged network's stp_state and the bridge options its config names (a transaction's
+ * read asks for these only: host.ts observeForTransaction).
+ */
+export function kernelConfigFiles(cfg: RunningConfig): string[] {
+  return Object.entries(cfg.networks)
+    .filter(([, n]) => n.bridged)
+    .flatMap(([name, n]) => ['stp_state', ...Object.keys(parseKv(n.bridgeOpts ?? ''))].map((k) => `${SYS_CLASS_NET}/${name}/bridge/${k}`));
 }
 
 export function networkKernelConfig(host: HostState, name: string, cfg: NetworkConfig): NetworkConfig | undefined {

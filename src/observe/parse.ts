@@ -61,7 +61,7 @@ function parseArray(text: string, what: string): Obj[] {
  * `addresses` come from `addr_info` when the dump is `ip addr` (empty for an `ip link` dump).
  */
 export type RawLink = Pick<Link,
-  'name' | 'index' | 'kind' | 'slaveKind' | 'linkType' | 'flags' | 'operstate' | 'mtu' | 'hwaddr' | 'master' | 'parent'
+  'name' | 'index' | 'kind' | 'slaveKind' | 'linkType' | 'flags' | 'operstate' | 'mtu' | 'hwaddr' | 'master' | 'group' | 'parent'
   | 'vlanId' | 'counters' | 'addresses'> & {
   parentBus?: string;
   /** Bond slave data from rtnetlink: a fallback when /proc/net/bonding is not readable. */
@@ -104,6 +104,8 @@ export function parseLinkDump(text: string): RawLink[] {
     if (slaveKind) link.slaveKind = slaveKind;
     const master = str(o.master);
     if (master) link.master = master;
+    const group = str(o.group);
+    if (group && group !== 'default' && group !== '0') link.group = group;
     // `link` is the lower device's name when it lives in this namespace; a veth peer elsewhere
     // only has link_index + link_netnsid, which names nothing here.
     const parent = str(o.link);
@@ -166,8 +168,10 @@ export function parseRouteDump(text: string, family: 4 | 6): Route[] {
       table: str(o.table) ?? 'main',
       type: str(o.type) ?? 'unicast',
     };
+    // `ip -details` names the default protocol, which plain `ip` leaves out: read as absent
+    // either way (a route added without `proto` is boot's).
     const protocol = str(o.protocol);
-    if (protocol) base.protocol = protocol;
+    if (protocol && protocol !== 'boot') base.protocol = protocol;
     const metric = num(o.metric);
     if (metric !== undefined) base.metric = metric;
     // A multipath route lists its next hops; one Route per hop keeps consumers simple.
@@ -182,6 +186,19 @@ export function parseRouteDump(text: string, family: 4 | 6): Route[] {
     }
   }
   return out;
+}
+
+/**
+ * The dumps of one `ip -json -batch` (host.ts ipDumpInput): links, IPv4 routes, IPv6 routes.
+ * ip prints each command's JSON array on one line (without -pretty it writes no newline inside
+ * one, and JSON escapes those in strings).
+ */
+export function splitIpDumps(text: string): Pick<Dumps, 'links' | 'routes4' | 'routes6'> {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length !== 3 || !lines.every((l) => l.trimStart().startsWith('['))) {
+    throw new Error(`ip -batch: expected 3 JSON arrays, one a line (links, IPv4 routes, IPv6 routes), got ${lines.length} line(s)`);
+  }
+  return { links: lines[0]!, routes4: lines[1]!, routes6: lines[2]! };
 }
 
 /** What the sysfs/procfs script (host.ts SYSFS_SCRIPT) printed, by device. */
@@ -310,6 +327,7 @@ export function buildHostState(raw: RawLink[], routes: Route[], sys: SysDump, sa
     };
     if (r.slaveKind) l.slaveKind = r.slaveKind;
     if (r.master) l.master = r.master;
+    if (r.group) l.group = r.group;
     if (r.parent) l.parent = r.parent;
     if (r.vlanId !== undefined) l.vlanId = r.vlanId;
     const speed = sys.speed[r.name];

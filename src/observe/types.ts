@@ -54,6 +54,8 @@ export interface Link {
   mtu: number;
   hwaddr: string;
   master?: string;
+  /** The link group as `ip` names it (a number, or a name from /etc/iproute2/group); absent for group 0 ("default"). */
+  group?: string;
   /** The lower device of a vlan/macvlan (by name, when in the same namespace). */
   parent?: string;
   vlanId?: number;

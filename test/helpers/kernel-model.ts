@@ -10,7 +10,8 @@
 // Side effects the kernel has are modelled: deleting a device takes its VLANs, addresses, routes
 // and files with it and releases its slaves/ports; a device going down loses its routes and IPv6
 // addresses; removing an address drops the IPv4 routes whose gateway was reachable through it;
-// a released slave gets its own MAC back and goes down; a bond's MTU is its slaves'.
+// a released slave gets its own MAC back and goes down; a bond's MTU is its slaves'; a link
+// group's members are deleted together (`ip link del group`; group 0 and an empty group refused).
 // Rendered as the compiler's HostFacts and the observer's HostState, so the real compiler plans
 // from it and the real kernelConfig reads it back.
 import type { DhcpClientSpec, KernelOp } from '../../src/apply/ops.js';
@@ -39,6 +40,8 @@ export interface MLink {
   stp?: string;
   /** A bridge follows its ports' MTU until one is set on it. */
   mtuSet?: boolean;
+  /** Link group, as `ip` names it; absent for the default group (0). */
+  group?: string;
 }
 
 export interface MRoute {
@@ -148,6 +151,17 @@ function removeLink(k: KState, name: string): void {
   void l;
 }
 
+const isDefaultGroup = (g: string) => g === 'default' || g === '0';
+
+/** rtnl_group_dellink: group 0 is refused, an empty group is ENODEV, else all of it goes at once. */
+function removeGroup(k: KState, group: string): void {
+  if (isDefaultGroup(group)) fail('RTNETLINK answers: Operation not permitted');
+  const members = Object.values(k.links).filter((l) => l.group === group).map((l) => l.name);
+  if (!members.length) fail('RTNETLINK answers: No such device');
+  // A member may already have gone with another (a VLAN with its lower device).
+  for (const name of members) if (k.links[name]) removeLink(k, name);
+}
+
 function release(k: KState, s: MLink): void {
   const m = s.master ? k.links[s.master] : undefined;
   delete s.master;
@@ -236,6 +250,7 @@ function runIp(k: KState, args: readonly string[], family?: 6): void {
     } else fail(`link add: type ${type}`);
     return;
   }
+  if (obj === 'link' && verb === 'del' && a[2] === 'group') return removeGroup(k, a[3]!);
   if (obj === 'link' && verb === 'del') return removeLink(k, a[3]!);
   if (obj === 'link' && verb === 'set') {
     const l = dev(k, a[3]!);
@@ -269,6 +284,11 @@ function runIp(k: KState, args: readonly string[], family?: 6): void {
       return;
     }
     if (what === 'type' && a[5] === 'bridge_slave') return;
+    if (what === 'group') {
+      if (isDefaultGroup(a[5]!)) delete l.group;
+      else l.group = a[5]!;
+      return;
+    }
     fail(`link set: ${a.join(' ')}`);
   }
   if (obj === 'addr') {
@@ -398,6 +418,7 @@ export function hostFacts(k: KState): HostFacts {
     const f: LinkFact = { name: l.name, kind: l.kind === 'nic' ? 'veth' : l.kind, mtu: l.mtu, hwaddr: l.mac, up: l.up, addresses: l.addrs.map((a) => addressOf(a, false)) };
     if (l.master) f.master = l.master;
     if (l.master && k.links[l.master]?.kind === 'bond') f.permHwaddr = l.permMac;
+    if (l.group) f.group = l.group;
     links[l.name] = f;
     sysctls[l.name] = Object.fromEntries(SYSCTL_KEYS.map((key) => [key, k.files[sysctlPath(l.name, key)]!]));
   }
@@ -441,6 +462,7 @@ export function observed(k: KState): HostState {
       view.master = master.name;
       view.slaveKind = master.kind;
     }
+    if (l.group) view.group = l.group;
     if (l.vlan) {
       view.parent = l.vlan.link;
       view.vlanId = l.vlan.id;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DELETE_LINK_GROUP } from '../../src/api/constants.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
 import { NetworkSpec } from '../../src/api/spec.js';
 import { NetnsRig } from './apply-support.js';
@@ -145,7 +146,9 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
     const r = await rig.apply({ networks: {} }, ['--dry-run']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /remove network net1/);
-    assert.match(r.stdout, /ip link del dev net1/);
+    // Several devices go: moved into the deletion group, deleted at once (group-delete.ts).
+    assert.match(r.stdout, new RegExp(`ip link set dev net1 group ${DELETE_LINK_GROUP}`));
+    assert.match(r.stdout, new RegExp(`ip link del group ${DELETE_LINK_GROUP}`));
     assert.deepEqual(await rig.settled(), before);
   });
 

@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import type { RunningConfig } from '../../src/api/config.js';
 import { compile, emptyOrigins, type Compiled, type Origins } from '../../src/apply/compile/index.js';
 import { describeOp, type KernelOp } from '../../src/apply/ops.js';
+import { DELETE_LINK_GROUP } from '../../src/api/constants.js';
 import { sysctlPath, SYSCTL_KEYS } from '../../src/apply/snapshot.js';
 import { undoSequence } from '../../src/apply/journal.js';
 import { kernelConfig } from '../../src/observe/kernel-config.js';
@@ -26,8 +27,11 @@ const RUNS = Number(process.env.PROPERTY_RUNS ?? 150);
 const EMPTY: RunningConfig = { networks: {}, bondings: {} };
 const RESOLV = '/etc/resolv.conf';
 
-/** The node before the handler: NICs up, the management NIC with its address and routes, a bond the handler does not own. */
-function baseKernel(): KState {
+/**
+ * The node before the handler: NICs up, the management NIC with its address and routes, a bond
+ * the handler does not own (in the handler's deletion group when `foreignInGroup`).
+ */
+function baseKernel(foreignInGroup = false): KState {
   const k: KState = { links: {}, routes: [], rules: [], files: {}, dhcp: {}, resolv: 'nameserver 192.0.2.53\n' };
   for (const key of SYSCTL_KEYS) k.files[sysctlPath('default', key)] = DEFAULT_SYSCTLS[key]!;
   const add = (name: string, kind: 'nic' | 'bond', mac: string) => {
@@ -36,6 +40,7 @@ function baseKernel(): KState {
   };
   NICS.forEach((n, i) => add(n, 'nic', `02:00:00:00:00:${String(i + 10)}`));
   add(FOREIGN_BOND, 'bond', '02:00:00:00:00:99');
+  if (foreignInGroup) k.links[FOREIGN_BOND]!.group = String(DELETE_LINK_GROUP);
   k.links.eth0!.addrs.push('192.0.2.10/24');
   k.routes.push(
     { family: 4, dst: 'default', gateway: '192.0.2.1', dev: 'eth0', metric: 0, table: 'main', protocol: 'boot' },
@@ -95,19 +100,24 @@ function readBack(k: KState, cfg: RunningConfig): RunningConfig {
 }
 
 /** The kernel after the handler applied `cfg` to a fresh node, and the origins it keeps. */
-function applied(cfg: RunningConfig): { k: KState; origins: Origins } {
-  const k = baseKernel();
+function applied(cfg: RunningConfig, foreignInGroup = false): { k: KState; origins: Origins } {
+  const k = baseKernel(foreignInGroup);
   const c = compile({ from: EMPTY, to: cfg, host: hostFacts(k), origins: emptyOrigins(), resolvConf: RESOLV });
   execute(k, c, undefined, 'setup');
   return { k, origins: c.originsAfter };
 }
 
-function checkTransaction(running: RunningConfig, desired: RunningConfig, at: number): void {
-  const { k: k1, origins } = applied(running);
+/** Whether a transaction deletes devices as a link group (group-delete.ts). */
+const deletesAsGroup = (c: Compiled) => c.ops.some((p) => p.op.kind === 'ip' && p.op.args.join(' ').startsWith('link del group'));
+
+/** Returns whether the transaction deleted devices as a group (so a test can say the path ran). */
+function checkTransaction(running: RunningConfig, desired: RunningConfig, at: number, foreignInGroup = false): boolean {
+  const { k: k1, origins } = applied(running, foreignInGroup);
   assert.deepEqual(readBack(k1, running), running, 'the running config reads back from the kernel');
   const before = normalized(k1);
   const c = compile({ from: running, to: desired, host: hostFacts(k1), origins, resolvConf: RESOLV });
   for (const p of c.ops) assert.ok(p.step >= 0 && p.step < c.plan.length, `${describeOp(p.op)} belongs to a step`);
+  if (foreignInGroup) assert.ok(!deletesAsGroup(c), 'a foreign device in the deletion group keeps the deletes per device');
 
   // The whole transaction.
   const k2 = structuredClone(k1);
@@ -123,12 +133,18 @@ function checkTransaction(running: RunningConfig, desired: RunningConfig, at: nu
   const n = Math.floor(at * (c.ops.length + 1));
   rollback(k3, execute(k3, c, n, 'partial apply'), `partial rollback after ${n} of ${c.ops.length}`);
   assert.deepEqual(normalized(k3), before, `the undo after ${n} of ${c.ops.length} operations restores the kernel`);
+  return deletesAsGroup(c);
 }
 
 test('random pairs: the operations run in the model, reach desired, and their undo restores running', () => {
-  fc.assert(fc.property(validConfig, validConfig, fc.double({ min: 0, max: 1, noNaN: true }), (running, desired, at) => {
-    checkTransaction(running, desired, at);
+  let grouped = 0;
+  let perDevice = 0;
+  fc.assert(fc.property(validConfig, validConfig, fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean(), (running, desired, at, foreign) => {
+    if (checkTransaction(running, desired, at, foreign)) grouped++;
+    else if (foreign) perDevice++;
   }), { numRuns: RUNS });
+  // Both ways of deleting ran (a group delete, with prefixes cut inside it; the per-device fallback).
+  assert.ok(grouped > 0 && perDevice > 0, `group deletes ${grouped}, per-device fallbacks ${perDevice}`);
 });
 
 test('edits in place: the same, for pairs that keep placement and change attributes', () => {

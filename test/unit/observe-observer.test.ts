@@ -6,7 +6,7 @@ import { HostObserver, SYSFS_SCRIPT, SYSFS_TARGETED_SCRIPT, type Executor } from
 import { assembleHostState } from '../../src/observe/parse.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';
 
-interface Call { kind: 'links' | 'routes' | 'full' | 'targeted'; input?: string }
+interface Call { kind: 'ip' | 'full' | 'targeted'; input?: string }
 
 /** A kernel made of the fixture's dumps; `files` answers targeted reads by absolute path. */
 function fakeKernel() {
@@ -26,10 +26,9 @@ function fakeKernel() {
   const calls: Call[] = [];
   const exec: Executor = async (argv, opts) => {
     const joined = argv.join(' ');
-    if (argv.includes('addr')) { calls.push({ kind: 'links' }); return { stdout: state.links, stderr: '', code: 0 }; }
-    if (argv.includes('route')) {
-      calls.push({ kind: 'routes' });
-      return { stdout: argv.includes('-4') ? d.routes4 : d.routes6, stderr: '', code: 0 };
+    if (argv.includes('-batch')) {
+      calls.push({ kind: 'ip', input: opts?.input ?? '' });
+      return { stdout: `${state.links}\n${d.routes4}\n${d.routes6}\n`, stderr: '', code: 0 };
     }
     if (joined.includes(SYSFS_SCRIPT)) { calls.push({ kind: 'full' }); return { stdout: d.sys, stderr: '', code: 0 }; }
     assert.ok(joined.includes(SYSFS_TARGETED_SCRIPT));
@@ -48,7 +47,8 @@ test('first pass reads everything; later passes read only owned devices and know
   const running = loadRunning('vm');
   const obs = new HostObserver({ exec: k.exec, maxAgeMs: 3_600_000 });
   const cold = await obs.observe(running);
-  assert.deepEqual(k.calls.map((c) => c.kind).sort(), ['full', 'links', 'routes', 'routes']);
+  assert.deepEqual(k.calls.map((c) => c.kind).sort(), ['full', 'ip'], 'two processes: the ip batch and the script');
+  assert.deepEqual(k.calls.find((c) => c.kind === 'ip')!.input!.split('\n').filter(Boolean), ['addr show', 'route show table all exact 0.0.0.0/0', 'route show table all exact ::/0']);
   assert.deepEqual(strip(cold), strip(assembleHostState(loadDumps('vm'), 0)));
   k.calls.length = 0;
   const warm = await obs.observe(running);

@@ -9,12 +9,11 @@ import { validationFacts, validationFactsFromCapabilities } from '../../src/plan
 import { resolvNameservers } from '../../src/util/resolv.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';
 
-/** A kernel answering the reader's four commands from dumps; records the sysfs script's argv. */
+/** A kernel answering the reader's two commands from dumps; records the sysfs script's argv. */
 function fakeKernel(d: Dumps) {
   const scripts: (readonly string[])[] = [];
   const exec: Executor = async (argv) => {
-    if (argv.includes('addr')) return { stdout: d.links, stderr: '', code: 0 };
-    if (argv.includes('route')) return { stdout: argv.includes('-4') ? d.routes4 : d.routes6, stderr: '', code: 0 };
+    if (argv.includes('-batch')) return { stdout: [d.links, d.routes4, d.routes6].map((t) => t || '[]').join('\n') + '\n', stderr: '', code: 0 };
     scripts.push(argv);
     return { stdout: d.sys, stderr: '', code: 0 };
   };

@@ -14,12 +14,15 @@
 //   addressing              addresses, routes (default, per-network source routing), DHCP
 //                           clients, resolv.conf
 //
+// Consecutive device deletions then become one group delete (group-delete.ts).
+//
 // The undo of an operation is computed from the configs and the host read before the
 // transaction, so it holds across a crash (it is journalled before the operation runs).
 import { describeStep, plan as planSteps, type Plan, type Step } from '../../plan/plan.js';
 import type { DhcpClientSpec, PlannedOp } from '../ops.js';
 import { IFNAME_MAX } from '../../api/constants.js';
 import { defaultRouteHandover, resolversWanted, rulesOf } from './addressing.js';
+import { groupDeletes } from './group-delete.js';
 import { changeOf, indexSteps, link, nicNeedsUp, stepOf, type Change, type ChangeBase } from './context.js';
 import { lowerStep } from './lower.js';
 import { mtuChange } from './mtu.js';
@@ -86,7 +89,7 @@ export function compile(input: CompileInput): Compiled {
   });
   const phaseOf = new Map<string, number>(PHASES.map((p, i) => [p, i]));
   emitted.sort((a, b) => phaseOf.get(a.phase)! - phaseOf.get(b.phase)! || a.rank - b.rank || a.seq - b.seq);
-  const ops: PlannedOp[] = emitted.map((e) => ({ op: e.op, undo: e.undo, step: e.step, ...(e.bestEffort ? { bestEffort: true } : {}) }));
+  const ops: PlannedOp[] = groupDeletes(emitted.map((e) => ({ op: e.op, undo: e.undo, step: e.step, ...(e.bestEffort ? { bestEffort: true } : {}) })), c.host);
 
   const h = c.handover;
   const displaced = h.take ?? (h.giveBack ? [] : c.origins.displacedDefault);
