@@ -40,3 +40,26 @@ export const MIN_IPV6_MTU = 1280;
  * it (or in a named group that could be it) keeps the deletes per device.
  */
 export const DELETE_LINK_GROUP = 0x6f766e68;
+
+// ---- the OvirtNetworkPolicy API (the fleet layer) ----
+export const POLICY_KIND = 'OvirtNetworkPolicy';
+export const POLICY_PLURAL = 'ovirtnetworkpolicies';
+export const POLICY_SINGULAR = 'ovirtnetworkpolicy';
+export const POLICY_SHORT_NAMES: readonly string[] = ['onp'];
+export const POLICY_CRD_NAME = `${POLICY_PLURAL}.${GROUP}`;
+/** A policy's name is a label/annotation name part (the annotation on each node's object). */
+export const POLICY_NAME_MAX = 63;
+/** The controller: its CLI verb's program name, event source and lease name. */
+export const CONTROLLER_NAME = 'ovirt-network-policy-controller';
+/** Server-side apply field manager of one policy: `<prefix><policy name>`. */
+export const POLICY_MANAGER_PREFIX = 'ovirt-network-policy/';
+/**
+ * On each node's object, one annotation per policy, `<prefix><policy name>`: the policy
+ * generation that last changed the node's spec, or REMOVED_MARK while a removal rolls out.
+ */
+export const POLICY_ANNOTATION_PREFIX = 'network-policy.ovirt.org/';
+export const REMOVED_MARK = 'removed';
+/** Holds a deleted policy until its networks and bonds are gone from every node. */
+export const POLICY_FINALIZER = 'ovirt.org/network-policy-cleanup';
+/** status.failedNodes lists at most this many nodes (the counts cover all of them). */
+export const FAILED_NODES_MAX = 20;

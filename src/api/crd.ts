@@ -1,11 +1,14 @@
-// The OvirtNodeNetwork CustomResourceDefinition, generated from the zod schemas so the API
-// server, `kubectl explain` and the agent agree. zod's JSON Schema output is turned into a
+// The CustomResourceDefinitions (OvirtNodeNetwork, OvirtNetworkPolicy), generated from the zod
+// schemas so the API server, `kubectl explain`, the agent and the controller agree. zod's JSON Schema output is turned into a
 // structural OpenAPI v3 schema: no `additionalProperties: false` (forbidden next to properties),
 // no propertyNames, no defaults (the stored spec stays as written; the admission policy also
 // relies on an agent-created spec staying empty), and no JS safe-integer bounds.
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { CRD_NAME, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './constants.js';
+import {
+  CRD_NAME, GROUP, KIND, PLURAL, POLICY_CRD_NAME, POLICY_KIND, POLICY_PLURAL, POLICY_SHORT_NAMES, POLICY_SINGULAR, SHORT_NAMES, SINGULAR, VERSION,
+} from './constants.js';
+import { POLICY_OBJECT_RULES, PolicySpecSchema, PolicyStatusSchema } from './policy.js';
 import { SpecSchema } from './spec.js';
 import { StatusSchema } from './status.js';
 
@@ -18,6 +21,11 @@ const SAFE_INT = Number.MAX_SAFE_INTEGER;
 export function toStructural(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(toStructural);
   if (node === null || typeof node !== 'object') return node;
+  // An int or a string (zod's union): the API server's own marker stands for both branches.
+  if ((node as Json)['x-kubernetes-int-or-string'] === true) {
+    const { description } = node as Json;
+    return { 'x-kubernetes-int-or-string': true, ...(description ? { description } : {}) };
+  }
   const out: Json = {};
   for (const [k, v] of Object.entries(node as Json)) {
     if (DROP_KEYS.has(k)) continue;
@@ -42,14 +50,25 @@ export const PRINTER_COLUMNS = [
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Age of the object.' },
 ];
 
-export function buildCrd(): Json {
+interface CrdDescription {
+  name: string;
+  names: { kind: string; plural: string; singular: string; shortNames: readonly string[] };
+  printerColumns: readonly Json[];
+  description: string;
+  spec: z.ZodType;
+  status: z.ZodType;
+  rules?: readonly Json[];
+}
+
+/** A cluster-scoped CRD of this group with a status subresource, its schema from zod. */
+function crdOf(d: CrdDescription): Json {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: CRD_NAME },
+    metadata: { name: d.name },
     spec: {
       group: GROUP,
-      names: { kind: KIND, listKind: `${KIND}List`, plural: PLURAL, singular: SINGULAR, shortNames: SHORT_NAMES },
+      names: { kind: d.names.kind, listKind: `${d.names.kind}List`, plural: d.names.plural, singular: d.names.singular, shortNames: d.names.shortNames },
       scope: 'Cluster',
       versions: [
         {
@@ -57,18 +76,19 @@ export function buildCrd(): Json {
           served: true,
           storage: true,
           subresources: { status: {} },
-          additionalPrinterColumns: PRINTER_COLUMNS,
+          additionalPrinterColumns: d.printerColumns,
           schema: {
             openAPIV3Schema: {
               type: 'object',
-              description: 'Host networking of one node (the object is named after the node), in VDSM setupNetworks vocabulary: spec says which networks and bonds the node must have; status shows what it has and how the last apply went.',
+              description: d.description,
               properties: {
                 apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
                 kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
                 metadata: { type: 'object' },
-                spec: jsonSchemaOf(SpecSchema),
-                status: jsonSchemaOf(StatusSchema),
+                spec: jsonSchemaOf(d.spec),
+                status: jsonSchemaOf(d.status),
               },
+              ...(d.rules ? { 'x-kubernetes-validations': d.rules } : {}),
             },
           },
         },
@@ -77,8 +97,48 @@ export function buildCrd(): Json {
   };
 }
 
+export function buildCrd(): Json {
+  return crdOf({
+    name: CRD_NAME,
+    names: { kind: KIND, plural: PLURAL, singular: SINGULAR, shortNames: SHORT_NAMES },
+    printerColumns: PRINTER_COLUMNS,
+    description: 'Host networking of one node (the object is named after the node), in VDSM setupNetworks vocabulary: spec says which networks and bonds the node must have; status shows what it has and how the last apply went.',
+    spec: SpecSchema,
+    status: StatusSchema,
+  });
+}
+
+const condition = (type: string, field: 'status' | 'reason') => `.status.conditions[?(@.type=="${type}")].${field}`;
+
+export const POLICY_PRINTER_COLUMNS = [
+  { name: 'Matched', type: 'integer', jsonPath: '.status.matchedNodes', description: 'Nodes the selector matches.' },
+  { name: 'Updated', type: 'integer', jsonPath: '.status.updatedNodes', description: 'Nodes whose spec carries this generation.' },
+  { name: 'Available', type: 'integer', jsonPath: '.status.availableNodes', description: 'Updated nodes that report Available.' },
+  { name: 'OutOfSync', type: 'integer', jsonPath: '.status.outOfSyncNodes', description: 'Nodes whose kernelConfig differs from the policy.', priority: 1 },
+  { name: 'Progressing', type: 'string', jsonPath: condition('Progressing', 'status'), description: 'Whether the rollout goes on.' },
+  { name: 'Degraded', type: 'string', jsonPath: condition('Degraded', 'status'), description: 'Whether a node failed or refused the policy.' },
+  { name: 'Reason', type: 'string', jsonPath: condition('Degraded', 'reason'), description: 'Why (RolloutAborted, Conflict, ...).' },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Age of the object.' },
+];
+
+export function buildPolicyCrd(): Json {
+  return crdOf({
+    name: POLICY_CRD_NAME,
+    names: { kind: POLICY_KIND, plural: POLICY_PLURAL, singular: POLICY_SINGULAR, shortNames: POLICY_SHORT_NAMES },
+    printerColumns: POLICY_PRINTER_COLUMNS,
+    description: 'Networks and bonds for many nodes: the controller writes them into the OvirtNodeNetwork spec of every node the selector matches (server-side apply, field manager ovirt-network-policy/<name>), at most maxUnavailable nodes at a time, and removes them when the policy is deleted or a node stops matching.',
+    spec: PolicySpecSchema,
+    status: PolicyStatusSchema,
+    rules: POLICY_OBJECT_RULES,
+  });
+}
+
 export const CRD_HEADER = '# Generated from src/api by `npm run gen:crd`; do not edit.\n';
 
-export function crdYaml(): string {
-  return CRD_HEADER + stringify(buildCrd(), { lineWidth: 0, version: '1.1' });
+export function crdYaml(crd: Json = buildCrd()): string {
+  return CRD_HEADER + stringify(crd, { lineWidth: 0, version: '1.1' });
+}
+
+export function policyCrdYaml(): string {
+  return crdYaml(buildPolicyCrd());
 }

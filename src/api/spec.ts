@@ -9,12 +9,25 @@ import { DEFAULT_MTU, IFNAME_MAX, MIN_IPV6_MTU } from './constants.js';
 
 const ifname = (description: string) => z.string().min(1).max(IFNAME_MAX).describe(description);
 
+/**
+ * CEL rules about a network's southbound device, given the CEL test for "names one": a node's
+ * network names it with nic or bonding, a policy's network also with nicFromNodeLabel.
+ */
+export function southboundRules(hasSouthbound: string) {
+  return [
+    { rule: `!has(self.bridged) || self.bridged || ${hasSouthbound}`, message: 'a bridgeless network needs a southbound device (nic or bonding)', fieldPath: '.bridged' },
+    { rule: `!has(self.vlan) || ${hasSouthbound}`, message: 'a VLAN needs a southbound device (nic or bonding)', fieldPath: '.vlan' },
+  ];
+}
+
+/** A network names its southbound with nic or bonding, never both (node and policy networks alike). */
+export const NIC_XOR_BONDING = { rule: '!(has(self.nic) && has(self.bonding))', message: 'nic and bonding are mutually exclusive', fieldPath: '.bonding' };
+
 /** CEL rules the API server enforces on each network; the same rules are in validate.ts. */
 const NETWORK_RULES = [
-  { rule: '!(has(self.nic) && has(self.bonding))', message: 'nic and bonding are mutually exclusive', fieldPath: '.bonding' },
+  NIC_XOR_BONDING,
   { rule: '!(has(self.prefix) && has(self.netmask))', message: 'prefix and netmask are mutually exclusive', fieldPath: '.prefix' },
-  { rule: '!has(self.bridged) || self.bridged || has(self.nic) || has(self.bonding)', message: 'a bridgeless network needs a southbound device (nic or bonding)', fieldPath: '.bridged' },
-  { rule: '!has(self.vlan) || has(self.nic) || has(self.bonding)', message: 'a VLAN needs a southbound device (nic or bonding)', fieldPath: '.vlan' },
+  ...southboundRules('has(self.nic) || has(self.bonding)'),
   {
     rule: "!has(self.bootproto) || self.bootproto != 'dhcp' || !(has(self.ipaddr) || has(self.netmask) || has(self.prefix) || has(self.gateway))",
     message: 'static IPv4 settings (ipaddr, netmask, prefix, gateway) conflict with bootproto: dhcp',
@@ -103,6 +116,26 @@ export const DriftPolicySchema = z.enum(['Heal', 'Report']).describe(
   'When the kernel no longer matches the applied networks and bonds (a hand-made change: a bridge deleted, an address removed...): Heal re-applies the spec through the usual transaction and connectivity check; Report only reports it (condition Degraded, reason Drifted, and an Event). Either way the difference is reported within one observe interval.',
 );
 
+/** CEL rules on a map of networks (a node's spec.networks, a policy's). */
+export const NETWORK_MAP_RULES = [
+  {
+    rule: 'self.filter(k, has(self[k].defaultRoute) && self[k].defaultRoute).size() <= 1',
+    message: 'at most one network may have defaultRoute',
+  },
+  {
+    rule: String.raw`self.all(k, k.size() <= 15 && k.matches('^[^-:./\\s][^:./\\s]*$'))`,
+    message: 'network names are at most 15 characters, without ":", ".", "/" or whitespace, and do not start with "-"',
+  },
+];
+
+/** CEL rules on a map of bonds. */
+export const BOND_MAP_RULES = [
+  {
+    rule: String.raw`self.all(k, k.size() <= 15 && k.matches('^bond\\w+$'))`,
+    message: 'bond names are "bond" followed by letters, digits or "_", at most 15 characters',
+  },
+];
+
 export const SpecSchema = z
   .strictObject({
     networks: z.record(z.string(), NetworkSpecSchema)
@@ -112,16 +145,7 @@ export const SpecSchema = z
       .meta({
         description: 'Logical networks by name (the name of the bridge of a bridged network: at most 15 characters, none of ":", ".", "/" or whitespace, not starting with "-"). The whole desired set: handler-owned networks missing here are removed.',
         maxProperties: NETWORKS_MAX,
-        'x-kubernetes-validations': [
-          {
-            rule: 'self.filter(k, has(self[k].defaultRoute) && self[k].defaultRoute).size() <= 1',
-            message: 'at most one network may have defaultRoute',
-          },
-          {
-            rule: String.raw`self.all(k, k.size() <= 15 && k.matches('^[^-:./\\s][^:./\\s]*$'))`,
-            message: 'network names are at most 15 characters, without ":", ".", "/" or whitespace, and do not start with "-"',
-          },
-        ],
+        'x-kubernetes-validations': NETWORK_MAP_RULES,
       }),
     bondings: z.record(z.string(), BondSpecSchema)
       .refine((m) => Object.keys(m).length <= BONDINGS_MAX, `must have at most ${BONDINGS_MAX} bonds`)
@@ -129,12 +153,7 @@ export const SpecSchema = z
       .meta({
         description: 'Bonds by name (bond<word characters>, at most 15 characters). The whole desired set: handler-owned bonds missing here are removed.',
         maxProperties: BONDINGS_MAX,
-        'x-kubernetes-validations': [
-          {
-            rule: String.raw`self.all(k, k.size() <= 15 && k.matches('^bond\\w+$'))`,
-            message: 'bond names are "bond" followed by letters, digits or "_", at most 15 characters',
-          },
-        ],
+        'x-kubernetes-validations': BOND_MAP_RULES,
       }),
     connectivityCheck: ConnectivityCheckSchema.prefault({}),
     driftPolicy: DriftPolicySchema.default('Heal'),

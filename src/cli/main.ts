@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { HANDLER_NAME } from '../api/constants.js';
 import { registerApply } from './apply.js';
+import { registerController } from './controller.js';
 import { registerLab } from './lab.js';
 import { registerRun } from './run.js';
 import { registerPlan } from './plan.js';
@@ -14,6 +15,7 @@ program
   .showHelpAfterError();
 
 registerApply(program);
+registerController(program);
 registerRun(program);
 registerLab(program);
 registerPlan(program);

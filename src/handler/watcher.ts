@@ -1,4 +1,5 @@
-// Follows one object through the API server: list it (get, or create), then watch it from the
+// Follows one object — or a collection (the controller's policies, nodes, node objects) —
+// through the API server: list it (get, or create; or a list call), then watch it from the
 // listed resourceVersion. A watch the server ended on time is resumed from the last
 // resourceVersion seen (bookmarks keep it fresh); anything else — an ERROR event (410 Gone: the
 // version is too old), a failed, refused or stuck stream, a deletion, a renew() — lists again
@@ -33,24 +34,36 @@ export class Backoff {
   }
 }
 
-/** The server side of one object (OnnClient's get/create and watch, bound to the name). */
-export interface WatchSource {
-  /** The object as it is now; called at start and after anything but a watch ended on time. */
-  list(): Promise<OnnObject>;
+/** Anything with a resourceVersion: an object, or a list of them. */
+export interface Versioned {
+  metadata: { resourceVersion?: string };
+}
+
+/**
+ * The server side of one object (OnnClient's get/create and watch, bound to the name), or of a
+ * collection (L its list, T its items).
+ */
+export interface WatchSource<T extends Versioned = OnnObject, L extends Versioned = T> {
+  /** The object (or list) as it is now; called at start and after anything but a watch ended on time. */
+  list(): Promise<L>;
   /** done is called once when the stream ends by itself (err undefined: the server's timeout), never after abort(). */
-  watch(resourceVersion: string | undefined, o: WatchOptions, onEvent: (type: string, obj: OnnObject) => void, done: (err?: Error) => void): Promise<Stream>;
+  watch(resourceVersion: string | undefined, o: WatchOptions, onEvent: (type: string, obj: T) => void, done: (err?: Error) => void): Promise<Stream>;
 }
 
-export interface WatchHandlers {
-  /** The object as listed, or as an ADDED/MODIFIED event shows it. */
-  onObject(obj: OnnObject): void;
-  /** A DELETED event; a list follows. */
-  onDeleted(obj: OnnObject): void;
+export interface WatchHandlers<T extends Versioned = OnnObject, L extends Versioned = T> {
+  /** The object as an ADDED/MODIFIED event shows it (and as listed, without onList). */
+  onObject(obj: T): void;
+  /** A DELETED event; for one object a list follows. */
+  onDeleted(obj: T): void;
+  /** What a list returned (a collection's watcher: the whole set, replacing what was known). */
+  onList?(listed: L): void;
 }
 
-export interface WatcherOptions {
-  source: WatchSource;
-  handlers: WatchHandlers;
+export interface WatcherOptions<T extends Versioned = OnnObject, L extends Versioned = T> {
+  source: WatchSource<T, L>;
+  handlers: WatchHandlers<T, L>;
+  /** A collection: a DELETED event is one item gone, not a reason to list again (default false). */
+  collection?: boolean;
   log: Logger;
   /** Runs before the first list, again after each failure until it succeeds once (the CRD install). */
   prepare?: () => Promise<void>;
@@ -62,7 +75,7 @@ export interface WatcherOptions {
   random?: () => number;
 }
 
-export class ObjectWatcher {
+export class ObjectWatcher<T extends Versioned = OnnObject, L extends Versioned = T> {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private listed = false;
@@ -73,7 +86,7 @@ export class ObjectWatcher {
   /** When the API server last sent something on a watch (for /healthz). */
   lastEventAt = Date.now();
 
-  constructor(private readonly o: WatcherOptions) {}
+  constructor(private readonly o: WatcherOptions<T, L>) {}
 
   /** The object was listed and no failure came since (for /readyz and status writes). */
   get ready(): boolean {
@@ -112,7 +125,8 @@ export class ObjectWatcher {
           if (this.stopped) break;
           // Handed over before ready flips: a status write it triggers right away waits for the
           // next tick.
-          this.o.handlers.onObject(obj);
+          if (this.o.handlers.onList) this.o.handlers.onList(obj);
+          else this.o.handlers.onObject(obj as unknown as T);
           this.listed = true;
           resume = obj.metadata.resourceVersion;
         }
@@ -157,7 +171,7 @@ export class ObjectWatcher {
         if (type === 'BOOKMARK') return;
         if (type === 'DELETED') {
           this.o.handlers.onDeleted(obj);
-          return finish({});
+          return this.o.collection ? undefined : finish({});
         }
         this.o.handlers.onObject(obj);
       }, (err) => finish(err ? { err } : { resume: lastVersion }))

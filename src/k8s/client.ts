@@ -153,22 +153,7 @@ export class OnnClient {
    * once when the stream ends by itself (err undefined: the server's timeout), never after abort().
    */
   watch(name: string, resourceVersion: string | undefined, o: WatchOptions, onEvent: (type: string, obj: OnnObject) => void, done: (err?: Error) => void): Promise<Stream> {
-    const q = new URLSearchParams({
-      watch: 'true',
-      fieldSelector: `metadata.name=${name}`,
-      allowWatchBookmarks: 'true',
-      timeoutSeconds: String(o.timeoutSeconds),
-      ...(resourceVersion ? { resourceVersion } : {}),
-    });
-    return this.http.stream(`${ONN_PATH}?${q.toString()}`, { headersTimeoutMs: o.connectTimeoutMs, idleTimeoutMs: o.idleTimeoutMs }, (line) => {
-      let ev: { type?: string; object?: OnnObject };
-      try {
-        ev = JSON.parse(line) as typeof ev;
-      } catch {
-        throw new Error(`the watch sent a line that is not JSON (${line.length} bytes)`);
-      }
-      if (ev.type && ev.object) onEvent(ev.type, ev.object);
-    }, done);
+    return watchPath(this.http, ONN_PATH, { fieldSelector: `metadata.name=${name}` }, resourceVersion, o, onEvent, done);
   }
 
   /**
@@ -186,6 +171,29 @@ export class OnnClient {
       throw e;
     }
   }
+}
+
+/**
+ * A watch of a collection path from resourceVersion (query: e.g. a fieldSelector): onEvent gets
+ * each event; done is called once when the stream ends by itself, never after abort().
+ */
+export function watchPath<T>(http: ApiHttp, path: string, query: Record<string, string>, resourceVersion: string | undefined, o: WatchOptions, onEvent: (type: string, obj: T) => void, done: (err?: Error) => void): Promise<Stream> {
+  const q = new URLSearchParams({
+    ...query,
+    watch: 'true',
+    allowWatchBookmarks: 'true',
+    timeoutSeconds: String(o.timeoutSeconds),
+    ...(resourceVersion ? { resourceVersion } : {}),
+  });
+  return http.stream(`${path}?${q.toString()}`, { headersTimeoutMs: o.connectTimeoutMs, idleTimeoutMs: o.idleTimeoutMs }, (line) => {
+    let ev: { type?: string; object?: T };
+    try {
+      ev = JSON.parse(line) as typeof ev;
+    } catch {
+      throw new Error(`the watch sent a line that is not JSON (${line.length} bytes)`);
+    }
+    if (ev.type && ev.object) onEvent(ev.type, ev.object);
+  }, done);
 }
 
 /** Refused, or closed before TLS: the address answered (an API server restarting, a balancer without backends). */

@@ -160,6 +160,21 @@ export function canonicalIpv6Cidr(s: string): string | undefined {
   return c === undefined ? undefined : `${formatIpv6(c.address)}/${c.prefix}`;
 }
 
+/** "a.b.c.d/len" with len 0..32, or undefined. */
+export function parseIpv4Cidr(s: string): { address: number; prefix: number } | undefined {
+  const slash = s.indexOf('/');
+  if (slash < 0) return undefined;
+  const address = parseIpv4(s.slice(0, slash));
+  const p = s.slice(slash + 1);
+  if (address === undefined || !/^(0|[1-9]\d?)$/.test(p)) return undefined;
+  const prefix = Number(p);
+  return prefix <= 32 ? { address, prefix } : undefined;
+}
+
+export function isIpv4Cidr(s: string): boolean {
+  return parseIpv4Cidr(s) !== undefined;
+}
+
 /** An IPv4 or IPv6 address (nameservers may be either). */
 export function isIpAddress(s: string): boolean {
   return isIpv4(s) || isIpv6(s);

@@ -1,0 +1,65 @@
+// `ovirt-node-network-handler controller`: the policy controller (what the Deployment runs). The
+// configuration is read here, once, and passed down.
+import type { Command } from 'commander';
+import { hostname } from 'node:os';
+import { pino } from 'pino';
+import { CONTROLLER_NAME } from '../api/constants.js';
+import { loadConnection } from '../k8s/connection.js';
+import { ControllerClient } from '../k8s/resources.js';
+import { Controller } from '../fleet/controller.js';
+
+interface ControllerCliOptions {
+  kubeconfig?: string;
+  namespace?: string;
+  identity?: string;
+  leaseName: string;
+  leaseDuration: string;
+  renewInterval: string;
+  resync: string;
+  logLevel: string;
+}
+
+/** A positive number of seconds, or an error naming the flag. */
+export function seconds(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} ${v}: expected a positive number of seconds`);
+  return n;
+}
+
+export function registerController(program: Command): void {
+  program.command('controller')
+    .description('run the OvirtNetworkPolicy controller: render policies into the selected nodes\' OvirtNodeNetwork specs (leader-elected)')
+    .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account)')
+    .option('--namespace <ns>', 'namespace of the leader-election Lease (default: $POD_NAMESPACE, else ovirt-node-network-handler)')
+    .option('--identity <id>', 'this replica\'s name in the Lease (default: $POD_NAME, else hostname-pid)')
+    .option('--lease-name <name>', 'the Lease\'s name', CONTROLLER_NAME)
+    .option('--lease-duration <seconds>', 'how long a lease not renewed stays held', '15')
+    .option('--renew-interval <seconds>', 'how often the leader renews (and followers look)', '5')
+    .option('--resync <seconds>', 'a pass without any change this often', '60')
+    .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .action(async (o: ControllerCliOptions) => {
+      const env = process.env;
+      const identity = o.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`;
+      const duration = seconds('--lease-duration', o.leaseDuration);
+      const renew = seconds('--renew-interval', o.renewInterval);
+      if (renew >= duration) throw new Error(`--renew-interval ${o.renewInterval} must be shorter than --lease-duration ${o.leaseDuration}`);
+      const log = pino({ level: o.logLevel, base: { controller: identity } });
+      const client = new ControllerClient(await loadConnection(o.kubeconfig, env));
+      log.info(`API server ${client.conn.server.origin}, credentials from ${client.conn.source}`);
+      const controller = new Controller({
+        client, log,
+        lease: { namespace: o.namespace ?? env.POD_NAMESPACE ?? 'ovirt-node-network-handler', name: o.leaseName, identity, durationSeconds: duration, renewSeconds: renew },
+        resyncMs: seconds('--resync', o.resync) * 1000,
+        debounceMs: 200,
+      });
+      const shutdown = async (sig: string) => {
+        log.info(`${sig}: stopping (the lease is given up)`);
+        await controller.stop();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      process.once('SIGINT', () => void shutdown('SIGINT'));
+      controller.start();
+      log.info('controller started');
+    });
+}

@@ -1,0 +1,168 @@
+// The policy controller: the thin layer around the core. Three watchers (src/handler/watcher.ts)
+// keep caches of the policies, the Nodes and the node objects; any change schedules one pass of
+// reconcile() over the caches, run only by the leader (src/fleet/leader.ts), and its decisions
+// are carried out in order per policy: the finalizer first (no apply without it), the applies
+// (server-side apply, force=false), the status, the Events, the finalizer's removal. Nothing is
+// remembered between passes but the caches, which the watchers rebuild at start: a restarted or
+// newly elected controller carries on from the objects.
+import type { Logger } from 'pino';
+import { POLICY_FINALIZER } from '../api/constants.js';
+import type { OnnObject } from '../k8s/client.js';
+import { describeApiError } from '../k8s/client.js';
+import { ControllerClient, isConflict, NODE_PATH, ONN_COLLECTION, POLICY_PATH, type KubeList, type KubeObject } from '../k8s/resources.js';
+import { ObjectWatcher } from '../handler/watcher.js';
+import { LeaderElector, type LeaseSettings } from './leader.js';
+import { newerOrSame, nodeView, onnView, policyView } from './objects.js';
+import { reconcile, type PolicyDecision } from './reconcile.js';
+
+export interface ControllerOptions {
+  client: ControllerClient;
+  log: Logger;
+  lease: LeaseSettings;
+  /** A pass also runs this often without any change (agents' status the caches may have missed). */
+  resyncMs: number;
+  /** Changes coming close together make one pass (ms to wait after the first). */
+  debounceMs: number;
+  watchSeconds?: number;
+}
+
+type Cache<T> = Map<string, T>;
+
+export class Controller {
+  private readonly policies: Cache<KubeObject> = new Map();
+  private readonly nodes: Cache<KubeObject> = new Map();
+  private readonly onns: Cache<OnnObject> = new Map();
+  private readonly watchers: ObjectWatcher<KubeObject, KubeList<KubeObject>>[];
+  private readonly elector: LeaderElector;
+  private pending: NodeJS.Timeout | undefined;
+  private resync: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly o: ControllerOptions) {
+    const watch = <T extends KubeObject>(path: string, cache: Cache<T>) => new ObjectWatcher<KubeObject, KubeList<KubeObject>>({
+      log: o.log.child({ watch: path }),
+      collection: true,
+      watchSeconds: o.watchSeconds,
+      source: {
+        list: () => o.client.list<KubeObject>(path),
+        watch: (rv, wo, onEvent, done) => o.client.watch<KubeObject>(path, rv, wo, onEvent, done),
+      },
+      handlers: {
+        onList: (l) => {
+          cache.clear();
+          for (const item of l.items) cache.set(item.metadata.name, item as T);
+          this.schedule();
+        },
+        onObject: (obj) => {
+          if (!newerOrSame(cache.get(obj.metadata.name)?.metadata.resourceVersion, obj.metadata.resourceVersion)) return;
+          cache.set(obj.metadata.name, obj as T);
+          this.schedule();
+        },
+        onDeleted: (obj) => {
+          cache.delete(obj.metadata.name);
+          this.schedule();
+        },
+      },
+    });
+    this.watchers = [watch(POLICY_PATH, this.policies), watch(NODE_PATH, this.nodes), watch(ONN_COLLECTION, this.onns as Cache<KubeObject>)];
+    this.elector = new LeaderElector(o.client, o.lease, o.log, (leader) => {
+      o.log.info({ leader }, leader ? 'leading: reconciling every policy' : 'not leading');
+      if (leader) this.schedule();
+    });
+  }
+
+  /** Every cache listed and watched (/readyz): a pass before that would see nodes without their objects. */
+  get synced(): boolean {
+    return this.watchers.every((w) => w.ready);
+  }
+
+  get leader(): boolean {
+    return this.elector.leader;
+  }
+
+  start(): void {
+    for (const w of this.watchers) w.start();
+    this.elector.start();
+    this.resync = setInterval(() => this.schedule(), this.o.resyncMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.pending);
+    clearInterval(this.resync);
+    await Promise.all(this.watchers.map((w) => w.stop()));
+    await this.running;
+    await this.elector.stop();
+  }
+
+  /** One pass soon; a pass already running runs once more after it. */
+  private schedule(): void {
+    if (this.stopped || this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      if (this.running) {
+        this.again = true;
+        return;
+      }
+      this.running = this.pass().finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.schedule();
+        }
+      });
+    }, this.o.debounceMs);
+  }
+
+  private async pass(): Promise<void> {
+    if (!this.leader || !this.synced) return;
+    const world = {
+      policies: [...this.policies.values()].map(policyView),
+      nodes: [...this.nodes.values()].map(nodeView),
+      onns: [...this.onns.values()].map(onnView),
+    };
+    for (const d of reconcile(world, new Date())) {
+      // Leadership is checked before every policy's writes: a lapsed leader stops at once.
+      if (!this.leader || this.stopped) return;
+      await this.carryOut(d).catch((e: unknown) => this.o.log.error({ policy: d.policy, err: describeApiError(e) }, 'reconcile of the policy failed; retried on the next pass'));
+    }
+  }
+
+  private async carryOut(d: PolicyDecision): Promise<void> {
+    const { client, log } = this.o;
+    let policy = this.policies.get(d.policy);
+    if (!policy) return;
+    if (d.finalizer === 'add') {
+      policy = await client.setFinalizers(d.policy, [...(policy.metadata.finalizers ?? []), POLICY_FINALIZER], policy.metadata.resourceVersion);
+      this.remember(this.policies, policy);
+    }
+    for (const a of d.applies) {
+      try {
+        const written = await client.applyOnn(a.node, a.manager, a.body);
+        // Read-your-writes: the next pass must see this node as changing, whatever the watch says yet.
+        this.remember(this.onns, written);
+        log.info({ policy: d.policy, node: a.node, kind: a.kind, generation: written.metadata.generation }, 'applied');
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+        // The core refuses what it can see is taken; this is a field taken in between. Never forced.
+        log.warn({ policy: d.policy, node: a.node, err: describeApiError(e) }, 'apply refused: a field is managed by another writer');
+        await client.policyEvent(policy, 'Warning', 'Conflict', `node ${a.node}: ${describeApiError(e)}`, this.o.lease.identity).catch(() => undefined);
+      }
+    }
+    if (d.statusChanged) this.remember(this.policies, await client.patchPolicyStatus(d.policy, d.status));
+    for (const ev of d.events) {
+      await client.policyEvent(policy, ev.type, ev.reason, ev.message, this.o.lease.identity).catch((e: unknown) => log.warn({ err: describeApiError(e) }, 'event not recorded'));
+    }
+    if (d.finalizer === 'remove') {
+      const current = this.policies.get(d.policy) ?? policy;
+      await client.setFinalizers(d.policy, (current.metadata.finalizers ?? []).filter((f) => f !== POLICY_FINALIZER), current.metadata.resourceVersion);
+      log.info({ policy: d.policy }, 'removed from every node; finalizer dropped');
+    }
+  }
+
+  private remember<T extends KubeObject>(cache: Cache<T>, obj: T): void {
+    if (newerOrSame(cache.get(obj.metadata.name)?.metadata.resourceVersion, obj.metadata.resourceVersion)) cache.set(obj.metadata.name, obj);
+  }
+}

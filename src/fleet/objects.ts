@@ -1,0 +1,43 @@
+// API objects as the core's views (types.ts): the only place that knows the objects' JSON.
+import type { PolicyStatus } from '../api/policy.js';
+import type { OnnObject } from '../k8s/client.js';
+import type { KubeObject } from '../k8s/resources.js';
+import type { NodeView, OnnView, PolicyView } from './types.js';
+
+export function nodeView(o: KubeObject): NodeView {
+  return { name: o.metadata.name, labels: o.metadata.labels ?? {} };
+}
+
+export function onnView(o: OnnObject): OnnView {
+  const meta = o.metadata as OnnObject['metadata'] & { annotations?: Record<string, string> };
+  return {
+    name: meta.name,
+    generation: meta.generation ?? 0,
+    annotations: meta.annotations ?? {},
+    spec: (o.spec ?? {}) as OnnView['spec'],
+    managedFields: meta.managedFields ?? [],
+    ...(o.status ? { status: o.status as OnnView['status'] } : {}),
+  };
+}
+
+export function policyView(o: KubeObject): PolicyView {
+  return {
+    name: o.metadata.name,
+    generation: o.metadata.generation ?? 0,
+    creationTimestamp: o.metadata.creationTimestamp ?? '',
+    deleting: o.metadata.deletionTimestamp !== undefined,
+    finalizers: o.metadata.finalizers ?? [],
+    spec: o.spec ?? {},
+    ...(o.status ? { status: o.status as PolicyStatus } : {}),
+  };
+}
+
+/**
+ * Whether `incoming` may replace `known` in a cache: not older. resourceVersions are opaque, but
+ * the API server's are integers (etcd revisions); only then are they compared, so a watch event
+ * that trails a write's own answer does not roll the cache back.
+ */
+export function newerOrSame(known: string | undefined, incoming: string | undefined): boolean {
+  if (!known || !incoming || !/^\d+$/.test(known) || !/^\d+$/.test(incoming)) return true;
+  return BigInt(incoming) >= BigInt(known);
+}

@@ -1,0 +1,135 @@
+// The policy controller's door to the API server, on the same small client as the agent's
+// (src/k8s/http.ts): list and watch of policies, Nodes and node objects; server-side apply of a
+// policy's part of a node object (its own field manager, never forced); a policy's finalizers
+// and status; Events; and the coordination Lease of leader election.
+import { ApiError, ApiHttp, type Stream } from './http.js';
+import type { ApiConnection } from './connection.js';
+import { watchPath, type OnnObject, type WatchOptions } from './client.js';
+import { API_VERSION, CONTROLLER_NAME, GROUP, PLURAL, POLICY_KIND, POLICY_PLURAL, VERSION } from '../api/constants.js';
+
+export interface ObjectMeta {
+  name: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec?: unknown;
+  status?: unknown;
+}
+
+export interface KubeList<T> {
+  metadata: { resourceVersion?: string };
+  items: T[];
+}
+
+export interface Lease {
+  metadata: ObjectMeta;
+  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+}
+
+export const POLICY_PATH = `/apis/${GROUP}/${VERSION}/${POLICY_PLURAL}`;
+export const ONN_COLLECTION = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+export const NODE_PATH = '/api/v1/nodes';
+
+const APPLY_PATCH = 'application/apply-patch+yaml';
+const MERGE_PATCH = 'application/merge-patch+json';
+
+/** A 409 from a server-side apply: another manager owns a field with another value. */
+export function isConflict(e: unknown): boolean {
+  return e instanceof ApiError && e.code === 409;
+}
+
+export class ControllerClient {
+  readonly http: ApiHttp;
+
+  constructor(readonly conn: ApiConnection) {
+    this.http = new ApiHttp(conn, CONTROLLER_NAME);
+  }
+
+  list<T>(path: string): Promise<KubeList<T>> {
+    return this.http.call<KubeList<T>>('GET', path);
+  }
+
+  watch<T>(path: string, resourceVersion: string | undefined, o: WatchOptions, onEvent: (type: string, obj: T) => void, done: (err?: Error) => void): Promise<Stream> {
+    return watchPath(this.http, path, {}, resourceVersion, o, onEvent, done);
+  }
+
+  /**
+   * Server-side apply of `body` to a node object by `fieldManager`, force=false: a field another
+   * manager owns with another value makes the API server answer 409 instead of taking it.
+   */
+  applyOnn(name: string, fieldManager: string, body: Record<string, unknown>): Promise<OnnObject> {
+    const q = new URLSearchParams({ fieldManager, force: 'false' });
+    return this.http.call<OnnObject>('PATCH', `${ONN_COLLECTION}/${encodeURIComponent(name)}?${q.toString()}`, { body, contentType: APPLY_PATCH });
+  }
+
+  /** Sets a policy's finalizers, only if the policy is still at resourceVersion (else 409). */
+  setFinalizers(name: string, finalizers: readonly string[], resourceVersion: string | undefined): Promise<KubeObject> {
+    return this.http.call<KubeObject>('PATCH', `${POLICY_PATH}/${encodeURIComponent(name)}?fieldManager=${CONTROLLER_NAME}`, {
+      body: { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } }, contentType: MERGE_PATCH,
+    });
+  }
+
+  /** Replaces the policy's status (every field of it is always written). */
+  patchPolicyStatus(name: string, status: unknown): Promise<KubeObject> {
+    return this.http.call<KubeObject>('PATCH', `${POLICY_PATH}/${encodeURIComponent(name)}/status?fieldManager=${CONTROLLER_NAME}`, { body: { status }, contentType: MERGE_PATCH });
+  }
+
+  /** An Event about a policy (cluster-scoped objects' events live in "default"). */
+  async policyEvent(policy: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, instance: string): Promise<void> {
+    const now = new Date().toISOString();
+    await this.http.call('POST', '/api/v1/namespaces/default/events', {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { generateName: `${policy.metadata.name}.` },
+        involvedObject: { apiVersion: API_VERSION, kind: POLICY_KIND, name: policy.metadata.name, uid: policy.metadata.uid },
+        type,
+        reason,
+        message: message.slice(0, 1024),
+        source: { component: CONTROLLER_NAME },
+        reportingComponent: `${GROUP}/${CONTROLLER_NAME}`,
+        reportingInstance: instance,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    });
+  }
+
+  private leasePath(namespace: string, name?: string): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases${name ? `/${encodeURIComponent(name)}` : ''}`;
+  }
+
+  async getLease(namespace: string, name: string): Promise<Lease | undefined> {
+    try {
+      return await this.http.call<Lease>('GET', this.leasePath(namespace, name));
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 404) return undefined;
+      throw e;
+    }
+  }
+
+  createLease(namespace: string, lease: Lease): Promise<Lease> {
+    return this.http.call<Lease>('POST', this.leasePath(namespace), { body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease } });
+  }
+
+  /** A PUT with the lease's resourceVersion: a competing writer in between makes it 409. */
+  updateLease(namespace: string, lease: Lease): Promise<Lease> {
+    return this.http.call<Lease>('PUT', this.leasePath(namespace, lease.metadata.name), { body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease } });
+  }
+
+  close(): void {
+    this.http.close();
+  }
+}

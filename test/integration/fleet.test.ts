@@ -1,0 +1,242 @@
+// Fleet networks (issue 14) against the real lab: policies rendered into the namespace nodes'
+// OvirtNodeNetworks by the controller, applied by the real agents. Needs `lab up --ns-nodes 6`.
+//
+// How the controller runs here: as processes on this machine (`node bin/ovirt-node-network-
+// handler.js controller --kubeconfig <admin kubeconfig> --namespace ovirt-node-network-handler
+// --identity <name>`), not as the Deployment — the lab has no pod network for non-host-network
+// pods, and a process can be killed and restarted by the test. With the admin kubeconfig the
+// admission policy for the controller's service account does not apply; rbac.test.ts-style
+// checks of that account belong with the lab wiring (a token from `kubectl create token
+// network-policy-controller -n ovirt-node-network-handler` in a kubeconfig would run it as the
+// service account instead). The lab wiring (apply deploy/crd-policy.yaml, the controller RBAC
+// and admission policy) is expected to be in place; before() applies the CRD if it is missing.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { run, sleep, waitFor } from '../../src/util/exec.js';
+import { PROJECT_ROOT } from '../../src/lab/config.js';
+import type { Lab } from '../../src/lab/index.js';
+import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
+
+interface Cond { type: string; status: string; reason: string; message: string; observedGeneration: number }
+interface Onn {
+  metadata: { name: string; generation: number; annotations?: Record<string, string> };
+  spec: { networks?: Record<string, Record<string, unknown>>; bondings?: Record<string, unknown> };
+  status?: { observedGeneration?: number; conditions?: Cond[] };
+}
+interface Onp {
+  metadata: { name: string; generation: number; finalizers?: string[] };
+  status?: { observedGeneration?: number; matchedNodes?: number; updatedNodes?: number; availableNodes?: number; failedNodes?: { node: string; reason: string; message: string }[]; conditions?: Cond[] };
+}
+
+let lab: Lab;
+const kubectl = (...args: string[]) => run(kubectlArgs(lab, ...args));
+const nsNodes = () => lab.state.nodes.filter((n) => n.kind === 'netns').map((n) => n.name);
+const NS = 'ovirt-node-network-handler';
+
+const controllers = new Map<string, ChildProcess>();
+
+/** A controller process (see the header): leader election through the Lease as in the Deployment. */
+function startController(identity: string): ChildProcess {
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'ovirt-node-network-handler.js'), 'controller', '--kubeconfig', lab.kubeconfig, '--namespace', NS, '--identity', identity, '--lease-duration', '6', '--renew-interval', '2', '--resync', '10'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  controllers.set(identity, child);
+  return child;
+}
+
+async function stopController(identity: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const c = controllers.get(identity);
+  if (!c || c.exitCode !== null) return;
+  const exited = new Promise((r) => c.once('exit', r));
+  c.kill(signal);
+  await exited;
+  controllers.delete(identity);
+}
+
+async function getJson<T>(...args: string[]): Promise<T> {
+  return JSON.parse((await kubectl('get', ...args, '-o', 'json')).stdout) as T;
+}
+const onn = (node: string) => getJson<Onn>('ovirtnodenetwork', node);
+const onp = (name: string) => getJson<Onp>('ovirtnetworkpolicy', name);
+const cond = (o: { status?: { conditions?: Cond[] } }, t: string) => o.status?.conditions?.find((c) => c.type === t);
+
+async function applyPolicy(name: string, spec: Record<string, unknown>): Promise<void> {
+  await run(kubectlArgs(lab, 'apply', '-f', '-'), { input: JSON.stringify({ apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNetworkPolicy', metadata: { name }, spec }) });
+}
+
+async function deletePolicy(name: string): Promise<void> {
+  await kubectl('delete', 'ovirtnetworkpolicy', name, '--ignore-not-found', '--wait=true', '--timeout=600s');
+}
+
+async function waitPolicy(name: string, what: string, ok: (p: Onp) => boolean, timeoutMs = 600_000): Promise<Onp> {
+  return waitFor(`${name}: ${what}`, async () => {
+    const p = await onp(name);
+    return p.status?.observedGeneration === p.metadata.generation && ok(p) ? p : undefined;
+  }, timeoutMs, 1000);
+}
+const availableFor = (name: string) => waitPolicy(name, 'Available', (p) => cond(p, 'Available')?.status === 'True');
+
+async function label(node: string, ...kv: string[]): Promise<void> {
+  await kubectl('label', 'node', node, '--overwrite', ...kv);
+}
+
+/** The IPv4 addresses of a device in a node (none when the device is absent). */
+async function addresses(node: string, dev: string): Promise<string[]> {
+  const r = await exec(node, ['ip', '-json', '-4', 'addr', 'show', 'dev', dev], { allowFailure: true });
+  if (r.code !== 0) return [];
+  return (JSON.parse(r.stdout) as { addr_info: { local: string; prefixlen: number }[] }[]).flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`));
+}
+
+const storagePolicy = (extra: Record<string, unknown> = {}) => ({
+  nodeSelector: { matchExpressions: [{ key: 'fleet.ovirt.org/role', operator: 'In', values: ['hv'] }, { key: 'fleet.ovirt.org/maintenance', operator: 'DoesNotExist' }] },
+  networks: { fstore: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', bridged: true, ipam: { pool: '10.120.0.0/24', range: '10.120.0.10-10.120.0.99' }, ...extra } },
+  maxUnavailable: 2,
+});
+
+before(async () => {
+  lab = await ensureLab();
+  assert.ok(nsNodes().length >= 6, 'this file needs `lab up --ns-nodes 6`');
+  const crd = await run(kubectlArgs(lab, 'get', 'crd', 'ovirtnetworkpolicies.ovirt.org'), { allowFailure: true });
+  if (crd.code !== 0) await kubectl('apply', '-f', join(PROJECT_ROOT, 'deploy', 'crd-policy.yaml'));
+  await kubectl('wait', '--for=condition=Established', 'crd/ovirtnetworkpolicies.ovirt.org', '--timeout=60s');
+  for (const n of nsNodes()) await label(n, 'fleet.ovirt.org/role=hv', 'fleet.ovirt.org/storage-nic=eth1');
+  startController('fleet-a');
+});
+
+after(async () => {
+  for (const p of ['fleet-storage', 'fleet-a-first', 'fleet-b-second', 'fleet-fail']) await deletePolicy(p).catch(() => undefined);
+  for (const id of [...controllers.keys()]) await stopController(id);
+  for (const n of nsNodes()) await kubectl('label', 'node', n, 'fleet.ovirt.org/role-', 'fleet.ovirt.org/storage-nic-', 'fleet.ovirt.org/maintenance-').catch(() => undefined);
+  await releaseLab();
+});
+
+describe('fleet networks', () => {
+  it('selection by label expression; IPAM hands out distinct addresses; maxUnavailable holds while sampling', async () => {
+    const nodes = nsNodes();
+    await label(nodes[5]!, 'fleet.ovirt.org/maintenance=yes');
+    await applyPolicy('fleet-storage', storagePolicy());
+    // Sample the node objects while the rollout runs: never more than 2 changing at once.
+    let maxChanging = 0;
+    let done = false;
+    const sampler = (async () => {
+      while (!done) {
+        const list = await getJson<{ items: Onn[] }>('ovirtnodenetworks');
+        // Written by the policy and not yet reported Available for that generation (or Progressing).
+        const changing = list.items.filter((o) => o.metadata.annotations?.['network-policy.ovirt.org/fleet-storage'] !== undefined
+          && (cond(o, 'Available')?.observedGeneration !== o.metadata.generation || cond(o, 'Progressing')?.status === 'True'));
+        maxChanging = Math.max(maxChanging, changing.length);
+        await sleep(200);
+      }
+    })();
+    const p = await availableFor('fleet-storage');
+    done = true;
+    await sampler;
+    assert.ok(maxChanging <= 2, `${maxChanging} nodes changing at once`);
+    assert.equal(p.status?.matchedNodes, 5, 'the node in maintenance is not selected');
+    const addrs: string[] = [];
+    for (const n of nodes.slice(0, 5)) {
+      const a = await addresses(n, 'fstore');
+      assert.equal(a.length, 1, `${n}: ${a.join(' ')}`);
+      assert.match(a[0]!, /^10\.120\.0\.(1\d|[2-9]\d)\/24$/);
+      addrs.push(a[0]!);
+    }
+    assert.equal(new Set(addrs).size, 5, 'distinct addresses');
+    assert.deepEqual(await addresses(nodes[5]!, 'fstore'), []);
+  });
+
+  it('addresses survive a controller restart and a policy edit', async () => {
+    const nodes = nsNodes().slice(0, 5);
+    const before = await Promise.all(nodes.map((n) => onn(n).then((o) => o.spec.networks?.fstore?.ipaddr)));
+    await stopController('fleet-a', 'SIGKILL');
+    startController('fleet-a');
+    await applyPolicy('fleet-storage', storagePolicy({ mtu: 1400 }));
+    await availableFor('fleet-storage');
+    const afterEdit = await Promise.all(nodes.map((n) => onn(n).then((o) => o.spec.networks?.fstore)));
+    assert.deepEqual(afterEdit.map((x) => x?.ipaddr), before);
+    assert.ok(afterEdit.every((x) => x?.mtu === 1400));
+  });
+
+  it('relabelling a node adds or removes the networks', async () => {
+    const nodes = nsNodes();
+    await label(nodes[0]!, 'fleet.ovirt.org/maintenance=yes');
+    await kubectl('label', 'node', nodes[5]!, 'fleet.ovirt.org/maintenance-');
+    await waitPolicy('fleet-storage', 'node 0 out, node 5 in', (p) => cond(p, 'Available')?.status === 'True' && p.status?.matchedNodes === 5);
+    await waitFor(`${nodes[0]} without fstore`, async () => (await addresses(nodes[0]!, 'fstore')).length === 0 && (await onn(nodes[0]!)).metadata.annotations?.['network-policy.ovirt.org/fleet-storage'] === undefined, 300_000, 1000);
+    assert.equal((await addresses(nodes[5]!, 'fstore')).length, 1);
+    await kubectl('label', 'node', nodes[0]!, 'fleet.ovirt.org/maintenance-');
+    await waitPolicy('fleet-storage', 'node 0 back', (p) => cond(p, 'Available')?.status === 'True' && p.status?.matchedNodes === 6);
+  });
+
+  it('deleting a policy reverts it everywhere (finalizer held until done)', async () => {
+    await deletePolicy('fleet-storage');
+    for (const n of nsNodes()) {
+      const o = await onn(n);
+      assert.equal(o.spec.networks?.fstore, undefined, n);
+      assert.equal(o.metadata.annotations?.['network-policy.ovirt.org/fleet-storage'], undefined, n);
+      await waitFor(`${n} without fstore on the host`, async () => (await addresses(n, 'fstore')).length === 0 && (await exec(n, ['ip', 'link', 'show', 'fstore'], { allowFailure: true })).code !== 0, 120_000, 500);
+    }
+  });
+
+  it('two conflicting policies: the later is refused on every node, with an Event; nothing changes for it', async () => {
+    await applyPolicy('fleet-a-first', { networks: { fconf: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', mtu: 1400 } }, maxUnavailable: '50%' });
+    await availableFor('fleet-a-first');
+    await sleep(1100); // a later creationTimestamp (one-second resolution)
+    await applyPolicy('fleet-b-second', { networks: { fconf: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', mtu: 1300 } }, maxUnavailable: '50%' });
+    const p = await waitPolicy('fleet-b-second', 'Degraded Conflict', (x) => cond(x, 'Degraded')?.reason === 'Conflict');
+    assert.equal(p.status?.failedNodes?.length, nsNodes().length);
+    assert.ok(p.status!.failedNodes!.every((f) => f.reason === 'Conflict' && /already of policy fleet-a-first/.test(f.message)));
+    for (const n of nsNodes()) assert.equal((await onn(n)).spec.networks?.fconf?.mtu, 1400);
+    const events = (await kubectl('get', 'events', '-n', 'default', '--field-selector', 'involvedObject.kind=OvirtNetworkPolicy,involvedObject.name=fleet-b-second', '-o', 'json')).stdout;
+    assert.match(events, /"reason": "Conflict"/);
+    await deletePolicy('fleet-b-second');
+    await deletePolicy('fleet-a-first');
+  });
+
+  it('an abort on a failing node leaves the remaining nodes untouched; a new generation resumes', async () => {
+    const nodes = nsNodes();
+    // A failure only the host finds: the namespace nodes' kernel has no 802.1Q, so the first node's
+    // agent fails the VLAN (SetupFailed) and rolls back; with maxUnavailable 1 no other node is written.
+    const failing = { networks: { ffail: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', vlan: 140 } }, maxUnavailable: 1 };
+    await applyPolicy('fleet-fail', failing);
+    const p = await waitPolicy('fleet-fail', 'RolloutAborted', (x) => cond(x, 'Degraded')?.reason === 'RolloutAborted', 600_000);
+    const first = [...nodes].sort()[0]!;
+    assert.match(cond(p, 'Degraded')!.message, new RegExp(`node ${first} failed \\(SetupFailed`));
+    assert.deepEqual(p.status?.failedNodes?.map((f) => [f.node, f.reason]), [[first, 'SetupFailed']]);
+    await sleep(25_000); // two resyncs of the controller: still nothing further
+    for (const n of nodes.filter((x) => x !== first)) {
+      assert.equal((await onn(n)).spec.networks?.ffail, undefined, `${n}: spec untouched`);
+      assert.notEqual((await exec(n, ['ip', 'link', 'show', 'ffail'], { allowFailure: true })).code, 0, `${n}: host untouched`);
+    }
+    assert.equal((await onp('fleet-fail')).status?.updatedNodes, 1);
+    // The fix is a new generation: the rollout resumes and reaches every node.
+    await applyPolicy('fleet-fail', { ...failing, networks: { ffail: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic' } } });
+    const fixed = await availableFor('fleet-fail');
+    assert.equal(fixed.status?.availableNodes, nodes.length);
+    assert.equal(cond(fixed, 'Degraded')?.status, 'False');
+  });
+
+  it('a controller killed mid-rollout resumes from the objects', async () => {
+    await deletePolicy('fleet-fail');
+    await applyPolicy('fleet-storage', { ...storagePolicy(), maxUnavailable: 1 });
+    await waitFor('the rollout under way', async () => ((await onp('fleet-storage')).status?.updatedNodes ?? 0) >= 1, 300_000, 300);
+    await stopController('fleet-a', 'SIGKILL');
+    const frozen = (await onp('fleet-storage')).status?.updatedNodes ?? 0;
+    assert.ok(frozen < nsNodes().length);
+    startController('fleet-a');
+    const p = await availableFor('fleet-storage');
+    assert.equal(p.status?.availableNodes, nsNodes().length);
+  });
+
+  it('two replicas elect one leader; the other takes over when it goes', async () => {
+    startController('fleet-b');
+    const holder = async () => (JSON.parse((await kubectl('get', 'lease', '-n', NS, 'ovirt-network-policy-controller', '-o', 'json')).stdout) as { spec: { holderIdentity?: string } }).spec.holderIdentity;
+    await sleep(8000);
+    assert.equal(await holder(), 'fleet-a', 'the running leader keeps the lease');
+    await stopController('fleet-a', 'SIGKILL');
+    await waitFor('fleet-b leading', async () => (await holder()) === 'fleet-b', 60_000, 500);
+    // The new leader acts: a policy edit rolls out.
+    await applyPolicy('fleet-storage', storagePolicy({ mtu: 1450 }));
+    await availableFor('fleet-storage');
+    await deletePolicy('fleet-storage');
+  });
+});
