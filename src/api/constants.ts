@@ -51,6 +51,8 @@ export const POLICY_CRD_NAME = `${POLICY_PLURAL}.${GROUP}`;
 export const POLICY_NAME_MAX = 63;
 /** The controller: its CLI verb's program name, event source and lease name. */
 export const CONTROLLER_NAME = 'ovirt-network-policy-controller';
+/** The controller's /metrics, /healthz and /readyz (the agent's are on 9187). */
+export const CONTROLLER_METRICS_PORT = 9188;
 /** Server-side apply field manager of one policy: `<prefix><policy name>`. */
 export const POLICY_MANAGER_PREFIX = 'ovirt-network-policy/';
 /**

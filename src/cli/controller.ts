@@ -3,10 +3,12 @@
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
-import { CONTROLLER_NAME } from '../api/constants.js';
+import { CONTROLLER_METRICS_PORT, CONTROLLER_NAME } from '../api/constants.js';
 import { loadConnection } from '../k8s/connection.js';
 import { ControllerClient } from '../k8s/resources.js';
 import { Controller } from '../fleet/controller.js';
+import { ControllerMetrics } from '../fleet/metrics.js';
+import { serveMetrics } from '../handler/metrics.js';
 
 interface ControllerCliOptions {
   kubeconfig?: string;
@@ -17,6 +19,7 @@ interface ControllerCliOptions {
   renewInterval: string;
   resync: string;
   logLevel: string;
+  metricsPort: string;
 }
 
 /** A positive number of seconds, or an error naming the flag. */
@@ -36,6 +39,7 @@ export function registerController(program: Command): void {
     .option('--lease-duration <seconds>', 'how long a lease not renewed stays held', '15')
     .option('--renew-interval <seconds>', 'how often the leader renews (and followers look)', '5')
     .option('--resync <seconds>', 'a pass without any change this often', '60')
+    .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz (0: off)', String(CONTROLLER_METRICS_PORT))
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .action(async (o: ControllerCliOptions) => {
       const env = process.env;
@@ -44,10 +48,13 @@ export function registerController(program: Command): void {
       const renew = seconds('--renew-interval', o.renewInterval);
       if (renew >= duration) throw new Error(`--renew-interval ${o.renewInterval} must be shorter than --lease-duration ${o.leaseDuration}`);
       const log = pino({ level: o.logLevel, base: { controller: identity } });
+      const port = Number(o.metricsPort);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--metrics-port ${o.metricsPort}: expected a port number (0: off)`);
+      const metrics = new ControllerMetrics(identity);
       const client = new ControllerClient(await loadConnection(o.kubeconfig, env));
       log.info(`API server ${client.conn.server.origin}, credentials from ${client.conn.source}`);
       const controller = new Controller({
-        client, log,
+        client, log, metrics,
         lease: { namespace: o.namespace ?? env.POD_NAMESPACE ?? 'ovirt-node-network-handler', name: o.leaseName, identity, durationSeconds: duration, renewSeconds: renew },
         resyncMs: seconds('--resync', o.resync) * 1000,
         debounceMs: 200,
@@ -60,6 +67,9 @@ export function registerController(program: Command): void {
       process.once('SIGTERM', () => void shutdown('SIGTERM'));
       process.once('SIGINT', () => void shutdown('SIGINT'));
       controller.start();
+      // Healthy: an answer at all means the event loop runs. Ready once every cache is listed and watched
+      // (a follower is ready too: it takes over without a restart).
+      if (port) await serveMetrics(metrics, { healthy: () => true, ready: () => controller.synced }, port);
       log.info('controller started');
     });
 }

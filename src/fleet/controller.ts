@@ -12,6 +12,7 @@ import { describeApiError } from '../k8s/client.js';
 import { ControllerClient, isConflict, NODE_PATH, ONN_COLLECTION, POLICY_PATH, type KubeList, type KubeObject } from '../k8s/resources.js';
 import { ObjectWatcher } from '../handler/watcher.js';
 import { LeaderElector, type LeaseSettings } from './leader.js';
+import type { ControllerMetrics, ControllerWriteKind } from './metrics.js';
 import { newerOrSame, nodeView, onnView, policyView } from './objects.js';
 import { reconcile, type PolicyDecision } from './reconcile.js';
 
@@ -19,6 +20,7 @@ export interface ControllerOptions {
   client: ControllerClient;
   log: Logger;
   lease: LeaseSettings;
+  metrics: ControllerMetrics;
   /** A pass also runs this often without any change (agents' status the caches may have missed). */
   resyncMs: number;
   /** Changes coming close together make one pass (ms to wait after the first). */
@@ -69,6 +71,7 @@ export class Controller {
     this.watchers = [watch(POLICY_PATH, this.policies), watch(NODE_PATH, this.nodes), watch(ONN_COLLECTION, this.onns as Cache<KubeObject>)];
     this.elector = new LeaderElector(o.client, o.lease, o.log, (leader) => {
       o.log.info({ leader }, leader ? 'leading: reconciling every policy' : 'not leading');
+      o.metrics.leader(leader);
       if (leader) this.schedule();
     });
   }
@@ -118,6 +121,7 @@ export class Controller {
 
   private async pass(): Promise<void> {
     if (!this.leader || !this.synced) return;
+    this.o.metrics.pass();
     const world = {
       policies: [...this.policies.values()].map(policyView),
       nodes: [...this.nodes.values()].map(nodeView),
@@ -135,12 +139,12 @@ export class Controller {
     let policy = this.policies.get(d.policy);
     if (!policy) return;
     if (d.finalizer === 'add') {
-      policy = await client.setFinalizers(d.policy, [...(policy.metadata.finalizers ?? []), POLICY_FINALIZER], policy.metadata.resourceVersion);
+      policy = await this.counted('finalizer', client.setFinalizers(d.policy, [...(policy.metadata.finalizers ?? []), POLICY_FINALIZER], policy.metadata.resourceVersion));
       this.remember(this.policies, policy);
     }
     for (const a of d.applies) {
       try {
-        const written = await client.applyOnn(a.node, a.manager, a.body);
+        const written = await this.counted('apply', client.applyOnn(a.node, a.manager, a.body));
         // Read-your-writes: the next pass must see this node as changing, whatever the watch says yet.
         this.remember(this.onns, written);
         log.info({ policy: d.policy, node: a.node, kind: a.kind, generation: written.metadata.generation }, 'applied');
@@ -148,17 +152,29 @@ export class Controller {
         if (!isConflict(e)) throw e;
         // The core refuses what it can see is taken; this is a field taken in between. Never forced.
         log.warn({ policy: d.policy, node: a.node, err: describeApiError(e) }, 'apply refused: a field is managed by another writer');
-        await client.policyEvent(policy, 'Warning', 'Conflict', `node ${a.node}: ${describeApiError(e)}`, this.o.lease.identity).catch(() => undefined);
+        await this.counted('event', client.policyEvent(policy, 'Warning', 'Conflict', `node ${a.node}: ${describeApiError(e)}`, this.o.lease.identity)).catch(() => undefined);
       }
     }
-    if (d.statusChanged) this.remember(this.policies, await client.patchPolicyStatus(d.policy, d.status));
+    if (d.statusChanged) this.remember(this.policies, await this.counted('status', client.patchPolicyStatus(d.policy, d.status)));
     for (const ev of d.events) {
-      await client.policyEvent(policy, ev.type, ev.reason, ev.message, this.o.lease.identity).catch((e: unknown) => log.warn({ err: describeApiError(e) }, 'event not recorded'));
+      await this.counted('event', client.policyEvent(policy, ev.type, ev.reason, ev.message, this.o.lease.identity)).catch((e: unknown) => log.warn({ err: describeApiError(e) }, 'event not recorded'));
     }
     if (d.finalizer === 'remove') {
       const current = this.policies.get(d.policy) ?? policy;
-      await client.setFinalizers(d.policy, (current.metadata.finalizers ?? []).filter((f) => f !== POLICY_FINALIZER), current.metadata.resourceVersion);
+      await this.counted('finalizer', client.setFinalizers(d.policy, (current.metadata.finalizers ?? []).filter((f) => f !== POLICY_FINALIZER), current.metadata.resourceVersion));
       log.info({ policy: d.policy }, 'removed from every node; finalizer dropped');
+    }
+  }
+
+  /** A write, counted by kind and result (a 409 is a conflict). */
+  private async counted<T>(kind: ControllerWriteKind, write: Promise<T>): Promise<T> {
+    try {
+      const r = await write;
+      this.o.metrics.write(kind, 'ok');
+      return r;
+    } catch (e) {
+      this.o.metrics.write(kind, isConflict(e) ? 'conflict' : 'error');
+      throw e;
     }
   }
 

@@ -129,7 +129,8 @@ export interface HealthSource {
   ready(): boolean;
 }
 
-export function serveMetrics(metrics: AgentMetrics, health: HealthSource, port: number, host = '0.0.0.0'): Promise<Server> {
+/** /metrics of a registry and the two probes (the agent's and the policy controller's). */
+export function serveMetrics(metrics: { readonly registry: Registry }, health: HealthSource, port: number, host = '0.0.0.0'): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {

@@ -264,9 +264,11 @@ async function startPodNodes(
     }, 120_000, 500);
   });
   if (o.install) {
-    await progress.step('install', 'installing the product: kubectl apply -k lab/deploy (deploy/ with the lab\'s image), DaemonSet rollout', 20_000, async () => {
+    await progress.step('install', 'installing the product: kubectl apply -k lab/deploy (deploy/ with the lab\'s image), DaemonSet and policy controller rollout', 20_000, async () => {
       await applyKustomization(kubeconfig, join(PROJECT_ROOT, 'lab', 'deploy'));
       await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'ds/ovirt-node-network-handler', '--timeout=180s']);
+      // The controller's pods need a kubelet: with --process-agents there is none to run them.
+      if (podNodes.length) await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'deploy/ovirt-network-policy-controller', '--timeout=180s']);
       for (const n of podNodes) await waitFor(`${n.name}'s agent pod`, () => podAgentPid(n.name), 60_000, 200);
     });
   }

@@ -1,25 +1,32 @@
-// The DaemonSet's agent on a kubelet node, seen from this machine: its process (the container's
-// main process, found by command line in the node's network namespace), for the experiments that
-// kill it, measure it or wait for the kubelet to restart it.
+// The product's pods on a kubelet node, seen from this machine: the DaemonSet's agent and the
+// policy controller (host network in the lab), each the container's main process, found by
+// command line in the node's network namespace, for the experiments that kill it, measure it or
+// wait for the kubelet to restart it.
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { netnsOf } from './config.js';
 
-/** The image's entry point (image/build.sh): what the container's main process runs. */
-const AGENT_ENTRY = '/opt/ovirt-node-network-handler/bin/ovirt-node-network-handler.js\0run';
+/** The image's entry point (image/build.sh) and the verb: what each container's main process runs. */
+const ENTRY = '/opt/ovirt-node-network-handler/bin/ovirt-node-network-handler.js\0';
+export type PodVerb = 'run' | 'controller';
 
 async function netnsInode(node: string): Promise<string | undefined> {
   return stat(`/run/netns/${netnsOf(node)}`).then((s) => `net:[${s.ino}]`, () => undefined);
 }
 
 /** PID (as this machine sees it) of the agent container's main process on a kubelet node. */
-export async function podAgentPid(node: string): Promise<number | undefined> {
+export function podAgentPid(node: string): Promise<number | undefined> {
+  return podProcessPid(node, 'run');
+}
+
+/** PID of the main process of the container running `verb` on a kubelet node (the first found). */
+export async function podProcessPid(node: string, verb: PodVerb): Promise<number | undefined> {
   const ns = await netnsInode(node);
   if (!ns) return undefined;
   for (const e of await readdir('/proc')) {
     const pid = Number(e);
     if (!pid) continue;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'latin1').catch(() => '');
-    if (!cmdline.includes(AGENT_ENTRY)) continue;
+    if (!cmdline.includes(`${ENTRY}${verb}`)) continue;
     if ((await readlink(`/proc/${pid}/ns/net`).catch(() => '')) === ns) return pid;
   }
   return undefined;

@@ -30,8 +30,9 @@ interface Onn {
   };
 }
 
+/** The DaemonSet's pods (the namespace also holds the policy controller's). */
 async function pods(): Promise<Pod[]> {
-  return (JSON.parse((await kubectl('-n', HANDLER_NAMESPACE, 'get', 'pods', '-o', 'json')).stdout) as { items: Pod[] }).items;
+  return (JSON.parse((await kubectl('-n', HANDLER_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/name=ovirt-node-network-handler', '-o', 'json')).stdout) as { items: Pod[] }).items;
 }
 async function podOn(node: string): Promise<Pod> {
   return waitFor(`the agent pod on ${node} to be Ready`, async () => (await pods()).find((p) => p.spec.nodeName === node &&
