@@ -154,7 +154,7 @@ export async function benchFleetRollout(o: FleetRolloutOptions): Promise<BenchRo
     return rows;
   } finally {
     // The policy goes while the controller still runs (its finalizer), then the labels and the controller.
-    if (!ok && controller) await onp.delete(POLICY).then(() => onp.waitGone(POLICY, 600_000)).catch((e: unknown) => log(`cleanup: ${String(e)}`));
+    if (!ok && controller) await onp.delete(POLICY).then(() => onp.waitGone(POLICY, 180_000)).catch((e: unknown) => log(`cleanup: ${String(e)}`));
     await unlabelAll();
     await controller?.stop();
     if (ok) await rm(tmp, { recursive: true, force: true });

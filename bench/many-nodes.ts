@@ -111,9 +111,9 @@ export async function benchManyNodes(o: ManyNodesOptions): Promise<BenchRow[]> {
   // A change to every node at once: one network added, all Available, removed, all settled.
   log(`adding ${CHANGE_NETWORK} to ${n} nodes at once`);
   const changeMark = await auditMark(auditLogPath(lab));
+  const set = async (value: unknown) => new Map(await Promise.all(nodes.map(async (x) => [x, await onn.mergeSpec(x, { networks: { [CHANGE_NETWORK]: value } })] as const)));
   const change = await measureWhile(pids, async () => {
     const from = Date.now();
-    const set = async (value: unknown) => new Map(await Promise.all(nodes.map(async (x) => [x, await onn.mergeSpec(x, { networks: { [CHANGE_NETWORK]: value } })] as const)));
     const added = await onn.settledAll(await set(CHANGE_SPEC));
     const addedAt = Date.now();
     const failed = [...added].filter(([, v]) => !isAvailable(v.onn)).map(([k, v]) => `${k}: ${JSON.stringify(v.onn.status?.setupStatus)}`);
@@ -121,6 +121,10 @@ export async function benchManyNodes(o: ManyNodesOptions): Promise<BenchRow[]> {
     const removeFrom = Date.now();
     await onn.settledAll(await set(null));
     return { from, addedAt, removeFrom, to: Date.now(), lastAvailable: Math.max(...[...added.values()].map((v) => v.at)) };
+  }).catch(async (e: unknown) => {
+    // No node keeps the benchmark's network (the next run would clean it up too).
+    await set(null).catch(() => undefined);
+    throw e;
   });
   const changeLines = await auditLinesSince(changeMark);
   const c = change.result;
