@@ -7,11 +7,12 @@
 // Targets (DESIGN.md): RSS < 80 MB; no writes between statistics intervals.
 //
 //   npm run bench -- --only at-rest [--rest-seconds 600]   (needs the lab)
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { killAgent, labExec, startNodeAgent, type Lab } from '../src/lab/index.js';
+import { HANDLER_NAMESPACE, HANDLER_SA } from '../src/lab/agents.js';
+import { agentWrites, auditLinesSince, auditMark, earlyWrites, serviceAccountUser } from './lib/audit.js';
 import { spawnDaemonless } from './lib/procs.js';
 import { OnnDriver } from './lib/onn.js';
 import { agentPid, procUsage, requireLab } from './lib/lab.js';
@@ -21,32 +22,6 @@ import { sleep } from '../src/util/exec.js';
 /** The agent's defaults (src/cli/run.ts). */
 const STATISTICS_INTERVAL_S = 30;
 const OBSERVE_INTERVAL_S = 10;
-
-interface AuditEvent {
-  verb: string;
-  stage: string;
-  user: { username: string };
-  objectRef?: { resource?: string; subresource?: string; name?: string };
-  requestObject?: unknown;
-  requestReceivedTimestamp: string;
-}
-
-/** Writes made by node's agent to its object between from and to (ms epoch), from the audit log. */
-export async function agentWrites(auditLog: string, node: string, from: number, to: number): Promise<{ count: number; bytes: number; times: number[] }> {
-  const text = await readFile(auditLog, 'utf8');
-  const times: number[] = [];
-  let bytes = 0;
-  for (const line of text.split('\n')) {
-    if (!line.includes('"ovirtnodenetworks"') || !line.includes(`"${node}"`)) continue;
-    const e = JSON.parse(line) as AuditEvent;
-    if (e.stage !== 'ResponseComplete' || e.objectRef?.name !== node || !e.user.username.startsWith('system:serviceaccount:')) continue;
-    const t = Date.parse(e.requestReceivedTimestamp);
-    if (t < from || t > to) continue;
-    times.push(t);
-    bytes += e.requestObject === undefined ? 0 : JSON.stringify(e.requestObject).length;
-  }
-  return { count: times.length, bytes, times: times.sort((a, b) => a - b) };
-}
 
 async function requireAgentPid(lab: Lab, node: string): Promise<number> {
   const pid = await agentPid(lab, node);
@@ -108,6 +83,7 @@ export async function benchAtRest(o: AtRestOptions): Promise<BenchRow[]> {
     o.log?.(`agents restarted; settling 20 s, then at rest for ${o.seconds} s (${small}: ${counts[small]} interfaces, ${big}: ${counts[big]})`);
     await sleep(20_000);
     const pids = { [small]: await requireAgentPid(lab, small), [big]: await requireAgentPid(lab, big) };
+    const mark = await auditMark(join(lab.paths.dir, 'audit.log'));
     const start = Date.now();
     const cpu0: Record<string, number> = {};
     const bare0: Record<string, number> = {};
@@ -128,12 +104,12 @@ export async function benchAtRest(o: AtRestOptions): Promise<BenchRow[]> {
     }
     const end = Date.now();
     const idleRss = Math.max(...rss.idle!);
+    const writes = agentWrites(await auditLinesSince(mark), serviceAccountUser(HANDLER_NAMESPACE, HANDLER_SA), [small, big], start, end);
     for (const n of [small, big]) {
       const cpu = (await procUsage(pids[n]!)).cpuS - cpu0[n]!;
       const bareCpu = (await procUsage(bare[n]!.pid)).cpuS - bare0[n]!;
-      const w = await agentWrites(join(lab.paths.dir, 'audit.log'), n, start, end);
-      const gaps = w.times.slice(1).map((t, i) => t - w.times[i]!);
-      const early = gaps.filter((g) => g < STATISTICS_INTERVAL_S * 1000 * 0.9).length;
+      const w = writes.get(n)!;
+      const early = earlyWrites(w.times, STATISTICS_INTERVAL_S * 1000);
       const maxRss = Math.max(...rss[n]!);
       const label = `${counts[n]} interfaces, ${o.seconds} s at rest${o.agentArgs?.length ? ` (run ${o.agentArgs.join(' ')})` : ''}`;
       const at = split[n];

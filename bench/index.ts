@@ -1,19 +1,24 @@
 // The benchmark suite: runs every benchmark (or --only some), prints one table, writes the rows
-// as JSON and the scaling plot as SVG into --out. Lab benchmarks (reconcile, at-rest, apply-vm)
-// need `ovirt-node-network-handler lab up`; without a lab they are skipped and say so.
+// as JSON and the scaling plot as SVG into --out. Lab benchmarks (reconcile, at-rest, apply-vm,
+// fleet-rollout, many-nodes) need `ovirt-node-network-handler lab up`; without a lab they are
+// skipped and say so, as are the fleet benchmarks on a lab with too few namespace nodes
+// (bench/settings.ts: many-nodes needs 6, so CI's 2-node lab runs fleet-rollout only).
 //
-//   npm run bench                      full run (~40 min: the at-rest window alone is 10 min)
+//   npm run bench                      full run (~60 min: the at-rest and many-nodes windows are 10 min each)
 //   npm run bench -- --quick           the reduced version CI runs (~4 min)
 //   npm run bench -- --only apply,observe --out docs/results
 //   npm run bench -- --only apply --apply-sizes 10,100 --removal-sizes 800 --runs 5   (sizes, runs overridden)
+//   npm run bench -- --only fleet-rollout,many-nodes --node-counts 10,25,50 --out docs/results   (lab up --ns-nodes 50 --vm-nodes 0)
+//   (--nodes N: the fleet benchmarks use the first N namespace nodes; --rest-seconds: at-rest's and many-nodes' windows)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { NETWORKS_MAX } from '../src/api/spec.js';
 import { currentLab } from '../src/lab/index.js';
 import { benchApplyBridges, benchRemoval } from './apply.js';
 import { benchApplyVlans } from './apply-vm.js';
 import { benchAtRest } from './at-rest.js';
+import { benchFleetRollout } from './fleet-rollout.js';
+import { benchManyNodes } from './many-nodes.js';
 import { installNmstatectl, findNmstatectl } from './lib/nmstate.js';
 import { renderCharts } from './lib/plot.js';
 import { scalingCharts } from './scaling.js';
@@ -21,35 +26,7 @@ import { benchTable, markdownTable, newResults, writeResults, type BenchRow } fr
 import { benchObserve } from './observe.js';
 import { benchPlan } from './plan.js';
 import { benchReconcile } from './reconcile.js';
-
-// The largest apply and removal: the most networks the CRD accepts.
-interface Settings {
-  applySizes: number[];
-  applyRuns: number;
-  /** Removal (part of the apply benchmark): sizes and runs, each run about 2x the kernel's unregister work. */
-  removalSizes: number[];
-  removalRuns: number;
-  vlanSizes: number[];
-  vlanRuns: number;
-  observeSizes: number[];
-  observeRuns: number;
-  reconcileRuns: number;
-  seedRuns: number;
-  restSeconds: number;
-  restInterfaces: number;
-}
-
-const FULL: Settings = {
-  applySizes: [10, 100, 500, NETWORKS_MAX], applyRuns: 7, removalSizes: [100, NETWORKS_MAX], removalRuns: 3, vlanSizes: [100, 500], vlanRuns: 5, observeSizes: [10, 100, 1000], observeRuns: 15,
-  reconcileRuns: 9, seedRuns: 3, restSeconds: 600, restInterfaces: 1000,
-};
-const QUICK: Settings = {
-  applySizes: [10, 100], applyRuns: 3, removalSizes: [20], removalRuns: 2, vlanSizes: [20], vlanRuns: 2, observeSizes: [10, 100], observeRuns: 5,
-  reconcileRuns: 3, seedRuns: 1, restSeconds: 45, restInterfaces: 200,
-};
-
-const ALL = ['plan', 'apply', 'observe', 'apply-vm', 'reconcile', 'at-rest'] as const;
-const NEEDS_LAB = new Set(['apply-vm', 'reconcile', 'at-rest']);
+import { ALL, FULL, labMisfit, NEEDS_LAB, QUICK, sizes, type Settings } from './settings.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -65,11 +42,16 @@ async function main(): Promise<void> {
       'removal-sizes': { type: 'string' },
       'observe-sizes': { type: 'string' },
       runs: { type: 'string' },
+      nodes: { type: 'string' },
+      'node-counts': { type: 'string' },
+      'project-to': { type: 'string' },
     },
   });
   const s: Settings = { ...(values.quick ? QUICK : FULL) };
-  if (values['rest-seconds']) s.restSeconds = Number(values['rest-seconds']);
-  const sizes = (v: string) => v.split(',').filter(Boolean).map(Number);
+  if (values['rest-seconds']) s.restSeconds = s.manyRestSeconds = Number(values['rest-seconds']);
+  if (values['project-to']) s.projectTo = Number(values['project-to']);
+  const nodes = values.nodes ? { nodes: sizes(values.nodes)[0]! } : {};
+  const nodeCounts = values['node-counts'] ? sizes(values['node-counts']) : undefined;
   if (values['apply-sizes'] !== undefined) s.applySizes = sizes(values['apply-sizes']);
   if (values['removal-sizes'] !== undefined) s.removalSizes = sizes(values['removal-sizes']);
   if (values['observe-sizes'] !== undefined) s.observeSizes = sizes(values['observe-sizes']);
@@ -83,10 +65,18 @@ async function main(): Promise<void> {
 
   const results = newResults('bench', process.argv.slice(2));
   const skipped: string[] = [];
+  const nsNodes = lab?.state.nodes.filter((n) => n.kind === 'netns').length ?? 0;
   for (const name of only) {
     if (NEEDS_LAB.has(name) && !lab) {
       if (values.only) throw new Error(`${name} needs the lab: run \`npx ovirt-node-network-handler lab up\` first`);
-      skipped.push(name);
+      skipped.push(`${name} (no lab running)`);
+      continue;
+    }
+    const misfit = labMisfit(name, nsNodes, nodes.nodes);
+    if (misfit) {
+      if (values.only) throw new Error(misfit);
+      log(`${name} skipped: ${misfit}`);
+      skipped.push(`${name} (${misfit})`);
       continue;
     }
     log(`${name} ...`);
@@ -101,6 +91,8 @@ async function main(): Promise<void> {
       'apply-vm': () => benchApplyVlans({ sizes: s.vlanSizes, runs: s.vlanRuns, log }),
       reconcile: () => benchReconcile({ runs: s.reconcileRuns, seedRuns: s.seedRuns, log }),
       'at-rest': () => benchAtRest({ seconds: s.restSeconds, interfaces: s.restInterfaces, ...(values['low-memory'] ? { agentArgs: ['--low-memory'] } : {}), log }),
+      'fleet-rollout': () => benchFleetRollout({ ...nodes, maxUnavailable: s.fleetMaxUnavailable, baselineRuns: s.fleetBaselineRuns, log }),
+      'many-nodes': () => benchManyNodes({ ...nodes, restSeconds: s.manyRestSeconds, settleSeconds: s.manySettleSeconds, projectTo: s.projectTo, out: values.out, ...(nodeCounts ? { nodeCounts } : {}), log }),
     } as Record<string, () => Promise<BenchRow[]>>)[name]!();
     results.bench.push(...rows);
     log(`${name} done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -109,7 +101,7 @@ async function main(): Promise<void> {
   const { charts, verdicts } = scalingCharts(results.bench);
   process.stdout.write(benchTable(results.bench));
   if (verdicts.length) process.stdout.write('\nscaling (log-log slope between the smallest and the largest size; 1 = linear):\n' + verdicts.map((v) => `  ${v}`).join('\n') + '\n');
-  if (skipped.length) process.stdout.write(`\nskipped (no lab running): ${skipped.join(', ')}\n`);
+  if (skipped.length) process.stdout.write(`\nskipped: ${skipped.join('; ')}\n`);
   await mkdir(values.out, { recursive: true });
   await writeResults(join(values.out, 'bench.json'), { ...results, scaling: verdicts });
   await writeFile(join(values.out, 'bench.md'), benchTable(results.bench, markdownTable) + (verdicts.length ? '\n' + verdicts.map((v) => `- ${v}`).join('\n') + '\n' : ''));

@@ -1,7 +1,9 @@
 // The lab as the suites see it: that it runs, a namespace node's agent process, and what that
 // process uses (shared by bench/ and reliability/).
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { currentLab, nodeAgentPid, type Lab } from '../../src/lab/index.js';
+import { processMatches } from '../../src/lab/state.js';
 
 export async function requireLab(): Promise<Lab> {
   const lab = await currentLab();
@@ -12,6 +14,23 @@ export async function requireLab(): Promise<Lab> {
 /** PID of a namespace node's agent: the DaemonSet pod's process, or the lab's process agent. */
 export async function agentPid(_lab: Lab, node: string): Promise<number | undefined> {
   return nodeAgentPid(node);
+}
+
+/** The namespace nodes, in the lab's order (ns-node-1, ns-node-2, ...). */
+export function namespaceNodes(lab: Lab): string[] {
+  return lab.state.nodes.filter((n) => n.kind === 'netns').map((n) => n.name);
+}
+
+/** The API server's audit log (src/lab/apiserver.ts). */
+export function auditLogPath(lab: Lab): string {
+  return join(lab.paths.dir, 'audit.log');
+}
+
+/** PID of a control-plane process the lab recorded ("kube-apiserver", "etcd"), checked against its command line. */
+export function labProcessPid(lab: Lab, name: string): number {
+  const p = lab.state.processes.find((x) => x.name === name && processMatches(x));
+  if (!p) throw new Error(`the lab records no running ${name}`);
+  return p.pid;
 }
 
 const CLK_TCK = 100;

@@ -7,7 +7,7 @@ import { sleep } from '../../src/util/exec.js';
 
 export interface Condition { type: string; status: string; observedGeneration?: number; reason?: string; message?: string; lastTransitionTime?: string }
 export interface Onn {
-  metadata: { name: string; generation: number; resourceVersion?: string };
+  metadata: { name: string; generation: number; resourceVersion?: string; annotations?: Record<string, string> };
   spec: Record<string, unknown>;
   status?: {
     kernelConfig?: { networks: Record<string, Record<string, unknown>>; bondings: Record<string, Record<string, unknown>> };
@@ -60,9 +60,45 @@ export class OnnDriver {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const o = await this.get(node).catch(() => undefined);
-      const avail = o?.status?.conditions?.find((c) => c.type === 'Available');
-      if (o && (o.status?.observedGeneration ?? 0) >= gen && (avail?.observedGeneration ?? 0) >= gen && avail?.reason !== 'Progressing') return o;
+      if (o && isSettled(o, gen)) return o;
       if (Date.now() > deadline) throw new Error(`${node}: generation ${gen} not reconciled within ${timeoutMs / 1000} s (status: ${JSON.stringify(o?.status?.conditions)})`);
+      await sleep(intervalMs);
+    }
+  }
+
+  /**
+   * A JSON merge patch of the spec (a network added by name, or removed with null), leaving the
+   * rest of it — a policy's networks, other fields — as it is; returns the new generation.
+   */
+  async mergeSpec(node: string, patch: Record<string, unknown>): Promise<number> {
+    const o = (await this.api.patchClusterCustomObject(
+      { group: GROUP, version: VERSION, plural: PLURAL, name: node, body: { spec: patch } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )) as Onn;
+    return o.metadata.generation;
+  }
+
+  async list(): Promise<Onn[]> {
+    return ((await this.api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as { items: Onn[] }).items;
+  }
+
+  /**
+   * settled() for many nodes at once, by one list a second rather than a poll per node (50 nodes
+   * polled every 50 ms would load the API server being measured); returns when each node was
+   * first seen settled (ms epoch) and its object.
+   */
+  async settledAll(gens: ReadonlyMap<string, number>, timeoutMs = 600_000, intervalMs = 1000): Promise<Map<string, { at: number; onn: Onn }>> {
+    const deadline = Date.now() + timeoutMs;
+    const done = new Map<string, { at: number; onn: Onn }>();
+    for (;;) {
+      const items = await this.list().catch(() => [] as Onn[]);
+      const now = Date.now();
+      for (const o of items) {
+        const gen = gens.get(o.metadata.name);
+        if (gen !== undefined && !done.has(o.metadata.name) && isSettled(o, gen)) done.set(o.metadata.name, { at: now, onn: o });
+      }
+      if (done.size === gens.size) return done;
+      if (Date.now() > deadline) throw new Error(`not settled within ${timeoutMs / 1000} s: ${[...gens.keys()].filter((n) => !done.has(n)).join(', ')}`);
       await sleep(intervalMs);
     }
   }
@@ -75,6 +111,12 @@ export class OnnDriver {
     if (!isAvailable(o)) throw new Error(`${node}: ${JSON.stringify(o.status?.setupStatus)}`);
     return o;
   }
+}
+
+/** The agent has finished with generation gen: observed, Available's observedGeneration reached, not Progressing. */
+export function isSettled(o: Onn, gen: number): boolean {
+  const avail = o.status?.conditions?.find((c) => c.type === 'Available');
+  return (o.status?.observedGeneration ?? 0) >= gen && (avail?.observedGeneration ?? 0) >= gen && avail?.reason !== 'Progressing';
 }
 
 export function isAvailable(o: Onn): boolean {

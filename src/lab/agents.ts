@@ -14,6 +14,8 @@ import { vmExec } from './vm.js';
 
 export const HANDLER_NAMESPACE = 'ovirt-node-network-handler';
 export const HANDLER_SA = 'handler';
+/** The policy controller's service account (deploy/controller-rbac.yaml). */
+export const CONTROLLER_SA = 'network-policy-controller';
 export const METRICS_PORT = NET.metricsPort;
 
 /** The manifests every lab cluster gets, in order. */

@@ -6,6 +6,7 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GROUP, PLURAL } from '../api/constants.js';
 import { run, waitFor } from '../util/exec.js';
+import { CONTROLLER_SA, HANDLER_NAMESPACE } from './agents.js';
 import { NET } from './config.js';
 import { startDaemon } from './daemon.js';
 import type { Pki } from './pki.js';
@@ -15,6 +16,8 @@ import type { BinaryName } from './build.js';
 
 // Record writes only: enough to count what an agent writes, and with the request body for our
 // own objects so the benchmarks can count bytes (bench/at-rest.ts); small enough to leave on.
+// The policy controller's reads too (get, list, watch: a few a minute), so that its requests per
+// node can be counted by verb (bench/fleet-rollout.ts).
 const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
@@ -24,6 +27,8 @@ rules:
   resources:
   - group: ${GROUP}
     resources: [${PLURAL}, ${PLURAL}/status]
+- level: Metadata
+  users: ['system:serviceaccount:${HANDLER_NAMESPACE}:${CONTROLLER_SA}']
 - level: Metadata
   verbs: [create, update, patch, delete, deletecollection]
 - level: None
