@@ -1,7 +1,7 @@
 // Benchmark (issue 14): one network rolled out to the lab's namespace nodes by one
 // OvirtNetworkPolicy — a bridged network on eth1 with addresses from a pool, maxUnavailable 10 —
-// through the real controller (a process with the token of its own service account, which the
-// lab's install of deploy/ creates: RBAC and admission as in a cluster) and the real agents. Measured: policy created → status Available
+// through the real controller (the Deployment's leader, or on a lab without kubelets a process
+// with its own service account's token: RBAC and admission as in a cluster) and the real agents. Measured: policy created → status Available
 // on every node; policy deleted → gone (the finalizer is dropped once every node is clean); the
 // controller's API requests per node, by verb, from the audit log (the lab records the
 // controller's reads as well as its writes); the controller's CPU and peak RSS.
@@ -19,7 +19,7 @@ import { annotationOf } from '../src/fleet/ownership.js';
 import { run } from '../src/util/exec.js';
 import { auditLinesSince, auditMark, countByVerb, countByVerbAndResource, requestsIn, type AuditRequest } from './lib/audit.js';
 import { measureWhile } from './lib/control-plane.js';
-import { CONTROLLER_USER, startController, waitLeader, writeControllerKubeconfig, type ControllerProcess } from './lib/controller-process.js';
+import { CONTROLLER_USER, useController, type ControllerProcess } from './lib/controller-process.js';
 import { auditLogPath, labProcessPid, namespaceNodes, requireLab } from './lib/lab.js';
 import { isAvailable, OnnDriver, type Onn } from './lib/onn.js';
 import { PolicyDriver, type Onp } from './lib/onp.js';
@@ -80,9 +80,7 @@ export async function benchFleetRollout(o: FleetRolloutOptions): Promise<BenchRo
   let controller: ControllerProcess | undefined;
   let ok = false;
   try {
-    const identity = `bench-fleet-rollout-${process.pid}`;
-    controller = startController(await writeControllerKubeconfig(lab, tmp), identity, join(tmp, 'controller.log'));
-    await waitLeader(lab, identity);
+    controller = await useController(lab, tmp);
     // A previous run's policy (its finalizer needs the controller), labels and hand-written network.
     await onp.delete(POLICY);
     await onp.waitGone(POLICY, 600_000);

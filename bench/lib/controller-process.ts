@@ -1,7 +1,7 @@
-// The policy controller as the fleet benchmarks run it: a process on this machine, as
-// test/integration/fleet.test.ts runs it (the lab has no pod network for the Deployment), but
-// with its own service account's token (deploy/controller-rbac.yaml) instead of the admin's, so
-// that RBAC and the controller's admission policy apply and the audit log names its requests.
+// The policy controller as the fleet benchmarks use it: the product's Deployment when the lab
+// runs kubelets (its leading replica's process is the one measured), else a process on this
+// machine with its own service account's token (deploy/controller-rbac.yaml), so that RBAC and
+// the controller's admission policy apply and the audit log names its requests either way.
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { CONTROLLER_SA, HANDLER_NAMESPACE } from '../../src/lab/agents.js';
 import { PROJECT_ROOT } from '../../src/lab/config.js';
 import type { Lab } from '../../src/lab/index.js';
 import { pkiPaths } from '../../src/lab/pki.js';
+import { podProcessPid } from '../../src/lab/pod-agent.js';
 import { run, sleep, waitFor } from '../../src/util/exec.js';
 import { serviceAccountUser } from './audit.js';
 
@@ -74,4 +75,31 @@ export async function waitLeader(lab: Lab, identity: string, timeoutMs = 60_000)
     const r = await run(['kubectl', '--kubeconfig', lab.kubeconfig, 'get', 'lease', '-n', HANDLER_NAMESPACE, CONTROLLER_NAME, '-o', 'jsonpath={.spec.holderIdentity}'], { allowFailure: true });
     return r.code === 0 && r.stdout.trim() === identity;
   }, timeoutMs, 500);
+}
+
+/** The Lease's holder, if any. */
+async function leaseHolder(lab: Lab): Promise<string | undefined> {
+  const r = await run(['kubectl', '--kubeconfig', lab.kubeconfig, 'get', 'lease', '-n', HANDLER_NAMESPACE, CONTROLLER_NAME, '-o', 'jsonpath={.spec.holderIdentity}'], { allowFailure: true });
+  return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+}
+
+/**
+ * The leading controller: the Deployment's leader pod's process on a lab with kubelets (stop()
+ * leaves it running), else a process started here for the run (stop() ends it).
+ */
+export async function useController(lab: Lab, dir: string): Promise<ControllerProcess> {
+  if (lab.state.nodes.some((n) => n.agent === 'pod')) {
+    const found = await waitFor('a leading controller replica', async () => {
+      const holder = await leaseHolder(lab);
+      if (!holder) return undefined;
+      const r = await run(['kubectl', '--kubeconfig', lab.kubeconfig, 'get', 'pod', '-n', HANDLER_NAMESPACE, holder, '-o', 'jsonpath={.spec.nodeName}'], { allowFailure: true });
+      const pid = r.code === 0 && r.stdout.trim() ? await podProcessPid(r.stdout.trim(), 'controller') : undefined;
+      return pid === undefined ? undefined : { pid, pod: holder };
+    }, 180_000, 500);
+    return { pid: found.pid, log: `kubectl logs -n ${HANDLER_NAMESPACE} ${found.pod}`, stop: async () => undefined };
+  }
+  const identity = `bench-controller-${process.pid}`;
+  const c = startController(await writeControllerKubeconfig(lab, dir), identity, join(dir, 'controller.log'));
+  await waitLeader(lab, identity);
+  return c;
 }
