@@ -13,7 +13,8 @@ export async function ensureLab(): Promise<Lab> {
   const running = await currentLab();
   if (running) return running;
   if (process.env.OVNH_LAB_NO_START === '1') throw new Error('no lab is running and OVNH_LAB_NO_START=1');
-  const lab = await labUp({ nodes: defaultTopology(), log: (l) => process.stderr.write(`[lab] ${l}\n`) });
+  // Four namespace nodes: the fleet tests roll out over more nodes than maxUnavailable.
+  const lab = await labUp({ nodes: defaultTopology({ nsNodes: 4 }), log: (l) => process.stderr.write(`[lab] ${l}\n`) });
   startedHere = true;
   return lab;
 }
