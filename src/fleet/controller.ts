@@ -149,10 +149,12 @@ export class Controller {
         this.remember(this.onns, written);
         log.info({ policy: d.policy, node: a.node, kind: a.kind, generation: written.metadata.generation }, 'applied');
       } catch (e) {
-        if (!isConflict(e)) throw e;
-        // The core refuses what it can see is taken; this is a field taken in between. Never forced.
-        log.warn({ policy: d.policy, node: a.node, err: describeApiError(e) }, 'apply refused: a field is managed by another writer');
-        await this.counted('event', client.policyEvent(policy, 'Warning', 'Conflict', `node ${a.node}: ${describeApiError(e)}`, this.o.lease.identity)).catch(() => undefined);
+        // One node's refusal never holds up the others, the status or the Events: the next pass
+        // sees the node unchanged and tries again.
+        const conflict = isConflict(e);
+        // A conflict is a field taken in between (the core refuses what it can see is taken). Never forced.
+        log.warn({ policy: d.policy, node: a.node, err: describeApiError(e) }, conflict ? 'apply refused: a field is managed by another writer' : 'apply failed');
+        await this.counted('event', client.policyEvent(policy, 'Warning', conflict ? 'Conflict' : 'ApplyFailed', `node ${a.node}: ${describeApiError(e)}`, this.o.lease.identity)).catch(() => undefined);
       }
     }
     if (d.statusChanged) this.remember(this.policies, await this.counted('status', client.patchPolicyStatus(d.policy, d.status)));

@@ -48,13 +48,15 @@ export function applyBody(policy: string, generation: number, w: Write): Record<
   const key = annotationOf(policy);
   const metadata = { name: w.node, ...(w.kind === 'cleanup' ? {} : { annotations: { [key]: w.kind === 'update' ? String(generation) : REMOVED_MARK } }) };
   const body: Record<string, unknown> = { apiVersion: API_VERSION, kind: KIND, metadata };
+  // Empty maps are left out: applying one would make the policy an owner of the whole map. The
+  // spec itself is always in the apply: without it, a removal that leaves the spec empty makes
+  // the API server drop the (non-nullable) spec as the manager's last field and refuse the object.
+  const spec: Record<string, unknown> = {};
   if (w.kind === 'update') {
-    // Empty maps are left out: applying one would make the policy an owner of the whole map.
-    const spec: Record<string, unknown> = {};
     if (Object.keys(w.fragment.networks).length) spec.networks = w.fragment.networks;
     if (Object.keys(w.fragment.bondings).length) spec.bondings = w.fragment.bondings;
-    if (Object.keys(spec).length) body.spec = spec;
   }
+  body.spec = spec;
   return body;
 }
 
