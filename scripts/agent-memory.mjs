@@ -118,6 +118,8 @@ async function serve(port, certDir, logPath) {
           // A copy: a refused patch leaves the object as it was, as the API server does.
           const copy = structuredClone(obj);
           const next = req.headers['content-type'] === 'application/json-patch+json' ? jsonPatch(copy, parsed) : mergePatch(copy, parsed);
+          // The API server's optimistic concurrency: a patch that sets another resourceVersion is a conflict.
+          if (next.metadata.resourceVersion !== obj.metadata.resourceVersion) return send(res, 409, { kind: 'Status', code: 409, reason: 'Conflict', message: 'the object has been modified' });
           next.metadata.resourceVersion = String(++rv);
           objects.set(name, next);
           // As the audit log counts a request: its body as JSON.
