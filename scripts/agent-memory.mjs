@@ -12,7 +12,7 @@
 //
 // As root, after a build (namespaces memtest-<N>, deleted at the end):
 //   nice node_modules/node/bin/node scripts/agent-memory.mjs [--interfaces 4,1000] [--seconds 300]
-//     [--observe-interval 10] [--statistics-interval 30]
+//     [--settle 20] [--observe-interval 10] [--statistics-interval 30]
 //     [--variant 'name=default'] [--variant 'name=lite:node=--max-semi-space-size=1 --lite-mode']
 //     [--variant 'name=low:args=--low-memory']
 // A variant with no node flags is started as the DaemonSet starts it (the launcher picks the
@@ -124,6 +124,7 @@ async function serve(port, certDir, logPath) {
           objects.set(name, next);
           // As the audit log counts a request: its body as JSON.
           writes.push({ name, t: Date.now(), bytes: JSON.stringify(parsed).length, type: req.headers['content-type'] });
+          if (process.env.AGENT_MEMORY_DEBUG) process.stderr.write(`PATCH ${name}: ${JSON.stringify(parsed).slice(0, Number(process.env.AGENT_MEMORY_DEBUG))}\n`);
           notify(name, 'MODIFIED');
           return send(res, 200, next);
         }
@@ -189,6 +190,9 @@ async function main() {
     options: {
       interfaces: { type: 'string', default: '4,1000' },
       seconds: { type: 'string', default: '300' },
+      settle: { type: 'string', default: '20' },
+      /** Appended to the namespaces' names (memtest-<N><tag>), for runs side by side. */
+      tag: { type: 'string' },
       'observe-interval': { type: 'string', default: '10' },
       'statistics-interval': { type: 'string', default: '30' },
       variant: { type: 'string', multiple: true },
@@ -211,7 +215,7 @@ async function main() {
   const cases = [];
   try {
     for (const n of sizes) {
-      const ns = `memtest-${n}`;
+      const ns = `memtest-${n}${values.tag ?? ""}`;
       namespaces.push(ns);
       const count = makeNamespace(ns, n);
       const server = spawn('ip', ['netns', 'exec', ns, NODE, fileURLToPath(import.meta.url), 'serve', '16443', dir, join(dir, `${ns}.writes.json`)], { stdio: 'inherit' });
@@ -234,8 +238,10 @@ async function main() {
       });
     }
     // As the lab's benchmark: 20 s to settle (start, first apply, first writes), then at rest.
-    process.stderr.write(`agents started (${cases.map((c) => `${c.ns}: ${c.n} interfaces`).join(', ')}; ${variants.map((v) => v.name).join(', ')}); settling 20 s, then ${seconds} s at rest\n`);
-    await sleep(20_000);
+    // Longer (--settle) lets the kernel's IPv6 chatter on the new interfaces (router
+    // solicitations, backing off over the first minutes) die down.
+    process.stderr.write(`agents started (${cases.map((c) => `${c.ns}: ${c.n} interfaces`).join(', ')}; ${variants.map((v) => v.name).join(', ')}); settling ${values.settle} s, then ${seconds} s at rest\n`);
+    await sleep(Number(values.settle) * 1000);
     const start = Date.now();
     for (const c of cases) {
       for (const a of c.agents) a.cpu0 = usage(a.p.pid).cpu;
