@@ -16,6 +16,7 @@ export interface Onn {
     observedGeneration?: number;
     capabilities?: Record<string, unknown>;
     statistics?: Record<string, unknown>;
+    statisticsTime?: number;
   };
 }
 

@@ -117,7 +117,7 @@ export const InterfaceStatisticsSchema = z.object({
   txRate: z.number().min(0).describe('Bytes/s sent over the last sampling interval.'),
   speed: str('Link speed in Mb/s as a decimal string (1000 when the driver reports none).'),
   state: str('Operational state: up or down.'),
-  sampleTime: z.number().describe('When the counters were read, epoch seconds.'),
+  sampleTime: z.number().describe('When these counters were read, epoch seconds: the last sample in which they (or rates, speed, state) changed. The agent rewrites an entry only when it changes; status.statisticsTime is when every counter shown was last read.'),
 }).describe('Traffic counters of an interface.');
 
 export const StatisticsSchema = z.record(z.string(), InterfaceStatisticsSchema).describe('Traffic counters and rates by interface.');
@@ -155,6 +155,7 @@ export const StatusSchema = z.object({
   observedGeneration: z.int().min(0).describe('The last spec generation the agent acted on.').optional(),
   capabilities: atomic(StatusCapabilitiesSchema, 'What the node has, in VDSM network_caps vocabulary. Left out, or without its repeated and empty fields, when the object would not fit its budget (condition StatusTruncated).').optional(),
   statistics: atomic(StatisticsSchema, 'Traffic counters and rates by interface. Only NICs and bonds, or left out, when the object would not fit its budget (condition StatusTruncated); every interface is on the agent\'s /metrics.').optional(),
+  statisticsTime: z.number().describe('When the statistics were last sampled, epoch seconds: every counter in statistics is as it was then (an interface whose sampleTime is older has not changed since).').optional(),
   kernelConfig: atomic(RunningConfigSchema, 'The handler-owned networks and bonds as read back from the kernel, in spec vocabulary (canonical form); differs from the spec when the host drifted. Left out when the object would not fit its budget (condition StatusTruncated).').optional(),
   infoStatus: OutcomeSchema.describe('Whether the last reading of the host (capabilities, statistics) succeeded.').optional(),
   setupStatus: OutcomeSchema.describe('Whether the last apply of the spec succeeded; Failed.reason is InvalidSpec, SetupFailed, ConnectivityLost, RemovalFailed or ApiUnreachable.').optional(),

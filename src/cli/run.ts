@@ -40,7 +40,7 @@ export function registerRun(program: Command): void {
     .option('--dhcp-supervise-interval <seconds>', 'how often DHCP clients that died are started again', '10')
     .option('--install-crd', 'create the CRD if it is missing (needs the permission)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .option('--low-memory', 'run V8 without its optimizing compilers (less memory, more CPU; read by the launcher)')
+    .option('--low-memory', 'also run V8 in its memory saver mode (less memory, more CPU; read by the launcher, which runs V8 without its optimizing compilers in any case)')
     .option('--dns-probe-host <name>', 'name the DNS probe resolves when an object enables it (default: the API server\'s host name, if it is one)')
     .action(async (o: RunOptions) => {
       const nodeName = o.nodeName ?? process.env.NODE_NAME;

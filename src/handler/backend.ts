@@ -6,6 +6,8 @@ export interface Observation {
   capabilities: Record<string, unknown>;
   kernelConfig: RunningConfig;
   statistics: Record<string, unknown>;
+  /** When the statistics were read (epoch seconds; status.statisticsTime). */
+  statisticsTime: number;
   /** What the kernel lacks of the running config, one line per network or bond (src/plan/drift.ts); empty when nothing drifted. */
   drifted: string[];
 }

@@ -126,6 +126,7 @@ export class HostBackend implements NodeBackend {
       capabilities: capabilities(host, running) as unknown as Record<string, unknown>,
       kernelConfig: kc,
       statistics: this.sampler.sample(host) as unknown as Record<string, unknown>,
+      statisticsTime: host.sampleTime,
       drifted: driftBase(running, kc).drifted,
     };
   }

@@ -1,18 +1,22 @@
 // What the agent shows about its node: the status it wants shown (desired: observations, the
 // conditions and setupStatus of each apply) against the status the API server shows (reported),
-// written as patches of the top-level fields that differ; statistics only at their interval.
+// written as patches of the top-level fields that differ; statistics only at their interval, and
+// then only the interfaces whose statistics changed since the map the API server stores
+// (statistics-delta.ts: a delta based on the object's resourceVersion, the whole map after any
+// statistics write that failed).
 // The object stays within its byte budget (status-budget.ts): a status that would not fit, or
 // that the API server refuses for its size or content, leaves detail out in the defined order
 // and says so (condition StatusTruncated, an Event, one log line per state), so the result of
 // every apply still gets through. Also the Events of applies and the metrics hooks.
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
-import { describeApiError, httpStatus, refusalOf, type OnnClient, type OnnObject } from '../k8s/client.js';
+import { describeApiError, httpStatus, refusalOf, type OnnClient, type OnnObject, type StatusEdit } from '../k8s/client.js';
 import type { ApiError } from '../k8s/http.js';
 import { coalesced } from '../util/coalesce.js';
 import type { Observation, SetupResult } from './backend.js';
 import type { AgentMetrics } from './metrics.js';
 import { conditionsFor, failed, shortMessage, statusPatch, success, type Condition, type Phase } from './status.js';
+import { isEmptyEdit, sameStatistics, statisticsDelta, STATISTICS_TIME } from './statistics-delta.js';
 import {
   baseBytes, fitStatus, leftOut, MAX_LEVEL, OBJECT_BUDGET_BYTES, objectBytes, truncate, truncationCondition, TRUNCATED_CONDITION,
   withTruncationCondition, type StatusFields, type TruncationCause,
@@ -51,9 +55,16 @@ export class StatusReporter {
   private obj: OnnObject | undefined;
   /** The status as the API server last showed it (or as we last wrote it). */
   private reported: Record<string, unknown> = {};
+  /** The resourceVersion of the object whose status `reported` is; undefined when `reported` did not come from the API server. */
+  private reportedVersion: string | undefined;
+  /**
+   * A statistics write failed (lost, refused, in conflict): what the API server stores is not
+   * known exactly, so the next statistics write is the whole map.
+   */
+  private statisticsUnknown = false;
   /** The status we want the API server to show. */
   private desired: Record<string, unknown> = {};
-  private statistics: Record<string, unknown> | undefined;
+  private statistics: { map: Record<string, unknown>; time: number } | undefined;
   private statsWrittenAt = 0;
   /** The API server refused an object of this size: smaller ones only, until `until`. */
   private sizeLimit: { bytes: number; code: number; until: number } | undefined;
@@ -72,22 +83,25 @@ export class StatusReporter {
   seen(obj: OnnObject): void {
     this.obj = obj;
     if (obj.status) this.reported = { ...obj.status };
+    this.reportedVersion = obj.status ? obj.metadata.resourceVersion : undefined;
   }
 
   /** The object was just created: it shows no status. */
   created(): void {
     this.reported = {};
+    this.reportedVersion = undefined;
   }
 
   /** The object was deleted: nothing is shown and nothing wanted until it is back. */
   deleted(): void {
     this.obj = undefined;
     this.reported = {};
+    this.reportedVersion = undefined;
     this.desired = {};
   }
 
   observed(obs: Observation): void {
-    this.statistics = obs.statistics;
+    this.statistics = { map: obs.statistics, time: obs.statisticsTime };
     this.desired.capabilities = obs.capabilities;
     this.desired.kernelConfig = obs.kernelConfig;
     this.desired.infoStatus = success();
@@ -186,19 +200,30 @@ export class StatusReporter {
       const plan = this.plan(obj, sentAt);
       const write = this.writeFor(plan.status, statsDue);
       if (!write) return this.shown(obj, plan);
+      const statistics = 'statistics' in write.fields || write.edit !== undefined;
       try {
         // A request sent while the node was cut off (during an apply that is then rolled back) can
         // sit on a connection in TCP backoff for a minute; writes are one at a time, so the deadline
         // (which ends the request for good) keeps it from holding back the report of the rollback.
-        const updated = await this.o.client.patchStatus(this.o.name, write.fields, write.statusExists, STATUS_WRITE_TIMEOUT_MS);
+        const updated = await this.o.client.patchStatus(this.o.name, write.fields, write.statusExists, STATUS_WRITE_TIMEOUT_MS, write.edit);
         this.o.metrics?.apiWrites.inc();
-        if ('statistics' in write.fields) this.statsWrittenAt = sentAt;
+        if (statistics) this.statsWrittenAt = sentAt;
+        if ('statistics' in write.fields) this.statisticsUnknown = false;
         this.reported = { ...(updated.status ?? {}) };
+        this.reportedVersion = updated.metadata?.resourceVersion;
         // The object may have been deleted (or seen anew) while the write was under way.
         if (this.obj === obj) this.obj = { ...obj, status: updated.status };
         return this.shown(obj, plan);
       } catch (e) {
         this.o.metrics?.recordStatusWriteFailure(httpStatus(e));
+        // Lost or refused, it may or may not have landed: the next statistics are the whole map.
+        if (statistics) this.statisticsUnknown = true;
+        // A delta the API server did not take (the object changed since it was computed, or a
+        // path it names is not there): at once again, with the whole map, before anything else.
+        if (write.edit && (httpStatus(e) === 409 || refusalOf(e) === 'content')) {
+          this.o.log.debug({ err: describeApiError(e) }, 'statistics delta not taken; writing them whole');
+          continue;
+        }
         const kind = refusalOf(e);
         if (!kind) {
           this.o.log.warn({ err: describeApiError(e) }, 'status update failed; will retry');
@@ -218,7 +243,10 @@ export class StatusReporter {
     const cause: TruncationCause = floor?.cause ?? (sizeLimit ? { kind: 'refused', what: 'size', code: sizeLimit.code } : { kind: 'budget', budget });
     // Everything the object would show once all is written: what it shows, what is wanted over it.
     const full: StatusFields = { ...this.reported, ...this.desired };
-    if (this.statistics) full.statistics = this.statistics;
+    if (this.statistics) {
+      full.statistics = this.statistics.map;
+      full[STATISTICS_TIME] = this.statistics.time;
+    }
     const first = Math.min(floor?.step ?? 0, LAST_STEP);
     const previous = (this.reported.conditions as Condition[] | undefined)?.find((c) => c.type === TRUNCATED_CONDITION);
     const generation = (full.observedGeneration ?? obj.metadata.generation ?? 0) as number;
@@ -235,18 +263,35 @@ export class StatusReporter {
   }
 
   /**
-   * The patch that brings the shown status to `target`: the fields that differ (statistics when
-   * due); when a field must go (a deeper level than shown), the whole status replaced at once.
+   * The patch that brings the shown status to `target`: the fields that differ, and statistics
+   * when due — whole when what the API server stores is not known exactly (none yet, a failed
+   * statistics write), else as a delta of the interfaces that changed, with the sample's time,
+   * based on the object's resourceVersion. When a field must go (a deeper level than shown), the
+   * whole status replaced at once.
    */
-  private writeFor(target: StatusFields, statsDue: boolean): { fields: StatusFields; statusExists: boolean } | undefined {
+  private writeFor(target: StatusFields, statsDue: boolean): { fields: StatusFields; statusExists: boolean; edit?: StatusEdit } | undefined {
     const exists = this.obj?.status !== undefined || Object.keys(this.reported).length > 0;
     if (exists && Object.keys(this.reported).some((k) => !(k in target))) return { fields: target, statusExists: false };
     const patch = statusPatch(this.reported, target, REPORTED_KEYS) ?? {};
     // Also off the interval when interfaces came or went (an apply made or removed devices): a
     // new device's state would otherwise be unknown to readers of the status for an interval.
     const due = statsDue || !sameInterfaces(target.statistics, this.reported.statistics);
-    if (due && target.statistics !== undefined && !isDeepStrictEqual(target.statistics, this.reported.statistics)) patch.statistics = target.statistics;
-    return Object.keys(patch).length ? { fields: patch, statusExists: exists } : undefined;
+    const next = target.statistics as Record<string, unknown> | undefined;
+    const shown = this.reported.statistics;
+    let edit: StatusEdit | undefined;
+    if (due && next !== undefined) {
+      const time = target[STATISTICS_TIME];
+      const version = this.reportedVersion;
+      if (this.statisticsUnknown || !isRecord(shown) || version === undefined || !exists) {
+        patch.statistics = next;
+        patch[STATISTICS_TIME] = time;
+      } else if (time !== this.reported[STATISTICS_TIME] || !sameStatistics(shown, next)) {
+        const delta = statisticsDelta(shown, next);
+        patch[STATISTICS_TIME] = time;
+        edit = { maps: isEmptyEdit(delta) ? {} : { statistics: delta }, resourceVersion: version };
+      }
+    }
+    return Object.keys(patch).length || edit ? { fields: patch, statusExists: exists, ...(edit ? { edit } : {}) } : undefined;
   }
 
   /**
@@ -323,6 +368,8 @@ interface Plan {
   cause: TruncationCause;
   bytes: number;
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Whether two statistics maps name the same interfaces. */
 function sameInterfaces(a: unknown, b: unknown): boolean {

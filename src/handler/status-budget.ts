@@ -11,6 +11,7 @@ import type { Condition } from '../api/status.js';
 import { managedFieldsEntry, type FieldsShape, type ManagedFieldsEntry } from '../k8s/managed-fields.js';
 import type { OnnObject } from '../k8s/client.js';
 import { shortMessage } from './status.js';
+import { STATISTICS_TIME } from './statistics-delta.js';
 
 /** Under etcd's default request limit (1.5 MiB), with room for the request around the object. */
 export const OBJECT_BUDGET_BYTES = 1024 * 1024;
@@ -46,11 +47,8 @@ export interface TruncationLevel {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function without(key: string): (s: StatusFields) => StatusFields {
-  return (s) => {
-    const { [key]: _, ...rest } = s;
-    return rest;
-  };
+function without(...keys: string[]): (s: StatusFields) => StatusFields {
+  return (s) => Object.fromEntries(Object.entries(s).filter(([k]) => !keys.includes(k)));
 }
 
 /** Statistics of the NICs and bonds only: where traffic enters the host; the devices above carry the same. */
@@ -105,7 +103,7 @@ function compactCapabilities(s: StatusFields): StatusFields {
  */
 export const TRUNCATION_ORDER: readonly TruncationLevel[] = [
   { leavesOut: 'statistics of devices other than NICs and bonds', apply: statisticsOfPorts },
-  { leavesOut: 'statistics', apply: without('statistics') },
+  { leavesOut: 'statistics', apply: without('statistics', STATISTICS_TIME) },
   { leavesOut: 'capabilities\' repeated and empty fields (a network\'s addresses, gateways, mtu, ports and stp are its iface\'s; a missing flag is false, a missing address or list empty)', apply: compactCapabilities },
   { leavesOut: 'kernelConfig', apply: without('kernelConfig') },
   { leavesOut: 'capabilities', apply: without('capabilities') },

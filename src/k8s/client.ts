@@ -56,6 +56,55 @@ export interface CrdManifest {
 
 interface NodeObject { metadata?: { uid?: string } }
 
+/** Keys of a status map to set (new or changed entries) and to remove, its other keys left as they are. */
+export interface MapEdit {
+  set: Record<string, unknown>;
+  remove: string[];
+}
+
+/** A status write that edits inside maps rather than replacing them, based on one version of the object. */
+export interface StatusEdit {
+  /** By top-level status field (an object the status has). */
+  maps: Record<string, MapEdit>;
+  /**
+   * The resourceVersion of the object the edits were computed against: the API server refuses
+   * the write (409 Conflict) when the object changed since, so an edit never lands on a map
+   * other than the one it was computed from.
+   */
+  resourceVersion: string;
+}
+
+/** One operation of a JSON patch (RFC 6902), of the kinds a status write uses. */
+export interface PatchOp {
+  op: 'add' | 'replace' | 'remove';
+  path: string;
+  value?: unknown;
+}
+
+/** A JSON pointer's token (RFC 6901). */
+const pointerToken = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * The JSON patch of a status write: `fields` set whole (the whole status when it has none), and
+ * each map edit as "add"/"remove" of its keys, preceded by the resourceVersion precondition
+ * (a patch that sets metadata.resourceVersion is refused unless it is the object's current one).
+ */
+export function statusPatchOps(fields: Record<string, unknown>, statusExists: boolean, edit?: StatusEdit): PatchOp[] {
+  if (!statusExists) {
+    if (edit) throw new Error('a map edit needs an object with a status');
+    return [{ op: 'add', path: '/status', value: fields }];
+  }
+  const ops: PatchOp[] = Object.entries(fields).map(([k, value]) => ({ op: 'add', path: `/status/${pointerToken(k)}`, value }));
+  if (!edit) return ops;
+  const edits: PatchOp[] = [{ op: 'replace', path: '/metadata/resourceVersion', value: edit.resourceVersion }];
+  for (const [field, m] of Object.entries(edit.maps)) {
+    const base = `/status/${pointerToken(field)}`;
+    for (const [k, value] of Object.entries(m.set)) edits.push({ op: 'add', path: `${base}/${pointerToken(k)}`, value });
+    for (const k of m.remove) edits.push({ op: 'remove', path: `${base}/${pointerToken(k)}` });
+  }
+  return [...edits, ...ops];
+}
+
 const JSON_PATCH = 'application/json-patch+json';
 const ONN_PATH = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
@@ -95,14 +144,12 @@ export class OnnClient {
 
   /**
    * Replaces the given top-level status fields (JSON patch "add" = set or replace), leaving the
-   * others alone. A merge patch would keep map keys that disappeared (a removed interface).
+   * others alone, and edits keys of status maps (statusPatchOps). A merge patch would keep map
+   * keys that disappeared (a removed interface).
    */
-  async patchStatus(name: string, fields: Record<string, unknown>, statusExists: boolean, timeoutMs?: number): Promise<OnnObject> {
-    const ops = statusExists
-      ? Object.entries(fields).map(([k, value]) => ({ op: 'add', path: `/status/${k}`, value }))
-      : [{ op: 'add', path: '/status', value: fields }];
+  async patchStatus(name: string, fields: Record<string, unknown>, statusExists: boolean, timeoutMs?: number, edit?: StatusEdit): Promise<OnnObject> {
     return this.http.call<OnnObject>('PATCH', `${ONN_PATH}/${encodeURIComponent(name)}/status?fieldManager=${encodeURIComponent(this.fieldManager)}`, {
-      body: ops, contentType: JSON_PATCH, ...(timeoutMs ? { timeoutMs } : {}),
+      body: statusPatchOps(fields, statusExists, edit), contentType: JSON_PATCH, ...(timeoutMs ? { timeoutMs } : {}),
     });
   }
 

@@ -3,13 +3,12 @@
 // a plugin with everything after its name, so the connection flags are the plugin's own:
 // `kubectl onn tree NODE --context prod` (kubectl refuses its global flags before a plugin name).
 import { Command, CommanderError, Option } from 'commander';
-import type { Statistics } from '../api/status.js';
 import type { ValidationError } from '../plan/validate.js';
 import type { ConnectFlags, NodeSource } from './api.js';
 import { diffAgainstStatus, renderDiff } from './diff.js';
 import { planAgainstStatus, renderPlan } from './plan.js';
 import { readReported, ReportedError, requireParts, type Reported } from './reported.js';
-import { isNewSample, renderStats, statsView } from './stats.js';
+import { isNewSample, renderStats, statsView, type Sample } from './stats.js';
 import { renderStatusTree } from './tree.js';
 
 export interface PluginIo {
@@ -105,12 +104,12 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
     .action(async (node: string, o: { watch?: boolean; interval: string }) => {
       const every = positiveSeconds('--interval', o.interval);
       const src = await source();
-      let prev: Statistics | undefined;
+      let prev: Sample | undefined;
       for (;;) {
         const r = requireParts(await read(src, node), 'statistics');
-        if (isNewSample(prev, r.statistics)) {
-          io.out(`${prev ? '\n' : ''}${renderStats(statsView(node, r.statistics, prev, io.now()))}`);
-          prev = r.statistics;
+        if (isNewSample(prev, r)) {
+          io.out(`${prev ? '\n' : ''}${renderStats(statsView(node, r, prev, io.now()))}`);
+          prev = r;
         }
         if (!o.watch) return;
         await io.sleep(every * 1000, io.signal);

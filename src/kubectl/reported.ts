@@ -19,6 +19,8 @@ export interface Reported {
   observedGeneration?: number;
   capabilities?: Capabilities;
   statistics?: Statistics;
+  /** When the statistics were last sampled (status.statisticsTime; agents before it did not write it). */
+  statisticsTime?: number;
   kernelConfig?: RunningConfig;
   setupStatus?: Outcome;
   conditions: Condition[];
@@ -62,6 +64,9 @@ export function readReported(obj: OnnObject): Reported {
     setupStatus: part('setupStatus'),
     conditions: part('conditions') ?? [],
   };
+  const st = status.statisticsTime;
+  if (typeof st === 'number' && Number.isFinite(st)) out.statisticsTime = st;
+  else if (st !== undefined) errors.push({ path: 'status.statisticsTime', message: 'must be a number' });
   const og = status.observedGeneration;
   if (typeof og === 'number' && Number.isInteger(og)) out.observedGeneration = og;
   else if (og !== undefined) errors.push({ path: 'status.observedGeneration', message: 'must be an integer' });

@@ -7,13 +7,23 @@
 import type { InterfaceStatistics, Statistics } from '../api/status.js';
 import { rate } from '../observe/statistics.js';
 
-/** When a sample was read: every interface of one sample carries the same sampleTime. */
-export function sampleTime(s: Statistics): number {
-  return Math.max(0, ...Object.values(s).map((i) => i.sampleTime));
+/** One read of the status's statistics: the map and, from agents that write it, statisticsTime. */
+export interface Sample {
+  statistics: Statistics;
+  statisticsTime?: number | undefined;
+}
+
+/**
+ * When a sample was read: status.statisticsTime (every counter shown is as of then; an agent
+ * rewrites only the entries that changed), else the newest sampleTime (older agents wrote every
+ * entry with the sample's time).
+ */
+export function sampleTime(s: Sample): number {
+  return s.statisticsTime ?? Math.max(0, ...Object.values(s.statistics).map((i) => i.sampleTime));
 }
 
 /** Whether `next` is a newer sample than `prev` (the agent writes statistics at its interval; reads in between see the same). */
-export function isNewSample(prev: Statistics | undefined, next: Statistics): boolean {
+export function isNewSample(prev: Sample | undefined, next: Sample): boolean {
   return prev === undefined || sampleTime(next) > sampleTime(prev);
 }
 
@@ -49,15 +59,15 @@ const COLUMNS = ['INTERFACE', 'STATE', 'SPEED', 'RX', 'TX', 'RX-ERRORS', 'TX-ERR
  * The table of `cur`; `prev`: the previous sample read (rates between the two, counter growth).
  * `now`: epoch seconds, for the sample's age.
  */
-export function statsView(node: string, cur: Statistics, prev: Statistics | undefined, now: number): StatsView {
+export function statsView(node: string, cur: Sample, prev: Sample | undefined, now: number): StatsView {
   const t = sampleTime(cur);
   const dt = prev ? t - sampleTime(prev) : 0;
   const between = prev !== undefined && dt > 0;
   const age = Math.max(0, Math.round(now - t));
   const header = `${node}: sample of ${new Date(t * 1000).toISOString()} (${age} s ago); ` +
     (between ? `rates over the ${Math.round(dt)} s since the previous sample` : 'rates as the agent sampled them (its last observe interval)');
-  const rows = Object.values(cur).map((s) => {
-    const p = between ? prev[s.name] : undefined;
+  const rows = Object.values(cur.statistics).map((s) => {
+    const p = between ? prev.statistics[s.name] : undefined;
     const rx = p ? rate(BigInt(p.rx), BigInt(s.rx), dt) : s.rxRate;
     const tx = p ? rate(BigInt(p.tx), BigInt(s.tx), dt) : s.txRate;
     return [s.name, s.state, `${s.speed}Mb/s`, formatRate(rx), formatRate(tx), ...COUNTERS.map((k) => counterCell(s, p, k))];

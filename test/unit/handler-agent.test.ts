@@ -9,7 +9,9 @@ import { pino } from 'pino';
 import { Agent, type AgentOptions } from '../../src/handler/agent.js';
 import type { RunningConfig } from '../../src/api/config.js';
 import type { NodeBackend, SetupResult } from '../../src/handler/backend.js';
-import type { OnnClient, OnnObject } from '../../src/k8s/client.js';
+import { statusPatchOps, type OnnClient, type OnnObject, type StatusEdit } from '../../src/k8s/client.js';
+import { ApiError } from '../../src/k8s/http.js';
+import { applyJsonPatch } from '../helpers/json-patch.js';
 import { turns, until } from '../helpers/turns.js';
 
 type OnEvent = (type: string, obj: OnnObject) => void;
@@ -44,8 +46,10 @@ class Store {
         this.obj = { ...o, metadata: { ...o.metadata, generation: 1, resourceVersion: String(++this.rv) } };
         return structuredClone(this.obj);
       },
-      patchStatus: async (_n: string, fields: Record<string, unknown>) => {
-        this.obj = { ...this.obj!, status: { ...this.obj!.status, ...fields }, metadata: { ...this.obj!.metadata, resourceVersion: String(++this.rv) } };
+      patchStatus: async (_n: string, fields: Record<string, unknown>, statusExists: boolean, _t?: number, edit?: StatusEdit) => {
+        const r = applyJsonPatch(this.obj!, statusPatchOps(fields, statusExists, edit));
+        if (r.code !== 200) throw new ApiError(r.code, { message: r.message }, 'PATCH', '/status');
+        this.obj = { ...r.obj, metadata: { ...r.obj.metadata, resourceVersion: String(++this.rv) } };
         return structuredClone(this.obj);
       },
       event: async () => undefined,
@@ -68,7 +72,7 @@ function backend(script: SetupResult[] = []): NodeBackend & { specs: unknown[]; 
     restoreAtBoot: async () => undefined,
     observe: async () => {
       calls.push('observe');
-      return { capabilities: {}, kernelConfig: { networks: {}, bondings: {} }, statistics: {}, drifted: [] };
+      return { capabilities: {}, kernelConfig: { networks: {}, bondings: {} }, statistics: {}, statisticsTime: 0, drifted: [] };
     },
     confirmDrift: async () => [],
     superviseDhcp: async () => {

@@ -14,7 +14,7 @@ import { reportedObject, type ReportedOptions } from './reported-fixtures.js';
 /** What the node backend hands the reporter after observing the captured VM host. */
 function observation(o: ReportedOptions = {}): Observation {
   const s = reportedObject('vm', o).status!;
-  return { capabilities: s.capabilities as Record<string, unknown>, kernelConfig: s.kernelConfig as Observation['kernelConfig'], statistics: s.statistics as Record<string, unknown>, drifted: [] };
+  return { capabilities: s.capabilities as Record<string, unknown>, kernelConfig: s.kernelConfig as Observation['kernelConfig'], statistics: s.statistics as Record<string, unknown>, statisticsTime: 1000, drifted: [] };
 }
 
 /** name{labels} value, for the series of one metric (default labels left out). */

@@ -23,6 +23,7 @@ import { capabilities } from '../../src/observe/capabilities.js';
 import { kernelConfig } from '../../src/observe/kernel-config.js';
 import { assembleHostState } from '../../src/observe/parse.js';
 import { StatisticsSampler } from '../../src/observe/statistics.js';
+import { applyJsonPatch } from '../helpers/json-patch.js';
 import { until } from '../helpers/turns.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';
 
@@ -58,12 +59,9 @@ class FakeApi {
     if (this.unknownCondition && body.includes(`"type":"${this.unknownCondition}"`)) {
       return refuse(422, `OvirtNodeNetwork.ovirt.org "n1" is invalid: status.conditions[3].type: Unsupported value: "${this.unknownCondition}"`);
     }
-    const status: Record<string, unknown> = { ...this.obj.status };
-    for (const op of JSON.parse(body) as { op: string; path: string; value: unknown }[]) {
-      if (op.path === '/status') Object.keys(status).forEach((k) => delete status[k]), Object.assign(status, op.value);
-      else status[op.path.slice('/status/'.length)] = op.value;
-    }
-    this.obj = { ...this.obj, status, metadata: { ...this.obj.metadata, resourceVersion: String(Number(this.obj.metadata.resourceVersion) + 1) } };
+    const r = applyJsonPatch(this.obj, JSON.parse(body) as { op: string; path: string; value: unknown }[]);
+    if (r.code !== 200) return refuse(r.code, r.message);
+    this.obj = r.obj;
     this.patches.push({ code: 200, bytes });
     reply(200, this.obj);
   }
@@ -110,6 +108,7 @@ function observation(sampler: StatisticsSampler, sample: number): Observation {
     capabilities: capabilities(host, running) as unknown as Record<string, unknown>,
     kernelConfig: kernelConfig(host, running),
     statistics: sampler.sample(host) as unknown as Record<string, unknown>,
+    statisticsTime: host.sampleTime,
     drifted: [],
   };
 }
@@ -148,7 +147,7 @@ describe('status reporter and an API server that refuses the status', () => {
     const { reporter } = await setup();
     await reporter.flush();
     assert.deepEqual(api.patches.map((p) => p.code), [200]);
-    assert.deepEqual(Object.keys(api.status).sort(), ['capabilities', 'conditions', 'infoStatus', 'kernelConfig', 'observedGeneration', 'setupStatus', 'statistics']);
+    assert.deepEqual(Object.keys(api.status).sort(), ['capabilities', 'conditions', 'infoStatus', 'kernelConfig', 'observedGeneration', 'setupStatus', 'statistics', 'statisticsTime']);
     assert.equal(api.condition('StatusTruncated'), undefined);
     assertOutcome(api.status);
   });

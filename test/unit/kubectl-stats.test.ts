@@ -15,7 +15,7 @@ const traffic = (rx: bigint, tx: bigint, rxErrors = 0n) => (h: HostState) => {
 
 test('one sample: the rates it carries (the agent\'s), cumulative errors and drops, its age', () => {
   const [, cur] = statisticsSeries('netns', [{ at: 0 }, { at: 10, between: traffic(2_500_000n, 12_000n) }]);
-  const v = statsView('ns-node-1', cur!, undefined, T0 + 25);
+  const v = statsView('ns-node-1', { statistics: cur! }, undefined, T0 + 25);
   assert.equal(v.header, `ns-node-1: sample of ${new Date((T0 + 10) * 1000).toISOString()} (15 s ago); rates as the agent sampled them (its last observe interval)`);
   const e1 = v.rows.find((r) => r[0] === 'e1')!;
   assert.deepEqual(e1.slice(1, 5), ['up', '10000Mb/s', '250.0 kB/s', '1.2 kB/s']);
@@ -36,10 +36,11 @@ test('two reads: rates between the two samples, errors with their growth, a coun
     // 30 s later: 3 MB in, 6 kB out, 7 receive errors on e1; e2's drop counter starts again from 0 (a driver reset).
     { at: 40, between: (h) => { traffic(1000n + 3_000_000n, 1000n + 6_000n, 7n)(h); h.links.e2!.counters.txDropped = 0n; } },
   ]);
-  assert.ok(isNewSample(prev, cur!));
-  assert.ok(!isNewSample(cur, cur!), 'a read of the same sample is no new sample');
-  assert.equal(sampleTime(cur!) - sampleTime(prev!), 30);
-  const v = statsView('ns-node-1', cur!, prev, T0 + 40);
+  const [p, c] = [{ statistics: prev! }, { statistics: cur! }];
+  assert.ok(isNewSample(p, c));
+  assert.ok(!isNewSample(c, c), 'a read of the same sample is no new sample');
+  assert.equal(sampleTime(c) - sampleTime(p), 30);
+  const v = statsView('ns-node-1', c, p, T0 + 40);
   assert.match(v.header, /; rates over the 30 s since the previous sample$/);
   const e1 = v.rows.find((r) => r[0] === 'e1')!;
   assert.deepEqual(e1.slice(3, 6), ['100.0 kB/s', '200 B/s', `${cur!.e1!.rxErrors} (+7)`]);
