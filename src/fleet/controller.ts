@@ -14,7 +14,7 @@ import { ObjectWatcher } from '../handler/watcher.js';
 import { LeaderElector, type LeaseSettings } from './leader.js';
 import type { ControllerMetrics, ControllerWriteKind } from './metrics.js';
 import { newerOrSame, nodeView, onnView, policyView } from './objects.js';
-import { reconcile, type PolicyDecision } from './reconcile.js';
+import { reconcile, type ApplyAction, type PolicyDecision } from './reconcile.js';
 
 export interface ControllerOptions {
   client: ControllerClient;
@@ -142,21 +142,7 @@ export class Controller {
       policy = await this.counted('finalizer', client.setFinalizers(d.policy, [...(policy.metadata.finalizers ?? []), POLICY_FINALIZER], policy.metadata.resourceVersion));
       this.remember(this.policies, policy);
     }
-    for (const a of d.applies) {
-      try {
-        const written = await this.counted('apply', client.applyOnn(a.node, a.manager, a.body));
-        // Read-your-writes: the next pass must see this node as changing, whatever the watch says yet.
-        this.remember(this.onns, written);
-        log.info({ policy: d.policy, node: a.node, kind: a.kind, generation: written.metadata.generation }, 'applied');
-      } catch (e) {
-        // One node's refusal never holds up the others, the status or the Events: the next pass
-        // sees the node unchanged and tries again.
-        const conflict = isConflict(e);
-        // A conflict is a field taken in between (the core refuses what it can see is taken). Never forced.
-        log.warn({ policy: d.policy, node: a.node, err: describeApiError(e) }, conflict ? 'apply refused: a field is managed by another writer' : 'apply failed');
-        await this.counted('event', client.policyEvent(policy, 'Warning', conflict ? 'Conflict' : 'ApplyFailed', `node ${a.node}: ${describeApiError(e)}`, this.o.lease.identity)).catch(() => undefined);
-      }
-    }
+    for (const a of d.applies) await this.writeNode(d.policy, policy, a);
     if (d.statusChanged) this.remember(this.policies, await this.counted('status', client.patchPolicyStatus(d.policy, d.status)));
     for (const ev of d.events) {
       await this.counted('event', client.policyEvent(policy, ev.type, ev.reason, ev.message, this.o.lease.identity)).catch((e: unknown) => log.warn({ err: describeApiError(e) }, 'event not recorded'));
@@ -165,6 +151,35 @@ export class Controller {
       const current = this.policies.get(d.policy) ?? policy;
       await this.counted('finalizer', client.setFinalizers(d.policy, (current.metadata.finalizers ?? []).filter((f) => f !== POLICY_FINALIZER), current.metadata.resourceVersion));
       log.info({ policy: d.policy }, 'removed from every node; finalizer dropped');
+    }
+  }
+
+  /**
+   * One node's write: the removal patch, then the apply. One node's refusal never holds up the
+   * others, the status or the Events: the next pass sees the node unchanged and tries again.
+   */
+  private async writeNode(policyName: string, policy: KubeObject, a: ApplyAction): Promise<void> {
+    const { client, log } = this.o;
+    if (a.remove) {
+      try {
+        this.remember(this.onns, await this.counted('remove', client.patchOnn(a.node, a.manager, a.remove)));
+      } catch (e) {
+        // A 409 is the object changed since it was read: decided again on the next pass, from the new one.
+        if (isConflict(e)) log.info({ policy: policyName, node: a.node }, 'node object changed since read; its removal is decided again');
+        else log.warn({ policy: policyName, node: a.node, err: describeApiError(e) }, 'removal failed');
+        return;
+      }
+    }
+    try {
+      const written = await this.counted('apply', client.applyOnn(a.node, a.manager, a.body));
+      // Read-your-writes: the next pass must see this node as changing, whatever the watch says yet.
+      this.remember(this.onns, written);
+      log.info({ policy: policyName, node: a.node, kind: a.kind, generation: written.metadata.generation }, 'applied');
+    } catch (e) {
+      // A conflict is a field taken in between (the core refuses what it can see is taken). Never forced.
+      const conflict = isConflict(e);
+      log.warn({ policy: policyName, node: a.node, err: describeApiError(e) }, conflict ? 'apply refused: a field is managed by another writer' : 'apply failed');
+      await this.counted('event', client.policyEvent(policy, 'Warning', conflict ? 'Conflict' : 'ApplyFailed', `node ${a.node}: ${describeApiError(e)}`, this.o.lease.identity)).catch(() => undefined);
     }
   }
 

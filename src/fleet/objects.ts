@@ -13,6 +13,7 @@ export function onnView(o: OnnObject): OnnView {
   return {
     name: meta.name,
     generation: meta.generation ?? 0,
+    ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
     annotations: meta.annotations ?? {},
     spec: (o.spec ?? {}) as OnnView['spec'],
     managedFields: meta.managedFields ?? [],

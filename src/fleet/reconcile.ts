@@ -16,6 +16,7 @@ import { policyStatus, statusChanged, statusEvents, type PolicyEvent } from './s
 import { selectorMatches } from './selector.js';
 import { checkPolicySpec, maxUnavailableOf, type PolicyPools } from './validate.js';
 import type { Fragment, NodeProblem, NodeView, OnnView, PolicyView } from './types.js';
+import { pointerToken, type PatchOp } from '../k8s/client.js';
 
 export interface World {
   policies: readonly PolicyView[];
@@ -23,13 +24,41 @@ export interface World {
   onns: readonly OnnView[];
 }
 
-/** A server-side apply of one policy's part of one node object (field manager `manager`). */
+/**
+ * One policy's write to one node object (field manager `manager`): first, when the policy gives
+ * up entries it holds there, a JSON patch removing them (`remove`), then a server-side apply of
+ * what it holds after (`body`). Entries are never removed by the apply: an apply that empties
+ * the networks or bondings map makes the API server write it (and the spec) as null, which the
+ * CRD refuses. The patch carries the resourceVersion the view was read at, so it removes exactly
+ * what the controller saw the policy own, or is refused (409) and decided again on fresh objects.
+ */
 export interface ApplyAction {
   node: string;
   manager: string;
   kind: Write['kind'];
+  remove?: PatchOp[];
   /** The apply configuration: the whole of what the policy owns on the object after it. */
   body: Record<string, unknown>;
+}
+
+/** The JSON patch removing entries from a node's spec, if there are any to remove. */
+export function removalPatch(onn: OnnView | undefined, drop: Fragment | { networks: string[]; bondings: string[] }): PatchOp[] | undefined {
+  const names = (section: 'networks' | 'bondings') => (Array.isArray(drop[section]) ? drop[section] as string[] : Object.keys(drop[section])).sort();
+  const ops: PatchOp[] = [];
+  for (const section of ['networks', 'bondings'] as const) {
+    for (const n of names(section)) if (onn?.spec[section]?.[n] !== undefined) ops.push({ op: 'remove', path: `/spec/${section}/${pointerToken(n)}` });
+  }
+  if (!ops.length || !onn?.resourceVersion) return undefined;
+  return [{ op: 'replace', path: '/metadata/resourceVersion', value: onn.resourceVersion }, ...ops];
+}
+
+/** The entries a policy holds on a node that the write does not keep. */
+export function dropped(holds: Fragment, w: Write): { networks: string[]; bondings: string[] } {
+  const keep = w.kind === 'update' ? w.fragment : { networks: {}, bondings: {} };
+  return {
+    networks: Object.keys(holds.networks).filter((n) => !(n in keep.networks)),
+    bondings: Object.keys(holds.bondings).filter((n) => !(n in keep.bondings)),
+  };
 }
 
 export interface PolicyDecision {
@@ -205,7 +234,12 @@ function decide(c: Checked, rows: NodeRow[], now: Date): PolicyDecision {
   const plan = planRollout(rows, view.generation, maxUnavailableOf(c.spec?.maxUnavailable ?? 1, base));
   const status = policyStatus({ generation: view.generation, deleting: view.deleting, rows, plan, previous: view.status, now });
   const manager = managerOf(view.name);
-  const applies = plan.writes.map((w) => ({ node: w.node, manager, kind: w.kind, body: applyBody(view.name, view.generation, w) }));
+  const byNode = new Map(rows.map((r) => [r.node, r]));
+  const applies = plan.writes.map((w): ApplyAction => {
+    const row = byNode.get(w.node);
+    const remove = row ? removalPatch(row.onn, dropped(row.holds, w)) : undefined;
+    return { node: w.node, manager, kind: w.kind, ...(remove ? { remove } : {}), body: applyBody(view.name, view.generation, w) };
+  });
   const done = view.deleting && rows.length === 0;
   const finalizer = view.deleting ? (done && hasFinalizer ? 'remove' as const : undefined) : hasFinalizer ? undefined : 'add' as const;
   return {

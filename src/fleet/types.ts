@@ -22,6 +22,8 @@ export interface OnnCondition {
 export interface OnnView {
   name: string;
   generation: number;
+  /** The version the view was read at (a removal's precondition). */
+  resourceVersion?: string;
   annotations: Readonly<Record<string, string>>;
   spec: { networks?: Record<string, unknown>; bondings?: Record<string, unknown> };
   managedFields: readonly ManagedFieldsEntry[];

@@ -82,7 +82,7 @@ export interface PatchOp {
 }
 
 /** A JSON pointer's token (RFC 6901). */
-const pointerToken = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1');
+export const pointerToken = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /**
  * The JSON patch of a status write: `fields` set whole (the whole status when it has none), and

@@ -4,7 +4,7 @@
 // and status; Events; and the coordination Lease of leader election.
 import { ApiError, ApiHttp, type Stream } from './http.js';
 import type { ApiConnection } from './connection.js';
-import { watchPath, type OnnObject, type WatchOptions } from './client.js';
+import { watchPath, type OnnObject, type PatchOp, type WatchOptions } from './client.js';
 import { API_VERSION, CONTROLLER_NAME, GROUP, PLURAL, POLICY_KIND, POLICY_PLURAL, VERSION } from '../api/constants.js';
 
 export interface ObjectMeta {
@@ -43,6 +43,7 @@ export const NODE_PATH = '/api/v1/nodes';
 
 const APPLY_PATCH = 'application/apply-patch+yaml';
 const MERGE_PATCH = 'application/merge-patch+json';
+const JSON_PATCH = 'application/json-patch+json';
 
 /** A 409 from a server-side apply: another manager owns a field with another value. */
 export function isConflict(e: unknown): boolean {
@@ -71,6 +72,12 @@ export class ControllerClient {
   applyOnn(name: string, fieldManager: string, body: Record<string, unknown>): Promise<OnnObject> {
     const q = new URLSearchParams({ fieldManager, force: 'false' });
     return this.http.call<OnnObject>('PATCH', `${ONN_COLLECTION}/${encodeURIComponent(name)}?${q.toString()}`, { body, contentType: APPLY_PATCH });
+  }
+
+  /** A JSON patch of a node object by `fieldManager` (a policy's removal of its entries). */
+  patchOnn(name: string, fieldManager: string, ops: readonly PatchOp[]): Promise<OnnObject> {
+    const q = new URLSearchParams({ fieldManager });
+    return this.http.call<OnnObject>('PATCH', `${ONN_COLLECTION}/${encodeURIComponent(name)}?${q.toString()}`, { body: ops, contentType: JSON_PATCH });
   }
 
   /** Sets a policy's finalizers, only if the policy is still at resourceVersion (else 409). */

@@ -18,10 +18,16 @@ export class Cluster {
   /** Nodes whose agent fails every generation, with this reason. */
   failing = new Map<string, string>();
   private clock = 0;
+  private revision = 0;
+
+  /** Stores a node object under a new resourceVersion, as every write to the API server does. */
+  private put(onn: OnnView): void {
+    this.onns.set(onn.name, { ...onn, resourceVersion: String(++this.revision) });
+  }
 
   addNode(name: string, labels: Record<string, string> = {}, withObject = true): void {
     this.nodes.set(name, { name, labels });
-    if (withObject) this.onns.set(name, { name, generation: 1, annotations: {}, spec: {}, managedFields: [], status: { observedGeneration: 1, conditions: conds(1, 'available') } });
+    if (withObject) this.put({ name, generation: 1, annotations: {}, spec: {}, managedFields: [], status: { observedGeneration: 1, conditions: conds(1, 'available') } });
   }
 
   label(name: string, labels: Record<string, string>): void {
@@ -54,7 +60,7 @@ export class Cluster {
     const spec = { ...onn.spec, [section]: { ...(onn.spec[section] ?? {}), [name]: value } };
     const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion: 'ovirt.org/v1alpha1', time: 't', fieldsType: 'FieldsV1', fieldsV1: fieldSet({ spec: { [section]: { [name]: value } } }) };
     const others = onn.managedFields.filter((e) => e.manager !== manager);
-    this.onns.set(node, { ...onn, spec, generation: onn.generation + 1, managedFields: [...others, entry] });
+    this.put({ ...onn, spec, generation: onn.generation + 1, managedFields: [...others, entry] });
   }
 
   world() {
@@ -80,6 +86,7 @@ export class Cluster {
 
   /** Server-side apply of `a.body` by `a.manager` (no conflicts: the core refuses those first). */
   apply(a: ApplyAction): void {
+    if (a.remove && !this.patch(a.node, a.remove)) return;
     const onn = this.onns.get(a.node)!;
     const body = a.body as { metadata: { annotations?: Record<string, string> }; spec?: Partial<Record<Section, Record<string, unknown>>> };
     const mine = onn.managedFields.find((e) => e.manager === a.manager);
@@ -100,7 +107,37 @@ export class Cluster {
     const fields = fieldSet({ ...(body.metadata.annotations ? { metadata: { annotations: body.metadata.annotations } } : {}), ...(body.spec ? { spec: body.spec } : {}) });
     const entries = Object.keys(fields).length ? [...others, { manager: a.manager, operation: 'Apply' as const, apiVersion: 'ovirt.org/v1alpha1', time: 't', fieldsType: 'FieldsV1' as const, fieldsV1: fields }] : others;
     const changed = !isDeepStrictEqual(strip(spec), strip(onn.spec));
-    this.onns.set(a.node, { ...onn, spec, annotations, managedFields: entries, generation: onn.generation + (changed ? 1 : 0) });
+    this.put({ ...onn, spec, annotations, managedFields: entries, generation: onn.generation + (changed ? 1 : 0) });
+  }
+
+  /**
+   * A JSON patch of the kinds a removal sends: the resourceVersion precondition (false: refused,
+   * as the API server's 409), then removes of spec entries, whose fields leave every manager's entry.
+   */
+  patch(node: string, ops: NonNullable<ApplyAction['remove']>): boolean {
+    let onn = this.onns.get(node)!;
+    const spec: OnnView['spec'] = { networks: { ...(onn.spec.networks ?? {}) }, bondings: { ...(onn.spec.bondings ?? {}) } };
+    let managedFields = onn.managedFields;
+    for (const op of ops) {
+      if (op.path === '/metadata/resourceVersion') {
+        if (op.value !== onn.resourceVersion) return false;
+        continue;
+      }
+      const m = /^\/spec\/(networks|bondings)\/(.+)$/.exec(op.path);
+      if (op.op !== 'remove' || !m) throw new Error(`the sim does not take ${op.op} ${op.path}`);
+      const [section, name] = [m[1] as Section, m[2]!.replace(/~1/g, '/').replace(/~0/g, '~')];
+      if (spec[section]![name] === undefined) throw new Error(`remove of a missing ${op.path}`);
+      delete spec[section]![name];
+      managedFields = managedFields.map((e) => {
+        const sec = e.fieldsV1['f:spec']?.[`f:${section}`];
+        if (!sec?.[`f:${name}`]) return e;
+        const rest = Object.fromEntries(Object.entries(sec).filter(([k]) => k !== `f:${name}`));
+        return { ...e, fieldsV1: { ...e.fieldsV1, 'f:spec': { ...e.fieldsV1['f:spec'], [`f:${section}`]: rest } } };
+      });
+    }
+    onn = { ...onn, spec, managedFields, generation: onn.generation + 1 };
+    this.put(onn);
+    return true;
   }
 
   /** Every agent acts on its object's generation (available, or failed when told to fail). */
@@ -109,7 +146,7 @@ export class Cluster {
       if (only && !only(n)) continue;
       if (onn.status?.observedGeneration === onn.generation) continue;
       const reason = this.failing.get(n);
-      this.onns.set(n, { ...onn, status: { ...onn.status, observedGeneration: onn.generation, conditions: conds(onn.generation, reason ?? 'available') } });
+      this.put({ ...onn, status: { ...onn.status, observedGeneration: onn.generation, conditions: conds(onn.generation, reason ?? 'available') } });
     }
   }
 

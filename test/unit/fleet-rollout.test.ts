@@ -157,6 +157,14 @@ describe('IPAM through the objects', () => {
     c.addNode('node-05', { role: 'hv', 'ovirt.org/storage-nic': 'eth1' });
     const d = c.step(NOW)[0]!;
     assert.deepEqual(d.applies.map((x) => [x.node, x.kind]), [['node-02', 'remove'], ['node-05', 'update']]);
+    // The removal is a JSON patch at the version read (never an apply that empties a map: the API
+    // server would write it as null), the apply after it only marks the node; the update removes nothing.
+    const [removal, update] = d.applies;
+    assert.deepEqual(removal!.remove?.slice(1), [{ op: 'remove', path: '/spec/networks/storage' }]);
+    assert.equal(removal!.remove?.[0]?.path, '/metadata/resourceVersion');
+    assert.deepEqual(removal!.body.spec, {});
+    assert.deepEqual((removal!.body.metadata as { annotations: unknown }).annotations, { 'network-policy.ovirt.org/st': 'removed' });
+    assert.equal(update!.remove, undefined);
     // The new node does not get node-02's address while node-02's kernel may still have it.
     assert.notEqual(addr(c, 'node-05'), before.get('node-02'));
     settle(c);
