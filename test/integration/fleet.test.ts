@@ -5,9 +5,10 @@
 // operator would. Needs at least 4 namespace nodes (`lab up --ns-nodes 4`; CI's lab has them).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
 import { run, sleep, waitFor } from '../../src/util/exec.js';
 import type { Lab } from '../../src/lab/index.js';
-import { podProcessPid } from '../../src/lab/pod-agent.js';
+import { podAgentPid, podProcessPid } from '../../src/lab/pod-agent.js';
 import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
 
 interface Cond { type: string; status: string; reason: string; message: string; observedGeneration: number }
@@ -57,6 +58,52 @@ async function killLeader(): Promise<string> {
   return pod.metadata.name;
 }
 
+/**
+ * Watches the node objects (`kubectl get --watch`, every version the API server stores) and
+ * counts the nodes changing for a policy after each event: written by it (its annotation) and
+ * not yet reported Available for the object's generation.
+ */
+function watchChanging(policy: string): { stop(): Promise<{ maxChanging: number; events: number }> } {
+  const key = `network-policy\\.ovirt\\.org/${policy}`;
+  // With --watch, kubectl prints each object (the listed ones first) through the template.
+  const template = `{.metadata.name} {.metadata.generation} {.metadata.annotations.${key}} ` +
+    `{.status.conditions[?(@.type=="Available")].observedGeneration} {.status.conditions[?(@.type=="Available")].status}{"\\n"}`;
+  const child = spawn('kubectl', ['--kubeconfig', lab.kubeconfig, 'get', 'ovirtnodenetworks', '--watch', '-o', `jsonpath=${template}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const changing = new Map<string, boolean>();
+  let maxChanging = 0;
+  let events = 0;
+  let rest = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      const [name, generation, mark, availableGen, available] = line.split(' ');
+      if (!name) continue;
+      events++;
+      changing.set(name, mark !== undefined && mark !== '' && !(availableGen === generation && available === 'True'));
+      maxChanging = Math.max(maxChanging, [...changing.values()].filter(Boolean).length);
+    }
+  });
+  return {
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      return { maxChanging, events };
+    },
+  };
+}
+
+/** SIGSTOP / SIGCONT of a process of the lab's pods (a frozen agent or controller). */
+async function freeze<T>(pid: number, during: () => Promise<T>): Promise<T> {
+  process.kill(pid, 'SIGSTOP');
+  try {
+    return await during();
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+}
+
 async function getJson<T>(...args: string[]): Promise<T> {
   return JSON.parse((await kubectl('get', ...args, '-o', 'json')).stdout) as T;
 }
@@ -91,6 +138,9 @@ async function addresses(node: string, dev: string): Promise<string[]> {
   return (JSON.parse(r.stdout) as { addr_info: { local: string; prefixlen: number }[] }[]).flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`));
 }
 
+/** The namespace nodes (the VM node has no storage-NIC label: a policy for every node would be refused there). */
+const HV = { matchLabels: { 'fleet.ovirt.org/role': 'hv' } };
+
 const storagePolicy = (extra: Record<string, unknown> = {}) => ({
   nodeSelector: { matchExpressions: [{ key: 'fleet.ovirt.org/role', operator: 'In', values: ['hv'] }, { key: 'fleet.ovirt.org/maintenance', operator: 'DoesNotExist' }] },
   networks: { fstore: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', bridged: true, ipam: { pool: '10.120.0.0/24', range: '10.120.0.10-10.120.0.99' }, ...extra } },
@@ -100,7 +150,8 @@ const storagePolicy = (extra: Record<string, unknown> = {}) => ({
 before(async () => {
   lab = await ensureLab();
   assert.ok(nsNodes().length >= 4, 'this file needs `lab up --ns-nodes 4` (or more)');
-  for (const n of nsNodes()) await label(n, 'fleet.ovirt.org/role=hv', 'fleet.ovirt.org/storage-nic=eth1');
+  // (A run stopped half-way may have left a node in maintenance.)
+  for (const n of nsNodes()) await label(n, 'fleet.ovirt.org/role=hv', 'fleet.ovirt.org/storage-nic=eth1', 'fleet.ovirt.org/maintenance-');
   await leaderPod();
 });
 
@@ -116,25 +167,11 @@ describe('fleet networks', () => {
     const last = nodes.length - 1;
     await label(nodes[last]!, 'fleet.ovirt.org/maintenance=yes');
     await applyPolicy('fleet-storage', storagePolicy());
-    // Sample the node objects while the rollout runs: never more than 2 changing at once.
-    let maxChanging = 0;
-    let samples = 0;
-    let done = false;
-    const sampler = (async () => {
-      while (!done) {
-        const list = await getJson<{ items: Onn[] }>('ovirtnodenetworks');
-        // Written by the policy and not yet reported Available for that generation.
-        const changing = list.items.filter((o) => o.metadata.annotations?.['network-policy.ovirt.org/fleet-storage'] !== undefined
-          && cond(o, 'Available')?.observedGeneration !== o.metadata.generation);
-        maxChanging = Math.max(maxChanging, changing.length);
-        samples++;
-        await sleep(100);
-      }
-    })();
+    // Every version of every node object while the rollout runs (a watch): never more than 2 changing at once.
+    const sampler = watchChanging('fleet-storage');
     const p = await availableFor('fleet-storage');
-    done = true;
-    await sampler;
-    assert.ok(maxChanging >= 1, `the sampler saw the rollout (${samples} samples)`);
+    const { maxChanging, events } = await sampler.stop();
+    assert.ok(maxChanging >= 1, `the watch saw the rollout (${events} events)`);
     assert.ok(maxChanging <= 2, `${maxChanging} nodes changing at once`);
     assert.equal(p.status?.matchedNodes, last, 'the node in maintenance is not selected');
     const addrs: string[] = [];
@@ -184,10 +221,10 @@ describe('fleet networks', () => {
   });
 
   it('two conflicting policies: the later is refused on every node, with an Event; nothing changes for it', async () => {
-    await applyPolicy('fleet-a-first', { networks: { fconf: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', mtu: 1400 } }, maxUnavailable: '50%' });
+    await applyPolicy('fleet-a-first', { nodeSelector: HV, networks: { fconf: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', mtu: 1400 } }, maxUnavailable: '50%' });
     await availableFor('fleet-a-first');
     await sleep(1100); // a later creationTimestamp (one-second resolution)
-    await applyPolicy('fleet-b-second', { networks: { fconf: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', mtu: 1300 } }, maxUnavailable: '50%' });
+    await applyPolicy('fleet-b-second', { nodeSelector: HV, networks: { fconf: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', mtu: 1300 } }, maxUnavailable: '50%' });
     const p = await waitPolicy('fleet-b-second', 'Degraded Conflict', (x) => cond(x, 'Degraded')?.reason === 'Conflict');
     assert.equal(p.status?.failedNodes?.length, nsNodes().length);
     assert.ok(p.status!.failedNodes!.every((f) => f.reason === 'Conflict' && /already of policy fleet-a-first/.test(f.message)), JSON.stringify(p.status?.failedNodes));
@@ -202,7 +239,7 @@ describe('fleet networks', () => {
     const nodes = nsNodes();
     // A failure only the host finds: the namespace nodes' kernel has no 802.1Q, so the first node's
     // agent fails the VLAN and rolls back; with maxUnavailable 1 no other node is written.
-    const failing = { networks: { ffail: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', vlan: 140 } }, maxUnavailable: 1 };
+    const failing = { nodeSelector: HV, networks: { ffail: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', vlan: 140 } }, maxUnavailable: 1 };
     await applyPolicy('fleet-fail', failing);
     const p = await waitPolicy('fleet-fail', 'RolloutAborted', (x) => cond(x, 'Degraded')?.reason === 'RolloutAborted', 600_000);
     const first = [...nodes].sort()[0]!;
@@ -223,17 +260,69 @@ describe('fleet networks', () => {
     assert.equal(cond(fixed, 'Degraded')?.status, 'False');
   });
 
-  it('a controller killed mid-rollout: the other replica takes over and the rollout completes', async () => {
+  it('a controller killed mid-rollout resumes from the objects', async () => {
     await deletePolicy('fleet-fail');
-    await applyPolicy('fleet-storage', { ...storagePolicy(), maxUnavailable: 1 });
-    await waitFor('the rollout under way', async () => ((await onp('fleet-storage')).status?.updatedNodes ?? 0) >= 1, 300_000, 300);
-    const killed = await killLeader();
-    const frozen = (await onp('fleet-storage')).status?.updatedNodes ?? 0;
-    assert.ok(frozen < nsNodes().length, `${frozen} nodes updated when the leader was killed`);
+    const nodes = [...nsNodes()].sort();
+    // The second node's agent is frozen: the rollout (one node at a time) stops there, mid-way,
+    // deterministically; the leader is killed then, and the agent thawed once it is gone.
+    const agent = await podAgentPid(nodes[1]!);
+    assert.ok(agent, `${nodes[1]}'s agent`);
+    const frozen = await freeze(agent, async () => {
+      await applyPolicy('fleet-storage', { ...storagePolicy(), maxUnavailable: 1 });
+      await waitFor(`${nodes[1]} written`, async () => (await onn(nodes[1]!)).metadata.annotations?.['network-policy.ovirt.org/fleet-storage'] !== undefined, 120_000, 300);
+      const killed = await killLeader();
+      await sleep(1000);
+      return { killed, status: (await onp('fleet-storage')).status };
+    });
+    assert.equal(frozen.status?.availableNodes, 1, `when ${frozen.killed} was killed: ${JSON.stringify(frozen.status)}`);
+    for (const n of nodes.slice(2)) assert.equal((await onn(n)).spec.networks?.fstore, undefined, `${n} not written yet`);
+    const p = await availableFor('fleet-storage');
+    assert.equal(p.status?.availableNodes, nodes.length);
+    assert.ok(await leaseHolder());
+  });
+
+  it('two replicas elect one leader; the other takes over when it stops answering, and the old one follows', async () => {
+    const leader = await leaderPod();
+    const other = (await controllerPods()).find((x) => x.metadata.name !== leader.metadata.name)!;
+    await sleep(8000);
+    assert.equal(await leaseHolder(), leader.metadata.name, 'the running leader keeps the lease');
+    const logs = async (pod: string) => (await kubectl('-n', NS, 'logs', pod)).stdout;
+    assert.doesNotMatch(await logs(other.metadata.name), /"leader":true/, 'the follower never led');
+    // A frozen leader (a hung process, a partitioned node) renews nothing: the other takes over
+    // once the lease runs out (15 s), and the old one, thawed, sees that and follows.
+    const pid = await podProcessPid(leader.spec.nodeName!, 'controller');
+    assert.ok(pid);
+    await freeze(pid, () => waitFor(`${other.metadata.name} leading`, async () => (await leaseHolder()) === other.metadata.name, 60_000, 500));
+    assert.match(await logs(other.metadata.name), /"leader":true/);
+    await waitFor(`${leader.metadata.name} following`, async () => /"leader":false/.test(await logs(leader.metadata.name)), 30_000, 500);
+    assert.equal(await leaseHolder(), other.metadata.name);
+    // The new leader acts: a policy edit rolls out.
+    await applyPolicy('fleet-storage', storagePolicy({ mtu: 1450 }));
     const p = await availableFor('fleet-storage');
     assert.equal(p.status?.availableNodes, nsNodes().length);
-    assert.notEqual(await leaseHolder(), undefined);
-    process.stderr.write(`killed leader ${killed}; the lease is now ${await leaseHolder()}'s\n`);
+    await deletePolicy('fleet-storage');
+  });
+
+  it('the controller\'s service account writes node specs\' networks and bonds, never their status, other fields, create or delete', async () => {
+    const as = `--as=system:serviceaccount:${NS}:network-policy-controller`;
+    const node = nsNodes()[0]!;
+    const attempt = (...args: string[]) => run(kubectlArgs(lab, as, ...args), { allowFailure: true });
+    const allowed = await attempt('patch', 'ovirtnodenetwork', node, '--dry-run=server', '--type=merge', '-p', JSON.stringify({ spec: { networks: { fsa: { nic: 'eth2' } } } }));
+    assert.equal(allowed.code, 0, `a network: ${allowed.stderr}`);
+    const refusals: [string, string[], RegExp][] = [
+      ['status', ['patch', 'ovirtnodenetwork', node, '--subresource=status', '--type=merge', '-p', '{"status":{"observedGeneration":1}}'], /forbidden.*ovirtnodenetworks\/status/i],
+      ['delete', ['delete', 'ovirtnodenetwork', node, '--dry-run=server'], /forbidden.*cannot delete/i],
+      ['create', ['create', '--dry-run=server', '-f', '-'], /forbidden.*cannot create/i],
+      ['another spec field', ['patch', 'ovirtnodenetwork', node, '--dry-run=server', '--type=merge', '-p', '{"spec":{"driftPolicy":"Report"}}'], /may change only spec.networks and spec.bondings/],
+      ['a label', ['label', 'ovirtnodenetwork', node, '--dry-run=server', 'fleet.ovirt.org/x=y'], /may not change labels/],
+      ['another annotation', ['annotate', 'ovirtnodenetwork', node, '--dry-run=server', 'example.org/x=y'], /only its network-policy.ovirt.org\/ annotations/],
+    ];
+    for (const [what, args, why] of refusals) {
+      const input = what === 'create' ? JSON.stringify({ apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNodeNetwork', metadata: { name: 'fleet-no-such-node' }, spec: {} }) : undefined;
+      const r = await run(kubectlArgs(lab, as, ...args), { allowFailure: true, ...(input ? { input } : {}) });
+      assert.notEqual(r.code, 0, `${what} must be refused`);
+      assert.match(r.stderr, why, what);
+    }
   });
 
   it('two replicas elect one leader; the other takes over when it goes', async () => {
