@@ -1,7 +1,7 @@
 // The lab: a real kube-apiserver (with etcd) and simulated nodes, network namespaces on this
 // machine's kernel and QEMU VMs with Debian's kernel. Entry points for the CLI and the tests.
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { inNetns, run, waitFor, type RunOptions, type RunResult } from '../util/exec.js';
@@ -246,6 +246,10 @@ async function startPodNodes(
   const created = await ensureMountpoints(nodeBinds(runtimePaths(paths.nodesDir, 'any')));
   rec.state.createdPaths = [...(rec.state.createdPaths ?? []), ...created];
   await rec.save();
+  // Every kubelet and containerd holds inotify instances of the machine's user (root): past ~15
+  // nodes the default of 128 runs out ("error creating fsnotify watcher: too many open files",
+  // and containerd's CRI never serves). Raised, never lowered, as kind's docs advise.
+  if (podNodes.length) await raiseSysctl('fs/inotify/max_user_instances', INOTIFY_INSTANCES_PER_NODE * podNodes.length + 128);
   await progress.step('kubelets', `starting containerd, kubelet and kube-proxy in ${podNodes.length} nodes (images imported)`, 8000 * podNodes.length, async () => {
     for (const [i, n] of nodes.entries()) {
       if (n.agent !== 'pod') continue;
@@ -302,6 +306,16 @@ async function cleanupByName(nodes: NodeSpec[]): Promise<void> {
 export interface LabDownResult {
   stopped: string[];
   removedNetns: string[];
+}
+
+/** inotify instances one kubelet node (containerd, kubelet, kube-proxy, the agent) may need, with room. */
+const INOTIFY_INSTANCES_PER_NODE = 16;
+
+/** Sets a /proc/sys value to at least `min`. */
+async function raiseSysctl(key: string, min: number): Promise<void> {
+  const path = `/proc/sys/${key}`;
+  const now = Number((await readFile(path, 'utf8')).trim());
+  if (now < min) await writeFile(path, `${min}\n`);
 }
 
 export async function labDown(opts: { log?: Log } = {}): Promise<LabDownResult> {
