@@ -115,9 +115,15 @@ export class OnnDriver {
 }
 
 /** The agent has finished with generation gen: observed, Available's observedGeneration reached, not Progressing. */
+/**
+ * The agent has acted on generation gen: Available, or failed for good. ApiUnreachable is not
+ * an outcome: the agent holds the spec until the API server answers its pre-apply check (an
+ * overloaded API server, seen with 50 nodes changing at once) and then applies it.
+ */
 export function isSettled(o: Onn, gen: number): boolean {
   const avail = o.status?.conditions?.find((c) => c.type === 'Available');
-  return (o.status?.observedGeneration ?? 0) >= gen && (avail?.observedGeneration ?? 0) >= gen && avail?.reason !== 'Progressing';
+  const waiting = Object.values(o.status?.setupStatus ?? {}).some((x) => x.reason === 'ApiUnreachable');
+  return (o.status?.observedGeneration ?? 0) >= gen && (avail?.observedGeneration ?? 0) >= gen && avail?.reason !== 'Progressing' && !waiting;
 }
 
 export function isAvailable(o: Onn): boolean {

@@ -270,9 +270,11 @@ async function startPodNodes(
   if (o.install) {
     await progress.step('install', 'installing the product: kubectl apply -k lab/deploy (deploy/ with the lab\'s image), DaemonSet and policy controller rollout', 20_000, async () => {
       await applyKustomization(kubeconfig, join(PROJECT_ROOT, 'lab', 'deploy'));
-      await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'ds/ovirt-node-network-handler', '--timeout=180s']);
+      // Pods start a few at a time on two cores: 50 nodes' agents took over 3 minutes.
+      const rolloutTimeout = `--timeout=${Math.max(180, 10 * podNodes.length)}s`;
+      await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'ds/ovirt-node-network-handler', rolloutTimeout]);
       // The controller's pods need a kubelet: with --process-agents there is none to run them.
-      if (podNodes.length) await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'deploy/ovirt-network-policy-controller', '--timeout=180s']);
+      if (podNodes.length) await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'deploy/ovirt-network-policy-controller', rolloutTimeout]);
       for (const n of podNodes) await waitFor(`${n.name}'s agent pod`, () => podAgentPid(n.name), 60_000, 200);
     });
   }
