@@ -13,6 +13,7 @@ kubectl get nodes -o wide
 echo "== kubectl apply -k lab/deploy   (deploy/ with the image lab up imported into each node)"
 kubectl apply -k lab/deploy
 kubectl -n ovirt-node-network-handler rollout status ds/ovirt-node-network-handler --timeout=180s
+kubectl -n ovirt-node-network-handler rollout status deploy/ovirt-network-policy-controller --timeout=180s
 kubectl -n ovirt-node-network-handler get pods -o wide
 "$cli" lab agents
 nodes=$(kubectl get nodes -o jsonpath='{.items[*].metadata.name}')
@@ -27,7 +28,7 @@ echo "== kubectl get ovirtnodenetworks"
 kubectl get ovirtnodenetworks
 echo "== kubectl get ovirtnodenetworks -o yaml"
 kubectl get ovirtnodenetworks -o yaml
-pod=$(kubectl -n ovirt-node-network-handler get pods --field-selector spec.nodeName=ns-node-1 -o jsonpath='{.items[0].metadata.name}')
+pod=$(kubectl -n ovirt-node-network-handler get pods -l app.kubernetes.io/name=ovirt-node-network-handler --field-selector spec.nodeName=ns-node-1 -o jsonpath='{.items[0].metadata.name}')
 echo "== kubectl exec $pod -- ovirt-node-network-handler show --tree"
 kubectl -n ovirt-node-network-handler exec "$pod" -- ovirt-node-network-handler show --tree
 echo "== add a network (the seed's node_network.yml, for vm-node-1)"
