@@ -24,6 +24,33 @@ export interface OnnObject {
   status?: Record<string, unknown>;
 }
 
+/** Where Events about cluster-scoped objects (both of this project's kinds) are written. */
+export const EVENTS_PATH = '/api/v1/namespaces/default/events';
+
+/** A core/v1 Event about one object, as the agent and the policy controller record them. */
+export function eventBody(
+  involvedObject: { apiVersion: string; kind: string; name: string; uid?: string | undefined },
+  type: 'Normal' | 'Warning', reason: string, message: string,
+  source: { component: string; host?: string }, reportingComponent: string, reportingInstance: string,
+  now = new Date().toISOString(),
+): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { generateName: `${involvedObject.name}.` },
+    involvedObject,
+    type,
+    reason,
+    message: message.slice(0, 1024),
+    source,
+    reportingComponent,
+    reportingInstance,
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  };
+}
+
 export function isNotFound(e: unknown): boolean {
   return e instanceof ApiError && e.code === 404;
 }
@@ -164,23 +191,9 @@ export class OnnClient {
 
   /** Records an Event about the object (cluster-scoped objects' events live in "default"). */
   async event(obj: OnnObject, type: 'Normal' | 'Warning', reason: string, message: string, node: string): Promise<void> {
-    const now = new Date().toISOString();
-    await this.http.call('POST', '/api/v1/namespaces/default/events', {
-      body: {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { generateName: `${obj.metadata.name}.` },
-        involvedObject: { apiVersion: API_VERSION, kind: KIND, name: obj.metadata.name, uid: obj.metadata.uid },
-        type,
-        reason,
-        message: message.slice(0, 1024),
-        source: { component: HANDLER_NAME, host: node },
-        reportingComponent: `${GROUP}/node-network-handler`,
-        reportingInstance: node,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      },
+    await this.http.call('POST', EVENTS_PATH, {
+      body: eventBody({ apiVersion: API_VERSION, kind: KIND, name: obj.metadata.name, uid: obj.metadata.uid }, type, reason, message,
+        { component: HANDLER_NAME, host: node }, `${GROUP}/node-network-handler`, node),
     });
   }
 

@@ -4,7 +4,7 @@
 // and status; Events; and the coordination Lease of leader election.
 import { ApiError, ApiHttp, type Stream } from './http.js';
 import type { ApiConnection } from './connection.js';
-import { watchPath, type OnnObject, type PatchOp, type WatchOptions } from './client.js';
+import { EVENTS_PATH, eventBody, watchPath, type OnnObject, type PatchOp, type WatchOptions } from './client.js';
 import { API_VERSION, CONTROLLER_NAME, GROUP, PLURAL, POLICY_KIND, POLICY_PLURAL, VERSION } from '../api/constants.js';
 
 export interface ObjectMeta {
@@ -94,23 +94,9 @@ export class ControllerClient {
 
   /** An Event about a policy (cluster-scoped objects' events live in "default"). */
   async policyEvent(policy: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, instance: string): Promise<void> {
-    const now = new Date().toISOString();
-    await this.http.call('POST', '/api/v1/namespaces/default/events', {
-      body: {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { generateName: `${policy.metadata.name}.` },
-        involvedObject: { apiVersion: API_VERSION, kind: POLICY_KIND, name: policy.metadata.name, uid: policy.metadata.uid },
-        type,
-        reason,
-        message: message.slice(0, 1024),
-        source: { component: CONTROLLER_NAME },
-        reportingComponent: `${GROUP}/${CONTROLLER_NAME}`,
-        reportingInstance: instance,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      },
+    await this.http.call('POST', EVENTS_PATH, {
+      body: eventBody({ apiVersion: API_VERSION, kind: POLICY_KIND, name: policy.metadata.name, uid: policy.metadata.uid }, type, reason, message,
+        { component: CONTROLLER_NAME }, `${GROUP}/${CONTROLLER_NAME}`, instance),
     });
   }
 
