@@ -3,8 +3,10 @@
 // spec's NetworkSpecSchema with the per-node fields replaced: the static addresses (ipaddr,
 // netmask, prefix, ipv6addr — one value cannot be right for two nodes) by address pools
 // (`ipam` for IPv4, `ipv6ipam` for IPv6, like ipaddr and ipv6addr), and a fixed nic optionally by
-// a node label naming it (`nicFromNodeLabel`). Its bonds are BondSpecSchema with
-// `nicsFromNodeLabel` as the alternative to nics. Semantic checks the CRD cannot express (a
+// a node label naming it (`nicFromNodeLabel`). Its bonds are BondSpecSchema with the slaves
+// given by nics, or by a node annotation listing them (`nicsFromNodeAnnotation`: annotation
+// values are free text, so "ens3f0,ens3f1" can be stored; label values cannot hold ","), or by
+// a node label naming one NIC (`nicsFromNodeLabel`). Semantic checks the CRD cannot express (a
 // range inside its pool, a gateway inside it) are src/fleet/validate.ts's.
 import { z } from 'zod';
 import { FAILED_NODES_MAX, POLICY_NAME_MAX } from './constants.js';
@@ -20,6 +22,8 @@ const LABEL_KEY = new RegExp('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 
 const labelKey = (description: string) => z.string().max(317).regex(LABEL_KEY, 'must be a label key (e.g. ovirt.org/storage-nic)').describe(description);
+/** Annotation keys are qualified names like label keys (the API server checks both alike). */
+const annotationKey = (description: string) => z.string().max(317).regex(LABEL_KEY, 'must be an annotation key (e.g. ovirt.org/bond-nics)').describe(description);
 const labelValue = z.string().max(63).regex(LABEL_VALUE, 'must be a label value (at most 63 letters, digits, "-", "_", "."; alphanumeric at both ends)').describe('A label value.');
 
 export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
@@ -69,7 +73,7 @@ const POLICY_SOUTHBOUND = 'has(self.nic) || has(self.bonding) || has(self.nicFro
 export const PolicyNetworkSchema = NetworkSpecSchema
   .omit({ ipaddr: true, netmask: true, prefix: true, ipv6addr: true })
   .extend({
-    nicFromNodeLabel: labelKey('The southbound NIC is the value of this label of each node (e.g. ovirt.org/storage-nic with value "ens3f1" on the Node): NIC names that differ between nodes. Exclusive with nic and bonding; a node without the label gets the policy refused (reason MissingNodeLabel).').optional(),
+    nicFromNodeLabel: labelKey('The southbound NIC is the value of this label of each node (e.g. ovirt.org/storage-nic with value "ens3f1" on the Node): NIC names that differ between nodes. Exclusive with nic and bonding; a node without the label gets the policy refused (reason MissingNodeLabel), one whose value is not a NIC name too (reason InvalidNodeLabel).').optional(),
     ipam: IpamSchema.optional(),
     ipv6ipam: Ipv6IpamSchema.optional(),
     gateway: NetworkSpecSchema.shape.gateway.describe('IPv4 gateway of the network; needs ipam, inside its pool (never handed out to a node).'),
@@ -88,15 +92,19 @@ export const PolicyNetworkSchema = NetworkSpecSchema
     ],
   });
 
+/** CEL: how many of the bond's three ways of naming its slaves are used (exactly one must be). */
+const SLAVE_SOURCES = '(has(self.nics) ? 1 : 0) + (has(self.nicsFromNodeLabel) ? 1 : 0) + (has(self.nicsFromNodeAnnotation) ? 1 : 0)';
+
 export const PolicyBondSchema = BondSpecSchema
   .extend({
     nics: BondSpecSchema.shape.nics.optional(),
-    nicsFromNodeLabel: labelKey('The slaves are the value of this label of each node, NIC names separated by "," (label values cannot hold spaces), e.g. ovirt.org/bond-nics with value "ens3f0,ens3f1". Exclusive with nics; a node without the label gets the policy refused (reason MissingNodeLabel).').optional(),
+    nicsFromNodeAnnotation: annotationKey('The slaves are the value of this annotation of each node: NIC names separated by "," (spaces around them are ignored), e.g. `kubectl annotate node hv1 ovirt.org/bond-nics=ens3f0,ens3f1`. Each name must be a valid NIC name; a node without the annotation gets the policy refused (reason MissingNodeAnnotation), one whose value is not such a list too (reason InvalidNodeAnnotation). Exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel.').optional(),
+    nicsFromNodeLabel: labelKey('The one slave is the value of this label of each node (e.g. ovirt.org/bond-nic with value "ens3f0"). A label value cannot hold ",", so it names a single NIC: for several slaves use nicsFromNodeAnnotation. A node without the label gets the policy refused (reason MissingNodeLabel), one whose value is not a NIC name too (reason InvalidNodeLabel). Exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel.').optional(),
   })
   .meta({
-    description: 'A bond in the node spec\'s vocabulary (spec.bondings of an OvirtNodeNetwork); the slaves are nics, or come from a node label.',
+    description: 'A bond in the node spec\'s vocabulary (spec.bondings of an OvirtNodeNetwork); the slaves are nics, or come from a node annotation or label.',
     'x-kubernetes-validations': [
-      { rule: 'has(self.nics) != has(self.nicsFromNodeLabel)', message: 'exactly one of nics and nicsFromNodeLabel', fieldPath: '.nics' },
+      { rule: `${SLAVE_SOURCES} == 1`, message: 'exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel', fieldPath: '.nics' },
     ],
   });
 
@@ -132,14 +140,14 @@ export const PolicySpecSchema = z
 
 export const FailedNodeSchema = z.object({
   node: z.string().describe('The node.'),
-  reason: z.string().describe('Why: the agent\'s InvalidSpec, SetupFailed or ConnectivityLost (it rolled the node back); Conflict (another policy or a hand edit has the name or NIC there; nothing was written); MissingNodeLabel or InvalidRender (the node\'s labels or the pool cannot make a valid spec); PoolExhausted.'),
+  reason: z.string().describe('Why: the agent\'s InvalidSpec, SetupFailed or ConnectivityLost (it rolled the node back); Conflict (another policy or a hand edit has the name or NIC there; nothing was written); MissingNodeLabel, MissingNodeAnnotation, InvalidNodeLabel, InvalidNodeAnnotation or InvalidRender (the node\'s labels, annotations or the pool cannot make a valid spec); PoolExhausted; ReconcileFailed (the controller failed computing the node\'s spec: a bug, the message says where; nothing was written).'),
   message: z.string().max(1024).describe('Details.'),
 }).describe('A node the policy is not in effect on, and why.');
 
 export const POLICY_CONDITION_TYPES = ['Available', 'Progressing', 'Degraded'] as const;
 
 export const PolicyConditionSchema = ConditionSchema.extend({
-  type: z.enum(POLICY_CONDITION_TYPES).describe('Available: every matched node is Available with the policy\'s networks of this generation. Progressing: nodes are being changed (or will be). Degraded: a node failed (reason RolloutAborted: the rollout stopped there until a new generation), or the policy is refused somewhere (Conflict, MissingNodeLabel, InvalidSpec).'),
+  type: z.enum(POLICY_CONDITION_TYPES).describe('Available: every matched node is Available with the policy\'s networks of this generation. Progressing: nodes are being changed (or will be). Degraded: a node failed (reason RolloutAborted: the rollout stopped there until a new generation), or the policy is refused somewhere (Conflict, MissingNodeLabel, InvalidSpec, ReconcileFailed...).'),
   observedGeneration: ConditionSchema.shape.observedGeneration.describe('The policy generation the condition describes.'),
 }).describe('A condition of the policy.');
 
@@ -149,6 +157,7 @@ export const PolicyStatusSchema = z.object({
   updatedNodes: z.int().min(0).describe('Matched nodes whose spec carries this generation\'s networks and bonds.').optional(),
   availableNodes: z.int().min(0).describe('Updated nodes that report Available for that spec.').optional(),
   outOfSyncNodes: z.int().min(0).describe('Matched nodes whose reported kernelConfig differs from what the policy asks of them (oVirt\'s "out of sync").').optional(),
+  conflictingAddresses: z.int().min(0).describe('Addresses inside this policy\'s pools that nodes report having (status.kernelConfig) although the controller did not give them to that node: a duplicate of another node\'s address, or one set by hand. Counted and announced with an Event (reason ConflictingAddress), never acted on: the pools are allocated only from what the controller wrote into the node specs, so a node\'s report cannot take, move or exhaust anyone\'s address.').optional(),
   failedNodes: z.array(FailedNodeSchema).max(FAILED_NODES_MAX)
     .describe(`Nodes the policy is not in effect on, and why (at most ${FAILED_NODES_MAX}, by node name).`).optional(),
   conditions: z.array(PolicyConditionSchema)

@@ -64,6 +64,9 @@ export function registerController(program: Command): void {
         await controller.stop();
         process.exit(0);
       };
+      // A last net: the controller's passes catch their own failures (src/fleet/controller.ts); a
+      // rejection nothing caught is logged, not the end of the one process that serves every policy.
+      process.on('unhandledRejection', (e) => log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'unhandled rejection (a bug): logged, the controller goes on'));
       process.once('SIGTERM', () => void shutdown('SIGTERM'));
       process.once('SIGINT', () => void shutdown('SIGINT'));
       controller.start();

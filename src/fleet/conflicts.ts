@@ -7,6 +7,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Fragment, OnnView } from './types.js';
 import { fieldsOwnedByOthers, type Ownership, type Section } from './ownership.js';
+import { own, ownEntries } from './own.js';
+import { faultMessage } from './fault.js';
 
 /** How an entry uses a device: as a bond slave, or under one network untagged or with a VLAN. */
 export interface DeviceUse {
@@ -77,31 +79,49 @@ export interface Claimant {
 }
 
 /** The entries of the node's spec no policy manages: a hand edit's (or another tool's). */
-export function handFragment(onn: OnnView, own: Ownership, policyManagers: ReadonlySet<string>): Fragment {
-  const pick = (section: Section) => Object.fromEntries(Object.entries(onn.spec[section] ?? {})
-    .filter(([n]) => ![...(own[section].get(n) ?? [])].some((m) => policyManagers.has(m))));
+export function handFragment(onn: OnnView, owners: Ownership, policyManagers: ReadonlySet<string>): Fragment {
+  const pick = (section: Section) => Object.fromEntries(ownEntries(onn.spec[section])
+    .filter(([, v]) => typeof v === 'object' && v !== null && !Array.isArray(v))
+    .filter(([n]) => ![...(owners[section].get(n) ?? [])].some((m) => policyManagers.has(m))));
   return { networks: pick('networks') as Fragment['networks'], bondings: pick('bondings') as Fragment['bondings'] };
+}
+
+/** Why a policy is refused on a node: a conflict, or the controller failed deciding it (a bug). */
+export interface Refusal {
+  reason: 'Conflict' | 'ReconcileFailed';
+  message: string;
 }
 
 /**
  * The refusals on one node, by policy (absent: accepted). Claimants come in order (see the
  * module comment). A policy is also refused when another writer changed fields of an entry it
- * holds (a hand edit of its network): applying would take them back, which is forcing.
+ * holds (a hand edit of its network): applying would take them back, which is forcing. A
+ * claimant whose check throws is refused alone (ReconcileFailed); what it holds still counts as
+ * claimed when that can be worked out, and the others are decided as usual.
  */
-export function resolveClaims(onn: OnnView, own: Ownership, claimants: readonly Claimant[]): Map<string, string> {
-  const refused = new Map<string, string>();
+export function resolveClaims(onn: OnnView, owners: Ownership, claimants: readonly Claimant[]): Map<string, Refusal> {
+  const refused = new Map<string, Refusal>();
   const policyManagers = new Set(claimants.map((c) => c.manager));
-  const claims: Claim[] = [claimOf('', handFragment(onn, own, policyManagers))];
+  const claims: Claim[] = [claimOf('', handFragment(onn, owners, policyManagers))];
   for (const c of claimants) {
-    if (!c.desired) {
-      claims.push(claimOf(c.policy, c.holds));
-      continue;
+    try {
+      if (!c.desired) {
+        claims.push(claimOf(c.policy, c.holds));
+        continue;
+      }
+      const why = clashWith(c.desired, claims) ?? editedByOthers(onn, c);
+      if (why) {
+        refused.set(c.policy, { reason: 'Conflict', message: why });
+        claims.push(claimOf(c.policy, c.holds));
+      } else claims.push(claimOf(c.policy, union(c.desired, c.holds)));
+    } catch (e) {
+      if (c.desired) refused.set(c.policy, { reason: 'ReconcileFailed', message: `deciding conflicts on node ${onn.name}: ${faultMessage(e)}` });
+      try {
+        claims.push(claimOf(c.policy, c.holds));
+      } catch {
+        // Its holdings cannot be read: nothing of it is claimed, and it writes nothing here.
+      }
     }
-    const why = clashWith(c.desired, claims) ?? editedByOthers(onn, c);
-    if (why) {
-      refused.set(c.policy, why);
-      claims.push(claimOf(c.policy, c.holds));
-    } else claims.push(claimOf(c.policy, union(c.desired, c.holds)));
   }
   return refused;
 }
@@ -109,7 +129,7 @@ export function resolveClaims(onn: OnnView, own: Ownership, claimants: readonly 
 function editedByOthers(onn: OnnView, c: Claimant): string | undefined {
   for (const section of ['networks', 'bondings'] as const) {
     for (const [n, want] of Object.entries(c.desired![section])) {
-      const held = c.holds[section][n];
+      const held = own(c.holds[section], n);
       if (held === undefined || isDeepStrictEqual(held, want)) continue;
       const others = fieldsOwnedByOthers(onn, section, n, c.manager);
       if (others.length) return `${section.slice(0, -1).replace('bonding', 'bond')} ${n} was changed by ${others.map((o) => `${o.manager} (${o.fields.join(', ')})`).join(', ')}; the policy does not take it back`;

@@ -109,7 +109,11 @@ export class Controller {
         this.again = true;
         return;
       }
-      this.running = this.pass().finally(() => {
+      // Every rejection is caught here: a pass that fails (a bug) is logged and retried, never the
+      // process's end (an unhandled rejection exits Node, and every leader after it the same way).
+      this.running = this.pass().catch((e: unknown) => {
+        this.o.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'reconcile pass failed; retried on the next pass');
+      }).finally(() => {
         this.running = undefined;
         if (this.again) {
           this.again = false;
@@ -128,6 +132,7 @@ export class Controller {
       onns: [...this.onns.values()].map(onnView),
     };
     for (const d of reconcile(world, new Date())) {
+      if (d.events.some((e) => e.reason === 'ReconcileFailed')) this.o.log.error({ policy: d.policy, message: d.status.conditions?.find((c) => c.type === 'Degraded')?.message }, 'the controller failed deciding a policy; it is Degraded (ReconcileFailed), the others go on');
       // Leadership is checked before every policy's writes: a lapsed leader stops at once.
       if (!this.leader || this.stopped) return;
       await this.carryOut(d).catch((e: unknown) => this.o.log.error({ policy: d.policy, err: describeApiError(e) }, 'reconcile of the policy failed; retried on the next pass'));

@@ -1,10 +1,12 @@
 // Static addresses from a policy's pools. Nothing is stored apart from the nodes' objects: the
-// address a node has is the one in its OvirtNodeNetwork spec (written by the policy's field
-// manager), so a restarted controller rebuilds every allocation by reading the objects, and a
-// node that leaves the policy frees its address when the removal takes it out of the spec. What
-// a node's kernel still reports (status.kernelConfig) counts as taken too, so a released address
-// is not handed out while the leaving node still carries it. Allocation is deterministic: held
-// addresses are kept while valid; the others get the lowest free address, nodes in name order.
+// address a node has is the one the policy's field manager wrote into its OvirtNodeNetwork spec,
+// so a restarted controller rebuilds every allocation by reading the objects, and a node that
+// leaves the policy frees its address when the removal takes it out of the spec. Only what the
+// controller and the cluster's admins wrote (specs; agents cannot write specs) decides who has
+// what: a node's own report (status.kernelConfig) never takes, moves or exhausts an address (see
+// addresses.ts for the one bounded exception, an address being released). Allocation is
+// deterministic: held addresses are kept while valid; the others get the lowest free address,
+// nodes in name order.
 import type { Ipam } from '../api/policy.js';
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv4Cidr, parseIpv6, parseIpv6Cidr } from '../util/ip.js';
 
@@ -86,7 +88,7 @@ export function parsePool(family: Family, ipam: Ipam, gateway: string | undefine
 export interface AllocationRequest {
   /** Orders the requests (the older policy's first) and names the result. */
   key: string;
-  /** The network: a node's address is held by `<node>/<network>` (takenAddresses' holders). */
+  /** The network the pool is for. */
   network: string;
   pool: Pool;
   /** Nodes needing an address, with the address their spec holds now (if any). */
@@ -101,11 +103,12 @@ export interface AllocationResult {
 }
 
 /**
- * Addresses for every request at once, over one family's `taken` addresses (what any node's
- * spec or kernel has, by address: the holders' `node/network`). A held address is kept when it
- * is in its pool, not excluded, and no one else holds it (a duplicate — only a hand edit makes
- * one — is kept by the first holder in order and moved for the others); every other node gets the
- * lowest free address of its pool, requests in key order, nodes in name order.
+ * Addresses for every request at once. `taken` (by address, its holders for messages) is what no
+ * node gets anew: addresses in node specs, and addresses being released. A held address (one the
+ * controller gave the node) is kept when it is in its pool, not excluded, and no earlier holder
+ * kept it (two holders of one address — only an edit of the controller's entries makes that — keep
+ * it for the first in order and move the others); nothing else can displace it. Every other node
+ * gets the lowest address of its pool not taken or kept, requests in key order, nodes in name order.
  */
 export function allocate(requests: readonly AllocationRequest[], taken: ReadonlyMap<bigint, readonly string[]>): AllocationResult {
   const used = new Set<bigint>(taken.keys());
@@ -113,22 +116,21 @@ export function allocate(requests: readonly AllocationRequest[], taken: Readonly
   const exhausted = new Map<string, string[]>();
   const ordered = [...requests].sort((a, b) => cmp(a.key, b.key));
   const waiting: { req: AllocationRequest; node: string }[] = [];
-  const keptBy = new Map<bigint, string>();
+  const kept = new Set<bigint>();
   for (const req of ordered) {
     const out = new Map<string, bigint>();
     assigned.set(req.key, out);
     for (const { node, held } of [...req.nodes].sort((a, b) => cmp(a.node, b.node))) {
-      const self = `${node}/${req.network}`;
-      if (held !== undefined && inPool(req.pool, held) && !keptBy.has(held) && onlyHolder(taken.get(held), self)) {
+      if (held !== undefined && inPool(req.pool, held) && !kept.has(held)) {
         out.set(node, held);
-        keptBy.set(held, self);
+        kept.add(held);
       } else waiting.push({ req, node });
     }
   }
   const cursor = new Map<string, bigint>();
   for (const { req, node } of waiting) {
     let a = cursor.get(req.key) ?? req.pool.first;
-    while (a <= req.pool.last && (used.has(a) || keptBy.has(a) || req.pool.excluded.includes(a))) a++;
+    while (a <= req.pool.last && (used.has(a) || kept.has(a) || req.pool.excluded.includes(a))) a++;
     if (a > req.pool.last) {
       exhausted.set(req.key, [...(exhausted.get(req.key) ?? []), node]);
       continue;
@@ -140,15 +142,9 @@ export function allocate(requests: readonly AllocationRequest[], taken: Readonly
   return { assigned, exhausted };
 }
 
-function inPool(pool: Pool, a: bigint): boolean {
+/** Whether the pool hands out `a`. */
+export function inPool(pool: Pool, a: bigint): boolean {
   return a >= pool.first && a <= pool.last && !pool.excluded.includes(a);
-}
-
-/** Whether `self` may keep an address these holders have: it is one of them and the first, or the only. */
-function onlyHolder(holders: readonly string[] | undefined, self: string): boolean {
-  if (!holders || holders.length === 0) return true;
-  const distinct = [...new Set(holders)].sort(cmp);
-  return distinct[0] === self;
 }
 
 function cmp(a: string, b: string): number {

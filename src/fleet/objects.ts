@@ -2,10 +2,11 @@
 import type { PolicyStatus } from '../api/policy.js';
 import type { OnnObject } from '../k8s/client.js';
 import type { KubeObject } from '../k8s/resources.js';
+import { stringMap } from './own.js';
 import type { NodeView, OnnView, PolicyView } from './types.js';
 
 export function nodeView(o: KubeObject): NodeView {
-  return { name: o.metadata.name, labels: o.metadata.labels ?? {} };
+  return { name: o.metadata.name, labels: stringMap(o.metadata.labels), annotations: stringMap(o.metadata.annotations) };
 }
 
 export function onnView(o: OnnObject): OnnView {

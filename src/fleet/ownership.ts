@@ -4,6 +4,7 @@
 // ownership only from here, which is why a restarted controller needs no state of its own.
 import { POLICY_ANNOTATION_PREFIX, POLICY_MANAGER_PREFIX } from '../api/constants.js';
 import type { FieldSet } from '../k8s/managed-fields.js';
+import { own } from './own.js';
 import type { Fragment, OnnView } from './types.js';
 
 export type Section = 'networks' | 'bondings';
@@ -75,9 +76,10 @@ function leaves(set: FieldSet, at: string): string[] {
 }
 
 /** The part of a node's spec a manager owns: its entries, as stored. */
-export function ownedFragment(onn: OnnView, own: Ownership, manager: string): Fragment {
-  const pick = (section: Section) => Object.fromEntries(ownedNames(own, section, manager)
-    .filter((n) => onn.spec[section]?.[n] !== undefined)
-    .map((n) => [n, onn.spec[section]![n]]));
+export function ownedFragment(onn: OnnView, owners: Ownership, manager: string): Fragment {
+  const pick = (section: Section) => Object.fromEntries(ownedNames(owners, section, manager)
+    .map((n) => [n, own(onn.spec[section], n)] as const)
+    // Entries that are not objects (no API server stores them) are not the policy's to compare or keep.
+    .filter(([, v]) => typeof v === 'object' && v !== null && !Array.isArray(v)));
   return { networks: pick('networks') as Fragment['networks'], bondings: pick('bondings') as Fragment['bondings'] };
 }

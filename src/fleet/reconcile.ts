@@ -7,10 +7,13 @@
 //   planRollout (rollout.ts) → policyStatus + statusEvents (status.ts).
 import { API_VERSION, KIND, POLICY_FINALIZER, REMOVED_MARK } from '../api/constants.js';
 import type { PolicySpec, PolicyStatus } from '../api/policy.js';
-import { allocate, addressOf, type AllocationRequest, type Family } from './ipam.js';
+import { allocate, type AllocationRequest, type Family } from './ipam.js';
 import { annotationOf, managerOf, ownedFragment, ownership, type Ownership } from './ownership.js';
 import { fragmentErrors, renderForNode, type NodeAddresses } from './render.js';
 import { resolveClaims, type Claimant } from './conflicts.js';
+import { conflictingReports, controllerGiven, heldAddress, releases, takenAddresses, type PoolOwner, type ReportedConflict } from './addresses.js';
+import { attempt } from './fault.js';
+import { hasOwnKey, own } from './own.js';
 import { planRollout, type NodeRow, type Write } from './rollout.js';
 import { policyStatus, statusChanged, statusEvents, type PolicyEvent } from './status.js';
 import { selectorMatches } from './selector.js';
@@ -46,7 +49,7 @@ export function removalPatch(onn: OnnView | undefined, drop: Fragment | { networ
   const names = (section: 'networks' | 'bondings') => (Array.isArray(drop[section]) ? drop[section] as string[] : Object.keys(drop[section])).sort();
   const ops: PatchOp[] = [];
   for (const section of ['networks', 'bondings'] as const) {
-    for (const n of names(section)) if (onn?.spec[section]?.[n] !== undefined) ops.push({ op: 'remove', path: `/spec/${section}/${pointerToken(n)}` });
+    for (const n of names(section)) if (own(onn?.spec[section], n) !== undefined) ops.push({ op: 'remove', path: `/spec/${section}/${pointerToken(n)}` });
   }
   if (!ops.length || !onn?.resourceVersion) return undefined;
   return [{ op: 'replace', path: '/metadata/resourceVersion', value: onn.resourceVersion }, ...ops];
@@ -56,8 +59,8 @@ export function removalPatch(onn: OnnView | undefined, drop: Fragment | { networ
 export function dropped(holds: Fragment, w: Write): { networks: string[]; bondings: string[] } {
   const keep = w.kind === 'update' ? w.fragment : { networks: {}, bondings: {} };
   return {
-    networks: Object.keys(holds.networks).filter((n) => !(n in keep.networks)),
-    bondings: Object.keys(holds.bondings).filter((n) => !(n in keep.bondings)),
+    networks: Object.keys(holds.networks).filter((n) => !hasOwnKey(keep.networks, n)),
+    bondings: Object.keys(holds.bondings).filter((n) => !hasOwnKey(keep.bondings, n)),
   };
 }
 
@@ -94,65 +97,55 @@ interface Checked {
   spec?: PolicySpec;
   pools?: PolicyPools;
   errors?: string[];
+  /** What threw while deciding this policy (the whole policy: no write, Degraded ReconcileFailed). */
+  fault?: string;
 }
 
 const byAge = (a: PolicyView, b: PolicyView) =>
   a.creationTimestamp < b.creationTimestamp ? -1 : a.creationTimestamp > b.creationTimestamp ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
-/** Every address any node's spec or kernel has, by family: address → holders `node/network`. */
-export function takenAddresses(onns: readonly OnnView[]): Record<Family, Map<bigint, string[]>> {
-  const out: Record<Family, Map<bigint, string[]>> = { 4: new Map(), 6: new Map() };
-  const add = (family: Family, value: unknown, holder: string) => {
-    if (typeof value !== 'string') return;
-    const a = addressOf(family, value);
-    if (a === undefined) return;
-    out[family].set(a, [...(out[family].get(a) ?? []), holder]);
-  };
-  for (const o of onns) {
-    for (const nets of [o.spec.networks, o.status?.kernelConfig?.networks]) {
-      for (const [n, net] of Object.entries(nets ?? {})) {
-        const x = net as { ipaddr?: unknown; ipv6addr?: unknown };
-        add(4, x.ipaddr, `${o.name}/${n}`);
-        add(6, x.ipv6addr, `${o.name}/${n}`);
-      }
-    }
-  }
-  return out;
-}
+const requestKey = (rank: number, policy: string, net: string, family: Family) => `${String(rank).padStart(6, '0')}:${policy}/${net}/v${family}`;
 
 /** The addresses every (live, valid) policy's networks give every wanted node that has an object. */
-function allocateAll(checked: readonly Checked[], wanted: (p: string, node: string) => boolean, onns: ReadonlyMap<string, OnnView>, owns: ReadonlyMap<string, Ownership>, taken: Record<Family, Map<bigint, string[]>>) {
+function allocateAll(checked: readonly Checked[], wanted: (c: Checked, node: string) => boolean, onns: ReadonlyMap<string, OnnView>, taken: Record<Family, Map<bigint, string[]>>) {
   const requests: Record<Family, AllocationRequest[]> = { 4: [], 6: [] };
-  for (const c of checked) {
-    if (!c.pools || c.view.deleting) continue;
+  checked.forEach((c, rank) => {
+    if (!c.pools || c.view.deleting || c.fault) return;
     const manager = managerOf(c.view.name);
-    const nodes = [...onns.keys()].filter((n) => wanted(c.view.name, n));
-    for (const family of [4, 6] as const) {
-      for (const [net, pool] of family === 4 ? c.pools.v4 : c.pools.v6) {
-        requests[family].push({
-          // Zero-padded age rank first: older policies' networks are served first.
-          key: `${String(checked.indexOf(c)).padStart(6, '0')}:${c.view.name}/${net}/v${family}`,
-          network: net,
-          pool,
-          nodes: nodes.map((node) => {
-            const held = owns.get(node)!.networks.get(net)?.has(manager) ? (onns.get(node)!.spec.networks?.[net] as Record<string, unknown> | undefined)?.[family === 4 ? 'ipaddr' : 'ipv6addr'] : undefined;
-            const a = typeof held === 'string' ? addressOf(family, held) : undefined;
-            return a === undefined ? { node } : { node, held: a };
-          }),
-        });
+    // One policy's requests are built apart: if that throws, only it fails.
+    const r = attempt(() => {
+      const mine: Record<Family, AllocationRequest[]> = { 4: [], 6: [] };
+      const nodes = [...onns.keys()].filter((n) => wanted(c, n));
+      for (const family of [4, 6] as const) {
+        for (const [net, pool] of family === 4 ? c.pools!.v4 : c.pools!.v6) {
+          mine[family].push({
+            // Zero-padded age rank first: older policies' networks are served first.
+            key: requestKey(rank, c.view.name, net, family),
+            network: net,
+            pool,
+            nodes: nodes.map((node) => {
+              const held = heldAddress(onns.get(node)!, manager, net, family);
+              return held === undefined ? { node } : { node, held };
+            }),
+          });
+        }
       }
-    }
-  }
+      return mine;
+    });
+    if (!r.ok) c.fault = `allocating addresses: ${r.message}`;
+    else for (const family of [4, 6] as const) requests[family].push(...r.value[family]);
+  });
   const r4 = allocate(requests[4], taken[4]);
   const r6 = allocate(requests[6], taken[6]);
   /** The addresses of one node for one policy, or the networks whose pool ran out. */
   return (c: Checked, node: string): { addresses: NodeAddresses; exhausted: string[] } => {
+    const rank = checked.indexOf(c);
     const v4 = new Map<string, bigint>();
     const v6 = new Map<string, bigint>();
     const exhausted: string[] = [];
     for (const [family, r, into] of [[4, r4, v4], [6, r6, v6]] as const) {
       for (const net of (family === 4 ? c.pools?.v4 : c.pools?.v6)?.keys() ?? []) {
-        const key = `${String(checked.indexOf(c)).padStart(6, '0')}:${c.view.name}/${net}/v${family}`;
+        const key = requestKey(rank, c.view.name, net, family);
         const a = r.assigned.get(key)?.get(node);
         if (a !== undefined) into.set(net, a);
         else if (r.exhausted.get(key)?.includes(node)) exhausted.push(`${net} (IPv${family})`);
@@ -162,77 +155,139 @@ function allocateAll(checked: readonly Checked[], wanted: (p: string, node: stri
   };
 }
 
+const hasEntries = (f: Fragment) => Object.keys(f.networks).length + Object.keys(f.bondings).length > 0;
+
+/**
+ * Every policy decided over the world. A throw while deciding one policy (or one policy on one
+ * node) is caught where it happens and fails only that: the policy is refused on that node, or
+ * as a whole, with reason ReconcileFailed and the message; the others are decided as usual.
+ */
 export function reconcile(world: World, now: Date): PolicyDecision[] {
   const checked: Checked[] = [...world.policies].sort(byAge).map((view) => {
-    const r = checkPolicySpec(view.spec);
-    return r.ok ? { view, spec: r.spec, pools: r.pools } : { view, errors: r.errors.map((e) => `${e.path}: ${e.message}`) };
+    const r = attempt(() => checkPolicySpec(view.spec));
+    if (!r.ok) return { view, fault: `checking the spec: ${r.message}` };
+    return r.value.ok ? { view, spec: r.value.spec, pools: r.value.pools } : { view, errors: r.value.errors.map((e) => `${e.path}: ${e.message}`) };
   });
   const onns = new Map(world.onns.map((o) => [o.name, o]));
-  const owns = new Map(world.onns.map((o) => [o.name, ownership(o)]));
-  const labels = new Map(world.nodes.map((n) => [n.name, n]));
-  const matches = (c: Checked, node: string) => !c.view.deleting && c.spec !== undefined && labels.has(node) && selectorMatches(c.spec.nodeSelector, labels.get(node)!.labels);
-  const byName = new Map(checked.map((c) => [c.view.name, c]));
-  const addressesOf = allocateAll(checked, (p, n) => matches(byName.get(p)!, n), onns, owns, takenAddresses(world.onns));
+  // A node object whose ownership cannot be read is decided for no policy (see nodeFault below).
+  const owns = new Map<string, Ownership>();
+  const nodeFaults = new Map<string, string>();
+  for (const o of world.onns) {
+    const r = attempt(() => ownership(o));
+    if (r.ok) owns.set(o.name, r.value);
+    else nodeFaults.set(o.name, `reading the node object's managedFields: ${r.message}`);
+  }
+  const nodes = new Map(world.nodes.map((n) => [n.name, n]));
+  const matchCache = new Map<Checked, Map<string, boolean>>();
+  const matches = (c: Checked, node: string): boolean => {
+    if (c.view.deleting || c.spec === undefined || c.fault || !nodes.has(node)) return false;
+    const m = matchCache.get(c) ?? new Map<string, boolean>();
+    matchCache.set(c, m);
+    if (!m.has(node)) {
+      const r = attempt(() => selectorMatches(c.spec!.nodeSelector, nodes.get(node)!.labels));
+      if (!r.ok) c.fault = `matching the node selector: ${r.message}`;
+      m.set(node, r.ok && r.value);
+    }
+    return m.get(node)!;
+  };
+
+  // Pools: allocated from the specs alone; nodes' reports only reserve what they release (addresses.ts).
+  const poolOwners = new Map<Checked, PoolOwner>(checked.filter((c) => c.pools).map((c) => [c, { policy: c.view.name, annotation: annotationOf(c.view.name), pools: { 4: c.pools!.v4, 6: c.pools!.v6 } }]));
+  const releasing = releases([...poolOwners.values()], world.onns);
+  const addressesOf = allocateAll(checked, matches, onns, takenAddresses(world.onns, releasing));
+  const given = new Map(world.onns.map((o) => [o, attempt(() => controllerGiven(o))]));
+  const conflicts = new Map<Checked, ReportedConflict[]>();
+  for (const [c, owner] of poolOwners) {
+    if (c.view.deleting || c.fault) continue;
+    const r = attempt(() => conflictingReports(owner, world.onns, releasing, (o) => {
+      const g = given.get(o);
+      if (!g?.ok) throw new Error(g?.message ?? 'no such node object');
+      return g.value;
+    }));
+    if (r.ok) conflicts.set(c, r.value);
+  }
 
   // Per node: each policy's wish (rendered and checked), then the claims resolved among them.
   const rows = new Map<string, NodeRow[]>(checked.map((c) => [c.view.name, []]));
-  const nodeNames = new Set([...labels.keys(), ...onns.keys()]);
+  const nodeNames = new Set([...nodes.keys(), ...onns.keys()]);
   for (const node of [...nodeNames].sort()) {
     const onn = onns.get(node);
-    const own = owns.get(node);
-    const wishes = checked.map((c) => {
+    const own_ = owns.get(node);
+    const nodeFault = nodeFaults.get(node);
+    const wishes = checked.filter((c) => !c.fault).map((c) => {
       const manager = managerOf(c.view.name);
-      const holds: Fragment = onn && own ? ownedFragment(onn, own, manager) : { networks: {}, bondings: {} };
+      const mark = onn ? own(onn.annotations, annotationOf(c.view.name)) : undefined;
       const wants = matches(c, node);
+      let holds: Fragment = { networks: {}, bondings: {} };
       let desired: Fragment | undefined;
       let problem: NodeProblem | undefined;
-      if (wants && c.spec) {
+      const r = attempt(() => {
+        if (nodeFault) throw new Error(nodeFault);
+        if (onn && own_) holds = ownedFragment(onn, own_, manager);
+        if (!wants || !c.spec) return;
         const { addresses, exhausted } = addressesOf(c, node);
-        const r = exhausted.length ? undefined : renderForNode(c.spec, labels.get(node)!, addresses);
-        if (exhausted.length) problem = { node, reason: 'PoolExhausted', message: `no address left in the pool of ${exhausted.join(', ')}` };
-        else if (r && !r.ok) problem = { node, reason: r.reason, message: r.message };
-        else if (r && r.ok) {
-          const errs = fragmentErrors(r.fragment, onn);
-          if (errs.length) problem = { node, reason: 'InvalidRender', message: errs.join('; ') };
-          else desired = r.fragment;
+        if (exhausted.length) {
+          problem = { node, reason: 'PoolExhausted', message: `no address left in the pool of ${exhausted.join(', ')}` };
+          return;
         }
+        const rendered = renderForNode(c.spec, nodes.get(node)!, addresses);
+        if (!rendered.ok) {
+          problem = { node, reason: rendered.reason, message: rendered.message };
+          return;
+        }
+        const errs = fragmentErrors(rendered.fragment, onn);
+        if (errs.length) problem = { node, reason: 'InvalidRender', message: errs.join('; ') };
+        else desired = rendered.fragment;
+      });
+      // Nothing is written for the policy on this node; it holds there what it held (unknown: nothing
+      // is removed either, since a refused or unreadable row writes nothing).
+      if (!r.ok) {
+        problem = { node, reason: 'ReconcileFailed', message: `node ${node}: ${r.message}` };
+        desired = undefined;
       }
-      const mark = onn?.annotations[annotationOf(c.view.name)];
-      return { c, manager, holds, wants, desired, problem, mark };
+      const faulted = !r.ok;
+      return { c, manager, holds, wants, desired, problem, mark, faulted };
     });
-    if (onn && own) {
-      const held = (w: (typeof wishes)[number]) => Object.keys(w.holds.networks).length + Object.keys(w.holds.bondings).length > 0;
-      const ordered = [...wishes.filter(held), ...wishes.filter((w) => !held(w))];
+    if (onn && own_) {
+      const ordered = [...wishes.filter((w) => hasEntries(w.holds)), ...wishes.filter((w) => !hasEntries(w.holds))];
       const claimants: Claimant[] = ordered.map((w) => ({ policy: w.c.view.name, manager: w.manager, desired: w.desired, holds: w.holds }));
-      for (const [policy, why] of resolveClaims(onn, own, claimants)) {
-        const w = wishes.find((x) => x.c.view.name === policy)!;
-        w.problem = { node, reason: 'Conflict', message: why };
+      const refusals = attempt(() => resolveClaims(onn, own_, claimants));
+      for (const w of wishes) {
+        const why = refusals.ok ? refusals.value.get(w.c.view.name) : w.desired ? { reason: 'ReconcileFailed', message: `deciding conflicts on node ${node}: ${refusals.message}` } : undefined;
+        if (!why) continue;
+        w.problem = { node, reason: why.reason, message: why.message };
         w.desired = undefined;
       }
     }
     for (const w of wishes) {
-      const inScope = w.wants || w.mark !== undefined || Object.keys(w.holds.networks).length + Object.keys(w.holds.bondings).length > 0;
+      // A row whose computation failed stays in scope: it holds the policy's finalizer while the node is unreadable.
+      const inScope = w.wants || w.faulted || w.mark !== undefined || hasEntries(w.holds);
       if (!inScope) continue;
-      rows.get(w.c.view.name)!.push({ node, wants: w.wants, holds: w.holds, ...(w.desired ? { desired: w.desired } : {}), ...(w.problem ? { problem: w.problem } : {}), ...(onn ? { onn } : {}), ...(w.mark !== undefined ? { mark: w.mark } : {}) });
+      rows.get(w.c.view.name)!.push({ node, wants: w.wants || w.faulted, holds: w.holds, ...(w.desired ? { desired: w.desired } : {}), ...(w.problem ? { problem: w.problem } : {}), ...(onn ? { onn } : {}), ...(w.mark !== undefined ? { mark: w.mark } : {}) });
     }
   }
   // Orphaned field managers (a policy gone without its finalizer) are left alone: their entries
   // count as hand edits in conflicts, never removed by guesswork.
-  return checked.map((c) => decide(c, rows.get(c.view.name)!, now));
+  return checked.map((c) => {
+    if (c.fault) return faultDecision(c.view, c.fault, now);
+    const r = attempt(() => decide(c, rows.get(c.view.name)!, conflicts.get(c), now));
+    return r.ok ? r.value : faultDecision(c.view, `deciding the rollout: ${r.message}`, now);
+  });
 }
 
-function decide(c: Checked, rows: NodeRow[], now: Date): PolicyDecision {
+function decide(c: Checked, rows: NodeRow[], conflicts: readonly ReportedConflict[] | undefined, now: Date): PolicyDecision {
   const { view } = c;
   const hasFinalizer = view.finalizers.includes(POLICY_FINALIZER);
   if (c.errors && !view.deleting) {
     // An invalid spec changes nothing anywhere: what it put on nodes stays until it is fixed or deleted.
-    const status = invalidStatus(view, c.errors, now);
+    const status = brokenStatus(view, 'InvalidSpec', `invalid spec: ${c.errors.join('; ')}`, now);
     return { policy: view.name, applies: [], status, statusChanged: statusChanged(view.status, status), events: statusEvents(view.status, status), ...(hasFinalizer ? {} : { finalizer: 'add' }) };
   }
   // A percent is of the matched nodes, or while deleting of the nodes it is still on.
   const base = view.deleting ? rows.length : rows.filter((r) => r.wants).length;
   const plan = planRollout(rows, view.generation, maxUnavailableOf(c.spec?.maxUnavailable ?? 1, base));
-  const status = policyStatus({ generation: view.generation, deleting: view.deleting, rows, plan, previous: view.status, now });
+  const computed = policyStatus({ generation: view.generation, deleting: view.deleting, rows, plan, previous: view.status, now });
+  const status: PolicyStatus = conflicts ? { ...computed, conflictingAddresses: conflicts.length } : computed;
   const manager = managerOf(view.name);
   const byNode = new Map(rows.map((r) => [r.node, r]));
   const applies = plan.writes.map((w): ApplyAction => {
@@ -247,15 +302,44 @@ function decide(c: Checked, rows: NodeRow[], now: Date): PolicyDecision {
     applies: view.deleting && !hasFinalizer ? [] : applies,
     status,
     statusChanged: statusChanged(view.status, status),
-    events: statusEvents(view.status, status),
+    events: [...statusEvents(view.status, status), ...conflictEvents(view.status, conflicts)],
     ...(finalizer ? { finalizer } : {}),
   };
 }
 
-function invalidStatus(view: PolicyView, errors: string[], now: Date): PolicyStatus {
+const CONFLICTS_LISTED = 5;
+
+/** An Event when more reported addresses conflict than the status last said (none again for the same count). */
+export function conflictEvents(previous: PolicyStatus | undefined, conflicts: readonly ReportedConflict[] | undefined): PolicyEvent[] {
+  if (!conflicts || conflicts.length <= (previous?.conflictingAddresses ?? 0)) return [];
+  const listed = conflicts.slice(0, CONFLICTS_LISTED).map((x) => `node ${x.node} reports ${x.address} (on ${x.network})`).join('; ');
+  const more = conflicts.length > CONFLICTS_LISTED ? `; and ${conflicts.length - CONFLICTS_LISTED} more` : '';
+  return [{ type: 'Warning', reason: 'ConflictingAddress', message: `${conflicts.length} address(es) of the policy's pools reported by nodes the controller did not give them, not acted on: ${listed}${more}`.slice(0, 1000) }];
+}
+
+/**
+ * A policy the controller failed to decide: nothing written, no finalizer change, Degraded with
+ * reason ReconcileFailed and the message (an Event once per generation and message change).
+ * Built from plain values only, so that it cannot fail the same way.
+ */
+export function faultDecision(view: PolicyView, message: string, now: Date): PolicyDecision {
+  const status = brokenStatus(view, 'ReconcileFailed', `the controller failed deciding this policy (nothing written): ${message}`, now);
+  const was = view.status?.conditions?.find?.((c) => c.type === 'Degraded');
+  const announce = was?.reason !== 'ReconcileFailed' || was.observedGeneration !== view.generation || was.message !== status.conditions?.[2]?.message;
+  return {
+    policy: view.name,
+    applies: [],
+    status,
+    statusChanged: statusChanged(view.status, status),
+    events: announce ? [{ type: 'Warning', reason: 'ReconcileFailed', message: status.conditions![2]!.message }] : [],
+  };
+}
+
+/** A status for a policy nothing is done for: the spec invalid, or the controller failed. */
+function brokenStatus(view: PolicyView, reason: 'InvalidSpec' | 'ReconcileFailed', text: string, now: Date): PolicyStatus {
   const g = view.generation;
-  const message = `invalid spec: ${errors.join('; ')}`.slice(0, 1000);
-  const prev = view.status?.conditions;
+  const message = text.slice(0, 1000);
+  const prev = Array.isArray(view.status?.conditions) ? view.status.conditions : undefined;
   const keep = (type: string, status: string) => {
     const p = prev?.find((x) => x.type === type);
     return p && p.status === status ? p.lastTransitionTime : now.toISOString();
@@ -264,9 +348,9 @@ function invalidStatus(view: PolicyView, errors: string[], now: Date): PolicySta
     ...view.status,
     observedGeneration: g,
     conditions: [
-      { type: 'Available', status: 'False', reason: 'InvalidSpec', message, observedGeneration: g, lastTransitionTime: keep('Available', 'False') },
-      { type: 'Progressing', status: 'False', reason: 'InvalidSpec', message: '', observedGeneration: g, lastTransitionTime: keep('Progressing', 'False') },
-      { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message, observedGeneration: g, lastTransitionTime: keep('Degraded', 'True') },
+      { type: 'Available', status: 'False', reason, message, observedGeneration: g, lastTransitionTime: keep('Available', 'False') },
+      { type: 'Progressing', status: 'False', reason, message: '', observedGeneration: g, lastTransitionTime: keep('Progressing', 'False') },
+      { type: 'Degraded', status: 'True', reason, message, observedGeneration: g, lastTransitionTime: keep('Degraded', 'True') },
     ],
   };
 }

@@ -7,6 +7,7 @@ import type { FailedNode, PolicyCondition, PolicyStatus } from '../api/policy.js
 import { canonicalizeBond, canonicalizeNetwork } from '../plan/canonicalize.js';
 import type { NodeRow, RolloutPlan } from './rollout.js';
 import type { Fragment, OnnView } from './types.js';
+import { own } from './own.js';
 
 /** Whether the node's kernel has what the fragment asks (canonical forms compared, as the agent's drift check does). */
 export function inSync(fragment: Fragment, onn: OnnView): boolean | undefined {
@@ -14,10 +15,10 @@ export function inSync(fragment: Fragment, onn: OnnView): boolean | undefined {
   if (!kc) return undefined;
   const hostNameservers = onn.status?.capabilities?.nameservers;
   for (const [n, net] of Object.entries(fragment.networks)) {
-    if (!isDeepStrictEqual(kc.networks?.[n], canonicalizeNetwork(net, hostNameservers ? { hostNameservers } : {}))) return false;
+    if (!isDeepStrictEqual(own(kc.networks, n), canonicalizeNetwork(net, hostNameservers ? { hostNameservers } : {}))) return false;
   }
   for (const [b, bond] of Object.entries(fragment.bondings)) {
-    if (!isDeepStrictEqual(kc.bondings?.[b], canonicalizeBond(bond))) return false;
+    if (!isDeepStrictEqual(own(kc.bondings, b), canonicalizeBond(bond))) return false;
   }
   return true;
 }

@@ -4,10 +4,14 @@ import type { BondSpec, NetworkSpec } from '../api/spec.js';
 import type { ManagedFieldsEntry } from '../k8s/managed-fields.js';
 import type { PolicyStatus } from '../api/policy.js';
 
-/** A v1 Node, as far as policies care. */
+/**
+ * A v1 Node, as far as policies care. Labels and annotations are Maps: a policy names the keys,
+ * and a Map has no inherited entries for a key like "constructor" to hit.
+ */
 export interface NodeView {
   name: string;
-  labels: Readonly<Record<string, string>>;
+  labels: ReadonlyMap<string, string>;
+  annotations: ReadonlyMap<string, string>;
 }
 
 export interface OnnCondition {

@@ -4,6 +4,7 @@
 import { PolicySpecSchema, type PolicySpec } from '../api/policy.js';
 import { joinPath, zodIssuesToErrors, type ValidationError } from '../plan/validate.js';
 import { parsePool, type Pool } from './ipam.js';
+import { hasOwnKey, own, ownEntries } from './own.js';
 
 export interface PolicyPools {
   /** By network name. */
@@ -21,6 +22,15 @@ export function checkPolicySpec(raw: unknown): PolicyCheck {
   const spec = parsed.data;
   const errors: ValidationError[] = [];
   const report = (path: string, message: string) => errors.push({ path, message });
+  // Names the parser drops ("__proto__" is no key of a parsed record): refused, never silently lost.
+  const rawSpec = (raw ?? {}) as Record<string, unknown>;
+  for (const [at, rawMap, kept] of [
+    ['spec.networks', own(rawSpec, 'networks'), spec.networks],
+    ['spec.bondings', own(rawSpec, 'bondings'), spec.bondings],
+    ['spec.nodeSelector.matchLabels', own(own(rawSpec, 'nodeSelector'), 'matchLabels'), spec.nodeSelector?.matchLabels],
+  ] as const) {
+    for (const [k] of ownEntries(rawMap)) if (!hasOwnKey(kept, k)) report(joinPath(at, k), 'this name cannot be used');
+  }
   for (const k of Object.keys(spec.nodeSelector?.matchLabels ?? {})) {
     const name = k.includes('/') ? k.slice(k.lastIndexOf('/') + 1) : k;
     if (!LABEL_KEY_NAME.test(name)) report(joinPath('spec.nodeSelector.matchLabels', k), 'must be a label key');
@@ -46,7 +56,8 @@ export function checkPolicySpec(raw: unknown): PolicyCheck {
     }
   }
   for (const [b, bond] of Object.entries(spec.bondings)) {
-    if ((bond.nics === undefined) === (bond.nicsFromNodeLabel === undefined)) report(`${joinPath('spec.bondings', b)}.nics`, 'exactly one of nics and nicsFromNodeLabel');
+    const sources = [bond.nics, bond.nicsFromNodeLabel, bond.nicsFromNodeAnnotation].filter((x) => x !== undefined).length;
+    if (sources !== 1) report(`${joinPath('spec.bondings', b)}.nics`, 'exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel');
   }
   return errors.length ? { ok: false, errors } : { ok: true, spec, pools };
 }

@@ -25,13 +25,14 @@ export class Cluster {
     this.onns.set(onn.name, { ...onn, resourceVersion: String(++this.revision) });
   }
 
-  addNode(name: string, labels: Record<string, string> = {}, withObject = true): void {
-    this.nodes.set(name, { name, labels });
+  addNode(name: string, labels: Record<string, string> = {}, withObject = true, annotations: Record<string, string> = {}): void {
+    this.nodes.set(name, { name, labels: new Map(Object.entries(labels)), annotations: new Map(Object.entries(annotations)) });
     if (withObject) this.put({ name, generation: 1, annotations: {}, spec: {}, managedFields: [], status: { observedGeneration: 1, conditions: conds(1, 'available') } });
   }
 
-  label(name: string, labels: Record<string, string>): void {
-    this.nodes.set(name, { name, labels });
+  label(name: string, labels: Record<string, string>, annotations?: Record<string, string>): void {
+    const old = this.nodes.get(name);
+    this.nodes.set(name, { name, labels: new Map(Object.entries(labels)), annotations: annotations ? new Map(Object.entries(annotations)) : old?.annotations ?? new Map() });
   }
 
   putPolicy(name: string, spec: unknown): void {

@@ -5,7 +5,10 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { requirementMatches, selectorMatches } from '../../src/fleet/selector.js';
 import { allocate, formatAddress, parsePool, type AllocationRequest, type Pool } from '../../src/fleet/ipam.js';
-import { fragmentErrors, nicsFromLabel, renderForNode } from '../../src/fleet/render.js';
+import { fragmentErrors, nicsFromValue, renderForNode } from '../../src/fleet/render.js';
+
+const m = (o: Record<string, string>): Map<string, string> => new Map(Object.entries(o));
+const nodeOf = (name: string, labels: Record<string, string>, annotations: Record<string, string> = {}) => ({ name, labels: m(labels), annotations: m(annotations) });
 import { clashWith, deviceUses, resolveClaims, usesClash } from '../../src/fleet/conflicts.js';
 import { ownership, ownedFragment, managerOf } from '../../src/fleet/ownership.js';
 import { checkPolicySpec, maxUnavailableOf } from '../../src/fleet/validate.js';
@@ -14,7 +17,7 @@ import { fieldSet } from '../../src/k8s/managed-fields.js';
 import type { Fragment, OnnView } from '../../src/fleet/types.js';
 
 describe('selector', () => {
-  const labels = { rack: 'r1', 'ovirt.org/storage': 'yes' };
+  const labels = m({ rack: 'r1', 'ovirt.org/storage': 'yes' });
   it('each operator, NotIn and DoesNotExist matching a node without the label', () => {
     assert.equal(requirementMatches({ key: 'rack', operator: 'In', values: ['r1', 'r2'] }, labels), true);
     assert.equal(requirementMatches({ key: 'rack', operator: 'In', values: ['r2'] }, labels), false);
@@ -27,12 +30,12 @@ describe('selector', () => {
     assert.equal(requirementMatches({ key: 'rack', operator: 'DoesNotExist' }, labels), false);
   });
   it('matchLabels and matchExpressions are ANDed; empty or absent matches all', () => {
-    assert.equal(selectorMatches(undefined, {}), true);
-    assert.equal(selectorMatches({}, {}), true);
+    assert.equal(selectorMatches(undefined, m({})), true);
+    assert.equal(selectorMatches({}, m({})), true);
     assert.equal(selectorMatches({ matchLabels: { rack: 'r1' }, matchExpressions: [{ key: 'ovirt.org/storage', operator: 'Exists' }] }, labels), true);
     assert.equal(selectorMatches({ matchLabels: { rack: 'r1' }, matchExpressions: [{ key: 'zone', operator: 'Exists' }] }, labels), false);
     assert.equal(selectorMatches({ matchLabels: { rack: 'r2' } }, labels), false);
-    assert.equal(selectorMatches({ matchLabels: { toString: '' } }, {}), false, 'no prototype keys');
+    assert.equal(selectorMatches({ matchLabels: { toString: '' } }, m({})), false, 'no prototype keys');
   });
 });
 
@@ -153,12 +156,12 @@ describe('render', () => {
       storage: { nicFromNodeLabel: 'ovirt.org/storage-nic', vlan: 20, bridged: false, ipam: { pool: '10.20.0.0/24' }, ipv6ipam: { pool: 'fd00:20::/64' } },
       vms: { bonding: 'bond0' },
     },
-    bondings: { bond0: { nicsFromNodeLabel: 'ovirt.org/bond-nics', options: 'mode=1' } },
+    bondings: { bond0: { nicsFromNodeAnnotation: 'ovirt.org/bond-nics', options: 'mode=1' } },
   });
   const addresses = { v4: new Map([['storage', BigInt(0x0a140005)]]), v6: new Map([['storage', 0xfd000020000000000000000000000005n]]) };
 
   it('NIC names and slaves from node labels, addresses with the pool\'s prefix', () => {
-    const r = renderForNode(spec, { name: 'n1', labels: { 'ovirt.org/storage-nic': 'ens3f1', 'ovirt.org/bond-nics': 'ens3f2,ens3f3' } }, addresses);
+    const r = renderForNode(spec, nodeOf('n1', { 'ovirt.org/storage-nic': 'ens3f1' }, { 'ovirt.org/bond-nics': 'ens3f2, ens3f3' }), addresses);
     assert.ok(r.ok);
     assert.deepEqual(r.fragment, {
       networks: { storage: { vlan: 20, bridged: false, nic: 'ens3f1', ipaddr: '10.20.0.5', prefix: 24, ipv6addr: 'fd00:20::5/64' }, vms: { bonding: 'bond0' } },
@@ -167,23 +170,31 @@ describe('render', () => {
     assert.deepEqual(fragmentErrors(r.fragment, undefined), []);
   });
   it('a missing label refuses the node, naming the label and the field', () => {
-    const r = renderForNode(spec, { name: 'n1', labels: { 'ovirt.org/bond-nics': 'a' } }, addresses);
+    const r = renderForNode(spec, nodeOf('n1', {}, { 'ovirt.org/bond-nics': 'a' }), addresses);
     assert.ok(!r.ok);
     assert.equal(r.reason, 'MissingNodeLabel');
     assert.match(r.message, /ovirt\.org\/storage-nic.*spec\.networks\.storage\.nicFromNodeLabel/);
   });
   it('a label naming a NIC the node lacks is caught before writing, with the node spec\'s validation', () => {
-    const r = renderForNode(spec, { name: 'n1', labels: { 'ovirt.org/storage-nic': 'nope0', 'ovirt.org/bond-nics': 'eth1' } }, addresses);
+    const r = renderForNode(spec, nodeOf('n1', { 'ovirt.org/storage-nic': 'nope0' }, { 'ovirt.org/bond-nics': 'eth1' }), addresses);
     assert.ok(r.ok);
     const onn = { name: 'n1', generation: 1, annotations: {}, spec: {}, managedFields: [], status: { capabilities: { nics: { eth1: {}, eth2: {} } } } } satisfies OnnView;
     assert.ok(fragmentErrors(r.fragment, onn).some((e) => e.startsWith('spec.networks.storage.nic')));
   });
-  it('a bad label value (not a NIC name) is an error of the rendered spec', () => {
-    const r = renderForNode(spec, { name: 'n1', labels: { 'ovirt.org/storage-nic': 'a-very-long-nic-name', 'ovirt.org/bond-nics': 'eth1' } }, addresses);
-    assert.ok(r.ok && fragmentErrors(r.fragment, undefined).some((e) => e.startsWith('spec.networks.storage.nic')));
+  it('a bad label or annotation value is refused on the node, naming the key and the field', () => {
+    const label = renderForNode(spec, nodeOf('n1', { 'ovirt.org/storage-nic': 'a-very-long-nic-name' }, { 'ovirt.org/bond-nics': 'eth1' }), addresses);
+    assert.ok(!label.ok && label.reason === 'InvalidNodeLabel');
+    assert.match(label.message, /label ovirt\.org\/storage-nic \(spec\.networks\.storage\.nicFromNodeLabel\)/);
+    const ann = renderForNode(spec, nodeOf('n1', { 'ovirt.org/storage-nic': 'eth1' }, { 'ovirt.org/bond-nics': 'eth2,,eth3' }), addresses);
+    assert.ok(!ann.ok && ann.reason === 'InvalidNodeAnnotation');
+    assert.match(ann.message, /annotation ovirt\.org\/bond-nics \(spec\.bondings\.bond0\.nicsFromNodeAnnotation\)/);
+    const missing = renderForNode(spec, nodeOf('n1', { 'ovirt.org/storage-nic': 'eth1' }), addresses);
+    assert.ok(!missing.ok && missing.reason === 'MissingNodeAnnotation');
   });
-  it('comma-separated slaves', () => {
-    assert.deepEqual(nicsFromLabel('a,b, c,'), ['a', 'b', 'c']);
+  it('an annotation lists slaves by ","; a label names one NIC', () => {
+    assert.deepEqual(nicsFromValue('annotation', 'a,b, c'), { nics: ['a', 'b', 'c'] });
+    assert.deepEqual(nicsFromValue('label', 'eth1'), { nics: ['eth1'] });
+    for (const bad of ['', 'a,,b', 'a,', 'a,a', 'a,' + 'x'.repeat(16)]) assert.ok('problem' in nicsFromValue('annotation', bad), bad);
   });
 });
 
@@ -214,8 +225,8 @@ describe('conflicts', () => {
     const own = ownership(onn);
     const claim = (policy: string, desired: Fragment) => ({ policy, manager: managerOf(policy), desired, holds: ownedFragment(onn, own, managerOf(policy)) });
     const r = resolveClaims(onn, own, [claim('p1', frag({ networks: { net1: { nic: 'eth2' } } })), claim('p2', frag({ networks: { st: { nic: 'eth3', vlan: 5 } } })), claim('p3', frag({ networks: { ok: { nic: 'eth1', vlan: 7 } } }))]);
-    assert.match(r.get('p1')!, /networks net1 is already on the node by hand/);
-    assert.match(r.get('p2')!, /uses eth3 \(vlan 5\), which bondings bond9 on the node by hand uses \(slave\)/);
+    assert.match(r.get('p1')!.message, /networks net1 is already on the node by hand/);
+    assert.match(r.get('p2')!.message, /uses eth3 \(vlan 5\), which bondings bond9 on the node by hand uses \(slave\)/);
     assert.equal(r.has('p3'), false, 'a VLAN on a NIC another network uses untagged is no conflict');
   });
 
@@ -229,7 +240,7 @@ describe('conflicts', () => {
       { policy: 'old', manager: managerOf('old'), desired: want, holds: frag({}) },
     ]);
     assert.equal(r.has('young'), false);
-    assert.match(r.get('old')!, /already of policy young/);
+    assert.match(r.get('old')!.message, /already of policy young/);
   });
 
   it('a hand edit of a field of the policy\'s network refuses the policy there (never forced back)', () => {
@@ -241,7 +252,7 @@ describe('conflicts', () => {
     };
     const own = ownership(onn);
     const r = resolveClaims(onn, own, [{ policy: 'p', manager: managerOf('p'), desired: frag({ networks: { net1: { nic: 'eth1', mtu: 1500 } } }), holds: ownedFragment(onn, own, managerOf('p')) }]);
-    assert.match(r.get('p')!, /changed by kubectl-edit \(\.spec\.networks\.net1\.mtu\)/);
+    assert.match(r.get('p')!.message, /changed by kubectl-edit \(\.spec\.networks\.net1\.mtu\)/);
   });
 
   it('clashWith names the entries', () => {
