@@ -303,6 +303,21 @@ describe('fleet networks', () => {
     await deletePolicy('fleet-storage');
   });
 
+  it('several bond slaves as node metadata: an annotation stores "eth1, eth2", a label value cannot hold ","', async () => {
+    const node = nsNodes()[0]!;
+    const key = 'fleet.ovirt.org/bond-nics-check';
+    try {
+      await kubectl('annotate', 'node', node, '--overwrite', `${key}=eth1, eth2`);
+      const stored = (await getJson<{ metadata: { annotations?: Record<string, string> } }>('node', node)).metadata.annotations?.[key];
+      assert.equal(stored, 'eth1, eth2');
+      const label = await run(kubectlArgs(lab, 'label', 'node', node, '--overwrite', `${key}=eth1,eth2`), { allowFailure: true });
+      assert.notEqual(label.code, 0, 'a label value with "," is refused by the API server');
+      assert.match(label.stderr, /invalid label value|must consist of alphanumeric/i);
+    } finally {
+      await kubectl('annotate', 'node', node, `${key}-`).catch(() => undefined);
+    }
+  });
+
   it('the controller\'s service account writes node specs\' networks and bonds, never their status, other fields, create or delete', async () => {
     const as = `--as=system:serviceaccount:${NS}:network-policy-controller`;
     const node = nsNodes()[0]!;
