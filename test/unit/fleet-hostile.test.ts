@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { selectorMatches } from '../../src/fleet/selector.js';
-import { renderForNode } from '../../src/fleet/render.js';
+import { fragmentErrors, renderForNode } from '../../src/fleet/render.js';
 import { checkPolicySpec } from '../../src/fleet/validate.js';
 import { reconcile } from '../../src/fleet/reconcile.js';
 import { PolicySpecSchema } from '../../src/api/policy.js';
@@ -74,7 +74,18 @@ describe('hostile label keys and values', () => {
       if (!chk.ok) continue; // refused by the name rule: fine
       const r = renderForNode(chk.spec, node({}), noAddresses);
       assert.ok(r.ok && Object.hasOwn(r.fragment.networks, k) && Object.keys(r.fragment.networks).length === 1, k);
+      // The node spec's validation refuses what it reserves (a clear error), and never throws.
+      for (const e of fragmentErrors(r.fragment, undefined)) assert.match(e, new RegExp(`^spec\\.networks\\.${k.replace(/[$]/g, '\\$&')}: `), k);
     }
+    // And through the whole core: such a policy is refused by validation, not by a crash.
+    const c = new Cluster();
+    c.addNode('n1');
+    const names = BUILTINS.filter((n) => n.length <= 15 && n !== '__proto__' && checkPolicySpec({ networks: rec(n, { nic: 'eth1', vlan: 1 }) }).ok);
+    assert.ok(names.includes('constructor'));
+    c.putPolicy('p', { networks: Object.fromEntries(names.map((n, i) => [n, { nic: 'eth1', vlan: i + 1 }])) });
+    for (let i = 0; i < 4; i++) { c.step(NOW); c.agents(); }
+    const reason = condition(c.policy('p'), 'Degraded')?.reason;
+    assert.ok(reason === 'AsExpected' || reason === 'InvalidRender', String(reason));
   });
 
   it('property: the whole reconcile over hostile labels, annotations and policy keys never throws, and writes only where it renders', () => {
