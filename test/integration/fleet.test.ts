@@ -156,7 +156,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of ['fleet-storage', 'fleet-a-first', 'fleet-b-second', 'fleet-fail']) await deletePolicy(p).catch(() => undefined);
+  for (const p of ['fleet-storage', 'fleet-a-first', 'fleet-b-second', 'fleet-fail', 'fleet-hostile']) await deletePolicy(p).catch(() => undefined);
   for (const n of nsNodes()) await kubectl('label', 'node', n, 'fleet.ovirt.org/role-', 'fleet.ovirt.org/storage-nic-', 'fleet.ovirt.org/maintenance-').catch(() => undefined);
   await releaseLab();
 });
@@ -300,6 +300,20 @@ describe('fleet networks', () => {
     await applyPolicy('fleet-storage', storagePolicy({ mtu: 1450 }));
     const p = await availableFor('fleet-storage');
     assert.equal(p.status?.availableNodes, nsNodes().length);
+    await deletePolicy('fleet-storage');
+  });
+
+  it('a policy naming a built-in property as its label key is refused per node; the controller keeps running and other policies roll out', async () => {
+    const restarts = async () => (JSON.parse((await kubectl('-n', NS, 'get', 'pods', '-l', `app.kubernetes.io/name=${CONTROLLER}`, '-o', 'json')).stdout) as { items: { status: { containerStatuses?: { restartCount: number }[] } }[] })
+      .items.reduce((n, p) => n + (p.status.containerStatuses ?? []).reduce((m, c) => m + c.restartCount, 0), 0);
+    const before = await restarts();
+    await applyPolicy('fleet-hostile', { nodeSelector: HV, networks: { fhost: { nicFromNodeLabel: 'constructor' } }, bondings: { bond7: { nicsFromNodeLabel: 'toString' } }, maxUnavailable: '100%' });
+    const p = await waitPolicy('fleet-hostile', 'refused on every node', (x) => cond(x, 'Degraded')?.status === 'True' && (x.status?.failedNodes?.length ?? 0) === nsNodes().length);
+    assert.ok(p.status!.failedNodes!.every((f) => f.reason === 'MissingNodeLabel'), JSON.stringify(p.status?.failedNodes));
+    await applyPolicy('fleet-storage', storagePolicy());
+    await availableFor('fleet-storage');
+    assert.equal(await restarts(), before, 'no controller container restarted');
+    await deletePolicy('fleet-hostile');
     await deletePolicy('fleet-storage');
   });
 
