@@ -260,8 +260,9 @@ export function reconcile(world: World, now: Date): PolicyDecision[] {
       }
     }
     for (const w of wishes) {
-      // A row whose computation failed stays in scope: it holds the policy's finalizer while the node is unreadable.
-      const inScope = w.wants || w.faulted || w.mark !== undefined || hasEntries(w.holds);
+      // A row whose computation failed stays in scope where the policy may be involved (it selects the
+      // node, wrote it, or is being deleted): it holds the finalizer while the node cannot be decided.
+      const inScope = w.wants || w.mark !== undefined || hasEntries(w.holds) || (w.faulted && w.c.view.deleting);
       if (!inScope) continue;
       rows.get(w.c.view.name)!.push({ node, wants: w.wants || w.faulted, holds: w.holds, ...(w.desired ? { desired: w.desired } : {}), ...(w.problem ? { problem: w.problem } : {}), ...(onn ? { onn } : {}), ...(w.mark !== undefined ? { mark: w.mark } : {}) });
     }
