@@ -2,6 +2,7 @@
 // object's connectivity timeout, leaving the host as it was; a harmless spec on the same NIC
 // must not be. The node is a namespace node whose eth0 carries its management address.
 import { labExec, nodeKubeconfigPath } from '../src/lab/index.js';
+import { NET } from '../src/lab/config.js';
 import { failedReason, isAvailable, OnnDriver } from '../bench/lib/onn.js';
 import type { ReliabilityRow } from '../bench/lib/report.js';
 import { hostSnapshot, netnsNodes, requireLab, snapshotDiff } from './lab-node.js';
@@ -23,6 +24,9 @@ export function losingSpecs(mgmtIp: (on: Kind) => string): { name: string; on: K
       spec: { bondings: { bond0: { nics: ['eth0', 'eth1'], options: 'mode=active-backup miimon=100 primary=eth1' } }, networks: { mgmt: { bonding: 'bond0', bridged: false, ...mgmt('vm') } }, connectivityCheck: check },
     },
     { name: 'MTU 9000 on eth0, the switch carries 1500 (path-MTU probe)', on: 'netns', cuts: true, spec: { networks: { mgmt: { nic: 'eth0', bridged: false, mtu: 9000, ...mgmt('netns') } }, connectivityCheck: check } },
+    // The API server's address on the node itself (a bridge without ports): connections to it
+    // stay on the node, where nothing answers but a reset (once accepted as "reachable").
+    { name: 'the API server\'s address put on the node (a bridge without ports)', on: 'netns', cuts: true, spec: { networks: { apiaddr: { bootproto: 'none', ipaddr: NET.mgmtGateway, prefix: 32 } }, connectivityCheck: check } },
     { name: 'control: the same address on eth0, MTU 1500 (must NOT roll back)', on: 'netns', cuts: false, spec: { networks: { mgmt: { nic: 'eth0', bridged: false, ...mgmt('netns') } }, connectivityCheck: check } },
   ];
 }

@@ -3,7 +3,7 @@
 // supervisor for clients) and reads the values that file writes replace (their undo).
 import { writeFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
-import { writeFileAtomic } from '../util/fs.js';
+import { linkTarget, writeFileAtomic } from '../util/fs.js';
 import type { DhcpSupervisor } from './dhcp.js';
 import type { IpBatch } from './ipbatch.js';
 import { describeOp, type KernelOp } from './ops.js';
@@ -22,8 +22,14 @@ export interface OpFailure {
   message: string;
 }
 
-/** Replaces a file so readers see old or new; falls back to rewriting in place when the path is a mount point (a bind-mounted resolv.conf in a container cannot be renamed over). */
-export async function replaceFile(path: string, content: string | null): Promise<void> {
+/**
+ * Replaces a file so readers see old or new; falls back to rewriting in place when the path is a
+ * mount point (a bind-mounted resolv.conf in a container cannot be renamed over). A symlink is
+ * kept: its target is replaced (atomically, in the target's own directory), as is the undo's
+ * restore, which reads the content back through the same link.
+ */
+export async function replaceFile(link: string, content: string | null): Promise<void> {
+  const path = await linkTarget(link);
   if (content === null) {
     await rm(path, { force: true });
     return;

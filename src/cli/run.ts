@@ -11,7 +11,8 @@ import { HostBackend } from '../handler/node-backend.js';
 import { OnnClient, type CrdManifest } from '../k8s/client.js';
 import { bareHostname, loadConnection } from '../k8s/connection.js';
 import { crashPointFromEnv } from './env.js';
-import { API_PROBE, Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
+import { apiEndpoint, apiServerProbe } from '../verify/api-server.js';
+import { Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
 
 interface RunOptions {
   nodeName?: string;
@@ -57,7 +58,7 @@ export function registerRun(program: Command): void {
         observeIntervalMs: Number(o.observeInterval) * 1000,
         dhcpSuperviseIntervalMs: Number(o.dhcpSuperviseInterval) * 1000,
         statisticsIntervalMs: Number(o.statisticsInterval) * 1000,
-        verifierFor: (spec) => verifierFor(spec, client, nodeName, o.resolvConf, o.dnsProbeHost, log),
+        verifierFor: (spec) => verifierFor(spec, client, o.resolvConf, o.dnsProbeHost, log),
       });
       const port = Number(o.metricsPort);
       if (port > 0) {
@@ -76,12 +77,12 @@ export function registerRun(program: Command): void {
     });
 }
 
-function verifierFor(spec: Record<string, unknown>, client: OnnClient, node: string, resolvConf: string, dnsHost: string | undefined, log: Logger) {
+function verifierFor(spec: Record<string, unknown>, client: OnnClient, resolvConf: string, dnsHost: string | undefined, log: Logger) {
   // The spec was validated by the backend's schema; an invalid one fails there before any check.
   const parsed = ConnectivityCheckSchema.safeParse(spec.connectivityCheck ?? {});
   const cc = parsed.success ? parsed.data : ConnectivityCheckSchema.parse({});
   if (!cc.enabled) return undefined;
-  const probes: Probe[] = [{ name: API_PROBE, attempt: (t) => client.probe(node, t) }];
+  const probes: Probe[] = [apiServerProbe(apiEndpoint(client.conn))];
   if (cc.probes.gateway) probes.push(gatewayProbe());
   const apiHost = bareHostname(client.server);
   if (cc.probes.pathMtu) probes.push(pathMtuProbe(apiHost, undefined, Number(client.server.port || 443)));

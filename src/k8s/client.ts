@@ -215,22 +215,6 @@ export class OnnClient {
   watch(name: string, resourceVersion: string | undefined, o: WatchOptions, onEvent: (type: string, obj: OnnObject) => void, done: (err?: Error) => void): Promise<Stream> {
     return watchPath(this.http, ONN_PATH, { fieldSelector: `metadata.name=${name}` }, resourceVersion, o, onEvent, done);
   }
-
-  /**
-   * Reads the object over a brand-new TLS connection (no pooled socket), as the connectivity
-   * check must prove the node can reach the API server now, through its current network.
-   */
-  async probe(name: string, timeoutMs: number): Promise<'ok' | 'path-only'> {
-    try {
-      await this.http.call('GET', `${ONN_PATH}/${encodeURIComponent(name)}`, { timeoutMs, fresh: true });
-      return 'ok';
-    } catch (e) {
-      // Any HTTP answer (a 503 while starting, a 403) came over the network and TLS.
-      if (e instanceof ApiError) return 'ok';
-      if (answeredAtTransport(e)) return 'path-only';
-      throw e;
-    }
-  }
 }
 
 /**
@@ -254,10 +238,4 @@ export function watchPath<T>(http: ApiHttp, path: string, query: Record<string, 
     }
     if (ev.type && ev.object) onEvent(ev.type, ev.object);
   }, done);
-}
-
-/** Refused, or closed before TLS: the address answered (an API server restarting, a balancer without backends). */
-export function answeredAtTransport(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException).code;
-  return code === 'ECONNREFUSED' || ((code === 'ECONNRESET' || code === undefined) && /before secure TLS connection was established/.test((e as Error).message));
 }

@@ -23,8 +23,6 @@ export interface CallOptions {
   contentType?: string;
   /** The whole exchange, connect to last byte. */
   timeoutMs?: number;
-  /** A new TCP+TLS connection instead of a pooled one (the connectivity probe must prove the path now). */
-  fresh?: boolean;
 }
 
 export interface StreamOptions {
@@ -55,7 +53,7 @@ export class ApiHttp {
     const opts = await this.options(method, path, {
       Accept: 'application/json',
       ...(payload ? { 'Content-Type': o.contentType ?? 'application/json', 'Content-Length': String(payload.length) } : {}),
-    }, o.fresh);
+    });
     return new Promise<T>((resolve, reject) => {
       // Settled exactly once, by whichever comes first: the answer, an error, or the deadline.
       // The deadline rejects by itself: destroying a request whose socket is already gone emits
@@ -94,7 +92,7 @@ export class ApiHttp {
    * it without calling done.
    */
   async stream(path: string, o: StreamOptions, onLine: (line: string) => void, done: (err?: Error) => void): Promise<Stream> {
-    const opts = await this.options('GET', path, { Accept: 'application/json' }, false);
+    const opts = await this.options('GET', path, { Accept: 'application/json' });
     let finished = false;
     let aborted = false;
     let timer: NodeJS.Timeout | undefined;
@@ -156,7 +154,7 @@ export class ApiHttp {
     };
   }
 
-  private async options(method: string, path: string, headers: Record<string, string>, fresh = false): Promise<RequestOptions> {
+  private async options(method: string, path: string, headers: Record<string, string>): Promise<RequestOptions> {
     const auth = await this.conn.requestOptions();
     const { server } = this.conn;
     const base = server.pathname.replace(/\/+$/, '');
@@ -168,7 +166,7 @@ export class ApiHttp {
       port: server.port || 443,
       path: `${base}${path}`,
       headers: { ...headers, ...auth.headers, 'User-Agent': this.userAgent },
-      agent: fresh ? false : this.agent,
+      agent: this.agent,
     };
   }
 

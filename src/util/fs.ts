@@ -1,5 +1,5 @@
-import { mkdir, open, rename, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { lstat, mkdir, open, readlink, rename, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 
 /** Writes a file so that a reader (or a crash) sees either the old or the new content. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
@@ -29,4 +29,30 @@ export async function readJsonIfExists<T>(path: string): Promise<T | undefined> 
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+}
+
+/**
+ * The file a path finally names, its symlinks followed (a dangling link: the path it points at,
+ * which a write creates). A file the handler replaces may be a link it does not own —
+ * systemd-resolved's /etc/resolv.conf → /run/systemd/resolve/stub-resolv.conf — and replacing the
+ * link by a file would take the file from its owner for good; writing the target keeps the link.
+ */
+export async function linkTarget(path: string): Promise<string> {
+  let cur = resolve(path);
+  // The kernel's own bound on a chain of links (MAXSYMLINKS).
+  for (let hops = 0; hops <= 40; hops++) {
+    let st;
+    try {
+      st = await lstat(cur);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return cur;
+      throw e;
+    }
+    if (!st.isSymbolicLink()) {
+      if (!st.isFile()) throw new Error(`${path}${cur !== resolve(path) ? ` (a link to ${cur})` : ''} is not a regular file; refusing to replace it`);
+      return cur;
+    }
+    cur = resolve(dirname(cur), await readlink(cur));
+  }
+  throw new Error(`${path}: more than 40 symbolic links in a row`);
 }

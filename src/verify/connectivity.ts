@@ -11,19 +11,19 @@ import { inNetns, run, sleep } from '../util/exec.js';
 import { resolvNameservers } from '../util/resolv.js';
 import type { ConnectivityVerifier } from '../handler/backend.js';
 
-/** The probe every check has: the API server over a new connection. */
+/** The probe every check has: the API server over a new connection (src/verify/api-server.ts). */
 export const API_PROBE = 'api-server';
 
-/**
- * 'path-only': the destination answered at the transport level (refused the connection, or
- * closed it before TLS: an API server restarting, a load balancer without backends) but did not
- * serve the request. The network path works; the server does not.
- */
-export type ProbeOutcome = void | 'ok' | 'path-only';
+/** Before the apply (the preflight) or after it (the check, and the re-check after a rollback). */
+export type ProbePhase = 'before' | 'after';
 
+/**
+ * One probe: an attempt resolves when the destination really answered, and rejects (with why)
+ * otherwise — never "reachable, but not serving": a refused or reset connection is no answer.
+ */
 export interface Probe {
   name: string;
-  attempt(timeoutMs: number): Promise<ProbeOutcome>;
+  attempt(timeoutMs: number, phase: ProbePhase): Promise<void>;
 }
 
 export interface ConnectivityOptions {
@@ -41,8 +41,7 @@ export class Connectivity implements ConnectivityVerifier {
   async preflight(): Promise<{ apiReachable: boolean }> {
     const results = await Promise.all(this.o.probes.map(async (p) => {
       try {
-        // Before an apply only a served request counts: nothing is applied while the API is away.
-        if ((await p.attempt(2000)) === 'path-only') throw new Error('reachable, but not serving');
+        await p.attempt(2000, 'before');
         return p;
       } catch (e) {
         this.o.log?.(`probe ${p.name} fails before the apply (${(e as Error).message}); it will not decide a rollback`);
@@ -60,7 +59,8 @@ export class Connectivity implements ConnectivityVerifier {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        if ((await api.attempt(Math.max(500, Math.min(5000, deadline - Date.now())))) !== 'path-only') return true;
+        await api.attempt(Math.max(500, Math.min(5000, deadline - Date.now())), 'after');
+        return true;
       } catch {
         // not yet
       }
@@ -78,10 +78,10 @@ export class Connectivity implements ConnectivityVerifier {
         const left = deadline - Date.now();
         if (left <= 0) break;
         try {
-          // After an apply, a destination that answers at all proves the node's network reaches
-          // it: an API server restarting during the check is not the spec's fault (a rollback
-          // then would blame the spec for an outage).
-          if ((await p.attempt(Math.min(5000, left))) === 'path-only') this.o.log?.(`probe ${name}: the address answers but the server is not serving; the network path is verified`);
+          // Only a real answer keeps the apply. An API server restarting through the whole check
+          // is rolled back too, but not blamed on the spec: the backend re-checks the previous
+          // configuration (apiReachable) and, if that cannot reach it either, applies again later.
+          await p.attempt(Math.min(5000, left), 'after');
           pending.delete(name);
         } catch (e) {
           lastError.set(name, (e as Error).message);

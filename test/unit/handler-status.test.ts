@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { conditionsFor, failed, shortMessage, statusPatch, success } from '../../src/handler/status.js';
-import { Connectivity, type Probe } from '../../src/verify/connectivity.js';
+import { Connectivity, type Probe, type ProbePhase } from '../../src/verify/connectivity.js';
 import { advancing } from '../helpers/turns.js';
 
 describe('conditions', () => {
@@ -50,15 +50,16 @@ describe('statusPatch', () => {
   });
 });
 
-function probe(name: string, results: (boolean | 'path-only')[]): Probe & { calls: number } {
+function probe(name: string, results: boolean[]): Probe & { calls: number; phases: ProbePhase[] } {
   const p = {
     name,
     calls: 0,
-    async attempt() {
+    phases: [] as ProbePhase[],
+    async attempt(_t: number, phase: ProbePhase) {
       const ok = results[Math.min(p.calls, results.length - 1)];
       p.calls++;
+      p.phases.push(phase);
       if (!ok) throw new Error(`${name} down`);
-      return ok === 'path-only' ? ('path-only' as const) : ('ok' as const);
     },
   };
   return p;
@@ -107,14 +108,12 @@ describe('connectivity check', () => {
     assert.match(why ?? '', /^api-server: api-server down/);
   });
 
-  it('an API server that refuses (restarting) is no reason to roll back, but no reason to apply either', async () => {
-    const restarting = probe('api-server', [true, 'path-only']);
-    const logs: string[] = [];
-    const c = new Connectivity({ timeoutMs: 100, intervalMs: 10, probes: [restarting], log: (m) => logs.push(m) });
+  it('tells each attempt whether it runs before the apply or after it', async () => {
+    const api = probe('api-server', [true, false, true]);
+    const c = new Connectivity({ timeoutMs: 2000, intervalMs: 10, probes: [api] });
     await c.preflight();
-    assert.equal(await c.check(), undefined, 'the path to the API server works: keep the apply');
-    assert.match(logs.join('\n'), /network path is verified/);
-    assert.deepEqual(await new Connectivity({ timeoutMs: 100, probes: [probe('api-server', ['path-only'])] }).preflight(), { apiReachable: false });
-    assert.equal(await new Connectivity({ timeoutMs: 100, probes: [probe('api-server', ['path-only'])] }).apiReachable(600), false);
+    assert.equal(await c.check(), undefined);
+    assert.equal(await c.apiReachable(1000), true);
+    assert.deepEqual(api.phases, ['before', 'after', 'after', 'after']);
   });
 });
