@@ -1,5 +1,6 @@
 // The agent's only door to the API server: its own OvirtNodeNetwork object (get, create, JSON
-// patch of status, watch by name), its Node (for the owner reference), Events, and the CRD.
+// patch of status, watch by name), its Node (for the owner reference), Events in its own
+// namespace, and the CRD.
 // Never a whole-object PUT: it would overwrite the spec edits users made since the object was read.
 import { ApiError, ApiHttp, type Stream } from './http.js';
 import type { ApiConnection } from './connection.js';
@@ -24,8 +25,14 @@ export interface OnnObject {
   status?: Record<string, unknown>;
 }
 
-/** Where Events about cluster-scoped objects (both of this project's kinds) are written. */
-export const EVENTS_PATH = '/api/v1/namespaces/default/events';
+/**
+ * Where Events about this project's (cluster-scoped) objects are written: the install namespace,
+ * so RBAC grants Events in that one namespace only (a Role) rather than in every namespace.
+ * `kubectl describe` of a cluster-scoped object finds its Events in any namespace.
+ */
+export function eventsPath(namespace: string): string {
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+}
 
 /** A core/v1 Event about one object, as the agent and the policy controller record them. */
 export function eventBody(
@@ -145,11 +152,21 @@ export interface WatchOptions {
   idleTimeoutMs: number;
 }
 
+export interface OnnClientOptions {
+  /** The namespace Events are written to (the agent's install namespace); without it, event() refuses. */
+  eventsNamespace?: string;
+  fieldManager?: string;
+}
+
 export class OnnClient {
   readonly http: ApiHttp;
+  readonly fieldManager: string;
+  readonly eventsNamespace: string | undefined;
 
-  constructor(readonly conn: ApiConnection, readonly fieldManager = HANDLER_NAME) {
+  constructor(readonly conn: ApiConnection, o: OnnClientOptions = {}) {
     this.http = new ApiHttp(conn);
+    this.fieldManager = o.fieldManager ?? HANDLER_NAME;
+    this.eventsNamespace = o.eventsNamespace;
   }
 
   get server(): URL {
@@ -189,9 +206,10 @@ export class OnnClient {
     }
   }
 
-  /** Records an Event about the object (cluster-scoped objects' events live in "default"). */
+  /** Records an Event about the object, in the agent's namespace (eventsPath). */
   async event(obj: OnnObject, type: 'Normal' | 'Warning', reason: string, message: string, node: string): Promise<void> {
-    await this.http.call('POST', EVENTS_PATH, {
+    if (this.eventsNamespace === undefined) throw new Error('this client has no namespace for Events');
+    await this.http.call('POST', eventsPath(this.eventsNamespace), {
       body: eventBody({ apiVersion: API_VERSION, kind: KIND, name: obj.metadata.name, uid: obj.metadata.uid }, type, reason, message,
         { component: HANDLER_NAME, host: node }, `${GROUP}/node-network-handler`, node),
     });
