@@ -163,7 +163,9 @@ else
 fi
 # After all maintainer scripts ran (some call the tools). Kept as one string: it is part of the
 # base layer's cache key, so a change to it rebuilds the base.
-strip_privileges_hook='for f in su passwd chfn chsh gpasswd newgrp chage expiry; do rm -f "$1/usr/bin/$f" "$1/bin/$f"; done; find "$1" -xdev -type f -perm /6000 -exec chmod ug-s {} +'
+# File capabilities too (iputils-ping gives ping cap_net_raw with libcap2-bin's setcap, which it
+# pulls in), read and removed with the image's own getcap/setcap.
+strip_privileges_hook='for f in su passwd chfn chsh gpasswd newgrp chage expiry; do rm -f "$1/usr/bin/$f" "$1/bin/$f"; done; find "$1" -xdev -type f -perm /6000 -exec chmod ug-s {} +; if [ -x "$1/usr/sbin/getcap" ]; then chroot "$1" /usr/sbin/getcap -r /usr | while read -r f _; do chroot "$1" /usr/sbin/setcap -r "$f"; done; fi'
 mmdebstrap_args=(
   --variant=essential
   --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr # usr-is-merged, not usrmerge (and perl)
@@ -179,7 +181,8 @@ mmdebstrap_args=(
   --customize-hook='rm -f "$1/etc/resolv.conf" "$1/etc/hostname"'
   # No way up from a non-root user (the controller runs as 65532): the account tools neither
   # the agent nor the controller runs are removed, and every other setuid/setgid bit is cleared
-  # (mount, umount, ping: the agent runs them as root, which needs no bit). image.test.ts checks.
+  # and every file capability dropped (mount, umount, ping: the agent runs them as root, which
+  # needs neither). image.test.ts checks.
   --customize-hook="$strip_privileges_hook"
 )
 base_key=$( { printf '%s\n' "$suite" "$base_epoch" "${mmdebstrap_args[@]}"; for m in "${mirrors[@]}"; do
