@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { CONTROLLER_METRICS_PORT, CONTROLLER_NAME } from '../api/constants.js';
 import { loadConnection } from '../k8s/connection.js';
 import { ControllerClient } from '../k8s/resources.js';
+import { EVENTS_NAMESPACE } from '../k8s/client.js';
 import { Controller } from '../fleet/controller.js';
 import { ControllerMetrics } from '../fleet/metrics.js';
 import { serveMetrics } from '../handler/metrics.js';
@@ -34,7 +35,7 @@ export function registerController(program: Command): void {
   const cmd = program.command('controller')
     .description('run the OvirtNetworkPolicy controller: render policies into the selected nodes\' OvirtNodeNetwork specs (leader-elected)')
     .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account)')
-    .option('--namespace <ns>', 'namespace of the leader-election Lease and of the Events (default: $POD_NAMESPACE, else ovirt-node-network-handler)')
+    .option('--namespace <ns>', 'namespace of the leader-election Lease (default: $POD_NAMESPACE, else ovirt-node-network-handler)')
     .option('--identity <id>', 'this replica\'s name in the Lease (default: $POD_NAME, else hostname-pid)')
     .option('--lease-name <name>', 'the Lease\'s name', CONTROLLER_NAME)
     .option('--lease-duration <seconds>', 'how long a lease not renewed stays held', '15')
@@ -51,7 +52,7 @@ export function registerController(program: Command): void {
       const log = pino({ level: o.logLevel, base: { controller: identity } });
       const namespace = installNamespace(o.namespace, env);
       const metrics = new ControllerMetrics(identity);
-      const client = new ControllerClient(await loadConnection(o.kubeconfig, env), namespace);
+      const client = new ControllerClient(await loadConnection(o.kubeconfig, env), EVENTS_NAMESPACE);
       const serverOptions = await metricsServerOptions(o, client.http, [identity, 'localhost', '127.0.0.1', '::1'], (e) => log.warn({ err: e.message }, 'metrics: could not review a scraper\'s credentials'));
       log.info(`API server ${client.conn.server.origin}, credentials from ${client.conn.source}`);
       const controller = new Controller({

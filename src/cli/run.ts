@@ -8,14 +8,13 @@ import { Locks } from '../apply/lock.js';
 import { Agent } from '../handler/agent.js';
 import { AgentMetrics, serveMetrics } from '../handler/metrics.js';
 import { HostBackend } from '../handler/node-backend.js';
-import { OnnClient, type CrdManifest } from '../k8s/client.js';
+import { EVENTS_NAMESPACE, OnnClient, type CrdManifest } from '../k8s/client.js';
 import { bareHostname, loadConnection } from '../k8s/connection.js';
-import { crashPointFromEnv, installNamespace } from './env.js';
+import { crashPointFromEnv } from './env.js';
 import { addMetricsOptions, metricsServerOptions, type MetricsFlags } from './metrics-flags.js';
 import { API_PROBE, Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
 
 interface RunOptions extends MetricsFlags {
-  namespace?: string;
   nodeName?: string;
   kubeconfig?: string;
   stateDir: string;
@@ -35,7 +34,6 @@ export function registerRun(program: Command): void {
     .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account)')
     .option('--state-dir <dir>', 'where the running config is persisted', DEFAULT_STATE_DIR)
     .option('--resolv-conf <path>', 'the resolv.conf networks with nameservers write', DEFAULT_RESOLV_CONF)
-    .option('--namespace <ns>', 'namespace the agent writes its Events to (default: $POD_NAMESPACE, else ovirt-node-network-handler)')
     .option('--statistics-interval <seconds>', 'how often statistics are written to the status', '30')
     .option('--observe-interval <seconds>', 'how often the node is observed (status written only on change)', '10')
     .option('--dhcp-supervise-interval <seconds>', 'how often DHCP clients that died are started again', '10')
@@ -47,9 +45,8 @@ export function registerRun(program: Command): void {
     .action(async (o: RunOptions) => {
       const nodeName = o.nodeName ?? process.env.NODE_NAME;
       if (!nodeName) throw new Error('no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName); $HOSTNAME is never used');
-      const eventsNamespace = installNamespace(o.namespace, process.env);
       const log = pino({ level: o.logLevel, base: { node: nodeName } });
-      const client = new OnnClient(await loadConnection(o.kubeconfig, process.env), { eventsNamespace });
+      const client = new OnnClient(await loadConnection(o.kubeconfig, process.env), { eventsNamespace: EVENTS_NAMESPACE });
       const serverOptions = await metricsServerOptions(o, client.http, [nodeName, 'localhost', '127.0.0.1', '::1'], (e) => log.warn({ err: e.message }, 'metrics: could not review a scraper\'s credentials'));
       log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
       const metrics = new AgentMetrics(nodeName);

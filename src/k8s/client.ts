@@ -1,6 +1,5 @@
 // The agent's only door to the API server: its own OvirtNodeNetwork object (get, create, JSON
-// patch of status, watch by name), its Node (for the owner reference), Events in its own
-// namespace, and the CRD.
+// patch of status, watch by name), its Node (for the owner reference), Events, and the CRD.
 // Never a whole-object PUT: it would overwrite the spec edits users made since the object was read.
 import { ApiError, ApiHttp, type Stream } from './http.js';
 import type { ApiConnection } from './connection.js';
@@ -26,10 +25,13 @@ export interface OnnObject {
 }
 
 /**
- * Where Events about this project's (cluster-scoped) objects are written: the install namespace,
- * so RBAC grants Events in that one namespace only (a Role) rather than in every namespace.
- * `kubectl describe` of a cluster-scoped object finds its Events in any namespace.
+ * The only namespace the API server accepts Events about cluster-scoped objects in (both of this
+ * project's kinds): its validation refuses any other with "involvedObject.namespace: does not
+ * match event.namespace". So Events cannot follow the install namespace; admission-policy.yaml
+ * holds the agent's Events to its own object instead.
  */
+export const EVENTS_NAMESPACE = 'default';
+
 export function eventsPath(namespace: string): string {
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
 }
@@ -206,7 +208,7 @@ export class OnnClient {
     }
   }
 
-  /** Records an Event about the object, in the agent's namespace (eventsPath). */
+  /** Records an Event about the object (in EVENTS_NAMESPACE, as the agent's entry point passes it). */
   async event(obj: OnnObject, type: 'Normal' | 'Warning', reason: string, message: string, node: string): Promise<void> {
     if (this.eventsNamespace === undefined) throw new Error('this client has no namespace for Events');
     await this.http.call('POST', eventsPath(this.eventsNamespace), {

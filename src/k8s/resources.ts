@@ -53,7 +53,7 @@ export function isConflict(e: unknown): boolean {
 export class ControllerClient {
   readonly http: ApiHttp;
 
-  /** eventsNamespace: where policy Events are written (the controller's own namespace). */
+  /** eventsNamespace: where policy Events are written (EVENTS_NAMESPACE). */
   constructor(readonly conn: ApiConnection, readonly eventsNamespace: string) {
     this.http = new ApiHttp(conn, CONTROLLER_NAME);
   }
@@ -93,7 +93,7 @@ export class ControllerClient {
     return this.http.call<KubeObject>('PATCH', `${POLICY_PATH}/${encodeURIComponent(name)}/status?fieldManager=${CONTROLLER_NAME}`, { body: { status }, contentType: MERGE_PATCH });
   }
 
-  /** An Event about a policy, in the controller's namespace (eventsPath). */
+  /** An Event about a policy (in EVENTS_NAMESPACE). */
   async policyEvent(policy: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, instance: string): Promise<void> {
     await this.http.call('POST', eventsPath(this.eventsNamespace), {
       body: eventBody({ apiVersion: API_VERSION, kind: POLICY_KIND, name: policy.metadata.name, uid: policy.metadata.uid }, type, reason, message,
