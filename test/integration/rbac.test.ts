@@ -11,6 +11,13 @@ import { run, waitFor } from '../../src/util/exec.js';
 import { PROJECT_ROOT } from '../../src/lab/config.js';
 import type { Lab } from '../../src/lab/index.js';
 import { ensureLab, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { request } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Counter, Registry } from 'prom-client';
+import { serveMetrics } from '../../src/handler/metrics.js';
+import { KubernetesMetricsAuth, selfSignedCertificate } from '../../src/handler/metrics-auth.js';
+import { ApiHttp } from '../../src/k8s/http.js';
+import { fromKubeconfigFile } from '../../src/k8s/connection.js';
 
 let lab: Lab;
 before(async () => {
@@ -199,5 +206,57 @@ describe('this tree\'s RBAC and admission policies, installed into another names
     const r = await asAgent(tok, 'patch', 'ovirtnodenetwork', own, '--dry-run=server', '--type=merge', '-p', '{"spec":{"driftPolicy":"Report"}}');
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /may change only spec\.networks and spec\.bondings/);
+  });
+});
+
+describe('--metrics-auth=kubernetes through the real API server', () => {
+  const MNS = `${NS}-metrics`;
+  const reader = `${MNS}-reader`;
+  before(async () => {
+    await run(kubectlArgs(lab, 'create', 'namespace', MNS), { allowFailure: true });
+    for (const sa of ['scraper', 'nobody']) await run(kubectlArgs(lab, 'create', 'serviceaccount', sa, '-n', MNS), { allowFailure: true });
+    // The rule of deploy/metrics-auth's ovirt-node-network-handler-metrics-reader.
+    await run(kubectlArgs(lab, 'create', 'clusterrole', reader, '--non-resource-url=/metrics', '--verb=get'), { allowFailure: true });
+    await run(kubectlArgs(lab, 'create', 'clusterrolebinding', reader, `--clusterrole=${reader}`, `--serviceaccount=${MNS}:scraper`), { allowFailure: true });
+  });
+  after(async () => {
+    await run(kubectlArgs(lab, 'delete', '--ignore-not-found', '--wait=false', 'clusterrolebinding', reader), { allowFailure: true });
+    await run(kubectlArgs(lab, 'delete', '--ignore-not-found', '--wait=false', 'clusterrole', reader), { allowFailure: true });
+    await run(kubectlArgs(lab, 'delete', '--ignore-not-found', '--wait=false', 'namespace', MNS), { allowFailure: true });
+  });
+
+  it('401 without a valid token, 403 without get /metrics, 200 with it; the probes stay open; HTTPS with the self-signed certificate', async () => {
+    const registry = new Registry();
+    new Counter({ name: 'ovnh_test_total', help: 'test', registers: [registry] }).inc();
+    // The reviews go out as the lab's admin here; the agent makes them with its own token (system:auth-delegator).
+    const http = new ApiHttp(await fromKubeconfigFile(lab.kubeconfig));
+    const tls = await selfSignedCertificate(['localhost', '127.0.0.1']);
+    const server = await serveMetrics({ registry }, { healthy: () => true, ready: () => true }, {
+      port: 0, host: '127.0.0.1', tls, auth: new KubernetesMetricsAuth((path, body) => http.call('POST', path, { body })),
+    });
+    const port = (server.address() as AddressInfo).port;
+    const get = (path: string, tok?: string) => new Promise<{ code: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, ca: tls.cert, headers: tok ? { Authorization: `Bearer ${tok}` } : {} }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    try {
+      const sa = async (name: string) => (await run(kubectlArgs(lab, 'create', 'token', name, '-n', MNS, '--duration', '10m'))).stdout.trim();
+      assert.equal((await get('/metrics')).code, 401);
+      assert.equal((await get('/metrics', 'not-a-token')).code, 401);
+      const nobody = await get('/metrics', await sa('nobody'));
+      assert.equal(nobody.code, 403, nobody.body);
+      const scraper = await get('/metrics', await sa('scraper'));
+      assert.equal(scraper.code, 200, scraper.body);
+      assert.match(scraper.body, /^ovnh_test_total 1$/m);
+      for (const p of ['/healthz', '/readyz']) assert.equal((await get(p)).code, 200, p);
+    } finally {
+      server.close();
+      http.close();
+    }
   });
 });
