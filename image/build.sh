@@ -4,7 +4,8 @@
 #   1. base     Debian bookworm from mmdebstrap: the essential set plus what the agent runs
 #               (iproute2, dhcpcd-base, iputils-ping, kmod, mount for the DHCP client's private /run,
 #               ca-certificates, libstdc++6 for Node);
-#               no apt, no docs/man pages/locales, no /dev entries;
+#               no apt, no docs/man pages/locales, no /dev entries; no setuid/setgid file, and
+#               no su, passwd and the other account tools;
 #   2. runtime  /opt/ovirt-node-network-handler/node_modules: the pinned Node 24 (npm package
 #               `node`) and the production dependencies (copied from node_modules, `npm prune
 #               --omit=dev`, type declarations, source maps and READMEs dropped);
@@ -160,6 +161,11 @@ else
   [ -s "$work/host.list" ] && mirrors+=("$work/host.list")
   # None (a host that is not bookworm): mmdebstrap's default mirror with updates and security.
 fi
+# After all maintainer scripts ran (some call the tools). Kept as one string: it is part of the
+# base layer's cache key, so a change to it rebuilds the base.
+# File capabilities too (iputils-ping gives ping cap_net_raw with libcap2-bin's setcap, which it
+# pulls in), read and removed with the image's own getcap/setcap.
+strip_privileges_hook='for f in su passwd chfn chsh gpasswd newgrp chage expiry; do rm -f "$1/usr/bin/$f" "$1/bin/$f"; done; find "$1" -xdev -type f -perm /6000 -exec chmod ug-s {} +; if [ -x "$1/usr/sbin/getcap" ]; then chroot "$1" /usr/sbin/getcap -r /usr | while read -r f _; do chroot "$1" /usr/sbin/setcap -r "$f"; done; fi'
 mmdebstrap_args=(
   --variant=essential
   --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr # usr-is-merged, not usrmerge (and perl)
@@ -173,6 +179,11 @@ mmdebstrap_args=(
   --dpkgopt='path-include=/usr/share/doc/*/copyright'
   # The container runtime provides these; the host's copies must not end up in the image.
   --customize-hook='rm -f "$1/etc/resolv.conf" "$1/etc/hostname"'
+  # No way up from a non-root user (the controller runs as 65532): the account tools neither
+  # the agent nor the controller runs are removed, and every other setuid/setgid bit is cleared
+  # and every file capability dropped (mount, umount, ping: the agent runs them as root, which
+  # needs neither). image.test.ts checks.
+  --customize-hook="$strip_privileges_hook"
 )
 base_key=$( { printf '%s\n' "$suite" "$base_epoch" "${mmdebstrap_args[@]}"; for m in "${mirrors[@]}"; do
   if [ -f "$m" ]; then cat "$m"; else echo "$m"; fi; done; } | sha256sum | cut -c1-16)

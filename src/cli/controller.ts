@@ -6,11 +6,14 @@ import { pino } from 'pino';
 import { CONTROLLER_METRICS_PORT, CONTROLLER_NAME } from '../api/constants.js';
 import { loadConnection } from '../k8s/connection.js';
 import { ControllerClient } from '../k8s/resources.js';
+import { EVENTS_NAMESPACE } from '../k8s/client.js';
 import { Controller } from '../fleet/controller.js';
 import { ControllerMetrics } from '../fleet/metrics.js';
 import { serveMetrics } from '../handler/metrics.js';
+import { installNamespace } from './env.js';
+import { addMetricsOptions, metricsServerOptions, type MetricsFlags } from './metrics-flags.js';
 
-interface ControllerCliOptions {
+interface ControllerCliOptions extends MetricsFlags {
   kubeconfig?: string;
   namespace?: string;
   identity?: string;
@@ -19,7 +22,6 @@ interface ControllerCliOptions {
   renewInterval: string;
   resync: string;
   logLevel: string;
-  metricsPort: string;
 }
 
 /** A positive number of seconds, or an error naming the flag. */
@@ -30,7 +32,7 @@ export function seconds(flag: string, v: string): number {
 }
 
 export function registerController(program: Command): void {
-  program.command('controller')
+  const cmd = program.command('controller')
     .description('run the OvirtNetworkPolicy controller: render policies into the selected nodes\' OvirtNodeNetwork specs (leader-elected)')
     .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account)')
     .option('--namespace <ns>', 'namespace of the leader-election Lease (default: $POD_NAMESPACE, else ovirt-node-network-handler)')
@@ -39,8 +41,8 @@ export function registerController(program: Command): void {
     .option('--lease-duration <seconds>', 'how long a lease not renewed stays held', '15')
     .option('--renew-interval <seconds>', 'how often the leader renews (and followers look)', '5')
     .option('--resync <seconds>', 'a pass without any change this often', '60')
-    .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz (0: off)', String(CONTROLLER_METRICS_PORT))
-    .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .option('--log-level <level>', 'trace|debug|info|warn|error', 'info');
+  addMetricsOptions(cmd, CONTROLLER_METRICS_PORT)
     .action(async (o: ControllerCliOptions) => {
       const env = process.env;
       const identity = o.identity ?? env.POD_NAME ?? `${hostname()}-${process.pid}`;
@@ -48,14 +50,14 @@ export function registerController(program: Command): void {
       const renew = seconds('--renew-interval', o.renewInterval);
       if (renew >= duration) throw new Error(`--renew-interval ${o.renewInterval} must be shorter than --lease-duration ${o.leaseDuration}`);
       const log = pino({ level: o.logLevel, base: { controller: identity } });
-      const port = Number(o.metricsPort);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--metrics-port ${o.metricsPort}: expected a port number (0: off)`);
+      const namespace = installNamespace(o.namespace, env);
       const metrics = new ControllerMetrics(identity);
-      const client = new ControllerClient(await loadConnection(o.kubeconfig, env));
+      const client = new ControllerClient(await loadConnection(o.kubeconfig, env), EVENTS_NAMESPACE);
+      const serverOptions = await metricsServerOptions(o, client.http, [identity, 'localhost', '127.0.0.1', '::1'], (e) => log.warn({ err: e.message }, 'metrics: could not review a scraper\'s credentials'));
       log.info(`API server ${client.conn.server.origin}, credentials from ${client.conn.source}`);
       const controller = new Controller({
         client, log, metrics,
-        lease: { namespace: o.namespace ?? env.POD_NAMESPACE ?? 'ovirt-node-network-handler', name: o.leaseName, identity, durationSeconds: duration, renewSeconds: renew },
+        lease: { namespace, name: o.leaseName, identity, durationSeconds: duration, renewSeconds: renew },
         resyncMs: seconds('--resync', o.resync) * 1000,
         debounceMs: 200,
       });
@@ -72,7 +74,7 @@ export function registerController(program: Command): void {
       controller.start();
       // Healthy: an answer at all means the event loop runs. Ready once every cache is listed and watched
       // (a follower is ready too: it takes over without a restart).
-      if (port) await serveMetrics(metrics, { healthy: () => true, ready: () => controller.synced }, port);
+      if (serverOptions) await serveMetrics(metrics, { healthy: () => true, ready: () => controller.synced }, serverOptions);
       log.info('controller started');
     });
 }

@@ -8,18 +8,18 @@ import { Locks } from '../apply/lock.js';
 import { Agent } from '../handler/agent.js';
 import { AgentMetrics, serveMetrics } from '../handler/metrics.js';
 import { HostBackend } from '../handler/node-backend.js';
-import { OnnClient, type CrdManifest } from '../k8s/client.js';
+import { EVENTS_NAMESPACE, OnnClient, type CrdManifest } from '../k8s/client.js';
 import { bareHostname, loadConnection } from '../k8s/connection.js';
 import { crashPointFromEnv } from './env.js';
+import { addMetricsOptions, metricsServerOptions, type MetricsFlags } from './metrics-flags.js';
 import { apiEndpoint, apiServerProbe } from '../verify/api-server.js';
 import { Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
 
-interface RunOptions {
+interface RunOptions extends MetricsFlags {
   nodeName?: string;
   kubeconfig?: string;
   stateDir: string;
   resolvConf: string;
-  metricsPort: string;
   statisticsInterval: string;
   observeInterval: string;
   dhcpSuperviseInterval: string;
@@ -29,25 +29,26 @@ interface RunOptions {
 }
 
 export function registerRun(program: Command): void {
-  program.command('run')
+  const cmd = program.command('run')
     .description('run the node agent: report this node into its OvirtNodeNetwork and apply its spec')
     .option('--node-name <name>', 'this node\'s name (default: $NODE_NAME, from the downward API)')
     .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account)')
     .option('--state-dir <dir>', 'where the running config is persisted', DEFAULT_STATE_DIR)
     .option('--resolv-conf <path>', 'the resolv.conf networks with nameservers write', DEFAULT_RESOLV_CONF)
-    .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz (0: off)', '9187')
     .option('--statistics-interval <seconds>', 'how often statistics are written to the status', '30')
     .option('--observe-interval <seconds>', 'how often the node is observed (status written only on change)', '10')
     .option('--dhcp-supervise-interval <seconds>', 'how often DHCP clients that died are started again', '10')
     .option('--install-crd', 'create the CRD if it is missing (needs the permission)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .option('--low-memory', 'also run V8 in its memory saver mode (less memory, more CPU; read by the launcher, which runs V8 without its optimizing compilers in any case)')
-    .option('--dns-probe-host <name>', 'name the DNS probe resolves when an object enables it (default: the API server\'s host name, if it is one)')
+    .option('--dns-probe-host <name>', 'name the DNS probe resolves when an object enables it (default: the API server\'s host name, if it is one)');
+  addMetricsOptions(cmd, 9187)
     .action(async (o: RunOptions) => {
       const nodeName = o.nodeName ?? process.env.NODE_NAME;
       if (!nodeName) throw new Error('no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName); $HOSTNAME is never used');
       const log = pino({ level: o.logLevel, base: { node: nodeName } });
-      const client = new OnnClient(await loadConnection(o.kubeconfig, process.env));
+      const client = new OnnClient(await loadConnection(o.kubeconfig, process.env), { eventsNamespace: EVENTS_NAMESPACE });
+      const serverOptions = await metricsServerOptions(o, client.http, [nodeName, 'localhost', '127.0.0.1', '::1'], (e) => log.warn({ err: e.message }, 'metrics: could not review a scraper\'s credentials'));
       log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
       const metrics = new AgentMetrics(nodeName);
       const backend = new HostBackend({ stateDir: o.stateDir, resolvConf: o.resolvConf, log, locks: new Locks(), crashAfter: crashPointFromEnv(process.env) });
@@ -60,10 +61,9 @@ export function registerRun(program: Command): void {
         statisticsIntervalMs: Number(o.statisticsInterval) * 1000,
         verifierFor: (spec) => verifierFor(spec, client, o.resolvConf, o.dnsProbeHost, log),
       });
-      const port = Number(o.metricsPort);
-      if (port > 0) {
+      if (serverOptions) {
         const stallMs = Math.max(120_000, Number(o.observeInterval) * 1000 * 6);
-        await serveMetrics(metrics, { healthy: () => Date.now() - agent.lastLoopAt < stallMs, ready: () => agent.ready }, port);
+        await serveMetrics(metrics, { healthy: () => Date.now() - agent.lastLoopAt < stallMs, ready: () => agent.ready }, serverOptions);
       }
       const shutdown = async (sig: string) => {
         log.info(`${sig}: stopping (the host's network is left as it is)`);

@@ -1,10 +1,12 @@
 // Prometheus metrics and the health endpoints the DaemonSet probes. The alert rules
 // (deploy/monitoring/rules.yaml) use these names; a unit test holds every name they use to the
 // registry's.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Capabilities, Statistics } from '../api/status.js';
 import { SETUP_FAILURE_REASONS, type Observation, type SetupResult } from './backend.js';
+import type { AuthResult } from './metrics-auth.js';
 
 interface StatsEntry {
   rx?: string; tx?: string; rxDropped?: string; txDropped?: string; rxErrors?: string; txErrors?: string;
@@ -129,17 +131,44 @@ export interface HealthSource {
   ready(): boolean;
 }
 
+export interface MetricsServerOptions {
+  port: number;
+  /** The address to bind: '' for every address (IPv6 and IPv4, as node_exporter listens), or an IP. */
+  host: string;
+  /** Who may read /metrics; without it, anyone who reaches the port. Never the probes. */
+  auth?: { check(authorization: string | undefined, path: string): Promise<AuthResult> };
+  /** Serve HTTPS with this key and certificate (required with auth: a bearer token never travels in clear). */
+  tls?: { key: string; cert: string };
+  /** A review that could not be made (the API server unreachable): answered 503, reported here. */
+  onAuthError?: (e: Error) => void;
+}
+
 /** /metrics of a registry and the two probes (the agent's and the policy controller's). */
-export function serveMetrics(metrics: { readonly registry: Registry }, health: HealthSource, port: number, host = '0.0.0.0'): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+export function serveMetrics(metrics: { readonly registry: Registry }, health: HealthSource, o: MetricsServerOptions): Promise<Server> {
+  if (o.auth && !o.tls) throw new Error('metrics authentication needs TLS: a bearer token must not travel in clear');
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/metrics') {
-      metrics.registry.metrics().then((body) => {
+      const serve = () => metrics.registry.metrics().then((body) => {
         res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
         res.end(body);
       }, (e: Error) => {
         res.writeHead(500);
         res.end(e.message);
+      });
+      if (!o.auth) {
+        void serve();
+        return;
+      }
+      o.auth.check(req.headers.authorization, path).then((r) => {
+        if (r.ok) return serve();
+        res.writeHead(r.code, { 'Content-Type': 'text/plain', ...(r.code === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) });
+        res.end(`${r.code === 401 ? 'Unauthorized' : 'Forbidden'}: ${r.reason}\n`);
+        return undefined;
+      }, (e: Error) => {
+        o.onAuthError?.(e);
+        res.writeHead(503, { 'Content-Type': 'text/plain' });
+        res.end('the API server could not review the credentials\n');
       });
       return;
     }
@@ -151,9 +180,12 @@ export function serveMetrics(metrics: { readonly registry: Registry }, health: H
     }
     res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
     res.end(ok ? 'ok\n' : 'not ok\n');
-  });
+  };
+  const server = o.tls ? createHttpsServer({ key: o.tls.key, cert: o.tls.cert }, handler) : createServer(handler);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
+    // No host: Node listens on :: (accepting IPv4 too) where IPv6 exists, else on 0.0.0.0.
+    if (o.host === '') server.listen(o.port, () => resolve(server));
+    else server.listen(o.port, o.host, () => resolve(server));
   });
 }

@@ -24,8 +24,17 @@ export interface OnnObject {
   status?: Record<string, unknown>;
 }
 
-/** Where Events about cluster-scoped objects (both of this project's kinds) are written. */
-export const EVENTS_PATH = '/api/v1/namespaces/default/events';
+/**
+ * The only namespace the API server accepts Events about cluster-scoped objects in (both of this
+ * project's kinds): its validation refuses any other with "involvedObject.namespace: does not
+ * match event.namespace". So Events cannot follow the install namespace; admission-policy.yaml
+ * holds the agent's Events to its own object instead.
+ */
+export const EVENTS_NAMESPACE = 'default';
+
+export function eventsPath(namespace: string): string {
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+}
 
 /** A core/v1 Event about one object, as the agent and the policy controller record them. */
 export function eventBody(
@@ -145,11 +154,21 @@ export interface WatchOptions {
   idleTimeoutMs: number;
 }
 
+export interface OnnClientOptions {
+  /** The namespace Events are written to (the agent's install namespace); without it, event() refuses. */
+  eventsNamespace?: string;
+  fieldManager?: string;
+}
+
 export class OnnClient {
   readonly http: ApiHttp;
+  readonly fieldManager: string;
+  readonly eventsNamespace: string | undefined;
 
-  constructor(readonly conn: ApiConnection, readonly fieldManager = HANDLER_NAME) {
+  constructor(readonly conn: ApiConnection, o: OnnClientOptions = {}) {
     this.http = new ApiHttp(conn);
+    this.fieldManager = o.fieldManager ?? HANDLER_NAME;
+    this.eventsNamespace = o.eventsNamespace;
   }
 
   get server(): URL {
@@ -189,9 +208,10 @@ export class OnnClient {
     }
   }
 
-  /** Records an Event about the object (cluster-scoped objects' events live in "default"). */
+  /** Records an Event about the object (in EVENTS_NAMESPACE, as the agent's entry point passes it). */
   async event(obj: OnnObject, type: 'Normal' | 'Warning', reason: string, message: string, node: string): Promise<void> {
-    await this.http.call('POST', EVENTS_PATH, {
+    if (this.eventsNamespace === undefined) throw new Error('this client has no namespace for Events');
+    await this.http.call('POST', eventsPath(this.eventsNamespace), {
       body: eventBody({ apiVersion: API_VERSION, kind: KIND, name: obj.metadata.name, uid: obj.metadata.uid }, type, reason, message,
         { component: HANDLER_NAME, host: node }, `${GROUP}/node-network-handler`, node),
     });

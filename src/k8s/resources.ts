@@ -4,7 +4,7 @@
 // and status; Events; and the coordination Lease of leader election.
 import { ApiError, ApiHttp, type Stream } from './http.js';
 import type { ApiConnection } from './connection.js';
-import { EVENTS_PATH, eventBody, watchPath, type OnnObject, type PatchOp, type WatchOptions } from './client.js';
+import { eventBody, eventsPath, watchPath, type OnnObject, type PatchOp, type WatchOptions } from './client.js';
 import { API_VERSION, CONTROLLER_NAME, GROUP, PLURAL, POLICY_KIND, POLICY_PLURAL, VERSION } from '../api/constants.js';
 
 export interface ObjectMeta {
@@ -53,7 +53,8 @@ export function isConflict(e: unknown): boolean {
 export class ControllerClient {
   readonly http: ApiHttp;
 
-  constructor(readonly conn: ApiConnection) {
+  /** eventsNamespace: where policy Events are written (EVENTS_NAMESPACE). */
+  constructor(readonly conn: ApiConnection, readonly eventsNamespace: string) {
     this.http = new ApiHttp(conn, CONTROLLER_NAME);
   }
 
@@ -92,9 +93,9 @@ export class ControllerClient {
     return this.http.call<KubeObject>('PATCH', `${POLICY_PATH}/${encodeURIComponent(name)}/status?fieldManager=${CONTROLLER_NAME}`, { body: { status }, contentType: MERGE_PATCH });
   }
 
-  /** An Event about a policy (cluster-scoped objects' events live in "default"). */
+  /** An Event about a policy (in EVENTS_NAMESPACE). */
   async policyEvent(policy: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, instance: string): Promise<void> {
-    await this.http.call('POST', EVENTS_PATH, {
+    await this.http.call('POST', eventsPath(this.eventsNamespace), {
       body: eventBody({ apiVersion: API_VERSION, kind: POLICY_KIND, name: policy.metadata.name, uid: policy.metadata.uid }, type, reason, message,
         { component: CONTROLLER_NAME }, `${GROUP}/${CONTROLLER_NAME}`, instance),
     });

@@ -229,7 +229,7 @@ describe('fleet networks', () => {
     assert.equal(p.status?.failedNodes?.length, nsNodes().length);
     assert.ok(p.status!.failedNodes!.every((f) => f.reason === 'Conflict' && /already of policy fleet-a-first/.test(f.message)), JSON.stringify(p.status?.failedNodes));
     for (const n of nsNodes()) assert.equal((await onn(n)).spec.networks?.fconf?.mtu, 1400);
-    const events = (await kubectl('get', 'events', '-n', 'default', '--field-selector', 'involvedObject.kind=OvirtNetworkPolicy,involvedObject.name=fleet-b-second', '-o', 'json')).stdout;
+    const events = (await kubectl('get', 'events', '-A', '--field-selector', 'involvedObject.kind=OvirtNetworkPolicy,involvedObject.name=fleet-b-second', '-o', 'json')).stdout;
     assert.match(events, /"reason": "Conflict"/);
     await deletePolicy('fleet-b-second');
     await deletePolicy('fleet-a-first');

@@ -5,7 +5,7 @@
 // the image by the git tree hash of its inputs, so an image already built from the same tree (by
 // `npm run image:build` earlier in the same CI run, or by the first run here) is reused.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -164,6 +164,35 @@ describe('container image', { skip }, () => {
     for (const p of ['iproute2', 'dhcpcd-base', 'iputils-ping', 'kmod', 'mount', 'ca-certificates', 'libstdc++6']) assert.ok(installed.has(p), `${p} not installed`);
     for (const p of ['apt', 'perl', 'usrmerge']) assert.equal(installed.has(p), false, `${p} in the image`);
     assert.equal(existsSync(join(rootfs, 'usr/share/man/man8')), false, 'man pages in the image');
+  });
+
+  it('holds no setuid or setgid file, no file capability and no account tool: no way up from the controller\'s user', async () => {
+    // Every entry of the rootfs, symlinks not followed (the unpacked tree has no mounts here).
+    const privileged: string[] = [];
+    let files = 0;
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        const st = lstatSync(p);
+        if (st.isDirectory()) walk(p);
+        else if (st.isFile()) {
+          files++;
+          if (st.mode & 0o6000) privileged.push(`${p.slice(rootfs.length)} ${(st.mode & 0o7777).toString(8)}`);
+        }
+      }
+    };
+    walk(rootfs);
+    assert.ok(files > 1000, `walked only ${files} files`);
+    assert.deepEqual(privileged, []);
+    // File capabilities (security.capability), the other way a binary gains privileges on exec.
+    const caps = await run(['getcap', '-r', rootfs], { allowFailure: true });
+    assert.equal(caps.code, 0, caps.stderr);
+    assert.equal(caps.stdout.trim(), '');
+    for (const tool of ['su', 'passwd', 'chfn', 'chsh', 'gpasswd', 'newgrp', 'chage', 'expiry']) {
+      assert.equal(existsSync(join(rootfs, 'usr/bin', tool)), false, `${tool} in the image`);
+    }
+    // What the agent runs is still there (as root it needs no bit).
+    for (const tool of ['usr/bin/mount', 'usr/bin/umount', 'usr/bin/ping', 'usr/bin/openssl']) assert.ok(existsSync(join(rootfs, tool)), `${tool} missing`);
   });
 
   it('is not rebuilt for the same source tree', async () => {

@@ -44,7 +44,7 @@ class FakeApi {
       res.writeHead(code, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(v));
     };
-    if (req.method === 'POST' && req.url === '/api/v1/namespaces/default/events') {
+    if (req.method === 'POST' && req.url === '/api/v1/namespaces/ovnh-events/events') {
       this.events.push(JSON.parse(body) as FakeApi['events'][number]);
       return reply(201, {});
     }
@@ -118,7 +118,7 @@ interface Logged { level: number; msg: string }
 /** A reporter on the real client; its log lines kept. */
 async function setup(o: { budgetBytes?: number } = {}) {
   api = new FakeApi();
-  const client = new OnnClient(conn);
+  const client = new OnnClient(conn, { eventsNamespace: 'ovnh-events' });
   const lines: Logged[] = [];
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Logged) });
   const metrics = new AgentMetrics('n1');
