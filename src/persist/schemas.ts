@@ -51,8 +51,8 @@ export const OriginsSchema = z.strictObject({
 });
 
 const DhcpClientSpecSchema = z.strictObject({ network: device, dev: device, family, defaultRoute: z.boolean() });
-/** ip arguments: plain tokens (the batch writer passes them verbatim). */
-const ipArg = z.string().regex(/^[^\s\x00-\x1f\x7f"\\#]+$/, 'not a plain ip argument');
+/** ip arguments: one batch line each, so no control characters (the batch writer checks the rest). */
+const ipArg = z.string().regex(/^[^\x00-\x1f\x7f]*$/, 'not an ip argument');
 export const KernelOpSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('ip'), args: z.array(ipArg).min(1), family: z.literal(6).optional(), okIfExists: z.literal(true).optional() }),
   // The path is confined again where it is written (apply/kernel.ts).

@@ -3,6 +3,8 @@
 // both families), read back as applied; removing one leaves nothing of it (`ip rule`, `ip route
 // show table all`); the same spec again is a no-op.
 import assert from 'node:assert/strict';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { NetworkSpec } from '../../src/api/spec.js';
 import { legacyRouteTable } from '../../src/apply/compile/tables.js';
@@ -71,5 +73,40 @@ describe('route tables in the kernel', () => {
     assert.ok(!all.includes(A), all);
     assert.match(all, new RegExp(`default via 192\\.0\\.2\\.1 dev ${B} table ${bTable} proto static`), 'the other keeps its table');
     assert.match(await applyOk({ networks: { [B]: net('e2', 2) } }), /nothing to do/);
+  });
+});
+
+describe('restore with a state file it cannot trust', () => {
+  it('a hostile option key in running-config.json: refused naming the file and field, nothing written, the file kept', async () => {
+    const path = join(rig.stateDir, 'running-config.json');
+    const good = await readFile(path, 'utf8');
+    const target = join(rig.dir, 'pwned');
+    const cfg = JSON.parse(good) as { networks: Record<string, { bridgeOpts?: string }> };
+    cfg.networks[B]!.bridgeOpts = `../../../../../../..${target}=1`;
+    const hostile = JSON.stringify(cfg);
+    await writeFile(path, hostile);
+    const before = await rig.observed();
+    const r = await rig.cli(['restore', '--state-dir', rig.stateDir, '--dhcp-timeout', '1']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a running config \\(networks\\.${B}\\.bridgeOpts: `));
+    await assert.rejects(stat(target), { code: 'ENOENT' });
+    assert.equal(await readFile(path, 'utf8'), hostile, 'the file is left as it was');
+    assert.deepEqual(await rig.observed(), before, 'the kernel is left alone');
+    await writeFile(path, good);
+  });
+
+  it('a journal whose undo writes outside sysfs: the write is refused where it is made', async () => {
+    const path = join(rig.stateDir, 'journal.json');
+    const stored = JSON.parse(await readFile(join(rig.stateDir, 'running-config.json'), 'utf8')) as unknown;
+    const target = join(rig.dir, 'pwned-journal');
+    const journal = {
+      version: 1, phase: 'applying', pid: 1, startedAt: new Date().toISOString(), from: stored, to: stored, stored,
+      originsAfter: { nics: {}, displacedDefault: [] },
+      undo: [[{ kind: 'write', path: `/sys/class/net/${B}/bridge/../../../../../../..${target}`, value: '1' }]],
+    };
+    await writeFile(path, JSON.stringify(journal));
+    const r = await rig.cli(['restore', '--state-dir', rig.stateDir, '--dhcp-timeout', '1']);
+    assert.match(r.stderr, /refusing to write/);
+    await assert.rejects(stat(target), { code: 'ENOENT' });
   });
 });
