@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunningConfig } from '../../src/api/config.js';
 import { DEFAULT_RESOLV_CONF } from '../../src/api/constants.js';
-import { routeTableOf } from '../../src/apply/compile/addressing.js';
+import { legacyRouteTable } from '../../src/apply/compile/tables.js';
 import { layoutOf, type Sysctls } from '../../src/apply/layout.js';
 import { BOND_DEFAULTS, bondOption } from '../../src/bond/options.js';
 import type { Dumps } from '../../src/observe/parse.js';
@@ -156,7 +156,8 @@ export function syntheticDumps(cfg: RunningConfig, shape: HostShape): Dumps {
   const routes4: Record<string, unknown>[] = [];
   const routes6: Record<string, unknown>[] = [];
   for (const [dev, t] of l.tops) {
-    const table = t.defaultRoute ? {} : { table: String(routeTableOf(t.network)) };
+    // Tables as a state without recorded ones has them (the compiler adopts what it finds).
+    const table = t.defaultRoute ? {} : { table: String(legacyRouteTable(t.network)) };
     if (t.gateway) routes4.push({ dst: 'default', gateway: t.gateway, dev, ...table, protocol: 'static', flags: [] });
     if (t.ipv6gateway) routes6.push({ dst: 'default', gateway: t.ipv6gateway, dev, ...table, protocol: 'static', metric: 1, flags: [], pref: 'medium' });
   }

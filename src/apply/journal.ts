@@ -8,7 +8,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { RunningConfig } from '../api/config.js';
-import { readJsonIfExists, writeFileAtomic } from '../util/fs.js';
+import { readJsonIfExists, StateFileError, writeFileAtomic } from '../util/fs.js';
+import { firstIssue, JournalSchema } from '../persist/schemas.js';
 import type { Origins } from './compile/index.js';
 import type { KernelOp } from './ops.js';
 
@@ -63,9 +64,16 @@ export class JournalStore {
   }
 
   async read(): Promise<Journal | undefined> {
-    const j = await readJsonIfExists<Journal>(this.path);
-    if (j && (j.version !== 1 || !j.from || !j.to || !j.stored || !Array.isArray(j.undo))) throw new Error(`${this.path}: not a journal this version understands`);
-    return j;
+    const j = await readJsonIfExists<unknown>(this.path);
+    if (j === undefined) return undefined;
+    // Validated like API input before any of its undo runs (persist/schemas.ts); the paths of
+    // its writes are confined again where they are written (kernel.ts).
+    const r = JournalSchema.safeParse(j);
+    if (!r.success) {
+      const { field, message } = firstIssue(r.error);
+      throw new StateFileError(this.path, field, `not a journal this version understands (${field}: ${message})`);
+    }
+    return r.data as Journal;
   }
 
   async write(j: Journal): Promise<void> {

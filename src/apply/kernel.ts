@@ -54,6 +54,7 @@ export async function replaceFile(link: string, content: string | null): Promise
 /** The operation that puts back what a file op is about to replace. */
 export async function previousValueOp(op: KernelOp): Promise<KernelOp[]> {
   if (op.kind === 'write') {
+    confinedWritePath(op.path);
     let cur: string;
     try {
       cur = (await readFile(op.path, 'utf8')).trim();
@@ -79,9 +80,26 @@ export async function previousValueOp(op: KernelOp): Promise<KernelOp[]> {
   return [];
 }
 
+/** A device name that stays one path segment: no '/', NUL or whitespace, not '.' or '..', at most 15 bytes. */
+const PLAIN_DEVICE = /^(?!\.\.?$)[^/\0\s]{1,15}$/;
+/** An option or sysctl name as sysfs and procfs spell them. */
+const PLAIN_KEY = /^[a-z][a-z0-9_]{0,63}$/;
+
+/**
+ * The only files a write op may touch: an attribute in a device's own bonding/ or bridge/ sysfs
+ * directory, or one of its IPv6 sysctls. Checked where the write is made, whatever built the op
+ * (a compiled plan, a journal read back): a key such as "../../../../tmp/x" is refused here.
+ */
+export function confinedWritePath(path: string): string {
+  const m = /^\/sys\/class\/net\/([^/]+)\/(?:bonding|bridge)\/([^/]+)$/.exec(path) ?? /^\/proc\/sys\/net\/ipv6\/conf\/([^/]+)\/([^/]+)$/.exec(path);
+  if (!m || !PLAIN_DEVICE.test(m[1]!) || !PLAIN_KEY.test(m[2]!)) throw new Error(`refusing to write ${JSON.stringify(path)}: not an option file of a device's own sysfs or IPv6 sysctl directory`);
+  return path;
+}
+
 async function runOne(op: KernelOp, dhcp: DhcpSupervisor): Promise<void> {
   switch (op.kind) {
     case 'write':
+      confinedWritePath(op.path);
       // Synchronous: a sysctl or sysfs write takes microseconds; a thread-pool round trip each
       // would make hundreds of them cost more than the ip batches around them.
       writeFileSync(op.path, op.value);

@@ -21,6 +21,8 @@ export interface LinkFact {
 export interface HostFacts {
   links: Record<string, LinkFact>;
   routes: Route[];
+  /** The kernel's policy rules (both families), when read: their tables are never allocated. */
+  rules?: { table: string }[];
   /** IPv6 sysctls by device (only the devices asked for), and `default` (what new devices get). */
   sysctls: Record<string, Sysctls>;
   /** resolv.conf content (undefined: no such file, or an empty one). */
@@ -62,5 +64,5 @@ export function compileFacts(host: HostState, sysctlDevices: Iterable<string>): 
     const s = links[dev] ? completeSysctls(host.ipv6conf[dev]) : undefined;
     if (s) sysctls[dev] = s;
   }
-  return { links, routes: host.routes, sysctls, resolv: host.resolv };
+  return { links, routes: host.routes, ...(host.rules ? { rules: host.rules } : {}), sysctls, resolv: host.resolv };
 }

@@ -133,7 +133,7 @@ export class Transactions {
     const h = host ?? (await this.readHost(running ?? from!));
     const origins = await this.origins.load();
     return traced(this.o.trace, 'plan', async () => {
-      const base = running ? driftBase(running, kernelConfig(h, running)) : { from: from!, networks: new Set<string>(), bonds: new Set<string>(), drifted: [] };
+      const base = running ? driftBase(running, kernelConfig(h, running, origins.routeTables)) : { from: from!, networks: new Set<string>(), bonds: new Set<string>(), drifted: [] };
       const facts = compileFacts(h, sysctlDevices(base.from, to));
       const compiled = compile({ from: base.from, to, replace: base, host: facts, origins, resolvConf: this.resolvConf });
       return { from: base.from, compiled, drifted: base.drifted };
@@ -175,6 +175,8 @@ export class Transactions {
       // Nothing to change in the kernel; DHCP clients that died are started again.
       await this.superviseDhcp(req.to);
       if (!isDeepStrictEqual(stored, req.to)) await this.o.store.save(req.to);
+      // Route tables adopted from the kernel (a state of the previous version) are recorded now.
+      if (!isDeepStrictEqual(await this.origins.load(), compiled.originsAfter)) await this.origins.save(compiled.originsAfter);
       return { ok: true, changed: false, steps: 0, ops: 0, summary: 'no changes' };
     }
     this.log(`applying ${compiled.units.length} step(s), ${ops} kernel operation(s): ${compiled.units.join('; ')}`);
@@ -275,7 +277,7 @@ export class Transactions {
   /** Brings the kernel to `cfg` if it differs (what it has is read back); returns a summary or undefined. */
   private async reconcileLocked(cfg: RunningConfig): Promise<string | undefined> {
     const host = await this.readHost(cfg);
-    const kc = kernelConfig(host, cfg);
+    const kc = kernelConfig(host, cfg, (await this.origins.load()).routeTables);
     if (isDeepStrictEqual(kc, cfg)) {
       const restarted = await this.superviseDhcp(cfg);
       return restarted.length ? `DHCP clients restarted: ${restarted.join(', ')}` : undefined;

@@ -16,6 +16,7 @@ import { StatusReporter } from './reporter.js';
 import { DriftWatch } from './drift.js';
 import { DriftPolicySchema } from '../api/spec.js';
 import { ObjectWatcher } from './watcher.js';
+import { StateFileError } from '../util/fs.js';
 
 export interface AgentOptions {
   nodeName: string;
@@ -103,8 +104,17 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    const restored = await this.o.backend.restoreAtBoot();
-    if (restored) this.o.log.info({ restored }, 'restored the persisted network configuration');
+    try {
+      const restored = await this.o.backend.restoreAtBoot();
+      if (restored) this.o.log.info({ restored }, 'restored the persisted network configuration');
+    } catch (e) {
+      // A state file that is corrupt or hostile: nothing is restored from it (the load refuses it
+      // before any kernel work), it is neither deleted nor rewritten (an apply loads it first, so
+      // none succeeds while it is bad), and the agent starts to say so in its status.
+      if (!(e instanceof StateFileError)) throw e;
+      this.o.log.error({ path: e.path, field: e.field, err: e.message }, 'a persisted state file is invalid; the kernel is left as it is');
+      this.reporter.persistedStateInvalid(e.message);
+    }
     await this.superviseDhcp();
     await this.observe();
     this.timers.push(setInterval(() => void this.observe().then(() => this.onDrift()).then(() => this.reporter.flush()), this.o.observeIntervalMs ?? 10_000));

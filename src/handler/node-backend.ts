@@ -121,7 +121,7 @@ export class HostBackend implements NodeBackend {
   async observe(): Promise<Observation> {
     const running = await loadRunningConfig(this.stateDir);
     const host = await this.observer.observe(running);
-    const kc = kernelConfig(host, running);
+    const kc = kernelConfig(host, running, (await this.tx.origins.load()).routeTables);
     return {
       capabilities: capabilities(host, running) as unknown as Record<string, unknown>,
       kernelConfig: kc,
@@ -134,7 +134,7 @@ export class HostBackend implements NodeBackend {
   async confirmDrift(): Promise<string[]> {
     const running = await loadRunningConfig(this.stateDir);
     const host = await observeHost({ stateDir: this.stateDir, ...(this.o.resolvConf ? { resolvConf: this.o.resolvConf } : {}) });
-    return driftBase(running, kernelConfig(host, running)).drifted;
+    return driftBase(running, kernelConfig(host, running, (await this.tx.origins.load()).routeTables)).drifted;
   }
 
   async setup(spec: unknown, verifier: ConnectivityVerifier | undefined): Promise<SetupResult> {

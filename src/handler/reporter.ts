@@ -50,6 +50,9 @@ export interface StatusReporterOptions {
   refusalMemoryMs?: number;
 }
 
+/** The condition reason (and Event reason) of a state file the agent could not use. */
+export const PERSISTED_STATE_INVALID = 'PersistedStateInvalid';
+
 export class StatusReporter {
   /** The object as the API server last showed it; undefined while there is none. */
   private obj: OnnObject | undefined;
@@ -82,6 +85,7 @@ export class StatusReporter {
   /** The object as a list or a watch event shows it. */
   seen(obj: OnnObject): void {
     this.obj = obj;
+    if (this.pendingEvents.length) for (const [reason, message] of this.pendingEvents.splice(0)) void this.event(obj, 'Warning', reason, message);
     if (obj.status) this.reported = { ...obj.status };
     this.reportedVersion = obj.status ? obj.metadata.resourceVersion : undefined;
   }
@@ -106,6 +110,22 @@ export class StatusReporter {
     this.desired.kernelConfig = obs.kernelConfig;
     this.desired.infoStatus = success();
     this.o.metrics?.recordObservation(obs);
+  }
+
+  /** Warning Events raised before the object was known (at start), sent when it is. */
+  private readonly pendingEvents: [string, string][] = [];
+
+  /**
+   * A state file could not be used at start (persist/schemas.ts): the conditions say so (Degraded,
+   * reason PersistedStateInvalid, the file and field in the message) and a Warning Event names
+   * it. The agent left the kernel and the file as they were.
+   */
+  persistedStateInvalid(message: string): void {
+    const m = `${message}; the kernel and the file were left as they are: repair or move the file aside`;
+    this.desired.setupStatus = failed(PERSISTED_STATE_INVALID, m);
+    this.setPhase({ kind: 'failed', generation: 0, reason: PERSISTED_STATE_INVALID, message: m, rolledBack: false });
+    if (this.obj) void this.event(this.obj, 'Warning', PERSISTED_STATE_INVALID, m);
+    else this.pendingEvents.push([PERSISTED_STATE_INVALID, m]);
   }
 
   observationFailed(e: Error): void {

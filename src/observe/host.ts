@@ -14,7 +14,8 @@ import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import { DhcpSupervisor } from '../apply/dhcp.js';
 import { buildHostState, parseLinkDump, parseRouteDump, parseSysDump, splitIpDumps, type Dumps, type RawLink, type SysDump } from './parse.js';
 import { FULL_READ, readSysLocal, sysfsScript, TARGETED_READ, TRANSACTION_READ, type SysRead } from './sysfs.js';
-import type { HostState } from './types.js';
+import type { HostState, PolicyRule } from './types.js';
+import { parseRuleDump, ruleDumpArgv } from './rules.js';
 
 /** The observer's first pass: everything, by globs (no process per interface). */
 export const SYSFS_SCRIPT = sysfsScript(FULL_READ);
@@ -254,6 +255,15 @@ export async function observeHost(opts: ObserveOptions = {}): Promise<HostState>
  */
 export async function observeForTransaction(opts: ObserveOptions, files: readonly string[]): Promise<HostState> {
   const dumpOpts = dumpOptions(opts);
-  const d = await readDumps(opts, dumpOpts, TRANSACTION_READ, files);
-  return hostStateOf(parseLinkDump(d.links), parseSysDump(d.sys, dumpOpts.resolvConf), d);
+  const [d, rules] = await Promise.all([readDumps(opts, dumpOpts, TRANSACTION_READ, files), readRules(opts)]);
+  const host = hostStateOf(parseLinkDump(d.links), parseSysDump(d.sys, dumpOpts.resolvConf), d);
+  host.rules = rules;
+  return host;
+}
+
+/** The policy rules of both families (rules.ts); a kernel without IPv6 has none of its. */
+export async function readRules(opts: ObserveOptions = {}): Promise<PolicyRule[]> {
+  const exec = opts.exec ?? localExec;
+  const [r4, r6] = await Promise.all([exec(ruleDumpArgv(4, opts.netns)), exec(ruleDumpArgv(6, opts.netns))]);
+  return [...parseRuleDump(r4.stdout, 4), ...parseRuleDump(r6.stdout, 6)];
 }

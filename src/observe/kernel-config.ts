@@ -66,7 +66,27 @@ export function kernelConfigFiles(cfg: RunningConfig): string[] {
     .flatMap(([name, n]) => ['stp_state', ...Object.keys(parseKv(n.bridgeOpts ?? ''))].map((k) => `${SYS_CLASS_NET}/${name}/bridge/${k}`));
 }
 
-export function networkKernelConfig(host: HostState, name: string, cfg: NetworkConfig): NetworkConfig | undefined {
+/**
+ * A source-routed network's gateway as the kernel has it: the default route through its top
+ * device in the network's own table (allocated: apply/compile/tables.ts), counted only with the
+ * rule that sends the network's address there (when the read has rules). A route in any other
+ * table is not this network's: another network's table, or a hand-made one.
+ */
+function tableGateway(host: HostState, dev: string, family: 4 | 6, table: number, addr: string): string | undefined {
+  const t = String(table);
+  const r = host.routes.find((x) => x.family === family && x.dst === 'default' && x.dev === dev && x.table === t && x.gateway !== undefined);
+  if (!r) return undefined;
+  const src = `${addr}/${family === 4 ? 32 : 128}`;
+  if (host.rules && !host.rules.some((x) => x.family === family && x.src === src && x.table === t)) return undefined;
+  return r.gateway;
+}
+
+/**
+ * `table`: the network's allocated route table, when it has one recorded: its gateway is then
+ * read from that table only (and the main table, for a route put there by hand). Without one
+ * (a state of the previous version) the gateway is the one of any table.
+ */
+export function networkKernelConfig(host: HostState, name: string, cfg: NetworkConfig, table?: number): NetworkConfig | undefined {
   const devs = locateNetwork(host, name, cfg);
   if (!devs) return undefined;
   const top = devs.top;
@@ -99,7 +119,7 @@ export function networkKernelConfig(host: HostState, name: string, cfg: NetworkC
     if (addr) {
       out.ipaddr = addr.local;
       out.netmask = prefixToNetmask(addr.prefixlen);
-      const gw = defaultGateway(host, top.name, 4);
+      const gw = table === undefined ? defaultGateway(host, top.name, 4) : (mainGateway(host, top.name, 4) ?? tableGateway(host, top.name, 4, table, addr.local));
       if (gw) out.gateway = gw;
     }
   }
@@ -107,7 +127,7 @@ export function networkKernelConfig(host: HostState, name: string, cfg: NetworkC
     const addr6 = ipv6Addresses(top).find((a) => !a.dynamic);
     if (addr6) {
       out.ipv6addr = `${addr6.local}/${addr6.prefixlen}`;
-      const gw6 = defaultGateway(host, top.name, 6, { excludeRa: true });
+      const gw6 = table === undefined ? defaultGateway(host, top.name, 6, { excludeRa: true }) : (mainGateway(host, top.name, 6) ?? tableGateway(host, top.name, 6, table, addr6.local));
       if (gw6) out.ipv6gateway = gw6;
     }
   }
@@ -128,10 +148,19 @@ export function bondKernelConfig(host: HostState, name: string, cfg: BondConfig)
   return out;
 }
 
-export function kernelConfig(host: HostState, running: RunningConfig): RunningConfig {
+/** A gateway of the main table through the device (not learnt from a router advertisement). */
+function mainGateway(host: HostState, dev: string, family: 4 | 6): string | undefined {
+  return host.routes.find((r) => r.family === family && r.dst === 'default' && r.dev === dev && r.table === 'main' && r.gateway !== undefined && r.protocol !== 'ra')?.gateway;
+}
+
+/**
+ * `routeTables`: the allocated table of each source-routed network (origins.json), so that a
+ * gateway reads back only from its own table; a network without one reads as before.
+ */
+export function kernelConfig(host: HostState, running: RunningConfig, routeTables: Readonly<Record<string, number>> = {}): RunningConfig {
   const out: RunningConfig = { networks: {}, bondings: {} };
   for (const name of Object.keys(running.networks).sort()) {
-    const n = networkKernelConfig(host, name, running.networks[name]!);
+    const n = networkKernelConfig(host, name, running.networks[name]!, Object.hasOwn(routeTables, name) ? routeTables[name] : undefined);
     if (n) out.networks[name] = n;
   }
   for (const name of Object.keys(running.bondings).sort()) {

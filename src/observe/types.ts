@@ -39,6 +39,16 @@ export interface Route {
   metric?: number;
 }
 
+/** A policy routing rule (`ip rule`), as far as the handler reads them. */
+export interface PolicyRule {
+  family: 4 | 6;
+  priority: number;
+  /** `all`, or a prefix ("addr/len", the length always given). */
+  src: string;
+  /** As `ip` names it: `main`, `local`, `default`, an rt_tables name, or a number. */
+  table: string;
+}
+
 /** One network device, merged from the link dump, the address dump and the sysfs dump. */
 export interface Link {
   name: string;
@@ -87,6 +97,8 @@ export interface HostState {
   links: Record<string, Link>;
   /** Default routes of every table; every route of every table when read with `routes: 'all'`. */
   routes: Route[];
+  /** The policy rules of both families: read by a transaction's read only (observeForTransaction). */
+  rules?: PolicyRule[];
   /** resolv.conf nameservers, in file order (the nameserver lines of `resolv`). */
   nameservers: string[];
   /** The resolv.conf read, line by line as grep printed it; undefined when missing, unreadable or empty. */

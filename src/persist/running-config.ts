@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { RunningConfig } from '../api/config.js';
 import { DEFAULT_STATE_DIR } from '../api/constants.js';
 import { RunningConfigSchema } from '../api/config-schema.js';
-import { readJsonIfExists, writeFileAtomic } from '../util/fs.js';
+import { readJsonIfExists, StateFileError, writeFileAtomic } from '../util/fs.js';
+import { firstIssue, PersistedRunningConfigSchema } from './schemas.js';
 
 export const RUNNING_CONFIG_FILE = 'running-config.json';
 
@@ -31,12 +32,28 @@ export function serializeRunningConfig(config: RunningConfig): string {
   return `${JSON.stringify(sorted(config), null, 2)}\n`;
 }
 
-/** The persisted running config; a missing file is an empty config (nothing owned yet). */
+/**
+ * A running config read back from its file: the config schema, plus names that stay one path
+ * segment and one `ip` token and option keys from the option tables (persist/schemas.ts), as
+ * paths and commands are built from them. Throws a StateFileError naming the file and field.
+ */
+export function parsePersistedRunningConfig(data: unknown, path: string): RunningConfig {
+  const r = PersistedRunningConfigSchema.safeParse(data);
+  if (r.success) return r.data;
+  const { field, message } = firstIssue(r.error);
+  throw new StateFileError(path, field, `not a running config (${field}: ${message})`);
+}
+
+/**
+ * The persisted running config; a missing file is an empty config (nothing owned yet). A file
+ * that is there but bad is refused (StateFileError) and left as it is: nothing here deletes or
+ * rewrites it.
+ */
 export async function loadRunningConfig(stateDir: string = DEFAULT_STATE_DIR): Promise<RunningConfig> {
   const path = runningConfigPath(stateDir);
   const data = await readJsonIfExists<unknown>(path);
   if (data === undefined) return { networks: {}, bondings: {} };
-  return parseRunningConfig(data, path);
+  return parsePersistedRunningConfig(data, path);
 }
 
 export async function saveRunningConfig(config: RunningConfig, stateDir: string = DEFAULT_STATE_DIR): Promise<void> {

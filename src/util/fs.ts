@@ -22,12 +22,27 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
 }
 
+/** A state file that is there but cannot be used: corrupt, truncated, or not of its schema. `field`: the offending field's path ('' for the whole file); the reason names it too. */
+export class StateFileError extends Error {
+  constructor(readonly path: string, readonly field: string, readonly reason: string) {
+    super(`${path}: ${reason}`);
+    this.name = 'StateFileError';
+  }
+}
+
+/** Parsed JSON of a file, undefined when it does not exist; a file that is not JSON is a StateFileError naming it. */
 export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
+    text = await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new StateFileError(path, '', `not valid JSON (${(e as Error).message})`);
   }
 }
 

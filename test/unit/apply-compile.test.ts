@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningConfig } from '../../src/api/config.js';
 import type { NetworkSpec, BondSpec } from '../../src/api/spec.js';
-import { compile, emptyOrigins, routeTableOf, type Compiled, type Origins } from '../../src/apply/compile/index.js';
+import { compile, emptyOrigins, legacyRouteTable, TABLE_BASE, type Compiled, type Origins } from '../../src/apply/compile/index.js';
 import { resolvContent } from '../../src/util/resolv.js';
 import type { HostFacts, LinkFact } from '../../src/apply/snapshot.js';
 import { describeOp, type KernelOp } from '../../src/apply/ops.js';
@@ -177,10 +177,12 @@ test('the default route moves: the old one goes before the new one comes', () =>
   const del = indexOf(c, /^ip route del 0\.0\.0\.0\/0 via 192\.0\.2\.1 dev na proto static$/);
   const add = indexOf(c, /^ip route replace 0\.0\.0\.0\/0 via 198\.51\.100\.1 dev nb proto static$/);
   assert.ok(del < add);
-  // na keeps its gateway in its own table (source routing), nb leaves its table.
-  indexOf(c, new RegExp(`^ip route replace 0\\.0\\.0\\.0/0 via 192\\.0\\.2\\.1 dev na table ${routeTableOf('na')} proto static$`));
-  indexOf(c, new RegExp(`^ip rule add from 192\\.0\\.2\\.2/32 table ${routeTableOf('na')} priority 32000$`));
-  indexOf(c, new RegExp(`^ip rule del from 198\\.51\\.100\\.2/32 table ${routeTableOf('nb')} priority 32000$`));
+  // na keeps its gateway in a table of its own (source routing: the first free id), nb leaves
+  // its table (none recorded: the previous version's, which it adopts).
+  indexOf(c, new RegExp(`^ip route replace 0\\.0\\.0\\.0/0 via 192\\.0\\.2\\.1 dev na table ${TABLE_BASE} proto static$`));
+  indexOf(c, new RegExp(`^ip rule add from 192\\.0\\.2\\.2/32 table ${TABLE_BASE} priority 32000$`));
+  indexOf(c, new RegExp(`^ip rule del from 198\\.51\\.100\\.2/32 table ${legacyRouteTable('nb')} priority 32000$`));
+  assert.deepEqual(c.originsAfter.routeTables, { na: TABLE_BASE });
 });
 
 test('a default route that is not the handler\'s is displaced, and given back when no network holds it', () => {

@@ -13,6 +13,7 @@ import { statusPatchOps, type OnnClient, type OnnObject, type StatusEdit } from 
 import { ApiError } from '../../src/k8s/http.js';
 import { applyJsonPatch } from '../helpers/json-patch.js';
 import { turns, until } from '../helpers/turns.js';
+import { StateFileError } from '../../src/util/fs.js';
 
 type OnEvent = (type: string, obj: OnnObject) => void;
 
@@ -362,5 +363,25 @@ describe('drift', () => {
         }
         assert.equal(restores, before + 1, 'restored once');
     }, { client, observeIntervalMs: 1000 });
+  });
+});
+
+describe('agent start with a persisted state file it cannot use', () => {
+  it('starts anyway, reports PersistedStateInvalid with the file and field (condition and Event), and restores nothing', async () => {
+    const store = new Store();
+    const b = backend();
+    const bad = new StateFileError('/var/lib/ovnh/running-config.json', 'networks.net1.bridgeOpts', 'not a running config (networks.net1.bridgeOpts: "../../../../tmp/x" is not a bridge option)');
+    let restores = 0;
+    b.restoreAtBoot = async () => {
+      restores++;
+      throw bad;
+    };
+    const events: string[] = [];
+    const client = store.client();
+    client.event = async (_o, type, reason, message) => void events.push(`${type} ${reason}: ${message}`);
+    await withAgent(store, b, async () => {
+      await until('the Event', () => events.some((e) => e.startsWith('Warning PersistedStateInvalid: /var/lib/ovnh/running-config.json: not a running config (networks.net1.bridgeOpts:')));
+      assert.equal(restores, 1);
+    }, { client });
   });
 });

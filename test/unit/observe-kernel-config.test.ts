@@ -73,3 +73,25 @@ test('a DHCP client that runs is configuration: bootproto dhcp / dhcpv6 before a
   assert.equal(kc.ipaddr, undefined, 'a DHCP network reports no static address');
   assert.equal(kernelConfig({ ...host, dhcpClients: ['other0/4'] }, running).networks[name]!.bootproto, 'none', 'a client on another device');
 });
+
+test('a source-routed gateway reads back from its network\'s own table (with its rule), not from another table', () => {
+  const host = assembleHostState(loadDumps('vm'), 1);
+  const running = loadRunning('vm');
+  const n = running.networks.nsfx!;
+  // A bridgeless VLAN network with a gateway: its top device is the VLAN device.
+  assert.ok(!n.bridged && n.gateway && n.ipaddr && !n.defaultRoute);
+  const top = 'bafx.200';
+  const own = 0x10000005;
+  // Its gateway in its own table only (the fixture's default routes through it taken out).
+  host.routes = host.routes.filter((r) => !(r.dst === 'default' && r.dev === top && r.family === 4));
+  host.routes.push({ family: 4, dst: 'default', gateway: n.gateway, dev: top, table: String(own), type: 'unicast', protocol: 'static' });
+  // Without a recorded table (a state of the previous version): any table, as before.
+  assert.equal(kernelConfig(host, running).networks.nsfx!.gateway, n.gateway);
+  assert.equal(kernelConfig(host, running, { nsfx: own }).networks.nsfx!.gateway, n.gateway);
+  host.rules = [{ family: 4, priority: 32000, src: `${n.ipaddr}/32`, table: String(own) }];
+  assert.equal(kernelConfig(host, running, { nsfx: own }).networks.nsfx!.gateway, n.gateway);
+  // Another network's table (what a hash collision gave), or its rule gone: no gateway, i.e. drift.
+  assert.equal(kernelConfig(host, running, { nsfx: own + 1 }).networks.nsfx!.gateway, undefined);
+  host.rules = [];
+  assert.equal(kernelConfig(host, running, { nsfx: own }).networks.nsfx!.gateway, undefined);
+});

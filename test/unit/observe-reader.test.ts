@@ -45,6 +45,8 @@ test('a transaction reads the files asked for with the transaction script; kerne
   const exec: Executor = async (argv, o) => {
     calls.push({ argv, input: o?.input ?? '' });
     if (argv.includes('-batch')) return { stdout: `${d.links}\n${d.routes4}\n${d.routes6}\n`, stderr: '', code: 0 };
+    // The policy rules (a rule of a hand-made table among them): read beside the dumps.
+    if (argv.includes('rule')) return { stdout: argv.includes('-6') ? '[]' : '[{"priority":100,"src":"10.0.0.0","srclen":8,"table":"4242"}]', stderr: '', code: 0 };
     const asked = new Set((o?.input ?? '').split('\n').filter(Boolean));
     const kept = d.sys.split('\n').filter((l) => {
       const path = l.slice(0, l.indexOf(':'));
@@ -62,6 +64,7 @@ test('a transaction reads the files asked for with the transaction script; kerne
   assert.deepEqual(sys.input.split('\n').filter(Boolean), files);
   assert.match(calls.find((c) => c.argv.includes('-batch'))!.input, /root 0\.0\.0\.0\/0/);
   assert.equal(Object.values(host.links).filter((l) => l.speed !== undefined).length, 0, 'no speeds');
+  assert.deepEqual(host.rules, [{ family: 4, priority: 100, src: '10.0.0.0/8', table: '4242' }]);
   // What kernelConfig reports of the config is the same as from a full read.
   const full = await observeHost({ exec: async (argv, o) => (argv.includes('-batch') ? exec(argv, o) : { stdout: d.sys, stderr: '', code: 0 }), routes: 'all' });
   assert.deepEqual(kernelConfig(host, running), kernelConfig(full, running));

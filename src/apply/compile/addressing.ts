@@ -3,18 +3,27 @@
 // removal of what goes away. A network's addressing objects live on its top device; an object
 // that both sides have on the same device stays untouched.
 import type { Route } from '../../observe/types.js';
-import { fnv1a32 } from '../../util/hash.js';
 import { resolvContent, resolvNameservers } from '../../util/resolv.js';
 import { ip, type DhcpClientSpec, type KernelOp } from '../ops.js';
 import type { TopDev } from '../layout.js';
 import { exists, HANDLER_PROTO, link, stepOf, type Change, type ChangeBase } from './context.js';
 import type { Emit, OriginRoute, RouteSpec } from './types.js';
 
-/** Where per-network gateways live (VDSM's source routing): a table per network, chosen from its name. */
-export function routeTableOf(network: string): number {
-  const h = fnv1a32(network);
-  // Above the reserved ids (0, 253-255) and out of the way of small hand-made tables.
-  return 0x10000000 + (h % 0x6fffffff);
+/**
+ * Whether a network's top device routes by source (VDSM's per-network gateways): a static
+ * gateway of a family it has an address of, on a network that does not hold the default route.
+ * Exactly these networks get a route table (tables.ts); topRoutes puts their gateway there.
+ */
+export function sourceRouted(t: TopDev): boolean {
+  if (t.defaultRoute) return false;
+  return (!t.dhcp4 && !!t.gateway && !!t.ipv4) || (!t.dhcp6 && !!t.ipv6gateway && !!t.ipv6);
+}
+
+/** A side's table of a network; only asked for the networks sourceRouted() says have one. */
+function tableOf(tables: Readonly<Record<string, number>>, network: string): number {
+  const t = Object.hasOwn(tables, network) ? tables[network] : undefined;
+  if (t === undefined) throw new Error(`no route table allocated for network ${network}`);
+  return t;
 }
 
 /** Priority of the source-routing rules (before main, which is 32766). */
@@ -65,11 +74,11 @@ export function originRoutesGiven(c: Change, routes: readonly OriginRoute[], sid
 }
 
 /** The routes and rules a top device carries (static networks only; a DHCP client installs its own). */
-function topRoutes(dev: string, t: TopDev | undefined): { routes: RouteSpec[]; rules: Rule[] } {
+function topRoutes(dev: string, t: TopDev | undefined, tables: Readonly<Record<string, number>>): { routes: RouteSpec[]; rules: Rule[] } {
   const routes: RouteSpec[] = [];
   const rules: Rule[] = [];
   if (!t) return { routes, rules };
-  const table = routeTableOf(t.network);
+  const table = sourceRouted(t) ? tableOf(tables, t.network) : 0;
   if (!t.dhcp4 && (t.gateway || t.defaultRoute)) {
     if (t.defaultRoute) routes.push({ family: 4, dev, ...(t.gateway ? { gateway: t.gateway } : {}), protocol: HANDLER_PROTO });
     else if (t.gateway && t.ipv4) {
@@ -143,8 +152,8 @@ export function removeAddressing(c: Change, s: TopSides, sel: Selection, emit: E
     if (clientSelected(sel, cl, keep)) emit('dhcp-stop', { kind: 'dhcp-stop', dev: cl.dev, family: cl.family }, exists(c, cl.dev) ? [{ kind: 'dhcp-start', client: cl }] : []);
   }
   if (sel.routes) {
-    const fr = topRoutes(s.dev, s.f);
-    const tr = topRoutes(s.dev, s.t);
+    const fr = topRoutes(s.dev, s.f, c.tables.F);
+    const tr = topRoutes(s.dev, s.t, c.tables.T);
     // Removals are best effort: what is already gone (the kernel drops routes with their
     // address or device) is where the transaction wants it.
     for (const r of fr.rules) {
@@ -177,8 +186,8 @@ export function addAddressing(c: Change, s: TopSides, sel: Selection, emit: Emit
     }
   }
   if (sel.routes) {
-    const fr = topRoutes(s.dev, s.f);
-    const tr = topRoutes(s.dev, s.t);
+    const fr = topRoutes(s.dev, s.f, c.tables.F);
+    const tr = topRoutes(s.dev, s.t, c.tables.T);
     const staying = new Set(fr.routes.map(routeKey));
     for (const r of tr.routes) {
       if (!sel.families.includes(r.family) || routeStays(s, r, staying, c.deleted.has(s.dev))) continue;
@@ -217,16 +226,16 @@ export function restoreAfterDown(c: Change, dev: string): { addrs: KernelOp[]; r
   const s = topSides(c, dev);
   if (!s.f || !s.t) return { addrs: [], routes: [] };
   const toAddrs = topAddresses(s.t);
-  const toRoutes = new Set(topRoutes(dev, s.t).routes.map(routeKey));
+  const toRoutes = new Set(topRoutes(dev, s.t, c.tables.T).routes.map(routeKey));
   const addrs = topAddresses(s.f).filter((a) => addrFamily(a) === 6 && toAddrs.includes(a));
-  const routes = topRoutes(dev, s.f).routes.filter((r) => routeStays(s, r, toRoutes, false));
+  const routes = topRoutes(dev, s.f, c.tables.F).routes.filter((r) => routeStays(s, r, toRoutes, false));
   return { addrs: addrs.map((a) => ip('addr', 'add', a, 'dev', dev)), routes: routes.map((r) => ip(...routeArgs('replace', r))) };
 }
 
 /** Source-routing rules of a side: a rule is keyed by address and table, whatever device carries it. */
-export function rulesOf(l: Change['F']): Set<string> {
+export function rulesOf(l: Change['F'], tables: Readonly<Record<string, number>>): Set<string> {
   const out = new Set<string>();
-  for (const [dev, t] of l.tops) for (const r of topRoutes(dev, t).rules) out.add(ruleKey(r));
+  for (const [dev, t] of l.tops) for (const r of topRoutes(dev, t, tables).rules) out.add(ruleKey(r));
   return out;
 }
 

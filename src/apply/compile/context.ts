@@ -13,6 +13,8 @@ import type { HostFacts, LinkFact } from '../snapshot.js';
 import { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
 import type { NicOrigin, OriginRoute, Origins } from './types.js';
 import type { Handover } from './addressing.js';
+import { sourceRouted } from './addressing.js';
+import { adoptedTable, allocateRouteTables, kernelTableIds, setOwn } from './tables.js';
 
 /** The protocol the handler's own routes carry (a NIC's routes of other protocols are its own). */
 export const HANDLER_PROTO = 'static';
@@ -43,6 +45,12 @@ export interface Change {
   nicUp: Map<string, number>;
   /** Step index by `${kind}/${network or bond or device}`, first of each. */
   stepIndex: Map<string, number>;
+  /**
+   * The route table of each source-routed network (addressing.ts sourceRouted) on each side: F
+   * as recorded (or, for a state of the previous version, adopted from the kernel), T allocated
+   * (tables.ts). What T holds is what origins.json records at the commit.
+   */
+  tables: { F: Record<string, number>; T: Record<string, number> };
   /** Source-routing rules of each side (by address and table), for what stays. */
   rules: { F: Set<string>; T: Set<string> };
   /** Which step removes or gives back the host's foreign default route, and which routes. */
@@ -169,7 +177,32 @@ export function changeOf(input: { from: RunningConfig; to: RunningConfig; host: 
     const l = host.links[nic];
     if (l && !origins.nics[nic]) origins.nics[nic] = originFromLink(l, host);
   }
-  return { from, to, F, T, host, origins, plan, resolvConf: input.resolvConf, rebuilt, deleted, created, released, bondChanges, nicTaker, nicReleaser, nicUp, stepIndex };
+  const tables = routeTables(F, T, host, origins);
+  return { from, to, F, T, host, origins, plan, resolvConf: input.resolvConf, rebuilt, deleted, created, released, bondChanges, nicTaker, nicReleaser, nicUp, stepIndex, tables };
+}
+
+/** The networks of a layout that route by source, by top device. */
+function sourceRoutedTops(l: Layout): [string, string][] {
+  return [...l.tops].filter(([, t]) => sourceRouted(t)).map(([dev, t]) => [t.network, dev]);
+}
+
+/**
+ * The tables of both sides. F: what origins recorded for the network; a network of the running
+ * config with none recorded (a state of the previous version) adopts what the kernel shows.
+ * T: allocated, an existing network keeping its F table; fresh ids avoid every table the kernel
+ * shows and every F table (a table freed now is reused only by a later transaction, so an undo
+ * never finds another network's routes in it).
+ */
+function routeTables(F: Layout, T: Layout, host: HostFacts, origins: Origins): Change['tables'] {
+  const recorded = origins.routeTables ?? {};
+  const f: Record<string, number> = {};
+  for (const [network, dev] of sourceRoutedTops(F)) {
+    setOwn(f, network, Object.hasOwn(recorded, network) ? recorded[network]! : adoptedTable(network, dev, host.routes, HANDLER_PROTO));
+  }
+  const inUse = kernelTableIds(host.routes, host.rules);
+  for (const id of Object.values(f)) inUse.add(id);
+  const t = allocateRouteTables({ networks: sourceRoutedTops(T).map(([n]) => n), recorded: f, inUse });
+  return { F: f, T: t };
 }
 
 // ---- questions every lowering asks of the change ----

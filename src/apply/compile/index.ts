@@ -29,7 +29,8 @@ import { mtuChange } from './mtu.js';
 import { PHASES, type CompileInput, type Compiled, type Emitted, type Origins } from './types.js';
 
 export { emptyOrigins, type CompileInput, type Compiled, type NicOrigin, type OriginRoute, type Origins, type RouteSpec } from './types.js';
-export { routeTableOf, RULE_PRIORITY, routeArgs } from './addressing.js';
+export { RULE_PRIORITY, routeArgs, sourceRouted } from './addressing.js';
+export { allocateRouteTables, legacyRouteTable, TABLE_BASE } from './tables.js';
 export { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
 
 /**
@@ -77,7 +78,7 @@ export function compile(input: CompileInput): Compiled {
   }
   const plan = [...configPlan, ...syncSteps(base)];
   const planned = { ...base, plan, stepIndex: indexSteps(plan) };
-  const c: Change = { ...planned, rules: { F: rulesOf(base.F), T: rulesOf(base.T) }, handover: defaultRouteHandover(planned) };
+  const c: Change = { ...planned, rules: { F: rulesOf(base.F, base.tables.F), T: rulesOf(base.T, base.tables.T) }, handover: defaultRouteHandover(planned) };
 
   const emitted: (Emitted & { step: number; seq: number })[] = [];
   const started: DhcpClientSpec[] = [];
@@ -94,6 +95,8 @@ export function compile(input: CompileInput): Compiled {
   const h = c.handover;
   const displaced = h.take ?? (h.giveBack ? [] : c.origins.displacedDefault);
   const originsAfter: Origins = { nics: {}, displacedDefault: [...displaced] };
+  // A removed network's table is freed: only the desired side's are recorded.
+  if (Object.keys(c.tables.T).length) originsAfter.routeTables = { ...c.tables.T };
   for (const nic of c.T.nics.keys()) if (c.origins.nics[nic]) originsAfter.nics[nic] = c.origins.nics[nic]!;
   return { ops, units: plan.map(describeStep), plan, originsAfter, dhcpStarted: started };
 }

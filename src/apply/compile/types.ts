@@ -42,6 +42,11 @@ export interface Origins {
   nics: Record<string, NicOrigin>;
   /** Default routes (not the handler's) removed when a network took the default route. */
   displacedDefault: RouteSpec[];
+  /**
+   * The route table of each source-routed network (tables.ts), by network name. Absent in a
+   * state of the previous version: the kernel's tables are adopted then (context.ts).
+   */
+  routeTables?: Record<string, number>;
 }
 
 export function emptyOrigins(): Origins {
