@@ -2,7 +2,7 @@
 // line and reports it as "Command failed -:N" after the kernel's message, which tells exactly
 // which operations took effect.
 import { existsSync } from 'node:fs';
-import { run } from '../util/exec.js';
+import { run, type RunOptions, type RunResult } from '../util/exec.js';
 import { BatchTokenError, batchLine } from './ops.js';
 
 export interface BatchFailure {
@@ -57,7 +57,11 @@ export function batchArgv(setpriv: string | undefined, opts: { force?: boolean; 
 export class IpBatch {
   private resolved: { setpriv: string | undefined } | undefined;
 
-  constructor(private readonly setprivPath = SETPRIV) {}
+  /** `runner`: what starts the process (tests give a stand-in for ip). */
+  constructor(
+    private readonly setprivPath = SETPRIV,
+    private readonly runner: (argv: readonly string[], opts: RunOptions) => Promise<RunResult> = run,
+  ) {}
 
   /**
    * Runs the lines; `force` keeps going past failures (used when undoing after a crash, where
@@ -98,7 +102,7 @@ export class IpBatch {
   private async runText(lines: readonly string[], opts: { force?: boolean; family?: 6 }): Promise<BatchResult & { failures: BatchFailure[] }> {
     this.resolved ??= { setpriv: existsSync(this.setprivPath) ? this.setprivPath : undefined };
     const input = lines.join('\n') + '\n';
-    const r = await run(batchArgv(this.resolved.setpriv, opts), { input, allowFailure: true });
+    const r = await this.runner(batchArgv(this.resolved.setpriv, opts), { input, allowFailure: true });
     const failures = parseBatchErrors(r.stderr);
     if (r.code === 0) return { ok: true, stderr: r.stderr, failures };
     const failure = failures[0] ?? { index: -1, message: r.stderr.trim() || `ip -batch exited ${r.code}` };
