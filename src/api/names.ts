@@ -19,6 +19,8 @@
 //     anywhere, a leading quote opens a quoted word, a trailing '\\' joins the next line
 //     (src/apply/ops.ts batchLine); a shell splits and expands them;
 //   - '/', '.', "..": sysfs and procfs paths are built from device names;
+//   - '%': the kernel takes a name with one as a template ("br%d" makes br0, br1...), so the
+//     device made is not named as asked;
 //   - '.': VDSM's VLAN separator — a NIC or bridge named "eth0.10" would take the name of VLAN
 //     10 on eth0 (src/apply/names.ts), and the handler's NIC rule never counts the devices that
 //     carry a '.' by convention (VLANs, IPoIB children) as NICs;
