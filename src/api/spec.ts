@@ -96,11 +96,19 @@ export const NetworkSpecSchema = z
     'x-kubernetes-validations': NETWORK_RULES,
   });
 
+/**
+ * The most slaves a bond may have: more than any bond has, and a bound the API server needs — the
+ * name rule's CEL on each slave of each of BONDINGS_MAX bonds must fit its cost budget, which an
+ * unbounded list does not (the budget ran out near 1000).
+ */
+export const BOND_NICS_MAX = 64;
+
 export const BondSpecSchema = z
   .strictObject({
     nics: z.array(ifname('A NIC enslaved to the bond.'))
       .min(1)
-      .meta({ description: 'NICs enslaved to the bond (at least one; each NIC in at most one bond and not used directly by a network).', 'x-kubernetes-list-type': 'set' }),
+      .max(BOND_NICS_MAX)
+      .meta({ description: `NICs enslaved to the bond (1 to ${BOND_NICS_MAX}; each NIC in at most one bond and not used directly by a network).`, 'x-kubernetes-list-type': 'set' }),
     options: z.string().max(1024)
       .describe('Bonding options as "key=value key=value" (e.g. "mode=802.3ad miimon=100"); mode by name or number, default balance-rr (0). Names as in /sys/class/net/<bond>/bonding.')
       .optional(),
