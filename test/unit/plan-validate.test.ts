@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { RunningConfig } from '../../src/api/config.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
 import { checkSpec, extractSpec, validate, type ValidationFacts, type ValidationContext } from '../../src/plan/validate.js';
+import { vlanDeviceName } from '../../src/apply/names.js';
 
 const HOST: ValidationFacts = { nics: ['eth0', 'eth1', 'eth2', 'eth3', 'eth4'], bonds: { bond9: ['eth4'] } };
 
@@ -359,4 +360,20 @@ test('STP timers the kernel refuses are refused by name: forward_delay while stp
     'spec.networks.n1.bridgeOpts: forward_delay=0: must be 200..3000 (centiseconds) while stp is on',
     'spec.networks.n2.bridgeOpts: max_age=100: must be 600..4000 (centiseconds)',
   ]);
+});
+
+test('two VLANs that would get one device name are refused (a hashed name spelled out by a short southbound)', () => {
+  const long = 'bond_0123456789';
+  const hashed = vlanDeviceName(long, 100);
+  assert.match(hashed, /^v[0-9a-f]{8}\.100$/);
+  const short = hashed.split('.')[0]!;
+  const spec = {
+    networks: { a: { bonding: long, vlan: 100 }, b: { nic: short, vlan: 100 } },
+    bondings: { [long]: { nics: ['eth1'] } },
+  };
+  const errors = validate(spec, { host: { nics: [...HOST.nics, short], bonds: {} } });
+  assert.deepEqual(errors.map((e) => e.path), ['spec.networks.b.vlan']);
+  assert.match(errors[0]!.message, new RegExp(`device name ${hashed.replace('.', '\\.')}, which VLAN 100 on ${long} \\(network a\\)`));
+  // Different VLAN ids never collide.
+  assert.deepEqual(validate({ ...spec, networks: { ...spec.networks, b: { nic: short, vlan: 101 } } }, { host: { nics: [...HOST.nics, short], bonds: {} } }), []);
 });
