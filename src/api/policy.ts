@@ -11,7 +11,8 @@
 import { z } from 'zod';
 import { FAILED_NODES_MAX, POLICY_NAME_MAX } from './constants.js';
 import {
-  BOND_MAP_RULES, BONDINGS_MAX, BondSpecSchema, NETWORK_MAP_RULES, NETWORKS_MAX, NIC_XOR_BONDING, NetworkSpecSchema, southboundRules,
+  BOND_MAP_RULES, BONDINGS_MAX, bondNameIssues, BondSpecSchema, NETWORK_MAP_RULES, NETWORKS_MAX, networkNameIssues, NIC_XOR_BONDING, NetworkSpecSchema,
+  southboundRules,
 } from './spec.js';
 import { ConditionSchema } from './status.js';
 import { isIpv4Cidr, isIpv6Cidr } from '../util/ip.js';
@@ -120,6 +121,7 @@ export const PolicySpecSchema = z
     nodeSelector: LabelSelectorSchema.optional(),
     networks: z.record(z.string(), PolicyNetworkSchema)
       .refine((m) => Object.keys(m).length <= NETWORKS_MAX, `must have at most ${NETWORKS_MAX} networks`)
+      .superRefine(networkNameIssues)
       .default({})
       .meta({
         description: 'Networks every selected node gets, by name (names as in an OvirtNodeNetwork). Each node\'s spec keeps its other networks; a name another policy or a hand edit already has on a node is refused there (reason Conflict).',
@@ -128,6 +130,7 @@ export const PolicySpecSchema = z
       }),
     bondings: z.record(z.string(), PolicyBondSchema)
       .refine((m) => Object.keys(m).length <= BONDINGS_MAX, `must have at most ${BONDINGS_MAX} bonds`)
+      .superRefine(bondNameIssues)
       .default({})
       .meta({
         description: 'Bonds every selected node gets, by name (names as in an OvirtNodeNetwork).',

@@ -5,9 +5,34 @@
 // and canonicalization (src/plan/canonicalize.ts) fills VDSM's defaults.
 import { z } from 'zod';
 import { isIpAddress, isIpv6, isIpv6Cidr } from '../util/ip.js';
-import { DEFAULT_MTU, IFNAME_MAX, MIN_IPV6_MTU } from './constants.js';
+import { DEFAULT_MTU, MIN_IPV6_MTU } from './constants.js';
+import {
+  BOND_NAME_RULE, bondNameCel, bondNameProblem, DEVICE_NAME_MAX, DEVICE_NAME_RULE, deviceNameCel, deviceNameProblem,
+} from './names.js';
 
-const ifname = (description: string) => z.string().min(1).max(IFNAME_MAX).describe(description);
+/**
+ * A string field naming a device (src/api/names.ts): zod checks it with the rule's function, the
+ * CRD with the rule's CEL (and a maxLength, which CEL's cost estimate needs). One message per
+ * bad name: the length bounds are the rule's, not zod's own checks.
+ */
+function nameField(problem: (name: string) => string | undefined, cel: string, rule: string, description: string) {
+  return z.string()
+    .superRefine((v, ctx) => {
+      const p = problem(v);
+      if (p) ctx.addIssue({ code: 'custom', message: p, input: v });
+    })
+    .meta({
+      description,
+      minLength: 1,
+      maxLength: DEVICE_NAME_MAX,
+      'x-kubernetes-validations': [{ rule: cel, message: `must be ${rule}` }],
+    });
+}
+
+/** A field naming a NIC (or any device but a bond). */
+const ifname = (description: string) => nameField(deviceNameProblem, deviceNameCel('self'), `a device name: ${DEVICE_NAME_RULE}`, description);
+/** A field naming a bond. */
+const bondname = (description: string) => nameField(bondNameProblem, bondNameCel('self'), `a bond name: ${BOND_NAME_RULE}`, description);
 
 /**
  * CEL rules about a network's southbound device, given the CEL test for "names one": a node's
@@ -43,7 +68,7 @@ const NETWORK_RULES = [
 export const NetworkSpecSchema = z
   .strictObject({
     nic: ifname('Southbound NIC the network is attached to (kernel name, e.g. eth1). Exclusive with bonding. Omit both for a nicless bridged network.').optional(),
-    bonding: ifname('Southbound bond the network is attached to; defined in spec.bondings or already present on the node. Exclusive with nic.').optional(),
+    bonding: bondname('Southbound bond the network is attached to; defined in spec.bondings or already present on the node. Exclusive with nic.').optional(),
     vlan: z.int().min(0).max(4094).describe('802.1Q VLAN id (0..4094). The network then sits on the VLAN device <southbound>.<vlan>; needs nic or bonding.').optional(),
     bridged: z.boolean().describe('Whether the network is a Linux bridge named after the network (default true). A bridgeless network needs nic or bonding and carries its IP on the southbound or VLAN device.').optional(),
     stp: z.boolean().describe('Spanning Tree Protocol on the bridge (default false). Bridged networks only.').optional(),
@@ -71,11 +96,19 @@ export const NetworkSpecSchema = z
     'x-kubernetes-validations': NETWORK_RULES,
   });
 
+/**
+ * The most slaves a bond may have: more than any bond has, and a bound the API server needs — the
+ * name rule's CEL on each slave of each of BONDINGS_MAX bonds must fit its cost budget, which an
+ * unbounded list does not (the budget ran out near 1000).
+ */
+export const BOND_NICS_MAX = 64;
+
 export const BondSpecSchema = z
   .strictObject({
     nics: z.array(ifname('A NIC enslaved to the bond.'))
       .min(1)
-      .meta({ description: 'NICs enslaved to the bond (at least one; each NIC in at most one bond and not used directly by a network).', 'x-kubernetes-list-type': 'set' }),
+      .max(BOND_NICS_MAX)
+      .meta({ description: `NICs enslaved to the bond (1 to ${BOND_NICS_MAX}; each NIC in at most one bond and not used directly by a network).`, 'x-kubernetes-list-type': 'set' }),
     options: z.string().max(1024)
       .describe('Bonding options as "key=value key=value" (e.g. "mode=802.3ad miimon=100"); mode by name or number, default balance-rr (0). Names as in /sys/class/net/<bond>/bonding.')
       .optional(),
@@ -122,36 +155,48 @@ export const NETWORK_MAP_RULES = [
     rule: 'self.filter(k, has(self[k].defaultRoute) && self[k].defaultRoute).size() <= 1',
     message: 'at most one network may have defaultRoute',
   },
-  {
-    rule: String.raw`self.all(k, k.size() <= 15 && k.matches('^[^-:./\\s][^:./\\s]*$'))`,
-    message: 'network names are at most 15 characters, without ":", ".", "/" or whitespace, and do not start with "-"',
-  },
+  { rule: `self.all(k, ${deviceNameCel('k')})`, message: `network names are device names: ${DEVICE_NAME_RULE}` },
 ];
 
 /** CEL rules on a map of bonds. */
 export const BOND_MAP_RULES = [
-  {
-    rule: String.raw`self.all(k, k.size() <= 15 && k.matches('^bond\\w+$'))`,
-    message: 'bond names are "bond" followed by letters, digits or "_", at most 15 characters',
-  },
+  { rule: `self.all(k, ${bondNameCel('k')})`, message: `bond names are ${BOND_NAME_RULE}` },
 ];
+
+/**
+ * The same rules on the keys in zod (a map's keys are not a schema of their own there): an
+ * issue per bad name, at the name. Runs once the map's values parsed; checkSpec checks the keys
+ * of a map that did not (src/plan/validate.ts), with the same messages.
+ */
+function keyRule(problem: (name: string) => string | undefined) {
+  return (m: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    for (const k of Object.keys(m)) {
+      const p = problem(k);
+      if (p) ctx.addIssue({ code: 'custom', message: p, path: [k], input: k });
+    }
+  };
+}
+export const networkNameIssues = keyRule(deviceNameProblem);
+export const bondNameIssues = keyRule(bondNameProblem);
 
 export const SpecSchema = z
   .strictObject({
     networks: z.record(z.string(), NetworkSpecSchema)
       // The CRD's maxProperties, checked here too (the CLI validates without an API server).
       .refine((m) => Object.keys(m).length <= NETWORKS_MAX, `must have at most ${NETWORKS_MAX} networks`)
+      .superRefine(networkNameIssues)
       .default({})
       .meta({
-        description: 'Logical networks by name (the name of the bridge of a bridged network: at most 15 characters, none of ":", ".", "/" or whitespace, not starting with "-"). The whole desired set: handler-owned networks missing here are removed.',
+        description: `Logical networks by name (the name of the bridge of a bridged network: ${DEVICE_NAME_RULE}). The whole desired set: handler-owned networks missing here are removed.`,
         maxProperties: NETWORKS_MAX,
         'x-kubernetes-validations': NETWORK_MAP_RULES,
       }),
     bondings: z.record(z.string(), BondSpecSchema)
       .refine((m) => Object.keys(m).length <= BONDINGS_MAX, `must have at most ${BONDINGS_MAX} bonds`)
+      .superRefine(bondNameIssues)
       .default({})
       .meta({
-        description: 'Bonds by name (bond<word characters>, at most 15 characters). The whole desired set: handler-owned bonds missing here are removed.',
+        description: `Bonds by name (${BOND_NAME_RULE}). The whole desired set: handler-owned bonds missing here are removed.`,
         maxProperties: BONDINGS_MAX,
         'x-kubernetes-validations': BOND_MAP_RULES,
       }),

@@ -8,7 +8,10 @@ import { fnv1a32 } from '../util/hash.js';
 /**
  * `<southbound>.<vlan>` as VDSM names it; when that exceeds 15 characters the kernel would refuse
  * it, so a stable `v<hash>.<vlan>` is used instead (the observer identifies VLANs by their link
- * and id, not by name, so any name reads back correctly).
+ * and id, not by name, so any name reads back correctly). `<southbound>.<vlan>` names are unique
+ * (device names hold no '.': src/api/names.ts), hashed ones are not: two long southbounds may
+ * hash alike, and a short southbound may be named like a hash. Validation refuses a spec in which
+ * two VLANs would get one name (src/plan/validate.ts, crossErrors).
  */
 export function vlanDeviceName(southbound: string, vlan: number): string {
   const plain = `${southbound}.${vlan}`;

@@ -3,6 +3,8 @@
 // procfs sysctls, resolv.conf) and DHCP client starts/stops. Every planned operation carries its
 // undo, so a transaction can be reversed after a failure or a crash.
 
+import { quoteName } from '../api/names.js';
+
 export type Family = 4 | 6;
 
 /** How a DHCP client is started for a network's top device. */
@@ -44,21 +46,82 @@ export function ip(...args: (string | number)[]): KernelOp {
   return { kind: 'ip', args: args.map(String) };
 }
 
-/** Renders an `ip` line for `ip -batch`: arguments with spaces or quotes are double-quoted. */
+// ---- `ip -batch` lines ----
+//
+// How iproute2 reads a batch (lib/utils.c: getcmdline, then makeargs):
+//   - a line is what getline(3) reads up to '\n'; it is a C string, so it ends at the first NUL;
+//   - everything from the first '#' on is dropped, inside quotes too (a comment);
+//   - a '\' right before the '\n' joins the next line to this one;
+//   - words are separated by runs of " ", "\t", "\r", "\n";
+//   - a word that *starts* with '"' or "'" runs to the next same quote, whitespace and all, with
+//     no escapes (`"a\"b"` is the word `a\` and then the word `b"`); a quote elsewhere is a letter;
+//     an unterminated quote ends ip ("Unterminated quoted string").
+// So there is no way to escape: a token either is taken verbatim or cannot be written at all.
+// The writer therefore never escapes. The one token that needs the quoted form is the empty one
+// (`arp_ip_target ""` clears a bond's ARP targets), written `""`: a quoted word with nothing in
+// it, so nothing to escape. Any other token is written verbatim when every character is
+// printable ASCII other than '"', "'", '\' and '#' (0x21..0x7e less those four): no
+// whitespace, no control character, no NUL, nothing that starts a comment, a quoted word or a
+// continuation, and no non-ASCII (the kernel counts bytes, and what is not ASCII is not always
+// one byte per character). Anything else is refused with the token named — a bug upstream
+// (validation lets no such name through: src/api/names.ts), never something to run.
+// test/unit/apply-ipbatch-tokens.test.ts checks every byte value against a port of makeargs,
+// test/integration/ipbatch-tokens-netns.test.ts against the real `ip -batch`.
+
+/** A character iproute2 reads verbatim in a batch token. */
+const VERBATIM = /^[\x21\x24-\x26\x28-\x5b\x5d-\x7e]+$/;
+
+/** Why `ip -batch` cannot take the token verbatim, or undefined when it can. */
+export function batchTokenProblem(token: string): string | undefined {
+  if (token === '' || VERBATIM.test(token)) return undefined;
+  for (const ch of token) {
+    if (VERBATIM.test(ch)) continue;
+    const cp = ch.codePointAt(0)!;
+    const what = cp === 0x23 ? "'#' starts a comment"
+      : cp === 0x22 || cp === 0x27 ? 'a quote starts a quoted word (iproute2 has no escapes)'
+        : cp === 0x5c ? 'a backslash before the end of a line joins the next one'
+          : cp === 0x20 || (cp >= 0x09 && cp <= 0x0d) ? 'whitespace separates tokens'
+            : cp > 0x7e && cp !== 0x7f ? 'only ASCII is written'
+              : 'a control character';
+    return `U+${cp.toString(16).toUpperCase().padStart(4, '0')} in it: ${what}`;
+  }
+  return 'not writable'; // (not reached)
+}
+
+/** A token `ip -batch` cannot take verbatim; the line is never written. */
+export class BatchTokenError extends Error {
+  constructor(
+    readonly token: string,
+    readonly args: readonly string[],
+    why: string,
+  ) {
+    super(`ip -batch cannot take the token ${quoteName(token)} (${why}), in: ${describeArgs(args)}`);
+    this.name = 'BatchTokenError';
+  }
+}
+
+/**
+ * Renders an `ip` line for `ip -batch`: the tokens verbatim, space-separated, the empty one as
+ * `""`; throws BatchTokenError for a token that cannot be written (see above).
+ */
 export function batchLine(args: readonly string[]): string {
-  return args
-    .map((a) => {
-      if (a === '' || /[\s"'\\#]/.test(a)) return `"${a.replace(/(["\\])/g, '\\$1')}"`;
-      return a;
-    })
-    .join(' ');
+  for (const a of args) {
+    const why = batchTokenProblem(a);
+    if (why !== undefined) throw new BatchTokenError(a, args, why);
+  }
+  return args.map((a) => (a === '' ? '""' : a)).join(' ');
+}
+
+/** ip arguments for a person: odd tokens quoted and escaped (never raw control characters). */
+function describeArgs(args: readonly string[]): string {
+  return args.map((a) => (VERBATIM.test(a) ? a : quoteName(a))).join(' ');
 }
 
 /** A one-line human description of an operation, for errors and progress output. */
 export function describeOp(op: KernelOp): string {
   switch (op.kind) {
     case 'ip':
-      return `ip ${op.family === 6 ? '-6 ' : ''}${op.args.join(' ')}`;
+      return `ip ${op.family === 6 ? '-6 ' : ''}${describeArgs(op.args)}`;
     case 'write':
       return `write ${op.value} > ${op.path}`;
     case 'file':

@@ -81,7 +81,8 @@ export function dumpCommands(netns?: string, script: string = SYSFS_SCRIPT, o: P
   };
 }
 
-const localExec: Executor = (argv, opts) => run(argv, opts?.input !== undefined ? { input: opts.input } : {});
+// Device names are bytes: read so that every name comes out whole, however odd (util/exec.ts).
+const localExec: Executor = (argv, opts) => run(argv, { decode: 'bytes', ...(opts?.input !== undefined ? { input: opts.input } : {}) });
 
 /** Per-device facts read from sysfs/procfs that the link dump does not carry. */
 interface DeviceFacts {

@@ -13,11 +13,33 @@ type SourceReviver = (this: unknown, key: string, value: unknown, context: { sou
 const parseWithSource = JSON.parse as (text: string, reviver: SourceReviver) => unknown;
 
 /**
+ * Control characters JSON does not allow raw (U+0000..U+001F, less the whitespace between
+ * tokens: tab, newline, carriage return).
+ */
+const RAW_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
+
+/**
+ * `ip -json` text made valid JSON: iproute2's JSON writer (lib/json_writer.c jsonw_puts)
+ * escapes only '"', '\\', and \t \n \r \f \b in strings and prints every other byte raw, and the
+ * kernel takes ESC, BEL and the rest in device names (dev_valid_name refuses only NUL, '/', ':'
+ * and whitespace). So any device's name, even a foreign one made by hand, could make the whole
+ * dump unparseable and blind the observer. Such a character can only be inside a string (ip
+ * writes none elsewhere), where it is replaced by its \u escape: the name reads back exactly.
+ */
+export function escapeRawControls(text: string): string {
+  RAW_CONTROL.lastIndex = 0;
+  if (!RAW_CONTROL.test(text)) return text;
+  return text.replace(RAW_CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
  * JSON.parse that keeps integers above 2^53 exact (as bigint). 64-bit counters reach that on
  * busy links; plain JSON.parse would round them. The reviver costs time on large dumps, so it is
- * used only when the text has a 16+ digit run (cheap test, false positives are harmless).
+ * used only when the text has a 16+ digit run (cheap test, false positives are harmless). Raw
+ * control characters in strings are escaped first (escapeRawControls).
  */
-export function parseJsonExact(text: string): Json {
+export function parseJsonExact(raw: string): Json {
+  const text = escapeRawControls(raw);
   if (!/\d{16}/.test(text)) return JSON.parse(text) as Json;
   return parseWithSource(text, (_k, v, ctx) => {
     if (typeof v === 'number' && !Number.isSafeInteger(v) && ctx.source && /^-?\d+$/.test(ctx.source)) return BigInt(ctx.source);

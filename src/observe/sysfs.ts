@@ -6,6 +6,7 @@
 // @-markers), which parse.ts parseSysDump reads; each part of readSysLocal mirrors the script
 // line above it. Change both or neither.
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { decodeBytes } from '../util/exec.js';
 
 /** What a read covers. */
 export interface SysRead {
@@ -65,10 +66,14 @@ export function sysfsScript(r: SysRead): string {
 
 // ---- the same, in this process ----
 
-/** Directory entries as a shell's `*` sees them: sorted, no dot entries; none when unreadable. */
+/**
+ * Directory entries as a shell's `*` sees them: sorted, no dot entries; none when unreadable.
+ * Names are decoded as `ip` output is (util/exec.ts decodeBytes), so a device name that is not
+ * UTF-8 matches the link dump's.
+ */
 function glob(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((e) => !e.startsWith('.')).sort();
+    return readdirSync(dir, { encoding: 'buffer' }).map(decodeBytes).filter((e) => !e.startsWith('.')).sort();
   } catch {
     return [];
   }

@@ -3,6 +3,7 @@
 // their slaves listed under them, nicless bridges, other software devices); children are what
 // is stacked on a device: vlans/macvlans over it, the bridge it is a port of.
 import type { RunningConfig } from '../api/config.js';
+import { quoteName } from '../api/names.js';
 import { bondOptionsFromSysfs, formatBondOptions } from '../bond/options.js';
 import { isBond, isBridge, isNic, isVlan, usesDhcpv4, slavesOf } from './devices.js';
 import { locateNetwork } from './networks.js';
@@ -15,8 +16,17 @@ function stackedOn(l: Link): string | undefined {
   return l.kind !== 'veth' && l.parent ? l.parent : undefined;
 }
 
+/**
+ * A device name for a terminal: as it is when printable ASCII, else quoted with everything else
+ * escaped (the kernel takes ESC and other control characters in names, which a terminal would
+ * run as escape sequences).
+ */
+export function printableName(name: string): string {
+  return /^[\x21-\x7e]+$/.test(name) && !/["\\]/.test(name) ? name : quoteName(name);
+}
+
 function describe(host: HostState, l: Link, networks: Map<string, string[]>): string {
-  const parts = [l.name];
+  const parts = [printableName(l.name)];
   if (isNic(l)) parts.push(l.kind ? `nic (${l.kind})` : 'nic');
   else if (isBond(l)) parts.push(`bond ${formatBondOptions(bondOptionsFromSysfs(l.bonding ?? {}))}`);
   else if (isVlan(l)) parts.push(`vlan ${l.vlanId}`);
@@ -62,11 +72,11 @@ export function renderTree(host: HostState, running: RunningConfig, opts: TreeOp
     return true;
   };
   return drawForest(links.filter(isRoot), {
-    key: (l) => l.name,
+    key: (l) => printableName(l.name),
     label: (l) => describe(host, l, networks),
     children: (l) => [
       ...(isBond(l) ? slavesOf(host, l.name).filter((s) => s.slaveKind === 'bond') : []).map((node) => ({ node, leaf: true, suffix: '  (slave)' })),
       ...(above.get(l.name) ?? []).map((node) => ({ node })),
     ],
-  }, opts.interface !== undefined ? { only: opts.interface } : {});
+  }, opts.interface !== undefined ? { only: printableName(opts.interface) } : {});
 }

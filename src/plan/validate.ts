@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import { API_VERSION, DEFAULT_MTU, KIND, MIN_IPV6_MTU } from '../api/constants.js';
+import { bondNameProblem, deviceNameProblem, quoteName } from '../api/names.js';
 import { BondSpecSchema, NetworkSpecSchema, SpecSchema, type BondSpec, type NetworkSpec, type Spec } from '../api/spec.js';
+import { vlanDeviceName } from '../apply/names.js';
 import { netmaskToPrefix, parseIpv4, parseIpv6Cidr, prefixToMask, canonicalIp } from '../util/ip.js';
 import { bondOptionErrors } from '../bond/options.js';
 import { bridgeOptionErrors } from './bridge-options.js';
@@ -38,10 +40,14 @@ export type SpecCheck =
   | { ok: true; spec: Spec; config: RunningConfig }
   | { ok: false; errors: ValidationError[] };
 
-/** `spec.networks` + `net1` -> `spec.networks.net1`; odd names are quoted: `spec.networks["a.b"]`. */
+/**
+ * `spec.networks` + `net1` -> `spec.networks.net1`; odd names are quoted, everything but
+ * printable ASCII escaped (a path is printed to terminals): `spec.networks["a.b"]`,
+ * `spec.networks["a\u001bb"]`.
+ */
 export function joinPath(base: string, key: string | number): string {
   if (typeof key === 'number') return `${base}[${key}]`;
-  return /^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+  return /^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(key) ? `${base}.${key}` : `${base}[${quoteName(key)}]`;
 }
 
 const TYPE_WORDS: Record<string, string> = {
@@ -94,24 +100,8 @@ export function zodIssuesToErrors(issues: readonly z.core.$ZodIssue[], base = 's
 
 // ---- names ----
 
-/** Why a name cannot be a kernel device name (VDSM's bridge-name rule), or undefined. */
-export function deviceNameProblem(name: string): string | undefined {
-  if (name.length === 0) return 'name must not be empty';
-  if (name.length > 15) return `name "${name}" is longer than 15 characters (the kernel's limit)`;
-  // The kernel counts bytes: "ñññññññññ" is 9 characters and 18 bytes.
-  if (Buffer.byteLength(name) > 15) return `name "${name}" is longer than 15 bytes in UTF-8 (the kernel's limit)`;
-  if (/[:./\s]/.test(name)) return `name "${name}" must not contain ":", ".", "/" or whitespace`;
-  if (name.startsWith('-')) return `name "${name}" must not start with "-"`;
-  return undefined;
-}
-
-/** VDSM's bond-name rule: "bond" + word characters. */
-export const BOND_NAME = /^bond\w+$/;
-
-export function bondNameProblem(name: string): string | undefined {
-  return deviceNameProblem(name)
-    ?? (BOND_NAME.test(name) ? undefined : `bond name "${name}" must be "bond" followed by letters, digits or "_"`);
-}
+// The one name rule (src/api/names.ts), re-exported for the callers of validation.
+export { bondNameProblem, deviceNameProblem } from '../api/names.js';
 
 // ---- one network, one bond (rules within an object) ----
 
@@ -255,6 +245,8 @@ function crossErrors(
     const seen = new Set<string>();
     bonds[b]!.nics.forEach((nic, i) => {
       const p = joinPath(joinPath(base, 'nics'), i);
+      const badName = deviceNameProblem(nic);
+      if (badName) return report(p, badName);
       if (seen.has(nic)) return report(p, `${nic} is listed twice`);
       seen.add(nic);
       if (isBond(nic)) return report(p, `${nic} is a bond, not a NIC`);
@@ -280,14 +272,17 @@ function crossErrors(
 
     if (net.nic !== undefined) {
       const nic = net.nic;
-      if (isBond(nic)) report(at('nic'), `${nic} is a bond; use bonding`);
+      const badName = deviceNameProblem(nic);
+      if (badName) report(at('nic'), badName);
+      else if (isBond(nic)) report(at('nic'), `${nic} is a bond; use bonding`);
       else if (hostNics && !hostNics.has(nic)) report(at('nic'), `NIC ${nic} does not exist on the node`);
       else if (slaveOf.has(nic)) report(at('nic'), `NIC ${nic} is a slave of bond ${slaveOf.get(nic)}`);
       else if (foreignSlaveOf.has(nic)) report(at('nic'), `NIC ${nic} is a slave of bond ${foreignSlaveOf.get(nic)}, which the handler does not manage`);
     }
     if (net.bonding !== undefined) {
       const b = net.bonding;
-      if (!BOND_NAME.test(b)) report(at('bonding'), `bond name "${b}" must be "bond" followed by letters, digits or "_"`);
+      const badName = bondNameProblem(b);
+      if (badName) report(at('bonding'), badName);
       else if (specBonds.has(b)) { /* defined in the spec */ }
       else if (owned.has(b)) report(at('bonding'), `bond ${b} is used by this network but the spec removes it (it is not in spec.bondings)`);
       else if (host && hostBonds.has(b)) { /* an existing bond of the node */ }
@@ -308,6 +303,22 @@ function crossErrors(
       const first = map.get(addr);
       if (first !== undefined) report(at(field), `address ${addr} is also used by network ${first}`);
       else map.set(addr, n);
+    }
+  }
+
+  // Two VLANs must not get one device name: `<southbound>.<vlan>` is unique, but a name too long
+  // for it becomes `v<hash of southbound>.<vlan>` (src/apply/names.ts), which a second long
+  // southbound may hash to as well, or a short one named like the hash spell out.
+  const byVlanDevice = new Map<string, { network: string; southbound: string; vlan: number }>();
+  for (const n of names) {
+    const net = networks[n]!;
+    const southbound = net.nic ?? net.bonding;
+    if (southbound === undefined || net.vlan === undefined) continue;
+    const dev = vlanDeviceName(southbound, net.vlan);
+    const first = byVlanDevice.get(dev);
+    if (first === undefined) byVlanDevice.set(dev, { network: n, southbound, vlan: net.vlan });
+    else if (first.southbound !== southbound) {
+      report(joinPath(joinPath('spec.networks', n), 'vlan'), `VLAN ${net.vlan} on ${southbound} would get the device name ${dev}, which VLAN ${first.vlan} on ${first.southbound} (network ${first.network}) already gets; rename one of the southbound devices`);
     }
   }
 

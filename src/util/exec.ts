@@ -1,5 +1,6 @@
 // The one place that starts host processes. Everything that touches the kernel goes through
 // here so errors carry the command and the kernel's own message.
+import { isUtf8 } from 'node:buffer';
 import { spawn, type SpawnOptions } from 'node:child_process';
 
 export interface RunResult {
@@ -26,6 +27,53 @@ export interface RunOptions {
   /** Do not throw on a non-zero exit; return the result instead. */
   allowFailure?: boolean;
   timeoutMs?: number;
+  /**
+   * How output bytes become text. 'utf8' (the default): invalid UTF-8 becomes U+FFFD. 'bytes':
+   * each byte of invalid UTF-8 becomes the lone surrogate U+DC00 + byte (Python's
+   * "surrogateescape"), so text that holds arbitrary bytes (device names in `ip` output and
+   * sysfs listings: the kernel takes any byte but NUL, '/', ':' and whitespace) keeps two
+   * different names different. Valid UTF-8 reads the same either way.
+   */
+  decode?: 'utf8' | 'bytes';
+}
+
+/** The length of the valid UTF-8 sequence at b[i], or 0 when none starts there (RFC 3629: no overlongs, surrogates or code points above U+10FFFF). */
+function utf8SequenceAt(b: Uint8Array, i: number): number {
+  const c = b[i]!;
+  if (c < 0x80) return 1;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    const lo = c === 0xe0 ? 0xa0 : 0x80;
+    const hi = c === 0xed ? 0x9f : 0xbf;
+    return cont(1, lo, hi) && cont(2) ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    const lo = c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xf4 ? 0x8f : 0xbf;
+    return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+/** Bytes as text, each byte of invalid UTF-8 as U+DC00 + byte (RunOptions.decode 'bytes'). */
+export function decodeBytes(buf: Buffer): string {
+  if (isUtf8(buf)) return buf.toString('utf8');
+  const parts: string[] = [];
+  let start = 0;
+  let i = 0;
+  while (i < buf.length) {
+    const n = utf8SequenceAt(buf, i);
+    if (n > 0) {
+      i += n;
+      continue;
+    }
+    if (i > start) parts.push(buf.toString('utf8', start, i));
+    parts.push(String.fromCharCode(0xdc00 + buf[i]!));
+    start = ++i;
+  }
+  if (start < buf.length) parts.push(buf.toString('utf8', start));
+  return parts.join('');
 }
 
 /** Runs argv[0] with the rest as arguments (no shell) and collects its output. */
@@ -45,9 +93,10 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      const text = (chunks: Buffer[]) => (opts.decode === 'bytes' ? decodeBytes(Buffer.concat(chunks)) : Buffer.concat(chunks).toString('utf8'));
       const result: RunResult = {
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
+        stdout: text(out),
+        stderr: text(err),
         code: code ?? (signal ? 128 : 1),
       };
       if (result.code !== 0 && !opts.allowFailure) reject(new CommandError(argv, result));

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { RunningConfig } from '../../src/api/config.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
 import { checkSpec, extractSpec, validate, type ValidationFacts, type ValidationContext } from '../../src/plan/validate.js';
+import { vlanDeviceName } from '../../src/apply/names.js';
 
 const HOST: ValidationFacts = { nics: ['eth0', 'eth1', 'eth2', 'eth3', 'eth4'], bonds: { bond9: ['eth4'] } };
 
@@ -72,11 +73,18 @@ run([
   { name: 'name: empty', spec: { networks: { '': {} } }, errors: [['spec.networks[""]', /empty/]] },
   { name: 'name: longer than 15', spec: { networks: { abcdefghijklmnop: {} } }, errors: [['spec.networks.abcdefghijklmnop', /15 characters/]] },
   { name: 'name: 15 is fine', spec: { networks: { abcdefghijklmno: {} } }, errors: [] },
-  { name: 'name: colon', spec: { networks: { 'a:b': {} } }, errors: [['spec.networks["a:b"]', /must not contain/]] },
-  { name: 'name: dot', spec: { networks: { 'a.b': {} } }, errors: [['spec.networks["a.b"]', /must not contain/]] },
-  { name: 'name: slash', spec: { networks: { 'a/b': {} } }, errors: [['spec.networks["a/b"]', /must not contain/]] },
-  { name: 'name: whitespace', spec: { networks: { 'a b': {}, 'c\td': {} } }, errors: [['spec.networks["a b"]', /whitespace/], ['spec.networks["c\\td"]', /whitespace/]] },
-  { name: 'name: leading dash', spec: { networks: { '-ab': {} } }, errors: [['spec.networks["-ab"]', /start with "-"/]] },
+  { name: 'name: colon', spec: { networks: { 'a:b': {} } }, errors: [['spec.networks["a:b"]', /has the character ":"/]] },
+  { name: 'name: dot', spec: { networks: { 'a.b': {} } }, errors: [['spec.networks["a.b"]', /has the character "\."/]] },
+  { name: 'name: slash', spec: { networks: { 'a/b': {} } }, errors: [['spec.networks["a/b"]', /has the character "\/"/]] },
+  { name: 'name: whitespace', spec: { networks: { 'a b': {}, 'c\td': {} } }, errors: [['spec.networks["a b"]', /U\+0020 \(space\)/], ['spec.networks["c\\u0009d"]', /U\+0009/]] },
+  { name: 'name: control character, escaped in the path and the message', spec: { networks: { 'a\u001bb': {} } }, errors: [['spec.networks["a\\u001bb"]', /^"a\\u001bb" has the character U\+001B/]] },
+  { name: 'name: leading dash', spec: { networks: { '-ab': {} } }, errors: [['spec.networks["-ab"]', /start with a letter or a digit/]] },
+  { name: 'name: leading underscore', spec: { networks: { _ab: {} } }, errors: [['spec.networks._ab', /start with a letter or a digit/]] },
+  { name: 'name: reserved', spec: { networks: { lo: {}, default: {} } }, errors: [['spec.networks.default', /reserved/], ['spec.networks.lo', /reserved/]] },
+  { name: 'name: if<number> (iproute2 reads it as an ifindex)', spec: { networks: { if2: {}, 'if-3': {}, ifx: {} } }, errors: [['spec.networks.if-3', /interface index/], ['spec.networks.if2', /interface index/]] },
+  { name: 'nic: a bad name', spec: net({ nic: 'e#1' }), errors: [['spec.networks.net1.nic', /has the character "#"/]] },
+  { name: 'bonding: a bad name', spec: net({ bonding: 'bond"1' }), errors: [['spec.networks.net1.bonding', /has the character """/]] },
+  { name: 'bond nic: a bad name', spec: { bondings: { bond1: { nics: ['eth1', 'e\\1'] } } }, errors: [['spec.bondings.bond1.nics[1]', /has the character "\\"/]] },
   { name: 'name: bond not bond<word>', spec: { bondings: { team0: { nics: ['eth1'] } } }, errors: [['spec.bondings.team0', /"bond" followed by/]] },
   { name: 'name: bond too long', spec: { bondings: { bond_0123456789ab: { nics: ['eth1'] } } }, errors: [['spec.bondings.bond_0123456789ab', /15 characters/]] },
   { name: 'name: bridged network named like a NIC', spec: { networks: { eth0: {} } }, errors: [['spec.networks.eth0', /name of a NIC/]] },
@@ -105,7 +113,7 @@ run([
 run([
   { name: 'nic: does not exist', spec: net({ nic: 'eth9' }), errors: [['spec.networks.net1.nic', /does not exist/]] },
   { name: 'nic: is a bond', spec: net({ nic: 'bond9' }), errors: [['spec.networks.net1.nic', /is a bond; use bonding/]] },
-  { name: 'nic: too long for a device name', spec: net({ nic: 'eth0123456789abc' }), errors: [['spec.networks.net1.nic', /at most 15 characters/]] },
+  { name: 'nic: too long for a device name', spec: net({ nic: 'eth0123456789abc' }), errors: [['spec.networks.net1.nic', /longer than 15 characters/]] },
   { name: 'bond nic: does not exist', spec: { bondings: { bond1: { nics: ['eth1', 'eth9'] } } }, errors: [['spec.bondings.bond1.nics[1]', /does not exist/]] },
   { name: 'bond nic: listed twice', spec: { bondings: { bond1: { nics: ['eth1', 'eth1'] } } }, errors: [['spec.bondings.bond1.nics[1]', /listed twice/]] },
   { name: 'bond nic: no nics', spec: { bondings: { bond1: { nics: [] } } }, errors: [['spec.bondings.bond1.nics', /at least 1 item/]] },
@@ -318,10 +326,10 @@ test('an MTU below 1280 is refused: the kernel removes IPv6 settings the handler
   if (!r.ok) assert.deepEqual(r.errors.map((e) => e.path), ['spec.networks.n.mtu']);
 });
 
-test('a device name is measured in bytes, as the kernel does', () => {
-  const r = checkSpec({ networks: { 'ñññññññññ': {} } }, { host: HOST });
+test('a device name is ASCII (the kernel counts bytes; what is not ASCII is refused outright)', () => {
+  const r = checkSpec({ networks: { 'ñ': {} } }, { host: HOST });
   assert.equal(r.ok, false);
-  if (!r.ok) assert.match(r.errors[0]!.message, /15 bytes/);
+  if (!r.ok) assert.match(r.errors[0]!.message, /U\+00F1/);
 });
 
 test('a canonical config (what kernelConfig reports, switch: legacy included) is itself a valid spec that canonicalizes to itself', () => {
@@ -352,4 +360,20 @@ test('STP timers the kernel refuses are refused by name: forward_delay while stp
     'spec.networks.n1.bridgeOpts: forward_delay=0: must be 200..3000 (centiseconds) while stp is on',
     'spec.networks.n2.bridgeOpts: max_age=100: must be 600..4000 (centiseconds)',
   ]);
+});
+
+test('two VLANs that would get one device name are refused (a hashed name spelled out by a short southbound)', () => {
+  const long = 'bond_0123456789';
+  const hashed = vlanDeviceName(long, 100);
+  assert.match(hashed, /^v[0-9a-f]{8}\.100$/);
+  const short = hashed.split('.')[0]!;
+  const spec = {
+    networks: { a: { bonding: long, vlan: 100 }, b: { nic: short, vlan: 100 } },
+    bondings: { [long]: { nics: ['eth1'] } },
+  };
+  const errors = validate(spec, { host: { nics: [...HOST.nics, short], bonds: {} } });
+  assert.deepEqual(errors.map((e) => e.path), ['spec.networks.b.vlan']);
+  assert.match(errors[0]!.message, new RegExp(`device name ${hashed.replace('.', '\\.')}, which VLAN 100 on ${long} \\(network a\\)`));
+  // Different VLAN ids never collide.
+  assert.deepEqual(validate({ ...spec, networks: { ...spec.networks, b: { nic: short, vlan: 101 } } }, { host: { nics: [...HOST.nics, short], bonds: {} } }), []);
 });
