@@ -6,7 +6,7 @@
 // here, before anything is written, instead of failing on the host. Node metadata is read from
 // Maps and the fragment built with Object.fromEntries: no key reaches Object.prototype.
 import type { BondSpec, NetworkSpec } from '../api/spec.js';
-import { BondSpecSchema } from '../api/spec.js';
+import { deviceNameProblem } from '../api/names.js';
 import type { PolicySpec } from '../api/policy.js';
 import { checkSpec, type ValidationFacts } from '../plan/validate.js';
 import { formatAddress } from './ipam.js';
@@ -24,16 +24,12 @@ export type RenderReason = (typeof RENDER_REASONS)[number];
 
 export type Rendered = { ok: true; fragment: Fragment } | { ok: false; reason: RenderReason; message: string };
 
-/** The node spec's rule for a NIC name (the element of BondSpecSchema.nics). */
-const NIC_NAME = BondSpecSchema.shape.nics.element;
-
 /**
- * Why `name` is not a NIC name, or undefined. NIC NAME RULE — the one call site for names that
- * come from node metadata: when src/api/spec.ts gets its strict device-name rule, swap it in here.
+ * Why `name` is not a NIC name, or undefined: the one device-name rule (src/api/names.ts) that
+ * the spec's nic/nics fields and the CRD use, so a node's metadata can name nothing a spec cannot.
  */
 export function nicNameProblem(name: string): string | undefined {
-  const r = NIC_NAME.safeParse(name);
-  return r.success ? undefined : r.error.issues.map((i) => i.message).join('; ');
+  return deviceNameProblem(name);
 }
 
 /** How a node metadata value names NICs: a label names one, an annotation a ","-separated list. */
