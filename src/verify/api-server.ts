@@ -12,6 +12,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { connect, type ConnectionOptions } from 'node:tls';
 import { bareHostname, type ApiConnection } from '../k8s/connection.js';
+// ip -json prints device names raw: a foreign device's control characters must not break the check.
+import { escapeRawControls } from '../observe/parse.js';
 import { inNetns, run } from '../util/exec.js';
 import { API_PROBE, type Probe, type ProbePhase } from './connectivity.js';
 
@@ -44,7 +46,7 @@ export function apiEndpoint(conn: ApiConnection): ApiEndpoint {
  * routes of any kind.
  */
 export function routeIsLocal(ipRouteGetJson: string): boolean {
-  const routes = JSON.parse(ipRouteGetJson || '[]') as { type?: string }[];
+  const routes = JSON.parse(escapeRawControls(ipRouteGetJson || '[]')) as { type?: string }[];
   return routes[0]?.type === 'local';
 }
 

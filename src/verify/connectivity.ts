@@ -7,6 +7,8 @@ import { lookup, Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
+// ip -json prints device names raw: a foreign device's control characters must not break the check.
+import { escapeRawControls } from '../observe/parse.js';
 import { inNetns, run, sleep } from '../util/exec.js';
 import { resolvNameservers } from '../util/resolv.js';
 import type { ConnectivityVerifier } from '../handler/backend.js';
@@ -103,7 +105,7 @@ export function gatewayProbe(netns?: string): Probe {
     name: 'default-gateway',
     async attempt(timeoutMs) {
       const r = await run(wrap(['ip', '-json', '-4', 'route', 'show', 'default']));
-      const gw = (JSON.parse(r.stdout || '[]') as { gateway?: string }[])[0]?.gateway;
+      const gw = (JSON.parse(escapeRawControls(r.stdout || '[]')) as { gateway?: string }[])[0]?.gateway;
       if (!gw) throw new Error('no IPv4 default route');
       const secs = Math.max(1, Math.floor(timeoutMs / 1000));
       await run(wrap(['ping', '-n', '-q', '-c', '1', '-W', String(secs), gw]), { timeoutMs: timeoutMs + 1000 });
@@ -129,7 +131,7 @@ export function pathMtuProbe(host: string, netns?: string, port?: number): Probe
       const addr = (nat?.code === 0 ? natEndpoint(nat.stdout, named, port!) : undefined) ?? named;
       const v6 = isIP(addr) === 6;
       const r = await run(wrap(['ip', '-json', 'route', 'get', addr]));
-      const dev = (JSON.parse(r.stdout || '[]') as { dev?: string }[])[0]?.dev;
+      const dev = (JSON.parse(escapeRawControls(r.stdout || '[]')) as { dev?: string }[])[0]?.dev;
       if (!dev) throw new Error(`no route to ${addr}`);
       const mtu = Number((await run(wrap(['cat', `/sys/class/net/${dev}/mtu`]))).stdout.trim());
       const size = mtu - (v6 ? 48 : 28);
