@@ -10,9 +10,11 @@ import { BRIDGE_OPTIONS } from '../plan/bridge-options.js';
 import { splitKv } from '../util/kv.js';
 
 /**
- * A device name as a state file may hold one: one path segment and one `ip` token (no '/', ':',
- * '.', whitespace, control characters, '"', '\', '#', no leading '-'), 1..15 characters. At
- * least as strict as the name rule the spec enforces on what was applied.
+ * A device name as a state file may hold one: one path segment (no '/', '.', ':') without
+ * whitespace, control characters, '"', '\' or '#', no leading '-', 1..15 characters. Looser
+ * than the spec's name rule (src/api/names.ts), which came later: a file written under the older
+ * rule still loads, and what the batch writer cannot pass verbatim is refused where it is written
+ * (apply/ops.ts batchTokenProblem), sysfs and procfs paths where they are built (apply/kernel.ts).
  */
 export const PLAIN_DEVICE_NAME = new RegExp(`^(?![-])[^/:.\\s\\x00-\\x1f\\x7f"\\\\#]{1,${IFNAME_MAX}}$`);
 const device = z.string().regex(PLAIN_DEVICE_NAME, 'not a plain device name');
