@@ -32,7 +32,11 @@ export const NetworkConfigSchema = z
 export const BondConfigSchema = z
   .strictObject({
     nics: z.array(z.string().describe('A slave NIC.')).describe('Slave NICs, sorted.'),
-    options: z.string().describe('Bonding options, sorted "key=value" pairs with numeric values, mode always present (e.g. "miimon=100 mode=4").'),
+    options: z
+      .string()
+      .describe(
+        'Bonding options, sorted "key=value" pairs with numeric values, mode always present (e.g. "miimon=100 mode=4").',
+      ),
     hwaddr: z.string().describe('MAC address, when the spec sets one.').optional(),
     switch: z.enum(['legacy']).describe('Switch type; always "legacy".'),
   })

@@ -6,7 +6,18 @@
 import { z } from 'zod';
 import { stringify } from 'yaml';
 import {
-  CRD_NAME, GROUP, KIND, PLURAL, POLICY_CRD_NAME, POLICY_KIND, POLICY_PLURAL, POLICY_SHORT_NAMES, POLICY_SINGULAR, SHORT_NAMES, SINGULAR, VERSION,
+  CRD_NAME,
+  GROUP,
+  KIND,
+  PLURAL,
+  POLICY_CRD_NAME,
+  POLICY_KIND,
+  POLICY_PLURAL,
+  POLICY_SHORT_NAMES,
+  POLICY_SINGULAR,
+  SHORT_NAMES,
+  SINGULAR,
+  VERSION,
 } from './constants.js';
 import { POLICY_OBJECT_RULES, PolicySpecSchema, PolicyStatusSchema } from './policy.js';
 import { SpecSchema } from './spec.js';
@@ -33,7 +44,10 @@ export function toStructural(node: unknown): unknown {
     if ((k === 'minimum' && v === -SAFE_INT) || (k === 'maximum' && v === SAFE_INT)) continue;
     // zod adds a regex for date-time; the format says it and the API server checks the format.
     if (k === 'pattern' && (node as Json).format === 'date-time') continue;
-    out[k] = k === 'x-kubernetes-validations' || k === 'enum' || k === 'required' || k === 'x-kubernetes-list-map-keys' ? v : toStructural(v);
+    out[k] =
+      k === 'x-kubernetes-validations' || k === 'enum' || k === 'required' || k === 'x-kubernetes-list-map-keys'
+        ? v
+        : toStructural(v);
   }
   return out;
 }
@@ -43,10 +57,30 @@ export function jsonSchemaOf(schema: z.ZodType): Json {
 }
 
 export const PRINTER_COLUMNS = [
-  { name: 'Available', type: 'string', jsonPath: '.status.conditions[?(@.type=="Available")].status', description: 'Whether the spec is applied.' },
-  { name: 'Progressing', type: 'string', jsonPath: '.status.conditions[?(@.type=="Progressing")].status', description: 'Whether an apply is under way.' },
-  { name: 'Degraded', type: 'string', jsonPath: '.status.conditions[?(@.type=="Degraded")].status', description: 'Whether the last apply failed.' },
-  { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Available")].reason', description: 'Why the node is (not) available.' },
+  {
+    name: 'Available',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Available")].status',
+    description: 'Whether the spec is applied.',
+  },
+  {
+    name: 'Progressing',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Progressing")].status',
+    description: 'Whether an apply is under way.',
+  },
+  {
+    name: 'Degraded',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Degraded")].status',
+    description: 'Whether the last apply failed.',
+  },
+  {
+    name: 'Reason',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Available")].reason',
+    description: 'Why the node is (not) available.',
+  },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Age of the object.' },
 ];
 
@@ -68,7 +102,13 @@ function crdOf(d: CrdDescription): Json {
     metadata: { name: d.name },
     spec: {
       group: GROUP,
-      names: { kind: d.names.kind, listKind: `${d.names.kind}List`, plural: d.names.plural, singular: d.names.singular, shortNames: d.names.shortNames },
+      names: {
+        kind: d.names.kind,
+        listKind: `${d.names.kind}List`,
+        plural: d.names.plural,
+        singular: d.names.singular,
+        shortNames: d.names.shortNames,
+      },
       scope: 'Cluster',
       versions: [
         {
@@ -82,8 +122,14 @@ function crdOf(d: CrdDescription): Json {
               type: 'object',
               description: d.description,
               properties: {
-                apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
-                kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
+                apiVersion: {
+                  type: 'string',
+                  description: 'APIVersion defines the versioned schema of this representation of an object.',
+                },
+                kind: {
+                  type: 'string',
+                  description: 'Kind is a string value representing the REST resource this object represents.',
+                },
                 metadata: { type: 'object' },
                 spec: jsonSchemaOf(d.spec),
                 status: jsonSchemaOf(d.status),
@@ -102,7 +148,8 @@ export function buildCrd(): Json {
     name: CRD_NAME,
     names: { kind: KIND, plural: PLURAL, singular: SINGULAR, shortNames: SHORT_NAMES },
     printerColumns: PRINTER_COLUMNS,
-    description: 'Host networking of one node (the object is named after the node), in VDSM setupNetworks vocabulary: spec says which networks and bonds the node must have; status shows what it has and how the last apply went.',
+    description:
+      'Host networking of one node (the object is named after the node), in VDSM setupNetworks vocabulary: spec says which networks and bonds the node must have; status shows what it has and how the last apply went.',
     spec: SpecSchema,
     status: StatusSchema,
   });
@@ -112,12 +159,43 @@ const condition = (type: string, field: 'status' | 'reason') => `.status.conditi
 
 export const POLICY_PRINTER_COLUMNS = [
   { name: 'Matched', type: 'integer', jsonPath: '.status.matchedNodes', description: 'Nodes the selector matches.' },
-  { name: 'Updated', type: 'integer', jsonPath: '.status.updatedNodes', description: 'Nodes whose spec carries this generation.' },
-  { name: 'Available', type: 'integer', jsonPath: '.status.availableNodes', description: 'Updated nodes that report Available.' },
-  { name: 'OutOfSync', type: 'integer', jsonPath: '.status.outOfSyncNodes', description: 'Nodes whose kernelConfig differs from the policy.', priority: 1 },
-  { name: 'Progressing', type: 'string', jsonPath: condition('Progressing', 'status'), description: 'Whether the rollout goes on.' },
-  { name: 'Degraded', type: 'string', jsonPath: condition('Degraded', 'status'), description: 'Whether a node failed or refused the policy.' },
-  { name: 'Reason', type: 'string', jsonPath: condition('Degraded', 'reason'), description: 'Why (RolloutAborted, Conflict, ...).' },
+  {
+    name: 'Updated',
+    type: 'integer',
+    jsonPath: '.status.updatedNodes',
+    description: 'Nodes whose spec carries this generation.',
+  },
+  {
+    name: 'Available',
+    type: 'integer',
+    jsonPath: '.status.availableNodes',
+    description: 'Updated nodes that report Available.',
+  },
+  {
+    name: 'OutOfSync',
+    type: 'integer',
+    jsonPath: '.status.outOfSyncNodes',
+    description: 'Nodes whose kernelConfig differs from the policy.',
+    priority: 1,
+  },
+  {
+    name: 'Progressing',
+    type: 'string',
+    jsonPath: condition('Progressing', 'status'),
+    description: 'Whether the rollout goes on.',
+  },
+  {
+    name: 'Degraded',
+    type: 'string',
+    jsonPath: condition('Degraded', 'status'),
+    description: 'Whether a node failed or refused the policy.',
+  },
+  {
+    name: 'Reason',
+    type: 'string',
+    jsonPath: condition('Degraded', 'reason'),
+    description: 'Why (RolloutAborted, Conflict, ...).',
+  },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Age of the object.' },
 ];
 
@@ -126,7 +204,8 @@ export function buildPolicyCrd(): Json {
     name: POLICY_CRD_NAME,
     names: { kind: POLICY_KIND, plural: POLICY_PLURAL, singular: POLICY_SINGULAR, shortNames: POLICY_SHORT_NAMES },
     printerColumns: POLICY_PRINTER_COLUMNS,
-    description: 'Networks and bonds for many nodes: the controller writes them into the OvirtNodeNetwork spec of every node the selector matches (server-side apply, field manager ovirt-network-policy/<name>), at most maxUnavailable nodes at a time, and removes them when the policy is deleted or a node stops matching.',
+    description:
+      'Networks and bonds for many nodes: the controller writes them into the OvirtNodeNetwork spec of every node the selector matches (server-side apply, field manager ovirt-network-policy/<name>), at most maxUnavailable nodes at a time, and removes them when the policy is deleted or a node stops matching.',
     spec: PolicySpecSchema,
     status: PolicyStatusSchema,
     rules: POLICY_OBJECT_RULES,

@@ -8,7 +8,10 @@ import { crdYaml, policyCrdYaml } from './crd.js';
 export const CRD_PATH = fileURLToPath(new URL('../../../deploy/crd.yaml', import.meta.url));
 export const POLICY_CRD_PATH = fileURLToPath(new URL('../../../deploy/crd-policy.yaml', import.meta.url));
 
-for (const [path, text] of [[CRD_PATH, crdYaml()], [POLICY_CRD_PATH, policyCrdYaml()]] as const) {
+for (const [path, text] of [
+  [CRD_PATH, crdYaml()],
+  [POLICY_CRD_PATH, policyCrdYaml()],
+] as const) {
   await writeFileAtomic(path, text);
   process.stdout.write(`wrote ${path}\n`);
 }

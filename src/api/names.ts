@@ -80,7 +80,9 @@ export function quoteName(s: string): string {
 function describeChar(s: string, i: number): string {
   const cp = s.codePointAt(i)!;
   const ch = String.fromCodePoint(cp);
-  return cp >= 0x21 && cp < 0x7f ? `"${ch}"` : `U+${cp.toString(16).toUpperCase().padStart(4, '0')}${cp === 0x20 ? ' (space)' : ''}`;
+  return cp >= 0x21 && cp < 0x7f
+    ? `"${ch}"`
+    : `U+${cp.toString(16).toUpperCase().padStart(4, '0')}${cp === 0x20 ? ' (space)' : ''}`;
 }
 
 /** Why a name cannot be a device name (network, NIC or bond), or undefined when it can. */
@@ -88,12 +90,15 @@ export function deviceNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'a device name must not be empty';
   const q = quoteName(name);
   for (let i = 0; i < name.length; i++) {
-    if (!NAME_CHAR_RE.test(name[i]!)) return `${q} has the character ${describeChar(name, i)}: a device name is ${DEVICE_NAME_RULE}`;
+    if (!NAME_CHAR_RE.test(name[i]!))
+      return `${q} has the character ${describeChar(name, i)}: a device name is ${DEVICE_NAME_RULE}`;
   }
   if (!DEVICE_NAME_RE.test(name)) return `${q} must start with a letter or a digit`;
-  if (name.length > DEVICE_NAME_MAX) return `${q} is longer than ${DEVICE_NAME_MAX} characters (the kernel's limit for a device name)`;
+  if (name.length > DEVICE_NAME_MAX)
+    return `${q} is longer than ${DEVICE_NAME_MAX} characters (the kernel's limit for a device name)`;
   if (RESERVED.has(name)) return `${q} is reserved: the kernel, sysfs or procfs already give this name a meaning`;
-  if (IF_INDEX_RE.test(name)) return `${q} starts with "if" and a number, which iproute2 reads as an interface index when no device has the name`;
+  if (IF_INDEX_RE.test(name))
+    return `${q} starts with "if" and a number, which iproute2 reads as an interface index when no device has the name`;
   return undefined;
 }
 
@@ -101,15 +106,20 @@ export const isDeviceName = (name: string): boolean => deviceNameProblem(name) =
 
 /** Why a name cannot be a bond's, or undefined. */
 export function bondNameProblem(name: string): string | undefined {
-  return deviceNameProblem(name) ?? (BOND_NAME_RE.test(name) ? undefined : `bond name ${quoteName(name)} must be ${BOND_NAME_RULE}`);
+  return (
+    deviceNameProblem(name) ??
+    (BOND_NAME_RE.test(name) ? undefined : `bond name ${quoteName(name)} must be ${BOND_NAME_RULE}`)
+  );
 }
 
 export const isBondName = (name: string): boolean => bondNameProblem(name) === undefined;
 
 /** The device rule as a CEL expression on the string `v` (a map key variable, or `self`). */
 export function deviceNameCel(v: string): string {
-  return `${v}.size() <= ${DEVICE_NAME_MAX} && ${v}.matches('${DEVICE_NAME_PATTERN}') && !${v}.matches('${IF_INDEX_PATTERN}')`
-    + ` && !(${v} in [${RESERVED_DEVICE_NAMES.map((n) => `'${n}'`).join(', ')}])`;
+  return (
+    `${v}.size() <= ${DEVICE_NAME_MAX} && ${v}.matches('${DEVICE_NAME_PATTERN}') && !${v}.matches('${IF_INDEX_PATTERN}')` +
+    ` && !(${v} in [${RESERVED_DEVICE_NAMES.map((n) => `'${n}'`).join(', ')}])`
+  );
 }
 
 /** The bond rule as a CEL expression on `v`. */

@@ -11,7 +11,15 @@
 import { z } from 'zod';
 import { FAILED_NODES_MAX, POLICY_NAME_MAX } from './constants.js';
 import {
-  BOND_MAP_RULES, BONDINGS_MAX, bondNameIssues, BondSpecSchema, NETWORK_MAP_RULES, NETWORKS_MAX, networkNameIssues, NIC_XOR_BONDING, NetworkSpecSchema,
+  BOND_MAP_RULES,
+  BONDINGS_MAX,
+  bondNameIssues,
+  BondSpecSchema,
+  NETWORK_MAP_RULES,
+  NETWORKS_MAX,
+  networkNameIssues,
+  NIC_XOR_BONDING,
+  NetworkSpecSchema,
   southboundRules,
 } from './spec.js';
 import { ConditionSchema } from './status.js';
@@ -19,51 +27,101 @@ import { isIpv4Cidr, isIpv6Cidr } from '../util/ip.js';
 
 /** A label key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters. */
 // (From a string: the API server's RE2 is given the pattern as written, "/" unescaped.)
-const LABEL_KEY = new RegExp('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$');
+const LABEL_KEY = new RegExp(
+  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$',
+);
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 
-const labelKey = (description: string) => z.string().max(317).regex(LABEL_KEY, 'must be a label key (e.g. ovirt.org/storage-nic)').describe(description);
+const labelKey = (description: string) =>
+  z.string().max(317).regex(LABEL_KEY, 'must be a label key (e.g. ovirt.org/storage-nic)').describe(description);
 /** Annotation keys are qualified names like label keys (the API server checks both alike). */
-const annotationKey = (description: string) => z.string().max(317).regex(LABEL_KEY, 'must be an annotation key (e.g. ovirt.org/bond-nics)').describe(description);
-const labelValue = z.string().max(63).regex(LABEL_VALUE, 'must be a label value (at most 63 letters, digits, "-", "_", "."; alphanumeric at both ends)').describe('A label value.');
+const annotationKey = (description: string) =>
+  z.string().max(317).regex(LABEL_KEY, 'must be an annotation key (e.g. ovirt.org/bond-nics)').describe(description);
+const labelValue = z
+  .string()
+  .max(63)
+  .regex(LABEL_VALUE, 'must be a label value (at most 63 letters, digits, "-", "_", "."; alphanumeric at both ends)')
+  .describe('A label value.');
 
 export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 
 export const LabelSelectorRequirementSchema = z
   .strictObject({
     key: labelKey('The label key the requirement is about.'),
-    operator: z.enum(SELECTOR_OPERATORS).describe('In / NotIn: the label\'s value is (not) one of values (NotIn also matches a node without the label); Exists / DoesNotExist: the node has (not) the label.'),
-    values: z.array(labelValue).max(64).describe('Values for In and NotIn (at least one); empty for Exists and DoesNotExist.').optional(),
+    operator: z
+      .enum(SELECTOR_OPERATORS)
+      .describe(
+        "In / NotIn: the label's value is (not) one of values (NotIn also matches a node without the label); Exists / DoesNotExist: the node has (not) the label.",
+      ),
+    values: z
+      .array(labelValue)
+      .max(64)
+      .describe('Values for In and NotIn (at least one); empty for Exists and DoesNotExist.')
+      .optional(),
   })
   .meta({
     description: 'One label requirement; a node matches a selector when it meets every requirement and matchLabels.',
     'x-kubernetes-validations': [
-      { rule: "!(self.operator in ['In', 'NotIn']) || (has(self.values) && size(self.values) > 0)", message: 'In and NotIn need at least one value', fieldPath: '.values' },
-      { rule: "!(self.operator in ['Exists', 'DoesNotExist']) || !has(self.values) || size(self.values) == 0", message: 'Exists and DoesNotExist take no values', fieldPath: '.values' },
+      {
+        rule: "!(self.operator in ['In', 'NotIn']) || (has(self.values) && size(self.values) > 0)",
+        message: 'In and NotIn need at least one value',
+        fieldPath: '.values',
+      },
+      {
+        rule: "!(self.operator in ['Exists', 'DoesNotExist']) || !has(self.values) || size(self.values) == 0",
+        message: 'Exists and DoesNotExist take no values',
+        fieldPath: '.values',
+      },
     ],
   });
 
 export const LabelSelectorSchema = z
   .strictObject({
-    matchLabels: z.record(z.string(), labelValue).describe('Labels the node must have with exactly these values (keys are label keys).').optional(),
-    matchExpressions: z.array(LabelSelectorRequirementSchema).max(32).describe('Requirements the node\'s labels must all meet.').optional(),
-  })
-  .describe('Which nodes (v1 Node labels) the policy applies to: a full LabelSelector, matchLabels and matchExpressions ANDed. Empty or absent: every node.');
-
-const ipamSchema = (family: 4 | 6) => z
-  .strictObject({
-    pool: z.string().max(49)
-      .refine(family === 4 ? isIpv4Cidr : isIpv6Cidr, family === 4 ? 'must be an IPv4 network with its prefix length, e.g. 10.10.0.0/24' : 'must be an IPv6 network with its prefix length, e.g. fd00:10::/64')
-      .describe(family === 4
-        ? 'The IPv4 subnet, e.g. 10.10.0.0/24: each node gets one host address of it with this prefix length (never the network or broadcast address, nor the gateway).'
-        : 'The IPv6 subnet, e.g. fd00:10::/64: each node gets one address of it with this prefix length (never the subnet-router anycast address ::, nor the gateway).'),
-    range: z.string().max(91).regex(/^[^\s-]+-[^\s-]+$/, 'must be "first-last"')
-      .describe(`Only addresses from first to last, inclusive (e.g. "${family === 4 ? '10.10.0.10-10.10.0.99' : 'fd00:10::10-fd00:10::ff'}"), both inside pool. Default: the whole pool.`)
+    matchLabels: z
+      .record(z.string(), labelValue)
+      .describe('Labels the node must have with exactly these values (keys are label keys).')
+      .optional(),
+    matchExpressions: z
+      .array(LabelSelectorRequirementSchema)
+      .max(32)
+      .describe("Requirements the node's labels must all meet.")
       .optional(),
   })
-  .describe(family === 4
-    ? 'Static IPv4 addresses from a pool instead of ipaddr: every selected node gets its own (bootproto none), kept across controller restarts and policy edits while it stays inside the pool, released when the node leaves the policy.'
-    : 'Static IPv6 addresses from a pool instead of ipv6addr, as ipam does for IPv4.');
+  .describe(
+    'Which nodes (v1 Node labels) the policy applies to: a full LabelSelector, matchLabels and matchExpressions ANDed. Empty or absent: every node.',
+  );
+
+const ipamSchema = (family: 4 | 6) =>
+  z
+    .strictObject({
+      pool: z
+        .string()
+        .max(49)
+        .refine(
+          family === 4 ? isIpv4Cidr : isIpv6Cidr,
+          family === 4
+            ? 'must be an IPv4 network with its prefix length, e.g. 10.10.0.0/24'
+            : 'must be an IPv6 network with its prefix length, e.g. fd00:10::/64',
+        )
+        .describe(
+          family === 4
+            ? 'The IPv4 subnet, e.g. 10.10.0.0/24: each node gets one host address of it with this prefix length (never the network or broadcast address, nor the gateway).'
+            : 'The IPv6 subnet, e.g. fd00:10::/64: each node gets one address of it with this prefix length (never the subnet-router anycast address ::, nor the gateway).',
+        ),
+      range: z
+        .string()
+        .max(91)
+        .regex(/^[^\s-]+-[^\s-]+$/, 'must be "first-last"')
+        .describe(
+          `Only addresses from first to last, inclusive (e.g. "${family === 4 ? '10.10.0.10-10.10.0.99' : 'fd00:10::10-fd00:10::ff'}"), both inside pool. Default: the whole pool.`,
+        )
+        .optional(),
+    })
+    .describe(
+      family === 4
+        ? 'Static IPv4 addresses from a pool instead of ipaddr: every selected node gets its own (bootproto none), kept across controller restarts and policy edits while it stays inside the pool, released when the node leaves the policy.'
+        : 'Static IPv6 addresses from a pool instead of ipv6addr, as ipam does for IPv4.',
+    );
 
 export const IpamSchema = ipamSchema(4);
 export const Ipv6IpamSchema = ipamSchema(6);
@@ -71,64 +129,99 @@ export const Ipv6IpamSchema = ipamSchema(6);
 /** CEL: the policy network names its southbound somehow. */
 const POLICY_SOUTHBOUND = 'has(self.nic) || has(self.bonding) || has(self.nicFromNodeLabel)';
 
-export const PolicyNetworkSchema = NetworkSpecSchema
-  .omit({ ipaddr: true, netmask: true, prefix: true, ipv6addr: true })
+export const PolicyNetworkSchema = NetworkSpecSchema.omit({ ipaddr: true, netmask: true, prefix: true, ipv6addr: true })
   .extend({
-    nicFromNodeLabel: labelKey('The southbound NIC is the value of this label of each node (e.g. ovirt.org/storage-nic with value "ens3f1" on the Node): NIC names that differ between nodes. Exclusive with nic and bonding; a node without the label gets the policy refused (reason MissingNodeLabel), one whose value is not a NIC name too (reason InvalidNodeLabel).').optional(),
+    nicFromNodeLabel: labelKey(
+      'The southbound NIC is the value of this label of each node (e.g. ovirt.org/storage-nic with value "ens3f1" on the Node): NIC names that differ between nodes. Exclusive with nic and bonding; a node without the label gets the policy refused (reason MissingNodeLabel), one whose value is not a NIC name too (reason InvalidNodeLabel).',
+    ).optional(),
     ipam: IpamSchema.optional(),
     ipv6ipam: Ipv6IpamSchema.optional(),
-    gateway: NetworkSpecSchema.shape.gateway.describe('IPv4 gateway of the network; needs ipam, inside its pool (never handed out to a node).'),
-    ipv6gateway: NetworkSpecSchema.shape.ipv6gateway.describe('IPv6 gateway; needs ipv6ipam, inside its pool (never handed out to a node).'),
+    gateway: NetworkSpecSchema.shape.gateway.describe(
+      'IPv4 gateway of the network; needs ipam, inside its pool (never handed out to a node).',
+    ),
+    ipv6gateway: NetworkSpecSchema.shape.ipv6gateway.describe(
+      'IPv6 gateway; needs ipv6ipam, inside its pool (never handed out to a node).',
+    ),
   })
   .meta({
-    description: 'A logical network in the node spec\'s vocabulary (spec.networks of an OvirtNodeNetwork), except that static addresses come from ipam / ipv6ipam pools and the NIC may come from a node label.',
+    description:
+      "A logical network in the node spec's vocabulary (spec.networks of an OvirtNodeNetwork), except that static addresses come from ipam / ipv6ipam pools and the NIC may come from a node label.",
     'x-kubernetes-validations': [
       NIC_XOR_BONDING,
-      { rule: '!has(self.nicFromNodeLabel) || !(has(self.nic) || has(self.bonding))', message: 'nicFromNodeLabel is exclusive with nic and bonding', fieldPath: '.nicFromNodeLabel' },
+      {
+        rule: '!has(self.nicFromNodeLabel) || !(has(self.nic) || has(self.bonding))',
+        message: 'nicFromNodeLabel is exclusive with nic and bonding',
+        fieldPath: '.nicFromNodeLabel',
+      },
       ...southboundRules(POLICY_SOUTHBOUND),
-      { rule: "!has(self.bootproto) || self.bootproto != 'dhcp' || !(has(self.ipam) || has(self.gateway))", message: 'ipam and gateway conflict with bootproto: dhcp', fieldPath: '.bootproto' },
+      {
+        rule: "!has(self.bootproto) || self.bootproto != 'dhcp' || !(has(self.ipam) || has(self.gateway))",
+        message: 'ipam and gateway conflict with bootproto: dhcp',
+        fieldPath: '.bootproto',
+      },
       { rule: '!has(self.gateway) || has(self.ipam)', message: 'a gateway needs ipam', fieldPath: '.gateway' },
-      { rule: '!has(self.ipv6gateway) || has(self.ipv6ipam)', message: 'an ipv6gateway needs ipv6ipam', fieldPath: '.ipv6gateway' },
-      { rule: '!has(self.ipv6ipam) || !((has(self.dhcpv6) && self.dhcpv6) || (has(self.ipv6autoconf) && self.ipv6autoconf))', message: 'ipv6ipam conflicts with dhcpv6 and ipv6autoconf', fieldPath: '.ipv6ipam' },
+      {
+        rule: '!has(self.ipv6gateway) || has(self.ipv6ipam)',
+        message: 'an ipv6gateway needs ipv6ipam',
+        fieldPath: '.ipv6gateway',
+      },
+      {
+        rule: '!has(self.ipv6ipam) || !((has(self.dhcpv6) && self.dhcpv6) || (has(self.ipv6autoconf) && self.ipv6autoconf))',
+        message: 'ipv6ipam conflicts with dhcpv6 and ipv6autoconf',
+        fieldPath: '.ipv6ipam',
+      },
     ],
   });
 
 /** CEL: how many of the bond's three ways of naming its slaves are used (exactly one must be). */
-const SLAVE_SOURCES = '(has(self.nics) ? 1 : 0) + (has(self.nicsFromNodeLabel) ? 1 : 0) + (has(self.nicsFromNodeAnnotation) ? 1 : 0)';
+const SLAVE_SOURCES =
+  '(has(self.nics) ? 1 : 0) + (has(self.nicsFromNodeLabel) ? 1 : 0) + (has(self.nicsFromNodeAnnotation) ? 1 : 0)';
 
-export const PolicyBondSchema = BondSpecSchema
-  .extend({
-    nics: BondSpecSchema.shape.nics.optional(),
-    nicsFromNodeAnnotation: annotationKey('The slaves are the value of this annotation of each node: NIC names separated by "," (spaces around them are ignored), e.g. `kubectl annotate node hv1 ovirt.org/bond-nics=ens3f0,ens3f1`. Each name must be a valid NIC name; a node without the annotation gets the policy refused (reason MissingNodeAnnotation), one whose value is not such a list too (reason InvalidNodeAnnotation). Exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel.').optional(),
-    nicsFromNodeLabel: labelKey('The one slave is the value of this label of each node (e.g. ovirt.org/bond-nic with value "ens3f0"). A label value cannot hold ",", so it names a single NIC: for several slaves use nicsFromNodeAnnotation. A node without the label gets the policy refused (reason MissingNodeLabel), one whose value is not a NIC name too (reason InvalidNodeLabel). Exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel.').optional(),
-  })
-  .meta({
-    description: 'A bond in the node spec\'s vocabulary (spec.bondings of an OvirtNodeNetwork); the slaves are nics, or come from a node annotation or label.',
-    'x-kubernetes-validations': [
-      { rule: `${SLAVE_SOURCES} == 1`, message: 'exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel', fieldPath: '.nics' },
-    ],
-  });
+export const PolicyBondSchema = BondSpecSchema.extend({
+  nics: BondSpecSchema.shape.nics.optional(),
+  nicsFromNodeAnnotation: annotationKey(
+    'The slaves are the value of this annotation of each node: NIC names separated by "," (spaces around them are ignored), e.g. `kubectl annotate node hv1 ovirt.org/bond-nics=ens3f0,ens3f1`. Each name must be a valid NIC name; a node without the annotation gets the policy refused (reason MissingNodeAnnotation), one whose value is not such a list too (reason InvalidNodeAnnotation). Exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel.',
+  ).optional(),
+  nicsFromNodeLabel: labelKey(
+    'The one slave is the value of this label of each node (e.g. ovirt.org/bond-nic with value "ens3f0"). A label value cannot hold ",", so it names a single NIC: for several slaves use nicsFromNodeAnnotation. A node without the label gets the policy refused (reason MissingNodeLabel), one whose value is not a NIC name too (reason InvalidNodeLabel). Exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel.',
+  ).optional(),
+}).meta({
+  description:
+    "A bond in the node spec's vocabulary (spec.bondings of an OvirtNodeNetwork); the slaves are nics, or come from a node annotation or label.",
+  'x-kubernetes-validations': [
+    {
+      rule: `${SLAVE_SOURCES} == 1`,
+      message: 'exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel',
+      fieldPath: '.nics',
+    },
+  ],
+});
 
 /** An int (a node count) or a percent string (of the matched nodes, rounded down, at least 1). */
-export const MaxUnavailableSchema = z.union([z.int().min(1), z.string().regex(/^(100|[1-9]\d?)%$/, 'must be a percent from 1% to 100%')])
+export const MaxUnavailableSchema = z
+  .union([z.int().min(1), z.string().regex(/^(100|[1-9]\d?)%$/, 'must be a percent from 1% to 100%')])
   .meta({
-    description: 'How many nodes may be changing at once (default 1): a count, or a percent of the matched nodes ("25%", rounded down, at least 1). A node is changing from the write of its spec until it reports Available for that generation, or fails.',
+    description:
+      'How many nodes may be changing at once (default 1): a count, or a percent of the matched nodes ("25%", rounded down, at least 1). A node is changing from the write of its spec until it reports Available for that generation, or fails.',
     'x-kubernetes-int-or-string': true,
   });
 
 export const PolicySpecSchema = z
   .strictObject({
     nodeSelector: LabelSelectorSchema.optional(),
-    networks: z.record(z.string(), PolicyNetworkSchema)
+    networks: z
+      .record(z.string(), PolicyNetworkSchema)
       .refine((m) => Object.keys(m).length <= NETWORKS_MAX, `must have at most ${NETWORKS_MAX} networks`)
       .superRefine(networkNameIssues)
       .default({})
       .meta({
-        description: 'Networks every selected node gets, by name (names as in an OvirtNodeNetwork). Each node\'s spec keeps its other networks; a name another policy or a hand edit already has on a node is refused there (reason Conflict).',
+        description:
+          "Networks every selected node gets, by name (names as in an OvirtNodeNetwork). Each node's spec keeps its other networks; a name another policy or a hand edit already has on a node is refused there (reason Conflict).",
         maxProperties: NETWORKS_MAX,
         'x-kubernetes-validations': NETWORK_MAP_RULES,
       }),
-    bondings: z.record(z.string(), PolicyBondSchema)
+    bondings: z
+      .record(z.string(), PolicyBondSchema)
       .refine((m) => Object.keys(m).length <= BONDINGS_MAX, `must have at most ${BONDINGS_MAX} bonds`)
       .superRefine(bondNameIssues)
       .default({})
@@ -139,42 +232,82 @@ export const PolicySpecSchema = z
       }),
     maxUnavailable: MaxUnavailableSchema.default(1),
   })
-  .describe('Networks and bonds for every node the selector matches, rolled out at most maxUnavailable nodes at a time, stopped at the first node that fails; deleting the policy removes them again.');
+  .describe(
+    'Networks and bonds for every node the selector matches, rolled out at most maxUnavailable nodes at a time, stopped at the first node that fails; deleting the policy removes them again.',
+  );
 
-export const FailedNodeSchema = z.object({
-  node: z.string().describe('The node.'),
-  reason: z.string().describe('Why: the agent\'s InvalidSpec, SetupFailed or ConnectivityLost (it rolled the node back); Conflict (another policy or a hand edit has the name or NIC there; nothing was written); MissingNodeLabel, MissingNodeAnnotation, InvalidNodeLabel, InvalidNodeAnnotation or InvalidRender (the node\'s labels, annotations or the pool cannot make a valid spec); PoolExhausted; ReconcileFailed (the controller failed computing the node\'s spec: a bug, the message says where; nothing was written).'),
-  message: z.string().max(1024).describe('Details.'),
-}).describe('A node the policy is not in effect on, and why.');
+export const FailedNodeSchema = z
+  .object({
+    node: z.string().describe('The node.'),
+    reason: z
+      .string()
+      .describe(
+        "Why: the agent's InvalidSpec, SetupFailed or ConnectivityLost (it rolled the node back); Conflict (another policy or a hand edit has the name or NIC there; nothing was written); MissingNodeLabel, MissingNodeAnnotation, InvalidNodeLabel, InvalidNodeAnnotation or InvalidRender (the node's labels, annotations or the pool cannot make a valid spec); PoolExhausted; ReconcileFailed (the controller failed computing the node's spec: a bug, the message says where; nothing was written).",
+      ),
+    message: z.string().max(1024).describe('Details.'),
+  })
+  .describe('A node the policy is not in effect on, and why.');
 
 export const POLICY_CONDITION_TYPES = ['Available', 'Progressing', 'Degraded'] as const;
 
 export const PolicyConditionSchema = ConditionSchema.extend({
-  type: z.enum(POLICY_CONDITION_TYPES).describe('Available: every matched node is Available with the policy\'s networks of this generation. Progressing: nodes are being changed (or will be). Degraded: a node failed (reason RolloutAborted: the rollout stopped there until a new generation), or the policy is refused somewhere (Conflict, MissingNodeLabel, InvalidSpec, ReconcileFailed...).'),
-  observedGeneration: ConditionSchema.shape.observedGeneration.describe('The policy generation the condition describes.'),
+  type: z
+    .enum(POLICY_CONDITION_TYPES)
+    .describe(
+      "Available: every matched node is Available with the policy's networks of this generation. Progressing: nodes are being changed (or will be). Degraded: a node failed (reason RolloutAborted: the rollout stopped there until a new generation), or the policy is refused somewhere (Conflict, MissingNodeLabel, InvalidSpec, ReconcileFailed...).",
+    ),
+  observedGeneration: ConditionSchema.shape.observedGeneration.describe(
+    'The policy generation the condition describes.',
+  ),
 }).describe('A condition of the policy.');
 
-export const PolicyStatusSchema = z.object({
-  observedGeneration: z.int().min(0).describe('The policy generation the controller last acted on.').optional(),
-  matchedNodes: z.int().min(0).describe('Nodes the selector matches.').optional(),
-  updatedNodes: z.int().min(0).describe('Matched nodes whose spec carries this generation\'s networks and bonds.').optional(),
-  availableNodes: z.int().min(0).describe('Updated nodes that report Available for that spec.').optional(),
-  outOfSyncNodes: z.int().min(0).describe('Matched nodes whose reported kernelConfig differs from what the policy asks of them (oVirt\'s "out of sync").').optional(),
-  conflictingAddresses: z.int().min(0).describe('Addresses inside this policy\'s pools that nodes report having (status.kernelConfig) although the controller did not give them to that node: a duplicate of another node\'s address, or one set by hand. Counted and announced with an Event (reason ConflictingAddress), never acted on: the pools are allocated only from what the controller wrote into the node specs, so a node\'s report cannot take, move or exhaust anyone\'s address.').optional(),
-  failedNodes: z.array(FailedNodeSchema).max(FAILED_NODES_MAX)
-    .describe(`Nodes the policy is not in effect on, and why (at most ${FAILED_NODES_MAX}, by node name).`).optional(),
-  conditions: z.array(PolicyConditionSchema)
-    .meta({
-      description: 'Available, Progressing and Degraded, so that `kubectl wait --for=condition=Available onp/NAME` works.',
-      'x-kubernetes-list-type': 'map',
-      'x-kubernetes-list-map-keys': ['type'],
-    })
-    .optional(),
-}).describe('How the rollout stands, written by the controller.');
+export const PolicyStatusSchema = z
+  .object({
+    observedGeneration: z.int().min(0).describe('The policy generation the controller last acted on.').optional(),
+    matchedNodes: z.int().min(0).describe('Nodes the selector matches.').optional(),
+    updatedNodes: z
+      .int()
+      .min(0)
+      .describe("Matched nodes whose spec carries this generation's networks and bonds.")
+      .optional(),
+    availableNodes: z.int().min(0).describe('Updated nodes that report Available for that spec.').optional(),
+    outOfSyncNodes: z
+      .int()
+      .min(0)
+      .describe(
+        'Matched nodes whose reported kernelConfig differs from what the policy asks of them (oVirt\'s "out of sync").',
+      )
+      .optional(),
+    conflictingAddresses: z
+      .int()
+      .min(0)
+      .describe(
+        "Addresses inside this policy's pools that nodes report having (status.kernelConfig) although the controller did not give them to that node: a duplicate of another node's address, or one set by hand. Counted and announced with an Event (reason ConflictingAddress), never acted on: the pools are allocated only from what the controller wrote into the node specs, so a node's report cannot take, move or exhaust anyone's address.",
+      )
+      .optional(),
+    failedNodes: z
+      .array(FailedNodeSchema)
+      .max(FAILED_NODES_MAX)
+      .describe(`Nodes the policy is not in effect on, and why (at most ${FAILED_NODES_MAX}, by node name).`)
+      .optional(),
+    conditions: z
+      .array(PolicyConditionSchema)
+      .meta({
+        description:
+          'Available, Progressing and Degraded, so that `kubectl wait --for=condition=Available onp/NAME` works.',
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      })
+      .optional(),
+  })
+  .describe('How the rollout stands, written by the controller.');
 
 /** The object's CEL rules: the name is one annotation name part on each node object. */
 export const POLICY_OBJECT_RULES = [
-  { rule: `self.metadata.name.size() <= ${POLICY_NAME_MAX}`, message: `a policy name is at most ${POLICY_NAME_MAX} characters` },
+  {
+    rule: `self.metadata.name.size() <= ${POLICY_NAME_MAX}`,
+    message: `a policy name is at most ${POLICY_NAME_MAX} characters`,
+  },
 ];
 
 export type LabelSelector = z.output<typeof LabelSelectorSchema>;

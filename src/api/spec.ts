@@ -7,7 +7,13 @@ import { z } from 'zod';
 import { isIpAddress, isIpv6, isIpv6Cidr } from '../util/ip.js';
 import { DEFAULT_MTU, MIN_IPV6_MTU } from './constants.js';
 import {
-  BOND_NAME_RULE, bondNameCel, bondNameProblem, DEVICE_NAME_MAX, DEVICE_NAME_RULE, deviceNameCel, deviceNameProblem,
+  BOND_NAME_RULE,
+  bondNameCel,
+  bondNameProblem,
+  DEVICE_NAME_MAX,
+  DEVICE_NAME_RULE,
+  deviceNameCel,
+  deviceNameProblem,
 } from './names.js';
 
 /**
@@ -16,7 +22,8 @@ import {
  * bad name: the length bounds are the rule's, not zod's own checks.
  */
 function nameField(problem: (name: string) => string | undefined, cel: string, rule: string, description: string) {
-  return z.string()
+  return z
+    .string()
     .superRefine((v, ctx) => {
       const p = problem(v);
       if (p) ctx.addIssue({ code: 'custom', message: p, input: v });
@@ -30,9 +37,11 @@ function nameField(problem: (name: string) => string | undefined, cel: string, r
 }
 
 /** A field naming a NIC (or any device but a bond). */
-const ifname = (description: string) => nameField(deviceNameProblem, deviceNameCel('self'), `a device name: ${DEVICE_NAME_RULE}`, description);
+const ifname = (description: string) =>
+  nameField(deviceNameProblem, deviceNameCel('self'), `a device name: ${DEVICE_NAME_RULE}`, description);
 /** A field naming a bond. */
-const bondname = (description: string) => nameField(bondNameProblem, bondNameCel('self'), `a bond name: ${BOND_NAME_RULE}`, description);
+const bondname = (description: string) =>
+  nameField(bondNameProblem, bondNameCel('self'), `a bond name: ${BOND_NAME_RULE}`, description);
 
 /**
  * CEL rules about a network's southbound device, given the CEL test for "names one": a node's
@@ -40,18 +49,34 @@ const bondname = (description: string) => nameField(bondNameProblem, bondNameCel
  */
 export function southboundRules(hasSouthbound: string) {
   return [
-    { rule: `!has(self.bridged) || self.bridged || ${hasSouthbound}`, message: 'a bridgeless network needs a southbound device (nic or bonding)', fieldPath: '.bridged' },
-    { rule: `!has(self.vlan) || ${hasSouthbound}`, message: 'a VLAN needs a southbound device (nic or bonding)', fieldPath: '.vlan' },
+    {
+      rule: `!has(self.bridged) || self.bridged || ${hasSouthbound}`,
+      message: 'a bridgeless network needs a southbound device (nic or bonding)',
+      fieldPath: '.bridged',
+    },
+    {
+      rule: `!has(self.vlan) || ${hasSouthbound}`,
+      message: 'a VLAN needs a southbound device (nic or bonding)',
+      fieldPath: '.vlan',
+    },
   ];
 }
 
 /** A network names its southbound with nic or bonding, never both (node and policy networks alike). */
-export const NIC_XOR_BONDING = { rule: '!(has(self.nic) && has(self.bonding))', message: 'nic and bonding are mutually exclusive', fieldPath: '.bonding' };
+export const NIC_XOR_BONDING = {
+  rule: '!(has(self.nic) && has(self.bonding))',
+  message: 'nic and bonding are mutually exclusive',
+  fieldPath: '.bonding',
+};
 
 /** CEL rules the API server enforces on each network; the same rules are in validate.ts. */
 const NETWORK_RULES = [
   NIC_XOR_BONDING,
-  { rule: '!(has(self.prefix) && has(self.netmask))', message: 'prefix and netmask are mutually exclusive', fieldPath: '.prefix' },
+  {
+    rule: '!(has(self.prefix) && has(self.netmask))',
+    message: 'prefix and netmask are mutually exclusive',
+    fieldPath: '.prefix',
+  },
   ...southboundRules('has(self.nic) || has(self.bonding)'),
   {
     rule: "!has(self.bootproto) || self.bootproto != 'dhcp' || !(has(self.ipaddr) || has(self.netmask) || has(self.prefix) || has(self.gateway))",
@@ -67,32 +92,102 @@ const NETWORK_RULES = [
 
 export const NetworkSpecSchema = z
   .strictObject({
-    nic: ifname('Southbound NIC the network is attached to (kernel name, e.g. eth1). Exclusive with bonding. Omit both for a nicless bridged network.').optional(),
-    bonding: bondname('Southbound bond the network is attached to; defined in spec.bondings or already present on the node. Exclusive with nic.').optional(),
-    vlan: z.int().min(0).max(4094).describe('802.1Q VLAN id (0..4094). The network then sits on the VLAN device <southbound>.<vlan>; needs nic or bonding.').optional(),
-    bridged: z.boolean().describe('Whether the network is a Linux bridge named after the network (default true). A bridgeless network needs nic or bonding and carries its IP on the southbound or VLAN device.').optional(),
-    stp: z.boolean().describe('Spanning Tree Protocol on the bridge (default false). Bridged networks only.').optional(),
-    bridgeOpts: z.string().max(1024).describe('Extra bridge attributes as "key=value key=value", names as in /sys/class/net/<bridge>/bridge (e.g. "forward_delay=0 multicast_snooping=0"). Bridged networks only.').optional(),
-    mtu: z.int().min(MIN_IPV6_MTU).max(65535).describe(`MTU of the network (${MIN_IPV6_MTU}..65535, default ${DEFAULT_MTU}). The southbound device gets the largest MTU of the networks on it. Below ${MIN_IPV6_MTU} the kernel drops a device's IPv6 settings, which the handler manages on every device it makes.`).optional(),
-    bootproto: z.enum(['dhcp', 'none']).describe('IPv4 configuration: "dhcp" runs a DHCP client, "none" (default) uses ipaddr/netmask or no IPv4 address.').optional(),
+    nic: ifname(
+      'Southbound NIC the network is attached to (kernel name, e.g. eth1). Exclusive with bonding. Omit both for a nicless bridged network.',
+    ).optional(),
+    bonding: bondname(
+      'Southbound bond the network is attached to; defined in spec.bondings or already present on the node. Exclusive with nic.',
+    ).optional(),
+    vlan: z
+      .int()
+      .min(0)
+      .max(4094)
+      .describe(
+        '802.1Q VLAN id (0..4094). The network then sits on the VLAN device <southbound>.<vlan>; needs nic or bonding.',
+      )
+      .optional(),
+    bridged: z
+      .boolean()
+      .describe(
+        'Whether the network is a Linux bridge named after the network (default true). A bridgeless network needs nic or bonding and carries its IP on the southbound or VLAN device.',
+      )
+      .optional(),
+    stp: z
+      .boolean()
+      .describe('Spanning Tree Protocol on the bridge (default false). Bridged networks only.')
+      .optional(),
+    bridgeOpts: z
+      .string()
+      .max(1024)
+      .describe(
+        'Extra bridge attributes as "key=value key=value", names as in /sys/class/net/<bridge>/bridge (e.g. "forward_delay=0 multicast_snooping=0"). Bridged networks only.',
+      )
+      .optional(),
+    mtu: z
+      .int()
+      .min(MIN_IPV6_MTU)
+      .max(65535)
+      .describe(
+        `MTU of the network (${MIN_IPV6_MTU}..65535, default ${DEFAULT_MTU}). The southbound device gets the largest MTU of the networks on it. Below ${MIN_IPV6_MTU} the kernel drops a device's IPv6 settings, which the handler manages on every device it makes.`,
+      )
+      .optional(),
+    bootproto: z
+      .enum(['dhcp', 'none'])
+      .describe(
+        'IPv4 configuration: "dhcp" runs a DHCP client, "none" (default) uses ipaddr/netmask or no IPv4 address.',
+      )
+      .optional(),
     ipaddr: z.ipv4().describe('Static IPv4 address (bootproto none); needs netmask or prefix.').optional(),
     netmask: z.ipv4().describe('IPv4 netmask in dotted form (e.g. 255.255.255.0). Exclusive with prefix.').optional(),
-    prefix: z.int().min(1).max(32).describe('IPv4 prefix length (1..32), converted to netmask. Exclusive with netmask.').optional(),
-    gateway: z.ipv4().describe('IPv4 gateway of the network; must be inside the subnet of ipaddr.').optional(),
-    defaultRoute: z.boolean().describe('Whether the host default route goes through this network (default false). At most one network may have it.').optional(),
-    ipv6addr: z.string().max(49).refine(isIpv6Cidr, 'must be an IPv6 address with a prefix length, e.g. 2001:db8::5/64')
-      .describe('Static IPv6 address with prefix length, e.g. 2001:db8::5/64. Exclusive with dhcpv6 and ipv6autoconf.').optional(),
-    ipv6gateway: z.string().max(45).refine(isIpv6, 'must be an IPv6 address').describe('IPv6 gateway; needs ipv6addr.').optional(),
-    dhcpv6: z.boolean().describe('Run a DHCPv6 client on the network (default false).').optional(),
-    ipv6autoconf: z.boolean().describe('IPv6 stateless address autoconfiguration from router advertisements (default false).').optional(),
-    nameservers: z.array(z.string().max(45).refine(isIpAddress, 'must be an IPv4 or IPv6 address').describe('A DNS server address.'))
-      .max(16)
-      .describe('DNS servers for the host (IPv4 or IPv6 addresses), in order. Only on the network with defaultRoute; when omitted there and the network is static, the host keeps its current resolvers.')
+    prefix: z
+      .int()
+      .min(1)
+      .max(32)
+      .describe('IPv4 prefix length (1..32), converted to netmask. Exclusive with netmask.')
       .optional(),
-    switch: z.enum(['legacy']).describe('Switch type, in VDSM vocabulary: "legacy" (the Linux bridge), the only one supported (no OVS). Optional; accepted so that a reported kernelConfig is a valid spec.').optional(),
+    gateway: z.ipv4().describe('IPv4 gateway of the network; must be inside the subnet of ipaddr.').optional(),
+    defaultRoute: z
+      .boolean()
+      .describe(
+        'Whether the host default route goes through this network (default false). At most one network may have it.',
+      )
+      .optional(),
+    ipv6addr: z
+      .string()
+      .max(49)
+      .refine(isIpv6Cidr, 'must be an IPv6 address with a prefix length, e.g. 2001:db8::5/64')
+      .describe('Static IPv6 address with prefix length, e.g. 2001:db8::5/64. Exclusive with dhcpv6 and ipv6autoconf.')
+      .optional(),
+    ipv6gateway: z
+      .string()
+      .max(45)
+      .refine(isIpv6, 'must be an IPv6 address')
+      .describe('IPv6 gateway; needs ipv6addr.')
+      .optional(),
+    dhcpv6: z.boolean().describe('Run a DHCPv6 client on the network (default false).').optional(),
+    ipv6autoconf: z
+      .boolean()
+      .describe('IPv6 stateless address autoconfiguration from router advertisements (default false).')
+      .optional(),
+    nameservers: z
+      .array(
+        z.string().max(45).refine(isIpAddress, 'must be an IPv4 or IPv6 address').describe('A DNS server address.'),
+      )
+      .max(16)
+      .describe(
+        'DNS servers for the host (IPv4 or IPv6 addresses), in order. Only on the network with defaultRoute; when omitted there and the network is static, the host keeps its current resolvers.',
+      )
+      .optional(),
+    switch: z
+      .enum(['legacy'])
+      .describe(
+        'Switch type, in VDSM vocabulary: "legacy" (the Linux bridge), the only one supported (no OVS). Optional; accepted so that a reported kernelConfig is a valid spec.',
+      )
+      .optional(),
   })
   .meta({
-    description: 'A logical network in VDSM setupNetworks vocabulary: its southbound device, VLAN, bridge, MTU and IP configuration.',
+    description:
+      'A logical network in VDSM setupNetworks vocabulary: its southbound device, VLAN, bridge, MTU and IP configuration.',
     'x-kubernetes-validations': NETWORK_RULES,
   });
 
@@ -105,33 +200,71 @@ export const BOND_NICS_MAX = 64;
 
 export const BondSpecSchema = z
   .strictObject({
-    nics: z.array(ifname('A NIC enslaved to the bond.'))
+    nics: z
+      .array(ifname('A NIC enslaved to the bond.'))
       .min(1)
       .max(BOND_NICS_MAX)
-      .meta({ description: `NICs enslaved to the bond (1 to ${BOND_NICS_MAX}; each NIC in at most one bond and not used directly by a network).`, 'x-kubernetes-list-type': 'set' }),
-    options: z.string().max(1024)
-      .describe('Bonding options as "key=value key=value" (e.g. "mode=802.3ad miimon=100"); mode by name or number, default balance-rr (0). Names as in /sys/class/net/<bond>/bonding.')
+      .meta({
+        description: `NICs enslaved to the bond (1 to ${BOND_NICS_MAX}; each NIC in at most one bond and not used directly by a network).`,
+        'x-kubernetes-list-type': 'set',
+      }),
+    options: z
+      .string()
+      .max(1024)
+      .describe(
+        'Bonding options as "key=value key=value" (e.g. "mode=802.3ad miimon=100"); mode by name or number, default balance-rr (0). Names as in /sys/class/net/<bond>/bonding.',
+      )
       .optional(),
-    hwaddr: z.mac().describe('MAC address for the bond (default: the first slave\'s).').optional(),
-    switch: z.enum(['legacy']).describe('Switch type, in VDSM vocabulary: "legacy" (the Linux bridge), the only one supported (no OVS). Optional; accepted so that a reported kernelConfig is a valid spec.').optional(),
+    hwaddr: z.mac().describe("MAC address for the bond (default: the first slave's).").optional(),
+    switch: z
+      .enum(['legacy'])
+      .describe(
+        'Switch type, in VDSM vocabulary: "legacy" (the Linux bridge), the only one supported (no OVS). Optional; accepted so that a reported kernelConfig is a valid spec.',
+      )
+      .optional(),
   })
   .describe('A bond (Linux bonding driver) in VDSM setupNetworks vocabulary.');
 
 export const ProbesSchema = z
   .strictObject({
-    gateway: z.boolean().default(false).describe('Also require the default gateway to answer a ping after the apply (default false).'),
-    dns: z.boolean().default(false).describe('Also require DNS resolution through the node\'s nameservers after the apply (default false).'),
-    pathMtu: z.boolean().default(true).describe('Also ping the API server\'s address with a packet as large as the MTU of the device that reaches it, fragmentation forbidden: catches an MTU the path does not carry, which TCP alone may hide (default true; not held against an apply when it already fails before).'),
+    gateway: z
+      .boolean()
+      .default(false)
+      .describe('Also require the default gateway to answer a ping after the apply (default false).'),
+    dns: z
+      .boolean()
+      .default(false)
+      .describe("Also require DNS resolution through the node's nameservers after the apply (default false)."),
+    pathMtu: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Also ping the API server's address with a packet as large as the MTU of the device that reaches it, fragmentation forbidden: catches an MTU the path does not carry, which TCP alone may hide (default true; not held against an apply when it already fails before).",
+      ),
   })
-  .describe('Checks beyond the API server (which is always checked). A probe that already fails before the apply is not held against it.');
+  .describe(
+    'Checks beyond the API server (which is always checked). A probe that already fails before the apply is not held against it.',
+  );
 
 export const ConnectivityCheckSchema = z
   .strictObject({
-    enabled: z.boolean().default(true).describe('Verify connectivity after each apply and roll back on failure (default true).'),
-    timeoutSeconds: z.int().min(1).max(600).default(60).describe('How long the node may take to reach the API server (and enabled probes) after an apply before it rolls back (default 60).'),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('Verify connectivity after each apply and roll back on failure (default true).'),
+    timeoutSeconds: z
+      .int()
+      .min(1)
+      .max(600)
+      .default(60)
+      .describe(
+        'How long the node may take to reach the API server (and enabled probes) after an apply before it rolls back (default 60).',
+      ),
     probes: ProbesSchema.prefault({}),
   })
-  .describe('Whether and how long to verify, after an apply, that the node still reaches the API server (and optionally its default gateway and DNS); the previous configuration is restored if not.');
+  .describe(
+    'Whether and how long to verify, after an apply, that the node still reaches the API server (and optionally its default gateway and DNS); the previous configuration is restored if not.',
+  );
 
 /**
  * The most networks and bonds a spec may have: what provably fits the object's 1 MiB budget
@@ -145,9 +278,11 @@ export const NETWORKS_MAX = 800;
 export const BONDINGS_MAX = 128;
 
 /** What the agent does when the kernel no longer has what it applied (a hand-made change). */
-export const DriftPolicySchema = z.enum(['Heal', 'Report']).describe(
-  'When the kernel no longer matches the applied networks and bonds (a hand-made change: a bridge deleted, an address removed...): Heal re-applies the spec through the usual transaction and connectivity check; Report only reports it (condition Degraded, reason Drifted, and an Event). Either way the difference is reported within one observe interval.',
-);
+export const DriftPolicySchema = z
+  .enum(['Heal', 'Report'])
+  .describe(
+    'When the kernel no longer matches the applied networks and bonds (a hand-made change: a bridge deleted, an address removed...): Heal re-applies the spec through the usual transaction and connectivity check; Report only reports it (condition Degraded, reason Drifted, and an Event). Either way the difference is reported within one observe interval.',
+  );
 
 /** CEL rules on a map of networks (a node's spec.networks, a policy's). */
 export const NETWORK_MAP_RULES = [
@@ -181,7 +316,8 @@ export const bondNameIssues = keyRule(bondNameProblem);
 
 export const SpecSchema = z
   .strictObject({
-    networks: z.record(z.string(), NetworkSpecSchema)
+    networks: z
+      .record(z.string(), NetworkSpecSchema)
       // The CRD's maxProperties, checked here too (the CLI validates without an API server).
       .refine((m) => Object.keys(m).length <= NETWORKS_MAX, `must have at most ${NETWORKS_MAX} networks`)
       .superRefine(networkNameIssues)
@@ -191,7 +327,8 @@ export const SpecSchema = z
         maxProperties: NETWORKS_MAX,
         'x-kubernetes-validations': NETWORK_MAP_RULES,
       }),
-    bondings: z.record(z.string(), BondSpecSchema)
+    bondings: z
+      .record(z.string(), BondSpecSchema)
       .refine((m) => Object.keys(m).length <= BONDINGS_MAX, `must have at most ${BONDINGS_MAX} bonds`)
       .superRefine(bondNameIssues)
       .default({})
@@ -203,7 +340,9 @@ export const SpecSchema = z
     connectivityCheck: ConnectivityCheckSchema.prefault({}),
     driftPolicy: DriftPolicySchema.default('Heal'),
   })
-  .describe('The desired host networking of the node: the whole set of networks and bonds the handler owns, in VDSM setupNetworks vocabulary.');
+  .describe(
+    'The desired host networking of the node: the whole set of networks and bonds the handler owns, in VDSM setupNetworks vocabulary.',
+  );
 
 export type NetworkSpec = z.output<typeof NetworkSpecSchema>;
 export type BondSpec = z.output<typeof BondSpecSchema>;

@@ -46,7 +46,14 @@ export interface DhcpPaths {
 export function dhcpPaths(stateDir: string, dev: string, family: Family): DhcpPaths {
   const dir = join(stateDir, 'dhcp');
   const base = join(dir, `${dev}-${family}`);
-  return { dir, leases: join(dir, 'leases'), conf: `${base}.conf`, pid: `${base}.pid`, spec: `${base}.json`, log: `${base}.log` };
+  return {
+    dir,
+    leases: join(dir, 'leases'),
+    conf: `${base}.conf`,
+    pid: `${base}.pid`,
+    spec: `${base}.json`,
+    log: `${base}.log`,
+  };
 }
 
 /**
@@ -64,7 +71,20 @@ export function dhcpcdArgv(c: DhcpClientSpec, p: DhcpPaths): string[] {
     'mount -t tmpfs -o mode=0755 ovnh-dhcp /run',
     `exec dhcpcd -f /etc/dhcpcd.conf -${c.family} --nobackground --script /bin/true --timeout 0 "$4"`,
   ].join(' && ');
-  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'ovnh-dhcp', p.pid, p.leases, p.conf, c.dev];
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    script,
+    'ovnh-dhcp',
+    p.pid,
+    p.leases,
+    p.conf,
+    c.dev,
+  ];
 }
 
 interface ProcInfo {
@@ -144,7 +164,10 @@ export class DhcpSupervisor {
 
   /** The clients that run, as `${dev}/${family}` (HostState.dhcpClients). */
   async running(): Promise<string[]> {
-    return (await this.list()).filter((c) => c.running).map((c) => `${c.dev}/${c.family}`).sort();
+    return (await this.list())
+      .filter((c) => c.running)
+      .map((c) => `${c.dev}/${c.family}`)
+      .sort();
   }
 
   /** Starts the client unless the same one already runs (a changed spec restarts it). */
@@ -159,7 +182,10 @@ export class DhcpSupervisor {
     await writeFileAtomic(p.spec, JSON.stringify(c) + '\n');
     const logFd = openSync(p.log, 'a');
     try {
-      const child = spawn(dhcpcdArgv(c, p)[0]!, dhcpcdArgv(c, p).slice(1), { detached: true, stdio: ['ignore', logFd, logFd] });
+      const child = spawn(dhcpcdArgv(c, p)[0]!, dhcpcdArgv(c, p).slice(1), {
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+      });
       const failed = new Promise<Error>((resolve) => child.once('error', resolve));
       child.unref();
       // The wrapper writes its pid first; wait for it (or an early exit) so status() is exact.
@@ -272,7 +298,10 @@ async function flushDynamic(dev: string, family: Family): Promise<void> {
   if (exists.code !== 0) return;
   const cmds: string[][] = [];
   if (family === 4) {
-    cmds.push(['ip', '-4', 'addr', 'flush', 'dev', dev, 'scope', 'global', 'dynamic'], ['ip', '-4', 'route', 'flush', 'dev', dev, 'proto', 'dhcp']);
+    cmds.push(
+      ['ip', '-4', 'addr', 'flush', 'dev', dev, 'scope', 'global', 'dynamic'],
+      ['ip', '-4', 'route', 'flush', 'dev', dev, 'proto', 'dhcp'],
+    );
   } else {
     const leased = await leasedAddress(dev, 6);
     if (leased) cmds.push(['ip', '-6', 'addr', 'del', leased, 'dev', dev]);

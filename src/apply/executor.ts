@@ -62,12 +62,19 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
     // A group with nothing to undo (sysctls of devices just created, which their deletion
     // undoes) leaves the journal as it is: no write needed.
     if (done === 0 || resolved.some((u) => u.length)) {
-      await traced(o.trace, 'journal write', () => o.journal.write({ ...o.journalBase, phase: 'applying', undo: [...undo, ...resolved] }));
+      await traced(o.trace, 'journal write', () =>
+        o.journal.write({ ...o.journalBase, phase: 'applying', undo: [...undo, ...resolved] }),
+      );
     }
     if (o.crashAfter === done) crash();
     let i = 0;
     while (i < g.ops.length) {
-      const failures = await traced(o.trace, g.kind === 'ip' ? 'ip -batch' : g.kind, () => runOps(g.ops.slice(i).map((p) => p.op), o));
+      const failures = await traced(o.trace, g.kind === 'ip' ? 'ip -batch' : g.kind, () =>
+        runOps(
+          g.ops.slice(i).map((p) => p.op),
+          o,
+        ),
+      );
       if (!failures.length) {
         undo.push(...resolved.slice(i));
         break;
@@ -90,7 +97,12 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
         if (failed.op.kind === 'dhcp-start') undo.push(resolved[k]!);
       }
       const rollbackErrors = await rollback(undo, o);
-      return { ok: false, step: compiled.units[failed.step] ?? `step ${failed.step}`, error: describeFailure(failed.op, f.message), rollbackErrors };
+      return {
+        ok: false,
+        step: compiled.units[failed.step] ?? `step ${failed.step}`,
+        error: describeFailure(failed.op, f.message),
+        rollbackErrors,
+      };
     }
     done += g.ops.length;
     const last = g.ops[g.ops.length - 1]!;
@@ -101,7 +113,10 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
 }
 
 /** Undoes what ran (last first), carrying on past errors; returns them. */
-export async function rollback(undo: KernelOp[][], o: Pick<ExecuteOptions, 'dhcp' | 'ip' | 'journal' | 'journalBase'>): Promise<string[]> {
+export async function rollback(
+  undo: KernelOp[][],
+  o: Pick<ExecuteOptions, 'dhcp' | 'ip' | 'journal' | 'journalBase'>,
+): Promise<string[]> {
   await o.journal.write({ ...o.journalBase, phase: 'rolling-back', undo });
   const seq = undoSequence(undo);
   const failures = await runOps(seq, o, { force: true });

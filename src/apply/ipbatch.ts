@@ -67,7 +67,10 @@ export class IpBatch {
    * Runs the lines; `force` keeps going past failures (used when undoing after a crash, where
    * some undo lines may refer to things that never happened).
    */
-  async run(lines: readonly (readonly string[])[], opts: { force?: boolean; family?: 6 } = {}): Promise<BatchResult & { failures: BatchFailure[] }> {
+  async run(
+    lines: readonly (readonly string[])[],
+    opts: { force?: boolean; family?: 6 } = {},
+  ): Promise<BatchResult & { failures: BatchFailure[] }> {
     if (lines.length === 0) return { ok: true, stderr: '', failures: [] };
     // A line the writer refuses (ops.ts batchLine: a token iproute2 cannot read verbatim) fails
     // as a line the kernel refused would: without force the lines before it run and the batch
@@ -81,7 +84,11 @@ export class IpBatch {
       }
     });
     const firstRefused = rendered.findIndex((r) => 'refused' in r);
-    if (firstRefused < 0) return this.runText(rendered.map((r) => (r as { text: string }).text), opts);
+    if (firstRefused < 0)
+      return this.runText(
+        rendered.map((r) => (r as { text: string }).text),
+        opts,
+      );
     if (!opts.force) {
       const before = rendered.slice(0, firstRefused).map((r) => (r as { text: string }).text);
       const r = before.length ? await this.runText(before, opts) : { ok: true, stderr: '', failures: [] };
@@ -91,15 +98,23 @@ export class IpBatch {
     }
     // force: the writable lines in one batch, their failures mapped back to the lines given.
     const writable = rendered.flatMap((r, i) => ('text' in r ? [{ i, text: r.text }] : []));
-    const r = writable.length ? await this.runText(writable.map((w) => w.text), opts) : { ok: true, stderr: '', failures: [] as BatchFailure[] };
+    const r = writable.length
+      ? await this.runText(
+          writable.map((w) => w.text),
+          opts,
+        )
+      : { ok: true, stderr: '', failures: [] as BatchFailure[] };
     const failures: BatchFailure[] = [
-      ...r.failures.map((f) => ({ ...f, index: f.index < 0 ? -1 : writable[f.index]?.i ?? -1 })),
+      ...r.failures.map((f) => ({ ...f, index: f.index < 0 ? -1 : (writable[f.index]?.i ?? -1) })),
       ...rendered.flatMap((x, i) => ('refused' in x ? [{ index: i, message: x.refused }] : [])),
     ].sort((a, b) => a.index - b.index);
     return { ok: false, failure: failures[0]!, stderr: r.stderr, failures };
   }
 
-  private async runText(lines: readonly string[], opts: { force?: boolean; family?: 6 }): Promise<BatchResult & { failures: BatchFailure[] }> {
+  private async runText(
+    lines: readonly string[],
+    opts: { force?: boolean; family?: 6 },
+  ): Promise<BatchResult & { failures: BatchFailure[] }> {
     this.resolved ??= { setpriv: existsSync(this.setprivPath) ? this.setprivPath : undefined };
     const input = lines.join('\n') + '\n';
     const r = await this.runner(batchArgv(this.resolved.setpriv, opts), { input, allowFailure: true });

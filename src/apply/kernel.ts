@@ -91,8 +91,13 @@ const PLAIN_KEY = /^[a-z][a-z0-9_]{0,63}$/;
  * (a compiled plan, a journal read back): a key such as "../../../../tmp/x" is refused here.
  */
 export function confinedWritePath(path: string): string {
-  const m = /^\/sys\/class\/net\/([^/]+)\/(?:bonding|bridge)\/([^/]+)$/.exec(path) ?? /^\/proc\/sys\/net\/ipv6\/conf\/([^/]+)\/([^/]+)$/.exec(path);
-  if (!m || !PLAIN_DEVICE.test(m[1]!) || !PLAIN_KEY.test(m[2]!)) throw new Error(`refusing to write ${JSON.stringify(path)}: not an option file of a device's own sysfs or IPv6 sysctl directory`);
+  const m =
+    /^\/sys\/class\/net\/([^/]+)\/(?:bonding|bridge)\/([^/]+)$/.exec(path) ??
+    /^\/proc\/sys\/net\/ipv6\/conf\/([^/]+)\/([^/]+)$/.exec(path);
+  if (!m || !PLAIN_DEVICE.test(m[1]!) || !PLAIN_KEY.test(m[2]!))
+    throw new Error(
+      `refusing to write ${JSON.stringify(path)}: not an option file of a device's own sysfs or IPv6 sysctl directory`,
+    );
   return path;
 }
 
@@ -123,7 +128,11 @@ async function runOne(op: KernelOp, dhcp: DhcpSupervisor): Promise<void> {
  * (everything before it took effect, nothing after it ran). With `force` it runs everything and
  * returns every failure (used for undo, where some steps may refer to things that never happened).
  */
-export async function runOps(ops: readonly KernelOp[], io: KernelIo, opts: { force?: boolean } = {}): Promise<OpFailure[]> {
+export async function runOps(
+  ops: readonly KernelOp[],
+  io: KernelIo,
+  opts: { force?: boolean } = {},
+): Promise<OpFailure[]> {
   const failures: OpFailure[] = [];
   let i = 0;
   while (i < ops.length) {
@@ -135,7 +144,8 @@ export async function runOps(ops: readonly KernelOp[], io: KernelIo, opts: { for
       const r = await io.ip.run(lines, { ...opts, ...(first.family ? { family: first.family } : {}) });
       if (opts.force) {
         for (const f of r.failures) failures.push({ index: i + f.index, message: f.message });
-        if (!r.ok && r.failures.length === 0) failures.push({ index: -1, message: r.stderr.trim() || 'ip -batch failed' });
+        if (!r.ok && r.failures.length === 0)
+          failures.push({ index: -1, message: r.stderr.trim() || 'ip -batch failed' });
       } else if (!r.ok) {
         const f = r.failure!;
         const op = f.index >= 0 ? (ops[i + f.index] as IpOp) : undefined;
@@ -152,9 +162,10 @@ export async function runOps(ops: readonly KernelOp[], io: KernelIo, opts: { for
     try {
       await runOne(ops[i]!, io.dhcp);
     } catch (e) {
-      const msg = (e as NodeJS.ErrnoException).code === 'ENOENT' && ops[i]!.kind === 'write'
-        ? `${(ops[i] as { path: string }).path} does not exist`
-        : (e as Error).message;
+      const msg =
+        (e as NodeJS.ErrnoException).code === 'ENOENT' && ops[i]!.kind === 'write'
+          ? `${(ops[i] as { path: string }).path} does not exist`
+          : (e as Error).message;
       failures.push({ index: i, message: msg });
       if (!opts.force) return failures;
     }

@@ -95,14 +95,27 @@ export function bondOptionMap(b: Pick<BondConfig, 'options'>): Record<string, st
 /** A network's netmask as a prefix length; validation admits only contiguous masks, so this throws. */
 function prefixOfNetmask(network: string, netmask: string): number {
   const p = netmaskToPrefix(netmask);
-  if (p === undefined) throw new Error(`network ${network}: netmask ${netmask} is not a netmask (contiguous ones, then zeros)`);
+  if (p === undefined)
+    throw new Error(`network ${network}: netmask ${netmask} is not a netmask (contiguous ones, then zeros)`);
   return p;
 }
 
 export function layoutOf(cfg: RunningConfig): Layout {
-  const l: Layout = { bridges: new Map(), vlans: new Map(), bonds: new Map(), nics: new Map(), tops: new Map(), foreignSouthbounds: new Map() };
+  const l: Layout = {
+    bridges: new Map(),
+    vlans: new Map(),
+    bonds: new Map(),
+    nics: new Map(),
+    tops: new Map(),
+    foreignSouthbounds: new Map(),
+  };
   for (const [name, b] of Object.entries(cfg.bondings)) {
-    l.bonds.set(name, { nics: [...b.nics].sort(), options: bondOptionMap(b), ...(b.hwaddr ? { hwaddr: b.hwaddr.toLowerCase() } : {}), mtu: 0 });
+    l.bonds.set(name, {
+      nics: [...b.nics].sort(),
+      options: bondOptionMap(b),
+      ...(b.hwaddr ? { hwaddr: b.hwaddr.toLowerCase() } : {}),
+      mtu: 0,
+    });
     for (const nic of b.nics) l.nics.set(nic, { slaveOf: name });
   }
   // MTU of each southbound: the largest of its networks' (VDSM); DEFAULT_MTU when it carries none.
@@ -118,7 +131,13 @@ export function layoutOf(cfg: RunningConfig): Layout {
       l.vlans.set(port, { network: name, link: south, id: n.vlan, mtu: n.mtu });
     }
     if (n.bridged) {
-      l.bridges.set(name, { network: name, stp: n.stp, opts: parseKv(n.bridgeOpts), mtu: n.mtu, ...(port !== undefined ? { port } : {}) });
+      l.bridges.set(name, {
+        network: name,
+        stp: n.stp,
+        opts: parseKv(n.bridgeOpts),
+        mtu: n.mtu,
+        ...(port !== undefined ? { port } : {}),
+      });
     }
     const t: TopDev = {
       network: name,
@@ -140,7 +159,8 @@ export function layoutOf(cfg: RunningConfig): Layout {
     if (n.defaultRoute) l.defaultRouteNetwork = name;
   }
   for (const [name, b] of l.bonds) b.mtu = southMtu.get(name) ?? DEFAULT_MTU;
-  for (const [south, mtu] of southMtu) if (!l.bonds.has(south) && !l.nics.has(south)) l.foreignSouthbounds.set(south, mtu);
+  for (const [south, mtu] of southMtu)
+    if (!l.bonds.has(south) && !l.nics.has(south)) l.foreignSouthbounds.set(south, mtu);
   for (const [nic, info] of l.nics) {
     if (info.slaveOf !== undefined) continue;
     info.mtu = southMtu.get(nic) ?? DEFAULT_MTU;

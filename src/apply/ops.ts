@@ -77,12 +77,18 @@ export function batchTokenProblem(token: string): string | undefined {
   for (const ch of token) {
     if (VERBATIM.test(ch)) continue;
     const cp = ch.codePointAt(0)!;
-    const what = cp === 0x23 ? "'#' starts a comment"
-      : cp === 0x22 || cp === 0x27 ? 'a quote starts a quoted word (iproute2 has no escapes)'
-        : cp === 0x5c ? 'a backslash before the end of a line joins the next one'
-          : cp === 0x20 || (cp >= 0x09 && cp <= 0x0d) ? 'whitespace separates tokens'
-            : cp > 0x7e && cp !== 0x7f ? 'only ASCII is written'
-              : 'a control character';
+    const what =
+      cp === 0x23
+        ? "'#' starts a comment"
+        : cp === 0x22 || cp === 0x27
+          ? 'a quote starts a quoted word (iproute2 has no escapes)'
+          : cp === 0x5c
+            ? 'a backslash before the end of a line joins the next one'
+            : cp === 0x20 || (cp >= 0x09 && cp <= 0x0d)
+              ? 'whitespace separates tokens'
+              : cp > 0x7e && cp !== 0x7f
+                ? 'only ASCII is written'
+                : 'a control character';
     return `U+${cp.toString(16).toUpperCase().padStart(4, '0')} in it: ${what}`;
   }
   return 'not writable'; // (not reached)
@@ -144,11 +150,15 @@ export interface OpGroup {
  * writes one group, DHCP operations one group each (they wait on processes). `cutAfter` forces a
  * group boundary after that many operations (the crash-test hook needs a clean cut there).
  */
-export function groupOps<T extends { op: KernelOp }>(ops: readonly T[], cutAfter?: number): { kind: OpGroup['kind']; ops: T[] }[] {
+export function groupOps<T extends { op: KernelOp }>(
+  ops: readonly T[],
+  cutAfter?: number,
+): { kind: OpGroup['kind']; ops: T[] }[] {
   const groups: { kind: OpGroup['kind']; ops: T[] }[] = [];
   let cur: { kind: OpGroup['kind']; ops: T[] } | undefined;
   ops.forEach((p, i) => {
-    const kind: OpGroup['kind'] = p.op.kind === 'ip' ? 'ip' : p.op.kind === 'write' || p.op.kind === 'file' ? 'files' : 'dhcp';
+    const kind: OpGroup['kind'] =
+      p.op.kind === 'ip' ? 'ip' : p.op.kind === 'write' || p.op.kind === 'file' ? 'files' : 'dhcp';
     if (!cur || cur.kind !== kind || kind === 'dhcp' || i === cutAfter) {
       cur = { kind, ops: [] };
       groups.push(cur);

@@ -50,7 +50,14 @@ function completeSysctls(conf: Record<string, string> | undefined): Sysctls | un
 export function compileFacts(host: HostState, sysctlDevices: Iterable<string>): HostFacts {
   const links: Record<string, LinkFact> = {};
   for (const l of Object.values(host.links)) {
-    const f: LinkFact = { name: l.name, kind: l.kind, mtu: l.mtu, hwaddr: l.hwaddr, up: l.flags.includes('UP'), addresses: l.addresses };
+    const f: LinkFact = {
+      name: l.name,
+      kind: l.kind,
+      mtu: l.mtu,
+      hwaddr: l.hwaddr,
+      up: l.flags.includes('UP'),
+      addresses: l.addresses,
+    };
     if (l.master) f.master = l.master;
     if (l.group) f.group = l.group;
     if (l.bondSlave?.permHwaddr) f.permHwaddr = l.bondSlave.permHwaddr;

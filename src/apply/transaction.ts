@@ -84,7 +84,9 @@ function sysctlDevices(...cfgs: RunningConfig[]): string[] {
 }
 
 /** DHCP clients a config runs, as (network, device, family). */
-export function dhcpClientsOf(cfg: RunningConfig): { network: string; dev: string; family: 4 | 6; defaultRoute: boolean }[] {
+export function dhcpClientsOf(
+  cfg: RunningConfig,
+): { network: string; dev: string; family: 4 | 6; defaultRoute: boolean }[] {
   const out: { network: string; dev: string; family: 4 | 6; defaultRoute: boolean }[] = [];
   for (const [dev, t] of layoutOf(cfg).tops) {
     if (t.dhcp4) out.push({ network: t.network, dev, family: 4, defaultRoute: t.defaultRoute });
@@ -118,7 +120,12 @@ export class Transactions {
    * read: no speeds, no bridge options but cfg's.
    */
   private readHost(cfg: RunningConfig): Promise<HostState> {
-    return traced(this.o.trace, 'host read', () => observeForTransaction({ routes: 'all', resolvConf: this.resolvConf, stateDir: this.o.stateDir }, kernelConfigFiles(cfg)));
+    return traced(this.o.trace, 'host read', () =>
+      observeForTransaction(
+        { routes: 'all', resolvConf: this.resolvConf, stateDir: this.o.stateDir },
+        kernelConfigFiles(cfg),
+      ),
+    );
   }
 
   /**
@@ -128,23 +135,41 @@ export class Transactions {
    * readHost() result taken under the same lock hold, so one read serves both a read-back and
    * the plan; default: read now.
    */
-  async plan(to: RunningConfig, from?: RunningConfig, host?: HostState, stored?: RunningConfig): Promise<{ from: RunningConfig; compiled: Compiled; drifted: string[] }> {
+  async plan(
+    to: RunningConfig,
+    from?: RunningConfig,
+    host?: HostState,
+    stored?: RunningConfig,
+  ): Promise<{ from: RunningConfig; compiled: Compiled; drifted: string[] }> {
     const running = from ? undefined : (stored ?? (await this.o.store.load()));
     const h = host ?? (await this.readHost(running ?? from!));
     const origins = await this.origins.load();
     return traced(this.o.trace, 'plan', async () => {
-      const base = running ? driftBase(running, kernelConfig(h, running, origins.routeTables)) : { from: from!, networks: new Set<string>(), bonds: new Set<string>(), drifted: [] };
+      const base = running
+        ? driftBase(running, kernelConfig(h, running, origins.routeTables))
+        : { from: from!, networks: new Set<string>(), bonds: new Set<string>(), drifted: [] };
       const facts = compileFacts(h, sysctlDevices(base.from, to));
-      const compiled = compile({ from: base.from, to, replace: base, host: facts, origins, resolvConf: this.resolvConf });
+      const compiled = compile({
+        from: base.from,
+        to,
+        replace: base,
+        host: facts,
+        origins,
+        resolvConf: this.resolvConf,
+      });
       return { from: base.from, compiled, drifted: base.drifted };
     });
   }
 
   async apply(req: ApplyRequest): Promise<ApplyOutcome> {
-    return this.o.locks.withLock(this.o.stateDir, async () => {
-      await this.recoverLocked();
-      return this.applyLocked(req);
-    }, { waitInProcess: true });
+    return this.o.locks.withLock(
+      this.o.stateDir,
+      async () => {
+        await this.recoverLocked();
+        return this.applyLocked(req);
+      },
+      { waitInProcess: true },
+    );
   }
 
   /**
@@ -152,14 +177,20 @@ export class Transactions {
    * persisted running config (the agent validates its spec against them): one read serves the
    * caller and the plan, as fresh for both as a plan's own read.
    */
-  async applyPrepared<S>(prepare: (host: HostState, stored: RunningConfig) => Prepared<S> | Promise<Prepared<S>>): Promise<ApplyOutcome | { stop: S }> {
-    return this.o.locks.withLock(this.o.stateDir, async () => {
-      await this.recoverLocked();
-      const stored = await this.o.store.load();
-      const host = await this.readHost(stored);
-      const p = await prepare(host, stored);
-      return 'stop' in p ? p : this.applyLocked(p.apply, host, stored);
-    }, { waitInProcess: true });
+  async applyPrepared<S>(
+    prepare: (host: HostState, stored: RunningConfig) => Prepared<S> | Promise<Prepared<S>>,
+  ): Promise<ApplyOutcome | { stop: S }> {
+    return this.o.locks.withLock(
+      this.o.stateDir,
+      async () => {
+        await this.recoverLocked();
+        const stored = await this.o.store.load();
+        const host = await this.readHost(stored);
+        const p = await prepare(host, stored);
+        return 'stop' in p ? p : this.applyLocked(p.apply, host, stored);
+      },
+      { waitInProcess: true },
+    );
   }
 
   /**
@@ -176,40 +207,77 @@ export class Transactions {
       await this.superviseDhcp(req.to);
       if (!isDeepStrictEqual(stored, req.to)) await this.o.store.save(req.to);
       // Route tables adopted from the kernel (a state of the previous version) are recorded now.
-      if (!isDeepStrictEqual(await this.origins.load(), compiled.originsAfter)) await this.origins.save(compiled.originsAfter);
+      if (!isDeepStrictEqual(await this.origins.load(), compiled.originsAfter))
+        await this.origins.save(compiled.originsAfter);
       return { ok: true, changed: false, steps: 0, ops: 0, summary: 'no changes' };
     }
     this.log(`applying ${compiled.units.length} step(s), ${ops} kernel operation(s): ${compiled.units.join('; ')}`);
     const base: Omit<Journal, 'phase' | 'undo'> = {
-      version: 1, pid: process.pid, startedAt: new Date().toISOString(), from, to: req.to, stored, originsAfter: compiled.originsAfter,
+      version: 1,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      from,
+      to: req.to,
+      stored,
+      originsAfter: compiled.originsAfter,
     };
     const deps = { dhcp: this.dhcp, ip: this.ip, journal: this.journal, journalBase: base, trace: this.o.trace };
     await this.o.beforeExecute?.(compiled);
-    const r = await execute(compiled, { ...deps, onProgress: this.o.onProgress, warn: (m) => this.log(m), crashAfter: this.o.crashAfter });
+    const r = await execute(compiled, {
+      ...deps,
+      onProgress: this.o.onProgress,
+      warn: (m) => this.log(m),
+      crashAfter: this.o.crashAfter,
+    });
     if (!r.ok) {
       await this.journal.clear();
       const undoNote = r.rollbackErrors.length ? ` Undo reported: ${r.rollbackErrors.join('; ')}` : '';
-      return { ok: false, reason: 'SetupFailed', message: `${r.step}: ${r.error.replace(/\.$/, '')}.${undoNote}`, rolledBack: true, step: r.step };
+      return {
+        ok: false,
+        reason: 'SetupFailed',
+        message: `${r.step}: ${r.error.replace(/\.$/, '')}.${undoNote}`,
+        rolledBack: true,
+        step: r.step,
+      };
     }
     // A crash from here to the commit point still rolls back: the journal holds every undo.
     const leaseWaitStart = Date.now();
     const pending = await this.waitLeases(req.to);
     // Reported apart from the apply: a lease takes as long as the DHCP server does.
-    if (dhcpClientsOf(req.to).length) this.log(`DHCP: waited ${Date.now() - leaseWaitStart} ms for leases${pending.length ? ` (still none on ${pending.join(', ')})` : ''}`);
+    if (dhcpClientsOf(req.to).length)
+      this.log(
+        `DHCP: waited ${Date.now() - leaseWaitStart} ms for leases${pending.length ? ` (still none on ${pending.join(', ')})` : ''}`,
+      );
     const reason = req.verify ? await traced(this.o.trace, 'verify', req.verify) : undefined;
     if (reason) {
       const errs = await rollback(r.undo, deps);
       await this.journal.clear();
       const undoNote = errs.length ? ` Undo reported: ${errs.join('; ')}` : '';
-      return { ok: false, reason: 'ConnectivityLost', message: `${reason}; the previous configuration was restored.${undoNote}`, rolledBack: true };
+      return {
+        ok: false,
+        reason: 'ConnectivityLost',
+        message: `${reason}; the previous configuration was restored.${undoNote}`,
+        rolledBack: true,
+      };
     }
     await this.commit(req.to, base.originsAfter, stored, this.o.crashAfter === ops + 1);
     const leaseNote = pending.length ? ` (no DHCP lease yet on ${pending.join(', ')}; the client keeps trying)` : '';
-    return { ok: true, changed: true, steps: compiled.units.length, ops, summary: `${compiled.units.join('; ')}${leaseNote}` };
+    return {
+      ok: true,
+      changed: true,
+      steps: compiled.units.length,
+      ops,
+      summary: `${compiled.units.join('; ')}${leaseNote}`,
+    };
   }
 
   /** The commit point is the running config's rename into place; then origins, then the journal goes. */
-  private async commit(to: RunningConfig, originsAfter: Journal['originsAfter'], stored: RunningConfig, crashTest = false): Promise<void> {
+  private async commit(
+    to: RunningConfig,
+    originsAfter: Journal['originsAfter'],
+    stored: RunningConfig,
+    crashTest = false,
+  ): Promise<void> {
     await traced(this.o.trace, 'persist', async () => {
       if (!isDeepStrictEqual(stored, to)) await this.o.store.save(to);
       if (crashTest) crash();
@@ -224,7 +292,13 @@ export class Transactions {
     const clients = dhcpClientsOf(cfg);
     if (!clients.length) return [];
     const timeout = this.o.dhcpTimeoutMs ?? 30_000;
-    const results = await Promise.all(clients.map(async (c) => ((await this.dhcp.waitLease(c.dev, c.family, timeout)) ? undefined : `${c.network} (DHCPv${c.family === 4 ? 4 : 6})`)));
+    const results = await Promise.all(
+      clients.map(async (c) =>
+        (await this.dhcp.waitLease(c.dev, c.family, timeout))
+          ? undefined
+          : `${c.network} (DHCPv${c.family === 4 ? 4 : 6})`,
+      ),
+    );
     return results.filter((x): x is string => x !== undefined);
   }
 
@@ -262,7 +336,9 @@ export class Transactions {
       await this.commit(j.to, j.originsAfter, j.to);
       return 'an interrupted apply had been committed; its configuration was kept';
     }
-    this.log(`an apply (pid ${j.pid}, ${j.startedAt}) was interrupted while ${j.phase}: undoing ${j.undo.length} operation(s)`);
+    this.log(
+      `an apply (pid ${j.pid}, ${j.startedAt}) was interrupted while ${j.phase}: undoing ${j.undo.length} operation(s)`,
+    );
     const seq = undoSequence(j.undo);
     const failures = await runOps(seq, { dhcp: this.dhcp, ip: this.ip }, { force: true });
     for (const f of failures) this.log(`undo: ${f.index >= 0 ? describeOp(seq[f.index]!) : 'ip'}: ${f.message}`);
@@ -294,13 +370,17 @@ export class Transactions {
    * the timeout). Returns what was done, or undefined when the kernel already matched.
    */
   async restoreAtBoot(): Promise<string | undefined> {
-    return this.o.locks.withLock(this.o.stateDir, async () => {
-      const recovered = await this.recoverLocked();
-      const cfg = await this.o.store.load();
-      if (!Object.keys(cfg.networks).length && !Object.keys(cfg.bondings).length) return recovered;
-      const restored = await this.reconcileLocked(cfg);
-      return [recovered, restored].filter(Boolean).join('; ') || undefined;
-    }, { waitInProcess: true });
+    return this.o.locks.withLock(
+      this.o.stateDir,
+      async () => {
+        const recovered = await this.recoverLocked();
+        const cfg = await this.o.store.load();
+        if (!Object.keys(cfg.networks).length && !Object.keys(cfg.bondings).length) return recovered;
+        const restored = await this.reconcileLocked(cfg);
+        return [recovered, restored].filter(Boolean).join('; ') || undefined;
+      },
+      { waitInProcess: true },
+    );
   }
 
   /** The leased address of each DHCP network of cfg (for reports). */

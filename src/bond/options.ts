@@ -8,7 +8,13 @@
 import { parseKvStrict, splitKv } from '../util/kv.js';
 /** Mode names; a mode's number is its index (bond_mode_tbl). */
 export const BOND_MODE_NAMES = [
-  'balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb',
+  'balance-rr',
+  'active-backup',
+  'balance-xor',
+  'broadcast',
+  '802.3ad',
+  'balance-tlb',
+  'balance-alb',
 ] as const;
 
 export const DEFAULT_BOND_MODE = 0;
@@ -62,19 +68,31 @@ const LACP = [4];
  */
 const MIIMON_ON = Object.fromEntries(ALL_MODES.filter((m) => !ARP_MODES.includes(m)).map((m) => [m, '100']));
 
-type Row = Pick<BondOption, 'name' | 'kind' | 'default'> & Partial<Omit<BondOption, 'name' | 'kind' | 'default' | 'ip'>> & {
-  /** Defaults to `name`; null: sysfs only. */
-  ip?: string | null;
-};
+type Row = Pick<BondOption, 'name' | 'kind' | 'default'> &
+  Partial<Omit<BondOption, 'name' | 'kind' | 'default' | 'ip'>> & {
+    /** Defaults to `name`; null: sysfs only. */
+    ip?: string | null;
+  };
 
 const row = (r: Row): BondOption => ({
-  aliases: [], modes: undefined, modeDefaults: {}, ifdown: false, noSlaves: false, ...r,
-  ip: r.ip === null ? undefined : r.ip ?? r.name,
+  aliases: [],
+  modes: undefined,
+  modeDefaults: {},
+  ifdown: false,
+  noSlaves: false,
+  ...r,
+  ip: r.ip === null ? undefined : (r.ip ?? r.name),
 });
 
 /** Every writable option of bonding/, except runtime state (active_slave, queue_id). */
 export const BOND_OPTIONS: readonly BondOption[] = [
-  row({ name: 'mode', kind: names(...BOND_MODE_NAMES), default: String(DEFAULT_BOND_MODE), ifdown: true, noSlaves: true }),
+  row({
+    name: 'mode',
+    kind: names(...BOND_MODE_NAMES),
+    default: String(DEFAULT_BOND_MODE),
+    ifdown: true,
+    noSlaves: true,
+  }),
   row({ name: 'miimon', kind: int(0, INT_MAX), default: '0', modeDefaults: MIIMON_ON }),
   row({ name: 'updelay', kind: int(0, INT_MAX), default: '0' }),
   row({ name: 'downdelay', kind: int(0, INT_MAX), default: '0' }),
@@ -82,13 +100,28 @@ export const BOND_OPTIONS: readonly BondOption[] = [
   row({ name: 'use_carrier', kind: OFF_ON, default: '1' }),
   row({ name: 'arp_interval', kind: int(0, INT_MAX), modes: ARP_MODES, default: '0' }),
   row({ name: 'arp_ip_target', kind: { type: 'ipv4list' }, modes: ARP_MODES, default: '' }),
-  row({ name: 'arp_validate', kind: names('none', 'active', 'backup', 'all', 'filter', 'filter_active', 'filter_backup'), modes: ARP_MODES, default: '0' }),
+  row({
+    name: 'arp_validate',
+    kind: names('none', 'active', 'backup', 'all', 'filter', 'filter_active', 'filter_backup'),
+    modes: ARP_MODES,
+    default: '0',
+  }),
   row({ name: 'arp_all_targets', kind: names('any', 'all'), modes: ARP_MODES, default: '0' }),
   row({ name: 'arp_missed_max', kind: int(1, 255), modes: ARP_MODES, default: '2' }),
   row({ name: 'primary', kind: { type: 'ifname' }, modes: ACTIVE_SLAVE_MODES, default: '' }),
-  row({ name: 'primary_reselect', kind: names('always', 'better', 'failure'), modes: ACTIVE_SLAVE_MODES, default: '0' }),
+  row({
+    name: 'primary_reselect',
+    kind: names('always', 'better', 'failure'),
+    modes: ACTIVE_SLAVE_MODES,
+    default: '0',
+  }),
   row({ name: 'fail_over_mac', kind: names('none', 'active', 'follow'), modes: [1], default: '0', noSlaves: true }),
-  row({ name: 'xmit_hash_policy', kind: names('layer2', 'layer3+4', 'layer2+3', 'encap2+3', 'encap3+4', 'vlan+srcmac'), modes: [2, 4, 5, 6], default: '0' }),
+  row({
+    name: 'xmit_hash_policy',
+    kind: names('layer2', 'layer3+4', 'layer2+3', 'encap2+3', 'encap3+4', 'vlan+srcmac'),
+    modes: [2, 4, 5, 6],
+    default: '0',
+  }),
   row({ name: 'resend_igmp', kind: int(0, 255), default: '1' }),
   row({ name: 'num_grat_arp', aliases: ['num_unsol_na'], kind: int(0, 255), modes: ACTIVE_SLAVE_MODES, default: '1' }),
   row({ name: 'lacp_rate', kind: names('slow', 'fast'), modes: LACP, default: '0', ifdown: true }),
@@ -106,7 +139,9 @@ export const BOND_OPTIONS: readonly BondOption[] = [
   row({ name: 'tlb_dynamic_lb', kind: OFF_ON, modes: [5, 6], default: '1', ifdown: true }),
 ];
 
-const BY_NAME: ReadonlyMap<string, BondOption> = new Map(BOND_OPTIONS.flatMap((o) => [o.name, ...o.aliases].map((n) => [n, o] as const)));
+const BY_NAME: ReadonlyMap<string, BondOption> = new Map(
+  BOND_OPTIONS.flatMap((o) => [o.name, ...o.aliases].map((n) => [n, o] as const)),
+);
 
 /** The row of an option, by its name or an alias. */
 export function bondOption(name: string): BondOption | undefined {
@@ -120,18 +155,29 @@ export function bondOptionName(name: string): string {
 
 /** sysfs files under bonding/ that are state, not options (VDSM's exclusion list). */
 export const BOND_STATE_FILES: ReadonlySet<string> = new Set([
-  'slaves', 'active_slave', 'mii_status', 'queue_id', 'ad_aggregator', 'ad_num_ports', 'ad_actor_key',
-  'ad_partner_key', 'ad_partner_mac',
+  'slaves',
+  'active_slave',
+  'mii_status',
+  'queue_id',
+  'ad_aggregator',
+  'ad_num_ports',
+  'ad_actor_key',
+  'ad_partner_key',
+  'ad_partner_mac',
 ]);
 
 export const IFDOWN_OPTIONS: ReadonlySet<string> = new Set(BOND_OPTIONS.filter((o) => o.ifdown).map((o) => o.name));
-export const NO_SLAVES_OPTIONS: ReadonlySet<string> = new Set(BOND_OPTIONS.filter((o) => o.noSlaves).map((o) => o.name));
+export const NO_SLAVES_OPTIONS: ReadonlySet<string> = new Set(
+  BOND_OPTIONS.filter((o) => o.noSlaves).map((o) => o.name),
+);
 
 /** Each mode's defaults (numeric, mode included), by mode number as a string. */
 export const BOND_DEFAULTS: Readonly<Record<string, Readonly<Record<string, string>>>> = Object.fromEntries(
   ALL_MODES.map((mode) => [
     String(mode),
-    Object.fromEntries(BOND_OPTIONS.map((o) => [o.name, o.name === 'mode' ? String(mode) : o.modeDefaults[mode] ?? o.default])),
+    Object.fromEntries(
+      BOND_OPTIONS.map((o) => [o.name, o.name === 'mode' ? String(mode) : (o.modeDefaults[mode] ?? o.default)]),
+    ),
   ]),
 );
 
@@ -169,7 +215,10 @@ export function optionPairs(options: string): [string, string][] {
 
 /** Sorted "k=v k=v". */
 export function formatBondOptions(opts: Readonly<Record<string, string>>): string {
-  return Object.keys(opts).sort().map((k) => `${k}=${opts[k]}`).join(' ');
+  return Object.keys(opts)
+    .sort()
+    .map((k) => `${k}=${opts[k]}`)
+    .join(' ');
 }
 
 // ---- values ----
@@ -195,15 +244,24 @@ export function optionValue(option: string, value: string): { value: string } | 
     }
     case 'ipv4list': {
       const ips = value.split(',');
-      const ok = ips.length <= 16 && ips.every((ip) => /^(\d{1,3})(\.\d{1,3}){3}$/.test(ip) && ip.split('.').every((o) => Number(o) <= 255 && !/^0\d/.test(o)));
-      return ok ? { value: ips.join(',') } : { error: `${option}=${value}: must be a comma-separated list of up to 16 IPv4 addresses` };
+      const ok =
+        ips.length <= 16 &&
+        ips.every(
+          (ip) =>
+            /^(\d{1,3})(\.\d{1,3}){3}$/.test(ip) && ip.split('.').every((o) => Number(o) <= 255 && !/^0\d/.test(o)),
+        );
+      return ok
+        ? { value: ips.join(',') }
+        : { error: `${option}=${value}: must be a comma-separated list of up to 16 IPv4 addresses` };
     }
     case 'mac':
       return /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(value)
         ? { value: value.toLowerCase() }
         : { error: `${option}=${value}: must be a MAC address` };
     case 'ifname':
-      return value.length <= 15 && !/[\s/:]/.test(value) ? { value } : { error: `${option}=${value}: must be an interface name` };
+      return value.length <= 15 && !/[\s/:]/.test(value)
+        ? { value }
+        : { error: `${option}=${value}: must be an interface name` };
   }
 }
 
@@ -214,7 +272,11 @@ export function optionValue(option: string, value: string): { value: string } | 
 export function numericBondValue(option: string, value: string): string {
   const v = value.trim();
   const kind = bondOption(option)?.kind;
-  if (kind?.type === 'ipv4list') return v.split(/[\s,]+/).filter(Boolean).join(',');
+  if (kind?.type === 'ipv4list')
+    return v
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .join(',');
   if (kind?.type !== 'enum') return v;
   // sysfs shows "name number"; a config may give either the name or the number.
   const last = v.split(/\s+/).pop() ?? '';
@@ -353,11 +415,24 @@ export interface BondOptionChange {
  * are reset to the new mode's default; a mode change also moves the options whose default
  * differs between the modes (miimon).
  */
-export function bondOptionChange(f: Readonly<Record<string, string>>, t: Readonly<Record<string, string>>): BondOptionChange {
+export function bondOptionChange(
+  f: Readonly<Record<string, string>>,
+  t: Readonly<Record<string, string>>,
+): BondOptionChange {
   const oldMode = f.mode ?? String(DEFAULT_BOND_MODE);
   const mode = t.mode ?? String(DEFAULT_BOND_MODE);
-  const out: BondOptionChange = { pre: { set: {}, old: {} }, main: { set: {}, old: {} }, undoPre: {}, needsDown: false, needsRelease: false };
-  const keys = new Set([...Object.keys(f), ...Object.keys(t), ...(oldMode !== mode ? Object.keys(BOND_DEFAULTS[mode] ?? {}) : [])]);
+  const out: BondOptionChange = {
+    pre: { set: {}, old: {} },
+    main: { set: {}, old: {} },
+    undoPre: {},
+    needsDown: false,
+    needsRelease: false,
+  };
+  const keys = new Set([
+    ...Object.keys(f),
+    ...Object.keys(t),
+    ...(oldMode !== mode ? Object.keys(BOND_DEFAULTS[mode] ?? {}) : []),
+  ]);
   for (const k of keys) {
     const want = t[k] ?? bondDefault(mode, k);
     const had = f[k] ?? bondDefault(oldMode, k);

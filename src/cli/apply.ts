@@ -53,13 +53,15 @@ export function readBackDifferences(kernel: RunningConfig, want: RunningConfig):
     for (const key of new Set([...Object.keys(w), ...Object.keys(k)]) as Set<keyof NetworkConfig>) {
       if (waiting && (key === 'bootproto' || key === 'defaultRoute')) continue;
       if (w.dhcpv6 && !k.dhcpv6 && key === 'dhcpv6') continue;
-      if (!isDeepStrictEqual(w[key], k[key])) out.push(`network ${name}: ${key} is ${JSON.stringify(k[key])}, expected ${JSON.stringify(w[key])}`);
+      if (!isDeepStrictEqual(w[key], k[key]))
+        out.push(`network ${name}: ${key} is ${JSON.stringify(k[key])}, expected ${JSON.stringify(w[key])}`);
     }
   }
   for (const [name, w] of Object.entries(want.bondings)) {
     const k = kernel.bondings[name];
     if (!k) out.push(`bond ${name} is missing`);
-    else if (!isDeepStrictEqual(k, w)) out.push(`bond ${name}: kernel has ${JSON.stringify(k)}, expected ${JSON.stringify(w)}`);
+    else if (!isDeepStrictEqual(k, w))
+      out.push(`bond ${name}: kernel has ${JSON.stringify(k)}, expected ${JSON.stringify(w)}`);
   }
   return out;
 }
@@ -120,7 +122,10 @@ export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<numb
   const verify = o.verify
     ? async () => {
         // The resolv.conf the transaction wrote: its resolvers are part of what is read back.
-        const diff = readBackDifferences(kernelConfig(await observeHost({ resolvConf: o.resolvConf }), v.config), v.config);
+        const diff = readBackDifferences(
+          kernelConfig(await observeHost({ resolvConf: o.resolvConf }), v.config),
+          v.config,
+        );
         return diff.length ? `the kernel does not read back as configured: ${diff.join('; ')}` : undefined;
       }
     : undefined;
@@ -135,13 +140,17 @@ export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<numb
     return 0;
   }
   process.stdout.write(`applied ${r.steps} step(s), ${r.ops} kernel operation(s) in ${ms} ms: ${r.summary}\n`);
-  for (const [net, addr] of Object.entries(await tx.leases(v.config))) process.stdout.write(`  ${net}: ${addr ?? 'no lease yet'}\n`);
+  for (const [net, addr] of Object.entries(await tx.leases(v.config)))
+    process.stdout.write(`  ${net}: ${addr ?? 'no lease yet'}\n`);
   return 0;
 }
 
 export function registerApply(program: Command): void {
-  program.command('apply')
-    .description('configure this host from an OvirtNodeNetwork (or a bare spec): validate, plan, apply as one transaction, persist')
+  program
+    .command('apply')
+    .description(
+      'configure this host from an OvirtNodeNetwork (or a bare spec): validate, plan, apply as one transaction, persist',
+    )
     .requiredOption('-f, --file <file>', 'the object as given to kubectl, YAML or JSON ("-" = stdin)')
     .option('--state-dir <dir>', 'where the running config, journal and DHCP client state live', DEFAULT_STATE_DIR)
     .option('--dry-run', 'print the plan and its kernel operations; change nothing')
@@ -152,8 +161,11 @@ export function registerApply(program: Command): void {
     .action(async (o: ApplyOptions) => {
       process.exitCode = await runApply(o, { locks: new Locks(), crashAfter: crashPointFromEnv(process.env) });
     });
-  program.command('restore')
-    .description('what the agent does at start: finish or undo an interrupted apply, then restore the persisted configuration if the kernel lacks it')
+  program
+    .command('restore')
+    .description(
+      'what the agent does at start: finish or undo an interrupted apply, then restore the persisted configuration if the kernel lacks it',
+    )
     .option('--state-dir <dir>', 'where the running config, journal and DHCP client state live', DEFAULT_STATE_DIR)
     .option('--resolv-conf <file>', 'the resolv.conf nameservers are written to', DEFAULT_RESOLV_CONF)
     .option('--dhcp-timeout <seconds>', 'how long DHCP networks wait for a lease', '30')

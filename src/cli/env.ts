@@ -26,6 +26,9 @@ export const DEFAULT_INSTALL_NAMESPACE = 'ovirt-node-network-handler';
 export function installNamespace(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const ns = flag ?? (env.POD_NAMESPACE || undefined) ?? DEFAULT_INSTALL_NAMESPACE;
   // A DNS-1123 label, as every namespace name is; anything else would be refused by the API later, less clearly.
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns)) throw new Error(`namespace ${JSON.stringify(ns)}: expected a DNS-1123 label (lowercase letters, digits, '-', at most 63)`);
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns))
+    throw new Error(
+      `namespace ${JSON.stringify(ns)}: expected a DNS-1123 label (lowercase letters, digits, '-', at most 63)`,
+    );
   return ns;
 }

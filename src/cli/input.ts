@@ -42,7 +42,9 @@ export async function readAll(stream: NodeJS.ReadableStream, source = 'stdin', m
     total += b.length;
     if (total > maxBytes) {
       (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-      throw new Error(`${source} is larger than ${maxBytes} bytes (${(maxBytes / 1048576).toFixed(0)} MiB), the most a spec input may be; the largest valid spec is far smaller`);
+      throw new Error(
+        `${source} is larger than ${maxBytes} bytes (${(maxBytes / 1048576).toFixed(0)} MiB), the most a spec input may be; the largest valid spec is far smaller`,
+      );
     }
     chunks.push(b);
   }
@@ -54,21 +56,39 @@ const EMPTY_INPUT = 'empty input: no OvirtNodeNetwork and no spec (an empty spec
 /** The one document of a spec input, or the errors that make it none (pure). */
 export function specDocument(text: string, source: string): { doc: unknown } | { errors: ValidationError[] } {
   // Also here, for callers given a string rather than a file: the cap holds before any parse.
-  if (Buffer.byteLength(text) > INPUT_MAX_BYTES) return { errors: [{ path: source, message: `larger than ${INPUT_MAX_BYTES} bytes (${INPUT_MAX_BYTES / 1048576} MiB), the most a spec input may be` }] };
+  if (Buffer.byteLength(text) > INPUT_MAX_BYTES)
+    return {
+      errors: [
+        {
+          path: source,
+          message: `larger than ${INPUT_MAX_BYTES} bytes (${INPUT_MAX_BYTES / 1048576} MiB), the most a spec input may be`,
+        },
+      ],
+    };
   const docs = parseAllDocuments(text);
   if (!Array.isArray(docs)) return { errors: [{ path: source, message: EMPTY_INPUT }] };
-  const syntax = docs.flatMap((d) => d.errors.map((e) => ({ path: source, message: `not YAML or JSON: ${e.message.split('\n')[0]}` })));
+  const syntax = docs.flatMap((d) =>
+    d.errors.map((e) => ({ path: source, message: `not YAML or JSON: ${e.message.split('\n')[0]}` })),
+  );
   if (syntax.length) return { errors: syntax };
   let values: unknown[];
   try {
-    values = docs.map((d) => d.toJS({ maxAliasCount: YAML_MAX_ALIASES }) as unknown).filter((v) => v !== null && v !== undefined);
+    values = docs
+      .map((d) => d.toJS({ maxAliasCount: YAML_MAX_ALIASES }) as unknown)
+      .filter((v) => v !== null && v !== undefined);
   } catch (e) {
     return { errors: [{ path: source, message: `not accepted: ${(e as Error).message.split('\n')[0]}` }] };
   }
   if (values.length === 0) return { errors: [{ path: source, message: EMPTY_INPUT }] };
-  if (values.length > 1) return { errors: [{ path: source, message: `${values.length} documents: give one OvirtNodeNetwork (or one spec) per call` }] };
+  if (values.length > 1)
+    return {
+      errors: [
+        { path: source, message: `${values.length} documents: give one OvirtNodeNetwork (or one spec) per call` },
+      ],
+    };
   const doc = values[0];
-  if (typeof doc !== 'object' || Array.isArray(doc)) return { errors: [{ path: source, message: 'must be an OvirtNodeNetwork or a bare spec (a mapping)' }] };
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    return { errors: [{ path: source, message: 'must be an OvirtNodeNetwork or a bare spec (a mapping)' }] };
   return { doc };
 }
 

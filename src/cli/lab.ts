@@ -1,42 +1,90 @@
 // `ovirt-node-network-handler lab ...`: start, inspect and stop the lab.
 import type { Command } from 'commander';
-import { defaultTopology, labDown, labExec, labStatus, labUp, currentLab, kubeconfigPath, startProcessAgents } from '../lab/index.js';
+import {
+  defaultTopology,
+  labDown,
+  labExec,
+  labStatus,
+  labUp,
+  currentLab,
+  kubeconfigPath,
+  startProcessAgents,
+} from '../lab/index.js';
 import { labPaths } from '../lab/config.js';
 import { readAll } from './input.js';
 
 export function registerLab(program: Command): void {
-  const lab = program.command('lab').description('a local lab: real kube-apiserver + simulated nodes (netns and QEMU VM)');
+  const lab = program
+    .command('lab')
+    .description('a local lab: real kube-apiserver + simulated nodes (netns and QEMU VM)');
 
-  lab.command('up')
+  lab
+    .command('up')
     .description('start the API server and the simulated nodes (cleans a stale lab first)')
     .option('--ns-nodes <n>', 'number of network-namespace nodes', '2')
     .option('--vm-nodes <n>', 'number of VM nodes (Debian kernel under QEMU)', '1')
     .option('--nics <n>', 'data NICs per node besides eth0', '2')
-    .option('--process-agents', 'no kubelets: the agent runs as a plain process on every node (the lab before real nodes)')
+    .option(
+      '--process-agents',
+      'no kubelets: the agent runs as a plain process on every node (the lab before real nodes)',
+    )
     .option('--no-agents', 'start no agent processes (with --process-agents: no agent at all)')
-    .option('--prometheus', 'also start Prometheus (Debian\'s) scraping every agent, with deploy/monitoring/rules.yaml loaded')
-    .option('--no-install', 'bring up the cluster and the nodes only: install the product yourself (kubectl apply -k lab/deploy, then lab agents)')
-    .action(async (o: { nsNodes: string; vmNodes: string; nics: string; agents: boolean; processAgents?: boolean; install: boolean; prometheus?: boolean }) => {
-      const topology = defaultTopology({ nsNodes: Number(o.nsNodes), vmNodes: Number(o.vmNodes), dataNics: Number(o.nics), processAgents: !!o.processAgents });
-      const lab = await labUp({ nodes: topology, agents: o.agents, install: o.install, prometheus: o.prometheus === true });
-      const nodes = lab.state.nodes.map((n) => `${n.name} (${n.kind})`).join(', ');
-      process.stdout.write(
-        `lab is up: API server ${lab.state.apiServer}, nodes ${nodes}\n\n` +
-        `  export KUBECONFIG=${lab.kubeconfig}\n` +
-        `  kubectl get nodes\n` +
-        `  npx ovirt-node-network-handler lab exec ${lab.state.nodes[0]?.name ?? 'NODE'} -- ip -br addr\n` +
-        (o.prometheus ? `  Prometheus: http://127.0.0.1:19090 (alerts: /api/v1/alerts)\n` : '') +
-        `  npx ovirt-node-network-handler lab down\n`);
-    });
+    .option(
+      '--prometheus',
+      "also start Prometheus (Debian's) scraping every agent, with deploy/monitoring/rules.yaml loaded",
+    )
+    .option(
+      '--no-install',
+      'bring up the cluster and the nodes only: install the product yourself (kubectl apply -k lab/deploy, then lab agents)',
+    )
+    .action(
+      async (o: {
+        nsNodes: string;
+        vmNodes: string;
+        nics: string;
+        agents: boolean;
+        processAgents?: boolean;
+        install: boolean;
+        prometheus?: boolean;
+      }) => {
+        const topology = defaultTopology({
+          nsNodes: Number(o.nsNodes),
+          vmNodes: Number(o.vmNodes),
+          dataNics: Number(o.nics),
+          processAgents: !!o.processAgents,
+        });
+        const lab = await labUp({
+          nodes: topology,
+          agents: o.agents,
+          install: o.install,
+          prometheus: o.prometheus === true,
+        });
+        const nodes = lab.state.nodes.map((n) => `${n.name} (${n.kind})`).join(', ');
+        process.stdout.write(
+          `lab is up: API server ${lab.state.apiServer}, nodes ${nodes}\n\n` +
+            `  export KUBECONFIG=${lab.kubeconfig}\n` +
+            `  kubectl get nodes\n` +
+            `  npx ovirt-node-network-handler lab exec ${lab.state.nodes[0]?.name ?? 'NODE'} -- ip -br addr\n` +
+            (o.prometheus ? `  Prometheus: http://127.0.0.1:19090 (alerts: /api/v1/alerts)\n` : '') +
+            `  npx ovirt-node-network-handler lab down\n`,
+        );
+      },
+    );
 
-  lab.command('agents')
+  lab
+    .command('agents')
     .description('start the agent as a process on the nodes that run no kubelet (the VM) and have none')
     .action(async () => {
       const started = await startProcessAgents();
-      process.stdout.write(started.length ? `started the agent on ${started.join(', ')}\n` : 'every node without a kubelet has its agent\n');
+      process.stdout.write(
+        started.length
+          ? `started the agent on ${started.join(', ')}\n`
+          : 'every node without a kubelet has its agent\n',
+      );
     });
 
-  lab.command('down')
+  lab
+    .command('down')
     .description('stop everything the lab started (by recorded PID and name)')
     .action(async () => {
       const r = await labDown();
@@ -44,7 +92,8 @@ export function registerLab(program: Command): void {
       for (const n of r.removedNetns) process.stdout.write(`removed netns ${n}\n`);
     });
 
-  lab.command('status')
+  lab
+    .command('status')
     .description('what the lab runs and whether it answers')
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }) => {
@@ -55,13 +104,16 @@ export function registerLab(program: Command): void {
         process.stdout.write('no lab is running\n');
       } else {
         process.stdout.write(`API server ${s.apiServer}: ${s.apiReady ? 'ready' : 'NOT ready'}\n`);
-        for (const n of s.nodes) process.stdout.write(`node ${n.name} (${n.kind}): ${n.reachable ? 'reachable' : 'NOT reachable'}\n`);
-        for (const p of s.processes) process.stdout.write(`process ${p.name} pid ${p.pid}: ${p.alive ? 'running' : 'gone'}\n`);
+        for (const n of s.nodes)
+          process.stdout.write(`node ${n.name} (${n.kind}): ${n.reachable ? 'reachable' : 'NOT reachable'}\n`);
+        for (const p of s.processes)
+          process.stdout.write(`process ${p.name} pid ${p.pid}: ${p.alive ? 'running' : 'gone'}\n`);
       }
       process.exitCode = s.recorded && s.apiReady && s.nodes.every((n) => n.reachable) ? 0 : 1;
     });
 
-  lab.command('kubeconfig')
+  lab
+    .command('kubeconfig')
     .description("print the path of the lab's admin kubeconfig")
     .action(async () => {
       const l = await currentLab();
@@ -73,7 +125,8 @@ export function registerLab(program: Command): void {
       process.stdout.write(`${l.kubeconfig}\n`);
     });
 
-  lab.command('exec')
+  lab
+    .command('exec')
     .description('run a command inside a lab node: lab exec NODE -- CMD [ARGS...]')
     .argument('<node>')
     .argument('<cmd...>')

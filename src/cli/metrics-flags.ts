@@ -3,7 +3,13 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import type { ApiHttp } from '../k8s/http.js';
-import { KubernetesMetricsAuth, parseBindAddress, parseMetricsAuth, parsePort, selfSignedCertificate } from '../handler/metrics-auth.js';
+import {
+  KubernetesMetricsAuth,
+  parseBindAddress,
+  parseMetricsAuth,
+  parsePort,
+  selfSignedCertificate,
+} from '../handler/metrics-auth.js';
 import type { MetricsServerOptions } from '../handler/metrics.js';
 
 export interface MetricsFlags {
@@ -17,9 +23,20 @@ export interface MetricsFlags {
 export function addMetricsOptions(cmd: Command, defaultPort: number): Command {
   return cmd
     .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz (0: off)', String(defaultPort))
-    .option('--metrics-bind-address <ip>', 'address the metrics server listens on (default: every address, IPv6 and IPv4, as node_exporter does; e.g. 127.0.0.1)', '')
-    .option('--metrics-auth <mode>', 'who may read /metrics: none (anyone reaching the port), kubernetes (HTTPS; a bearer token the API server authenticates, whose user may get the non-resource URL /metrics; needs system:auth-delegator). /healthz and /readyz stay open', 'none')
-    .option('--metrics-tls-cert-file <path>', 'serving certificate (PEM) for --metrics-auth=kubernetes (default: self-signed at start)')
+    .option(
+      '--metrics-bind-address <ip>',
+      'address the metrics server listens on (default: every address, IPv6 and IPv4, as node_exporter does; e.g. 127.0.0.1)',
+      '',
+    )
+    .option(
+      '--metrics-auth <mode>',
+      'who may read /metrics: none (anyone reaching the port), kubernetes (HTTPS; a bearer token the API server authenticates, whose user may get the non-resource URL /metrics; needs system:auth-delegator). /healthz and /readyz stay open',
+      'none',
+    )
+    .option(
+      '--metrics-tls-cert-file <path>',
+      'serving certificate (PEM) for --metrics-auth=kubernetes (default: self-signed at start)',
+    )
     .option('--metrics-tls-key-file <path>', 'its private key (PEM)');
 }
 
@@ -28,17 +45,25 @@ export function addMetricsOptions(cmd: Command, defaultPort: number): Command {
  * is 0 (off). `http`: the process's own API client, which makes the reviews; `names`: the
  * self-signed certificate's names.
  */
-export async function metricsServerOptions(o: MetricsFlags, http: ApiHttp, names: readonly string[], onAuthError: (e: Error) => void): Promise<MetricsServerOptions | undefined> {
+export async function metricsServerOptions(
+  o: MetricsFlags,
+  http: ApiHttp,
+  names: readonly string[],
+  onAuthError: (e: Error) => void,
+): Promise<MetricsServerOptions | undefined> {
   const port = parsePort('--metrics-port', o.metricsPort);
   const host = parseBindAddress('--metrics-bind-address', o.metricsBindAddress);
   const mode = parseMetricsAuth(o.metricsAuth);
-  if ((o.metricsTlsCertFile === undefined) !== (o.metricsTlsKeyFile === undefined)) throw new Error('--metrics-tls-cert-file and --metrics-tls-key-file go together');
-  if (mode === 'none' && o.metricsTlsCertFile !== undefined) throw new Error('--metrics-tls-cert-file is for --metrics-auth=kubernetes');
+  if ((o.metricsTlsCertFile === undefined) !== (o.metricsTlsKeyFile === undefined))
+    throw new Error('--metrics-tls-cert-file and --metrics-tls-key-file go together');
+  if (mode === 'none' && o.metricsTlsCertFile !== undefined)
+    throw new Error('--metrics-tls-cert-file is for --metrics-auth=kubernetes');
   if (port === 0) return undefined;
   if (mode === 'none') return { port, host };
-  const tls = o.metricsTlsCertFile !== undefined
-    ? { cert: await readFile(o.metricsTlsCertFile, 'utf8'), key: await readFile(o.metricsTlsKeyFile!, 'utf8') }
-    : await selfSignedCertificate(names);
+  const tls =
+    o.metricsTlsCertFile !== undefined
+      ? { cert: await readFile(o.metricsTlsCertFile, 'utf8'), key: await readFile(o.metricsTlsKeyFile!, 'utf8') }
+      : await selfSignedCertificate(names);
   const auth = new KubernetesMetricsAuth((path, body) => http.call('POST', path, { body }));
   return { port, host, tls, auth, onAuthError };
 }

@@ -59,22 +59,36 @@ export async function runPlan(o: PlanOptions): Promise<number> {
   if (o.json) {
     process.stdout.write(`${JSON.stringify({ steps, desired: checked.config }, null, 2)}\n`);
   } else if (steps.length === 0) {
-    process.stdout.write(`nothing to do: the running config (${runningConfigPath(o.stateDir)}) already matches the spec\n`);
+    process.stdout.write(
+      `nothing to do: the running config (${runningConfigPath(o.stateDir)}) already matches the spec\n`,
+    );
   } else {
-    process.stdout.write(`${steps.length} step${steps.length === 1 ? '' : 's'} against ${runningConfigPath(o.stateDir)}:\n`);
+    process.stdout.write(
+      `${steps.length} step${steps.length === 1 ? '' : 's'} against ${runningConfigPath(o.stateDir)}:\n`,
+    );
     steps.forEach((s, i) => process.stdout.write(`${String(i + 1).padStart(4)}. ${describeStep(s)}\n`));
   }
   return 0;
 }
 
 export function registerPlan(program: Command): void {
-  program.command('plan')
-    .description('validate an OvirtNodeNetwork (or a bare spec) and print the steps it would take on this host (read-only)')
+  program
+    .command('plan')
+    .description(
+      'validate an OvirtNodeNetwork (or a bare spec) and print the steps it would take on this host (read-only)',
+    )
     .requiredOption('-f, --file <file>', 'the object as given to kubectl, YAML or JSON ("-" = stdin)')
     .option('--state-dir <dir>', 'where the running config is persisted', DEFAULT_STATE_DIR)
     .option('--json', 'machine-readable output: {steps, desired} or {errors}')
-    .addOption(new Option('--host-dumps <dir>', 'plan against a host captured earlier: links.json, routes4.json, routes6.json, sys.txt as test/fixtures/observe/capture.ts writes them'))
-    .addOption(new Option('--resolv-conf <file>', 'resolv.conf to read the host resolvers from').default(DEFAULT_RESOLV_CONF))
+    .addOption(
+      new Option(
+        '--host-dumps <dir>',
+        'plan against a host captured earlier: links.json, routes4.json, routes6.json, sys.txt as test/fixtures/observe/capture.ts writes them',
+      ),
+    )
+    .addOption(
+      new Option('--resolv-conf <file>', 'resolv.conf to read the host resolvers from').default(DEFAULT_RESOLV_CONF),
+    )
     .action(async (o: PlanOptions) => {
       process.exitCode = await runPlan(o);
     });

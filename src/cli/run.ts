@@ -29,9 +29,10 @@ interface RunOptions extends MetricsFlags {
 }
 
 export function registerRun(program: Command): void {
-  const cmd = program.command('run')
+  const cmd = program
+    .command('run')
     .description('run the node agent: report this node into its OvirtNodeNetwork and apply its spec')
-    .option('--node-name <name>', 'this node\'s name (default: $NODE_NAME, from the downward API)')
+    .option('--node-name <name>', "this node's name (default: $NODE_NAME, from the downward API)")
     .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account)')
     .option('--state-dir <dir>', 'where the running config is persisted', DEFAULT_STATE_DIR)
     .option('--resolv-conf <path>', 'the resolv.conf networks with nameservers write', DEFAULT_RESOLV_CONF)
@@ -40,44 +41,77 @@ export function registerRun(program: Command): void {
     .option('--dhcp-supervise-interval <seconds>', 'how often DHCP clients that died are started again', '10')
     .option('--install-crd', 'create the CRD if it is missing (needs the permission)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
-    .option('--low-memory', 'also run V8 in its memory saver mode (less memory, more CPU; read by the launcher, which runs V8 without its optimizing compilers in any case)')
-    .option('--dns-probe-host <name>', 'name the DNS probe resolves when an object enables it (default: the API server\'s host name, if it is one)');
-  addMetricsOptions(cmd, 9187)
-    .action(async (o: RunOptions) => {
-      const nodeName = o.nodeName ?? process.env.NODE_NAME;
-      if (!nodeName) throw new Error('no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName); $HOSTNAME is never used');
-      const log = pino({ level: o.logLevel, base: { node: nodeName } });
-      const client = new OnnClient(await loadConnection(o.kubeconfig, process.env), { eventsNamespace: EVENTS_NAMESPACE });
-      const serverOptions = await metricsServerOptions(o, client.http, [nodeName, 'localhost', '127.0.0.1', '::1'], (e) => log.warn({ err: e.message }, 'metrics: could not review a scraper\'s credentials'));
-      log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
-      const metrics = new AgentMetrics(nodeName);
-      const backend = new HostBackend({ stateDir: o.stateDir, resolvConf: o.resolvConf, log, locks: new Locks(), crashAfter: crashPointFromEnv(process.env) });
-      // Built from src/api, as deploy/crd.yaml is (a unit test keeps them equal); loaded only when asked.
-      const crd = o.installCrd ? ((await import('../api/crd.js')).buildCrd() as CrdManifest) : undefined;
-      const agent = new Agent({
-        nodeName, client, backend, log, metrics, crd,
-        observeIntervalMs: Number(o.observeInterval) * 1000,
-        dhcpSuperviseIntervalMs: Number(o.dhcpSuperviseInterval) * 1000,
-        statisticsIntervalMs: Number(o.statisticsInterval) * 1000,
-        verifierFor: (spec) => verifierFor(spec, client, o.resolvConf, o.dnsProbeHost, log),
-      });
-      if (serverOptions) {
-        const stallMs = Math.max(120_000, Number(o.observeInterval) * 1000 * 6);
-        await serveMetrics(metrics, { healthy: () => Date.now() - agent.lastLoopAt < stallMs, ready: () => agent.ready }, serverOptions);
-      }
-      const shutdown = async (sig: string) => {
-        log.info(`${sig}: stopping (the host's network is left as it is)`);
-        await agent.stop();
-        process.exit(0);
-      };
-      process.once('SIGTERM', () => void shutdown('SIGTERM'));
-      process.once('SIGINT', () => void shutdown('SIGINT'));
-      await agent.start();
-      log.info('agent started');
+    .option(
+      '--low-memory',
+      'also run V8 in its memory saver mode (less memory, more CPU; read by the launcher, which runs V8 without its optimizing compilers in any case)',
+    )
+    .option(
+      '--dns-probe-host <name>',
+      "name the DNS probe resolves when an object enables it (default: the API server's host name, if it is one)",
+    );
+  addMetricsOptions(cmd, 9187).action(async (o: RunOptions) => {
+    const nodeName = o.nodeName ?? process.env.NODE_NAME;
+    if (!nodeName)
+      throw new Error(
+        'no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName); $HOSTNAME is never used',
+      );
+    const log = pino({ level: o.logLevel, base: { node: nodeName } });
+    const client = new OnnClient(await loadConnection(o.kubeconfig, process.env), {
+      eventsNamespace: EVENTS_NAMESPACE,
     });
+    const serverOptions = await metricsServerOptions(o, client.http, [nodeName, 'localhost', '127.0.0.1', '::1'], (e) =>
+      log.warn({ err: e.message }, "metrics: could not review a scraper's credentials"),
+    );
+    log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
+    const metrics = new AgentMetrics(nodeName);
+    const backend = new HostBackend({
+      stateDir: o.stateDir,
+      resolvConf: o.resolvConf,
+      log,
+      locks: new Locks(),
+      crashAfter: crashPointFromEnv(process.env),
+    });
+    // Built from src/api, as deploy/crd.yaml is (a unit test keeps them equal); loaded only when asked.
+    const crd = o.installCrd ? ((await import('../api/crd.js')).buildCrd() as CrdManifest) : undefined;
+    const agent = new Agent({
+      nodeName,
+      client,
+      backend,
+      log,
+      metrics,
+      crd,
+      observeIntervalMs: Number(o.observeInterval) * 1000,
+      dhcpSuperviseIntervalMs: Number(o.dhcpSuperviseInterval) * 1000,
+      statisticsIntervalMs: Number(o.statisticsInterval) * 1000,
+      verifierFor: (spec) => verifierFor(spec, client, o.resolvConf, o.dnsProbeHost, log),
+    });
+    if (serverOptions) {
+      const stallMs = Math.max(120_000, Number(o.observeInterval) * 1000 * 6);
+      await serveMetrics(
+        metrics,
+        { healthy: () => Date.now() - agent.lastLoopAt < stallMs, ready: () => agent.ready },
+        serverOptions,
+      );
+    }
+    const shutdown = async (sig: string) => {
+      log.info(`${sig}: stopping (the host's network is left as it is)`);
+      await agent.stop();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    await agent.start();
+    log.info('agent started');
+  });
 }
 
-function verifierFor(spec: Record<string, unknown>, client: OnnClient, resolvConf: string, dnsHost: string | undefined, log: Logger) {
+function verifierFor(
+  spec: Record<string, unknown>,
+  client: OnnClient,
+  resolvConf: string,
+  dnsHost: string | undefined,
+  log: Logger,
+) {
   // The spec was validated by the backend's schema; an invalid one fails there before any check.
   const parsed = ConnectivityCheckSchema.safeParse(spec.connectivityCheck ?? {});
   const cc = parsed.success ? parsed.data : ConnectivityCheckSchema.parse({});

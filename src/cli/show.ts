@@ -4,7 +4,15 @@ import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { emptyConfig, type RunningConfig } from '../api/config.js';
 import { DEFAULT_STATE_DIR } from '../api/constants.js';
-import { capabilities, HostObserver, kernelConfig, renderTree, StatisticsSampler, type Capabilities, type Statistics } from '../observe/index.js';
+import {
+  capabilities,
+  HostObserver,
+  kernelConfig,
+  renderTree,
+  StatisticsSampler,
+  type Capabilities,
+  type Statistics,
+} from '../observe/index.js';
 import { sleep } from '../util/exec.js';
 import { runningConfigPath } from '../persist/running-config.js';
 import { readJsonIfExists } from '../util/fs.js';
@@ -37,8 +45,11 @@ function narrow(caps: Capabilities, kc: RunningConfig, stats: Statistics | undef
   return {
     capabilities: {
       ...caps,
-      nics: pick(caps.nics, name), bondings: pick(caps.bondings, name), bridges: pick(caps.bridges, name),
-      vlans: pick(caps.vlans, name), networks: pick(caps.networks, name),
+      nics: pick(caps.nics, name),
+      bondings: pick(caps.bondings, name),
+      bridges: pick(caps.bridges, name),
+      vlans: pick(caps.vlans, name),
+      networks: pick(caps.networks, name),
     },
     kernelConfig: { networks: pick(kc.networks, name), bondings: pick(kc.bondings, name) },
     ...(stats ? { statistics: pick(stats, name) } : {}),
@@ -72,12 +83,17 @@ async function show(o: ShowOptions): Promise<void> {
   const state = o.interface
     ? narrow(caps, kc, stats, o.interface)
     : { capabilities: caps, kernelConfig: kc, ...(stats ? { statistics: stats } : {}) };
-  process.stdout.write(o.json ? JSON.stringify(state, null, 2) + '\n' : stringify(state, { sortMapEntries: true, indentSeq: false }));
+  process.stdout.write(
+    o.json ? JSON.stringify(state, null, 2) + '\n' : stringify(state, { sortMapEntries: true, indentSeq: false }),
+  );
 }
 
 export function registerShow(program: Command): void {
-  program.command('show')
-    .description("print this host's network state (capabilities, kernelConfig, statistics) as the agent reports it; no cluster needed")
+  program
+    .command('show')
+    .description(
+      "print this host's network state (capabilities, kernelConfig, statistics) as the agent reports it; no cluster needed",
+    )
     .option('--json', 'JSON instead of YAML')
     .option('--statistics', 'include per-interface statistics (two samples, for the rates)')
     .option('--interval <seconds>', 'seconds between the two statistics samples', '1')

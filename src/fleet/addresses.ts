@@ -21,7 +21,12 @@ export const ADDRESS_FIELD = { 4: 'ipaddr', 6: 'ipv6addr' } as const satisfies R
 export type ByFamily<T> = Record<Family, T>;
 
 function fieldOwnedBy(onn: OnnView, net: string, field: string, owns: (manager: string) => boolean): boolean {
-  return onn.managedFields.some((e) => !e.subresource && owns(e.manager) && hasOwnKey(own(own(own(e.fieldsV1, 'f:spec'), 'f:networks'), `f:${net}`), `f:${field}`));
+  return onn.managedFields.some(
+    (e) =>
+      !e.subresource &&
+      owns(e.manager) &&
+      hasOwnKey(own(own(own(e.fieldsV1, 'f:spec'), 'f:networks'), `f:${net}`), `f:${field}`),
+  );
 }
 
 /** The address `manager` wrote for network `net` in the node's spec (it owns the field), if any. */
@@ -86,9 +91,13 @@ export function releases(owners: readonly PoolOwner[], onns: readonly OnnView[])
 }
 
 /** What no node gets anew: spec addresses and addresses being released. */
-export function takenAddresses(onns: readonly OnnView[], releasing: readonly Release[]): ByFamily<Map<bigint, string[]>> {
+export function takenAddresses(
+  onns: readonly OnnView[],
+  releasing: readonly Release[],
+): ByFamily<Map<bigint, string[]>> {
   const out = specAddresses(onns);
-  for (const r of releasing) out[r.family].set(r.address, [...(out[r.family].get(r.address) ?? []), `${r.node}/${r.network} (releasing)`]);
+  for (const r of releasing)
+    out[r.family].set(r.address, [...(out[r.family].get(r.address) ?? []), `${r.node}/${r.network} (releasing)`]);
   return out;
 }
 
@@ -108,7 +117,8 @@ export function controllerGiven(onn: OnnView): ByFamily<Set<bigint>> {
       const field = ADDRESS_FIELD[family];
       const v = own(net, field);
       const a = typeof v === 'string' ? addressOf(family, v) : undefined;
-      if (a !== undefined && fieldOwnedBy(onn, n, field, (m) => m.startsWith(POLICY_MANAGER_PREFIX))) out[family].add(a);
+      if (a !== undefined && fieldOwnedBy(onn, n, field, (m) => m.startsWith(POLICY_MANAGER_PREFIX)))
+        out[family].add(a);
     }
   }
   return out;
@@ -119,7 +129,12 @@ export function controllerGiven(onn: OnnView): ByFamily<Set<bigint>> {
  * the reporting node, from nodes whose agent has acted on their object's current generation (a
  * node still applying a change reports the old state), releases left out. Sorted, distinct.
  */
-export function conflictingReports(owner: PoolOwner, onns: readonly OnnView[], releasing: readonly Release[], givenOf: (onn: OnnView) => ByFamily<Set<bigint>> = controllerGiven): ReportedConflict[] {
+export function conflictingReports(
+  owner: PoolOwner,
+  onns: readonly OnnView[],
+  releasing: readonly Release[],
+  givenOf: (onn: OnnView) => ByFamily<Set<bigint>> = controllerGiven,
+): ReportedConflict[] {
   const released = new Set(releasing.map((r) => `${r.node}\u0000${r.network}\u0000${r.family}\u0000${r.address}`));
   const seen = new Set<string>();
   const out: ReportedConflict[] = [];
@@ -130,7 +145,8 @@ export function conflictingReports(owner: PoolOwner, onns: readonly OnnView[], r
       for (const family of [4, 6] as const) {
         const v = own(net, ADDRESS_FIELD[family]);
         const a = typeof v === 'string' ? addressOf(family, v) : undefined;
-        if (a === undefined || given[family].has(a) || released.has(`${o.name}\u0000${n}\u0000${family}\u0000${a}`)) continue;
+        if (a === undefined || given[family].has(a) || released.has(`${o.name}\u0000${n}\u0000${family}\u0000${a}`))
+          continue;
         if (![...owner.pools[family].values()].some((p) => a >= p.first && a <= p.last)) continue;
         const address = formatAddress(family, a);
         const key = `${o.name}\u0000${address}`;
@@ -140,5 +156,7 @@ export function conflictingReports(owner: PoolOwner, onns: readonly OnnView[], r
       }
     }
   }
-  return out.sort((x, y) => (x.node < y.node ? -1 : x.node > y.node ? 1 : x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
+  return out.sort((x, y) =>
+    x.node < y.node ? -1 : x.node > y.node ? 1 : x.address < y.address ? -1 : x.address > y.address ? 1 : 0,
+  );
 }

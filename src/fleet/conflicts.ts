@@ -20,10 +20,12 @@ export interface DeviceUse {
 
 export function deviceUses(f: Fragment): DeviceUse[] {
   const out: DeviceUse[] = [];
-  for (const [b, bond] of Object.entries(f.bondings)) for (const nic of bond.nics ?? []) out.push({ device: nic, use: 'slave', by: `bondings/${b}` });
+  for (const [b, bond] of Object.entries(f.bondings))
+    for (const nic of bond.nics ?? []) out.push({ device: nic, use: 'slave', by: `bondings/${b}` });
   for (const [n, net] of Object.entries(f.networks)) {
     const sb = net.nic ?? net.bonding;
-    if (sb !== undefined) out.push({ device: sb, use: net.vlan !== undefined ? `vlan ${net.vlan}` : 'untagged', by: `networks/${n}` });
+    if (sb !== undefined)
+      out.push({ device: sb, use: net.vlan !== undefined ? `vlan ${net.vlan}` : 'untagged', by: `networks/${n}` });
   }
   return out;
 }
@@ -34,7 +36,10 @@ export function usesClash(a: DeviceUse, b: DeviceUse): boolean {
 }
 
 function names(f: Fragment): string[] {
-  return [...Object.keys(f.networks).map((n) => `networks/${n}`), ...Object.keys(f.bondings).map((b) => `bondings/${b}`)];
+  return [
+    ...Object.keys(f.networks).map((n) => `networks/${n}`),
+    ...Object.keys(f.bondings).map((b) => `bondings/${b}`),
+  ];
 }
 
 function union(a: Fragment, b: Fragment): Fragment {
@@ -58,7 +63,8 @@ export function clashWith(f: Fragment, claims: readonly Claim[]): string | undef
     if (name) return `${name.replace('/', ' ')} is already ${describeOwner(c.owner)}`;
     for (const u of deviceUses(f)) {
       const other = c.uses.find((o) => usesClash(u, o));
-      if (other) return `${u.by.replace('/', ' ')} uses ${u.device} (${u.use}), which ${other.by.replace('/', ' ')} ${describeOwner(c.owner)} uses (${other.use})`;
+      if (other)
+        return `${u.by.replace('/', ' ')} uses ${u.device} (${u.use}), which ${other.by.replace('/', ' ')} ${describeOwner(c.owner)} uses (${other.use})`;
     }
   }
   return undefined;
@@ -80,9 +86,12 @@ export interface Claimant {
 
 /** The entries of the node's spec no policy manages: a hand edit's (or another tool's). */
 export function handFragment(onn: OnnView, owners: Ownership, policyManagers: ReadonlySet<string>): Fragment {
-  const pick = (section: Section) => Object.fromEntries(ownEntries(onn.spec[section])
-    .filter(([, v]) => typeof v === 'object' && v !== null && !Array.isArray(v))
-    .filter(([n]) => ![...(owners[section].get(n) ?? [])].some((m) => policyManagers.has(m))));
+  const pick = (section: Section) =>
+    Object.fromEntries(
+      ownEntries(onn.spec[section])
+        .filter(([, v]) => typeof v === 'object' && v !== null && !Array.isArray(v))
+        .filter(([n]) => ![...(owners[section].get(n) ?? [])].some((m) => policyManagers.has(m))),
+    );
   return { networks: pick('networks') as Fragment['networks'], bondings: pick('bondings') as Fragment['bondings'] };
 }
 
@@ -115,7 +124,11 @@ export function resolveClaims(onn: OnnView, owners: Ownership, claimants: readon
         claims.push(claimOf(c.policy, c.holds));
       } else claims.push(claimOf(c.policy, union(c.desired, c.holds)));
     } catch (e) {
-      if (c.desired) refused.set(c.policy, { reason: 'ReconcileFailed', message: `deciding conflicts on node ${onn.name}: ${faultMessage(e)}` });
+      if (c.desired)
+        refused.set(c.policy, {
+          reason: 'ReconcileFailed',
+          message: `deciding conflicts on node ${onn.name}: ${faultMessage(e)}`,
+        });
       try {
         claims.push(claimOf(c.policy, c.holds));
       } catch {
@@ -132,7 +145,8 @@ function editedByOthers(onn: OnnView, c: Claimant): string | undefined {
       const held = own(c.holds[section], n);
       if (held === undefined || isDeepStrictEqual(held, want)) continue;
       const others = fieldsOwnedByOthers(onn, section, n, c.manager);
-      if (others.length) return `${section.slice(0, -1).replace('bonding', 'bond')} ${n} was changed by ${others.map((o) => `${o.manager} (${o.fields.join(', ')})`).join(', ')}; the policy does not take it back`;
+      if (others.length)
+        return `${section.slice(0, -1).replace('bonding', 'bond')} ${n} was changed by ${others.map((o) => `${o.manager} (${o.fields.join(', ')})`).join(', ')}; the policy does not take it back`;
     }
   }
   return undefined;

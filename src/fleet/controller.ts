@@ -9,7 +9,15 @@ import type { Logger } from 'pino';
 import { POLICY_FINALIZER } from '../api/constants.js';
 import type { OnnObject } from '../k8s/client.js';
 import { describeApiError } from '../k8s/client.js';
-import { ControllerClient, isConflict, NODE_PATH, ONN_COLLECTION, POLICY_PATH, type KubeList, type KubeObject } from '../k8s/resources.js';
+import {
+  ControllerClient,
+  isConflict,
+  NODE_PATH,
+  ONN_COLLECTION,
+  POLICY_PATH,
+  type KubeList,
+  type KubeObject,
+} from '../k8s/resources.js';
 import { ObjectWatcher } from '../handler/watcher.js';
 import { LeaderElector, type LeaseSettings } from './leader.js';
 import type { ControllerMetrics, ControllerWriteKind } from './metrics.js';
@@ -43,32 +51,38 @@ export class Controller {
   private stopped = false;
 
   constructor(private readonly o: ControllerOptions) {
-    const watch = <T extends KubeObject>(path: string, cache: Cache<T>) => new ObjectWatcher<KubeObject, KubeList<KubeObject>>({
-      log: o.log.child({ watch: path }),
-      collection: true,
-      watchSeconds: o.watchSeconds,
-      source: {
-        list: () => o.client.list<KubeObject>(path),
-        watch: (rv, wo, onEvent, done) => o.client.watch<KubeObject>(path, rv, wo, onEvent, done),
-      },
-      handlers: {
-        onList: (l) => {
-          cache.clear();
-          for (const item of l.items) cache.set(item.metadata.name, item as T);
-          this.schedule();
+    const watch = <T extends KubeObject>(path: string, cache: Cache<T>) =>
+      new ObjectWatcher<KubeObject, KubeList<KubeObject>>({
+        log: o.log.child({ watch: path }),
+        collection: true,
+        watchSeconds: o.watchSeconds,
+        source: {
+          list: () => o.client.list<KubeObject>(path),
+          watch: (rv, wo, onEvent, done) => o.client.watch<KubeObject>(path, rv, wo, onEvent, done),
         },
-        onObject: (obj) => {
-          if (!newerOrSame(cache.get(obj.metadata.name)?.metadata.resourceVersion, obj.metadata.resourceVersion)) return;
-          cache.set(obj.metadata.name, obj as T);
-          this.schedule();
+        handlers: {
+          onList: (l) => {
+            cache.clear();
+            for (const item of l.items) cache.set(item.metadata.name, item as T);
+            this.schedule();
+          },
+          onObject: (obj) => {
+            if (!newerOrSame(cache.get(obj.metadata.name)?.metadata.resourceVersion, obj.metadata.resourceVersion))
+              return;
+            cache.set(obj.metadata.name, obj as T);
+            this.schedule();
+          },
+          onDeleted: (obj) => {
+            cache.delete(obj.metadata.name);
+            this.schedule();
+          },
         },
-        onDeleted: (obj) => {
-          cache.delete(obj.metadata.name);
-          this.schedule();
-        },
-      },
-    });
-    this.watchers = [watch(POLICY_PATH, this.policies), watch(NODE_PATH, this.nodes), watch(ONN_COLLECTION, this.onns as Cache<KubeObject>)];
+      });
+    this.watchers = [
+      watch(POLICY_PATH, this.policies),
+      watch(NODE_PATH, this.nodes),
+      watch(ONN_COLLECTION, this.onns as Cache<KubeObject>),
+    ];
     this.elector = new LeaderElector(o.client, o.lease, o.log, (leader) => {
       o.log.info({ leader }, leader ? 'leading: reconciling every policy' : 'not leading');
       o.metrics.leader(leader);
@@ -111,15 +125,20 @@ export class Controller {
       }
       // Every rejection is caught here: a pass that fails (a bug) is logged and retried, never the
       // process's end (an unhandled rejection exits Node, and every leader after it the same way).
-      this.running = this.pass().catch((e: unknown) => {
-        this.o.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'reconcile pass failed; retried on the next pass');
-      }).finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.schedule();
-        }
-      });
+      this.running = this.pass()
+        .catch((e: unknown) => {
+          this.o.log.error(
+            { err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) },
+            'reconcile pass failed; retried on the next pass',
+          );
+        })
+        .finally(() => {
+          this.running = undefined;
+          if (this.again) {
+            this.again = false;
+            this.schedule();
+          }
+        });
     }, this.o.debounceMs);
   }
 
@@ -132,10 +151,19 @@ export class Controller {
       onns: [...this.onns.values()].map(onnView),
     };
     for (const d of reconcile(world, new Date())) {
-      if (d.events.some((e) => e.reason === 'ReconcileFailed')) this.o.log.error({ policy: d.policy, message: d.status.conditions?.find((c) => c.type === 'Degraded')?.message }, 'the controller failed deciding a policy; it is Degraded (ReconcileFailed), the others go on');
+      if (d.events.some((e) => e.reason === 'ReconcileFailed'))
+        this.o.log.error(
+          { policy: d.policy, message: d.status.conditions?.find((c) => c.type === 'Degraded')?.message },
+          'the controller failed deciding a policy; it is Degraded (ReconcileFailed), the others go on',
+        );
       // Leadership is checked before every policy's writes: a lapsed leader stops at once.
       if (!this.leader || this.stopped) return;
-      await this.carryOut(d).catch((e: unknown) => this.o.log.error({ policy: d.policy, err: describeApiError(e) }, 'reconcile of the policy failed; retried on the next pass'));
+      await this.carryOut(d).catch((e: unknown) =>
+        this.o.log.error(
+          { policy: d.policy, err: describeApiError(e) },
+          'reconcile of the policy failed; retried on the next pass',
+        ),
+      );
     }
   }
 
@@ -144,17 +172,35 @@ export class Controller {
     let policy = this.policies.get(d.policy);
     if (!policy) return;
     if (d.finalizer === 'add') {
-      policy = await this.counted('finalizer', client.setFinalizers(d.policy, [...(policy.metadata.finalizers ?? []), POLICY_FINALIZER], policy.metadata.resourceVersion));
+      policy = await this.counted(
+        'finalizer',
+        client.setFinalizers(
+          d.policy,
+          [...(policy.metadata.finalizers ?? []), POLICY_FINALIZER],
+          policy.metadata.resourceVersion,
+        ),
+      );
       this.remember(this.policies, policy);
     }
     for (const a of d.applies) await this.writeNode(d.policy, policy, a);
-    if (d.statusChanged) this.remember(this.policies, await this.counted('status', client.patchPolicyStatus(d.policy, d.status)));
+    if (d.statusChanged)
+      this.remember(this.policies, await this.counted('status', client.patchPolicyStatus(d.policy, d.status)));
     for (const ev of d.events) {
-      await this.counted('event', client.policyEvent(policy, ev.type, ev.reason, ev.message, this.o.lease.identity)).catch((e: unknown) => log.warn({ err: describeApiError(e) }, 'event not recorded'));
+      await this.counted(
+        'event',
+        client.policyEvent(policy, ev.type, ev.reason, ev.message, this.o.lease.identity),
+      ).catch((e: unknown) => log.warn({ err: describeApiError(e) }, 'event not recorded'));
     }
     if (d.finalizer === 'remove') {
       const current = this.policies.get(d.policy) ?? policy;
-      await this.counted('finalizer', client.setFinalizers(d.policy, (current.metadata.finalizers ?? []).filter((f) => f !== POLICY_FINALIZER), current.metadata.resourceVersion));
+      await this.counted(
+        'finalizer',
+        client.setFinalizers(
+          d.policy,
+          (current.metadata.finalizers ?? []).filter((f) => f !== POLICY_FINALIZER),
+          current.metadata.resourceVersion,
+        ),
+      );
       log.info({ policy: d.policy }, 'removed from every node; finalizer dropped');
     }
   }
@@ -170,7 +216,11 @@ export class Controller {
         this.remember(this.onns, await this.counted('remove', client.patchOnn(a.node, a.manager, a.remove)));
       } catch (e) {
         // A 409 is the object changed since it was read: decided again on the next pass, from the new one.
-        if (isConflict(e)) log.info({ policy: policyName, node: a.node }, 'node object changed since read; its removal is decided again');
+        if (isConflict(e))
+          log.info(
+            { policy: policyName, node: a.node },
+            'node object changed since read; its removal is decided again',
+          );
         else log.warn({ policy: policyName, node: a.node, err: describeApiError(e) }, 'removal failed');
         return;
       }
@@ -183,8 +233,20 @@ export class Controller {
     } catch (e) {
       // A conflict is a field taken in between (the core refuses what it can see is taken). Never forced.
       const conflict = isConflict(e);
-      log.warn({ policy: policyName, node: a.node, err: describeApiError(e) }, conflict ? 'apply refused: a field is managed by another writer' : 'apply failed');
-      await this.counted('event', client.policyEvent(policy, 'Warning', conflict ? 'Conflict' : 'ApplyFailed', `node ${a.node}: ${describeApiError(e)}`, this.o.lease.identity)).catch(() => undefined);
+      log.warn(
+        { policy: policyName, node: a.node, err: describeApiError(e) },
+        conflict ? 'apply refused: a field is managed by another writer' : 'apply failed',
+      );
+      await this.counted(
+        'event',
+        client.policyEvent(
+          policy,
+          'Warning',
+          conflict ? 'Conflict' : 'ApplyFailed',
+          `node ${a.node}: ${describeApiError(e)}`,
+          this.o.lease.identity,
+        ),
+      ).catch(() => undefined);
     }
   }
 
@@ -201,6 +263,7 @@ export class Controller {
   }
 
   private remember<T extends KubeObject>(cache: Cache<T>, obj: T): void {
-    if (newerOrSame(cache.get(obj.metadata.name)?.metadata.resourceVersion, obj.metadata.resourceVersion)) cache.set(obj.metadata.name, obj);
+    if (newerOrSame(cache.get(obj.metadata.name)?.metadata.resourceVersion, obj.metadata.resourceVersion))
+      cache.set(obj.metadata.name, obj);
   }
 }

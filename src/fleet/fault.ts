@@ -11,7 +11,10 @@ export function faultMessage(e: unknown): string {
       return 'threw a value that cannot be printed';
     }
   }
-  const where = e.stack?.split('\n').find((l) => l.trim().startsWith('at '))?.trim();
+  const where = e.stack
+    ?.split('\n')
+    .find((l) => l.trim().startsWith('at '))
+    ?.trim();
   return `${e.name}: ${e.message}${where ? ` (${where})` : ''}`.slice(0, 500);
 }
 

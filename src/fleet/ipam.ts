@@ -43,16 +43,26 @@ export function addressOf(family: Family, s: string): bigint | undefined {
  * The pool of `ipam` (field path `at`), or the errors naming the field: a network address with
  * its prefix, a range of two addresses inside it in order, a gateway inside it, room for a host.
  */
-export function parsePool(family: Family, ipam: Ipam, gateway: string | undefined, at: string): { pool: Pool } | { errors: { path: string; message: string }[] } {
+export function parsePool(
+  family: Family,
+  ipam: Ipam,
+  gateway: string | undefined,
+  at: string,
+): { pool: Pool } | { errors: { path: string; message: string }[] } {
   const errors: { path: string; message: string }[] = [];
   const bits = family === 4 ? 32 : 128;
   const cidr = family === 4 ? parseIpv4Cidr(ipam.pool) : parseIpv6Cidr(ipam.pool);
-  if (!cidr) return { errors: [{ path: `${at}.pool`, message: `must be an IPv${family} network with its prefix length` }] };
+  if (!cidr)
+    return { errors: [{ path: `${at}.pool`, message: `must be an IPv${family} network with its prefix length` }] };
   const prefix = cidr.prefix;
   const hostBits = BigInt(bits - prefix);
   const address = BigInt(cidr.address);
   const network = (address >> hostBits) << hostBits;
-  if (network !== address) errors.push({ path: `${at}.pool`, message: `has host bits set: the network is ${formatAddress(family, network)}/${prefix}` });
+  if (network !== address)
+    errors.push({
+      path: `${at}.pool`,
+      message: `has host bits set: the network is ${formatAddress(family, network)}/${prefix}`,
+    });
   const top = network + (1n << hostBits) - 1n;
   // Not the network address (IPv4; IPv6's subnet-router anycast), nor IPv4's broadcast, on any
   // subnet with room for them.
@@ -63,9 +73,14 @@ export function parsePool(family: Family, ipam: Ipam, gateway: string | undefine
     const [a, b] = ipam.range.split('-') as [string, string];
     const lo = parseAddress(family, a);
     const hi = parseAddress(family, b);
-    if (lo === undefined || hi === undefined) errors.push({ path: `${at}.range`, message: `must be two IPv${family} addresses "first-last"` });
+    if (lo === undefined || hi === undefined)
+      errors.push({ path: `${at}.range`, message: `must be two IPv${family} addresses "first-last"` });
     else if (lo > hi) errors.push({ path: `${at}.range`, message: `starts after it ends (${a} > ${b})` });
-    else if (lo < first || hi > last) errors.push({ path: `${at}.range`, message: `must lie inside the pool's host addresses ${formatAddress(family, first)}-${formatAddress(family, last)}` });
+    else if (lo < first || hi > last)
+      errors.push({
+        path: `${at}.range`,
+        message: `must lie inside the pool's host addresses ${formatAddress(family, first)}-${formatAddress(family, last)}`,
+      });
     else {
       first = lo;
       last = hi;
@@ -74,11 +89,15 @@ export function parsePool(family: Family, ipam: Ipam, gateway: string | undefine
   const excluded: bigint[] = [];
   if (gateway !== undefined) {
     const g = parseAddress(family, gateway);
-    if (g === undefined || g < network || g > top) errors.push({ path: `${at.replace(/ipv6ipam$|ipam$/, '')}${family === 4 ? 'gateway' : 'ipv6gateway'}`, message: `must be inside the pool ${ipam.pool}` });
+    if (g === undefined || g < network || g > top)
+      errors.push({
+        path: `${at.replace(/ipv6ipam$|ipam$/, '')}${family === 4 ? 'gateway' : 'ipv6gateway'}`,
+        message: `must be inside the pool ${ipam.pool}`,
+      });
     else excluded.push(g);
   }
   if (errors.length) return { errors };
-  if (first > last || (last - first + 1n <= BigInt(excluded.filter((g) => g >= first && g <= last).length))) {
+  if (first > last || last - first + 1n <= BigInt(excluded.filter((g) => g >= first && g <= last).length)) {
     return { errors: [{ path: `${at}.pool`, message: 'has no address to hand out' }] };
   }
   return { pool: { family, prefix, first, last, excluded } };
@@ -110,7 +129,10 @@ export interface AllocationResult {
  * it for the first in order and move the others); nothing else can displace it. Every other node
  * gets the lowest address of its pool not taken or kept, requests in key order, nodes in name order.
  */
-export function allocate(requests: readonly AllocationRequest[], taken: ReadonlyMap<bigint, readonly string[]>): AllocationResult {
+export function allocate(
+  requests: readonly AllocationRequest[],
+  taken: ReadonlyMap<bigint, readonly string[]>,
+): AllocationResult {
   const used = new Set<bigint>(taken.keys());
   const assigned = new Map<string, Map<string, bigint>>();
   const exhausted = new Map<string, string[]>();

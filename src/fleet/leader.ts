@@ -15,10 +15,7 @@ export interface LeaseSettings {
 }
 
 export type LeaseStep =
-  | { kind: 'create' }
-  | { kind: 'renew' }
-  | { kind: 'takeover' }
-  | { kind: 'follow'; holder: string };
+  { kind: 'create' } | { kind: 'renew' } | { kind: 'takeover' } | { kind: 'follow'; holder: string };
 
 /** What to do about the lease as read at `now`. */
 export function leaseStep(lease: Lease | undefined, identity: string, now: Date): LeaseStep {
@@ -36,7 +33,11 @@ export function leaseAfter(step: LeaseStep, lease: Lease | undefined, s: LeaseSe
   const time = now.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
   const spec = lease?.spec ?? {};
   return {
-    metadata: { name: s.name, namespace: s.namespace, ...(lease?.metadata.resourceVersion ? { resourceVersion: lease.metadata.resourceVersion } : {}) } as Lease['metadata'],
+    metadata: {
+      name: s.name,
+      namespace: s.namespace,
+      ...(lease?.metadata.resourceVersion ? { resourceVersion: lease.metadata.resourceVersion } : {}),
+    } as Lease['metadata'],
     spec: {
       holderIdentity: s.identity,
       leaseDurationSeconds: s.durationSeconds,
@@ -53,7 +54,12 @@ export class LeaderElector {
   private stopped = false;
   private wasLeader = false;
 
-  constructor(private readonly client: ControllerClient, private readonly s: LeaseSettings, private readonly log: Logger, private readonly onChange: (leader: boolean) => void) {}
+  constructor(
+    private readonly client: ControllerClient,
+    private readonly s: LeaseSettings,
+    private readonly log: Logger,
+    private readonly onChange: (leader: boolean) => void,
+  ) {}
 
   /** Leading: the last renewal is recent enough that no one else can have taken the lease. */
   get leader(): boolean {
@@ -73,9 +79,12 @@ export class LeaderElector {
         if (this.wasLeader) this.log.warn({ holder: step.holder }, 'lost the lease');
       } else {
         const next = leaseAfter(step, lease, this.s, new Date());
-        await (step.kind === 'create' ? this.client.createLease(this.s.namespace, next) : this.client.updateLease(this.s.namespace, next));
+        await (step.kind === 'create'
+          ? this.client.createLease(this.s.namespace, next)
+          : this.client.updateLease(this.s.namespace, next));
         this.renewedAt = Date.now();
-        if (step.kind !== 'renew') this.log.info({ lease: `${this.s.namespace}/${this.s.name}` }, 'acquired the lease: leading');
+        if (step.kind !== 'renew')
+          this.log.info({ lease: `${this.s.namespace}/${this.s.name}` }, 'acquired the lease: leading');
       }
     } catch (e) {
       // A 409 is another replica's write first; anything else is the API server away. Either way

@@ -18,11 +18,25 @@ export class ControllerMetrics {
     this.registry.setDefaultLabels({ controller: identity });
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
-    this.leaderGauge = new Gauge({ name: 'ovnh_controller_leader', help: '1 while this replica holds the leader Lease', registers });
-    this.passes = new Counter({ name: 'ovnh_controller_reconcile_passes_total', help: 'Reconcile passes over every policy (leader only)', registers });
-    this.writes = new Counter({ name: 'ovnh_controller_writes_total', help: 'API writes by kind (apply: a server-side apply to a node object; remove: a JSON patch removing a policy\'s entries from one) and result', labelNames: ['kind', 'result'], registers });
+    this.leaderGauge = new Gauge({
+      name: 'ovnh_controller_leader',
+      help: '1 while this replica holds the leader Lease',
+      registers,
+    });
+    this.passes = new Counter({
+      name: 'ovnh_controller_reconcile_passes_total',
+      help: 'Reconcile passes over every policy (leader only)',
+      registers,
+    });
+    this.writes = new Counter({
+      name: 'ovnh_controller_writes_total',
+      help: "API writes by kind (apply: a server-side apply to a node object; remove: a JSON patch removing a policy's entries from one) and result",
+      labelNames: ['kind', 'result'],
+      registers,
+    });
     // Every series exists from the start, so a rate() of the first conflict is not lost.
-    for (const kind of CONTROLLER_WRITE_KINDS) for (const result of CONTROLLER_WRITE_RESULTS) this.writes.inc({ kind, result }, 0);
+    for (const kind of CONTROLLER_WRITE_KINDS)
+      for (const result of CONTROLLER_WRITE_RESULTS) this.writes.inc({ kind, result }, 0);
     this.leaderGauge.set(0);
   }
 

@@ -6,7 +6,11 @@ import { stringMap } from './own.js';
 import type { NodeView, OnnView, PolicyView } from './types.js';
 
 export function nodeView(o: KubeObject): NodeView {
-  return { name: o.metadata.name, labels: stringMap(o.metadata.labels), annotations: stringMap(o.metadata.annotations) };
+  return {
+    name: o.metadata.name,
+    labels: stringMap(o.metadata.labels),
+    annotations: stringMap(o.metadata.annotations),
+  };
 }
 
 export function onnView(o: OnnObject): OnnView {

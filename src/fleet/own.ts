@@ -7,7 +7,9 @@
 export function own<V = unknown>(obj: Readonly<Record<string, V>> | null | undefined, key: string): V | undefined;
 export function own(obj: unknown, key: string): unknown;
 export function own(obj: unknown, key: string): unknown {
-  return typeof obj === 'object' && obj !== null && Object.hasOwn(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
+  return typeof obj === 'object' && obj !== null && Object.hasOwn(obj, key)
+    ? (obj as Record<string, unknown>)[key]
+    : undefined;
 }
 
 /** Whether `obj` is an object with `key` as its own property. */

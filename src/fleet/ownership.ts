@@ -48,11 +48,19 @@ export function ownership(onn: OnnView): Ownership {
 
 /** The names a manager owns in one section. */
 export function ownedNames(own: Ownership, section: Section, manager: string): string[] {
-  return [...own[section]].filter(([, ms]) => ms.has(manager)).map(([n]) => n).sort();
+  return [...own[section]]
+    .filter(([, ms]) => ms.has(manager))
+    .map(([n]) => n)
+    .sort();
 }
 
 /** The fields under one entry that other managers own (".spec.networks.net1.mtu"), for messages. */
-export function fieldsOwnedByOthers(onn: OnnView, section: Section, name: string, manager: string): { manager: string; fields: string[] }[] {
+export function fieldsOwnedByOthers(
+  onn: OnnView,
+  section: Section,
+  name: string,
+  manager: string,
+): { manager: string; fields: string[] }[] {
   const out: { manager: string; fields: string[] }[] = [];
   for (const e of onn.managedFields) {
     if (e.subresource || e.manager === manager) continue;
@@ -77,9 +85,12 @@ function leaves(set: FieldSet, at: string): string[] {
 
 /** The part of a node's spec a manager owns: its entries, as stored. */
 export function ownedFragment(onn: OnnView, owners: Ownership, manager: string): Fragment {
-  const pick = (section: Section) => Object.fromEntries(ownedNames(owners, section, manager)
-    .map((n) => [n, own(onn.spec[section], n)] as const)
-    // Entries that are not objects (no API server stores them) are not the policy's to compare or keep.
-    .filter(([, v]) => typeof v === 'object' && v !== null && !Array.isArray(v)));
+  const pick = (section: Section) =>
+    Object.fromEntries(
+      ownedNames(owners, section, manager)
+        .map((n) => [n, own(onn.spec[section], n)] as const)
+        // Entries that are not objects (no API server stores them) are not the policy's to compare or keep.
+        .filter(([, v]) => typeof v === 'object' && v !== null && !Array.isArray(v)),
+    );
   return { networks: pick('networks') as Fragment['networks'], bondings: pick('bondings') as Fragment['bondings'] };
 }

@@ -11,7 +11,15 @@ import { allocate, type AllocationRequest, type Family } from './ipam.js';
 import { annotationOf, managerOf, ownedFragment, ownership, type Ownership } from './ownership.js';
 import { fragmentErrors, renderForNode, type NodeAddresses } from './render.js';
 import { resolveClaims, type Claimant } from './conflicts.js';
-import { conflictingReports, controllerGiven, heldAddress, releases, takenAddresses, type PoolOwner, type ReportedConflict } from './addresses.js';
+import {
+  conflictingReports,
+  controllerGiven,
+  heldAddress,
+  releases,
+  takenAddresses,
+  type PoolOwner,
+  type ReportedConflict,
+} from './addresses.js';
 import { attempt } from './fault.js';
 import { hasOwnKey, own } from './own.js';
 import { planRollout, type NodeRow, type Write } from './rollout.js';
@@ -45,11 +53,17 @@ export interface ApplyAction {
 }
 
 /** The JSON patch removing entries from a node's spec, if there are any to remove. */
-export function removalPatch(onn: OnnView | undefined, drop: Fragment | { networks: string[]; bondings: string[] }): PatchOp[] | undefined {
-  const names = (section: 'networks' | 'bondings') => (Array.isArray(drop[section]) ? drop[section] as string[] : Object.keys(drop[section])).sort();
+export function removalPatch(
+  onn: OnnView | undefined,
+  drop: Fragment | { networks: string[]; bondings: string[] },
+): PatchOp[] | undefined {
+  const names = (section: 'networks' | 'bondings') =>
+    (Array.isArray(drop[section]) ? (drop[section] as string[]) : Object.keys(drop[section])).sort();
   const ops: PatchOp[] = [];
   for (const section of ['networks', 'bondings'] as const) {
-    for (const n of names(section)) if (own(onn?.spec[section], n) !== undefined) ops.push({ op: 'remove', path: `/spec/${section}/${pointerToken(n)}` });
+    for (const n of names(section))
+      if (own(onn?.spec[section], n) !== undefined)
+        ops.push({ op: 'remove', path: `/spec/${section}/${pointerToken(n)}` });
   }
   if (!ops.length || !onn?.resourceVersion) return undefined;
   return [{ op: 'replace', path: '/metadata/resourceVersion', value: onn.resourceVersion }, ...ops];
@@ -78,7 +92,12 @@ export interface PolicyDecision {
 /** The apply configuration for a write (see rollout.ts for the annotation's meaning). */
 export function applyBody(policy: string, generation: number, w: Write): Record<string, unknown> {
   const key = annotationOf(policy);
-  const metadata = { name: w.node, ...(w.kind === 'cleanup' ? {} : { annotations: { [key]: w.kind === 'update' ? String(generation) : REMOVED_MARK } }) };
+  const metadata = {
+    name: w.node,
+    ...(w.kind === 'cleanup'
+      ? {}
+      : { annotations: { [key]: w.kind === 'update' ? String(generation) : REMOVED_MARK } }),
+  };
   const body: Record<string, unknown> = { apiVersion: API_VERSION, kind: KIND, metadata };
   // Empty maps are left out: applying one would make the policy an owner of the whole map. The
   // spec itself is always in the apply: without it, a removal that leaves the spec empty makes
@@ -102,12 +121,26 @@ interface Checked {
 }
 
 const byAge = (a: PolicyView, b: PolicyView) =>
-  a.creationTimestamp < b.creationTimestamp ? -1 : a.creationTimestamp > b.creationTimestamp ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  a.creationTimestamp < b.creationTimestamp
+    ? -1
+    : a.creationTimestamp > b.creationTimestamp
+      ? 1
+      : a.name < b.name
+        ? -1
+        : a.name > b.name
+          ? 1
+          : 0;
 
-const requestKey = (rank: number, policy: string, net: string, family: Family) => `${String(rank).padStart(6, '0')}:${policy}/${net}/v${family}`;
+const requestKey = (rank: number, policy: string, net: string, family: Family) =>
+  `${String(rank).padStart(6, '0')}:${policy}/${net}/v${family}`;
 
 /** The addresses every (live, valid) policy's networks give every wanted node that has an object. */
-function allocateAll(checked: readonly Checked[], wanted: (c: Checked, node: string) => boolean, onns: ReadonlyMap<string, OnnView>, taken: Record<Family, Map<bigint, string[]>>) {
+function allocateAll(
+  checked: readonly Checked[],
+  wanted: (c: Checked, node: string) => boolean,
+  onns: ReadonlyMap<string, OnnView>,
+  taken: Record<Family, Map<bigint, string[]>>,
+) {
   const requests: Record<Family, AllocationRequest[]> = { 4: [], 6: [] };
   checked.forEach((c, rank) => {
     if (!c.pools || c.view.deleting || c.fault) return;
@@ -143,7 +176,10 @@ function allocateAll(checked: readonly Checked[], wanted: (c: Checked, node: str
     const v4 = new Map<string, bigint>();
     const v6 = new Map<string, bigint>();
     const exhausted: string[] = [];
-    for (const [family, r, into] of [[4, r4, v4], [6, r6, v6]] as const) {
+    for (const [family, r, into] of [
+      [4, r4, v4],
+      [6, r6, v6],
+    ] as const) {
       for (const net of (family === 4 ? c.pools?.v4 : c.pools?.v6)?.keys() ?? []) {
         const key = requestKey(rank, c.view.name, net, family);
         const a = r.assigned.get(key)?.get(node);
@@ -166,7 +202,9 @@ export function reconcile(world: World, now: Date): PolicyDecision[] {
   const checked: Checked[] = [...world.policies].sort(byAge).map((view) => {
     const r = attempt(() => checkPolicySpec(view.spec));
     if (!r.ok) return { view, fault: `checking the spec: ${r.message}` };
-    return r.value.ok ? { view, spec: r.value.spec, pools: r.value.pools } : { view, errors: r.value.errors.map((e) => `${e.path}: ${e.message}`) };
+    return r.value.ok
+      ? { view, spec: r.value.spec, pools: r.value.pools }
+      : { view, errors: r.value.errors.map((e) => `${e.path}: ${e.message}`) };
   });
   const onns = new Map(world.onns.map((o) => [o.name, o]));
   // A node object whose ownership cannot be read is decided for no policy (see nodeFault below).
@@ -192,18 +230,27 @@ export function reconcile(world: World, now: Date): PolicyDecision[] {
   };
 
   // Pools: allocated from the specs alone; nodes' reports only reserve what they release (addresses.ts).
-  const poolOwners = new Map<Checked, PoolOwner>(checked.filter((c) => c.pools).map((c) => [c, { policy: c.view.name, annotation: annotationOf(c.view.name), pools: { 4: c.pools!.v4, 6: c.pools!.v6 } }]));
+  const poolOwners = new Map<Checked, PoolOwner>(
+    checked
+      .filter((c) => c.pools)
+      .map((c) => [
+        c,
+        { policy: c.view.name, annotation: annotationOf(c.view.name), pools: { 4: c.pools!.v4, 6: c.pools!.v6 } },
+      ]),
+  );
   const releasing = releases([...poolOwners.values()], world.onns);
   const addressesOf = allocateAll(checked, matches, onns, takenAddresses(world.onns, releasing));
   const given = new Map(world.onns.map((o) => [o, attempt(() => controllerGiven(o))]));
   const conflicts = new Map<Checked, ReportedConflict[]>();
   for (const [c, owner] of poolOwners) {
     if (c.view.deleting || c.fault) continue;
-    const r = attempt(() => conflictingReports(owner, world.onns, releasing, (o) => {
-      const g = given.get(o);
-      if (!g?.ok) throw new Error(g?.message ?? 'no such node object');
-      return g.value;
-    }));
+    const r = attempt(() =>
+      conflictingReports(owner, world.onns, releasing, (o) => {
+        const g = given.get(o);
+        if (!g?.ok) throw new Error(g?.message ?? 'no such node object');
+        return g.value;
+      }),
+    );
     if (r.ok) conflicts.set(c, r.value);
   }
 
@@ -214,46 +261,61 @@ export function reconcile(world: World, now: Date): PolicyDecision[] {
     const onn = onns.get(node);
     const own_ = owns.get(node);
     const nodeFault = nodeFaults.get(node);
-    const wishes = checked.filter((c) => !c.fault).map((c) => {
-      const manager = managerOf(c.view.name);
-      const mark = onn ? own(onn.annotations, annotationOf(c.view.name)) : undefined;
-      const wants = matches(c, node);
-      let holds: Fragment = { networks: {}, bondings: {} };
-      let desired: Fragment | undefined;
-      let problem: NodeProblem | undefined;
-      const r = attempt(() => {
-        if (nodeFault) throw new Error(nodeFault);
-        if (onn && own_) holds = ownedFragment(onn, own_, manager);
-        if (!wants || !c.spec) return;
-        const { addresses, exhausted } = addressesOf(c, node);
-        if (exhausted.length) {
-          problem = { node, reason: 'PoolExhausted', message: `no address left in the pool of ${exhausted.join(', ')}` };
-          return;
+    const wishes = checked
+      .filter((c) => !c.fault)
+      .map((c) => {
+        const manager = managerOf(c.view.name);
+        const mark = onn ? own(onn.annotations, annotationOf(c.view.name)) : undefined;
+        const wants = matches(c, node);
+        let holds: Fragment = { networks: {}, bondings: {} };
+        let desired: Fragment | undefined;
+        let problem: NodeProblem | undefined;
+        const r = attempt(() => {
+          if (nodeFault) throw new Error(nodeFault);
+          if (onn && own_) holds = ownedFragment(onn, own_, manager);
+          if (!wants || !c.spec) return;
+          const { addresses, exhausted } = addressesOf(c, node);
+          if (exhausted.length) {
+            problem = {
+              node,
+              reason: 'PoolExhausted',
+              message: `no address left in the pool of ${exhausted.join(', ')}`,
+            };
+            return;
+          }
+          const rendered = renderForNode(c.spec, nodes.get(node)!, addresses);
+          if (!rendered.ok) {
+            problem = { node, reason: rendered.reason, message: rendered.message };
+            return;
+          }
+          const errs = fragmentErrors(rendered.fragment, onn);
+          if (errs.length) problem = { node, reason: 'InvalidRender', message: errs.join('; ') };
+          else desired = rendered.fragment;
+        });
+        // Nothing is written for the policy on this node; it holds there what it held (unknown: nothing
+        // is removed either, since a refused or unreadable row writes nothing).
+        if (!r.ok) {
+          problem = { node, reason: 'ReconcileFailed', message: `node ${node}: ${r.message}` };
+          desired = undefined;
         }
-        const rendered = renderForNode(c.spec, nodes.get(node)!, addresses);
-        if (!rendered.ok) {
-          problem = { node, reason: rendered.reason, message: rendered.message };
-          return;
-        }
-        const errs = fragmentErrors(rendered.fragment, onn);
-        if (errs.length) problem = { node, reason: 'InvalidRender', message: errs.join('; ') };
-        else desired = rendered.fragment;
+        const faulted = !r.ok;
+        return { c, manager, holds, wants, desired, problem, mark, faulted };
       });
-      // Nothing is written for the policy on this node; it holds there what it held (unknown: nothing
-      // is removed either, since a refused or unreadable row writes nothing).
-      if (!r.ok) {
-        problem = { node, reason: 'ReconcileFailed', message: `node ${node}: ${r.message}` };
-        desired = undefined;
-      }
-      const faulted = !r.ok;
-      return { c, manager, holds, wants, desired, problem, mark, faulted };
-    });
     if (onn && own_) {
       const ordered = [...wishes.filter((w) => hasEntries(w.holds)), ...wishes.filter((w) => !hasEntries(w.holds))];
-      const claimants: Claimant[] = ordered.map((w) => ({ policy: w.c.view.name, manager: w.manager, desired: w.desired, holds: w.holds }));
+      const claimants: Claimant[] = ordered.map((w) => ({
+        policy: w.c.view.name,
+        manager: w.manager,
+        desired: w.desired,
+        holds: w.holds,
+      }));
       const refusals = attempt(() => resolveClaims(onn, own_, claimants));
       for (const w of wishes) {
-        const why = refusals.ok ? refusals.value.get(w.c.view.name) : w.desired ? { reason: 'ReconcileFailed', message: `deciding conflicts on node ${node}: ${refusals.message}` } : undefined;
+        const why = refusals.ok
+          ? refusals.value.get(w.c.view.name)
+          : w.desired
+            ? { reason: 'ReconcileFailed', message: `deciding conflicts on node ${node}: ${refusals.message}` }
+            : undefined;
         if (!why) continue;
         w.problem = { node, reason: why.reason, message: why.message };
         w.desired = undefined;
@@ -264,7 +326,17 @@ export function reconcile(world: World, now: Date): PolicyDecision[] {
       // node, wrote it, or is being deleted): it holds the finalizer while the node cannot be decided.
       const inScope = w.wants || w.mark !== undefined || hasEntries(w.holds) || (w.faulted && w.c.view.deleting);
       if (!inScope) continue;
-      rows.get(w.c.view.name)!.push({ node, wants: w.wants || w.faulted, holds: w.holds, ...(w.desired ? { desired: w.desired } : {}), ...(w.problem ? { problem: w.problem } : {}), ...(onn ? { onn } : {}), ...(w.mark !== undefined ? { mark: w.mark } : {}) });
+      rows
+        .get(w.c.view.name)!
+        .push({
+          node,
+          wants: w.wants || w.faulted,
+          holds: w.holds,
+          ...(w.desired ? { desired: w.desired } : {}),
+          ...(w.problem ? { problem: w.problem } : {}),
+          ...(onn ? { onn } : {}),
+          ...(w.mark !== undefined ? { mark: w.mark } : {}),
+        });
     }
   }
   // Orphaned field managers (a policy gone without its finalizer) are left alone: their entries
@@ -276,28 +348,59 @@ export function reconcile(world: World, now: Date): PolicyDecision[] {
   });
 }
 
-function decide(c: Checked, rows: NodeRow[], conflicts: readonly ReportedConflict[] | undefined, now: Date): PolicyDecision {
+function decide(
+  c: Checked,
+  rows: NodeRow[],
+  conflicts: readonly ReportedConflict[] | undefined,
+  now: Date,
+): PolicyDecision {
   const { view } = c;
   const hasFinalizer = view.finalizers.includes(POLICY_FINALIZER);
   if (c.errors && !view.deleting) {
     // An invalid spec changes nothing anywhere: what it put on nodes stays until it is fixed or deleted.
     const status = brokenStatus(view, 'InvalidSpec', `invalid spec: ${c.errors.join('; ')}`, now);
-    return { policy: view.name, applies: [], status, statusChanged: statusChanged(view.status, status), events: statusEvents(view.status, status), ...(hasFinalizer ? {} : { finalizer: 'add' }) };
+    return {
+      policy: view.name,
+      applies: [],
+      status,
+      statusChanged: statusChanged(view.status, status),
+      events: statusEvents(view.status, status),
+      ...(hasFinalizer ? {} : { finalizer: 'add' }),
+    };
   }
   // A percent is of the matched nodes, or while deleting of the nodes it is still on.
   const base = view.deleting ? rows.length : rows.filter((r) => r.wants).length;
   const plan = planRollout(rows, view.generation, maxUnavailableOf(c.spec?.maxUnavailable ?? 1, base));
-  const computed = policyStatus({ generation: view.generation, deleting: view.deleting, rows, plan, previous: view.status, now });
+  const computed = policyStatus({
+    generation: view.generation,
+    deleting: view.deleting,
+    rows,
+    plan,
+    previous: view.status,
+    now,
+  });
   const status: PolicyStatus = conflicts ? { ...computed, conflictingAddresses: conflicts.length } : computed;
   const manager = managerOf(view.name);
   const byNode = new Map(rows.map((r) => [r.node, r]));
   const applies = plan.writes.map((w): ApplyAction => {
     const row = byNode.get(w.node);
     const remove = row ? removalPatch(row.onn, dropped(row.holds, w)) : undefined;
-    return { node: w.node, manager, kind: w.kind, ...(remove ? { remove } : {}), body: applyBody(view.name, view.generation, w) };
+    return {
+      node: w.node,
+      manager,
+      kind: w.kind,
+      ...(remove ? { remove } : {}),
+      body: applyBody(view.name, view.generation, w),
+    };
   });
   const done = view.deleting && rows.length === 0;
-  const finalizer = view.deleting ? (done && hasFinalizer ? 'remove' as const : undefined) : hasFinalizer ? undefined : 'add' as const;
+  const finalizer = view.deleting
+    ? done && hasFinalizer
+      ? ('remove' as const)
+      : undefined
+    : hasFinalizer
+      ? undefined
+      : ('add' as const);
   return {
     policy: view.name,
     applies: view.deleting && !hasFinalizer ? [] : applies,
@@ -311,11 +414,27 @@ function decide(c: Checked, rows: NodeRow[], conflicts: readonly ReportedConflic
 const CONFLICTS_LISTED = 5;
 
 /** An Event when more reported addresses conflict than the status last said (none again for the same count). */
-export function conflictEvents(previous: PolicyStatus | undefined, conflicts: readonly ReportedConflict[] | undefined): PolicyEvent[] {
+export function conflictEvents(
+  previous: PolicyStatus | undefined,
+  conflicts: readonly ReportedConflict[] | undefined,
+): PolicyEvent[] {
   if (!conflicts || conflicts.length <= (previous?.conflictingAddresses ?? 0)) return [];
-  const listed = conflicts.slice(0, CONFLICTS_LISTED).map((x) => `node ${x.node} reports ${x.address} (on ${x.network})`).join('; ');
+  const listed = conflicts
+    .slice(0, CONFLICTS_LISTED)
+    .map((x) => `node ${x.node} reports ${x.address} (on ${x.network})`)
+    .join('; ');
   const more = conflicts.length > CONFLICTS_LISTED ? `; and ${conflicts.length - CONFLICTS_LISTED} more` : '';
-  return [{ type: 'Warning', reason: 'ConflictingAddress', message: `${conflicts.length} address(es) of the policy's pools reported by nodes the controller did not give them, not acted on: ${listed}${more}`.slice(0, 1000) }];
+  return [
+    {
+      type: 'Warning',
+      reason: 'ConflictingAddress',
+      message:
+        `${conflicts.length} address(es) of the policy's pools reported by nodes the controller did not give them, not acted on: ${listed}${more}`.slice(
+          0,
+          1000,
+        ),
+    },
+  ];
 }
 
 /**
@@ -324,9 +443,17 @@ export function conflictEvents(previous: PolicyStatus | undefined, conflicts: re
  * Built from plain values only, so that it cannot fail the same way.
  */
 export function faultDecision(view: PolicyView, message: string, now: Date): PolicyDecision {
-  const status = brokenStatus(view, 'ReconcileFailed', `the controller failed deciding this policy (nothing written): ${message}`, now);
+  const status = brokenStatus(
+    view,
+    'ReconcileFailed',
+    `the controller failed deciding this policy (nothing written): ${message}`,
+    now,
+  );
   const was = view.status?.conditions?.find?.((c) => c.type === 'Degraded');
-  const announce = was?.reason !== 'ReconcileFailed' || was.observedGeneration !== view.generation || was.message !== status.conditions?.[2]?.message;
+  const announce =
+    was?.reason !== 'ReconcileFailed' ||
+    was.observedGeneration !== view.generation ||
+    was.message !== status.conditions?.[2]?.message;
   return {
     policy: view.name,
     applies: [],
@@ -337,7 +464,12 @@ export function faultDecision(view: PolicyView, message: string, now: Date): Pol
 }
 
 /** A status for a policy nothing is done for: the spec invalid, or the controller failed. */
-function brokenStatus(view: PolicyView, reason: 'InvalidSpec' | 'ReconcileFailed', text: string, now: Date): PolicyStatus {
+function brokenStatus(
+  view: PolicyView,
+  reason: 'InvalidSpec' | 'ReconcileFailed',
+  text: string,
+  now: Date,
+): PolicyStatus {
   const g = view.generation;
   const message = text.slice(0, 1000);
   const prev = Array.isArray(view.status?.conditions) ? view.status.conditions : undefined;
@@ -349,9 +481,30 @@ function brokenStatus(view: PolicyView, reason: 'InvalidSpec' | 'ReconcileFailed
     ...view.status,
     observedGeneration: g,
     conditions: [
-      { type: 'Available', status: 'False', reason, message, observedGeneration: g, lastTransitionTime: keep('Available', 'False') },
-      { type: 'Progressing', status: 'False', reason, message: '', observedGeneration: g, lastTransitionTime: keep('Progressing', 'False') },
-      { type: 'Degraded', status: 'True', reason, message, observedGeneration: g, lastTransitionTime: keep('Degraded', 'True') },
+      {
+        type: 'Available',
+        status: 'False',
+        reason,
+        message,
+        observedGeneration: g,
+        lastTransitionTime: keep('Available', 'False'),
+      },
+      {
+        type: 'Progressing',
+        status: 'False',
+        reason,
+        message: '',
+        observedGeneration: g,
+        lastTransitionTime: keep('Progressing', 'False'),
+      },
+      {
+        type: 'Degraded',
+        status: 'True',
+        reason,
+        message,
+        observedGeneration: g,
+        lastTransitionTime: keep('Degraded', 'True'),
+      },
     ],
   };
 }

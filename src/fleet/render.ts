@@ -19,7 +19,13 @@ export interface NodeAddresses {
   v6: ReadonlyMap<string, bigint>;
 }
 
-export const RENDER_REASONS = ['MissingNodeLabel', 'MissingNodeAnnotation', 'InvalidNodeLabel', 'InvalidNodeAnnotation', 'InvalidRender'] as const;
+export const RENDER_REASONS = [
+  'MissingNodeLabel',
+  'MissingNodeAnnotation',
+  'InvalidNodeLabel',
+  'InvalidNodeAnnotation',
+  'InvalidRender',
+] as const;
 export type RenderReason = (typeof RENDER_REASONS)[number];
 
 export type Rendered = { ok: true; fragment: Fragment } | { ok: false; reason: RenderReason; message: string };
@@ -45,7 +51,13 @@ export function nicsFromValue(source: NicSource, value: string): { nics: string[
   const seen = new Set<string>();
   for (const [i, n] of names.entries()) {
     const at = names.length > 1 ? `NIC ${i + 1} (${JSON.stringify(n)})` : JSON.stringify(n);
-    if (n === '') return { problem: source === 'label' ? 'is empty, not a NIC name' : `${at} is empty: the value must be NIC names separated by ","` };
+    if (n === '')
+      return {
+        problem:
+          source === 'label'
+            ? 'is empty, not a NIC name'
+            : `${at} is empty: the value must be NIC names separated by ","`,
+      };
     const p = nicNameProblem(n);
     if (p !== undefined) return { problem: `${at} is not a NIC name: ${p}` };
     if (seen.has(n)) return { problem: `${at} is listed twice` };
@@ -54,12 +66,23 @@ export function nicsFromValue(source: NicSource, value: string): { nics: string[
   return { nics: names };
 }
 
-function fromMetadata(node: NodeView, source: NicSource, key: string, field: string): { nics: string[] } | Extract<Rendered, { ok: false }> {
+function fromMetadata(
+  node: NodeView,
+  source: NicSource,
+  key: string,
+  field: string,
+): { nics: string[] } | Extract<Rendered, { ok: false }> {
   const value = (source === 'label' ? node.labels : node.annotations).get(key);
   const Kind = source === 'label' ? 'Label' : 'Annotation';
-  if (value === undefined) return { ok: false, reason: `MissingNode${Kind}`, message: `node ${node.name} has no ${source} ${key} (${field})` };
+  if (value === undefined)
+    return { ok: false, reason: `MissingNode${Kind}`, message: `node ${node.name} has no ${source} ${key} (${field})` };
   const r = nicsFromValue(source, value);
-  if ('problem' in r) return { ok: false, reason: `InvalidNode${Kind}`, message: `node ${node.name}: ${source} ${key} (${field}): ${r.problem}`.slice(0, 1024) };
+  if ('problem' in r)
+    return {
+      ok: false,
+      reason: `InvalidNode${Kind}`,
+      message: `node ${node.name}: ${source} ${key} (${field}): ${r.problem}`.slice(0, 1024),
+    };
   return r;
 }
 
@@ -68,7 +91,10 @@ export function renderForNode(spec: PolicySpec, node: NodeView, addresses: NodeA
   for (const [name, pb] of ownEntries(spec.bondings) as [string, PolicySpec['bondings'][string]][]) {
     const { nicsFromNodeLabel, nicsFromNodeAnnotation, nics, ...rest } = pb;
     let slaves = nics;
-    for (const [source, key, field] of [['annotation', nicsFromNodeAnnotation, 'nicsFromNodeAnnotation'], ['label', nicsFromNodeLabel, 'nicsFromNodeLabel']] as const) {
+    for (const [source, key, field] of [
+      ['annotation', nicsFromNodeAnnotation, 'nicsFromNodeAnnotation'],
+      ['label', nicsFromNodeLabel, 'nicsFromNodeLabel'],
+    ] as const) {
       if (key === undefined) continue;
       const r = fromMetadata(node, source, key, `spec.bondings.${name}.${field}`);
       if (!('nics' in r)) return r;
@@ -87,13 +113,15 @@ export function renderForNode(spec: PolicySpec, node: NodeView, addresses: NodeA
     }
     if (ipam) {
       const a = addresses.v4.get(name);
-      if (a === undefined) return { ok: false, reason: 'InvalidRender', message: `no IPv4 address for network ${name}` };
+      if (a === undefined)
+        return { ok: false, reason: 'InvalidRender', message: `no IPv4 address for network ${name}` };
       net.ipaddr = formatAddress(4, a);
       net.prefix = Number(ipam.pool.split('/')[1]);
     }
     if (ipv6ipam) {
       const a = addresses.v6.get(name);
-      if (a === undefined) return { ok: false, reason: 'InvalidRender', message: `no IPv6 address for network ${name}` };
+      if (a === undefined)
+        return { ok: false, reason: 'InvalidRender', message: `no IPv6 address for network ${name}` };
       net.ipv6addr = `${formatAddress(6, a)}/${ipv6ipam.pool.split('/')[1]}`;
     }
     networks.push([name, net]);
@@ -110,7 +138,9 @@ export function renderForNode(spec: PolicySpec, node: NodeView, addresses: NodeA
  * checked when its agent reports them, else every NIC named counts as present.
  */
 export function fragmentErrors(fragment: Fragment, onn: OnnView | undefined): string[] {
-  const otherBonds = ownEntries(onn?.spec.bondings).map(([b]) => b).filter((b) => !hasOwnKey(fragment.bondings, b));
+  const otherBonds = ownEntries(onn?.spec.bondings)
+    .map(([b]) => b)
+    .filter((b) => !hasOwnKey(fragment.bondings, b));
   const caps = onn?.status?.capabilities;
   const named = [
     ...Object.values(fragment.networks).map((n) => n.nic),

@@ -29,14 +29,17 @@ export interface NodeRow {
   mark?: string;
 }
 
-export type AgentState = { kind: 'available' } | { kind: 'failed'; reason: string; message: string } | { kind: 'progressing' };
+export type AgentState =
+  { kind: 'available' } | { kind: 'failed'; reason: string; message: string } | { kind: 'progressing' };
 
 /** What the node's agent reports about the object's current generation. */
 export function agentState(onn: OnnView): AgentState {
-  const cond = (t: string) => onn.status?.conditions?.find((c) => c.type === t && c.observedGeneration === onn.generation);
+  const cond = (t: string) =>
+    onn.status?.conditions?.find((c) => c.type === t && c.observedGeneration === onn.generation);
   if (cond('Available')?.status === 'True') return { kind: 'available' };
   const degraded = cond('Degraded');
-  if (degraded?.status === 'True' && FAILURE_REASONS.has(degraded.reason ?? '')) return { kind: 'failed', reason: degraded.reason!, message: degraded.message ?? '' };
+  if (degraded?.status === 'True' && FAILURE_REASONS.has(degraded.reason ?? ''))
+    return { kind: 'failed', reason: degraded.reason!, message: degraded.message ?? '' };
   return { kind: 'progressing' };
 }
 
@@ -65,7 +68,8 @@ export function nodeState(row: NodeRow): NodeState {
     return specMatches(row) ? { kind: 'updated', agent: agentState(row.onn) } : { kind: 'pending' };
   }
   if (!row.onn) return { kind: 'none' };
-  if (hasEntries(row.holds) || (row.mark !== undefined && row.mark !== REMOVED_MARK)) return { kind: 'pending-removal' };
+  if (hasEntries(row.holds) || (row.mark !== undefined && row.mark !== REMOVED_MARK))
+    return { kind: 'pending-removal' };
   if (row.mark === REMOVED_MARK) {
     const agent = agentState(row.onn);
     return agent.kind === 'progressing' ? { kind: 'removing', agent } : { kind: 'pending-cleanup' };
@@ -91,10 +95,12 @@ export interface RolloutPlan {
 export function planRollout(rows: readonly NodeRow[], generation: number, maxUnavailable: number): RolloutPlan {
   const sorted = [...rows].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   const states = new Map(sorted.map((r) => [r.node, nodeState(r)]));
-  const changing = sorted.filter((r) => {
-    const s = states.get(r.node)!;
-    return (s.kind === 'updated' || s.kind === 'removing') && s.agent.kind === 'progressing';
-  }).map((r) => r.node);
+  const changing = sorted
+    .filter((r) => {
+      const s = states.get(r.node)!;
+      return (s.kind === 'updated' || s.kind === 'removing') && s.agent.kind === 'progressing';
+    })
+    .map((r) => r.node);
   let aborted: RolloutPlan['aborted'];
   for (const r of sorted) {
     const s = states.get(r.node)!;
@@ -103,13 +109,17 @@ export function planRollout(rows: readonly NodeRow[], generation: number, maxUna
       break;
     }
   }
-  const writes: Write[] = sorted.filter((r) => states.get(r.node)!.kind === 'pending-cleanup').map((r) => ({ node: r.node, kind: 'cleanup' as const }));
+  const writes: Write[] = sorted
+    .filter((r) => states.get(r.node)!.kind === 'pending-cleanup')
+    .map((r) => ({ node: r.node, kind: 'cleanup' as const }));
   let budget = aborted ? 0 : Math.max(0, maxUnavailable - changing.length);
   for (const want of ['pending-removal', 'pending'] as const) {
     for (const r of sorted) {
       if (budget <= 0) break;
       if (states.get(r.node)!.kind !== want) continue;
-      writes.push(want === 'pending' ? { node: r.node, kind: 'update', fragment: r.desired! } : { node: r.node, kind: 'remove' });
+      writes.push(
+        want === 'pending' ? { node: r.node, kind: 'update', fragment: r.desired! } : { node: r.node, kind: 'remove' },
+      );
       budget--;
     }
   }

@@ -8,10 +8,14 @@ export function requirementMatches(r: LabelSelectorRequirement, labels: Readonly
   const v = labels.get(r.key);
   const values = Array.isArray(r.values) ? r.values : [];
   switch (r.operator) {
-    case 'In': return v !== undefined && values.includes(v);
-    case 'NotIn': return v === undefined || !values.includes(v);
-    case 'Exists': return v !== undefined;
-    case 'DoesNotExist': return v === undefined;
+    case 'In':
+      return v !== undefined && values.includes(v);
+    case 'NotIn':
+      return v === undefined || !values.includes(v);
+    case 'Exists':
+      return v !== undefined;
+    case 'DoesNotExist':
+      return v === undefined;
   }
   // An operator the schema does not know matches nothing (never reached after validation).
   return false;
@@ -20,5 +24,7 @@ export function requirementMatches(r: LabelSelectorRequirement, labels: Readonly
 export function selectorMatches(selector: LabelSelector | undefined, labels: ReadonlyMap<string, string>): boolean {
   if (!selector) return true;
   for (const [k, v] of ownEntries(selector.matchLabels)) if (labels.get(k) !== v) return false;
-  return (Array.isArray(selector.matchExpressions) ? selector.matchExpressions : []).every((r) => requirementMatches(r, labels));
+  return (Array.isArray(selector.matchExpressions) ? selector.matchExpressions : []).every((r) =>
+    requirementMatches(r, labels),
+  );
 }

@@ -15,7 +15,8 @@ export function inSync(fragment: Fragment, onn: OnnView): boolean | undefined {
   if (!kc) return undefined;
   const hostNameservers = onn.status?.capabilities?.nameservers;
   for (const [n, net] of Object.entries(fragment.networks)) {
-    if (!isDeepStrictEqual(own(kc.networks, n), canonicalizeNetwork(net, hostNameservers ? { hostNameservers } : {}))) return false;
+    if (!isDeepStrictEqual(own(kc.networks, n), canonicalizeNetwork(net, hostNameservers ? { hostNameservers } : {})))
+      return false;
   }
   for (const [b, bond] of Object.entries(fragment.bondings)) {
     if (!isDeepStrictEqual(own(kc.bondings, b), canonicalizeBond(bond))) return false;
@@ -35,7 +36,11 @@ type Want = Omit<PolicyCondition, 'lastTransitionTime'>;
 function withTransitions(want: Want[], previous: readonly PolicyCondition[] | undefined, now: Date): PolicyCondition[] {
   return want.map((c) => {
     const prev = previous?.find((p) => p.type === c.type);
-    return { ...c, message: c.message.slice(0, 1000), lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : now.toISOString() };
+    return {
+      ...c,
+      message: c.message.slice(0, 1000),
+      lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : now.toISOString(),
+    };
   });
 }
 
@@ -53,8 +58,10 @@ export function failedNodes(rows: readonly NodeRow[], plan: RolloutPlan): Failed
   const out: FailedNode[] = [];
   for (const r of [...rows].sort((a, b) => (a.node < b.node ? -1 : 1))) {
     const s = plan.states.get(r.node)!;
-    if (s.kind === 'refused') out.push({ node: r.node, reason: s.problem.reason, message: s.problem.message.slice(0, 1024) });
-    else if (s.kind === 'updated' && s.agent.kind === 'failed') out.push({ node: r.node, reason: s.agent.reason, message: s.agent.message.slice(0, 1024) });
+    if (s.kind === 'refused')
+      out.push({ node: r.node, reason: s.problem.reason, message: s.problem.message.slice(0, 1024) });
+    else if (s.kind === 'updated' && s.agent.kind === 'failed')
+      out.push({ node: r.node, reason: s.agent.reason, message: s.agent.message.slice(0, 1024) });
   }
   return out;
 }
@@ -64,27 +71,75 @@ export function policyStatus(i: StatusInput): PolicyStatus {
   const wanted = rows.filter((r) => r.wants);
   const state = (r: NodeRow) => plan.states.get(r.node)!;
   const updated = wanted.filter((r) => state(r).kind === 'updated');
-  const available = updated.filter((r) => { const s = state(r); return s.kind === 'updated' && s.agent.kind === 'available'; });
+  const available = updated.filter((r) => {
+    const s = state(r);
+    return s.kind === 'updated' && s.agent.kind === 'available';
+  });
   const outOfSync = wanted.filter((r) => r.desired && r.onn && inSync(r.desired, r.onn) === false);
   const failed = failedNodes(rows, plan);
   const refused = failed.filter((f) => plan.states.get(f.node)?.kind === 'refused');
-  const remaining = rows.some((r) => ['pending', 'waiting', 'pending-removal', 'removing', 'pending-cleanup'].includes(state(r).kind)) || plan.changing.length > 0;
+  const remaining =
+    rows.some((r) =>
+      ['pending', 'waiting', 'pending-removal', 'removing', 'pending-cleanup'].includes(state(r).kind),
+    ) || plan.changing.length > 0;
   const allAvailable = !i.deleting && available.length === wanted.length;
   const degraded: Want = plan.aborted
-    ? { type: 'Degraded', status: 'True', reason: 'RolloutAborted', message: `node ${plan.aborted.node} failed (${plan.aborted.reason}: ${plan.aborted.message}); the rollout of generation ${g} stopped there, a new generation resumes it`, observedGeneration: g }
+    ? {
+        type: 'Degraded',
+        status: 'True',
+        reason: 'RolloutAborted',
+        message: `node ${plan.aborted.node} failed (${plan.aborted.reason}: ${plan.aborted.message}); the rollout of generation ${g} stopped there, a new generation resumes it`,
+        observedGeneration: g,
+      }
     : refused.length
-      ? { type: 'Degraded', status: 'True', reason: refused[0]!.reason, message: `refused on ${refused.length} node(s): ${refused[0]!.node}: ${refused[0]!.message}`, observedGeneration: g }
+      ? {
+          type: 'Degraded',
+          status: 'True',
+          reason: refused[0]!.reason,
+          message: `refused on ${refused.length} node(s): ${refused[0]!.node}: ${refused[0]!.message}`,
+          observedGeneration: g,
+        }
       : failed.length
-        ? { type: 'Degraded', status: 'True', reason: 'NodesFailed', message: `${failed.length} node(s) failed: ${failed[0]!.node}: ${failed[0]!.reason}`, observedGeneration: g }
+        ? {
+            type: 'Degraded',
+            status: 'True',
+            reason: 'NodesFailed',
+            message: `${failed.length} node(s) failed: ${failed[0]!.node}: ${failed[0]!.reason}`,
+            observedGeneration: g,
+          }
         : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '', observedGeneration: g };
   const progressing: Want = plan.aborted
-    ? { type: 'Progressing', status: 'False', reason: 'RolloutAborted', message: `${plan.changing.length} node(s) still changing`, observedGeneration: g }
+    ? {
+        type: 'Progressing',
+        status: 'False',
+        reason: 'RolloutAborted',
+        message: `${plan.changing.length} node(s) still changing`,
+        observedGeneration: g,
+      }
     : remaining
-      ? { type: 'Progressing', status: 'True', reason: i.deleting ? 'Removing' : 'RollingOut', message: `${plan.changing.length} node(s) changing`, observedGeneration: g }
+      ? {
+          type: 'Progressing',
+          status: 'True',
+          reason: i.deleting ? 'Removing' : 'RollingOut',
+          message: `${plan.changing.length} node(s) changing`,
+          observedGeneration: g,
+        }
       : { type: 'Progressing', status: 'False', reason: 'Complete', message: '', observedGeneration: g };
   const availableCond: Want = allAvailable
-    ? { type: 'Available', status: 'True', reason: 'AllNodesAvailable', message: `${available.length} node(s)`, observedGeneration: g }
-    : { type: 'Available', status: 'False', reason: i.deleting ? 'Deleting' : 'NodesPending', message: `${available.length} of ${wanted.length} node(s) available`, observedGeneration: g };
+    ? {
+        type: 'Available',
+        status: 'True',
+        reason: 'AllNodesAvailable',
+        message: `${available.length} node(s)`,
+        observedGeneration: g,
+      }
+    : {
+        type: 'Available',
+        status: 'False',
+        reason: i.deleting ? 'Deleting' : 'NodesPending',
+        message: `${available.length} of ${wanted.length} node(s) available`,
+        observedGeneration: g,
+      };
   return {
     observedGeneration: g,
     matchedNodes: wanted.length,
@@ -103,19 +158,30 @@ export function statusEvents(previous: PolicyStatus | undefined, next: PolicySta
   const out: PolicyEvent[] = [];
   const before = new Set((previous?.failedNodes ?? []).map((f) => `${f.node}\u0000${f.reason}`));
   for (const f of next.failedNodes ?? []) {
-    if (!before.has(`${f.node}\u0000${f.reason}`)) out.push({ type: 'Warning', reason: f.reason, message: `node ${f.node}: ${f.message}` });
+    if (!before.has(`${f.node}\u0000${f.reason}`))
+      out.push({ type: 'Warning', reason: f.reason, message: `node ${f.node}: ${f.message}` });
   }
   const cond = (s: PolicyStatus | undefined, t: string) => s?.conditions?.find((c) => c.type === t);
   const was = cond(previous, 'Degraded');
   const now = cond(next, 'Degraded');
   // RolloutAborted, Conflict, InvalidSpec...: once per reason and generation.
-  if (now?.status === 'True' && (was?.status !== 'True' || was.reason !== now.reason || was.observedGeneration !== now.observedGeneration)) {
+  if (
+    now?.status === 'True' &&
+    (was?.status !== 'True' || was.reason !== now.reason || was.observedGeneration !== now.observedGeneration)
+  ) {
     out.push({ type: 'Warning', reason: now.reason, message: now.message });
   }
   const avail = cond(next, 'Available');
   const wasAvail = cond(previous, 'Available');
-  if (avail?.status === 'True' && (wasAvail?.status !== 'True' || wasAvail.observedGeneration !== avail.observedGeneration)) {
-    out.push({ type: 'Normal', reason: 'RolloutComplete', message: `generation ${avail.observedGeneration} is available on ${next.availableNodes ?? 0} node(s)` });
+  if (
+    avail?.status === 'True' &&
+    (wasAvail?.status !== 'True' || wasAvail.observedGeneration !== avail.observedGeneration)
+  ) {
+    out.push({
+      type: 'Normal',
+      reason: 'RolloutComplete',
+      message: `generation ${avail.observedGeneration} is available on ${next.availableNodes ?? 0} node(s)`,
+    });
   }
   return out.slice(0, MAX_EVENTS);
 }

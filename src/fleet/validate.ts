@@ -39,16 +39,25 @@ export function checkPolicySpec(raw: unknown): PolicyCheck {
   for (const [n, net] of Object.entries(spec.networks)) {
     const at = joinPath('spec.networks', n);
     // The CRD's CEL rules, again (see PolicyNetworkSchema).
-    if (net.nic !== undefined && net.bonding !== undefined) report(`${at}.bonding`, 'nic and bonding are mutually exclusive');
-    if (net.nicFromNodeLabel !== undefined && (net.nic !== undefined || net.bonding !== undefined)) report(`${at}.nicFromNodeLabel`, 'nicFromNodeLabel is exclusive with nic and bonding');
+    if (net.nic !== undefined && net.bonding !== undefined)
+      report(`${at}.bonding`, 'nic and bonding are mutually exclusive');
+    if (net.nicFromNodeLabel !== undefined && (net.nic !== undefined || net.bonding !== undefined))
+      report(`${at}.nicFromNodeLabel`, 'nicFromNodeLabel is exclusive with nic and bonding');
     const southbound = net.nic !== undefined || net.bonding !== undefined || net.nicFromNodeLabel !== undefined;
-    if (net.bridged === false && !southbound) report(`${at}.bridged`, 'a bridgeless network needs a southbound device (nic, bonding or nicFromNodeLabel)');
-    if (net.vlan !== undefined && !southbound) report(`${at}.vlan`, 'a VLAN needs a southbound device (nic, bonding or nicFromNodeLabel)');
-    if (net.bootproto === 'dhcp' && (net.ipam || net.gateway)) report(`${at}.bootproto`, 'ipam and gateway conflict with bootproto: dhcp');
+    if (net.bridged === false && !southbound)
+      report(`${at}.bridged`, 'a bridgeless network needs a southbound device (nic, bonding or nicFromNodeLabel)');
+    if (net.vlan !== undefined && !southbound)
+      report(`${at}.vlan`, 'a VLAN needs a southbound device (nic, bonding or nicFromNodeLabel)');
+    if (net.bootproto === 'dhcp' && (net.ipam || net.gateway))
+      report(`${at}.bootproto`, 'ipam and gateway conflict with bootproto: dhcp');
     if (net.gateway !== undefined && !net.ipam) report(`${at}.gateway`, 'a gateway needs ipam');
     if (net.ipv6gateway !== undefined && !net.ipv6ipam) report(`${at}.ipv6gateway`, 'an ipv6gateway needs ipv6ipam');
-    if (net.ipv6ipam && (net.dhcpv6 || net.ipv6autoconf)) report(`${at}.ipv6ipam`, 'ipv6ipam conflicts with dhcpv6 and ipv6autoconf');
-    for (const [family, ipam, gateway, field] of [[4, net.ipam, net.gateway, 'ipam'], [6, net.ipv6ipam, net.ipv6gateway, 'ipv6ipam']] as const) {
+    if (net.ipv6ipam && (net.dhcpv6 || net.ipv6autoconf))
+      report(`${at}.ipv6ipam`, 'ipv6ipam conflicts with dhcpv6 and ipv6autoconf');
+    for (const [family, ipam, gateway, field] of [
+      [4, net.ipam, net.gateway, 'ipam'],
+      [6, net.ipv6ipam, net.ipv6gateway, 'ipv6ipam'],
+    ] as const) {
       if (!ipam) continue;
       const r = parsePool(family, ipam, gateway, `${at}.${field}`);
       if ('errors' in r) errors.push(...r.errors);
@@ -56,8 +65,14 @@ export function checkPolicySpec(raw: unknown): PolicyCheck {
     }
   }
   for (const [b, bond] of Object.entries(spec.bondings)) {
-    const sources = [bond.nics, bond.nicsFromNodeLabel, bond.nicsFromNodeAnnotation].filter((x) => x !== undefined).length;
-    if (sources !== 1) report(`${joinPath('spec.bondings', b)}.nics`, 'exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel');
+    const sources = [bond.nics, bond.nicsFromNodeLabel, bond.nicsFromNodeAnnotation].filter(
+      (x) => x !== undefined,
+    ).length;
+    if (sources !== 1)
+      report(
+        `${joinPath('spec.bondings', b)}.nics`,
+        'exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel',
+      );
   }
   return errors.length ? { ok: false, errors } : { ok: true, spec, pools };
 }

@@ -68,7 +68,11 @@ export class Agent {
   constructor(private readonly o: AgentOptions) {
     const { client, crd, log } = o;
     this.reporter = new StatusReporter({
-      name: o.nodeName, client, log, metrics: o.metrics, statisticsIntervalMs: o.statisticsIntervalMs,
+      name: o.nodeName,
+      client,
+      log,
+      metrics: o.metrics,
+      statisticsIntervalMs: o.statisticsIntervalMs,
       connected: () => this.watcher.ready,
     });
     this.queue = new GenerationQueue<OnnObject>({
@@ -84,12 +88,14 @@ export class Agent {
         watch: (rv, wo, onEvent, done) => client.watch(o.nodeName, rv, wo, onEvent, done),
       },
       handlers: { onObject: (obj) => this.onObject(obj), onDeleted: () => this.onDeleted() },
-      ...(crd ? {
-        prepare: async () => {
-          const r = await client.ensureCrd(crd);
-          log.info(`CRD ${crd.metadata.name} ${r}`);
-        },
-      } : {}),
+      ...(crd
+        ? {
+            prepare: async () => {
+              const r = await client.ensureCrd(crd);
+              log.info(`CRD ${crd.metadata.name} ${r}`);
+            },
+          }
+        : {}),
     });
   }
 
@@ -112,12 +118,23 @@ export class Agent {
       // before any kernel work), it is neither deleted nor rewritten (an apply loads it first, so
       // none succeeds while it is bad), and the agent starts to say so in its status.
       if (!(e instanceof StateFileError)) throw e;
-      this.o.log.error({ path: e.path, field: e.field, err: e.message }, 'a persisted state file is invalid; the kernel is left as it is');
+      this.o.log.error(
+        { path: e.path, field: e.field, err: e.message },
+        'a persisted state file is invalid; the kernel is left as it is',
+      );
       this.reporter.persistedStateInvalid(e.message);
     }
     await this.superviseDhcp();
     await this.observe();
-    this.timers.push(setInterval(() => void this.observe().then(() => this.onDrift()).then(() => this.reporter.flush()), this.o.observeIntervalMs ?? 10_000));
+    this.timers.push(
+      setInterval(
+        () =>
+          void this.observe()
+            .then(() => this.onDrift())
+            .then(() => this.reporter.flush()),
+        this.o.observeIntervalMs ?? 10_000,
+      ),
+    );
     // Its own timer, apart from observing: supervision takes the apply lock (and skips while an
     // apply holds it); observing only reads the host.
     this.timers.push(setInterval(() => void this.superviseDhcp(), this.o.dhcpSuperviseIntervalMs ?? 10_000));
@@ -143,11 +160,13 @@ export class Agent {
       kind: KIND,
       metadata: {
         name,
-        ...(node?.metadata?.uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid }] } : {}),
+        ...(node?.metadata?.uid
+          ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid }] }
+          : {}),
       },
       spec: {},
     });
-    log.info('created this node\'s OvirtNodeNetwork');
+    log.info("created this node's OvirtNodeNetwork");
     this.reporter.created();
     return created;
   }
@@ -243,7 +262,10 @@ export class Agent {
     const policy = DriftPolicySchema.safeParse(settled.obj.spec?.driftPolicy ?? 'Heal');
     const heal = !policy.success || policy.data === 'Heal';
     const failed = settled === this.failedLast;
-    this.o.log.warn({ drifted: this.drifted, heal, failedGeneration: failed ? settled.generation : undefined }, 'the kernel differs from the running config');
+    this.o.log.warn(
+      { drifted: this.drifted, heal, failedGeneration: failed ? settled.generation : undefined },
+      'the kernel differs from the running config',
+    );
     if (failed) this.reporter.driftedFromRunning(settled.obj, settled.generation, this.drifted, heal);
     else this.reporter.drifted(settled.obj, settled.generation, this.drifted, heal);
     if (!heal) return;

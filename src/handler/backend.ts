@@ -13,16 +13,26 @@ export interface Observation {
 }
 
 /** Why an apply failed (setupStatus.Failed.reason; the metrics' result label). */
-export const SETUP_FAILURE_REASONS = ['InvalidSpec', 'SetupFailed', 'ConnectivityLost', 'RemovalFailed', 'ApiUnreachable'] as const;
+export const SETUP_FAILURE_REASONS = [
+  'InvalidSpec',
+  'SetupFailed',
+  'ConnectivityLost',
+  'RemovalFailed',
+  'ApiUnreachable',
+] as const;
 export type SetupFailureReason = (typeof SETUP_FAILURE_REASONS)[number];
 
 export type SetupResult =
   | { ok: true; changed: boolean; steps: number; durationMs: number; summary: string }
   | {
-    ok: false; reason: SetupFailureReason; message: string; rolledBack: boolean; durationMs: number;
-    /** The failure says nothing about the spec (the API server was away): apply it again later. */
-    retry?: boolean;
-  };
+      ok: false;
+      reason: SetupFailureReason;
+      message: string;
+      rolledBack: boolean;
+      durationMs: number;
+      /** The failure says nothing about the spec (the API server was away): apply it again later. */
+      retry?: boolean;
+    };
 
 /** Checks run after an apply; the backend rolls back when it reports a failure. */
 export interface ConnectivityVerifier {

@@ -19,7 +19,8 @@ export function parseBindAddress(flag: string, v: string): string {
   if (v === '' || v === '*') return '';
   const bare = v.replace(/^\[(.*)\]$/, '$1');
   // A host name would bind whatever it resolves to at start; an address says exactly where.
-  if (!/^[0-9.]+$/.test(bare) && !/^[0-9a-fA-F:.]+$/.test(bare)) throw new Error(`${flag} ${v}: expected an IP address ('' or '*' for every address)`);
+  if (!/^[0-9.]+$/.test(bare) && !/^[0-9a-fA-F:.]+$/.test(bare))
+    throw new Error(`${flag} ${v}: expected an IP address ('' or '*' for every address)`);
   return bare;
 }
 
@@ -35,7 +36,12 @@ export type ReviewCall = (path: string, body: unknown) => Promise<unknown>;
 
 export type AuthResult = { ok: true; user: string } | { ok: false; code: 401 | 403; reason: string };
 
-interface UserInfo { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> }
+interface UserInfo {
+  username?: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
 
 /** Cache lifetimes, as controller-runtime's filter sets them: authentication 1 min, allow 5 min, deny 30 s. */
 export const AUTH_CACHE_MS = { authn: 60_000, allow: 300_000, deny: 30_000 } as const;
@@ -68,7 +74,10 @@ export class KubernetesMetricsAuth {
   private readonly users = new TtlCache<UserInfo | undefined>();
   private readonly decisions = new TtlCache<boolean>();
 
-  constructor(private readonly call: ReviewCall, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly call: ReviewCall,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async check(authorization: string | undefined, path: string): Promise<AuthResult> {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
@@ -78,9 +87,11 @@ export class KubernetesMetricsAuth {
     const t = this.now();
     let user = this.users.get(key, t);
     if (user === undefined) {
-      const r = await this.call('/apis/authentication.k8s.io/v1/tokenreviews', {
-        apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token },
-      }) as { status?: { authenticated?: boolean; user?: UserInfo } };
+      const r = (await this.call('/apis/authentication.k8s.io/v1/tokenreviews', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        spec: { token },
+      })) as { status?: { authenticated?: boolean; user?: UserInfo } };
       user = r.status?.authenticated ? (r.status.user ?? {}) : undefined;
       if (user) this.users.set(key, user, AUTH_CACHE_MS.authn, t);
     }
@@ -88,17 +99,23 @@ export class KubernetesMetricsAuth {
     const dkey = `${key} ${path}`;
     let allowed = this.decisions.get(dkey, t);
     if (allowed === undefined) {
-      const r = await this.call('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
-        apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
+      const r = (await this.call('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
         spec: {
-          user: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups ?? [], ...(user.extra ? { extra: user.extra } : {}),
+          user: user.username,
+          ...(user.uid ? { uid: user.uid } : {}),
+          groups: user.groups ?? [],
+          ...(user.extra ? { extra: user.extra } : {}),
           nonResourceAttributes: { path, verb: 'get' },
         },
-      }) as { status?: { allowed?: boolean } };
+      })) as { status?: { allowed?: boolean } };
       allowed = r.status?.allowed === true;
       this.decisions.set(dkey, allowed, allowed ? AUTH_CACHE_MS.allow : AUTH_CACHE_MS.deny, t);
     }
-    return allowed ? { ok: true, user: user.username } : { ok: false, code: 403, reason: `${user.username} may not get ${path}` };
+    return allowed
+      ? { ok: true, user: user.username }
+      : { ok: false, code: 403, reason: `${user.username} may not get ${path}` };
   }
 }
 
@@ -110,8 +127,25 @@ export class KubernetesMetricsAuth {
  */
 export async function selfSignedCertificate(names: readonly string[]): Promise<{ key: string; cert: string }> {
   const san = names.map((n) => (/^[0-9.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
-  const r = await run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', '-', '-out', '-', '-days', '365', '-subj', `/CN=${names[0] ?? 'localhost'}`, ...(san ? ['-addext', `subjectAltName=${san}`] : [])]);
+  const r = await run([
+    'openssl',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    '-',
+    '-out',
+    '-',
+    '-days',
+    '365',
+    '-subj',
+    `/CN=${names[0] ?? 'localhost'}`,
+    ...(san ? ['-addext', `subjectAltName=${san}`] : []),
+  ]);
   const key = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n/.exec(r.stdout)?.[0];
   const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/.exec(r.stdout)?.[0];
   if (!key || !cert) throw new Error('openssl did not print a key and a certificate');

@@ -9,8 +9,14 @@ import { SETUP_FAILURE_REASONS, type Observation, type SetupResult } from './bac
 import type { AuthResult } from './metrics-auth.js';
 
 interface StatsEntry {
-  rx?: string; tx?: string; rxDropped?: string; txDropped?: string; rxErrors?: string; txErrors?: string;
-  rxRate?: number; txRate?: number;
+  rx?: string;
+  tx?: string;
+  rxDropped?: string;
+  txDropped?: string;
+  rxErrors?: string;
+  txErrors?: string;
+  rxRate?: number;
+  txRate?: number;
 }
 
 /** Why a status write failed, by the API server's answer: a fixed set, so each series exists from the start. */
@@ -24,14 +30,20 @@ export function statusWriteFailure(httpCode: number | undefined): StatusWriteFai
 }
 
 /** Whether each bond slave's link is up (its reported state), by bond; every bond the node has. */
-export function bondSlaveStates(obs: Pick<Observation, 'capabilities' | 'statistics'>): { bond: string; slave: string; up: boolean }[] {
+export function bondSlaveStates(
+  obs: Pick<Observation, 'capabilities' | 'statistics'>,
+): { bond: string; slave: string; up: boolean }[] {
   const bonds = (obs.capabilities as Partial<Capabilities>).bondings ?? {};
   const stats = obs.statistics as Partial<Statistics>;
-  return Object.entries(bonds).flatMap(([bond, b]) => (b.slaves ?? []).map((slave) => ({ bond, slave, up: stats[slave]?.state === 'up' })));
+  return Object.entries(bonds).flatMap(([bond, b]) =>
+    (b.slaves ?? []).map((slave) => ({ bond, slave, up: stats[slave]?.state === 'up' })),
+  );
 }
 
 /** Whether the southbound NIC or bond of each handler-owned network is up; nicless networks have none. */
-export function southboundStates(obs: Pick<Observation, 'kernelConfig' | 'statistics'>): { network: string; southbound: string; up: boolean }[] {
+export function southboundStates(
+  obs: Pick<Observation, 'kernelConfig' | 'statistics'>,
+): { network: string; southbound: string; up: boolean }[] {
   const stats = obs.statistics as Partial<Statistics>;
   return Object.entries(obs.kernelConfig.networks).flatMap(([network, n]) => {
     const southbound = n.nic ?? n.bonding;
@@ -60,25 +72,90 @@ export class AgentMetrics {
     this.registry.setDefaultLabels({ node });
     collectDefaultMetrics({ register: this.registry });
     const reg = [this.registry];
-    this.apiWrites = new Counter({ name: 'ovnh_api_writes_total', help: 'Status patches written to the API server', registers: reg });
-    this.statusWriteFailures = new Counter({ name: 'ovnh_status_write_failures_total', help: 'Status patches that failed: refused (the API server answered 4xx), server_error (5xx), no_answer', labelNames: ['reason'], registers: reg });
+    this.apiWrites = new Counter({
+      name: 'ovnh_api_writes_total',
+      help: 'Status patches written to the API server',
+      registers: reg,
+    });
+    this.statusWriteFailures = new Counter({
+      name: 'ovnh_status_write_failures_total',
+      help: 'Status patches that failed: refused (the API server answered 4xx), server_error (5xx), no_answer',
+      labelNames: ['reason'],
+      registers: reg,
+    });
     // Counters are exported as gauges: they come from the kernel, which may reset them.
-    this.ifaceBytes = new Gauge({ name: 'ovnh_interface_bytes', help: 'Bytes moved by an interface (kernel counter)', labelNames: ['interface', 'direction'], registers: reg });
-    this.ifaceRate = new Gauge({ name: 'ovnh_interface_rate_bytes_per_second', help: 'Bytes per second over the last observation interval', labelNames: ['interface', 'direction'], registers: reg });
-    this.ifaceErrors = new Gauge({ name: 'ovnh_interface_errors', help: 'Interface errors (kernel counter)', labelNames: ['interface', 'direction'], registers: reg });
-    this.ifaceDropped = new Gauge({ name: 'ovnh_interface_dropped', help: 'Interface drops (kernel counter)', labelNames: ['interface', 'direction'], registers: reg });
-    this.bondSlaveUp = new Gauge({ name: 'ovnh_bond_slave_up', help: '1 when the bond slave\'s link is up, 0 when it is down', labelNames: ['bond', 'slave'], registers: reg });
-    this.southboundUp = new Gauge({ name: 'ovnh_network_southbound_up', help: '1 when the southbound NIC or bond of a handler-owned network is up, 0 when it is down', labelNames: ['network', 'southbound'], registers: reg });
-    this.applySeconds = new Histogram({ name: 'ovnh_apply_duration_seconds', help: 'Duration of applies (validate → persist, including verification)', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: reg });
-    this.applies = new Counter({ name: 'ovnh_applies_total', help: 'Applies by result', labelNames: ['result'], registers: reg });
-    this.rollbacks = new Counter({ name: 'ovnh_rollbacks_total', help: 'Applies rolled back after failing or losing connectivity', registers: reg });
-    this.lastApplySuccess = new Gauge({ name: 'ovnh_last_apply_success', help: '1 when the last apply succeeded, 0 when it failed', registers: reg });
+    this.ifaceBytes = new Gauge({
+      name: 'ovnh_interface_bytes',
+      help: 'Bytes moved by an interface (kernel counter)',
+      labelNames: ['interface', 'direction'],
+      registers: reg,
+    });
+    this.ifaceRate = new Gauge({
+      name: 'ovnh_interface_rate_bytes_per_second',
+      help: 'Bytes per second over the last observation interval',
+      labelNames: ['interface', 'direction'],
+      registers: reg,
+    });
+    this.ifaceErrors = new Gauge({
+      name: 'ovnh_interface_errors',
+      help: 'Interface errors (kernel counter)',
+      labelNames: ['interface', 'direction'],
+      registers: reg,
+    });
+    this.ifaceDropped = new Gauge({
+      name: 'ovnh_interface_dropped',
+      help: 'Interface drops (kernel counter)',
+      labelNames: ['interface', 'direction'],
+      registers: reg,
+    });
+    this.bondSlaveUp = new Gauge({
+      name: 'ovnh_bond_slave_up',
+      help: "1 when the bond slave's link is up, 0 when it is down",
+      labelNames: ['bond', 'slave'],
+      registers: reg,
+    });
+    this.southboundUp = new Gauge({
+      name: 'ovnh_network_southbound_up',
+      help: '1 when the southbound NIC or bond of a handler-owned network is up, 0 when it is down',
+      labelNames: ['network', 'southbound'],
+      registers: reg,
+    });
+    this.applySeconds = new Histogram({
+      name: 'ovnh_apply_duration_seconds',
+      help: 'Duration of applies (validate → persist, including verification)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: reg,
+    });
+    this.applies = new Counter({
+      name: 'ovnh_applies_total',
+      help: 'Applies by result',
+      labelNames: ['result'],
+      registers: reg,
+    });
+    this.rollbacks = new Counter({
+      name: 'ovnh_rollbacks_total',
+      help: 'Applies rolled back after failing or losing connectivity',
+      registers: reg,
+    });
+    this.lastApplySuccess = new Gauge({
+      name: 'ovnh_last_apply_success',
+      help: '1 when the last apply succeeded, 0 when it failed',
+      registers: reg,
+    });
     // Every series of a fixed label set exists from the start at 0: Prometheus' increase() sees
     // nothing in a series' first sample, so a first rollback would otherwise raise no alert.
     for (const result of ['success', ...SETUP_FAILURE_REASONS]) this.applies.inc({ result }, 0);
     for (const reason of STATUS_WRITE_FAILURES) this.statusWriteFailures.inc({ reason }, 0);
-    this.statusLevel = new Gauge({ name: 'ovnh_status_truncation_level', help: 'How much the written status leaves out to fit the object\'s budget (0: nothing; src/handler/status-budget.ts TRUNCATION_ORDER)', registers: reg });
-    this.objectBytes = new Gauge({ name: 'ovnh_status_object_bytes', help: 'Size of the object (metadata, spec, status) as of the last status write, estimated', registers: reg });
+    this.statusLevel = new Gauge({
+      name: 'ovnh_status_truncation_level',
+      help: "How much the written status leaves out to fit the object's budget (0: nothing; src/handler/status-budget.ts TRUNCATION_ORDER)",
+      registers: reg,
+    });
+    this.objectBytes = new Gauge({
+      name: 'ovnh_status_object_bytes',
+      help: 'Size of the object (metadata, spec, status) as of the last status write, estimated',
+      registers: reg,
+    });
   }
 
   recordStatusWrite(level: number, bytes: number): void {
@@ -106,7 +183,8 @@ export class AgentMetrics {
     for (const [iface, raw] of Object.entries(obs.statistics)) {
       const s = raw as StatsEntry;
       const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-      const set = (g: Gauge, dir: string, v: number | undefined) => v !== undefined && Number.isFinite(v) && g.set({ interface: iface, direction: dir }, v);
+      const set = (g: Gauge, dir: string, v: number | undefined) =>
+        v !== undefined && Number.isFinite(v) && g.set({ interface: iface, direction: dir }, v);
       set(this.ifaceBytes, 'rx', num(s.rx));
       set(this.ifaceBytes, 'tx', num(s.tx));
       set(this.ifaceRate, 'rx', s.rxRate);
@@ -120,7 +198,8 @@ export class AgentMetrics {
     this.bondSlaveUp.reset();
     for (const s of bondSlaveStates(obs)) this.bondSlaveUp.set({ bond: s.bond, slave: s.slave }, s.up ? 1 : 0);
     this.southboundUp.reset();
-    for (const s of southboundStates(obs)) this.southboundUp.set({ network: s.network, southbound: s.southbound }, s.up ? 1 : 0);
+    for (const s of southboundStates(obs))
+      this.southboundUp.set({ network: s.network, southbound: s.southbound }, s.up ? 1 : 0);
   }
 }
 
@@ -144,32 +223,46 @@ export interface MetricsServerOptions {
 }
 
 /** /metrics of a registry and the two probes (the agent's and the policy controller's). */
-export function serveMetrics(metrics: { readonly registry: Registry }, health: HealthSource, o: MetricsServerOptions): Promise<Server> {
+export function serveMetrics(
+  metrics: { readonly registry: Registry },
+  health: HealthSource,
+  o: MetricsServerOptions,
+): Promise<Server> {
   if (o.auth && !o.tls) throw new Error('metrics authentication needs TLS: a bearer token must not travel in clear');
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/metrics') {
-      const serve = () => metrics.registry.metrics().then((body) => {
-        res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
-        res.end(body);
-      }, (e: Error) => {
-        res.writeHead(500);
-        res.end(e.message);
-      });
+      const serve = () =>
+        metrics.registry.metrics().then(
+          (body) => {
+            res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+            res.end(body);
+          },
+          (e: Error) => {
+            res.writeHead(500);
+            res.end(e.message);
+          },
+        );
       if (!o.auth) {
         void serve();
         return;
       }
-      o.auth.check(req.headers.authorization, path).then((r) => {
-        if (r.ok) return serve();
-        res.writeHead(r.code, { 'Content-Type': 'text/plain', ...(r.code === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) });
-        res.end(`${r.code === 401 ? 'Unauthorized' : 'Forbidden'}: ${r.reason}\n`);
-        return undefined;
-      }, (e: Error) => {
-        o.onAuthError?.(e);
-        res.writeHead(503, { 'Content-Type': 'text/plain' });
-        res.end('the API server could not review the credentials\n');
-      });
+      o.auth.check(req.headers.authorization, path).then(
+        (r) => {
+          if (r.ok) return serve();
+          res.writeHead(r.code, {
+            'Content-Type': 'text/plain',
+            ...(r.code === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}),
+          });
+          res.end(`${r.code === 401 ? 'Unauthorized' : 'Forbidden'}: ${r.reason}\n`);
+          return undefined;
+        },
+        (e: Error) => {
+          o.onAuthError?.(e);
+          res.writeHead(503, { 'Content-Type': 'text/plain' });
+          res.end('the API server could not review the credentials\n');
+        },
+      );
       return;
     }
     const ok = path === '/healthz' ? health.healthy() : path === '/readyz' ? health.ready() : undefined;

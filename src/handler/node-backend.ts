@@ -62,7 +62,11 @@ export function formatValidationErrors(errors: readonly ValidationError[], max =
 }
 
 /** Parses and validates a spec against a host read and what the handler owns (pure); canonical config or errors. */
-export function checkSpecOnHost(spec: unknown, host: HostState, running: RunningConfig): { config: RunningConfig } | { errors: ValidationError[] } {
+export function checkSpecOnHost(
+  spec: unknown,
+  host: HostState,
+  running: RunningConfig,
+): { config: RunningConfig } | { errors: ValidationError[] } {
   const checked = checkSpec(spec, { host: validationFacts(host), running });
   return checked.ok ? { config: checked.config } : { errors: checked.errors };
 }
@@ -71,7 +75,11 @@ export function checkSpecOnHost(spec: unknown, host: HostState, running: Running
  * The same against this host read now, apart from any transaction (the CLI's dry run and
  * checks; the agent's setup validates against the read its transaction plans from).
  */
-export async function validateForHost(spec: unknown, running: RunningConfig, resolvConf?: string): Promise<{ config: RunningConfig } | { errors: ValidationError[] }> {
+export async function validateForHost(
+  spec: unknown,
+  running: RunningConfig,
+  resolvConf?: string,
+): Promise<{ config: RunningConfig } | { errors: ValidationError[] }> {
   return checkSpecOnHost(spec, await observeHost(resolvConf ? { resolvConf } : {}), running);
 }
 
@@ -87,7 +95,10 @@ export class HostBackend implements NodeBackend {
     if (o.netns !== undefined) throw new Error('HostBackend runs in the network namespace of its own process');
     this.stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
     // Status reads the resolv.conf that validation and the transactions read and write.
-    this.observer = new HostObserver({ stateDir: this.stateDir, ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}) });
+    this.observer = new HostObserver({
+      stateDir: this.stateDir,
+      ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
+    });
     const stateDir = this.stateDir;
     this.tx = new Transactions({
       stateDir,
@@ -133,7 +144,10 @@ export class HostBackend implements NodeBackend {
 
   async confirmDrift(): Promise<string[]> {
     const running = await loadRunningConfig(this.stateDir);
-    const host = await observeHost({ stateDir: this.stateDir, ...(this.o.resolvConf ? { resolvConf: this.o.resolvConf } : {}) });
+    const host = await observeHost({
+      stateDir: this.stateDir,
+      ...(this.o.resolvConf ? { resolvConf: this.o.resolvConf } : {}),
+    });
     return driftBase(running, kernelConfig(host, running, (await this.tx.origins.load()).routeTables)).drifted;
   }
 
@@ -148,7 +162,16 @@ export class HostBackend implements NodeBackend {
         const t1 = performance.now();
         const v = checkSpecOnHost(spec, host, running);
         this.o.trace?.('validate', performance.now() - t1);
-        if ('errors' in v) return { stop: { ok: false, reason: 'InvalidSpec', message: formatValidationErrors(v.errors), rolledBack: false, durationMs: ms() } };
+        if ('errors' in v)
+          return {
+            stop: {
+              ok: false,
+              reason: 'InvalidSpec',
+              message: formatValidationErrors(v.errors),
+              rolledBack: false,
+              durationMs: ms(),
+            },
+          };
         removing = !Object.keys(v.config.networks).length && !Object.keys(v.config.bondings).length;
         // Only a valid spec is probed for. The probe changes no configuration, so the plan
         // still comes from the read above (a host that changes meanwhile fails an operation
@@ -157,12 +180,28 @@ export class HostBackend implements NodeBackend {
         if (pre && !pre.apiReachable) {
           // An API server that is away before the apply would make any apply look like a lost
           // node and be rolled back: leave the host alone and apply when it answers again.
-          return { stop: { ok: false, reason: 'ApiUnreachable', message: 'the API server did not answer before the apply; the host was not changed, and the spec is applied when it answers again', rolledBack: false, retry: true, durationMs: ms() } };
+          return {
+            stop: {
+              ok: false,
+              reason: 'ApiUnreachable',
+              message:
+                'the API server did not answer before the apply; the host was not changed, and the spec is applied when it answers again',
+              rolledBack: false,
+              retry: true,
+              durationMs: ms(),
+            },
+          };
         }
         return { apply: { to: v.config, ...(verifier ? { verify: () => verifier.check() } : {}) } };
       });
     } catch (e) {
-      return { ok: false, reason: removing ? 'RemovalFailed' : 'SetupFailed', message: (e as Error).message, rolledBack: false, durationMs: ms() };
+      return {
+        ok: false,
+        reason: removing ? 'RemovalFailed' : 'SetupFailed',
+        message: (e as Error).message,
+        rolledBack: false,
+        durationMs: ms(),
+      };
     }
     if ('stop' in r) return r.stop;
     if (r.ok) return { ok: true, changed: r.changed, steps: r.steps, durationMs: ms(), summary: r.summary };
@@ -170,7 +209,14 @@ export class HostBackend implements NodeBackend {
     if (reason === 'ConnectivityLost' && verifier && !(await verifier.apiReachable(API_RECHECK_MS))) {
       // Rolled back, and the old configuration does not reach the API server either: the outage
       // was not the spec's doing, so the spec is not marked as the culprit; it is applied again.
-      return { ok: false, reason, message: `${r.message} The API server does not answer with the previous configuration either, so the apply is retried when it does.`, rolledBack: true, retry: true, durationMs: ms() };
+      return {
+        ok: false,
+        reason,
+        message: `${r.message} The API server does not answer with the previous configuration either, so the apply is retried when it does.`,
+        rolledBack: true,
+        retry: true,
+        durationMs: ms(),
+      };
     }
     return { ok: false, reason, message: r.message, rolledBack: r.rolledBack, durationMs: ms() };
   }

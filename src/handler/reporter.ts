@@ -10,7 +10,14 @@
 // every apply still gets through. Also the Events of applies and the metrics hooks.
 import type { Logger } from 'pino';
 import { isDeepStrictEqual } from 'node:util';
-import { describeApiError, httpStatus, refusalOf, type OnnClient, type OnnObject, type StatusEdit } from '../k8s/client.js';
+import {
+  describeApiError,
+  httpStatus,
+  refusalOf,
+  type OnnClient,
+  type OnnObject,
+  type StatusEdit,
+} from '../k8s/client.js';
 import type { ApiError } from '../k8s/http.js';
 import { coalesced } from '../util/coalesce.js';
 import type { Observation, SetupResult } from './backend.js';
@@ -18,14 +25,31 @@ import type { AgentMetrics } from './metrics.js';
 import { conditionsFor, failed, shortMessage, statusPatch, success, type Condition, type Phase } from './status.js';
 import { isEmptyEdit, sameStatistics, statisticsDelta, STATISTICS_TIME } from './statistics-delta.js';
 import {
-  baseBytes, fitStatus, leftOut, MAX_LEVEL, OBJECT_BUDGET_BYTES, objectBytes, truncate, truncationCondition, TRUNCATED_CONDITION,
-  withTruncationCondition, type StatusFields, type TruncationCause,
+  baseBytes,
+  fitStatus,
+  leftOut,
+  MAX_LEVEL,
+  OBJECT_BUDGET_BYTES,
+  objectBytes,
+  truncate,
+  truncationCondition,
+  TRUNCATED_CONDITION,
+  withTruncationCondition,
+  type StatusFields,
+  type TruncationCause,
 } from './status-budget.js';
 
 /** A status write that has not answered by then is given up (and retried with the next tick). */
 const STATUS_WRITE_TIMEOUT_MS = 10_000;
 const STATS_SLACK_MS = 1000;
-const REPORTED_KEYS = ['capabilities', 'kernelConfig', 'infoStatus', 'setupStatus', 'conditions', 'observedGeneration'] as const;
+const REPORTED_KEYS = [
+  'capabilities',
+  'kernelConfig',
+  'infoStatus',
+  'setupStatus',
+  'conditions',
+  'observedGeneration',
+] as const;
 /** After every level of TRUNCATION_ORDER, the deepest one once more without the StatusTruncated condition. */
 const LAST_STEP = MAX_LEVEL + 1;
 /**
@@ -85,7 +109,8 @@ export class StatusReporter {
   /** The object as a list or a watch event shows it. */
   seen(obj: OnnObject): void {
     this.obj = obj;
-    if (this.pendingEvents.length) for (const [reason, message] of this.pendingEvents.splice(0)) void this.event(obj, 'Warning', reason, message);
+    if (this.pendingEvents.length)
+      for (const [reason, message] of this.pendingEvents.splice(0)) void this.event(obj, 'Warning', reason, message);
     if (obj.status) this.reported = { ...obj.status };
     this.reportedVersion = obj.status ? obj.metadata.resourceVersion : undefined;
   }
@@ -154,7 +179,11 @@ export class StatusReporter {
 
   /** The kernel has what generation applied again (a drift went away by itself). */
   inEffect(generation: number): void {
-    this.setPhase({ kind: 'available', generation, message: `generation ${generation} applied; the kernel has it again` });
+    this.setPhase({
+      kind: 'available',
+      generation,
+      message: `generation ${generation} applied; the kernel has it again`,
+    });
   }
 
   /** An apply of generation starts. */
@@ -173,11 +202,28 @@ export class StatusReporter {
     if (result.ok) {
       this.desired.setupStatus = success();
       this.setPhase({ kind: 'available', generation, message: result.summary });
-      if (result.changed) void this.event(obj, 'Normal', 'Applied', `generation ${generation}: ${result.summary} in ${result.durationMs} ms`);
+      if (result.changed)
+        void this.event(
+          obj,
+          'Normal',
+          'Applied',
+          `generation ${generation}: ${result.summary} in ${result.durationMs} ms`,
+        );
     } else {
       this.desired.setupStatus = failed(result.reason, result.message);
-      this.setPhase({ kind: 'failed', generation, reason: result.reason, message: result.message, rolledBack: result.rolledBack });
-      void this.event(obj, 'Warning', result.reason, `generation ${generation}: ${result.message}${result.rolledBack ? ' (rolled back)' : ''}`);
+      this.setPhase({
+        kind: 'failed',
+        generation,
+        reason: result.reason,
+        message: result.message,
+        rolledBack: result.rolledBack,
+      });
+      void this.event(
+        obj,
+        'Warning',
+        result.reason,
+        `generation ${generation}: ${result.message}${result.rolledBack ? ' (rolled back)' : ''}`,
+      );
     }
     this.desired.observedGeneration = generation;
   }
@@ -196,7 +242,10 @@ export class StatusReporter {
   }
 
   private setPhase(phase: Phase): void {
-    this.desired.conditions = conditionsFor(phase, (this.desired.conditions ?? this.reported.conditions) as Condition[] | undefined);
+    this.desired.conditions = conditionsFor(
+      phase,
+      (this.desired.conditions ?? this.reported.conditions) as Condition[] | undefined,
+    );
   }
 
   private async event(obj: OnnObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
@@ -225,7 +274,13 @@ export class StatusReporter {
         // A request sent while the node was cut off (during an apply that is then rolled back) can
         // sit on a connection in TCP backoff for a minute; writes are one at a time, so the deadline
         // (which ends the request for good) keeps it from holding back the report of the rollback.
-        const updated = await this.o.client.patchStatus(this.o.name, write.fields, write.statusExists, STATUS_WRITE_TIMEOUT_MS, write.edit);
+        const updated = await this.o.client.patchStatus(
+          this.o.name,
+          write.fields,
+          write.statusExists,
+          STATUS_WRITE_TIMEOUT_MS,
+          write.edit,
+        );
         this.o.metrics?.apiWrites.inc();
         if (statistics) this.statsWrittenAt = sentAt;
         if ('statistics' in write.fields) this.statisticsUnknown = false;
@@ -260,7 +315,9 @@ export class StatusReporter {
     const sizeLimit = this.sizeLimit && this.sizeLimit.until > now ? this.sizeLimit : undefined;
     const floor = this.floor && this.floor.until > now ? this.floor : undefined;
     const budget = Math.min(this.o.budgetBytes ?? OBJECT_BUDGET_BYTES, sizeLimit ? sizeLimit.bytes - 1 : Infinity);
-    const cause: TruncationCause = floor?.cause ?? (sizeLimit ? { kind: 'refused', what: 'size', code: sizeLimit.code } : { kind: 'budget', budget });
+    const cause: TruncationCause =
+      floor?.cause ??
+      (sizeLimit ? { kind: 'refused', what: 'size', code: sizeLimit.code } : { kind: 'budget', budget });
     // Everything the object would show once all is written: what it shows, what is wanted over it.
     const full: StatusFields = { ...this.reported, ...this.desired };
     if (this.statistics) {
@@ -271,12 +328,22 @@ export class StatusReporter {
     const previous = (this.reported.conditions as Condition[] | undefined)?.find((c) => c.type === TRUNCATED_CONDITION);
     const generation = (full.observedGeneration ?? obj.metadata.generation ?? 0) as number;
     const finish = (truncated: StatusFields, step: number) =>
-      withTruncationCondition(truncated, Math.min(step, MAX_LEVEL), cause, { generation, previous, omit: step === LAST_STEP });
+      withTruncationCondition(truncated, Math.min(step, MAX_LEVEL), cause, {
+        generation,
+        previous,
+        omit: step === LAST_STEP,
+      });
     const base = this.baseBytes(obj);
     const statusBytes = (st: StatusFields) => this.statusBytes(st);
     if (first === LAST_STEP) {
       const status = finish(truncate(full, MAX_LEVEL), LAST_STEP);
-      return { step: LAST_STEP, level: MAX_LEVEL, status, cause, bytes: objectBytes(base, status, statusBytes(status)) };
+      return {
+        step: LAST_STEP,
+        level: MAX_LEVEL,
+        status,
+        cause,
+        bytes: objectBytes(base, status, statusBytes(status)),
+      };
     }
     const f = fitStatus(full, { base, budget, from: first, finish, statusBytes });
     return { step: f.level, level: f.level, status: f.status, cause, bytes: f.bytes };
@@ -289,9 +356,13 @@ export class StatusReporter {
    * based on the object's resourceVersion. When a field must go (a deeper level than shown), the
    * whole status replaced at once.
    */
-  private writeFor(target: StatusFields, statsDue: boolean): { fields: StatusFields; statusExists: boolean; edit?: StatusEdit } | undefined {
+  private writeFor(
+    target: StatusFields,
+    statsDue: boolean,
+  ): { fields: StatusFields; statusExists: boolean; edit?: StatusEdit } | undefined {
     const exists = this.obj?.status !== undefined || Object.keys(this.reported).length > 0;
-    if (exists && Object.keys(this.reported).some((k) => !(k in target))) return { fields: target, statusExists: false };
+    if (exists && Object.keys(this.reported).some((k) => !(k in target)))
+      return { fields: target, statusExists: false };
     const patch = statusPatch(this.reported, target, REPORTED_KEYS) ?? {};
     // Also off the interval when interfaces came or went (an apply made or removed devices): a
     // new device's state would otherwise be unknown to readers of the status for an interval.
@@ -311,7 +382,9 @@ export class StatusReporter {
         edit = { maps: isEmptyEdit(delta) ? {} : { statistics: delta }, resourceVersion: version };
       }
     }
-    return Object.keys(patch).length || edit ? { fields: patch, statusExists: exists, ...(edit ? { edit } : {}) } : undefined;
+    return Object.keys(patch).length || edit
+      ? { fields: patch, statusExists: exists, ...(edit ? { edit } : {}) }
+      : undefined;
   }
 
   /**
@@ -325,12 +398,17 @@ export class StatusReporter {
       const limit = this.sizeLimit && this.sizeLimit.until > now ? this.sizeLimit.bytes : Infinity;
       this.sizeLimit = { bytes: Math.min(plan.bytes, limit), code: e.code, until };
     }
-    if (kind === 'content' || plan.step >= MAX_LEVEL) this.floor = { step: Math.min(plan.step + 1, LAST_STEP), cause, until };
+    if (kind === 'content' || plan.step >= MAX_LEVEL)
+      this.floor = { step: Math.min(plan.step + 1, LAST_STEP), cause, until };
     const last = plan.step === LAST_STEP;
-    this.logOnce(`refused:${plan.step}:${e.code}`, () => this.o.log[last ? 'error' : 'warn'](
-      { err: shortMessage(describeApiError(e)), step: plan.step, bytes: plan.bytes },
-      last ? 'the API server refused even the essential status; will retry' : 'the API server refused the status; leaving out more',
-    ));
+    this.logOnce(`refused:${plan.step}:${e.code}`, () =>
+      this.o.log[last ? 'error' : 'warn'](
+        { err: shortMessage(describeApiError(e)), step: plan.step, bytes: plan.bytes },
+        last
+          ? 'the API server refused even the essential status; will retry'
+          : 'the API server refused the status; leaving out more',
+      ),
+    );
   }
 
   /** The status of `plan` is what the object shows: log and an Event when how much it leaves out changed. */
@@ -360,7 +438,8 @@ export class StatusReporter {
 
   /** The object's bytes without its status (metadata and spec change only with the object). */
   private baseBytes(obj: OnnObject): number {
-    if (this.base?.metadata !== obj.metadata || this.base.spec !== obj.spec) this.base = { metadata: obj.metadata, spec: obj.spec, bytes: baseBytes(obj) };
+    if (this.base?.metadata !== obj.metadata || this.base.spec !== obj.spec)
+      this.base = { metadata: obj.metadata, spec: obj.spec, bytes: baseBytes(obj) };
     return this.base.bytes;
   }
 

@@ -23,7 +23,8 @@ export type StatusFields = Record<string, unknown>;
 export const ESSENTIAL_FIELDS: readonly string[] = ['conditions', 'setupStatus', 'observedGeneration', 'infoStatus'];
 
 /** Where the left-out detail can be read instead (condition, Event, README). */
-export const ELSEWHERE = 'per-interface counters are on the agent\'s /metrics, everything on the node with `ovirt-node-network-handler show`';
+export const ELSEWHERE =
+  "per-interface counters are on the agent's /metrics, everything on the node with `ovirt-node-network-handler show`";
 
 /**
  * How the object's lists and maps are kept, for the managedFields the API server records:
@@ -55,14 +56,21 @@ function without(...keys: string[]): (s: StatusFields) => StatusFields {
 function statisticsOfPorts(s: StatusFields): StatusFields {
   if (!isObj(s.statistics)) return s;
   const caps = isObj(s.capabilities) ? s.capabilities : {};
-  const keep = new Set([...Object.keys(isObj(caps.nics) ? caps.nics : {}), ...Object.keys(isObj(caps.bondings) ? caps.bondings : {})]);
+  const keep = new Set([
+    ...Object.keys(isObj(caps.nics) ? caps.nics : {}),
+    ...Object.keys(isObj(caps.bondings) ? caps.bondings : {}),
+  ]);
   return { ...s, statistics: Object.fromEntries(Object.entries(s.statistics).filter(([name]) => keep.has(name))) };
 }
 
 /** Device fields' values that say "none" (src/api/status.ts deviceFields). */
 const NONE_VALUES: Readonly<Record<string, unknown>> = { ipv6gateway: '::' };
 const isNone = (k: string, v: unknown): boolean =>
-  v === '' || v === false || (Array.isArray(v) && v.length === 0) || (isObj(v) && Object.keys(v).length === 0) || NONE_VALUES[k] === v;
+  v === '' ||
+  v === false ||
+  (Array.isArray(v) && v.length === 0) ||
+  (isObj(v) && Object.keys(v).length === 0) ||
+  NONE_VALUES[k] === v;
 
 const DEVICE_MAPS = ['nics', 'bondings', 'bridges', 'vlans'] as const;
 
@@ -84,12 +92,16 @@ function compactCapabilities(s: StatusFields): StatusFields {
     for (const [name, e] of Object.entries(map)) if (isObj(e)) devices.set(name, e);
   }
   const nets = isObj(caps.networks) ? caps.networks : {};
-  out.networks = Object.fromEntries(Object.entries(nets).map(([name, e]) => {
-    if (!isObj(e)) return [name, e];
-    const dev = typeof e.iface === 'string' ? devices.get(e.iface) : undefined;
-    const repeated = (k: string, v: unknown) => k !== 'iface' && ((dev !== undefined && k in dev && isDeepStrictEqual(dev[k], v)) || (k === 'interface' && v === e.iface));
-    return [name, dropNone(Object.fromEntries(Object.entries(e).filter(([k, v]) => !repeated(k, v))))];
-  }));
+  out.networks = Object.fromEntries(
+    Object.entries(nets).map(([name, e]) => {
+      if (!isObj(e)) return [name, e];
+      const dev = typeof e.iface === 'string' ? devices.get(e.iface) : undefined;
+      const repeated = (k: string, v: unknown) =>
+        k !== 'iface' &&
+        ((dev !== undefined && k in dev && isDeepStrictEqual(dev[k], v)) || (k === 'interface' && v === e.iface));
+      return [name, dropNone(Object.fromEntries(Object.entries(e).filter(([k, v]) => !repeated(k, v))))];
+    }),
+  );
   return { ...s, capabilities: out };
 }
 
@@ -104,7 +116,11 @@ function compactCapabilities(s: StatusFields): StatusFields {
 export const TRUNCATION_ORDER: readonly TruncationLevel[] = [
   { leavesOut: 'statistics of devices other than NICs and bonds', apply: statisticsOfPorts },
   { leavesOut: 'statistics', apply: without('statistics', STATISTICS_TIME) },
-  { leavesOut: 'capabilities\' repeated and empty fields (a network\'s addresses, gateways, mtu, ports and stp are its iface\'s; a missing flag is false, a missing address or list empty)', apply: compactCapabilities },
+  {
+    leavesOut:
+      "capabilities' repeated and empty fields (a network's addresses, gateways, mtu, ports and stp are its iface's; a missing flag is false, a missing address or list empty)",
+    apply: compactCapabilities,
+  },
   { leavesOut: 'kernelConfig', apply: without('kernelConfig') },
   { leavesOut: 'capabilities', apply: without('capabilities') },
 ];
@@ -114,7 +130,8 @@ export const MAX_LEVEL = TRUNCATION_ORDER.length;
 
 /** The status at `level`: levels 1..level of TRUNCATION_ORDER applied in order (0: as it is). */
 export function truncate(s: StatusFields, level: number): StatusFields {
-  if (!Number.isInteger(level) || level < 0 || level > MAX_LEVEL) throw new Error(`truncation level ${level}: must be an integer in 0..${MAX_LEVEL}`);
+  if (!Number.isInteger(level) || level < 0 || level > MAX_LEVEL)
+    throw new Error(`truncation level ${level}: must be an integer in 0..${MAX_LEVEL}`);
   return TRUNCATION_ORDER.slice(0, level).reduce((acc, l) => l.apply(acc), s);
 }
 
@@ -136,12 +153,19 @@ export type TruncationCause =
  * has been True) when nothing is. The message is stable per level and cause, so it does not
  * change, and rewrite the status, with every observation.
  */
-export function truncationCondition(level: number, cause: TruncationCause, generation: number, previous: Condition | undefined, now = new Date()): Condition {
+export function truncationCondition(
+  level: number,
+  cause: TruncationCause,
+  generation: number,
+  previous: Condition | undefined,
+  now = new Date(),
+): Condition {
   const truncated = level > 0;
   const status = truncated ? 'True' : 'False';
-  const why = cause.kind === 'budget'
-    ? `the object would exceed its budget of ${cause.budget} bytes`
-    : `the API server refused the status for its ${cause.what} (HTTP ${cause.code})`;
+  const why =
+    cause.kind === 'budget'
+      ? `the object would exceed its budget of ${cause.budget} bytes`
+      : `the API server refused the status for its ${cause.what} (HTTP ${cause.code})`;
   return {
     type: TRUNCATED_CONDITION,
     status,
@@ -158,12 +182,15 @@ export function truncationCondition(level: number, cause: TruncationCause, gener
  * leaves it out (the last resort, for an API server that refuses it).
  */
 export function withTruncationCondition(
-  s: StatusFields, level: number, cause: TruncationCause,
+  s: StatusFields,
+  level: number,
+  cause: TruncationCause,
   o: { generation: number; previous?: Condition | undefined; omit?: boolean; now?: Date },
 ): StatusFields {
   const { conditions, ...data } = s;
   const kept = ((conditions ?? []) as Condition[]).filter((c) => c.type !== TRUNCATED_CONDITION);
-  if (!o.omit && (level > 0 || o.previous)) kept.push(truncationCondition(level, cause, o.generation, o.previous, o.now));
+  if (!o.omit && (level > 0 || o.previous))
+    kept.push(truncationCondition(level, cause, o.generation, o.previous, o.now));
   return { ...data, ...(kept.length ? { conditions: kept } : {}) };
 }
 
@@ -175,12 +202,18 @@ function otherManagedFields(obj: OnnObject): ManagedFieldsEntry[] {
 /** Bytes of the object without its status and without the status writer's managedFields entry. */
 export function baseBytes(obj: OnnObject): number {
   const { status: _, ...rest } = obj;
-  return Buffer.byteLength(JSON.stringify({ ...rest, metadata: { ...obj.metadata, managedFields: otherManagedFields(obj) } }));
+  return Buffer.byteLength(
+    JSON.stringify({ ...rest, metadata: { ...obj.metadata, managedFields: otherManagedFields(obj) } }),
+  );
 }
 
 /** The managedFields entry the API server records for the agent's status. */
 export function statusManagedFields(status: StatusFields, manager = HANDLER_NAME): ManagedFieldsEntry {
-  return managedFieldsEntry({ manager, apiVersion: API_VERSION, subresource: 'status' }, { status }, OBJECT_FIELDS_SHAPE);
+  return managedFieldsEntry(
+    { manager, apiVersion: API_VERSION, subresource: 'status' },
+    { status },
+    OBJECT_FIELDS_SHAPE,
+  );
 }
 
 /**
@@ -188,7 +221,11 @@ export function statusManagedFields(status: StatusFields, manager = HANDLER_NAME
  * the status writer's managedFields entry with its separator. `statusBytes` is the status's JSON
  * size (given when the caller measured it by parts).
  */
-export function objectBytes(base: number, status: StatusFields, statusBytes = Buffer.byteLength(JSON.stringify(status))): number {
+export function objectBytes(
+  base: number,
+  status: StatusFields,
+  statusBytes = Buffer.byteLength(JSON.stringify(status)),
+): number {
   return base + ',"status":'.length + statusBytes + 1 + Buffer.byteLength(JSON.stringify(statusManagedFields(status)));
 }
 

@@ -33,27 +33,77 @@ export function conditionsFor(phase: Phase, previous: Condition[] | undefined, n
   const want: Omit<Condition, 'lastTransitionTime'>[] =
     phase.kind === 'progressing'
       ? [
-          { type: 'Available', status: 'False', reason: 'Progressing', message: `applying generation ${g}`, observedGeneration: g },
-          { type: 'Progressing', status: 'True', reason: 'Applying', message: `applying generation ${g}`, observedGeneration: g },
+          {
+            type: 'Available',
+            status: 'False',
+            reason: 'Progressing',
+            message: `applying generation ${g}`,
+            observedGeneration: g,
+          },
+          {
+            type: 'Progressing',
+            status: 'True',
+            reason: 'Applying',
+            message: `applying generation ${g}`,
+            observedGeneration: g,
+          },
           { type: 'Degraded', status: 'False', reason: 'Progressing', message: '', observedGeneration: g },
         ]
       : phase.kind === 'drifted'
         ? [
             { type: 'Available', status: 'False', reason: 'Drifted', message: phase.message, observedGeneration: g },
-            { type: 'Progressing', status: phase.healing ? 'True' : 'False', reason: phase.healing ? 'Healing' : 'Drifted', message: phase.healing ? `applying generation ${g} again` : '', observedGeneration: g },
+            {
+              type: 'Progressing',
+              status: phase.healing ? 'True' : 'False',
+              reason: phase.healing ? 'Healing' : 'Drifted',
+              message: phase.healing ? `applying generation ${g} again` : '',
+              observedGeneration: g,
+            },
             { type: 'Degraded', status: 'True', reason: 'Drifted', message: phase.message, observedGeneration: g },
           ]
-      : phase.kind === 'available'
-        ? [
-            { type: 'Available', status: 'True', reason: 'SuccessfullyConfigured', message: phase.message ?? `generation ${g} applied`, observedGeneration: g },
-            { type: 'Progressing', status: 'False', reason: 'SuccessfullyConfigured', message: '', observedGeneration: g },
-            { type: 'Degraded', status: 'False', reason: 'SuccessfullyConfigured', message: '', observedGeneration: g },
-          ]
-        : [
-            { type: 'Available', status: 'False', reason: phase.reason, message: phase.message, observedGeneration: g },
-            { type: 'Progressing', status: 'False', reason: phase.reason, message: '', observedGeneration: g },
-            { type: 'Degraded', status: 'True', reason: phase.reason, message: phase.rolledBack ? `${phase.message} (rolled back to the previous configuration)` : phase.message, observedGeneration: g },
-          ];
+        : phase.kind === 'available'
+          ? [
+              {
+                type: 'Available',
+                status: 'True',
+                reason: 'SuccessfullyConfigured',
+                message: phase.message ?? `generation ${g} applied`,
+                observedGeneration: g,
+              },
+              {
+                type: 'Progressing',
+                status: 'False',
+                reason: 'SuccessfullyConfigured',
+                message: '',
+                observedGeneration: g,
+              },
+              {
+                type: 'Degraded',
+                status: 'False',
+                reason: 'SuccessfullyConfigured',
+                message: '',
+                observedGeneration: g,
+              },
+            ]
+          : [
+              {
+                type: 'Available',
+                status: 'False',
+                reason: phase.reason,
+                message: phase.message,
+                observedGeneration: g,
+              },
+              { type: 'Progressing', status: 'False', reason: phase.reason, message: '', observedGeneration: g },
+              {
+                type: 'Degraded',
+                status: 'True',
+                reason: phase.reason,
+                message: phase.rolledBack
+                  ? `${phase.message} (rolled back to the previous configuration)`
+                  : phase.message,
+                observedGeneration: g,
+              },
+            ];
   return want.map((c) => {
     const prev = previous?.find((p) => p.type === c.type);
     const lastTransitionTime = prev && prev.status === c.status ? prev.lastTransitionTime : now.toISOString();
@@ -65,7 +115,11 @@ export function conditionsFor(phase: Phase, previous: Condition[] | undefined, n
  * The merge patch that brings `reported` to `next`, limited to the given top-level keys,
  * or undefined when nothing changed (so nothing is written).
  */
-export function statusPatch(reported: Record<string, unknown>, next: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> | undefined {
+export function statusPatch(
+  reported: Record<string, unknown>,
+  next: Record<string, unknown>,
+  keys: readonly string[],
+): Record<string, unknown> | undefined {
   const patch: Record<string, unknown> = {};
   for (const k of keys) {
     if (!(k in next)) continue;

@@ -18,7 +18,10 @@ export const WATCH_GRACE_MS = 30_000;
 export class Backoff {
   private current: number;
 
-  constructor(private readonly initialMs = 1000, private readonly maxMs = 30_000) {
+  constructor(
+    private readonly initialMs = 1000,
+    private readonly maxMs = 30_000,
+  ) {
     this.current = initialMs;
   }
 
@@ -47,7 +50,12 @@ export interface WatchSource<T extends Versioned = OnnObject, L extends Versione
   /** The object (or list) as it is now; called at start and after anything but a watch ended on time. */
   list(): Promise<L>;
   /** done is called once when the stream ends by itself (err undefined: the server's timeout), never after abort(). */
-  watch(resourceVersion: string | undefined, o: WatchOptions, onEvent: (type: string, obj: T) => void, done: (err?: Error) => void): Promise<Stream>;
+  watch(
+    resourceVersion: string | undefined,
+    o: WatchOptions,
+    onEvent: (type: string, obj: T) => void,
+    done: (err?: Error) => void,
+  ): Promise<Stream>;
 }
 
 export interface WatchHandlers<T extends Versioned = OnnObject, L extends Versioned = T> {
@@ -136,7 +144,10 @@ export class ObjectWatcher<T extends Versioned = OnnObject, L extends Versioned 
         resume = undefined;
         this.listed = false;
         const ms = backoff.next();
-        this.o.log.warn({ err: describeApiError(e), retryInMs: ms }, 'API server unavailable; the host is left as it is');
+        this.o.log.warn(
+          { err: describeApiError(e), retryInMs: ms },
+          'API server unavailable; the host is left as it is',
+        );
         await this.pause(ms);
       }
     }
@@ -149,7 +160,11 @@ export class ObjectWatcher<T extends Versioned = OnnObject, L extends Versioned 
   private watchOnce(resourceVersion: string | undefined): Promise<string | undefined> {
     const base = this.o.watchSeconds ?? 300;
     const timeoutSeconds = Math.max(1, Math.round(base * (0.9 + (this.o.random ?? Math.random)() * 0.2)));
-    const options: WatchOptions = { timeoutSeconds, connectTimeoutMs: WATCH_CONNECT_TIMEOUT_MS, idleTimeoutMs: timeoutSeconds * 1000 + WATCH_GRACE_MS };
+    const options: WatchOptions = {
+      timeoutSeconds,
+      connectTimeoutMs: WATCH_CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: timeoutSeconds * 1000 + WATCH_GRACE_MS,
+    };
     if (this.stopped) return Promise.resolve(undefined);
     return new Promise<string | undefined>((resolve, reject) => {
       let lastVersion = resourceVersion;
@@ -164,21 +179,30 @@ export class ObjectWatcher<T extends Versioned = OnnObject, L extends Versioned 
         else resolve(result.resume);
       };
       this.endWatch = () => finish({});
-      this.o.source.watch(resourceVersion, options, (type, obj) => {
-        this.lastEventAt = Date.now();
-        if (type === 'ERROR') return finish({}); // 410 Gone and friends: list again
-        if (obj.metadata?.resourceVersion) lastVersion = obj.metadata.resourceVersion;
-        if (type === 'BOOKMARK') return;
-        if (type === 'DELETED') {
-          this.o.handlers.onDeleted(obj);
-          return this.o.collection ? undefined : finish({});
-        }
-        this.o.handlers.onObject(obj);
-      }, (err) => finish(err ? { err } : { resume: lastVersion }))
-        .then((s) => {
-          stream = s;
-          if (settled) s.abort();
-        }, (err: Error) => finish({ err }));
+      this.o.source
+        .watch(
+          resourceVersion,
+          options,
+          (type, obj) => {
+            this.lastEventAt = Date.now();
+            if (type === 'ERROR') return finish({}); // 410 Gone and friends: list again
+            if (obj.metadata?.resourceVersion) lastVersion = obj.metadata.resourceVersion;
+            if (type === 'BOOKMARK') return;
+            if (type === 'DELETED') {
+              this.o.handlers.onDeleted(obj);
+              return this.o.collection ? undefined : finish({});
+            }
+            this.o.handlers.onObject(obj);
+          },
+          (err) => finish(err ? { err } : { resume: lastVersion }),
+        )
+        .then(
+          (s) => {
+            stream = s;
+            if (settled) s.abort();
+          },
+          (err: Error) => finish({ err }),
+        );
     });
   }
 

@@ -39,8 +39,12 @@ export function eventsPath(namespace: string): string {
 /** A core/v1 Event about one object, as the agent and the policy controller record them. */
 export function eventBody(
   involvedObject: { apiVersion: string; kind: string; name: string; uid?: string | undefined },
-  type: 'Normal' | 'Warning', reason: string, message: string,
-  source: { component: string; host?: string }, reportingComponent: string, reportingInstance: string,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+  source: { component: string; host?: string },
+  reportingComponent: string,
+  reportingInstance: string,
   now = new Date().toISOString(),
 ): Record<string, unknown> {
   return {
@@ -90,7 +94,9 @@ export interface CrdManifest {
   [key: string]: unknown;
 }
 
-interface NodeObject { metadata?: { uid?: string } }
+interface NodeObject {
+  metadata?: { uid?: string };
+}
 
 /** Keys of a status map to set (new or changed entries) and to remove, its other keys left as they are. */
 export interface MapEdit {
@@ -130,12 +136,17 @@ export function statusPatchOps(fields: Record<string, unknown>, statusExists: bo
     if (edit) throw new Error('a map edit needs an object with a status');
     return [{ op: 'add', path: '/status', value: fields }];
   }
-  const ops: PatchOp[] = Object.entries(fields).map(([k, value]) => ({ op: 'add', path: `/status/${pointerToken(k)}`, value }));
+  const ops: PatchOp[] = Object.entries(fields).map(([k, value]) => ({
+    op: 'add',
+    path: `/status/${pointerToken(k)}`,
+    value,
+  }));
   if (!edit) return ops;
   const edits: PatchOp[] = [{ op: 'replace', path: '/metadata/resourceVersion', value: edit.resourceVersion }];
   for (const [field, m] of Object.entries(edit.maps)) {
     const base = `/status/${pointerToken(field)}`;
-    for (const [k, value] of Object.entries(m.set)) edits.push({ op: 'add', path: `${base}/${pointerToken(k)}`, value });
+    for (const [k, value] of Object.entries(m.set))
+      edits.push({ op: 'add', path: `${base}/${pointerToken(k)}`, value });
     for (const k of m.remove) edits.push({ op: 'remove', path: `${base}/${pointerToken(k)}` });
   }
   return [...edits, ...ops];
@@ -165,7 +176,10 @@ export class OnnClient {
   readonly fieldManager: string;
   readonly eventsNamespace: string | undefined;
 
-  constructor(readonly conn: ApiConnection, o: OnnClientOptions = {}) {
+  constructor(
+    readonly conn: ApiConnection,
+    o: OnnClientOptions = {},
+  ) {
     this.http = new ApiHttp(conn);
     this.fieldManager = o.fieldManager ?? HANDLER_NAME;
     this.eventsNamespace = o.eventsNamespace;
@@ -185,7 +199,9 @@ export class OnnClient {
   }
 
   async create(obj: OnnObject): Promise<OnnObject> {
-    return this.http.call<OnnObject>('POST', `${ONN_PATH}?fieldManager=${encodeURIComponent(this.fieldManager)}`, { body: obj });
+    return this.http.call<OnnObject>('POST', `${ONN_PATH}?fieldManager=${encodeURIComponent(this.fieldManager)}`, {
+      body: obj,
+    });
   }
 
   /**
@@ -193,10 +209,22 @@ export class OnnClient {
    * others alone, and edits keys of status maps (statusPatchOps). A merge patch would keep map
    * keys that disappeared (a removed interface).
    */
-  async patchStatus(name: string, fields: Record<string, unknown>, statusExists: boolean, timeoutMs?: number, edit?: StatusEdit): Promise<OnnObject> {
-    return this.http.call<OnnObject>('PATCH', `${ONN_PATH}/${encodeURIComponent(name)}/status?fieldManager=${encodeURIComponent(this.fieldManager)}`, {
-      body: statusPatchOps(fields, statusExists, edit), contentType: JSON_PATCH, ...(timeoutMs ? { timeoutMs } : {}),
-    });
+  async patchStatus(
+    name: string,
+    fields: Record<string, unknown>,
+    statusExists: boolean,
+    timeoutMs?: number,
+    edit?: StatusEdit,
+  ): Promise<OnnObject> {
+    return this.http.call<OnnObject>(
+      'PATCH',
+      `${ONN_PATH}/${encodeURIComponent(name)}/status?fieldManager=${encodeURIComponent(this.fieldManager)}`,
+      {
+        body: statusPatchOps(fields, statusExists, edit),
+        contentType: JSON_PATCH,
+        ...(timeoutMs ? { timeoutMs } : {}),
+      },
+    );
   }
 
   async getNode(name: string): Promise<NodeObject | undefined> {
@@ -209,11 +237,24 @@ export class OnnClient {
   }
 
   /** Records an Event about the object (in EVENTS_NAMESPACE, as the agent's entry point passes it). */
-  async event(obj: OnnObject, type: 'Normal' | 'Warning', reason: string, message: string, node: string): Promise<void> {
+  async event(
+    obj: OnnObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    node: string,
+  ): Promise<void> {
     if (this.eventsNamespace === undefined) throw new Error('this client has no namespace for Events');
     await this.http.call('POST', eventsPath(this.eventsNamespace), {
-      body: eventBody({ apiVersion: API_VERSION, kind: KIND, name: obj.metadata.name, uid: obj.metadata.uid }, type, reason, message,
-        { component: HANDLER_NAME, host: node }, `${GROUP}/node-network-handler`, node),
+      body: eventBody(
+        { apiVersion: API_VERSION, kind: KIND, name: obj.metadata.name, uid: obj.metadata.uid },
+        type,
+        reason,
+        message,
+        { component: HANDLER_NAME, host: node },
+        `${GROUP}/node-network-handler`,
+        node,
+      ),
     });
   }
 
@@ -232,8 +273,22 @@ export class OnnClient {
    * Watches one object by name from resourceVersion. onEvent gets each event; done is called
    * once when the stream ends by itself (err undefined: the server's timeout), never after abort().
    */
-  watch(name: string, resourceVersion: string | undefined, o: WatchOptions, onEvent: (type: string, obj: OnnObject) => void, done: (err?: Error) => void): Promise<Stream> {
-    return watchPath(this.http, ONN_PATH, { fieldSelector: `metadata.name=${name}` }, resourceVersion, o, onEvent, done);
+  watch(
+    name: string,
+    resourceVersion: string | undefined,
+    o: WatchOptions,
+    onEvent: (type: string, obj: OnnObject) => void,
+    done: (err?: Error) => void,
+  ): Promise<Stream> {
+    return watchPath(
+      this.http,
+      ONN_PATH,
+      { fieldSelector: `metadata.name=${name}` },
+      resourceVersion,
+      o,
+      onEvent,
+      done,
+    );
   }
 }
 
@@ -241,7 +296,15 @@ export class OnnClient {
  * A watch of a collection path from resourceVersion (query: e.g. a fieldSelector): onEvent gets
  * each event; done is called once when the stream ends by itself, never after abort().
  */
-export function watchPath<T>(http: ApiHttp, path: string, query: Record<string, string>, resourceVersion: string | undefined, o: WatchOptions, onEvent: (type: string, obj: T) => void, done: (err?: Error) => void): Promise<Stream> {
+export function watchPath<T>(
+  http: ApiHttp,
+  path: string,
+  query: Record<string, string>,
+  resourceVersion: string | undefined,
+  o: WatchOptions,
+  onEvent: (type: string, obj: T) => void,
+  done: (err?: Error) => void,
+): Promise<Stream> {
   const q = new URLSearchParams({
     ...query,
     watch: 'true',
@@ -249,13 +312,18 @@ export function watchPath<T>(http: ApiHttp, path: string, query: Record<string, 
     timeoutSeconds: String(o.timeoutSeconds),
     ...(resourceVersion ? { resourceVersion } : {}),
   });
-  return http.stream(`${path}?${q.toString()}`, { headersTimeoutMs: o.connectTimeoutMs, idleTimeoutMs: o.idleTimeoutMs }, (line) => {
-    let ev: { type?: string; object?: T };
-    try {
-      ev = JSON.parse(line) as typeof ev;
-    } catch {
-      throw new Error(`the watch sent a line that is not JSON (${line.length} bytes)`);
-    }
-    if (ev.type && ev.object) onEvent(ev.type, ev.object);
-  }, done);
+  return http.stream(
+    `${path}?${q.toString()}`,
+    { headersTimeoutMs: o.connectTimeoutMs, idleTimeoutMs: o.idleTimeoutMs },
+    (line) => {
+      let ev: { type?: string; object?: T };
+      try {
+        ev = JSON.parse(line) as typeof ev;
+      } catch {
+        throw new Error(`the watch sent a line that is not JSON (${line.length} bytes)`);
+      }
+      if (ev.type && ev.object) onEvent(ev.type, ev.object);
+    },
+    done,
+  );
 }

@@ -16,7 +16,11 @@ export interface ApiConnection {
   /** Where the credentials came from, for logs (never the credentials). */
   readonly source: string;
   /** TLS material and the Authorization header for one request (tokens are re-read as they rotate). */
-  requestOptions(): Promise<Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'> & { headers: Record<string, string> }>;
+  requestOptions(): Promise<
+    Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'> & {
+      headers: Record<string, string>;
+    }
+  >;
 }
 
 /** A URL's host as a socket or ping wants it: an IPv6 literal without its brackets. */
@@ -41,12 +45,19 @@ export interface ConnectionOptions {
  * A kubeconfig file when given, else the in-cluster service account, else $KUBECONFIG /
  * ~/.kube/config (env: the entry point's process.env); `kubeconfigFirst` swaps the last two.
  */
-export async function loadConnection(path: string | undefined, env: NodeJS.ProcessEnv, o: ConnectionOptions = {}): Promise<ApiConnection> {
+export async function loadConnection(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv,
+  o: ConnectionOptions = {},
+): Promise<ApiConnection> {
   if (path) return fromKubeconfigFile(path, o.context);
-  const candidates = env.KUBECONFIG ? env.KUBECONFIG.split(delimiter).filter(Boolean) : [join(homedir(), '.kube', 'config')];
+  const candidates = env.KUBECONFIG
+    ? env.KUBECONFIG.split(delimiter).filter(Boolean)
+    : [join(homedir(), '.kube', 'config')];
   const inPod = env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_HOST !== '';
   if (inPod && (!o.kubeconfigFirst || (!env.KUBECONFIG && !existsSync(candidates[0]!)))) {
-    if (o.context !== undefined) throw new Error(`context "${o.context}": the in-cluster service account has no contexts; pass --kubeconfig`);
+    if (o.context !== undefined)
+      throw new Error(`context "${o.context}": the in-cluster service account has no contexts; pass --kubeconfig`);
     return inCluster(env);
   }
   if (candidates.length > 1) return viaClientNode(candidates, 'several kubeconfig files in $KUBECONFIG', o.context);
@@ -67,10 +78,37 @@ export function inCluster(env: NodeJS.ProcessEnv, dir = SERVICE_ACCOUNT_DIR): Ap
   };
 }
 
-interface NamedEntry<T> { name: string; [key: string]: unknown; cluster?: T; user?: T; context?: T }
-interface KubeCluster { server?: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string; 'insecure-skip-tls-verify'?: boolean; 'tls-server-name'?: string; 'proxy-url'?: string }
-interface KubeUser { token?: string; tokenFile?: string; 'client-certificate'?: string; 'client-certificate-data'?: string; 'client-key'?: string; 'client-key-data'?: string; exec?: unknown; 'auth-provider'?: unknown; username?: string; password?: string }
-interface KubeContext { cluster?: string; user?: string }
+interface NamedEntry<T> {
+  name: string;
+  [key: string]: unknown;
+  cluster?: T;
+  user?: T;
+  context?: T;
+}
+interface KubeCluster {
+  server?: string;
+  'certificate-authority'?: string;
+  'certificate-authority-data'?: string;
+  'insecure-skip-tls-verify'?: boolean;
+  'tls-server-name'?: string;
+  'proxy-url'?: string;
+}
+interface KubeUser {
+  token?: string;
+  tokenFile?: string;
+  'client-certificate'?: string;
+  'client-certificate-data'?: string;
+  'client-key'?: string;
+  'client-key-data'?: string;
+  exec?: unknown;
+  'auth-provider'?: unknown;
+  username?: string;
+  password?: string;
+}
+interface KubeContext {
+  cluster?: string;
+  user?: string;
+}
 interface KubeConfigFile {
   'current-context'?: string;
   clusters?: NamedEntry<KubeCluster>[];
@@ -91,17 +129,22 @@ export async function fromKubeconfigFile(path: string, contextName?: string): Pr
   const context = doc.contexts?.find((c) => c.name === ctxName)?.context;
   if (!context) throw new Error(`kubeconfig ${path}: context "${ctxName}" not found`);
   const cluster = doc.clusters?.find((c) => c.name === context.cluster)?.cluster;
-  if (!cluster?.server) throw new Error(`kubeconfig ${path}: cluster "${context.cluster ?? ''}" of context "${ctxName}" has no server`);
+  if (!cluster?.server)
+    throw new Error(`kubeconfig ${path}: cluster "${context.cluster ?? ''}" of context "${ctxName}" has no server`);
   const user: KubeUser = doc.users?.find((u) => u.name === context.user)?.user ?? {};
-  if (user.exec || user['auth-provider'] || user.username || cluster['proxy-url']) return viaClientNode([path], 'exec, auth-provider, basic auth or proxy-url', ctxName);
+  if (user.exec || user['auth-provider'] || user.username || cluster['proxy-url'])
+    return viaClientNode([path], 'exec, auth-provider, basic auth or proxy-url', ctxName);
 
   const base = dirname(path);
   const file = (p: string) => readFileSync(isAbsolute(p) ? p : join(base, p));
-  const material = (data: string | undefined, p: string | undefined) => (data ? Buffer.from(data, 'base64') : p ? file(p) : undefined);
+  const material = (data: string | undefined, p: string | undefined) =>
+    data ? Buffer.from(data, 'base64') : p ? file(p) : undefined;
   const ca = material(cluster['certificate-authority-data'], cluster['certificate-authority']);
   const cert = material(user['client-certificate-data'], user['client-certificate']);
   const key = material(user['client-key-data'], user['client-key']);
-  const tokenFile = user.tokenFile ? new RotatingFile(isAbsolute(user.tokenFile) ? user.tokenFile : join(base, user.tokenFile)) : undefined;
+  const tokenFile = user.tokenFile
+    ? new RotatingFile(isAbsolute(user.tokenFile) ? user.tokenFile : join(base, user.tokenFile))
+    : undefined;
   const tls = {
     ...(ca ? { ca } : {}),
     ...(cert ? { cert } : {}),
@@ -150,7 +193,14 @@ async function viaClientNode(paths: readonly string[], why: string, context?: st
       const opts: RequestOptions & { headers: Record<string, string> } = { headers: {} };
       await kc.applyToHTTPSOptions(opts);
       const { ca, cert, key, servername, rejectUnauthorized } = opts;
-      return { ca, cert, key, servername, rejectUnauthorized, headers: { ...(opts.headers as Record<string, string>) } };
+      return {
+        ca,
+        cert,
+        key,
+        servername,
+        rejectUnauthorized,
+        headers: { ...(opts.headers as Record<string, string>) },
+      };
     },
   };
 }

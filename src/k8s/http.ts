@@ -8,7 +8,12 @@ import { bareHostname, type ApiConnection } from './connection.js';
 
 /** The API server answered with an error status; body is its Status object when it sent one. */
 export class ApiError extends Error {
-  constructor(readonly code: number, readonly body: unknown, method: string, path: string) {
+  constructor(
+    readonly code: number,
+    readonly body: unknown,
+    method: string,
+    path: string,
+  ) {
     super(`${method} ${path}: HTTP ${code}${statusMessage(body) ? `: ${statusMessage(body)}` : ''}`);
     this.name = 'ApiError';
   }
@@ -42,8 +47,12 @@ export class ApiHttp {
   // Few sockets: the agent makes one call at a time plus its watch.
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4, maxFreeSockets: 2, timeout: 60_000 });
 
-  constructor(readonly conn: ApiConnection, private readonly userAgent = HANDLER_NAME) {
-    if (conn.server.protocol !== 'https:') throw new Error(`API server ${conn.server.href}: only https is supported (${conn.source})`);
+  constructor(
+    readonly conn: ApiConnection,
+    private readonly userAgent = HANDLER_NAME,
+  ) {
+    if (conn.server.protocol !== 'https:')
+      throw new Error(`API server ${conn.server.href}: only https is supported (${conn.source})`);
   }
 
   /** Sends a request and parses the JSON answer; ApiError for HTTP ≥ 300, Error for transport trouble. */
@@ -52,7 +61,9 @@ export class ApiHttp {
     const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
     const opts = await this.options(method, path, {
       Accept: 'application/json',
-      ...(payload ? { 'Content-Type': o.contentType ?? 'application/json', 'Content-Length': String(payload.length) } : {}),
+      ...(payload
+        ? { 'Content-Type': o.contentType ?? 'application/json', 'Content-Length': String(payload.length) }
+        : {}),
     });
     return new Promise<T>((resolve, reject) => {
       // Settled exactly once, by whichever comes first: the answer, an error, or the deadline.
@@ -68,15 +79,23 @@ export class ApiHttp {
       let answered = false;
       const req = request(opts, (res) => {
         answered = true;
-        readBody(res).then((text) => settle(() => {
-          if ((res.statusCode ?? 0) >= 300) reject(apiError(res, text, method, path));
-          else resolve(parseJson(text) as T);
-        }), (e: Error) => settle(() => reject(e)));
+        readBody(res).then(
+          (text) =>
+            settle(() => {
+              if ((res.statusCode ?? 0) >= 300) reject(apiError(res, text, method, path));
+              else resolve(parseJson(text) as T);
+            }),
+          (e: Error) => settle(() => reject(e)),
+        );
       });
-      const timer = setTimeout(() => settle(() => {
-        reject(new Error(`${method} ${path}: no answer from the API server within ${timeoutMs / 1000} s`));
-        req.destroy();
-      }), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          settle(() => {
+            reject(new Error(`${method} ${path}: no answer from the API server within ${timeoutMs / 1000} s`));
+            req.destroy();
+          }),
+        timeoutMs,
+      );
       req.on('error', (e) => settle(() => reject(e)));
       // Closed before any answer (the body's own end or early close is readBody's to report).
       req.on('close', () => {
@@ -91,7 +110,12 @@ export class ApiHttp {
    * error); done is called once, with an error unless the server ended the stream. abort() ends
    * it without calling done.
    */
-  async stream(path: string, o: StreamOptions, onLine: (line: string) => void, done: (err?: Error) => void): Promise<Stream> {
+  async stream(
+    path: string,
+    o: StreamOptions,
+    onLine: (line: string) => void,
+    done: (err?: Error) => void,
+  ): Promise<Stream> {
     const opts = await this.options('GET', path, { Accept: 'application/json' });
     let finished = false;
     let aborted = false;

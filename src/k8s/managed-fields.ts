@@ -22,7 +22,12 @@ export function fieldSet(value: unknown, shape: FieldsShape = {}, name = ''): Fi
   if (Array.isArray(value)) {
     const key = shape.listMaps?.[name];
     if (key !== undefined) {
-      return Object.fromEntries(value.map((item) => [`k:${JSON.stringify({ [key]: (item as Record<string, unknown>)[key] })}`, { '.': {}, ...fieldSet(item, shape) }]));
+      return Object.fromEntries(
+        value.map((item) => [
+          `k:${JSON.stringify({ [key]: (item as Record<string, unknown>)[key] })}`,
+          { '.': {}, ...fieldSet(item, shape) },
+        ]),
+      );
     }
     if (shape.sets?.includes(name)) return Object.fromEntries(value.map((item) => [`v:${JSON.stringify(item)}`, {}]));
     return {};
@@ -52,7 +57,11 @@ export interface ManagedFieldsEntry {
 }
 
 /** The entry a writer of `fields` (the top-level fields of the object or of a subresource) gets. */
-export function managedFieldsEntry(o: { manager: string; operation?: 'Update' | 'Apply'; apiVersion: string; subresource?: string; time?: string }, fields: Record<string, unknown>, shape: FieldsShape = {}): ManagedFieldsEntry {
+export function managedFieldsEntry(
+  o: { manager: string; operation?: 'Update' | 'Apply'; apiVersion: string; subresource?: string; time?: string },
+  fields: Record<string, unknown>,
+  shape: FieldsShape = {},
+): ManagedFieldsEntry {
   return {
     manager: o.manager,
     operation: o.operation ?? 'Update',

@@ -34,7 +34,13 @@ export interface KubeList<T> {
 
 export interface Lease {
   metadata: ObjectMeta;
-  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
 }
 
 export const POLICY_PATH = `/apis/${GROUP}/${VERSION}/${POLICY_PLURAL}`;
@@ -54,7 +60,10 @@ export class ControllerClient {
   readonly http: ApiHttp;
 
   /** eventsNamespace: where policy Events are written (EVENTS_NAMESPACE). */
-  constructor(readonly conn: ApiConnection, readonly eventsNamespace: string) {
+  constructor(
+    readonly conn: ApiConnection,
+    readonly eventsNamespace: string,
+  ) {
     this.http = new ApiHttp(conn, CONTROLLER_NAME);
   }
 
@@ -62,7 +71,13 @@ export class ControllerClient {
     return this.http.call<KubeList<T>>('GET', path);
   }
 
-  watch<T>(path: string, resourceVersion: string | undefined, o: WatchOptions, onEvent: (type: string, obj: T) => void, done: (err?: Error) => void): Promise<Stream> {
+  watch<T>(
+    path: string,
+    resourceVersion: string | undefined,
+    o: WatchOptions,
+    onEvent: (type: string, obj: T) => void,
+    done: (err?: Error) => void,
+  ): Promise<Stream> {
     return watchPath(this.http, path, {}, resourceVersion, o, onEvent, done);
   }
 
@@ -72,32 +87,60 @@ export class ControllerClient {
    */
   applyOnn(name: string, fieldManager: string, body: Record<string, unknown>): Promise<OnnObject> {
     const q = new URLSearchParams({ fieldManager, force: 'false' });
-    return this.http.call<OnnObject>('PATCH', `${ONN_COLLECTION}/${encodeURIComponent(name)}?${q.toString()}`, { body, contentType: APPLY_PATCH });
+    return this.http.call<OnnObject>('PATCH', `${ONN_COLLECTION}/${encodeURIComponent(name)}?${q.toString()}`, {
+      body,
+      contentType: APPLY_PATCH,
+    });
   }
 
   /** A JSON patch of a node object by `fieldManager` (a policy's removal of its entries). */
   patchOnn(name: string, fieldManager: string, ops: readonly PatchOp[]): Promise<OnnObject> {
     const q = new URLSearchParams({ fieldManager });
-    return this.http.call<OnnObject>('PATCH', `${ONN_COLLECTION}/${encodeURIComponent(name)}?${q.toString()}`, { body: ops, contentType: JSON_PATCH });
+    return this.http.call<OnnObject>('PATCH', `${ONN_COLLECTION}/${encodeURIComponent(name)}?${q.toString()}`, {
+      body: ops,
+      contentType: JSON_PATCH,
+    });
   }
 
   /** Sets a policy's finalizers, only if the policy is still at resourceVersion (else 409). */
   setFinalizers(name: string, finalizers: readonly string[], resourceVersion: string | undefined): Promise<KubeObject> {
-    return this.http.call<KubeObject>('PATCH', `${POLICY_PATH}/${encodeURIComponent(name)}?fieldManager=${CONTROLLER_NAME}`, {
-      body: { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } }, contentType: MERGE_PATCH,
-    });
+    return this.http.call<KubeObject>(
+      'PATCH',
+      `${POLICY_PATH}/${encodeURIComponent(name)}?fieldManager=${CONTROLLER_NAME}`,
+      {
+        body: { metadata: { finalizers, ...(resourceVersion ? { resourceVersion } : {}) } },
+        contentType: MERGE_PATCH,
+      },
+    );
   }
 
   /** Replaces the policy's status (every field of it is always written). */
   patchPolicyStatus(name: string, status: unknown): Promise<KubeObject> {
-    return this.http.call<KubeObject>('PATCH', `${POLICY_PATH}/${encodeURIComponent(name)}/status?fieldManager=${CONTROLLER_NAME}`, { body: { status }, contentType: MERGE_PATCH });
+    return this.http.call<KubeObject>(
+      'PATCH',
+      `${POLICY_PATH}/${encodeURIComponent(name)}/status?fieldManager=${CONTROLLER_NAME}`,
+      { body: { status }, contentType: MERGE_PATCH },
+    );
   }
 
   /** An Event about a policy (in EVENTS_NAMESPACE). */
-  async policyEvent(policy: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, instance: string): Promise<void> {
+  async policyEvent(
+    policy: KubeObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    instance: string,
+  ): Promise<void> {
     await this.http.call('POST', eventsPath(this.eventsNamespace), {
-      body: eventBody({ apiVersion: API_VERSION, kind: POLICY_KIND, name: policy.metadata.name, uid: policy.metadata.uid }, type, reason, message,
-        { component: CONTROLLER_NAME }, `${GROUP}/${CONTROLLER_NAME}`, instance),
+      body: eventBody(
+        { apiVersion: API_VERSION, kind: POLICY_KIND, name: policy.metadata.name, uid: policy.metadata.uid },
+        type,
+        reason,
+        message,
+        { component: CONTROLLER_NAME },
+        `${GROUP}/${CONTROLLER_NAME}`,
+        instance,
+      ),
     });
   }
 
@@ -115,12 +158,16 @@ export class ControllerClient {
   }
 
   createLease(namespace: string, lease: Lease): Promise<Lease> {
-    return this.http.call<Lease>('POST', this.leasePath(namespace), { body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease } });
+    return this.http.call<Lease>('POST', this.leasePath(namespace), {
+      body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease },
+    });
   }
 
   /** A PUT with the lease's resourceVersion: a competing writer in between makes it 409. */
   updateLease(namespace: string, lease: Lease): Promise<Lease> {
-    return this.http.call<Lease>('PUT', this.leasePath(namespace, lease.metadata.name), { body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease } });
+    return this.http.call<Lease>('PUT', this.leasePath(namespace, lease.metadata.name), {
+      body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease },
+    });
   }
 
   close(): void {

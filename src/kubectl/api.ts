@@ -17,7 +17,10 @@ export interface ConnectFlags {
 }
 
 export async function connect(flags: ConnectFlags, env: NodeJS.ProcessEnv): Promise<NodeSource> {
-  const conn = await loadConnection(flags.kubeconfig, env, { kubeconfigFirst: true, ...(flags.context !== undefined ? { context: flags.context } : {}) });
+  const conn = await loadConnection(flags.kubeconfig, env, {
+    kubeconfigFirst: true,
+    ...(flags.context !== undefined ? { context: flags.context } : {}),
+  });
   const client = new OnnClient(conn);
   return { get: (node) => client.get(node), close: () => client.http.close() };
 }

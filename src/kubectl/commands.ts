@@ -30,7 +30,8 @@ export const PLUGIN_NAME = 'kubectl onn';
 /** The node's object, parsed; an error naming the node when there is none. */
 async function read(src: NodeSource, node: string): Promise<Reported> {
   const obj = await src.get(node);
-  if (!obj) throw new Error(`no OvirtNodeNetwork named ${node} (kubectl get onn lists them; each is named after its node)`);
+  if (!obj)
+    throw new Error(`no OvirtNodeNetwork named ${node} (kubectl get onn lists them; each is named after its node)`);
   return readReported(obj);
 }
 
@@ -45,8 +46,11 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
   let code = 0;
   const program = new Command()
     .name(PLUGIN_NAME)
-    .description('oVirt node networks as each node\'s agent reports them in its OvirtNodeNetwork (no shell on the node)')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)')
+    .description("oVirt node networks as each node's agent reports them in its OvirtNodeNetwork (no shell on the node)")
+    .option(
+      '--kubeconfig <path>',
+      'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)',
+    )
     .option('--context <name>', 'kubeconfig context (default: its current-context)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
@@ -55,23 +59,38 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
   let connected: NodeSource | undefined;
   const source = async () => (connected ??= await io.connect(program.opts<ConnectFlags>()));
 
-  program.command('tree')
-    .description('draw the node\'s device stack (NICs, bonds, VLANs, bridges, networks) with state, MTU and addresses')
-    .argument('<node>', 'the node (its OvirtNodeNetwork\'s name)')
+  program
+    .command('tree')
+    .description("draw the node's device stack (NICs, bonds, VLANs, bridges, networks) with state, MTU and addresses")
+    .argument('<node>', "the node (its OvirtNodeNetwork's name)")
     .option('--interface <name>', 'only the stacks that contain this device')
     .action(async (node: string, o: { interface?: string }) => {
       const r = requireParts(await read(await source(), node), 'capabilities');
       if (r.statistics === undefined) io.err(`note: ${node} reports no statistics yet: link states are unknown\n`);
-      const tree = renderStatusTree(r.capabilities, r.statistics, o.interface !== undefined ? { interface: o.interface } : {});
+      const tree = renderStatusTree(
+        r.capabilities,
+        r.statistics,
+        o.interface !== undefined ? { interface: o.interface } : {},
+      );
       if (o.interface !== undefined && tree === '') throw new Error(`${node} reports no device named ${o.interface}`);
       io.out(tree);
     });
 
-  program.command('plan')
-    .description('validate a spec and print the steps the node\'s agent would take, against what the node reports (nothing is applied)')
-    .argument('<node>', 'the node (its OvirtNodeNetwork\'s name)')
-    .requiredOption('-f, --filename <file>', 'an OvirtNodeNetwork as given to kubectl, or a bare spec; YAML or JSON ("-": stdin)')
-    .addOption(new Option('-o, --output <format>', 'text, or json: {steps, desired, notes} or {errors, notes}').choices(['text', 'json']).default('text'))
+  program
+    .command('plan')
+    .description(
+      "validate a spec and print the steps the node's agent would take, against what the node reports (nothing is applied)",
+    )
+    .argument('<node>', "the node (its OvirtNodeNetwork's name)")
+    .requiredOption(
+      '-f, --filename <file>',
+      'an OvirtNodeNetwork as given to kubectl, or a bare spec; YAML or JSON ("-": stdin)',
+    )
+    .addOption(
+      new Option('-o, --output <format>', 'text, or json: {steps, desired, notes} or {errors, notes}')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .action(async (node: string, o: { filename: string; output: 'text' | 'json' }) => {
       // The input first: a bad file is refused before any API call.
       const input = await io.readSpec(o.filename);
@@ -88,17 +107,21 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
       if (!p.ok) code = 1;
     });
 
-  program.command('diff')
-    .description('the object\'s spec against what the node reports: the generation acted on, what it has not reached yet, drift')
-    .argument('<node>', 'the node (its OvirtNodeNetwork\'s name)')
+  program
+    .command('diff')
+    .description(
+      "the object's spec against what the node reports: the generation acted on, what it has not reached yet, drift",
+    )
+    .argument('<node>', "the node (its OvirtNodeNetwork's name)")
     .action(async (node: string) => {
       const r = requireParts(await read(await source(), node), 'capabilities', 'kernelConfig');
       io.out(renderDiff(diffAgainstStatus(r)));
     });
 
-  program.command('stats')
-    .description('per-interface traffic rates, errors and drops from the node\'s reported statistics')
-    .argument('<node>', 'the node (its OvirtNodeNetwork\'s name)')
+  program
+    .command('stats')
+    .description("per-interface traffic rates, errors and drops from the node's reported statistics")
+    .argument('<node>', "the node (its OvirtNodeNetwork's name)")
     .option('-w, --watch', 'print a new table each time the agent writes a new sample (Ctrl-C ends)')
     .option('--interval <seconds>', 'how often --watch reads the object', '5')
     .action(async (node: string, o: { watch?: boolean; interval: string }) => {

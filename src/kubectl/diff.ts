@@ -34,11 +34,16 @@ export interface DiffReport {
   notes: string[];
 }
 
-function compare<T extends object>(kind: EntityDiff['kind'], want: Record<string, T>, have: Record<string, T>): { pending: EntityDiff[]; matching: number } {
+function compare<T extends object>(
+  kind: EntityDiff['kind'],
+  want: Record<string, T>,
+  have: Record<string, T>,
+): { pending: EntityDiff[]; matching: number } {
   const pending: EntityDiff[] = [];
   let matching = 0;
   for (const name of [...new Set([...Object.keys(want), ...Object.keys(have)])].sort()) {
-    const w = want[name], h = have[name];
+    const w = want[name],
+      h = have[name];
     if (!h) pending.push({ kind, name, change: 'missing', fields: [] });
     else if (!w) pending.push({ kind, name, change: 'extra', fields: [] });
     else {
@@ -86,26 +91,38 @@ function entityLine(e: EntityDiff): string {
 
 export function renderDiff(d: DiffReport): string {
   const lines: string[] = [];
-  const acted = d.observedGeneration === undefined
-    ? 'the agent has acted on no generation yet'
-    : d.observedGeneration < d.generation
-      ? `the agent has not acted on it yet (last: generation ${d.observedGeneration})`
-      : `the agent acted on it`;
+  const acted =
+    d.observedGeneration === undefined
+      ? 'the agent has acted on no generation yet'
+      : d.observedGeneration < d.generation
+        ? `the agent has not acted on it yet (last: generation ${d.observedGeneration})`
+        : `the agent acted on it`;
   lines.push(`${d.node}: spec generation ${d.generation}; ${acted}`);
-  for (const c of d.conditions) lines.push(`  ${c.type}=${c.status} (${c.reason}, generation ${c.observedGeneration})${c.message ? `: ${c.message}` : ''}`);
+  for (const c of d.conditions)
+    lines.push(
+      `  ${c.type}=${c.status} (${c.reason}, generation ${c.observedGeneration})${c.message ? `: ${c.message}` : ''}`,
+    );
   if (d.failed) lines.push(`last apply failed: ${d.failed.reason}: ${d.failed.message}`);
   if (d.invalid) {
-    lines.push(`the spec is invalid for this node (the agent reports InvalidSpec): ${plural(d.invalid.length, 'error')}`);
+    lines.push(
+      `the spec is invalid for this node (the agent reports InvalidSpec): ${plural(d.invalid.length, 'error')}`,
+    );
     for (const e of d.invalid) lines.push(`  ${e.path}: ${e.message}`);
   } else if (d.pending.length) {
     lines.push('not reached yet (the spec against the reported kernelConfig):');
     for (const e of d.pending) lines.push(`  ${entityLine(e)}`);
-    if (d.matching.networks + d.matching.bonds > 0) lines.push(`  as the spec says: ${plural(d.matching.networks, 'network')}, ${plural(d.matching.bonds, 'bond')}`);
+    if (d.matching.networks + d.matching.bonds > 0)
+      lines.push(`  as the spec says: ${plural(d.matching.networks, 'network')}, ${plural(d.matching.bonds, 'bond')}`);
   } else {
-    lines.push(`reached: the reported kernelConfig has what the spec says (${plural(d.matching.networks, 'network')}, ${plural(d.matching.bonds, 'bond')})`);
+    lines.push(
+      `reached: the reported kernelConfig has what the spec says (${plural(d.matching.networks, 'network')}, ${plural(d.matching.bonds, 'bond')})`,
+    );
   }
   if (d.drift) {
-    const policy = d.driftPolicy === 'Report' ? 'driftPolicy Report: only reported' : 'driftPolicy Heal: the agent applies the spec again';
+    const policy =
+      d.driftPolicy === 'Report'
+        ? 'driftPolicy Report: only reported'
+        : 'driftPolicy Heal: the agent applies the spec again';
     lines.push(`drift (Degraded/Drifted; ${policy}): ${d.drift}`);
   } else {
     lines.push('drift: none reported');

@@ -12,8 +12,10 @@ export type ReportedNode = Reported & Required<Pick<Reported, 'capabilities' | '
 
 // What the status cannot tell, and so what a plan from it may get wrong: said with every plan
 // (and diff), not left for the reader to guess.
-export const BASE_LIMIT = 'compared with the reported kernelConfig: the running config the agent persists on the node is not in the status; the two differ only where the node drifted';
-export const STEPS_LIMIT = 'these are the plan\'s steps; the kernel operations they become depend on routes, sysctls and address origins the status does not report';
+export const BASE_LIMIT =
+  'compared with the reported kernelConfig: the running config the agent persists on the node is not in the status; the two differ only where the node drifted';
+export const STEPS_LIMIT =
+  "these are the plan's steps; the kernel operations they become depend on routes, sysctls and address origins the status does not report";
 
 export interface Checked {
   check: SpecCheck;
@@ -26,15 +28,22 @@ export interface Checked {
 /** The spec (the object's, or a document given with -f) checked against the node's report. */
 export function checkAgainstStatus(spec: unknown, r: ReportedNode): Checked {
   const caps = r.capabilities;
-  const base = baseFromStatus(r.kernelConfig, (n) => ({ v4: caps.networks[n]?.dhcpv4 === true, v6: caps.networks[n]?.dhcpv6 === true }));
+  const base = baseFromStatus(r.kernelConfig, (n) => ({
+    v4: caps.networks[n]?.dhcpv4 === true,
+    v6: caps.networks[n]?.dhcpv6 === true,
+  }));
   const check = checkSpec(spec, { host: validationFactsFromCapabilities(caps), running: base });
   return { check, base, notes: [BASE_LIMIT, ...progressNotes(r)] };
 }
 
 function progressNotes(r: Reported): string[] {
   const progressing = condition(r, 'Progressing');
-  if (progressing?.status === 'True') return [`${r.node} is applying generation ${progressing.observedGeneration} now: its kernelConfig may be about to change`];
-  if (r.observedGeneration !== undefined && r.observedGeneration < r.generation) return [`${r.node}'s agent has not acted on generation ${r.generation} yet (last: ${r.observedGeneration})`];
+  if (progressing?.status === 'True')
+    return [
+      `${r.node} is applying generation ${progressing.observedGeneration} now: its kernelConfig may be about to change`,
+    ];
+  if (r.observedGeneration !== undefined && r.observedGeneration < r.generation)
+    return [`${r.node}'s agent has not acted on generation ${r.generation} yet (last: ${r.observedGeneration})`];
   return [];
 }
 
@@ -42,7 +51,9 @@ function progressNotes(r: Reported): string[] {
 function driftNote(r: Reported): string[] {
   const degraded = condition(r, 'Degraded');
   if (degraded?.status !== 'True' || degraded.reason !== 'Drifted') return [];
-  return [`${r.node} reports drift; what its kernel lost is planned here as new, where the agent replaces it: ${degraded.message}`];
+  return [
+    `${r.node} reports drift; what its kernel lost is planned here as new, where the agent replaces it: ${degraded.message}`,
+  ];
 }
 
 export type StatusPlan =
@@ -66,13 +77,21 @@ export interface Rendered {
 }
 
 export function renderPlan(node: string, p: StatusPlan, json: boolean): Rendered {
-  if (json) return { stdout: `${JSON.stringify(p.ok ? { steps: p.steps, desired: p.desired, notes: p.notes } : { errors: p.errors, notes: p.notes }, null, 2)}\n`, stderr: '' };
+  if (json)
+    return {
+      stdout: `${JSON.stringify(p.ok ? { steps: p.steps, desired: p.desired, notes: p.notes } : { errors: p.errors, notes: p.notes }, null, 2)}\n`,
+      stderr: '',
+    };
   const notes = p.notes.map((n) => `note: ${n}\n`).join('');
   if (!p.ok) {
     const head = `invalid spec for ${node}: ${p.errors.length} error${p.errors.length === 1 ? '' : 's'}\n`;
     return { stdout: '', stderr: head + p.errors.map((e) => `  ${e.path}: ${e.message}\n`).join('') + notes };
   }
-  if (p.steps.length === 0) return { stdout: `nothing to do: ${node} reports what the spec says\n${notes}`, stderr: '' };
+  if (p.steps.length === 0)
+    return { stdout: `nothing to do: ${node} reports what the spec says\n${notes}`, stderr: '' };
   const steps = p.steps.map((s, i) => `${String(i + 1).padStart(4)}. ${describeStep(s)}\n`).join('');
-  return { stdout: `${p.steps.length} step${p.steps.length === 1 ? '' : 's'} on ${node}, against its reported kernelConfig:\n${steps}${notes}`, stderr: '' };
+  return {
+    stdout: `${p.steps.length} step${p.steps.length === 1 ? '' : 's'} on ${node}, against its reported kernelConfig:\n${steps}${notes}`,
+    stderr: '',
+  };
 }

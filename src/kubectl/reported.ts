@@ -5,8 +5,14 @@
 import type { RunningConfig } from '../api/config.js';
 import { RunningConfigSchema } from '../api/config-schema.js';
 import {
-  CapabilitiesSchema, ConditionSchema, OutcomeSchema, StatisticsSchema,
-  type Capabilities, type Condition, type Outcome, type Statistics,
+  CapabilitiesSchema,
+  ConditionSchema,
+  OutcomeSchema,
+  StatisticsSchema,
+  type Capabilities,
+  type Condition,
+  type Outcome,
+  type Statistics,
 } from '../api/status.js';
 import type { OnnObject } from '../k8s/client.js';
 import { zodIssuesToErrors, type ValidationError } from '../plan/validate.js';
@@ -28,7 +34,10 @@ export interface Reported {
 
 /** An error about the object, for the plugin's output: `<node>: <field>: <reason>`. */
 export class ReportedError extends Error {
-  constructor(readonly node: string, readonly errors: readonly ValidationError[]) {
+  constructor(
+    readonly node: string,
+    readonly errors: readonly ValidationError[],
+  ) {
     super(errors.map((e) => `${node}: ${e.path}: ${e.message}`).join('\n'));
     this.name = 'ReportedError';
   }
@@ -75,13 +84,19 @@ export function readReported(obj: OnnObject): Reported {
 }
 
 /** The status parts a verb cannot do without, or a ReportedError naming those the agent has not reported. */
-export function requireParts<K extends 'capabilities' | 'statistics' | 'kernelConfig'>(r: Reported, ...keys: K[]): Reported & Required<Pick<Reported, K>> {
+export function requireParts<K extends 'capabilities' | 'statistics' | 'kernelConfig'>(
+  r: Reported,
+  ...keys: K[]
+): Reported & Required<Pick<Reported, K>> {
   const missing = keys.filter((k) => r[k] === undefined);
   if (missing.length) {
-    throw new ReportedError(r.node, missing.map((k) => ({
-      path: `status.${k}`,
-      message: 'not reported yet: is the agent running on the node?',
-    })));
+    throw new ReportedError(
+      r.node,
+      missing.map((k) => ({
+        path: `status.${k}`,
+        message: 'not reported yet: is the agent running on the node?',
+      })),
+    );
   }
   return r as Reported & Required<Pick<Reported, K>>;
 }

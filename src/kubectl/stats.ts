@@ -30,7 +30,8 @@ export function isNewSample(prev: Sample | undefined, next: Sample): boolean {
 /** Bytes/s for people: B/s, kB/s, MB/s, GB/s (decimal, as link speeds are). */
 export function formatRate(bytesPerSecond: number): string {
   const units = ['B/s', 'kB/s', 'MB/s', 'GB/s'];
-  let v = bytesPerSecond, u = 0;
+  let v = bytesPerSecond,
+    u = 0;
   while (v >= 1000 && u < units.length - 1) {
     v /= 1000;
     u++;
@@ -64,13 +65,23 @@ export function statsView(node: string, cur: Sample, prev: Sample | undefined, n
   const dt = prev ? t - sampleTime(prev) : 0;
   const between = prev !== undefined && dt > 0;
   const age = Math.max(0, Math.round(now - t));
-  const header = `${node}: sample of ${new Date(t * 1000).toISOString()} (${age} s ago); ` +
-    (between ? `rates over the ${Math.round(dt)} s since the previous sample` : 'rates as the agent sampled them (its last observe interval)');
+  const header =
+    `${node}: sample of ${new Date(t * 1000).toISOString()} (${age} s ago); ` +
+    (between
+      ? `rates over the ${Math.round(dt)} s since the previous sample`
+      : 'rates as the agent sampled them (its last observe interval)');
   const rows = Object.values(cur.statistics).map((s) => {
     const p = between ? prev.statistics[s.name] : undefined;
     const rx = p ? rate(BigInt(p.rx), BigInt(s.rx), dt) : s.rxRate;
     const tx = p ? rate(BigInt(p.tx), BigInt(s.tx), dt) : s.txRate;
-    return [s.name, s.state, `${s.speed}Mb/s`, formatRate(rx), formatRate(tx), ...COUNTERS.map((k) => counterCell(s, p, k))];
+    return [
+      s.name,
+      s.state,
+      `${s.speed}Mb/s`,
+      formatRate(rx),
+      formatRate(tx),
+      ...COUNTERS.map((k) => counterCell(s, p, k)),
+    ];
   });
   return { header, rows };
 }

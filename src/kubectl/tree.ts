@@ -34,7 +34,12 @@ function devices(caps: Capabilities): Map<string, Device> {
   return out;
 }
 
-function describe(d: Device, caps: Capabilities, stats: Statistics | undefined, networks: Map<string, string[]>): string {
+function describe(
+  d: Device,
+  caps: Capabilities,
+  stats: Statistics | undefined,
+  networks: Map<string, string[]>,
+): string {
   const parts = [d.name];
   const state = stats?.[d.name]?.state ?? 'state unknown';
   if (d.kind === 'port') return [d.name, 'port (not in capabilities)', state].join('  ');
@@ -64,7 +69,8 @@ export function renderStatusTree(caps: Capabilities, stats: Statistics | undefin
   const above = new Map<string, Device[]>();
   const add = (lower: string, d: Device) => above.set(lower, [...(above.get(lower) ?? []), d]);
   const slaveOf = new Map<string, string>();
-  for (const [bond, b] of Object.entries(caps.bondings)) for (const s of b.slaves) if (devs.has(s)) slaveOf.set(s, bond);
+  for (const [bond, b] of Object.entries(caps.bondings))
+    for (const s of b.slaves) if (devs.has(s)) slaveOf.set(s, bond);
   for (const [name, v] of Object.entries(caps.vlans)) if (devs.has(v.iface)) add(v.iface, devs.get(name)!);
   const portless = new Set<string>();
   for (const [name, br] of Object.entries(caps.bridges)) {
@@ -73,7 +79,8 @@ export function renderStatusTree(caps: Capabilities, stats: Statistics | undefin
     if (reported.length === 0) portless.add(name);
   }
   const networks = new Map<string, string[]>();
-  for (const [name, n] of Object.entries(caps.networks)) networks.set(n.iface, [...(networks.get(n.iface) ?? []), name]);
+  for (const [name, n] of Object.entries(caps.networks))
+    networks.set(n.iface, [...(networks.get(n.iface) ?? []), name]);
 
   const isRoot = (d: Device): boolean => {
     if (slaveOf.has(d.name)) return false;
@@ -93,21 +100,28 @@ export function renderStatusTree(caps: Capabilities, stats: Statistics | undefin
       }
     }
     if (d.kind === 'bridge') {
-      for (const p of caps.bridges[d.name]!.ports) if (!devs.has(p)) out.push({ node: { name: p, kind: 'port' }, leaf: true });
+      for (const p of caps.bridges[d.name]!.ports)
+        if (!devs.has(p)) out.push({ node: { name: p, kind: 'port' }, leaf: true });
     }
     for (const up of above.get(d.name) ?? []) out.push({ node: up });
     return out;
   };
-  const tree = drawForest(order.map((n) => devs.get(n)!).filter(isRoot), {
-    key: (d) => d.name,
-    label: (d) => describe(d, caps, stats, networks),
-    children,
-  }, o.interface !== undefined ? { only: o.interface } : {});
+  const tree = drawForest(
+    order.map((n) => devs.get(n)!).filter(isRoot),
+    {
+      key: (d) => d.name,
+      label: (d) => describe(d, caps, stats, networks),
+      children,
+    },
+    o.interface !== undefined ? { only: o.interface } : {},
+  );
   // Devices of other kinds (macvlan, tun...) are in statistics only: their state, not their place.
   const drawnPorts = new Set(Object.values(caps.bridges).flatMap((b) => b.ports));
   const others = Object.values(stats ?? {})
     .filter((s) => !devs.has(s.name) && !drawnPorts.has(s.name) && s.name !== LOOPBACK)
     .filter((s) => o.interface === undefined || s.name === o.interface)
     .map((s) => `${s.name} ${s.state}`);
-  return others.length ? `${tree}other interfaces (in statistics only, not placed in the stack): ${others.join(', ')}\n` : tree;
+  return others.length
+    ? `${tree}other interfaces (in statistics only, not placed in the stack): ${others.join(', ')}\n`
+    : tree;
 }

@@ -23,7 +23,16 @@ export const DEPLOY_MANIFESTS = ['namespace.yaml', 'crd.yaml', 'rbac.yaml', 'adm
 
 export async function applyManifests(kubeconfig: string): Promise<void> {
   for (const f of DEPLOY_MANIFESTS) {
-    await run(['kubectl', '--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', '-f', join(PROJECT_ROOT, 'deploy', f)]);
+    await run([
+      'kubectl',
+      '--kubeconfig',
+      kubeconfig,
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '-f',
+      join(PROJECT_ROOT, 'deploy', f),
+    ]);
   }
   await crdEstablished(kubeconfig);
 }
@@ -35,7 +44,15 @@ export async function applyKustomization(kubeconfig: string, dir: string): Promi
 }
 
 async function crdEstablished(kubeconfig: string): Promise<void> {
-  await run(['kubectl', '--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', `crd/${CRD_NAME}`, '--timeout=60s']);
+  await run([
+    'kubectl',
+    '--kubeconfig',
+    kubeconfig,
+    'wait',
+    '--for=condition=Established',
+    `crd/${CRD_NAME}`,
+    '--timeout=60s',
+  ]);
 }
 
 export function agentServer(kind: NodeSpec['kind']): string {
@@ -43,14 +60,41 @@ export function agentServer(kind: NodeSpec['kind']): string {
 }
 
 /** A kubeconfig holding a service-account token bound to the node (its name lands in the token's claims). */
-export async function writeAgentKubeconfig(adminKubeconfig: string, pki: Pki, node: NodeSpec, path: string): Promise<void> {
-  const r = await run(['kubectl', '--kubeconfig', adminKubeconfig, 'create', 'token', HANDLER_SA, '-n', HANDLER_NAMESPACE,
-    '--bound-object-kind', 'Node', '--bound-object-name', node.name, '--duration', '48h']);
+export async function writeAgentKubeconfig(
+  adminKubeconfig: string,
+  pki: Pki,
+  node: NodeSpec,
+  path: string,
+): Promise<void> {
+  const r = await run([
+    'kubectl',
+    '--kubeconfig',
+    adminKubeconfig,
+    'create',
+    'token',
+    HANDLER_SA,
+    '-n',
+    HANDLER_NAMESPACE,
+    '--bound-object-kind',
+    'Node',
+    '--bound-object-name',
+    node.name,
+    '--duration',
+    '48h',
+  ]);
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',
     // The CA is embedded: a VM node reads files through a cached 9p mount.
-    clusters: [{ name: 'ovnh-lab', cluster: { server: agentServer(node.kind), 'certificate-authority-data': (await readFile(pki.caCert)).toString('base64') } }],
+    clusters: [
+      {
+        name: 'ovnh-lab',
+        cluster: {
+          server: agentServer(node.kind),
+          'certificate-authority-data': (await readFile(pki.caCert)).toString('base64'),
+        },
+      },
+    ],
     users: [{ name: `handler@${node.name}`, user: { token: r.stdout.trim() } }],
     contexts: [{ name: 'ovnh-lab', context: { cluster: 'ovnh-lab', user: `handler@${node.name}` } }],
     'current-context': 'ovnh-lab',
@@ -78,13 +122,34 @@ export function agentPaths(labDir: string, node: NodeSpec): AgentPaths {
 }
 
 export function agentArgv(node: NodeSpec, p: AgentPaths, extra: string[] = []): string[] {
-  return [join(PROJECT_ROOT, 'node_modules', 'node', 'bin', 'node'), join(PROJECT_ROOT, 'bin', 'ovirt-node-network-handler.js'),
-    'run', '--node-name', node.name, '--kubeconfig', p.kubeconfig, '--state-dir', p.stateDir, '--resolv-conf', p.resolvConf,
-    '--metrics-port', String(METRICS_PORT), ...extra];
+  return [
+    join(PROJECT_ROOT, 'node_modules', 'node', 'bin', 'node'),
+    join(PROJECT_ROOT, 'bin', 'ovirt-node-network-handler.js'),
+    'run',
+    '--node-name',
+    node.name,
+    '--kubeconfig',
+    p.kubeconfig,
+    '--state-dir',
+    p.stateDir,
+    '--resolv-conf',
+    p.resolvConf,
+    '--metrics-port',
+    String(METRICS_PORT),
+    ...extra,
+  ];
 }
 
 /** Starts the agent of one node; returns its PID (inside the VM for a VM node). */
-export async function startAgent(labDir: string, adminKubeconfig: string, pki: Pki, node: NodeSpec, rec: StateRecorder, vm: VmRecord | undefined, extra: string[] = []): Promise<number> {
+export async function startAgent(
+  labDir: string,
+  adminKubeconfig: string,
+  pki: Pki,
+  node: NodeSpec,
+  rec: StateRecorder,
+  vm: VmRecord | undefined,
+  extra: string[] = [],
+): Promise<number> {
   const p = agentPaths(labDir, node);
   await mkdir(join(labDir, 'nodes', node.name), { recursive: true, mode: 0o700 });
   await writeAgentKubeconfig(adminKubeconfig, pki, node, p.kubeconfig);
@@ -92,9 +157,19 @@ export async function startAgent(labDir: string, adminKubeconfig: string, pki: P
   if (node.kind === 'netns') {
     await mkdir(p.stateDir, { recursive: true });
     await writeFile(p.resolvConf, '', { flag: 'a' });
-    return startDaemon(rec, { name: `agent-${node.name}`, argv: inNetns(netnsOf(node.name), agentArgv(node, p, extra)), logPath: p.log, match: `--node-name ${node.name}`, env });
+    return startDaemon(rec, {
+      name: `agent-${node.name}`,
+      argv: inNetns(netnsOf(node.name), agentArgv(node, p, extra)),
+      logPath: p.log,
+      match: `--node-name ${node.name}`,
+      env,
+    });
   }
   if (!vm) throw new Error(`${node.name} has no VM`);
-  const r = await vmExec(vm, agentArgv(node, p, extra), { detach: true, logName: 'agent', env: { NODE_NAME: node.name, NO_COLOR: '1' } });
+  const r = await vmExec(vm, agentArgv(node, p, extra), {
+    detach: true,
+    logName: 'agent',
+    env: { NODE_NAME: node.name, NO_COLOR: '1' },
+  });
   return r.pid!;
 }

@@ -74,23 +74,48 @@ export async function startControlPlane(
   await mkdir(etcdData, { recursive: true, mode: 0o700 });
   const etcdUrl = `http://127.0.0.1:${NET.etcdClientPort}`;
   const peerUrl = `http://127.0.0.1:${NET.etcdPeerPort}`;
-  await progress.step('start-etcd', 'starting etcd', 3000, async () => {
-    await startDaemon(rec, {
-      name: 'etcd',
-      argv: [bins.etcd, '--name', 'ovnh-lab', '--data-dir', etcdData,
-        '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl,
-        '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
-        '--initial-cluster', `ovnh-lab=${peerUrl}`,
-        // The lab's datastore is disposable: skip fsync so the 2-core machine spends its time on the test.
-        '--unsafe-no-fsync', '--log-level', 'warn'],
-      logPath: join(dir, 'etcd.log'),
-      match: etcdData,
-    });
-    await waitFor('etcd health', async () => {
-      const r = await fetch(`${etcdUrl}/health`).catch(() => undefined);
-      return r?.ok;
-    }, 30_000);
-  }, join(dir, 'etcd.log'));
+  await progress.step(
+    'start-etcd',
+    'starting etcd',
+    3000,
+    async () => {
+      await startDaemon(rec, {
+        name: 'etcd',
+        argv: [
+          bins.etcd,
+          '--name',
+          'ovnh-lab',
+          '--data-dir',
+          etcdData,
+          '--listen-client-urls',
+          etcdUrl,
+          '--advertise-client-urls',
+          etcdUrl,
+          '--listen-peer-urls',
+          peerUrl,
+          '--initial-advertise-peer-urls',
+          peerUrl,
+          '--initial-cluster',
+          `ovnh-lab=${peerUrl}`,
+          // The lab's datastore is disposable: skip fsync so the 2-core machine spends its time on the test.
+          '--unsafe-no-fsync',
+          '--log-level',
+          'warn',
+        ],
+        logPath: join(dir, 'etcd.log'),
+        match: etcdData,
+      });
+      await waitFor(
+        'etcd health',
+        async () => {
+          const r = await fetch(`${etcdUrl}/health`).catch(() => undefined);
+          return r?.ok;
+        },
+        30_000,
+      );
+    },
+    join(dir, 'etcd.log'),
+  );
 
   const auditPolicy = join(dir, 'audit-policy.yaml');
   const auditLog = join(dir, 'audit.log');
@@ -98,58 +123,103 @@ export async function startControlPlane(
   const egressConfig = join(dir, 'egress-selector.yaml');
   await writeFile(egressConfig, egressSelectorConfig(egressSocketPath(dir)));
   const server = `https://127.0.0.1:${NET.apiPort}`;
-  await progress.step('start-apiserver', 'starting kube-apiserver', 15_000, async () => {
-    await startDaemon(rec, {
-      name: 'kube-apiserver',
-      argv: [bins['kube-apiserver'],
-        '--bind-address=127.0.0.1', `--secure-port=${NET.apiPort}`,
-        `--advertise-address=${NET.mgmtGateway}`,
-        `--etcd-servers=${etcdUrl}`,
-        `--client-ca-file=${pki.caCert}`,
-        `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`,
-        `--service-account-issuer=https://kubernetes.default.svc`,
-        `--service-account-key-file=${pki.saPub}`, `--service-account-signing-key-file=${pki.saKey}`,
-        `--service-cluster-ip-range=${NET.serviceCidr}`,
-        '--authorization-mode=Node,RBAC',
-        // The defaults of 1.33 already include ValidatingAdmissionPolicy, ServiceAccount,
-        // NodeRestriction is added as on a kubeadm cluster.
-        '--enable-admission-plugins=NodeRestriction',
-        '--allow-privileged=true',
-        `--audit-policy-file=${auditPolicy}`, `--audit-log-path=${auditLog}`,
-        '--audit-log-maxbackup=1', '--audit-log-maxsize=200',
-        '--profiling=false',
-        // The kubernetes Service's endpoint (advertise address) is what kube-proxy on every node
-        // translates the ClusterIP to: the in-cluster address the DaemonSet's agents dial.
-        '--endpoint-reconciler-type=lease',
-        `--kubelet-client-certificate=${pki.kubeletClientCert}`, `--kubelet-client-key=${pki.kubeletClientKey}`,
-        `--kubelet-certificate-authority=${pki.caCert}`,
-        '--kubelet-preferred-address-types=InternalIP,Hostname',
-        `--egress-selector-config-file=${egressConfig}`,
-        '--v=1'],
-      logPath: join(dir, 'kube-apiserver.log'),
-      match: `--secure-port=${NET.apiPort}`,
-    });
-    await writeFile(join(dir, '.server'), server);
-    await waitFor('kube-apiserver /readyz', async () => {
-      const r = await run(['kubectl', '--kubeconfig', kubeconfig, 'get', '--raw', '/readyz'], { allowFailure: true, timeoutMs: 10_000 });
-      return r.code === 0 && r.stdout.trim() === 'ok';
-    }, 120_000, 500);
-  }, join(dir, 'kube-apiserver.log'));
+  await progress.step(
+    'start-apiserver',
+    'starting kube-apiserver',
+    15_000,
+    async () => {
+      await startDaemon(rec, {
+        name: 'kube-apiserver',
+        argv: [
+          bins['kube-apiserver'],
+          '--bind-address=127.0.0.1',
+          `--secure-port=${NET.apiPort}`,
+          `--advertise-address=${NET.mgmtGateway}`,
+          `--etcd-servers=${etcdUrl}`,
+          `--client-ca-file=${pki.caCert}`,
+          `--tls-cert-file=${pki.serverCert}`,
+          `--tls-private-key-file=${pki.serverKey}`,
+          `--service-account-issuer=https://kubernetes.default.svc`,
+          `--service-account-key-file=${pki.saPub}`,
+          `--service-account-signing-key-file=${pki.saKey}`,
+          `--service-cluster-ip-range=${NET.serviceCidr}`,
+          '--authorization-mode=Node,RBAC',
+          // The defaults of 1.33 already include ValidatingAdmissionPolicy, ServiceAccount,
+          // NodeRestriction is added as on a kubeadm cluster.
+          '--enable-admission-plugins=NodeRestriction',
+          '--allow-privileged=true',
+          `--audit-policy-file=${auditPolicy}`,
+          `--audit-log-path=${auditLog}`,
+          '--audit-log-maxbackup=1',
+          '--audit-log-maxsize=200',
+          '--profiling=false',
+          // The kubernetes Service's endpoint (advertise address) is what kube-proxy on every node
+          // translates the ClusterIP to: the in-cluster address the DaemonSet's agents dial.
+          '--endpoint-reconciler-type=lease',
+          `--kubelet-client-certificate=${pki.kubeletClientCert}`,
+          `--kubelet-client-key=${pki.kubeletClientKey}`,
+          `--kubelet-certificate-authority=${pki.caCert}`,
+          '--kubelet-preferred-address-types=InternalIP,Hostname',
+          `--egress-selector-config-file=${egressConfig}`,
+          '--v=1',
+        ],
+        logPath: join(dir, 'kube-apiserver.log'),
+        match: `--secure-port=${NET.apiPort}`,
+      });
+      await writeFile(join(dir, '.server'), server);
+      await waitFor(
+        'kube-apiserver /readyz',
+        async () => {
+          const r = await run(['kubectl', '--kubeconfig', kubeconfig, 'get', '--raw', '/readyz'], {
+            allowFailure: true,
+            timeoutMs: 10_000,
+          });
+          return r.code === 0 && r.stdout.trim() === 'ok';
+        },
+        120_000,
+        500,
+      );
+    },
+    join(dir, 'kube-apiserver.log'),
+  );
   return { server, kubeconfig, auditLog };
 }
 
 /** kube-controller-manager and kube-scheduler, with the admin identity (the lab's, not the product's). */
-export async function startControllers(dir: string, bins: Record<BinaryName, string>, pki: Pki, kubeconfig: string, rec: StateRecorder, progress: Progress): Promise<void> {
-  const common = [`--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
-    '--leader-elect=false', '--secure-port=0', '--v=1'];
+export async function startControllers(
+  dir: string,
+  bins: Record<BinaryName, string>,
+  pki: Pki,
+  kubeconfig: string,
+  rec: StateRecorder,
+  progress: Progress,
+): Promise<void> {
+  const common = [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--leader-elect=false',
+    '--secure-port=0',
+    '--v=1',
+  ];
   await progress.step('start-controllers', 'starting kube-controller-manager and kube-scheduler', 2000, async () => {
     await startDaemon(rec, {
       name: 'kube-controller-manager',
-      argv: [bins['kube-controller-manager'], ...common, `--root-ca-file=${pki.caCert}`,
-        `--service-account-private-key-file=${pki.saKey}`, '--use-service-account-credentials=false'],
+      argv: [
+        bins['kube-controller-manager'],
+        ...common,
+        `--root-ca-file=${pki.caCert}`,
+        `--service-account-private-key-file=${pki.saKey}`,
+        '--use-service-account-credentials=false',
+      ],
       logPath: join(dir, 'kube-controller-manager.log'),
       match: 'kube-controller-manager',
     });
-    await startDaemon(rec, { name: 'kube-scheduler', argv: [bins['kube-scheduler'], ...common], logPath: join(dir, 'kube-scheduler.log'), match: 'kube-scheduler' });
+    await startDaemon(rec, {
+      name: 'kube-scheduler',
+      argv: [bins['kube-scheduler'], ...common],
+      logPath: join(dir, 'kube-scheduler.log'),
+      match: 'kube-scheduler',
+    });
   });
 }

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { ETCD_VERSION, KUBERNETES_VERSION, PROJECT_ROOT } from './config.js';
 import type { Progress } from './progress.js';
 
-export const KUBERNETES_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy'] as const;
+export const KUBERNETES_COMMANDS = [
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubelet',
+  'kube-proxy',
+] as const;
 export type BinaryName = (typeof KUBERNETES_COMMANDS)[number] | 'etcd';
 
 interface GoModule {
@@ -26,14 +32,21 @@ interface GoModule {
 function kubernetesLdflags(v: string): string {
   const [major, minor] = v.replace(/^v/, '').split('.');
   const vars = { gitVersion: v, gitMajor: major, gitMinor: minor, gitTreeState: 'clean' };
-  const x = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']
-    .flatMap((pkg) => Object.entries(vars).map(([k, val]) => `-X ${pkg}.${k}=${val}`));
+  const x = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((pkg) =>
+    Object.entries(vars).map(([k, val]) => `-X ${pkg}.${k}=${val}`),
+  );
   return ['-s', '-w', ...x].join(' ');
 }
 
 const GO_MODULES: readonly GoModule[] = [
   { dir: 'etcd', version: ETCD_VERSION, ldflags: '-s -w', commands: ['etcd'], coldBuildMs: 3 * 60_000 },
-  { dir: 'kubernetes', version: KUBERNETES_VERSION, ldflags: kubernetesLdflags(KUBERNETES_VERSION), commands: KUBERNETES_COMMANDS, coldBuildMs: 18 * 60_000 },
+  {
+    dir: 'kubernetes',
+    version: KUBERNETES_VERSION,
+    ldflags: kubernetesLdflags(KUBERNETES_VERSION),
+    commands: KUBERNETES_COMMANDS,
+    coldBuildMs: 18 * 60_000,
+  },
 ];
 
 /** Cached per version and per build recipe (a changed -ldflags is a different binary). */
@@ -78,8 +91,13 @@ export async function ensureBinaries(cache: string, progress: Progress): Promise
     if (missing.length) {
       const logPath = join(cache, 'logs', `build-${m.dir}.log`);
       // The estimate is per module and per set of commands: a partial rebuild is much shorter.
-      await progress.step(`build-${m.dir}-${m.version}-${missing.length}`, `building ${missing.join(', ')} ${m.version} from Go modules`,
-        Math.round(m.coldBuildMs * missing.length / m.commands.length), () => goBuild(m, missing, cache, logPath), logPath);
+      await progress.step(
+        `build-${m.dir}-${m.version}-${missing.length}`,
+        `building ${missing.join(', ')} ${m.version} from Go modules`,
+        Math.round((m.coldBuildMs * missing.length) / m.commands.length),
+        () => goBuild(m, missing, cache, logPath),
+        logPath,
+      );
     }
     for (const c of m.commands) paths[c] = binaryPath(cache, c, m);
   }

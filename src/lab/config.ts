@@ -76,12 +76,16 @@ export interface NodeSpec {
   dataNics: number;
 }
 
-export function defaultTopology(opts: { nsNodes?: number; vmNodes?: number; dataNics?: number; processAgents?: boolean } = {}): NodeSpec[] {
+export function defaultTopology(
+  opts: { nsNodes?: number; vmNodes?: number; dataNics?: number; processAgents?: boolean } = {},
+): NodeSpec[] {
   const nodes: NodeSpec[] = [];
   const dataNics = opts.dataNics ?? 2;
   const nsAgent = opts.processAgents ? 'process' : 'pod';
-  for (let i = 1; i <= (opts.nsNodes ?? 2); i++) nodes.push({ name: `ns-node-${i}`, kind: 'netns', dataNics, agent: nsAgent });
-  for (let i = 1; i <= (opts.vmNodes ?? 1); i++) nodes.push({ name: `vm-node-${i}`, kind: 'vm', dataNics, agent: 'process' });
+  for (let i = 1; i <= (opts.nsNodes ?? 2); i++)
+    nodes.push({ name: `ns-node-${i}`, kind: 'netns', dataNics, agent: nsAgent });
+  for (let i = 1; i <= (opts.vmNodes ?? 1); i++)
+    nodes.push({ name: `vm-node-${i}`, kind: 'vm', dataNics, agent: 'process' });
   return nodes;
 }
 

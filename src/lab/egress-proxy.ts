@@ -17,7 +17,8 @@ export function connectTarget(head: string, allowedPrefix: string): { host: stri
   if (!m) return { error: 'only CONNECT host:port is served' };
   const host = m[1]!;
   const port = Number(m[2]);
-  if (!isIPv4(host) || !host.startsWith(allowedPrefix)) return { error: `${host} is not on the lab's management segment` };
+  if (!isIPv4(host) || !host.startsWith(allowedPrefix))
+    return { error: `${host} is not on the lab's management segment` };
   if (port < 1 || port > 65535) return { error: `bad port ${port}` };
   return { host, port };
 }

@@ -56,18 +56,32 @@ function handle(sock: Socket, token: string): void {
     if (req.detach) {
       const fd = openSync(`/run/ovnh-share/${(req.logName ?? 'detached').replace(/[^\w.-]/g, '_')}.log`, 'a');
       const child = spawn(cmd, args, { env, cwd: req.cwd, detached: true, stdio: ['ignore', fd, fd] });
-      child.once('error', (e) => { send({ error: e.message }); sock.end(); });
-      child.once('spawn', () => { send({ pid: child.pid }); sock.end(); child.unref(); });
+      child.once('error', (e) => {
+        send({ error: e.message });
+        sock.end();
+      });
+      child.once('spawn', () => {
+        send({ pid: child.pid });
+        sock.end();
+        child.unref();
+      });
       return;
     }
     const child = spawn(cmd, args, { env, cwd: req.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdout.on('data', (b: Buffer) => send({ out: b.toString('base64') }));
     child.stderr.on('data', (b: Buffer) => send({ err: b.toString('base64') }));
-    child.on('error', (e) => { send({ err: Buffer.from(`${cmd}: ${e.message}\n`).toString('base64') }); });
-    child.on('close', (code, signal) => { send({ exit: code ?? 127, signal }); sock.end(); });
+    child.on('error', (e) => {
+      send({ err: Buffer.from(`${cmd}: ${e.message}\n`).toString('base64') });
+    });
+    child.on('close', (code, signal) => {
+      send({ exit: code ?? 127, signal });
+      sock.end();
+    });
     child.stdin.on('error', () => undefined);
     child.stdin.end(req.stdin ?? '');
-    sock.on('close', () => { if (child.exitCode === null) child.kill('SIGKILL'); });
+    sock.on('close', () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
   };
   sock.on('data', onData);
   sock.on('error', () => undefined);

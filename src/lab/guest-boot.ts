@@ -11,7 +11,8 @@ const local: Runner = { run: (argv, opts) => run(argv, opts) };
 
 function intFromEnv(name: string): number {
   const v = Number(process.env[name]);
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer (guest.env), got ${JSON.stringify(process.env[name])}`);
+  if (!Number.isInteger(v) || v < 0)
+    throw new Error(`${name} must be a non-negative integer (guest.env), got ${JSON.stringify(process.env[name])}`);
   return v;
 }
 

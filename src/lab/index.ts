@@ -7,9 +7,27 @@ import { stringify } from 'yaml';
 import { inNetns, run, waitFor, type RunOptions, type RunResult } from '../util/exec.js';
 import { egressSocketPath, startControlPlane, startControllers } from './apiserver.js';
 import { ensureBinaries } from './build.js';
-import { defaultTopology, labPaths, mgmtAddress, NET, netnsOf, PROJECT_ROOT, SWITCH_NS, type LabPaths, type NodeSpec } from './config.js';
+import {
+  defaultTopology,
+  labPaths,
+  mgmtAddress,
+  NET,
+  netnsOf,
+  PROJECT_ROOT,
+  SWITCH_NS,
+  type LabPaths,
+  type NodeSpec,
+} from './config.js';
 import { buildAgentImage, ensurePause } from './images.js';
-import { ensureMountpoints, hostCgroups, missingCgroupControllers, nodeBinds, runtimePaths, startNodeRuntime, stopNodeRuntime } from './node-runtime.js';
+import {
+  ensureMountpoints,
+  hostCgroups,
+  missingCgroupControllers,
+  nodeBinds,
+  runtimePaths,
+  startNodeRuntime,
+  stopNodeRuntime,
+} from './node-runtime.js';
 import { startDaemon, stopRecorded } from './daemon.js';
 import { createPki, pkiPaths, writeKubeconfig } from './pki.js';
 import { Progress, stderrLog, type Log } from './progress.js';
@@ -26,33 +44,58 @@ export type { LabState } from './state.js';
 const hostRunner: Runner = { run: (argv, opts) => run(argv, opts) };
 
 const REQUIRED_TOOLS: Record<string, string> = {
-  ip: 'iproute2', dnsmasq: 'dnsmasq-base', socat: 'socat', openssl: 'openssl', kubectl: 'kubectl', go: 'golang (Go toolchain)',
+  ip: 'iproute2',
+  dnsmasq: 'dnsmasq-base',
+  socat: 'socat',
+  openssl: 'openssl',
+  kubectl: 'kubectl',
+  go: 'golang (Go toolchain)',
 };
 /** What a kubelet node needs on this machine (scripts/install-host-deps.sh installs them). */
 const KUBELET_TOOLS: Record<string, string> = {
-  containerd: 'containerd', 'containerd-shim-runc-v2': 'containerd', ctr: 'containerd', runc: 'runc', iptables: 'iptables',
-  nsenter: 'util-linux', '/usr/lib/cni/loopback': 'containernetworking-plugins', gcc: 'gcc (builds pause)', umoci: 'umoci', mmdebstrap: 'mmdebstrap',
+  containerd: 'containerd',
+  'containerd-shim-runc-v2': 'containerd',
+  ctr: 'containerd',
+  runc: 'runc',
+  iptables: 'iptables',
+  nsenter: 'util-linux',
+  '/usr/lib/cni/loopback': 'containernetworking-plugins',
+  gcc: 'gcc (builds pause)',
+  umoci: 'umoci',
+  mmdebstrap: 'mmdebstrap',
 };
 const VM_TOOLS: Record<string, string> = {
-  'qemu-system-x86_64': 'qemu-system-x86', busybox: 'busybox-static', cpio: 'cpio', depmod: 'kmod', 'apt-get': 'apt',
+  'qemu-system-x86_64': 'qemu-system-x86',
+  busybox: 'busybox-static',
+  cpio: 'cpio',
+  depmod: 'kmod',
+  'apt-get': 'apt',
 };
 
 async function checkTools(needVm: boolean, needKubelet: boolean): Promise<void> {
   const missing: string[] = [];
-  for (const [tool, pkg] of Object.entries({ ...REQUIRED_TOOLS, ...(needVm ? VM_TOOLS : {}), ...(needKubelet ? KUBELET_TOOLS : {}) })) {
+  for (const [tool, pkg] of Object.entries({
+    ...REQUIRED_TOOLS,
+    ...(needVm ? VM_TOOLS : {}),
+    ...(needKubelet ? KUBELET_TOOLS : {}),
+  })) {
     const r = await run(['sh', '-c', `command -v ${tool}`], { allowFailure: true });
     if (r.code !== 0) missing.push(`${tool} (package ${pkg})`);
   }
-  if (missing.length) throw new Error(`the lab needs: ${missing.join(', ')}; scripts/install-host-deps.sh installs them (see README)`);
+  if (missing.length)
+    throw new Error(`the lab needs: ${missing.join(', ')}; scripts/install-host-deps.sh installs them (see README)`);
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, QEMU, dnsmasq)');
   if (needKubelet) {
     const cg = await hostCgroups();
     const lacking = missingCgroupControllers(cg);
     if (cg.length === 0 || lacking.length) {
-      throw new Error(`the kubelet needs cgroup controllers ${lacking.join(', ') || '(none mounted under /sys/fs/cgroup)'}; ` +
-        'mount them (a kernel with CONFIG_CGROUPS and cgroup v1 or v2 under /sys/fs/cgroup), or start the lab with --process-agents');
+      throw new Error(
+        `the kubelet needs cgroup controllers ${lacking.join(', ') || '(none mounted under /sys/fs/cgroup)'}; ` +
+          'mount them (a kernel with CONFIG_CGROUPS and cgroup v1 or v2 under /sys/fs/cgroup), or start the lab with --process-agents',
+      );
     }
-    if (!existsSync('/dev/kmsg')) throw new Error('the kubelet needs /dev/kmsg (its OOM watcher); or start the lab with --process-agents');
+    if (!existsSync('/dev/kmsg'))
+      throw new Error('the kubelet needs /dev/kmsg (its OOM watcher); or start the lab with --process-agents');
   }
 }
 
@@ -101,7 +144,15 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   }
   await cleanupByName(nodes);
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-  const rec = new StateRecorder(paths.dir, { startedAt: new Date().toISOString(), nodes, processes: [], netns: [], vms: [], agents: [], ready: false });
+  const rec = new StateRecorder(paths.dir, {
+    startedAt: new Date().toISOString(),
+    nodes,
+    processes: [],
+    netns: [],
+    vms: [],
+    agents: [],
+    ready: false,
+  });
   await rec.save();
   const progress = new Progress(paths.cache, log);
 
@@ -125,60 +176,136 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     // The API server listens on 127.0.0.1 only. Nodes reach it at the mgmt bridge's address
     // through a unix socket (unix sockets cross network namespaces, TCP does not).
     const sock = join(paths.dir, 'api.sock');
-    await startDaemon(rec, { name: 'api-forward-host', argv: ['socat', `UNIX-LISTEN:${sock},fork,unlink-early,mode=600`, `TCP:127.0.0.1:${NET.apiPort}`], logPath: join(paths.dir, 'forward.log'), match: sock });
-    await startDaemon(rec, { name: 'api-forward-mgmt', argv: inNetns(SWITCH_NS, ['socat', `TCP-LISTEN:${NET.apiPort},bind=${NET.mgmtGateway},fork,reuseaddr`, `UNIX-CONNECT:${sock}`]), logPath: join(paths.dir, 'forward.log'), match: `UNIX-CONNECT:${sock}` });
-    await startDaemon(rec, { name: 'dnsmasq-data', argv: dnsmasqArgv(paths.dir, true), logPath: join(paths.dir, 'dnsmasq.log'), match: `${paths.dir}/dnsmasq-data.pid` });
+    await startDaemon(rec, {
+      name: 'api-forward-host',
+      argv: ['socat', `UNIX-LISTEN:${sock},fork,unlink-early,mode=600`, `TCP:127.0.0.1:${NET.apiPort}`],
+      logPath: join(paths.dir, 'forward.log'),
+      match: sock,
+    });
+    await startDaemon(rec, {
+      name: 'api-forward-mgmt',
+      argv: inNetns(SWITCH_NS, [
+        'socat',
+        `TCP-LISTEN:${NET.apiPort},bind=${NET.mgmtGateway},fork,reuseaddr`,
+        `UNIX-CONNECT:${sock}`,
+      ]),
+      logPath: join(paths.dir, 'forward.log'),
+      match: `UNIX-CONNECT:${sock}`,
+    });
+    await startDaemon(rec, {
+      name: 'dnsmasq-data',
+      argv: dnsmasqArgv(paths.dir, true),
+      logPath: join(paths.dir, 'dnsmasq.log'),
+      match: `${paths.dir}/dnsmasq-data.pid`,
+    });
     const egress = egressSocketPath(paths.dir);
-    await startDaemon(rec, { name: 'egress-proxy', argv: inNetns(SWITCH_NS, [process.execPath, join(PROJECT_ROOT, 'dist', 'src', 'lab', 'egress-proxy.js'), egress, `${NET.mgmtPrefix}.`]), logPath: join(paths.dir, 'egress-proxy.log'), match: egress });
+    await startDaemon(rec, {
+      name: 'egress-proxy',
+      argv: inNetns(SWITCH_NS, [
+        process.execPath,
+        join(PROJECT_ROOT, 'dist', 'src', 'lab', 'egress-proxy.js'),
+        egress,
+        `${NET.mgmtPrefix}.`,
+      ]),
+      logPath: join(paths.dir, 'egress-proxy.log'),
+      match: egress,
+    });
     for (const [i, n] of nodes.entries()) {
       if (n.kind !== 'netns') continue;
-      await wireNode(hostRunner, { ns: netnsOf(n.name), index: i + 1, dataNics: n.dataNics, mgmtAddress: mgmtAddress(i + 1) });
+      await wireNode(hostRunner, {
+        ns: netnsOf(n.name),
+        index: i + 1,
+        dataNics: n.dataNics,
+        mgmtAddress: mgmtAddress(i + 1),
+      });
       await rec.addNetns(netnsOf(n.name));
     }
-    await waitFor('API server through the mgmt segment', async () => {
-      const first = nodes.find((n) => n.kind === 'netns');
-      if (!first) return true;
-      const r = await run(inNetns(netnsOf(first.name), ['kubectl', '--kubeconfig', nodeKubeconfigPath(paths.dir, 'netns'), 'get', '--raw', '/readyz']), { allowFailure: true });
-      return r.code === 0;
-    }, 20_000, 300);
+    await waitFor(
+      'API server through the mgmt segment',
+      async () => {
+        const first = nodes.find((n) => n.kind === 'netns');
+        if (!first) return true;
+        const r = await run(
+          inNetns(netnsOf(first.name), [
+            'kubectl',
+            '--kubeconfig',
+            nodeKubeconfigPath(paths.dir, 'netns'),
+            'get',
+            '--raw',
+            '/readyz',
+          ]),
+          { allowFailure: true },
+        );
+        return r.code === 0;
+      },
+      20_000,
+      300,
+    );
   });
 
   if (kernel) await startVms(nodes, kernel, paths, rec, progress);
 
   const handRegistered = nodes.filter((n) => n.agent === 'process');
-  if (handRegistered.length) await progress.step('nodes', 'registering the Node objects of nodes without a kubelet', 2000, () => registerNodes(kubeconfig, nodes, handRegistered));
+  if (handRegistered.length)
+    await progress.step('nodes', 'registering the Node objects of nodes without a kubelet', 2000, () =>
+      registerNodes(kubeconfig, nodes, handRegistered),
+    );
   if (podNodes.length) {
-    await startPodNodes(nodes, podNodes, { paths, pki, bins, kubeconfig, install: opts.install ?? true }, rec, progress);
+    await startPodNodes(
+      nodes,
+      podNodes,
+      { paths, pki, bins, kubeconfig, install: opts.install ?? true },
+      rec,
+      progress,
+    );
   } else if (opts.install ?? true) {
-    await progress.step('manifests', 'applying the project\'s manifests (CRD, RBAC, admission policy)', 5000, () => applyManifests(kubeconfig));
+    await progress.step('manifests', "applying the project's manifests (CRD, RBAC, admission policy)", 5000, () =>
+      applyManifests(kubeconfig),
+    );
   }
   if ((opts.agents ?? true) && (opts.install ?? true)) {
     const processNodes = nodes.filter((n) => n.agent === 'process');
     if (processNodes.length) {
-      await progress.step('agents', `starting the agent as a process on ${processNodes.map((n) => n.name).join(', ')}`, 3000, async () => {
-        for (const n of processNodes) {
-          const vm = rec.state.vms.find((v) => v.node === n.name);
-          const pid = await startAgent(paths.dir, kubeconfig, pki, n, rec, vm, opts.agentArgs);
-          if (n.kind === 'vm') rec.state.agents.push({ node: n.name, pid });
-        }
-        await rec.save();
-      });
+      await progress.step(
+        'agents',
+        `starting the agent as a process on ${processNodes.map((n) => n.name).join(', ')}`,
+        3000,
+        async () => {
+          for (const n of processNodes) {
+            const vm = rec.state.vms.find((v) => v.node === n.name);
+            const pid = await startAgent(paths.dir, kubeconfig, pki, n, rec, vm, opts.agentArgs);
+            if (n.kind === 'vm') rec.state.agents.push({ node: n.name, pid });
+          }
+          await rec.save();
+        },
+      );
     }
   }
-  if (opts.prometheus) await progress.step('prometheus', 'starting Prometheus with the alert rules, scraping every agent', 3000, () => startPrometheus(paths.dir, nodes, rec));
+  if (opts.prometheus)
+    await progress.step('prometheus', 'starting Prometheus with the alert rules, scraping every agent', 3000, () =>
+      startPrometheus(paths.dir, nodes, rec),
+    );
   rec.state.ready = true;
   await rec.save();
   return { paths, state: rec.state, kubeconfig };
 }
 
 /** The VM nodes: booted (each makes its own NICs and DHCP server), the API server reachable from them. */
-async function startVms(nodes: NodeSpec[], kernel: Kernel, paths: ReturnType<typeof labPaths>, rec: StateRecorder, progress: Progress): Promise<void> {
+async function startVms(
+  nodes: NodeSpec[],
+  kernel: Kernel,
+  paths: ReturnType<typeof labPaths>,
+  rec: StateRecorder,
+  progress: Progress,
+): Promise<void> {
   for (const [i, n] of nodes.entries()) {
     if (n.kind !== 'vm') continue;
     const vm = await startVm(vmBoot(n, i, kernel, paths), rec, progress);
     rec.state.vms.push(vm);
     await rec.save();
-    await progress.step('vm-api', `checking that ${n.name} reaches the API server`, 3000, () => vmReachesApi(vm, paths.dir));
+    await progress.step('vm-api', `checking that ${n.name} reaches the API server`, 3000, () =>
+      vmReachesApi(vm, paths.dir),
+    );
   }
 }
 
@@ -187,7 +314,11 @@ function vmBoot(n: NodeSpec, i: number, kernel: Kernel, paths: ReturnType<typeof
 }
 
 async function vmReachesApi(vm: VmRecord, labDir: string): Promise<void> {
-  const api = await vmExec(vm, ['kubectl', '--kubeconfig', nodeKubeconfigPath(labDir, 'vm'), 'get', '--raw', '/readyz'], { allowFailure: true, timeoutMs: 30_000 });
+  const api = await vmExec(
+    vm,
+    ['kubectl', '--kubeconfig', nodeKubeconfigPath(labDir, 'vm'), 'get', '--raw', '/readyz'],
+    { allowFailure: true, timeoutMs: 30_000 },
+  );
   if (api.code !== 0) throw new Error(`${vm.node} cannot reach the API server: ${api.stderr.trim()}`);
 }
 
@@ -216,7 +347,10 @@ export async function powerCycleVm(node: string, how: 'power-cut' | 'reboot'): P
   const qemu = state.processes.find((p) => p.name === `qemu-${node}` && processMatches(p));
   if (!qemu) throw new Error(`${node}'s QEMU is not running`);
   // With -no-reboot a reset ends QEMU; a reboot's sync and reset come from the guest.
-  if (how === 'reboot') await vmExec(old, ['sh', '-c', 'sync; echo b > /proc/sysrq-trigger'], { detach: true, logName: 'reboot' }).catch(() => undefined);
+  if (how === 'reboot')
+    await vmExec(old, ['sh', '-c', 'sync; echo b > /proc/sysrq-trigger'], { detach: true, logName: 'reboot' }).catch(
+      () => undefined,
+    );
   else process.kill(qemu.pid, 'SIGKILL');
   await waitFor(`${node}'s QEMU to end`, () => !processMatches(qemu), 30_000, 50);
   state.processes = state.processes.filter((p) => p !== qemu);
@@ -236,9 +370,17 @@ export async function powerCycleVm(node: string, how: 'power-cut' | 'reboot'): P
  * each, every Node Ready; then the product installed the way a user does (kubectl apply -k).
  */
 async function startPodNodes(
-  nodes: NodeSpec[], podNodes: NodeSpec[],
-  o: { paths: ReturnType<typeof labPaths>; pki: Awaited<ReturnType<typeof createPki>>; bins: Awaited<ReturnType<typeof ensureBinaries>>; kubeconfig: string; install: boolean },
-  rec: StateRecorder, progress: Progress,
+  nodes: NodeSpec[],
+  podNodes: NodeSpec[],
+  o: {
+    paths: ReturnType<typeof labPaths>;
+    pki: Awaited<ReturnType<typeof createPki>>;
+    bins: Awaited<ReturnType<typeof ensureBinaries>>;
+    kubeconfig: string;
+    install: boolean;
+  },
+  rec: StateRecorder,
+  progress: Progress,
 ): Promise<void> {
   const { paths, pki, bins, kubeconfig } = o;
   const pause = await ensurePause(paths.cache, progress);
@@ -249,34 +391,91 @@ async function startPodNodes(
   // Every kubelet and containerd holds inotify instances of the machine's user (root): past ~15
   // nodes the default of 128 runs out ("error creating fsnotify watcher: too many open files",
   // and containerd's CRI never serves). Raised, never lowered, as kind's docs advise.
-  if (podNodes.length) await raiseSysctl('fs/inotify/max_user_instances', INOTIFY_INSTANCES_PER_NODE * podNodes.length + 128);
-  await progress.step('kubelets', `starting containerd, kubelet and kube-proxy in ${podNodes.length} nodes (images imported)`, 8000 * podNodes.length, async () => {
-    for (const [i, n] of nodes.entries()) {
-      if (n.agent !== 'pod') continue;
-      await startNodeRuntime({
-        node: n.name, netns: netnsOf(n.name), nodeIp: mgmtAddress(i + 1), nodesDir: paths.nodesDir, pki, bins, pauseBinary: pause.binary,
-        labels: { 'ovnh.lab/kind': n.kind, 'ovnh.lab/agent': 'pod' },
-      }, [pause.image, agentImage], rec);
-    }
-    // Registered by their kubelets: wait until each Node exists and is Ready.
-    await waitFor('every kubelet\'s Node to be Ready', async () => {
-      const r = await run(['kubectl', '--kubeconfig', kubeconfig, 'get', 'nodes', '-o', 'json'], { allowFailure: true });
-      if (r.code !== 0) return false;
-      const items = (JSON.parse(r.stdout) as { items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }).items;
-      const ready = new Set(items.filter((x) => x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((x) => x.metadata.name));
-      return podNodes.every((n) => ready.has(n.name));
-    }, 120_000, 500);
-  });
+  if (podNodes.length)
+    await raiseSysctl('fs/inotify/max_user_instances', INOTIFY_INSTANCES_PER_NODE * podNodes.length + 128);
+  await progress.step(
+    'kubelets',
+    `starting containerd, kubelet and kube-proxy in ${podNodes.length} nodes (images imported)`,
+    8000 * podNodes.length,
+    async () => {
+      for (const [i, n] of nodes.entries()) {
+        if (n.agent !== 'pod') continue;
+        await startNodeRuntime(
+          {
+            node: n.name,
+            netns: netnsOf(n.name),
+            nodeIp: mgmtAddress(i + 1),
+            nodesDir: paths.nodesDir,
+            pki,
+            bins,
+            pauseBinary: pause.binary,
+            labels: { 'ovnh.lab/kind': n.kind, 'ovnh.lab/agent': 'pod' },
+          },
+          [pause.image, agentImage],
+          rec,
+        );
+      }
+      // Registered by their kubelets: wait until each Node exists and is Ready.
+      await waitFor(
+        "every kubelet's Node to be Ready",
+        async () => {
+          const r = await run(['kubectl', '--kubeconfig', kubeconfig, 'get', 'nodes', '-o', 'json'], {
+            allowFailure: true,
+          });
+          if (r.code !== 0) return false;
+          const items = (
+            JSON.parse(r.stdout) as {
+              items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[];
+            }
+          ).items;
+          const ready = new Set(
+            items
+              .filter((x) => x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+              .map((x) => x.metadata.name),
+          );
+          return podNodes.every((n) => ready.has(n.name));
+        },
+        120_000,
+        500,
+      );
+    },
+  );
   if (o.install) {
-    await progress.step('install', 'installing the product: kubectl apply -k lab/deploy (deploy/ with the lab\'s image), DaemonSet and policy controller rollout', 20_000, async () => {
-      await applyKustomization(kubeconfig, join(PROJECT_ROOT, 'lab', 'deploy'));
-      // Pods start a few at a time on two cores: 50 nodes' agents took over 3 minutes.
-      const rolloutTimeout = `--timeout=${Math.max(180, 10 * podNodes.length)}s`;
-      await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'ds/ovirt-node-network-handler', rolloutTimeout]);
-      // The controller's pods need a kubelet: with --process-agents there is none to run them.
-      if (podNodes.length) await run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', 'deploy/ovirt-network-policy-controller', rolloutTimeout]);
-      for (const n of podNodes) await waitFor(`${n.name}'s agent pod`, () => podAgentPid(n.name), 60_000, 200);
-    });
+    await progress.step(
+      'install',
+      "installing the product: kubectl apply -k lab/deploy (deploy/ with the lab's image), DaemonSet and policy controller rollout",
+      20_000,
+      async () => {
+        await applyKustomization(kubeconfig, join(PROJECT_ROOT, 'lab', 'deploy'));
+        // Pods start a few at a time on two cores: 50 nodes' agents took over 3 minutes.
+        const rolloutTimeout = `--timeout=${Math.max(180, 10 * podNodes.length)}s`;
+        await run([
+          'kubectl',
+          '--kubeconfig',
+          kubeconfig,
+          '-n',
+          HANDLER_NAMESPACE,
+          'rollout',
+          'status',
+          'ds/ovirt-node-network-handler',
+          rolloutTimeout,
+        ]);
+        // The controller's pods need a kubelet: with --process-agents there is none to run them.
+        if (podNodes.length)
+          await run([
+            'kubectl',
+            '--kubeconfig',
+            kubeconfig,
+            '-n',
+            HANDLER_NAMESPACE,
+            'rollout',
+            'status',
+            'deploy/ovirt-network-policy-controller',
+            rolloutTimeout,
+          ]);
+        for (const n of podNodes) await waitFor(`${n.name}'s agent pod`, () => podAgentPid(n.name), 60_000, 200);
+      },
+    );
   }
 }
 
@@ -286,13 +485,25 @@ async function startPodNodes(
  * `kubernetes.io/os` label, which is what the DaemonSet selects: no pod is made for them.
  */
 function nodeManifest(all: NodeSpec[], these: NodeSpec[]): string {
-  return these.map((n) => stringify({
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, 'ovnh.lab/kind': n.kind, 'ovnh.lab/agent': 'process' } },
-    spec: {},
-    status: { addresses: [{ type: 'InternalIP', address: n.kind === 'vm' ? '10.0.2.15' : mgmtAddress(all.indexOf(n) + 1) }, { type: 'Hostname', address: n.name }] },
-  })).join('---\n');
+  return these
+    .map((n) =>
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {
+          name: n.name,
+          labels: { 'kubernetes.io/hostname': n.name, 'ovnh.lab/kind': n.kind, 'ovnh.lab/agent': 'process' },
+        },
+        spec: {},
+        status: {
+          addresses: [
+            { type: 'InternalIP', address: n.kind === 'vm' ? '10.0.2.15' : mgmtAddress(all.indexOf(n) + 1) },
+            { type: 'Hostname', address: n.name },
+          ],
+        },
+      }),
+    )
+    .join('---\n');
 }
 
 async function registerNodes(kubeconfig: string, all: NodeSpec[], these: NodeSpec[]): Promise<void> {
@@ -332,7 +543,9 @@ export async function labDown(opts: { log?: Log } = {}): Promise<LabDownResult> 
   // Kubelet nodes first (their containers are nobody's recorded process), then the rest in
   // reverse order: agents and VMs before the API server they talk to.
   for (const r of [...(state.nodeRuntimes ?? [])].reverse()) {
-    result.stopped.push(...await stopNodeRuntime(r, state.processes).catch((e: Error) => [`(${r.node}: ${e.message})`]));
+    result.stopped.push(
+      ...(await stopNodeRuntime(r, state.processes).catch((e: Error) => [`(${r.node}: ${e.message})`])),
+    );
   }
   for (const p of [...state.processes].reverse()) {
     if (await stopRecorded(p)) result.stopped.push(`${p.name} (pid ${p.pid})`);
@@ -341,7 +554,8 @@ export async function labDown(opts: { log?: Log } = {}): Promise<LabDownResult> 
     const r = await run(['ip', 'netns', 'del', ns], { allowFailure: true });
     if (r.code === 0) result.removedNetns.push(ns);
   }
-  for (const path of state.createdPaths ?? []) await rm(path, { recursive: false, force: true }).catch(() => run(['rmdir', path], { allowFailure: true }));
+  for (const path of state.createdPaths ?? [])
+    await rm(path, { recursive: false, force: true }).catch(() => run(['rmdir', path], { allowFailure: true }));
   // Empty once every node runtime is gone; a directory still holding something is left for a look.
   for (const d of [join(paths.nodesDir, 'nodes'), paths.nodesDir]) await run(['rmdir', d], { allowFailure: true });
   await rm(paths.dir, { recursive: true, force: true });
@@ -363,7 +577,10 @@ export async function labStatus(): Promise<LabStatus> {
   const state = await loadState(paths.dir);
   if (!state) return { recorded: false, ready: false, apiServer: undefined, apiReady: false, processes: [], nodes: [] };
   const api = state.kubeconfig
-    ? await run(['kubectl', '--kubeconfig', state.kubeconfig, 'get', '--raw', '/readyz'], { allowFailure: true, timeoutMs: 10_000 })
+    ? await run(['kubectl', '--kubeconfig', state.kubeconfig, 'get', '--raw', '/readyz'], {
+        allowFailure: true,
+        timeoutMs: 10_000,
+      })
     : undefined;
   const nodes = [];
   for (const n of state.nodes) {
@@ -414,7 +631,6 @@ export async function currentLab(): Promise<Lab | undefined> {
   if (!state?.ready || !state.kubeconfig) return undefined;
   return { paths, state, kubeconfig: state.kubeconfig };
 }
-
 
 /**
  * Stops a recorded lab process (e.g. the API server, for outage tests) and returns a function
@@ -478,7 +694,10 @@ export async function startNodeAgent(node: string, extraArgs: string[] = []): Pr
   const spec = state.nodes.find((n) => n.name === node);
   if (!spec) throw new Error(`no lab node named ${node}`);
   if (spec.agent === 'pod') {
-    if (extraArgs.length) throw new Error(`${node}'s agent is the DaemonSet's pod: its arguments are the DaemonSet's (start the lab with --process-agents to pass ${extraArgs.join(' ')})`);
+    if (extraArgs.length)
+      throw new Error(
+        `${node}'s agent is the DaemonSet's pod: its arguments are the DaemonSet's (start the lab with --process-agents to pass ${extraArgs.join(' ')})`,
+      );
     return waitFor(`the kubelet to restart ${node}'s agent`, () => podAgentPid(node), 120_000, 100);
   }
   const rec = new StateRecorder(paths.dir, state);
@@ -507,7 +726,10 @@ export async function startProcessAgents(): Promise<string[]> {
   const started: string[] = [];
   for (const n of state.nodes) {
     if (n.agent !== 'process') continue;
-    const running = n.kind === 'vm' ? await vmAgentAlive(n.name, state.agents.find((a) => a.node === n.name)?.pid) : await nodeAgentPid(n.name);
+    const running =
+      n.kind === 'vm'
+        ? await vmAgentAlive(n.name, state.agents.find((a) => a.node === n.name)?.pid)
+        : await nodeAgentPid(n.name);
     if (running) continue;
     await startNodeAgent(n.name);
     started.push(n.name);

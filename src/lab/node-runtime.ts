@@ -136,9 +136,11 @@ export function anchorScript(cgroups: CgroupMount[], binds: ReturnType<typeof no
       if (c.path === '/sys/fs/cgroup') continue;
       const opts = c.options.split(',').filter((o) => o !== 'rw' && o !== 'ro');
       lines.push(`mkdir -p ${sq(c.path)}`);
-      lines.push(c.fstype === 'cgroup2'
-        ? `mount -t cgroup2 cgroup2 ${sq(c.path)}`
-        : `mount -t cgroup -o ${sq((opts.some((o) => o.startsWith('name=')) && !opts.some((o) => !o.startsWith('name=')) ? ['none', ...opts] : opts).join(','))} cgroup ${sq(c.path)}`);
+      lines.push(
+        c.fstype === 'cgroup2'
+          ? `mount -t cgroup2 cgroup2 ${sq(c.path)}`
+          : `mount -t cgroup -o ${sq((opts.some((o) => o.startsWith('name=')) && !opts.some((o) => !o.startsWith('name=')) ? ['none', ...opts] : opts).join(','))} cgroup ${sq(c.path)}`,
+      );
     }
   }
   for (const b of binds) lines.push(`mount --bind ${sq(b.source)} ${sq(b.target)}`);
@@ -169,7 +171,11 @@ state = "/run/containerd"
  * Pod networking of the lab: loopback only. The lab's pods are the agent's, all with
  * `hostNetwork: true`; a conf is still needed for the runtime to report NetworkReady.
  */
-export const CNI_CONFLIST = JSON.stringify({ cniVersion: '1.0.0', name: 'lab-loopback', plugins: [{ type: 'loopback' }] });
+export const CNI_CONFLIST = JSON.stringify({
+  cniVersion: '1.0.0',
+  name: 'lab-loopback',
+  plugins: [{ type: 'loopback' }],
+});
 
 export function kubeletConfig(p: RuntimePaths, nodeIp: string, cgroupRoot: string): string {
   return stringify({
@@ -180,7 +186,11 @@ export function kubeletConfig(p: RuntimePaths, nodeIp: string, cgroupRoot: strin
     readOnlyPort: 0,
     healthzBindAddress: '127.0.0.1',
     healthzPort: 10248,
-    authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: join(p.pki, 'ca.crt') } },
+    authentication: {
+      anonymous: { enabled: false },
+      webhook: { enabled: true },
+      x509: { clientCAFile: join(p.pki, 'ca.crt') },
+    },
     authorization: { mode: 'Webhook' },
     tlsCertFile: join(p.pki, 'kubelet.crt'),
     tlsPrivateKeyFile: join(p.pki, 'kubelet.key'),
@@ -192,7 +202,12 @@ export function kubeletConfig(p: RuntimePaths, nodeIp: string, cgroupRoot: strin
     podLogsDir: p.podLogs,
     maxPods: 20,
     // Every kubelet of the lab sees this whole machine: no eviction or image GC on its account.
-    evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
+    evictionHard: {
+      'memory.available': '100Mi',
+      'nodefs.available': '1%',
+      'imagefs.available': '1%',
+      'nodefs.inodesFree': '1%',
+    },
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,
     // The kill experiments kill the agent dozens of times: restarts after 1 s, not a 5 min back-off.
@@ -221,14 +236,26 @@ export function kubeProxyConfig(p: RuntimePaths, node: string, nodeIp: string): 
 /** A self-contained kubeconfig (certificates embedded: /run, where the lab's PKI lives, is the node's own inside it). */
 async function nodeKubeconfig(path: string, pki: Pki, cert: string, key: string, user: string): Promise<void> {
   const b64 = async (f: string) => (await readFile(f)).toString('base64');
-  await writeFile(path, stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'ovnh-lab', cluster: { server: `https://${NET.mgmtGateway}:${NET.apiPort}`, 'certificate-authority-data': await b64(pki.caCert) } }],
-    users: [{ name: user, user: { 'client-certificate-data': await b64(cert), 'client-key-data': await b64(key) } }],
-    contexts: [{ name: 'ovnh-lab', context: { cluster: 'ovnh-lab', user } }],
-    'current-context': 'ovnh-lab',
-  }), { mode: 0o600 });
+  await writeFile(
+    path,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'ovnh-lab',
+          cluster: {
+            server: `https://${NET.mgmtGateway}:${NET.apiPort}`,
+            'certificate-authority-data': await b64(pki.caCert),
+          },
+        },
+      ],
+      users: [{ name: user, user: { 'client-certificate-data': await b64(cert), 'client-key-data': await b64(key) } }],
+      contexts: [{ name: 'ovnh-lab', context: { cluster: 'ovnh-lab', user } }],
+      'current-context': 'ovnh-lab',
+    }),
+    { mode: 0o600 },
+  );
 }
 
 /** The v1 hierarchies (or the v2 tree) where the node's cgroup root must exist before the kubelet starts. */
@@ -242,7 +269,8 @@ async function createCgroupRoot(cgroups: CgroupMount[], root: string): Promise<v
     // A new v1 cpuset has no CPUs or memory nodes until given its parent's.
     if (existsSync(join(d, 'cpuset.cpus'))) {
       const parent = join(d, '..');
-      for (const f of ['cpuset.cpus', 'cpuset.mems']) await writeFile(join(d, f), await readFile(join(parent, f), 'utf8'));
+      for (const f of ['cpuset.cpus', 'cpuset.mems'])
+        await writeFile(join(d, f), await readFile(join(parent, f), 'utf8'));
     }
   }
 }
@@ -259,20 +287,55 @@ export async function hostCgroups(): Promise<CgroupMount[]> {
 }
 
 /** Starts a node's runtime and returns once its containerd answers; the kubelet registers the Node by itself. */
-export async function startNodeRuntime(i: NodeRuntimeInput, images: string[], rec: StateRecorder): Promise<NodeRuntimeRecord> {
+export async function startNodeRuntime(
+  i: NodeRuntimeInput,
+  images: string[],
+  rec: StateRecorder,
+): Promise<NodeRuntimeRecord> {
   const p = runtimePaths(i.nodesDir, i.node);
   await rm(p.dir, { recursive: true, force: true });
-  for (const d of [p.run, p.state, p.modules, p.cniConf, p.pki, p.containerdRoot, p.kubeletRoot, p.podLogs, p.logs]) await mkdir(d, { recursive: true, mode: 0o700 });
+  for (const d of [p.run, p.state, p.modules, p.cniConf, p.pki, p.containerdRoot, p.kubeletRoot, p.podLogs, p.logs])
+    await mkdir(d, { recursive: true, mode: 0o700 });
   await writeFile(p.resolvConf, '');
   await writeFile(join(p.cniConf, '10-lab.conflist'), CNI_CONFLIST);
   await copyFile(i.pki.caCert, join(p.pki, 'ca.crt'));
   // The Node authorizer and NodeRestriction know a kubelet by this identity.
-  await signedCert(i.pki, join(p.pki, 'kubelet-client.key'), join(p.pki, 'kubelet-client.crt'), `/O=system:nodes/CN=system:node:${i.node}`, CLIENT_EXT);
-  await signedCert(i.pki, join(p.pki, 'kubelet.key'), join(p.pki, 'kubelet.crt'), `/O=system:nodes/CN=system:node:${i.node}`, serverExt([`DNS:${i.node}`, `IP:${i.nodeIp}`]));
+  await signedCert(
+    i.pki,
+    join(p.pki, 'kubelet-client.key'),
+    join(p.pki, 'kubelet-client.crt'),
+    `/O=system:nodes/CN=system:node:${i.node}`,
+    CLIENT_EXT,
+  );
+  await signedCert(
+    i.pki,
+    join(p.pki, 'kubelet.key'),
+    join(p.pki, 'kubelet.crt'),
+    `/O=system:nodes/CN=system:node:${i.node}`,
+    serverExt([`DNS:${i.node}`, `IP:${i.nodeIp}`]),
+  );
   // Bound by the bootstrap policy to system:node-proxier.
-  await signedCert(i.pki, join(p.pki, 'kube-proxy.key'), join(p.pki, 'kube-proxy.crt'), '/CN=system:kube-proxy', CLIENT_EXT);
-  await nodeKubeconfig(p.kubeletKubeconfig, i.pki, join(p.pki, 'kubelet-client.crt'), join(p.pki, 'kubelet-client.key'), `system:node:${i.node}`);
-  await nodeKubeconfig(p.proxyKubeconfig, i.pki, join(p.pki, 'kube-proxy.crt'), join(p.pki, 'kube-proxy.key'), 'system:kube-proxy');
+  await signedCert(
+    i.pki,
+    join(p.pki, 'kube-proxy.key'),
+    join(p.pki, 'kube-proxy.crt'),
+    '/CN=system:kube-proxy',
+    CLIENT_EXT,
+  );
+  await nodeKubeconfig(
+    p.kubeletKubeconfig,
+    i.pki,
+    join(p.pki, 'kubelet-client.crt'),
+    join(p.pki, 'kubelet-client.key'),
+    `system:node:${i.node}`,
+  );
+  await nodeKubeconfig(
+    p.proxyKubeconfig,
+    i.pki,
+    join(p.pki, 'kube-proxy.crt'),
+    join(p.pki, 'kube-proxy.key'),
+    'system:kube-proxy',
+  );
   const cgroupRoot = `/${i.netns}`;
   const cgroups = await hostCgroups();
   await createCgroupRoot(cgroups, cgroupRoot);
@@ -282,27 +345,69 @@ export async function startNodeRuntime(i: NodeRuntimeInput, images: string[], re
   await symlink(i.pauseBinary, p.anchor);
   await writeFile(p.anchorScript, anchorScript(cgroups, nodeBinds(p), p.anchor), { mode: 0o755 });
 
-  const anchorPid = await startDaemon(rec, { name: `anchor-${i.node}`, argv: ['ip', 'netns', 'exec', i.netns, 'sh', p.anchorScript], logPath: join(p.logs, 'anchor.log'), match: p.anchor });
+  const anchorPid = await startDaemon(rec, {
+    name: `anchor-${i.node}`,
+    argv: ['ip', 'netns', 'exec', i.netns, 'sh', p.anchorScript],
+    logPath: join(p.logs, 'anchor.log'),
+    match: p.anchor,
+  });
   const record: NodeRuntimeRecord = { node: i.node, dir: p.dir, anchorPid, cgroupRoot };
   rec.state.nodeRuntimes = [...(rec.state.nodeRuntimes ?? []), record];
   await rec.save();
-  await waitFor(`${i.node}'s mount namespace`, async () => (await readlink(`/proc/${anchorPid}/exe`).catch(() => '')).includes('pause'), 10_000, 50)
-    .catch(async (e: Error) => { throw new Error(`${e.message}; ${(await readFile(join(p.logs, 'anchor.log'), 'utf8').catch(() => '')).trim()}`); });
+  await waitFor(
+    `${i.node}'s mount namespace`,
+    async () => (await readlink(`/proc/${anchorPid}/exe`).catch(() => '')).includes('pause'),
+    10_000,
+    50,
+  ).catch(async (e: Error) => {
+    throw new Error(`${e.message}; ${(await readFile(join(p.logs, 'anchor.log'), 'utf8').catch(() => '')).trim()}`);
+  });
   const inNode = (argv: string[]) => ['nsenter', `--target=${anchorPid}`, '--mount', '--net', ...argv];
 
-  await startDaemon(rec, { name: `containerd-${i.node}`, argv: inNode(['containerd', '--config', p.containerdConfig]), logPath: join(p.logs, 'containerd.log'), match: p.containerdConfig });
-  await waitFor(`${i.node}'s containerd`, async () => (await run(['ctr', '-a', p.hostSocket, 'version'], { allowFailure: true, timeoutMs: 5000 })).code === 0, 30_000, 100);
+  await startDaemon(rec, {
+    name: `containerd-${i.node}`,
+    argv: inNode(['containerd', '--config', p.containerdConfig]),
+    logPath: join(p.logs, 'containerd.log'),
+    match: p.containerdConfig,
+  });
+  await waitFor(
+    `${i.node}'s containerd`,
+    async () => (await run(['ctr', '-a', p.hostSocket, 'version'], { allowFailure: true, timeoutMs: 5000 })).code === 0,
+    30_000,
+    100,
+  );
   // Before the kubelet: a pod's sandbox image that is missing would be pulled, and the lab never pulls.
   for (const img of images) await run(['ctr', '-a', p.hostSocket, '-n', 'k8s.io', 'images', 'import', img]);
-  const labels = Object.entries(i.labels).map(([k, v]) => `${k}=${v}`).join(',');
+  const labels = Object.entries(i.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   await startDaemon(rec, {
     name: `kubelet-${i.node}`,
-    argv: inNode([i.bins.kubelet, '--config', p.kubeletConfig, '--kubeconfig', p.kubeletKubeconfig, '--root-dir', p.kubeletRoot,
-      '--hostname-override', i.node, '--node-ip', i.nodeIp, '--node-labels', labels, '--v=1']),
+    argv: inNode([
+      i.bins.kubelet,
+      '--config',
+      p.kubeletConfig,
+      '--kubeconfig',
+      p.kubeletKubeconfig,
+      '--root-dir',
+      p.kubeletRoot,
+      '--hostname-override',
+      i.node,
+      '--node-ip',
+      i.nodeIp,
+      '--node-labels',
+      labels,
+      '--v=1',
+    ]),
     logPath: join(p.logs, 'kubelet.log'),
     match: p.kubeletConfig,
   });
-  await startDaemon(rec, { name: `kube-proxy-${i.node}`, argv: inNode([i.bins['kube-proxy'], '--config', p.proxyConfig, '--v=1']), logPath: join(p.logs, 'kube-proxy.log'), match: p.proxyConfig });
+  await startDaemon(rec, {
+    name: `kube-proxy-${i.node}`,
+    argv: inNode([i.bins['kube-proxy'], '--config', p.proxyConfig, '--v=1']),
+    logPath: join(p.logs, 'kube-proxy.log'),
+    match: p.proxyConfig,
+  });
   return record;
 }
 
@@ -311,14 +416,16 @@ async function pidsIn(dir: string): Promise<number[]> {
   const walk = async (d: string) => {
     const procs = await readFile(join(d, 'cgroup.procs'), 'utf8').catch(() => '');
     out.push(...procs.split('\n').filter(Boolean).map(Number));
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) await walk(join(d, e.name));
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => []))
+      if (e.isDirectory()) await walk(join(d, e.name));
   };
   await walk(dir);
   return out;
 }
 
 async function removeTree(dir: string): Promise<void> {
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) await removeTree(join(dir, e.name));
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => []))
+    if (e.isDirectory()) await removeTree(join(dir, e.name));
   await rmdir(dir).catch(() => undefined);
 }
 
@@ -326,7 +433,13 @@ async function mountNs(pid: number): Promise<string | undefined> {
   return readlink(`/proc/${pid}/ns/mnt`).catch(() => undefined);
 }
 
-const kill = (pid: number, sig: NodeJS.Signals) => { try { process.kill(pid, sig); } catch { /* gone */ } };
+const kill = (pid: number, sig: NodeJS.Signals) => {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone */
+  }
+};
 
 /**
  * Takes a node runtime apart: kubelet and kube-proxy, then every container (by the node's
@@ -336,7 +449,8 @@ const kill = (pid: number, sig: NodeJS.Signals) => { try { process.kill(pid, sig
 export async function stopNodeRuntime(r: NodeRuntimeRecord, processes: RecordedProcess[]): Promise<string[]> {
   const stopped: string[] = [];
   const byName = (n: string) => processes.filter((x) => x.name === `${n}-${r.node}`);
-  for (const n of ['kubelet', 'kube-proxy']) for (const p of byName(n)) if (await stopRecorded(p)) stopped.push(`${p.name} (pid ${p.pid})`);
+  for (const n of ['kubelet', 'kube-proxy'])
+    for (const p of byName(n)) if (await stopRecorded(p)) stopped.push(`${p.name} (pid ${p.pid})`);
   const anchor = processes.find((x) => x.name === `anchor-${r.node}` && x.pid === r.anchorPid);
   const ns = anchor && processMatches(anchor) ? await mountNs(r.anchorPid) : undefined;
   const cgroups = cgroupDirs(await hostCgroups(), r.cgroupRoot);
@@ -362,7 +476,15 @@ export async function stopNodeRuntime(r: NodeRuntimeRecord, processes: RecordedP
   }
   if (anchor && (await stopRecorded(anchor))) stopped.push(`${anchor.name} (pid ${anchor.pid})`);
   for (const d of cgroups) {
-    await waitFor(`${d} to empty`, async () => { await removeTree(d); return !existsSync(d); }, 10_000, 100).catch(() => undefined);
+    await waitFor(
+      `${d} to empty`,
+      async () => {
+        await removeTree(d);
+        return !existsSync(d);
+      },
+      10_000,
+      100,
+    ).catch(() => undefined);
   }
   if (existsSync(r.dir) && (await stat(r.dir)).isDirectory()) await rm(r.dir, { recursive: true, force: true });
   return stopped;

@@ -50,11 +50,29 @@ export async function signedCert(pki: Pki, key: string, cert: string, subject: s
   await ecKey(key);
   await run(['openssl', 'req', '-new', '-key', key, '-subj', subject, '-out', csr]);
   await writeFile(extFile, ext);
-  await run(['openssl', 'x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial',
-    '-days', '365', '-sha256', '-extfile', extFile, '-out', cert]);
+  await run([
+    'openssl',
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    pki.caCert,
+    '-CAkey',
+    pki.caKey,
+    '-CAcreateserial',
+    '-days',
+    '365',
+    '-sha256',
+    '-extfile',
+    extFile,
+    '-out',
+    cert,
+  ]);
 }
 
-export const CLIENT_EXT = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
+export const CLIENT_EXT =
+  'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
 
 export function serverExt(sans: string[]): string {
   return `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans.join(',')}\n`;
@@ -65,24 +83,57 @@ export async function createPki(dir: string): Promise<Pki> {
   if (existsSync(pki.saPub)) return pki;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await ecKey(pki.caKey);
-  await run(['openssl', 'req', '-x509', '-new', '-key', pki.caKey, '-subj', '/CN=ovnh-lab-ca', '-days', '365', '-sha256',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', pki.caCert]);
+  await run([
+    'openssl',
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    pki.caKey,
+    '-subj',
+    '/CN=ovnh-lab-ca',
+    '-days',
+    '365',
+    '-sha256',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-out',
+    pki.caCert,
+  ]);
   const sans = [
-    'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc',
+    'DNS:localhost',
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
     'DNS:kubernetes.default.svc.cluster.local',
-    'IP:127.0.0.1', `IP:${NET.mgmtGateway}`, `IP:${NET.vmApiAddress}`, `IP:${NET.serviceIp}`,
+    'IP:127.0.0.1',
+    `IP:${NET.mgmtGateway}`,
+    `IP:${NET.vmApiAddress}`,
+    `IP:${NET.serviceIp}`,
   ];
   await signedCert(pki, pki.serverKey, pki.serverCert, '/CN=kube-apiserver', serverExt(sans));
-  await signedCert(pki, pki.adminKey, pki.adminCert, '/O=system:masters/CN=ovnh-lab-admin',
-    CLIENT_EXT);
-  await signedCert(pki, pki.kubeletClientKey, pki.kubeletClientCert, '/O=system:masters/CN=kube-apiserver-kubelet-client', CLIENT_EXT);
+  await signedCert(pki, pki.adminKey, pki.adminCert, '/O=system:masters/CN=ovnh-lab-admin', CLIENT_EXT);
+  await signedCert(
+    pki,
+    pki.kubeletClientKey,
+    pki.kubeletClientCert,
+    '/O=system:masters/CN=kube-apiserver-kubelet-client',
+    CLIENT_EXT,
+  );
   await ecKey(pki.saKey);
   await run(['openssl', 'pkey', '-in', pki.saKey, '-pubout', '-out', pki.saPub]);
   return pki;
 }
 
 /** A kubeconfig with the admin client cert, for a given server URL. */
-export async function writeKubeconfig(path: string, pki: Pki, server: string, user = { cert: pki.adminCert, key: pki.adminKey }): Promise<void> {
+export async function writeKubeconfig(
+  path: string,
+  pki: Pki,
+  server: string,
+  user = { cert: pki.adminCert, key: pki.adminKey },
+): Promise<void> {
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',

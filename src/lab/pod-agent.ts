@@ -10,7 +10,10 @@ const ENTRY = '/opt/ovirt-node-network-handler/bin/ovirt-node-network-handler.js
 export type PodVerb = 'run' | 'controller';
 
 async function netnsInode(node: string): Promise<string | undefined> {
-  return stat(`/run/netns/${netnsOf(node)}`).then((s) => `net:[${s.ino}]`, () => undefined);
+  return stat(`/run/netns/${netnsOf(node)}`).then(
+    (s) => `net:[${s.ino}]`,
+    () => undefined,
+  );
 }
 
 /** PID (as this machine sees it) of the agent container's main process on a kubelet node. */

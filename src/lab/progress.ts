@@ -41,20 +41,30 @@ export class Progress {
     this.log(line);
   }
 
-  async step<T>(key: string, title: string, defaultEstimateMs: number, fn: () => Promise<T>, logPath?: string): Promise<T> {
+  async step<T>(
+    key: string,
+    title: string,
+    defaultEstimateMs: number,
+    fn: () => Promise<T>,
+    logPath?: string,
+  ): Promise<T> {
     this.timings ??= (await readJsonIfExists<Record<string, number>>(this.file)) ?? {};
     const estimate = this.timings[key] ?? defaultEstimateMs;
     const measured = key in this.timings;
     const start = Date.now();
     if (estimate >= 10_000) {
-      this.log(`${title}: starting, usually takes ~${fmt(estimate)} here${measured ? '' : ' (first run: a rough guess)'}${logPath ? `; log: ${logPath}` : ''}`);
+      this.log(
+        `${title}: starting, usually takes ~${fmt(estimate)} here${measured ? '' : ' (first run: a rough guess)'}${logPath ? `; log: ${logPath}` : ''}`,
+      );
     } else {
       this.log(`${title} ...`);
     }
     const timer = setInterval(() => {
       const elapsed = Date.now() - start;
       const left = estimate - elapsed;
-      this.log(`${title}: ${fmt(elapsed)} elapsed, ${left > 0 ? `about ${fmt(left)} left` : 'taking longer than last time'}`);
+      this.log(
+        `${title}: ${fmt(elapsed)} elapsed, ${left > 0 ? `about ${fmt(left)} left` : 'taking longer than last time'}`,
+      );
     }, this.tickMs);
     timer.unref();
     try {

@@ -28,28 +28,54 @@ export async function startPrometheus(labDir: string, nodes: readonly NodeSpec[]
     const local = metricsForward(i + 1);
     if (n.kind === 'netns') {
       const sock = join(dir, `${n.name}.sock`);
-      await startDaemon(rec, { name: `metrics-forward-${n.name}`, argv: inNetns(SWITCH_NS, ['socat', `UNIX-LISTEN:${sock},fork,unlink-early,mode=600`, `TCP:${mgmtAddress(i + 1)}:${NET.metricsPort}`]), logPath: join(dir, 'forward.log'), match: sock });
-      await startDaemon(rec, { name: `metrics-local-${n.name}`, argv: ['socat', `TCP-LISTEN:${local.split(':')[1]},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${sock}`], logPath: join(dir, 'forward.log'), match: `UNIX-CONNECT:${sock}` });
+      await startDaemon(rec, {
+        name: `metrics-forward-${n.name}`,
+        argv: inNetns(SWITCH_NS, [
+          'socat',
+          `UNIX-LISTEN:${sock},fork,unlink-early,mode=600`,
+          `TCP:${mgmtAddress(i + 1)}:${NET.metricsPort}`,
+        ]),
+        logPath: join(dir, 'forward.log'),
+        match: sock,
+      });
+      await startDaemon(rec, {
+        name: `metrics-local-${n.name}`,
+        argv: ['socat', `TCP-LISTEN:${local.split(':')[1]},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${sock}`],
+        logPath: join(dir, 'forward.log'),
+        match: `UNIX-CONNECT:${sock}`,
+      });
     }
     agents.push({ node: n.name, address: local });
   }
   const configFile = join(dir, 'prometheus.yml');
   // Short intervals: a lab test waits for an alert in seconds, not minutes.
-  await writeFile(configFile, prometheusConfig({ agents, ruleFiles: [RULES_FILE], scrapeIntervalSeconds: 5, evaluationIntervalSeconds: 5 }));
+  await writeFile(
+    configFile,
+    prometheusConfig({ agents, ruleFiles: [RULES_FILE], scrapeIntervalSeconds: 5, evaluationIntervalSeconds: 5 }),
+  );
   await startDaemon(rec, {
     name: 'prometheus',
     argv: prometheusArgv({ configFile, dataDir: join(dir, 'data'), listen: `127.0.0.1:${NET.prometheusPort}` }),
     logPath: join(dir, 'prometheus.log'),
     match: configFile,
   });
-  await waitFor('Prometheus ready', async () => (await fetch(`${PROMETHEUS_URL}/-/ready`).catch(() => undefined))?.ok === true, 60_000, 250);
+  await waitFor(
+    'Prometheus ready',
+    async () => (await fetch(`${PROMETHEUS_URL}/-/ready`).catch(() => undefined))?.ok === true,
+    60_000,
+    250,
+  );
   return PROMETHEUS_URL;
 }
 
 /** One instant query; the result vector. */
 export async function promQuery(query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const r = await fetch(`${PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await r.json()) as { status: string; error?: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  const body = (await r.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
   if (body.status !== 'success') throw new Error(`Prometheus query ${query}: ${body.error ?? r.status}`);
   return body.data!.result;
 }

@@ -40,13 +40,23 @@ export async function createSwitch(runner: Runner, opts: { mgmt: boolean }): Pro
 /** dnsmasq for the data segment: DHCPv4, DHCPv6 + RA, and DNS for lab names only (never forwards). */
 export function dnsmasqArgv(runDir: string, foreground: boolean): string[] {
   return [
-    'ip', 'netns', 'exec', SWITCH_NS,
-    'dnsmasq', ...(foreground ? ['--keep-in-foreground'] : []),
-    '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--user=root',
-    '--bind-interfaces', '--interface=data', '--except-interface=lo',
+    'ip',
+    'netns',
+    'exec',
+    SWITCH_NS,
+    'dnsmasq',
+    ...(foreground ? ['--keep-in-foreground'] : []),
+    '--conf-file=/dev/null',
+    '--no-resolv',
+    '--no-hosts',
+    '--user=root',
+    '--bind-interfaces',
+    '--interface=data',
+    '--except-interface=lo',
     `--dhcp-range=${NET.dataPrefix}.100,${NET.dataPrefix}.199,255.255.255.0,1h`,
     `--dhcp-range=${NET.dataV6Prefix}100,${NET.dataV6Prefix}1ff,64,1h`,
-    '--enable-ra', '--dhcp-authoritative',
+    '--enable-ra',
+    '--dhcp-authoritative',
     // dnsmasq's 3 s ping check is most of a lease's latency (lab-facts.md).
     '--no-ping',
     `--dhcp-option=option:router,${NET.dataGateway}`,
@@ -54,7 +64,8 @@ export function dnsmasqArgv(runDir: string, foreground: boolean): string[] {
     `--host-record=gateway.lab.ovnh,${NET.dataGateway}`,
     `--dhcp-leasefile=${runDir}/dnsmasq-data.leases`,
     `--pid-file=${runDir}/dnsmasq-data.pid`,
-    '--log-dhcp', '--log-facility=-',
+    '--log-dhcp',
+    '--log-facility=-',
   ];
 }
 
@@ -76,15 +87,25 @@ export async function wireNode(runner: Runner, w: NodeWiring): Promise<void> {
   const target = ` netns ${w.ns ?? '1'}`;
   const port = (nic: number) => `n${w.index}e${nic}`;
   if (w.mgmtAddress) {
-    sw.push(`link add ${port(0)} type veth peer name eth0${target} address ${mac(w.index, 0)}`,
-      `link set ${port(0)} master mgmt`, `link set ${port(0)} up`);
+    sw.push(
+      `link add ${port(0)} type veth peer name eth0${target} address ${mac(w.index, 0)}`,
+      `link set ${port(0)} master mgmt`,
+      `link set ${port(0)} up`,
+    );
     // The service range through the switch: kube-proxy translates the API server's ClusterIP
     // (what in-cluster clients dial) to its endpoint, but the kernel routes a packet before that.
-    node.push(`addr add ${w.mgmtAddress}/24 dev eth0`, 'link set eth0 up', `route add ${NET.serviceCidr} via ${NET.mgmtGateway} dev eth0`);
+    node.push(
+      `addr add ${w.mgmtAddress}/24 dev eth0`,
+      'link set eth0 up',
+      `route add ${NET.serviceCidr} via ${NET.mgmtGateway} dev eth0`,
+    );
   }
   for (let i = 1; i <= w.dataNics; i++) {
-    sw.push(`link add ${port(i)} type veth peer name eth${i}${target} address ${mac(w.index, i)}`,
-      `link set ${port(i)} master data`, `link set ${port(i)} up`);
+    sw.push(
+      `link add ${port(i)} type veth peer name eth${i}${target} address ${mac(w.index, i)}`,
+      `link set ${port(i)} master data`,
+      `link set ${port(i)} up`,
+    );
     node.push(`link set eth${i} up`);
   }
   await ipBatch(runner, SWITCH_NS, sw);

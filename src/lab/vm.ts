@@ -18,7 +18,19 @@ import type { ExecRequest } from './guest-agent.js';
 /** Modules the initramfs loads to reach the 9p root (in dependency order, from modprobe). */
 const BOOT_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
 /** Modules the guest may load later; only these (and their dependencies) are kept. */
-const GUEST_MODULES = [...BOOT_MODULES, 'virtio_net', 'virtio_blk', 'ext4', 'bonding', '8021q', 'dummy', 'bridge', 'veth', 'tun', 'sch_netem'];
+const GUEST_MODULES = [
+  ...BOOT_MODULES,
+  'virtio_net',
+  'virtio_blk',
+  'ext4',
+  'bonding',
+  '8021q',
+  'dummy',
+  'bridge',
+  'veth',
+  'tun',
+  'sch_netem',
+];
 /** The state disk's size: the running config, journal and DHCP state of a few thousand networks. */
 const STATE_DISK_BYTES = 64 * 1024 * 1024;
 
@@ -31,7 +43,10 @@ export interface Kernel {
 
 async function insmodLines(root: string, kver: string, mod: string): Promise<string[]> {
   const r = await run(['modprobe', '-S', kver, '-d', root, '--show-depends', mod]);
-  return r.stdout.split('\n').filter((l) => l.startsWith('insmod ')).map((l) => l.split(/\s+/)[1]!);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('insmod '))
+    .map((l) => l.split(/\s+/)[1]!);
 }
 
 /** Downloads Debian's kernel package once (apt-get download, no install) and keeps what the lab needs. */
@@ -64,7 +79,8 @@ export async function ensureKernel(cache: string, progress: Progress): Promise<K
           await mkdir(dirname(join(dst, rel)), { recursive: true });
           await copyFile(f, join(dst, rel));
         }
-        for (const f of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo']) await copyFile(join(src, f), join(dst, f));
+        for (const f of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo'])
+          await copyFile(join(src, f), join(dst, f));
         await run(['depmod', '-b', dir, kver]);
         await copyFile(join(x, 'boot', `vmlinuz-${kver}`), join(dir, 'vmlinuz'));
         await writeFile(join(dir, 'version'), kver);
@@ -76,7 +92,12 @@ export async function ensureKernel(cache: string, progress: Progress): Promise<K
     });
   }
   const version = (await readFile(join(dir, 'version'), 'utf8')).trim();
-  return { version, vmlinuz: join(dir, 'vmlinuz'), modulesDir: join(dir, 'lib', 'modules'), initrd: join(dir, 'initrd.cpio') };
+  return {
+    version,
+    vmlinuz: join(dir, 'vmlinuz'),
+    modulesDir: join(dir, 'lib', 'modules'),
+    initrd: join(dir, 'initrd.cpio'),
+  };
 }
 
 /** A small uncompressed initramfs: static busybox, the boot modules, and lab/guest/initramfs-init.sh. */
@@ -102,7 +123,10 @@ async function buildInitramfs(kernelDir: string, kver: string): Promise<void> {
     await copyFile(join(PROJECT_ROOT, 'lab', 'guest', 'initramfs-init.sh'), join(tmp, 'init'));
     await chmod(join(tmp, 'init'), 0o755);
     const list = await run(['sh', '-c', 'find . -mindepth 1 | sort'], { cwd: tmp });
-    const cpio = await run(['sh', '-c', `cpio -o -H newc --quiet > ${JSON.stringify(join(kernelDir, 'initrd.cpio'))}`], { cwd: tmp, input: list.stdout });
+    const cpio = await run(
+      ['sh', '-c', `cpio -o -H newc --quiet > ${JSON.stringify(join(kernelDir, 'initrd.cpio'))}`],
+      { cwd: tmp, input: list.stdout },
+    );
     void cpio;
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -118,7 +142,11 @@ export interface VmExecOptions extends RunOptions {
   onStderr?: (b: Buffer) => void;
 }
 
-export function vmExec(vm: VmRecord, argv: readonly string[], opts: VmExecOptions = {}): Promise<RunResult & { pid?: number }> {
+export function vmExec(
+  vm: VmRecord,
+  argv: readonly string[],
+  opts: VmExecOptions = {},
+): Promise<RunResult & { pid?: number }> {
   const req: ExecRequest = {
     token: vm.token,
     argv: [...argv],
@@ -133,7 +161,12 @@ export function vmExec(vm: VmRecord, argv: readonly string[], opts: VmExecOption
     const err: Buffer[] = [];
     let buf = '';
     let settled = false;
-    const timer = opts.timeoutMs ? setTimeout(() => { sock.destroy(); finish(new Error(`vm exec timed out: ${argv.join(' ')}`)); }, opts.timeoutMs) : undefined;
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          sock.destroy();
+          finish(new Error(`vm exec timed out: ${argv.join(' ')}`));
+        }, opts.timeoutMs)
+      : undefined;
     const finish = (e: Error | undefined, r?: RunResult & { pid?: number }) => {
       if (settled) return;
       settled = true;
@@ -147,17 +180,39 @@ export function vmExec(vm: VmRecord, argv: readonly string[], opts: VmExecOption
       buf += chunk;
       let nl;
       while ((nl = buf.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(buf.slice(0, nl)) as { out?: string; err?: string; exit?: number; pid?: number; error?: string };
+        const msg = JSON.parse(buf.slice(0, nl)) as {
+          out?: string;
+          err?: string;
+          exit?: number;
+          pid?: number;
+          error?: string;
+        };
         buf = buf.slice(nl + 1);
-        if (msg.out !== undefined) { const b = Buffer.from(msg.out, 'base64'); out.push(b); opts.onStdout?.(b); }
-        if (msg.err !== undefined) { const b = Buffer.from(msg.err, 'base64'); err.push(b); opts.onStderr?.(b); }
+        if (msg.out !== undefined) {
+          const b = Buffer.from(msg.out, 'base64');
+          out.push(b);
+          opts.onStdout?.(b);
+        }
+        if (msg.err !== undefined) {
+          const b = Buffer.from(msg.err, 'base64');
+          err.push(b);
+          opts.onStderr?.(b);
+        }
         if (msg.error) finish(new Error(`vm ${vm.node}: ${msg.error}`));
         if (msg.pid !== undefined) finish(undefined, { stdout: '', stderr: '', code: 0, pid: msg.pid });
         if (msg.exit !== undefined) {
-          const r = { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code: msg.exit };
+          const r = {
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(err).toString('utf8'),
+            code: msg.exit,
+          };
           if (r.code !== 0 && !opts.allowFailure) {
             const tail = (r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n');
-            finish(Object.assign(new Error(`[${vm.node}] ${argv.join(' ')} exited ${r.code}${tail ? `: ${tail}` : ''}`), { result: r }));
+            finish(
+              Object.assign(new Error(`[${vm.node}] ${argv.join(' ')} exited ${r.code}${tail ? `: ${tail}` : ''}`), {
+                result: r,
+              }),
+            );
           } else finish(undefined, r);
         }
       }
@@ -197,29 +252,58 @@ function qemuArgv(b: VmBoot, execPort: number, accel: 'kvm' | 'tcg'): string[] {
   // it like a shell would): an outage test closes the door without touching the API server.
   const apiForward = `sh -c "test -e ${f.apiBlocked} || exec socat - TCP:127.0.0.1:${NET.apiPort}"`;
   return [
-    'qemu-system-x86_64', '-name', `ovnh-${b.node}`,
-    '-M', 'pc', '-accel', accel, '-cpu', accel === 'kvm' ? 'host' : 'max', '-m', '1024', '-smp', '2',
-    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-    '-serial', `file:${consoleLog}`,
-    '-kernel', b.kernel.vmlinuz, '-initrd', b.kernel.initrd,
-    '-append', `console=ttyS0 panic=-1 quiet loglevel=4 ovnh.init=${join(PROJECT_ROOT, 'lab', 'guest', 'init.sh')}`,
-    '-fsdev', 'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
-    '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
-    '-fsdev', `local,id=labshare,path=${f.share},security_model=none`,
-    '-device', 'virtio-9p-pci,fsdev=labshare,mount_tag=labshare',
+    'qemu-system-x86_64',
+    '-name',
+    `ovnh-${b.node}`,
+    '-M',
+    'pc',
+    '-accel',
+    accel,
+    '-cpu',
+    accel === 'kvm' ? 'host' : 'max',
+    '-m',
+    '1024',
+    '-smp',
+    '2',
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-serial',
+    `file:${consoleLog}`,
+    '-kernel',
+    b.kernel.vmlinuz,
+    '-initrd',
+    b.kernel.initrd,
+    '-append',
+    `console=ttyS0 panic=-1 quiet loglevel=4 ovnh.init=${join(PROJECT_ROOT, 'lab', 'guest', 'init.sh')}`,
+    '-fsdev',
+    'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
+    '-device',
+    'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
+    '-fsdev',
+    `local,id=labshare,path=${f.share},security_model=none`,
+    '-device',
+    'virtio-9p-pci,fsdev=labshare,mount_tag=labshare',
     // The checkout again, mounted uncached over its place in the guest: code rebuilt on the host
     // while the VM runs is seen at once (the cached root would serve stale pages).
-    '-fsdev', `local,id=project,path=${PROJECT_ROOT},security_model=none,readonly=on,multidevs=remap`,
-    '-device', 'virtio-9p-pci,fsdev=project,mount_tag=project',
+    '-fsdev',
+    `local,id=project,path=${PROJECT_ROOT},security_model=none,readonly=on,multidevs=remap`,
+    '-device',
+    'virtio-9p-pci,fsdev=project,mount_tag=project',
     // The state disk with QEMU's default write-back cache: what the guest has not flushed is
     // lost when QEMU is killed, as on a power cut; what it fsynced is kept.
-    '-drive', `file=${f.stateDisk},if=virtio,format=raw,discard=unmap`,
+    '-drive',
+    `file=${f.stateDisk},if=virtio,format=raw,discard=unmap`,
     // restrict=on seals the guest off every network; explicit forwards remain: the exec port and
     // the agent's metrics from the host's loopback in, the API server (guest 10.0.2.100) out.
-    '-netdev', `user,id=mgmt,restrict=on,net=10.0.2.0/24,host=10.0.2.2,hostfwd=tcp:127.0.0.1:${execPort}-10.0.2.15:7070,` +
+    '-netdev',
+    `user,id=mgmt,restrict=on,net=10.0.2.0/24,host=10.0.2.2,hostfwd=tcp:127.0.0.1:${execPort}-10.0.2.15:7070,` +
       `hostfwd=tcp:127.0.0.1:${NET.metricsForwardBase + b.index}-10.0.2.15:${NET.metricsPort},` +
       `guestfwd=tcp:${NET.vmApiAddress}:${NET.apiPort}-cmd:${apiForward}`,
-    '-device', `virtio-net-pci,netdev=mgmt,mac=52:54:00:88:${(0x80 + b.index).toString(16)}:00`,
+    '-device',
+    `virtio-net-pci,netdev=mgmt,mac=52:54:00:88:${(0x80 + b.index).toString(16)}:00`,
   ];
 }
 
@@ -249,10 +333,22 @@ async function boot(b: VmBoot, rec: StateRecorder, accel: 'kvm' | 'tcg', timeout
   await ensureStateDisk(vmFiles(b.labDir, b.node).stateDisk);
   const token = randomBytes(24).toString('hex');
   const env = {
-    OVNH_NODE: b.node, OVNH_REPO: PROJECT_ROOT, OVNH_MODULES: b.kernel.modulesDir, OVNH_TOKEN: token, OVNH_LABDIR: b.labDir,
-    OVNH_INDEX: String(b.index), OVNH_DATA_NICS: String(b.dataNics), OVNH_STATE_DIR: DEFAULT_STATE_DIR,
+    OVNH_NODE: b.node,
+    OVNH_REPO: PROJECT_ROOT,
+    OVNH_MODULES: b.kernel.modulesDir,
+    OVNH_TOKEN: token,
+    OVNH_LABDIR: b.labDir,
+    OVNH_INDEX: String(b.index),
+    OVNH_DATA_NICS: String(b.dataNics),
+    OVNH_STATE_DIR: DEFAULT_STATE_DIR,
   };
-  await writeFile(join(shareDir, 'guest.env'), Object.entries(env).map(([k, v]) => `${k}='${v}'\n`).join(''), { mode: 0o600 });
+  await writeFile(
+    join(shareDir, 'guest.env'),
+    Object.entries(env)
+      .map(([k, v]) => `${k}='${v}'\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
   const execPort = await freePort();
   const vm: VmRecord = { node: b.node, execPort, token, accel };
   const pid = await startDaemon(rec, {
@@ -262,20 +358,28 @@ async function boot(b: VmBoot, rec: StateRecorder, accel: 'kvm' | 'tcg', timeout
     match: `ovnh-${b.node}`,
   });
   try {
-    await waitFor(`${b.node} guest agent (console: ${join(shareDir, 'console.log')})`, async () => {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        throw new Error(`qemu exited; see ${join(shareDir, 'qemu.log')}`);
-      }
-      const r = await vmExec(vm, ['true'], { timeoutMs: 5000 }).catch(() => undefined);
-      return r?.code === 0;
-    }, timeoutMs, 500);
+    await waitFor(
+      `${b.node} guest agent (console: ${join(shareDir, 'console.log')})`,
+      async () => {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          throw new Error(`qemu exited; see ${join(shareDir, 'qemu.log')}`);
+        }
+        const r = await vmExec(vm, ['true'], { timeoutMs: 5000 }).catch(() => undefined);
+        return r?.code === 0;
+      },
+      timeoutMs,
+      500,
+    );
   } catch (e) {
     await stopRecorded({ name: `qemu-${b.node}`, pid, match: `ovnh-${b.node}` });
     // The lab directory may be removed after a failed `lab up`: keep the evidence in the error.
-    const tail = async (f: string) => (await readFile(join(shareDir, f), 'utf8').catch(() => '')).trim().split('\n').slice(-8).join('\n    ');
-    throw new Error(`${(e as Error).message}\n  console.log (last lines):\n    ${await tail('console.log')}\n  guest-agent.log:\n    ${await tail('guest-agent.log')}`);
+    const tail = async (f: string) =>
+      (await readFile(join(shareDir, f), 'utf8').catch(() => '')).trim().split('\n').slice(-8).join('\n    ');
+    throw new Error(
+      `${(e as Error).message}\n  console.log (last lines):\n    ${await tail('console.log')}\n  guest-agent.log:\n    ${await tail('guest-agent.log')}`,
+    );
   }
   return vm;
 }
@@ -295,7 +399,9 @@ export async function startVm(b: VmBoot, rec: StateRecorder, progress: Progress)
   if (kvm && existsSync(verdictFile)) kvm = (await readFile(verdictFile, 'utf8')).trim() === 'works';
   if (kvm) {
     try {
-      const vm = await progress.step('boot-vm-kvm', `booting ${b.node} with KVM`, 10_000, () => boot(b, rec, 'kvm', 30_000));
+      const vm = await progress.step('boot-vm-kvm', `booting ${b.node} with KVM`, 10_000, () =>
+        boot(b, rec, 'kvm', 30_000),
+      );
       await writeFile(verdictFile, 'works\n');
       return vm;
     } catch (e) {
@@ -303,5 +409,7 @@ export async function startVm(b: VmBoot, rec: StateRecorder, progress: Progress)
       progress.note(`KVM does not boot this kernel here (${(e as Error).message.split('\n')[0]}); using TCG`);
     }
   }
-  return progress.step('boot-vm-tcg', `booting ${b.node} (TCG software emulation)`, 20_000, () => boot(b, rec, 'tcg', 180_000));
+  return progress.step('boot-vm-tcg', `booting ${b.node} (TCG software emulation)`, 20_000, () =>
+    boot(b, rec, 'tcg', 180_000),
+  );
 }

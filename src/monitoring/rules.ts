@@ -22,8 +22,10 @@ export function parseRuleGroups(text: string, source: string): RuleGroup[] {
   if (!Array.isArray(groups) || groups.length === 0) throw new Error(`${source}: groups: must be a non-empty list`);
   return groups.map((g: unknown, i) => {
     const group = g as Partial<RuleGroup> | null;
-    if (typeof group?.name !== 'string' || group.name === '') throw new Error(`${source}: groups[${i}].name: must be a non-empty string`);
-    if (!Array.isArray(group.rules) || group.rules.length === 0) throw new Error(`${source}: groups[${i}].rules: must be a non-empty list`);
+    if (typeof group?.name !== 'string' || group.name === '')
+      throw new Error(`${source}: groups[${i}].name: must be a non-empty string`);
+    if (!Array.isArray(group.rules) || group.rules.length === 0)
+      throw new Error(`${source}: groups[${i}].rules: must be a non-empty list`);
     return { name: group.name, rules: group.rules };
   });
 }
@@ -46,5 +48,8 @@ export const PROMETHEUS_RULE_HEADER = `# Generated from ${RULES_FILE} by \`npm r
 
 /** prometheusrule.yaml's text from rules.yaml's. */
 export function prometheusRuleYaml(rulesText: string): string {
-  return PROMETHEUS_RULE_HEADER + stringify(prometheusRule(parseRuleGroups(rulesText, RULES_FILE)), { lineWidth: 0, indentSeq: false });
+  return (
+    PROMETHEUS_RULE_HEADER +
+    stringify(prometheusRule(parseRuleGroups(rulesText, RULES_FILE)), { lineWidth: 0, indentSeq: false })
+  );
 }

@@ -68,7 +68,12 @@ export function networkInfo(host: HostState, name: string, running: RunningConfi
   if (!cfg) return undefined;
   const devs = locateNetwork(host, name, cfg);
   if (!devs) return undefined;
-  const info: NetworkInfo = { ...deviceInfo(host, devs.top), iface: devs.top.name, bridged: devs.bridged, switch: 'legacy' };
+  const info: NetworkInfo = {
+    ...deviceInfo(host, devs.top),
+    iface: devs.top.name,
+    bridged: devs.bridged,
+    switch: 'legacy',
+  };
   // As VDSM: the device right under the network, i.e. the VLAN device of a VLAN network.
   const under = devs.vlan ?? devs.southbound;
   if (under) info.southbound = under.name;
@@ -84,7 +89,11 @@ export function networkInfo(host: HostState, name: string, running: RunningConfi
 
 export function capabilities(host: HostState, running: RunningConfig): Capabilities {
   const caps: Capabilities = {
-    nics: {}, bondings: {}, bridges: {}, vlans: {}, networks: {},
+    nics: {},
+    bondings: {},
+    bridges: {},
+    vlans: {},
+    networks: {},
     nameservers: [...host.nameservers],
     supportsIPv6: host.supportsIPv6,
   };

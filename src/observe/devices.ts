@@ -66,8 +66,15 @@ function defaultRoutes(host: HostState, dev: string): Route[] {
  * (VDSM keeps per-network gateways in source-routing tables). excludeRa leaves out routes a
  * router advertisement installed (not configuration).
  */
-export function defaultGateway(host: HostState, dev: string, family: 4 | 6, opts: { excludeRa?: boolean } = {}): string | undefined {
-  const mine = defaultRoutes(host, dev).filter((r) => r.family === family && r.gateway !== undefined && !(opts.excludeRa && r.protocol === 'ra'));
+export function defaultGateway(
+  host: HostState,
+  dev: string,
+  family: 4 | 6,
+  opts: { excludeRa?: boolean } = {},
+): string | undefined {
+  const mine = defaultRoutes(host, dev).filter(
+    (r) => r.family === family && r.gateway !== undefined && !(opts.excludeRa && r.protocol === 'ra'),
+  );
   return (mine.find((r) => r.table === 'main') ?? mine[0])?.gateway;
 }
 
@@ -82,7 +89,9 @@ export function hasIPv4DefaultRoute(host: HostState, dev: string): boolean {
  * holding it when one family's route is lost.
  */
 export function holdsDefaultRoute(host: HostState, dev: string): boolean {
-  return defaultRoutes(host, dev).some((r) => r.table === 'main' && (r.family === 4 || (r.protocol !== 'ra' && r.protocol !== 'kernel')));
+  return defaultRoutes(host, dev).some(
+    (r) => r.table === 'main' && (r.family === 4 || (r.protocol !== 'ra' && r.protocol !== 'kernel')),
+  );
 }
 
 /** DHCPv4 in use: the kernel shows an IPv4 address with a finite lifetime, i.e. a lease. */
@@ -142,14 +151,20 @@ export function slavesOf(host: HostState, master: string): Link[] {
 
 /** Ports of a bridge, sorted. */
 export function bridgePorts(host: HostState, bridge: string): string[] {
-  return slavesOf(host, bridge).filter((l) => l.slaveKind === 'bridge').map((l) => l.name).sort();
+  return slavesOf(host, bridge)
+    .filter((l) => l.slaveKind === 'bridge')
+    .map((l) => l.name)
+    .sort();
 }
 
 /** Slaves of a bond, sorted; from sysfs when readable, else from the link dump's masters. */
 export function bondSlaves(host: HostState, bond: Link): string[] {
   const sys = bond.bonding?.slaves;
   if (sys !== undefined) return words(sys).sort();
-  return slavesOf(host, bond.name).filter((l) => l.slaveKind === 'bond').map((l) => l.name).sort();
+  return slavesOf(host, bond.name)
+    .filter((l) => l.slaveKind === 'bond')
+    .map((l) => l.name)
+    .sort();
 }
 
 /** The vlan device on `parent` with `id`, whatever its name (VDSM names it <parent>.<id>). */

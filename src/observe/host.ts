@@ -12,7 +12,16 @@ import { devicesOf } from '../apply/layout.js';
 import { run, type RunResult } from '../util/exec.js';
 import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import { DhcpSupervisor } from '../apply/dhcp.js';
-import { buildHostState, parseLinkDump, parseRouteDump, parseSysDump, splitIpDumps, type Dumps, type RawLink, type SysDump } from './parse.js';
+import {
+  buildHostState,
+  parseLinkDump,
+  parseRouteDump,
+  parseSysDump,
+  splitIpDumps,
+  type Dumps,
+  type RawLink,
+  type SysDump,
+} from './parse.js';
 import { FULL_READ, readSysLocal, sysfsScript, TARGETED_READ, TRANSACTION_READ, type SysRead } from './sysfs.js';
 import type { HostState, PolicyRule } from './types.js';
 import { parseRuleDump, ruleDumpArgv } from './rules.js';
@@ -55,7 +64,12 @@ export interface ObserveOptions {
 }
 
 /** The file names of a saved set of dumps (test/fixtures/observe/capture.ts, `plan --host-dumps`). */
-export const DUMP_FILES: Record<keyof Dumps, string> = { links: 'links.json', routes4: 'routes4.json', routes6: 'routes6.json', sys: 'sys.txt' };
+export const DUMP_FILES: Record<keyof Dumps, string> = {
+  links: 'links.json',
+  routes4: 'routes4.json',
+  routes6: 'routes6.json',
+  sys: 'sys.txt',
+};
 
 /**
  * The input of the one `ip -json -details -statistics -batch`: the links with their addresses
@@ -73,7 +87,11 @@ export function ipDumpInput(routes: RouteScope = 'default'): string {
  * The argv of the two dumps, for a namespace (exported for the fixture capture and tests): the
  * `ip -batch` (its input: ipDumpInput) and the sysfs script.
  */
-export function dumpCommands(netns?: string, script: string = SYSFS_SCRIPT, o: Pick<ObserveOptions, 'resolvConf'> = {}): { ip: string[]; sys: string[] } {
+export function dumpCommands(
+  netns?: string,
+  script: string = SYSFS_SCRIPT,
+  o: Pick<ObserveOptions, 'resolvConf'> = {},
+): { ip: string[]; sys: string[] } {
   const sh = ['sh', '-c', script, 'sh', o.resolvConf ?? DEFAULT_RESOLV_CONF];
   return {
     ip: [...(netns ? ['ip', '-n', netns] : ['ip']), '-json', '-details', '-statistics', '-batch', '-'],
@@ -82,7 +100,8 @@ export function dumpCommands(netns?: string, script: string = SYSFS_SCRIPT, o: P
 }
 
 // Device names are bytes: read so that every name comes out whole, however odd (util/exec.ts).
-const localExec: Executor = (argv, opts) => run(argv, { decode: 'bytes', ...(opts?.input !== undefined ? { input: opts.input } : {}) });
+const localExec: Executor = (argv, opts) =>
+  run(argv, { decode: 'bytes', ...(opts?.input !== undefined ? { input: opts.input } : {}) });
 
 /** Per-device facts read from sysfs/procfs that the link dump does not carry. */
 interface DeviceFacts {
@@ -157,8 +176,12 @@ export class HostObserver {
     const read = cold ? new Set(raw.map((l) => l.name)) : want;
 
     // Devices the dump shows that this pass did not cover: new ones, changed ones, new bridges.
-    const missing = raw.filter((l) => !read.has(l.name) && this.facts.get(l.name)?.stateKey !== stateKey(l)).map((l) => l.name);
-    const newBridges = raw.filter((l) => l.kind === 'bridge' && !(l.name in sys.bridge) && (cold || !this.bridges.has(l.name))).map((l) => l.name);
+    const missing = raw
+      .filter((l) => !read.has(l.name) && this.facts.get(l.name)?.stateKey !== stateKey(l))
+      .map((l) => l.name);
+    const newBridges = raw
+      .filter((l) => l.kind === 'bridge' && !(l.name in sys.bridge) && (cold || !this.bridges.has(l.name)))
+      .map((l) => l.name);
     if (missing.length || newBridges.length) {
       const more = [...missing.flatMap(factPaths), ...newBridges.map((b) => `/sys/class/net/${b}/bridge`)];
       // (Only sysfs: the links and routes are those read above.)
@@ -201,7 +224,12 @@ interface DumpTexts extends Dumps {
 }
 
 /** The sysfs/procfs text of a read: in this process for its own host, else the script (the sysctls go to its stderr). */
-async function readSys(opts: ObserveOptions, dumpOpts: { resolvConf: string }, read: SysRead, paths: readonly string[]): Promise<string> {
+async function readSys(
+  opts: ObserveOptions,
+  dumpOpts: { resolvConf: string },
+  read: SysRead,
+  paths: readonly string[],
+): Promise<string> {
   if (opts.exec === undefined && opts.netns === undefined) return readSysLocal(read, paths, dumpOpts.resolvConf);
   const argv = dumpCommands(opts.netns, sysfsScript(read), dumpOpts).sys;
   const r = await (opts.exec ?? localExec)(argv, { input: paths.length ? paths.join('\n') + '\n' : '' });
@@ -213,11 +241,21 @@ async function readSys(opts: ObserveOptions, dumpOpts: { resolvConf: string }, r
  * clients read beside them. This process's own host (no namespace, no executor) has its sysfs
  * and procfs read here, while ip runs.
  */
-async function readDumps(opts: ObserveOptions, dumpOpts: { routes: RouteScope; resolvConf: string }, read: SysRead, sysPaths: readonly string[] = []): Promise<DumpTexts> {
+async function readDumps(
+  opts: ObserveOptions,
+  dumpOpts: { routes: RouteScope; resolvConf: string },
+  read: SysRead,
+  sysPaths: readonly string[] = [],
+): Promise<DumpTexts> {
   const started = Date.now();
   let ipDone = started;
   // Started first: a read in this process runs while ip does.
-  const ipDump = (opts.exec ?? localExec)(dumpCommands(opts.netns).ip, { input: ipDumpInput(dumpOpts.routes) }).then((r) => { ipDone = Date.now(); return r.stdout; });
+  const ipDump = (opts.exec ?? localExec)(dumpCommands(opts.netns).ip, { input: ipDumpInput(dumpOpts.routes) }).then(
+    (r) => {
+      ipDone = Date.now();
+      return r.stdout;
+    },
+  );
   const [ip, sys, dhcpClients] = await Promise.all([
     ipDump,
     readSys(opts, dumpOpts, read, sysPaths),
@@ -227,7 +265,12 @@ async function readDumps(opts: ObserveOptions, dumpOpts: { routes: RouteScope; r
 }
 
 function hostStateOf(raw: RawLink[], sys: SysDump, d: DumpTexts): HostState {
-  const host = buildHostState(raw, [...parseRouteDump(d.routes4, 4), ...parseRouteDump(d.routes6, 6)], sys, d.sampleTime);
+  const host = buildHostState(
+    raw,
+    [...parseRouteDump(d.routes4, 4), ...parseRouteDump(d.routes6, 6)],
+    sys,
+    d.sampleTime,
+  );
   if (d.dhcpClients) host.dhcpClients = d.dhcpClients;
   return host;
 }

@@ -7,11 +7,30 @@ import { kernelConfig } from './kernel-config.js';
 import type { Capabilities, HostState } from './types.js';
 
 export {
-  dumpCommands, DUMP_FILES, HostObserver, ipDumpInput, observeForTransaction, observeHost, SYSFS_SCRIPT, SYSFS_TARGETED_SCRIPT, SYSFS_TRANSACTION_SCRIPT, type Executor, type ExecOptions,
-  type HostObserverOptions, type ObserveOptions, type RouteScope,
+  dumpCommands,
+  DUMP_FILES,
+  HostObserver,
+  ipDumpInput,
+  observeForTransaction,
+  observeHost,
+  SYSFS_SCRIPT,
+  SYSFS_TARGETED_SCRIPT,
+  SYSFS_TRANSACTION_SCRIPT,
+  type Executor,
+  type ExecOptions,
+  type HostObserverOptions,
+  type ObserveOptions,
+  type RouteScope,
 } from './host.js';
 export {
-  assembleHostState, buildHostState, parseAddrDump, parseJsonExact, parseLinkDump, parseRouteDump, parseSysDump, type Dumps,
+  assembleHostState,
+  buildHostState,
+  parseAddrDump,
+  parseJsonExact,
+  parseLinkDump,
+  parseRouteDump,
+  parseSysDump,
+  type Dumps,
 } from './parse.js';
 export { capabilities } from './capabilities.js';
 export { kernelConfig } from './kernel-config.js';

@@ -4,12 +4,24 @@
 // Only the names come from the running config; every value comes from the kernel. A network or
 // bond the kernel lacks is left out, which is itself visible drift.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
-import { bondOptionName, formatBondOptions, nonDefaultBondOptions, numericBondValue, optionPairs } from '../bond/options.js';
+import {
+  bondOptionName,
+  formatBondOptions,
+  nonDefaultBondOptions,
+  numericBondValue,
+  optionPairs,
+} from '../bond/options.js';
 import { prefixToNetmask } from '../util/ip.js';
 import { parseKv, sameOptionValue } from '../util/kv.js';
 import {
-  bondSlaves, defaultGateway, holdsDefaultRoute, ipv6Addresses, ipv6Autoconf, isBond,
-  usesDhcpv4, usesDhcpv6,
+  bondSlaves,
+  defaultGateway,
+  holdsDefaultRoute,
+  ipv6Addresses,
+  ipv6Autoconf,
+  isBond,
+  usesDhcpv4,
+  usesDhcpv6,
 } from './devices.js';
 import { locateNetwork } from './networks.js';
 import type { HostState, Link } from './types.js';
@@ -63,7 +75,9 @@ function readBridgeOpts(bridge: Link, wanted: string): string {
 export function kernelConfigFiles(cfg: RunningConfig): string[] {
   return Object.entries(cfg.networks)
     .filter(([, n]) => n.bridged)
-    .flatMap(([name, n]) => ['stp_state', ...Object.keys(parseKv(n.bridgeOpts ?? ''))].map((k) => `${SYS_CLASS_NET}/${name}/bridge/${k}`));
+    .flatMap(([name, n]) =>
+      ['stp_state', ...Object.keys(parseKv(n.bridgeOpts ?? ''))].map((k) => `${SYS_CLASS_NET}/${name}/bridge/${k}`),
+    );
 }
 
 /**
@@ -74,7 +88,9 @@ export function kernelConfigFiles(cfg: RunningConfig): string[] {
  */
 function tableGateway(host: HostState, dev: string, family: 4 | 6, table: number, addr: string): string | undefined {
   const t = String(table);
-  const r = host.routes.find((x) => x.family === family && x.dst === 'default' && x.dev === dev && x.table === t && x.gateway !== undefined);
+  const r = host.routes.find(
+    (x) => x.family === family && x.dst === 'default' && x.dev === dev && x.table === t && x.gateway !== undefined,
+  );
   if (!r) return undefined;
   const src = `${addr}/${family === 4 ? 32 : 128}`;
   if (host.rules && !host.rules.some((x) => x.family === family && x.src === src && x.table === t)) return undefined;
@@ -86,7 +102,12 @@ function tableGateway(host: HostState, dev: string, family: 4 | 6, table: number
  * read from that table only (and the main table, for a route put there by hand). Without one
  * (a state of the previous version) the gateway is the one of any table.
  */
-export function networkKernelConfig(host: HostState, name: string, cfg: NetworkConfig, table?: number): NetworkConfig | undefined {
+export function networkKernelConfig(
+  host: HostState,
+  name: string,
+  cfg: NetworkConfig,
+  table?: number,
+): NetworkConfig | undefined {
   const devs = locateNetwork(host, name, cfg);
   if (!devs) return undefined;
   const top = devs.top;
@@ -119,7 +140,10 @@ export function networkKernelConfig(host: HostState, name: string, cfg: NetworkC
     if (addr) {
       out.ipaddr = addr.local;
       out.netmask = prefixToNetmask(addr.prefixlen);
-      const gw = table === undefined ? defaultGateway(host, top.name, 4) : (mainGateway(host, top.name, 4) ?? tableGateway(host, top.name, 4, table, addr.local));
+      const gw =
+        table === undefined
+          ? defaultGateway(host, top.name, 4)
+          : (mainGateway(host, top.name, 4) ?? tableGateway(host, top.name, 4, table, addr.local));
       if (gw) out.gateway = gw;
     }
   }
@@ -127,7 +151,10 @@ export function networkKernelConfig(host: HostState, name: string, cfg: NetworkC
     const addr6 = ipv6Addresses(top).find((a) => !a.dynamic);
     if (addr6) {
       out.ipv6addr = `${addr6.local}/${addr6.prefixlen}`;
-      const gw6 = table === undefined ? defaultGateway(host, top.name, 6, { excludeRa: true }) : (mainGateway(host, top.name, 6) ?? tableGateway(host, top.name, 6, table, addr6.local));
+      const gw6 =
+        table === undefined
+          ? defaultGateway(host, top.name, 6, { excludeRa: true })
+          : (mainGateway(host, top.name, 6) ?? tableGateway(host, top.name, 6, table, addr6.local));
       if (gw6) out.ipv6gateway = gw6;
     }
   }
@@ -150,17 +177,34 @@ export function bondKernelConfig(host: HostState, name: string, cfg: BondConfig)
 
 /** A gateway of the main table through the device (not learnt from a router advertisement). */
 function mainGateway(host: HostState, dev: string, family: 4 | 6): string | undefined {
-  return host.routes.find((r) => r.family === family && r.dst === 'default' && r.dev === dev && r.table === 'main' && r.gateway !== undefined && r.protocol !== 'ra')?.gateway;
+  return host.routes.find(
+    (r) =>
+      r.family === family &&
+      r.dst === 'default' &&
+      r.dev === dev &&
+      r.table === 'main' &&
+      r.gateway !== undefined &&
+      r.protocol !== 'ra',
+  )?.gateway;
 }
 
 /**
  * `routeTables`: the allocated table of each source-routed network (origins.json), so that a
  * gateway reads back only from its own table; a network without one reads as before.
  */
-export function kernelConfig(host: HostState, running: RunningConfig, routeTables: Readonly<Record<string, number>> = {}): RunningConfig {
+export function kernelConfig(
+  host: HostState,
+  running: RunningConfig,
+  routeTables: Readonly<Record<string, number>> = {},
+): RunningConfig {
   const out: RunningConfig = { networks: {}, bondings: {} };
   for (const name of Object.keys(running.networks).sort()) {
-    const n = networkKernelConfig(host, name, running.networks[name]!, Object.hasOwn(routeTables, name) ? routeTables[name] : undefined);
+    const n = networkKernelConfig(
+      host,
+      name,
+      running.networks[name]!,
+      Object.hasOwn(routeTables, name) ? routeTables[name] : undefined,
+    );
     if (n) out.networks[name] = n;
   }
   for (const name of Object.keys(running.bondings).sort()) {

@@ -42,7 +42,8 @@ export function parseJsonExact(raw: string): Json {
   const text = escapeRawControls(raw);
   if (!/\d{16}/.test(text)) return JSON.parse(text) as Json;
   return parseWithSource(text, (_k, v, ctx) => {
-    if (typeof v === 'number' && !Number.isSafeInteger(v) && ctx.source && /^-?\d+$/.test(ctx.source)) return BigInt(ctx.source);
+    if (typeof v === 'number' && !Number.isSafeInteger(v) && ctx.source && /^-?\d+$/.test(ctx.source))
+      return BigInt(ctx.source);
     return v;
   });
 }
@@ -82,9 +83,24 @@ function parseArray(text: string, what: string): Obj[] {
  * Link fields the dump itself gives (typed once, in types.ts) and two that only feed the merge.
  * `addresses` come from `addr_info` when the dump is `ip addr` (empty for an `ip link` dump).
  */
-export type RawLink = Pick<Link,
-  'name' | 'index' | 'kind' | 'slaveKind' | 'linkType' | 'flags' | 'operstate' | 'mtu' | 'hwaddr' | 'master' | 'group' | 'parent'
-  | 'vlanId' | 'counters' | 'addresses'> & {
+export type RawLink = Pick<
+  Link,
+  | 'name'
+  | 'index'
+  | 'kind'
+  | 'slaveKind'
+  | 'linkType'
+  | 'flags'
+  | 'operstate'
+  | 'mtu'
+  | 'hwaddr'
+  | 'master'
+  | 'group'
+  | 'parent'
+  | 'vlanId'
+  | 'counters'
+  | 'addresses'
+> & {
   parentBus?: string;
   /** Bond slave data from rtnetlink: a fallback when /proc/net/bonding is not readable. */
   slaveData?: { permHwaddr?: string; aggregatorId?: string };
@@ -117,9 +133,12 @@ export function parseLinkDump(text: string): RawLink[] {
       mtu: num(o.mtu) ?? 0,
       hwaddr: str(o.address) ?? '',
       counters: {
-        rxBytes: big(rx.bytes), txBytes: big(tx.bytes),
-        rxDropped: big(rx.dropped), txDropped: big(tx.dropped),
-        rxErrors: big(rx.errors), txErrors: big(tx.errors),
+        rxBytes: big(rx.bytes),
+        txBytes: big(tx.bytes),
+        rxDropped: big(rx.dropped),
+        txDropped: big(tx.dropped),
+        rxErrors: big(rx.errors),
+        txErrors: big(tx.errors),
       },
       addresses: parseAddrInfo(o.addr_info),
     };
@@ -218,7 +237,9 @@ export function parseRouteDump(text: string, family: 4 | 6): Route[] {
 export function splitIpDumps(text: string): Pick<Dumps, 'links' | 'routes4' | 'routes6'> {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   if (lines.length !== 3 || !lines.every((l) => l.trimStart().startsWith('['))) {
-    throw new Error(`ip -batch: expected 3 JSON arrays, one a line (links, IPv4 routes, IPv6 routes), got ${lines.length} line(s)`);
+    throw new Error(
+      `ip -batch: expected 3 JSON arrays, one a line (links, IPv4 routes, IPv6 routes), got ${lines.length} line(s)`,
+    );
   }
   return { links: lines[0]!, routes4: lines[1]!, routes6: lines[2]! };
 }
@@ -240,7 +261,17 @@ export interface SysDump {
 }
 
 function emptySysDump(): SysDump {
-  return { virtual: undefined, speed: {}, bonding: {}, bridge: {}, procBonding: {}, ipv6conf: {}, nameservers: [], resolv: [], supportsIPv6: false };
+  return {
+    virtual: undefined,
+    speed: {},
+    bonding: {},
+    bridge: {},
+    procBonding: {},
+    ipv6conf: {},
+    nameservers: [],
+    resolv: [],
+    supportsIPv6: false,
+  };
 }
 
 function setIn(map: Record<string, Record<string, string>>, dev: string, key: string, value: string): void {
@@ -277,7 +308,9 @@ export function parseSysDump(text: string, resolvConf: string = DEFAULT_RESOLV_C
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     // Paths are relative to /sys/class/net (glob dump) or absolute (targeted reads).
-    const path = line.startsWith(SYS_CLASS_NET_DIR) ? line.slice(SYS_CLASS_NET_DIR.length, colon) : line.slice(0, colon);
+    const path = line.startsWith(SYS_CLASS_NET_DIR)
+      ? line.slice(SYS_CLASS_NET_DIR.length, colon)
+      : line.slice(0, colon);
     const value = line.slice(colon + 1);
     const parts = path.split('/');
     if (path === resolvConf) {

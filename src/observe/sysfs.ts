@@ -51,17 +51,24 @@ const SYSCTL_FILES = ['disable_ipv6', 'autoconf', 'accept_ra'];
 const SYSCTLS = `grep -s -a -H '^' ${SYSCTL_FILES.map((f) => `/proc/sys/net/ipv6/conf/*/${f}`).join(' ')} >&2 &`;
 
 /** Speeds and bridge options by glob, with the bond files and resolv.conf. */
-const GLOBS = ["grep -s -a -H '^' */speed */bridge/* \"$@\" \"$resolv\""];
+const GLOBS = ['grep -s -a -H \'^\' */speed */bridge/* "$@" "$resolv"'];
 
 /**
  * The bond files, resolv.conf and the listed paths: one grep. Interface names hold no
  * whitespace, so the list is split by the shell, with globbing off (a name may hold '*').
  */
-const LISTED = ['set -f', "grep -s -a -H -r '^' -- \"$@\" \"$resolv\" $(cat)"];
+const LISTED = ['set -f', 'grep -s -a -H -r \'^\' -- "$@" "$resolv" $(cat)'];
 
 /** The script of a read (argv: `sh -c SCRIPT sh RESOLV_CONF`, the listed paths on stdin). */
 export function sysfsScript(r: SysRead): string {
-  return [...(r.sysctls ? [SYSCTLS] : []), ...BASE, ...(r.globs ? GLOBS : []), ...(r.listed ? LISTED : []), ...(r.sysctls ? ['wait'] : []), 'exit 0'].join('\n');
+  return [
+    ...(r.sysctls ? [SYSCTLS] : []),
+    ...BASE,
+    ...(r.globs ? GLOBS : []),
+    ...(r.listed ? LISTED : []),
+    ...(r.sysctls ? ['wait'] : []),
+    'exit 0',
+  ].join('\n');
 }
 
 // ---- the same, in this process ----
@@ -73,7 +80,10 @@ export function sysfsScript(r: SysRead): string {
  */
 function glob(dir: string): string[] {
   try {
-    return readdirSync(dir, { encoding: 'buffer' }).map(decodeBytes).filter((e) => !e.startsWith('.')).sort();
+    return readdirSync(dir, { encoding: 'buffer' })
+      .map(decodeBytes)
+      .filter((e) => !e.startsWith('.'))
+      .sort();
   } catch {
     return [];
   }
@@ -139,18 +149,33 @@ export function readSysLocal(r: SysRead, listed: readonly string[], resolvConf: 
       const names = glob(at('/sys/devices/virtual/net'));
       for (const d of names.length ? names : ['*']) out.push(`@virtual ${d}`);
     }
-    if (existsSync(at('/proc/net/if_inet6')) && firstLine(at('/proc/sys/net/ipv6/conf/all/disable_ipv6')) !== '1') out.push('@ipv6');
+    if (existsSync(at('/proc/net/if_inet6')) && firstLine(at('/proc/sys/net/ipv6/conf/all/disable_ipv6')) !== '1')
+      out.push('@ipv6');
     const bonds = (firstLine(at(`${net}/bonding_masters`)) ?? '').split(/\s+/).filter(Boolean);
-    const bondFiles = bonds.flatMap((b) => [...glob(at(`${net}/${b}/bonding`)).map((f) => `${net}/${b}/bonding/${f}`), `/proc/net/bonding/${b}`]);
+    const bondFiles = bonds.flatMap((b) => [
+      ...glob(at(`${net}/${b}/bonding`)).map((f) => `${net}/${b}/bonding/${f}`),
+      `/proc/net/bonding/${b}`,
+    ]);
     if (r.globs) {
       const devs = glob(at(net));
-      grep([...devs.map((d) => `${net}/${d}/speed`), ...devs.flatMap((d) => glob(at(`${net}/${d}/bridge`)).map((f) => `${net}/${d}/bridge/${f}`)), ...bondFiles, resolvConf], false);
+      grep(
+        [
+          ...devs.map((d) => `${net}/${d}/speed`),
+          ...devs.flatMap((d) => glob(at(`${net}/${d}/bridge`)).map((f) => `${net}/${d}/bridge/${f}`)),
+          ...bondFiles,
+          resolvConf,
+        ],
+        false,
+      );
     }
     if (r.listed) grep([...bondFiles, resolvConf, ...listed], true);
   }
   if (r.sysctls) {
     const conf = '/proc/sys/net/ipv6/conf';
-    grep(SYSCTL_FILES.flatMap((f) => glob(at(conf)).map((d) => `${conf}/${d}/${f}`)), false);
+    grep(
+      SYSCTL_FILES.flatMap((f) => glob(at(conf)).map((d) => `${conf}/${d}/${f}`)),
+      false,
+    );
   }
   return out.join('\n');
 }

@@ -37,7 +37,9 @@ function describe(host: HostState, l: Link, networks: Map<string, string[]>): st
   const dhcp = usesDhcpv4(l);
   const addrs = l.addresses
     .filter((a) => !(a.family === 'inet6' && a.scope === 'link'))
-    .map((a) => `${a.local}/${a.prefixlen}${a.dynamic ? (a.family === 'inet' && dhcp ? ' (dhcp)' : ' (dynamic)') : ''}`);
+    .map(
+      (a) => `${a.local}/${a.prefixlen}${a.dynamic ? (a.family === 'inet' && dhcp ? ' (dhcp)' : ' (dynamic)') : ''}`,
+    );
   if (addrs.length) parts.push(addrs.join(', '));
   const gw = host.routes.filter((r) => r.dev === l.name && r.dst === 'default' && r.gateway && r.table === 'main');
   for (const r of gw) parts.push(`default via ${r.gateway}`);
@@ -71,12 +73,20 @@ export function renderTree(host: HostState, running: RunningConfig, opts: TreeOp
     if (isBridge(l) && slavesOf(host, l.name).length > 0) return false;
     return true;
   };
-  return drawForest(links.filter(isRoot), {
-    key: (l) => printableName(l.name),
-    label: (l) => describe(host, l, networks),
-    children: (l) => [
-      ...(isBond(l) ? slavesOf(host, l.name).filter((s) => s.slaveKind === 'bond') : []).map((node) => ({ node, leaf: true, suffix: '  (slave)' })),
-      ...(above.get(l.name) ?? []).map((node) => ({ node })),
-    ],
-  }, opts.interface !== undefined ? { only: printableName(opts.interface) } : {});
+  return drawForest(
+    links.filter(isRoot),
+    {
+      key: (l) => printableName(l.name),
+      label: (l) => describe(host, l, networks),
+      children: (l) => [
+        ...(isBond(l) ? slavesOf(host, l.name).filter((s) => s.slaveKind === 'bond') : []).map((node) => ({
+          node,
+          leaf: true,
+          suffix: '  (slave)',
+        })),
+        ...(above.get(l.name) ?? []).map((node) => ({ node })),
+      ],
+    },
+    opts.interface !== undefined ? { only: printableName(opts.interface) } : {},
+  );
 }

@@ -122,5 +122,13 @@ export interface HostState {
 // Capabilities and statistics (the seed's field names and value types) are typed by their
 // schemas in src/api/status.ts, which the CRD is generated from.
 export type {
-  BondInfo, BridgeInfo, Capabilities, DeviceInfo, InterfaceStatistics, NetworkInfo, NicInfo, Statistics, VlanInfo,
+  BondInfo,
+  BridgeInfo,
+  Capabilities,
+  DeviceInfo,
+  InterfaceStatistics,
+  NetworkInfo,
+  NicInfo,
+  Statistics,
+  VlanInfo,
 } from '../api/status.js';

@@ -19,7 +19,9 @@ export function parseRunningConfig(data: unknown, source = RUNNING_CONFIG_FILE):
   const r = RunningConfigSchema.safeParse(data);
   if (r.success) return r.data;
   const first = r.error.issues[0];
-  throw new Error(`${source}: not a running config (${first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid'})`);
+  throw new Error(
+    `${source}: not a running config (${first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid'})`,
+  );
 }
 
 /** Stable text: keys sorted at every level, so equal configs are equal files. */
@@ -27,7 +29,11 @@ export function serializeRunningConfig(config: RunningConfig): string {
   const sorted = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sorted);
     if (v === null || typeof v !== 'object') return v;
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+    );
   };
   return `${JSON.stringify(sorted(config), null, 2)}\n`;
 }

@@ -19,31 +19,64 @@ import { splitKv } from '../util/kv.js';
 export const PLAIN_DEVICE_NAME = new RegExp(`^(?![-])[^/:.\\s\\x00-\\x1f\\x7f"\\\\#]{1,${IFNAME_MAX}}$`);
 const device = z.string().regex(PLAIN_DEVICE_NAME, 'not a plain device name');
 
-const NetworkSchema = NetworkConfigSchema.extend({ nic: device.optional(), bonding: device.optional() }).superRefine((n, ctx) => {
-  if (n.bridgeOpts === undefined) return;
-  const { pairs, bad } = splitKv(n.bridgeOpts);
-  for (const b of bad) ctx.addIssue({ code: 'custom', path: ['bridgeOpts'], message: `"${b}" is not key=value` });
-  for (const [k] of pairs) if (!BRIDGE_OPTIONS.has(k)) ctx.addIssue({ code: 'custom', path: ['bridgeOpts'], message: `${JSON.stringify(k)} is not a bridge option` });
-});
+const NetworkSchema = NetworkConfigSchema.extend({ nic: device.optional(), bonding: device.optional() }).superRefine(
+  (n, ctx) => {
+    if (n.bridgeOpts === undefined) return;
+    const { pairs, bad } = splitKv(n.bridgeOpts);
+    for (const b of bad) ctx.addIssue({ code: 'custom', path: ['bridgeOpts'], message: `"${b}" is not key=value` });
+    for (const [k] of pairs)
+      if (!BRIDGE_OPTIONS.has(k))
+        ctx.addIssue({ code: 'custom', path: ['bridgeOpts'], message: `${JSON.stringify(k)} is not a bridge option` });
+  },
+);
 
 const BondSchema = BondConfigSchema.extend({ nics: z.array(device) }).superRefine((b, ctx) => {
   const { pairs, bad } = splitOptions(b.options);
   for (const x of bad) ctx.addIssue({ code: 'custom', path: ['options'], message: `"${x}" is not key=value` });
-  for (const [k] of pairs) if (bondOption(k) === undefined) ctx.addIssue({ code: 'custom', path: ['options'], message: `${JSON.stringify(k)} is not a bond option` });
+  for (const [k] of pairs)
+    if (bondOption(k) === undefined)
+      ctx.addIssue({ code: 'custom', path: ['options'], message: `${JSON.stringify(k)} is not a bond option` });
 });
 
 export const PersistedRunningConfigSchema = RunningConfigSchema.extend({
   networks: z.record(device, NetworkSchema),
-  bondings: z.record(z.string().regex(/^bond\w+$/).max(IFNAME_MAX), BondSchema),
+  bondings: z.record(
+    z
+      .string()
+      .regex(/^bond\w+$/)
+      .max(IFNAME_MAX),
+    BondSchema,
+  ),
 });
 
 const family = z.union([z.literal(4), z.literal(6)]);
-const RouteSpecSchema = z.strictObject({ family, gateway: z.string().optional(), dev: device, metric: z.number().optional(), protocol: z.string().optional(), table: z.string().optional() });
-const OriginRouteSchema = z.strictObject({ family, dst: z.string(), gateway: z.string().optional(), metric: z.number().optional(), protocol: z.string().optional() });
-const SysctlsSchema = z.strictObject({ accept_ra: z.string().optional(), autoconf: z.string().optional(), disable_ipv6: z.string().optional() });
+const RouteSpecSchema = z.strictObject({
+  family,
+  gateway: z.string().optional(),
+  dev: device,
+  metric: z.number().optional(),
+  protocol: z.string().optional(),
+  table: z.string().optional(),
+});
+const OriginRouteSchema = z.strictObject({
+  family,
+  dst: z.string(),
+  gateway: z.string().optional(),
+  metric: z.number().optional(),
+  protocol: z.string().optional(),
+});
+const SysctlsSchema = z.strictObject({
+  accept_ra: z.string().optional(),
+  autoconf: z.string().optional(),
+  disable_ipv6: z.string().optional(),
+});
 const NicOriginSchema = z.strictObject({
-  mtu: z.int(), hwaddr: z.string(), up: z.boolean(), sysctls: SysctlsSchema.optional(),
-  addresses: z.array(z.string()).optional(), routes: z.array(OriginRouteSchema).optional(),
+  mtu: z.int(),
+  hwaddr: z.string(),
+  up: z.boolean(),
+  sysctls: SysctlsSchema.optional(),
+  addresses: z.array(z.string()).optional(),
+  routes: z.array(OriginRouteSchema).optional(),
 });
 
 export const OriginsSchema = z.strictObject({
@@ -56,7 +89,12 @@ const DhcpClientSpecSchema = z.strictObject({ network: device, dev: device, fami
 /** ip arguments: one batch line each, so no control characters (the batch writer checks the rest). */
 const ipArg = z.string().regex(/^[^\x00-\x1f\x7f]*$/, 'not an ip argument');
 export const KernelOpSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('ip'), args: z.array(ipArg).min(1), family: z.literal(6).optional(), okIfExists: z.literal(true).optional() }),
+  z.strictObject({
+    kind: z.literal('ip'),
+    args: z.array(ipArg).min(1),
+    family: z.literal(6).optional(),
+    okIfExists: z.literal(true).optional(),
+  }),
   // The path is confined again where it is written (apply/kernel.ts).
   z.strictObject({ kind: z.literal('write'), path: z.string(), value: z.string() }),
   z.strictObject({ kind: z.literal('file'), path: z.string(), content: z.string().nullable() }),

@@ -20,19 +20,39 @@ interface BridgeOptionRow {
  * report all derive from this table.
  */
 const BRIDGE_OPTION_TABLE: Readonly<Record<string, BridgeOptionRow>> = {
-  ageing_time: { default: '30000' }, forward_delay: { default: '1500' }, hello_time: { default: '200' },
-  max_age: { default: '2000' }, priority: { default: '32768' }, group_fwd_mask: { default: '0x0' },
-  group_addr: { default: '01:80:c2:00:00:00' }, hash_elasticity: { default: '16' }, hash_max: { default: '4096' },
-  multicast_last_member_count: { default: '2' }, multicast_last_member_interval: { default: '100' },
-  multicast_membership_interval: { default: '26000' }, multicast_querier: { default: '0' },
-  multicast_querier_interval: { default: '25500' }, multicast_query_interval: { default: '12500' },
-  multicast_query_response_interval: { default: '1000' }, multicast_query_use_ifaddr: { default: '0' },
-  multicast_router: { default: '1' }, multicast_snooping: { default: '1' }, multicast_startup_query_count: { default: '2' },
-  multicast_startup_query_interval: { default: '3125', alsoDefault: ['3124'] }, multicast_stats_enabled: { default: '0' },
-  multicast_igmp_version: { default: '2' }, multicast_mld_version: { default: '1' }, nf_call_arptables: { default: '0' },
-  nf_call_ip6tables: { default: '0' }, nf_call_iptables: { default: '0' }, vlan_filtering: { default: '0' },
-  vlan_protocol: { default: '0x8100' }, default_pvid: { default: '1' }, vlan_stats_enabled: { default: '0' },
-  vlan_stats_per_port: { default: '0' }, no_linklocal_learn: { default: '0' },
+  ageing_time: { default: '30000' },
+  forward_delay: { default: '1500' },
+  hello_time: { default: '200' },
+  max_age: { default: '2000' },
+  priority: { default: '32768' },
+  group_fwd_mask: { default: '0x0' },
+  group_addr: { default: '01:80:c2:00:00:00' },
+  hash_elasticity: { default: '16' },
+  hash_max: { default: '4096' },
+  multicast_last_member_count: { default: '2' },
+  multicast_last_member_interval: { default: '100' },
+  multicast_membership_interval: { default: '26000' },
+  multicast_querier: { default: '0' },
+  multicast_querier_interval: { default: '25500' },
+  multicast_query_interval: { default: '12500' },
+  multicast_query_response_interval: { default: '1000' },
+  multicast_query_use_ifaddr: { default: '0' },
+  multicast_router: { default: '1' },
+  multicast_snooping: { default: '1' },
+  multicast_startup_query_count: { default: '2' },
+  multicast_startup_query_interval: { default: '3125', alsoDefault: ['3124'] },
+  multicast_stats_enabled: { default: '0' },
+  multicast_igmp_version: { default: '2' },
+  multicast_mld_version: { default: '1' },
+  nf_call_arptables: { default: '0' },
+  nf_call_ip6tables: { default: '0' },
+  nf_call_iptables: { default: '0' },
+  vlan_filtering: { default: '0' },
+  vlan_protocol: { default: '0x8100' },
+  default_pvid: { default: '1' },
+  vlan_stats_enabled: { default: '0' },
+  vlan_stats_per_port: { default: '0' },
+  no_linklocal_learn: { default: '0' },
 };
 
 /** Writable bridge attributes (stp_state excluded: the network's `stp` field owns it). */
@@ -48,8 +68,18 @@ export const BRIDGE_DEFAULTS: Readonly<Record<string, string>> = Object.fromEntr
  * on every read), the write-only flush, and stp_state (reported as the bridge's `stp`).
  */
 export const BRIDGE_STATE_FILES: ReadonlySet<string> = new Set([
-  'bridge_id', 'root_id', 'root_port', 'root_path_cost', 'topology_change', 'topology_change_detected',
-  'hello_timer', 'tcn_timer', 'topology_change_timer', 'gc_timer', 'flush', 'stp_state',
+  'bridge_id',
+  'root_id',
+  'root_port',
+  'root_path_cost',
+  'topology_change',
+  'topology_change_detected',
+  'hello_timer',
+  'tcn_timer',
+  'topology_change_timer',
+  'gc_timer',
+  'flush',
+  'stp_state',
 ]);
 
 /** Whether sysfs value `v` of option `k` is its default (unknown options have none). */
@@ -96,14 +126,16 @@ export function bridgeOptionErrors(opts: string, stp = false): string[] {
       continue;
     }
     const [k] = kv;
-    if (k === 'stp_state') errors.push('stp_state is set with the network\'s stp field, not bridgeOpts');
+    if (k === 'stp_state') errors.push("stp_state is set with the network's stp field, not bridgeOpts");
     else if (!BRIDGE_OPTIONS.has(k)) errors.push(`unknown bridge option "${k}"`);
     else if (seen.has(k)) errors.push(`${k} is given twice`);
     else {
       const range = STP_TIMERS[k];
       const v = Number(kv[1]);
       if (range && (stp || !range.onlyWithStp) && !(Number.isInteger(v) && v >= range.min && v <= range.max)) {
-        errors.push(`${k}=${kv[1]}: must be ${range.min}..${range.max} (centiseconds)${range.onlyWithStp ? ' while stp is on' : ''}`);
+        errors.push(
+          `${k}=${kv[1]}: must be ${range.min}..${range.max} (centiseconds)${range.onlyWithStp ? ' while stp is on' : ''}`,
+        );
       }
     }
     seen.add(k);

@@ -8,7 +8,6 @@ import { canonicalIp, canonicalIpv6, canonicalIpv6Cidr, prefixToNetmask } from '
 import { canonicalBondOptions } from '../bond/options.js';
 import { canonicalBridgeOpts } from './bridge-options.js';
 
-
 export interface CanonicalizeOptions {
   /**
    * The host's current resolvers. VDSM gives a static default-route network without nameservers
@@ -43,11 +42,12 @@ export function canonicalizeNetwork(net: NetworkSpec, opts: CanonicalizeOptions 
   if (net.ipv6gateway !== undefined) out.ipv6gateway = canonicalIpv6(net.ipv6gateway) ?? net.ipv6gateway;
   out.dhcpv6 = net.dhcpv6 ?? false;
   out.ipv6autoconf = net.ipv6autoconf ?? false;
-  out.nameservers = net.nameservers !== undefined
-    ? net.nameservers.map(canonicalIp)
-    : defaultRoute && bootproto !== 'dhcp' && opts.hostNameservers
-      ? opts.hostNameservers.map(canonicalIp)
-      : [];
+  out.nameservers =
+    net.nameservers !== undefined
+      ? net.nameservers.map(canonicalIp)
+      : defaultRoute && bootproto !== 'dhcp' && opts.hostNameservers
+        ? opts.hostNameservers.map(canonicalIp)
+        : [];
   out.switch = 'legacy';
   return out;
 }
@@ -63,9 +63,13 @@ export function canonicalizeBond(bond: BondSpec): BondConfig {
 }
 
 /** A whole spec (parsed or as written; only networks and bondings matter) in canonical form. */
-export function canonicalize(spec: Pick<SpecInput, 'networks' | 'bondings'>, opts: CanonicalizeOptions = {}): RunningConfig {
+export function canonicalize(
+  spec: Pick<SpecInput, 'networks' | 'bondings'>,
+  opts: CanonicalizeOptions = {},
+): RunningConfig {
   const networks: Record<string, NetworkConfig> = {};
-  for (const name of Object.keys(spec.networks ?? {}).sort()) networks[name] = canonicalizeNetwork(spec.networks![name]!, opts);
+  for (const name of Object.keys(spec.networks ?? {}).sort())
+    networks[name] = canonicalizeNetwork(spec.networks![name]!, opts);
   const bondings: Record<string, BondConfig> = {};
   for (const name of Object.keys(spec.bondings ?? {}).sort()) bondings[name] = canonicalizeBond(spec.bondings![name]!);
   return { networks, bondings };
@@ -75,7 +79,10 @@ export function canonicalize(spec: Pick<SpecInput, 'networks' | 'bondings'>, opt
  * The spec that canonicalizes to `config` (switch dropped; netmask kept as netmask). Used to
  * report a running config in spec vocabulary and by the round-trip property tests.
  */
-export function configToSpec(config: RunningConfig): { networks: Record<string, NetworkSpec>; bondings: Record<string, BondSpec> } {
+export function configToSpec(config: RunningConfig): {
+  networks: Record<string, NetworkSpec>;
+  bondings: Record<string, BondSpec>;
+} {
   const networks: Record<string, NetworkSpec> = {};
   for (const [name, net] of Object.entries(config.networks)) {
     const { switch: _s, ...rest } = net;

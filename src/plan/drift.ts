@@ -48,13 +48,16 @@ export interface FieldDifference {
 export function fieldDifferences(a: object, b: object): FieldDifference[] {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
   const fmt = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
-  const ra = a as Record<string, unknown>, rb = b as Record<string, unknown>;
+  const ra = a as Record<string, unknown>,
+    rb = b as Record<string, unknown>;
   return keys.filter((k) => !jsonEqual(ra[k], rb[k])).map((k) => ({ field: k, a: fmt(ra[k]), b: fmt(rb[k]) }));
 }
 
 /** The fields in which two configs of one entity differ, for people. */
 function differences(a: object, b: object): string {
-  return fieldDifferences(a, b).map((d) => `${d.field} ${d.a} in the running config, ${d.b} in the kernel`).join('; ');
+  return fieldDifferences(a, b)
+    .map((d) => `${d.field} ${d.a} in the running config, ${d.b} in the kernel`)
+    .join('; ');
 }
 
 export function driftBase(running: RunningConfig, kernel: RunningConfig): DriftBase {

@@ -7,7 +7,11 @@ import type { ValidationFacts } from './validate.js';
 
 /** The projection: NICs sorted, each bond's slaves sorted, nameservers in file order. */
 export function validationFacts(host: HostState): ValidationFacts {
-  const names = (keep: (l: Link) => boolean) => Object.values(host.links).filter(keep).map((l) => l.name).sort();
+  const names = (keep: (l: Link) => boolean) =>
+    Object.values(host.links)
+      .filter(keep)
+      .map((l) => l.name)
+      .sort();
   const bonds: Record<string, string[]> = {};
   for (const b of names(isBond)) bonds[b] = bondSlaves(host, host.links[b]!);
   return { nics: names(isNic), bonds, nameservers: [...host.nameservers] };

@@ -51,10 +51,32 @@ export type Step =
   | { kind: 'setNetworkMtu'; network: string; topology: Topology; from: number; to: number }
   | { kind: 'setBridge'; network: string; topology: Topology; from: BridgeSettings; to: BridgeSettings }
   /** Addresses, gateway, DHCP client. `defaultRoute`: the network holds the default route now (re-point it). */
-  | { kind: 'setIpv4'; network: string; topology: Topology; defaultRoute: boolean; from: Ipv4Settings; to: Ipv4Settings }
-  | { kind: 'setIpv6'; network: string; topology: Topology; defaultRoute: boolean; from: Ipv6Settings; to: Ipv6Settings }
+  | {
+      kind: 'setIpv4';
+      network: string;
+      topology: Topology;
+      defaultRoute: boolean;
+      from: Ipv4Settings;
+      to: Ipv4Settings;
+    }
+  | {
+      kind: 'setIpv6';
+      network: string;
+      topology: Topology;
+      defaultRoute: boolean;
+      from: Ipv6Settings;
+      to: Ipv6Settings;
+    }
   /** Give (to: true) or take (to: false) the host default route; `ipv4`/`ipv6gateway` as the network has them then. */
-  | { kind: 'setDefaultRoute'; network: string; topology: Topology; ipv4: Ipv4Settings; ipv6gateway?: string; from: boolean; to: boolean }
+  | {
+      kind: 'setDefaultRoute';
+      network: string;
+      topology: Topology;
+      ipv4: Ipv4Settings;
+      ipv6gateway?: string;
+      from: boolean;
+      to: boolean;
+    }
   /** The host's resolvers, which the default-route network carries; to: [] = stop managing them. */
   | { kind: 'setNameservers'; network: string; from: string[]; to: string[] }
   /** Create the bond with its options and hwaddr, and enslave its nics. */
@@ -78,7 +100,13 @@ export type Step =
    * What the kernel lacks of a device of the running config with no config change behind it (a
    * hand-made change, a NIC that went down): planned by the compiler from the host it reads.
    */
-  | { kind: 'syncLink'; device: string; mtu?: { from: number; to: number }; up?: boolean; hwaddr?: { from: string; to: string } }
+  | {
+      kind: 'syncLink';
+      device: string;
+      mtu?: { from: number; to: number };
+      up?: boolean;
+      hwaddr?: { from: string; to: string };
+    }
   /** resolv.conf lists other resolvers than the default-route network's. */
   | { kind: 'syncResolvers'; network: string; from: string[]; to: string[] };
 
@@ -183,7 +211,13 @@ export function plan(desired: RunningConfig, running: RunningConfig, replace: Re
 
     const topology = topologyOf(d);
     if (r.mtu !== d.mtu) {
-      (d.mtu > r.mtu ? netMtuUp : netMtuDown).push({ kind: 'setNetworkMtu', network: name, topology, from: r.mtu, to: d.mtu });
+      (d.mtu > r.mtu ? netMtuUp : netMtuDown).push({
+        kind: 'setNetworkMtu',
+        network: name,
+        topology,
+        from: r.mtu,
+        to: d.mtu,
+      });
     }
     if (!jsonEqual(bridgeOf(r), bridgeOf(d))) {
       inPlace.push({ kind: 'setBridge', network: name, topology, from: bridgeOf(r), to: bridgeOf(d) });
@@ -200,13 +234,23 @@ export function plan(desired: RunningConfig, running: RunningConfig, replace: Re
     if (r.defaultRoute !== d.defaultRoute) {
       const side = d.defaultRoute ? d : r;
       const step: Step = defined({
-        kind: 'setDefaultRoute' as const, network: name, topology, ipv4: ipv4Of(side), ipv6gateway: side.ipv6gateway,
-        from: r.defaultRoute, to: d.defaultRoute,
+        kind: 'setDefaultRoute' as const,
+        network: name,
+        topology,
+        ipv4: ipv4Of(side),
+        ipv6gateway: side.ipv6gateway,
+        from: r.defaultRoute,
+        to: d.defaultRoute,
       });
       (d.defaultRoute ? routeOn : routeOff).push(step);
     }
     if (!jsonEqual(r.nameservers, d.nameservers)) {
-      (d.nameservers.length === 0 ? nsClear : nsSet).push({ kind: 'setNameservers', network: name, from: [...r.nameservers], to: [...d.nameservers] });
+      (d.nameservers.length === 0 ? nsClear : nsSet).push({
+        kind: 'setNameservers',
+        network: name,
+        from: [...r.nameservers],
+        to: [...d.nameservers],
+      });
     }
   }
 
@@ -220,9 +264,16 @@ export function plan(desired: RunningConfig, running: RunningConfig, replace: Re
     const changed = changedOptions(r.options, d.options);
     const reslave = changed.some((k) => NO_SLAVES_OPTIONS.has(k));
     if (changed.length > 0) {
-      bondOpts.push({ kind: 'setBondOptions', bond: name, from: r.options, to: d.options, needsDown: changed.some((k) => IFDOWN_OPTIONS.has(k)) });
+      bondOpts.push({
+        kind: 'setBondOptions',
+        bond: name,
+        from: r.options,
+        to: d.options,
+        needsDown: changed.some((k) => IFDOWN_OPTIONS.has(k)),
+      });
     }
-    if (r.hwaddr !== d.hwaddr) bondOpts.push(defined({ kind: 'setBondHwaddr' as const, bond: name, from: r.hwaddr, to: d.hwaddr }));
+    if (r.hwaddr !== d.hwaddr)
+      bondOpts.push(defined({ kind: 'setBondHwaddr' as const, bond: name, from: r.hwaddr, to: d.hwaddr }));
     for (const nic of r.nics) if (reslave || !d.nics.includes(nic)) release.push({ kind: 'release', bond: name, nic });
     for (const nic of d.nics) if (reslave || !r.nics.includes(nic)) enslave.push({ kind: 'enslave', bond: name, nic });
   }
@@ -255,8 +306,22 @@ export function plan(desired: RunningConfig, running: RunningConfig, replace: Re
   netMtuDown.sort((a, b) => tagged(b) - tagged(a));
 
   return [
-    ...nsClear, ...routeOff, ...removeNet, ...netMtuDown, ...release, ...devMtuDown, ...removeBond,
-    ...addBond, ...bondOpts, ...enslave, ...devMtuUp, ...netMtuUp, ...inPlace, ...addNet, ...routeOn, ...nsSet,
+    ...nsClear,
+    ...routeOff,
+    ...removeNet,
+    ...netMtuDown,
+    ...release,
+    ...devMtuDown,
+    ...removeBond,
+    ...addBond,
+    ...bondOpts,
+    ...enslave,
+    ...devMtuUp,
+    ...netMtuUp,
+    ...inPlace,
+    ...addNet,
+    ...routeOn,
+    ...nsSet,
   ];
 }
 
@@ -280,8 +345,11 @@ export function invertStep(s: Step): Step {
       return defined({ kind: 'setBondHwaddr', bond: s.bond, from: s.to, to: s.from });
     case 'syncLink':
       return defined({
-        kind: 'syncLink' as const, device: s.device,
-        mtu: s.mtu && { from: s.mtu.to, to: s.mtu.from }, up: s.up === undefined ? undefined : !s.up, hwaddr: s.hwaddr && { from: s.hwaddr.to, to: s.hwaddr.from },
+        kind: 'syncLink' as const,
+        device: s.device,
+        mtu: s.mtu && { from: s.mtu.to, to: s.mtu.from },
+        up: s.up === undefined ? undefined : !s.up,
+        hwaddr: s.hwaddr && { from: s.hwaddr.to, to: s.hwaddr.from },
       });
     default:
       return { ...s, from: s.to, to: s.from } as Step;
@@ -323,7 +391,7 @@ function bond(config: RunningConfig, s: Step & { bond: string }): BondConfig {
 export function applyStep(config: RunningConfig, s: Step): void {
   switch (s.kind) {
     case 'removeNetwork':
-      check(jsonEqual(config.networks[s.network], s.config), s, 'the network differs from the step\'s config');
+      check(jsonEqual(config.networks[s.network], s.config), s, "the network differs from the step's config");
       delete config.networks[s.network];
       return;
     case 'addNetwork':
@@ -381,7 +449,7 @@ export function applyStep(config: RunningConfig, s: Step): void {
       config.bondings[s.bond] = structuredClone(s.config);
       return;
     case 'removeBond':
-      check(jsonEqual(config.bondings[s.bond], s.config), s, 'the bond differs from the step\'s config');
+      check(jsonEqual(config.bondings[s.bond], s.config), s, "the bond differs from the step's config");
       delete config.bondings[s.bond];
       return;
     case 'setBondOptions': {

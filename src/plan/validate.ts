@@ -6,7 +6,14 @@ import { z } from 'zod';
 import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import { API_VERSION, DEFAULT_MTU, KIND, MIN_IPV6_MTU } from '../api/constants.js';
 import { bondNameProblem, deviceNameProblem, quoteName } from '../api/names.js';
-import { BondSpecSchema, NetworkSpecSchema, SpecSchema, type BondSpec, type NetworkSpec, type Spec } from '../api/spec.js';
+import {
+  BondSpecSchema,
+  NetworkSpecSchema,
+  SpecSchema,
+  type BondSpec,
+  type NetworkSpec,
+  type Spec,
+} from '../api/spec.js';
 import { vlanDeviceName } from '../apply/names.js';
 import { netmaskToPrefix, parseIpv4, parseIpv6Cidr, prefixToMask, canonicalIp } from '../util/ip.js';
 import { bondOptionErrors } from '../bond/options.js';
@@ -36,9 +43,7 @@ export interface ValidationContext {
   running?: RunningConfig;
 }
 
-export type SpecCheck =
-  | { ok: true; spec: Spec; config: RunningConfig }
-  | { ok: false; errors: ValidationError[] };
+export type SpecCheck = { ok: true; spec: Spec; config: RunningConfig } | { ok: false; errors: ValidationError[] };
 
 /**
  * `spec.networks` + `net1` -> `spec.networks.net1`; odd names are quoted, everything but
@@ -51,12 +56,19 @@ export function joinPath(base: string, key: string | number): string {
 }
 
 const TYPE_WORDS: Record<string, string> = {
-  object: 'an object', array: 'a list', string: 'a string', boolean: 'true or false', number: 'a number',
-  int: 'an integer', record: 'an object',
+  object: 'an object',
+  array: 'a list',
+  string: 'a string',
+  boolean: 'true or false',
+  number: 'a number',
+  int: 'an integer',
+  record: 'an object',
 };
 
 const FORMAT_WORDS: Record<string, string> = {
-  ipv4: 'an IPv4 address (a.b.c.d)', mac: 'a MAC address (xx:xx:xx:xx:xx:xx)', datetime: 'an RFC 3339 date-time',
+  ipv4: 'an IPv4 address (a.b.c.d)',
+  mac: 'a MAC address (xx:xx:xx:xx:xx:xx)',
+  datetime: 'an RFC 3339 date-time',
 };
 
 const UNIT: Record<string, [string, string]> = { string: ['character', 'characters'], array: ['item', 'items'] };
@@ -77,7 +89,11 @@ export function zodIssuesToErrors(issues: readonly z.core.$ZodIssue[], base = 's
         for (const k of issue.keys) out.push({ path: joinPath(path, k), message: 'unknown field' });
         break;
       case 'invalid_type':
-        out.push({ path, message: issue.input === undefined ? 'is required' : `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}` });
+        out.push({
+          path,
+          message:
+            issue.input === undefined ? 'is required' : `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}`,
+        });
         break;
       case 'too_big':
         out.push({ path, message: sizeMessage('most', issue.origin, issue.maximum) });
@@ -115,7 +131,7 @@ function ipv4HostProblem(ip: number, prefix: number | undefined): string | undef
   if (prefix !== undefined && prefix <= 30) {
     const host = ip & ~prefixToMask(prefix);
     if (host === 0) return `is the network address of its /${prefix} subnet`;
-    if ((host >>> 0) === (~prefixToMask(prefix) >>> 0)) return `is the broadcast address of its /${prefix} subnet`;
+    if (host >>> 0 === ~prefixToMask(prefix) >>> 0) return `is the broadcast address of its /${prefix} subnet`;
   }
   return undefined;
 }
@@ -125,22 +141,31 @@ function ipv4HostProblem(ip: number, prefix: number | undefined): string | undef
  * count as present for "X needs Y" rules (so one bad value does not cause a second error) and
  * take part in no other rule.
  */
-export function networkErrors(base: string, net: NetworkSpec, report: Report, unknown: ReadonlySet<string> = new Set()): void {
+export function networkErrors(
+  base: string,
+  net: NetworkSpec,
+  report: Report,
+  unknown: ReadonlySet<string> = new Set(),
+): void {
   const at = (f: string) => joinPath(base, f);
   const has = (f: keyof NetworkSpec) => net[f] !== undefined || unknown.has(f);
   const hasSouthbound = has('nic') || has('bonding');
-  if (net.nic !== undefined && net.bonding !== undefined) report(at('bonding'), 'nic and bonding are mutually exclusive');
-  if (net.bridged === false && !hasSouthbound) report(at('bridged'), 'a bridgeless network needs a southbound device (nic or bonding)');
+  if (net.nic !== undefined && net.bonding !== undefined)
+    report(at('bonding'), 'nic and bonding are mutually exclusive');
+  if (net.bridged === false && !hasSouthbound)
+    report(at('bridged'), 'a bridgeless network needs a southbound device (nic or bonding)');
   if (net.vlan !== undefined && !hasSouthbound) report(at('vlan'), 'a VLAN needs a southbound device (nic or bonding)');
   if (net.bridged === false) {
     if (net.stp) report(at('stp'), 'stp needs a bridged network');
-    if (net.bridgeOpts !== undefined && net.bridgeOpts.trim() !== '') report(at('bridgeOpts'), 'bridgeOpts needs a bridged network');
+    if (net.bridgeOpts !== undefined && net.bridgeOpts.trim() !== '')
+      report(at('bridgeOpts'), 'bridgeOpts needs a bridged network');
   } else if (net.bridgeOpts !== undefined) {
     for (const m of bridgeOptionErrors(net.bridgeOpts, net.stp === true)) report(at('bridgeOpts'), m);
   }
 
   // IPv4: static (ipaddr + netmask|prefix [+ gateway]) or DHCP, never both.
-  if (net.prefix !== undefined && net.netmask !== undefined) report(at('prefix'), 'prefix and netmask are mutually exclusive');
+  if (net.prefix !== undefined && net.netmask !== undefined)
+    report(at('prefix'), 'prefix and netmask are mutually exclusive');
   if (net.bootproto === 'dhcp') {
     for (const f of ['ipaddr', 'netmask', 'prefix', 'gateway'] as const) {
       if (net[f] !== undefined) report(at(f), `static IPv4 setting ${f} conflicts with bootproto: dhcp`);
@@ -149,7 +174,8 @@ export function networkErrors(base: string, net: NetworkSpec, report: Report, un
     let prefix = net.prefix;
     if (net.netmask !== undefined) {
       const p = netmaskToPrefix(net.netmask);
-      if (p === undefined || p === 0) report(at('netmask'), `${net.netmask} is not a netmask (contiguous ones, then zeros)`);
+      if (p === undefined || p === 0)
+        report(at('netmask'), `${net.netmask} is not a netmask (contiguous ones, then zeros)`);
       else prefix = p;
     }
     if (unknown.has('ipaddr')) {
@@ -166,8 +192,9 @@ export function networkErrors(base: string, net: NetworkSpec, report: Report, un
       const gw = net.gateway === undefined ? undefined : parseIpv4(net.gateway);
       if (ip !== undefined && gw !== undefined && prefix !== undefined) {
         const mask = prefixToMask(prefix);
-        if (gw === ip) report(at('gateway'), 'gateway is the network\'s own address');
-        else if (((gw & mask) >>> 0) !== ((ip & mask) >>> 0)) report(at('gateway'), `gateway ${net.gateway} is not in the subnet of ${net.ipaddr}/${prefix}`);
+        if (gw === ip) report(at('gateway'), "gateway is the network's own address");
+        else if ((gw & mask) >>> 0 !== (ip & mask) >>> 0)
+          report(at('gateway'), `gateway ${net.gateway} is not in the subnet of ${net.ipaddr}/${prefix}`);
       }
     }
   }
@@ -175,10 +202,15 @@ export function networkErrors(base: string, net: NetworkSpec, report: Report, un
   // IPv6: a static address, or DHCPv6 / autoconf; VDSM does not mix them.
   const dynamic6 = net.dhcpv6 === true || net.ipv6autoconf === true;
   if (net.ipv6addr !== undefined) {
-    if (dynamic6) report(at('ipv6addr'), 'a static ipv6addr conflicts with dhcpv6 and ipv6autoconf (static and dynamic IPv6 are not mixed)');
+    if (dynamic6)
+      report(
+        at('ipv6addr'),
+        'a static ipv6addr conflicts with dhcpv6 and ipv6autoconf (static and dynamic IPv6 are not mixed)',
+      );
     const c = parseIpv6Cidr(net.ipv6addr);
     if (c) {
-      if (c.address === 0n || c.address === 1n || c.address >> 120n === 0xffn) report(at('ipv6addr'), `${net.ipv6addr} is not a unicast host address`);
+      if (c.address === 0n || c.address === 1n || c.address >> 120n === 0xffn)
+        report(at('ipv6addr'), `${net.ipv6addr} is not a unicast host address`);
       else if (c.prefix === 0) report(at('ipv6addr'), 'the prefix length must be 1..128');
     }
   }
@@ -188,8 +220,16 @@ export function networkErrors(base: string, net: NetworkSpec, report: Report, un
   }
 
   // DNS: VDSM keeps the host's resolvers on the default-route network only.
-  if (net.nameservers !== undefined && net.nameservers.length > 0 && net.defaultRoute !== true && !unknown.has('defaultRoute')) {
-    report(at('nameservers'), 'nameservers may only be set on the network with defaultRoute (they become the host\'s resolvers)');
+  if (
+    net.nameservers !== undefined &&
+    net.nameservers.length > 0 &&
+    net.defaultRoute !== true &&
+    !unknown.has('defaultRoute')
+  ) {
+    report(
+      at('nameservers'),
+      "nameservers may only be set on the network with defaultRoute (they become the host's resolvers)",
+    );
   }
   const seen = new Set<string>();
   (net.nameservers ?? []).forEach((ns, i) => {
@@ -202,11 +242,14 @@ export function networkErrors(base: string, net: NetworkSpec, report: Report, un
 /** Rules within one bond; without nics (they failed the schema) `primary` is not checked. */
 export function bondErrors(base: string, bond: Partial<BondSpec>, report: Report): void {
   const nics = bond.nics;
-  const messages = bondOptionErrors(bond.options ?? '', nics ?? []).filter((m) => nics !== undefined || !m.startsWith('primary='));
+  const messages = bondOptionErrors(bond.options ?? '', nics ?? []).filter(
+    (m) => nics !== undefined || !m.startsWith('primary='),
+  );
   for (const m of messages) report(joinPath(base, 'options'), m);
   if (bond.hwaddr !== undefined) {
     const first = parseInt(bond.hwaddr.slice(0, 2), 16);
-    if ((first & 1) === 1 || /^(00:){5}00$/.test(bond.hwaddr)) report(joinPath(base, 'hwaddr'), 'must be a unicast MAC address, not zero');
+    if ((first & 1) === 1 || /^(00:){5}00$/.test(bond.hwaddr))
+      report(joinPath(base, 'hwaddr'), 'must be a unicast MAC address, not zero');
   }
 }
 
@@ -254,7 +297,8 @@ function crossErrors(
       const other = slaveOf.get(nic);
       if (other !== undefined) return report(p, `NIC ${nic} is already a slave of bond ${other}`);
       const foreign = foreignSlaveOf.get(nic);
-      if (foreign !== undefined) return report(p, `NIC ${nic} is a slave of bond ${foreign}, which the handler does not manage`);
+      if (foreign !== undefined)
+        return report(p, `NIC ${nic} is a slave of bond ${foreign}, which the handler does not manage`);
       slaveOf.set(nic, b);
     });
   }
@@ -267,8 +311,10 @@ function crossErrors(
     const net = networks[n]!;
     const base = joinPath('spec.networks', n);
     const at = (f: string) => joinPath(base, f);
-    if (net.bridged && hostNics?.has(n)) report(base, `network name ${n} is the name of a NIC; a bridged network's bridge is named after the network`);
-    else if (net.bridged && isBond(n)) report(base, `network name ${n} is the name of a bond; a bridged network's bridge is named after the network`);
+    if (net.bridged && hostNics?.has(n))
+      report(base, `network name ${n} is the name of a NIC; a bridged network's bridge is named after the network`);
+    else if (net.bridged && isBond(n))
+      report(base, `network name ${n} is the name of a bond; a bridged network's bridge is named after the network`);
 
     if (net.nic !== undefined) {
       const nic = net.nic;
@@ -277,16 +323,27 @@ function crossErrors(
       else if (isBond(nic)) report(at('nic'), `${nic} is a bond; use bonding`);
       else if (hostNics && !hostNics.has(nic)) report(at('nic'), `NIC ${nic} does not exist on the node`);
       else if (slaveOf.has(nic)) report(at('nic'), `NIC ${nic} is a slave of bond ${slaveOf.get(nic)}`);
-      else if (foreignSlaveOf.has(nic)) report(at('nic'), `NIC ${nic} is a slave of bond ${foreignSlaveOf.get(nic)}, which the handler does not manage`);
+      else if (foreignSlaveOf.has(nic))
+        report(
+          at('nic'),
+          `NIC ${nic} is a slave of bond ${foreignSlaveOf.get(nic)}, which the handler does not manage`,
+        );
     }
     if (net.bonding !== undefined) {
       const b = net.bonding;
       const badName = bondNameProblem(b);
       if (badName) report(at('bonding'), badName);
-      else if (specBonds.has(b)) { /* defined in the spec */ }
-      else if (owned.has(b)) report(at('bonding'), `bond ${b} is used by this network but the spec removes it (it is not in spec.bondings)`);
-      else if (host && hostBonds.has(b)) { /* an existing bond of the node */ }
-      else report(at('bonding'), host ? `bond ${b} is neither in spec.bondings nor on the node` : `bond ${b} is not in spec.bondings`);
+      else if (specBonds.has(b)) {
+        /* defined in the spec */
+      } else if (owned.has(b))
+        report(at('bonding'), `bond ${b} is used by this network but the spec removes it (it is not in spec.bondings)`);
+      else if (host && hostBonds.has(b)) {
+        /* an existing bond of the node */
+      } else
+        report(
+          at('bonding'),
+          host ? `bond ${b} is neither in spec.bondings nor on the node` : `bond ${b} is not in spec.bondings`,
+        );
     }
 
     const southbound = net.nic ?? net.bonding;
@@ -294,11 +351,19 @@ function crossErrors(
       const key = `${southbound}\0${net.vlan ?? ''}`;
       const first = bySouthbound.get(key);
       if (first === undefined) bySouthbound.set(key, n);
-      else if (net.vlan !== undefined) report(at('vlan'), `network ${first} already uses VLAN ${net.vlan} on ${southbound}`);
-      else report(at(net.nic !== undefined ? 'nic' : 'bonding'), `network ${first} already uses ${southbound} untagged; a device carries at most one untagged network`);
+      else if (net.vlan !== undefined)
+        report(at('vlan'), `network ${first} already uses VLAN ${net.vlan} on ${southbound}`);
+      else
+        report(
+          at(net.nic !== undefined ? 'nic' : 'bonding'),
+          `network ${first} already uses ${southbound} untagged; a device carries at most one untagged network`,
+        );
     }
 
-    for (const [addr, map, field] of [[net.ipaddr, byIpv4, 'ipaddr'], [net.ipv6addr?.split('/')[0], byIpv6, 'ipv6addr']] as const) {
+    for (const [addr, map, field] of [
+      [net.ipaddr, byIpv4, 'ipaddr'],
+      [net.ipv6addr?.split('/')[0], byIpv6, 'ipv6addr'],
+    ] as const) {
       if (addr === undefined) continue;
       const first = map.get(addr);
       if (first !== undefined) report(at(field), `address ${addr} is also used by network ${first}`);
@@ -318,7 +383,10 @@ function crossErrors(
     const first = byVlanDevice.get(dev);
     if (first === undefined) byVlanDevice.set(dev, { network: n, southbound, vlan: net.vlan });
     else if (first.southbound !== southbound) {
-      report(joinPath(joinPath('spec.networks', n), 'vlan'), `VLAN ${net.vlan} on ${southbound} would get the device name ${dev}, which VLAN ${first.vlan} on ${first.southbound} (network ${first.network}) already gets; rename one of the southbound devices`);
+      report(
+        joinPath(joinPath('spec.networks', n), 'vlan'),
+        `VLAN ${net.vlan} on ${southbound} would get the device name ${dev}, which VLAN ${first.vlan} on ${first.southbound} (network ${first.network}) already gets; rename one of the southbound devices`,
+      );
     }
   }
 
@@ -331,14 +399,20 @@ function crossErrors(
     const u = bySouthbound.get(`${southbound}\0`);
     const untagged = u === undefined ? undefined : networks[u];
     if (untagged && !untagged.bridged && net.mtu > untagged.mtu) {
-      report(joinPath(joinPath('spec.networks', n), 'mtu'), `mtu ${net.mtu} exceeds ${untagged.mtu}, the mtu of ${southbound} set by bridgeless network ${u}; a VLAN cannot exceed its lower device`);
+      report(
+        joinPath(joinPath('spec.networks', n), 'mtu'),
+        `mtu ${net.mtu} exceeds ${untagged.mtu}, the mtu of ${southbound} set by bridgeless network ${u}; a VLAN cannot exceed its lower device`,
+      );
     }
   }
 
   const withDefault = names.filter((n) => networks[n]!.defaultRoute);
   if (withDefault.length > 1) {
     for (const n of withDefault) {
-      report(joinPath(joinPath('spec.networks', n), 'defaultRoute'), `only one network may have defaultRoute; it is set on ${withDefault.join(', ')}`);
+      report(
+        joinPath(joinPath('spec.networks', n), 'defaultRoute'),
+        `only one network may have defaultRoute; it is set on ${withDefault.join(', ')}`,
+      );
     }
   }
 }
@@ -362,7 +436,9 @@ function finish(errors: ValidationError[]): ValidationError[] {
     seen.add(k);
     return true;
   });
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+  return out.sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0,
+  );
 }
 
 /**
@@ -411,7 +487,10 @@ export function checkSpec(raw: unknown, ctx: ValidationContext = {}): SpecCheck 
         known.networks.add(k);
         const p = NetworkSpecSchema.safeParse(v);
         if (p.success) networks[k] = p.data;
-        else salvage(v, p.error.issues, NetworkSpecSchema, (part, bad) => networkErrors(joinPath('spec.networks', k), part, report, bad));
+        else
+          salvage(v, p.error.issues, NetworkSpecSchema, (part, bad) =>
+            networkErrors(joinPath('spec.networks', k), part, report, bad),
+          );
       }
     }
     if (isPlainObject(r.bondings)) {
@@ -419,17 +498,24 @@ export function checkSpec(raw: unknown, ctx: ValidationContext = {}): SpecCheck 
         known.bonds.add(k);
         const p = BondSpecSchema.safeParse(v);
         if (p.success) bondings[k] = p.data;
-        else salvage(v, p.error.issues, BondSpecSchema.partial(), (part) => bondErrors(joinPath('spec.bondings', k), part, report));
+        else
+          salvage(v, p.error.issues, BondSpecSchema.partial(), (part) =>
+            bondErrors(joinPath('spec.bondings', k), part, report),
+          );
       }
     }
   }
   // Names every JavaScript object already has (constructor, toString, __proto__ — which the
   // schema's record would even drop silently) cannot be looked up safely: refused outright.
   const rawObj = isPlainObject(raw) ? raw : {};
-  for (const [field, base] of [['networks', 'spec.networks'], ['bondings', 'spec.bondings']] as const) {
+  for (const [field, base] of [
+    ['networks', 'spec.networks'],
+    ['bondings', 'spec.bondings'],
+  ] as const) {
     const m = rawObj[field];
     if (!isPlainObject(m)) continue;
-    for (const k of Object.keys(m)) if (RESERVED_NAMES.has(k)) report(joinPath(base, k), 'is a reserved name; choose another');
+    for (const k of Object.keys(m))
+      if (RESERVED_NAMES.has(k)) report(joinPath(base, k), 'is a reserved name; choose another');
   }
   for (const n of new Set([...Object.keys(networks), ...known.networks])) {
     const problem = deviceNameProblem(n);
@@ -470,7 +556,8 @@ export function extractSpec(doc: unknown): { spec: unknown; errors: ValidationEr
   const isObject = ['apiVersion', 'kind', 'metadata', 'spec', 'status'].some((k) => k in doc);
   if (!isObject) return { spec: doc, errors: [] };
   const errors: ValidationError[] = [];
-  if (doc.apiVersion !== undefined && doc.apiVersion !== API_VERSION) errors.push({ path: 'apiVersion', message: `must be ${API_VERSION}` });
+  if (doc.apiVersion !== undefined && doc.apiVersion !== API_VERSION)
+    errors.push({ path: 'apiVersion', message: `must be ${API_VERSION}` });
   if (doc.kind !== undefined && doc.kind !== KIND) errors.push({ path: 'kind', message: `must be ${KIND}` });
   return { spec: doc.spec ?? {}, errors };
 }

@@ -93,7 +93,8 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      const text = (chunks: Buffer[]) => (opts.decode === 'bytes' ? decodeBytes(Buffer.concat(chunks)) : Buffer.concat(chunks).toString('utf8'));
+      const text = (chunks: Buffer[]) =>
+        opts.decode === 'bytes' ? decodeBytes(Buffer.concat(chunks)) : Buffer.concat(chunks).toString('utf8');
       const result: RunResult = {
         stdout: text(out),
         stderr: text(err),

@@ -24,7 +24,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 
 /** A state file that is there but cannot be used: corrupt, truncated, or not of its schema. `field`: the offending field's path ('' for the whole file); the reason names it too. */
 export class StateFileError extends Error {
-  constructor(readonly path: string, readonly field: string, readonly reason: string) {
+  constructor(
+    readonly path: string,
+    readonly field: string,
+    readonly reason: string,
+  ) {
     super(`${path}: ${reason}`);
     this.name = 'StateFileError';
   }
@@ -64,7 +68,10 @@ export async function linkTarget(path: string): Promise<string> {
       throw e;
     }
     if (!st.isSymbolicLink()) {
-      if (!st.isFile()) throw new Error(`${path}${cur !== resolve(path) ? ` (a link to ${cur})` : ''} is not a regular file; refusing to replace it`);
+      if (!st.isFile())
+        throw new Error(
+          `${path}${cur !== resolve(path) ? ` (a link to ${cur})` : ''} is not a regular file; refusing to replace it`,
+        );
       return cur;
     }
     cur = resolve(dirname(cur), await readlink(cur));

@@ -192,5 +192,5 @@ export function inIpv4Subnet(addr: string, cidr: string): boolean {
   const n = parseIpv4(net);
   if (a === undefined || n === undefined) return false;
   const mask = prefixToMask(Number(len ?? 32));
-  return ((a & mask) >>> 0) === ((n & mask) >>> 0);
+  return (a & mask) >>> 0 === (n & mask) >>> 0;
 }

@@ -47,6 +47,7 @@ export function parseKvStrict(s: string | undefined, what: string): Record<strin
 export function sameOptionValue(a: string, b: string): boolean {
   if (a === b) return true;
   if (a.toLowerCase() === b.toLowerCase() && /^[0-9a-f:]+$/i.test(a)) return true;
-  const na = Number(a), nb = Number(b);
+  const na = Number(a),
+    nb = Number(b);
   return a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && na === nb;
 }

@@ -57,7 +57,9 @@ export function routeIsLocal(ipRouteGetJson: string): boolean {
  * only after the apply is the spec's doing: a failure, whatever answers on the node.
  */
 export function localVerdict(addr: string, localNow: boolean, localBefore: boolean): string | undefined {
-  return localNow && !localBefore ? `${addr} is an address of this node since the apply: connections to the API server no longer leave the node` : undefined;
+  return localNow && !localBefore
+    ? `${addr} is an address of this node since the apply: connections to the API server no longer leave the node`
+    : undefined;
 }
 
 /**
@@ -65,13 +67,22 @@ export function localVerdict(addr: string, localNow: boolean, localBefore: boole
  * skips verification (a kubeconfig's insecure-skip-tls-verify): then any completed handshake is
  * what the agent's own requests would accept.
  */
-export function handshakeVerdict(h: { authorized: boolean; authorizationError?: Error | string | null }, verify: boolean): string | undefined {
+export function handshakeVerdict(
+  h: { authorized: boolean; authorizationError?: Error | string | null },
+  verify: boolean,
+): string | undefined {
   if (h.authorized || !verify) return undefined;
   return `TLS handshake completed but the certificate is not the API server's: ${String(h.authorizationError ?? 'not verified')}`;
 }
 
 /** One TLS handshake to addr:port, resolved when it completes and verifies, rejected otherwise. */
-export function tlsHandshake(addr: string, port: number, identity: string, tls: ApiTls, timeoutMs: number): Promise<void> {
+export function tlsHandshake(
+  addr: string,
+  port: number,
+  identity: string,
+  tls: ApiTls,
+  timeoutMs: number,
+): Promise<void> {
   // The name the certificate must carry: the connection's tls-server-name, else its URL's host
   // name (sent as SNI too); for an address literal, the address (no SNI), as node:https does.
   const servername = tls.servername ?? (isIP(identity) ? undefined : identity);
@@ -88,12 +99,19 @@ export function tlsHandshake(addr: string, port: number, identity: string, tls: 
       else resolve();
     };
     const sock = connect({
-      host: addr, port, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: verify,
+      host: addr,
+      port,
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      rejectUnauthorized: verify,
       // Also the name the certificate is checked against (node:tls uses servername, else host).
       ...(servername ? { servername } : {}),
     });
     const timer = setTimeout(() => finish(`no TLS handshake within ${timeoutMs} ms`), timeoutMs);
-    sock.once('secureConnect', () => finish(handshakeVerdict({ authorized: sock.authorized, authorizationError: sock.authorizationError }, verify)));
+    sock.once('secureConnect', () =>
+      finish(handshakeVerdict({ authorized: sock.authorized, authorizationError: sock.authorizationError }, verify)),
+    );
     sock.once('error', (e: NodeJS.ErrnoException) => finish(`${e.code ? `${e.code}: ` : ''}${tlsReason(e.message)}`));
     sock.once('close', () => finish('the connection closed before the TLS handshake completed'));
   });

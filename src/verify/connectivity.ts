@@ -41,15 +41,19 @@ export class Connectivity implements ConnectivityVerifier {
   constructor(private readonly o: ConnectivityOptions) {}
 
   async preflight(): Promise<{ apiReachable: boolean }> {
-    const results = await Promise.all(this.o.probes.map(async (p) => {
-      try {
-        await p.attempt(2000, 'before');
-        return p;
-      } catch (e) {
-        this.o.log?.(`probe ${p.name} fails before the apply (${(e as Error).message}); it will not decide a rollback`);
-        return undefined;
-      }
-    }));
+    const results = await Promise.all(
+      this.o.probes.map(async (p) => {
+        try {
+          await p.attempt(2000, 'before');
+          return p;
+        } catch (e) {
+          this.o.log?.(
+            `probe ${p.name} fails before the apply (${(e as Error).message}); it will not decide a rollback`,
+          );
+          return undefined;
+        }
+      }),
+    );
     // The API server probe is kept even if it fails now: losing the API is what must never stick.
     this.active = this.o.probes.filter((p, i) => results[i] || p.name === API_PROBE);
     return { apiReachable: this.o.probes.some((p, i) => p.name === API_PROBE && results[i]) };
@@ -94,7 +98,10 @@ export class Connectivity implements ConnectivityVerifier {
       await sleep(Math.min(this.o.intervalMs ?? 1000, Math.max(0, deadline - Date.now())));
     }
     if (!pending.size) return undefined;
-    return [...pending.keys()].map((n) => `${n}: ${lastError.get(n) ?? 'no answer'}`).join('; ') + ` (within ${Math.round(this.o.timeoutMs / 1000)} s)`;
+    return (
+      [...pending.keys()].map((n) => `${n}: ${lastError.get(n) ?? 'no answer'}`).join('; ') +
+      ` (within ${Math.round(this.o.timeoutMs / 1000)} s)`
+    );
   }
 }
 
@@ -136,8 +143,26 @@ export function pathMtuProbe(host: string, netns?: string, port?: number): Probe
       const mtu = Number((await run(wrap(['cat', `/sys/class/net/${dev}/mtu`]))).stdout.trim());
       const size = mtu - (v6 ? 48 : 28);
       const secs = Math.max(1, Math.floor(timeoutMs / 1000));
-      const p = await run(wrap(['ping', v6 ? '-6' : '-4', '-n', '-q', '-c', '1', '-M', 'do', '-s', String(size), '-W', String(secs), addr]), { timeoutMs: timeoutMs + 1000, allowFailure: true });
-      if (p.code !== 0) throw new Error(`${addr} does not answer a ${mtu}-byte packet (MTU of ${dev}) with fragmentation forbidden`);
+      const p = await run(
+        wrap([
+          'ping',
+          v6 ? '-6' : '-4',
+          '-n',
+          '-q',
+          '-c',
+          '1',
+          '-M',
+          'do',
+          '-s',
+          String(size),
+          '-W',
+          String(secs),
+          addr,
+        ]),
+        { timeoutMs: timeoutMs + 1000, allowFailure: true },
+      );
+      if (p.code !== 0)
+        throw new Error(`${addr} does not answer a ${mtu}-byte packet (MTU of ${dev}) with fragmentation forbidden`);
     },
   };
 }

@@ -44,21 +44,35 @@ export function routeArgs(verb: 'add' | 'replace' | 'del', r: RouteSpec): string
   return args;
 }
 
-interface Rule { addr: string; table: number }
+interface Rule {
+  addr: string;
+  table: number;
+}
 const ruleKey = (r: Rule) => `${r.addr}@${r.table}`;
 const routeKey = (r: RouteSpec) => JSON.stringify(routeArgs('add', r));
 const familyOfRule = (r: Rule): Family => (r.addr.includes(':') ? 6 : 4);
 
 function ruleOp(verb: 'add' | 'del', r: Rule): KernelOp {
-  const op: KernelOp = { kind: 'ip', args: ['rule', verb, 'from', r.addr, 'table', String(r.table), 'priority', String(RULE_PRIORITY)] };
+  const op: KernelOp = {
+    kind: 'ip',
+    args: ['rule', verb, 'from', r.addr, 'table', String(r.table), 'priority', String(RULE_PRIORITY)],
+  };
   if (familyOfRule(r) === 6) op.family = 6;
   if (verb === 'add') op.okIfExists = true;
   return op;
 }
 
 export function originRouteOp(verb: 'replace' | 'del', nic: string, r: OriginRoute): KernelOp {
-  const op = ip('route', verb, r.dst, ...(r.gateway ? ['via', r.gateway] : []), 'dev', nic,
-    ...(r.metric ? ['metric', r.metric] : []), ...(verb === 'replace' && r.protocol ? ['proto', r.protocol] : []));
+  const op = ip(
+    'route',
+    verb,
+    r.dst,
+    ...(r.gateway ? ['via', r.gateway] : []),
+    'dev',
+    nic,
+    ...(r.metric ? ['metric', r.metric] : []),
+    ...(verb === 'replace' && r.protocol ? ['proto', r.protocol] : []),
+  );
   // `default` says no family, and `ip` would take it as IPv4.
   if (op.kind === 'ip' && r.family === 6) op.family = 6;
   return op;
@@ -74,20 +88,26 @@ export function originRoutesGiven(c: Change, routes: readonly OriginRoute[], sid
 }
 
 /** The routes and rules a top device carries (static networks only; a DHCP client installs its own). */
-function topRoutes(dev: string, t: TopDev | undefined, tables: Readonly<Record<string, number>>): { routes: RouteSpec[]; rules: Rule[] } {
+function topRoutes(
+  dev: string,
+  t: TopDev | undefined,
+  tables: Readonly<Record<string, number>>,
+): { routes: RouteSpec[]; rules: Rule[] } {
   const routes: RouteSpec[] = [];
   const rules: Rule[] = [];
   if (!t) return { routes, rules };
   const table = sourceRouted(t) ? tableOf(tables, t.network) : 0;
   if (!t.dhcp4 && (t.gateway || t.defaultRoute)) {
-    if (t.defaultRoute) routes.push({ family: 4, dev, ...(t.gateway ? { gateway: t.gateway } : {}), protocol: HANDLER_PROTO });
+    if (t.defaultRoute)
+      routes.push({ family: 4, dev, ...(t.gateway ? { gateway: t.gateway } : {}), protocol: HANDLER_PROTO });
     else if (t.gateway && t.ipv4) {
       routes.push({ family: 4, dev, gateway: t.gateway, table: String(table), protocol: HANDLER_PROTO });
       rules.push({ addr: `${t.ipv4.split('/')[0]!}/32`, table });
     }
   }
   if (!t.dhcp6 && t.ipv6gateway) {
-    if (t.defaultRoute) routes.push({ family: 6, dev, gateway: t.ipv6gateway, metric: V6_DEFAULT_METRIC, protocol: HANDLER_PROTO });
+    if (t.defaultRoute)
+      routes.push({ family: 6, dev, gateway: t.ipv6gateway, metric: V6_DEFAULT_METRIC, protocol: HANDLER_PROTO });
     else if (t.ipv6) {
       routes.push({ family: 6, dev, gateway: t.ipv6gateway, table: String(table), protocol: HANDLER_PROTO });
       rules.push({ addr: `${t.ipv6.split('/')[0]!}/128`, table });
@@ -111,7 +131,8 @@ function dhcpSpecs(dev: string, t: TopDev | undefined): DhcpClientSpec[] {
   return out;
 }
 
-const sameClient = (a: DhcpClientSpec | undefined, b: DhcpClientSpec | undefined) => !!a && !!b && JSON.stringify(a) === JSON.stringify(b);
+const sameClient = (a: DhcpClientSpec | undefined, b: DhcpClientSpec | undefined) =>
+  !!a && !!b && JSON.stringify(a) === JSON.stringify(b);
 
 /** Which addressing objects of a top device a step changes. */
 export interface Selection {
@@ -149,7 +170,12 @@ export function removeAddressing(c: Change, s: TopSides, sel: Selection, emit: E
     if (!sel.families.includes(cl.family)) continue;
     const keep = gone ? undefined : toClients.get(cl.family);
     // (A client on a device the kernel no longer has is gone with it: nothing to start again.)
-    if (clientSelected(sel, cl, keep)) emit('dhcp-stop', { kind: 'dhcp-stop', dev: cl.dev, family: cl.family }, exists(c, cl.dev) ? [{ kind: 'dhcp-start', client: cl }] : []);
+    if (clientSelected(sel, cl, keep))
+      emit(
+        'dhcp-stop',
+        { kind: 'dhcp-stop', dev: cl.dev, family: cl.family },
+        exists(c, cl.dev) ? [{ kind: 'dhcp-start', client: cl }] : [],
+      );
   }
   if (sel.routes) {
     const fr = topRoutes(s.dev, s.f, c.tables.F);
@@ -229,7 +255,10 @@ export function restoreAfterDown(c: Change, dev: string): { addrs: KernelOp[]; r
   const toRoutes = new Set(topRoutes(dev, s.t, c.tables.T).routes.map(routeKey));
   const addrs = topAddresses(s.f).filter((a) => addrFamily(a) === 6 && toAddrs.includes(a));
   const routes = topRoutes(dev, s.f, c.tables.F).routes.filter((r) => routeStays(s, r, toRoutes, false));
-  return { addrs: addrs.map((a) => ip('addr', 'add', a, 'dev', dev)), routes: routes.map((r) => ip(...routeArgs('replace', r))) };
+  return {
+    addrs: addrs.map((a) => ip('addr', 'add', a, 'dev', dev)),
+    routes: routes.map((r) => ip(...routeArgs('replace', r))),
+  };
 }
 
 /** Source-routing rules of a side: a rule is keyed by address and table, whatever device carries it. */
@@ -243,7 +272,14 @@ export function rulesOf(l: Change['F'], tables: Readonly<Record<string, number>>
 
 /** A default route of the main table that a handler network's default route would replace. */
 function isMainDefault(r: Route, family: Family): boolean {
-  return r.family === family && r.dst === 'default' && r.table === 'main' && r.type === 'unicast' && (r.metric ?? 0) === 0 && r.dev !== undefined;
+  return (
+    r.family === family &&
+    r.dst === 'default' &&
+    r.table === 'main' &&
+    r.type === 'unicast' &&
+    (r.metric ?? 0) === 0 &&
+    r.dev !== undefined
+  );
 }
 
 function routeFromKernel(r: Route): RouteSpec {
@@ -276,8 +312,12 @@ export function defaultRouteHandover(c: ChangeBase): Handover {
   if (wants === undefined && had !== undefined) {
     // Its device may be gone (or be about to be): only give back routes whose device stays. A NIC
     // the change lets go of gets its own default route back with the rest of its origin.
-    const restoredWithNic = (r: RouteSpec) => c.nicReleaser.has(r.dev) && !!c.origins.nics[r.dev]?.routes?.some((o) => o.dst === 'default' && o.family === r.family);
-    const giveBack = c.origins.displacedDefault.filter((r) => exists(c, r.dev) && !c.deleted.has(r.dev) && !restoredWithNic(r));
+    const restoredWithNic = (r: RouteSpec) =>
+      c.nicReleaser.has(r.dev) &&
+      !!c.origins.nics[r.dev]?.routes?.some((o) => o.dst === 'default' && o.family === r.family);
+    const giveBack = c.origins.displacedDefault.filter(
+      (r) => exists(c, r.dev) && !c.deleted.has(r.dev) && !restoredWithNic(r),
+    );
     return { owner: stepOf(c, `setDefaultRoute/${had}`) ?? stepOf(c, `removeNetwork/${had}`), giveBack };
   }
   return {};
@@ -289,7 +329,8 @@ export function emitDefaultRouteHandover(c: Change, step: number, emit: Emit): v
   // Its undo replaces: the NIC it goes through may put it back first (its origin's routes).
   for (const r of h.take ?? []) emit('routes-del', ip(...routeArgs('del', r)), [ip(...routeArgs('replace', r))]);
   // Its gateway may no longer be reachable: giving it back must not fail the transaction.
-  for (const r of h.giveBack ?? []) emit('routes-add', ip(...routeArgs('replace', r)), [ip(...routeArgs('del', r))], { bestEffort: true });
+  for (const r of h.giveBack ?? [])
+    emit('routes-add', ip(...routeArgs('replace', r)), [ip(...routeArgs('del', r))], { bestEffort: true });
 }
 
 // ---- resolv.conf ----
@@ -334,5 +375,6 @@ export function shedNicAddresses(c: Change, nic: string, emit: Emit): void {
  * address keeps the host's routes. Best effort: a gateway no longer on-link there is not routed.
  */
 export function followNicRoutes(c: Change, nic: string, top: string, emit: Emit): void {
-  for (const r of originRoutesGiven(c, c.origins.nics[nic]?.routes ?? [])) emit('routes-add', originRouteOp('replace', top, r), [originRouteOp('del', top, r)], { bestEffort: true });
+  for (const r of originRoutesGiven(c, c.origins.nics[nic]?.routes ?? []))
+    emit('routes-add', originRouteOp('replace', top, r), [originRouteOp('del', top, r)], { bestEffort: true });
 }

@@ -54,7 +54,7 @@ export function changeSysctls(c: Change, dev: string, cur: Sysctls | undefined, 
   if (!w) return [];
   // A config's "off" names one key: completed as a new device would read. The kernel's are whole.
   const whole = cur && SYSCTL_KEYS.every((k) => cur[k] !== undefined);
-  return sysctlOps(dev, sysctlDelta(cur && (whole ? cur : resolveSysctls(cur, d) ?? cur), w));
+  return sysctlOps(dev, sysctlDelta(cur && (whole ? cur : (resolveSysctls(cur, d) ?? cur)), w));
 }
 
 /** A device's sysctls as the desired config wants them (new devices from conf/default, others from what they had). */
@@ -68,7 +68,9 @@ export function emitSysctls(c: Change, dev: string, emit: Emit): void {
 // ---- bonds ----
 
 export function createBond(c: Change, name: string, b: BondDev, emit: Emit): void {
-  emit('bonds-add', ip('link', 'add', 'name', name, 'mtu', b.mtu, 'type', 'bond', ...bondIpArgs(b.options)), [ip('link', 'del', 'dev', name)]);
+  emit('bonds-add', ip('link', 'add', 'name', name, 'mtu', b.mtu, 'type', 'bond', ...bondIpArgs(b.options)), [
+    ip('link', 'del', 'dev', name),
+  ]);
   for (const op of bondSysfsOps(name, b.options)) emit('files', op, []);
   if (b.hwaddr) emit('bonds-add', ip('link', 'set', 'dev', name, 'address', b.hwaddr), []);
   if (!c.T.tops.has(name)) emitSysctls(c, name, emit);
@@ -83,7 +85,11 @@ export const NIC_UP_RANK = 2;
 /** A slave goes down, then into the bond (which gives it its MTU and MAC); undone back to what it has now. */
 export function enslave(c: Change, bond: string, nic: string, emit: Emit): void {
   const l = link(c, nic);
-  emit('enslave', ip('link', 'set', 'dev', nic, 'down'), l?.up && !c.released.has(nic) ? [ip('link', 'set', 'dev', nic, 'up')] : []);
+  emit(
+    'enslave',
+    ip('link', 'set', 'dev', nic, 'down'),
+    l?.up && !c.released.has(nic) ? [ip('link', 'set', 'dev', nic, 'up')] : [],
+  );
   const undo: KernelOp[] = [ip('link', 'set', 'dev', nic, 'nomaster')];
   if (l) {
     undo.push(ip('link', 'set', 'dev', nic, 'mtu', l.mtu));
@@ -96,11 +102,16 @@ export function enslave(c: Change, bond: string, nic: string, emit: Emit): void 
 /** A bond made again as the running config had it (the undo of deleting it). */
 export function recreateBond(c: Change, name: string, b: BondDev): KernelOp[] {
   const l = link(c, name);
-  const out: KernelOp[] = [ip('link', 'add', 'name', name, 'mtu', l?.mtu ?? b.mtu, 'type', 'bond', ...bondIpArgs(b.options)), ...bondSysfsOps(name, b.options)];
+  const out: KernelOp[] = [
+    ip('link', 'add', 'name', name, 'mtu', l?.mtu ?? b.mtu, 'type', 'bond', ...bondIpArgs(b.options)),
+    ...bondSysfsOps(name, b.options),
+  ];
   if (b.hwaddr) out.push(ip('link', 'set', 'dev', name, 'address', b.hwaddr));
   out.push(...newDeviceSysctls(c, name, sysctlsBefore(c, name) ?? PORT_ONLY_SYSCTLS));
   // The slaves it has now (a hand-made change may have released one).
-  for (const nic of b.nics) if (link(c, nic)?.master === name) out.push(ip('link', 'set', 'dev', nic, 'down'), ip('link', 'set', 'dev', nic, 'master', name));
+  for (const nic of b.nics)
+    if (link(c, nic)?.master === name)
+      out.push(ip('link', 'set', 'dev', nic, 'down'), ip('link', 'set', 'dev', nic, 'master', name));
   if (l?.up ?? true) out.push(ip('link', 'set', 'dev', name, 'up'));
   return out;
 }
@@ -108,7 +119,9 @@ export function recreateBond(c: Change, name: string, b: BondDev): KernelOp[] {
 // ---- VLAN devices and bridges ----
 
 export function createVlan(c: Change, dev: string, v: VlanDev, emit: Emit): void {
-  emit('vlans-add', ip('link', 'add', 'link', v.link, 'name', dev, 'mtu', v.mtu, 'type', 'vlan', 'id', v.id), [ip('link', 'del', 'dev', dev)]);
+  emit('vlans-add', ip('link', 'add', 'link', v.link, 'name', dev, 'mtu', v.mtu, 'type', 'vlan', 'id', v.id), [
+    ip('link', 'del', 'dev', dev),
+  ]);
   emitSysctls(c, dev, emit);
   emit('up', ip('link', 'set', 'dev', dev, 'up'), []);
 }
@@ -118,12 +131,14 @@ export function recreateVlan(c: Change, dev: string, v: VlanDev): KernelOp[] {
   return [
     ip('link', 'add', 'link', v.link, 'name', dev, 'mtu', l?.mtu ?? v.mtu, 'type', 'vlan', 'id', v.id),
     ...newDeviceSysctls(c, dev, sysctlsBefore(c, dev) ?? PORT_ONLY_SYSCTLS),
-    ...(l?.up ?? true ? [ip('link', 'set', 'dev', dev, 'up')] : []),
+    ...((l?.up ?? true) ? [ip('link', 'set', 'dev', dev, 'up')] : []),
   ];
 }
 
 export function createBridge(c: Change, name: string, b: BridgeDev, emit: Emit): void {
-  emit('bridges-add', ip('link', 'add', 'name', name, 'mtu', b.mtu, 'type', 'bridge', 'stp_state', b.stp ? 1 : 0), [ip('link', 'del', 'dev', name)]);
+  emit('bridges-add', ip('link', 'add', 'name', name, 'mtu', b.mtu, 'type', 'bridge', 'stp_state', b.stp ? 1 : 0), [
+    ip('link', 'del', 'dev', name),
+  ]);
   for (const [k, v] of Object.entries(b.opts)) emit('files', writeOp(bridgeOptionPath(name, k), v), []);
   emitSysctls(c, name, emit);
   if (b.port) {
@@ -137,14 +152,17 @@ export function createBridge(c: Change, name: string, b: BridgeDev, emit: Emit):
 
 export function recreateBridge(c: Change, name: string, b: BridgeDev): KernelOp[] {
   const l = link(c, name);
-  const out: KernelOp[] = [ip('link', 'add', 'name', name, 'mtu', l?.mtu ?? b.mtu, 'type', 'bridge', 'stp_state', b.stp ? 1 : 0)];
+  const out: KernelOp[] = [
+    ip('link', 'add', 'name', name, 'mtu', l?.mtu ?? b.mtu, 'type', 'bridge', 'stp_state', b.stp ? 1 : 0),
+  ];
   // A bridge without ports comes back with a new random MAC: setting the old one would leave
   // it without carrier (the kernel keeps a portless bridge with a user-set address down).
   for (const [k, v] of Object.entries(b.opts)) out.push(writeOp(bridgeOptionPath(name, k), v));
   out.push(...newDeviceSysctls(c, name, sysctlsBefore(c, name) ?? PORT_ONLY_SYSCTLS));
   // Its port as the kernel has it now (a hand-made change may have taken it), and its MTU set
   // again once the port is in, as createBridge does (a bridge follows its ports' MTU until one is set).
-  if (b.port && link(c, b.port)?.master === name) out.push(ip('link', 'set', 'dev', b.port, 'master', name), ip('link', 'set', 'dev', name, 'mtu', l?.mtu ?? b.mtu));
+  if (b.port && link(c, b.port)?.master === name)
+    out.push(ip('link', 'set', 'dev', b.port, 'master', name), ip('link', 'set', 'dev', name, 'mtu', l?.mtu ?? b.mtu));
   if (l?.up ?? true) out.push(ip('link', 'set', 'dev', name, 'up'));
   return out;
 }
@@ -156,11 +174,13 @@ export function changeBridge(c: Change, name: string, emit: Emit): void {
   if (f.stp !== b.stp) {
     // Turning STP off leaves a port that is still listening/learning blocked until its
     // forward-delay timers run out (up to 30 s): it is put to forwarding right away.
-    const forward = (port: string | undefined): KernelOp[] => (port ? [ip('link', 'set', 'dev', port, 'type', 'bridge_slave', 'state', 3)] : []);
+    const forward = (port: string | undefined): KernelOp[] =>
+      port ? [ip('link', 'set', 'dev', port, 'type', 'bridge_slave', 'state', 3)] : [];
     // Turning STP on clamps the forward delay into 2..30 s: its undo writes back one outside that.
     const fd = f.opts.forward_delay ?? BRIDGE_DEFAULTS.forward_delay!;
     const { min, max } = STP_TIMERS.forward_delay!;
-    const clamped = b.stp && (Number(fd) < min || Number(fd) > max) ? [writeOp(bridgeOptionPath(name, 'forward_delay'), fd)] : [];
+    const clamped =
+      b.stp && (Number(fd) < min || Number(fd) > max) ? [writeOp(bridgeOptionPath(name, 'forward_delay'), fd)] : [];
     emit('bridges-add', ip('link', 'set', 'dev', name, 'type', 'bridge', 'stp_state', b.stp ? 1 : 0), [
       ip('link', 'set', 'dev', name, 'type', 'bridge', 'stp_state', f.stp ? 1 : 0),
       ...clamped,
@@ -184,7 +204,11 @@ export function changeBondOptions(c: Change, name: string, emit: Emit): void {
     // sides have come back after it is up again, and with the undo of the down. (What only one
     // side has is the steps' own work: removed before the down, added after the up.)
     const kept = restoreAfterDown(c, name);
-    emit('bonds-down', ip('link', 'set', 'dev', name, 'down'), [ip('link', 'set', 'dev', name, 'up'), ...kept.addrs, ...kept.routes]);
+    emit('bonds-down', ip('link', 'set', 'dev', name, 'down'), [
+      ip('link', 'set', 'dev', name, 'up'),
+      ...kept.addrs,
+      ...kept.routes,
+    ]);
     for (const op of kept.addrs) emit('addrs-add', op, []);
     for (const op of kept.routes) emit('routes-add', op, []);
   }
@@ -192,24 +216,36 @@ export function changeBondOptions(c: Change, name: string, emit: Emit): void {
   // does: after the bond is down and its slaves are out (bonds-reset follows release), as some of
   // them (lacp_rate, fail_over_mac) are only accepted then.
   const preIp = bondIpArgs(ch.pre.set);
-  if (preIp.length) emit('bonds-reset', ip('link', 'set', 'dev', name, 'type', 'bond', ...preIp), [ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(ch.pre.old))]);
+  if (preIp.length)
+    emit('bonds-reset', ip('link', 'set', 'dev', name, 'type', 'bond', ...preIp), [
+      ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(ch.pre.old)),
+    ]);
   for (const op of bondSysfsOps(name, ch.pre.set)) emit('bonds-reset', op, 'previous');
   if (Object.keys(ch.main.set).length) {
     const ipSet = bondIpArgs(ch.main.set);
     // Back: first what the old mode would refuse, then the old mode and values.
     const undo: KernelOp[] = [];
-    if (Object.keys(ch.undoPre).length) undo.push(ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(ch.undoPre)));
+    if (Object.keys(ch.undoPre).length)
+      undo.push(ip('link', 'set', 'dev', name, 'type', 'bond', ...bondIpArgs(ch.undoPre)));
     const ipOld = bondIpArgs(ch.main.old);
     if (ipOld.length) undo.push(ip('link', 'set', 'dev', name, 'type', 'bond', ...ipOld));
     if (ipSet.length) emit('bonds-add', ip('link', 'set', 'dev', name, 'type', 'bond', ...ipSet), undo);
     for (const op of bondSysfsOps(name, ch.main.set)) emit('files', op, 'previous');
   }
-  if (cycle) emit('enslave', ip('link', 'set', 'dev', name, 'up'), [ip('link', 'set', 'dev', name, 'down')], { rank: BOND_UP_RANK });
+  if (cycle)
+    emit('enslave', ip('link', 'set', 'dev', name, 'up'), [ip('link', 'set', 'dev', name, 'down')], {
+      rank: BOND_UP_RANK,
+    });
 }
 
 /** The bond's own MAC, when the desired config names one the kernel does not have. */
 export function setBondHwaddr(c: Change, name: string, emit: Emit): void {
   const want = c.T.bonds.get(name)?.hwaddr;
   const cur = link(c, name)?.hwaddr.toLowerCase();
-  if (want && want !== cur) emit('bonds-add', ip('link', 'set', 'dev', name, 'address', want), cur ? [ip('link', 'set', 'dev', name, 'address', cur)] : []);
+  if (want && want !== cur)
+    emit(
+      'bonds-add',
+      ip('link', 'set', 'dev', name, 'address', want),
+      cur ? [ip('link', 'set', 'dev', name, 'address', cur)] : [],
+    );
 }

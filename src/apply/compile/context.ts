@@ -62,11 +62,16 @@ export type ChangeBase = Omit<Change, 'rules' | 'handover'>;
 
 function stepKey(s: Step): string {
   switch (s.kind) {
-    case 'addBond': case 'removeBond': case 'setBondOptions': case 'setBondHwaddr':
+    case 'addBond':
+    case 'removeBond':
+    case 'setBondOptions':
+    case 'setBondHwaddr':
       return `${s.kind}/${s.bond}`;
-    case 'enslave': case 'release':
+    case 'enslave':
+    case 'release':
       return `${s.kind}/${s.bond}/${s.nic}`;
-    case 'setMtu': case 'syncLink':
+    case 'setMtu':
+    case 'syncLink':
       return `${s.kind}/${s.device}`;
     case 'syncResolvers':
       return s.kind;
@@ -87,11 +92,14 @@ export function indexSteps(plan: readonly Step[]): Map<string, number> {
 /** The NICs a step takes or lets go of (a network's NIC, a bond's slaves). */
 function stepNics(s: Step): string[] {
   switch (s.kind) {
-    case 'addNetwork': case 'removeNetwork':
+    case 'addNetwork':
+    case 'removeNetwork':
       return s.config.nic !== undefined ? [s.config.nic] : [];
-    case 'addBond': case 'removeBond':
+    case 'addBond':
+    case 'removeBond':
       return s.config.nics;
-    case 'enslave': case 'release':
+    case 'enslave':
+    case 'release':
       return [s.nic];
     default:
       return [];
@@ -108,7 +116,13 @@ export function originRoutes(routes: readonly Route[], nic: string): OriginRoute
   const learned = new Set(['kernel', 'ra', 'redirect', HANDLER_PROTO]);
   return routes
     .filter((r) => r.dev === nic && r.table === 'main' && r.type === 'unicast' && !learned.has(r.protocol ?? ''))
-    .map((r) => ({ family: r.family, dst: r.dst, ...(r.gateway ? { gateway: r.gateway } : {}), ...(r.metric ? { metric: r.metric } : {}), ...(r.protocol ? { protocol: r.protocol } : {}) }));
+    .map((r) => ({
+      family: r.family,
+      dst: r.dst,
+      ...(r.gateway ? { gateway: r.gateway } : {}),
+      ...(r.metric ? { metric: r.metric } : {}),
+      ...(r.protocol ? { protocol: r.protocol } : {}),
+    }));
 }
 
 /** A NIC as it is now: what the handler gives back when it lets it go. */
@@ -116,19 +130,32 @@ function originFromLink(l: LinkFact, host: HostFacts): NicOrigin {
   const o: NicOrigin = { mtu: l.mtu, hwaddr: (l.permHwaddr ?? l.hwaddr).toLowerCase(), up: l.up };
   const s = host.sysctls[l.name];
   if (s) o.sysctls = { ...s };
-  const statics = l.addresses.filter((a) => !a.dynamic && (a.scope === 'global' || a.scope === 'site')).map((a) => `${a.local}/${a.prefixlen}`);
+  const statics = l.addresses
+    .filter((a) => !a.dynamic && (a.scope === 'global' || a.scope === 'site'))
+    .map((a) => `${a.local}/${a.prefixlen}`);
   if (statics.length) o.addresses = statics;
   const routes = originRoutes(host.routes, l.name);
   if (routes.length) o.routes = routes;
   return o;
 }
 
-export function changeOf(input: { from: RunningConfig; to: RunningConfig; host: HostFacts; origins: Origins; resolvConf: string; plan: Plan }): ChangeBase {
+export function changeOf(input: {
+  from: RunningConfig;
+  to: RunningConfig;
+  host: HostFacts;
+  origins: Origins;
+  resolvConf: string;
+  plan: Plan;
+}): ChangeBase {
   const { from, to, host, plan } = input;
   const F = layoutOf(from);
   const T = layoutOf(to);
   const stepIndex = indexSteps(plan);
-  const rebuilt = new Set(plan.filter((s) => s.kind === 'addNetwork' && stepIndex.has(`removeNetwork/${s.network}`)).map((s) => (s as { network: string }).network));
+  const rebuilt = new Set(
+    plan
+      .filter((s) => s.kind === 'addNetwork' && stepIndex.has(`removeNetwork/${s.network}`))
+      .map((s) => (s as { network: string }).network),
+  );
   const keptBridge = (name: string) => F.bridges.has(name) && T.bridges.has(name) && !rebuilt.has(name);
   const keptVlan = (dev: string) => {
     const f = F.vlans.get(dev);
@@ -169,7 +196,13 @@ export function changeOf(input: { from: RunningConfig; to: RunningConfig; host: 
   const nicUp = new Map<string, number>();
   plan.forEach((s, i) => {
     const nic = s.kind === 'addNetwork' ? s.config.nic : undefined;
-    if (nic !== undefined && !nicUp.has(nic) && T.nics.get(nic)?.slaveOf === undefined && nicNeedsUp(host, released, nic)) nicUp.set(nic, i);
+    if (
+      nic !== undefined &&
+      !nicUp.has(nic) &&
+      T.nics.get(nic)?.slaveOf === undefined &&
+      nicNeedsUp(host, released, nic)
+    )
+      nicUp.set(nic, i);
   });
   // A NIC's state is recorded the first time the handler takes it.
   const origins: Origins = structuredClone(input.origins);
@@ -178,7 +211,26 @@ export function changeOf(input: { from: RunningConfig; to: RunningConfig; host: 
     if (l && !origins.nics[nic]) origins.nics[nic] = originFromLink(l, host);
   }
   const tables = routeTables(F, T, host, origins);
-  return { from, to, F, T, host, origins, plan, resolvConf: input.resolvConf, rebuilt, deleted, created, released, bondChanges, nicTaker, nicReleaser, nicUp, stepIndex, tables };
+  return {
+    from,
+    to,
+    F,
+    T,
+    host,
+    origins,
+    plan,
+    resolvConf: input.resolvConf,
+    rebuilt,
+    deleted,
+    created,
+    released,
+    bondChanges,
+    nicTaker,
+    nicReleaser,
+    nicUp,
+    stepIndex,
+    tables,
+  };
 }
 
 /** The networks of a layout that route by source, by top device. */
@@ -197,7 +249,11 @@ function routeTables(F: Layout, T: Layout, host: HostFacts, origins: Origins): C
   const recorded = origins.routeTables ?? {};
   const f: Record<string, number> = {};
   for (const [network, dev] of sourceRoutedTops(F)) {
-    setOwn(f, network, Object.hasOwn(recorded, network) ? recorded[network]! : adoptedTable(network, dev, host.routes, HANDLER_PROTO));
+    setOwn(
+      f,
+      network,
+      Object.hasOwn(recorded, network) ? recorded[network]! : adoptedTable(network, dev, host.routes, HANDLER_PROTO),
+    );
   }
   const inUse = kernelTableIds(host.routes, host.rules);
   for (const id of Object.values(f)) inUse.add(id);
@@ -234,10 +290,18 @@ export function keptVlan(c: Change, dev: string): boolean {
 }
 
 /** A network's devices on one side: top (addresses), VLAN device, bridge. */
-export function networkDevices(l: Layout, name: string, cfg: Parameters<typeof topDeviceOf>[1]): { top: string; t?: TopDev; port?: string } {
+export function networkDevices(
+  l: Layout,
+  name: string,
+  cfg: Parameters<typeof topDeviceOf>[1],
+): { top: string; t?: TopDev; port?: string } {
   const top = topDeviceOf(name, cfg);
   const port = portDeviceOf(cfg);
-  return { top, ...(l.tops.has(top) && l.tops.get(top)!.network === name ? { t: l.tops.get(top)! } : {}), ...(port !== undefined ? { port } : {}) };
+  return {
+    top,
+    ...(l.tops.has(top) && l.tops.get(top)!.network === name ? { t: l.tops.get(top)! } : {}),
+    ...(port !== undefined ? { port } : {}),
+  };
 }
 
 export function originOf(c: Change, nic: string): NicOrigin {
@@ -250,7 +314,11 @@ export function originOf(c: Change, nic: string): NicOrigin {
 
 /** The IPv6 sysctls a device has before the change: the kernel's, else what the running config put there. */
 export function sysctlsBefore(c: Change, dev: string): Sysctls | undefined {
-  return c.host.sysctls[dev] ?? c.F.tops.get(dev)?.sysctls ?? (c.F.bonds.has(dev) || c.F.vlans.has(dev) ? PORT_ONLY_SYSCTLS : undefined);
+  return (
+    c.host.sysctls[dev] ??
+    c.F.tops.get(dev)?.sysctls ??
+    (c.F.bonds.has(dev) || c.F.vlans.has(dev) ? PORT_ONLY_SYSCTLS : undefined)
+  );
 }
 
 /** The IPv6 sysctls a device of the desired config must have (undefined: not the handler's to set). */

@@ -31,19 +31,27 @@ export function deletedDevice(p: PlannedOp): string | undefined {
   const o = p.op;
   if (o.kind !== 'ip' || o.family !== undefined || p.bestEffort || p.undo === 'previous') return undefined;
   const [obj, verb, dev, name, ...rest] = o.args;
-  return obj === 'link' && verb === 'del' && dev === 'dev' && name !== undefined && rest.length === 0 ? name : undefined;
+  return obj === 'link' && verb === 'del' && dev === 'dev' && name !== undefined && rest.length === 0
+    ? name
+    : undefined;
 }
 
 /** Whether a device outside `deleting` is, or may be, in the deletion group. */
 export function groupTaken(host: HostFacts, deleting: ReadonlySet<string>): boolean {
-  return Object.values(host.links).some((l) => !deleting.has(l.name) && l.group !== undefined && (l.group === GROUP || !/^\d+$/.test(l.group)));
+  return Object.values(host.links).some(
+    (l) => !deleting.has(l.name) && l.group !== undefined && (l.group === GROUP || !/^\d+$/.test(l.group)),
+  );
 }
 
 /** One run of deletions as set-group lines and one group delete. */
 function deleteAsGroup(run: readonly PlannedOp[], host: HostFacts): PlannedOp[] {
   const moves = run.map((p): PlannedOp => {
     const dev = deletedDevice(p)!;
-    return { op: ip('link', 'set', 'dev', dev, 'group', GROUP), undo: [ip('link', 'set', 'dev', dev, 'group', host.links[dev]?.group ?? 'default')], step: p.step };
+    return {
+      op: ip('link', 'set', 'dev', dev, 'group', GROUP),
+      undo: [ip('link', 'set', 'dev', dev, 'group', host.links[dev]?.group ?? 'default')],
+      step: p.step,
+    };
   });
   const undo = run.toReversed().flatMap((p) => p.undo as KernelOp[]);
   // Attributed to the first deletion's step: a failure of the group names where it began.

@@ -28,7 +28,15 @@ import { lowerStep } from './lower.js';
 import { mtuChange } from './mtu.js';
 import { PHASES, type CompileInput, type Compiled, type Emitted, type Origins } from './types.js';
 
-export { emptyOrigins, type CompileInput, type Compiled, type NicOrigin, type OriginRoute, type Origins, type RouteSpec } from './types.js';
+export {
+  emptyOrigins,
+  type CompileInput,
+  type Compiled,
+  type NicOrigin,
+  type OriginRoute,
+  type Origins,
+  type RouteSpec,
+} from './types.js';
 export { RULE_PRIORITY, routeArgs, sourceRouted } from './addressing.js';
 export { allocateRouteTables, legacyRouteTable, TABLE_BASE } from './tables.js';
 export { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
@@ -40,7 +48,13 @@ export { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
  */
 export function syncSteps(c: ChangeBase): Step[] {
   const out: Step[] = [];
-  const devices = new Set([...c.T.bridges.keys(), ...c.T.vlans.keys(), ...c.T.bonds.keys(), ...c.T.nics.keys(), ...c.T.foreignSouthbounds.keys()]);
+  const devices = new Set([
+    ...c.T.bridges.keys(),
+    ...c.T.vlans.keys(),
+    ...c.T.bonds.keys(),
+    ...c.T.nics.keys(),
+    ...c.T.foreignSouthbounds.keys(),
+  ]);
   for (const dev of devices) {
     if (c.created.has(dev)) continue;
     const s: Extract<Step, { kind: 'syncLink' }> = { kind: 'syncLink', device: dev };
@@ -57,14 +71,19 @@ export function syncSteps(c: ChangeBase): Step[] {
       const cycled = ch && (ch.needsDown || ch.needsRelease) && stepOf(c, `setBondOptions/${dev}`) !== undefined;
       if (l && !l.up && !cycled) s.up = true;
       const want = c.T.bonds.get(dev)!.hwaddr;
-      if (want && l && want !== l.hwaddr.toLowerCase() && stepOf(c, `setBondHwaddr/${dev}`) === undefined) s.hwaddr = { from: l.hwaddr.toLowerCase(), to: want };
+      if (want && l && want !== l.hwaddr.toLowerCase() && stepOf(c, `setBondHwaddr/${dev}`) === undefined)
+        s.hwaddr = { from: l.hwaddr.toLowerCase(), to: want };
     } else if (c.T.bridges.has(dev) && l && !l.up) {
       s.up = true;
     }
     if (s.mtu || s.up || s.hwaddr) out.push(s);
   }
   const r = resolversWanted(c);
-  if (r && stepOf(c, `setNameservers/${r.network}`) === undefined && stepOf(c, `addNetwork/${r.network}`) === undefined) {
+  if (
+    r &&
+    stepOf(c, `setNameservers/${r.network}`) === undefined &&
+    stepOf(c, `addNetwork/${r.network}`) === undefined
+  ) {
     out.push({ kind: 'syncResolvers', network: r.network, from: r.from, to: r.to });
   }
   return out;
@@ -78,19 +97,37 @@ export function compile(input: CompileInput): Compiled {
   }
   const plan = [...configPlan, ...syncSteps(base)];
   const planned = { ...base, plan, stepIndex: indexSteps(plan) };
-  const c: Change = { ...planned, rules: { F: rulesOf(base.F, base.tables.F), T: rulesOf(base.T, base.tables.T) }, handover: defaultRouteHandover(planned) };
+  const c: Change = {
+    ...planned,
+    rules: { F: rulesOf(base.F, base.tables.F), T: rulesOf(base.T, base.tables.T) },
+    handover: defaultRouteHandover(planned),
+  };
 
   const emitted: (Emitted & { step: number; seq: number })[] = [];
   const started: DhcpClientSpec[] = [];
   plan.forEach((s, index) => {
     lowerStep(s, {
-      c, index, started,
-      emit: (phase, op, undo, opts) => emitted.push({ phase, rank: opts?.rank ?? 0, op, undo, step: index, seq: emitted.length, ...(opts?.bestEffort ? { bestEffort: true } : {}) }),
+      c,
+      index,
+      started,
+      emit: (phase, op, undo, opts) =>
+        emitted.push({
+          phase,
+          rank: opts?.rank ?? 0,
+          op,
+          undo,
+          step: index,
+          seq: emitted.length,
+          ...(opts?.bestEffort ? { bestEffort: true } : {}),
+        }),
     });
   });
   const phaseOf = new Map<string, number>(PHASES.map((p, i) => [p, i]));
   emitted.sort((a, b) => phaseOf.get(a.phase)! - phaseOf.get(b.phase)! || a.rank - b.rank || a.seq - b.seq);
-  const ops: PlannedOp[] = groupDeletes(emitted.map((e) => ({ op: e.op, undo: e.undo, step: e.step, ...(e.bestEffort ? { bestEffort: true } : {}) })), c.host);
+  const ops: PlannedOp[] = groupDeletes(
+    emitted.map((e) => ({ op: e.op, undo: e.undo, step: e.step, ...(e.bestEffort ? { bestEffort: true } : {}) })),
+    c.host,
+  );
 
   const h = c.handover;
   const displaced = h.take ?? (h.giveBack ? [] : c.origins.displacedDefault);

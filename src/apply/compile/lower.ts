@@ -12,11 +12,28 @@
 import type { Step } from '../../plan/plan.js';
 import type { DhcpClientSpec } from '../ops.js';
 import {
-  addAddressing, BOTH, emitDefaultRouteHandover, emitResolvers, EVERYTHING, followNicRoutes, removeAddressing,
-  shedNicAddresses, topSides, type Selection,
+  addAddressing,
+  BOTH,
+  emitDefaultRouteHandover,
+  emitResolvers,
+  EVERYTHING,
+  followNicRoutes,
+  removeAddressing,
+  shedNicAddresses,
+  topSides,
+  type Selection,
 } from './addressing.js';
 import {
-  BOND_UP_RANK, changeBondOptions, changeBridge, createBond, createBridge, createVlan, emitSysctls, enslave, NIC_UP_RANK, setBondHwaddr,
+  BOND_UP_RANK,
+  changeBondOptions,
+  changeBridge,
+  createBond,
+  createBridge,
+  createVlan,
+  emitSysctls,
+  enslave,
+  NIC_UP_RANK,
+  setBondHwaddr,
 } from './build.js';
 import { ip } from '../ops.js';
 import { link, networkDevices, stepOf, type Change } from './context.js';
@@ -46,7 +63,12 @@ function nicOrigin(x: LowerCtx, nic: string | undefined): void {
 function lowerIp(family: 4 | 6, network: string, x: LowerCtx): void {
   const n = x.c.to.networks[network]!;
   const sides = topSides(x.c, networkDevices(x.c.T, network, n).top);
-  const sel: Selection = { families: [family], addresses: true, routes: stepOf(x.c, `setDefaultRoute/${network}`) === undefined, clients: 'existence' };
+  const sel: Selection = {
+    families: [family],
+    addresses: true,
+    routes: stepOf(x.c, `setDefaultRoute/${network}`) === undefined,
+    clients: 'existence',
+  };
   removeAddressing(x.c, sides, sel, x.emit);
   addAddressing(x.c, sides, sel, x.emit, x.started);
   if (family === 6) emitSysctls(x.c, sides.dev, x.emit);
@@ -79,9 +101,11 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
     addAddressing(c, topSides(c, top), EVERYTHING, emit, x.started);
     // The routes a NIC had follow it onto the network that carries it directly: when the handler
     // takes the NIC, and when that network's bridge is made (again).
-    if (nic !== undefined && s.config.vlan === undefined && link(c, nic) && (!c.F.nics.has(nic) || c.created.has(top))) followNicRoutes(c, nic, top, emit);
+    if (nic !== undefined && s.config.vlan === undefined && link(c, nic) && (!c.F.nics.has(nic) || c.created.has(top)))
+      followNicRoutes(c, nic, top, emit);
     emitDefaultRouteHandover(c, x.index, emit);
-    if (stepOf(c, `setNameservers/${s.network}`) === undefined && c.T.defaultRouteNetwork === s.network) emitResolvers(c, emit);
+    if (stepOf(c, `setNameservers/${s.network}`) === undefined && c.T.defaultRouteNetwork === s.network)
+      emitResolvers(c, emit);
   },
 
   setNetworkMtu(s, x) {
@@ -145,7 +169,12 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
   },
 
   setMtu(s, x) {
-    if (x.c.T.bonds.has(s.device) || x.c.T.nics.get(s.device)?.mtu !== undefined || x.c.T.foreignSouthbounds.has(s.device)) emitMtu(x.c, s.device, x.emit);
+    if (
+      x.c.T.bonds.has(s.device) ||
+      x.c.T.nics.get(s.device)?.mtu !== undefined ||
+      x.c.T.foreignSouthbounds.has(s.device)
+    )
+      emitMtu(x.c, s.device, x.emit);
   },
 
   syncLink(s, x) {
@@ -154,7 +183,10 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
     if (s.hwaddr) setBondHwaddr(c, s.device, emit);
     if (s.up) {
       if (c.T.nics.has(s.device)) nicUp(c, s.device, emit);
-      else if (c.T.bonds.has(s.device)) emit('enslave', ip('link', 'set', 'dev', s.device, 'up'), [ip('link', 'set', 'dev', s.device, 'down')], { rank: BOND_UP_RANK });
+      else if (c.T.bonds.has(s.device))
+        emit('enslave', ip('link', 'set', 'dev', s.device, 'up'), [ip('link', 'set', 'dev', s.device, 'down')], {
+          rank: BOND_UP_RANK,
+        });
       else emit('up', ip('link', 'set', 'dev', s.device, 'up'), [ip('link', 'set', 'dev', s.device, 'down')]);
     }
   },
@@ -167,10 +199,11 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
 /** A NIC given to a network must carry traffic. */
 function nicUp(c: Change, nic: string, emit: Emit): void {
   const l = link(c, nic);
-  emit('enslave', ip('link', 'set', 'dev', nic, 'up'), l && !l.up ? [ip('link', 'set', 'dev', nic, 'down')] : [], { rank: NIC_UP_RANK });
+  emit('enslave', ip('link', 'set', 'dev', nic, 'up'), l && !l.up ? [ip('link', 'set', 'dev', nic, 'down')] : [], {
+    rank: NIC_UP_RANK,
+  });
 }
 
 export function lowerStep(s: Step, x: LowerCtx): void {
   (LOWER[s.kind] as Lowering<typeof s.kind>)(s as never, x);
 }
-

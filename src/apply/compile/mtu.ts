@@ -17,7 +17,13 @@ function layerOf(c: ChangeBase, dev: string): number {
  */
 export function mtuTarget(c: ChangeBase, dev: string): number | undefined {
   if (c.created.has(dev)) return undefined;
-  return c.T.bridges.get(dev)?.mtu ?? c.T.vlans.get(dev)?.mtu ?? c.T.bonds.get(dev)?.mtu ?? c.T.nics.get(dev)?.mtu ?? c.T.foreignSouthbounds.get(dev);
+  return (
+    c.T.bridges.get(dev)?.mtu ??
+    c.T.vlans.get(dev)?.mtu ??
+    c.T.bonds.get(dev)?.mtu ??
+    c.T.nics.get(dev)?.mtu ??
+    c.T.foreignSouthbounds.get(dev)
+  );
 }
 
 /** The MTU change a device needs, as [now, target], when the kernel has another one. */
@@ -32,6 +38,12 @@ export function emitMtu(c: Change, dev: string, emit: Emit): void {
   if (!ch) return;
   const [now, want] = ch;
   const layer = layerOf(c, dev);
-  if (want < now) emit('mtu-down', ip('link', 'set', 'dev', dev, 'mtu', want), [ip('link', 'set', 'dev', dev, 'mtu', now)], { rank: -layer });
-  else emit('mtu-up', ip('link', 'set', 'dev', dev, 'mtu', want), [ip('link', 'set', 'dev', dev, 'mtu', now)], { rank: layer });
+  if (want < now)
+    emit('mtu-down', ip('link', 'set', 'dev', dev, 'mtu', want), [ip('link', 'set', 'dev', dev, 'mtu', now)], {
+      rank: -layer,
+    });
+  else
+    emit('mtu-up', ip('link', 'set', 'dev', dev, 'mtu', want), [ip('link', 'set', 'dev', dev, 'mtu', now)], {
+      rank: layer,
+    });
 }

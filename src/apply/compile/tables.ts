@@ -78,7 +78,10 @@ export function allocateRouteTables(i: TableAllocationInput): Record<string, num
 }
 
 /** Every numeric table id the kernel shows, in its routes and its rules. */
-export function kernelTableIds(routes: readonly Pick<Route, 'table'>[], rules: readonly { table: string }[] = []): Set<number> {
+export function kernelTableIds(
+  routes: readonly Pick<Route, 'table'>[],
+  rules: readonly { table: string }[] = [],
+): Set<number> {
   const out = new Set<number>();
   for (const r of [...routes, ...rules]) {
     const id = tableId(r.table);

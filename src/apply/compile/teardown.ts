@@ -17,12 +17,18 @@ export function deleteNetworkDevices(c: Change, network: string, port: string | 
     const nicPort = b.port !== undefined && c.F.nics.has(b.port) ? b.port : undefined;
     // (Only those it can carry: an IPv4 gateway on-link through the network's address.)
     const v4 = c.F.tops.get(network)?.ipv4;
-    const onLink = (r: OriginRoute) => !r.gateway || r.family === 6 || (v4 !== undefined && inIpv4Subnet(r.gateway, v4));
-    const followed = nicPort ? originRoutesGiven(c, c.origins.nics[nicPort]?.routes ?? [], 'F').filter(onLink).map((r) => originRouteOp('replace', network, r)) : [];
+    const onLink = (r: OriginRoute) =>
+      !r.gateway || r.family === 6 || (v4 !== undefined && inIpv4Subnet(r.gateway, v4));
+    const followed = nicPort
+      ? originRoutesGiven(c, c.origins.nics[nicPort]?.routes ?? [], 'F')
+          .filter(onLink)
+          .map((r) => originRouteOp('replace', network, r))
+      : [];
     emit('bridges-del', ip('link', 'del', 'dev', network), [...recreateBridge(c, network, b), ...followed]);
   }
   const v = port !== undefined ? c.F.vlans.get(port) : undefined;
-  if (v && v.network === network && !keptVlan(c, port!) && exists(c, port!)) emit('vlans-del', ip('link', 'del', 'dev', port!), recreateVlan(c, port!, v));
+  if (v && v.network === network && !keptVlan(c, port!) && exists(c, port!))
+    emit('vlans-del', ip('link', 'del', 'dev', port!), recreateVlan(c, port!, v));
 }
 
 /**
@@ -31,7 +37,12 @@ export function deleteNetworkDevices(c: Change, network: string, port: string | 
  */
 export function releaseSlave(c: Change, bond: string, nic: string, emit: Emit): void {
   const rank = -(c.F.bonds.get(bond)?.nics.indexOf(nic) ?? 0);
-  emit('release', ip('link', 'set', 'dev', nic, 'nomaster'), [ip('link', 'set', 'dev', nic, 'down'), ip('link', 'set', 'dev', nic, 'master', bond)], { rank });
+  emit(
+    'release',
+    ip('link', 'set', 'dev', nic, 'nomaster'),
+    [ip('link', 'set', 'dev', nic, 'down'), ip('link', 'set', 'dev', nic, 'master', bond)],
+    { rank },
+  );
 }
 
 export function deleteBond(c: Change, name: string, emit: Emit): void {
@@ -49,11 +60,18 @@ export function restoreNic(c: Change, nic: string, emit: Emit): void {
   const o = originOf(c, nic);
   const l = link(c, nic)!;
   const wasSlave = c.released.has(nic);
-  const curMac = (wasSlave ? l.permHwaddr ?? l.hwaddr : l.hwaddr).toLowerCase();
-  if (o.hwaddr && curMac !== o.hwaddr) emit('nics-restore', ip('link', 'set', 'dev', nic, 'address', o.hwaddr), [ip('link', 'set', 'dev', nic, 'address', curMac)]);
-  if (l.mtu !== o.mtu) emit('nics-restore', ip('link', 'set', 'dev', nic, 'mtu', o.mtu), [ip('link', 'set', 'dev', nic, 'mtu', l.mtu)]);
+  const curMac = (wasSlave ? (l.permHwaddr ?? l.hwaddr) : l.hwaddr).toLowerCase();
+  if (o.hwaddr && curMac !== o.hwaddr)
+    emit('nics-restore', ip('link', 'set', 'dev', nic, 'address', o.hwaddr), [
+      ip('link', 'set', 'dev', nic, 'address', curMac),
+    ]);
+  if (l.mtu !== o.mtu)
+    emit('nics-restore', ip('link', 'set', 'dev', nic, 'mtu', o.mtu), [ip('link', 'set', 'dev', nic, 'mtu', l.mtu)]);
   const upNow = wasSlave ? false : l.up;
-  if (o.up !== upNow) emit('nics-restore', ip('link', 'set', 'dev', nic, o.up ? 'up' : 'down'), [ip('link', 'set', 'dev', nic, upNow ? 'up' : 'down')]);
+  if (o.up !== upNow)
+    emit('nics-restore', ip('link', 'set', 'dev', nic, o.up ? 'up' : 'down'), [
+      ip('link', 'set', 'dev', nic, upNow ? 'up' : 'down'),
+    ]);
   // The removed network's own addresses on the NIC go (addrs-del), even where one equals an
   // address the NIC had before: that one is put back, or a management NIC loses its address.
   const removed = new Set(c.F.tops.has(nic) ? topAddresses(c.F.tops.get(nic)) : []);
@@ -63,10 +81,10 @@ export function restoreNic(c: Change, nic: string, emit: Emit): void {
   }
   // Best effort, like a displaced default route given back: a gateway no longer on-link must
   // not fail the release of everything else.
-  for (const r of originRoutesGiven(c, o.routes ?? [])) emit('routes-add', originRouteOp('replace', nic, r), [originRouteOp('del', nic, r)], { bestEffort: true });
+  for (const r of originRoutesGiven(c, o.routes ?? []))
+    emit('routes-add', originRouteOp('replace', nic, r), [originRouteOp('del', nic, r)], { bestEffort: true });
   // From what the kernel has now, not from what the last config meant: a NIC that went from
   // carrying a network to being a bridge port kept the values of the network it carried.
   const cur = c.host.sysctls[nic] ?? c.F.tops.get(nic)?.sysctls;
   if (cur && o.sysctls) for (const op of changeSysctls(c, nic, cur, o.sysctls)) emit('files', op, 'previous');
 }
-

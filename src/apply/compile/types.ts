@@ -80,9 +80,29 @@ export interface Compiled {
  * phase by phase, in step order within a phase (MTU changes also by layer).
  */
 export const PHASES = [
-  'dhcp-stop', 'routes-del', 'addrs-del', 'bridges-del', 'vlans-del', 'bonds-down', 'release', 'bonds-reset', 'bonds-del',
-  'nics-restore', 'mtu-down', 'mtu-up', 'bonds-add', 'enslave', 'vlans-add', 'bridges-add', 'files', 'attach', 'up',
-  'addrs-add', 'routes-add', 'dhcp-start', 'resolv',
+  'dhcp-stop',
+  'routes-del',
+  'addrs-del',
+  'bridges-del',
+  'vlans-del',
+  'bonds-down',
+  'release',
+  'bonds-reset',
+  'bonds-del',
+  'nics-restore',
+  'mtu-down',
+  'mtu-up',
+  'bonds-add',
+  'enslave',
+  'vlans-add',
+  'bridges-add',
+  'files',
+  'attach',
+  'up',
+  'addrs-add',
+  'routes-add',
+  'dhcp-start',
+  'resolv',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
@@ -97,4 +117,9 @@ export interface Emitted {
 }
 
 /** Where a step's lowering puts its operations. */
-export type Emit = (phase: Phase, op: KernelOp, undo: PlannedOp['undo'], opts?: { bestEffort?: boolean; rank?: number }) => void;
+export type Emit = (
+  phase: Phase,
+  op: KernelOp,
+  undo: PlannedOp['undo'],
+  opts?: { bestEffort?: boolean; rank?: number },
+) => void;
