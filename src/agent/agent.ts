@@ -9,13 +9,15 @@ import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '../api/constants.js';
 import type { CrdManifest, OnnClient, OnnObject } from '../k8s/client.js';
 import { coalesced } from '../util/coalesce.js';
-import type { ConnectivityVerifier, NodeBackend, SetupResult } from './backend.js';
+import type { NodeBackend } from './backend.js';
 import type { AgentMetrics } from './metrics.js';
 import { GenerationQueue, type ApplyOutcome } from './queue.js';
-import { StatusReporter } from './reporter.js';
-import { DriftWatch } from './drift.js';
+import { DriftWatch } from '../report/drift-news.js';
+import { StatusReporter } from '../report/reporter.js';
+import type { SetupResult } from '../report/results.js';
 import { DriftPolicySchema } from '../api/spec.js';
-import { ObjectWatcher } from './watcher.js';
+import { ObjectWatcher } from '../k8s/watcher.js';
+import type { ConnectivityVerifier } from '../verify/connectivity.js';
 import { StateFileError } from '../util/fs.js';
 
 export interface AgentOptions {

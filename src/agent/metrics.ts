@@ -1,12 +1,10 @@
-// Prometheus metrics and the health endpoints the DaemonSet probes. The alert rules
-// (deploy/monitoring/rules.yaml) use these names; a unit test holds every name they use to the
-// registry's.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+// The agent's Prometheus metrics, served with the probes by src/k8s/metrics-server.ts. The alert
+// rules (deploy/monitoring/rules.yaml) use these names; a unit test holds every name they use to
+// the registry's.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Capabilities, Statistics } from '../api/status.js';
-import { SETUP_FAILURE_REASONS, type Observation, type SetupResult } from './backend.js';
-import type { AuthResult } from './metrics-auth.js';
+import { SETUP_FAILURE_REASONS, type Observation, type SetupResult } from '../report/results.js';
+import type { StatusMetrics } from '../report/reporter.js';
 
 interface StatsEntry {
   rx?: string;
@@ -51,7 +49,7 @@ export function southboundStates(
   });
 }
 
-export class AgentMetrics {
+export class AgentMetrics implements StatusMetrics {
   readonly registry = new Registry();
   readonly apiWrites: Counter;
   private readonly statusWriteFailures: Counter;
@@ -148,7 +146,7 @@ export class AgentMetrics {
     for (const reason of STATUS_WRITE_FAILURES) this.statusWriteFailures.inc({ reason }, 0);
     this.statusLevel = new Gauge({
       name: 'ovnh_status_truncation_level',
-      help: "How much the written status leaves out to fit the object's budget (0: nothing; src/handler/status-budget.ts TRUNCATION_ORDER)",
+      help: "How much the written status leaves out to fit the object's budget (0: nothing; src/report/status-budget.ts TRUNCATION_ORDER)",
       registers: reg,
     });
     this.objectBytes = new Gauge({
@@ -201,84 +199,4 @@ export class AgentMetrics {
     for (const s of southboundStates(obs))
       this.southboundUp.set({ network: s.network, southbound: s.southbound }, s.up ? 1 : 0);
   }
-}
-
-export interface HealthSource {
-  /** The agent's loop ran recently. */
-  healthy(): boolean;
-  /** The agent has its object and a watch. */
-  ready(): boolean;
-}
-
-export interface MetricsServerOptions {
-  port: number;
-  /** The address to bind: '' for every address (IPv6 and IPv4, as node_exporter listens), or an IP. */
-  host: string;
-  /** Who may read /metrics; without it, anyone who reaches the port. Never the probes. */
-  auth?: { check(authorization: string | undefined, path: string): Promise<AuthResult> };
-  /** Serve HTTPS with this key and certificate (required with auth: a bearer token never travels in clear). */
-  tls?: { key: string; cert: string };
-  /** A review that could not be made (the API server unreachable): answered 503, reported here. */
-  onAuthError?: (e: Error) => void;
-}
-
-/** /metrics of a registry and the two probes (the agent's and the policy controller's). */
-export function serveMetrics(
-  metrics: { readonly registry: Registry },
-  health: HealthSource,
-  o: MetricsServerOptions,
-): Promise<Server> {
-  if (o.auth && !o.tls) throw new Error('metrics authentication needs TLS: a bearer token must not travel in clear');
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/metrics') {
-      const serve = () =>
-        metrics.registry.metrics().then(
-          (body) => {
-            res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
-            res.end(body);
-          },
-          (e: Error) => {
-            res.writeHead(500);
-            res.end(e.message);
-          },
-        );
-      if (!o.auth) {
-        void serve();
-        return;
-      }
-      o.auth.check(req.headers.authorization, path).then(
-        (r) => {
-          if (r.ok) return serve();
-          res.writeHead(r.code, {
-            'Content-Type': 'text/plain',
-            ...(r.code === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}),
-          });
-          res.end(`${r.code === 401 ? 'Unauthorized' : 'Forbidden'}: ${r.reason}\n`);
-          return undefined;
-        },
-        (e: Error) => {
-          o.onAuthError?.(e);
-          res.writeHead(503, { 'Content-Type': 'text/plain' });
-          res.end('the API server could not review the credentials\n');
-        },
-      );
-      return;
-    }
-    const ok = path === '/healthz' ? health.healthy() : path === '/readyz' ? health.ready() : undefined;
-    if (ok === undefined) {
-      res.writeHead(404);
-      res.end('not found\n');
-      return;
-    }
-    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
-    res.end(ok ? 'ok\n' : 'not ok\n');
-  };
-  const server = o.tls ? createHttpsServer({ key: o.tls.key, cert: o.tls.cert }, handler) : createServer(handler);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    // No host: Node listens on :: (accepting IPv4 too) where IPv6 exists, else on 0.0.0.0.
-    if (o.host === '') server.listen(o.port, () => resolve(server));
-    else server.listen(o.port, o.host, () => resolve(server));
-  });
 }

@@ -15,10 +15,19 @@ import { describeOp } from '../apply/ops.js';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { Locks } from '../apply/lock.js';
 import { Transactions } from '../apply/transaction.js';
-import { formatValidationErrors, runningConfigStore, validateForHost } from '../handler/node-backend.js';
 import { kernelConfig, observeHost } from '../observe/index.js';
 import { loadRunningConfig } from '../persist/running-config.js';
+import { runningConfigStore } from '../persist/running-config-store.js';
+import { checkSpecOnHost, formatValidationErrors, type HostCheck } from '../plan/host-validation.js';
 import { extractSpec } from '../plan/validate.js';
+
+/**
+ * A spec checked against this host read now, apart from any transaction (the dry run and the
+ * checks; the agent's setup validates against the read its transaction plans from).
+ */
+export async function validateForHost(spec: unknown, running: RunningConfig, resolvConf?: string): Promise<HostCheck> {
+  return checkSpecOnHost(spec, await observeHost(resolvConf ? { resolvConf } : {}), running);
+}
 
 interface ApplyOptions {
   file: string;

@@ -9,7 +9,7 @@ import { ControllerClient } from '../k8s/resources.js';
 import { EVENTS_NAMESPACE } from '../k8s/client.js';
 import { Controller } from '../fleet/controller.js';
 import { ControllerMetrics } from '../fleet/metrics.js';
-import { serveMetrics } from '../handler/metrics.js';
+import { serveMetrics } from '../k8s/metrics-server.js';
 import { installNamespace } from './env.js';
 import { addMetricsOptions, metricsServerOptions, type MetricsFlags } from './metrics-flags.js';
 

@@ -11,7 +11,7 @@ import type { ValidationError } from '../plan/validate.js';
  * a 100 MB string took 3.5 GB). Why 4 MiB: every spec the agent can be given through the API is
  * an object the API server stored, and it refuses requests over 3 MiB (etcd's default
  * --max-request-bytes is 1.5 MiB; the design budgets the whole object at 1 MiB,
- * src/handler/status-budget.ts). The largest valid spec — NETWORKS_MAX bridged VLAN networks with
+ * src/report/status-budget.ts). The largest valid spec — NETWORKS_MAX bridged VLAN networks with
  * IPv4 and IPv6 over BONDINGS_MAX bonds (bench/status-size.ts largestSpec) — is about 340 KiB as
  * YAML with 4-space indentation, a twelfth of the cap (test/unit/cli-input.test.ts keeps it under half). So 4 MiB refuses nothing valid, with
  * room for comments and indentation, and bounds the parser's time and memory to well under a

@@ -5,7 +5,7 @@ import { registerApply } from './apply.js';
 import { registerController } from './controller.js';
 import { registerLab } from './lab.js';
 import { registerRun } from './run.js';
-import { registerPlan } from './plan.js';
+import { registerPlan } from './plan-command.js';
 import { registerShow } from './show.js';
 
 const program = new Command();

@@ -9,8 +9,8 @@ import {
   parseMetricsAuth,
   parsePort,
   selfSignedCertificate,
-} from '../handler/metrics-auth.js';
-import type { MetricsServerOptions } from '../handler/metrics.js';
+} from '../k8s/metrics-auth.js';
+import type { MetricsServerOptions } from '../k8s/metrics-server.js';
 
 export interface MetricsFlags {
   metricsPort: string;

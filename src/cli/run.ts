@@ -5,14 +5,15 @@ import { isIP } from 'node:net';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { ConnectivityCheckSchema } from '../api/spec.js';
 import { Locks } from '../apply/lock.js';
-import { Agent } from '../handler/agent.js';
-import { AgentMetrics, serveMetrics } from '../handler/metrics.js';
-import { HostBackend } from '../handler/node-backend.js';
+import { Agent } from '../agent/agent.js';
+import { KernelBackend } from '../agent/kernel-backend.js';
+import { AgentMetrics } from '../agent/metrics.js';
+import { serveMetrics } from '../k8s/metrics-server.js';
 import { EVENTS_NAMESPACE, OnnClient, type CrdManifest } from '../k8s/client.js';
-import { bareHostname, loadConnection } from '../k8s/connection.js';
+import { bareHostname, loadConnection, type ApiConnection } from '../k8s/connection.js';
 import { crashPointFromEnv } from './env.js';
 import { addMetricsOptions, metricsServerOptions, type MetricsFlags } from './metrics-flags.js';
-import { apiEndpoint, apiServerProbe } from '../verify/api-server.js';
+import { apiServerProbe, type ApiEndpoint } from '../verify/api-server.js';
 import { Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
 
 interface RunOptions extends MetricsFlags {
@@ -64,7 +65,7 @@ export function registerRun(program: Command): void {
     );
     log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
     const metrics = new AgentMetrics(nodeName);
-    const backend = new HostBackend({
+    const backend = new KernelBackend({
       stateDir: o.stateDir,
       resolvConf: o.resolvConf,
       log,
@@ -126,4 +127,16 @@ function verifierFor(
     else log.warn('the object enables the DNS probe but there is no name to resolve (--dns-probe-host); skipping it');
   }
   return new Connectivity({ timeoutMs: cc.timeoutSeconds * 1000, probes, log: (m) => log.info(m) });
+}
+
+/** The endpoint of an API connection: its URL's host and port, its TLS material (re-read per attempt). */
+function apiEndpoint(conn: ApiConnection): ApiEndpoint {
+  return {
+    host: bareHostname(conn.server),
+    port: Number(conn.server.port || 443),
+    tls: async () => {
+      const { ca, cert, key, servername, rejectUnauthorized } = await conn.requestOptions();
+      return { ca, cert, key, servername, rejectUnauthorized };
+    },
+  };
 }

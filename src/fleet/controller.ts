@@ -1,4 +1,4 @@
-// The policy controller: the thin layer around the core. Three watchers (src/handler/watcher.ts)
+// The policy controller: the thin layer around the core. Three watchers (src/k8s/watcher.ts)
 // keep caches of the policies, the Nodes and the node objects; any change schedules one pass of
 // reconcile() over the caches, run only by the leader (src/fleet/leader.ts), and its decisions
 // are carried out in order per policy: the finalizer first (no apply without it), the applies
@@ -18,7 +18,7 @@ import {
   type KubeList,
   type KubeObject,
 } from '../k8s/resources.js';
-import { ObjectWatcher } from '../handler/watcher.js';
+import { ObjectWatcher } from '../k8s/watcher.js';
 import { LeaderElector, type LeaseSettings } from './leader.js';
 import type { ControllerMetrics, ControllerWriteKind } from './metrics.js';
 import { newerOrSame, nodeView, onnView, policyView } from './objects.js';

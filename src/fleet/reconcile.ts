@@ -23,7 +23,7 @@ import {
 import { attempt } from './fault.js';
 import { hasOwnKey, own } from './own.js';
 import { planRollout, type NodeRow, type Write } from './rollout.js';
-import { policyStatus, statusChanged, statusEvents, type PolicyEvent } from './status.js';
+import { policyStatus, statusChanged, statusEvents, type PolicyEvent } from './policy-status.js';
 import { selectorMatches } from './selector.js';
 import { checkPolicySpec, maxUnavailableOf, type PolicyPools } from './validate.js';
 import type { Fragment, NodeProblem, NodeView, OnnView, PolicyView } from './types.js';

@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { ValidationError } from '../plan/validate.js';
 import type { ConnectFlags, NodeSource } from './api.js';
 import { diffAgainstStatus, renderDiff } from './diff.js';
-import { planAgainstStatus, renderPlan } from './plan.js';
+import { planAgainstStatus, renderPlan } from './plan-against-status.js';
 import { readReported, ReportedError, requireParts, type Reported } from './reported.js';
 import { isNewSample, renderStats, statsView, type Sample } from './stats.js';
 import { renderStatusTree } from './tree.js';

@@ -5,7 +5,7 @@
 import type { Condition, Outcome } from '../api/status.js';
 import { fieldDifferences, type FieldDifference } from '../plan/drift.js';
 import type { ValidationError } from '../plan/validate.js';
-import { checkAgainstStatus, type ReportedNode } from './plan.js';
+import { checkAgainstStatus, type ReportedNode } from './plan-against-status.js';
 import { condition } from './reported.js';
 
 export interface EntityDiff {

@@ -20,9 +20,16 @@ import {
 } from '../k8s/client.js';
 import type { ApiError } from '../k8s/http.js';
 import { coalesced } from '../util/coalesce.js';
-import type { Observation, SetupResult } from './backend.js';
-import type { AgentMetrics } from './metrics.js';
-import { conditionsFor, failed, shortMessage, statusPatch, success, type Condition, type Phase } from './status.js';
+import type { Observation, SetupResult } from './results.js';
+import {
+  conditionsFor,
+  failed,
+  shortMessage,
+  statusPatch,
+  success,
+  type Condition,
+  type Phase,
+} from './status-shapes.js';
 import { isEmptyEdit, sameStatistics, statisticsDelta, STATISTICS_TIME } from './statistics-delta.js';
 import {
   baseBytes,
@@ -58,12 +65,22 @@ const LAST_STEP = MAX_LEVEL + 1;
  */
 const REFUSAL_MEMORY_MS = 10 * 60_000;
 
+/** What the reporter tells the metrics (the agent's AgentMetrics implements it). */
+export interface StatusMetrics {
+  readonly apiWrites: { inc(): void };
+  recordObservation(obs: Observation): void;
+  recordSetup(r: SetupResult): void;
+  recordStatusWrite(level: number, bytes: number): void;
+  /** A status patch failed; `httpCode`: the API server's answer, undefined when there was none. */
+  recordStatusWriteFailure(httpCode: number | undefined): void;
+}
+
 export interface StatusReporterOptions {
   /** The object's name (the node's). */
   name: string;
   client: Pick<OnnClient, 'patchStatus' | 'event'>;
   log: Logger;
-  metrics?: AgentMetrics;
+  metrics?: StatusMetrics;
   /** How often statistics are written (default 30 s). */
   statisticsIntervalMs?: number;
   /** Writes only while this holds (the watcher has listed the object and watches it). */

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { leaseAfter, leaseStep, type LeaseSettings } from '../../src/fleet/leader.js';
 import { newerOrSame, onnView, policyView } from '../../src/fleet/objects.js';
-import { ObjectWatcher } from '../../src/handler/watcher.js';
+import { ObjectWatcher } from '../../src/k8s/watcher.js';
 import { seconds } from '../../src/cli/controller.js';
 import type { KubeList, KubeObject, Lease } from '../../src/k8s/resources.js';
 import { turns, until } from '../helpers/turns.js';

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { Agent, type AgentOptions } from '../../src/handler/agent.js';
+import { Agent, type AgentOptions } from '../../src/agent/agent.js';
 import type { RunningConfig } from '../../src/api/config.js';
-import type { NodeBackend, SetupResult } from '../../src/handler/backend.js';
+import type { NodeBackend } from '../../src/agent/backend.js';
+import type { SetupResult } from '../../src/report/results.js';
 import { statusPatchOps, type OnnClient, type OnnObject, type StatusEdit } from '../../src/k8s/client.js';
 import { ApiError } from '../../src/k8s/http.js';
 import { applyJsonPatch } from '../helpers/json-patch.js';

@@ -3,7 +3,7 @@
 // in the line.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GenerationQueue, type ApplyOutcome } from '../../src/handler/queue.js';
+import { GenerationQueue, type ApplyOutcome } from '../../src/agent/queue.js';
 import { deferred, turns, until } from '../helpers/turns.js';
 
 /** A queue whose applies are recorded and held until released one by one; answers come from `outcome`. */
