@@ -5,9 +5,10 @@ import { isIP } from 'node:net';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { ConnectivityCheckSchema } from '../api/spec.js';
 import { Locks } from '../apply/lock.js';
-import { Agent } from '../agent/agent.js';
+import { Agent, DEFAULT_APPLY_RETRY } from '../agent/agent.js';
 import { KernelBackend } from '../agent/kernel-backend.js';
 import { AgentMetrics } from '../agent/metrics.js';
+import { checkBackoffSettings } from '../k8s/item-backoff.js';
 import { serveMetrics } from '../k8s/metrics-server.js';
 import { EVENTS_NAMESPACE, OnnClient, type CrdManifest } from '../k8s/client.js';
 import { bareHostname, loadConnection, type ApiConnection } from '../k8s/connection.js';
@@ -24,6 +25,8 @@ interface RunOptions extends MetricsFlags {
   statisticsInterval: string;
   observeInterval: string;
   dhcpSuperviseInterval: string;
+  applyRetryBase: string;
+  applyRetryMax: string;
   installCrd?: boolean;
   logLevel: string;
   dnsProbeHost?: string;
@@ -40,6 +43,16 @@ export function registerRun(program: Command): void {
     .option('--statistics-interval <seconds>', 'how often statistics are written to the status', '30')
     .option('--observe-interval <seconds>', 'how often the node is observed (status written only on change)', '10')
     .option('--dhcp-supervise-interval <seconds>', 'how often DHCP clients that died are started again', '10')
+    .option(
+      '--apply-retry-base <seconds>',
+      'a spec whose apply failed for a reason outside it (the API server away) is tried again after this, doubled per failure',
+      String(DEFAULT_APPLY_RETRY.baseMs / 1000),
+    )
+    .option(
+      '--apply-retry-max <seconds>',
+      'the longest pause between those attempts',
+      String(DEFAULT_APPLY_RETRY.maxMs / 1000),
+    )
     .option('--install-crd', 'create the CRD if it is missing (needs the permission)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .option(
@@ -84,6 +97,10 @@ export function registerRun(program: Command): void {
       observeIntervalMs: Number(o.observeInterval) * 1000,
       dhcpSuperviseIntervalMs: Number(o.dhcpSuperviseInterval) * 1000,
       statisticsIntervalMs: Number(o.statisticsInterval) * 1000,
+      retryBackoff: checkBackoffSettings(
+        { baseMs: Number(o.applyRetryBase) * 1000, maxMs: Number(o.applyRetryMax) * 1000 },
+        '--apply-retry-base/--apply-retry-max',
+      ),
       verifierFor: (spec) => verifierFor(spec, client, o.resolvConf, o.dnsProbeHost, log),
     });
     if (serverOptions) {
