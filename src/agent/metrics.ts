@@ -69,91 +69,58 @@ export class AgentMetrics implements StatusMetrics {
   constructor(node: string) {
     this.registry.setDefaultLabels({ node });
     collectDefaultMetrics({ register: this.registry });
-    const reg = [this.registry];
-    this.apiWrites = new Counter({
-      name: 'ovnh_api_writes_total',
-      help: 'Status patches written to the API server',
-      registers: reg,
-    });
-    this.statusWriteFailures = new Counter({
-      name: 'ovnh_status_write_failures_total',
-      help: 'Status patches that failed: refused (the API server answered 4xx), server_error (5xx), no_answer',
-      labelNames: ['reason'],
-      registers: reg,
-    });
+    const registers = [this.registry];
+    const counter = (name: string, help: string, labelNames: string[] = []) =>
+      new Counter({ name, help, labelNames, registers });
+    const gauge = (name: string, help: string, labelNames: string[] = []) =>
+      new Gauge({ name, help, labelNames, registers });
+    const perInterface = ['interface', 'direction'];
+    this.apiWrites = counter('ovnh_api_writes_total', 'Status patches written to the API server');
+    this.statusWriteFailures = counter(
+      'ovnh_status_write_failures_total',
+      'Status patches that failed: refused (the API server answered 4xx), server_error (5xx), no_answer',
+      ['reason'],
+    );
     // Counters are exported as gauges: they come from the kernel, which may reset them.
-    this.ifaceBytes = new Gauge({
-      name: 'ovnh_interface_bytes',
-      help: 'Bytes moved by an interface (kernel counter)',
-      labelNames: ['interface', 'direction'],
-      registers: reg,
-    });
-    this.ifaceRate = new Gauge({
-      name: 'ovnh_interface_rate_bytes_per_second',
-      help: 'Bytes per second over the last observation interval',
-      labelNames: ['interface', 'direction'],
-      registers: reg,
-    });
-    this.ifaceErrors = new Gauge({
-      name: 'ovnh_interface_errors',
-      help: 'Interface errors (kernel counter)',
-      labelNames: ['interface', 'direction'],
-      registers: reg,
-    });
-    this.ifaceDropped = new Gauge({
-      name: 'ovnh_interface_dropped',
-      help: 'Interface drops (kernel counter)',
-      labelNames: ['interface', 'direction'],
-      registers: reg,
-    });
-    this.bondSlaveUp = new Gauge({
-      name: 'ovnh_bond_slave_up',
-      help: "1 when the bond slave's link is up, 0 when it is down",
-      labelNames: ['bond', 'slave'],
-      registers: reg,
-    });
-    this.southboundUp = new Gauge({
-      name: 'ovnh_network_southbound_up',
-      help: '1 when the southbound NIC or bond of a handler-owned network is up, 0 when it is down',
-      labelNames: ['network', 'southbound'],
-      registers: reg,
-    });
+    this.ifaceBytes = gauge('ovnh_interface_bytes', 'Bytes moved by an interface (kernel counter)', perInterface);
+    this.ifaceRate = gauge(
+      'ovnh_interface_rate_bytes_per_second',
+      'Bytes per second over the last observation interval',
+      perInterface,
+    );
+    this.ifaceErrors = gauge('ovnh_interface_errors', 'Interface errors (kernel counter)', perInterface);
+    this.ifaceDropped = gauge('ovnh_interface_dropped', 'Interface drops (kernel counter)', perInterface);
+    this.bondSlaveUp = gauge('ovnh_bond_slave_up', "1 when the bond slave's link is up, 0 when it is down", [
+      'bond',
+      'slave',
+    ]);
+    this.southboundUp = gauge(
+      'ovnh_network_southbound_up',
+      '1 when the southbound NIC or bond of a handler-owned network is up, 0 when it is down',
+      ['network', 'southbound'],
+    );
     this.applySeconds = new Histogram({
       name: 'ovnh_apply_duration_seconds',
       help: 'Duration of applies (validate → persist, including verification)',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-      registers: reg,
+      registers,
     });
-    this.applies = new Counter({
-      name: 'ovnh_applies_total',
-      help: 'Applies by result',
-      labelNames: ['result'],
-      registers: reg,
-    });
-    this.rollbacks = new Counter({
-      name: 'ovnh_rollbacks_total',
-      help: 'Applies rolled back after failing or losing connectivity',
-      registers: reg,
-    });
-    this.lastApplySuccess = new Gauge({
-      name: 'ovnh_last_apply_success',
-      help: '1 when the last apply succeeded, 0 when it failed',
-      registers: reg,
-    });
+    this.applies = counter('ovnh_applies_total', 'Applies by result', ['result']);
+    this.rollbacks = counter('ovnh_rollbacks_total', 'Applies rolled back after failing or losing connectivity');
+    this.lastApplySuccess = gauge('ovnh_last_apply_success', '1 when the last apply succeeded, 0 when it failed');
     // Every series of a fixed label set exists from the start at 0: Prometheus' increase() sees
     // nothing in a series' first sample, so a first rollback would otherwise raise no alert.
     for (const result of ['success', ...SETUP_FAILURE_REASONS]) this.applies.inc({ result }, 0);
     for (const reason of STATUS_WRITE_FAILURES) this.statusWriteFailures.inc({ reason }, 0);
-    this.statusLevel = new Gauge({
-      name: 'ovnh_status_truncation_level',
-      help: "How much the written status leaves out to fit the object's budget (0: nothing; src/report/status-budget.ts TRUNCATION_ORDER)",
-      registers: reg,
-    });
-    this.objectBytes = new Gauge({
-      name: 'ovnh_status_object_bytes',
-      help: 'Size of the object (metadata, spec, status) as of the last status write, estimated',
-      registers: reg,
-    });
+    this.statusLevel = gauge(
+      'ovnh_status_truncation_level',
+      "How much the written status leaves out to fit the object's budget " +
+        '(0: nothing; src/report/status-budget.ts TRUNCATION_ORDER)',
+    );
+    this.objectBytes = gauge(
+      'ovnh_status_object_bytes',
+      'Size of the object (metadata, spec, status) as of the last status write, estimated',
+    );
   }
 
   recordStatusWrite(level: number, bytes: number): void {

@@ -45,7 +45,8 @@ export function registerRun(program: Command): void {
     .option('--dhcp-supervise-interval <seconds>', 'how often DHCP clients that died are started again', '10')
     .option(
       '--apply-retry-base <seconds>',
-      'a spec whose apply failed for a reason outside it (the API server away) is tried again after this, doubled per failure',
+      'a spec whose apply failed for a reason outside it (the API server away) is tried again after this, ' +
+        'doubled per failure',
       String(DEFAULT_APPLY_RETRY.baseMs / 1000),
     )
     .option(
@@ -57,70 +58,74 @@ export function registerRun(program: Command): void {
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .option(
       '--low-memory',
-      'also run V8 in its memory saver mode (less memory, more CPU; read by the launcher, which runs V8 without its optimizing compilers in any case)',
+      'also run V8 in its memory saver mode (less memory, more CPU; read by the launcher, ' +
+        'which runs V8 without its optimizing compilers in any case)',
     )
     .option(
       '--dns-probe-host <name>',
       "name the DNS probe resolves when an object enables it (default: the API server's host name, if it is one)",
     );
-  addMetricsOptions(cmd, 9187).action(async (o: RunOptions) => {
-    const nodeName = o.nodeName ?? process.env.NODE_NAME;
-    if (!nodeName)
-      throw new Error(
-        'no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName); $HOSTNAME is never used',
-      );
-    const log = pino({ level: o.logLevel, base: { node: nodeName } });
-    const client = new OnnClient(await loadConnection(o.kubeconfig, process.env), {
-      eventsNamespace: EVENTS_NAMESPACE,
-    });
-    const serverOptions = await metricsServerOptions(o, client.http, [nodeName, 'localhost', '127.0.0.1', '::1'], (e) =>
-      log.warn({ err: e.message }, "metrics: could not review a scraper's credentials"),
+  addMetricsOptions(cmd, 9187).action(runAgent);
+}
+
+/** The agent's process: its client, backend, metrics server and the agent, until a signal ends it. */
+async function runAgent(o: RunOptions): Promise<void> {
+  const nodeName = o.nodeName ?? process.env.NODE_NAME;
+  if (!nodeName)
+    throw new Error(
+      'no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName); $HOSTNAME is never used',
     );
-    log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
-    const metrics = new AgentMetrics(nodeName);
-    const backend = new KernelBackend({
-      stateDir: o.stateDir,
-      resolvConf: o.resolvConf,
-      log,
-      locks: new Locks(),
-      crashAfter: crashPointFromEnv(process.env),
-    });
-    // Built from src/api, as deploy/crd.yaml is (a unit test keeps them equal); loaded only when asked.
-    const crd = o.installCrd ? ((await import('../api/crd.js')).buildCrd() as CrdManifest) : undefined;
-    const agent = new Agent({
-      nodeName,
-      client,
-      backend,
-      log,
-      metrics,
-      crd,
-      observeIntervalMs: Number(o.observeInterval) * 1000,
-      dhcpSuperviseIntervalMs: Number(o.dhcpSuperviseInterval) * 1000,
-      statisticsIntervalMs: Number(o.statisticsInterval) * 1000,
-      retryBackoff: checkBackoffSettings(
-        { baseMs: Number(o.applyRetryBase) * 1000, maxMs: Number(o.applyRetryMax) * 1000 },
-        '--apply-retry-base/--apply-retry-max',
-      ),
-      verifierFor: (spec) => verifierFor(spec, client, o.resolvConf, o.dnsProbeHost, log),
-    });
-    if (serverOptions) {
-      const stallMs = Math.max(120_000, Number(o.observeInterval) * 1000 * 6);
-      await serveMetrics(
-        metrics,
-        { healthy: () => Date.now() - agent.lastLoopAt < stallMs, ready: () => agent.ready },
-        serverOptions,
-      );
-    }
-    const shutdown = async (sig: string) => {
-      log.info(`${sig}: stopping (the host's network is left as it is)`);
-      await agent.stop();
-      process.exit(0);
-    };
-    process.once('SIGTERM', () => void shutdown('SIGTERM'));
-    process.once('SIGINT', () => void shutdown('SIGINT'));
-    await agent.start();
-    log.info('agent started');
+  const log = pino({ level: o.logLevel, base: { node: nodeName } });
+  const client = new OnnClient(await loadConnection(o.kubeconfig, process.env), {
+    eventsNamespace: EVENTS_NAMESPACE,
   });
+  const serverOptions = await metricsServerOptions(o, client.http, [nodeName, 'localhost', '127.0.0.1', '::1'], (e) =>
+    log.warn({ err: e.message }, "metrics: could not review a scraper's credentials"),
+  );
+  log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
+  const metrics = new AgentMetrics(nodeName);
+  const backend = new KernelBackend({
+    stateDir: o.stateDir,
+    resolvConf: o.resolvConf,
+    log,
+    locks: new Locks(),
+    crashAfter: crashPointFromEnv(process.env),
+  });
+  // Built from src/api, as deploy/crd.yaml is (a unit test keeps them equal); loaded only when asked.
+  const crd = o.installCrd ? ((await import('../api/crd.js')).buildCrd() as CrdManifest) : undefined;
+  const agent = new Agent({
+    nodeName,
+    client,
+    backend,
+    log,
+    metrics,
+    crd,
+    observeIntervalMs: Number(o.observeInterval) * 1000,
+    dhcpSuperviseIntervalMs: Number(o.dhcpSuperviseInterval) * 1000,
+    statisticsIntervalMs: Number(o.statisticsInterval) * 1000,
+    retryBackoff: checkBackoffSettings(
+      { baseMs: Number(o.applyRetryBase) * 1000, maxMs: Number(o.applyRetryMax) * 1000 },
+      '--apply-retry-base/--apply-retry-max',
+    ),
+    verifierFor: (spec) => verifierFor(spec, client, o.resolvConf, o.dnsProbeHost, log),
+  });
+  if (serverOptions) {
+    const stallMs = Math.max(120_000, Number(o.observeInterval) * 1000 * 6);
+    await serveMetrics(
+      metrics,
+      { healthy: () => Date.now() - agent.lastLoopAt < stallMs, ready: () => agent.ready },
+      serverOptions,
+    );
+  }
+  const shutdown = async (sig: string) => {
+    log.info(`${sig}: stopping (the host's network is left as it is)`);
+    await agent.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  await agent.start();
+  log.info('agent started');
 }
 
 function verifierFor(

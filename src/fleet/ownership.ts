@@ -13,11 +13,6 @@ export function managerOf(policy: string): string {
   return `${POLICY_MANAGER_PREFIX}${policy}`;
 }
 
-/** The policy a field manager is, or undefined for any other writer. */
-export function policyOfManager(manager: string): string | undefined {
-  return manager.startsWith(POLICY_MANAGER_PREFIX) ? manager.slice(POLICY_MANAGER_PREFIX.length) : undefined;
-}
-
 export function annotationOf(policy: string): string {
   return `${POLICY_ANNOTATION_PREFIX}${policy}`;
 }

@@ -1,5 +1,6 @@
 // Pure pieces of the agent's reporting: the status shapes the seed showed (infoStatus,
-// setupStatus), Kubernetes-style conditions, and "did anything but counters change?".
+// setupStatus), the Kubernetes-style conditions of each phase of an apply, and the patch of the
+// top-level fields that changed.
 import { isDeepStrictEqual } from 'node:util';
 import type { Condition, Outcome } from '../api/status.js';
 
@@ -27,88 +28,93 @@ export type Phase =
   /** The kernel no longer has what generation applied; `healing`: it is being applied again. */
   | { kind: 'drifted'; generation: number; message: string; healing: boolean };
 
+type Want = Omit<Condition, 'lastTransitionTime'>;
+
 /** The three conditions for a phase; lastTransitionTime only moves when a status flips. */
 export function conditionsFor(phase: Phase, previous: Condition[] | undefined, now = new Date()): Condition[] {
-  const g = phase.generation;
-  const want: Omit<Condition, 'lastTransitionTime'>[] =
-    phase.kind === 'progressing'
-      ? [
-          {
-            type: 'Available',
-            status: 'False',
-            reason: 'Progressing',
-            message: `applying generation ${g}`,
-            observedGeneration: g,
-          },
-          {
-            type: 'Progressing',
-            status: 'True',
-            reason: 'Applying',
-            message: `applying generation ${g}`,
-            observedGeneration: g,
-          },
-          { type: 'Degraded', status: 'False', reason: 'Progressing', message: '', observedGeneration: g },
-        ]
-      : phase.kind === 'drifted'
-        ? [
-            { type: 'Available', status: 'False', reason: 'Drifted', message: phase.message, observedGeneration: g },
-            {
-              type: 'Progressing',
-              status: phase.healing ? 'True' : 'False',
-              reason: phase.healing ? 'Healing' : 'Drifted',
-              message: phase.healing ? `applying generation ${g} again` : '',
-              observedGeneration: g,
-            },
-            { type: 'Degraded', status: 'True', reason: 'Drifted', message: phase.message, observedGeneration: g },
-          ]
-        : phase.kind === 'available'
-          ? [
-              {
-                type: 'Available',
-                status: 'True',
-                reason: 'SuccessfullyConfigured',
-                message: phase.message ?? `generation ${g} applied`,
-                observedGeneration: g,
-              },
-              {
-                type: 'Progressing',
-                status: 'False',
-                reason: 'SuccessfullyConfigured',
-                message: '',
-                observedGeneration: g,
-              },
-              {
-                type: 'Degraded',
-                status: 'False',
-                reason: 'SuccessfullyConfigured',
-                message: '',
-                observedGeneration: g,
-              },
-            ]
-          : [
-              {
-                type: 'Available',
-                status: 'False',
-                reason: phase.reason,
-                message: phase.message,
-                observedGeneration: g,
-              },
-              { type: 'Progressing', status: 'False', reason: phase.reason, message: '', observedGeneration: g },
-              {
-                type: 'Degraded',
-                status: 'True',
-                reason: phase.reason,
-                message: phase.rolledBack
-                  ? `${phase.message} (rolled back to the previous configuration)`
-                  : phase.message,
-                observedGeneration: g,
-              },
-            ];
-  return want.map((c) => {
+  return wantedConditions(phase).map((c) => {
     const prev = previous?.find((p) => p.type === c.type);
     const lastTransitionTime = prev && prev.status === c.status ? prev.lastTransitionTime : now.toISOString();
     return { ...c, message: shortMessage(c.message, 500), lastTransitionTime };
   });
+}
+
+/** Available, Progressing and Degraded, in that order, as a phase sets them. */
+function wantedConditions(phase: Phase): Want[] {
+  switch (phase.kind) {
+    case 'progressing':
+      return progressingConditions(phase.generation);
+    case 'drifted':
+      return driftedConditions(phase);
+    case 'available':
+      return availableConditions(phase.generation, phase.message);
+    case 'failed':
+      return failedConditions(phase);
+  }
+}
+
+function progressingConditions(g: number): Want[] {
+  return [
+    {
+      type: 'Available',
+      status: 'False',
+      reason: 'Progressing',
+      message: `applying generation ${g}`,
+      observedGeneration: g,
+    },
+    {
+      type: 'Progressing',
+      status: 'True',
+      reason: 'Applying',
+      message: `applying generation ${g}`,
+      observedGeneration: g,
+    },
+    { type: 'Degraded', status: 'False', reason: 'Progressing', message: '', observedGeneration: g },
+  ];
+}
+
+function driftedConditions(phase: Extract<Phase, { kind: 'drifted' }>): Want[] {
+  const g = phase.generation;
+  return [
+    { type: 'Available', status: 'False', reason: 'Drifted', message: phase.message, observedGeneration: g },
+    {
+      type: 'Progressing',
+      status: phase.healing ? 'True' : 'False',
+      reason: phase.healing ? 'Healing' : 'Drifted',
+      message: phase.healing ? `applying generation ${g} again` : '',
+      observedGeneration: g,
+    },
+    { type: 'Degraded', status: 'True', reason: 'Drifted', message: phase.message, observedGeneration: g },
+  ];
+}
+
+function availableConditions(g: number, message: string | undefined): Want[] {
+  return [
+    {
+      type: 'Available',
+      status: 'True',
+      reason: 'SuccessfullyConfigured',
+      message: message ?? `generation ${g} applied`,
+      observedGeneration: g,
+    },
+    { type: 'Progressing', status: 'False', reason: 'SuccessfullyConfigured', message: '', observedGeneration: g },
+    { type: 'Degraded', status: 'False', reason: 'SuccessfullyConfigured', message: '', observedGeneration: g },
+  ];
+}
+
+function failedConditions(phase: Extract<Phase, { kind: 'failed' }>): Want[] {
+  const g = phase.generation;
+  return [
+    { type: 'Available', status: 'False', reason: phase.reason, message: phase.message, observedGeneration: g },
+    { type: 'Progressing', status: 'False', reason: phase.reason, message: '', observedGeneration: g },
+    {
+      type: 'Degraded',
+      status: 'True',
+      reason: phase.reason,
+      message: phase.rolledBack ? `${phase.message} (rolled back to the previous configuration)` : phase.message,
+      observedGeneration: g,
+    },
+  ];
 }
 
 /**
