@@ -160,7 +160,9 @@ export class Agent {
     this.watcher.start();
   }
 
-  /** Resolves once the running apply has ended; a request of the watcher's is not waited for (it ends by its deadline). */
+  /**
+   * Resolves once the running apply has ended; a request of the watcher's is not waited for (it ends by its deadline).
+   */
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     void this.watcher.stop();

@@ -32,7 +32,9 @@ export interface KernelBackendOptions {
   resolvConf?: string;
   /** How long DHCP networks wait for a lease at apply and boot restore (default 30 s). */
   dhcpTimeoutMs?: number;
-  /** The process's locks (default: the backend's own, enough while it is the only locker of stateDir in the process). */
+  /**
+   * The process's locks (default: the backend's own, enough while it is the only locker of stateDir in the process).
+   */
   locks?: Locks;
   /** Crash tests only (TransactionOptions.crashAfter), from the entry point. */
   crashAfter?: number;
@@ -74,7 +76,10 @@ export class KernelBackend implements NodeBackend {
     return this.tx.restoreAtBoot();
   }
 
-  /** Starts again the DHCP clients of the running config that died; skipped while a transaction holds the lock (it starts its own). */
+  /**
+   * Starts again the DHCP clients of the running config that died; skipped while a transaction holds the lock (it
+   * starts its own).
+   */
   async superviseDhcp(): Promise<string[]> {
     try {
       const restarted = await this.tx.superviseDhcpLocked(await loadRunningConfig(this.stateDir));
@@ -142,7 +147,8 @@ export class KernelBackend implements NodeBackend {
               ok: false,
               reason: 'ApiUnreachable',
               message:
-                'the API server did not answer before the apply; the host was not changed, and the spec is applied when it answers again',
+                'the API server did not answer before the apply; the host was not changed, and the spec is applied ' +
+                'when it answers again',
               rolledBack: false,
               retry: true,
               durationMs: ms(),
@@ -169,7 +175,9 @@ export class KernelBackend implements NodeBackend {
       return {
         ok: false,
         reason,
-        message: `${r.message} The API server does not answer with the previous configuration either, so the apply is retried when it does.`,
+        message:
+          `${r.message} The API server does not answer with the previous configuration either, so the apply ` +
+          `is retried when it does.`,
         rolledBack: true,
         retry: true,
         durationMs: ms(),

@@ -81,7 +81,9 @@ export class GenerationQueue<T> {
     return this.latest ? this.backoff.failuresOf(this.latest.generation) : 0;
   }
 
-  /** The object is gone: nothing pending, nothing settled, no retry, no failures (a re-created object starts afresh). */
+  /**
+   * The object is gone: nothing pending, nothing settled, no retry, no failures (a re-created object starts afresh).
+   */
   forget(): void {
     this.latest = undefined;
     this.done = undefined;

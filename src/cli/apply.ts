@@ -158,7 +158,8 @@ export function registerApply(program: Command): void {
   program
     .command('apply')
     .description(
-      'configure this host from an OvirtNodeNetwork (or a bare spec): validate, plan, apply as one transaction, persist',
+      'configure this host from an OvirtNodeNetwork (or a bare spec): validate, plan, apply as one transaction, ' +
+        'persist',
     )
     .requiredOption('-f, --file <file>', 'the object as given to kubectl, YAML or JSON ("-" = stdin)')
     .option('--state-dir <dir>', 'where the running config, journal and DHCP client state live', DEFAULT_STATE_DIR)
@@ -173,7 +174,8 @@ export function registerApply(program: Command): void {
   program
     .command('restore')
     .description(
-      'what the agent does at start: finish or undo an interrupted apply, then restore the persisted configuration if the kernel lacks it',
+      'what the agent does at start: finish or undo an interrupted apply, then restore the persisted configuration ' +
+        'if the kernel lacks it',
     )
     .option('--state-dir <dir>', 'where the running config, journal and DHCP client state live', DEFAULT_STATE_DIR)
     .option('--resolv-conf <file>', 'the resolv.conf nameservers are written to', DEFAULT_RESOLV_CONF)

@@ -35,7 +35,8 @@ export function registerController(program: Command): void {
   const cmd = program
     .command('controller')
     .description(
-      "run the OvirtNetworkPolicy controller: render policies into the selected nodes' OvirtNodeNetwork specs (leader-elected)",
+      "run the OvirtNetworkPolicy controller: render policies into the selected nodes' OvirtNodeNetwork specs " +
+        '(leader-elected)',
     )
     .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account)')
     .option(

@@ -25,12 +25,15 @@ export function addMetricsOptions(cmd: Command, defaultPort: number): Command {
     .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz (0: off)', String(defaultPort))
     .option(
       '--metrics-bind-address <ip>',
-      'address the metrics server listens on (default: every address, IPv6 and IPv4, as node_exporter does; e.g. 127.0.0.1)',
+      'address the metrics server listens on (default: every address, IPv6 and IPv4, as node_exporter does; e.g. ' +
+        '127.0.0.1)',
       '',
     )
     .option(
       '--metrics-auth <mode>',
-      'who may read /metrics: none (anyone reaching the port), kubernetes (HTTPS; a bearer token the API server authenticates, whose user may get the non-resource URL /metrics; needs system:auth-delegator). /healthz and /readyz stay open',
+      'who may read /metrics: none (anyone reaching the port), kubernetes (HTTPS; a bearer token the API server ' +
+        'authenticates, whose user may get the non-resource URL /metrics; needs system:auth-delegator). /healthz ' +
+        'and /readyz stay open',
       'none',
     )
     .option(

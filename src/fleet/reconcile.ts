@@ -494,17 +494,10 @@ export function conflictEvents(
     .map((x) => `node ${x.node} reports ${x.address} (on ${x.network})`)
     .join('; ');
   const more = conflicts.length > CONFLICTS_LISTED ? `; and ${conflicts.length - CONFLICTS_LISTED} more` : '';
-  return [
-    {
-      type: 'Warning',
-      reason: 'ConflictingAddress',
-      message:
-        `${conflicts.length} address(es) of the policy's pools reported by nodes the controller did not give them, not acted on: ${listed}${more}`.slice(
-          0,
-          1000,
-        ),
-    },
-  ];
+  const message =
+    `${conflicts.length} address(es) of the policy's pools reported by nodes the controller did not give them, ` +
+    `not acted on: ${listed}${more}`;
+  return [{ type: 'Warning', reason: 'ConflictingAddress', message: message.slice(0, 1000) }];
 }
 
 /**

@@ -115,7 +115,8 @@ export function renderDiff(d: DiffReport): string {
       lines.push(`  as the spec says: ${plural(d.matching.networks, 'network')}, ${plural(d.matching.bonds, 'bond')}`);
   } else {
     lines.push(
-      `reached: the reported kernelConfig has what the spec says (${plural(d.matching.networks, 'network')}, ${plural(d.matching.bonds, 'bond')})`,
+      `reached: the reported kernelConfig has what the spec says (${plural(d.matching.networks, 'network')}, ` +
+        `${plural(d.matching.bonds, 'bond')})`,
     );
   }
   if (d.drift) {

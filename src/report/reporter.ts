@@ -99,7 +99,10 @@ export class StatusReporter {
   private obj: OnnObject | undefined;
   /** The status as the API server last showed it (or as we last wrote it). */
   private reported: Record<string, unknown> = {};
-  /** The resourceVersion of the object whose status `reported` is; undefined when `reported` did not come from the API server. */
+  /**
+   * The resourceVersion of the object whose status `reported` is; undefined when `reported` did not come from the API
+   * server.
+   */
   private reportedVersion: string | undefined;
   /**
    * A statistics write failed (lost, refused, in conflict): what the API server stores is not
@@ -112,7 +115,10 @@ export class StatusReporter {
   private statsWrittenAt = 0;
   /** The API server refused an object of this size: smaller ones only, until `until`. */
   private sizeLimit: { bytes: number; code: number; until: number } | undefined;
-  /** The API server refused the step before this one (for its content, or the smallest for its size): this step or later, until `until`. */
+  /**
+   * The API server refused the step before this one (for its content, or the smallest for its size): this step or
+   * later, until `until`.
+   */
   private floor: { step: number; cause: TruncationCause; until: number } | undefined;
   /** How much the shown status leaves out ('complete', or level and cause); undefined before the first write. */
   private shownState: string | undefined;
@@ -180,7 +186,9 @@ export class StatusReporter {
    * calls this when it changes).
    */
   drifted(obj: OnnObject, generation: number, drifted: readonly string[], healing: boolean): void {
-    const message = `the kernel differs from generation ${generation}: ${drifted.join('; ')}${healing ? ' (applying it again)' : ''}`;
+    const message =
+      `the kernel differs from generation ${generation}: ` +
+      `${drifted.join('; ')}${healing ? ' (applying it again)' : ''}`;
     this.setPhase({ kind: 'drifted', generation, message, healing });
     void this.event(obj, 'Warning', 'Drifted', message);
   }
@@ -190,7 +198,9 @@ export class StatusReporter {
    * only a Warning Event — the conditions keep saying why the spec is not in effect.
    */
   driftedFromRunning(obj: OnnObject, generation: number, drifted: readonly string[], healing: boolean): void {
-    const message = `the kernel differs from the running config (generation ${generation} is not applied): ${drifted.join('; ')}${healing ? ' (restoring the running config)' : ''}`;
+    const message =
+      `the kernel differs from the running config (generation ${generation} is not applied): ` +
+      `${drifted.join('; ')}${healing ? ' (restoring the running config)' : ''}`;
     void this.event(obj, 'Warning', 'Drifted', message);
   }
 
@@ -460,7 +470,10 @@ export class StatusReporter {
     return this.base.bytes;
   }
 
-  /** JSON bytes of a status, its fields measured once per value (an observation's capabilities are measured once, not per step). */
+  /**
+   * JSON bytes of a status, its fields measured once per value (an observation's capabilities are measured once, not
+   * per step).
+   */
   private statusBytes(status: StatusFields): number {
     const entries = Object.entries(status).filter(([, v]) => v !== undefined);
     let n = 2 + Math.max(0, entries.length - 1);

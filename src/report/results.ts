@@ -9,7 +9,10 @@ export interface Observation {
   statistics: Record<string, unknown>;
   /** When the statistics were read (epoch seconds; status.statisticsTime). */
   statisticsTime: number;
-  /** What the kernel lacks of the running config, one line per network or bond (src/plan/drift.ts); empty when nothing drifted. */
+  /**
+   * What the kernel lacks of the running config, one line per network or bond (src/plan/drift.ts); empty when nothing
+   * drifted.
+   */
   drifted: string[];
 }
 

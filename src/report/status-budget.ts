@@ -118,7 +118,8 @@ export const TRUNCATION_ORDER: readonly TruncationLevel[] = [
   { leavesOut: 'statistics', apply: without('statistics', STATISTICS_TIME) },
   {
     leavesOut:
-      "capabilities' repeated and empty fields (a network's addresses, gateways, mtu, ports and stp are its iface's; a missing flag is false, a missing address or list empty)",
+      "capabilities' repeated and empty fields (a network's addresses, gateways, mtu, ports and stp are its " +
+      "iface's; a missing flag is false, a missing address or list empty)",
     apply: compactCapabilities,
   },
   { leavesOut: 'kernelConfig', apply: without('kernelConfig') },

@@ -60,7 +60,10 @@ export function handshakeVerdict(
   verify: boolean,
 ): string | undefined {
   if (h.authorized || !verify) return undefined;
-  return `TLS handshake completed but the certificate is not the API server's: ${String(h.authorizationError ?? 'not verified')}`;
+  return (
+    `TLS handshake completed but the certificate is not the API server's: ` +
+    `${String(h.authorizationError ?? 'not verified')}`
+  );
 }
 
 /** One TLS handshake to addr:port, resolved when it completes and verifies, rejected otherwise. */
@@ -105,7 +108,10 @@ export function tlsHandshake(
   });
 }
 
-/** OpenSSL's reason from its error string ("…:SSL routines:func:wrong version number:file:line:"), else the message. */
+/**
+ * OpenSSL's reason from its error string ("…:SSL routines:func:wrong version number:file:line:"),
+ * else the message.
+ */
 export function tlsReason(message: string): string {
   return /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1] ?? message;
 }
