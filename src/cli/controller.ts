@@ -4,12 +4,8 @@ import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { CONTROLLER_METRICS_PORT, CONTROLLER_NAME } from '../api/constants.js';
-import { loadConnection } from '../k8s/connection.js';
-import { ControllerClient } from '../k8s/resources.js';
-import { EVENTS_NAMESPACE } from '../k8s/client.js';
-import { Controller } from '../fleet/controller.js';
-import { ControllerMetrics } from '../fleet/metrics.js';
-import { serveMetrics } from '../k8s/metrics-server.js';
+import { ControllerClient, EVENTS_NAMESPACE, loadConnection, serveMetrics } from '../k8s/index.js';
+import { Controller, ControllerMetrics } from '../fleet/index.js';
 import { installNamespace } from './env.js';
 import { addMetricsOptions, metricsServerOptions, type MetricsFlags } from './metrics-flags.js';
 

@@ -2,15 +2,15 @@
 // (`controller`): where it listens, and who may read /metrics (docs/security.md, "Least privilege").
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import type { ApiHttp } from '../k8s/http.js';
 import {
   KubernetesMetricsAuth,
   parseBindAddress,
   parseMetricsAuth,
   parsePort,
   selfSignedCertificate,
-} from '../k8s/metrics-auth.js';
-import type { MetricsServerOptions } from '../k8s/metrics-server.js';
+  type ApiHttp,
+  type MetricsServerOptions,
+} from '../k8s/index.js';
 
 export interface MetricsFlags {
   metricsPort: string;

@@ -5,17 +5,28 @@ import { isIP } from 'node:net';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { ConnectivityCheckSchema } from '../api/spec.js';
 import { Locks } from '../apply/lock.js';
-import { Agent, DEFAULT_APPLY_RETRY } from '../agent/agent.js';
-import { KernelBackend } from '../agent/kernel-backend.js';
-import { AgentMetrics } from '../agent/metrics.js';
-import { checkBackoffSettings } from '../k8s/item-backoff.js';
-import { serveMetrics } from '../k8s/metrics-server.js';
-import { EVENTS_NAMESPACE, OnnClient, type CrdManifest } from '../k8s/client.js';
-import { bareHostname, loadConnection, type ApiConnection } from '../k8s/connection.js';
+import { Agent, AgentMetrics, DEFAULT_APPLY_RETRY, KernelBackend } from '../agent/index.js';
+import {
+  bareHostname,
+  checkBackoffSettings,
+  EVENTS_NAMESPACE,
+  loadConnection,
+  OnnClient,
+  serveMetrics,
+  type ApiConnection,
+  type CrdManifest,
+} from '../k8s/index.js';
 import { crashPointFromEnv } from './env.js';
 import { addMetricsOptions, metricsServerOptions, type MetricsFlags } from './metrics-flags.js';
-import { apiServerProbe, type ApiEndpoint } from '../verify/api-server.js';
-import { Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
+import {
+  apiServerProbe,
+  Connectivity,
+  dnsProbe,
+  gatewayProbe,
+  pathMtuProbe,
+  type ApiEndpoint,
+  type Probe,
+} from '../verify/index.js';
 
 interface RunOptions extends MetricsFlags {
   nodeName?: string;
