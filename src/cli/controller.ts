@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { CONTROLLER_METRICS_PORT, CONTROLLER_NAME } from '../api/constants.js';
 import { ControllerClient, EVENTS_NAMESPACE, loadConnection, serveMetrics } from '../k8s/index.js';
-import { Controller, ControllerMetrics } from '../fleet/index.js';
+import { Controller, ControllerMetrics, DEFAULT_WRITE_RETRY } from '../fleet/index.js';
 import { installNamespace } from './env.js';
 import { addMetricsOptions, metricsServerOptions, type MetricsFlags } from './metrics-flags.js';
 
@@ -67,6 +67,7 @@ export function registerController(program: Command): void {
       lease: { namespace, name: o.leaseName, identity, durationSeconds: duration, renewSeconds: renew },
       resyncMs: seconds('--resync', o.resync) * 1000,
       debounceMs: 200,
+      writeRetry: DEFAULT_WRITE_RETRY,
     });
     const shutdown = async (sig: string) => {
       log.info(`${sig}: stopping (the lease is given up)`);

@@ -5,7 +5,7 @@
 // watchers, runs the core as the elected leader, and carries out its decisions with server-side
 // apply. Ownership is read from managedFields, so a restarted controller needs no state.
 // May import: api, k8s, model, plan, util
-export { Controller, type ControllerOptions } from './controller.js';
+export { Controller, DEFAULT_WRITE_RETRY, type ControllerOptions } from './controller.js';
 export type { LeaseSettings } from './leader.js';
 export { ControllerMetrics } from './metrics.js';
 export { reconcile, type PolicyDecision, type World } from './reconcile.js';
