@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Fragment, OnnView } from './types.js';
 import { fieldsOwnedByOthers, type Ownership, type Section } from './ownership.js';
-import { own, ownEntries } from './own.js';
+import { own, ownEntries } from './own-properties.js';
 import { faultMessage } from './fault.js';
 
 /** How an entry uses a device: as a bond slave, or under one network untagged or with a VLAN. */

@@ -4,7 +4,7 @@
 // ownership only from here, which is why a restarted controller needs no state of its own.
 import { POLICY_ANNOTATION_PREFIX, POLICY_MANAGER_PREFIX } from '../api/constants.js';
 import type { FieldSet } from '../k8s/managed-fields.js';
-import { own } from './own.js';
+import { own } from './own-properties.js';
 import type { Fragment, OnnView } from './types.js';
 
 export type Section = 'networks' | 'bondings';

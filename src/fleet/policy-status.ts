@@ -7,7 +7,7 @@ import type { FailedNode, PolicyCondition, PolicyStatus } from '../api/policy.js
 import { canonicalizeBond, canonicalizeNetwork } from '../plan/canonicalize.js';
 import type { NodeRow, RolloutPlan } from './rollout.js';
 import type { Fragment, OnnView } from './types.js';
-import { own } from './own.js';
+import { own } from './own-properties.js';
 
 /** Whether the node's kernel has what the fragment asks (canonical forms compared, as the agent's drift check does). */
 export function inSync(fragment: Fragment, onn: OnnView): boolean | undefined {

@@ -21,7 +21,7 @@ import {
   type ReportedConflict,
 } from './addresses.js';
 import { attempt } from './fault.js';
-import { hasOwnKey, own } from './own.js';
+import { hasOwnKey, own } from './own-properties.js';
 import { planRollout, type NodeRow, type Write } from './rollout.js';
 import { policyStatus, statusChanged, statusEvents, type PolicyEvent } from './policy-status.js';
 import { selectorMatches } from './selector.js';
