@@ -4,7 +4,7 @@
 // `kubectl onn tree NODE --context prod` (kubectl refuses its global flags before a plugin name).
 import { Command, CommanderError, Option } from 'commander';
 import type { ValidationError } from '../plan/validate.js';
-import type { ConnectFlags, NodeSource } from './api.js';
+import type { ConnectFlags, NodeSource } from './node-source.js';
 import { diffAgainstStatus, renderDiff } from './diff.js';
 import { planAgainstStatus, renderPlan } from './plan-against-status.js';
 import { readReported, ReportedError, requireParts, type Reported } from './reported.js';

@@ -7,7 +7,7 @@
 // May import: api, cli, k8s, model, observe, plan, util
 import { setTimeout as delay } from 'node:timers/promises';
 import { readSpecDocument } from '../cli/input.js';
-import { connect } from './api.js';
+import { connect } from './node-source.js';
 import { runPlugin } from './commands.js';
 
 process.exitCode = await runPlugin(process.argv.slice(2), {
