@@ -11,7 +11,8 @@
 // agent's own status write, which follows every attempt) does not cut the wait short — that
 // made a retryable failure whose status write got through a loop without pause — but
 // retryNow() does: the agent calls it when the API server answers again after it was lost.
-// The agent's values (base 1 s, cap 5 min) are set at its entry point (src/cli/run.ts).
+// The agent's values — base 1 s, cap 5 min, why in agent.ts DEFAULT_APPLY_RETRY — are flags of its
+// entry point (src/cli/run.ts: --apply-retry-base, --apply-retry-max).
 import { ItemBackoff, type BackoffSettings } from '../k8s/item-backoff.js';
 
 /** done: the generation is settled (applied, or failed for a reason in its spec); retry: try it again later. */
