@@ -15,10 +15,19 @@ import { describeOp } from '../apply/ops.js';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { Locks } from '../apply/lock.js';
 import { Transactions } from '../apply/transaction.js';
-import { formatValidationErrors, runningConfigStore, validateForHost } from '../handler/node-backend.js';
 import { kernelConfig, observeHost } from '../observe/index.js';
 import { loadRunningConfig } from '../persist/running-config.js';
+import { runningConfigStore } from '../persist/running-config-store.js';
+import { checkSpecOnHost, formatValidationErrors, type HostCheck } from '../plan/host-validation.js';
 import { extractSpec } from '../plan/validate.js';
+
+/**
+ * A spec checked against this host read now, apart from any transaction (the dry run and the
+ * checks; the agent's setup validates against the read its transaction plans from).
+ */
+export async function validateForHost(spec: unknown, running: RunningConfig, resolvConf?: string): Promise<HostCheck> {
+  return checkSpecOnHost(spec, await observeHost(resolvConf ? { resolvConf } : {}), running);
+}
 
 interface ApplyOptions {
   file: string;
@@ -149,7 +158,8 @@ export function registerApply(program: Command): void {
   program
     .command('apply')
     .description(
-      'configure this host from an OvirtNodeNetwork (or a bare spec): validate, plan, apply as one transaction, persist',
+      'configure this host from an OvirtNodeNetwork (or a bare spec): validate, plan, apply as one transaction, ' +
+        'persist',
     )
     .requiredOption('-f, --file <file>', 'the object as given to kubectl, YAML or JSON ("-" = stdin)')
     .option('--state-dir <dir>', 'where the running config, journal and DHCP client state live', DEFAULT_STATE_DIR)
@@ -164,7 +174,8 @@ export function registerApply(program: Command): void {
   program
     .command('restore')
     .description(
-      'what the agent does at start: finish or undo an interrupted apply, then restore the persisted configuration if the kernel lacks it',
+      'what the agent does at start: finish or undo an interrupted apply, then restore the persisted configuration ' +
+        'if the kernel lacks it',
     )
     .option('--state-dir <dir>', 'where the running config, journal and DHCP client state live', DEFAULT_STATE_DIR)
     .option('--resolv-conf <file>', 'the resolv.conf nameservers are written to', DEFAULT_RESOLV_CONF)

@@ -1,5 +1,5 @@
 // What the process environment may set, read once by the entry points (the verbs in src/cli)
-// and passed down as options: nothing under src/apply, src/handler or src/k8s reads process.env.
+// and passed down as options: nothing under src/apply, src/agent or src/k8s reads process.env.
 
 /**
  * Crash tests (test/integration/apply-crash.test.ts): SIGKILL the process once that many kernel
