@@ -36,8 +36,6 @@ export interface KernelBackendOptions {
    * The process's locks (default: the backend's own, enough while it is the only locker of stateDir in the process).
    */
   locks?: Locks;
-  /** Crash tests only (TransactionOptions.crashAfter), from the entry point. */
-  crashAfter?: number;
   /** Told how long each part of an apply takes (TransactionOptions.trace; the benchmark's breakdown). */
   trace?: Trace;
 }
@@ -63,7 +61,6 @@ export class KernelBackend implements NodeBackend {
       stateDir,
       store: runningConfigStore(stateDir),
       locks: o.locks ?? new Locks(),
-      crashAfter: o.crashAfter,
       ...(o.trace ? { trace: o.trace } : {}),
       ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
       ...(o.dhcpTimeoutMs !== undefined ? { dhcpTimeoutMs: o.dhcpTimeoutMs } : {}),

@@ -6,8 +6,7 @@
 // `ovirt-node-network-handler restore`: what the agent does at start — finish or undo an
 // interrupted apply, then bring the kernel to the persisted config (for a boot-time unit).
 import { isDeepStrictEqual } from 'node:util';
-import type { Command } from 'commander';
-import { crashPointFromEnv } from './env.js';
+import { Option, type Command } from 'commander';
 import { readSpecDocument } from './input.js';
 import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import type { Progress } from '../apply/executor.js';
@@ -37,6 +36,21 @@ interface ApplyOptions {
   resolvConf: string;
   dhcpTimeout: string;
   quiet?: boolean;
+  testCrashAfterOperation?: number;
+}
+
+/**
+ * The crash tests' hook (test/integration/apply-crash.test.ts): SIGKILL the process once that
+ * many kernel operations of the apply ran; one more than the apply has kills it right after the
+ * commit point. Only `apply` takes it, and only as a hidden flag of its own command line: no
+ * environment variable and no other verb (not the agent's `run`) can turn it on, so a variable
+ * leaking into a pod or a unit never kills an agent mid-apply.
+ */
+export function crashPoint(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new Error(`--test-crash-after-operation ${JSON.stringify(value)}: expected a non-negative integer`);
+  return n;
 }
 
 /** What the process gives an apply besides its command line (the entry point's, made once). */
@@ -168,8 +182,10 @@ export function registerApply(program: Command): void {
     .option('--resolv-conf <file>', 'the resolv.conf nameservers are written to', DEFAULT_RESOLV_CONF)
     .option('--dhcp-timeout <seconds>', 'how long to wait for DHCP leases', '30')
     .option('-q, --quiet', 'no progress output')
+    .addOption(new Option('--test-crash-after-operation <n>').argParser(crashPoint).hideHelp())
     .action(async (o: ApplyOptions) => {
-      process.exitCode = await runApply(o, { locks: new Locks(), crashAfter: crashPointFromEnv(process.env) });
+      const crashAfter = o.testCrashAfterOperation;
+      process.exitCode = await runApply(o, { locks: new Locks(), ...(crashAfter === undefined ? {} : { crashAfter }) });
     });
   program
     .command('restore')
@@ -185,7 +201,6 @@ export function registerApply(program: Command): void {
         stateDir: o.stateDir,
         store: runningConfigStore(o.stateDir),
         locks: new Locks(),
-        crashAfter: crashPointFromEnv(process.env),
         resolvConf: o.resolvConf,
         dhcpTimeoutMs: Number(o.dhcpTimeout) * 1000,
         log: (m) => process.stderr.write(`${m}\n`),

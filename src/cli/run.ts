@@ -16,7 +16,6 @@ import {
   type ApiConnection,
   type CrdManifest,
 } from '../k8s/index.js';
-import { crashPointFromEnv } from './env.js';
 import { addMetricsOptions, metricsServerOptions, type MetricsFlags } from './metrics-flags.js';
 import {
   apiServerProbe,
@@ -100,7 +99,6 @@ async function runAgent(o: RunOptions): Promise<void> {
     resolvConf: o.resolvConf,
     log,
     locks: new Locks(),
-    crashAfter: crashPointFromEnv(process.env),
   });
   // Built from src/api, as deploy/crd.yaml is (a unit test keeps them equal); loaded only when asked.
   const crd = o.installCrd ? ((await import('../api/crd.js')).buildCrd() as CrdManifest) : undefined;
