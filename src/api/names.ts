@@ -22,7 +22,7 @@
 //   - '%': the kernel takes a name with one as a template ("br%d" makes br0, br1...), so the
 //     device made is not named as asked;
 //   - '.': VDSM's VLAN separator — a NIC or bridge named "eth0.10" would take the name of VLAN
-//     10 on eth0 (src/apply/names.ts), and the handler's NIC rule never counts the devices that
+//     10 on eth0 (src/model/device-names.ts), and the handler's NIC rule never counts the devices that
 //     carry a '.' by convention (VLANs, IPoIB children) as NICs;
 //   - non-ASCII: the kernel limit is 15 bytes, not characters, iproute2 and sysfs pass bytes
 //     that are not always UTF-8, and look-alike characters make two names read the same;

@@ -9,18 +9,19 @@ import { kernelConfig } from '../observe/kernel-config.js';
 import { driftBase } from '../plan/drift.js';
 import { observeForTransaction } from '../observe/host.js';
 import { kernelConfigFiles } from '../observe/kernel-config.js';
-import type { HostState } from '../observe/types.js';
+import type { HostState } from '../model/host-state.js';
 import { compile, type Compiled } from './compile/index.js';
-import { DhcpSupervisor, leasedAddress } from './dhcp.js';
+import { DhcpSupervisor } from './dhcp.js';
+import { leasedAddress } from '../model/dhcp-clients.js';
 import { crash, execute, rollback, type Progress } from './executor.js';
 import { IpBatch } from './ipbatch.js';
 import { JournalStore, recoveryAction, undoSequence, type Journal } from './journal.js';
 import { runOps } from './kernel.js';
-import { devicesOf, layoutOf } from './layout.js';
+import { devicesOf, layoutOf } from '../model/layout.js';
 import type { Locks } from './lock.js';
 import { describeOp } from './ops.js';
 import { OriginsStore } from './origins.js';
-import { compileFacts } from './snapshot.js';
+import { compileFacts } from './compile/facts.js';
 import { traced, type Trace } from '../util/trace.js';
 
 /** Where the running config lives (src/persist/running-config.ts). */

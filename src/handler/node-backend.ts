@@ -14,9 +14,9 @@ import { capabilities, HostObserver, kernelConfig, observeHost, StatisticsSample
 import { driftBase } from '../plan/drift.js';
 import { loadRunningConfig, runningConfigPath, serializeRunningConfig } from '../persist/running-config.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { validationFacts } from '../plan/host-facts.js';
+import { validationFacts } from '../model/host-facts.js';
 import { checkSpec, type ValidationError } from '../plan/validate.js';
-import type { HostState } from '../observe/types.js';
+import type { HostState } from '../model/host-state.js';
 import type { Trace } from '../util/trace.js';
 import type { ConnectivityVerifier, NodeBackend, Observation, SetupResult } from './backend.js';
 

@@ -4,7 +4,7 @@ import type { RunningConfig } from '../api/config.js';
 import { capabilities } from './capabilities.js';
 import { HostObserver, type ObserveOptions } from './host.js';
 import { kernelConfig } from './kernel-config.js';
-import type { Capabilities, HostState } from './types.js';
+import type { Capabilities, HostState } from '../model/host-state.js';
 
 export {
   dumpCommands,
@@ -36,8 +36,8 @@ export { capabilities } from './capabilities.js';
 export { kernelConfig } from './kernel-config.js';
 export { StatisticsSampler } from './statistics.js';
 export { renderTree, type TreeOptions } from './tree.js';
-export { isNic } from './devices.js';
-export type * from './types.js';
+export { isNic } from '../model/links.js';
+export type * from '../model/host-state.js';
 
 export interface Observation {
   host: HostState;

@@ -13,7 +13,7 @@
 // networks, default route, nameservers). MTUs rise lower device first and fall upper device first,
 // because the kernel keeps a VLAN's MTU at most its lower device's.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
-import { IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, changedOptions } from '../bond/options.js';
+import { IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, changedOptions } from '../model/bond-options.js';
 import { jsonEqual } from '../util/json-equal.js';
 import { DEFAULT_MTU } from '../api/constants.js';
 

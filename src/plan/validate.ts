@@ -14,10 +14,11 @@ import {
   type NetworkSpec,
   type Spec,
 } from '../api/spec.js';
-import { vlanDeviceName } from '../apply/names.js';
+import { vlanDeviceName } from '../model/device-names.js';
 import { netmaskToPrefix, parseIpv4, parseIpv6Cidr, prefixToMask, canonicalIp } from '../util/ip.js';
-import { bondOptionErrors } from '../bond/options.js';
-import { bridgeOptionErrors } from './bridge-options.js';
+import { bondOptionErrors } from '../model/bond-options.js';
+import { bridgeOptionErrors } from '../model/bridge-options.js';
+import type { ValidationFacts } from '../model/host-facts.js';
 import { canonicalize, canonicalizeNetwork, configToSpec } from './canonicalize.js';
 
 export interface ValidationError {
@@ -26,15 +27,8 @@ export interface ValidationError {
   message: string;
 }
 
-/** What validation needs to know about the node: a projection of the HostState (host-facts.ts). */
-export interface ValidationFacts {
-  /** Names of the node's NICs (devices a network or bond may use as southbound/slave). */
-  nics: string[];
-  /** Bonds present on the node, by name, with their slaves. */
-  bonds: Record<string, string[]>;
-  /** The host's current resolvers (resolv.conf), for VDSM's nameservers default. */
-  nameservers?: string[];
-}
+/** What validation needs to know about the node (model/host-facts.ts projects it). */
+export type { ValidationFacts };
 
 export interface ValidationContext {
   /** Without it, NIC existence and the node's own bonds are not checked. */
@@ -372,7 +366,7 @@ function crossErrors(
   }
 
   // Two VLANs must not get one device name: `<southbound>.<vlan>` is unique, but a name too long
-  // for it becomes `v<hash of southbound>.<vlan>` (src/apply/names.ts), which a second long
+  // for it becomes `v<hash of southbound>.<vlan>` (src/model/device-names.ts), which a second long
   // southbound may hash to as well, or a short one named like the hash spell out.
   const byVlanDevice = new Map<string, { network: string; southbound: string; vlan: number }>();
   for (const n of names) {

@@ -2,10 +2,11 @@
 // per-network source routing), DHCP clients, resolv.conf; and at the start of a change, the
 // removal of what goes away. A network's addressing objects live on its top device; an object
 // that both sides have on the same device stays untouched.
-import type { Route } from '../../observe/types.js';
+import type { Route } from '../../model/host-state.js';
 import { resolvContent, resolvNameservers } from '../../util/resolv.js';
-import { ip, type DhcpClientSpec, type KernelOp } from '../ops.js';
-import type { TopDev } from '../layout.js';
+import type { DhcpClientSpec, Family } from '../../model/dhcp-clients.js';
+import { ip, type KernelOp } from '../ops.js';
+import type { TopDev } from '../../model/layout.js';
 import { exists, HANDLER_PROTO, link, stepOf, type Change, type ChangeBase } from './context.js';
 import type { Emit, OriginRoute, RouteSpec } from './types.js';
 
@@ -31,7 +32,6 @@ export const RULE_PRIORITY = 32000;
 /** IPv6 default routes get a metric of their own so that replacing ours never replaces a router's (1024). */
 const V6_DEFAULT_METRIC = 1;
 
-export type Family = 4 | 6;
 export const BOTH: readonly Family[] = [4, 6];
 
 export function routeArgs(verb: 'add' | 'replace' | 'del', r: RouteSpec): string[] {

@@ -2,10 +2,10 @@
 // devices, bridges with their options, IPv6 sysctls, ports attached, devices up. The same
 // builders give the undo of a deletion (teardown.ts), so a device comes back as it was made.
 import { ip, type KernelOp } from '../ops.js';
-import { BRIDGE_DEFAULTS, STP_TIMERS } from '../../plan/bridge-options.js';
-import { PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Sysctls, type VlanDev } from '../layout.js';
-import { sysctlPath, SYSCTL_KEYS } from '../snapshot.js';
-import { bondIpArgs, bondSysfsOnly } from '../../bond/options.js';
+import { BRIDGE_DEFAULTS, STP_TIMERS } from '../../model/bridge-options.js';
+import { PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Sysctls, type VlanDev } from '../../model/layout.js';
+import { sysctlPath, SYSCTL_KEYS } from './facts.js';
+import { bondIpArgs, bondSysfsOnly } from '../../model/bond-options.js';
 import { restoreAfterDown } from './addressing.js';
 import { link, sysctlsBefore, sysctlsWanted, type Change } from './context.js';
 import type { Emit } from './types.js';

@@ -5,12 +5,12 @@
 // nothing writes it.
 import type { RunningConfig } from '../../api/config.js';
 import { DEFAULT_MTU } from '../../api/constants.js';
-import type { Route } from '../../observe/types.js';
+import type { Route } from '../../model/host-state.js';
 import type { Plan, Step } from '../../plan/plan.js';
-import { layoutOf, PORT_ONLY_SYSCTLS, type Layout, type Sysctls, type TopDev } from '../layout.js';
-import { portDeviceOf, topDeviceOf } from '../names.js';
-import type { HostFacts, LinkFact } from '../snapshot.js';
-import { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
+import { layoutOf, PORT_ONLY_SYSCTLS, type Layout, type Sysctls, type TopDev } from '../../model/layout.js';
+import { portDeviceOf, topDeviceOf } from '../../model/device-names.js';
+import type { CompileFacts, LinkFact } from './facts.js';
+import { bondOptionChange, type BondOptionChange } from '../../model/bond-options.js';
 import type { NicOrigin, OriginRoute, Origins } from './types.js';
 import type { Handover } from './addressing.js';
 import { sourceRouted } from './addressing.js';
@@ -24,7 +24,7 @@ export interface Change {
   to: RunningConfig;
   F: Layout;
   T: Layout;
-  host: HostFacts;
+  host: CompileFacts;
   /** Origins with the NICs this change takes for the first time recorded. */
   origins: Origins;
   plan: Plan;
@@ -126,7 +126,7 @@ export function originRoutes(routes: readonly Route[], nic: string): OriginRoute
 }
 
 /** A NIC as it is now: what the handler gives back when it lets it go. */
-function originFromLink(l: LinkFact, host: HostFacts): NicOrigin {
+function originFromLink(l: LinkFact, host: CompileFacts): NicOrigin {
   const o: NicOrigin = { mtu: l.mtu, hwaddr: (l.permHwaddr ?? l.hwaddr).toLowerCase(), up: l.up };
   const s = host.sysctls[l.name];
   if (s) o.sysctls = { ...s };
@@ -142,7 +142,7 @@ function originFromLink(l: LinkFact, host: HostFacts): NicOrigin {
 export function changeOf(input: {
   from: RunningConfig;
   to: RunningConfig;
-  host: HostFacts;
+  host: CompileFacts;
   origins: Origins;
   resolvConf: string;
   plan: Plan;
@@ -245,7 +245,7 @@ function sourceRoutedTops(l: Layout): [string, string][] {
  * shows and every F table (a table freed now is reused only by a later transaction, so an undo
  * never finds another network's routes in it).
  */
-function routeTables(F: Layout, T: Layout, host: HostFacts, origins: Origins): Change['tables'] {
+function routeTables(F: Layout, T: Layout, host: CompileFacts, origins: Origins): Change['tables'] {
   const recorded = origins.routeTables ?? {};
   const f: Record<string, number> = {};
   for (const [network, dev] of sourceRoutedTops(F)) {
@@ -264,7 +264,7 @@ function routeTables(F: Layout, T: Layout, host: HostFacts, origins: Origins): C
 // ---- questions every lowering asks of the change ----
 
 /** Whether a NIC is down now (or will be, released from a bond): a NIC given to a network must carry traffic. */
-export function nicNeedsUp(host: HostFacts, released: ReadonlySet<string>, nic: string): boolean {
+export function nicNeedsUp(host: CompileFacts, released: ReadonlySet<string>, nic: string): boolean {
   const l = host.links[nic];
   return !(l && l.up && !released.has(nic));
 }

@@ -19,7 +19,8 @@
 // The undo of an operation is computed from the configs and the host read before the
 // transaction, so it holds across a crash (it is journalled before the operation runs).
 import { describeStep, plan as planSteps, type Plan, type Step } from '../../plan/plan.js';
-import type { DhcpClientSpec, PlannedOp } from '../ops.js';
+import type { DhcpClientSpec } from '../../model/dhcp-clients.js';
+import type { PlannedOp } from '../ops.js';
 import { IFNAME_MAX } from '../../api/constants.js';
 import { defaultRouteHandover, resolversWanted, rulesOf } from './addressing.js';
 import { groupDeletes } from './group-delete.js';
@@ -39,7 +40,7 @@ export {
 } from './types.js';
 export { RULE_PRIORITY, routeArgs, sourceRouted } from './addressing.js';
 export { allocateRouteTables, legacyRouteTable, TABLE_BASE } from './tables.js';
-export { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
+export { bondOptionChange, type BondOptionChange } from '../../model/bond-options.js';
 
 /**
  * What the kernel lacks of the running config that no step of the config plan touches: a link's

@@ -10,7 +10,7 @@
 //     (or its resolvers) to a network; what the kernel lacks without any config change, to a
 //     sync step (syncLink, syncResolvers).
 import type { Step } from '../../plan/plan.js';
-import type { DhcpClientSpec } from '../ops.js';
+import type { DhcpClientSpec } from '../../model/dhcp-clients.js';
 import {
   addAddressing,
   BOTH,

@@ -3,7 +3,7 @@
 // persisted allocation, not any table the kernel shows in its routes or rules, so a hand-made
 // table is never taken), recorded in origins.json with the running config (commit point: see
 // transaction.ts), kept for as long as the network needs one, freed with it. Pure.
-import type { Route } from '../../observe/types.js';
+import type { Route } from '../../model/host-state.js';
 import { fnv1a32 } from '../../util/hash.js';
 
 /** Where allocated tables start: above the reserved ids (0, 253-255) and out of the way of small hand-made tables. */

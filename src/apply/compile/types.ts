@@ -1,8 +1,9 @@
 // What a compiled transaction is made of, and what it keeps about NICs between transactions.
 import type { Plan, Replace } from '../../plan/plan.js';
-import type { Sysctls } from '../layout.js';
-import type { DhcpClientSpec, KernelOp, PlannedOp } from '../ops.js';
-import type { HostFacts } from '../snapshot.js';
+import type { Sysctls } from '../../model/layout.js';
+import type { DhcpClientSpec } from '../../model/dhcp-clients.js';
+import type { KernelOp, PlannedOp } from '../ops.js';
+import type { CompileFacts } from './facts.js';
 import type { RunningConfig } from '../../api/config.js';
 
 export interface RouteSpec {
@@ -58,7 +59,7 @@ export interface CompileInput {
   to: RunningConfig;
   /** Entities to replace although the configs agree (the kernel lacks devices of them: src/plan/drift.ts). */
   replace?: Replace;
-  host: HostFacts;
+  host: CompileFacts;
   origins: Origins;
   resolvConf: string;
 }

@@ -89,8 +89,8 @@ export interface Link {
 
 /**
  * The node's network state as one read found it (src/observe/host.ts, the only reader). What
- * each consumer needs is a pure projection of it: validation (plan/host-facts.ts), the
- * compiler (apply/snapshot.ts), status (capabilities, kernelConfig, statistics).
+ * each consumer needs is a pure projection of it: validation (model/host-facts.ts), the
+ * compiler (apply/compile/facts.ts), status (capabilities, kernelConfig, statistics).
  */
 export interface HostState {
   /** By name, in ifindex order. */
