@@ -73,7 +73,7 @@ export function createBond(c: Change, name: string, b: BondDev, emit: Emit): voi
   ]);
   for (const op of bondSysfsOps(name, b.options)) emit('files', op, []);
   if (b.hwaddr) emit('bonds-add', ip('link', 'set', 'dev', name, 'address', b.hwaddr), []);
-  if (!c.T.tops.has(name)) emitSysctls(c, name, emit);
+  if (!c.toDevices.tops.has(name)) emitSysctls(c, name, emit);
   for (const nic of b.nics) enslave(c, name, nic, emit);
   emit('enslave', ip('link', 'set', 'dev', name, 'up'), [], { rank: BOND_UP_RANK });
 }
@@ -169,8 +169,8 @@ export function recreateBridge(c: Change, name: string, b: BridgeDev): KernelOp[
 
 /** STP and bridge options of a bridge that stays. */
 export function changeBridge(c: Change, name: string, emit: Emit): void {
-  const f = c.F.bridges.get(name)!;
-  const b = c.T.bridges.get(name)!;
+  const f = c.fromDevices.bridges.get(name)!;
+  const b = c.toDevices.bridges.get(name)!;
   if (f.stp !== b.stp) {
     // Turning STP off leaves a port that is still listening/learning blocked until its
     // forward-delay timers run out (up to 30 s): it is put to forwarding right away.
@@ -240,7 +240,7 @@ export function changeBondOptions(c: Change, name: string, emit: Emit): void {
 
 /** The bond's own MAC, when the desired config names one the kernel does not have. */
 export function setBondHwaddr(c: Change, name: string, emit: Emit): void {
-  const want = c.T.bonds.get(name)?.hwaddr;
+  const want = c.toDevices.bonds.get(name)?.hwaddr;
   const cur = link(c, name)?.hwaddr.toLowerCase();
   if (want && want !== cur)
     emit(

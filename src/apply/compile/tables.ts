@@ -4,7 +4,18 @@
 // table is never taken), recorded in origins.json with the running config (commit point: see
 // transaction.ts), kept for as long as the network needs one, freed with it. Pure.
 import type { Route } from '../../model/host-state.js';
+import type { TopDev } from '../../model/layout.js';
 import { fnv1a32 } from '../../util/hash.js';
+
+/**
+ * Whether a network's top device routes by source (VDSM's per-network gateways): a static
+ * gateway of a family it has an address of, on a network that does not hold the default route.
+ * Exactly these networks get a route table (below); addressing.ts topRoutes puts their gateway there.
+ */
+export function sourceRouted(t: TopDev): boolean {
+  if (t.defaultRoute) return false;
+  return (!t.dhcp4 && !!t.gateway && !!t.ipv4) || (!t.dhcp6 && !!t.ipv6gateway && !!t.ipv6);
+}
 
 /** Where allocated tables start: above the reserved ids (0, 253-255) and out of the way of small hand-made tables. */
 export const TABLE_BASE = 0x10000000;

@@ -15,6 +15,17 @@ export interface RouteSpec {
   table?: string;
 }
 
+/**
+ * Default routes that are not the handler's are removed when a network takes the default route
+ * and none held it, and given back when no network holds it any more. `owner` is the step that
+ * does it: the one giving the route to (or taking it from) a network.
+ */
+export interface Handover {
+  owner?: number;
+  take?: RouteSpec[];
+  giveBack?: RouteSpec[];
+}
+
 /** A NIC's state before the handler first took it, given back when the handler lets it go. */
 export interface NicOrigin {
   mtu: number;
