@@ -1,5 +1,8 @@
-// The observer: reads the node's real network state in one pass (host.ts) and renders it as
-// capabilities, statistics and kernelConfig (the seed's `state:` shapes), plus a tree view.
+// The observer: reads the node's real network state in one pass (host.ts, the only reader; the
+// pure parse of what it read in parse.ts, sysfs.ts and rules.ts) and renders it as capabilities,
+// statistics and kernelConfig (the seed's `state:` shapes), plus a tree view. The shapes it reads
+// into and the device classification are the model's (model/host-state.ts, model/links.ts).
+// May import: api, model, util
 import type { RunningConfig } from '../api/config.js';
 import { capabilities } from './capabilities.js';
 import { HostObserver, type ObserveOptions } from './host.js';
