@@ -56,8 +56,11 @@ const BOND_NAME_RE = new RegExp(BOND_NAME_PATTERN);
 const RESERVED = new Set(RESERVED_DEVICE_NAMES);
 
 /** The rule in one sentence, for messages and descriptions. */
-export const DEVICE_NAME_RULE = `1 to ${DEVICE_NAME_MAX} ASCII letters, digits, "_" or "-", starting with a letter or a digit; not ${RESERVED_DEVICE_NAMES.map((n) => `"${n}"`).join(', ')}, nor "if" followed by a number`;
-export const BOND_NAME_RULE = `"bond" followed by letters, digits or "_", at most ${DEVICE_NAME_MAX} characters, not "bonding_masters"`;
+export const DEVICE_NAME_RULE =
+  `1 to ${DEVICE_NAME_MAX} ASCII letters, digits, "_" or "-", starting with a letter or a digit; not ` +
+  `${RESERVED_DEVICE_NAMES.map((n) => `"${n}"`).join(', ')}, nor "if" followed by a number`;
+export const BOND_NAME_RULE =
+  `"bond" followed by letters, digits or "_", at most ${DEVICE_NAME_MAX} characters, ` + 'not "bonding_masters"';
 
 /**
  * A string as a double-quoted JSON string in which everything but printable ASCII is a \u
@@ -117,7 +120,8 @@ export const isBondName = (name: string): boolean => bondNameProblem(name) === u
 /** The device rule as a CEL expression on the string `v` (a map key variable, or `self`). */
 export function deviceNameCel(v: string): string {
   return (
-    `${v}.size() <= ${DEVICE_NAME_MAX} && ${v}.matches('${DEVICE_NAME_PATTERN}') && !${v}.matches('${IF_INDEX_PATTERN}')` +
+    `${v}.size() <= ${DEVICE_NAME_MAX} && ${v}.matches('${DEVICE_NAME_PATTERN}') && ` +
+    `!${v}.matches('${IF_INDEX_PATTERN}')` +
     ` && !(${v} in [${RESERVED_DEVICE_NAMES.map((n) => `'${n}'`).join(', ')}])`
   );
 }

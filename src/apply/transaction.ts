@@ -247,7 +247,8 @@ export class Transactions {
     // Reported apart from the apply: a lease takes as long as the DHCP server does.
     if (dhcpClientsOf(req.to).length)
       this.log(
-        `DHCP: waited ${Date.now() - leaseWaitStart} ms for leases${pending.length ? ` (still none on ${pending.join(', ')})` : ''}`,
+        `DHCP: waited ${Date.now() - leaseWaitStart} ms for leases` +
+          (pending.length ? ` (still none on ${pending.join(', ')})` : ''),
       );
     const reason = req.verify ? await traced(this.o.trace, 'verify', req.verify) : undefined;
     if (reason) {

@@ -53,7 +53,9 @@ export interface PolicyRule {
 export interface Link {
   name: string;
   index: number;
-  /** rtnetlink kind (`bridge`, `bond`, `vlan`, `veth`, `dummy`, ...); '' for drivers without one (physical NICs, lo). */
+  /**
+   * rtnetlink kind (`bridge`, `bond`, `vlan`, `veth`, `dummy`, ...); '' for drivers without one (physical NICs, lo).
+   */
   kind: string;
   /** Kind of the master it is enslaved to (`bond`, `bridge`), if any. */
   slaveKind?: string;

@@ -7,7 +7,16 @@ import { nonDefaultBridgeOptions } from '../model/bridge-options.js';
 import { bondSlaves, bridgePorts, isBond, isBridge, isNic, isVlan } from '../model/links.js';
 import { deviceInfo } from './devices.js';
 import { locateNetwork } from './networks.js';
-import type { BondInfo, BridgeInfo, Capabilities, HostState, Link, NetworkInfo, NicInfo, VlanInfo } from '../model/host-state.js';
+import type {
+  BondInfo,
+  BridgeInfo,
+  Capabilities,
+  HostState,
+  Link,
+  NetworkInfo,
+  NicInfo,
+  VlanInfo,
+} from '../model/host-state.js';
 
 export function nicInfo(host: HostState, l: Link): NicInfo {
   const info: NicInfo = { ...deviceInfo(host, l), hwaddr: l.hwaddr, speed: l.speed ?? 0 };

@@ -210,7 +210,10 @@ export class HostObserver {
   }
 }
 
-/** Absolute: the script reads it after `cd /sys/class/net`. No ':': parseSysDump splits `grep -H` lines at the first one. */
+/**
+ * Absolute: the script reads it after `cd /sys/class/net`. No ':': parseSysDump splits `grep -H` lines at the first
+ * one.
+ */
 function dumpOptions(opts: ObserveOptions): { routes: RouteScope; resolvConf: string } {
   const resolvConf = resolve(opts.resolvConf ?? DEFAULT_RESOLV_CONF);
   if (resolvConf.includes(':')) throw new Error(`resolv.conf path ${resolvConf}: a ':' in it is not supported`);
@@ -223,7 +226,9 @@ interface DumpTexts extends Dumps {
   dhcpClients?: string[];
 }
 
-/** The sysfs/procfs text of a read: in this process for its own host, else the script (the sysctls go to its stderr). */
+/**
+ * The sysfs/procfs text of a read: in this process for its own host, else the script (the sysctls go to its stderr).
+ */
 async function readSys(
   opts: ObserveOptions,
   dumpOpts: { resolvConf: string },

@@ -11,7 +11,10 @@ export function ruleDumpArgv(family: 4 | 6, netns?: string): string[] {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** One family's dump; entries that do not have the expected shape are skipped (a rule the handler cannot read is no rule of its). */
+/**
+ * One family's dump; entries that do not have the expected shape are skipped (a rule the handler cannot read is no
+ * rule of its).
+ */
 export function parseRuleDump(text: string, family: 4 | 6): PolicyRule[] {
   if (!text.trim()) return [];
   const data: unknown = JSON.parse(text);

@@ -578,7 +578,10 @@ export function describeStep(s: Step): string {
     case 'setNameservers':
       return `network ${s.network}: nameservers ${list(s.from)} -> ${list(s.to)}`;
     case 'addBond':
-      return `add bond ${s.bond}: ${s.config.options}, slaves ${list(s.config.nics)}${s.config.hwaddr ? `, hwaddr ${s.config.hwaddr}` : ''}`;
+      return (
+        `add bond ${s.bond}: ${s.config.options}, slaves ${list(s.config.nics)}` +
+        (s.config.hwaddr ? `, hwaddr ${s.config.hwaddr}` : '')
+      );
     case 'removeBond':
       return `remove bond ${s.bond} (slaves ${list(s.config.nics)})`;
     case 'setBondOptions':
@@ -600,6 +603,9 @@ export function describeStep(s: Step): string {
       return `device ${s.device}: ${parts.join(', ')} (the kernel differs from the running config)`;
     }
     case 'syncResolvers':
-      return `resolv.conf: nameservers ${list(s.from)} -> ${list(s.to)} (network ${s.network}; the file differs from the running config)`;
+      return (
+        `resolv.conf: nameservers ${list(s.from)} -> ${list(s.to)} (network ${s.network}; the file differs from ` +
+        'the running config)'
+      );
   }
 }

@@ -38,7 +38,10 @@ export interface Change {
   released: Set<string>;
   /** How each bond on both sides changes its options. */
   bondChanges: Map<string, BondOptionChange>;
-  /** The step that takes a NIC the running config does not use, and the one that lets go of a NIC the desired config does not use. */
+  /**
+   * The step that takes a NIC the running config does not use, and the one that lets go of a NIC the desired config
+   * does not use.
+   */
   nicTaker: Map<string, number>;
   nicReleaser: Map<string, number>;
   /** The step that brings up a NIC southbound that is down (the first network added on it). */
@@ -208,7 +211,10 @@ function bondChangesOf(from: Layout, to: Layout, kept: Kept): Map<string, BondOp
   return out;
 }
 
-/** The first step that takes each NIC the running config does not use, and that lets go of each the desired one does not. */
+/**
+ * The first step that takes each NIC the running config does not use, and that lets go of each the desired one does
+ * not.
+ */
 function nicTakersAndReleasers(plan: Plan, from: Layout, to: Layout): Pick<Change, 'nicTaker' | 'nicReleaser'> {
   const nicTaker = new Map<string, number>();
   const nicReleaser = new Map<string, number>();

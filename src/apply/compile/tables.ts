@@ -38,7 +38,10 @@ export function isAllocatable(id: unknown): id is number {
   return typeof id === 'number' && Number.isInteger(id) && id >= TABLE_BASE && id <= TABLE_LAST && !RESERVED.has(id);
 }
 
-/** A kernel table name as `ip` prints it, as an id: numbers only (named tables are main, local, default, or rt_tables entries). */
+/**
+ * A kernel table name as `ip` prints it, as an id: numbers only (named tables are main, local, default, or rt_tables
+ * entries).
+ */
 export function tableId(table: string): number | undefined {
   if (!/^\d{1,10}$/.test(table)) return undefined;
   const n = Number(table);

@@ -32,7 +32,10 @@ export interface NicOrigin {
   hwaddr: string;
   up: boolean;
   sysctls?: Sysctls;
-  /** Static global addresses ("addr/prefix") it carried: a NIC given to a network carries only that network's configuration (as in VDSM), and gets them back when released. */
+  /**
+   * Static global addresses ("addr/prefix") it carried: a NIC given to a network carries only that network's
+   * configuration (as in VDSM), and gets them back when released.
+   */
   addresses?: string[];
   /**
    * Routes of the main table through it that are not the kernel's own (a service range via the
