@@ -111,11 +111,6 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   });
 }
 
-/** `ip` in a given network namespace (or the current one when ns is undefined). */
-export function ipArgv(ns: string | undefined, ...args: string[]): string[] {
-  return ns ? ['ip', '-n', ns, ...args] : ['ip', ...args];
-}
-
 /** Wraps argv so it runs inside network namespace ns. */
 export function inNetns(ns: string | undefined, argv: readonly string[]): string[] {
   return ns ? ['ip', 'netns', 'exec', ns, ...argv] : [...argv];
