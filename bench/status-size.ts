@@ -14,7 +14,7 @@ import { assembleHostState } from '../src/observe/parse.js';
 import { capabilities } from '../src/observe/capabilities.js';
 import { kernelConfig } from '../src/observe/kernel-config.js';
 import { StatisticsSampler } from '../src/observe/statistics.js';
-import { validationFacts } from '../src/plan/host-facts.js';
+import { validationFacts } from '../src/model/host-facts.js';
 import { checkSpec } from '../src/plan/validate.js';
 import {
   baseBytes, fitStatus, leftOut, OBJECT_BUDGET_BYTES, OBJECT_FIELDS_SHAPE, statusManagedFields, withTruncationCondition, type Fitted,

@@ -2,7 +2,7 @@
 // (`ip -json -details -statistics addr show`, `ip -json route show table all default`, the
 // sysfs/procfs script's output), so that the real parser, capabilities, kernelConfig and
 // statistics read it — for sizes no lab can hold (thousands of bonds, VLANs and bridges). The
-// devices are the compiler's (src/apply/layout.ts names them); a bridge's sysfs files are those
+// devices are the compiler's (src/model/layout.ts names them); a bridge's sysfs files are those
 // of a fresh bridge captured from a real kernel (test/fixtures/observe/netns, bridge br1), a
 // bond's are rendered from the bond option table; counters are large and move between samples.
 import { readFileSync } from 'node:fs';
@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { RunningConfig } from '../../src/api/config.js';
 import { DEFAULT_RESOLV_CONF } from '../../src/api/constants.js';
 import { legacyRouteTable } from '../../src/apply/compile/tables.js';
-import { layoutOf, type Sysctls } from '../../src/apply/layout.js';
-import { BOND_DEFAULTS, bondOption } from '../../src/bond/options.js';
+import { layoutOf, type Sysctls } from '../../src/model/layout.js';
+import { BOND_DEFAULTS, bondOption } from '../../src/model/bond-options.js';
 import type { Dumps } from '../../src/observe/parse.js';
 
 // dist/bench/lib -> test/fixtures/observe

@@ -1,6 +1,6 @@
 // What a canonical config implies: the devices it creates and touches, DHCP, kernel modules.
 import type { RunningConfig } from '../../src/api/config.js';
-import { createdDevicesOf, devicesOf } from '../../src/apply/layout.js';
+import { createdDevicesOf, devicesOf } from '../../src/model/layout.js';
 import type { Obj } from './json.js';
 
 /** The devices a canonical config makes the handler create. */

@@ -35,7 +35,8 @@ export const BondConfigSchema = z
     options: z
       .string()
       .describe(
-        'Bonding options, sorted "key=value" pairs with numeric values, mode always present (e.g. "miimon=100 mode=4").',
+        'Bonding options, sorted "key=value" pairs with numeric values, mode always present (e.g. "miimon=100 ' +
+          'mode=4").',
       ),
     hwaddr: z.string().describe('MAC address, when the spec sets one.').optional(),
     switch: z.enum(['legacy']).describe('Switch type; always "legacy".'),

@@ -1,8 +1,9 @@
 // The CustomResourceDefinitions (OvirtNodeNetwork, OvirtNetworkPolicy), generated from the zod
-// schemas so the API server, `kubectl explain`, the agent and the controller agree. zod's JSON Schema output is turned into a
-// structural OpenAPI v3 schema: no `additionalProperties: false` (forbidden next to properties),
-// no propertyNames, no defaults (the stored spec stays as written; the admission policy also
-// relies on an agent-created spec staying empty), and no JS safe-integer bounds.
+// schemas so the API server, `kubectl explain`, the agent and the controller agree. zod's JSON
+// Schema output is turned into a structural OpenAPI v3 schema: no `additionalProperties: false`
+// (forbidden next to properties), no propertyNames, no defaults (the stored spec stays as
+// written; the admission policy also relies on an agent-created spec staying empty), and no JS
+// safe-integer bounds.
 import { z } from 'zod';
 import { stringify } from 'yaml';
 import {
@@ -149,7 +150,9 @@ export function buildCrd(): Json {
     names: { kind: KIND, plural: PLURAL, singular: SINGULAR, shortNames: SHORT_NAMES },
     printerColumns: PRINTER_COLUMNS,
     description:
-      'Host networking of one node (the object is named after the node), in VDSM setupNetworks vocabulary: spec says which networks and bonds the node must have; status shows what it has and how the last apply went.',
+      'Host networking of one node (the object is named after the node), in VDSM setupNetworks vocabulary: ' +
+      'spec says which networks and bonds the node must have; status shows what it has and how the last apply ' +
+      'went.',
     spec: SpecSchema,
     status: StatusSchema,
   });
@@ -205,7 +208,9 @@ export function buildPolicyCrd(): Json {
     names: { kind: POLICY_KIND, plural: POLICY_PLURAL, singular: POLICY_SINGULAR, shortNames: POLICY_SHORT_NAMES },
     printerColumns: POLICY_PRINTER_COLUMNS,
     description:
-      'Networks and bonds for many nodes: the controller writes them into the OvirtNodeNetwork spec of every node the selector matches (server-side apply, field manager ovirt-network-policy/<name>), at most maxUnavailable nodes at a time, and removes them when the policy is deleted or a node stops matching.',
+      'Networks and bonds for many nodes: the controller writes them into the OvirtNodeNetwork spec of every ' +
+      'node the selector matches (server-side apply, field manager ovirt-network-policy/<name>), at most ' +
+      'maxUnavailable nodes at a time, and removes them when the policy is deleted or a node stops matching.',
     spec: PolicySpecSchema,
     status: PolicyStatusSchema,
     rules: POLICY_OBJECT_RULES,

@@ -22,7 +22,7 @@
 //   - '%': the kernel takes a name with one as a template ("br%d" makes br0, br1...), so the
 //     device made is not named as asked;
 //   - '.': VDSM's VLAN separator — a NIC or bridge named "eth0.10" would take the name of VLAN
-//     10 on eth0 (src/apply/names.ts), and the handler's NIC rule never counts the devices that
+//     10 on eth0 (src/model/device-names.ts), and the handler's NIC rule never counts the devices that
 //     carry a '.' by convention (VLANs, IPoIB children) as NICs;
 //   - non-ASCII: the kernel limit is 15 bytes, not characters, iproute2 and sysfs pass bytes
 //     that are not always UTF-8, and look-alike characters make two names read the same;
@@ -56,8 +56,11 @@ const BOND_NAME_RE = new RegExp(BOND_NAME_PATTERN);
 const RESERVED = new Set(RESERVED_DEVICE_NAMES);
 
 /** The rule in one sentence, for messages and descriptions. */
-export const DEVICE_NAME_RULE = `1 to ${DEVICE_NAME_MAX} ASCII letters, digits, "_" or "-", starting with a letter or a digit; not ${RESERVED_DEVICE_NAMES.map((n) => `"${n}"`).join(', ')}, nor "if" followed by a number`;
-export const BOND_NAME_RULE = `"bond" followed by letters, digits or "_", at most ${DEVICE_NAME_MAX} characters, not "bonding_masters"`;
+export const DEVICE_NAME_RULE =
+  `1 to ${DEVICE_NAME_MAX} ASCII letters, digits, "_" or "-", starting with a letter or a digit; not ` +
+  `${RESERVED_DEVICE_NAMES.map((n) => `"${n}"`).join(', ')}, nor "if" followed by a number`;
+export const BOND_NAME_RULE =
+  `"bond" followed by letters, digits or "_", at most ${DEVICE_NAME_MAX} characters, ` + 'not "bonding_masters"';
 
 /**
  * A string as a double-quoted JSON string in which everything but printable ASCII is a \u
@@ -117,7 +120,8 @@ export const isBondName = (name: string): boolean => bondNameProblem(name) === u
 /** The device rule as a CEL expression on the string `v` (a map key variable, or `self`). */
 export function deviceNameCel(v: string): string {
   return (
-    `${v}.size() <= ${DEVICE_NAME_MAX} && ${v}.matches('${DEVICE_NAME_PATTERN}') && !${v}.matches('${IF_INDEX_PATTERN}')` +
+    `${v}.size() <= ${DEVICE_NAME_MAX} && ${v}.matches('${DEVICE_NAME_PATTERN}') && ` +
+    `!${v}.matches('${IF_INDEX_PATTERN}')` +
     ` && !(${v} in [${RESERVED_DEVICE_NAMES.map((n) => `'${n}'`).join(', ')}])`
   );
 }

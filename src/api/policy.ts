@@ -51,7 +51,8 @@ export const LabelSelectorRequirementSchema = z
     operator: z
       .enum(SELECTOR_OPERATORS)
       .describe(
-        "In / NotIn: the label's value is (not) one of values (NotIn also matches a node without the label); Exists / DoesNotExist: the node has (not) the label.",
+        "In / NotIn: the label's value is (not) one of values (NotIn also matches a node without the label); " +
+          'Exists / DoesNotExist: the node has (not) the label.',
       ),
     values: z
       .array(labelValue)
@@ -88,7 +89,8 @@ export const LabelSelectorSchema = z
       .optional(),
   })
   .describe(
-    'Which nodes (v1 Node labels) the policy applies to: a full LabelSelector, matchLabels and matchExpressions ANDed. Empty or absent: every node.',
+    'Which nodes (v1 Node labels) the policy applies to: a full LabelSelector, matchLabels and ' +
+      'matchExpressions ANDed. Empty or absent: every node.',
   );
 
 const ipamSchema = (family: 4 | 6) =>
@@ -105,21 +107,27 @@ const ipamSchema = (family: 4 | 6) =>
         )
         .describe(
           family === 4
-            ? 'The IPv4 subnet, e.g. 10.10.0.0/24: each node gets one host address of it with this prefix length (never the network or broadcast address, nor the gateway).'
-            : 'The IPv6 subnet, e.g. fd00:10::/64: each node gets one address of it with this prefix length (never the subnet-router anycast address ::, nor the gateway).',
+            ? 'The IPv4 subnet, e.g. 10.10.0.0/24: each node gets one host address of it with this prefix length ' +
+                '(never the network or broadcast address, nor the gateway).'
+            : 'The IPv6 subnet, e.g. fd00:10::/64: each node gets one address of it with this prefix length ' +
+                '(never the subnet-router anycast address ::, nor the gateway).',
         ),
       range: z
         .string()
         .max(91)
         .regex(/^[^\s-]+-[^\s-]+$/, 'must be "first-last"')
         .describe(
-          `Only addresses from first to last, inclusive (e.g. "${family === 4 ? '10.10.0.10-10.10.0.99' : 'fd00:10::10-fd00:10::ff'}"), both inside pool. Default: the whole pool.`,
+          'Only addresses from first to last, inclusive (e.g. ' +
+            `"${family === 4 ? '10.10.0.10-10.10.0.99' : 'fd00:10::10-fd00:10::ff'}"), both inside pool. ` +
+            'Default: the whole pool.',
         )
         .optional(),
     })
     .describe(
       family === 4
-        ? 'Static IPv4 addresses from a pool instead of ipaddr: every selected node gets its own (bootproto none), kept across controller restarts and policy edits while it stays inside the pool, released when the node leaves the policy.'
+        ? 'Static IPv4 addresses from a pool instead of ipaddr: every selected node gets its own (bootproto ' +
+            'none), kept across controller restarts and policy edits while it stays inside the pool, released when ' +
+            'the node leaves the policy.'
         : 'Static IPv6 addresses from a pool instead of ipv6addr, as ipam does for IPv4.',
     );
 
@@ -132,7 +140,10 @@ const POLICY_SOUTHBOUND = 'has(self.nic) || has(self.bonding) || has(self.nicFro
 export const PolicyNetworkSchema = NetworkSpecSchema.omit({ ipaddr: true, netmask: true, prefix: true, ipv6addr: true })
   .extend({
     nicFromNodeLabel: labelKey(
-      'The southbound NIC is the value of this label of each node (e.g. ovirt.org/storage-nic with value "ens3f1" on the Node): NIC names that differ between nodes. Exclusive with nic and bonding; a node without the label gets the policy refused (reason MissingNodeLabel), one whose value is not a NIC name too (reason InvalidNodeLabel).',
+      'The southbound NIC is the value of this label of each node (e.g. ovirt.org/storage-nic with value ' +
+        '"ens3f1" on the Node): NIC names that differ between nodes. Exclusive with nic and bonding; a node ' +
+        'without the label gets the policy refused (reason MissingNodeLabel), one whose value is not a NIC name ' +
+        'too (reason InvalidNodeLabel).',
     ).optional(),
     ipam: IpamSchema.optional(),
     ipv6ipam: Ipv6IpamSchema.optional(),
@@ -145,7 +156,8 @@ export const PolicyNetworkSchema = NetworkSpecSchema.omit({ ipaddr: true, netmas
   })
   .meta({
     description:
-      "A logical network in the node spec's vocabulary (spec.networks of an OvirtNodeNetwork), except that static addresses come from ipam / ipv6ipam pools and the NIC may come from a node label.",
+      "A logical network in the node spec's vocabulary (spec.networks of an OvirtNodeNetwork), except that " +
+      'static addresses come from ipam / ipv6ipam pools and the NIC may come from a node label.',
     'x-kubernetes-validations': [
       NIC_XOR_BONDING,
       {
@@ -166,7 +178,9 @@ export const PolicyNetworkSchema = NetworkSpecSchema.omit({ ipaddr: true, netmas
         fieldPath: '.ipv6gateway',
       },
       {
-        rule: '!has(self.ipv6ipam) || !((has(self.dhcpv6) && self.dhcpv6) || (has(self.ipv6autoconf) && self.ipv6autoconf))',
+        rule:
+          '!has(self.ipv6ipam) || !((has(self.dhcpv6) && self.dhcpv6) || (has(self.ipv6autoconf) && ' +
+          'self.ipv6autoconf))',
         message: 'ipv6ipam conflicts with dhcpv6 and ipv6autoconf',
         fieldPath: '.ipv6ipam',
       },
@@ -180,14 +194,22 @@ const SLAVE_SOURCES =
 export const PolicyBondSchema = BondSpecSchema.extend({
   nics: BondSpecSchema.shape.nics.optional(),
   nicsFromNodeAnnotation: annotationKey(
-    'The slaves are the value of this annotation of each node: NIC names separated by "," (spaces around them are ignored), e.g. `kubectl annotate node hv1 ovirt.org/bond-nics=ens3f0,ens3f1`. Each name must be a valid NIC name; a node without the annotation gets the policy refused (reason MissingNodeAnnotation), one whose value is not such a list too (reason InvalidNodeAnnotation). Exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel.',
+    'The slaves are the value of this annotation of each node: NIC names separated by "," (spaces around them ' +
+      'are ignored), e.g. `kubectl annotate node hv1 ovirt.org/bond-nics=ens3f0,ens3f1`. Each name must be a ' +
+      'valid NIC name; a node without the annotation gets the policy refused (reason MissingNodeAnnotation), one ' +
+      'whose value is not such a list too (reason InvalidNodeAnnotation). Exactly one of nics, ' +
+      'nicsFromNodeAnnotation and nicsFromNodeLabel.',
   ).optional(),
   nicsFromNodeLabel: labelKey(
-    'The one slave is the value of this label of each node (e.g. ovirt.org/bond-nic with value "ens3f0"). A label value cannot hold ",", so it names a single NIC: for several slaves use nicsFromNodeAnnotation. A node without the label gets the policy refused (reason MissingNodeLabel), one whose value is not a NIC name too (reason InvalidNodeLabel). Exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel.',
+    'The one slave is the value of this label of each node (e.g. ovirt.org/bond-nic with value "ens3f0"). A ' +
+      'label value cannot hold ",", so it names a single NIC: for several slaves use nicsFromNodeAnnotation. A ' +
+      'node without the label gets the policy refused (reason MissingNodeLabel), one whose value is not a NIC ' +
+      'name too (reason InvalidNodeLabel). Exactly one of nics, nicsFromNodeAnnotation and nicsFromNodeLabel.',
   ).optional(),
 }).meta({
   description:
-    "A bond in the node spec's vocabulary (spec.bondings of an OvirtNodeNetwork); the slaves are nics, or come from a node annotation or label.",
+    "A bond in the node spec's vocabulary (spec.bondings of an OvirtNodeNetwork); the slaves are nics, or come " +
+    'from a node annotation or label.',
   'x-kubernetes-validations': [
     {
       rule: `${SLAVE_SOURCES} == 1`,
@@ -202,7 +224,9 @@ export const MaxUnavailableSchema = z
   .union([z.int().min(1), z.string().regex(/^(100|[1-9]\d?)%$/, 'must be a percent from 1% to 100%')])
   .meta({
     description:
-      'How many nodes may be changing at once (default 1): a count, or a percent of the matched nodes ("25%", rounded down, at least 1). A node is changing from the write of its spec until it reports Available for that generation, or fails.',
+      'How many nodes may be changing at once (default 1): a count, or a percent of the matched nodes ("25%", ' +
+      'rounded down, at least 1). A node is changing from the write of its spec until it reports Available for ' +
+      'that generation, or fails.',
     'x-kubernetes-int-or-string': true,
   });
 
@@ -216,7 +240,9 @@ export const PolicySpecSchema = z
       .default({})
       .meta({
         description:
-          "Networks every selected node gets, by name (names as in an OvirtNodeNetwork). Each node's spec keeps its other networks; a name another policy or a hand edit already has on a node is refused there (reason Conflict).",
+          "Networks every selected node gets, by name (names as in an OvirtNodeNetwork). Each node's spec " +
+          'keeps its other networks; a name another policy or a hand edit already has on a node is refused ' +
+          'there (reason Conflict).',
         maxProperties: NETWORKS_MAX,
         'x-kubernetes-validations': NETWORK_MAP_RULES,
       }),
@@ -233,7 +259,8 @@ export const PolicySpecSchema = z
     maxUnavailable: MaxUnavailableSchema.default(1),
   })
   .describe(
-    'Networks and bonds for every node the selector matches, rolled out at most maxUnavailable nodes at a time, stopped at the first node that fails; deleting the policy removes them again.',
+    'Networks and bonds for every node the selector matches, rolled out at most maxUnavailable nodes at a ' +
+      'time, stopped at the first node that fails; deleting the policy removes them again.',
   );
 
 export const FailedNodeSchema = z
@@ -242,7 +269,11 @@ export const FailedNodeSchema = z
     reason: z
       .string()
       .describe(
-        "Why: the agent's InvalidSpec, SetupFailed or ConnectivityLost (it rolled the node back); Conflict (another policy or a hand edit has the name or NIC there; nothing was written); MissingNodeLabel, MissingNodeAnnotation, InvalidNodeLabel, InvalidNodeAnnotation or InvalidRender (the node's labels, annotations or the pool cannot make a valid spec); PoolExhausted; ReconcileFailed (the controller failed computing the node's spec: a bug, the message says where; nothing was written).",
+        "Why: the agent's InvalidSpec, SetupFailed or ConnectivityLost (it rolled the node back); Conflict " +
+          '(another policy or a hand edit has the name or NIC there; nothing was written); MissingNodeLabel, ' +
+          "MissingNodeAnnotation, InvalidNodeLabel, InvalidNodeAnnotation or InvalidRender (the node's labels, " +
+          'annotations or the pool cannot make a valid spec); PoolExhausted; ReconcileFailed (the controller ' +
+          "failed computing the node's spec: a bug, the message says where; nothing was written).",
       ),
     message: z.string().max(1024).describe('Details.'),
   })
@@ -254,7 +285,10 @@ export const PolicyConditionSchema = ConditionSchema.extend({
   type: z
     .enum(POLICY_CONDITION_TYPES)
     .describe(
-      "Available: every matched node is Available with the policy's networks of this generation. Progressing: nodes are being changed (or will be). Degraded: a node failed (reason RolloutAborted: the rollout stopped there until a new generation), or the policy is refused somewhere (Conflict, MissingNodeLabel, InvalidSpec, ReconcileFailed...).",
+      "Available: every matched node is Available with the policy's networks of this generation. Progressing: " +
+        'nodes are being changed (or will be). Degraded: a node failed (reason RolloutAborted: the rollout ' +
+        'stopped there until a new generation), or the policy is refused somewhere (Conflict, MissingNodeLabel, ' +
+        'InvalidSpec, ReconcileFailed...).',
     ),
   observedGeneration: ConditionSchema.shape.observedGeneration.describe(
     'The policy generation the condition describes.',
@@ -282,7 +316,11 @@ export const PolicyStatusSchema = z
       .int()
       .min(0)
       .describe(
-        "Addresses inside this policy's pools that nodes report having (status.kernelConfig) although the controller did not give them to that node: a duplicate of another node's address, or one set by hand. Counted and announced with an Event (reason ConflictingAddress), never acted on: the pools are allocated only from what the controller wrote into the node specs, so a node's report cannot take, move or exhaust anyone's address.",
+        "Addresses inside this policy's pools that nodes report having (status.kernelConfig) although the " +
+          "controller did not give them to that node: a duplicate of another node's address, or one set by hand. " +
+          'Counted and announced with an Event (reason ConflictingAddress), never acted on: the pools are ' +
+          "allocated only from what the controller wrote into the node specs, so a node's report cannot take, " +
+          "move or exhaust anyone's address.",
       )
       .optional(),
     failedNodes: z

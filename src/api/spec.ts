@@ -79,12 +79,16 @@ const NETWORK_RULES = [
   },
   ...southboundRules('has(self.nic) || has(self.bonding)'),
   {
-    rule: "!has(self.bootproto) || self.bootproto != 'dhcp' || !(has(self.ipaddr) || has(self.netmask) || has(self.prefix) || has(self.gateway))",
+    rule:
+      "!has(self.bootproto) || self.bootproto != 'dhcp' || !(has(self.ipaddr) || has(self.netmask) || " +
+      'has(self.prefix) || has(self.gateway))',
     message: 'static IPv4 settings (ipaddr, netmask, prefix, gateway) conflict with bootproto: dhcp',
     fieldPath: '.bootproto',
   },
   {
-    rule: '!has(self.ipv6addr) || !((has(self.dhcpv6) && self.dhcpv6) || (has(self.ipv6autoconf) && self.ipv6autoconf))',
+    rule:
+      '!has(self.ipv6addr) || !((has(self.dhcpv6) && self.dhcpv6) || (has(self.ipv6autoconf) && ' +
+      'self.ipv6autoconf))',
     message: 'a static ipv6addr conflicts with dhcpv6 and ipv6autoconf',
     fieldPath: '.ipv6addr',
   },
@@ -93,10 +97,12 @@ const NETWORK_RULES = [
 export const NetworkSpecSchema = z
   .strictObject({
     nic: ifname(
-      'Southbound NIC the network is attached to (kernel name, e.g. eth1). Exclusive with bonding. Omit both for a nicless bridged network.',
+      'Southbound NIC the network is attached to (kernel name, e.g. eth1). Exclusive with bonding. Omit both ' +
+        'for a nicless bridged network.',
     ).optional(),
     bonding: bondname(
-      'Southbound bond the network is attached to; defined in spec.bondings or already present on the node. Exclusive with nic.',
+      'Southbound bond the network is attached to; defined in spec.bondings or already present on the node. ' +
+        'Exclusive with nic.',
     ).optional(),
     vlan: z
       .int()
@@ -109,7 +115,8 @@ export const NetworkSpecSchema = z
     bridged: z
       .boolean()
       .describe(
-        'Whether the network is a Linux bridge named after the network (default true). A bridgeless network needs nic or bonding and carries its IP on the southbound or VLAN device.',
+        'Whether the network is a Linux bridge named after the network (default true). A bridgeless network ' +
+          'needs nic or bonding and carries its IP on the southbound or VLAN device.',
       )
       .optional(),
     stp: z
@@ -120,7 +127,8 @@ export const NetworkSpecSchema = z
       .string()
       .max(1024)
       .describe(
-        'Extra bridge attributes as "key=value key=value", names as in /sys/class/net/<bridge>/bridge (e.g. "forward_delay=0 multicast_snooping=0"). Bridged networks only.',
+        'Extra bridge attributes as "key=value key=value", names as in /sys/class/net/<bridge>/bridge (e.g. ' +
+          '"forward_delay=0 multicast_snooping=0"). Bridged networks only.',
       )
       .optional(),
     mtu: z
@@ -128,7 +136,9 @@ export const NetworkSpecSchema = z
       .min(MIN_IPV6_MTU)
       .max(65535)
       .describe(
-        `MTU of the network (${MIN_IPV6_MTU}..65535, default ${DEFAULT_MTU}). The southbound device gets the largest MTU of the networks on it. Below ${MIN_IPV6_MTU} the kernel drops a device's IPv6 settings, which the handler manages on every device it makes.`,
+        `MTU of the network (${MIN_IPV6_MTU}..65535, default ${DEFAULT_MTU}). The southbound device gets the ` +
+          `largest MTU of the networks on it. Below ${MIN_IPV6_MTU} the kernel drops a device's IPv6 settings, ` +
+          'which the handler manages on every device it makes.',
       )
       .optional(),
     bootproto: z
@@ -175,19 +185,22 @@ export const NetworkSpecSchema = z
       )
       .max(16)
       .describe(
-        'DNS servers for the host (IPv4 or IPv6 addresses), in order. Only on the network with defaultRoute; when omitted there and the network is static, the host keeps its current resolvers.',
+        'DNS servers for the host (IPv4 or IPv6 addresses), in order. Only on the network with defaultRoute; ' +
+          'when omitted there and the network is static, the host keeps its current resolvers.',
       )
       .optional(),
     switch: z
       .enum(['legacy'])
       .describe(
-        'Switch type, in VDSM vocabulary: "legacy" (the Linux bridge), the only one supported (no OVS). Optional; accepted so that a reported kernelConfig is a valid spec.',
+        'Switch type, in VDSM vocabulary: "legacy" (the Linux bridge), the only one supported (no OVS). ' +
+          'Optional; accepted so that a reported kernelConfig is a valid spec.',
       )
       .optional(),
   })
   .meta({
     description:
-      'A logical network in VDSM setupNetworks vocabulary: its southbound device, VLAN, bridge, MTU and IP configuration.',
+      'A logical network in VDSM setupNetworks vocabulary: its southbound device, VLAN, bridge, MTU and IP ' +
+      'configuration.',
     'x-kubernetes-validations': NETWORK_RULES,
   });
 
@@ -205,21 +218,25 @@ export const BondSpecSchema = z
       .min(1)
       .max(BOND_NICS_MAX)
       .meta({
-        description: `NICs enslaved to the bond (1 to ${BOND_NICS_MAX}; each NIC in at most one bond and not used directly by a network).`,
+        description:
+          `NICs enslaved to the bond (1 to ${BOND_NICS_MAX}; each NIC in at most one bond and not used directly ` +
+          'by a network).',
         'x-kubernetes-list-type': 'set',
       }),
     options: z
       .string()
       .max(1024)
       .describe(
-        'Bonding options as "key=value key=value" (e.g. "mode=802.3ad miimon=100"); mode by name or number, default balance-rr (0). Names as in /sys/class/net/<bond>/bonding.',
+        'Bonding options as "key=value key=value" (e.g. "mode=802.3ad miimon=100"); mode by name or number, ' +
+          'default balance-rr (0). Names as in /sys/class/net/<bond>/bonding.',
       )
       .optional(),
     hwaddr: z.mac().describe("MAC address for the bond (default: the first slave's).").optional(),
     switch: z
       .enum(['legacy'])
       .describe(
-        'Switch type, in VDSM vocabulary: "legacy" (the Linux bridge), the only one supported (no OVS). Optional; accepted so that a reported kernelConfig is a valid spec.',
+        'Switch type, in VDSM vocabulary: "legacy" (the Linux bridge), the only one supported (no OVS). ' +
+          'Optional; accepted so that a reported kernelConfig is a valid spec.',
       )
       .optional(),
   })
@@ -239,11 +256,14 @@ export const ProbesSchema = z
       .boolean()
       .default(true)
       .describe(
-        "Also ping the API server's address with a packet as large as the MTU of the device that reaches it, fragmentation forbidden: catches an MTU the path does not carry, which TCP alone may hide (default true; not held against an apply when it already fails before).",
+        "Also ping the API server's address with a packet as large as the MTU of the device that reaches it, " +
+          'fragmentation forbidden: catches an MTU the path does not carry, which TCP alone may hide (default ' +
+          'true; not held against an apply when it already fails before).',
       ),
   })
   .describe(
-    'Checks beyond the API server (which is always checked). A probe that already fails before the apply is not held against it.',
+    'Checks beyond the API server (which is always checked). A probe that already fails before the apply is ' +
+      'not held against it.',
   );
 
 export const ConnectivityCheckSchema = z
@@ -258,12 +278,14 @@ export const ConnectivityCheckSchema = z
       .max(600)
       .default(60)
       .describe(
-        'How long the node may take to reach the API server (and enabled probes) after an apply before it rolls back (default 60).',
+        'How long the node may take to reach the API server (and enabled probes) after an apply before it ' +
+          'rolls back (default 60).',
       ),
     probes: ProbesSchema.prefault({}),
   })
   .describe(
-    'Whether and how long to verify, after an apply, that the node still reaches the API server (and optionally its default gateway and DNS); the previous configuration is restored if not.',
+    'Whether and how long to verify, after an apply, that the node still reaches the API server (and ' +
+      'optionally its default gateway and DNS); the previous configuration is restored if not.',
   );
 
 /**
@@ -281,7 +303,10 @@ export const BONDINGS_MAX = 128;
 export const DriftPolicySchema = z
   .enum(['Heal', 'Report'])
   .describe(
-    'When the kernel no longer matches the applied networks and bonds (a hand-made change: a bridge deleted, an address removed...): Heal re-applies the spec through the usual transaction and connectivity check; Report only reports it (condition Degraded, reason Drifted, and an Event). Either way the difference is reported within one observe interval.',
+    'When the kernel no longer matches the applied networks and bonds (a hand-made change: a bridge deleted, ' +
+      'an address removed...): Heal re-applies the spec through the usual transaction and connectivity check; ' +
+      'Report only reports it (condition Degraded, reason Drifted, and an Event). Either way the difference is ' +
+      'reported within one observe interval.',
   );
 
 /** CEL rules on a map of networks (a node's spec.networks, a policy's). */
@@ -323,7 +348,9 @@ export const SpecSchema = z
       .superRefine(networkNameIssues)
       .default({})
       .meta({
-        description: `Logical networks by name (the name of the bridge of a bridged network: ${DEVICE_NAME_RULE}). The whole desired set: handler-owned networks missing here are removed.`,
+        description:
+          `Logical networks by name (the name of the bridge of a bridged network: ${DEVICE_NAME_RULE}). The ` +
+          'whole desired set: handler-owned networks missing here are removed.',
         maxProperties: NETWORKS_MAX,
         'x-kubernetes-validations': NETWORK_MAP_RULES,
       }),
@@ -333,7 +360,9 @@ export const SpecSchema = z
       .superRefine(bondNameIssues)
       .default({})
       .meta({
-        description: `Bonds by name (${BOND_NAME_RULE}). The whole desired set: handler-owned bonds missing here are removed.`,
+        description:
+          `Bonds by name (${BOND_NAME_RULE}). The whole desired set: handler-owned bonds missing here are ` +
+          'removed.',
         maxProperties: BONDINGS_MAX,
         'x-kubernetes-validations': BOND_MAP_RULES,
       }),
@@ -341,7 +370,8 @@ export const SpecSchema = z
     driftPolicy: DriftPolicySchema.default('Heal'),
   })
   .describe(
-    'The desired host networking of the node: the whole set of networks and bonds the handler owns, in VDSM setupNetworks vocabulary.',
+    'The desired host networking of the node: the whole set of networks and bonds the handler owns, in VDSM ' +
+      'setupNetworks vocabulary.',
   );
 
 export type NetworkSpec = z.output<typeof NetworkSpecSchema>;

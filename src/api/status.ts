@@ -59,7 +59,8 @@ export const BridgeInfoSchema = z
     ports: z.array(str('A port.')).describe('Ports of the bridge.'),
     stp: z.enum(['on', 'off']).describe('Spanning Tree Protocol state.'),
     opts: stringMap(
-      'Bridge options (/sys/class/net/<bridge>/bridge) that differ from the kernel defaults; state and timers left out.',
+      'Bridge options (/sys/class/net/<bridge>/bridge) that differ from the kernel defaults; state and timers ' +
+        'left out.',
     ),
   })
   .describe('A Linux bridge.');
@@ -107,7 +108,8 @@ function compactable<V extends z.ZodObject>(map: z.ZodRecord<z.ZodString, V>) {
   const entry = map.valueType
     .partial()
     .describe(
-      `${map.valueType.description ?? ''} Compacted (condition StatusTruncated), fields at their "none" value ("", false, [], {}, "::") and a network's fields that its iface's entry holds are left out.`,
+      `${map.valueType.description ?? ''} Compacted (condition StatusTruncated), fields at their "none" value ` +
+        `("", false, [], {}, "::") and a network's fields that its iface's entry holds are left out.`,
     );
   return z.record(z.string(), entry).describe(map.description ?? '');
 }
@@ -141,7 +143,9 @@ export const InterfaceStatisticsSchema = z
     sampleTime: z
       .number()
       .describe(
-        'When these counters were read, epoch seconds: the last sample in which they (or rates, speed, state) changed. The agent rewrites an entry only when it changes; status.statisticsTime is when every counter shown was last read.',
+        'When these counters were read, epoch seconds: the last sample in which they (or rates, speed, state) ' +
+          'changed. The agent rewrites an entry only when it changes; status.statisticsTime is when every ' +
+          'counter shown was last read.',
       ),
   })
   .describe('Traffic counters of an interface.');
@@ -172,7 +176,9 @@ export const ConditionSchema = z
     type: z
       .enum(CONDITION_TYPES)
       .describe(
-        'Available: the spec of observedGeneration is applied. Progressing: an apply is under way. Degraded: the last apply failed (and was rolled back). StatusTruncated: the status leaves detail out to keep the object within its size budget (the message says what; present once it has been True).',
+        'Available: the spec of observedGeneration is applied. Progressing: an apply is under way. Degraded: ' +
+          'the last apply failed (and was rolled back). StatusTruncated: the status leaves detail out to keep ' +
+          'the object within its size budget (the message says what; present once it has been True).',
       ),
     status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
     observedGeneration: z.int().min(0).describe('The spec generation the condition describes.'),
@@ -195,33 +201,40 @@ export const StatusSchema = z
     observedGeneration: z.int().min(0).describe('The last spec generation the agent acted on.').optional(),
     capabilities: atomic(
       StatusCapabilitiesSchema,
-      'What the node has, in VDSM network_caps vocabulary. Left out, or without its repeated and empty fields, when the object would not fit its budget (condition StatusTruncated).',
+      'What the node has, in VDSM network_caps vocabulary. Left out, or without its repeated and empty fields, ' +
+        'when the object would not fit its budget (condition StatusTruncated).',
     ).optional(),
     statistics: atomic(
       StatisticsSchema,
-      "Traffic counters and rates by interface. Only NICs and bonds, or left out, when the object would not fit its budget (condition StatusTruncated); every interface is on the agent's /metrics.",
+      'Traffic counters and rates by interface. Only NICs and bonds, or left out, when the object would not ' +
+        "fit its budget (condition StatusTruncated); every interface is on the agent's /metrics.",
     ).optional(),
     statisticsTime: z
       .number()
       .describe(
-        'When the statistics were last sampled, epoch seconds: every counter in statistics is as it was then (an interface whose sampleTime is older has not changed since).',
+        'When the statistics were last sampled, epoch seconds: every counter in statistics is as it was then ' +
+          '(an interface whose sampleTime is older has not changed since).',
       )
       .optional(),
     kernelConfig: atomic(
       RunningConfigSchema,
-      'The handler-owned networks and bonds as read back from the kernel, in spec vocabulary (canonical form); differs from the spec when the host drifted. Left out when the object would not fit its budget (condition StatusTruncated).',
+      'The handler-owned networks and bonds as read back from the kernel, in spec vocabulary (canonical form); ' +
+        'differs from the spec when the host drifted. Left out when the object would not fit its budget ' +
+        '(condition StatusTruncated).',
     ).optional(),
     infoStatus: OutcomeSchema.describe(
       'Whether the last reading of the host (capabilities, statistics) succeeded.',
     ).optional(),
     setupStatus: OutcomeSchema.describe(
-      'Whether the last apply of the spec succeeded; Failed.reason is InvalidSpec, SetupFailed, ConnectivityLost, RemovalFailed or ApiUnreachable.',
+      'Whether the last apply of the spec succeeded; Failed.reason is InvalidSpec, SetupFailed, ' +
+        'ConnectivityLost, RemovalFailed or ApiUnreachable.',
     ).optional(),
     conditions: z
       .array(ConditionSchema)
       .meta({
         description:
-          'Available, Progressing and Degraded, so that `kubectl wait --for=condition=Available` works; StatusTruncated once the status had to leave detail out.',
+          'Available, Progressing and Degraded, so that `kubectl wait --for=condition=Available` works; ' +
+          'StatusTruncated once the status had to leave detail out.',
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['type'],
       })

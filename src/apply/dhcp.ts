@@ -9,10 +9,18 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import {
+  DhcpClients,
+  dhcpClientPid,
+  dhcpPaths,
+  isDhcpClient,
+  leasedAddress,
+  type DhcpClientSpec,
+  type DhcpPaths,
+  type Family,
+} from '../model/dhcp-clients.js';
 import { run, sleep } from '../util/exec.js';
 import { writeFileAtomic } from '../util/fs.js';
-import type { DhcpClientSpec, Family } from './ops.js';
 
 /** dhcpcd's configuration for one client (pure). */
 export function dhcpcdConfig(c: DhcpClientSpec): string {
@@ -32,28 +40,6 @@ export function dhcpcdConfig(c: DhcpClientSpec): string {
     lines.push('ipv6only', 'noipv6rs', `interface ${c.dev}`, '  ia_na 1');
   }
   return lines.join('\n') + '\n';
-}
-
-export interface DhcpPaths {
-  dir: string;
-  leases: string;
-  conf: string;
-  pid: string;
-  spec: string;
-  log: string;
-}
-
-export function dhcpPaths(stateDir: string, dev: string, family: Family): DhcpPaths {
-  const dir = join(stateDir, 'dhcp');
-  const base = join(dir, `${dev}-${family}`);
-  return {
-    dir,
-    leases: join(dir, 'leases'),
-    conf: `${base}.conf`,
-    pid: `${base}.pid`,
-    spec: `${base}.json`,
-    log: `${base}.log`,
-  };
 }
 
 /**
@@ -87,89 +73,8 @@ export function dhcpcdArgv(c: DhcpClientSpec, p: DhcpPaths): string[] {
   ];
 }
 
-interface ProcInfo {
-  comm: string;
-  state: string;
-}
-
-async function procInfo(pid: number): Promise<ProcInfo | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const open = stat.indexOf('(');
-    const close = stat.lastIndexOf(')');
-    return { comm: stat.slice(open + 1, close), state: stat.slice(close + 2, close + 3) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** A live (not zombie) process that is our wrapper or dhcpcd. */
-async function isClient(pid: number): Promise<boolean> {
-  const info = await procInfo(pid);
-  return !!info && info.state !== 'Z' && ['dhcpcd', 'sh', 'unshare'].includes(info.comm);
-}
-
-export interface DhcpClientStatus extends DhcpClientSpec {
-  pid?: number;
-  running: boolean;
-}
-
-export class DhcpSupervisor {
-  private readonly stateDir: string;
-
-  constructor(stateDir: string) {
-    // dhcpcd changes directory: every path it is given must be absolute.
-    this.stateDir = resolve(stateDir);
-  }
-
-  private async readPid(p: DhcpPaths): Promise<number | undefined> {
-    try {
-      const n = Number((await readFile(p.pid, 'utf8')).trim());
-      return Number.isInteger(n) && n > 0 ? n : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async status(dev: string, family: Family): Promise<DhcpClientStatus | undefined> {
-    const p = dhcpPaths(this.stateDir, dev, family);
-    let spec: DhcpClientSpec;
-    try {
-      spec = JSON.parse(await readFile(p.spec, 'utf8')) as DhcpClientSpec;
-    } catch {
-      return undefined;
-    }
-    const pid = await this.readPid(p);
-    return { ...spec, pid, running: pid !== undefined && (await isClient(pid)) };
-  }
-
-  /** Every client this state dir knows of. */
-  async list(): Promise<DhcpClientStatus[]> {
-    const dir = dhcpPaths(this.stateDir, 'x', 4).dir;
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return [];
-    }
-    const out: DhcpClientStatus[] = [];
-    for (const n of names) {
-      const m = /^(.+)-([46])\.json$/.exec(n);
-      if (!m) continue;
-      const s = await this.status(m[1]!, Number(m[2]) as Family);
-      if (s) out.push(s);
-    }
-    return out;
-  }
-
-  /** The clients that run, as `${dev}/${family}` (HostState.dhcpClients). */
-  async running(): Promise<string[]> {
-    return (await this.list())
-      .filter((c) => c.running)
-      .map((c) => `${c.dev}/${c.family}`)
-      .sort();
-  }
-
+/** Starts and stops the clients whose files DhcpClients reads (model/dhcp-clients.ts). */
+export class DhcpSupervisor extends DhcpClients {
   /** Starts the client unless the same one already runs (a changed spec restarts it). */
   async start(c: DhcpClientSpec): Promise<void> {
     const cur = await this.status(c.dev, c.family);
@@ -193,8 +98,8 @@ export class DhcpSupervisor {
       for (;;) {
         const err = await Promise.race([failed, sleep(20).then(() => undefined)]);
         if (err) throw new Error(`cannot start dhcpcd on ${c.dev}: ${err.message}`);
-        const pid = await this.readPid(p);
-        if (pid !== undefined && pid === child.pid && (await isClient(pid))) return;
+        const pid = await dhcpClientPid(p);
+        if (pid !== undefined && pid === child.pid && (await isDhcpClient(pid))) return;
         if (child.exitCode !== null) {
           const tail = (await readFile(p.log, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join(' | ');
           throw new Error(`dhcpcd on ${c.dev} exited ${child.exitCode}${tail ? `: ${tail}` : ''}`);
@@ -212,22 +117,22 @@ export class DhcpSupervisor {
    */
   async stop(dev: string, family: Family): Promise<void> {
     const p = dhcpPaths(this.stateDir, dev, family);
-    const pid = await this.readPid(p);
-    if (pid !== undefined && (await isClient(pid))) {
+    const pid = await dhcpClientPid(p);
+    if (pid !== undefined && (await isDhcpClient(pid))) {
       try {
         process.kill(pid, 'SIGTERM');
       } catch {
         /* already gone */
       }
       const deadline = Date.now() + 5000;
-      while ((await isClient(pid)) && Date.now() < deadline) await sleep(25);
-      if (await isClient(pid)) {
+      while ((await isDhcpClient(pid)) && Date.now() < deadline) await sleep(25);
+      if (await isDhcpClient(pid)) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
           /* already gone */
         }
-        while (await isClient(pid)) await sleep(25);
+        while (await isDhcpClient(pid)) await sleep(25);
       }
     }
     // Its helpers (privilege-separation proxies) share its process group and can outlive a main
@@ -273,23 +178,6 @@ async function killGroup(pgid: number): Promise<void> {
       /* gone */
     }
   }
-}
-
-interface IpAddrJson {
-  addr_info?: { family: string; local: string; prefixlen: number; scope: string; dynamic?: boolean }[];
-}
-
-/** The address a DHCP client leased on dev (IPv4: dynamic global; DHCPv6: dynamic global /128). */
-export async function leasedAddress(dev: string, family: Family): Promise<string | undefined> {
-  const r = await run(['ip', '-json', `-${family}`, 'addr', 'show', 'dev', dev], { allowFailure: true });
-  if (r.code !== 0) return undefined;
-  const links = JSON.parse(r.stdout || '[]') as IpAddrJson[];
-  for (const a of links[0]?.addr_info ?? []) {
-    if (a.scope !== 'global' || !a.dynamic) continue;
-    if (family === 6 && a.prefixlen !== 128) continue;
-    return `${a.local}/${a.prefixlen}`;
-  }
-  return undefined;
 }
 
 /** Removes what a killed client left: its dynamic addresses and its routes (proto dhcp / DHCPv6 /128s). */

@@ -26,7 +26,7 @@ export interface ExecuteOptions {
   warn?: (msg: string) => void;
   /**
    * Crash-test hook: SIGKILL this process once that many operations ran (set only by an entry
-   * point, from OVNH_TEST_CRASH_AFTER_STEP; see src/cli/env.ts).
+   * point: apply --test-crash-after-operation N, src/cli/apply.ts).
    */
   crashAfter?: number;
   /** Told how long each journal write and each group of operations takes. */

@@ -47,7 +47,10 @@ export interface LockOptions {
 export class Locks {
   private readonly held = new Map<string, Promise<void>>();
 
-  /** Runs fn holding the lock of stateDir; BusyError when another holder has it (and, in this process, unless waitInProcess). */
+  /**
+   * Runs fn holding the lock of stateDir; BusyError when another holder has it (and, in this process, unless
+   * waitInProcess).
+   */
   async withLock<T>(stateDir: string, fn: () => Promise<T>, o: LockOptions = {}): Promise<T> {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     const path = join(stateDir, 'lock');

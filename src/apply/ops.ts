@@ -4,17 +4,7 @@
 // undo, so a transaction can be reversed after a failure or a crash.
 
 import { quoteName } from '../api/names.js';
-
-export type Family = 4 | 6;
-
-/** How a DHCP client is started for a network's top device. */
-export interface DhcpClientSpec {
-  network: string;
-  dev: string;
-  family: Family;
-  /** Install the default route learned from the server (the network holds the host's default route). */
-  defaultRoute: boolean;
-}
+import type { DhcpClientSpec, Family } from '../model/dhcp-clients.js';
 
 export type KernelOp =
   /**

@@ -9,18 +9,19 @@ import { kernelConfig } from '../observe/kernel-config.js';
 import { driftBase } from '../plan/drift.js';
 import { observeForTransaction } from '../observe/host.js';
 import { kernelConfigFiles } from '../observe/kernel-config.js';
-import type { HostState } from '../observe/types.js';
+import type { HostState } from '../model/host-state.js';
 import { compile, type Compiled } from './compile/index.js';
-import { DhcpSupervisor, leasedAddress } from './dhcp.js';
+import { DhcpSupervisor } from './dhcp.js';
+import { leasedAddress } from '../model/dhcp-clients.js';
 import { crash, execute, rollback, type Progress } from './executor.js';
 import { IpBatch } from './ipbatch.js';
 import { JournalStore, recoveryAction, undoSequence, type Journal } from './journal.js';
 import { runOps } from './kernel.js';
-import { devicesOf, layoutOf } from './layout.js';
+import { devicesOf, layoutOf } from '../model/layout.js';
 import type { Locks } from './lock.js';
 import { describeOp } from './ops.js';
 import { OriginsStore } from './origins.js';
-import { compileFacts } from './snapshot.js';
+import { compileFacts } from './compile/facts.js';
 import { traced, type Trace } from '../util/trace.js';
 
 /** Where the running config lives (src/persist/running-config.ts). */
@@ -45,7 +46,7 @@ export interface TransactionOptions {
   /**
    * Crash tests only: SIGKILL the process once that many kernel operations of an apply ran; one
    * more than the apply has kills it right after the commit point (running config persisted,
-   * journal not yet removed). Entry points set it from OVNH_TEST_CRASH_AFTER_STEP.
+   * journal not yet removed). Only `apply --test-crash-after-operation N` sets it (src/cli/apply.ts).
    */
   crashAfter?: number;
   /** Told how long each part of an apply takes (the benchmark's breakdown of the fixed cost). */
@@ -246,7 +247,8 @@ export class Transactions {
     // Reported apart from the apply: a lease takes as long as the DHCP server does.
     if (dhcpClientsOf(req.to).length)
       this.log(
-        `DHCP: waited ${Date.now() - leaseWaitStart} ms for leases${pending.length ? ` (still none on ${pending.join(', ')})` : ''}`,
+        `DHCP: waited ${Date.now() - leaseWaitStart} ms for leases` +
+          (pending.length ? ` (still none on ${pending.join(', ')})` : ''),
       );
     const reason = req.verify ? await traced(this.o.trace, 'verify', req.verify) : undefined;
     if (reason) {

@@ -9,9 +9,9 @@ import { Option, type Command } from 'commander';
 import { readSpecDocument } from './input.js';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { assembleHostState, DUMP_FILES, observeHost, type Dumps } from '../observe/index.js';
-import type { HostState } from '../observe/types.js';
+import type { HostState } from '../model/host-state.js';
 import { loadRunningConfig, runningConfigPath } from '../persist/running-config.js';
-import { validationFacts } from '../plan/host-facts.js';
+import { validationFacts } from '../model/host-facts.js';
 import { describeStep, plan } from '../plan/plan.js';
 import { checkSpec, extractSpec, type ValidationError } from '../plan/validate.js';
 

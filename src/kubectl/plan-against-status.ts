@@ -3,7 +3,7 @@
 // from capabilities and the plan's base from kernelConfig (src/plan). Pure.
 import type { RunningConfig } from '../api/config.js';
 import { baseFromStatus } from '../plan/drift.js';
-import { validationFactsFromCapabilities } from '../plan/host-facts.js';
+import { validationFactsFromCapabilities } from '../model/host-facts.js';
 import { describeStep, plan, type Step } from '../plan/plan.js';
 import { checkSpec, extractSpec, type SpecCheck, type ValidationError } from '../plan/validate.js';
 import { condition, type Reported } from './reported.js';

@@ -5,7 +5,7 @@
 // device come its VLANs and the bridge it is a port of; a network's name marks its top device.
 // Pure.
 import type { Capabilities, DeviceInfo, Statistics } from '../api/status.js';
-import { formatBondOptions } from '../bond/options.js';
+import { formatBondOptions } from '../model/bond-options.js';
 import { drawForest, type ForestChild } from '../util/forest.js';
 
 /** Statistics list the loopback device too; it is no part of a stack. */

@@ -2,11 +2,21 @@
 // bridge and vlan is reported; `networks` only lists the networks of the handler's running
 // config that the kernel really has (VDSM skips missing ones as well).
 import type { RunningConfig } from '../api/config.js';
-import { bondOptionsFromSysfs } from '../bond/options.js';
-import { nonDefaultBridgeOptions } from '../plan/bridge-options.js';
-import { bondSlaves, bridgePorts, deviceInfo, isBond, isBridge, isNic, isVlan } from './devices.js';
+import { bondOptionsFromSysfs } from '../model/bond-options.js';
+import { nonDefaultBridgeOptions } from '../model/bridge-options.js';
+import { bondSlaves, bridgePorts, isBond, isBridge, isNic, isVlan } from '../model/links.js';
+import { deviceInfo } from './devices.js';
 import { locateNetwork } from './networks.js';
-import type { BondInfo, BridgeInfo, Capabilities, HostState, Link, NetworkInfo, NicInfo, VlanInfo } from './types.js';
+import type {
+  BondInfo,
+  BridgeInfo,
+  Capabilities,
+  HostState,
+  Link,
+  NetworkInfo,
+  NicInfo,
+  VlanInfo,
+} from '../model/host-state.js';
 
 export function nicInfo(host: HostState, l: Link): NicInfo {
   const info: NicInfo = { ...deviceInfo(host, l), hwaddr: l.hwaddr, speed: l.speed ?? 0 };

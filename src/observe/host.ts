@@ -8,10 +8,10 @@
 // the pure code of parse.ts.
 import { resolve } from 'node:path';
 import type { RunningConfig } from '../api/config.js';
-import { devicesOf } from '../apply/layout.js';
+import { DhcpClients } from '../model/dhcp-clients.js';
+import { devicesOf } from '../model/layout.js';
 import { run, type RunResult } from '../util/exec.js';
 import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
-import { DhcpSupervisor } from '../apply/dhcp.js';
 import {
   buildHostState,
   parseLinkDump,
@@ -23,7 +23,7 @@ import {
   type SysDump,
 } from './parse.js';
 import { FULL_READ, readSysLocal, sysfsScript, TARGETED_READ, TRANSACTION_READ, type SysRead } from './sysfs.js';
-import type { HostState, PolicyRule } from './types.js';
+import type { HostState, PolicyRule } from '../model/host-state.js';
 import { parseRuleDump, ruleDumpArgv } from './rules.js';
 
 /** The observer's first pass: everything, by globs (no process per interface). */
@@ -210,7 +210,10 @@ export class HostObserver {
   }
 }
 
-/** Absolute: the script reads it after `cd /sys/class/net`. No ':': parseSysDump splits `grep -H` lines at the first one. */
+/**
+ * Absolute: the script reads it after `cd /sys/class/net`. No ':': parseSysDump splits `grep -H` lines at the first
+ * one.
+ */
 function dumpOptions(opts: ObserveOptions): { routes: RouteScope; resolvConf: string } {
   const resolvConf = resolve(opts.resolvConf ?? DEFAULT_RESOLV_CONF);
   if (resolvConf.includes(':')) throw new Error(`resolv.conf path ${resolvConf}: a ':' in it is not supported`);
@@ -223,7 +226,9 @@ interface DumpTexts extends Dumps {
   dhcpClients?: string[];
 }
 
-/** The sysfs/procfs text of a read: in this process for its own host, else the script (the sysctls go to its stderr). */
+/**
+ * The sysfs/procfs text of a read: in this process for its own host, else the script (the sysctls go to its stderr).
+ */
 async function readSys(
   opts: ObserveOptions,
   dumpOpts: { resolvConf: string },
@@ -259,7 +264,7 @@ async function readDumps(
   const [ip, sys, dhcpClients] = await Promise.all([
     ipDump,
     readSys(opts, dumpOpts, read, sysPaths),
-    opts.stateDir !== undefined ? new DhcpSupervisor(opts.stateDir).running() : undefined,
+    opts.stateDir !== undefined ? new DhcpClients(opts.stateDir).running() : undefined,
   ]);
   return { ...splitIpDumps(ip), sys, sampleTime: (started + ipDone) / 2000, ...(dhcpClients ? { dhcpClients } : {}) };
 }

@@ -1,10 +1,13 @@
-// The observer: reads the node's real network state in one pass (host.ts) and renders it as
-// capabilities, statistics and kernelConfig (the seed's `state:` shapes), plus a tree view.
+// The observer: reads the node's real network state in one pass (host.ts, the only reader; the
+// pure parse of what it read in parse.ts, sysfs.ts and rules.ts) and renders it as capabilities,
+// statistics and kernelConfig (the seed's `state:` shapes), plus a tree view. The shapes it reads
+// into and the device classification are the model's (model/host-state.ts, model/links.ts).
+// May import: api, model, util
 import type { RunningConfig } from '../api/config.js';
 import { capabilities } from './capabilities.js';
 import { HostObserver, type ObserveOptions } from './host.js';
 import { kernelConfig } from './kernel-config.js';
-import type { Capabilities, HostState } from './types.js';
+import type { Capabilities, HostState } from '../model/host-state.js';
 
 export {
   dumpCommands,
@@ -36,8 +39,8 @@ export { capabilities } from './capabilities.js';
 export { kernelConfig } from './kernel-config.js';
 export { StatisticsSampler } from './statistics.js';
 export { renderTree, type TreeOptions } from './tree.js';
-export { isNic } from './devices.js';
-export type * from './types.js';
+export { isNic } from '../model/links.js';
+export type * from '../model/host-state.js';
 
 export interface Observation {
   host: HostState;

@@ -10,21 +10,13 @@ import {
   nonDefaultBondOptions,
   numericBondValue,
   optionPairs,
-} from '../bond/options.js';
+} from '../model/bond-options.js';
 import { prefixToNetmask } from '../util/ip.js';
 import { parseKv, sameOptionValue } from '../util/kv.js';
-import {
-  bondSlaves,
-  defaultGateway,
-  holdsDefaultRoute,
-  ipv6Addresses,
-  ipv6Autoconf,
-  isBond,
-  usesDhcpv4,
-  usesDhcpv6,
-} from './devices.js';
+import { bondSlaves, isBond } from '../model/links.js';
+import { defaultGateway, holdsDefaultRoute, ipv6Addresses, ipv6Autoconf, usesDhcpv4, usesDhcpv6 } from './devices.js';
 import { locateNetwork } from './networks.js';
-import type { HostState, Link } from './types.js';
+import type { HostState, Link } from '../model/host-state.js';
 import { SYS_CLASS_NET } from '../api/constants.js';
 
 /**

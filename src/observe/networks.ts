@@ -3,8 +3,9 @@
 //               (<nic|bond>.<id>) or the nic/bond itself, or no port at all (nicless);
 //   bridgeless: no device of its own; the network lives on the vlan device or the nic/bond.
 import type { NetworkConfig } from '../api/config.js';
-import { findVlan, isBond, isBridge, isNic, isVlan, slavesOf } from './devices.js';
-import type { HostState, Link } from './types.js';
+import { isBond, isBridge, isNic, isVlan, slavesOf } from '../model/links.js';
+import { findVlan } from './devices.js';
+import type { HostState, Link } from '../model/host-state.js';
 
 export interface NetworkDevices {
   /** The device holding the network's addresses and MTU. */

@@ -2,7 +2,7 @@
 // No I/O here, so the unit tests feed them outputs captured from real kernels.
 import { DEFAULT_RESOLV_CONF, SYS_CLASS_NET } from '../api/constants.js';
 import { resolvNameservers } from '../util/resolv.js';
-import type { Address, HostState, Link, Route } from './types.js';
+import type { Address, HostState, Link, Route } from '../model/host-state.js';
 
 type Json = unknown;
 type Obj = Record<string, Json>;
@@ -80,7 +80,7 @@ function parseArray(text: string, what: string): Obj[] {
 
 /**
  * One entry of `ip -json -details -statistics link show`, reduced to what the observer needs: the
- * Link fields the dump itself gives (typed once, in types.ts) and two that only feed the merge.
+ * Link fields the dump itself gives (typed once, in model/host-state.ts) and two that only feed the merge.
  * `addresses` come from `addr_info` when the dump is `ip addr` (empty for an `ip link` dump).
  */
 export type RawLink = Pick<

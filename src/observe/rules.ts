@@ -2,7 +2,7 @@
 // the family, and without one `ip rule` shows IPv4 only). Read by a transaction, whose route
 // table allocation must never take a table a rule points to, and whose read-back checks that a
 // source-routed network's rule is there. Parsing is pure.
-import type { PolicyRule } from './types.js';
+import type { PolicyRule } from '../model/host-state.js';
 
 /** The argv of one family's dump (in a namespace when given). */
 export function ruleDumpArgv(family: 4 | 6, netns?: string): string[] {
@@ -11,7 +11,10 @@ export function ruleDumpArgv(family: 4 | 6, netns?: string): string[] {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** One family's dump; entries that do not have the expected shape are skipped (a rule the handler cannot read is no rule of its). */
+/**
+ * One family's dump; entries that do not have the expected shape are skipped (a rule the handler cannot read is no
+ * rule of its).
+ */
 export function parseRuleDump(text: string, family: 4 | 6): PolicyRule[] {
   if (!text.trim()) return [];
   const data: unknown = JSON.parse(text);

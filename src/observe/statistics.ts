@@ -1,7 +1,7 @@
 // statistics: per interface counters as decimal strings (64-bit; a JS number would round them)
 // and byte rates computed against the sampler's previous sample. Every sample becomes the next
 // baseline, so interfaces that appear later are reported, and rates describe the last interval.
-import type { HostState, InterfaceStatistics, Link, LinkCounters, Statistics } from './types.js';
+import type { HostState, InterfaceStatistics, Link, LinkCounters, Statistics } from '../model/host-state.js';
 
 interface Previous {
   index: number;

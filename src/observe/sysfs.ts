@@ -39,8 +39,10 @@ export const TRANSACTION_READ: SysRead = { sysctls: true, globs: false, listed: 
 const BASE = [
   'resolv=$1',
   'cd /sys/class/net || exit 0',
-  'if [ -d /sys/devices/virtual/net ]; then echo @virtual-listed; for d in /sys/devices/virtual/net/*; do echo "@virtual ${d##*/}"; done; fi',
-  'if [ -e /proc/net/if_inet6 ]; then v=0; read v < /proc/sys/net/ipv6/conf/all/disable_ipv6; [ "$v" = 1 ] || echo @ipv6; fi 2>/dev/null',
+  'if [ -d /sys/devices/virtual/net ]; then echo @virtual-listed; for d in /sys/devices/virtual/net/*; do echo ' +
+    '"@virtual ${d##*/}"; done; fi',
+  'if [ -e /proc/net/if_inet6 ]; then v=0; read v < /proc/sys/net/ipv6/conf/all/disable_ipv6; [ "$v" = 1 ] || ' +
+    'echo @ipv6; fi 2>/dev/null',
   'bonds=; [ -r bonding_masters ] && read -r bonds < bonding_masters',
   'set --; for b in $bonds; do set -- "$@" "$b"/bonding/* /proc/net/bonding/"$b"; done',
 ];

@@ -4,12 +4,13 @@
 // is stacked on a device: vlans/macvlans over it, the bridge it is a port of.
 import type { RunningConfig } from '../api/config.js';
 import { quoteName } from '../api/names.js';
-import { bondOptionsFromSysfs, formatBondOptions } from '../bond/options.js';
-import { isBond, isBridge, isNic, isVlan, usesDhcpv4, slavesOf } from './devices.js';
+import { bondOptionsFromSysfs, formatBondOptions } from '../model/bond-options.js';
+import { isBond, isBridge, isNic, isVlan, slavesOf } from '../model/links.js';
+import { usesDhcpv4 } from './devices.js';
 import { locateNetwork } from './networks.js';
 import { linkState } from './statistics.js';
 import { drawForest } from '../util/forest.js';
-import type { HostState, Link } from './types.js';
+import type { HostState, Link } from '../model/host-state.js';
 
 /** Devices whose `link` names the device they are stacked on (a veth's names its peer). */
 function stackedOn(l: Link): string | undefined {

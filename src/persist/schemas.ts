@@ -1,12 +1,12 @@
 // The schemas of the state files read back at start (running-config.json, origins.json,
 // journal.json): validated like API input, since a path or an `ip` argument is built from what
 // they hold. Derived from the config schemas (src/api/config-schema.ts) and, for option keys,
-// from the same tables spec validation uses (bond/options.ts, plan/bridge-options.ts).
+// from the same tables spec validation uses (model/bond-options.ts, model/bridge-options.ts).
 import { z } from 'zod';
 import { BondConfigSchema, NetworkConfigSchema, RunningConfigSchema } from '../api/config-schema.js';
 import { IFNAME_MAX } from '../api/constants.js';
-import { bondOption, splitOptions } from '../bond/options.js';
-import { BRIDGE_OPTIONS } from '../plan/bridge-options.js';
+import { bondOption, splitOptions } from '../model/bond-options.js';
+import { BRIDGE_OPTIONS } from '../model/bridge-options.js';
 import { splitKv } from '../util/kv.js';
 
 /**

@@ -5,8 +5,8 @@ import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js'
 import { DEFAULT_MTU } from '../api/constants.js';
 import type { BondSpec, NetworkSpec, SpecInput } from '../api/spec.js';
 import { canonicalIp, canonicalIpv6, canonicalIpv6Cidr, prefixToNetmask } from '../util/ip.js';
-import { canonicalBondOptions } from '../bond/options.js';
-import { canonicalBridgeOpts } from './bridge-options.js';
+import { canonicalBondOptions } from '../model/bond-options.js';
+import { canonicalBridgeOpts } from '../model/bridge-options.js';
 
 export interface CanonicalizeOptions {
   /**

@@ -3,8 +3,8 @@
 // errors put in words for a status message or a terminal. Pure: the caller reads the host (the
 // agent's transaction under its lock, the CLI's dry run apart from any).
 import type { RunningConfig } from '../api/config.js';
-import type { HostState } from '../observe/types.js';
-import { validationFacts } from './host-facts.js';
+import type { HostState } from '../model/host-state.js';
+import { validationFacts } from '../model/host-facts.js';
 import { checkSpec, type ValidationError } from './validate.js';
 
 /**

@@ -13,7 +13,8 @@
 // networks, default route, nameservers). MTUs rise lower device first and fall upper device first,
 // because the kernel keeps a VLAN's MTU at most its lower device's.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
-import { IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, changedOptions } from '../bond/options.js';
+import { IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, changedOptions } from '../model/bond-options.js';
+import { southboundOf } from '../model/device-names.js';
 import { jsonEqual } from '../util/json-equal.js';
 import { DEFAULT_MTU } from '../api/constants.js';
 
@@ -136,9 +137,8 @@ export function bridgeOf(n: NetworkConfig): BridgeSettings {
   return defined({ stp: n.stp, bridgeOpts: n.bridgeOpts });
 }
 
-export function southboundOf(n: Pick<NetworkConfig, 'nic' | 'bonding'>): string | undefined {
-  return n.nic ?? n.bonding;
-}
+/** Where a network's southbound is (the model's one definition, re-exported for the plan's callers). */
+export { southboundOf };
 
 /** A change of where the network sits replaces it: its devices are different devices. */
 function topologyChanged(a: NetworkConfig, b: NetworkConfig): boolean {
@@ -181,111 +181,151 @@ export interface Replace {
   bonds?: ReadonlySet<string>;
 }
 
+/** The groups of steps a plan is made of, in the order it runs them (the header's "Order"). */
+const PLAN_ORDER = [
+  'nsClear',
+  'routeOff',
+  'removeNet',
+  'netMtuDown',
+  'release',
+  'devMtuDown',
+  'removeBond',
+  'addBond',
+  'bondOpts',
+  'enslave',
+  'devMtuUp',
+  'netMtuUp',
+  'inPlace',
+  'addNet',
+  'routeOn',
+  'nsSet',
+] as const;
+
+type StepGroups = Record<(typeof PLAN_ORDER)[number], Step[]>;
+
 export function plan(desired: RunningConfig, running: RunningConfig, replace: Replace = {}): Plan {
-  const nsClear: Step[] = [];
-  const routeOff: Step[] = [];
-  const removeNet: Step[] = [];
-  const netMtuDown: Step[] = [];
-  const release: Step[] = [];
-  const removeBond: Step[] = [];
-  const devMtuDown: Step[] = [];
-  const addBond: Step[] = [];
-  const bondOpts: Step[] = [];
-  const enslave: Step[] = [];
-  const devMtuUp: Step[] = [];
-  const netMtuUp: Step[] = [];
-  const inPlace: Step[] = [];
-  const addNet: Step[] = [];
-  const routeOn: Step[] = [];
-  const nsSet: Step[] = [];
-
+  const out = Object.fromEntries(PLAN_ORDER.map((g) => [g, []])) as unknown as StepGroups;
   for (const name of union(desired.networks, running.networks)) {
-    const d = desired.networks[name];
-    const r = running.networks[name];
-    const replaced = replace.networks?.has(name) === true && !!r;
-    if (r && !replaced && jsonEqual(r, d)) continue;
-    const rebuild = !!r && !!d && (replaced || topologyChanged(r, d));
-    if (r && (!d || rebuild)) removeNet.push({ kind: 'removeNetwork', network: name, config: r });
-    if (d && (!r || rebuild)) addNet.push({ kind: 'addNetwork', network: name, config: d });
-    if (!r || !d || rebuild) continue;
-
-    const topology = topologyOf(d);
-    if (r.mtu !== d.mtu) {
-      (d.mtu > r.mtu ? netMtuUp : netMtuDown).push({
-        kind: 'setNetworkMtu',
-        network: name,
-        topology,
-        from: r.mtu,
-        to: d.mtu,
-      });
-    }
-    if (!jsonEqual(bridgeOf(r), bridgeOf(d))) {
-      inPlace.push({ kind: 'setBridge', network: name, topology, from: bridgeOf(r), to: bridgeOf(d) });
-    }
-    // The default route is taken before and given after the address change, so while the
-    // address changes the network holds it only if it holds it on both sides.
-    const holds = r.defaultRoute && d.defaultRoute;
-    if (!jsonEqual(ipv4Of(r), ipv4Of(d))) {
-      inPlace.push({ kind: 'setIpv4', network: name, topology, defaultRoute: holds, from: ipv4Of(r), to: ipv4Of(d) });
-    }
-    if (!jsonEqual(ipv6Of(r), ipv6Of(d))) {
-      inPlace.push({ kind: 'setIpv6', network: name, topology, defaultRoute: holds, from: ipv6Of(r), to: ipv6Of(d) });
-    }
-    if (r.defaultRoute !== d.defaultRoute) {
-      const side = d.defaultRoute ? d : r;
-      const step: Step = defined({
-        kind: 'setDefaultRoute' as const,
-        network: name,
-        topology,
-        ipv4: ipv4Of(side),
-        ipv6gateway: side.ipv6gateway,
-        from: r.defaultRoute,
-        to: d.defaultRoute,
-      });
-      (d.defaultRoute ? routeOn : routeOff).push(step);
-    }
-    if (!jsonEqual(r.nameservers, d.nameservers)) {
-      (d.nameservers.length === 0 ? nsClear : nsSet).push({
-        kind: 'setNameservers',
-        network: name,
-        from: [...r.nameservers],
-        to: [...d.nameservers],
-      });
-    }
+    planNetwork(name, desired.networks[name], running.networks[name], replace, out);
   }
-
   for (const name of union(desired.bondings, running.bondings)) {
-    const d = desired.bondings[name];
-    const r = running.bondings[name];
-    const replaced = replace.bonds?.has(name) === true && !!r && !!d;
-    if (r && (!d || replaced)) removeBond.push({ kind: 'removeBond', bond: name, config: r });
-    if (d && (!r || replaced)) addBond.push({ kind: 'addBond', bond: name, config: d });
-    if (!r || !d || replaced) continue;
-    const changed = changedOptions(r.options, d.options);
-    const reslave = changed.some((k) => NO_SLAVES_OPTIONS.has(k));
-    if (changed.length > 0) {
-      bondOpts.push({
-        kind: 'setBondOptions',
-        bond: name,
-        from: r.options,
-        to: d.options,
-        needsDown: changed.some((k) => IFDOWN_OPTIONS.has(k)),
-      });
-    }
-    if (r.hwaddr !== d.hwaddr)
-      bondOpts.push(defined({ kind: 'setBondHwaddr' as const, bond: name, from: r.hwaddr, to: d.hwaddr }));
-    for (const nic of r.nics) if (reslave || !d.nics.includes(nic)) release.push({ kind: 'release', bond: name, nic });
-    for (const nic of d.nics) if (reslave || !r.nics.includes(nic)) enslave.push({ kind: 'enslave', bond: name, nic });
+    planBond(name, desired.bondings[name], running.bondings[name], replace, out);
   }
+  planSouthboundMtus(desired, running, out);
+  // Untagged networks may be their southbound itself; VLANs sit above them.
+  const tagged = (s: Step): number => ('topology' in s && s.topology.vlan !== undefined ? 1 : 0);
+  out.netMtuUp.sort((a, b) => tagged(a) - tagged(b));
+  out.netMtuDown.sort((a, b) => tagged(b) - tagged(a));
+  return PLAN_ORDER.flatMap((g) => out[g]);
+}
 
+/** A network added, removed, rebuilt (its topology changed, or replaced), or changed in place. */
+function planNetwork(
+  name: string,
+  d: NetworkConfig | undefined,
+  r: NetworkConfig | undefined,
+  replace: Replace,
+  out: StepGroups,
+): void {
+  const replaced = replace.networks?.has(name) === true && !!r;
+  if (r && !replaced && jsonEqual(r, d)) return;
+  const rebuild = !!r && !!d && (replaced || topologyChanged(r, d));
+  if (r && (!d || rebuild)) out.removeNet.push({ kind: 'removeNetwork', network: name, config: r });
+  if (d && (!r || rebuild)) out.addNet.push({ kind: 'addNetwork', network: name, config: d });
+  if (r && d && !rebuild) planNetworkChange(name, r, d, out);
+}
+
+/** The in-place changes of a network that keeps its devices: MTU, bridge, addresses, default route, resolvers. */
+function planNetworkChange(name: string, r: NetworkConfig, d: NetworkConfig, out: StepGroups): void {
+  const topology = topologyOf(d);
+  if (r.mtu !== d.mtu) {
+    (d.mtu > r.mtu ? out.netMtuUp : out.netMtuDown).push({
+      kind: 'setNetworkMtu',
+      network: name,
+      topology,
+      from: r.mtu,
+      to: d.mtu,
+    });
+  }
+  if (!jsonEqual(bridgeOf(r), bridgeOf(d))) {
+    out.inPlace.push({ kind: 'setBridge', network: name, topology, from: bridgeOf(r), to: bridgeOf(d) });
+  }
+  // The default route is taken before and given after the address change, so while the
+  // address changes the network holds it only if it holds it on both sides.
+  const holds = r.defaultRoute && d.defaultRoute;
+  if (!jsonEqual(ipv4Of(r), ipv4Of(d))) {
+    out.inPlace.push({ kind: 'setIpv4', network: name, topology, defaultRoute: holds, from: ipv4Of(r), to: ipv4Of(d) });
+  }
+  if (!jsonEqual(ipv6Of(r), ipv6Of(d))) {
+    out.inPlace.push({ kind: 'setIpv6', network: name, topology, defaultRoute: holds, from: ipv6Of(r), to: ipv6Of(d) });
+  }
+  if (r.defaultRoute !== d.defaultRoute) {
+    const side = d.defaultRoute ? d : r;
+    const step: Step = defined({
+      kind: 'setDefaultRoute' as const,
+      network: name,
+      topology,
+      ipv4: ipv4Of(side),
+      ipv6gateway: side.ipv6gateway,
+      from: r.defaultRoute,
+      to: d.defaultRoute,
+    });
+    (d.defaultRoute ? out.routeOn : out.routeOff).push(step);
+  }
+  if (!jsonEqual(r.nameservers, d.nameservers)) {
+    (d.nameservers.length === 0 ? out.nsClear : out.nsSet).push({
+      kind: 'setNameservers',
+      network: name,
+      from: [...r.nameservers],
+      to: [...d.nameservers],
+    });
+  }
+}
+
+/** A bond added, removed, replaced, or changed in place (options, hwaddr, slaves). */
+function planBond(
+  name: string,
+  d: BondConfig | undefined,
+  r: BondConfig | undefined,
+  replace: Replace,
+  out: StepGroups,
+): void {
+  const replaced = replace.bonds?.has(name) === true && !!r && !!d;
+  if (r && (!d || replaced)) out.removeBond.push({ kind: 'removeBond', bond: name, config: r });
+  if (d && (!r || replaced)) out.addBond.push({ kind: 'addBond', bond: name, config: d });
+  if (!r || !d || replaced) return;
+  const changed = changedOptions(r.options, d.options);
+  const reslave = changed.some((k) => NO_SLAVES_OPTIONS.has(k));
+  if (changed.length > 0) {
+    out.bondOpts.push({
+      kind: 'setBondOptions',
+      bond: name,
+      from: r.options,
+      to: d.options,
+      needsDown: changed.some((k) => IFDOWN_OPTIONS.has(k)),
+    });
+  }
+  if (r.hwaddr !== d.hwaddr)
+    out.bondOpts.push(defined({ kind: 'setBondHwaddr' as const, bond: name, from: r.hwaddr, to: d.hwaddr }));
+  for (const nic of r.nics) {
+    if (reslave || !d.nics.includes(nic)) out.release.push({ kind: 'release', bond: name, nic });
+  }
+  for (const nic of d.nics) {
+    if (reslave || !r.nics.includes(nic)) out.enslave.push({ kind: 'enslave', bond: name, nic });
+  }
+}
+
+/**
+ * The MTU of each southbound of either side. A bond about to be deleted is still set back to
+ * 1500 first, so that the rollback (re-create it at 1500, set its MTU, re-add its networks) has
+ * that step; a bond just created (at 1500) gets its MTU after creation, whichever the direction.
+ */
+function planSouthboundMtus(desired: RunningConfig, running: RunningConfig, out: StepGroups): void {
   const southbounds = new Set<string>();
   for (const n of [...Object.values(running.networks), ...Object.values(desired.networks)]) {
     const s = southboundOf(n);
     if (s !== undefined) southbounds.add(s);
   }
-  // A bond about to be deleted is still set back to 1500 first, so that the rollback
-  // (re-create it at 1500, set its MTU, re-add its networks) has that step; a bond just created
-  // (at 1500) gets its MTU after creation, whichever the direction.
   const runningMtus = southboundMtus(running);
   const desiredMtus = southboundMtus(desired);
   for (const device of [...southbounds].sort(byName)) {
@@ -295,34 +335,10 @@ export function plan(desired: RunningConfig, running: RunningConfig, replace: Re
     const to = removed ? DEFAULT_MTU : (desiredMtus.get(device) ?? DEFAULT_MTU);
     if (from === to) continue;
     const step: Step = { kind: 'setMtu', device, from, to };
-    if (removed) devMtuDown.push(step);
-    else if (created) devMtuUp.push(step);
-    else (to > from ? devMtuUp : devMtuDown).push(step);
+    if (removed) out.devMtuDown.push(step);
+    else if (created) out.devMtuUp.push(step);
+    else (to > from ? out.devMtuUp : out.devMtuDown).push(step);
   }
-
-  // Untagged networks may be their southbound itself; VLANs sit above them.
-  const tagged = (s: Step): number => ('topology' in s && s.topology.vlan !== undefined ? 1 : 0);
-  netMtuUp.sort((a, b) => tagged(a) - tagged(b));
-  netMtuDown.sort((a, b) => tagged(b) - tagged(a));
-
-  return [
-    ...nsClear,
-    ...routeOff,
-    ...removeNet,
-    ...netMtuDown,
-    ...release,
-    ...devMtuDown,
-    ...removeBond,
-    ...addBond,
-    ...bondOpts,
-    ...enslave,
-    ...devMtuUp,
-    ...netMtuUp,
-    ...inPlace,
-    ...addNet,
-    ...routeOn,
-    ...nsSet,
-  ];
 }
 
 // ---- inverse ----
@@ -398,52 +414,13 @@ export function applyStep(config: RunningConfig, s: Step): void {
       check(config.networks[s.network] === undefined, s, 'the network exists');
       config.networks[s.network] = structuredClone(s.config);
       return;
-    case 'setNetworkMtu': {
-      const n = network(config, s);
-      check(n.mtu === s.from, s, `mtu is ${n.mtu}`);
-      n.mtu = s.to;
-      return;
-    }
-    case 'setBridge': {
-      const n = network(config, s);
-      check(jsonEqual(bridgeOf(n), s.from), s, 'bridge settings differ');
-      n.stp = s.to.stp;
-      delete n.bridgeOpts;
-      if (s.to.bridgeOpts !== undefined) n.bridgeOpts = s.to.bridgeOpts;
-      return;
-    }
-    case 'setIpv4': {
-      const n = network(config, s);
-      check(jsonEqual(ipv4Of(n), s.from), s, 'IPv4 settings differ');
-      check(n.defaultRoute === s.defaultRoute, s, 'default route differs');
-      delete n.ipaddr;
-      delete n.netmask;
-      delete n.gateway;
-      Object.assign(n, structuredClone(s.to));
-      return;
-    }
-    case 'setIpv6': {
-      const n = network(config, s);
-      check(jsonEqual(ipv6Of(n), s.from), s, 'IPv6 settings differ');
-      check(n.defaultRoute === s.defaultRoute, s, 'default route differs');
-      delete n.ipv6addr;
-      delete n.ipv6gateway;
-      Object.assign(n, structuredClone(s.to));
-      return;
-    }
-    case 'setDefaultRoute': {
-      const n = network(config, s);
-      check(n.defaultRoute === s.from, s, `defaultRoute is ${n.defaultRoute}`);
-      check(jsonEqual(ipv4Of(n), s.ipv4) && n.ipv6gateway === s.ipv6gateway, s, 'addresses differ');
-      n.defaultRoute = s.to;
-      return;
-    }
-    case 'setNameservers': {
-      const n = network(config, s);
-      check(jsonEqual(n.nameservers, s.from), s, 'nameservers differ');
-      n.nameservers = [...s.to];
-      return;
-    }
+    case 'setNetworkMtu':
+    case 'setBridge':
+    case 'setIpv4':
+    case 'setIpv6':
+    case 'setDefaultRoute':
+    case 'setNameservers':
+      return applyNetworkChange(network(config, s), s);
     case 'addBond':
       check(config.bondings[s.bond] === undefined, s, 'the bond exists');
       config.bondings[s.bond] = structuredClone(s.config);
@@ -452,35 +429,85 @@ export function applyStep(config: RunningConfig, s: Step): void {
       check(jsonEqual(config.bondings[s.bond], s.config), s, "the bond differs from the step's config");
       delete config.bondings[s.bond];
       return;
-    case 'setBondOptions': {
-      const b = bond(config, s);
-      check(b.options === s.from, s, `options are "${b.options}"`);
-      b.options = s.to;
-      return;
-    }
-    case 'setBondHwaddr': {
-      const b = bond(config, s);
-      check(b.hwaddr === s.from, s, `hwaddr is ${b.hwaddr ?? 'unset'}`);
-      delete b.hwaddr;
-      if (s.to !== undefined) b.hwaddr = s.to;
-      return;
-    }
-    case 'enslave': {
-      const b = bond(config, s);
-      check(!b.nics.includes(s.nic), s, `${s.nic} is already a slave`);
-      b.nics = [...b.nics, s.nic].sort(byName);
-      return;
-    }
-    case 'release': {
-      const b = bond(config, s);
-      check(b.nics.includes(s.nic), s, `${s.nic} is not a slave`);
-      b.nics = b.nics.filter((n) => n !== s.nic);
-      return;
-    }
+    case 'setBondOptions':
+    case 'setBondHwaddr':
+    case 'enslave':
+    case 'release':
+      return applyBondChange(bond(config, s), s);
     case 'setMtu':
     case 'syncLink':
     case 'syncResolvers':
       // Kernel state that is not part of the config (derived from the networks, or a repair).
+      return;
+  }
+}
+
+type NetworkChange = Extract<
+  Step,
+  { kind: 'setNetworkMtu' | 'setBridge' | 'setIpv4' | 'setIpv6' | 'setDefaultRoute' | 'setNameservers' }
+>;
+
+/** An in-place step applied to its network `n`, checked against the step's `from`. */
+function applyNetworkChange(n: NetworkConfig, s: NetworkChange): void {
+  switch (s.kind) {
+    case 'setNetworkMtu':
+      check(n.mtu === s.from, s, `mtu is ${n.mtu}`);
+      n.mtu = s.to;
+      return;
+    case 'setBridge':
+      check(jsonEqual(bridgeOf(n), s.from), s, 'bridge settings differ');
+      n.stp = s.to.stp;
+      delete n.bridgeOpts;
+      if (s.to.bridgeOpts !== undefined) n.bridgeOpts = s.to.bridgeOpts;
+      return;
+    case 'setIpv4':
+      check(jsonEqual(ipv4Of(n), s.from), s, 'IPv4 settings differ');
+      check(n.defaultRoute === s.defaultRoute, s, 'default route differs');
+      delete n.ipaddr;
+      delete n.netmask;
+      delete n.gateway;
+      Object.assign(n, structuredClone(s.to));
+      return;
+    case 'setIpv6':
+      check(jsonEqual(ipv6Of(n), s.from), s, 'IPv6 settings differ');
+      check(n.defaultRoute === s.defaultRoute, s, 'default route differs');
+      delete n.ipv6addr;
+      delete n.ipv6gateway;
+      Object.assign(n, structuredClone(s.to));
+      return;
+    case 'setDefaultRoute':
+      check(n.defaultRoute === s.from, s, `defaultRoute is ${n.defaultRoute}`);
+      check(jsonEqual(ipv4Of(n), s.ipv4) && n.ipv6gateway === s.ipv6gateway, s, 'addresses differ');
+      n.defaultRoute = s.to;
+      return;
+    case 'setNameservers':
+      check(jsonEqual(n.nameservers, s.from), s, 'nameservers differ');
+      n.nameservers = [...s.to];
+      return;
+  }
+}
+
+type BondChange = Extract<Step, { kind: 'setBondOptions' | 'setBondHwaddr' | 'enslave' | 'release' }>;
+
+/** An in-place step applied to its bond `b`, checked against the step's `from`. */
+function applyBondChange(b: BondConfig, s: BondChange): void {
+  switch (s.kind) {
+    case 'setBondOptions':
+      check(b.options === s.from, s, `options are "${b.options}"`);
+      b.options = s.to;
+      return;
+    case 'setBondHwaddr':
+      check(b.hwaddr === s.from, s, `hwaddr is ${b.hwaddr ?? 'unset'}`);
+      delete b.hwaddr;
+      if (s.to !== undefined) b.hwaddr = s.to;
+      return;
+    case 'enslave':
+      check(!b.nics.includes(s.nic), s, `${s.nic} is already a slave`);
+      b.nics = [...b.nics, s.nic].sort(byName);
+      return;
+    case 'release':
+      check(b.nics.includes(s.nic), s, `${s.nic} is not a slave`);
+      b.nics = b.nics.filter((n) => n !== s.nic);
       return;
   }
 }
@@ -551,7 +578,10 @@ export function describeStep(s: Step): string {
     case 'setNameservers':
       return `network ${s.network}: nameservers ${list(s.from)} -> ${list(s.to)}`;
     case 'addBond':
-      return `add bond ${s.bond}: ${s.config.options}, slaves ${list(s.config.nics)}${s.config.hwaddr ? `, hwaddr ${s.config.hwaddr}` : ''}`;
+      return (
+        `add bond ${s.bond}: ${s.config.options}, slaves ${list(s.config.nics)}` +
+        (s.config.hwaddr ? `, hwaddr ${s.config.hwaddr}` : '')
+      );
     case 'removeBond':
       return `remove bond ${s.bond} (slaves ${list(s.config.nics)})`;
     case 'setBondOptions':
@@ -573,6 +603,9 @@ export function describeStep(s: Step): string {
       return `device ${s.device}: ${parts.join(', ')} (the kernel differs from the running config)`;
     }
     case 'syncResolvers':
-      return `resolv.conf: nameservers ${list(s.from)} -> ${list(s.to)} (network ${s.network}; the file differs from the running config)`;
+      return (
+        `resolv.conf: nameservers ${list(s.from)} -> ${list(s.to)} (network ${s.network}; the file differs from ` +
+        'the running config)'
+      );
   }
 }

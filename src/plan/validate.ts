@@ -14,10 +14,11 @@ import {
   type NetworkSpec,
   type Spec,
 } from '../api/spec.js';
-import { vlanDeviceName } from '../apply/names.js';
+import { vlanDeviceName } from '../model/device-names.js';
 import { netmaskToPrefix, parseIpv4, parseIpv6Cidr, prefixToMask, canonicalIp } from '../util/ip.js';
-import { bondOptionErrors } from '../bond/options.js';
-import { bridgeOptionErrors } from './bridge-options.js';
+import { bondOptionErrors } from '../model/bond-options.js';
+import { bridgeOptionErrors } from '../model/bridge-options.js';
+import type { ValidationFacts } from '../model/host-facts.js';
 import { canonicalize, canonicalizeNetwork, configToSpec } from './canonicalize.js';
 
 export interface ValidationError {
@@ -26,15 +27,8 @@ export interface ValidationError {
   message: string;
 }
 
-/** What validation needs to know about the node: a projection of the HostState (host-facts.ts). */
-export interface ValidationFacts {
-  /** Names of the node's NICs (devices a network or bond may use as southbound/slave). */
-  nics: string[];
-  /** Bonds present on the node, by name, with their slaves. */
-  bonds: Record<string, string[]>;
-  /** The host's current resolvers (resolv.conf), for VDSM's nameservers default. */
-  nameservers?: string[];
-}
+/** What validation needs to know about the node (model/host-facts.ts projects it). */
+export type { ValidationFacts };
 
 export interface ValidationContext {
   /** Without it, NIC existence and the node's own bonds are not checked. */
@@ -136,6 +130,17 @@ function ipv4HostProblem(ip: number, prefix: number | undefined): string | undef
   return undefined;
 }
 
+/** One network's fields as its rules read them: where each is, and whether it was given. */
+interface NetworkFields {
+  net: NetworkSpec;
+  at(field: string): string;
+  /** Given, even if it failed the schema. */
+  has(field: keyof NetworkSpec): boolean;
+  /** Given but failed the schema. */
+  unknown: ReadonlySet<string>;
+  report: Report;
+}
+
 /**
  * Rules within one network. `unknown` names fields that were given but failed the schema: they
  * count as present for "X needs Y" rules (so one bad value does not cause a second error) and
@@ -147,8 +152,21 @@ export function networkErrors(
   report: Report,
   unknown: ReadonlySet<string> = new Set(),
 ): void {
-  const at = (f: string) => joinPath(base, f);
-  const has = (f: keyof NetworkSpec) => net[f] !== undefined || unknown.has(f);
+  const f: NetworkFields = {
+    net,
+    at: (field) => joinPath(base, field),
+    has: (field) => net[field] !== undefined || unknown.has(field),
+    unknown,
+    report,
+  };
+  topologyErrors(f);
+  ipv4Errors(f);
+  ipv6Errors(f);
+  dnsErrors(f);
+}
+
+/** Where the network sits: one southbound at most, what bridgeless and VLAN networks need, the bridge options. */
+function topologyErrors({ net, at, has, report }: NetworkFields): void {
   const hasSouthbound = has('nic') || has('bonding');
   if (net.nic !== undefined && net.bonding !== undefined)
     report(at('bonding'), 'nic and bonding are mutually exclusive');
@@ -162,44 +180,54 @@ export function networkErrors(
   } else if (net.bridgeOpts !== undefined) {
     for (const m of bridgeOptionErrors(net.bridgeOpts, net.stp === true)) report(at('bridgeOpts'), m);
   }
+}
 
-  // IPv4: static (ipaddr + netmask|prefix [+ gateway]) or DHCP, never both.
+/** IPv4: static (ipaddr + netmask|prefix [+ gateway]) or DHCP, never both. */
+function ipv4Errors(f: NetworkFields): void {
+  const { net, at, report } = f;
   if (net.prefix !== undefined && net.netmask !== undefined)
     report(at('prefix'), 'prefix and netmask are mutually exclusive');
   if (net.bootproto === 'dhcp') {
-    for (const f of ['ipaddr', 'netmask', 'prefix', 'gateway'] as const) {
-      if (net[f] !== undefined) report(at(f), `static IPv4 setting ${f} conflicts with bootproto: dhcp`);
+    for (const k of ['ipaddr', 'netmask', 'prefix', 'gateway'] as const) {
+      if (net[k] !== undefined) report(at(k), `static IPv4 setting ${k} conflicts with bootproto: dhcp`);
     }
-  } else {
-    let prefix = net.prefix;
-    if (net.netmask !== undefined) {
-      const p = netmaskToPrefix(net.netmask);
-      if (p === undefined || p === 0)
-        report(at('netmask'), `${net.netmask} is not a netmask (contiguous ones, then zeros)`);
-      else prefix = p;
-    }
-    if (unknown.has('ipaddr')) {
-      // The address is malformed (reported already): nothing to relate the rest to.
-    } else if (net.ipaddr === undefined) {
-      if (net.netmask !== undefined) report(at('netmask'), 'netmask needs ipaddr');
-      if (net.prefix !== undefined) report(at('prefix'), 'prefix needs ipaddr');
-      if (net.gateway !== undefined) report(at('gateway'), 'gateway needs ipaddr');
-    } else {
-      const ip = parseIpv4(net.ipaddr);
-      if (!has('netmask') && !has('prefix')) report(at('ipaddr'), 'ipaddr needs netmask or prefix');
-      const problem = ip === undefined ? undefined : ipv4HostProblem(ip, prefix);
-      if (problem) report(at('ipaddr'), `${net.ipaddr} ${problem}`);
-      const gw = net.gateway === undefined ? undefined : parseIpv4(net.gateway);
-      if (ip !== undefined && gw !== undefined && prefix !== undefined) {
-        const mask = prefixToMask(prefix);
-        if (gw === ip) report(at('gateway'), "gateway is the network's own address");
-        else if ((gw & mask) >>> 0 !== (ip & mask) >>> 0)
-          report(at('gateway'), `gateway ${net.gateway} is not in the subnet of ${net.ipaddr}/${prefix}`);
-      }
-    }
+    return;
   }
+  let prefix = net.prefix;
+  if (net.netmask !== undefined) {
+    const p = netmaskToPrefix(net.netmask);
+    if (p === undefined || p === 0)
+      report(at('netmask'), `${net.netmask} is not a netmask (contiguous ones, then zeros)`);
+    else prefix = p;
+  }
+  if (f.unknown.has('ipaddr')) {
+    // The address is malformed (reported already): nothing to relate the rest to.
+  } else if (net.ipaddr === undefined) {
+    if (net.netmask !== undefined) report(at('netmask'), 'netmask needs ipaddr');
+    if (net.prefix !== undefined) report(at('prefix'), 'prefix needs ipaddr');
+    if (net.gateway !== undefined) report(at('gateway'), 'gateway needs ipaddr');
+  } else {
+    staticIpv4Errors(f, net.ipaddr, prefix);
+  }
+}
 
-  // IPv6: a static address, or DHCPv6 / autoconf; VDSM does not mix them.
+/** A static IPv4 address: a host address, with a netmask or prefix, and a gateway inside its subnet. */
+function staticIpv4Errors({ net, at, has, report }: NetworkFields, ipaddr: string, prefix: number | undefined): void {
+  const ip = parseIpv4(ipaddr);
+  if (!has('netmask') && !has('prefix')) report(at('ipaddr'), 'ipaddr needs netmask or prefix');
+  const problem = ip === undefined ? undefined : ipv4HostProblem(ip, prefix);
+  if (problem) report(at('ipaddr'), `${ipaddr} ${problem}`);
+  const gw = net.gateway === undefined ? undefined : parseIpv4(net.gateway);
+  if (ip !== undefined && gw !== undefined && prefix !== undefined) {
+    const mask = prefixToMask(prefix);
+    if (gw === ip) report(at('gateway'), "gateway is the network's own address");
+    else if ((gw & mask) >>> 0 !== (ip & mask) >>> 0)
+      report(at('gateway'), `gateway ${net.gateway} is not in the subnet of ${ipaddr}/${prefix}`);
+  }
+}
+
+/** IPv6: a static address, or DHCPv6 / autoconf; VDSM does not mix them. */
+function ipv6Errors({ net, at, has, report }: NetworkFields): void {
   const dynamic6 = net.dhcpv6 === true || net.ipv6autoconf === true;
   if (net.ipv6addr !== undefined) {
     if (dynamic6)
@@ -218,8 +246,10 @@ export function networkErrors(
   if ((net.ipv6addr !== undefined || dynamic6) && (net.mtu ?? DEFAULT_MTU) < MIN_IPV6_MTU) {
     report(at('mtu'), `IPv6 needs an mtu of at least ${MIN_IPV6_MTU} (the kernel disables IPv6 below it)`);
   }
+}
 
-  // DNS: VDSM keeps the host's resolvers on the default-route network only.
+/** DNS: VDSM keeps the host's resolvers on the default-route network only, each listed once. */
+function dnsErrors({ net, at, unknown, report }: NetworkFields): void {
   if (
     net.nameservers !== undefined &&
     net.nameservers.length > 0 &&
@@ -261,30 +291,55 @@ interface Known {
   bonds: ReadonlySet<string>;
 }
 
-function crossErrors(
-  networks: Readonly<Record<string, NetworkConfig>>,
+/** The devices the rules across objects check references against: the node's and the spec's. */
+interface DeviceView {
+  host: ValidationFacts | undefined;
+  /** Undefined without a host: NIC existence is not checked. */
+  hostNics: ReadonlySet<string> | undefined;
+  hostBonds: ReadonlySet<string>;
+  /** Bonds of the running config (the handler owns them). */
+  owned: ReadonlySet<string>;
+  /** Bonds the spec names, parsed or not. */
+  specBonds: ReadonlySet<string>;
+  /** Slaves of bonds the handler neither owns nor is given: not ours to take. */
+  foreignSlaveOf: ReadonlyMap<string, string>;
+}
+
+function deviceView(
   bonds: Readonly<Record<string, { nics: readonly string[] }>>,
   ctx: ValidationContext,
   known: Known,
-  report: Report,
-): void {
+): DeviceView {
   const host = ctx.host;
-  const hostNics = host ? new Set(host.nics) : undefined;
-  const hostBonds = new Set(Object.keys(host?.bonds ?? {}));
   const owned = new Set(Object.keys(ctx.running?.bondings ?? {}));
   const specBonds = new Set([...Object.keys(bonds), ...known.bonds]);
-  const isBond = (n: string): boolean => specBonds.has(n) || hostBonds.has(n);
-  // Slaves of bonds the handler neither owns nor is given: not ours to take.
   const foreignSlaveOf = new Map<string, string>();
   for (const [b, slaves] of Object.entries(host?.bonds ?? {})) {
     if (specBonds.has(b) || owned.has(b)) continue;
     for (const s of slaves) foreignSlaveOf.set(s, b);
   }
+  return {
+    host,
+    hostNics: host ? new Set(host.nics) : undefined,
+    hostBonds: new Set(Object.keys(host?.bonds ?? {})),
+    owned,
+    specBonds,
+    foreignSlaveOf,
+  };
+}
 
+const isBondName = (d: DeviceView, n: string): boolean => d.specBonds.has(n) || d.hostBonds.has(n);
+
+/** Each bond's slaves: real NICs of the node, listed once, no other bond's; returns the slaves' bonds. */
+function bondSlaveErrors(
+  bonds: Readonly<Record<string, { nics: readonly string[] }>>,
+  d: DeviceView,
+  report: Report,
+): Map<string, string> {
   const slaveOf = new Map<string, string>();
   for (const b of Object.keys(bonds).sort()) {
     const base = joinPath('spec.bondings', b);
-    if (hostNics?.has(b)) report(base, `bond name ${b} is the name of a NIC of the node`);
+    if (d.hostNics?.has(b)) report(base, `bond name ${b} is the name of a NIC of the node`);
     const seen = new Set<string>();
     bonds[b]!.nics.forEach((nic, i) => {
       const p = joinPath(joinPath(base, 'nics'), i);
@@ -292,88 +347,107 @@ function crossErrors(
       if (badName) return report(p, badName);
       if (seen.has(nic)) return report(p, `${nic} is listed twice`);
       seen.add(nic);
-      if (isBond(nic)) return report(p, `${nic} is a bond, not a NIC`);
-      if (hostNics && !hostNics.has(nic)) return report(p, `NIC ${nic} does not exist on the node`);
+      if (isBondName(d, nic)) return report(p, `${nic} is a bond, not a NIC`);
+      if (d.hostNics && !d.hostNics.has(nic)) return report(p, `NIC ${nic} does not exist on the node`);
       const other = slaveOf.get(nic);
       if (other !== undefined) return report(p, `NIC ${nic} is already a slave of bond ${other}`);
-      const foreign = foreignSlaveOf.get(nic);
+      const foreign = d.foreignSlaveOf.get(nic);
       if (foreign !== undefined)
         return report(p, `NIC ${nic} is a slave of bond ${foreign}, which the handler does not manage`);
       slaveOf.set(nic, b);
     });
   }
+  return slaveOf;
+}
 
-  const names = Object.keys(networks).sort();
-  const bySouthbound = new Map<string, string>();
-  const byIpv4 = new Map<string, string>();
-  const byIpv6 = new Map<string, string>();
-  for (const n of names) {
-    const net = networks[n]!;
-    const base = joinPath('spec.networks', n);
-    const at = (f: string) => joinPath(base, f);
-    if (net.bridged && hostNics?.has(n))
-      report(base, `network name ${n} is the name of a NIC; a bridged network's bridge is named after the network`);
-    else if (net.bridged && isBond(n))
-      report(base, `network name ${n} is the name of a bond; a bridged network's bridge is named after the network`);
+/** A bridged network's bridge is named after it: not a NIC's or a bond's name. */
+function bridgeNameErrors(n: string, net: NetworkConfig, d: DeviceView, report: Report): void {
+  const base = joinPath('spec.networks', n);
+  if (net.bridged && d.hostNics?.has(n))
+    report(base, `network name ${n} is the name of a NIC; a bridged network's bridge is named after the network`);
+  else if (net.bridged && isBondName(d, n))
+    report(base, `network name ${n} is the name of a bond; a bridged network's bridge is named after the network`);
+}
 
-    if (net.nic !== undefined) {
-      const nic = net.nic;
-      const badName = deviceNameProblem(nic);
-      if (badName) report(at('nic'), badName);
-      else if (isBond(nic)) report(at('nic'), `${nic} is a bond; use bonding`);
-      else if (hostNics && !hostNics.has(nic)) report(at('nic'), `NIC ${nic} does not exist on the node`);
-      else if (slaveOf.has(nic)) report(at('nic'), `NIC ${nic} is a slave of bond ${slaveOf.get(nic)}`);
-      else if (foreignSlaveOf.has(nic))
-        report(
-          at('nic'),
-          `NIC ${nic} is a slave of bond ${foreignSlaveOf.get(nic)}, which the handler does not manage`,
-        );
-    }
-    if (net.bonding !== undefined) {
-      const b = net.bonding;
-      const badName = bondNameProblem(b);
-      if (badName) report(at('bonding'), badName);
-      else if (specBonds.has(b)) {
-        /* defined in the spec */
-      } else if (owned.has(b))
-        report(at('bonding'), `bond ${b} is used by this network but the spec removes it (it is not in spec.bondings)`);
-      else if (host && hostBonds.has(b)) {
-        /* an existing bond of the node */
-      } else
-        report(
-          at('bonding'),
-          host ? `bond ${b} is neither in spec.bondings nor on the node` : `bond ${b} is not in spec.bondings`,
-        );
-    }
+/** A network's nic: a NIC of the node that no bond holds. */
+function nicErrors(
+  path: string,
+  nic: string,
+  d: DeviceView,
+  slaveOf: ReadonlyMap<string, string>,
+  report: Report,
+): void {
+  const badName = deviceNameProblem(nic);
+  if (badName) report(path, badName);
+  else if (isBondName(d, nic)) report(path, `${nic} is a bond; use bonding`);
+  else if (d.hostNics && !d.hostNics.has(nic)) report(path, `NIC ${nic} does not exist on the node`);
+  else if (slaveOf.has(nic)) report(path, `NIC ${nic} is a slave of bond ${slaveOf.get(nic)}`);
+  else if (d.foreignSlaveOf.has(nic))
+    report(path, `NIC ${nic} is a slave of bond ${d.foreignSlaveOf.get(nic)}, which the handler does not manage`);
+}
 
-    const southbound = net.nic ?? net.bonding;
-    if (southbound !== undefined) {
-      const key = `${southbound}\0${net.vlan ?? ''}`;
-      const first = bySouthbound.get(key);
-      if (first === undefined) bySouthbound.set(key, n);
-      else if (net.vlan !== undefined)
-        report(at('vlan'), `network ${first} already uses VLAN ${net.vlan} on ${southbound}`);
-      else
-        report(
-          at(net.nic !== undefined ? 'nic' : 'bonding'),
-          `network ${first} already uses ${southbound} untagged; a device carries at most one untagged network`,
-        );
-    }
+/** A network's bonding: in the spec, or a bond of the node the handler does not own (one it owns goes). */
+function bondingErrors(path: string, b: string, d: DeviceView, report: Report): void {
+  const badName = bondNameProblem(b);
+  if (badName) report(path, badName);
+  else if (d.specBonds.has(b)) {
+    /* defined in the spec */
+  } else if (d.owned.has(b))
+    report(path, `bond ${b} is used by this network but the spec removes it (it is not in spec.bondings)`);
+  else if (d.host && d.hostBonds.has(b)) {
+    /* an existing bond of the node */
+  } else
+    report(
+      path,
+      d.host ? `bond ${b} is neither in spec.bondings nor on the node` : `bond ${b} is not in spec.bondings`,
+    );
+}
 
-    for (const [addr, map, field] of [
-      [net.ipaddr, byIpv4, 'ipaddr'],
-      [net.ipv6addr?.split('/')[0], byIpv6, 'ipv6addr'],
-    ] as const) {
-      if (addr === undefined) continue;
-      const first = map.get(addr);
-      if (first !== undefined) report(at(field), `address ${addr} is also used by network ${first}`);
-      else map.set(addr, n);
-    }
+/** The first network of each use that must be unique: a southbound with a VLAN id (or untagged), an address. */
+interface Uses {
+  /** By `${southbound}\0${vlan or ''}`. */
+  bySouthbound: Map<string, string>;
+  byIpv4: Map<string, string>;
+  byIpv6: Map<string, string>;
+}
+
+/** One network on a southbound per VLAN id (and one untagged), one network per address. */
+function sharedUseErrors(n: string, net: NetworkConfig, uses: Uses, report: Report): void {
+  const at = (f: string) => joinPath(joinPath('spec.networks', n), f);
+  const southbound = net.nic ?? net.bonding;
+  if (southbound !== undefined) {
+    const key = `${southbound}\0${net.vlan ?? ''}`;
+    const first = uses.bySouthbound.get(key);
+    if (first === undefined) uses.bySouthbound.set(key, n);
+    else if (net.vlan !== undefined)
+      report(at('vlan'), `network ${first} already uses VLAN ${net.vlan} on ${southbound}`);
+    else
+      report(
+        at(net.nic !== undefined ? 'nic' : 'bonding'),
+        `network ${first} already uses ${southbound} untagged; a device carries at most one untagged network`,
+      );
   }
+  for (const [addr, map, field] of [
+    [net.ipaddr, uses.byIpv4, 'ipaddr'],
+    [net.ipv6addr?.split('/')[0], uses.byIpv6, 'ipv6addr'],
+  ] as const) {
+    if (addr === undefined) continue;
+    const first = map.get(addr);
+    if (first !== undefined) report(at(field), `address ${addr} is also used by network ${first}`);
+    else map.set(addr, n);
+  }
+}
 
-  // Two VLANs must not get one device name: `<southbound>.<vlan>` is unique, but a name too long
-  // for it becomes `v<hash of southbound>.<vlan>` (src/apply/names.ts), which a second long
-  // southbound may hash to as well, or a short one named like the hash spell out.
+/**
+ * Two VLANs must not get one device name: `<southbound>.<vlan>` is unique, but a name too long
+ * for it becomes `v<hash of southbound>.<vlan>` (src/model/device-names.ts), which a second long
+ * southbound may hash to as well, or a short one named like the hash spell out.
+ */
+function vlanDeviceNameErrors(
+  networks: Readonly<Record<string, NetworkConfig>>,
+  names: string[],
+  report: Report,
+): void {
   const byVlanDevice = new Map<string, { network: string; southbound: string; vlan: number }>();
   for (const n of names) {
     const net = networks[n]!;
@@ -385,13 +459,23 @@ function crossErrors(
     else if (first.southbound !== southbound) {
       report(
         joinPath(joinPath('spec.networks', n), 'vlan'),
-        `VLAN ${net.vlan} on ${southbound} would get the device name ${dev}, which VLAN ${first.vlan} on ${first.southbound} (network ${first.network}) already gets; rename one of the southbound devices`,
+        `VLAN ${net.vlan} on ${southbound} would get the device name ${dev}, which VLAN ${first.vlan} on ` +
+          `${first.southbound} (network ${first.network}) already gets; rename one of the southbound devices`,
       );
     }
   }
+}
 
-  // A VLAN device cannot have a larger MTU than its lower device; a bridgeless untagged network
-  // *is* that lower device, so its MTU bounds the VLAN networks on the same southbound.
+/**
+ * A VLAN device cannot have a larger MTU than its lower device; a bridgeless untagged network
+ * *is* that lower device, so its MTU bounds the VLAN networks on the same southbound.
+ */
+function vlanMtuErrors(
+  networks: Readonly<Record<string, NetworkConfig>>,
+  names: string[],
+  bySouthbound: ReadonlyMap<string, string>,
+  report: Report,
+): void {
   for (const n of names) {
     const net = networks[n]!;
     const southbound = net.nic ?? net.bonding;
@@ -401,20 +485,47 @@ function crossErrors(
     if (untagged && !untagged.bridged && net.mtu > untagged.mtu) {
       report(
         joinPath(joinPath('spec.networks', n), 'mtu'),
-        `mtu ${net.mtu} exceeds ${untagged.mtu}, the mtu of ${southbound} set by bridgeless network ${u}; a VLAN cannot exceed its lower device`,
+        `mtu ${net.mtu} exceeds ${untagged.mtu}, the mtu of ${southbound} set by bridgeless network ${u}; ` +
+          'a VLAN cannot exceed its lower device',
       );
     }
   }
+}
 
+/** At most one network holds the host's default route. */
+function defaultRouteErrors(networks: Readonly<Record<string, NetworkConfig>>, names: string[], report: Report): void {
   const withDefault = names.filter((n) => networks[n]!.defaultRoute);
-  if (withDefault.length > 1) {
-    for (const n of withDefault) {
-      report(
-        joinPath(joinPath('spec.networks', n), 'defaultRoute'),
-        `only one network may have defaultRoute; it is set on ${withDefault.join(', ')}`,
-      );
-    }
+  if (withDefault.length <= 1) return;
+  for (const n of withDefault) {
+    report(
+      joinPath(joinPath('spec.networks', n), 'defaultRoute'),
+      `only one network may have defaultRoute; it is set on ${withDefault.join(', ')}`,
+    );
   }
+}
+
+function crossErrors(
+  networks: Readonly<Record<string, NetworkConfig>>,
+  bonds: Readonly<Record<string, { nics: readonly string[] }>>,
+  ctx: ValidationContext,
+  known: Known,
+  report: Report,
+): void {
+  const d = deviceView(bonds, ctx, known);
+  const slaveOf = bondSlaveErrors(bonds, d, report);
+  const names = Object.keys(networks).sort();
+  const uses: Uses = { bySouthbound: new Map(), byIpv4: new Map(), byIpv6: new Map() };
+  for (const n of names) {
+    const net = networks[n]!;
+    const at = (f: string) => joinPath(joinPath('spec.networks', n), f);
+    bridgeNameErrors(n, net, d, report);
+    if (net.nic !== undefined) nicErrors(at('nic'), net.nic, d, slaveOf, report);
+    if (net.bonding !== undefined) bondingErrors(at('bonding'), net.bonding, d, report);
+    sharedUseErrors(n, net, uses, report);
+  }
+  vlanDeviceNameErrors(networks, names, report);
+  vlanMtuErrors(networks, names, uses.bySouthbound, report);
+  defaultRouteErrors(networks, names, report);
 }
 
 // ---- entry points ----

@@ -37,7 +37,10 @@ export interface RunOptions {
   decode?: 'utf8' | 'bytes';
 }
 
-/** The length of the valid UTF-8 sequence at b[i], or 0 when none starts there (RFC 3629: no overlongs, surrogates or code points above U+10FFFF). */
+/**
+ * The length of the valid UTF-8 sequence at b[i], or 0 when none starts there (RFC 3629: no overlongs, surrogates or
+ * code points above U+10FFFF).
+ */
 function utf8SequenceAt(b: Uint8Array, i: number): number {
   const c = b[i]!;
   if (c < 0x80) return 1;
@@ -106,11 +109,6 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
-}
-
-/** `ip` in a given network namespace (or the current one when ns is undefined). */
-export function ipArgv(ns: string | undefined, ...args: string[]): string[] {
-  return ns ? ['ip', '-n', ns, ...args] : ['ip', ...args];
 }
 
 /** Wraps argv so it runs inside network namespace ns. */

@@ -22,7 +22,10 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
 }
 
-/** A state file that is there but cannot be used: corrupt, truncated, or not of its schema. `field`: the offending field's path ('' for the whole file); the reason names it too. */
+/**
+ * A state file that is there but cannot be used: corrupt, truncated, or not of its schema. `field`: the offending
+ * field's path ('' for the whole file); the reason names it too.
+ */
 export class StateFileError extends Error {
   constructor(
     readonly path: string,

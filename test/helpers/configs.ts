@@ -2,7 +2,7 @@
 // six NICs, three bonds, a bond the handler does not own, seven networks in every placement.
 import fc from 'fast-check';
 import type { BondConfig, NetworkConfig, RunningConfig } from '../../src/api/config.js';
-import { canonicalBondOptions } from '../../src/bond/options.js';
+import { canonicalBondOptions } from '../../src/model/bond-options.js';
 import { southboundOf } from '../../src/plan/plan.js';
 import type { ValidationFacts } from '../../src/plan/validate.js';
 

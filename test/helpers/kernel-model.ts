@@ -12,15 +12,16 @@
 // addresses; removing an address drops the IPv4 routes whose gateway was reachable through it;
 // a released slave gets its own MAC back and goes down; a bond's MTU is its slaves'; a link
 // group's members are deleted together (`ip link del group`; group 0 and an empty group refused).
-// Rendered as the compiler's HostFacts and the observer's HostState, so the real compiler plans
+// Rendered as the compiler's CompileFacts and the observer's HostState, so the real compiler plans
 // from it and the real kernelConfig reads it back.
-import type { DhcpClientSpec, KernelOp } from '../../src/apply/ops.js';
-import type { HostFacts, LinkFact } from '../../src/apply/snapshot.js';
-import { sysctlPath, SYSCTL_KEYS } from '../../src/apply/snapshot.js';
-import { bondDefault, IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, BOND_OPTIONS } from '../../src/bond/options.js';
-import type { Address, HostState, Link, Route } from '../../src/observe/types.js';
+import type { KernelOp } from '../../src/apply/ops.js';
+import type { DhcpClientSpec } from '../../src/model/dhcp-clients.js';
+import type { CompileFacts, LinkFact } from '../../src/apply/compile/facts.js';
+import { sysctlPath, SYSCTL_KEYS } from '../../src/apply/compile/facts.js';
+import { bondDefault, IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, BOND_OPTIONS } from '../../src/model/bond-options.js';
+import type { Address, HostState, Link, Route } from '../../src/model/host-state.js';
 import { resolvNameservers } from '../../src/util/resolv.js';
-import { BRIDGE_DEFAULTS } from '../../src/plan/bridge-options.js';
+import { BRIDGE_DEFAULTS } from '../../src/model/bridge-options.js';
 
 export interface MLink {
   name: string;
@@ -409,10 +410,10 @@ function addressOf(a: string, dynamic: boolean): Address {
   return { family: v4(a) ? 'inet' : 'inet6', local, prefixlen: Number(len), scope: 'global', dynamic, secondary: false };
 }
 
-/** What the compiler reads before a transaction (src/apply/snapshot.ts). */
-export function hostFacts(k: KState): HostFacts {
+/** What the compiler reads before a transaction (src/apply/compile/facts.ts). */
+export function hostFacts(k: KState): CompileFacts {
   const links: Record<string, LinkFact> = {};
-  const sysctls: HostFacts['sysctls'] = { default: {} };
+  const sysctls: CompileFacts['sysctls'] = { default: {} };
   for (const key of SYSCTL_KEYS) sysctls.default![key] = k.files[sysctlPath('default', key)]!;
   for (const l of Object.values(k.links)) {
     const f: LinkFact = { name: l.name, kind: l.kind === 'nic' ? 'veth' : l.kind, mtu: l.mtu, hwaddr: l.mac, up: l.up, addresses: l.addrs.map((a) => addressOf(a, false)) };
@@ -433,7 +434,7 @@ function routeView(r: MRoute): Route {
 }
 
 /**
- * What the observer reads (src/observe/types.ts HostState). A DHCP client is taken to hold a
+ * What the observer reads (src/model/host-state.ts HostState). A DHCP client is taken to hold a
  * lease: a dynamic address (and the default route when it installs one).
  */
 export function observed(k: KState): HostState {

@@ -11,7 +11,7 @@ import { Transactions } from '../../src/apply/transaction.js';
 import { validateForHost } from '../../src/cli/apply.js';
 import { observeHost } from '../../src/observe/index.js';
 import { loadRunningConfig, saveRunningConfig } from '../../src/persist/running-config.js';
-import type { HostState } from '../../src/observe/types.js';
+import type { HostState } from '../../src/model/host-state.js';
 import { run, sleep, waitFor, type RunOptions, type RunResult } from '../../src/util/exec.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -6,7 +6,7 @@ import type { RunningConfig } from '../../src/api/config.js';
 import type { NetworkSpec, BondSpec } from '../../src/api/spec.js';
 import { compile, emptyOrigins, legacyRouteTable, TABLE_BASE, type Compiled, type Origins } from '../../src/apply/compile/index.js';
 import { resolvContent } from '../../src/util/resolv.js';
-import type { HostFacts, LinkFact } from '../../src/apply/snapshot.js';
+import type { CompileFacts, LinkFact } from '../../src/apply/compile/facts.js';
 import { describeOp, type KernelOp } from '../../src/apply/ops.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
 
@@ -23,7 +23,7 @@ function nic(name: string, extra: Partial<LinkFact> = {}): LinkFact {
   return { name, kind: 'veth', mtu: 1500, hwaddr: `02:00:00:00:00:0${n}`, up: true, addresses: [], ...extra };
 }
 
-function host(links: LinkFact[] = [nic('eth1'), nic('eth2')], extra: Partial<HostFacts> = {}): HostFacts {
+function host(links: LinkFact[] = [nic('eth1'), nic('eth2')], extra: Partial<CompileFacts> = {}): CompileFacts {
   return {
     links: Object.fromEntries(links.map((l) => [l.name, l])), routes: [], sysctls: { default: { ...DEFAULT_SYSCTLS } },
     resolv: 'nameserver 192.0.2.53\n', ...extra,

@@ -9,7 +9,7 @@ import { compile, emptyOrigins, type Compiled } from '../../src/apply/compile/in
 import { deletedDevice, groupDeletes, GROUP_DELETE_MIN } from '../../src/apply/compile/group-delete.js';
 import { undoSequence } from '../../src/apply/journal.js';
 import { describeOp, ip, type KernelOp, type PlannedOp } from '../../src/apply/ops.js';
-import { sysctlPath, SYSCTL_KEYS } from '../../src/apply/snapshot.js';
+import { sysctlPath, SYSCTL_KEYS } from '../../src/apply/compile/facts.js';
 import { parseLinkDump } from '../../src/observe/parse.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
 import { DEFAULT_SYSCTLS, hostFacts, normalized, previousOp, runOp, type KState } from '../helpers/kernel-model.js';

@@ -16,7 +16,7 @@ import type { RunningConfig } from '../../src/api/config.js';
 import { compile, emptyOrigins, type Compiled, type Origins } from '../../src/apply/compile/index.js';
 import { describeOp, type KernelOp } from '../../src/apply/ops.js';
 import { DELETE_LINK_GROUP } from '../../src/api/constants.js';
-import { sysctlPath, SYSCTL_KEYS } from '../../src/apply/snapshot.js';
+import { sysctlPath, SYSCTL_KEYS } from '../../src/apply/compile/facts.js';
 import { undoSequence } from '../../src/apply/journal.js';
 import { kernelConfig } from '../../src/observe/kernel-config.js';
 import { driftBase } from '../../src/plan/drift.js';

@@ -9,7 +9,7 @@ import type { RunningConfig } from '../../src/api/config.js';
 import type { NetworkSpec } from '../../src/api/spec.js';
 import { compile, emptyOrigins, type Compiled, type Origins } from '../../src/apply/compile/index.js';
 import { adoptedTable, allocateRouteTables, isAllocatable, legacyRouteTable, TABLE_BASE, tableId } from '../../src/apply/compile/tables.js';
-import type { HostFacts, LinkFact } from '../../src/apply/snapshot.js';
+import type { CompileFacts, LinkFact } from '../../src/apply/compile/facts.js';
 import { describeOp } from '../../src/apply/ops.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
 import { fnv1a32 } from '../../src/util/hash.js';
@@ -111,10 +111,10 @@ test('adoption: the table the kernel shows for the network\'s device, else the o
 const DEFAULT_SYSCTLS = { accept_ra: '1', autoconf: '1', disable_ipv6: '0' };
 const cfg = (networks: Record<string, NetworkSpec>): RunningConfig => canonicalize({ networks, bondings: {} });
 const bridge = (name: string): LinkFact => ({ name, kind: 'bridge', mtu: 1500, hwaddr: '02:00:00:00:00:01', up: true, addresses: [] });
-const host = (links: LinkFact[], extra: Partial<HostFacts> = {}): HostFacts => ({
+const host = (links: LinkFact[], extra: Partial<CompileFacts> = {}): CompileFacts => ({
   links: Object.fromEntries(links.map((l) => [l.name, l])), routes: [], sysctls: { default: { ...DEFAULT_SYSCTLS } }, resolv: undefined, ...extra,
 });
-const run = (from: RunningConfig, to: RunningConfig, h: HostFacts, origins: Origins = emptyOrigins()): Compiled => compile({ from, to, host: h, origins, resolvConf: '/tmp/resolv.conf' });
+const run = (from: RunningConfig, to: RunningConfig, h: CompileFacts, origins: Origins = emptyOrigins()): Compiled => compile({ from, to, host: h, origins, resolvConf: '/tmp/resolv.conf' });
 const lines = (c: Compiled) => c.ops.map((p) => describeOp(p.op));
 const tableOfLine = (c: Compiled, re: RegExp) => {
   const l = lines(c).find((x) => re.test(x));

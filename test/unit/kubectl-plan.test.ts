@@ -9,7 +9,7 @@ import { capabilities, kernelConfig } from '../../src/observe/index.js';
 import { assembleHostState } from '../../src/observe/parse.js';
 import { configToSpec } from '../../src/plan/canonicalize.js';
 import { baseFromStatus, driftBase } from '../../src/plan/drift.js';
-import { validationFacts } from '../../src/plan/host-facts.js';
+import { validationFacts } from '../../src/model/host-facts.js';
 import { describeStep, plan } from '../../src/plan/plan.js';
 import { checkSpec } from '../../src/plan/validate.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatRate, isNewSample, renderStats, sampleTime, statsView } from '../../src/kubectl/stats.js';
-import type { HostState } from '../../src/observe/types.js';
+import type { HostState } from '../../src/model/host-state.js';
 import { statisticsSeries, T0 } from './reported-fixtures.js';
 
 const traffic = (rx: bigint, tx: bigint, rxErrors = 0n) => (h: HostState) => {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { capabilities } from '../../src/observe/capabilities.js';
-import { BRIDGE_DEFAULTS, nonDefaultBridgeOptions } from '../../src/plan/bridge-options.js';
-import { isNic } from '../../src/observe/devices.js';
+import { BRIDGE_DEFAULTS, nonDefaultBridgeOptions } from '../../src/model/bridge-options.js';
+import { isNic } from '../../src/model/links.js';
 import { assembleHostState } from '../../src/observe/parse.js';
-import type { Link } from '../../src/observe/types.js';
+import type { Link } from '../../src/model/host-state.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
 import { observed, runOp, type KState } from '../helpers/kernel-model.js';

@@ -1,7 +1,7 @@
 // HostObserver's cache, against a fake executor serving the VM fixture as the "kernel".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { devicesOf } from '../../src/apply/layout.js';
+import { devicesOf } from '../../src/model/layout.js';
 import { HostObserver, SYSFS_SCRIPT, SYSFS_TARGETED_SCRIPT, type Executor } from '../../src/observe/host.js';
 import { assembleHostState } from '../../src/observe/parse.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';

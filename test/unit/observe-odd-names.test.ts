@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
 import { capabilities, HostObserver, renderTree, type Executor } from '../../src/observe/index.js';
 import { escapeRawControls, parseJsonExact } from '../../src/observe/parse.js';
-import { validationFacts } from '../../src/plan/host-facts.js';
+import { validationFacts } from '../../src/model/host-facts.js';
 import { checkSpec, deviceNameProblem } from '../../src/plan/validate.js';
 import { decodeBytes } from '../../src/util/exec.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';

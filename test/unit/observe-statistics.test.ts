@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assembleHostState } from '../../src/observe/parse.js';
 import { linkState, rate, StatisticsSampler } from '../../src/observe/statistics.js';
-import type { HostState, Link, LinkCounters } from '../../src/observe/types.js';
+import type { HostState, Link, LinkCounters } from '../../src/model/host-state.js';
 import { loadDumps } from './observe-fixtures.js';
 
 function link(name: string, index: number, c: Partial<LinkCounters>, extra: Partial<Link> = {}): Link {

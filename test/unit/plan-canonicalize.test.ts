@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalize, canonicalizeBond, canonicalizeNetwork, configToSpec } from '../../src/plan/canonicalize.js';
-import { canonicalBondOptions } from '../../src/bond/options.js';
+import { canonicalBondOptions } from '../../src/model/bond-options.js';
 
 // The seed README's "Add a network" example and what the 2017 handler then reported under
 // state.kernel_config.

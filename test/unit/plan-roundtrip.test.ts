@@ -9,7 +9,7 @@ import { kernelConfig } from '../../src/observe/kernel-config.js';
 import { assembleHostState } from '../../src/observe/parse.js';
 import { canonicalize, configToSpec } from '../../src/plan/canonicalize.js';
 import { driftBase } from '../../src/plan/drift.js';
-import { validationFacts } from '../../src/plan/host-facts.js';
+import { validationFacts } from '../../src/model/host-facts.js';
 import { plan } from '../../src/plan/plan.js';
 import { checkSpec } from '../../src/plan/validate.js';
 import { loadDumps, loadRunning, type FixtureName } from './observe-fixtures.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { RunningConfig } from '../../src/api/config.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
 import { checkSpec, extractSpec, validate, type ValidationFacts, type ValidationContext } from '../../src/plan/validate.js';
-import { vlanDeviceName } from '../../src/apply/names.js';
+import { vlanDeviceName } from '../../src/model/device-names.js';
 
 const HOST: ValidationFacts = { nics: ['eth0', 'eth1', 'eth2', 'eth3', 'eth4'], bonds: { bond9: ['eth4'] } };
 

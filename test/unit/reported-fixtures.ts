@@ -9,7 +9,7 @@ import { conditionsFor, failed, success, type Phase } from '../../src/report/sta
 import type { OnnObject } from '../../src/k8s/client.js';
 import { capabilities, kernelConfig, StatisticsSampler } from '../../src/observe/index.js';
 import { assembleHostState } from '../../src/observe/parse.js';
-import type { HostState } from '../../src/observe/types.js';
+import type { HostState } from '../../src/model/host-state.js';
 import { configToSpec } from '../../src/plan/canonicalize.js';
 import { loadDumps, loadRunning, type FixtureName } from './observe-fixtures.js';
 

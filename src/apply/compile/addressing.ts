@@ -2,22 +2,14 @@
 // per-network source routing), DHCP clients, resolv.conf; and at the start of a change, the
 // removal of what goes away. A network's addressing objects live on its top device; an object
 // that both sides have on the same device stays untouched.
-import type { Route } from '../../observe/types.js';
+import type { Route } from '../../model/host-state.js';
 import { resolvContent, resolvNameservers } from '../../util/resolv.js';
-import { ip, type DhcpClientSpec, type KernelOp } from '../ops.js';
-import type { TopDev } from '../layout.js';
-import { exists, HANDLER_PROTO, link, stepOf, type Change, type ChangeBase } from './context.js';
-import type { Emit, OriginRoute, RouteSpec } from './types.js';
-
-/**
- * Whether a network's top device routes by source (VDSM's per-network gateways): a static
- * gateway of a family it has an address of, on a network that does not hold the default route.
- * Exactly these networks get a route table (tables.ts); topRoutes puts their gateway there.
- */
-export function sourceRouted(t: TopDev): boolean {
-  if (t.defaultRoute) return false;
-  return (!t.dhcp4 && !!t.gateway && !!t.ipv4) || (!t.dhcp6 && !!t.ipv6gateway && !!t.ipv6);
-}
+import type { DhcpClientSpec, Family } from '../../model/dhcp-clients.js';
+import { ip, type KernelOp } from '../ops.js';
+import type { TopDev } from '../../model/layout.js';
+import { exists, HANDLER_PROTO, link, stepOf, type Change, type ChangeBase, type Sides } from './context.js';
+import { sourceRouted } from './tables.js';
+import type { Emit, Handover, OriginRoute, RouteSpec } from './types.js';
 
 /** A side's table of a network; only asked for the networks sourceRouted() says have one. */
 function tableOf(tables: Readonly<Record<string, number>>, network: string): number {
@@ -31,7 +23,6 @@ export const RULE_PRIORITY = 32000;
 /** IPv6 default routes get a metric of their own so that replacing ours never replaces a router's (1024). */
 const V6_DEFAULT_METRIC = 1;
 
-export type Family = 4 | 6;
 export const BOTH: readonly Family[] = [4, 6];
 
 export function routeArgs(verb: 'add' | 'replace' | 'del', r: RouteSpec): string[] {
@@ -82,8 +73,12 @@ export function originRouteOp(verb: 'replace' | 'del', nic: string, r: OriginRou
  * A NIC's own default route comes back (or follows it) only while no handler network holds the
  * host's: on the desired side for what the change does, on the running side for what an undo does.
  */
-export function originRoutesGiven(c: Change, routes: readonly OriginRoute[], side: 'F' | 'T' = 'T'): OriginRoute[] {
-  const holder = c[side].defaultRouteNetwork;
+export function originRoutesGiven(
+  c: Change,
+  routes: readonly OriginRoute[],
+  side: keyof Sides<unknown> = 'to',
+): OriginRoute[] {
+  const holder = (side === 'from' ? c.fromDevices : c.toDevices).defaultRouteNetwork;
   return routes.filter((r) => r.dst !== 'default' || holder === undefined);
 }
 
@@ -153,7 +148,7 @@ interface TopSides {
 }
 
 export function topSides(c: Change, dev: string): TopSides {
-  return { dev, f: c.F.tops.get(dev), t: c.T.tops.get(dev) };
+  return { dev, f: c.fromDevices.tops.get(dev), t: c.toDevices.tops.get(dev) };
 }
 
 function clientSelected(sel: Selection, f: DhcpClientSpec | undefined, t: DhcpClientSpec | undefined): boolean {
@@ -178,12 +173,12 @@ export function removeAddressing(c: Change, s: TopSides, sel: Selection, emit: E
       );
   }
   if (sel.routes) {
-    const fr = topRoutes(s.dev, s.f, c.tables.F);
-    const tr = topRoutes(s.dev, s.t, c.tables.T);
+    const fr = topRoutes(s.dev, s.f, c.tables.from);
+    const tr = topRoutes(s.dev, s.t, c.tables.to);
     // Removals are best effort: what is already gone (the kernel drops routes with their
     // address or device) is where the transaction wants it.
     for (const r of fr.rules) {
-      if (!sel.families.includes(familyOfRule(r)) || c.rules.T.has(ruleKey(r))) continue;
+      if (!sel.families.includes(familyOfRule(r)) || c.rules.to.has(ruleKey(r))) continue;
       emit('routes-del', ruleOp('del', r), [ruleOp('add', r)], { bestEffort: true });
     }
     const staying = new Set(tr.routes.map(routeKey));
@@ -212,15 +207,15 @@ export function addAddressing(c: Change, s: TopSides, sel: Selection, emit: Emit
     }
   }
   if (sel.routes) {
-    const fr = topRoutes(s.dev, s.f, c.tables.F);
-    const tr = topRoutes(s.dev, s.t, c.tables.T);
+    const fr = topRoutes(s.dev, s.f, c.tables.from);
+    const tr = topRoutes(s.dev, s.t, c.tables.to);
     const staying = new Set(fr.routes.map(routeKey));
     for (const r of tr.routes) {
       if (!sel.families.includes(r.family) || routeStays(s, r, staying, c.deleted.has(s.dev))) continue;
       emit('routes-add', ip(...routeArgs('replace', r)), [ip(...routeArgs('del', r))]);
     }
     for (const r of tr.rules) {
-      if (!sel.families.includes(familyOfRule(r)) || c.rules.F.has(ruleKey(r))) continue;
+      if (!sel.families.includes(familyOfRule(r)) || c.rules.from.has(ruleKey(r))) continue;
       emit('routes-add', ruleOp('add', r), [ruleOp('del', r)]);
     }
   }
@@ -252,9 +247,9 @@ export function restoreAfterDown(c: Change, dev: string): { addrs: KernelOp[]; r
   const s = topSides(c, dev);
   if (!s.f || !s.t) return { addrs: [], routes: [] };
   const toAddrs = topAddresses(s.t);
-  const toRoutes = new Set(topRoutes(dev, s.t, c.tables.T).routes.map(routeKey));
+  const toRoutes = new Set(topRoutes(dev, s.t, c.tables.to).routes.map(routeKey));
   const addrs = topAddresses(s.f).filter((a) => addrFamily(a) === 6 && toAddrs.includes(a));
-  const routes = topRoutes(dev, s.f, c.tables.F).routes.filter((r) => routeStays(s, r, toRoutes, false));
+  const routes = topRoutes(dev, s.f, c.tables.from).routes.filter((r) => routeStays(s, r, toRoutes, false));
   return {
     addrs: addrs.map((a) => ip('addr', 'add', a, 'dev', dev)),
     routes: routes.map((r) => ip(...routeArgs('replace', r))),
@@ -262,7 +257,7 @@ export function restoreAfterDown(c: Change, dev: string): { addrs: KernelOp[]; r
 }
 
 /** Source-routing rules of a side: a rule is keyed by address and table, whatever device carries it. */
-export function rulesOf(l: Change['F'], tables: Readonly<Record<string, number>>): Set<string> {
+export function rulesOf(l: Change['fromDevices'], tables: Readonly<Record<string, number>>): Set<string> {
   const out = new Set<string>();
   for (const [dev, t] of l.tops) for (const r of topRoutes(dev, t, tables).rules) out.add(ruleKey(r));
   return out;
@@ -290,22 +285,11 @@ function routeFromKernel(r: Route): RouteSpec {
   return s;
 }
 
-/**
- * Default routes that are not the handler's are removed when a network takes the default route
- * and none held it, and given back when no network holds it any more. `owner` is the step that
- * does it: the one giving the route to (or taking it from) a network.
- */
-export interface Handover {
-  owner?: number;
-  take?: RouteSpec[];
-  giveBack?: RouteSpec[];
-}
-
 export function defaultRouteHandover(c: ChangeBase): Handover {
-  const had = c.F.defaultRouteNetwork;
-  const wants = c.T.defaultRouteNetwork;
+  const had = c.fromDevices.defaultRouteNetwork;
+  const wants = c.toDevices.defaultRouteNetwork;
   if (wants !== undefined && had === undefined) {
-    const fromTops = new Set(c.F.tops.keys());
+    const fromTops = new Set(c.fromDevices.tops.keys());
     const take = c.host.routes.filter((r) => isMainDefault(r, 4) && !fromTops.has(r.dev!)).map(routeFromKernel);
     return { owner: stepOf(c, `setDefaultRoute/${wants}`) ?? stepOf(c, `addNetwork/${wants}`), take };
   }
@@ -337,7 +321,7 @@ export function emitDefaultRouteHandover(c: Change, step: number, emit: Emit): v
 
 /** The resolvers resolv.conf must list (the default-route network's), when it lists others. */
 export function resolversWanted(c: ChangeBase): { network: string; from: string[]; to: string[] } | undefined {
-  const network = c.T.defaultRouteNetwork;
+  const network = c.toDevices.defaultRouteNetwork;
   const to = network !== undefined ? c.to.networks[network]!.nameservers : [];
   const from = resolvNameservers(c.host.resolv);
   if (network === undefined || !to.length || JSON.stringify(from) === JSON.stringify(to)) return undefined;

@@ -2,10 +2,10 @@
 // devices, bridges with their options, IPv6 sysctls, ports attached, devices up. The same
 // builders give the undo of a deletion (teardown.ts), so a device comes back as it was made.
 import { ip, type KernelOp } from '../ops.js';
-import { BRIDGE_DEFAULTS, STP_TIMERS } from '../../plan/bridge-options.js';
-import { PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Sysctls, type VlanDev } from '../layout.js';
-import { sysctlPath, SYSCTL_KEYS } from '../snapshot.js';
-import { bondIpArgs, bondSysfsOnly } from '../../bond/options.js';
+import { BRIDGE_DEFAULTS, STP_TIMERS } from '../../model/bridge-options.js';
+import { PORT_ONLY_SYSCTLS, type BondDev, type BridgeDev, type Sysctls, type VlanDev } from '../../model/layout.js';
+import { sysctlPath, SYSCTL_KEYS } from './facts.js';
+import { bondIpArgs, bondSysfsOnly } from '../../model/bond-options.js';
 import { restoreAfterDown } from './addressing.js';
 import { link, sysctlsBefore, sysctlsWanted, type Change } from './context.js';
 import type { Emit } from './types.js';
@@ -73,7 +73,7 @@ export function createBond(c: Change, name: string, b: BondDev, emit: Emit): voi
   ]);
   for (const op of bondSysfsOps(name, b.options)) emit('files', op, []);
   if (b.hwaddr) emit('bonds-add', ip('link', 'set', 'dev', name, 'address', b.hwaddr), []);
-  if (!c.T.tops.has(name)) emitSysctls(c, name, emit);
+  if (!c.toDevices.tops.has(name)) emitSysctls(c, name, emit);
   for (const nic of b.nics) enslave(c, name, nic, emit);
   emit('enslave', ip('link', 'set', 'dev', name, 'up'), [], { rank: BOND_UP_RANK });
 }
@@ -169,8 +169,8 @@ export function recreateBridge(c: Change, name: string, b: BridgeDev): KernelOp[
 
 /** STP and bridge options of a bridge that stays. */
 export function changeBridge(c: Change, name: string, emit: Emit): void {
-  const f = c.F.bridges.get(name)!;
-  const b = c.T.bridges.get(name)!;
+  const f = c.fromDevices.bridges.get(name)!;
+  const b = c.toDevices.bridges.get(name)!;
   if (f.stp !== b.stp) {
     // Turning STP off leaves a port that is still listening/learning blocked until its
     // forward-delay timers run out (up to 30 s): it is put to forwarding right away.
@@ -240,7 +240,7 @@ export function changeBondOptions(c: Change, name: string, emit: Emit): void {
 
 /** The bond's own MAC, when the desired config names one the kernel does not have. */
 export function setBondHwaddr(c: Change, name: string, emit: Emit): void {
-  const want = c.T.bonds.get(name)?.hwaddr;
+  const want = c.toDevices.bonds.get(name)?.hwaddr;
   const cur = link(c, name)?.hwaddr.toLowerCase();
   if (want && want !== cur)
     emit(

@@ -5,16 +5,14 @@
 // nothing writes it.
 import type { RunningConfig } from '../../api/config.js';
 import { DEFAULT_MTU } from '../../api/constants.js';
-import type { Route } from '../../observe/types.js';
+import type { Route } from '../../model/host-state.js';
 import type { Plan, Step } from '../../plan/plan.js';
-import { layoutOf, PORT_ONLY_SYSCTLS, type Layout, type Sysctls, type TopDev } from '../layout.js';
-import { portDeviceOf, topDeviceOf } from '../names.js';
-import type { HostFacts, LinkFact } from '../snapshot.js';
-import { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
-import type { NicOrigin, OriginRoute, Origins } from './types.js';
-import type { Handover } from './addressing.js';
-import { sourceRouted } from './addressing.js';
-import { adoptedTable, allocateRouteTables, kernelTableIds, setOwn } from './tables.js';
+import { layoutOf, PORT_ONLY_SYSCTLS, type Layout, type Sysctls, type TopDev } from '../../model/layout.js';
+import { portDeviceOf, topDeviceOf } from '../../model/device-names.js';
+import type { CompileFacts, LinkFact } from './facts.js';
+import { bondOptionChange, type BondOptionChange } from '../../model/bond-options.js';
+import type { Handover, NicOrigin, OriginRoute, Origins } from './types.js';
+import { adoptedTable, allocateRouteTables, kernelTableIds, setOwn, sourceRouted } from './tables.js';
 
 /** The protocol the handler's own routes carry (a NIC's routes of other protocols are its own). */
 export const HANDLER_PROTO = 'static';
@@ -22,9 +20,11 @@ export const HANDLER_PROTO = 'static';
 export interface Change {
   from: RunningConfig;
   to: RunningConfig;
-  F: Layout;
-  T: Layout;
-  host: HostFacts;
+  /** The devices the running config implies (model/layout.ts). */
+  fromDevices: Layout;
+  /** The devices the desired config implies. */
+  toDevices: Layout;
+  host: CompileFacts;
   /** Origins with the NICs this change takes for the first time recorded. */
   origins: Origins;
   plan: Plan;
@@ -38,7 +38,10 @@ export interface Change {
   released: Set<string>;
   /** How each bond on both sides changes its options. */
   bondChanges: Map<string, BondOptionChange>;
-  /** The step that takes a NIC the running config does not use, and the one that lets go of a NIC the desired config does not use. */
+  /**
+   * The step that takes a NIC the running config does not use, and the one that lets go of a NIC the desired config
+   * does not use.
+   */
   nicTaker: Map<string, number>;
   nicReleaser: Map<string, number>;
   /** The step that brings up a NIC southbound that is down (the first network added on it). */
@@ -46,15 +49,21 @@ export interface Change {
   /** Step index by `${kind}/${network or bond or device}`, first of each. */
   stepIndex: Map<string, number>;
   /**
-   * The route table of each source-routed network (addressing.ts sourceRouted) on each side: F
-   * as recorded (or, for a state of the previous version, adopted from the kernel), T allocated
-   * (tables.ts). What T holds is what origins.json records at the commit.
+   * The route table of each source-routed network (tables.ts sourceRouted) on each side: `from`
+   * as recorded (or, for a state of the previous version, adopted from the kernel), `to`
+   * allocated (tables.ts). What `to` holds is what origins.json records at the commit.
    */
-  tables: { F: Record<string, number>; T: Record<string, number> };
+  tables: Sides<Record<string, number>>;
   /** Source-routing rules of each side (by address and table), for what stays. */
-  rules: { F: Set<string>; T: Set<string> };
+  rules: Sides<Set<string>>;
   /** Which step removes or gives back the host's foreign default route, and which routes. */
   handover: Handover;
+}
+
+/** One value for each side of a change: the running config's and the desired config's. */
+export interface Sides<V> {
+  from: V;
+  to: V;
 }
 
 /** What changeOf knows before the plan's sync steps and the addressing facts are added (index.ts). */
@@ -126,7 +135,7 @@ export function originRoutes(routes: readonly Route[], nic: string): OriginRoute
 }
 
 /** A NIC as it is now: what the handler gives back when it lets it go. */
-function originFromLink(l: LinkFact, host: HostFacts): NicOrigin {
+function originFromLink(l: LinkFact, host: CompileFacts): NicOrigin {
   const o: NicOrigin = { mtu: l.mtu, hwaddr: (l.permHwaddr ?? l.hwaddr).toLowerCase(), up: l.up };
   const s = host.sysctls[l.name];
   if (s) o.sysctls = { ...s };
@@ -139,97 +148,143 @@ function originFromLink(l: LinkFact, host: HostFacts): NicOrigin {
   return o;
 }
 
-export function changeOf(input: {
-  from: RunningConfig;
-  to: RunningConfig;
-  host: HostFacts;
-  origins: Origins;
-  resolvConf: string;
-  plan: Plan;
-}): ChangeBase {
-  const { from, to, host, plan } = input;
-  const F = layoutOf(from);
-  const T = layoutOf(to);
-  const stepIndex = indexSteps(plan);
-  const rebuilt = new Set(
+/** Networks whose devices are replaced: the plan removes and adds them again (drift, a changed kind). */
+function rebuiltNetworks(plan: Plan, stepIndex: ReadonlyMap<string, number>): Set<string> {
+  return new Set(
     plan
       .filter((s) => s.kind === 'addNetwork' && stepIndex.has(`removeNetwork/${s.network}`))
       .map((s) => (s as { network: string }).network),
   );
-  const keptBridge = (name: string) => F.bridges.has(name) && T.bridges.has(name) && !rebuilt.has(name);
-  const keptVlan = (dev: string) => {
-    const f = F.vlans.get(dev);
-    const t = T.vlans.get(dev);
-    return !!f && !!t && f.link === t.link && f.id === t.id && f.network === t.network && !rebuilt.has(f.network);
+}
+
+/** Which devices of both sides the change keeps as they are (neither deleted nor created). */
+interface Kept {
+  bridge(name: string): boolean;
+  vlan(dev: string): boolean;
+  bond(name: string): boolean;
+}
+
+function keptDevices(
+  from: Layout,
+  to: Layout,
+  rebuilt: ReadonlySet<string>,
+  stepIndex: ReadonlyMap<string, number>,
+): Kept {
+  return {
+    bridge: (name) => from.bridges.has(name) && to.bridges.has(name) && !rebuilt.has(name),
+    vlan: (dev) => {
+      const f = from.vlans.get(dev);
+      const t = to.vlans.get(dev);
+      return !!f && !!t && f.link === t.link && f.id === t.id && f.network === t.network && !rebuilt.has(f.network);
+    },
+    // A bond replaced (its device missing from the kernel) is deleted and created like one the configs disagree on.
+    bond: (name) => from.bonds.has(name) && to.bonds.has(name) && !stepIndex.has(`addBond/${name}`),
   };
-  // A bond replaced (its device missing from the kernel) is deleted and created like one the configs disagree on.
-  const keptBond = (name: string) => F.bonds.has(name) && T.bonds.has(name) && !stepIndex.has(`addBond/${name}`);
-  const deleted = new Set<string>([
-    ...[...F.bridges.keys()].filter((b) => !keptBridge(b)),
-    ...[...F.vlans.keys()].filter((v) => !keptVlan(v)),
-    ...[...F.bonds.keys()].filter((b) => !keptBond(b)),
+}
+
+/** The devices of one side that the change does not keep: deleted (running side) or created (desired side). */
+function notKept(l: Layout, kept: Kept): Set<string> {
+  return new Set<string>([
+    ...[...l.bridges.keys()].filter((b) => !kept.bridge(b)),
+    ...[...l.vlans.keys()].filter((v) => !kept.vlan(v)),
+    ...[...l.bonds.keys()].filter((b) => !kept.bond(b)),
   ]);
-  const created = new Set<string>([
-    ...[...T.bridges.keys()].filter((b) => !keptBridge(b)),
-    ...[...T.vlans.keys()].filter((v) => !keptVlan(v)),
-    ...[...T.bonds.keys()].filter((b) => !keptBond(b)),
-  ]);
+}
+
+/** NICs a bond lets go of: released from it, or their bond removed. */
+function releasedNics(plan: Plan): Set<string> {
   const released = new Set<string>();
   for (const s of plan) {
     if (s.kind === 'release') released.add(s.nic);
     if (s.kind === 'removeBond') for (const n of s.config.nics) released.add(n);
   }
-  const bondChanges = new Map<string, BondOptionChange>();
-  for (const [name, b] of F.bonds) {
-    const t = T.bonds.get(name);
-    if (t && keptBond(name)) bondChanges.set(name, bondOptionChange(b.options, t.options));
+  return released;
+}
+
+/** How each bond kept on both sides changes its options. */
+function bondChangesOf(from: Layout, to: Layout, kept: Kept): Map<string, BondOptionChange> {
+  const out = new Map<string, BondOptionChange>();
+  for (const [name, b] of from.bonds) {
+    const t = to.bonds.get(name);
+    if (t && kept.bond(name)) out.set(name, bondOptionChange(b.options, t.options));
   }
+  return out;
+}
+
+/**
+ * The first step that takes each NIC the running config does not use, and that lets go of each the desired one does
+ * not.
+ */
+function nicTakersAndReleasers(plan: Plan, from: Layout, to: Layout): Pick<Change, 'nicTaker' | 'nicReleaser'> {
   const nicTaker = new Map<string, number>();
   const nicReleaser = new Map<string, number>();
   plan.forEach((s, i) => {
     for (const nic of stepNics(s)) {
       const taking = s.kind === 'addNetwork' || s.kind === 'addBond' || s.kind === 'enslave';
-      if (taking && T.nics.has(nic) && !F.nics.has(nic) && !nicTaker.has(nic)) nicTaker.set(nic, i);
-      if (!taking && F.nics.has(nic) && !T.nics.has(nic) && !nicReleaser.has(nic)) nicReleaser.set(nic, i);
+      if (taking && to.nics.has(nic) && !from.nics.has(nic) && !nicTaker.has(nic)) nicTaker.set(nic, i);
+      if (!taking && from.nics.has(nic) && !to.nics.has(nic) && !nicReleaser.has(nic)) nicReleaser.set(nic, i);
     }
   });
+  return { nicTaker, nicReleaser };
+}
+
+/** The step that brings up each NIC southbound that is down: the first network added on it. */
+function nicUpSteps(plan: Plan, to: Layout, host: CompileFacts, released: ReadonlySet<string>): Map<string, number> {
   const nicUp = new Map<string, number>();
   plan.forEach((s, i) => {
     const nic = s.kind === 'addNetwork' ? s.config.nic : undefined;
-    if (
-      nic !== undefined &&
-      !nicUp.has(nic) &&
-      T.nics.get(nic)?.slaveOf === undefined &&
-      nicNeedsUp(host, released, nic)
-    )
-      nicUp.set(nic, i);
+    if (nic === undefined || nicUp.has(nic) || to.nics.get(nic)?.slaveOf !== undefined) return;
+    if (nicNeedsUp(host, released, nic)) nicUp.set(nic, i);
   });
-  // A NIC's state is recorded the first time the handler takes it.
-  const origins: Origins = structuredClone(input.origins);
+  return nicUp;
+}
+
+/** The origins with each NIC's state recorded the first time the handler takes it. */
+function originsTaking(recorded: Origins, nicTaker: ReadonlyMap<string, number>, host: CompileFacts): Origins {
+  const origins: Origins = structuredClone(recorded);
   for (const nic of nicTaker.keys()) {
     const l = host.links[nic];
     if (l && !origins.nics[nic]) origins.nics[nic] = originFromLink(l, host);
   }
-  const tables = routeTables(F, T, host, origins);
+  return origins;
+}
+
+export function changeOf(input: {
+  from: RunningConfig;
+  to: RunningConfig;
+  host: CompileFacts;
+  origins: Origins;
+  resolvConf: string;
+  plan: Plan;
+}): ChangeBase {
+  const { from, to, host, plan } = input;
+  const fromDevices = layoutOf(from);
+  const toDevices = layoutOf(to);
+  const stepIndex = indexSteps(plan);
+  const rebuilt = rebuiltNetworks(plan, stepIndex);
+  const kept = keptDevices(fromDevices, toDevices, rebuilt, stepIndex);
+  const released = releasedNics(plan);
+  const { nicTaker, nicReleaser } = nicTakersAndReleasers(plan, fromDevices, toDevices);
+  const origins = originsTaking(input.origins, nicTaker, host);
   return {
     from,
     to,
-    F,
-    T,
+    fromDevices,
+    toDevices,
     host,
     origins,
     plan,
     resolvConf: input.resolvConf,
     rebuilt,
-    deleted,
-    created,
+    deleted: notKept(fromDevices, kept),
+    created: notKept(toDevices, kept),
     released,
-    bondChanges,
+    bondChanges: bondChangesOf(fromDevices, toDevices, kept),
     nicTaker,
     nicReleaser,
-    nicUp,
+    nicUp: nicUpSteps(plan, toDevices, host, released),
     stepIndex,
-    tables,
+    tables: routeTables(fromDevices, toDevices, host, origins),
   };
 }
 
@@ -239,16 +294,16 @@ function sourceRoutedTops(l: Layout): [string, string][] {
 }
 
 /**
- * The tables of both sides. F: what origins recorded for the network; a network of the running
- * config with none recorded (a state of the previous version) adopts what the kernel shows.
- * T: allocated, an existing network keeping its F table; fresh ids avoid every table the kernel
- * shows and every F table (a table freed now is reused only by a later transaction, so an undo
- * never finds another network's routes in it).
+ * The tables of both sides. `from`: what origins recorded for the network; a network of the
+ * running config with none recorded (a state of the previous version) adopts what the kernel
+ * shows. `to`: allocated, an existing network keeping its `from` table; fresh ids avoid every
+ * table the kernel shows and every `from` table (a table freed now is reused only by a later
+ * transaction, so an undo never finds another network's routes in it).
  */
-function routeTables(F: Layout, T: Layout, host: HostFacts, origins: Origins): Change['tables'] {
+function routeTables(fromDevices: Layout, toDevices: Layout, host: CompileFacts, origins: Origins): Change['tables'] {
   const recorded = origins.routeTables ?? {};
   const f: Record<string, number> = {};
-  for (const [network, dev] of sourceRoutedTops(F)) {
+  for (const [network, dev] of sourceRoutedTops(fromDevices)) {
     setOwn(
       f,
       network,
@@ -257,14 +312,14 @@ function routeTables(F: Layout, T: Layout, host: HostFacts, origins: Origins): C
   }
   const inUse = kernelTableIds(host.routes, host.rules);
   for (const id of Object.values(f)) inUse.add(id);
-  const t = allocateRouteTables({ networks: sourceRoutedTops(T).map(([n]) => n), recorded: f, inUse });
-  return { F: f, T: t };
+  const t = allocateRouteTables({ networks: sourceRoutedTops(toDevices).map(([n]) => n), recorded: f, inUse });
+  return { from: f, to: t };
 }
 
 // ---- questions every lowering asks of the change ----
 
 /** Whether a NIC is down now (or will be, released from a bond): a NIC given to a network must carry traffic. */
-export function nicNeedsUp(host: HostFacts, released: ReadonlySet<string>, nic: string): boolean {
+export function nicNeedsUp(host: CompileFacts, released: ReadonlySet<string>, nic: string): boolean {
   const l = host.links[nic];
   return !(l && l.up && !released.has(nic));
 }
@@ -282,11 +337,11 @@ export function link(c: Pick<Change, 'host'>, dev: string): LinkFact | undefined
 }
 
 export function keptBridge(c: Change, name: string): boolean {
-  return c.F.bridges.has(name) && c.T.bridges.has(name) && !c.created.has(name);
+  return c.fromDevices.bridges.has(name) && c.toDevices.bridges.has(name) && !c.created.has(name);
 }
 
 export function keptVlan(c: Change, dev: string): boolean {
-  return c.F.vlans.has(dev) && c.T.vlans.has(dev) && !c.created.has(dev);
+  return c.fromDevices.vlans.has(dev) && c.toDevices.vlans.has(dev) && !c.created.has(dev);
 }
 
 /** A network's devices on one side: top (addresses), VLAN device, bridge. */
@@ -316,12 +371,15 @@ export function originOf(c: Change, nic: string): NicOrigin {
 export function sysctlsBefore(c: Change, dev: string): Sysctls | undefined {
   return (
     c.host.sysctls[dev] ??
-    c.F.tops.get(dev)?.sysctls ??
-    (c.F.bonds.has(dev) || c.F.vlans.has(dev) ? PORT_ONLY_SYSCTLS : undefined)
+    c.fromDevices.tops.get(dev)?.sysctls ??
+    (c.fromDevices.bonds.has(dev) || c.fromDevices.vlans.has(dev) ? PORT_ONLY_SYSCTLS : undefined)
   );
 }
 
 /** The IPv6 sysctls a device of the desired config must have (undefined: not the handler's to set). */
 export function sysctlsWanted(c: Change, dev: string): Sysctls | undefined {
-  return c.T.tops.get(dev)?.sysctls ?? (c.T.bonds.has(dev) || c.T.vlans.has(dev) ? PORT_ONLY_SYSCTLS : undefined);
+  return (
+    c.toDevices.tops.get(dev)?.sysctls ??
+    (c.toDevices.bonds.has(dev) || c.toDevices.vlans.has(dev) ? PORT_ONLY_SYSCTLS : undefined)
+  );
 }

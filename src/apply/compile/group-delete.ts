@@ -16,7 +16,7 @@
 // would go with the group: then the deletes stay per device.
 import { DELETE_LINK_GROUP } from '../../api/constants.js';
 import { ip, type KernelOp, type PlannedOp } from '../ops.js';
-import type { HostFacts } from '../snapshot.js';
+import type { CompileFacts } from './facts.js';
 
 const GROUP = String(DELETE_LINK_GROUP);
 
@@ -37,14 +37,14 @@ export function deletedDevice(p: PlannedOp): string | undefined {
 }
 
 /** Whether a device outside `deleting` is, or may be, in the deletion group. */
-export function groupTaken(host: HostFacts, deleting: ReadonlySet<string>): boolean {
+export function groupTaken(host: CompileFacts, deleting: ReadonlySet<string>): boolean {
   return Object.values(host.links).some(
     (l) => !deleting.has(l.name) && l.group !== undefined && (l.group === GROUP || !/^\d+$/.test(l.group)),
   );
 }
 
 /** One run of deletions as set-group lines and one group delete. */
-function deleteAsGroup(run: readonly PlannedOp[], host: HostFacts): PlannedOp[] {
+function deleteAsGroup(run: readonly PlannedOp[], host: CompileFacts): PlannedOp[] {
   const moves = run.map((p): PlannedOp => {
     const dev = deletedDevice(p)!;
     return {
@@ -59,7 +59,7 @@ function deleteAsGroup(run: readonly PlannedOp[], host: HostFacts): PlannedOp[] 
 }
 
 /** The operations with every run of GROUP_DELETE_MIN or more consecutive deletions deleted as a group. */
-export function groupDeletes(ops: readonly PlannedOp[], host: HostFacts): PlannedOp[] {
+export function groupDeletes(ops: readonly PlannedOp[], host: CompileFacts): PlannedOp[] {
   const deleting = new Set(ops.map(deletedDevice).filter((d): d is string => d !== undefined));
   if (deleting.size < GROUP_DELETE_MIN || groupTaken(host, deleting)) return [...ops];
   const out: PlannedOp[] = [];

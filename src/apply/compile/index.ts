@@ -19,7 +19,8 @@
 // The undo of an operation is computed from the configs and the host read before the
 // transaction, so it holds across a crash (it is journalled before the operation runs).
 import { describeStep, plan as planSteps, type Plan, type Step } from '../../plan/plan.js';
-import type { DhcpClientSpec, PlannedOp } from '../ops.js';
+import type { DhcpClientSpec } from '../../model/dhcp-clients.js';
+import type { PlannedOp } from '../ops.js';
 import { IFNAME_MAX } from '../../api/constants.js';
 import { defaultRouteHandover, resolversWanted, rulesOf } from './addressing.js';
 import { groupDeletes } from './group-delete.js';
@@ -37,9 +38,9 @@ export {
   type Origins,
   type RouteSpec,
 } from './types.js';
-export { RULE_PRIORITY, routeArgs, sourceRouted } from './addressing.js';
-export { allocateRouteTables, legacyRouteTable, TABLE_BASE } from './tables.js';
-export { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
+export { RULE_PRIORITY, routeArgs } from './addressing.js';
+export { allocateRouteTables, legacyRouteTable, sourceRouted, TABLE_BASE } from './tables.js';
+export { bondOptionChange, type BondOptionChange } from '../../model/bond-options.js';
 
 /**
  * What the kernel lacks of the running config that no step of the config plan touches: a link's
@@ -49,31 +50,31 @@ export { bondOptionChange, type BondOptionChange } from '../../bond/options.js';
 export function syncSteps(c: ChangeBase): Step[] {
   const out: Step[] = [];
   const devices = new Set([
-    ...c.T.bridges.keys(),
-    ...c.T.vlans.keys(),
-    ...c.T.bonds.keys(),
-    ...c.T.nics.keys(),
-    ...c.T.foreignSouthbounds.keys(),
+    ...c.toDevices.bridges.keys(),
+    ...c.toDevices.vlans.keys(),
+    ...c.toDevices.bonds.keys(),
+    ...c.toDevices.nics.keys(),
+    ...c.toDevices.foreignSouthbounds.keys(),
   ]);
   for (const dev of devices) {
     if (c.created.has(dev)) continue;
     const s: Extract<Step, { kind: 'syncLink' }> = { kind: 'syncLink', device: dev };
     const mtu = mtuChange(c, dev);
-    const network = c.T.bridges.get(dev)?.network ?? c.T.vlans.get(dev)?.network;
+    const network = c.toDevices.bridges.get(dev)?.network ?? c.toDevices.vlans.get(dev)?.network;
     const mtuStep = network !== undefined ? `setNetworkMtu/${network}` : `setMtu/${dev}`;
     if (mtu && stepOf(c, mtuStep) === undefined) s.mtu = { from: mtu[0], to: mtu[1] };
     const l = link(c, dev);
-    const nic = c.T.nics.get(dev);
+    const nic = c.toDevices.nics.get(dev);
     if (nic && nic.slaveOf === undefined) {
       if (nicNeedsUp(c.host, c.released, dev) && !c.nicUp.has(dev)) s.up = true;
-    } else if (c.T.bonds.has(dev)) {
+    } else if (c.toDevices.bonds.has(dev)) {
       const ch = c.bondChanges.get(dev);
       const cycled = ch && (ch.needsDown || ch.needsRelease) && stepOf(c, `setBondOptions/${dev}`) !== undefined;
       if (l && !l.up && !cycled) s.up = true;
-      const want = c.T.bonds.get(dev)!.hwaddr;
+      const want = c.toDevices.bonds.get(dev)!.hwaddr;
       if (want && l && want !== l.hwaddr.toLowerCase() && stepOf(c, `setBondHwaddr/${dev}`) === undefined)
         s.hwaddr = { from: l.hwaddr.toLowerCase(), to: want };
-    } else if (c.T.bridges.has(dev) && l && !l.up) {
+    } else if (c.toDevices.bridges.has(dev) && l && !l.up) {
       s.up = true;
     }
     if (s.mtu || s.up || s.hwaddr) out.push(s);
@@ -92,14 +93,18 @@ export function syncSteps(c: ChangeBase): Step[] {
 export function compile(input: CompileInput): Compiled {
   const configPlan: Plan = planSteps(input.to, input.from, input.replace);
   const base = changeOf({ ...input, plan: configPlan });
-  for (const dev of [...base.T.bridges.keys(), ...base.T.vlans.keys(), ...base.T.bonds.keys()]) {
+  for (const dev of [
+    ...base.toDevices.bridges.keys(),
+    ...base.toDevices.vlans.keys(),
+    ...base.toDevices.bonds.keys(),
+  ]) {
     if (dev.length > IFNAME_MAX) throw new Error(`device name ${dev} is longer than ${IFNAME_MAX} characters`);
   }
   const plan = [...configPlan, ...syncSteps(base)];
   const planned = { ...base, plan, stepIndex: indexSteps(plan) };
   const c: Change = {
     ...planned,
-    rules: { F: rulesOf(base.F, base.tables.F), T: rulesOf(base.T, base.tables.T) },
+    rules: { from: rulesOf(base.fromDevices, base.tables.from), to: rulesOf(base.toDevices, base.tables.to) },
     handover: defaultRouteHandover(planned),
   };
 
@@ -133,7 +138,7 @@ export function compile(input: CompileInput): Compiled {
   const displaced = h.take ?? (h.giveBack ? [] : c.origins.displacedDefault);
   const originsAfter: Origins = { nics: {}, displacedDefault: [...displaced] };
   // A removed network's table is freed: only the desired side's are recorded.
-  if (Object.keys(c.tables.T).length) originsAfter.routeTables = { ...c.tables.T };
-  for (const nic of c.T.nics.keys()) if (c.origins.nics[nic]) originsAfter.nics[nic] = c.origins.nics[nic]!;
+  if (Object.keys(c.tables.to).length) originsAfter.routeTables = { ...c.tables.to };
+  for (const nic of c.toDevices.nics.keys()) if (c.origins.nics[nic]) originsAfter.nics[nic] = c.origins.nics[nic]!;
   return { ops, units: plan.map(describeStep), plan, originsAfter, dhcpStarted: started };
 }

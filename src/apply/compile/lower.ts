@@ -10,7 +10,7 @@
 //     (or its resolvers) to a network; what the kernel lacks without any config change, to a
 //     sync step (syncLink, syncResolvers).
 import type { Step } from '../../plan/plan.js';
-import type { DhcpClientSpec } from '../ops.js';
+import type { DhcpClientSpec } from '../../model/dhcp-clients.js';
 import {
   addAddressing,
   BOTH,
@@ -62,7 +62,7 @@ function nicOrigin(x: LowerCtx, nic: string | undefined): void {
 /** A network's IP settings of one family, in place (its routes unless setDefaultRoute owns them). */
 function lowerIp(family: 4 | 6, network: string, x: LowerCtx): void {
   const n = x.c.to.networks[network]!;
-  const sides = topSides(x.c, networkDevices(x.c.T, network, n).top);
+  const sides = topSides(x.c, networkDevices(x.c.toDevices, network, n).top);
   const sel: Selection = {
     families: [family],
     addresses: true,
@@ -77,40 +77,45 @@ function lowerIp(family: 4 | 6, network: string, x: LowerCtx): void {
 const LOWER: { [K in Step['kind']]: Lowering<K> } = {
   removeNetwork(s, x) {
     const { c, emit } = x;
-    const { top, port } = networkDevices(c.F, s.network, s.config);
+    const { top, port } = networkDevices(c.fromDevices, s.network, s.config);
     removeAddressing(c, topSides(c, top), EVERYTHING, emit);
     emitDefaultRouteHandover(c, x.index, emit);
     deleteNetworkDevices(c, s.network, port, emit);
     // A bond that carried the network's addresses is a plain port again.
-    if (!c.T.tops.has(top) && c.T.bonds.has(top)) emitSysctls(c, top, emit);
+    if (!c.toDevices.tops.has(top) && c.toDevices.bonds.has(top)) emitSysctls(c, top, emit);
     nicOrigin(x, s.config.nic);
   },
 
   addNetwork(s, x) {
     const { c, emit } = x;
-    const { top, port } = networkDevices(c.T, s.network, s.config);
+    const { top, port } = networkDevices(c.toDevices, s.network, s.config);
     const nic = s.config.nic;
     nicOrigin(x, nic);
     if (nic !== undefined && x.c.nicUp.get(nic) === x.index) nicUp(c, nic, emit);
-    const v = port !== undefined ? c.T.vlans.get(port) : undefined;
+    const v = port !== undefined ? c.toDevices.vlans.get(port) : undefined;
     if (v && v.network === s.network && c.created.has(port!)) createVlan(c, port!, v, emit);
-    const b = c.T.bridges.get(s.network);
+    const b = c.toDevices.bridges.get(s.network);
     if (b && c.created.has(s.network)) createBridge(c, s.network, b, emit);
     // The top's sysctls, unless it was just made above (which wrote them).
-    if (!c.created.has(top) || c.T.bonds.has(top)) emitSysctls(c, top, emit);
+    if (!c.created.has(top) || c.toDevices.bonds.has(top)) emitSysctls(c, top, emit);
     addAddressing(c, topSides(c, top), EVERYTHING, emit, x.started);
     // The routes a NIC had follow it onto the network that carries it directly: when the handler
     // takes the NIC, and when that network's bridge is made (again).
-    if (nic !== undefined && s.config.vlan === undefined && link(c, nic) && (!c.F.nics.has(nic) || c.created.has(top)))
+    if (
+      nic !== undefined &&
+      s.config.vlan === undefined &&
+      link(c, nic) &&
+      (!c.fromDevices.nics.has(nic) || c.created.has(top))
+    )
       followNicRoutes(c, nic, top, emit);
     emitDefaultRouteHandover(c, x.index, emit);
-    if (stepOf(c, `setNameservers/${s.network}`) === undefined && c.T.defaultRouteNetwork === s.network)
+    if (stepOf(c, `setNameservers/${s.network}`) === undefined && c.toDevices.defaultRouteNetwork === s.network)
       emitResolvers(c, emit);
   },
 
   setNetworkMtu(s, x) {
     const n = x.c.to.networks[s.network]!;
-    const { port } = networkDevices(x.c.T, s.network, n);
+    const { port } = networkDevices(x.c.toDevices, s.network, n);
     if (port !== undefined && n.vlan !== undefined) emitMtu(x.c, port, x.emit);
     if (n.bridged) emitMtu(x.c, s.network, x.emit);
   },
@@ -129,7 +134,7 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
 
   setDefaultRoute(s, x) {
     const n = x.c.to.networks[s.network]!;
-    const sides = topSides(x.c, networkDevices(x.c.T, s.network, n).top);
+    const sides = topSides(x.c, networkDevices(x.c.toDevices, s.network, n).top);
     const sel: Selection = { families: BOTH, addresses: false, routes: true, clients: 'changed' };
     removeAddressing(x.c, sides, sel, x.emit);
     addAddressing(x.c, sides, sel, x.emit, x.started);
@@ -137,12 +142,12 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
   },
 
   setNameservers(s, x) {
-    if (x.c.T.defaultRouteNetwork === s.network) emitResolvers(x.c, x.emit);
+    if (x.c.toDevices.defaultRouteNetwork === s.network) emitResolvers(x.c, x.emit);
   },
 
   addBond(s, x) {
     for (const nic of s.config.nics) nicOrigin(x, nic);
-    createBond(x.c, s.bond, x.c.T.bonds.get(s.bond)!, x.emit);
+    createBond(x.c, s.bond, x.c.toDevices.bonds.get(s.bond)!, x.emit);
   },
 
   removeBond(s, x) {
@@ -170,9 +175,9 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
 
   setMtu(s, x) {
     if (
-      x.c.T.bonds.has(s.device) ||
-      x.c.T.nics.get(s.device)?.mtu !== undefined ||
-      x.c.T.foreignSouthbounds.has(s.device)
+      x.c.toDevices.bonds.has(s.device) ||
+      x.c.toDevices.nics.get(s.device)?.mtu !== undefined ||
+      x.c.toDevices.foreignSouthbounds.has(s.device)
     )
       emitMtu(x.c, s.device, x.emit);
   },
@@ -182,8 +187,8 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
     if (s.mtu) emitMtu(c, s.device, emit);
     if (s.hwaddr) setBondHwaddr(c, s.device, emit);
     if (s.up) {
-      if (c.T.nics.has(s.device)) nicUp(c, s.device, emit);
-      else if (c.T.bonds.has(s.device))
+      if (c.toDevices.nics.has(s.device)) nicUp(c, s.device, emit);
+      else if (c.toDevices.bonds.has(s.device))
         emit('enslave', ip('link', 'set', 'dev', s.device, 'up'), [ip('link', 'set', 'dev', s.device, 'down')], {
           rank: BOND_UP_RANK,
         });

@@ -7,7 +7,7 @@ import type { Emit } from './types.js';
 
 /** Bridges above VLAN devices above bonds above NICs. */
 function layerOf(c: ChangeBase, dev: string): number {
-  return c.T.bridges.has(dev) ? 3 : c.T.vlans.has(dev) ? 2 : c.T.bonds.has(dev) ? 1 : 0;
+  return c.toDevices.bridges.has(dev) ? 3 : c.toDevices.vlans.has(dev) ? 2 : c.toDevices.bonds.has(dev) ? 1 : 0;
 }
 
 /**
@@ -18,11 +18,11 @@ function layerOf(c: ChangeBase, dev: string): number {
 export function mtuTarget(c: ChangeBase, dev: string): number | undefined {
   if (c.created.has(dev)) return undefined;
   return (
-    c.T.bridges.get(dev)?.mtu ??
-    c.T.vlans.get(dev)?.mtu ??
-    c.T.bonds.get(dev)?.mtu ??
-    c.T.nics.get(dev)?.mtu ??
-    c.T.foreignSouthbounds.get(dev)
+    c.toDevices.bridges.get(dev)?.mtu ??
+    c.toDevices.vlans.get(dev)?.mtu ??
+    c.toDevices.bonds.get(dev)?.mtu ??
+    c.toDevices.nics.get(dev)?.mtu ??
+    c.toDevices.foreignSouthbounds.get(dev)
   );
 }
 

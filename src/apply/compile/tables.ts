@@ -3,8 +3,19 @@
 // persisted allocation, not any table the kernel shows in its routes or rules, so a hand-made
 // table is never taken), recorded in origins.json with the running config (commit point: see
 // transaction.ts), kept for as long as the network needs one, freed with it. Pure.
-import type { Route } from '../../observe/types.js';
+import type { Route } from '../../model/host-state.js';
+import type { TopDev } from '../../model/layout.js';
 import { fnv1a32 } from '../../util/hash.js';
+
+/**
+ * Whether a network's top device routes by source (VDSM's per-network gateways): a static
+ * gateway of a family it has an address of, on a network that does not hold the default route.
+ * Exactly these networks get a route table (below); addressing.ts topRoutes puts their gateway there.
+ */
+export function sourceRouted(t: TopDev): boolean {
+  if (t.defaultRoute) return false;
+  return (!t.dhcp4 && !!t.gateway && !!t.ipv4) || (!t.dhcp6 && !!t.ipv6gateway && !!t.ipv6);
+}
 
 /** Where allocated tables start: above the reserved ids (0, 253-255) and out of the way of small hand-made tables. */
 export const TABLE_BASE = 0x10000000;
@@ -27,7 +38,10 @@ export function isAllocatable(id: unknown): id is number {
   return typeof id === 'number' && Number.isInteger(id) && id >= TABLE_BASE && id <= TABLE_LAST && !RESERVED.has(id);
 }
 
-/** A kernel table name as `ip` prints it, as an id: numbers only (named tables are main, local, default, or rt_tables entries). */
+/**
+ * A kernel table name as `ip` prints it, as an id: numbers only (named tables are main, local, default, or rt_tables
+ * entries).
+ */
 export function tableId(table: string): number | undefined {
   if (!/^\d{1,10}$/.test(table)) return undefined;
   const n = Number(table);

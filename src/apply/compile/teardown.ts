@@ -11,22 +11,22 @@ import { inIpv4Subnet } from '../../util/ip.js';
 /** A network's bridge and VLAN device, unless the desired config keeps them. */
 export function deleteNetworkDevices(c: Change, network: string, port: string | undefined, emit: Emit): void {
   // What the kernel no longer has is where the change wants it: nothing to delete.
-  const b = c.F.bridges.get(network);
+  const b = c.fromDevices.bridges.get(network);
   if (b && !keptBridge(c, network) && exists(c, network)) {
     // Made again by the undo with the routes its NIC port's origin had moved onto it.
-    const nicPort = b.port !== undefined && c.F.nics.has(b.port) ? b.port : undefined;
+    const nicPort = b.port !== undefined && c.fromDevices.nics.has(b.port) ? b.port : undefined;
     // (Only those it can carry: an IPv4 gateway on-link through the network's address.)
-    const v4 = c.F.tops.get(network)?.ipv4;
+    const v4 = c.fromDevices.tops.get(network)?.ipv4;
     const onLink = (r: OriginRoute) =>
       !r.gateway || r.family === 6 || (v4 !== undefined && inIpv4Subnet(r.gateway, v4));
     const followed = nicPort
-      ? originRoutesGiven(c, c.origins.nics[nicPort]?.routes ?? [], 'F')
+      ? originRoutesGiven(c, c.origins.nics[nicPort]?.routes ?? [], 'from')
           .filter(onLink)
           .map((r) => originRouteOp('replace', network, r))
       : [];
     emit('bridges-del', ip('link', 'del', 'dev', network), [...recreateBridge(c, network, b), ...followed]);
   }
-  const v = port !== undefined ? c.F.vlans.get(port) : undefined;
+  const v = port !== undefined ? c.fromDevices.vlans.get(port) : undefined;
   if (v && v.network === network && !keptVlan(c, port!) && exists(c, port!))
     emit('vlans-del', ip('link', 'del', 'dev', port!), recreateVlan(c, port!, v));
 }
@@ -36,7 +36,7 @@ export function deleteNetworkDevices(c: Change, network: string, port: string | 
  * order: a bond without a MAC of its own takes its first slave's, and keeps the one it had.
  */
 export function releaseSlave(c: Change, bond: string, nic: string, emit: Emit): void {
-  const rank = -(c.F.bonds.get(bond)?.nics.indexOf(nic) ?? 0);
+  const rank = -(c.fromDevices.bonds.get(bond)?.nics.indexOf(nic) ?? 0);
   emit(
     'release',
     ip('link', 'set', 'dev', nic, 'nomaster'),
@@ -47,7 +47,7 @@ export function releaseSlave(c: Change, bond: string, nic: string, emit: Emit): 
 
 export function deleteBond(c: Change, name: string, emit: Emit): void {
   if (!exists(c, name)) return;
-  emit('bonds-del', ip('link', 'del', 'dev', name), recreateBond(c, name, c.F.bonds.get(name)!));
+  emit('bonds-del', ip('link', 'del', 'dev', name), recreateBond(c, name, c.fromDevices.bonds.get(name)!));
 }
 
 /**
@@ -74,7 +74,7 @@ export function restoreNic(c: Change, nic: string, emit: Emit): void {
     ]);
   // The removed network's own addresses on the NIC go (addrs-del), even where one equals an
   // address the NIC had before: that one is put back, or a management NIC loses its address.
-  const removed = new Set(c.F.tops.has(nic) ? topAddresses(c.F.tops.get(nic)) : []);
+  const removed = new Set(c.fromDevices.tops.has(nic) ? topAddresses(c.fromDevices.tops.get(nic)) : []);
   const has = new Set(l.addresses.map((a) => `${a.local}/${a.prefixlen}`).filter((a) => !removed.has(a)));
   for (const addr of o.addresses ?? []) {
     if (!has.has(addr)) emit('addrs-add', ip('addr', 'add', addr, 'dev', nic), [ip('addr', 'del', addr, 'dev', nic)]);
@@ -85,6 +85,6 @@ export function restoreNic(c: Change, nic: string, emit: Emit): void {
     emit('routes-add', originRouteOp('replace', nic, r), [originRouteOp('del', nic, r)], { bestEffort: true });
   // From what the kernel has now, not from what the last config meant: a NIC that went from
   // carrying a network to being a bridge port kept the values of the network it carried.
-  const cur = c.host.sysctls[nic] ?? c.F.tops.get(nic)?.sysctls;
+  const cur = c.host.sysctls[nic] ?? c.fromDevices.tops.get(nic)?.sysctls;
   if (cur && o.sysctls) for (const op of changeSysctls(c, nic, cur, o.sysctls)) emit('files', op, 'previous');
 }

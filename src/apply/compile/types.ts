@@ -1,8 +1,9 @@
 // What a compiled transaction is made of, and what it keeps about NICs between transactions.
 import type { Plan, Replace } from '../../plan/plan.js';
-import type { Sysctls } from '../layout.js';
-import type { DhcpClientSpec, KernelOp, PlannedOp } from '../ops.js';
-import type { HostFacts } from '../snapshot.js';
+import type { Sysctls } from '../../model/layout.js';
+import type { DhcpClientSpec } from '../../model/dhcp-clients.js';
+import type { KernelOp, PlannedOp } from '../ops.js';
+import type { CompileFacts } from './facts.js';
 import type { RunningConfig } from '../../api/config.js';
 
 export interface RouteSpec {
@@ -14,13 +15,27 @@ export interface RouteSpec {
   table?: string;
 }
 
+/**
+ * Default routes that are not the handler's are removed when a network takes the default route
+ * and none held it, and given back when no network holds it any more. `owner` is the step that
+ * does it: the one giving the route to (or taking it from) a network.
+ */
+export interface Handover {
+  owner?: number;
+  take?: RouteSpec[];
+  giveBack?: RouteSpec[];
+}
+
 /** A NIC's state before the handler first took it, given back when the handler lets it go. */
 export interface NicOrigin {
   mtu: number;
   hwaddr: string;
   up: boolean;
   sysctls?: Sysctls;
-  /** Static global addresses ("addr/prefix") it carried: a NIC given to a network carries only that network's configuration (as in VDSM), and gets them back when released. */
+  /**
+   * Static global addresses ("addr/prefix") it carried: a NIC given to a network carries only that network's
+   * configuration (as in VDSM), and gets them back when released.
+   */
   addresses?: string[];
   /**
    * Routes of the main table through it that are not the kernel's own (a service range via the
@@ -58,7 +73,7 @@ export interface CompileInput {
   to: RunningConfig;
   /** Entities to replace although the configs agree (the kernel lacks devices of them: src/plan/drift.ts). */
   replace?: Replace;
-  host: HostFacts;
+  host: CompileFacts;
   origins: Origins;
   resolvConf: string;
 }

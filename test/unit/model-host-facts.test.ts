@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { capabilities } from '../../src/observe/capabilities.js';
 import { observeHost, type Executor } from '../../src/observe/host.js';
 import { assembleHostState, type Dumps } from '../../src/observe/parse.js';
-import { validationFacts, validationFactsFromCapabilities } from '../../src/plan/host-facts.js';
+import { validationFacts, validationFactsFromCapabilities } from '../../src/model/host-facts.js';
 import { resolvNameservers } from '../../src/util/resolv.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';
 

@@ -134,7 +134,8 @@ export function bridgeOptionErrors(opts: string, stp = false): string[] {
       const v = Number(kv[1]);
       if (range && (stp || !range.onlyWithStp) && !(Number.isInteger(v) && v >= range.min && v <= range.max)) {
         errors.push(
-          `${k}=${kv[1]}: must be ${range.min}..${range.max} (centiseconds)${range.onlyWithStp ? ' while stp is on' : ''}`,
+          `${k}=${kv[1]}: must be ${range.min}..${range.max} (centiseconds)` +
+            (range.onlyWithStp ? ' while stp is on' : ''),
         );
       }
     }

@@ -2,10 +2,10 @@
 // both sides of a transaction and lowers each plan step against them.
 import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
 import { DEFAULT_MTU } from '../api/constants.js';
-import { DEFAULT_BOND_MODE, parseBondOptions, numericBondValue } from '../bond/options.js';
+import { DEFAULT_BOND_MODE, parseBondOptions, numericBondValue } from './bond-options.js';
 import { netmaskToPrefix } from '../util/ip.js';
 import { parseKv } from '../util/kv.js';
-import { portDeviceOf, southboundOf, topDeviceOf } from './names.js';
+import { portDeviceOf, southboundOf, topDeviceOf } from './device-names.js';
 
 export interface BridgeDev {
   network: string;
@@ -168,7 +168,7 @@ export function layoutOf(cfg: RunningConfig): Layout {
   return l;
 }
 
-// Device lists derive from layoutOf, the one place that names a config's devices (names.ts), so
+// Device lists derive from layoutOf, the one place that names a config's devices (device-names.ts), so
 // that no list can disagree with what the compiler creates (a hashed long VLAN name included).
 
 /** NICs used by a config: bond slaves and network southbounds (for origin bookkeeping). */

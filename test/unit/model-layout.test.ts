@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createdDevicesOf, devicesOf, layoutOf, nicsOf } from '../../src/apply/layout.js';
-import { vlanDeviceName } from '../../src/apply/names.js';
+import { createdDevicesOf, devicesOf, layoutOf, nicsOf } from '../../src/model/layout.js';
+import { vlanDeviceName } from '../../src/model/device-names.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
 
 const sorted = (s: Set<string>): string[] => [...s].sort();

@@ -53,7 +53,9 @@ export interface PolicyRule {
 export interface Link {
   name: string;
   index: number;
-  /** rtnetlink kind (`bridge`, `bond`, `vlan`, `veth`, `dummy`, ...); '' for drivers without one (physical NICs, lo). */
+  /**
+   * rtnetlink kind (`bridge`, `bond`, `vlan`, `veth`, `dummy`, ...); '' for drivers without one (physical NICs, lo).
+   */
   kind: string;
   /** Kind of the master it is enslaved to (`bond`, `bridge`), if any. */
   slaveKind?: string;
@@ -89,8 +91,8 @@ export interface Link {
 
 /**
  * The node's network state as one read found it (src/observe/host.ts, the only reader). What
- * each consumer needs is a pure projection of it: validation (plan/host-facts.ts), the
- * compiler (apply/snapshot.ts), status (capabilities, kernelConfig, statistics).
+ * each consumer needs is a pure projection of it: validation (model/host-facts.ts), the
+ * compiler (apply/compile/facts.ts), status (capabilities, kernelConfig, statistics).
  */
 export interface HostState {
   /** By name, in ifindex order. */

@@ -1,9 +1,18 @@
 // What validation needs to know about the node, projected from the one HostState
-// (src/observe/host.ts reads it): the NICs by the one NIC rule (src/observe/devices.ts), the
-// bonds with their slaves, and the resolvers. Pure; the caller reads the host.
-import { bondSlaves, isBond, isNic } from '../observe/devices.js';
-import type { Capabilities, HostState, Link } from '../observe/types.js';
-import type { ValidationFacts } from './validate.js';
+// (src/observe/host.ts reads it): the NICs by the one NIC rule (links.ts), the bonds with their
+// slaves, and the resolvers. Pure; the caller reads the host.
+import type { Capabilities, HostState, Link } from './host-state.js';
+import { bondSlaves, isBond, isNic } from './links.js';
+
+/** What validation (plan/validate.ts) needs to know about the node: a projection of the HostState. */
+export interface ValidationFacts {
+  /** Names of the node's NICs (devices a network or bond may use as southbound/slave). */
+  nics: string[];
+  /** Bonds present on the node, by name, with their slaves. */
+  bonds: Record<string, string[]>;
+  /** The host's current resolvers (resolv.conf), for VDSM's nameservers default. */
+  nameservers?: string[];
+}
 
 /** The projection: NICs sorted, each bond's slaves sorted, nameservers in file order. */
 export function validationFacts(host: HostState): ValidationFacts {

@@ -1,8 +1,8 @@
 // What the compiler needs to know about the host before a transaction, projected from the one
 // HostState (src/observe/host.ts reads it): links (MTU, MAC, up, master, addresses), routes,
 // the IPv6 sysctls of the NICs that may carry a network, and resolv.conf. Pure.
-import type { Address, HostState, Route } from '../observe/types.js';
-import type { Sysctls } from './layout.js';
+import type { Address, HostState, Route } from '../../model/host-state.js';
+import type { Sysctls } from '../../model/layout.js';
 
 export interface LinkFact {
   name: string;
@@ -18,7 +18,7 @@ export interface LinkFact {
   addresses: Address[];
 }
 
-export interface HostFacts {
+export interface CompileFacts {
   links: Record<string, LinkFact>;
   routes: Route[];
   /** The kernel's policy rules (both families), when read: their tables are never allocated. */
@@ -47,7 +47,7 @@ function completeSysctls(conf: Record<string, string> | undefined): Sysctls | un
  * `sysctlDevices`: the devices whose IPv6 sysctls the compiler may use; the others' are left
  * out, as unknown (the compiler then writes every value it wants on them).
  */
-export function compileFacts(host: HostState, sysctlDevices: Iterable<string>): HostFacts {
+export function compileFacts(host: HostState, sysctlDevices: Iterable<string>): CompileFacts {
   const links: Record<string, LinkFact> = {};
   for (const l of Object.values(host.links)) {
     const f: LinkFact = {

@@ -347,7 +347,9 @@ export function changedOptions(from: string, to: string): string[] {
 
 // ---- observation (sysfs) ----
 
-/** Keeps mode and the options differing from that mode's defaults; numeric values, state files and aliases folded away. */
+/**
+ * Keeps mode and the options differing from that mode's defaults; numeric values, state files and aliases folded away.
+ */
 export function nonDefaultBondOptions(opts: Readonly<Record<string, string>>): Record<string, string> {
   const numeric: Record<string, string> = {};
   for (const [k0, v] of Object.entries(opts)) {
@@ -374,7 +376,10 @@ export function bondOptionsFromSysfs(raw: Readonly<Record<string, string>>): Rec
 
 // ---- setting options: `ip link ... type bond` and sysfs ----
 
-/** Whether a value goes through sysfs: no `ip` name, or an empty interface name (ip resolves names to ifindexes, so it cannot clear one). */
+/**
+ * Whether a value goes through sysfs: no `ip` name, or an empty interface name (ip resolves names to ifindexes, so it
+ * cannot clear one).
+ */
 function viaSysfs(key: string, value: string): boolean {
   const o = bondOption(key);
   return o?.ip === undefined || (o.kind.type === 'ifname' && value === '');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   BOND_DEFAULTS, BOND_MODE_NAMES, BOND_OPTIONS, bondDefault, bondIpArgs, bondOption, bondOptionChange, bondOptionsFromSysfs, bondSysfsOnly,
   formatBondOptions, IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, nonDefaultBondOptions, numericBondValue, optionValue, parseBondOptions, supportedIn,
-} from '../../src/bond/options.js';
+} from '../../src/model/bond-options.js';
 import { bondOptionsForConfig } from '../../src/observe/kernel-config.js';
 import { sameOptionValue } from '../../src/util/kv.js';
 
