@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { HostBackend } from '../src/handler/node-backend.js';
-import { currentLab, labExec } from '../src/lab/index.js';
+import { currentLab, labExec } from '../lab/src/index.js';
 import { run } from '../src/util/exec.js';
 import { benchTable, type BenchRow } from './lib/report.js';
 import { median } from './lib/stats.js';

@@ -10,8 +10,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { killAgent, labExec, startNodeAgent, type Lab } from '../src/lab/index.js';
-import { HANDLER_NAMESPACE, HANDLER_SA } from '../src/lab/agents.js';
+import { killAgent, labExec, startNodeAgent, type Lab } from '../lab/src/index.js';
+import { HANDLER_NAMESPACE, HANDLER_SA } from '../lab/src/agents.js';
 import { agentWrites, auditLinesSince, auditMark, earlyWrites, serviceAccountUser } from './lib/audit.js';
 import { spawnDaemonless } from './lib/procs.js';
 import { OnnDriver } from './lib/onn.js';

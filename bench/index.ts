@@ -13,7 +13,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { currentLab } from '../src/lab/index.js';
+import { currentLab } from '../lab/src/index.js';
 import { benchApplyBridges, benchRemoval } from './apply.js';
 import { benchApplyVlans } from './apply-vm.js';
 import { benchAtRest } from './at-rest.js';

@@ -16,7 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { HANDLER_NAMESPACE, HANDLER_SA } from '../src/lab/agents.js';
+import { HANDLER_NAMESPACE, HANDLER_SA } from '../lab/src/agents.js';
 import { sleep } from '../src/util/exec.js';
 import { agentWrites, auditLinesSince, auditMark, earlyWrites, groupWrites, kubeletNode, requestsIn, serviceAccountUser, WRITE_VERBS } from './lib/audit.js';
 import { PLURAL } from '../src/api/constants.js';

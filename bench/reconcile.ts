@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { labExec } from '../src/lab/index.js';
+import { labExec } from '../lab/src/index.js';
 import { requireLab } from './lib/lab.js';
 import { OnnDriver } from './lib/onn.js';
 import { benchTable, type BenchRow } from './lib/report.js';

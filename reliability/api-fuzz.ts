@@ -14,7 +14,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import type { RunningConfig } from '../src/api/config.js';
-import { killAgent, labExec, startNodeAgent } from '../src/lab/index.js';
+import { killAgent, labExec, startNodeAgent } from '../lab/src/index.js';
 import { run, sleep, waitFor } from '../src/util/exec.js';
 import { failedReason, isAvailable, OnnDriver, type Onn } from '../bench/lib/onn.js';
 import type { ReliabilityRow } from '../bench/lib/report.js';

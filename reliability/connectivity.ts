@@ -1,8 +1,8 @@
 // Reliability: specs that cut a node off from the API server must be rolled back, within the
 // object's connectivity timeout, leaving the host as it was; a harmless spec on the same NIC
 // must not be. The node is a namespace node whose eth0 carries its management address.
-import { labExec, nodeKubeconfigPath } from '../src/lab/index.js';
-import { NET } from '../src/lab/config.js';
+import { labExec, nodeKubeconfigPath } from '../lab/src/index.js';
+import { NET } from '../lab/src/config.js';
 import { failedReason, isAvailable, OnnDriver } from '../bench/lib/onn.js';
 import type { ReliabilityRow } from '../bench/lib/report.js';
 import { hostSnapshot, netnsNodes, requireLab, snapshotDiff } from './lab-node.js';

@@ -3,7 +3,7 @@
 // config and status agree, Available), with no device of a half-applied state left over; the
 // agent's boot restore must first bring the kernel to the old or the new config (its journal).
 import { isDeepStrictEqual } from 'node:util';
-import { killAgent, labExec, startNodeAgent } from '../src/lab/index.js';
+import { killAgent, labExec, startNodeAgent } from '../lab/src/index.js';
 import { sleep } from '../src/util/exec.js';
 import { isAvailable, OnnDriver } from '../bench/lib/onn.js';
 import type { ReliabilityRow } from '../bench/lib/report.js';

@@ -1,6 +1,6 @@
 // What the lab experiments need about a node: its host state for "nothing changed" comparisons,
 // its agent's process, and the lab's nodes by kind.
-import { agentStateDir, labExec, type Lab } from '../src/lab/index.js';
+import { agentStateDir, labExec, type Lab } from '../lab/src/index.js';
 export { agentPid, requireLab } from '../bench/lib/lab.js';
 import type { RunningConfig } from '../src/api/config.js';
 import { loadRunningConfig } from '../src/persist/running-config.js';

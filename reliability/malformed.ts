@@ -13,7 +13,7 @@ import type { ReliabilityRow } from '../bench/lib/report.js';
 import { kubectlArgs } from '../test/helpers/lab.js';
 import { agentPid, hostSnapshot, netnsNodes, requireLab } from './lab-node.js';
 import { procUsage } from '../bench/lib/lab.js';
-import type { Lab } from '../src/lab/index.js';
+import type { Lab } from '../lab/src/index.js';
 
 const net = (n: Record<string, unknown>) => ({ networks: { m1: { bridged: true, bootproto: 'none', ...n } } });
 

@@ -4,7 +4,7 @@
 // such a rollback restores exactly the snapshot taken before), the agents must stay up, and once
 // it is back every spec update must be applied (none lost).
 import { isDeepStrictEqual } from 'node:util';
-import { stopLabProcess } from '../src/lab/index.js';
+import { stopLabProcess } from '../lab/src/index.js';
 import { run, sleep, waitFor } from '../src/util/exec.js';
 import { OnnDriver } from '../bench/lib/onn.js';
 import type { ReliabilityRow } from '../bench/lib/report.js';

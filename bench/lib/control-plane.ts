@@ -1,7 +1,7 @@
 // The lab's control plane as a benchmark measures it: CPU and resident memory of processes over
 // a window of work (kube-apiserver, etcd, a controller), and the size of etcd's database from
-// its own /metrics (etcd serves them on its client URL, 127.0.0.1 in the lab: src/lab/apiserver.ts).
-import { NET } from '../../src/lab/config.js';
+// its own /metrics (etcd serves them on its client URL, 127.0.0.1 in the lab: lab/src/apiserver.ts).
+import { NET } from '../../lab/src/config.js';
 import { sleep } from '../../src/util/exec.js';
 import { procUsage } from './lab.js';
 

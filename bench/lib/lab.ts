@@ -2,8 +2,8 @@
 // process uses (shared by bench/ and reliability/).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { currentLab, nodeAgentPid, type Lab } from '../../src/lab/index.js';
-import { processMatches } from '../../src/lab/state.js';
+import { currentLab, nodeAgentPid, type Lab } from '../../lab/src/index.js';
+import { processMatches } from '../../lab/src/state.js';
 
 export async function requireLab(): Promise<Lab> {
   const lab = await currentLab();
@@ -21,7 +21,7 @@ export function namespaceNodes(lab: Lab): string[] {
   return lab.state.nodes.filter((n) => n.kind === 'netns').map((n) => n.name);
 }
 
-/** The API server's audit log (src/lab/apiserver.ts). */
+/** The API server's audit log (lab/src/apiserver.ts). */
 export function auditLogPath(lab: Lab): string {
   return join(lab.paths.dir, 'audit.log');
 }

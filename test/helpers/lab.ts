@@ -1,6 +1,6 @@
 // Test helper: a lab for integration tests. Reuses a running lab (the normal case: .ci/run
 // starts one, and a developer keeps one up) or starts one and tears it down at the end.
-import { currentLab, labDown, labExec, labUp, defaultTopology, type Lab } from '../../src/lab/index.js';
+import { currentLab, labDown, labExec, labUp, defaultTopology, type Lab } from '../../lab/src/index.js';
 import type { RunOptions, RunResult } from '../../src/util/exec.js';
 
 let startedHere = false;

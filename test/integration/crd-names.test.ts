@@ -14,7 +14,7 @@ import { buildCrd, buildPolicyCrd } from '../../src/api/crd.js';
 import { GROUP } from '../../src/api/constants.js';
 import { run } from '../../src/util/exec.js';
 import { ensureLab, kubectlArgs, releaseLab } from '../helpers/lab.js';
-import type { Lab } from '../../src/lab/index.js';
+import type { Lab } from '../../lab/src/index.js';
 
 let lab: Lab;
 const group = `t${randomBytes(3).toString('hex')}.names.ovnh`;

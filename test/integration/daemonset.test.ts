@@ -5,9 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run, sleep, waitFor } from '../../src/util/exec.js';
-import { HANDLER_NAMESPACE } from '../../src/lab/agents.js';
-import { KUBERNETES_VERSION } from '../../src/lab/config.js';
-import { nodeAgentPid, type Lab } from '../../src/lab/index.js';
+import { HANDLER_NAMESPACE } from '../../lab/src/agents.js';
+import { KUBERNETES_VERSION } from '../../lab/src/config.js';
+import { nodeAgentPid, type Lab } from '../../lab/src/index.js';
 import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
 
 let lab: Lab;

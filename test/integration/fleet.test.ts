@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
 import { run, sleep, waitFor } from '../../src/util/exec.js';
-import type { Lab } from '../../src/lab/index.js';
-import { podAgentPid, podProcessPid } from '../../src/lab/pod-agent.js';
+import type { Lab } from '../../lab/src/index.js';
+import { podAgentPid, podProcessPid } from '../../lab/src/pod-agent.js';
 import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
 
 interface Cond { type: string; status: string; reason: string; message: string; observedGeneration: number }

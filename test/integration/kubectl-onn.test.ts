@@ -8,8 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
-import type { Lab } from '../../src/lab/index.js';
-import { PROJECT_ROOT } from '../../src/lab/config.js';
+import type { Lab } from '../../lab/src/index.js';
+import { PROJECT_ROOT } from '../../lab/src/config.js';
 import { run, waitFor, type RunResult } from '../../src/util/exec.js';
 import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
 

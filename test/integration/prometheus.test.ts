@@ -3,8 +3,8 @@
 // fires OvnhConnectivityRollback for that node.
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { ensurePrometheus, type Lab } from '../../src/lab/index.js';
-import { promAlerts, promQuery } from '../../src/lab/prometheus.js';
+import { ensurePrometheus, type Lab } from '../../lab/src/index.js';
+import { promAlerts, promQuery } from '../../lab/src/prometheus.js';
 import { AGENT_JOB } from '../../src/monitoring/prometheus-config.js';
 import { waitFor } from '../../src/util/exec.js';
 import { failedReason, OnnDriver } from '../../bench/lib/onn.js';

@@ -4,8 +4,8 @@
 // kube-scheduler (which binds DaemonSet pods to their nodes).
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GROUP, PLURAL } from '../api/constants.js';
-import { run, waitFor } from '../util/exec.js';
+import { GROUP, PLURAL } from '../../src/api/constants.js';
+import { run, waitFor } from '../../src/util/exec.js';
 import { CONTROLLER_SA, HANDLER_NAMESPACE } from './agents.js';
 import { NET } from './config.js';
 import { startDaemon } from './daemon.js';
@@ -37,7 +37,7 @@ rules:
 /**
  * kubelets live in the nodes' network namespaces, which the API server on this machine's
  * loopback cannot route to: its "cluster" egress (logs, exec, port-forward) goes through an HTTP
- * CONNECT proxy on a unix socket that runs in the switch namespace (src/lab/egress-proxy.ts).
+ * CONNECT proxy on a unix socket that runs in the switch namespace (lab/src/egress-proxy.ts).
  */
 export function egressSelectorConfig(socket: string): string {
   return `apiVersion: apiserver.k8s.io/v1beta1

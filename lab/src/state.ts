@@ -3,7 +3,7 @@
 // host links by name.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonIfExists, writeFileAtomic } from '../util/fs.js';
+import { readJsonIfExists, writeFileAtomic } from '../../src/util/fs.js';
 import type { NodeSpec } from './config.js';
 import type { NodeRuntimeRecord } from './node-runtime.js';
 

@@ -7,8 +7,8 @@ import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile, chmod, readFile } fro
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { run, waitFor, type RunOptions, type RunResult } from '../util/exec.js';
-import { DEFAULT_STATE_DIR } from '../api/constants.js';
+import { run, waitFor, type RunOptions, type RunResult } from '../../src/util/exec.js';
+import { DEFAULT_STATE_DIR } from '../../src/api/constants.js';
 import { NET, PROJECT_ROOT } from './config.js';
 import { startDaemon, stopRecorded } from './daemon.js';
 import type { Progress } from './progress.js';

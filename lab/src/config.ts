@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Root of the project checkout (works from src/ via tsx-less dist/src/lab/). */
+/** Root of the project checkout (this file runs as dist/lab/src/config.js). */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export const KUBERNETES_VERSION = 'v1.33.13';

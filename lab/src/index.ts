@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { inNetns, run, waitFor, type RunOptions, type RunResult } from '../util/exec.js';
+import { inNetns, run, waitFor, type RunOptions, type RunResult } from '../../src/util/exec.js';
 import { egressSocketPath, startControlPlane, startControllers } from './apiserver.js';
 import { ensureBinaries } from './build.js';
 import {
@@ -112,7 +112,7 @@ export interface LabUpOptions {
    * (`kubectl apply -k lab/deploy`, then `lab agents` for the nodes without a kubelet).
    */
   install?: boolean;
-  /** Start Prometheus, scraping every agent with the product's alert rules (src/lab/prometheus.ts). */
+  /** Start Prometheus, scraping every agent with the product's alert rules (lab/src/prometheus.ts). */
   prometheus?: boolean;
 }
 
@@ -203,7 +203,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       name: 'egress-proxy',
       argv: inNetns(SWITCH_NS, [
         process.execPath,
-        join(PROJECT_ROOT, 'dist', 'src', 'lab', 'egress-proxy.js'),
+        join(PROJECT_ROOT, 'dist', 'lab', 'src', 'egress-proxy.js'),
         egress,
         `${NET.mgmtPrefix}.`,
       ]),

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { run } from '../util/exec.js';
+import { run } from '../../src/util/exec.js';
 import { NET } from './config.js';
 
 export interface Pki {

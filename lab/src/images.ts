@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../util/exec.js';
+import { run } from '../../src/util/exec.js';
 import { KUBERNETES_VERSION, PAUSE_IMAGE, PROJECT_ROOT } from './config.js';
 import type { Progress } from './progress.js';
 
