@@ -22,7 +22,7 @@ import pino from 'pino';
 import { HostBackend } from '../src/handler/node-backend.js';
 import { currentLab, labExec } from '../lab/src/index.js';
 import { run } from '../src/util/exec.js';
-import { benchTable, type BenchRow } from './lib/report.js';
+import { benchTable, type BenchRow } from '../kit/report.js';
 import { median } from './lib/stats.js';
 
 const VM = 'vm-node-1';

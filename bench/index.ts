@@ -22,7 +22,7 @@ import { benchManyNodes } from './many-nodes.js';
 import { installNmstatectl, findNmstatectl } from './lib/nmstate.js';
 import { renderCharts } from './lib/plot.js';
 import { scalingCharts } from './scaling.js';
-import { benchTable, markdownTable, newResults, writeResults, type BenchRow } from './lib/report.js';
+import { benchTable, markdownTable, newResults, writeResults, type BenchRow } from '../kit/report.js';
 import { benchObserve } from './observe.js';
 import { benchPlan } from './plan.js';
 import { benchReconcile } from './reconcile.js';

@@ -22,11 +22,10 @@ import { agentWrites, auditLinesSince, auditMark, earlyWrites, groupWrites, kube
 import { PLURAL } from '../src/api/constants.js';
 import { etcdSize, measureWhile, type EtcdSize, type WindowUsage } from './lib/control-plane.js';
 import { projectFleet, type FleetFigures } from './lib/fleet-projection.js';
-import { auditLogPath, labProcessPid, namespaceNodes, requireLab } from './lib/lab.js';
-import { isAvailable, OnnDriver } from './lib/onn.js';
+import { auditLogPath, isAvailable, labProcessPid, namespaceNodes, OnnDriver, requireLab } from '../lab/client/index.js';
 import { perNodeCharts, restTargets, subsetSummaries, summarizeWindow, type NodeWindow, type WindowSummary } from './lib/per-node.js';
 import { renderCharts } from './lib/plot.js';
-import { benchTable, fmtNumber, type BenchRow } from './lib/report.js';
+import { benchTable, fmtNumber, type BenchRow } from '../kit/report.js';
 
 /** The agent's statistics interval (src/cli/run.ts default): at rest, at most one write per node per interval. */
 export const STATISTICS_INTERVAL_S = 30;

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { run, sleep, waitFor } from '../../src/util/exec.js';
 import { killAgent, startNodeAgent, stopLabProcess, type Lab } from '../../lab/src/index.js';
 import { PROJECT_ROOT } from '../../lab/src/config.js';
-import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { ensureLab, exec, kubectlArgs, releaseLab } from '../../lab/client/index.js';
 import type { RunningConfig } from '../../src/api/config.js';
 import { configToSpec } from '../../src/plan/canonicalize.js';
 

@@ -8,7 +8,7 @@ import { run, sleep, waitFor } from '../../src/util/exec.js';
 import { HANDLER_NAMESPACE } from '../../lab/src/agents.js';
 import { KUBERNETES_VERSION } from '../../lab/src/config.js';
 import { nodeAgentPid, type Lab } from '../../lab/src/index.js';
-import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { ensureLab, exec, kubectlArgs, releaseLab } from '../../lab/client/index.js';
 
 let lab: Lab;
 const kubectl = (...args: string[]) => run(kubectlArgs(lab, ...args));

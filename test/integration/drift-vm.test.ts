@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { Lab } from '../../lab/src/index.js';
 import { run, waitFor } from '../../src/util/exec.js';
-import { isAvailable, OnnDriver, type Onn } from '../../bench/lib/onn.js';
-import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { ensureLab, exec, isAvailable, kubectlArgs, type Onn, OnnDriver, releaseLab } from '../../lab/client/index.js';
 
 let lab: Lab;
 let vm: string;

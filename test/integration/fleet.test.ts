@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { run, sleep, waitFor } from '../../src/util/exec.js';
 import type { Lab } from '../../lab/src/index.js';
 import { podAgentPid, podProcessPid } from '../../lab/src/pod-agent.js';
-import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { ensureLab, exec, kubectlArgs, releaseLab } from '../../lab/client/index.js';
 
 interface Cond { type: string; status: string; reason: string; message: string; observedGeneration: number }
 interface Onn {

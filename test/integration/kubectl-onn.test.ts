@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import type { Lab } from '../../lab/src/index.js';
 import { PROJECT_ROOT } from '../../lab/src/config.js';
 import { run, waitFor, type RunResult } from '../../src/util/exec.js';
-import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { ensureLab, exec, kubectlArgs, releaseLab } from '../../lab/client/index.js';
 
 interface Onn {
   metadata: { generation: number };

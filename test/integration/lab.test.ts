@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { run } from '../../src/util/exec.js';
 import { PROJECT_ROOT } from '../../lab/src/config.js';
-import { ensureLab, exec, kubectlArgs, releaseLab, sh } from '../helpers/lab.js';
+import { ensureLab, exec, kubectlArgs, releaseLab, sh } from '../../lab/client/index.js';
 import type { Lab } from '../../lab/src/index.js';
 
 let lab: Lab;

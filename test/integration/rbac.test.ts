@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { run, waitFor } from '../../src/util/exec.js';
 import { PROJECT_ROOT } from '../../lab/src/config.js';
 import type { Lab } from '../../lab/src/index.js';
-import { ensureLab, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { ensureLab, kubectlArgs, releaseLab } from '../../lab/client/index.js';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Counter, Registry } from 'prom-client';

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { nodeKubeconfigPath, powerCycleVm, setVmApiReachable, startNodeAgent, type Lab } from '../../lab/src/index.js';
 import { vmFiles } from '../../lab/src/vm.js';
-import { isAvailable, OnnDriver } from '../../bench/lib/onn.js';
-import { ensureLab, exec, releaseLab } from '../helpers/lab.js';
+import { ensureLab, exec, isAvailable, OnnDriver, releaseLab } from '../../lab/client/index.js';
 
 let lab: Lab;
 let vm: string;

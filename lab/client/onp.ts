@@ -1,13 +1,18 @@
-// OvirtNetworkPolicy objects of the lab, as the fleet benchmarks drive them with the admin's
+// OvirtNetworkPolicy objects of the lab, as the fleet tests and benchmarks drive them with the admin's
 // credentials: created and deleted through the API (timed from the request), status polled.
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { GROUP, POLICY_KIND, POLICY_PLURAL, VERSION } from '../../src/api/constants.js';
 import { sleep } from '../../src/util/exec.js';
-import type { Condition } from './onn.js';
+import type { PolicyCondition as ApiPolicyCondition, PolicyStatus } from '../../src/api/policy.js';
 
+/** A policy's condition as read back: the API's shape, the fields past type and status optional. */
+export type PolicyCondition = Pick<ApiPolicyCondition, 'type' | 'status'> &
+  Partial<Omit<ApiPolicyCondition, 'type' | 'status'>>;
+
+/** The policy as the API server returns it; its status is the controller's (src/api/policy.ts). */
 export interface Onp {
-  metadata: { name: string; generation: number; finalizers?: string[] };
-  status?: { observedGeneration?: number; matchedNodes?: number; updatedNodes?: number; availableNodes?: number; failedNodes?: { node: string; reason: string; message: string }[]; conditions?: Condition[] };
+  metadata: { name: string; generation: number; finalizers?: string[]; annotations?: Record<string, string> };
+  status?: Omit<PolicyStatus, 'conditions'> & { conditions?: PolicyCondition[] };
 }
 
 /** The policy's status describes its generation and every one of `nodes` nodes is available. */
