@@ -20,12 +20,19 @@ export interface OnnMetadata {
 }
 
 /**
- * The object as the API server returns it. The status is the agent's (src/api/status.ts); the
- * spec is left open, since tests and fuzzers write specs the API refuses or the agent rejects.
+ * A spec as read back or written: left open (tests and fuzzers write specs the API refuses or the
+ * agent rejects), with the networks and bonds by name to look into.
  */
+export interface OnnSpec {
+  networks?: Record<string, Record<string, unknown>>;
+  bondings?: Record<string, Record<string, unknown>>;
+  [field: string]: unknown;
+}
+
+/** The object as the API server returns it. The status is the agent's (src/api/status.ts). */
 export interface Onn {
   metadata: OnnMetadata;
-  spec: Record<string, unknown>;
+  spec: OnnSpec;
   status?: Omit<Status, 'conditions'> & { conditions?: Condition[] };
 }
 
@@ -33,13 +40,18 @@ export interface Onn {
 export const WAIT_TIMEOUT_MS = 300_000;
 export const WAIT_INTERVAL_MS = 50;
 
+/** The custom-objects API with the credentials of a kubeconfig file (the lab's admin, usually). */
+export function customObjectsApi(kubeconfig: string): CustomObjectsApi {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return kc.makeApiClient(CustomObjectsApi);
+}
+
 export class OnnDriver {
   private readonly api: CustomObjectsApi;
 
   constructor(kubeconfig: string) {
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.api = customObjectsApi(kubeconfig);
   }
 
   async get(node: string): Promise<Onn> {
@@ -198,9 +210,10 @@ export function failedReason(o: Onn): string | undefined {
 
 function notSettledMessage(node: string, gen: number | undefined, ms: number, last?: Onn, error?: unknown): string {
   const wanted = gen ?? last?.metadata.generation;
+  const conditions = last?.status?.conditions?.map((c) => [c.type, c.status, c.observedGeneration, c.reason]);
   const seen = last
-    ? `observedGeneration ${last.status?.observedGeneration ?? '-'}, setupStatus ${JSON.stringify(last.status?.setupStatus)}, ` +
-      `conditions ${JSON.stringify(last.status?.conditions?.map((c) => [c.type, c.status, c.observedGeneration, c.reason]))}`
+    ? `observedGeneration ${last.status?.observedGeneration ?? '-'}, ` +
+      `setupStatus ${JSON.stringify(last.status?.setupStatus)}, conditions ${JSON.stringify(conditions)}`
     : 'no object read';
   const err = error ? `; last API error: ${error instanceof Error ? error.message : String(error)}` : '';
   return `${node}: generation ${wanted ?? '?'} not reconciled within ${ms / 1000} s (last seen: ${seen}${err})`;

@@ -18,7 +18,25 @@ export function registerLab(program: Command): void {
   const lab = program
     .command('lab')
     .description('a local lab: real kube-apiserver + simulated nodes (netns and QEMU VM)');
+  registerUp(lab);
+  registerAgents(lab);
+  registerDown(lab);
+  registerStatus(lab);
+  registerKubeconfig(lab);
+  registerExec(lab);
+}
 
+interface UpFlags {
+  nsNodes: string;
+  vmNodes: string;
+  nics: string;
+  agents: boolean;
+  processAgents?: boolean;
+  install: boolean;
+  prometheus?: boolean;
+}
+
+function registerUp(lab: Command): void {
   lab
     .command('up')
     .description('start the API server and the simulated nodes (cleans a stale lab first)')
@@ -36,42 +54,37 @@ export function registerLab(program: Command): void {
     )
     .option(
       '--no-install',
-      'bring up the cluster and the nodes only: install the product yourself (kubectl apply -k lab/deploy, then lab agents)',
+      'bring up the cluster and the nodes only: install the product yourself ' +
+        '(kubectl apply -k lab/deploy, then lab agents)',
     )
-    .action(
-      async (o: {
-        nsNodes: string;
-        vmNodes: string;
-        nics: string;
-        agents: boolean;
-        processAgents?: boolean;
-        install: boolean;
-        prometheus?: boolean;
-      }) => {
-        const topology = defaultTopology({
-          nsNodes: Number(o.nsNodes),
-          vmNodes: Number(o.vmNodes),
-          dataNics: Number(o.nics),
-          processAgents: !!o.processAgents,
-        });
-        const lab = await labUp({
-          nodes: topology,
-          agents: o.agents,
-          install: o.install,
-          prometheus: o.prometheus === true,
-        });
-        const nodes = lab.state.nodes.map((n) => `${n.name} (${n.kind})`).join(', ');
-        process.stdout.write(
-          `lab is up: API server ${lab.state.apiServer}, nodes ${nodes}\n\n` +
-            `  export KUBECONFIG=${lab.kubeconfig}\n` +
-            `  kubectl get nodes\n` +
-            `  npx ovirt-node-network-handler lab exec ${lab.state.nodes[0]?.name ?? 'NODE'} -- ip -br addr\n` +
-            (o.prometheus ? `  Prometheus: http://127.0.0.1:19090 (alerts: /api/v1/alerts)\n` : '') +
-            `  npx ovirt-node-network-handler lab down\n`,
-        );
-      },
-    );
+    .action(up);
+}
 
+async function up(o: UpFlags): Promise<void> {
+  const topology = defaultTopology({
+    nsNodes: Number(o.nsNodes),
+    vmNodes: Number(o.vmNodes),
+    dataNics: Number(o.nics),
+    processAgents: !!o.processAgents,
+  });
+  const lab = await labUp({
+    nodes: topology,
+    agents: o.agents,
+    install: o.install,
+    prometheus: o.prometheus === true,
+  });
+  const nodes = lab.state.nodes.map((n) => `${n.name} (${n.kind})`).join(', ');
+  process.stdout.write(
+    `lab is up: API server ${lab.state.apiServer}, nodes ${nodes}\n\n` +
+      `  export KUBECONFIG=${lab.kubeconfig}\n` +
+      `  kubectl get nodes\n` +
+      `  npx ovirt-node-network-handler lab exec ${lab.state.nodes[0]?.name ?? 'NODE'} -- ip -br addr\n` +
+      (o.prometheus ? `  Prometheus: http://127.0.0.1:19090 (alerts: /api/v1/alerts)\n` : '') +
+      `  npx ovirt-node-network-handler lab down\n`,
+  );
+}
+
+function registerAgents(lab: Command): void {
   lab
     .command('agents')
     .description('start the agent as a process on the nodes that run no kubelet (the VM) and have none')
@@ -83,7 +96,9 @@ export function registerLab(program: Command): void {
           : 'every node without a kubelet has its agent\n',
       );
     });
+}
 
+function registerDown(lab: Command): void {
   lab
     .command('down')
     .description('stop everything the lab started (by recorded PID and name)')
@@ -92,7 +107,9 @@ export function registerLab(program: Command): void {
       for (const s of r.stopped) process.stdout.write(`stopped ${s}\n`);
       for (const n of r.removedNetns) process.stdout.write(`removed netns ${n}\n`);
     });
+}
 
+function registerStatus(lab: Command): void {
   lab
     .command('status')
     .description('what the lab runs and whether it answers')
@@ -112,7 +129,9 @@ export function registerLab(program: Command): void {
       }
       process.exitCode = s.recorded && s.apiReady && s.nodes.every((n) => n.reachable) ? 0 : 1;
     });
+}
 
+function registerKubeconfig(lab: Command): void {
   lab
     .command('kubeconfig')
     .description("print the path of the lab's admin kubeconfig")
@@ -125,7 +144,9 @@ export function registerLab(program: Command): void {
       }
       process.stdout.write(`${l.kubeconfig}\n`);
     });
+}
 
+function registerExec(lab: Command): void {
   lab
     .command('exec')
     .description('run a command inside a lab node: lab exec NODE -- CMD [ARGS...]')

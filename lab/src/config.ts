@@ -57,7 +57,10 @@ export const NET = {
   prometheusPort: 19090,
 } as const;
 
-/** The sandbox image containerd runs for every pod: pause, compiled from the pinned k8s.io/kubernetes module's own source. */
+/**
+ * The sandbox image containerd runs for every pod: pause, compiled from the pinned k8s.io/kubernetes
+ * module's own source.
+ */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 
 export const SWITCH_NS = 'ovnh-switch';

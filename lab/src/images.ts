@@ -112,7 +112,10 @@ export async function ensurePause(cache: string, progress: Progress): Promise<Pa
   return { image: out, binary };
 }
 
-/** Builds the agent's image with image/build.sh (a no-op when the tree is unchanged) and returns it as an OCI archive. */
+/**
+ * Builds the agent's image with image/build.sh (a no-op when the tree is unchanged) and returns it
+ * as an OCI archive.
+ */
 export async function buildAgentImage(labDir: string, progress: Progress): Promise<string> {
   const log = join(labDir, 'image-build.log');
   const out = join(labDir, 'agent-image.oci.tar');

@@ -75,7 +75,10 @@ export const CLIENT_EXT =
   'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
 
 export function serverExt(sans: string[]): string {
-  return `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans.join(',')}\n`;
+  return (
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' +
+    `subjectAltName=${sans.join(',')}\n`
+  );
 }
 
 export async function createPki(dir: string): Promise<Pki> {

@@ -54,7 +54,8 @@ export class Progress {
     const start = Date.now();
     if (estimate >= 10_000) {
       this.log(
-        `${title}: starting, usually takes ~${fmt(estimate)} here${measured ? '' : ' (first run: a rough guess)'}${logPath ? `; log: ${logPath}` : ''}`,
+        `${title}: starting, usually takes ~${fmt(estimate)} here` +
+          `${measured ? '' : ' (first run: a rough guess)'}${logPath ? `; log: ${logPath}` : ''}`,
       );
     } else {
       this.log(`${title} ...`);

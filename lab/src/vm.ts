@@ -378,7 +378,8 @@ async function boot(b: VmBoot, rec: StateRecorder, accel: 'kvm' | 'tcg', timeout
     const tail = async (f: string) =>
       (await readFile(join(shareDir, f), 'utf8').catch(() => '')).trim().split('\n').slice(-8).join('\n    ');
     throw new Error(
-      `${(e as Error).message}\n  console.log (last lines):\n    ${await tail('console.log')}\n  guest-agent.log:\n    ${await tail('guest-agent.log')}`,
+      `${(e as Error).message}\n  console.log (last lines):\n    ${await tail('console.log')}\n` +
+        `  guest-agent.log:\n    ${await tail('guest-agent.log')}`,
     );
   }
   return vm;
