@@ -5,8 +5,8 @@
 // it is back every spec update must be applied (none lost).
 import { isDeepStrictEqual } from 'node:util';
 import { stopLabProcess } from '../lab/src/index.js';
-import { run, sleep, waitFor } from '../src/util/exec.js';
-import { agentPid, hostSnapshot, kubectlArgs, namespaceNodes, OnnDriver, requireLab, snapshotDiff } from '../lab/client/index.js';
+import { sleep } from '../src/util/exec.js';
+import { agentPid, hostSnapshot, namespaceNodes, OnnDriver, requireLab, snapshotDiff, waitApiReady } from '../lab/client/index.js';
 import type { ReliabilityRow } from '../kit/report.js';
 
 function specWith(tag: number): Record<string, unknown> {
@@ -27,7 +27,7 @@ export async function apiOutages(o: OutageOptions): Promise<ReliabilityRow[]> {
   const lab = await requireLab();
   const onn = new OnnDriver(lab.kubeconfig);
   const node = namespaceNodes(lab)[1] ?? namespaceNodes(lab)[0]!;
-  const apiBack = () => waitFor('the API server', async () => (await run(kubectlArgs(lab, 'get', '--raw', '/readyz'), { allowFailure: true })).code === 0, 90_000, 250);
+  const apiBack = () => waitApiReady(lab);
   const rows: ReliabilityRow[] = [];
   let tag = 0;
 

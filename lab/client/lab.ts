@@ -3,7 +3,7 @@
 // process uses.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run, type RunOptions, type RunResult } from '../../src/util/exec.js';
+import { run, waitFor, type RunOptions, type RunResult } from '../../src/util/exec.js';
 import { currentLab, defaultTopology, labDown, labExec, labUp, nodeAgentPid, type Lab } from '../src/index.js';
 import { processMatches } from '../src/state.js';
 
@@ -62,6 +62,12 @@ export function kubectlArgs(lab: Lab, ...args: string[]): string[] {
 /** kubectl with the lab's admin kubeconfig; throws on a non-zero exit. */
 export function kubectl(lab: Lab, ...args: string[]): Promise<RunResult> {
   return run(kubectlArgs(lab, ...args));
+}
+
+/** Waits until the API server answers /readyz again (after an outage a test made). */
+export async function waitApiReady(lab: Lab, timeoutMs = 90_000): Promise<void> {
+  const readyz = kubectlArgs(lab, 'get', '--raw', '/readyz');
+  await waitFor('the API server', async () => (await run(readyz, { allowFailure: true })).code === 0, timeoutMs, 250);
 }
 
 /** PID of a namespace node's agent: the DaemonSet pod's process, or the lab's process agent. */

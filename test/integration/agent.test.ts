@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { run, sleep, waitFor } from '../../src/util/exec.js';
 import { killAgent, startNodeAgent, stopLabProcess, type Lab } from '../../lab/src/index.js';
 import { PROJECT_ROOT } from '../../lab/src/config.js';
-import { ensureLab, exec, hostSnapshot, kubectlArgs, OnnDriver, releaseLab, type Onn } from '../../lab/client/index.js';
+import { ensureLab, exec, hostSnapshot, kubectlArgs, OnnDriver, releaseLab, waitApiReady, type Onn } from '../../lab/client/index.js';
 import type { RunningConfig } from '../../src/api/config.js';
 import { configToSpec } from '../../src/plan/canonicalize.js';
 
@@ -171,7 +171,7 @@ describe('safety', () => {
     } finally {
       await restart();
     }
-    await waitFor('API server back', async () => (await run(kubectlArgs(lab, 'get', '--raw', '/readyz'), { allowFailure: true })).code === 0, 60_000, 500);
+    await waitApiReady(lab);
     await onn.setSpec(node, { networks: { blue: { bridged: true, bootproto: 'none', ipaddr: '10.90.0.1', netmask: '255.255.255.0' } } });
     const o = await onn.available(node);
     assert.equal(o.status!.kernelConfig!.networks.blue?.ipaddr, '10.90.0.1');
