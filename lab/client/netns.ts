@@ -1,4 +1,5 @@
-// Network namespaces owned by a benchmark: created with a name of its own, removed by that name.
+// Scratch network namespaces on this machine, owned by a benchmark or an experiment: created with
+// a name of its own, removed by that name.
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/util/exec.js';
 

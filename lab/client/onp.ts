@@ -1,5 +1,5 @@
-// OvirtNetworkPolicy objects of the lab, as the fleet tests and benchmarks drive them with the admin's
-// credentials: created and deleted through the API (timed from the request), status polled.
+// OvirtNetworkPolicy objects of the lab, as the fleet tests and benchmarks drive them with the
+// admin's credentials: created and deleted through the API (timed from the request), status polled.
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, POLICY_KIND, POLICY_PLURAL, VERSION } from '../../src/api/constants.js';
 import { sleep } from '../../src/util/exec.js';
