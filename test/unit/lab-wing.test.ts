@@ -52,3 +52,11 @@ test('no module under src/ imports the lab (lab/src, lab/client)', () => {
   );
   assert.deepEqual(importsLab, []);
 });
+
+test('the lab does not import its client (lab/client is built on lab/src, not the other way)', () => {
+  const lab = join(PROJECT_ROOT, 'lab', 'src');
+  const files = readdirSync(lab).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.includes('main.ts'));
+  const importsClient = files.filter((f) => /from '\.\.\/client\//.test(readFileSync(join(lab, f), 'utf8')));
+  assert.deepEqual(importsClient, []);
+});
