@@ -19,7 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { HostBackend } from '../src/handler/node-backend.js';
+import { KernelBackend } from '../src/agent/kernel-backend.js';
 import { currentLab, labExec } from '../lab/src/index.js';
 import { run } from '../src/util/exec.js';
 import { benchTable, type BenchRow } from '../kit/report.js';
@@ -114,7 +114,7 @@ async function kernelState(): Promise<string[]> {
  * process: a small apply of the same shape and its removal first, so the code runs warm.
  */
 async function oursChild(stateDir: string, n: number, dump: boolean): Promise<void> {
-  const backend = new HostBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 0 });
+  const backend = new KernelBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 0 });
   const warmSpec = {
     bondings: { [BOND]: { nics: [...NICS], options: BOND_OPTIONS } },
     networks: {

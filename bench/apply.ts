@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { HostBackend } from '../src/handler/node-backend.js';
+import { KernelBackend } from '../src/agent/kernel-backend.js';
 import { run } from '../src/util/exec.js';
 import { benchNamespaceName, cleanupOnSignal, deleteNamespace, freshNamespace } from '../lab/client/index.js';
 import { findNmstatectl } from './lib/nmstate.js';
@@ -69,7 +69,7 @@ interface ChildResult {
  */
 async function applyChild(stateDir: string, n: number): Promise<void> {
   let collector = traceTotals();
-  const backend = new HostBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 0, trace: (p, ms) => collector.trace(p, ms) });
+  const backend = new KernelBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 0, trace: (p, ms) => collector.trace(p, ms) });
   for (const warm of [{ networks: { warm0: {}, warm1: { ipaddr: '192.0.2.1', prefix: 24 } } }, {}]) {
     const r = await backend.setup(warm, undefined);
     if (!r.ok) throw new Error(`warm-up failed: ${JSON.stringify(r)}`);
@@ -106,7 +106,7 @@ type RemovalSide = (typeof REMOVAL_SIDES)[number];
  */
 async function removalChild(stateDir: string, n: number, side: RemovalSide): Promise<void> {
   let collector = traceTotals();
-  const backend = new HostBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 0, trace: (p, ms) => collector.trace(p, ms) });
+  const backend = new KernelBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 0, trace: (p, ms) => collector.trace(p, ms) });
   for (const warm of [{ networks: { warm0: {}, warm1: { ipaddr: '192.0.2.1', prefix: 24 } } }, {}]) {
     const r = await backend.setup(warm, undefined);
     if (!r.ok) throw new Error(`warm-up failed: ${JSON.stringify(r)}`);

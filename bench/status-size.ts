@@ -7,7 +7,7 @@
 import type { RunningConfig } from '../src/api/config.js';
 import { API_VERSION, HANDLER_NAME, KIND } from '../src/api/constants.js';
 import { BONDINGS_MAX, NETWORKS_MAX, type NetworkSpec, type SpecInput } from '../src/api/spec.js';
-import { conditionsFor, success } from '../src/handler/status.js';
+import { conditionsFor, success } from '../src/report/status-shapes.js';
 import { managedFieldsEntry, type ManagedFieldsEntry } from '../src/k8s/managed-fields.js';
 import type { OnnObject } from '../src/k8s/client.js';
 import { assembleHostState } from '../src/observe/parse.js';
@@ -18,7 +18,7 @@ import { validationFacts } from '../src/plan/host-facts.js';
 import { checkSpec } from '../src/plan/validate.js';
 import {
   baseBytes, fitStatus, leftOut, OBJECT_BUDGET_BYTES, OBJECT_FIELDS_SHAPE, statusManagedFields, withTruncationCondition, type Fitted,
-} from '../src/handler/status-budget.js';
+} from '../src/report/status-budget.js';
 import { markdownTable } from '../kit/report.js';
 import { syntheticDumps, type HostShape } from './lib/synthetic-host.js';
 
@@ -149,7 +149,7 @@ export const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringif
 
 /**
  * The status the agent writes for `full` on the stored object of `spec` (what the reporter's
- * budget does, src/handler/status-budget.ts): the first level at which the object fits, with
+ * budget does, src/report/status-budget.ts): the first level at which the object fits, with
  * the StatusTruncated condition a truncated status carries.
  */
 export function writtenStatus(spec: SpecInput, full: Record<string, unknown>, budget = OBJECT_BUDGET_BYTES): Fitted {

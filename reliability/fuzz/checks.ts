@@ -1,6 +1,6 @@
 // The state checks of the trial process: what an applied config must look like on the host.
 import type { RunningConfig } from '../../src/api/config.js';
-import type { HostBackend } from '../../src/handler/node-backend.js';
+import type { KernelBackend } from '../../src/agent/kernel-backend.js';
 import { kernelConfig, observeHost } from '../../src/observe/index.js';
 import { loadRunningConfig } from '../../src/persist/running-config.js';
 import { impliedDevices, mentionedDevices } from './config.js';
@@ -8,7 +8,7 @@ import { hostView, type Dumps, type LinkView } from './host-view.js';
 import { differs, type Obj } from './json.js';
 
 export interface ChildContext {
-  backend: HostBackend;
+  backend: KernelBackend;
   stateDir: string;
   baseline: Dumps;
   /**

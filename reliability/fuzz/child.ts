@@ -1,11 +1,11 @@
-// The trial process: one long-lived process inside the namespace (HostBackend works on the
+// The trial process: one long-lived process inside the namespace (KernelBackend works on the
 // namespace of its own process), reading one request per line on stdin, answering one line per
 // request.
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
-import { HostBackend } from '../../src/handler/node-backend.js';
+import { KernelBackend } from '../../src/agent/kernel-backend.js';
 import type { ChildContext } from './checks.js';
 import { hostView, type Dumps } from './host-view.js';
 import { netnsResolvConf, RESOLV_CONF } from './namespace.js';
@@ -57,7 +57,7 @@ export async function childMain(workDir: string, ns: string): Promise<void> {
   await assertOwnResolvConf(ns);
   const baseline = await loadBaseline(baselinePath);
   const ctx: ChildContext = {
-    backend: new HostBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 200 }),
+    backend: new KernelBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 200 }),
     stateDir, baseline,
     expectedFree: hostView(baseline, true).links,
     damaged: new Set(),

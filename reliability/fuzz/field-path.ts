@@ -1,5 +1,5 @@
 // Rejections: every error must name a field path of the spec as given.
-import { formatValidationErrors } from '../../src/handler/node-backend.js';
+import { formatValidationErrors } from '../../src/plan/host-validation.js';
 import type { ValidationError } from '../../src/plan/validate.js';
 import { clip } from './text.js';
 

@@ -1,5 +1,5 @@
 // Reliability experiment "fuzzed specs" (issue 8): random and mutated specs, made with
-// fast-check, go through validate → plan → apply exactly as the agent runs them (HostBackend.setup)
+// fast-check, go through validate → plan → apply exactly as the agent runs them (KernelBackend.setup)
 // in a network namespace of the experiment's own. Every trial must end in one of three ways:
 //   applied  — the kernel read back (kernelConfig) and the persisted running config both equal the
 //              canonical desired config, every network and bond the spec names is in it, no device

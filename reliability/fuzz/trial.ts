@@ -1,8 +1,9 @@
 // One trial and one reset, run inside the namespace and judged by the checks: the result says
 // which of the three ends it came to, or "lost" with every problem found.
 import { readFile } from 'node:fs/promises';
-import type { SetupResult } from '../../src/handler/backend.js';
-import { formatValidationErrors, validateForHost } from '../../src/handler/node-backend.js';
+import type { SetupResult } from '../../src/report/results.js';
+import { validateForHost } from '../../src/cli/apply.js';
+import { formatValidationErrors } from '../../src/plan/host-validation.js';
 import { loadRunningConfig, runningConfigPath } from '../../src/persist/running-config.js';
 import type { ValidationError } from '../../src/plan/validate.js';
 import { appliedProblems, freeDeviceProblems, hostChanged, INTERNAL_ERROR, type ChildContext } from './checks.js';

@@ -268,7 +268,7 @@ export const ConnectivityCheckSchema = z
 
 /**
  * The most networks and bonds a spec may have: what provably fits the object's 1 MiB budget
- * (src/handler/status-budget.ts) with the status still showing capabilities — NETWORKS_MAX
+ * (src/report/status-budget.ts) with the status still showing capabilities — NETWORKS_MAX
  * bridged VLAN networks over BONDINGS_MAX bonds, static IPv4 and IPv6 each, every name and
  * address at its longest, fit with statistics and kernelConfig left out (measured by
  * test/unit/status-budget.test.ts; figures in docs/benchmarks.md). At 4096 the spec and its

@@ -99,7 +99,7 @@ export const CapabilitiesSchema = z
   .describe('What the node has, in VDSM network_caps vocabulary.');
 
 /**
- * A map of capability entries as the status carries it: compacted (src/handler/status-budget.ts,
+ * A map of capability entries as the status carries it: compacted (src/report/status-budget.ts,
  * condition StatusTruncated), an entry leaves out its fields at their "none" value and a
  * network the fields its iface's entry holds, so the CRD requires none of them.
  */

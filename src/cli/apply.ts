@@ -6,8 +6,7 @@
 // `ovirt-node-network-handler restore`: what the agent does at start — finish or undo an
 // interrupted apply, then bring the kernel to the persisted config (for a boot-time unit).
 import { isDeepStrictEqual } from 'node:util';
-import type { Command } from 'commander';
-import { crashPointFromEnv } from './env.js';
+import { Option, type Command } from 'commander';
 import { readSpecDocument } from './input.js';
 import type { NetworkConfig, RunningConfig } from '../api/config.js';
 import type { Progress } from '../apply/executor.js';
@@ -15,10 +14,19 @@ import { describeOp } from '../apply/ops.js';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { Locks } from '../apply/lock.js';
 import { Transactions } from '../apply/transaction.js';
-import { formatValidationErrors, runningConfigStore, validateForHost } from '../handler/node-backend.js';
 import { kernelConfig, observeHost } from '../observe/index.js';
 import { loadRunningConfig } from '../persist/running-config.js';
+import { runningConfigStore } from '../persist/running-config-store.js';
+import { checkSpecOnHost, formatValidationErrors, type HostCheck } from '../plan/host-validation.js';
 import { extractSpec } from '../plan/validate.js';
+
+/**
+ * A spec checked against this host read now, apart from any transaction (the dry run and the
+ * checks; the agent's setup validates against the read its transaction plans from).
+ */
+export async function validateForHost(spec: unknown, running: RunningConfig, resolvConf?: string): Promise<HostCheck> {
+  return checkSpecOnHost(spec, await observeHost(resolvConf ? { resolvConf } : {}), running);
+}
 
 interface ApplyOptions {
   file: string;
@@ -28,6 +36,21 @@ interface ApplyOptions {
   resolvConf: string;
   dhcpTimeout: string;
   quiet?: boolean;
+  testCrashAfterOperation?: number;
+}
+
+/**
+ * The crash tests' hook (test/integration/apply-crash.test.ts): SIGKILL the process once that
+ * many kernel operations of the apply ran; one more than the apply has kills it right after the
+ * commit point. Only `apply` takes it, and only as a hidden flag of its own command line: no
+ * environment variable and no other verb (not the agent's `run`) can turn it on, so a variable
+ * leaking into a pod or a unit never kills an agent mid-apply.
+ */
+export function crashPoint(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new Error(`--test-crash-after-operation ${JSON.stringify(value)}: expected a non-negative integer`);
+  return n;
 }
 
 /** What the process gives an apply besides its command line (the entry point's, made once). */
@@ -149,7 +172,8 @@ export function registerApply(program: Command): void {
   program
     .command('apply')
     .description(
-      'configure this host from an OvirtNodeNetwork (or a bare spec): validate, plan, apply as one transaction, persist',
+      'configure this host from an OvirtNodeNetwork (or a bare spec): validate, plan, apply as one transaction, ' +
+        'persist',
     )
     .requiredOption('-f, --file <file>', 'the object as given to kubectl, YAML or JSON ("-" = stdin)')
     .option('--state-dir <dir>', 'where the running config, journal and DHCP client state live', DEFAULT_STATE_DIR)
@@ -158,13 +182,16 @@ export function registerApply(program: Command): void {
     .option('--resolv-conf <file>', 'the resolv.conf nameservers are written to', DEFAULT_RESOLV_CONF)
     .option('--dhcp-timeout <seconds>', 'how long to wait for DHCP leases', '30')
     .option('-q, --quiet', 'no progress output')
+    .addOption(new Option('--test-crash-after-operation <n>').argParser(crashPoint).hideHelp())
     .action(async (o: ApplyOptions) => {
-      process.exitCode = await runApply(o, { locks: new Locks(), crashAfter: crashPointFromEnv(process.env) });
+      const crashAfter = o.testCrashAfterOperation;
+      process.exitCode = await runApply(o, { locks: new Locks(), ...(crashAfter === undefined ? {} : { crashAfter }) });
     });
   program
     .command('restore')
     .description(
-      'what the agent does at start: finish or undo an interrupted apply, then restore the persisted configuration if the kernel lacks it',
+      'what the agent does at start: finish or undo an interrupted apply, then restore the persisted configuration ' +
+        'if the kernel lacks it',
     )
     .option('--state-dir <dir>', 'where the running config, journal and DHCP client state live', DEFAULT_STATE_DIR)
     .option('--resolv-conf <file>', 'the resolv.conf nameservers are written to', DEFAULT_RESOLV_CONF)
@@ -174,7 +201,6 @@ export function registerApply(program: Command): void {
         stateDir: o.stateDir,
         store: runningConfigStore(o.stateDir),
         locks: new Locks(),
-        crashAfter: crashPointFromEnv(process.env),
         resolvConf: o.resolvConf,
         dhcpTimeoutMs: Number(o.dhcpTimeout) * 1000,
         log: (m) => process.stderr.write(`${m}\n`),

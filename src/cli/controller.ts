@@ -4,12 +4,8 @@ import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { CONTROLLER_METRICS_PORT, CONTROLLER_NAME } from '../api/constants.js';
-import { loadConnection } from '../k8s/connection.js';
-import { ControllerClient } from '../k8s/resources.js';
-import { EVENTS_NAMESPACE } from '../k8s/client.js';
-import { Controller } from '../fleet/controller.js';
-import { ControllerMetrics } from '../fleet/metrics.js';
-import { serveMetrics } from '../handler/metrics.js';
+import { ControllerClient, EVENTS_NAMESPACE, loadConnection, serveMetrics } from '../k8s/index.js';
+import { Controller, ControllerMetrics, DEFAULT_WRITE_RETRY } from '../fleet/index.js';
 import { installNamespace } from './env.js';
 import { addMetricsOptions, metricsServerOptions, type MetricsFlags } from './metrics-flags.js';
 
@@ -35,7 +31,8 @@ export function registerController(program: Command): void {
   const cmd = program
     .command('controller')
     .description(
-      "run the OvirtNetworkPolicy controller: render policies into the selected nodes' OvirtNodeNetwork specs (leader-elected)",
+      "run the OvirtNetworkPolicy controller: render policies into the selected nodes' OvirtNodeNetwork specs " +
+        '(leader-elected)',
     )
     .option('--kubeconfig <path>', 'kubeconfig (default: in-cluster service account)')
     .option(
@@ -70,6 +67,7 @@ export function registerController(program: Command): void {
       lease: { namespace, name: o.leaseName, identity, durationSeconds: duration, renewSeconds: renew },
       resyncMs: seconds('--resync', o.resync) * 1000,
       debounceMs: 200,
+      writeRetry: DEFAULT_WRITE_RETRY,
     });
     const shutdown = async (sig: string) => {
       log.info(`${sig}: stopping (the lease is given up)`);

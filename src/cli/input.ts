@@ -11,11 +11,11 @@ import type { ValidationError } from '../plan/validate.js';
  * a 100 MB string took 3.5 GB). Why 4 MiB: every spec the agent can be given through the API is
  * an object the API server stored, and it refuses requests over 3 MiB (etcd's default
  * --max-request-bytes is 1.5 MiB; the design budgets the whole object at 1 MiB,
- * src/handler/status-budget.ts). The largest valid spec — NETWORKS_MAX bridged VLAN networks with
+ * src/report/status-budget.ts). The largest valid spec — NETWORKS_MAX bridged VLAN networks with
  * IPv4 and IPv6 over BONDINGS_MAX bonds (bench/status-size.ts largestSpec) — is about 340 KiB as
- * YAML with 4-space indentation, a twelfth of the cap (test/unit/cli-input.test.ts keeps it under half). So 4 MiB refuses nothing valid, with
- * room for comments and indentation, and bounds the parser's time and memory to well under a
- * second and some tens of MB.
+ * YAML with 4-space indentation, a twelfth of the cap (test/unit/cli-input.test.ts keeps it
+ * under half). So 4 MiB refuses nothing valid, with room for comments and indentation, and bounds
+ * the parser's time and memory to well under a second and some tens of MB.
  */
 export const INPUT_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -43,7 +43,8 @@ export async function readAll(stream: NodeJS.ReadableStream, source = 'stdin', m
     if (total > maxBytes) {
       (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       throw new Error(
-        `${source} is larger than ${maxBytes} bytes (${(maxBytes / 1048576).toFixed(0)} MiB), the most a spec input may be; the largest valid spec is far smaller`,
+        `${source} is larger than ${maxBytes} bytes (${(maxBytes / 1048576).toFixed(0)} MiB), the most a spec input ` +
+          `may be; the largest valid spec is far smaller`,
       );
     }
     chunks.push(b);
@@ -61,7 +62,9 @@ export function specDocument(text: string, source: string): { doc: unknown } | {
       errors: [
         {
           path: source,
-          message: `larger than ${INPUT_MAX_BYTES} bytes (${INPUT_MAX_BYTES / 1048576} MiB), the most a spec input may be`,
+          message:
+            `larger than ${INPUT_MAX_BYTES} bytes (${INPUT_MAX_BYTES / 1048576} MiB), the most a spec input ` +
+            `may be`,
         },
       ],
     };

@@ -2,15 +2,15 @@
 // (`controller`): where it listens, and who may read /metrics (docs/security.md, "Least privilege").
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import type { ApiHttp } from '../k8s/http.js';
 import {
   KubernetesMetricsAuth,
   parseBindAddress,
   parseMetricsAuth,
   parsePort,
   selfSignedCertificate,
-} from '../handler/metrics-auth.js';
-import type { MetricsServerOptions } from '../handler/metrics.js';
+  type ApiHttp,
+  type MetricsServerOptions,
+} from '../k8s/index.js';
 
 export interface MetricsFlags {
   metricsPort: string;
@@ -25,12 +25,15 @@ export function addMetricsOptions(cmd: Command, defaultPort: number): Command {
     .option('--metrics-port <port>', 'port for /metrics, /healthz, /readyz (0: off)', String(defaultPort))
     .option(
       '--metrics-bind-address <ip>',
-      'address the metrics server listens on (default: every address, IPv6 and IPv4, as node_exporter does; e.g. 127.0.0.1)',
+      'address the metrics server listens on (default: every address, IPv6 and IPv4, as node_exporter does; e.g. ' +
+        '127.0.0.1)',
       '',
     )
     .option(
       '--metrics-auth <mode>',
-      'who may read /metrics: none (anyone reaching the port), kubernetes (HTTPS; a bearer token the API server authenticates, whose user may get the non-resource URL /metrics; needs system:auth-delegator). /healthz and /readyz stay open',
+      'who may read /metrics: none (anyone reaching the port), kubernetes (HTTPS; a bearer token the API server ' +
+        'authenticates, whose user may get the non-resource URL /metrics; needs system:auth-delegator). /healthz ' +
+        'and /readyz stay open',
       'none',
     )
     .option(

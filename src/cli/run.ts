@@ -5,15 +5,27 @@ import { isIP } from 'node:net';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { ConnectivityCheckSchema } from '../api/spec.js';
 import { Locks } from '../apply/lock.js';
-import { Agent } from '../handler/agent.js';
-import { AgentMetrics, serveMetrics } from '../handler/metrics.js';
-import { HostBackend } from '../handler/node-backend.js';
-import { EVENTS_NAMESPACE, OnnClient, type CrdManifest } from '../k8s/client.js';
-import { bareHostname, loadConnection } from '../k8s/connection.js';
-import { crashPointFromEnv } from './env.js';
+import { Agent, AgentMetrics, DEFAULT_APPLY_RETRY, KernelBackend } from '../agent/index.js';
+import {
+  bareHostname,
+  checkBackoffSettings,
+  EVENTS_NAMESPACE,
+  loadConnection,
+  OnnClient,
+  serveMetrics,
+  type ApiConnection,
+  type CrdManifest,
+} from '../k8s/index.js';
 import { addMetricsOptions, metricsServerOptions, type MetricsFlags } from './metrics-flags.js';
-import { apiEndpoint, apiServerProbe } from '../verify/api-server.js';
-import { Connectivity, dnsProbe, gatewayProbe, pathMtuProbe, type Probe } from '../verify/connectivity.js';
+import {
+  apiServerProbe,
+  Connectivity,
+  dnsProbe,
+  gatewayProbe,
+  pathMtuProbe,
+  type ApiEndpoint,
+  type Probe,
+} from '../verify/index.js';
 
 interface RunOptions extends MetricsFlags {
   nodeName?: string;
@@ -23,6 +35,8 @@ interface RunOptions extends MetricsFlags {
   statisticsInterval: string;
   observeInterval: string;
   dhcpSuperviseInterval: string;
+  applyRetryBase: string;
+  applyRetryMax: string;
   installCrd?: boolean;
   logLevel: string;
   dnsProbeHost?: string;
@@ -39,70 +53,88 @@ export function registerRun(program: Command): void {
     .option('--statistics-interval <seconds>', 'how often statistics are written to the status', '30')
     .option('--observe-interval <seconds>', 'how often the node is observed (status written only on change)', '10')
     .option('--dhcp-supervise-interval <seconds>', 'how often DHCP clients that died are started again', '10')
+    .option(
+      '--apply-retry-base <seconds>',
+      'a spec whose apply failed for a reason outside it (the API server away) is tried again after this, ' +
+        'doubled per failure',
+      String(DEFAULT_APPLY_RETRY.baseMs / 1000),
+    )
+    .option(
+      '--apply-retry-max <seconds>',
+      'the longest pause between those attempts',
+      String(DEFAULT_APPLY_RETRY.maxMs / 1000),
+    )
     .option('--install-crd', 'create the CRD if it is missing (needs the permission)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .option(
       '--low-memory',
-      'also run V8 in its memory saver mode (less memory, more CPU; read by the launcher, which runs V8 without its optimizing compilers in any case)',
+      'also run V8 in its memory saver mode (less memory, more CPU; read by the launcher, ' +
+        'which runs V8 without its optimizing compilers in any case)',
     )
     .option(
       '--dns-probe-host <name>',
       "name the DNS probe resolves when an object enables it (default: the API server's host name, if it is one)",
     );
-  addMetricsOptions(cmd, 9187).action(async (o: RunOptions) => {
-    const nodeName = o.nodeName ?? process.env.NODE_NAME;
-    if (!nodeName)
-      throw new Error(
-        'no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName); $HOSTNAME is never used',
-      );
-    const log = pino({ level: o.logLevel, base: { node: nodeName } });
-    const client = new OnnClient(await loadConnection(o.kubeconfig, process.env), {
-      eventsNamespace: EVENTS_NAMESPACE,
-    });
-    const serverOptions = await metricsServerOptions(o, client.http, [nodeName, 'localhost', '127.0.0.1', '::1'], (e) =>
-      log.warn({ err: e.message }, "metrics: could not review a scraper's credentials"),
+  addMetricsOptions(cmd, 9187).action(runAgent);
+}
+
+/** The agent's process: its client, backend, metrics server and the agent, until a signal ends it. */
+async function runAgent(o: RunOptions): Promise<void> {
+  const nodeName = o.nodeName ?? process.env.NODE_NAME;
+  if (!nodeName)
+    throw new Error(
+      'no node name: pass --node-name or set NODE_NAME (downward API spec.nodeName); $HOSTNAME is never used',
     );
-    log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
-    const metrics = new AgentMetrics(nodeName);
-    const backend = new HostBackend({
-      stateDir: o.stateDir,
-      resolvConf: o.resolvConf,
-      log,
-      locks: new Locks(),
-      crashAfter: crashPointFromEnv(process.env),
-    });
-    // Built from src/api, as deploy/crd.yaml is (a unit test keeps them equal); loaded only when asked.
-    const crd = o.installCrd ? ((await import('../api/crd.js')).buildCrd() as CrdManifest) : undefined;
-    const agent = new Agent({
-      nodeName,
-      client,
-      backend,
-      log,
-      metrics,
-      crd,
-      observeIntervalMs: Number(o.observeInterval) * 1000,
-      dhcpSuperviseIntervalMs: Number(o.dhcpSuperviseInterval) * 1000,
-      statisticsIntervalMs: Number(o.statisticsInterval) * 1000,
-      verifierFor: (spec) => verifierFor(spec, client, o.resolvConf, o.dnsProbeHost, log),
-    });
-    if (serverOptions) {
-      const stallMs = Math.max(120_000, Number(o.observeInterval) * 1000 * 6);
-      await serveMetrics(
-        metrics,
-        { healthy: () => Date.now() - agent.lastLoopAt < stallMs, ready: () => agent.ready },
-        serverOptions,
-      );
-    }
-    const shutdown = async (sig: string) => {
-      log.info(`${sig}: stopping (the host's network is left as it is)`);
-      await agent.stop();
-      process.exit(0);
-    };
-    process.once('SIGTERM', () => void shutdown('SIGTERM'));
-    process.once('SIGINT', () => void shutdown('SIGINT'));
-    await agent.start();
-    log.info('agent started');
+  const log = pino({ level: o.logLevel, base: { node: nodeName } });
+  const client = new OnnClient(await loadConnection(o.kubeconfig, process.env), {
+    eventsNamespace: EVENTS_NAMESPACE,
   });
+  const serverOptions = await metricsServerOptions(o, client.http, [nodeName, 'localhost', '127.0.0.1', '::1'], (e) =>
+    log.warn({ err: e.message }, "metrics: could not review a scraper's credentials"),
+  );
+  log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
+  const metrics = new AgentMetrics(nodeName);
+  const backend = new KernelBackend({
+    stateDir: o.stateDir,
+    resolvConf: o.resolvConf,
+    log,
+    locks: new Locks(),
+  });
+  // Built from src/api, as deploy/crd.yaml is (a unit test keeps them equal); loaded only when asked.
+  const crd = o.installCrd ? ((await import('../api/crd.js')).buildCrd() as CrdManifest) : undefined;
+  const agent = new Agent({
+    nodeName,
+    client,
+    backend,
+    log,
+    metrics,
+    crd,
+    observeIntervalMs: Number(o.observeInterval) * 1000,
+    dhcpSuperviseIntervalMs: Number(o.dhcpSuperviseInterval) * 1000,
+    statisticsIntervalMs: Number(o.statisticsInterval) * 1000,
+    retryBackoff: checkBackoffSettings(
+      { baseMs: Number(o.applyRetryBase) * 1000, maxMs: Number(o.applyRetryMax) * 1000 },
+      '--apply-retry-base/--apply-retry-max',
+    ),
+    verifierFor: (spec) => verifierFor(spec, client, o.resolvConf, o.dnsProbeHost, log),
+  });
+  if (serverOptions) {
+    const stallMs = Math.max(120_000, Number(o.observeInterval) * 1000 * 6);
+    await serveMetrics(
+      metrics,
+      { healthy: () => Date.now() - agent.lastLoopAt < stallMs, ready: () => agent.ready },
+      serverOptions,
+    );
+  }
+  const shutdown = async (sig: string) => {
+    log.info(`${sig}: stopping (the host's network is left as it is)`);
+    await agent.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  await agent.start();
+  log.info('agent started');
 }
 
 function verifierFor(
@@ -126,4 +158,16 @@ function verifierFor(
     else log.warn('the object enables the DNS probe but there is no name to resolve (--dns-probe-host); skipping it');
   }
   return new Connectivity({ timeoutMs: cc.timeoutSeconds * 1000, probes, log: (m) => log.info(m) });
+}
+
+/** The endpoint of an API connection: its URL's host and port, its TLS material (re-read per attempt). */
+function apiEndpoint(conn: ApiConnection): ApiEndpoint {
+  return {
+    host: bareHostname(conn.server),
+    port: Number(conn.server.port || 443),
+    tls: async () => {
+      const { ca, cert, key, servername, rejectUnauthorized } = await conn.requestOptions();
+      return { ca, cert, key, servername, rejectUnauthorized };
+    },
+  };
 }

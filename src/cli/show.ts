@@ -92,7 +92,8 @@ export function registerShow(program: Command): void {
   program
     .command('show')
     .description(
-      "print this host's network state (capabilities, kernelConfig, statistics) as the agent reports it; no cluster needed",
+      "print this host's network state (capabilities, kernelConfig, statistics) as the agent reports it; no cluster " +
+        'needed',
     )
     .option('--json', 'JSON instead of YAML')
     .option('--statistics', 'include per-interface statistics (two samples, for the rates)')

@@ -13,7 +13,7 @@
 //     the policy's status and announced by an Event.
 import { POLICY_MANAGER_PREFIX } from '../api/constants.js';
 import { addressOf, formatAddress, inPool, type Family, type Pool } from './ipam.js';
-import { hasOwnKey, own, ownEntries } from './own.js';
+import { hasOwnKey, own, ownEntries } from './own-properties.js';
 import type { OnnView } from './types.js';
 
 export const ADDRESS_FIELD = { 4: 'ipaddr', 6: 'ipv6addr' } as const satisfies Record<Family, string>;

@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Fragment, OnnView } from './types.js';
 import { fieldsOwnedByOthers, type Ownership, type Section } from './ownership.js';
-import { own, ownEntries } from './own.js';
+import { own, ownEntries } from './own-properties.js';
 import { faultMessage } from './fault.js';
 
 /** How an entry uses a device: as a bond slave, or under one network untagged or with a VLAN. */
@@ -64,7 +64,10 @@ export function clashWith(f: Fragment, claims: readonly Claim[]): string | undef
     for (const u of deviceUses(f)) {
       const other = c.uses.find((o) => usesClash(u, o));
       if (other)
-        return `${u.by.replace('/', ' ')} uses ${u.device} (${u.use}), which ${other.by.replace('/', ' ')} ${describeOwner(c.owner)} uses (${other.use})`;
+        return (
+          `${u.by.replace('/', ' ')} uses ${u.device} (${u.use}), which ${other.by.replace('/', ' ')} ` +
+          `${describeOwner(c.owner)} uses (${other.use})`
+        );
     }
   }
   return undefined;
@@ -146,7 +149,11 @@ function editedByOthers(onn: OnnView, c: Claimant): string | undefined {
       if (held === undefined || isDeepStrictEqual(held, want)) continue;
       const others = fieldsOwnedByOthers(onn, section, n, c.manager);
       if (others.length)
-        return `${section.slice(0, -1).replace('bonding', 'bond')} ${n} was changed by ${others.map((o) => `${o.manager} (${o.fields.join(', ')})`).join(', ')}; the policy does not take it back`;
+        return (
+          `${section.slice(0, -1).replace('bonding', 'bond')} ${n} was changed by ` +
+          `${others.map((o) => `${o.manager} (${o.fields.join(', ')})`).join(', ')}; the policy does not take it ` +
+          `back`
+        );
     }
   }
   return undefined;

@@ -1,4 +1,4 @@
-// The policy controller: the thin layer around the core. Three watchers (src/handler/watcher.ts)
+// The policy controller: the thin layer around the core. Three watchers (src/k8s/watcher.ts)
 // keep caches of the policies, the Nodes and the node objects; any change schedules one pass of
 // reconcile() over the caches, run only by the leader (src/fleet/leader.ts), and its decisions
 // are carried out in order per policy: the finalizer first (no apply without it), the applies
@@ -18,11 +18,13 @@ import {
   type KubeList,
   type KubeObject,
 } from '../k8s/resources.js';
-import { ObjectWatcher } from '../handler/watcher.js';
+import type { BackoffSettings } from '../k8s/item-backoff.js';
+import { ObjectWatcher } from '../k8s/watcher.js';
 import { LeaderElector, type LeaseSettings } from './leader.js';
 import type { ControllerMetrics, ControllerWriteKind } from './metrics.js';
 import { newerOrSame, nodeView, onnView, policyView } from './objects.js';
 import { reconcile, type ApplyAction, type PolicyDecision } from './reconcile.js';
+import { WriteRetries } from './write-retries.js';
 
 export interface ControllerOptions {
   client: ControllerClient;
@@ -34,7 +36,16 @@ export interface ControllerOptions {
   /** Changes coming close together make one pass (ms to wait after the first). */
   debounceMs: number;
   watchSeconds?: number;
+  /** A node write that failed waits this out before it is sent again (write-retries.ts). */
+  writeRetry: BackoffSettings;
 }
+
+/**
+ * The node writes' backoff: 1 s after a first failure (a conflict with a write in flight clears
+ * at once), doubling to 5 min, so a write the API server keeps refusing costs one attempt and
+ * one Event per 5 min per node rather than one per pass.
+ */
+export const DEFAULT_WRITE_RETRY: BackoffSettings = { baseMs: 1000, maxMs: 5 * 60_000 };
 
 type Cache<T> = Map<string, T>;
 
@@ -49,8 +60,12 @@ export class Controller {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private readonly retries: WriteRetries;
+  /** The pass that sends the writes whose backoff ends first; when it is due. */
+  private retryPass: { timer: NodeJS.Timeout; at: number } | undefined;
 
   constructor(private readonly o: ControllerOptions) {
+    this.retries = new WriteRetries(o.writeRetry);
     const watch = <T extends KubeObject>(path: string, cache: Cache<T>) =>
       new ObjectWatcher<KubeObject, KubeList<KubeObject>>({
         log: o.log.child({ watch: path }),
@@ -108,6 +123,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.pending);
+    clearTimeout(this.retryPass?.timer);
     clearInterval(this.resync);
     await Promise.all(this.watchers.map((w) => w.stop()));
     await this.running;
@@ -150,7 +166,9 @@ export class Controller {
       nodes: [...this.nodes.values()].map(nodeView),
       onns: [...this.onns.values()].map(onnView),
     };
+    const decided = new Set<string>();
     for (const d of reconcile(world, new Date())) {
+      for (const a of d.applies) decided.add(writeKey(d.policy, a));
       if (d.events.some((e) => e.reason === 'ReconcileFailed'))
         this.o.log.error(
           { policy: d.policy, message: d.status.conditions?.find((c) => c.type === 'Degraded')?.message },
@@ -165,6 +183,19 @@ export class Controller {
         ),
       );
     }
+    this.retries.keepOnly(decided);
+  }
+
+  /** A pass when a failed write's backoff ends (the earliest one, if several wait). */
+  private passAfter(delayMs: number): void {
+    const at = Date.now() + delayMs;
+    if (this.stopped || (this.retryPass && this.retryPass.at <= at)) return;
+    clearTimeout(this.retryPass?.timer);
+    const timer = setTimeout(() => {
+      this.retryPass = undefined;
+      this.schedule();
+    }, delayMs);
+    this.retryPass = { timer, at };
   }
 
   private async carryOut(d: PolicyDecision): Promise<void> {
@@ -207,22 +238,37 @@ export class Controller {
 
   /**
    * One node's write: the removal patch, then the apply. One node's refusal never holds up the
-   * others, the status or the Events: the next pass sees the node unchanged and tries again.
+   * others, the status or the Events: the next pass sees the node unchanged and tries again, once
+   * the write's backoff has passed (write-retries.ts).
    */
   private async writeNode(policyName: string, policy: KubeObject, a: ApplyAction): Promise<void> {
+    const key = writeKey(policyName, a);
+    if (this.retries.held(key, Date.now())) return;
+    const sent = await this.sendWrite(policyName, policy, a);
+    if (sent === 'ok') this.retries.succeeded(key);
+    else if (sent === 'failed') this.passAfter(this.retries.failed(key, Date.now()));
+  }
+
+  /**
+   * Sends one node's write: ok; stale when its removal met a newer object (decided again at once,
+   * no backoff); failed otherwise (logged, and an Event for a refused apply).
+   */
+  private async sendWrite(policyName: string, policy: KubeObject, a: ApplyAction): Promise<'ok' | 'stale' | 'failed'> {
     const { client, log } = this.o;
     if (a.remove) {
       try {
         this.remember(this.onns, await this.counted('remove', client.patchOnn(a.node, a.manager, a.remove)));
       } catch (e) {
         // A 409 is the object changed since it was read: decided again on the next pass, from the new one.
-        if (isConflict(e))
+        if (isConflict(e)) {
           log.info(
             { policy: policyName, node: a.node },
             'node object changed since read; its removal is decided again',
           );
-        else log.warn({ policy: policyName, node: a.node, err: describeApiError(e) }, 'removal failed');
-        return;
+          return 'stale';
+        }
+        log.warn({ policy: policyName, node: a.node, err: describeApiError(e) }, 'removal failed');
+        return 'failed';
       }
     }
     try {
@@ -230,6 +276,7 @@ export class Controller {
       // Read-your-writes: the next pass must see this node as changing, whatever the watch says yet.
       this.remember(this.onns, written);
       log.info({ policy: policyName, node: a.node, kind: a.kind, generation: written.metadata.generation }, 'applied');
+      return 'ok';
     } catch (e) {
       // A conflict is a field taken in between (the core refuses what it can see is taken). Never forced.
       const conflict = isConflict(e);
@@ -247,6 +294,7 @@ export class Controller {
           this.o.lease.identity,
         ),
       ).catch(() => undefined);
+      return 'failed';
     }
   }
 
@@ -266,4 +314,13 @@ export class Controller {
     if (newerOrSame(cache.get(obj.metadata.name)?.metadata.resourceVersion, obj.metadata.resourceVersion))
       cache.set(obj.metadata.name, obj);
   }
+}
+
+/**
+ * The item a node write is for its backoff: the policy, the node and what is written — not the
+ * resourceVersion a removal is based on, which moves with every status write of the node.
+ */
+function writeKey(policy: string, a: ApplyAction): string {
+  const remove = a.remove?.filter((op) => op.path !== '/metadata/resourceVersion');
+  return WriteRetries.key(policy, a.node, { manager: a.manager, remove, body: a.body });
 }

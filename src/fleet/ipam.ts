@@ -79,7 +79,9 @@ export function parsePool(
     else if (lo < first || hi > last)
       errors.push({
         path: `${at}.range`,
-        message: `must lie inside the pool's host addresses ${formatAddress(family, first)}-${formatAddress(family, last)}`,
+        message:
+          `must lie inside the pool's host addresses ` +
+          `${formatAddress(family, first)}-${formatAddress(family, last)}`,
       });
     else {
       first = lo;

@@ -30,7 +30,9 @@ export class ControllerMetrics {
     });
     this.writes = new Counter({
       name: 'ovnh_controller_writes_total',
-      help: "API writes by kind (apply: a server-side apply to a node object; remove: a JSON patch removing a policy's entries from one) and result",
+      help:
+        'API writes by kind (apply: a server-side apply to a node object; remove: a JSON patch removing a ' +
+        "policy's entries from one) and result",
       labelNames: ['kind', 'result'],
       registers,
     });

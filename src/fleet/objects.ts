@@ -2,7 +2,7 @@
 import type { PolicyStatus } from '../api/policy.js';
 import type { OnnObject } from '../k8s/client.js';
 import type { KubeObject } from '../k8s/resources.js';
-import { stringMap } from './own.js';
+import { stringMap } from './own-properties.js';
 import type { NodeView, OnnView, PolicyView } from './types.js';
 
 export function nodeView(o: KubeObject): NodeView {

@@ -4,18 +4,13 @@
 // ownership only from here, which is why a restarted controller needs no state of its own.
 import { POLICY_ANNOTATION_PREFIX, POLICY_MANAGER_PREFIX } from '../api/constants.js';
 import type { FieldSet } from '../k8s/managed-fields.js';
-import { own } from './own.js';
+import { own } from './own-properties.js';
 import type { Fragment, OnnView } from './types.js';
 
 export type Section = 'networks' | 'bondings';
 
 export function managerOf(policy: string): string {
   return `${POLICY_MANAGER_PREFIX}${policy}`;
-}
-
-/** The policy a field manager is, or undefined for any other writer. */
-export function policyOfManager(manager: string): string | undefined {
-  return manager.startsWith(POLICY_MANAGER_PREFIX) ? manager.slice(POLICY_MANAGER_PREFIX.length) : undefined;
 }
 
 export function annotationOf(policy: string): string {

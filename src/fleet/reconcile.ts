@@ -4,7 +4,7 @@
 // the same from the same objects. The stages, each a module of its own:
 //   checkPolicySpec (validate.ts) → selectorMatches (selector.ts) → allocate (ipam.ts) →
 //   renderForNode + fragmentErrors (render.ts) → resolveClaims (conflicts.ts) →
-//   planRollout (rollout.ts) → policyStatus + statusEvents (status.ts).
+//   planRollout (rollout.ts) → policyStatus + statusEvents (policy-status.ts).
 import { API_VERSION, KIND, POLICY_FINALIZER, REMOVED_MARK } from '../api/constants.js';
 import type { PolicySpec, PolicyStatus } from '../api/policy.js';
 import { allocate, type AllocationRequest, type Family } from './ipam.js';
@@ -21,12 +21,19 @@ import {
   type ReportedConflict,
 } from './addresses.js';
 import { attempt } from './fault.js';
-import { hasOwnKey, own } from './own.js';
+import { hasOwnKey, own } from './own-properties.js';
 import { planRollout, type NodeRow, type Write } from './rollout.js';
-import { policyStatus, statusChanged, statusEvents, type PolicyEvent } from './status.js';
+import { policyStatus, statusChanged, statusEvents, type PolicyEvent } from './policy-status.js';
 import { selectorMatches } from './selector.js';
 import { checkPolicySpec, maxUnavailableOf, type PolicyPools } from './validate.js';
-import type { Fragment, NodeProblem, NodeView, OnnView, PolicyView } from './types.js';
+import {
+  emptyFragment,
+  type Fragment,
+  type NodeProblem,
+  type NodeView,
+  type OnnView,
+  type PolicyView,
+} from './types.js';
 import { pointerToken, type PatchOp } from '../k8s/client.js';
 
 export interface World {
@@ -71,7 +78,7 @@ export function removalPatch(
 
 /** The entries a policy holds on a node that the write does not keep. */
 export function dropped(holds: Fragment, w: Write): { networks: string[]; bondings: string[] } {
-  const keep = w.kind === 'update' ? w.fragment : { networks: {}, bondings: {} };
+  const keep = w.kind === 'update' ? w.fragment : emptyFragment();
   return {
     networks: Object.keys(holds.networks).filter((n) => !hasOwnKey(keep.networks, n)),
     bondings: Object.keys(holds.bondings).filter((n) => !hasOwnKey(keep.bondings, n)),
@@ -199,25 +206,67 @@ const hasEntries = (f: Fragment) => Object.keys(f.networks).length + Object.keys
  * as a whole, with reason ReconcileFailed and the message; the others are decided as usual.
  */
 export function reconcile(world: World, now: Date): PolicyDecision[] {
-  const checked: Checked[] = [...world.policies].sort(byAge).map((view) => {
+  const checked = checkPolicies(world.policies);
+  const onns = new Map(world.onns.map((o) => [o.name, o]));
+  // A node object whose ownership cannot be read is decided for no policy (see nodeFault in wishOf).
+  const { owns, nodeFaults } = readOwnership(world.onns);
+  const nodes = new Map(world.nodes.map((n) => [n.name, n]));
+  const matches = selectorMatcher(nodes);
+
+  // Pools: allocated from the specs alone; nodes' reports only reserve what they release (addresses.ts).
+  const poolOwners = poolOwnersOf(checked);
+  const releasing = releases([...poolOwners.values()], world.onns);
+  const addressesOf = allocateAll(checked, matches, onns, takenAddresses(world.onns, releasing));
+  const conflicts = reportedConflicts(poolOwners, world.onns, releasing);
+
+  // Per node: each policy's wish (rendered and checked), then the claims resolved among them.
+  const rows = new Map<string, NodeRow[]>(checked.map((c) => [c.view.name, []]));
+  const nodeNames = new Set([...nodes.keys(), ...onns.keys()]);
+  for (const node of [...nodeNames].sort()) {
+    const onn = onns.get(node);
+    const own_ = owns.get(node);
+    const wishes = checked
+      .filter((c) => !c.fault)
+      .map((c) => wishOf({ c, node, onn, own_, nodeFault: nodeFaults.get(node) }, nodes, matches, addressesOf));
+    if (onn && own_) refuseConflicting(node, onn, own_, wishes);
+    for (const w of wishes) addRow(rows, node, onn, w);
+  }
+  // Orphaned field managers (a policy gone without its finalizer) are left alone: their entries
+  // count as hand edits in conflicts, never removed by guesswork.
+  return checked.map((c) => {
+    if (c.fault) return faultDecision(c.view, c.fault, now);
+    const r = attempt(() => decide(c, rows.get(c.view.name)!, conflicts.get(c), now));
+    return r.ok ? r.value : faultDecision(c.view, `deciding the rollout: ${r.message}`, now);
+  });
+}
+
+/** Every policy's spec checked, oldest policy first (the age order every later stage keeps). */
+function checkPolicies(policies: readonly PolicyView[]): Checked[] {
+  return [...policies].sort(byAge).map((view) => {
     const r = attempt(() => checkPolicySpec(view.spec));
     if (!r.ok) return { view, fault: `checking the spec: ${r.message}` };
     return r.value.ok
       ? { view, spec: r.value.spec, pools: r.value.pools }
       : { view, errors: r.value.errors.map((e) => `${e.path}: ${e.message}`) };
   });
-  const onns = new Map(world.onns.map((o) => [o.name, o]));
-  // A node object whose ownership cannot be read is decided for no policy (see nodeFault below).
+}
+
+/** Who owns what on each node object, and the node objects whose managedFields could not be read. */
+function readOwnership(onns: readonly OnnView[]): { owns: Map<string, Ownership>; nodeFaults: Map<string, string> } {
   const owns = new Map<string, Ownership>();
   const nodeFaults = new Map<string, string>();
-  for (const o of world.onns) {
+  for (const o of onns) {
     const r = attempt(() => ownership(o));
     if (r.ok) owns.set(o.name, r.value);
     else nodeFaults.set(o.name, `reading the node object's managedFields: ${r.message}`);
   }
-  const nodes = new Map(world.nodes.map((n) => [n.name, n]));
+  return { owns, nodeFaults };
+}
+
+/** Whether a live, valid policy selects a node (each pair evaluated once; a selector that throws faults its policy). */
+function selectorMatcher(nodes: ReadonlyMap<string, NodeView>): (c: Checked, node: string) => boolean {
   const matchCache = new Map<Checked, Map<string, boolean>>();
-  const matches = (c: Checked, node: string): boolean => {
+  return (c, node) => {
     if (c.view.deleting || c.spec === undefined || c.fault || !nodes.has(node)) return false;
     const m = matchCache.get(c) ?? new Map<string, boolean>();
     matchCache.set(c, m);
@@ -228,9 +277,11 @@ export function reconcile(world: World, now: Date): PolicyDecision[] {
     }
     return m.get(node)!;
   };
+}
 
-  // Pools: allocated from the specs alone; nodes' reports only reserve what they release (addresses.ts).
-  const poolOwners = new Map<Checked, PoolOwner>(
+/** The pools of each policy that has any, as the address stages see them. */
+function poolOwnersOf(checked: readonly Checked[]): Map<Checked, PoolOwner> {
+  return new Map<Checked, PoolOwner>(
     checked
       .filter((c) => c.pools)
       .map((c) => [
@@ -238,14 +289,20 @@ export function reconcile(world: World, now: Date): PolicyDecision[] {
         { policy: c.view.name, annotation: annotationOf(c.view.name), pools: { 4: c.pools!.v4, 6: c.pools!.v6 } },
       ]),
   );
-  const releasing = releases([...poolOwners.values()], world.onns);
-  const addressesOf = allocateAll(checked, matches, onns, takenAddresses(world.onns, releasing));
-  const given = new Map(world.onns.map((o) => [o, attempt(() => controllerGiven(o))]));
+}
+
+/** Per live policy with pools: the addresses nodes report from its pools that the controller did not give them. */
+function reportedConflicts(
+  poolOwners: ReadonlyMap<Checked, PoolOwner>,
+  onns: readonly OnnView[],
+  releasing: ReturnType<typeof releases>,
+): Map<Checked, ReportedConflict[]> {
+  const given = new Map(onns.map((o) => [o, attempt(() => controllerGiven(o))]));
   const conflicts = new Map<Checked, ReportedConflict[]>();
   for (const [c, owner] of poolOwners) {
     if (c.view.deleting || c.fault) continue;
     const r = attempt(() =>
-      conflictingReports(owner, world.onns, releasing, (o) => {
+      conflictingReports(owner, onns, releasing, (o) => {
         const g = given.get(o);
         if (!g?.ok) throw new Error(g?.message ?? 'no such node object');
         return g.value;
@@ -253,98 +310,111 @@ export function reconcile(world: World, now: Date): PolicyDecision[] {
     );
     if (r.ok) conflicts.set(c, r.value);
   }
+  return conflicts;
+}
 
-  // Per node: each policy's wish (rendered and checked), then the claims resolved among them.
-  const rows = new Map<string, NodeRow[]>(checked.map((c) => [c.view.name, []]));
-  const nodeNames = new Set([...nodes.keys(), ...onns.keys()]);
-  for (const node of [...nodeNames].sort()) {
-    const onn = onns.get(node);
-    const own_ = owns.get(node);
-    const nodeFault = nodeFaults.get(node);
-    const wishes = checked
-      .filter((c) => !c.fault)
-      .map((c) => {
-        const manager = managerOf(c.view.name);
-        const mark = onn ? own(onn.annotations, annotationOf(c.view.name)) : undefined;
-        const wants = matches(c, node);
-        let holds: Fragment = { networks: {}, bondings: {} };
-        let desired: Fragment | undefined;
-        let problem: NodeProblem | undefined;
-        const r = attempt(() => {
-          if (nodeFault) throw new Error(nodeFault);
-          if (onn && own_) holds = ownedFragment(onn, own_, manager);
-          if (!wants || !c.spec) return;
-          const { addresses, exhausted } = addressesOf(c, node);
-          if (exhausted.length) {
-            problem = {
-              node,
-              reason: 'PoolExhausted',
-              message: `no address left in the pool of ${exhausted.join(', ')}`,
-            };
-            return;
-          }
-          const rendered = renderForNode(c.spec, nodes.get(node)!, addresses);
-          if (!rendered.ok) {
-            problem = { node, reason: rendered.reason, message: rendered.message };
-            return;
-          }
-          const errs = fragmentErrors(rendered.fragment, onn);
-          if (errs.length) problem = { node, reason: 'InvalidRender', message: errs.join('; ') };
-          else desired = rendered.fragment;
-        });
-        // Nothing is written for the policy on this node; it holds there what it held (unknown: nothing
-        // is removed either, since a refused or unreadable row writes nothing).
-        if (!r.ok) {
-          problem = { node, reason: 'ReconcileFailed', message: `node ${node}: ${r.message}` };
-          desired = undefined;
-        }
-        const faulted = !r.ok;
-        return { c, manager, holds, wants, desired, problem, mark, faulted };
-      });
-    if (onn && own_) {
-      const ordered = [...wishes.filter((w) => hasEntries(w.holds)), ...wishes.filter((w) => !hasEntries(w.holds))];
-      const claimants: Claimant[] = ordered.map((w) => ({
-        policy: w.c.view.name,
-        manager: w.manager,
-        desired: w.desired,
-        holds: w.holds,
-      }));
-      const refusals = attempt(() => resolveClaims(onn, own_, claimants));
-      for (const w of wishes) {
-        const why = refusals.ok
-          ? refusals.value.get(w.c.view.name)
-          : w.desired
-            ? { reason: 'ReconcileFailed', message: `deciding conflicts on node ${node}: ${refusals.message}` }
-            : undefined;
-        if (!why) continue;
-        w.problem = { node, reason: why.reason, message: why.message };
-        w.desired = undefined;
-      }
+/** One policy on one node: what it holds there, what it wants there, and why not when it cannot. */
+interface Wish {
+  c: Checked;
+  manager: string;
+  holds: Fragment;
+  wants: boolean;
+  desired: Fragment | undefined;
+  problem: NodeProblem | undefined;
+  mark: string | undefined;
+  faulted: boolean;
+}
+
+/** The node a wish is for, with what is known of its object. */
+interface WishSite {
+  c: Checked;
+  node: string;
+  onn: OnnView | undefined;
+  own_: Ownership | undefined;
+  nodeFault: string | undefined;
+}
+
+/** A policy's wish on a node: rendered for it and checked (pool, render, fragment); a throw fails only this row. */
+function wishOf(
+  { c, node, onn, own_, nodeFault }: WishSite,
+  nodes: ReadonlyMap<string, NodeView>,
+  matches: (c: Checked, node: string) => boolean,
+  addressesOf: ReturnType<typeof allocateAll>,
+): Wish {
+  const manager = managerOf(c.view.name);
+  const mark = onn ? own(onn.annotations, annotationOf(c.view.name)) : undefined;
+  const wants = matches(c, node);
+  let holds: Fragment = emptyFragment();
+  let desired: Fragment | undefined;
+  let problem: NodeProblem | undefined;
+  const r = attempt(() => {
+    if (nodeFault) throw new Error(nodeFault);
+    if (onn && own_) holds = ownedFragment(onn, own_, manager);
+    if (!wants || !c.spec) return;
+    const { addresses, exhausted } = addressesOf(c, node);
+    if (exhausted.length) {
+      problem = {
+        node,
+        reason: 'PoolExhausted',
+        message: `no address left in the pool of ${exhausted.join(', ')}`,
+      };
+      return;
     }
-    for (const w of wishes) {
-      // A row whose computation failed stays in scope where the policy may be involved (it selects the
-      // node, wrote it, or is being deleted): it holds the finalizer while the node cannot be decided.
-      const inScope = w.wants || w.mark !== undefined || hasEntries(w.holds) || (w.faulted && w.c.view.deleting);
-      if (!inScope) continue;
-      rows
-        .get(w.c.view.name)!
-        .push({
-          node,
-          wants: w.wants || w.faulted,
-          holds: w.holds,
-          ...(w.desired ? { desired: w.desired } : {}),
-          ...(w.problem ? { problem: w.problem } : {}),
-          ...(onn ? { onn } : {}),
-          ...(w.mark !== undefined ? { mark: w.mark } : {}),
-        });
+    const rendered = renderForNode(c.spec, nodes.get(node)!, addresses);
+    if (!rendered.ok) {
+      problem = { node, reason: rendered.reason, message: rendered.message };
+      return;
     }
+    const errs = fragmentErrors(rendered.fragment, onn);
+    if (errs.length) problem = { node, reason: 'InvalidRender', message: errs.join('; ') };
+    else desired = rendered.fragment;
+  });
+  // Nothing is written for the policy on this node; it holds there what it held (unknown: nothing
+  // is removed either, since a refused or unreadable row writes nothing).
+  if (!r.ok) {
+    problem = { node, reason: 'ReconcileFailed', message: `node ${node}: ${r.message}` };
+    desired = undefined;
   }
-  // Orphaned field managers (a policy gone without its finalizer) are left alone: their entries
-  // count as hand edits in conflicts, never removed by guesswork.
-  return checked.map((c) => {
-    if (c.fault) return faultDecision(c.view, c.fault, now);
-    const r = attempt(() => decide(c, rows.get(c.view.name)!, conflicts.get(c), now));
-    return r.ok ? r.value : faultDecision(c.view, `deciding the rollout: ${r.message}`, now);
+  const faulted = !r.ok;
+  return { c, manager, holds, wants, desired, problem, mark, faulted };
+}
+
+/** The claims of the wishes on one node resolved among them: a refused wish gets its problem, and no write. */
+function refuseConflicting(node: string, onn: OnnView, own_: Ownership, wishes: Wish[]): void {
+  const ordered = [...wishes.filter((w) => hasEntries(w.holds)), ...wishes.filter((w) => !hasEntries(w.holds))];
+  const claimants: Claimant[] = ordered.map((w) => ({
+    policy: w.c.view.name,
+    manager: w.manager,
+    desired: w.desired,
+    holds: w.holds,
+  }));
+  const refusals = attempt(() => resolveClaims(onn, own_, claimants));
+  for (const w of wishes) {
+    const why = refusals.ok
+      ? refusals.value.get(w.c.view.name)
+      : w.desired
+        ? { reason: 'ReconcileFailed', message: `deciding conflicts on node ${node}: ${refusals.message}` }
+        : undefined;
+    if (!why) continue;
+    w.problem = { node, reason: why.reason, message: why.message };
+    w.desired = undefined;
+  }
+}
+
+/** A wish as a row of its policy's rollout, when the policy is involved with the node at all. */
+function addRow(rows: Map<string, NodeRow[]>, node: string, onn: OnnView | undefined, w: Wish): void {
+  // A row whose computation failed stays in scope where the policy may be involved (it selects the
+  // node, wrote it, or is being deleted): it holds the finalizer while the node cannot be decided.
+  const inScope = w.wants || w.mark !== undefined || hasEntries(w.holds) || (w.faulted && w.c.view.deleting);
+  if (!inScope) return;
+  rows.get(w.c.view.name)!.push({
+    node,
+    wants: w.wants || w.faulted,
+    holds: w.holds,
+    ...(w.desired ? { desired: w.desired } : {}),
+    ...(w.problem ? { problem: w.problem } : {}),
+    ...(onn ? { onn } : {}),
+    ...(w.mark !== undefined ? { mark: w.mark } : {}),
   });
 }
 
@@ -424,17 +494,10 @@ export function conflictEvents(
     .map((x) => `node ${x.node} reports ${x.address} (on ${x.network})`)
     .join('; ');
   const more = conflicts.length > CONFLICTS_LISTED ? `; and ${conflicts.length - CONFLICTS_LISTED} more` : '';
-  return [
-    {
-      type: 'Warning',
-      reason: 'ConflictingAddress',
-      message:
-        `${conflicts.length} address(es) of the policy's pools reported by nodes the controller did not give them, not acted on: ${listed}${more}`.slice(
-          0,
-          1000,
-        ),
-    },
-  ];
+  const message =
+    `${conflicts.length} address(es) of the policy's pools reported by nodes the controller did not give them, ` +
+    `not acted on: ${listed}${more}`;
+  return [{ type: 'Warning', reason: 'ConflictingAddress', message: message.slice(0, 1000) }];
 }
 
 /**

@@ -10,7 +10,7 @@ import { deviceNameProblem } from '../api/names.js';
 import type { PolicySpec } from '../api/policy.js';
 import { checkSpec, type ValidationFacts } from '../plan/validate.js';
 import { formatAddress } from './ipam.js';
-import { hasOwnKey, ownEntries } from './own.js';
+import { hasOwnKey, ownEntries } from './own-properties.js';
 import type { Fragment, NodeView, OnnView } from './types.js';
 
 /** The addresses one node got, by network. */

@@ -2,7 +2,7 @@
 // requirement ANDed; NotIn and DoesNotExist match a node without the label; an empty or absent
 // selector matches every node. Labels are a Map: a key is a label only if the node has it.
 import type { LabelSelector, LabelSelectorRequirement } from '../api/policy.js';
-import { ownEntries } from './own.js';
+import { ownEntries } from './own-properties.js';
 
 export function requirementMatches(r: LabelSelectorRequirement, labels: ReadonlyMap<string, string>): boolean {
   const v = labels.get(r.key);

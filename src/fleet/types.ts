@@ -57,6 +57,7 @@ export interface Fragment {
   bondings: Record<string, BondSpec>;
 }
 
+/** A fragment that puts nothing on the node (a new object each call: callers fill it in). */
 export function emptyFragment(): Fragment {
   return { networks: {}, bondings: {} };
 }

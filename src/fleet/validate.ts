@@ -4,7 +4,7 @@
 import { PolicySpecSchema, type PolicySpec } from '../api/policy.js';
 import { joinPath, zodIssuesToErrors, type ValidationError } from '../plan/validate.js';
 import { parsePool, type Pool } from './ipam.js';
-import { hasOwnKey, own, ownEntries } from './own.js';
+import { hasOwnKey, own, ownEntries } from './own-properties.js';
 
 export interface PolicyPools {
   /** By network name. */

@@ -1,9 +1,9 @@
 // Where the API server is and how to authenticate to it, from a kubeconfig file or the pod's
 // service account. The agent speaks to the API server over node:https itself (src/k8s/http.ts):
 // importing @kubernetes/client-node costs ~40–60 MB of resident memory per node
-// (docs/benchmarks.md), for a handful of REST calls and one watch. Kubeconfigs that need more than certificates or a token (exec plugins,
-// auth providers, basic auth, proxies, several files merged) are handed to client-node, loaded
-// only then.
+// (docs/benchmarks.md), for a handful of REST calls and one watch. Kubeconfigs that need more
+// than certificates or a token (exec plugins, auth providers, basic auth, proxies, several files
+// merged) are handed to client-node, loaded only then.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, delimiter } from 'node:path';
@@ -188,7 +188,9 @@ async function viaClientNode(paths: readonly string[], why: string, context?: st
   if (!server) throw new Error(`kubeconfig ${path}: no current cluster`);
   return {
     server: new URL(server.replace(/\/+$/, '')),
-    source: `kubeconfig ${path}${context !== undefined ? ` (context ${context})` : ''} via @kubernetes/client-node (${why})`,
+    source:
+      `kubeconfig ${path}${context !== undefined ? ` (context ${context})` : ''} via @kubernetes/client-node ` +
+      `(${why})`,
     requestOptions: async () => {
       const opts: RequestOptions & { headers: Record<string, string> } = { headers: {} };
       await kc.applyToHTTPSOptions(opts);

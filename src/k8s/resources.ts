@@ -145,7 +145,8 @@ export class ControllerClient {
   }
 
   private leasePath(namespace: string, name?: string): string {
-    return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases${name ? `/${encodeURIComponent(name)}` : ''}`;
+    const leases = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+    return name ? `${leases}/${encodeURIComponent(name)}` : leases;
   }
 
   async getLease(namespace: string, name: string): Promise<Lease | undefined> {

@@ -4,9 +4,9 @@
 // `kubectl onn tree NODE --context prod` (kubectl refuses its global flags before a plugin name).
 import { Command, CommanderError, Option } from 'commander';
 import type { ValidationError } from '../plan/validate.js';
-import type { ConnectFlags, NodeSource } from './api.js';
+import type { ConnectFlags, NodeSource } from './node-source.js';
 import { diffAgainstStatus, renderDiff } from './diff.js';
-import { planAgainstStatus, renderPlan } from './plan.js';
+import { planAgainstStatus, renderPlan } from './plan-against-status.js';
 import { readReported, ReportedError, requireParts, type Reported } from './reported.js';
 import { isNewSample, renderStats, statsView, type Sample } from './stats.js';
 import { renderStatusTree } from './tree.js';
@@ -41,6 +41,14 @@ function positiveSeconds(flag: string, v: string): number {
   return n;
 }
 
+/** What each verb is given: the io, the node source (connected on first use), and how to fail without throwing. */
+interface VerbContext {
+  io: PluginIo;
+  source(): Promise<NodeSource>;
+  /** The verb ends with exit code 1 (what it printed already says why). */
+  fail(): void;
+}
+
 /** Runs one invocation (argv: what follows the plugin's name); resolves with the exit code. */
 export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<number> {
   let code = 0;
@@ -57,12 +65,37 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
     .showHelpAfterError();
   // Connected on first use (a bad -f is refused before), closed when the verb ends.
   let connected: NodeSource | undefined;
-  const source = async () => (connected ??= await io.connect(program.opts<ConnectFlags>()));
+  const ctx: VerbContext = {
+    io,
+    source: async () => (connected ??= await io.connect(program.opts<ConnectFlags>())),
+    fail: () => {
+      code = 1;
+    },
+  };
+  addTree(program, ctx);
+  addPlan(program, ctx);
+  addDiff(program, ctx);
+  addStats(program, ctx);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    const lines = e instanceof ReportedError ? e.message.split('\n') : [e instanceof Error ? e.message : String(e)];
+    for (const l of lines) io.err(`error: ${l}\n`);
+    return 1;
+  } finally {
+    connected?.close();
+  }
+  return code;
+}
 
+const NODE_ARGUMENT = "the node (its OvirtNodeNetwork's name)";
+
+function addTree(program: Command, { io, source }: VerbContext): void {
   program
     .command('tree')
     .description("draw the node's device stack (NICs, bonds, VLANs, bridges, networks) with state, MTU and addresses")
-    .argument('<node>', "the node (its OvirtNodeNetwork's name)")
+    .argument('<node>', NODE_ARGUMENT)
     .option('--interface <name>', 'only the stacks that contain this device')
     .action(async (node: string, o: { interface?: string }) => {
       const r = requireParts(await read(await source(), node), 'capabilities');
@@ -75,13 +108,16 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
       if (o.interface !== undefined && tree === '') throw new Error(`${node} reports no device named ${o.interface}`);
       io.out(tree);
     });
+}
 
+function addPlan(program: Command, { io, source, fail }: VerbContext): void {
   program
     .command('plan')
     .description(
-      "validate a spec and print the steps the node's agent would take, against what the node reports (nothing is applied)",
+      "validate a spec and print the steps the node's agent would take, against what the node reports " +
+        '(nothing is applied)',
     )
-    .argument('<node>', "the node (its OvirtNodeNetwork's name)")
+    .argument('<node>', NODE_ARGUMENT)
     .requiredOption(
       '-f, --filename <file>',
       'an OvirtNodeNetwork as given to kubectl, or a bare spec; YAML or JSON ("-": stdin)',
@@ -96,7 +132,7 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
       const input = await io.readSpec(o.filename);
       if ('errors' in input) {
         for (const e of input.errors) io.err(`error: ${e.path}: ${e.message}\n`);
-        code = 1;
+        fail();
         return;
       }
       const r = requireParts(await read(await source(), node), 'capabilities', 'kernelConfig');
@@ -104,24 +140,28 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
       const shown = renderPlan(node, p, o.output === 'json');
       io.out(shown.stdout);
       io.err(shown.stderr);
-      if (!p.ok) code = 1;
+      if (!p.ok) fail();
     });
+}
 
+function addDiff(program: Command, { io, source }: VerbContext): void {
   program
     .command('diff')
     .description(
       "the object's spec against what the node reports: the generation acted on, what it has not reached yet, drift",
     )
-    .argument('<node>', "the node (its OvirtNodeNetwork's name)")
+    .argument('<node>', NODE_ARGUMENT)
     .action(async (node: string) => {
       const r = requireParts(await read(await source(), node), 'capabilities', 'kernelConfig');
       io.out(renderDiff(diffAgainstStatus(r)));
     });
+}
 
+function addStats(program: Command, { io, source }: VerbContext): void {
   program
     .command('stats')
     .description("per-interface traffic rates, errors and drops from the node's reported statistics")
-    .argument('<node>', "the node (its OvirtNodeNetwork's name)")
+    .argument('<node>', NODE_ARGUMENT)
     .option('-w, --watch', 'print a new table each time the agent writes a new sample (Ctrl-C ends)')
     .option('--interval <seconds>', 'how often --watch reads the object', '5')
     .action(async (node: string, o: { watch?: boolean; interval: string }) => {
@@ -139,16 +179,4 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
         if (io.signal.aborted) return;
       }
     });
-
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
-    const lines = e instanceof ReportedError ? e.message.split('\n') : [e instanceof Error ? e.message : String(e)];
-    for (const l of lines) io.err(`error: ${l}\n`);
-    return 1;
-  } finally {
-    connected?.close();
-  }
-  return code;
 }

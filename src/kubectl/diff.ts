@@ -5,7 +5,7 @@
 import type { Condition, Outcome } from '../api/status.js';
 import { fieldDifferences, type FieldDifference } from '../plan/drift.js';
 import type { ValidationError } from '../plan/validate.js';
-import { checkAgainstStatus, type ReportedNode } from './plan.js';
+import { checkAgainstStatus, type ReportedNode } from './plan-against-status.js';
 import { condition } from './reported.js';
 
 export interface EntityDiff {
@@ -115,7 +115,8 @@ export function renderDiff(d: DiffReport): string {
       lines.push(`  as the spec says: ${plural(d.matching.networks, 'network')}, ${plural(d.matching.bonds, 'bond')}`);
   } else {
     lines.push(
-      `reached: the reported kernelConfig has what the spec says (${plural(d.matching.networks, 'network')}, ${plural(d.matching.bonds, 'bond')})`,
+      `reached: the reported kernelConfig has what the spec says (${plural(d.matching.networks, 'network')}, ` +
+        `${plural(d.matching.bonds, 'bond')})`,
     );
   }
   if (d.drift) {

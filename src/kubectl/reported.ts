@@ -1,5 +1,5 @@
 // The parts of an OvirtNodeNetwork each verb of the plugin reads, parsed with the status schemas
-// the CRD is generated from. Pure: the object comes from api.ts. A status part that is missing or
+// the CRD is generated from. Pure: the object comes from node-source.ts. A status part that is missing or
 // does not parse is an error naming its field, never an empty default: an empty kernelConfig
 // would plan "add every network" against a node that has them all.
 import type { RunningConfig } from '../api/config.js';

@@ -22,7 +22,10 @@ export function sampleTime(s: Sample): number {
   return s.statisticsTime ?? Math.max(0, ...Object.values(s.statistics).map((i) => i.sampleTime));
 }
 
-/** Whether `next` is a newer sample than `prev` (the agent writes statistics at its interval; reads in between see the same). */
+/**
+ * Whether `next` is a newer sample than `prev` (the agent writes statistics at its interval; reads in between see the
+ * same).
+ */
 export function isNewSample(prev: Sample | undefined, next: Sample): boolean {
   return prev === undefined || sampleTime(next) > sampleTime(prev);
 }

@@ -11,7 +11,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { connect, type ConnectionOptions } from 'node:tls';
-import { bareHostname, type ApiConnection } from '../k8s/connection.js';
 // ip -json prints device names raw: a foreign device's control characters must not break the check.
 import { escapeRawControls } from '../observe/parse.js';
 import { inNetns, run } from '../util/exec.js';
@@ -20,23 +19,12 @@ import { API_PROBE, type Probe, type ProbePhase } from './connectivity.js';
 /** What the handshake is given: the agent connection's own TLS settings. */
 export type ApiTls = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'>;
 
+/** Where the API server is and how to reach it (src/cli/run.ts builds it from the agent's connection). */
 export interface ApiEndpoint {
   /** A host name or an address literal (IPv6 without brackets), as in the connection's URL. */
   host: string;
   port: number;
   tls: () => Promise<ApiTls>;
-}
-
-/** The endpoint of an API connection: its URL's host and port, its TLS material (re-read per attempt). */
-export function apiEndpoint(conn: ApiConnection): ApiEndpoint {
-  return {
-    host: bareHostname(conn.server),
-    port: Number(conn.server.port || 443),
-    tls: async () => {
-      const { ca, cert, key, servername, rejectUnauthorized } = await conn.requestOptions();
-      return { ca, cert, key, servername, rejectUnauthorized };
-    },
-  };
 }
 
 /**
@@ -72,7 +60,10 @@ export function handshakeVerdict(
   verify: boolean,
 ): string | undefined {
   if (h.authorized || !verify) return undefined;
-  return `TLS handshake completed but the certificate is not the API server's: ${String(h.authorizationError ?? 'not verified')}`;
+  return (
+    `TLS handshake completed but the certificate is not the API server's: ` +
+    `${String(h.authorizationError ?? 'not verified')}`
+  );
 }
 
 /** One TLS handshake to addr:port, resolved when it completes and verifies, rejected otherwise. */
@@ -117,7 +108,10 @@ export function tlsHandshake(
   });
 }
 
-/** OpenSSL's reason from its error string ("…:SSL routines:func:wrong version number:file:line:"), else the message. */
+/**
+ * OpenSSL's reason from its error string ("…:SSL routines:func:wrong version number:file:line:"),
+ * else the message.
+ */
 export function tlsReason(message: string): string {
   return /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1] ?? message;
 }

@@ -11,7 +11,22 @@ import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import { escapeRawControls } from '../observe/parse.js';
 import { inNetns, run, sleep } from '../util/exec.js';
 import { resolvNameservers } from '../util/resolv.js';
-import type { ConnectivityVerifier } from '../handler/backend.js';
+
+/**
+ * Checks run after an apply; the node backend (src/agent) rolls back when it reports a failure.
+ * Defined here, beside its implementation, so the check does not depend on the agent.
+ */
+export interface ConnectivityVerifier {
+  /**
+   * Called before applying: notes which probes work now (only those are held against the apply),
+   * and says whether the API server answers — if not, nothing is applied until it does.
+   */
+  preflight(): Promise<{ apiReachable: boolean }>;
+  /** After a rollback: does the API server answer on the previous configuration (within timeoutMs)? */
+  apiReachable(timeoutMs: number): Promise<boolean>;
+  /** Resolves with undefined when connectivity is confirmed, else with why it is not. */
+  check(): Promise<string | undefined>;
+}
 
 /** The probe every check has: the API server over a new connection (src/verify/api-server.ts). */
 export const API_PROBE = 'api-server';

@@ -1,5 +1,5 @@
-// Crash test: the `apply` CLI is SIGKILLed after each operation index of a multi-step plan (the
-// OVNH_TEST_CRASH_AFTER_STEP hook), in both directions between two configs; after a restart
+// Crash test: the `apply` CLI is SIGKILLed after each operation index of a multi-step plan (its
+// hidden `--test-crash-after-operation N` hook), in both directions between two configs; after a restart
 // (`restore`, what the agent runs at start) the node must equal the old or the new config —
 // never a mix — and the persisted running config must be what the kernel reads back.
 import assert from 'node:assert/strict';
@@ -58,7 +58,7 @@ describe('kill -9 at every step of an apply, then restart', () => {
     const [fromName, toSpec] = direction === 'A->B' ? ['A', B] as const : ['B', A] as const;
     const reset = await rig.apply(fromName === 'A' ? A : B);
     assert.equal(reset.code, 0, `reset to ${fromName}: ${reset.stderr}`);
-    const r = await rig.apply(toSpec, [], { env: { ...process.env, OVNH_TEST_CRASH_AFTER_STEP: String(k) } });
+    const r = await rig.apply(toSpec, ['--test-crash-after-operation', String(k)]);
     // run() reports a signal as 128; the process never printed a result.
     assert.equal(r.code, 128, `expected the apply to be killed at ${k}: ${r.stdout} ${r.stderr}`);
     assert.ok(existsSync(join(rig.stateDir, 'journal.json')), 'the interrupted apply left its journal');

@@ -152,7 +152,7 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
     assert.deepEqual(await rig.settled(), before);
   });
 
-  it('a lost connectivity check rolls the kernel back (HostBackend.setup, as the agent calls it)', async () => {
+  it('a lost connectivity check rolls the kernel back (KernelBackend.setup, as the agent calls it)', async () => {
     const before = await rig.settled();
     const r = await rig.setupLosingConnectivity({ networks: { ...STATIC.networks, net9: { ipaddr: '192.0.2.90', prefix: 24 } } });
     assert.equal(r.ok, false);
@@ -163,7 +163,7 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
     assert.deepEqual(await rig.settled(), before);
   });
 
-  it('an invalid spec through HostBackend.setup: InvalidSpec with every field path, nothing changed', async () => {
+  it('an invalid spec through KernelBackend.setup: InvalidSpec with every field path, nothing changed', async () => {
     const before = await rig.settled();
     const r = await rig.setupLosingConnectivity({ networks: { bad: { vlan: 4095, mtu: 10 } } });
     assert.equal(r.reason, 'InvalidSpec');

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { Locks } from '../../src/apply/lock.js';
 import { Transactions } from '../../src/apply/transaction.js';
-import { validateForHost } from '../../src/handler/node-backend.js';
+import { validateForHost } from '../../src/cli/apply.js';
 import { observeHost } from '../../src/observe/index.js';
 import { loadRunningConfig, saveRunningConfig } from '../../src/persist/running-config.js';
 import type { HostState } from '../../src/observe/types.js';
@@ -157,7 +157,7 @@ export class NetnsRig {
     }
   }
 
-  /** HostBackend.setup whose connectivity check fails: the SetupResult (and how often preflight ran). */
+  /** KernelBackend.setup whose connectivity check fails: the SetupResult (and how often preflight ran). */
   async setupLosingConnectivity(spec: unknown): Promise<{ ok: boolean; reason?: string; message?: string; rolledBack?: boolean; preflights: number }> {
     const r = await run(['ip', 'netns', 'exec', this.node, process.execPath, SELF, 'lose-connectivity', this.stateDir, JSON.stringify(spec)]);
     return JSON.parse(r.stdout) as { ok: boolean; reason?: string; message?: string; rolledBack?: boolean; preflights: number };
@@ -188,11 +188,11 @@ async function applyWhileNicVanishes(stateDir: string, spec: unknown, nic: strin
   process.stdout.write(JSON.stringify(await tx.apply({ to: v.config })));
 }
 
-/** HostBackend.setup with a connectivity check that fails after the kernel work (as a lost API server would). */
+/** KernelBackend.setup with a connectivity check that fails after the kernel work (as a lost API server would). */
 async function setupLosingConnectivity(stateDir: string, spec: unknown): Promise<void> {
-  const { HostBackend } = await import('../../src/handler/node-backend.js');
+  const { KernelBackend } = await import('../../src/agent/kernel-backend.js');
   const { default: pino } = await import('pino');
-  const backend = new HostBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 5000 });
+  const backend = new KernelBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 5000 });
   let preflights = 0;
   const r = await backend.setup(spec, {
     preflight: async () => {

@@ -14,8 +14,8 @@ import { ensureLab, kubectlArgs, releaseLab } from '../../lab/client/index.js';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Counter, Registry } from 'prom-client';
-import { serveMetrics } from '../../src/handler/metrics.js';
-import { KubernetesMetricsAuth, selfSignedCertificate } from '../../src/handler/metrics-auth.js';
+import { serveMetrics } from '../../src/k8s/metrics-server.js';
+import { KubernetesMetricsAuth, selfSignedCertificate } from '../../src/k8s/metrics-auth.js';
 import { ApiHttp } from '../../src/k8s/http.js';
 import { fromKubeconfigFile } from '../../src/k8s/connection.js';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { NETWORKS_MAX } from '../../src/api/spec.js';
-import { OBJECT_BUDGET_BYTES } from '../../src/handler/status-budget.js';
+import { OBJECT_BUDGET_BYTES } from '../../src/report/status-budget.js';
 import type { Lab } from '../../lab/src/index.js';
 import { run, waitFor } from '../../src/util/exec.js';
 import { ensureLab, isAvailable, kubectlArgs, OnnDriver, releaseLab } from '../../lab/client/index.js';

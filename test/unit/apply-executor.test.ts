@@ -6,7 +6,7 @@ import { parseBatchErrors } from '../../src/apply/ipbatch.js';
 import { batchLine, groupOps, ip, type KernelOp } from '../../src/apply/ops.js';
 import { recoveryAction, undoSequence, type Journal } from '../../src/apply/journal.js';
 import { dhcpcdArgv, dhcpcdConfig, dhcpPaths } from '../../src/apply/dhcp.js';
-import { crashPointFromEnv } from '../../src/cli/env.js';
+import { crashPoint } from '../../src/cli/apply.js';
 import { layoutOf } from '../../src/apply/layout.js';
 import { vlanDeviceName, topDeviceOf } from '../../src/apply/names.js';
 import { netmaskToPrefix } from '../../src/util/ip.js';
@@ -57,11 +57,10 @@ test('undo runs the last operation\'s undo first, each undo list in its own orde
   assert.deepEqual(undoSequence([[ip('1a'), ip('1b')], [], [ip('3')]]), [ip('3'), ip('1a'), ip('1b')]);
 });
 
-test('crash hook only when the variable is set', () => {
-  assert.equal(crashPointFromEnv({}), undefined);
-  assert.equal(crashPointFromEnv({ OVNH_TEST_CRASH_AFTER_STEP: '' }), undefined);
-  assert.equal(crashPointFromEnv({ OVNH_TEST_CRASH_AFTER_STEP: '7' }), 7);
-  assert.throws(() => crashPointFromEnv({ OVNH_TEST_CRASH_AFTER_STEP: 'x' }));
+test('crash hook: a non-negative integer of the hidden apply flag, nothing else', () => {
+  assert.equal(crashPoint('0'), 0);
+  assert.equal(crashPoint('7'), 7);
+  for (const bad of ['', ' ', 'x', '-1', '1.5', '1e400']) assert.throws(() => crashPoint(bad), /--test-crash-after-operation/);
 });
 
 test('dhcpcd: private config (no persistent, no hooks), default route only for the default-route network', () => {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -78,4 +78,15 @@ test('a YAML alias bomb (billion laughs) is refused, not expanded', () => {
   const m = messages(`spec:\n  ${levels.join('\n  ')}\n`);
   assert.equal(m.length, 1);
   assert.match(m[0]!, /^f\.yaml: not accepted: Excessive alias count/);
+});
+
+test('no test hook is read from the environment by the product (src/)', async () => {
+  // The crash hook once was an environment variable read by `run` too: one leaking into a pod's
+  // environment would SIGKILL the agent mid-apply. Test hooks are explicit flags of `apply` only.
+  const root = join(import.meta.dirname, '../../../src');
+  const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.length > 50);
+  const readers: string[] = [];
+  for (const f of files) if (/OVNH_TEST_/.test(await readFile(join(root, f), 'utf8'))) readers.push(f);
+  assert.deepEqual(readers.filter((f) => !f.startsWith('apply/')), []);
 });

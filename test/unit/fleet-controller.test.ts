@@ -1,14 +1,16 @@
 // The controller's own pieces: the Lease decisions of leader election, the caches' ordering
-// guard, object conversion, the collection mode of the shared watcher, the CLI's flag check.
+// guard, object conversion, the collection mode of the shared watcher, the CLI's flag check, the
+// backoff of node writes that failed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { leaseAfter, leaseStep, type LeaseSettings } from '../../src/fleet/leader.js';
 import { newerOrSame, onnView, policyView } from '../../src/fleet/objects.js';
-import { ObjectWatcher } from '../../src/handler/watcher.js';
+import { ObjectWatcher } from '../../src/k8s/watcher.js';
 import { seconds } from '../../src/cli/controller.js';
 import type { KubeList, KubeObject, Lease } from '../../src/k8s/resources.js';
 import { turns, until } from '../helpers/turns.js';
+import { WriteRetries } from '../../src/fleet/write-retries.js';
 
 const s: LeaseSettings = { namespace: 'ns', name: 'l', identity: 'a', durationSeconds: 15, renewSeconds: 5 };
 const at = (iso: string) => new Date(iso);
@@ -84,5 +86,40 @@ describe('the watcher on a collection', () => {
     await until('relisted', () => lists === 2);
     await w.stop();
     assert.deepEqual(seen, ['list a', 'deleted a', 'object b', 'list a']);
+  });
+});
+
+describe('node writes that failed', () => {
+  it('wait out a backoff that doubles per failure up to its cap, and none after a success', () => {
+    const r = new WriteRetries({ baseMs: 1000, maxMs: 4000 });
+    const k = WriteRetries.key('p', 'n1', { body: { spec: { networks: { a: {} } } } });
+    assert.equal(r.held(k, 0), false, 'never failed: sent');
+    assert.deepEqual([r.failed(k, 0), r.failed(k, 1000), r.failed(k, 3000), r.failed(k, 7000), r.failed(k, 11_000)], [1000, 2000, 4000, 4000, 4000]);
+    assert.equal(r.held(k, 14_999), true, 'not before the last delay ends');
+    assert.equal(r.held(k, 15_000), false);
+    assert.equal(r.failuresOf(k), 5);
+    r.succeeded(k);
+    assert.equal(r.failuresOf(k), 0);
+    assert.equal(r.held(k, 15_000), false);
+    assert.equal(r.failed(k, 20_000), 1000, 'the base delay again after a success');
+  });
+
+  it('a different write to the same node is a new item; writes no pass decides any more are forgotten', () => {
+    const r = new WriteRetries({ baseMs: 1000, maxMs: 60_000 });
+    const g1 = WriteRetries.key('p', 'n1', { body: { generation: 1 } });
+    const g2 = WriteRetries.key('p', 'n1', { body: { generation: 2 } });
+    const other = WriteRetries.key('p', 'n2', { body: { generation: 1 } });
+    assert.notEqual(g1, g2);
+    assert.notEqual(g1, other);
+    r.failed(g1, 0);
+    r.failed(g1, 1000);
+    r.failed(other, 0);
+    assert.equal(r.held(g2, 1500), false, 'the new write is not held behind the old one');
+    assert.equal(r.failed(g2, 1500), 1000);
+    r.keepOnly(new Set([g2]));
+    assert.equal(r.failuresOf(g1), 0);
+    assert.equal(r.failuresOf(other), 0);
+    assert.equal(r.held(other, 1), false);
+    assert.equal(r.failuresOf(g2), 1);
   });
 });

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
-import { Agent, type AgentOptions } from '../../src/handler/agent.js';
+import { Agent, type AgentOptions } from '../../src/agent/agent.js';
 import type { RunningConfig } from '../../src/api/config.js';
-import type { NodeBackend, SetupResult } from '../../src/handler/backend.js';
+import type { NodeBackend } from '../../src/agent/backend.js';
+import type { SetupResult } from '../../src/report/results.js';
 import { statusPatchOps, type OnnClient, type OnnObject, type StatusEdit } from '../../src/k8s/client.js';
 import { ApiError } from '../../src/k8s/http.js';
 import { applyJsonPatch } from '../helpers/json-patch.js';
@@ -22,6 +23,8 @@ class Store {
   obj: OnnObject | undefined = { apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNodeNetwork', metadata: { name: 'n1', generation: 1, resourceVersion: '1' }, spec: { tag: 1 } };
   private rv = 1;
   watchers: OnEvent[] = [];
+  /** How each open watch ends (the API server lost: done with an error). */
+  private ends = new Map<OnEvent, (err?: Error) => void>();
 
   setSpec(spec: Record<string, unknown>): void {
     const o = this.obj!;
@@ -33,6 +36,11 @@ class Store {
     const o = this.obj!;
     this.obj = undefined;
     for (const w of this.watchers.splice(0)) w('DELETED', o);
+  }
+
+  /** Every open watch fails, as when the API server goes away: the agent's watcher lists again after its pause. */
+  failWatches(): void {
+    for (const w of this.watchers.splice(0)) this.ends.get(w)?.(new Error('connection reset'));
   }
 
   emit(type: string): void {
@@ -54,8 +62,9 @@ class Store {
         return structuredClone(this.obj);
       },
       event: async () => undefined,
-      watch: async (_n: string, _rv: string | undefined, _o: unknown, onEvent: OnEvent) => {
+      watch: async (_n: string, _rv: string | undefined, _o: unknown, onEvent: OnEvent, done: (err?: Error) => void) => {
         this.watchers.push(onEvent);
+        this.ends.set(onEvent, done);
         return { abort: () => (this.watchers = this.watchers.filter((w) => w !== onEvent)) };
       },
     };
@@ -104,21 +113,45 @@ const applied = (b: { specs: unknown[] }, tag: number) => until(`spec ${tag} app
 const mockTimers = (t: TestContext) => t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
 
 describe('agent scheduling', () => {
-  it('applies a new generation after a retry timer fired with nothing left to do', async (t) => {
+  it('a retryable failure waits out its backoff: the echo of its own status write does not apply it again', async (t) => {
+    mockTimers(t);
+    const store = new Store();
+    const away: SetupResult = { ok: false, reason: 'ApiUnreachable', message: 'away', rolledBack: false, durationMs: 1, retry: true };
+    const b = backend([away, away]);
+    await withAgent(store, b, async () => {
+      await until('the first attempt', () => b.specs.length === 1);
+      store.emit('MODIFIED'); // the status write of the failure, as the watch shows it
+      await turns();
+      t.mock.timers.tick(199);
+      await turns();
+      assert.equal(b.specs.length, 1, 'not before the base delay');
+      t.mock.timers.tick(1);
+      await until('the second attempt', () => b.specs.length === 2);
+      store.emit('MODIFIED');
+      t.mock.timers.tick(399);
+      await turns();
+      assert.equal(b.specs.length, 2, 'the second pause is twice the first');
+      t.mock.timers.tick(1);
+      await until('generation 1 applied', () => b.specs.length === 3);
+      store.setSpec({ tag: 2 });
+      await applied(b, 2);
+    }, { retryBackoff: { baseMs: 200, maxMs: 10_000 } });
+  });
+
+  it('a relist after the API server was lost applies a generation waiting out its backoff at once', async (t) => {
     mockTimers(t);
     const store = new Store();
     const b = backend([{ ok: false, reason: 'ApiUnreachable', message: 'away', rolledBack: false, durationMs: 1, retry: true }]);
     await withAgent(store, b, async () => {
       await until('the first attempt', () => b.specs.length === 1);
-      store.emit('MODIFIED'); // the relist after the API came back: generation 1 applied now
-      await until('generation 1 applied', () => b.specs.length === 2);
+      await until('the watch', () => store.watchers.length === 1);
+      store.failWatches();
       await turns();
-      t.mock.timers.tick(200); // the retry timer fires; generation 1 is done
-      await turns();
-      assert.equal(b.specs.length, 2, 'the retry finds generation 1 applied');
+      t.mock.timers.tick(1000); // the watcher's pause before it lists again; the apply's is an hour
+      await until('generation 1 applied after the relist', () => b.specs.length === 2);
       store.setSpec({ tag: 2 });
       await applied(b, 2);
-    }, { retryAfterMs: 200 });
+    }, { retryBackoff: { baseMs: 3_600_000, maxMs: 3_600_000 } });
   });
 
   it('after the object is deleted, cleans up, re-creates it, and applies the next spec', async () => {

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { SETUP_FAILURE_REASONS, type Observation } from '../../src/handler/backend.js';
-import { AgentMetrics, bondSlaveStates, southboundStates, statusWriteFailure } from '../../src/handler/metrics.js';
-import { StatusReporter } from '../../src/handler/reporter.js';
+import { SETUP_FAILURE_REASONS, type Observation } from '../../src/report/results.js';
+import { AgentMetrics, bondSlaveStates, southboundStates, statusWriteFailure } from '../../src/agent/metrics.js';
+import { StatusReporter } from '../../src/report/reporter.js';
 import { ApiError } from '../../src/k8s/http.js';
 import type { OnnObject } from '../../src/k8s/client.js';
 import { reportedObject, type ReportedOptions } from './reported-fixtures.js';

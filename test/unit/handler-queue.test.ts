@@ -1,21 +1,25 @@
 // The generation queue: one apply at a time, the newest generation wins, a settled generation is
-// not applied again, a retry comes after its delay (mock timers), other host work keeps its place
-// in the line.
+// not applied again, a retry comes after its per-generation exponential backoff (mock timers:
+// the delays grow, cap, and start over on a new generation and after forget()), other host work
+// keeps its place in the line.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GenerationQueue, type ApplyOutcome } from '../../src/handler/queue.js';
+import { GenerationQueue, type ApplyOutcome } from '../../src/agent/queue.js';
+import { backoffDelay, checkBackoffSettings, ItemBackoff } from '../../src/k8s/item-backoff.js';
 import { deferred, turns, until } from '../helpers/turns.js';
 
 /** A queue whose applies are recorded and held until released one by one; answers come from `outcome`. */
-function rig(outcome: (generation: number) => ApplyOutcome = () => 'done', retryAfterMs = 1000) {
+function rig(outcome: (generation: number) => ApplyOutcome = () => 'done', baseMs = 1000, maxMs = 60_000) {
   const applied: number[] = [];
   const errors: unknown[] = [];
   const holds: { generation: number; release: () => void }[] = [];
   let active = 0;
   let maxActive = 0;
+  const retries: { generation: number; delayMs: number; failures: number }[] = [];
   const queue = new GenerationQueue<string>({
-    retryAfterMs,
+    retry: { baseMs, maxMs },
     onError: (e) => errors.push(e),
+    onRetry: (generation, delayMs, failures) => retries.push({ generation, delayMs, failures }),
     apply: async (item, generation) => {
       assert.equal(item, `spec ${generation}`);
       active++;
@@ -35,7 +39,7 @@ function rig(outcome: (generation: number) => ApplyOutcome = () => 'done', retry
     holds.splice(holds.findIndex((h) => h.generation === generation), 1)[0]!.release();
     await turns();
   };
-  return { queue, offer, finish, applied, errors, maxActive: () => maxActive, holds };
+  return { queue, offer, finish, applied, errors, retries, maxActive: () => maxActive, holds };
 }
 
 describe('generation queue', () => {
@@ -83,6 +87,7 @@ describe('generation queue', () => {
     const r = rig(() => (fail ? 'retry' : 'done'), 1000);
     r.offer(1);
     await r.finish(1);
+    r.offer(1); // our own status write of the failure, echoed by the watch: no attempt before the delay
     t.mock.timers.tick(999);
     await turns();
     assert.deepEqual(r.applied, [1], 'not before the delay');
@@ -93,6 +98,109 @@ describe('generation queue', () => {
     t.mock.timers.tick(10_000);
     await turns();
     assert.deepEqual(r.applied, [1, 1], 'settled: no further retries');
+  });
+
+  it('the delay doubles with each consecutive failure of a generation, up to the cap', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const r = rig(() => 'retry', 1000, 4000);
+    r.offer(1);
+    await r.finish(1);
+    for (const delay of [1000, 2000, 4000, 4000, 4000]) {
+      const before = r.applied.length;
+      t.mock.timers.tick(delay - 1);
+      await turns();
+      assert.equal(r.applied.length, before, `not before ${delay} ms`);
+      t.mock.timers.tick(1);
+      await r.finish(1);
+      assert.equal(r.applied.length, before + 1, `tried again after ${delay} ms`);
+    }
+    assert.deepEqual(
+      r.retries.map((x) => x.delayMs),
+      [1000, 2000, 4000, 4000, 4000, 4000],
+    );
+    assert.deepEqual(
+      r.retries.map((x) => x.failures),
+      [1, 2, 3, 4, 5, 6],
+    );
+    assert.equal(r.queue.failures, 6);
+  });
+
+  it('a new generation is a new item: applied at once, its first failure waits the base delay again', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const r = rig(() => 'retry', 1000, 60_000);
+    r.offer(1);
+    await r.finish(1);
+    t.mock.timers.tick(1000);
+    await r.finish(1);
+    t.mock.timers.tick(2000);
+    await r.finish(1);
+    assert.deepEqual(
+      r.retries.map((x) => x.delayMs),
+      [1000, 2000, 4000],
+    );
+    r.offer(2); // not held behind generation 1's 4 s pause
+    await r.finish(2);
+    assert.deepEqual(r.applied, [1, 1, 1, 2]);
+    assert.deepEqual(r.retries.at(-1), { generation: 2, delayMs: 1000, failures: 1 });
+    t.mock.timers.tick(4000); // generation 1's timer is gone with it
+    await r.finish(2);
+    assert.deepEqual(r.applied, [1, 1, 1, 2, 2], "generation 2's own retry after 1 s, and nothing of 1");
+  });
+
+  it('a success settles the generation and forgets its failures', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let fail = true;
+    const r = rig(() => (fail ? 'retry' : 'done'), 1000, 60_000);
+    r.offer(1);
+    await r.finish(1);
+    t.mock.timers.tick(1000);
+    await r.finish(1);
+    assert.equal(r.queue.failures, 2);
+    fail = false;
+    t.mock.timers.tick(2000);
+    await r.finish(1);
+    assert.equal(r.queue.failures, 0, 'forgotten on success');
+    assert.equal(r.offer(1), false, 'settled');
+  });
+
+  it('forget() starts the backoff over: the re-created object waits the base delay after its first failure', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const r = rig(() => 'retry', 1000, 60_000);
+    r.offer(1);
+    await r.finish(1);
+    t.mock.timers.tick(1000);
+    await r.finish(1);
+    r.queue.forget();
+    r.offer(1); // the re-created object's generation 1
+    await r.finish(1);
+    assert.deepEqual(
+      r.retries.map((x) => x.delayMs),
+      [1000, 2000, 1000],
+    );
+  });
+
+  it('an apply that throws is tried again after its backoff, not in a loop', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const errors: unknown[] = [];
+    const applied: number[] = [];
+    const queue = new GenerationQueue<string>({
+      retry: { baseMs: 1000, maxMs: 60_000 },
+      onError: (e) => errors.push(e),
+      apply: async (_item, g) => {
+        applied.push(g);
+        throw new Error('boom');
+      },
+    });
+    queue.offer(1, 'a');
+    await until('the error', () => errors.length === 1);
+    queue.offer(1, 'a'); // the echo of a status write
+    await turns();
+    assert.deepEqual(applied, [1]);
+    t.mock.timers.tick(1000);
+    await until('the retry', () => errors.length === 2);
+    assert.deepEqual(applied, [1, 1]);
+    assert.equal(queue.failures, 2);
+    await queue.stop();
   });
 
   it('a retry that fires after a newer generation was applied applies nothing stale', async (t) => {
@@ -107,14 +215,14 @@ describe('generation queue', () => {
     assert.deepEqual(r.applied, [1, 2]);
   });
 
-  it('a re-offer applies a pending (retryable) generation at once, without waiting for the timer', async (t) => {
+  it('retryNow() applies a generation waiting out its backoff at once, without waiting for the timer', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     let fail = true;
     const r = rig(() => (fail ? 'retry' : 'done'), 10_000);
     r.offer(1);
     await r.finish(1);
     fail = false;
-    r.offer(1); // the relist after the API server came back
+    r.queue.retryNow(); // the relist after the API server came back
     await r.finish(1);
     assert.deepEqual(r.applied, [1, 1]);
     t.mock.timers.tick(10_000); // the retry timer finds it settled
@@ -174,7 +282,7 @@ describe('generation queue', () => {
     const errors: unknown[] = [];
     const applied: number[] = [];
     const queue = new GenerationQueue<string>({
-      retryAfterMs: 1000,
+      retry: { baseMs: 1000, maxMs: 1000 },
       onError: (e) => errors.push(e),
       apply: async (_item, g) => {
         applied.push(g);
@@ -204,5 +312,33 @@ describe('generation queue', () => {
     r.offer(3);
     await turns();
     assert.deepEqual(r.applied, [1]);
+  });
+});
+
+describe('item backoff', () => {
+  it('base · 2^failures, capped; per item; forget() starts an item over', () => {
+    const s = { baseMs: 1000, maxMs: 300_000 };
+    assert.deepEqual(
+      [0, 1, 2, 8, 9, 10, 2000].map((n) => backoffDelay(n, s)),
+      [1000, 2000, 4000, 256_000, 300_000, 300_000, 300_000],
+    );
+    const b = new ItemBackoff<string>({ baseMs: 10, maxMs: 40 });
+    assert.deepEqual(
+      [b.failed('a'), b.failed('a'), b.failed('b'), b.failed('a'), b.failed('a')],
+      [10, 20, 10, 40, 40],
+    );
+    assert.equal(b.failuresOf('a'), 4);
+    b.forget('a'); // a success
+    assert.equal(b.failed('a'), 10);
+    assert.equal(b.failed('b'), 20, 'another item keeps its count');
+    b.forgetAllBut((k) => k === 'a');
+    assert.equal(b.failuresOf('b'), 0);
+  });
+
+  it('refuses settings that are not a positive delay, or a cap below the base', () => {
+    assert.throws(() => checkBackoffSettings({ baseMs: 0, maxMs: 10 }, 'x'), /base delay 0 ms/);
+    assert.throws(() => checkBackoffSettings({ baseMs: Number.NaN, maxMs: 10 }, 'x'), /base delay NaN/);
+    assert.throws(() => checkBackoffSettings({ baseMs: 10, maxMs: 5 }, 'x'), /below the base/);
+    assert.deepEqual(checkBackoffSettings({ baseMs: 10, maxMs: 10 }, 'x'), { baseMs: 10, maxMs: 10 });
   });
 });

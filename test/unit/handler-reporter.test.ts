@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { Observation, SetupResult } from '../../src/handler/backend.js';
-import { AgentMetrics } from '../../src/handler/metrics.js';
-import { StatusReporter } from '../../src/handler/reporter.js';
+import type { Observation, SetupResult } from '../../src/report/results.js';
+import { AgentMetrics } from '../../src/agent/metrics.js';
+import { StatusReporter } from '../../src/report/reporter.js';
 import { statusPatchOps, type OnnObject, type StatusEdit } from '../../src/k8s/client.js';
 import { ApiError } from '../../src/k8s/http.js';
 import { applyJsonPatch } from '../helpers/json-patch.js';

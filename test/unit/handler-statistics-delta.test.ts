@@ -1,9 +1,9 @@
-// The statistics delta (src/handler/statistics-delta.ts) and the JSON patch it becomes
+// The statistics delta (src/report/statistics-delta.ts) and the JSON patch it becomes
 // (src/k8s/client.ts statusPatchOps): what an interval sends, and what it leaves alone.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyEdit, entryChanged, isEmptyEdit, sameStatistics, statisticsDelta } from '../../src/handler/statistics-delta.js';
-import { truncate } from '../../src/handler/status-budget.js';
+import { applyEdit, entryChanged, isEmptyEdit, sameStatistics, statisticsDelta } from '../../src/report/statistics-delta.js';
+import { truncate } from '../../src/report/status-budget.js';
 import { statusPatchOps } from '../../src/k8s/client.js';
 
 const entry = (rx: string, sampleTime: number, rxRate = 0) => ({ name: 'x', rx, tx: '0', rxDropped: '0', txDropped: '0', rxErrors: '0', txErrors: '0', rxRate, txRate: 0, speed: '1000', state: 'up', sampleTime });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { conditionsFor, failed, shortMessage, statusPatch, success } from '../../src/handler/status.js';
+import { conditionsFor, failed, shortMessage, statusPatch, success } from '../../src/report/status-shapes.js';
 import { Connectivity, type Probe, type ProbePhase } from '../../src/verify/connectivity.js';
 import { advancing } from '../helpers/turns.js';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import type { OnnObject, WatchOptions } from '../../src/k8s/client.js';
-import { Backoff, ObjectWatcher, WATCH_GRACE_MS, type WatcherOptions } from '../../src/handler/watcher.js';
+import { Backoff, ObjectWatcher, WATCH_GRACE_MS, type WatcherOptions } from '../../src/k8s/watcher.js';
 import { turns, until } from '../helpers/turns.js';
 
 const log = pino({ level: 'silent' });

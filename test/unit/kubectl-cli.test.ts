@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
 import { readSpecDocument } from '../../src/cli/input.js';
-import type { ConnectFlags, NodeSource } from '../../src/kubectl/api.js';
+import type { ConnectFlags, NodeSource } from '../../src/kubectl/node-source.js';
 import { runPlugin } from '../../src/kubectl/commands.js';
 import { diffAgainstStatus, renderDiff } from '../../src/kubectl/diff.js';
 import { readReported, requireParts } from '../../src/kubectl/reported.js';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffAgainstStatus, renderDiff } from '../../src/kubectl/diff.js';
-import { BASE_LIMIT } from '../../src/kubectl/plan.js';
+import { BASE_LIMIT } from '../../src/kubectl/plan-against-status.js';
 import { readReported, requireParts } from '../../src/kubectl/reported.js';
 import { kernelConfig } from '../../src/observe/index.js';
 import { configToSpec } from '../../src/plan/canonicalize.js';

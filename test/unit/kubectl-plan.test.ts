@@ -3,7 +3,7 @@
 // host itself does, and say what the status cannot tell.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_LIMIT, planAgainstStatus, renderPlan, STEPS_LIMIT, type ReportedNode } from '../../src/kubectl/plan.js';
+import { BASE_LIMIT, planAgainstStatus, renderPlan, STEPS_LIMIT, type ReportedNode } from '../../src/kubectl/plan-against-status.js';
 import { readReported, requireParts } from '../../src/kubectl/reported.js';
 import { capabilities, kernelConfig } from '../../src/observe/index.js';
 import { assembleHostState } from '../../src/observe/parse.js';

@@ -2,7 +2,7 @@
 // reviews themselves against the real API server: test/integration/rbac.test.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AUTH_CACHE_MS, KubernetesMetricsAuth, parseBindAddress, parseMetricsAuth, parsePort } from '../../src/handler/metrics-auth.js';
+import { AUTH_CACHE_MS, KubernetesMetricsAuth, parseBindAddress, parseMetricsAuth, parsePort } from '../../src/k8s/metrics-auth.js';
 import { installNamespace } from '../../src/cli/env.js';
 
 describe('metrics flags', () => {

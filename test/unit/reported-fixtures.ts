@@ -5,7 +5,7 @@
 import type { RunningConfig } from '../../src/api/config.js';
 import { API_VERSION, KIND } from '../../src/api/constants.js';
 import { StatusSchema, type Statistics } from '../../src/api/status.js';
-import { conditionsFor, failed, success, type Phase } from '../../src/handler/status.js';
+import { conditionsFor, failed, success, type Phase } from '../../src/report/status-shapes.js';
 import type { OnnObject } from '../../src/k8s/client.js';
 import { capabilities, kernelConfig, StatisticsSampler } from '../../src/observe/index.js';
 import { assembleHostState } from '../../src/observe/parse.js';

@@ -9,13 +9,16 @@ import type { Logger } from 'pino';
 import { API_VERSION, KIND } from '../api/constants.js';
 import type { CrdManifest, OnnClient, OnnObject } from '../k8s/client.js';
 import { coalesced } from '../util/coalesce.js';
-import type { ConnectivityVerifier, NodeBackend, SetupResult } from './backend.js';
+import type { NodeBackend } from './backend.js';
 import type { AgentMetrics } from './metrics.js';
 import { GenerationQueue, type ApplyOutcome } from './queue.js';
-import { StatusReporter } from './reporter.js';
-import { DriftWatch } from './drift.js';
+import { DriftWatch } from '../report/drift-news.js';
+import { StatusReporter } from '../report/reporter.js';
+import type { SetupResult } from '../report/results.js';
 import { DriftPolicySchema } from '../api/spec.js';
-import { ObjectWatcher } from './watcher.js';
+import type { BackoffSettings } from '../k8s/item-backoff.js';
+import { ObjectWatcher } from '../k8s/watcher.js';
+import type { ConnectivityVerifier } from '../verify/connectivity.js';
 import { StateFileError } from '../util/fs.js';
 
 export interface AgentOptions {
@@ -32,16 +35,26 @@ export interface AgentOptions {
   statisticsIntervalMs?: number;
   /** The server ends each watch after this many seconds (jittered ±10 %); the agent then re-watches. */
   watchSeconds?: number;
-  /** A spec whose apply failed for a reason outside it is tried again after this (default 10 s). */
-  retryAfterMs?: number;
+  /**
+   * A spec whose apply failed for a reason outside it (the API server away) is tried again after
+   * baseMs, doubled per consecutive failure of its generation up to maxMs (queue.ts; default
+   * DEFAULT_APPLY_RETRY).
+   */
+  retryBackoff?: BackoffSettings;
   /** Install this CRD at start if it is missing (needs the permission; off by default). */
   crd?: CrdManifest;
   /** Builds the connectivity check for a spec (undefined = no check). */
   verifierFor?: (spec: Record<string, unknown>) => ConnectivityVerifier | undefined;
 }
 
-/** A spec whose apply failed for a reason outside it (the API server away) is tried again after this. */
-const RETRY_AFTER_MS = 10_000;
+/**
+ * The apply retry's backoff: the first retry after 1 s catches a blip (an API server restarting
+ * behind its load balancer) while an attempt — a status write, the preflight probes, an Event —
+ * costs more than client-go's 5 ms base assumes of a reconcile; 5 min caps the pause (reached
+ * after 10 failures in a row, 8½ min into an outage) rather than client-go's 1000 s, as a
+ * relist (retryNow) already ends it once the agent's own watch sees the API server again.
+ */
+export const DEFAULT_APPLY_RETRY: BackoffSettings = { baseMs: 1000, maxMs: 5 * 60_000 };
 
 export class Agent {
   private readonly watcher: ObjectWatcher;
@@ -77,8 +90,10 @@ export class Agent {
     });
     this.queue = new GenerationQueue<OnnObject>({
       apply: (obj, generation) => this.applyGeneration(obj, generation),
-      retryAfterMs: o.retryAfterMs ?? RETRY_AFTER_MS,
+      retry: o.retryBackoff ?? DEFAULT_APPLY_RETRY,
       onError: (e) => log.error({ err: (e as Error).message }, 'reconcile failed'),
+      onRetry: (generation, retryInMs, failures) =>
+        log.info({ generation, retryInMs, failures }, 'the apply is tried again after a pause'),
     });
     this.watcher = new ObjectWatcher({
       log,
@@ -87,7 +102,11 @@ export class Agent {
         list: () => this.ensureObject(),
         watch: (rv, wo, onEvent, done) => client.watch(o.nodeName, rv, wo, onEvent, done),
       },
-      handlers: { onObject: (obj) => this.onObject(obj), onDeleted: () => this.onDeleted() },
+      handlers: {
+        onList: (obj) => this.onListed(obj),
+        onObject: (obj) => this.onObject(obj),
+        onDeleted: () => this.onDeleted(),
+      },
       ...(crd
         ? {
             prepare: async () => {
@@ -141,7 +160,9 @@ export class Agent {
     this.watcher.start();
   }
 
-  /** Resolves once the running apply has ended; a request of the watcher's is not waited for (it ends by its deadline). */
+  /**
+   * Resolves once the running apply has ended; a request of the watcher's is not waited for (it ends by its deadline).
+   */
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     void this.watcher.stop();
@@ -169,6 +190,17 @@ export class Agent {
     log.info("created this node's OvirtNodeNetwork");
     this.reporter.created();
     return created;
+  }
+
+  /**
+   * The object as listed. A list while the watcher is not ready follows a failure to reach the
+   * API server: the outage that made an apply retryable may be over, so a generation waiting out
+   * its backoff is tried now rather than when the pause ends.
+   */
+  private onListed(obj: OnnObject): void {
+    const afterOutage = !this.watcher.ready;
+    this.onObject(obj);
+    if (afterOutage) this.queue.retryNow();
   }
 
   private onObject(obj: OnnObject): void {

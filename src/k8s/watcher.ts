@@ -6,8 +6,8 @@
 // first. Failures are waited out with a backoff that doubles up to a cap and starts over once
 // the API server answers; the watcher never touches the host.
 import type { Logger } from 'pino';
-import { describeApiError, type OnnObject, type WatchOptions } from '../k8s/client.js';
-import type { Stream } from '../k8s/http.js';
+import { describeApiError, type OnnObject, type WatchOptions } from './client.js';
+import type { Stream } from './http.js';
 
 /** Headers of a new watch must arrive by then (a connection accepted but never served). */
 export const WATCH_CONNECT_TIMEOUT_MS = 15_000;

@@ -1,29 +1,28 @@
-// The node side of the agent: a NodeBackend on this host's kernel. setup() = one transaction:
-// under its lock the host is read once, the spec parsed and validated against that read
-// (nothing on the host changes when it is invalid) → canonical config → plan from the same
-// read, journalled kernel work, DHCP leases, connectivity check, rollback on loss → persisted
-// running config. observe() reads the kernel back; superviseDhcp() restarts DHCP
-// clients that died; restoreAtBoot() finishes or undoes an interrupted transaction and restores
-// the persisted config when the kernel lacks it.
+// The node side of the agent: the NodeBackend that works on this host's kernel (the unit tests
+// give the agent fakes). setup() = one transaction: under its lock the host is read once, the
+// spec parsed and validated against that read (nothing on the host changes when it is invalid)
+// → canonical config → plan from the same read, journalled kernel work, DHCP leases,
+// connectivity check, rollback on loss → persisted running config. observe() reads the kernel
+// back; superviseDhcp() restarts DHCP clients that died; restoreAtBoot() finishes or undoes an
+// interrupted transaction and restores the persisted config when the kernel lacks it.
 import type { Logger } from 'pino';
-import type { RunningConfig } from '../api/config.js';
 import { DEFAULT_STATE_DIR } from '../api/constants.js';
-import { Transactions, type ApplyOutcome, type ConfigStore } from '../apply/transaction.js';
+import { Transactions, type ApplyOutcome } from '../apply/transaction.js';
 import { BusyError, Locks } from '../apply/lock.js';
 import { capabilities, HostObserver, kernelConfig, observeHost, StatisticsSampler } from '../observe/index.js';
 import { driftBase } from '../plan/drift.js';
-import { loadRunningConfig, runningConfigPath, serializeRunningConfig } from '../persist/running-config.js';
-import { writeFileAtomic } from '../util/fs.js';
-import { validationFacts } from '../plan/host-facts.js';
-import { checkSpec, type ValidationError } from '../plan/validate.js';
-import type { HostState } from '../observe/types.js';
+import { checkSpecOnHost, formatValidationErrors } from '../plan/host-validation.js';
+import { loadRunningConfig } from '../persist/running-config.js';
+import { runningConfigStore } from '../persist/running-config-store.js';
+import type { Observation, SetupResult } from '../report/results.js';
 import type { Trace } from '../util/trace.js';
-import type { ConnectivityVerifier, NodeBackend, Observation, SetupResult } from './backend.js';
+import type { ConnectivityVerifier } from '../verify/connectivity.js';
+import type { NodeBackend } from './backend.js';
 
 /** How long, after a rollback, the API server gets to answer on the old configuration. */
 const API_RECHECK_MS = 15_000;
 
-export interface HostBackendOptions {
+export interface KernelBackendOptions {
   /** Where the running config, journal, origins and DHCP client state live. */
   stateDir?: string;
   /** The agent runs inside the node's network namespace already; no other is supported. */
@@ -33,57 +32,15 @@ export interface HostBackendOptions {
   resolvConf?: string;
   /** How long DHCP networks wait for a lease at apply and boot restore (default 30 s). */
   dhcpTimeoutMs?: number;
-  /** The process's locks (default: the backend's own, enough while it is the only locker of stateDir in the process). */
+  /**
+   * The process's locks (default: the backend's own, enough while it is the only locker of stateDir in the process).
+   */
   locks?: Locks;
-  /** Crash tests only (TransactionOptions.crashAfter), from the entry point. */
-  crashAfter?: number;
   /** Told how long each part of an apply takes (TransactionOptions.trace; the benchmark's breakdown). */
   trace?: Trace;
 }
 
-/**
- * <stateDir>/running-config.json (src/persist/running-config.ts). What is saved is the canonical
- * output of validation, so it is serialized without being validated a second time.
- */
-export function runningConfigStore(stateDir: string): ConfigStore {
-  return {
-    load: () => loadRunningConfig(stateDir),
-    save: (c) => writeFileAtomic(runningConfigPath(stateDir), serializeRunningConfig(c)),
-  };
-}
-
-/** Errors shown in a status message: enough to fix the first ones; a spec of NETWORKS_MAX networks with a typo must not make a 300 KB status. */
-export const MAX_REPORTED_ERRORS = 20;
-
-export function formatValidationErrors(errors: readonly ValidationError[], max = MAX_REPORTED_ERRORS): string {
-  const shown = errors.slice(0, max).map((e) => `${e.path}: ${e.message}`);
-  if (errors.length > max) shown.push(`… and ${errors.length - max} more error(s)`);
-  return shown.join('; ');
-}
-
-/** Parses and validates a spec against a host read and what the handler owns (pure); canonical config or errors. */
-export function checkSpecOnHost(
-  spec: unknown,
-  host: HostState,
-  running: RunningConfig,
-): { config: RunningConfig } | { errors: ValidationError[] } {
-  const checked = checkSpec(spec, { host: validationFacts(host), running });
-  return checked.ok ? { config: checked.config } : { errors: checked.errors };
-}
-
-/**
- * The same against this host read now, apart from any transaction (the CLI's dry run and
- * checks; the agent's setup validates against the read its transaction plans from).
- */
-export async function validateForHost(
-  spec: unknown,
-  running: RunningConfig,
-  resolvConf?: string,
-): Promise<{ config: RunningConfig } | { errors: ValidationError[] }> {
-  return checkSpecOnHost(spec, await observeHost(resolvConf ? { resolvConf } : {}), running);
-}
-
-export class HostBackend implements NodeBackend {
+export class KernelBackend implements NodeBackend {
   readonly stateDir: string;
   readonly tx: Transactions;
   private readonly sampler = new StatisticsSampler();
@@ -91,8 +48,8 @@ export class HostBackend implements NodeBackend {
   // agent observes every few seconds, and most of a node's devices do not change.
   private readonly observer: HostObserver;
 
-  constructor(private readonly o: HostBackendOptions) {
-    if (o.netns !== undefined) throw new Error('HostBackend runs in the network namespace of its own process');
+  constructor(private readonly o: KernelBackendOptions) {
+    if (o.netns !== undefined) throw new Error('KernelBackend runs in the network namespace of its own process');
     this.stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
     // Status reads the resolv.conf that validation and the transactions read and write.
     this.observer = new HostObserver({
@@ -104,7 +61,6 @@ export class HostBackend implements NodeBackend {
       stateDir,
       store: runningConfigStore(stateDir),
       locks: o.locks ?? new Locks(),
-      crashAfter: o.crashAfter,
       ...(o.trace ? { trace: o.trace } : {}),
       ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
       ...(o.dhcpTimeoutMs !== undefined ? { dhcpTimeoutMs: o.dhcpTimeoutMs } : {}),
@@ -117,7 +73,10 @@ export class HostBackend implements NodeBackend {
     return this.tx.restoreAtBoot();
   }
 
-  /** Starts again the DHCP clients of the running config that died; skipped while a transaction holds the lock (it starts its own). */
+  /**
+   * Starts again the DHCP clients of the running config that died; skipped while a transaction holds the lock (it
+   * starts its own).
+   */
   async superviseDhcp(): Promise<string[]> {
     try {
       const restarted = await this.tx.superviseDhcpLocked(await loadRunningConfig(this.stateDir));
@@ -185,7 +144,8 @@ export class HostBackend implements NodeBackend {
               ok: false,
               reason: 'ApiUnreachable',
               message:
-                'the API server did not answer before the apply; the host was not changed, and the spec is applied when it answers again',
+                'the API server did not answer before the apply; the host was not changed, and the spec is applied ' +
+                'when it answers again',
               rolledBack: false,
               retry: true,
               durationMs: ms(),
@@ -212,7 +172,9 @@ export class HostBackend implements NodeBackend {
       return {
         ok: false,
         reason,
-        message: `${r.message} The API server does not answer with the previous configuration either, so the apply is retried when it does.`,
+        message:
+          `${r.message} The API server does not answer with the previous configuration either, so the apply ` +
+          `is retried when it does.`,
         rolledBack: true,
         retry: true,
         durationMs: ms(),

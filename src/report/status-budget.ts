@@ -10,7 +10,7 @@ import { API_VERSION, HANDLER_NAME } from '../api/constants.js';
 import type { Condition } from '../api/status.js';
 import { managedFieldsEntry, type FieldsShape, type ManagedFieldsEntry } from '../k8s/managed-fields.js';
 import type { OnnObject } from '../k8s/client.js';
-import { shortMessage } from './status.js';
+import { shortMessage } from './status-shapes.js';
 import { STATISTICS_TIME } from './statistics-delta.js';
 
 /** Under etcd's default request limit (1.5 MiB), with room for the request around the object. */
@@ -118,7 +118,8 @@ export const TRUNCATION_ORDER: readonly TruncationLevel[] = [
   { leavesOut: 'statistics', apply: without('statistics', STATISTICS_TIME) },
   {
     leavesOut:
-      "capabilities' repeated and empty fields (a network's addresses, gateways, mtu, ports and stp are its iface's; a missing flag is false, a missing address or list empty)",
+      "capabilities' repeated and empty fields (a network's addresses, gateways, mtu, ports and stp are its " +
+      "iface's; a missing flag is false, a missing address or list empty)",
     apply: compactCapabilities,
   },
   { leavesOut: 'kernelConfig', apply: without('kernelConfig') },

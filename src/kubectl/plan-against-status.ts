@@ -13,9 +13,11 @@ export type ReportedNode = Reported & Required<Pick<Reported, 'capabilities' | '
 // What the status cannot tell, and so what a plan from it may get wrong: said with every plan
 // (and diff), not left for the reader to guess.
 export const BASE_LIMIT =
-  'compared with the reported kernelConfig: the running config the agent persists on the node is not in the status; the two differ only where the node drifted';
+  'compared with the reported kernelConfig: the running config the agent persists on the node is not in the status; ' +
+  'the two differ only where the node drifted';
 export const STEPS_LIMIT =
-  "these are the plan's steps; the kernel operations they become depend on routes, sysctls and address origins the status does not report";
+  "these are the plan's steps; the kernel operations they become depend on routes, sysctls and address origins the " +
+  'status does not report';
 
 export interface Checked {
   check: SpecCheck;
@@ -52,7 +54,8 @@ function driftNote(r: Reported): string[] {
   const degraded = condition(r, 'Degraded');
   if (degraded?.status !== 'True' || degraded.reason !== 'Drifted') return [];
   return [
-    `${r.node} reports drift; what its kernel lost is planned here as new, where the agent replaces it: ${degraded.message}`,
+    `${r.node} reports drift; what its kernel lost is planned here as new, where the agent replaces it: ` +
+      `${degraded.message}`,
   ];
 }
 
@@ -79,7 +82,11 @@ export interface Rendered {
 export function renderPlan(node: string, p: StatusPlan, json: boolean): Rendered {
   if (json)
     return {
-      stdout: `${JSON.stringify(p.ok ? { steps: p.steps, desired: p.desired, notes: p.notes } : { errors: p.errors, notes: p.notes }, null, 2)}\n`,
+      stdout: `${JSON.stringify(
+        p.ok ? { steps: p.steps, desired: p.desired, notes: p.notes } : { errors: p.errors, notes: p.notes },
+        null,
+        2,
+      )}\n`,
       stderr: '',
     };
   const notes = p.notes.map((n) => `note: ${n}\n`).join('');
@@ -91,7 +98,9 @@ export function renderPlan(node: string, p: StatusPlan, json: boolean): Rendered
     return { stdout: `nothing to do: ${node} reports what the spec says\n${notes}`, stderr: '' };
   const steps = p.steps.map((s, i) => `${String(i + 1).padStart(4)}. ${describeStep(s)}\n`).join('');
   return {
-    stdout: `${p.steps.length} step${p.steps.length === 1 ? '' : 's'} on ${node}, against its reported kernelConfig:\n${steps}${notes}`,
+    stdout:
+      `${p.steps.length} step${p.steps.length === 1 ? '' : 's'} on ${node}, against its reported ` +
+      `kernelConfig:\n${steps}${notes}`,
     stderr: '',
   };
 }

@@ -83,7 +83,8 @@ export function registerPlan(program: Command): void {
     .addOption(
       new Option(
         '--host-dumps <dir>',
-        'plan against a host captured earlier: links.json, routes4.json, routes6.json, sys.txt as test/fixtures/observe/capture.ts writes them',
+        'plan against a host captured earlier: links.json, routes4.json, routes6.json, sys.txt as ' +
+          'test/fixtures/observe/capture.ts writes them',
       ),
     )
     .addOption(

@@ -7,7 +7,7 @@ import type { FailedNode, PolicyCondition, PolicyStatus } from '../api/policy.js
 import { canonicalizeBond, canonicalizeNetwork } from '../plan/canonicalize.js';
 import type { NodeRow, RolloutPlan } from './rollout.js';
 import type { Fragment, OnnView } from './types.js';
-import { own } from './own.js';
+import { own } from './own-properties.js';
 
 /** Whether the node's kernel has what the fragment asks (canonical forms compared, as the agent's drift check does). */
 export function inSync(fragment: Fragment, onn: OnnView): boolean | undefined {
@@ -77,69 +77,12 @@ export function policyStatus(i: StatusInput): PolicyStatus {
   });
   const outOfSync = wanted.filter((r) => r.desired && r.onn && inSync(r.desired, r.onn) === false);
   const failed = failedNodes(rows, plan);
-  const refused = failed.filter((f) => plan.states.get(f.node)?.kind === 'refused');
-  const remaining =
-    rows.some((r) =>
-      ['pending', 'waiting', 'pending-removal', 'removing', 'pending-cleanup'].includes(state(r).kind),
-    ) || plan.changing.length > 0;
-  const allAvailable = !i.deleting && available.length === wanted.length;
-  const degraded: Want = plan.aborted
-    ? {
-        type: 'Degraded',
-        status: 'True',
-        reason: 'RolloutAborted',
-        message: `node ${plan.aborted.node} failed (${plan.aborted.reason}: ${plan.aborted.message}); the rollout of generation ${g} stopped there, a new generation resumes it`,
-        observedGeneration: g,
-      }
-    : refused.length
-      ? {
-          type: 'Degraded',
-          status: 'True',
-          reason: refused[0]!.reason,
-          message: `refused on ${refused.length} node(s): ${refused[0]!.node}: ${refused[0]!.message}`,
-          observedGeneration: g,
-        }
-      : failed.length
-        ? {
-            type: 'Degraded',
-            status: 'True',
-            reason: 'NodesFailed',
-            message: `${failed.length} node(s) failed: ${failed[0]!.node}: ${failed[0]!.reason}`,
-            observedGeneration: g,
-          }
-        : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '', observedGeneration: g };
-  const progressing: Want = plan.aborted
-    ? {
-        type: 'Progressing',
-        status: 'False',
-        reason: 'RolloutAborted',
-        message: `${plan.changing.length} node(s) still changing`,
-        observedGeneration: g,
-      }
-    : remaining
-      ? {
-          type: 'Progressing',
-          status: 'True',
-          reason: i.deleting ? 'Removing' : 'RollingOut',
-          message: `${plan.changing.length} node(s) changing`,
-          observedGeneration: g,
-        }
-      : { type: 'Progressing', status: 'False', reason: 'Complete', message: '', observedGeneration: g };
-  const availableCond: Want = allAvailable
-    ? {
-        type: 'Available',
-        status: 'True',
-        reason: 'AllNodesAvailable',
-        message: `${available.length} node(s)`,
-        observedGeneration: g,
-      }
-    : {
-        type: 'Available',
-        status: 'False',
-        reason: i.deleting ? 'Deleting' : 'NodesPending',
-        message: `${available.length} of ${wanted.length} node(s) available`,
-        observedGeneration: g,
-      };
+  const remaining = rows.some((r) => STILL_TO_WRITE.includes(state(r).kind)) || plan.changing.length > 0;
+  const conditions = [
+    availableCondition(i, available.length, wanted.length),
+    progressingCondition(i, remaining),
+    degradedCondition(i, failed),
+  ];
   return {
     observedGeneration: g,
     matchedNodes: wanted.length,
@@ -147,8 +90,82 @@ export function policyStatus(i: StatusInput): PolicyStatus {
     availableNodes: available.length,
     outOfSyncNodes: outOfSync.length,
     failedNodes: failed.slice(0, FAILED_NODES_MAX),
-    conditions: withTransitions([availableCond, progressing, degraded], i.previous?.conditions, i.now),
+    conditions: withTransitions(conditions, i.previous?.conditions, i.now),
   };
+}
+
+/** Node states of a rollout that has writes left to make. */
+const STILL_TO_WRITE: readonly string[] = ['pending', 'waiting', 'pending-removal', 'removing', 'pending-cleanup'];
+
+/** Available: every matched node has the generation and its agent says so (never while deleting). */
+function availableCondition(i: StatusInput, available: number, wanted: number): Want {
+  const g = i.generation;
+  return !i.deleting && available === wanted
+    ? {
+        type: 'Available',
+        status: 'True',
+        reason: 'AllNodesAvailable',
+        message: `${available} node(s)`,
+        observedGeneration: g,
+      }
+    : {
+        type: 'Available',
+        status: 'False',
+        reason: i.deleting ? 'Deleting' : 'NodesPending',
+        message: `${available} of ${wanted} node(s) available`,
+        observedGeneration: g,
+      };
+}
+
+/** Progressing: writes remain or nodes are changing; stopped when the rollout aborted. */
+function progressingCondition(i: StatusInput, remaining: boolean): Want {
+  const { plan, generation: g } = i;
+  if (plan.aborted)
+    return {
+      type: 'Progressing',
+      status: 'False',
+      reason: 'RolloutAborted',
+      message: `${plan.changing.length} node(s) still changing`,
+      observedGeneration: g,
+    };
+  return remaining
+    ? {
+        type: 'Progressing',
+        status: 'True',
+        reason: i.deleting ? 'Removing' : 'RollingOut',
+        message: `${plan.changing.length} node(s) changing`,
+        observedGeneration: g,
+      }
+    : { type: 'Progressing', status: 'False', reason: 'Complete', message: '', observedGeneration: g };
+}
+
+/** Degraded, by what matters most: the rollout aborted, then nodes refused, then nodes failed. */
+function degradedCondition(i: StatusInput, failed: readonly FailedNode[]): Want {
+  const { plan, generation: g } = i;
+  const refused = failed.filter((f) => plan.states.get(f.node)?.kind === 'refused');
+  const degraded = (reason: string, message: string): Want => ({
+    type: 'Degraded',
+    status: 'True',
+    reason,
+    message,
+    observedGeneration: g,
+  });
+  if (plan.aborted) {
+    const { node, reason, message } = plan.aborted;
+    return degraded(
+      'RolloutAborted',
+      `node ${node} failed (${reason}: ${message}); the rollout of generation ${g} stopped there, ` +
+        'a new generation resumes it',
+    );
+  }
+  if (refused.length)
+    return degraded(
+      refused[0]!.reason,
+      `refused on ${refused.length} node(s): ${refused[0]!.node}: ${refused[0]!.message}`,
+    );
+  if (failed.length)
+    return degraded('NodesFailed', `${failed.length} node(s) failed: ${failed[0]!.node}: ${failed[0]!.reason}`);
+  return { type: 'Degraded', status: 'False', reason: 'AsExpected', message: '', observedGeneration: g };
 }
 
 const MAX_EVENTS = 10;

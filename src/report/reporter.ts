@@ -20,9 +20,16 @@ import {
 } from '../k8s/client.js';
 import type { ApiError } from '../k8s/http.js';
 import { coalesced } from '../util/coalesce.js';
-import type { Observation, SetupResult } from './backend.js';
-import type { AgentMetrics } from './metrics.js';
-import { conditionsFor, failed, shortMessage, statusPatch, success, type Condition, type Phase } from './status.js';
+import type { Observation, SetupResult } from './results.js';
+import {
+  conditionsFor,
+  failed,
+  shortMessage,
+  statusPatch,
+  success,
+  type Condition,
+  type Phase,
+} from './status-shapes.js';
 import { isEmptyEdit, sameStatistics, statisticsDelta, STATISTICS_TIME } from './statistics-delta.js';
 import {
   baseBytes,
@@ -58,12 +65,22 @@ const LAST_STEP = MAX_LEVEL + 1;
  */
 const REFUSAL_MEMORY_MS = 10 * 60_000;
 
+/** What the reporter tells the metrics (the agent's AgentMetrics implements it). */
+export interface StatusMetrics {
+  readonly apiWrites: { inc(): void };
+  recordObservation(obs: Observation): void;
+  recordSetup(r: SetupResult): void;
+  recordStatusWrite(level: number, bytes: number): void;
+  /** A status patch failed; `httpCode`: the API server's answer, undefined when there was none. */
+  recordStatusWriteFailure(httpCode: number | undefined): void;
+}
+
 export interface StatusReporterOptions {
   /** The object's name (the node's). */
   name: string;
   client: Pick<OnnClient, 'patchStatus' | 'event'>;
   log: Logger;
-  metrics?: AgentMetrics;
+  metrics?: StatusMetrics;
   /** How often statistics are written (default 30 s). */
   statisticsIntervalMs?: number;
   /** Writes only while this holds (the watcher has listed the object and watches it). */
@@ -82,7 +99,10 @@ export class StatusReporter {
   private obj: OnnObject | undefined;
   /** The status as the API server last showed it (or as we last wrote it). */
   private reported: Record<string, unknown> = {};
-  /** The resourceVersion of the object whose status `reported` is; undefined when `reported` did not come from the API server. */
+  /**
+   * The resourceVersion of the object whose status `reported` is; undefined when `reported` did not come from the API
+   * server.
+   */
   private reportedVersion: string | undefined;
   /**
    * A statistics write failed (lost, refused, in conflict): what the API server stores is not
@@ -95,7 +115,10 @@ export class StatusReporter {
   private statsWrittenAt = 0;
   /** The API server refused an object of this size: smaller ones only, until `until`. */
   private sizeLimit: { bytes: number; code: number; until: number } | undefined;
-  /** The API server refused the step before this one (for its content, or the smallest for its size): this step or later, until `until`. */
+  /**
+   * The API server refused the step before this one (for its content, or the smallest for its size): this step or
+   * later, until `until`.
+   */
   private floor: { step: number; cause: TruncationCause; until: number } | undefined;
   /** How much the shown status leaves out ('complete', or level and cause); undefined before the first write. */
   private shownState: string | undefined;
@@ -163,7 +186,9 @@ export class StatusReporter {
    * calls this when it changes).
    */
   drifted(obj: OnnObject, generation: number, drifted: readonly string[], healing: boolean): void {
-    const message = `the kernel differs from generation ${generation}: ${drifted.join('; ')}${healing ? ' (applying it again)' : ''}`;
+    const message =
+      `the kernel differs from generation ${generation}: ` +
+      `${drifted.join('; ')}${healing ? ' (applying it again)' : ''}`;
     this.setPhase({ kind: 'drifted', generation, message, healing });
     void this.event(obj, 'Warning', 'Drifted', message);
   }
@@ -173,7 +198,9 @@ export class StatusReporter {
    * only a Warning Event — the conditions keep saying why the spec is not in effect.
    */
   driftedFromRunning(obj: OnnObject, generation: number, drifted: readonly string[], healing: boolean): void {
-    const message = `the kernel differs from the running config (generation ${generation} is not applied): ${drifted.join('; ')}${healing ? ' (restoring the running config)' : ''}`;
+    const message =
+      `the kernel differs from the running config (generation ${generation} is not applied): ` +
+      `${drifted.join('; ')}${healing ? ' (restoring the running config)' : ''}`;
     void this.event(obj, 'Warning', 'Drifted', message);
   }
 
@@ -443,7 +470,10 @@ export class StatusReporter {
     return this.base.bytes;
   }
 
-  /** JSON bytes of a status, its fields measured once per value (an observation's capabilities are measured once, not per step). */
+  /**
+   * JSON bytes of a status, its fields measured once per value (an observation's capabilities are measured once, not
+   * per step).
+   */
   private statusBytes(status: StatusFields): number {
     const entries = Object.entries(status).filter(([, v]) => v !== undefined);
     let n = 2 + Math.max(0, entries.length - 1);

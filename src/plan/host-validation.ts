@@ -1,0 +1,29 @@
+// A spec checked against one read of a host: the host facts validation needs projected from the
+// read, the spec parsed and validated with what the handler owns (src/plan/validate.ts), and the
+// errors put in words for a status message or a terminal. Pure: the caller reads the host (the
+// agent's transaction under its lock, the CLI's dry run apart from any).
+import type { RunningConfig } from '../api/config.js';
+import type { HostState } from '../observe/types.js';
+import { validationFacts } from './host-facts.js';
+import { checkSpec, type ValidationError } from './validate.js';
+
+/**
+ * Errors shown in a status message: enough to fix the first ones; a spec of NETWORKS_MAX networks
+ * with a typo must not make a 300 KB status.
+ */
+export const MAX_REPORTED_ERRORS = 20;
+
+export function formatValidationErrors(errors: readonly ValidationError[], max = MAX_REPORTED_ERRORS): string {
+  const shown = errors.slice(0, max).map((e) => `${e.path}: ${e.message}`);
+  if (errors.length > max) shown.push(`… and ${errors.length - max} more error(s)`);
+  return shown.join('; ');
+}
+
+/** A spec validated against a host read and what the handler owns: the canonical config, or every error. */
+export type HostCheck = { config: RunningConfig } | { errors: ValidationError[] };
+
+/** Parses and validates a spec against a host read and what the handler owns (pure). */
+export function checkSpecOnHost(spec: unknown, host: HostState, running: RunningConfig): HostCheck {
+  const checked = checkSpec(spec, { host: validationFacts(host), running });
+  return checked.ok ? { config: checked.config } : { errors: checked.errors };
+}
