@@ -20,9 +20,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { KernelBackend } from '../src/agent/kernel-backend.js';
-import { currentLab, labExec } from '../src/lab/index.js';
+import { currentLab, labExec } from '../lab/src/index.js';
 import { run } from '../src/util/exec.js';
-import { benchTable, type BenchRow } from './lib/report.js';
+import { benchTable, type BenchRow } from '../kit/report.js';
 import { median } from './lib/stats.js';
 
 const VM = 'vm-node-1';

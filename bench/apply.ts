@@ -17,9 +17,9 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { KernelBackend } from '../src/agent/kernel-backend.js';
 import { run } from '../src/util/exec.js';
-import { benchNamespaceName, cleanupOnSignal, deleteNamespace, freshNamespace } from './lib/netns.js';
+import { benchNamespaceName, cleanupOnSignal, deleteNamespace, freshNamespace } from '../lab/client/index.js';
 import { findNmstatectl } from './lib/nmstate.js';
-import { benchTable, type BenchRow } from './lib/report.js';
+import { benchTable, type BenchRow } from '../kit/report.js';
 import { median, timed } from './lib/stats.js';
 import { traceTotals } from '../src/util/trace.js';
 

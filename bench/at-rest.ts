@@ -10,13 +10,12 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { killAgent, labExec, startNodeAgent, type Lab } from '../src/lab/index.js';
-import { HANDLER_NAMESPACE, HANDLER_SA } from '../src/lab/agents.js';
+import { killAgent, labExec, startNodeAgent, type Lab } from '../lab/src/index.js';
+import { HANDLER_NAMESPACE, HANDLER_SA } from '../lab/src/agents.js';
 import { agentWrites, auditLinesSince, auditMark, earlyWrites, serviceAccountUser } from './lib/audit.js';
 import { spawnDaemonless } from './lib/procs.js';
-import { OnnDriver } from './lib/onn.js';
-import { agentPid, procUsage, requireLab } from './lib/lab.js';
-import { benchTable, type BenchRow } from './lib/report.js';
+import { agentPid, OnnDriver, procUsage, requireLab } from '../lab/client/index.js';
+import { benchTable, type BenchRow } from '../kit/report.js';
 import { sleep } from '../src/util/exec.js';
 
 /** The agent's defaults (src/cli/run.ts). */

@@ -20,10 +20,8 @@ import { run } from '../src/util/exec.js';
 import { auditLinesSince, auditMark, countByVerb, countByVerbAndResource, requestsIn, type AuditRequest } from './lib/audit.js';
 import { measureWhile } from './lib/control-plane.js';
 import { CONTROLLER_USER, useController, type ControllerProcess } from './lib/controller-process.js';
-import { auditLogPath, labProcessPid, namespaceNodes, requireLab } from './lib/lab.js';
-import { isAvailable, OnnDriver, type Onn } from './lib/onn.js';
-import { PolicyDriver, type Onp } from './lib/onp.js';
-import { benchTable, type BenchRow } from './lib/report.js';
+import { auditLogPath, isAvailable, labProcessPid, namespaceNodes, type Onn, OnnDriver, type Onp, PolicyDriver, requireLab } from '../lab/client/index.js';
+import { benchTable, type BenchRow } from '../kit/report.js';
 import { median } from './lib/stats.js';
 
 export const POLICY = 'bench-fleet-rollout';
@@ -86,7 +84,7 @@ export async function benchFleetRollout(o: FleetRolloutOptions): Promise<BenchRo
     await onp.waitGone(POLICY, 600_000);
     await unlabelAll();
     const first = nodes[0]!;
-    if (hasNetwork(await onn.get(first))) await onn.settled(first, await onn.mergeSpec(first, { networks: { [NETWORK]: null } }));
+    if (hasNetwork(await onn.get(first))) await onn.waitForGeneration(first, await onn.mergeSpec(first, { networks: { [NETWORK]: null } }));
     await onn.settledAll(new Map((await onn.list()).filter((x) => nodes.includes(x.metadata.name)).map((x) => [x.metadata.name, x.metadata.generation])));
 
     // Baseline: the rendered network by hand on one node, applied and removed.
@@ -94,11 +92,11 @@ export async function benchFleetRollout(o: FleetRolloutOptions): Promise<BenchRo
     const removeMs: number[] = [];
     for (let i = 0; i < o.baselineRuns; i++) {
       let t0 = Date.now();
-      const got = await onn.settled(first, await onn.mergeSpec(first, { networks: { [NETWORK]: BASELINE_NETWORK } }));
+      const got = await onn.waitForGeneration(first, await onn.mergeSpec(first, { networks: { [NETWORK]: BASELINE_NETWORK } }));
       applyMs.push(Date.now() - t0);
       if (!isAvailable(got)) throw new Error(`${first}: the baseline network was not applied: ${JSON.stringify(got.status?.setupStatus)}`);
       t0 = Date.now();
-      await onn.settled(first, await onn.mergeSpec(first, { networks: { [NETWORK]: null } }));
+      await onn.waitForGeneration(first, await onn.mergeSpec(first, { networks: { [NETWORK]: null } }));
       removeMs.push(Date.now() - t0);
     }
     log(`baseline on ${first}: apply ${median(applyMs)} ms, removal ${median(removeMs)} ms (median of ${o.baselineRuns}); rolling out to ${n} nodes, ${o.maxUnavailable} at a time`);

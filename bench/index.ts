@@ -13,7 +13,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { currentLab } from '../src/lab/index.js';
+import { currentLab } from '../lab/src/index.js';
 import { benchApplyBridges, benchRemoval } from './apply.js';
 import { benchApplyVlans } from './apply-vm.js';
 import { benchAtRest } from './at-rest.js';
@@ -22,7 +22,7 @@ import { benchManyNodes } from './many-nodes.js';
 import { installNmstatectl, findNmstatectl } from './lib/nmstate.js';
 import { renderCharts } from './lib/plot.js';
 import { scalingCharts } from './scaling.js';
-import { benchTable, markdownTable, newResults, writeResults, type BenchRow } from './lib/report.js';
+import { benchTable, markdownTable, newResults, writeResults, type BenchRow } from '../kit/report.js';
 import { benchObserve } from './observe.js';
 import { benchPlan } from './plan.js';
 import { benchReconcile } from './reconcile.js';

@@ -16,17 +16,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { HANDLER_NAMESPACE, HANDLER_SA } from '../src/lab/agents.js';
+import { HANDLER_NAMESPACE, HANDLER_SA } from '../lab/src/agents.js';
 import { sleep } from '../src/util/exec.js';
 import { agentWrites, auditLinesSince, auditMark, earlyWrites, groupWrites, kubeletNode, requestsIn, serviceAccountUser, WRITE_VERBS } from './lib/audit.js';
 import { PLURAL } from '../src/api/constants.js';
 import { etcdSize, measureWhile, type EtcdSize, type WindowUsage } from './lib/control-plane.js';
 import { projectFleet, type FleetFigures } from './lib/fleet-projection.js';
-import { auditLogPath, labProcessPid, namespaceNodes, requireLab } from './lib/lab.js';
-import { isAvailable, OnnDriver } from './lib/onn.js';
+import { auditLogPath, isAvailable, labProcessPid, namespaceNodes, OnnDriver, requireLab } from '../lab/client/index.js';
 import { perNodeCharts, restTargets, subsetSummaries, summarizeWindow, type NodeWindow, type WindowSummary } from './lib/per-node.js';
 import { renderCharts } from './lib/plot.js';
-import { benchTable, fmtNumber, type BenchRow } from './lib/report.js';
+import { benchTable, fmtNumber, type BenchRow } from '../kit/report.js';
 
 /** The agent's statistics interval (src/cli/run.ts default): at rest, at most one write per node per interval. */
 export const STATISTICS_INTERVAL_S = 30;

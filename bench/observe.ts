@@ -16,9 +16,9 @@ import { parseArgs } from 'node:util';
 import { emptyConfig } from '../src/api/config.js';
 import { capabilities, HostObserver, kernelConfig, observeHost, StatisticsSampler, type HostState } from '../src/observe/index.js';
 import { run } from '../src/util/exec.js';
-import { benchNamespaceName, cleanupOnSignal, deleteNamespace, freshNamespace } from './lib/netns.js';
+import { benchNamespaceName, cleanupOnSignal, deleteNamespace, freshNamespace } from '../lab/client/index.js';
 import { findNmstatectl } from './lib/nmstate.js';
-import { benchTable, type BenchRow } from './lib/report.js';
+import { benchTable, type BenchRow } from '../kit/report.js';
 import { median, timed } from './lib/stats.js';
 import { dumpCommands, ipDumpInput } from '../src/observe/index.js';
 

@@ -4,7 +4,7 @@
 // `npm run bench -- --only plan`, or `node dist/bench/plan.js`
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { benchTable, type BenchRow } from './lib/report.js';
+import { benchTable, type BenchRow } from '../kit/report.js';
 import { median } from './lib/stats.js';
 import { NETWORKS_MAX, type SpecInput } from '../src/api/spec.js';
 import type { RunningConfig } from '../src/api/config.js';

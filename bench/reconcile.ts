@@ -9,10 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { labExec } from '../src/lab/index.js';
-import { requireLab } from './lib/lab.js';
-import { OnnDriver } from './lib/onn.js';
-import { benchTable, type BenchRow } from './lib/report.js';
+import { labExec } from '../lab/src/index.js';
+import { OnnDriver, requireLab } from '../lab/client/index.js';
+import { benchTable, type BenchRow } from '../kit/report.js';
 import { median, timed } from './lib/stats.js';
 
 const STATIC_SPEC = { networks: { benchnet: { nic: 'eth1', bridged: true, bootproto: 'none', ipaddr: '10.93.0.1', netmask: '255.255.255.0' } } };
@@ -73,7 +72,7 @@ export async function benchReconcile(o: ReconcileBenchOptions): Promise<BenchRow
   for (let i = 0; i <= o.runs; i++) {
     const t0 = process.hrtime.bigint();
     const gen = await onn.setSpec(nsNode, STATIC_SPEC);
-    const obj = await onn.settled(nsNode, gen);
+    const obj = await onn.waitForGeneration(nsNode, gen);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (obj.status?.kernelConfig?.networks.benchnet?.ipaddr !== '10.93.0.1') throw new Error(`static network not applied: ${JSON.stringify(obj.status?.setupStatus)}`);
     await onn.apply(nsNode, {});
@@ -99,7 +98,7 @@ export async function benchReconcile(o: ReconcileBenchOptions): Promise<BenchRow
     for (let i = 0; i < o.seedRuns; i++) {
       const t0 = process.hrtime.bigint();
       const gen = await onn.setSpec(vmNode, SEED_SPEC);
-      const obj = await onn.settled(vmNode, gen);
+      const obj = await onn.waitForGeneration(vmNode, gen);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (!obj.status?.kernelConfig?.networks.net1) throw new Error(`seed network not applied: ${JSON.stringify(obj.status?.setupStatus)}`);
       const d = await lastDhcpWait(logPath);

@@ -1,6 +1,6 @@
 // The scaling plot's charts and growth verdicts, from the benchmark rows that have a size.
 import type { Chart, Series } from './lib/plot.js';
-import type { BenchRow } from './lib/report.js';
+import type { BenchRow } from '../kit/report.js';
 import { growth } from './lib/stats.js';
 
 /** Scaling charts from the rows that have a size. */

@@ -19,7 +19,7 @@ import { checkSpec } from '../src/plan/validate.js';
 import {
   baseBytes, fitStatus, leftOut, OBJECT_BUDGET_BYTES, OBJECT_FIELDS_SHAPE, statusManagedFields, withTruncationCondition, type Fitted,
 } from '../src/report/status-budget.js';
-import { markdownTable } from './lib/report.js';
+import { markdownTable } from '../kit/report.js';
 import { syntheticDumps, type HostShape } from './lib/synthetic-host.js';
 
 export const SHAPES = ['bridged-nic', 'bridgeless-nic', 'vlan-bond-bridged-v4v6', 'nicless-bridge'] as const;

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Launcher of the CLI (Node 24: bin/node24.js).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureNode24, importBuilt } from './node24.js';
+import { ensureNode24, importBuilt, root } from './node24.js';
 
 await ensureNode24(import.meta.url, 'ovirt-node-network-handler');
 // The agent (`run`) lives for months beside the workloads, mostly at rest: V8 is started for
@@ -24,4 +26,8 @@ if (process.argv[2] === 'run' && !process.execArgv.some((a) => a.startsWith('--m
   const v8 = [...AGENT_V8_FLAGS, ...(process.argv.includes('--low-memory') ? LOW_MEMORY_V8_FLAGS : [])];
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...v8, fileURLToPath(import.meta.url), ...process.argv.slice(2)], process.env);
 }
-await importBuilt('src/cli/main.js', 'ovirt-node-network-handler');
+// `lab …` goes to the lab's own entry point (lab/src/main.ts), which a built checkout has and the
+// image does not (it compiles only src/); without it the product CLI's `lab` says so.
+const LAB_MAIN = 'lab/src/main.js';
+const entry = process.argv[2] === 'lab' && existsSync(join(root, 'dist', LAB_MAIN)) ? LAB_MAIN : 'src/cli/main.js';
+await importBuilt(entry, 'ovirt-node-network-handler');

@@ -11,6 +11,8 @@
 #               --omit=dev`, type declarations, source maps and READMEs dropped);
 #   3. app      /opt/ovirt-node-network-handler/{dist/src,bin,deploy,package.json}, compiled here,
 #               and /usr/local/bin/ovirt-node-network-handler (the CLI on PATH).
+#               Only src/ is compiled: the lab (lab/src, lab/client) is no part of the image
+#               (image.test.ts checks).
 # The same image as image/Containerfile builds with podman/buildah/docker elsewhere.
 #
 # Idempotent: the content key is the git tree hash of the inputs as they are in the working tree

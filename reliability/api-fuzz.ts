@@ -14,13 +14,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import type { RunningConfig } from '../src/api/config.js';
-import { killAgent, labExec, startNodeAgent } from '../src/lab/index.js';
+import { killAgent, labExec, startNodeAgent } from '../lab/src/index.js';
 import { run, sleep, waitFor } from '../src/util/exec.js';
-import { failedReason, isAvailable, OnnDriver, type Onn } from '../bench/lib/onn.js';
-import type { ReliabilityRow } from '../bench/lib/report.js';
-import { kubectlArgs } from '../test/helpers/lab.js';
+import { failedReason, isAvailable, kubectlArgs, namespaceNodes, type Onn, OnnDriver, persistedConfig, requireLab } from '../lab/client/index.js';
+import type { ReliabilityRow } from '../kit/report.js';
 import { generateTrials, impliedDevices } from './fuzz/index.js';
-import { netnsNodes, persistedConfig, requireLab } from './lab-node.js';
 
 /** The fuzz namespace's NICs are eth0..eth5; a lab node has eth1, eth2 (eth0 is its management NIC, never handed out). */
 export function onLabNics(spec: unknown): unknown {
@@ -54,7 +52,7 @@ function keysOf(spec: unknown, field: 'networks' | 'bondings'): string[] {
 export async function apiFuzz(o: { trials: number; seed?: number; log?: (l: string) => void }): Promise<ReliabilityRow[]> {
   const lab = await requireLab();
   const onn = new OnnDriver(lab.kubeconfig);
-  const node = netnsNodes(lab)[1] ?? netnsNodes(lab)[0]!;
+  const node = namespaceNodes(lab)[1] ?? namespaceNodes(lab)[0]!;
   const seed = o.seed ?? Date.now() % 1_000_000;
   // The interleaving (kill or not, when, which drift) is drawn from the same seed as the specs.
   const moves = fc.sample(fc.record({ kill: fc.integer({ min: 0, max: 4 }), killAfterMs: fc.nat({ max: 1500 }), drift: fc.integer({ min: 0, max: 2 }), pick: fc.nat() }), { numRuns: o.trials, seed });
@@ -90,7 +88,7 @@ export async function apiFuzz(o: { trials: number; seed?: number; log?: (l: stri
           await startNodeAgent(node);
           kills++;
         }
-        const obj = await onn.settled(node, gen, 240_000);
+        const obj = await onn.waitForGeneration(node, gen, 240_000);
         const persisted = await persistedConfig(lab, node);
         const reason = failedReason(obj);
         if (isAvailable(obj)) {

@@ -1,11 +1,10 @@
 // Reliability: specs that cut a node off from the API server must be rolled back, within the
 // object's connectivity timeout, leaving the host as it was; a harmless spec on the same NIC
 // must not be. The node is a namespace node whose eth0 carries its management address.
-import { labExec, nodeKubeconfigPath } from '../src/lab/index.js';
-import { NET } from '../src/lab/config.js';
-import { failedReason, isAvailable, OnnDriver } from '../bench/lib/onn.js';
-import type { ReliabilityRow } from '../bench/lib/report.js';
-import { hostSnapshot, netnsNodes, requireLab, snapshotDiff } from './lab-node.js';
+import { labExec, nodeKubeconfigPath } from '../lab/src/index.js';
+import { NET } from '../lab/src/config.js';
+import { failedReason, hostSnapshot, isAvailable, namespaceNodes, OnnDriver, requireLab, snapshotDiff } from '../lab/client/index.js';
+import type { ReliabilityRow } from '../kit/report.js';
 
 const TIMEOUT_S = 10;
 /** Past the timeout: the rollback itself, the re-check of the API server on the old config, the status write. */
@@ -34,7 +33,7 @@ export function losingSpecs(mgmtIp: (on: Kind) => string): { name: string; on: K
 export async function connectivityLosingSpecs(o: { trials: number; log?: (l: string) => void }): Promise<ReliabilityRow[]> {
   const lab = await requireLab();
   const onn = new OnnDriver(lab.kubeconfig);
-  const nodes: Record<Kind, string | undefined> = { netns: netnsNodes(lab)[0], vm: lab.state.nodes.find((n) => n.kind === 'vm')?.name };
+  const nodes: Record<Kind, string | undefined> = { netns: namespaceNodes(lab)[0], vm: lab.state.nodes.find((n) => n.kind === 'vm')?.name };
   const ips: Partial<Record<Kind, string>> = {};
   for (const k of ['netns', 'vm'] as const) {
     if (!nodes[k]) continue;
@@ -54,7 +53,7 @@ export async function connectivityLosingSpecs(o: { trials: number; log?: (l: str
       const before = await hostSnapshot(node);
       const t0 = Date.now();
       const gen = await onn.setSpec(node, c.spec);
-      const obj = await onn.settled(node, gen, (TIMEOUT_S + SLACK_S + 60) * 1000);
+      const obj = await onn.waitForGeneration(node, gen, (TIMEOUT_S + SLACK_S + 60) * 1000);
       const secs = (Date.now() - t0) / 1000;
       times.push(secs);
       const problems: string[] = [];

@@ -8,8 +8,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { currentLab } from '../src/lab/index.js';
-import { markdownTable, newResults, reliabilityTable, writeResults, type ReliabilityRow } from '../bench/lib/report.js';
+import { currentLab } from '../lab/src/index.js';
+import { markdownTable, newResults, reliabilityTable, writeResults, type ReliabilityRow } from '../kit/report.js';
 import { connectivityLosingSpecs } from './connectivity.js';
 import { fuzzSpecs } from './fuzz/index.js';
 import { killDuringApply } from './kill.js';

@@ -3,11 +3,10 @@
 // config and status agree, Available), with no device of a half-applied state left over; the
 // agent's boot restore must first bring the kernel to the old or the new config (its journal).
 import { isDeepStrictEqual } from 'node:util';
-import { killAgent, labExec, startNodeAgent } from '../src/lab/index.js';
+import { killAgent, labExec, startNodeAgent } from '../lab/src/index.js';
 import { sleep } from '../src/util/exec.js';
-import { isAvailable, OnnDriver } from '../bench/lib/onn.js';
-import type { ReliabilityRow } from '../bench/lib/report.js';
-import { netnsNodes, persistedConfig, requireLab } from './lab-node.js';
+import { isAvailable, namespaceNodes, OnnDriver, persistedConfig, requireLab } from '../lab/client/index.js';
+import type { ReliabilityRow } from '../kit/report.js';
 
 /** Two specs far enough apart that an apply between them takes a while: 30 networks each, a third shared with new addresses. */
 export function killSpecs(): [Record<string, unknown>, Record<string, unknown>] {
@@ -28,7 +27,7 @@ async function bridgesOf(node: string): Promise<string[]> {
 export async function killDuringApply(o: { trials: number; log?: (l: string) => void }): Promise<ReliabilityRow[]> {
   const lab = await requireLab();
   const onn = new OnnDriver(lab.kubeconfig);
-  const node = netnsNodes(lab)[1] ?? netnsNodes(lab)[0]!;
+  const node = namespaceNodes(lab)[1] ?? namespaceNodes(lab)[0]!;
   const [a, b] = killSpecs();
   let survived = 0;
   const failures: string[] = [];
@@ -51,7 +50,7 @@ export async function killDuringApply(o: { trials: number; log?: (l: string) => 
       await killAgent(node, 'SIGKILL');
       await startNodeAgent(node);
       const gen = (await onn.get(node)).metadata.generation;
-      const obj = await onn.settled(node, gen, 120_000);
+      const obj = await onn.waitForGeneration(node, gen, 120_000);
       const expect = Object.keys(to.networks as object).sort();
       const kernel = Object.keys(obj.status?.kernelConfig?.networks ?? {}).sort();
       const persisted = Object.keys((await persistedConfig(lab, node)).networks).sort();

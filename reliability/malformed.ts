@@ -8,12 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NETWORKS_MAX } from '../src/api/spec.js';
 import { run } from '../src/util/exec.js';
-import { failedReason, OnnDriver } from '../bench/lib/onn.js';
-import type { ReliabilityRow } from '../bench/lib/report.js';
-import { kubectlArgs } from '../test/helpers/lab.js';
-import { agentPid, hostSnapshot, netnsNodes, requireLab } from './lab-node.js';
-import { procUsage } from '../bench/lib/lab.js';
-import type { Lab } from '../src/lab/index.js';
+import { agentPid, failedReason, hostSnapshot, kubectlArgs, namespaceNodes, OnnDriver, procUsage, requireLab } from '../lab/client/index.js';
+import type { ReliabilityRow } from '../kit/report.js';
+import type { Lab } from '../lab/src/index.js';
 
 const net = (n: Record<string, unknown>) => ({ networks: { m1: { bridged: true, bootproto: 'none', ...n } } });
 
@@ -50,7 +47,7 @@ async function rssMb(lab: Lab, node: string): Promise<number> {
 export async function malformedObjects(o: { log?: (l: string) => void }): Promise<ReliabilityRow[]> {
   const lab = await requireLab();
   const onn = new OnnDriver(lab.kubeconfig);
-  const node = netnsNodes(lab)[1] ?? netnsNodes(lab)[0]!;
+  const node = namespaceNodes(lab)[1] ?? namespaceNodes(lab)[0]!;
   await onn.apply(node, {});
   const pid = await agentPid(lab, node);
   const rss0 = await rssMb(lab, node);
@@ -89,7 +86,7 @@ export async function malformedObjects(o: { log?: (l: string) => void }): Promis
       o.log?.(`API server refuses ${c.name}: ${named ? 'field named' : 'field NOT named'}`);
       continue;
     }
-    const obj = await onn.settled(node, gen, 120_000);
+    const obj = await onn.waitForGeneration(node, gen, 120_000);
     rssMax = Math.max(rssMax, await rssMb(lab, node));
     const msg = obj.status?.setupStatus?.Failed?.message ?? '';
     const problems: string[] = [];

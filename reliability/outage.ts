@@ -4,12 +4,10 @@
 // such a rollback restores exactly the snapshot taken before), the agents must stay up, and once
 // it is back every spec update must be applied (none lost).
 import { isDeepStrictEqual } from 'node:util';
-import { stopLabProcess } from '../src/lab/index.js';
-import { run, sleep, waitFor } from '../src/util/exec.js';
-import { OnnDriver } from '../bench/lib/onn.js';
-import type { ReliabilityRow } from '../bench/lib/report.js';
-import { agentPid, hostSnapshot, netnsNodes, requireLab, snapshotDiff } from './lab-node.js';
-import { kubectlArgs } from '../test/helpers/lab.js';
+import { stopLabProcess } from '../lab/src/index.js';
+import { sleep } from '../src/util/exec.js';
+import { agentPid, hostSnapshot, namespaceNodes, OnnDriver, requireLab, snapshotDiff, waitApiReady } from '../lab/client/index.js';
+import type { ReliabilityRow } from '../kit/report.js';
 
 function specWith(tag: number): Record<string, unknown> {
   return { networks: { [`out${tag}`]: { bridged: true, bootproto: 'none', ipaddr: `10.95.${tag % 250}.1`, netmask: '255.255.255.0' } } };
@@ -28,8 +26,8 @@ export interface OutageOptions {
 export async function apiOutages(o: OutageOptions): Promise<ReliabilityRow[]> {
   const lab = await requireLab();
   const onn = new OnnDriver(lab.kubeconfig);
-  const node = netnsNodes(lab)[1] ?? netnsNodes(lab)[0]!;
-  const apiBack = () => waitFor('the API server', async () => (await run(kubectlArgs(lab, 'get', '--raw', '/readyz'), { allowFailure: true })).code === 0, 90_000, 250);
+  const node = namespaceNodes(lab)[1] ?? namespaceNodes(lab)[0]!;
+  const apiBack = () => waitApiReady(lab);
   const rows: ReliabilityRow[] = [];
   let tag = 0;
 
@@ -87,7 +85,7 @@ export async function apiOutages(o: OutageOptions): Promise<ReliabilityRow[]> {
       await sleep(Math.floor(Math.random() * 300));
       const problems = await outage(o.outageSeconds, before, true);
       try {
-        const obj = await onn.settled(node, (await onn.get(node)).metadata.generation, 180_000);
+        const obj = await onn.waitForGeneration(node, (await onn.get(node)).metadata.generation, 180_000);
         const got = Object.keys(obj.status?.kernelConfig?.networks ?? {});
         if (!isDeepStrictEqual(got, Object.keys(next.networks as object))) problems.push(`after the outage the node has ${JSON.stringify(got)} (${JSON.stringify(obj.status?.setupStatus)})`);
       } catch (e) {
@@ -112,7 +110,7 @@ export async function apiOutages(o: OutageOptions): Promise<ReliabilityRow[]> {
       await restart();
       await apiBack();
       try {
-        const obj = await onn.settled(node, (await onn.get(node)).metadata.generation, 180_000);
+        const obj = await onn.waitForGeneration(node, (await onn.get(node)).metadata.generation, 180_000);
         const got = Object.keys(obj.status?.kernelConfig?.networks ?? {});
         if (isDeepStrictEqual(got, Object.keys(next.networks as object))) survived++;
         else notes.push(`restart ${i + 1}: node has ${JSON.stringify(got)} (${JSON.stringify(obj.status?.setupStatus)})`);

@@ -9,14 +9,13 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { RunningConfig } from '../src/api/config.js';
 import { DEFAULT_STATE_DIR } from '../src/api/constants.js';
-import { labExec, powerCycleVm, setVmApiReachable, startNodeAgent, type Lab } from '../src/lab/index.js';
-import { vmFiles } from '../src/lab/vm.js';
-import { PROJECT_ROOT } from '../src/lab/config.js';
+import { labExec, powerCycleVm, setVmApiReachable, startNodeAgent, type Lab } from '../lab/src/index.js';
+import { vmFiles } from '../lab/src/vm.js';
+import { PROJECT_ROOT } from '../lab/src/config.js';
 import { RUNNING_CONFIG_FILE, parseRunningConfig } from '../src/persist/running-config.js';
 import { sleep, waitFor } from '../src/util/exec.js';
-import { isAvailable, OnnDriver } from '../bench/lib/onn.js';
-import type { ReliabilityRow } from '../bench/lib/report.js';
-import { requireLab } from './lab-node.js';
+import { isAvailable, OnnDriver, requireLab } from '../lab/client/index.js';
+import type { ReliabilityRow } from '../kit/report.js';
 
 /**
  * Two specs over the VM's two data NICs that share nothing but the NICs, so a mix of them is
@@ -137,7 +136,7 @@ export async function powerLossDuringApply(o: { trials: number; log?: (l: string
       if (!isDeepStrictEqual(await kernelConfigOf(node), stored)) throw new Error('the kernel changed while the API was unreachable');
       await setVmApiReachable(node, true);
       // … and once the API answers, it reports and reaches the spec.
-      const obj = await onn.settled(node, gen, 180_000);
+      const obj = await onn.waitForGeneration(node, gen, 180_000);
       const want = to === a ? storedA : storedB;
       const reported = obj.status?.kernelConfig as unknown as RunningConfig | undefined;
       const finalKernel = await kernelConfigOf(node);

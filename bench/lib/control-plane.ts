@@ -1,9 +1,9 @@
 // The lab's control plane as a benchmark measures it: CPU and resident memory of processes over
 // a window of work (kube-apiserver, etcd, a controller), and the size of etcd's database from
-// its own /metrics (etcd serves them on its client URL, 127.0.0.1 in the lab: src/lab/apiserver.ts).
-import { NET } from '../../src/lab/config.js';
+// its own /metrics (etcd serves them on its client URL, 127.0.0.1 in the lab: lab/src/apiserver.ts).
+import { NET } from '../../lab/src/config.js';
 import { sleep } from '../../src/util/exec.js';
-import { procUsage } from './lab.js';
+import { procUsage } from '../../lab/client/index.js';
 
 /** The value of an unlabelled sample of a Prometheus text exposition, e.g. a gauge. */
 export function promSample(text: string, name: string): number | undefined {

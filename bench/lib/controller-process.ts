@@ -8,11 +8,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CONTROLLER_NAME } from '../../src/api/constants.js';
-import { CONTROLLER_SA, HANDLER_NAMESPACE } from '../../src/lab/agents.js';
-import { PROJECT_ROOT } from '../../src/lab/config.js';
-import type { Lab } from '../../src/lab/index.js';
-import { pkiPaths } from '../../src/lab/pki.js';
-import { podProcessPid } from '../../src/lab/pod-agent.js';
+import { CONTROLLER_SA, HANDLER_NAMESPACE } from '../../lab/src/agents.js';
+import { PROJECT_ROOT } from '../../lab/src/config.js';
+import type { Lab } from '../../lab/src/index.js';
+import { pkiPaths } from '../../lab/src/pki.js';
+import { podProcessPid } from '../../lab/src/pod-agent.js';
 import { run, sleep, waitFor } from '../../src/util/exec.js';
 import { serviceAccountUser } from './audit.js';
 

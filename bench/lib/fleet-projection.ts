@@ -9,7 +9,7 @@
 // - the objects are as large as the lab's (same interfaces and networks per node);
 // - everything else on the API server (kubelets, Nodes, Leases, pods, Events) is Kubernetes' own
 //   and left out, except in the rows that say "lab, all clients".
-import { fmtNumber, markdownTable } from './report.js';
+import { fmtNumber, markdownTable } from '../../kit/report.js';
 import type { WindowSummary } from './per-node.js';
 
 /** The measured figures a projection starts from. */

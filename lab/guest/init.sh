@@ -53,14 +53,14 @@ else
 fi
 ip link set eth0 up
 node="$OVNH_REPO/node_modules/node/bin/node"
-"$node" "$OVNH_REPO/dist/src/lab/guest-boot.js" > /run/ovnh-share/guest-boot.log 2>&1 || echo "stage2: guest-boot failed (see guest-boot.log)"
+"$node" "$OVNH_REPO/dist/lab/src/guest-boot.js" > /run/ovnh-share/guest-boot.log 2>&1 || echo "stage2: guest-boot failed (see guest-boot.log)"
 if [ -s "$running" ]; then
   echo "stage2: restoring the persisted network configuration"
   "$node" "$OVNH_REPO/bin/ovirt-node-network-handler.js" restore --state-dir "$OVNH_STATE_DIR" > /run/ovnh-share/boot-restore.log 2>&1 \
     || echo "stage2: boot restore failed (see boot-restore.log)"
 fi
 echo "stage2: $(uname -r) up, starting guest agent"
-"$node" "$OVNH_REPO/dist/src/lab/guest-agent.js" > /run/ovnh-share/guest-agent.log 2>&1 &
+"$node" "$OVNH_REPO/dist/lab/src/guest-agent.js" > /run/ovnh-share/guest-agent.log 2>&1 &
 agent=$!
 # PID 1 reaps orphans; when the agent dies the VM has no purpose left.
 while kill -0 "$agent" 2>/dev/null; do wait "$agent"; done

@@ -24,7 +24,7 @@
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { reliabilityTable } from '../../bench/lib/report.js';
+import { reliabilityTable } from '../../kit/report.js';
 import { childMain } from './child.js';
 import { CHILD_FLAG } from './protocol.js';
 import { fuzzSpecs } from './run.js';

@@ -4,7 +4,7 @@
 import { DEFAULT_RESOLV_CONF } from '../../src/api/constants.js';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { run } from '../../src/util/exec.js';
-import { deleteNamespace, freshNamespace } from '../../bench/lib/netns.js';
+import { deleteNamespace, freshNamespace } from '../../lab/client/index.js';
 
 export const NICS = ['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5'] as const;
 export const FOREIGN_BRIDGE = 'foreign0';

@@ -1,6 +1,6 @@
 // What a run counts and says: the tally, the log lines as trials come in, the summary and the
 // rows of the reliability table.
-import type { ReliabilityRow } from '../../bench/lib/report.js';
+import type { ReliabilityRow } from '../../kit/report.js';
 import type { Trial } from './generate.js';
 import type { Outcome, TrialResult } from './protocol.js';
 import { clip } from './text.js';

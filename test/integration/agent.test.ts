@@ -6,63 +6,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { run, sleep, waitFor } from '../../src/util/exec.js';
-import { killAgent, startNodeAgent, stopLabProcess, type Lab } from '../../src/lab/index.js';
-import { PROJECT_ROOT } from '../../src/lab/config.js';
-import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { killAgent, startNodeAgent, stopLabProcess, type Lab } from '../../lab/src/index.js';
+import { PROJECT_ROOT } from '../../lab/src/config.js';
+import { ensureLab, exec, hostSnapshot, kubectlArgs, OnnDriver, releaseLab, waitApiReady, type Onn } from '../../lab/client/index.js';
 import type { RunningConfig } from '../../src/api/config.js';
 import { configToSpec } from '../../src/plan/canonicalize.js';
 
-interface Onn {
-  metadata: { name: string; generation: number; ownerReferences?: { kind: string; name: string }[] };
-  spec: Record<string, unknown>;
-  status?: {
-    capabilities?: { nics?: Record<string, { hwaddr?: string }>; supportsIPv6?: boolean; bridges?: Record<string, unknown>; bondings?: Record<string, unknown> };
-    statistics?: Record<string, { rx: string; tx: string; state: string }>;
-    kernelConfig?: { networks: Record<string, Record<string, unknown>>; bondings: Record<string, Record<string, unknown>> };
-    setupStatus?: { Success?: { reason: string; message: string }; Failed?: { reason: string; message: string } };
-    conditions?: { type: string; status: string; observedGeneration: number; reason: string; message?: string }[];
-    observedGeneration?: number;
-  };
-}
-
 let lab: Lab;
+let onn: OnnDriver;
 const kubectl = (...args: string[]) => run(kubectlArgs(lab, ...args));
-
-async function getOnn(node: string): Promise<Onn> {
-  return JSON.parse((await kubectl('get', 'ovirtnodenetwork', node, '-o', 'json')).stdout) as Onn;
-}
-
-/** Waits until the agent has handled the object's current generation; returns the object. */
-async function settled(node: string, timeoutMs = 240_000): Promise<Onn> {
-  return waitFor(`${node} to reconcile its spec`, async () => {
-    const o = await getOnn(node);
-    const avail = o.status?.conditions?.find((c) => c.type === 'Available');
-    return o.status?.observedGeneration === o.metadata.generation && avail?.observedGeneration === o.metadata.generation && avail.reason !== 'Progressing' ? o : undefined;
-  }, timeoutMs, 500);
-}
-
-async function setSpec(node: string, spec: Record<string, unknown>): Promise<void> {
-  await kubectl('patch', 'ovirtnodenetwork', node, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec', value: spec }]));
-}
-
-async function available(node: string): Promise<Onn> {
-  const o = await settled(node);
-  const c = o.status!.conditions!.find((x) => x.type === 'Available')!;
-  assert.equal(c.status, 'True', `${node}: ${JSON.stringify(o.status?.setupStatus)}`);
-  return o;
-}
-
-/** The node's links and addresses, for "nothing changed" comparisons (counters and timers dropped). */
-async function hostSnapshot(node: string): Promise<string> {
-  const links = JSON.parse((await exec(node, ['ip', '-json', '-details', 'link', 'show'])).stdout) as Record<string, unknown>[];
-  const addrs = JSON.parse((await exec(node, ['ip', '-json', 'addr', 'show'])).stdout) as { ifname: string; addr_info: { local: string; prefixlen: number }[] }[];
-  const routes = (await exec(node, ['ip', 'route', 'show'])).stdout;
-  return JSON.stringify({
-    links: links.map((l) => [l.ifname, l.master, l.mtu, l.operstate, l.address]),
-    addrs: addrs.map((a) => [a.ifname, a.addr_info.map((x) => `${x.local}/${x.prefixlen}`).sort()]),
-    routes,
-  });
-}
 
 const nsNode = () => lab.state.nodes.filter((n) => n.kind === 'netns')[0]!.name;
 const nsNode2 = () => lab.state.nodes.filter((n) => n.kind === 'netns')[1]!.name;
@@ -70,17 +22,18 @@ const vmNode = () => lab.state.nodes.find((n) => n.kind === 'vm')!.name;
 
 before(async () => {
   lab = await ensureLab();
+  onn = new OnnDriver(lab.kubeconfig);
   for (const n of lab.state.nodes) {
-    await waitFor(`${n.name}'s object`, async () => (await run(kubectlArgs(lab, 'get', 'ovirtnodenetwork', n.name), { allowFailure: true })).code === 0, 120_000, 500);
-    await setSpec(n.name, {});
-    await available(n.name);
+    await onn.exists(n.name);
+    await onn.setSpec(n.name, {});
+    await onn.available(n.name);
   }
 });
 
 after(async () => {
   // Give every node back empty (and wait for it), so later test files find plain NICs.
-  for (const n of lab.state.nodes) await setSpec(n.name, {}).catch(() => undefined);
-  for (const n of lab.state.nodes) await available(n.name).catch(() => undefined);
+  for (const n of lab.state.nodes) await onn.setSpec(n.name, {}).catch(() => undefined);
+  for (const n of lab.state.nodes) await onn.available(n.name).catch(() => undefined);
   await releaseLab();
 });
 
@@ -110,7 +63,7 @@ describe('the seed demo', () => {
     const manifest = (await readFile(join(PROJECT_ROOT, 'examples', 'node_network.yml'), 'utf8')).replace(/name: vm-node-1/, `name: ${node}`);
     await run(kubectlArgs(lab, 'replace', '-f', '-'), { input: manifest });
     await run(kubectlArgs(lab, 'wait', '--for=condition=Available', `ovirtnodenetwork/${node}`, '--timeout=240s'));
-    const o = await available(node);
+    const o = await onn.available(node);
     assert.equal(o.status!.kernelConfig!.networks.net1?.bonding, 'bond1');
     assert.equal(o.status!.kernelConfig!.networks.net1?.bridged, true);
     assert.equal(o.status!.kernelConfig!.networks.net1?.bootproto, 'dhcp');
@@ -127,18 +80,18 @@ describe('the seed demo', () => {
   it('kubectl patch --type=merge (the seed\'s TODO) changes the MTU, kubectl apply the bond options; kubectl replace with an empty spec removes everything', async () => {
     const node = vmNode();
     await kubectl('patch', 'ovirtnodenetwork', node, '--type=merge', '-p', JSON.stringify({ spec: { networks: { net1: { mtu: 1400 } } } }));
-    await available(node);
+    await onn.available(node);
     for (const dev of ['net1', 'bond1', 'eth1']) {
       const l = JSON.parse((await exec(node, ['ip', '-json', 'link', 'show', 'dev', dev])).stdout) as { mtu: number }[];
       assert.equal(l[0]!.mtu, 1400, dev);
     }
     const manifest = (await readFile(join(PROJECT_ROOT, 'examples', 'node_network.yml'), 'utf8')).replace(/name: vm-node-1/, `name: ${node}`).replace('miimon=100', 'miimon=200');
     await run(kubectlArgs(lab, 'apply', '-f', '-'), { input: manifest });
-    const applied = await available(node);
+    const applied = await onn.available(node);
     assert.equal(applied.status!.kernelConfig!.bondings.bond1?.options, 'miimon=200 mode=4');
     assert.equal((await exec(node, ['cat', '/sys/class/net/bond1/bonding/miimon'])).stdout.trim(), '200');
     await run(kubectlArgs(lab, 'replace', '-f', '-'), { input: JSON.stringify({ apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNodeNetwork', metadata: { name: node }, spec: {} }) });
-    const o = await available(node);
+    const o = await onn.available(node);
     assert.deepEqual(o.status!.kernelConfig, { networks: {}, bondings: {} });
     const links = JSON.parse((await exec(node, ['ip', '-json', 'link', 'show'])).stdout) as { ifname: string; master?: string }[];
     assert.ok(!links.some((l) => l.ifname === 'net1' || l.ifname === 'bond1'), 'net1 and bond1 are gone');
@@ -150,8 +103,8 @@ describe('safety', () => {
   it('rejects an invalid spec with the field named and leaves the host unchanged', async () => {
     const node = nsNode2();
     const before = await hostSnapshot(node);
-    await setSpec(node, { networks: { good: { nic: 'eth1', bridged: true }, bad: { nic: 'eth9', bridged: false, bootproto: 'none' } } });
-    const o = await settled(node);
+    await onn.setSpec(node, { networks: { good: { nic: 'eth1', bridged: true }, bad: { nic: 'eth9', bridged: false, bootproto: 'none' } } });
+    const o = await onn.waitForGeneration(node);
     assert.equal(o.status!.setupStatus!.Failed?.reason, 'InvalidSpec');
     assert.match(o.status!.setupStatus!.Failed!.message, /spec\.networks\.bad\.nic/);
     assert.equal(o.status!.conditions!.find((c) => c.type === 'Degraded')?.status, 'True');
@@ -163,8 +116,8 @@ describe('safety', () => {
     const before = await hostSnapshot(node);
     // eth0 carries the node's management address: enslaving it to a bridge with an address in
     // another subnet cuts the agent off the API server.
-    await setSpec(node, { networks: { mgmt: { nic: 'eth0', bridged: true, bootproto: 'none', ipaddr: '10.77.0.5', netmask: '255.255.255.0' } }, connectivityCheck: { timeoutSeconds: 10 } });
-    const o = await settled(node);
+    await onn.setSpec(node, { networks: { mgmt: { nic: 'eth0', bridged: true, bootproto: 'none', ipaddr: '10.77.0.5', netmask: '255.255.255.0' } }, connectivityCheck: { timeoutSeconds: 10 } });
+    const o = await onn.waitForGeneration(node);
     assert.equal(o.status!.setupStatus!.Failed?.reason, 'ConnectivityLost', JSON.stringify(o.status!.setupStatus));
     assert.equal(await hostSnapshot(node), before);
     const r = await exec(node, ['kubectl', '--kubeconfig', join(lab.paths.dir, 'node-netns.kubeconfig'), 'get', '--raw', '/readyz']);
@@ -174,13 +127,13 @@ describe('safety', () => {
   it('drift: a bridge deleted by hand is reported (Degraded/Drifted, an Event) and healed; with driftPolicy Report only reported', async () => {
     const node = nsNode2();
     const spec = { networks: { drift1: { nic: 'eth1', bridged: true, bootproto: 'none', ipaddr: '192.0.2.41', netmask: '255.255.255.0' } } };
-    await setSpec(node, spec);
-    await available(node);
+    await onn.setSpec(node, spec);
+    await onn.available(node);
     await exec(node, ['ip', 'link', 'del', 'dev', 'drift1']);
     // Healed within an observe interval or two: the bridge is back, and Available again.
     await waitFor('the bridge back', async () => (await exec(node, ['ip', 'link', 'show', 'dev', 'drift1'], { allowFailure: true })).code === 0, 60_000, 500);
     const healed = await waitFor('Available again', async () => {
-      const o = await getOnn(node);
+      const o = await onn.get(node);
       return o.status?.conditions?.find((c) => c.type === 'Available')?.status === 'True' && o.status.kernelConfig?.networks.drift1 ? o : undefined;
     }, 60_000, 500);
     assert.equal(healed.status!.kernelConfig!.networks.drift1!.ipaddr, '192.0.2.41');
@@ -188,28 +141,28 @@ describe('safety', () => {
     assert.match(events, /network drift1: its devices are missing from the kernel/);
     // Round trip: the reported kernelConfig, written back as the spec, is accepted by the API
     // server and the agent, and applies without a change.
-    await setSpec(node, configToSpec(healed.status!.kernelConfig as unknown as RunningConfig) as unknown as Record<string, unknown>);
-    const again = await available(node);
+    await onn.setSpec(node, configToSpec(healed.status!.kernelConfig as unknown as RunningConfig) as unknown as Record<string, unknown>);
+    const again = await onn.available(node);
     assert.equal(again.status!.conditions!.find((c) => c.type === 'Available')!.message, 'no changes');
     // Report: the difference shows, nothing is applied.
-    await setSpec(node, { ...spec, driftPolicy: 'Report' });
-    await available(node);
+    await onn.setSpec(node, { ...spec, driftPolicy: 'Report' });
+    await onn.available(node);
     await exec(node, ['ip', 'addr', 'del', '192.0.2.41/24', 'dev', 'drift1']);
     const drifted = await waitFor('Drifted shown', async () => {
-      const o = await getOnn(node);
+      const o = await onn.get(node);
       return o.status?.conditions?.find((c) => c.type === 'Degraded' && c.reason === 'Drifted' && c.status === 'True') ? o : undefined;
     }, 60_000, 500);
     assert.equal(drifted.status!.conditions!.find((c) => c.type === 'Available')!.status, 'False');
     await sleep(12_000); // past an observe interval: still not healed
     assert.doesNotMatch((await exec(node, ['ip', '-4', 'addr', 'show', 'dev', 'drift1'])).stdout, /192\.0\.2\.41/);
-    await setSpec(node, {});
-    await available(node);
+    await onn.setSpec(node, {});
+    await onn.available(node);
   });
 
   it('survives a 30 s API server outage without touching the host, then converges', async () => {
     const node = nsNode2();
-    await setSpec(node, {});
-    await available(node);
+    await onn.setSpec(node, {});
+    await onn.available(node);
     const before = await hostSnapshot(node);
     const restart = await stopLabProcess('kube-apiserver');
     try {
@@ -218,9 +171,9 @@ describe('safety', () => {
     } finally {
       await restart();
     }
-    await waitFor('API server back', async () => (await run(kubectlArgs(lab, 'get', '--raw', '/readyz'), { allowFailure: true })).code === 0, 60_000, 500);
-    await setSpec(node, { networks: { blue: { bridged: true, bootproto: 'none', ipaddr: '10.90.0.1', netmask: '255.255.255.0' } } });
-    const o = await available(node);
+    await waitApiReady(lab);
+    await onn.setSpec(node, { networks: { blue: { bridged: true, bootproto: 'none', ipaddr: '10.90.0.1', netmask: '255.255.255.0' } } });
+    const o = await onn.available(node);
     assert.equal(o.status!.kernelConfig!.networks.blue?.ipaddr, '10.90.0.1');
   });
 
@@ -228,11 +181,11 @@ describe('safety', () => {
     const node = nsNode2();
     const networks: Record<string, unknown> = {};
     for (let i = 0; i < 40; i++) networks[`kn${i}`] = { bridged: true, bootproto: 'none', ipaddr: `10.91.${i}.1`, netmask: '255.255.255.0' };
-    await setSpec(node, { networks });
-    await waitFor('the apply to start', async () => (await getOnn(node)).status?.conditions?.some((c) => c.type === 'Progressing' && c.status === 'True'), 60_000, 20);
+    await onn.setSpec(node, { networks });
+    await waitFor('the apply to start', async () => (await onn.get(node)).status?.conditions?.some((c) => c.type === 'Progressing' && c.status === 'True'), 60_000, 20);
     await killAgent(node, 'SIGKILL');
     await startNodeAgent(node);
-    const o = await available(node);
+    const o = await onn.available(node);
     const applied = Object.keys(o.status!.kernelConfig!.networks).sort();
     assert.deepEqual(applied, Object.keys(networks).sort(), 'the new generation is applied after the restart');
     const bridges = JSON.parse((await exec(node, ['ip', '-json', 'link', 'show', 'type', 'bridge'])).stdout) as { ifname: string }[];
@@ -243,10 +196,10 @@ describe('safety', () => {
     const a = nsNode();
     const b = vmNode();
     await Promise.all([
-      setSpec(a, { networks: { red: { nic: 'eth2', bridged: true, bootproto: 'none', ipaddr: '10.92.0.1', netmask: '255.255.255.0' } } }),
-      setSpec(b, { bondings: { bond2: { nics: ['eth1', 'eth2'], options: 'mode=active-backup miimon=100' } }, networks: { red: { bonding: 'bond2', vlan: 10, bridged: true, bootproto: 'none', ipaddr: '10.92.1.1', netmask: '255.255.255.0', ipv6addr: 'fd00:92::1/64' } } }),
+      onn.setSpec(a, { networks: { red: { nic: 'eth2', bridged: true, bootproto: 'none', ipaddr: '10.92.0.1', netmask: '255.255.255.0' } } }),
+      onn.setSpec(b, { bondings: { bond2: { nics: ['eth1', 'eth2'], options: 'mode=active-backup miimon=100' } }, networks: { red: { bonding: 'bond2', vlan: 10, bridged: true, bootproto: 'none', ipaddr: '10.92.1.1', netmask: '255.255.255.0', ipv6addr: 'fd00:92::1/64' } } }),
     ]);
-    const [oa, ob] = await Promise.all([available(a), available(b)]);
+    const [oa, ob] = await Promise.all([onn.available(a), onn.available(b)]);
     assert.equal(oa.status!.kernelConfig!.networks.red?.nic, 'eth2');
     assert.equal(ob.status!.kernelConfig!.networks.red?.vlan, 10);
     assert.equal(ob.status!.kernelConfig!.networks.red?.ipv6addr, 'fd00:92::1/64');

@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { RunningConfig } from '../../src/api/config.js';
 import type { BondSpec, NetworkSpec } from '../../src/api/spec.js';
-import type { Lab } from '../../src/lab/index.js';
+import type { Lab } from '../../lab/src/index.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
-import { ensureLab, exec, releaseLab, sh } from '../helpers/lab.js';
+import { ensureLab, exec, releaseLab, sh } from '../../lab/client/index.js';
 import { BIN, ROOT } from './apply-support.js';
 import { waitFor } from '../../src/util/exec.js';
 

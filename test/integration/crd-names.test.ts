@@ -13,8 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { buildCrd, buildPolicyCrd } from '../../src/api/crd.js';
 import { GROUP } from '../../src/api/constants.js';
 import { run } from '../../src/util/exec.js';
-import { ensureLab, kubectlArgs, releaseLab } from '../helpers/lab.js';
-import type { Lab } from '../../src/lab/index.js';
+import { ensureLab, kubectlArgs, releaseLab } from '../../lab/client/index.js';
+import type { Lab } from '../../lab/src/index.js';
 
 let lab: Lab;
 const group = `t${randomBytes(3).toString('hex')}.names.ovnh`;

@@ -5,12 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run, sleep, waitFor } from '../../src/util/exec.js';
-import { HANDLER_NAMESPACE } from '../../src/lab/agents.js';
-import { KUBERNETES_VERSION } from '../../src/lab/config.js';
-import { nodeAgentPid, type Lab } from '../../src/lab/index.js';
-import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { HANDLER_NAMESPACE } from '../../lab/src/agents.js';
+import { KUBERNETES_VERSION } from '../../lab/src/config.js';
+import { nodeAgentPid, type Lab } from '../../lab/src/index.js';
+import { ensureLab, exec, kubectlArgs, OnnDriver, releaseLab } from '../../lab/client/index.js';
 
 let lab: Lab;
+let onn: OnnDriver;
 const kubectl = (...args: string[]) => run(kubectlArgs(lab, ...args));
 const kubeletNodes = () => lab.state.nodes.filter((n) => n.agent === 'pod').map((n) => n.name);
 const DS = 'ds/ovirt-node-network-handler';
@@ -19,15 +20,6 @@ interface Pod {
   metadata: { name: string; uid: string };
   spec: { nodeName: string };
   status: { phase: string; conditions?: { type: string; status: string }[]; containerStatuses?: { ready: boolean; restartCount: number }[] };
-}
-interface Onn {
-  metadata: { generation: number };
-  status?: {
-    observedGeneration?: number;
-    conditions?: { type: string; status: string; observedGeneration: number; reason: string }[];
-    kernelConfig?: { networks: Record<string, Record<string, unknown>> };
-    setupStatus?: Record<string, { reason: string; message: string }>;
-  };
 }
 
 /** The DaemonSet's pods (the namespace also holds the policy controller's). */
@@ -38,26 +30,13 @@ async function podOn(node: string): Promise<Pod> {
   return waitFor(`the agent pod on ${node} to be Ready`, async () => (await pods()).find((p) => p.spec.nodeName === node &&
     p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), 180_000, 500);
 }
-async function getOnn(node: string): Promise<Onn> {
-  return JSON.parse((await kubectl('get', 'ovirtnodenetwork', node, '-o', 'json')).stdout) as Onn;
-}
-async function available(node: string, timeoutMs = 240_000): Promise<Onn> {
-  return waitFor(`${node} Available for its generation`, async () => {
-    const o = await getOnn(node);
-    const a = o.status?.conditions?.find((c) => c.type === 'Available');
-    return o.status?.observedGeneration === o.metadata.generation && a?.observedGeneration === o.metadata.generation && a.status === 'True' ? o : undefined;
-  }, timeoutMs, 500);
-}
-async function setSpec(node: string, spec: Record<string, unknown>): Promise<void> {
-  await kubectl('patch', 'ovirtnodenetwork', node, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec', value: spec }]));
-}
-
 before(async () => {
   lab = await ensureLab();
+  onn = new OnnDriver(lab.kubeconfig);
 });
 after(async () => {
-  for (const n of kubeletNodes()) await setSpec(n, {}).catch(() => undefined);
-  for (const n of kubeletNodes()) await available(n).catch(() => undefined);
+  for (const n of kubeletNodes()) await onn.setSpec(n, {}).catch(() => undefined);
+  for (const n of kubeletNodes()) await onn.available(n).catch(() => undefined);
   await releaseLab();
 });
 
@@ -89,7 +68,7 @@ describe('the DaemonSet under real kubelets', () => {
     if (kubeletNodes().length === 0) return t.skip('a lab started with --process-agents has no kubelets');
     for (const n of kubeletNodes()) {
       const pod = await podOn(n);
-      await available(n);
+      await onn.available(n);
       // The audit log records who wrote each status patch, with the token's node and pod claims.
       const entry = await waitFor(`an audited status write for ${n} by its pod`, async () => {
         const lines = (await readFile(join(lab.paths.dir, 'audit.log'), 'utf8')).split('\n').filter(Boolean);
@@ -120,7 +99,7 @@ describe('the DaemonSet under real kubelets', () => {
     const out = JSON.parse(r.stdout.trim()) as { code: number; body: string };
     assert.equal(out.code, 403, out.body);
     assert.match(out.body, new RegExp(`may only write the OvirtNodeNetwork of its own node \\(${a}\\)`));
-    assert.doesNotMatch(JSON.stringify((await getOnn(b!)).status?.setupStatus), /forged/);
+    assert.doesNotMatch(JSON.stringify((await onn.get(b!)).status?.setupStatus), /forged/);
   });
 
   it('kubectl logs and kubectl exec ... show --json reach the agent in its pod', async (t) => {
@@ -140,11 +119,11 @@ describe('the DaemonSet under real kubelets', () => {
   it('kubectl rollout restart leaves handler-owned networks untouched, and the new pod reports Available without re-applying', async (t) => {
     if (kubeletNodes().length === 0) return t.skip('a lab started with --process-agents has no kubelets');
     const n = kubeletNodes()[0]!;
-    await setSpec(n, { networks: {
+    await onn.setSpec(n, { networks: {
       keep: { nic: 'eth2', bridged: true, bootproto: 'none', ipaddr: '10.93.0.1', netmask: '255.255.255.0', ipv6addr: 'fd00:93::1/64' },
       lease: { nic: 'eth1', bridged: true, bootproto: 'dhcp' },
     } });
-    const o = await available(n);
+    const o = await onn.available(n);
     const lease = await waitFor('a DHCP lease on lease', async () => {
       const a = JSON.parse((await exec(n, ['ip', '-json', '-4', 'addr', 'show', 'dev', 'lease'])).stdout) as { addr_info: { local: string }[] }[];
       return a[0]?.addr_info[0]?.local;
@@ -165,7 +144,7 @@ describe('the DaemonSet under real kubelets', () => {
     await kubectl('-n', HANDLER_NAMESPACE, 'rollout', 'status', DS, '--timeout=240s');
     const newPod = await podOn(n);
     assert.notEqual(newPod.metadata.uid, oldPod.metadata.uid, 'a new pod');
-    const after = await available(n);
+    const after = await onn.available(n);
     assert.equal(after.metadata.generation, o.metadata.generation);
     // Let the new agent observe and supervise DHCP for a while, then compare.
     await sleep(15_000);
@@ -182,14 +161,14 @@ describe('the DaemonSet under real kubelets', () => {
   it('kubectl delete pod --force in the middle of an apply converges to the new spec', async (t) => {
     if (kubeletNodes().length === 0) return t.skip('a lab started with --process-agents has no kubelets');
     const n = kubeletNodes()[1] ?? kubeletNodes()[0]!;
-    await setSpec(n, {});
-    await available(n);
+    await onn.setSpec(n, {});
+    await onn.available(n);
     const networks: Record<string, unknown> = {};
     for (let i = 0; i < 40; i++) networks[`fd${i}`] = { bridged: true, bootproto: 'none', ipaddr: `10.95.${i}.1`, netmask: '255.255.255.0' };
     const pod = await podOn(n);
     const pid = await nodeAgentPid(n);
-    await setSpec(n, { networks });
-    await waitFor('the apply to start', async () => (await getOnn(n)).status?.conditions?.some((c) => c.type === 'Progressing' && c.status === 'True'), 60_000, 20);
+    await onn.setSpec(n, { networks });
+    await waitFor('the apply to start', async () => (await onn.get(n)).status?.conditions?.some((c) => c.type === 'Progressing' && c.status === 'True'), 60_000, 20);
     await kubectl('-n', HANDLER_NAMESPACE, 'delete', 'pod', pod.metadata.name, '--grace-period=0', '--force');
     const next = await podOn(n);
     assert.notEqual(next.metadata.uid, pod.metadata.uid);
@@ -197,7 +176,7 @@ describe('the DaemonSet under real kubelets', () => {
     await waitFor('the old agent to be killed', async () => !(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes('ovirt-node-network-handler'), 60_000, 200);
     const newPid = await waitFor('the new pod\'s agent', () => nodeAgentPid(n), 60_000, 200);
     assert.notEqual(newPid, pid);
-    const o = await available(n);
+    const o = await onn.available(n);
     const applied = Object.keys(o.status!.kernelConfig!.networks).sort();
     assert.deepEqual(applied, Object.keys(networks).sort());
     const bridges = JSON.parse((await exec(n, ['ip', '-json', 'link', 'show', 'type', 'bridge'])).stdout) as { ifname: string }[];

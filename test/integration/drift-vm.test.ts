@@ -4,10 +4,9 @@
 // namespace node (agent.test.ts, apply-drift-netns.test.ts).
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import type { Lab } from '../../src/lab/index.js';
+import type { Lab } from '../../lab/src/index.js';
 import { run, waitFor } from '../../src/util/exec.js';
-import { isAvailable, OnnDriver, type Onn } from '../../bench/lib/onn.js';
-import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { ensureLab, exec, isAvailable, kubectlArgs, type Onn, OnnDriver, releaseLab } from '../../lab/client/index.js';
 
 let lab: Lab;
 let vm: string;

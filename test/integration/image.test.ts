@@ -122,6 +122,10 @@ describe('container image', { skip }, () => {
       assert.equal(h.code, 0, `${verb} --help: ${h.stderr}`);
       assert.match(h.stdout, new RegExp(`^Usage: ovirt-node-network-handler ${verb}\\b`, 'm'));
     }
+    // `lab` is listed, but the image has no lab: it says so rather than failing on a missing file.
+    const lab = await inImage([node, cli, 'lab', 'status'], true);
+    assert.equal(lab.code, 1);
+    assert.match(lab.stderr, /the lab is not part of this installation/);
   });
 
   it('has the kernel tools the agent runs: ip, dhcpcd, ping, modprobe', async () => {
@@ -142,6 +146,13 @@ describe('container image', { skip }, () => {
     assert.deepEqual(readdirSync(join(app, 'dist')), ['src']);
     assert.ok(existsSync(join(app, 'dist/src/cli/main.js')));
     assert.ok(existsSync(join(app, 'deploy/daemonset.yaml')));
+    // No lab code: the lab (lab/src) is a wing of the checkout, not of the product. Its entry
+    // points and its best-known functions appear in no compiled file of the image.
+    const compiled = (readdirSync(join(app, 'dist'), { recursive: true }) as string[]).filter((f) => f.endsWith('.js'));
+    assert.ok(compiled.length > 50, `${compiled.length} compiled files`);
+    const labMarks = /\bfunction (labUp|labDown|startControlPlane|startNodeRuntime|bootVm)\b|from '[^']*\/lab\//;
+    const withLab = compiled.filter((f) => labMarks.test(readFileSync(join(app, 'dist', f), 'utf8')));
+    assert.deepEqual(withLab, [], 'lab code in the image');
     // The CLI on PATH (kubectl exec ds/... -- ovirt-node-network-handler show --tree).
     assert.equal(readlinkSync(join(rootfs, 'usr/local/bin/ovirt-node-network-handler')), `${prefix}/bin/ovirt-node-network-handler.js`);
     // Development-only packages per the lockfile (typescript, fast-check, ...). Some @types are

@@ -8,20 +8,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
-import type { Lab } from '../../src/lab/index.js';
-import { PROJECT_ROOT } from '../../src/lab/config.js';
+import type { Lab } from '../../lab/src/index.js';
+import { PROJECT_ROOT } from '../../lab/src/config.js';
 import { run, waitFor, type RunResult } from '../../src/util/exec.js';
-import { ensureLab, exec, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { ensureLab, exec, kubectlArgs, OnnDriver, releaseLab } from '../../lab/client/index.js';
 
-interface Onn {
-  metadata: { generation: number };
-  status?: {
-    observedGeneration?: number;
-    conditions?: { type: string; status: string; observedGeneration: number; reason: string }[];
-  };
-}
 
 let lab: Lab;
+let objects: OnnDriver;
 let dir: string;
 const kubectl = (...args: string[]) => run(kubectlArgs(lab, ...args));
 const nsNode = () => lab.state.nodes.filter((n) => n.kind === 'netns')[0]!.name;
@@ -35,22 +29,6 @@ const onn = (args: string[], o: { input?: string; kubeconfigEnv?: boolean } = {}
     ...(o.input !== undefined ? { input: o.input } : {}),
   });
 
-async function getOnn(node: string): Promise<Onn> {
-  return JSON.parse((await kubectl('get', 'ovirtnodenetwork', node, '-o', 'json')).stdout) as Onn;
-}
-
-async function available(node: string): Promise<Onn> {
-  return waitFor(`${node} Available for its generation`, async () => {
-    const o = await getOnn(node);
-    const a = o.status?.conditions?.find((c) => c.type === 'Available');
-    return o.status?.observedGeneration === o.metadata.generation && a?.observedGeneration === o.metadata.generation && a.status === 'True' ? o : undefined;
-  }, 240_000, 500);
-}
-
-async function setSpec(node: string, spec: Record<string, unknown>): Promise<void> {
-  await kubectl('patch', 'ovirtnodenetwork', node, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec', value: spec }]));
-}
-
 const NET = 'onnbr';
 const spec = (extra: Record<string, unknown> = {}) => ({
   networks: { [NET]: { nic: 'eth1', bridged: true, bootproto: 'none', ipaddr: '192.0.2.61', netmask: '255.255.255.0' } },
@@ -61,9 +39,10 @@ before(async () => {
   lab = await ensureLab();
   dir = await mkdtemp(join(tmpdir(), 'ovnh-kubectl-onn-'));
   const node = nsNode();
-  await waitFor(`${node}'s object`, async () => (await run(kubectlArgs(lab, 'get', 'ovirtnodenetwork', node), { allowFailure: true })).code === 0, 120_000, 500);
-  await setSpec(node, spec());
-  await available(node);
+  objects = new OnnDriver(lab.kubeconfig);
+  await objects.exists(node);
+  await objects.setSpec(node, spec());
+  await objects.available(node);
   // A device's state comes from statistics, which the agent writes every --statistics-interval
   // (30 s), not with each apply: wait for the sample that has the new bridge.
   await waitFor(`${NET} in ${node}'s statistics`, async () => {
@@ -73,8 +52,8 @@ before(async () => {
 });
 
 after(async () => {
-  await setSpec(nsNode(), {}).catch(() => undefined);
-  await available(nsNode()).catch(() => undefined);
+  await objects.setSpec(nsNode(), {}).catch(() => undefined);
+  await objects.available(nsNode()).catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
   await releaseLab();
 });
@@ -95,7 +74,7 @@ describe('kubectl onn against the lab', () => {
   });
 
   it('plan: the applied spec plans nothing; an edit lists its steps; an invalid spec exits 1 naming each field', async () => {
-    const generation = (await getOnn(nsNode())).metadata.generation;
+    const generation = (await objects.get(nsNode())).metadata.generation;
     const doc = (s: Record<string, unknown>) => stringify({ apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNodeNetwork', metadata: { name: nsNode() }, spec: s });
     const same = await onn(['plan', nsNode(), '-f', '-'], { input: doc(spec()) });
     assert.equal(same.code, 0, same.stderr);
@@ -111,7 +90,7 @@ describe('kubectl onn against the lab', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^ {2}spec\.networks\.x\.nic: NIC eth9 does not exist on the node$/m);
     assert.match(bad.stderr, /^ {2}spec\.networks\.y\.vlan: must be at most 4094$/m);
-    assert.equal((await getOnn(nsNode())).metadata.generation, generation, 'plan changes nothing');
+    assert.equal((await objects.get(nsNode())).metadata.generation, generation, 'plan changes nothing');
   });
 
   it('diff: reached when settled; a bridge deleted by hand (driftPolicy Report) shows as missing, with the agent\'s Drifted message', async () => {
@@ -120,8 +99,8 @@ describe('kubectl onn against the lab', () => {
     assert.equal(settled.code, 0, settled.stderr);
     assert.match(settled.stdout, /^reached: the reported kernelConfig has what the spec says \(1 network, 0 bonds\)$/m);
     assert.match(settled.stdout, /^drift: none reported$/m);
-    await setSpec(node, spec({ driftPolicy: 'Report' }));
-    await available(node);
+    await objects.setSpec(node, spec({ driftPolicy: 'Report' }));
+    await objects.available(node);
     await exec(node, ['ip', 'link', 'del', 'dev', NET]);
     const drifted = await waitFor('the plugin to show the drift', async () => {
       const r = await onn(['diff', node]);
@@ -129,8 +108,8 @@ describe('kubectl onn against the lab', () => {
     }, 90_000, 1000);
     assert.match(drifted.stdout, new RegExp(`^ {2}network ${NET}: in the spec, not on the node$`, 'm'));
     assert.match(drifted.stdout, new RegExp(`network ${NET}: its devices are missing from the kernel`));
-    await setSpec(node, spec());
-    await available(node);
+    await objects.setSpec(node, spec());
+    await objects.available(node);
   });
 
   it('stats: a table of every interface; --watch prints the next sample with rates between the two', async () => {

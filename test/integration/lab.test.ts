@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { run } from '../../src/util/exec.js';
-import { PROJECT_ROOT } from '../../src/lab/config.js';
-import { ensureLab, exec, kubectlArgs, releaseLab, sh } from '../helpers/lab.js';
-import type { Lab } from '../../src/lab/index.js';
+import { PROJECT_ROOT } from '../../lab/src/config.js';
+import { ensureLab, exec, kubectlArgs, releaseLab, sh } from '../../lab/client/index.js';
+import type { Lab } from '../../lab/src/index.js';
 
 let lab: Lab;
 before(async () => {

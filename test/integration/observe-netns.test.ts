@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { capabilities, HostObserver, kernelConfig, observeHost, StatisticsSampler, type HostState } from '../../src/observe/index.js';
 import { run } from '../../src/util/exec.js';
-import { ensureLab, releaseLab } from '../helpers/lab.js';
+import { ensureLab, releaseLab } from '../../lab/client/index.js';
 import { netnsScenario, randomId } from './observe-topology.js';
 
 // dist/test/integration -> bin

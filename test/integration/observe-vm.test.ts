@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { capabilities, HostObserver, kernelConfig, type Executor, type HostState } from '../../src/observe/index.js';
-import { ensureLab, exec, releaseLab, sh } from '../helpers/lab.js';
+import { ensureLab, exec, releaseLab, sh } from '../../lab/client/index.js';
 import { randomId, vmScenario } from './observe-topology.js';
 
 const VM = 'vm-node-1';

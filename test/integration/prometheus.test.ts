@@ -3,12 +3,11 @@
 // fires OvnhConnectivityRollback for that node.
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { ensurePrometheus, type Lab } from '../../src/lab/index.js';
-import { promAlerts, promQuery } from '../../src/lab/prometheus.js';
+import { ensurePrometheus, type Lab } from '../../lab/src/index.js';
+import { promAlerts, promQuery } from '../../lab/src/prometheus.js';
 import { AGENT_JOB } from '../../src/monitoring/prometheus-config.js';
 import { waitFor } from '../../src/util/exec.js';
-import { failedReason, OnnDriver } from '../../bench/lib/onn.js';
-import { ensureLab, releaseLab } from '../helpers/lab.js';
+import { ensureLab, failedReason, OnnDriver, releaseLab } from '../../lab/client/index.js';
 
 let lab: Lab;
 let onn: OnnDriver;
@@ -39,7 +38,7 @@ it('a connectivity rollback on a namespace node fires OvnhConnectivityRollback f
   const node = nsNode();
   // The management address moved to another subnet on a bridge over eth0: the API is cut off.
   const gen = await onn.setSpec(node, { networks: { mgmt: { nic: 'eth0', bridged: true, bootproto: 'none', ipaddr: '10.77.0.5', netmask: '255.255.255.0' } }, connectivityCheck: { timeoutSeconds: 10 } });
-  const obj = await onn.settled(node, gen, 120_000);
+  const obj = await onn.waitForGeneration(node, gen, 120_000);
   assert.equal(failedReason(obj), 'ConnectivityLost');
   const alert = await waitFor('OvnhConnectivityRollback firing', async () => {
     const a = (await promAlerts()).find((x) => x.labels.alertname === 'OvnhConnectivityRollback' && x.labels.node === node && x.state === 'firing');

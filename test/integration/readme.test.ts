@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Lab } from '../../src/lab/index.js';
+import type { Lab } from '../../lab/src/index.js';
 import { run } from '../../src/util/exec.js';
-import { ensureLab, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { ensureLab, kubectlArgs, releaseLab } from '../../lab/client/index.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { NETWORKS_MAX } from '../../src/api/spec.js';
 import { OBJECT_BUDGET_BYTES } from '../../src/report/status-budget.js';
-import type { Lab } from '../../src/lab/index.js';
+import type { Lab } from '../../lab/src/index.js';
 import { run, waitFor } from '../../src/util/exec.js';
-import { isAvailable, OnnDriver } from '../../bench/lib/onn.js';
-import { ensureLab, kubectlArgs, releaseLab } from '../helpers/lab.js';
+import { ensureLab, isAvailable, kubectlArgs, OnnDriver, releaseLab } from '../../lab/client/index.js';
 
 let lab: Lab;
 let onn: OnnDriver;

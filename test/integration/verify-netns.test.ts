@@ -11,7 +11,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { createPki, serverExt, signedCert } from '../../src/lab/pki.js';
+import { createPki, serverExt, signedCert } from '../../lab/src/pki.js';
 import { run } from '../../src/util/exec.js';
 import { ROOT } from './apply-support.js';
 import { SERVER_PORTS, type CertFiles, type ProbeRequest } from './verify-support.js';

@@ -30,7 +30,7 @@ export const SERVER_PORTS = {
   refused: 6448,
 } as const;
 
-/** Certificate files the test made with openssl (src/lab/pki.ts). */
+/** Certificate files the test made with openssl (lab/src/pki.ts). */
 export interface CertFiles { ca: string; cert: string; key: string; otherCert: string; otherKey: string }
 
 async function serve(dir: string): Promise<void> {

@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { nodeKubeconfigPath, powerCycleVm, setVmApiReachable, startNodeAgent, type Lab } from '../../src/lab/index.js';
-import { vmFiles } from '../../src/lab/vm.js';
-import { isAvailable, OnnDriver } from '../../bench/lib/onn.js';
-import { ensureLab, exec, releaseLab } from '../helpers/lab.js';
+import { nodeKubeconfigPath, powerCycleVm, setVmApiReachable, startNodeAgent, type Lab } from '../../lab/src/index.js';
+import { vmFiles } from '../../lab/src/vm.js';
+import { ensureLab, exec, isAvailable, OnnDriver, releaseLab } from '../../lab/client/index.js';
 
 let lab: Lab;
 let vm: string;

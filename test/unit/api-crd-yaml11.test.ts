@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import { parse } from 'yaml';
 import { buildCrd } from '../../src/api/crd.js';
-import { PROJECT_ROOT } from '../../src/lab/config.js';
+import { PROJECT_ROOT } from '../../lab/src/config.js';
 
 it('deploy/crd.yaml parsed as YAML 1.1 equals the generated CRD', async () => {
   const text = await readFile(join(PROJECT_ROOT, 'deploy', 'crd.yaml'), 'utf8');

@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { buildPolicyCrd, policyCrdYaml } from '../../src/api/crd.js';
 import { PolicySpecSchema, PolicyStatusSchema } from '../../src/api/policy.js';
 import { NetworkSpecSchema } from '../../src/api/spec.js';
-import { PROJECT_ROOT } from '../../src/lab/config.js';
+import { PROJECT_ROOT } from '../../lab/src/config.js';
 
 type Node = Record<string, unknown>;
 

@@ -15,7 +15,7 @@ import {
 import { etcdSizeOf, promSample } from '../../bench/lib/control-plane.js';
 import { CONTROLLER_USER, tokenKubeconfig } from '../../bench/lib/controller-process.js';
 import { DEFAULT_ASSUMPTIONS, fmtBytes, projectFleet, type FleetFigures } from '../../bench/lib/fleet-projection.js';
-import { rolledOut, rolloutProblem, type Onp } from '../../bench/lib/onp.js';
+import { type Onp, type PolicyCondition, rolledOut, rolloutProblem } from '../../lab/client/index.js';
 import { perNodeCharts, restTargets, subsetSummaries, summarizeWindow, type NodeWindow } from '../../bench/lib/per-node.js';
 import { renderCharts } from '../../bench/lib/plot.js';
 import { BASELINE_NETWORK, batches, NODE_LABEL, NETWORK, perNodeCounts, rolloutPolicySpec } from '../../bench/fleet-rollout.js';
@@ -224,7 +224,7 @@ test("what fleet-rollout sends: a policy and a hand-written network the product'
 });
 
 test('a policy rolled out: its generation observed, Available, every node available; a Degraded rollout is a problem', () => {
-  const p = (o: Partial<NonNullable<Onp['status']>>, type = 'Available', status = 'True', reason = 'AllNodesAvailable'): Onp => ({
+  const p = (o: Partial<NonNullable<Onp['status']>>, type: PolicyCondition['type'] = 'Available', status: PolicyCondition['status'] = 'True', reason = 'AllNodesAvailable'): Onp => ({
     metadata: { name: 'p', generation: 2 }, status: { observedGeneration: 2, matchedNodes: 5, availableNodes: 5, conditions: [{ type, status, reason }], ...o },
   });
   assert.equal(rolledOut(p({}), 5), true);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { growth, median, summarize } from '../../bench/lib/stats.js';
-import { benchTable, formatTable, markdownTable } from '../../bench/lib/report.js';
+import { benchTable, formatTable, markdownTable } from '../../kit/report.js';
 import { renderCharts } from '../../bench/lib/plot.js';
 import { scalingCharts } from '../../bench/scaling.js';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { createPki } from '../../src/lab/pki.js';
+import { createPki } from '../../lab/src/pki.js';
 import type { ApiConnection } from '../../src/k8s/connection.js';
 import { OnnClient, type OnnObject } from '../../src/k8s/client.js';
 import { StatusReporter } from '../../src/report/reporter.js';

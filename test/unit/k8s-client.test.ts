@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { createPki, type Pki } from '../../src/lab/pki.js';
+import { createPki, type Pki } from '../../lab/src/pki.js';
 import { fromKubeconfigFile, inCluster, loadConnection } from '../../src/k8s/connection.js';
 import { OnnClient, isNotFound, type OnnObject } from '../../src/k8s/client.js';
 import { ApiError } from '../../src/k8s/http.js';

@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { anchorScript, cgroupMounts, containerdConfig, kubeletConfig, missingCgroupControllers, nodeBinds, runtimePaths } from '../../src/lab/node-runtime.js';
-import { connectTarget } from '../../src/lab/egress-proxy.js';
-import { annotateIndex } from '../../src/lab/images.js';
+import { anchorScript, cgroupMounts, containerdConfig, kubeletConfig, missingCgroupControllers, nodeBinds, runtimePaths } from '../../lab/src/node-runtime.js';
+import { connectTarget } from '../../lab/src/egress-proxy.js';
+import { annotateIndex } from '../../lab/src/images.js';
 
 // This machine's layout: cgroup v1 controllers on a tmpfs, the v2 tree at unified.
 const HYBRID = `22 1 0:21 / /sys rw,nosuid - sysfs sysfs rw

@@ -11,7 +11,7 @@ import { delimiter, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { parse } from 'yaml';
 import { AgentMetrics } from '../../src/agent/metrics.js';
-import { PROJECT_ROOT } from '../../src/lab/config.js';
+import { PROJECT_ROOT } from '../../lab/src/config.js';
 import { AGENT_JOB, prometheusArgv, prometheusConfig } from '../../src/monitoring/prometheus-config.js';
 import { parseRuleGroups, PROMETHEUS_RULE_FILE, prometheusRule, prometheusRuleYaml, RULES_FILE } from '../../src/monitoring/rules.js';
 import { run, type RunResult } from '../../src/util/exec.js';

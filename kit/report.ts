@@ -39,14 +39,24 @@ function pad(s: string, n: number): string {
 
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => pad(c, widths[i]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => pad(c, widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
 /** The same table as Markdown, for docs/benchmarks.md. */
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const cell = (c: string) => c.replace(/\|/g, '\\|');
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n') + '\n';
+  return (
+    [
+      `| ${header.join(' | ')} |`,
+      `| ${header.map(() => '---').join(' | ')} |`,
+      ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+    ].join('\n') + '\n'
+  );
 }
 
 export function fmtNumber(v: number | undefined, unit = ''): string {
@@ -55,21 +65,31 @@ export function fmtNumber(v: number | undefined, unit = ''): string {
   return `${v.toFixed(digits)}${unit ? ` ${unit}` : ''}`;
 }
 
-export function benchTable(rows: readonly BenchRow[], format: (h: readonly string[], r: readonly (readonly string[])[]) => string = formatTable): string {
-  return format(['bench', 'case', 'ours', 'baseline', 'ratio', 'target'], rows.map((r) => [
-    r.bench,
-    r.case,
-    fmtNumber(r.value, r.unit),
-    r.baseline === undefined ? '' : `${fmtNumber(r.baseline, r.unit)} (${r.baselineName ?? 'baseline'})`,
-    r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`,
-    r.target ? `${r.target} ${r.met === undefined ? '' : r.met ? 'met' : 'NOT met'}`.trim() : '',
-  ]));
+export function benchTable(
+  rows: readonly BenchRow[],
+  format: (h: readonly string[], r: readonly (readonly string[])[]) => string = formatTable,
+): string {
+  return format(
+    ['bench', 'case', 'ours', 'baseline', 'ratio', 'target'],
+    rows.map((r) => [
+      r.bench,
+      r.case,
+      fmtNumber(r.value, r.unit),
+      r.baseline === undefined ? '' : `${fmtNumber(r.baseline, r.unit)} (${r.baselineName ?? 'baseline'})`,
+      r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`,
+      r.target ? `${r.target} ${r.met === undefined ? '' : r.met ? 'met' : 'NOT met'}`.trim() : '',
+    ]),
+  );
 }
 
-export function reliabilityTable(rows: readonly ReliabilityRow[], format: (h: readonly string[], r: readonly (readonly string[])[]) => string = formatTable): string {
-  return format(['experiment', 'case', 'tried', 'survived', 'lost', 'note'], rows.map((r) => [
-    r.experiment, r.case, String(r.tried), String(r.survived), String(r.lost), r.note ?? '',
-  ]));
+export function reliabilityTable(
+  rows: readonly ReliabilityRow[],
+  format: (h: readonly string[], r: readonly (readonly string[])[]) => string = formatTable,
+): string {
+  return format(
+    ['experiment', 'case', 'tried', 'survived', 'lost', 'note'],
+    rows.map((r) => [r.experiment, r.case, String(r.tried), String(r.survived), String(r.lost), r.note ?? '']),
+  );
 }
 
 export interface ResultsFile {

@@ -1,10 +1,10 @@
 // Runs inside a lab VM at every boot (lab/guest/init.sh), before the boot-time restore: makes
 // what is the VM's hardware and surroundings — its data NICs (veth pairs to a switch of its
 // own) and the DHCP server on that switch — so that they exist before anything configures
-// them, as a host's NICs do. Wired exactly like a namespace node (src/lab/topology.ts).
+// them, as a host's NICs do. Wired exactly like a namespace node (lab/src/topology.ts).
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { run } from '../util/exec.js';
+import { run } from '../../src/util/exec.js';
 import { createSwitch, dnsmasqArgv, wireNode, type Runner } from './topology.js';
 
 const local: Runner = { run: (argv, opts) => run(argv, opts) };

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { run } from '../util/exec.js';
+import { run } from '../../src/util/exec.js';
 import { NET } from './config.js';
 
 export interface Pki {
@@ -75,7 +75,10 @@ export const CLIENT_EXT =
   'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
 
 export function serverExt(sans: string[]): string {
-  return `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans.join(',')}\n`;
+  return (
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' +
+    `subjectAltName=${sans.join(',')}\n`
+  );
 }
 
 export async function createPki(dir: string): Promise<Pki> {

@@ -2,7 +2,7 @@
 // bridge per segment, NICs as veth pairs from the node to the switch, dnsmasq serving DHCP
 // (v4 and v6) and lab-local DNS on the data segment. A Runner executes the commands either
 // on this machine or inside a VM, so the VM node is wired exactly like a namespace node.
-import type { RunOptions, RunResult } from '../util/exec.js';
+import type { RunOptions, RunResult } from '../../src/util/exec.js';
 import { NET, SWITCH_NS } from './config.js';
 
 export interface Runner {

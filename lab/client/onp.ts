@@ -1,20 +1,31 @@
-// OvirtNetworkPolicy objects of the lab, as the fleet benchmarks drive them with the admin's
-// credentials: created and deleted through the API (timed from the request), status polled.
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+// OvirtNetworkPolicy objects of the lab, as the fleet tests and benchmarks drive them with the
+// admin's credentials: created and deleted through the API (timed from the request), status polled.
+import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, POLICY_KIND, POLICY_PLURAL, VERSION } from '../../src/api/constants.js';
 import { sleep } from '../../src/util/exec.js';
-import type { Condition } from './onn.js';
+import { customObjectsApi } from './onn.js';
+import type { PolicyCondition as ApiPolicyCondition, PolicyStatus } from '../../src/api/policy.js';
 
+/** A policy's condition as read back: the API's shape, the fields past type and status optional. */
+export type PolicyCondition = Pick<ApiPolicyCondition, 'type' | 'status'> &
+  Partial<Omit<ApiPolicyCondition, 'type' | 'status'>>;
+
+/** The policy as the API server returns it; its status is the controller's (src/api/policy.ts). */
 export interface Onp {
-  metadata: { name: string; generation: number; finalizers?: string[] };
-  status?: { observedGeneration?: number; matchedNodes?: number; updatedNodes?: number; availableNodes?: number; failedNodes?: { node: string; reason: string; message: string }[]; conditions?: Condition[] };
+  metadata: { name: string; generation: number; finalizers?: string[]; annotations?: Record<string, string> };
+  status?: Omit<PolicyStatus, 'conditions'> & { conditions?: PolicyCondition[] };
 }
 
 /** The policy's status describes its generation and every one of `nodes` nodes is available. */
 export function rolledOut(p: Onp, nodes: number): boolean {
   const s = p.status;
   const available = s?.conditions?.find((c) => c.type === 'Available');
-  return s?.observedGeneration === p.metadata.generation && available?.status === 'True' && s.matchedNodes === nodes && s.availableNodes === nodes;
+  return (
+    s?.observedGeneration === p.metadata.generation &&
+    available?.status === 'True' &&
+    s.matchedNodes === nodes &&
+    s.availableNodes === nodes
+  );
 }
 
 /** A reason to stop waiting: the rollout was aborted or refused somewhere. */
@@ -30,18 +41,26 @@ export class PolicyDriver {
   private readonly api: CustomObjectsApi;
 
   constructor(kubeconfig: string) {
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    this.api = kc.makeApiClient(CustomObjectsApi);
+    this.api = customObjectsApi(kubeconfig);
   }
 
   async create(name: string, spec: Record<string, unknown>): Promise<Onp> {
-    return (await this.api.createClusterCustomObject({ group: GROUP, version: VERSION, plural: POLICY_PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: POLICY_KIND, metadata: { name }, spec } })) as Onp;
+    return (await this.api.createClusterCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: POLICY_PLURAL,
+      body: { apiVersion: `${GROUP}/${VERSION}`, kind: POLICY_KIND, metadata: { name }, spec },
+    })) as Onp;
   }
 
   async get(name: string): Promise<Onp | undefined> {
     try {
-      return (await this.api.getClusterCustomObject({ group: GROUP, version: VERSION, plural: POLICY_PLURAL, name })) as Onp;
+      return (await this.api.getClusterCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: POLICY_PLURAL,
+        name,
+      })) as Onp;
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -58,7 +77,13 @@ export class PolicyDriver {
   }
 
   /** Polls until the policy is rolled out to `nodes` nodes; throws at a Degraded status or the deadline. */
-  async waitRolledOut(name: string, nodes: number, timeoutMs: number, intervalMs = 250, onPoll?: (p: Onp) => void): Promise<Onp> {
+  async waitRolledOut(
+    name: string,
+    nodes: number,
+    timeoutMs: number,
+    intervalMs = 250,
+    onPoll?: (p: Onp) => void,
+  ): Promise<Onp> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const p = await this.get(name).catch(() => undefined);
@@ -68,7 +93,10 @@ export class PolicyDriver {
         const problem = rolloutProblem(p);
         if (problem) throw new Error(`policy ${name}: ${problem}`);
       }
-      if (Date.now() > deadline) throw new Error(`policy ${name} not rolled out to ${nodes} nodes within ${timeoutMs / 1000} s: ${JSON.stringify(p?.status)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `policy ${name} not rolled out to ${nodes} nodes within ${timeoutMs / 1000} s: ${JSON.stringify(p?.status)}`,
+        );
       await sleep(intervalMs);
     }
   }
@@ -79,7 +107,8 @@ export class PolicyDriver {
     for (;;) {
       const p = await this.get(name).catch(() => ({}) as Onp);
       if (p === undefined) return;
-      if (Date.now() > deadline) throw new Error(`policy ${name} still there after ${timeoutMs / 1000} s: ${JSON.stringify(p.status)}`);
+      if (Date.now() > deadline)
+        throw new Error(`policy ${name} still there after ${timeoutMs / 1000} s: ${JSON.stringify(p.status)}`);
       await sleep(intervalMs);
     }
   }

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Root of the project checkout (works from src/ via tsx-less dist/src/lab/). */
+/** Root of the project checkout (this file runs as dist/lab/src/config.js). */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export const KUBERNETES_VERSION = 'v1.33.13';
@@ -57,7 +57,10 @@ export const NET = {
   prometheusPort: 19090,
 } as const;
 
-/** The sandbox image containerd runs for every pod: pause, compiled from the pinned k8s.io/kubernetes module's own source. */
+/**
+ * The sandbox image containerd runs for every pod: pause, compiled from the pinned k8s.io/kubernetes
+ * module's own source.
+ */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 
 export const SWITCH_NS = 'ovnh-switch';

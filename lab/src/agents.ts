@@ -4,8 +4,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { CRD_NAME, DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
-import { inNetns, run } from '../util/exec.js';
+import { CRD_NAME, DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../../src/api/constants.js';
+import { inNetns, run } from '../../src/util/exec.js';
 import { NET, PROJECT_ROOT, netnsOf, type NodeSpec } from './config.js';
 import { startDaemon } from './daemon.js';
 import type { Pki } from './pki.js';

@@ -5,8 +5,8 @@
 // forward does), the VM's by QEMU (vm.ts).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inNetns, waitFor } from '../util/exec.js';
-import { prometheusArgv, prometheusConfig, type AgentEndpoint } from '../monitoring/prometheus-config.js';
+import { inNetns, waitFor } from '../../src/util/exec.js';
+import { prometheusArgv, prometheusConfig, type AgentEndpoint } from '../../src/monitoring/prometheus-config.js';
 import { mgmtAddress, NET, PROJECT_ROOT, SWITCH_NS, type NodeSpec } from './config.js';
 import { startDaemon } from './daemon.js';
 import type { StateRecorder } from './state.js';

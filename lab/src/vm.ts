@@ -7,8 +7,8 @@ import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile, chmod, readFile } fro
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { run, waitFor, type RunOptions, type RunResult } from '../util/exec.js';
-import { DEFAULT_STATE_DIR } from '../api/constants.js';
+import { run, waitFor, type RunOptions, type RunResult } from '../../src/util/exec.js';
+import { DEFAULT_STATE_DIR } from '../../src/api/constants.js';
 import { NET, PROJECT_ROOT } from './config.js';
 import { startDaemon, stopRecorded } from './daemon.js';
 import type { Progress } from './progress.js';
@@ -378,7 +378,8 @@ async function boot(b: VmBoot, rec: StateRecorder, accel: 'kvm' | 'tcg', timeout
     const tail = async (f: string) =>
       (await readFile(join(shareDir, f), 'utf8').catch(() => '')).trim().split('\n').slice(-8).join('\n    ');
     throw new Error(
-      `${(e as Error).message}\n  console.log (last lines):\n    ${await tail('console.log')}\n  guest-agent.log:\n    ${await tail('guest-agent.log')}`,
+      `${(e as Error).message}\n  console.log (last lines):\n    ${await tail('console.log')}\n` +
+        `  guest-agent.log:\n    ${await tail('guest-agent.log')}`,
     );
   }
   return vm;

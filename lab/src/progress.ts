@@ -1,7 +1,7 @@
 // Long lab steps report what they do, how long they have run and roughly how long is left,
 // using the duration this machine measured last time (kept in the cache), else a default.
 import { join } from 'node:path';
-import { readJsonIfExists, writeFileAtomic } from '../util/fs.js';
+import { readJsonIfExists, writeFileAtomic } from '../../src/util/fs.js';
 
 export type Log = (line: string) => void;
 
@@ -54,7 +54,8 @@ export class Progress {
     const start = Date.now();
     if (estimate >= 10_000) {
       this.log(
-        `${title}: starting, usually takes ~${fmt(estimate)} here${measured ? '' : ' (first run: a rough guess)'}${logPath ? `; log: ${logPath}` : ''}`,
+        `${title}: starting, usually takes ~${fmt(estimate)} here` +
+          `${measured ? '' : ' (first run: a rough guess)'}${logPath ? `; log: ${logPath}` : ''}`,
       );
     } else {
       this.log(`${title} ...`);

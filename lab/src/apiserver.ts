@@ -4,8 +4,8 @@
 // kube-scheduler (which binds DaemonSet pods to their nodes).
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GROUP, PLURAL } from '../api/constants.js';
-import { run, waitFor } from '../util/exec.js';
+import { GROUP, PLURAL } from '../../src/api/constants.js';
+import { run, waitFor } from '../../src/util/exec.js';
 import { CONTROLLER_SA, HANDLER_NAMESPACE } from './agents.js';
 import { NET } from './config.js';
 import { startDaemon } from './daemon.js';
@@ -37,7 +37,7 @@ rules:
 /**
  * kubelets live in the nodes' network namespaces, which the API server on this machine's
  * loopback cannot route to: its "cluster" egress (logs, exec, port-forward) goes through an HTTP
- * CONNECT proxy on a unix socket that runs in the switch namespace (src/lab/egress-proxy.ts).
+ * CONNECT proxy on a unix socket that runs in the switch namespace (lab/src/egress-proxy.ts).
  */
 export function egressSelectorConfig(socket: string): string {
   return `apiVersion: apiserver.k8s.io/v1beta1
@@ -70,59 +70,12 @@ export async function startControlPlane(
   rec: StateRecorder,
   progress: Progress,
 ): Promise<ControlPlane> {
-  const etcdData = join(dir, 'etcd');
-  await mkdir(etcdData, { recursive: true, mode: 0o700 });
-  const etcdUrl = `http://127.0.0.1:${NET.etcdClientPort}`;
-  const peerUrl = `http://127.0.0.1:${NET.etcdPeerPort}`;
-  await progress.step(
-    'start-etcd',
-    'starting etcd',
-    3000,
-    async () => {
-      await startDaemon(rec, {
-        name: 'etcd',
-        argv: [
-          bins.etcd,
-          '--name',
-          'ovnh-lab',
-          '--data-dir',
-          etcdData,
-          '--listen-client-urls',
-          etcdUrl,
-          '--advertise-client-urls',
-          etcdUrl,
-          '--listen-peer-urls',
-          peerUrl,
-          '--initial-advertise-peer-urls',
-          peerUrl,
-          '--initial-cluster',
-          `ovnh-lab=${peerUrl}`,
-          // The lab's datastore is disposable: skip fsync so the 2-core machine spends its time on the test.
-          '--unsafe-no-fsync',
-          '--log-level',
-          'warn',
-        ],
-        logPath: join(dir, 'etcd.log'),
-        match: etcdData,
-      });
-      await waitFor(
-        'etcd health',
-        async () => {
-          const r = await fetch(`${etcdUrl}/health`).catch(() => undefined);
-          return r?.ok;
-        },
-        30_000,
-      );
-    },
-    join(dir, 'etcd.log'),
-  );
-
-  const auditPolicy = join(dir, 'audit-policy.yaml');
+  const etcdUrl = await startEtcd(dir, bins, rec, progress);
   const auditLog = join(dir, 'audit.log');
-  await writeFile(auditPolicy, AUDIT_POLICY);
-  const egressConfig = join(dir, 'egress-selector.yaml');
-  await writeFile(egressConfig, egressSelectorConfig(egressSocketPath(dir)));
   const server = `https://127.0.0.1:${NET.apiPort}`;
+  const files = { auditPolicy: join(dir, 'audit-policy.yaml'), auditLog, egress: join(dir, 'egress-selector.yaml') };
+  await writeFile(files.auditPolicy, AUDIT_POLICY);
+  await writeFile(files.egress, egressSelectorConfig(egressSocketPath(dir)));
   await progress.step(
     'start-apiserver',
     'starting kube-apiserver',
@@ -130,39 +83,7 @@ export async function startControlPlane(
     async () => {
       await startDaemon(rec, {
         name: 'kube-apiserver',
-        argv: [
-          bins['kube-apiserver'],
-          '--bind-address=127.0.0.1',
-          `--secure-port=${NET.apiPort}`,
-          `--advertise-address=${NET.mgmtGateway}`,
-          `--etcd-servers=${etcdUrl}`,
-          `--client-ca-file=${pki.caCert}`,
-          `--tls-cert-file=${pki.serverCert}`,
-          `--tls-private-key-file=${pki.serverKey}`,
-          `--service-account-issuer=https://kubernetes.default.svc`,
-          `--service-account-key-file=${pki.saPub}`,
-          `--service-account-signing-key-file=${pki.saKey}`,
-          `--service-cluster-ip-range=${NET.serviceCidr}`,
-          '--authorization-mode=Node,RBAC',
-          // The defaults of 1.33 already include ValidatingAdmissionPolicy, ServiceAccount,
-          // NodeRestriction is added as on a kubeadm cluster.
-          '--enable-admission-plugins=NodeRestriction',
-          '--allow-privileged=true',
-          `--audit-policy-file=${auditPolicy}`,
-          `--audit-log-path=${auditLog}`,
-          '--audit-log-maxbackup=1',
-          '--audit-log-maxsize=200',
-          '--profiling=false',
-          // The kubernetes Service's endpoint (advertise address) is what kube-proxy on every node
-          // translates the ClusterIP to: the in-cluster address the DaemonSet's agents dial.
-          '--endpoint-reconciler-type=lease',
-          `--kubelet-client-certificate=${pki.kubeletClientCert}`,
-          `--kubelet-client-key=${pki.kubeletClientKey}`,
-          `--kubelet-certificate-authority=${pki.caCert}`,
-          '--kubelet-preferred-address-types=InternalIP,Hostname',
-          `--egress-selector-config-file=${egressConfig}`,
-          '--v=1',
-        ],
+        argv: apiServerArgv(bins['kube-apiserver'], etcdUrl, pki, files),
         logPath: join(dir, 'kube-apiserver.log'),
         match: `--secure-port=${NET.apiPort}`,
       });
@@ -183,6 +104,82 @@ export async function startControlPlane(
     join(dir, 'kube-apiserver.log'),
   );
   return { server, kubeconfig, auditLog };
+}
+
+/** etcd on 127.0.0.1, until healthy; returns its client URL. */
+async function startEtcd(
+  dir: string,
+  bins: Record<BinaryName, string>,
+  rec: StateRecorder,
+  progress: Progress,
+): Promise<string> {
+  const data = join(dir, 'etcd');
+  await mkdir(data, { recursive: true, mode: 0o700 });
+  const etcdUrl = `http://127.0.0.1:${NET.etcdClientPort}`;
+  const peerUrl = `http://127.0.0.1:${NET.etcdPeerPort}`;
+  const argv = [
+    bins.etcd,
+    ...['--name', 'ovnh-lab', '--data-dir', data],
+    ...['--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl],
+    ...['--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl],
+    ...['--initial-cluster', `ovnh-lab=${peerUrl}`],
+    // The lab's datastore is disposable: skip fsync so the 2-core machine spends its time on the test.
+    '--unsafe-no-fsync',
+    ...['--log-level', 'warn'],
+  ];
+  await progress.step(
+    'start-etcd',
+    'starting etcd',
+    3000,
+    async () => {
+      await startDaemon(rec, { name: 'etcd', argv, logPath: join(dir, 'etcd.log'), match: data });
+      const healthy = async () => (await fetch(`${etcdUrl}/health`).catch(() => undefined))?.ok;
+      await waitFor('etcd health', healthy, 30_000);
+    },
+    join(dir, 'etcd.log'),
+  );
+  return etcdUrl;
+}
+
+function apiServerArgv(
+  binary: string,
+  etcdUrl: string,
+  pki: Pki,
+  files: { auditPolicy: string; auditLog: string; egress: string },
+): string[] {
+  return [
+    binary,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${NET.apiPort}`,
+    `--advertise-address=${NET.mgmtGateway}`,
+    `--etcd-servers=${etcdUrl}`,
+    `--client-ca-file=${pki.caCert}`,
+    `--tls-cert-file=${pki.serverCert}`,
+    `--tls-private-key-file=${pki.serverKey}`,
+    `--service-account-issuer=https://kubernetes.default.svc`,
+    `--service-account-key-file=${pki.saPub}`,
+    `--service-account-signing-key-file=${pki.saKey}`,
+    `--service-cluster-ip-range=${NET.serviceCidr}`,
+    '--authorization-mode=Node,RBAC',
+    // The defaults of 1.33 already include ValidatingAdmissionPolicy, ServiceAccount,
+    // NodeRestriction is added as on a kubeadm cluster.
+    '--enable-admission-plugins=NodeRestriction',
+    '--allow-privileged=true',
+    `--audit-policy-file=${files.auditPolicy}`,
+    `--audit-log-path=${files.auditLog}`,
+    '--audit-log-maxbackup=1',
+    '--audit-log-maxsize=200',
+    '--profiling=false',
+    // The kubernetes Service's endpoint (advertise address) is what kube-proxy on every node
+    // translates the ClusterIP to: the in-cluster address the DaemonSet's agents dial.
+    '--endpoint-reconciler-type=lease',
+    `--kubelet-client-certificate=${pki.kubeletClientCert}`,
+    `--kubelet-client-key=${pki.kubeletClientKey}`,
+    `--kubelet-certificate-authority=${pki.caCert}`,
+    '--kubelet-preferred-address-types=InternalIP,Hostname',
+    `--egress-selector-config-file=${files.egress}`,
+    '--v=1',
+  ];
 }
 
 /** kube-controller-manager and kube-scheduler, with the admin identity (the lab's, not the product's). */

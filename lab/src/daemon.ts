@@ -2,7 +2,7 @@
 // recorded (PID + a command-line fragment) before anything else can go wrong.
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { sleep } from '../util/exec.js';
+import { sleep } from '../../src/util/exec.js';
 import { processMatches, type RecordedProcess, type StateRecorder } from './state.js';
 
 export interface DaemonOptions {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../util/exec.js';
+import { run } from '../../src/util/exec.js';
 import { KUBERNETES_VERSION, PAUSE_IMAGE, PROJECT_ROOT } from './config.js';
 import type { Progress } from './progress.js';
 
@@ -112,7 +112,10 @@ export async function ensurePause(cache: string, progress: Progress): Promise<Pa
   return { image: out, binary };
 }
 
-/** Builds the agent's image with image/build.sh (a no-op when the tree is unchanged) and returns it as an OCI archive. */
+/**
+ * Builds the agent's image with image/build.sh (a no-op when the tree is unchanged) and returns it
+ * as an OCI archive.
+ */
 export async function buildAgentImage(labDir: string, progress: Progress): Promise<string> {
   const log = join(labDir, 'image-build.log');
   const out = join(labDir, 'agent-image.oci.tar');

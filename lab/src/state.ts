@@ -3,9 +3,8 @@
 // host links by name.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonIfExists, writeFileAtomic } from '../util/fs.js';
+import { readJsonIfExists, writeFileAtomic } from '../../src/util/fs.js';
 import type { NodeSpec } from './config.js';
-import type { NodeRuntimeRecord } from './node-runtime.js';
 
 export interface RecordedProcess {
   name: string;
@@ -22,6 +21,15 @@ export interface VmRecord {
   execPort: number;
   token: string;
   accel: 'kvm' | 'tcg';
+}
+
+/** What `lab down` needs to take a node runtime apart. */
+export interface NodeRuntimeRecord {
+  node: string;
+  dir: string;
+  anchorPid: number;
+  /** The kubelet's cgroupRoot (also containerd's pods' parent), e.g. /ovnh-ns-node-1. */
+  cgroupRoot: string;
 }
 
 export interface LabState {

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { inNetns, run, waitFor, type RunOptions, type RunResult } from '../util/exec.js';
+import { inNetns, run, waitFor, type RunOptions, type RunResult } from '../../src/util/exec.js';
 import { egressSocketPath, startControlPlane, startControllers } from './apiserver.js';
 import { ensureBinaries } from './build.js';
 import {
@@ -29,7 +29,7 @@ import {
   stopNodeRuntime,
 } from './node-runtime.js';
 import { startDaemon, stopRecorded } from './daemon.js';
-import { createPki, pkiPaths, writeKubeconfig } from './pki.js';
+import { createPki, pkiPaths, writeKubeconfig, type Pki } from './pki.js';
 import { Progress, stderrLog, type Log } from './progress.js';
 import { loadState, processMatches, statePath, StateRecorder, type LabState, type VmRecord } from './state.js';
 import { createSwitch, dnsmasqArgv, wireNode, type Runner } from './topology.js';
@@ -91,7 +91,8 @@ async function checkTools(needVm: boolean, needKubelet: boolean): Promise<void> 
     if (cg.length === 0 || lacking.length) {
       throw new Error(
         `the kubelet needs cgroup controllers ${lacking.join(', ') || '(none mounted under /sys/fs/cgroup)'}; ` +
-          'mount them (a kernel with CONFIG_CGROUPS and cgroup v1 or v2 under /sys/fs/cgroup), or start the lab with --process-agents',
+          'mount them (a kernel with CONFIG_CGROUPS and cgroup v1 or v2 under /sys/fs/cgroup), ' +
+          'or start the lab with --process-agents',
       );
     }
     if (!existsSync('/dev/kmsg'))
@@ -112,7 +113,7 @@ export interface LabUpOptions {
    * (`kubectl apply -k lab/deploy`, then `lab agents` for the nodes without a kubelet).
    */
   install?: boolean;
-  /** Start Prometheus, scraping every agent with the product's alert rules (src/lab/prometheus.ts). */
+  /** Start Prometheus, scraping every agent with the product's alert rules (lab/src/prometheus.ts). */
   prometheus?: boolean;
 }
 
@@ -137,7 +138,57 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const nodes = opts.nodes ?? defaultTopology();
   const needVm = nodes.some((n) => n.kind === 'vm');
   const podNodes = nodes.filter((n) => n.agent === 'pod');
+  const install = opts.install ?? true;
   await checkTools(needVm, podNodes.length > 0);
+  const rec = await freshState(paths, nodes, log);
+  const progress = new Progress(paths.cache, log);
+
+  const bins = await ensureBinaries(paths.cache, progress);
+  const kernel = needVm ? await ensureKernel(paths.cache, progress) : undefined;
+
+  const pki = await progress.step('pki', 'creating certificates', 2000, () => createPki(join(paths.dir, 'pki')));
+  const kubeconfig = await writeKubeconfigs(paths.dir, pki);
+  rec.state.kubeconfig = kubeconfig;
+
+  const cp = await startControlPlane(paths.dir, bins, pki, kubeconfig, rec, progress);
+  rec.state.apiServer = cp.server;
+  await startControllers(paths.dir, bins, pki, kubeconfig, rec, progress);
+
+  await progress.step('switch', 'wiring the lab switch and namespace nodes', 3000, async () => {
+    await createSwitch(hostRunner, { mgmt: true });
+    await rec.addNetns(SWITCH_NS);
+    await startSwitchDaemons(paths.dir, rec);
+    await wireNamespaceNodes(nodes, rec);
+    await waitApiFromNodes(paths.dir, nodes);
+  });
+
+  if (kernel) await startVms(nodes, kernel, paths, rec, progress);
+
+  const handRegistered = nodes.filter((n) => n.agent === 'process');
+  if (handRegistered.length)
+    await progress.step('nodes', 'registering the Node objects of nodes without a kubelet', 2000, () =>
+      registerNodes(kubeconfig, nodes, handRegistered),
+    );
+  if (podNodes.length) {
+    await startPodNodes(nodes, podNodes, { paths, pki, bins, kubeconfig, install }, rec, progress);
+  } else if (install) {
+    await progress.step('manifests', "applying the project's manifests (CRD, RBAC, admission policy)", 5000, () =>
+      applyManifests(kubeconfig),
+    );
+  }
+  if ((opts.agents ?? true) && install)
+    await startAgentProcesses(nodes, paths.dir, kubeconfig, pki, rec, progress, opts);
+  if (opts.prometheus)
+    await progress.step('prometheus', 'starting Prometheus with the alert rules, scraping every agent', 3000, () =>
+      startPrometheus(paths.dir, nodes, rec),
+    );
+  rec.state.ready = true;
+  await rec.save();
+  return { paths, state: rec.state, kubeconfig };
+}
+
+/** Takes a recorded (or half-started) lab apart, then records the new one, not ready yet. */
+async function freshState(paths: LabPaths, nodes: NodeSpec[], log: Log): Promise<StateRecorder> {
   if (existsSync(statePath(paths.dir))) {
     log('a previous lab is recorded; removing it first');
     await labDown({ log });
@@ -154,140 +205,117 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     ready: false,
   });
   await rec.save();
-  const progress = new Progress(paths.cache, log);
+  return rec;
+}
 
-  const bins = await ensureBinaries(paths.cache, progress);
-  const kernel = needVm ? await ensureKernel(paths.cache, progress) : undefined;
-
-  const pki = await progress.step('pki', 'creating certificates', 2000, () => createPki(join(paths.dir, 'pki')));
-  const kubeconfig = kubeconfigPath(paths.dir);
+/** The admin's kubeconfig (returned) and the nodes' (the API server as each kind of node reaches it). */
+async function writeKubeconfigs(dir: string, pki: Pki): Promise<string> {
+  const kubeconfig = kubeconfigPath(dir);
   await writeKubeconfig(kubeconfig, pki, `https://127.0.0.1:${NET.apiPort}`);
-  await writeKubeconfig(nodeKubeconfigPath(paths.dir, 'netns'), pki, `https://${NET.mgmtGateway}:${NET.apiPort}`);
-  await writeKubeconfig(nodeKubeconfigPath(paths.dir, 'vm'), pki, `https://${NET.vmApiAddress}:${NET.apiPort}`);
-  rec.state.kubeconfig = kubeconfig;
+  await writeKubeconfig(nodeKubeconfigPath(dir, 'netns'), pki, `https://${NET.mgmtGateway}:${NET.apiPort}`);
+  await writeKubeconfig(nodeKubeconfigPath(dir, 'vm'), pki, `https://${NET.vmApiAddress}:${NET.apiPort}`);
+  return kubeconfig;
+}
 
-  const cp = await startControlPlane(paths.dir, bins, pki, kubeconfig, rec, progress);
-  rec.state.apiServer = cp.server;
-  await startControllers(paths.dir, bins, pki, kubeconfig, rec, progress);
-
-  await progress.step('switch', 'wiring the lab switch and namespace nodes', 3000, async () => {
-    await createSwitch(hostRunner, { mgmt: true });
-    await rec.addNetns(SWITCH_NS);
-    // The API server listens on 127.0.0.1 only. Nodes reach it at the mgmt bridge's address
-    // through a unix socket (unix sockets cross network namespaces, TCP does not).
-    const sock = join(paths.dir, 'api.sock');
-    await startDaemon(rec, {
-      name: 'api-forward-host',
-      argv: ['socat', `UNIX-LISTEN:${sock},fork,unlink-early,mode=600`, `TCP:127.0.0.1:${NET.apiPort}`],
-      logPath: join(paths.dir, 'forward.log'),
-      match: sock,
-    });
-    await startDaemon(rec, {
-      name: 'api-forward-mgmt',
-      argv: inNetns(SWITCH_NS, [
-        'socat',
-        `TCP-LISTEN:${NET.apiPort},bind=${NET.mgmtGateway},fork,reuseaddr`,
-        `UNIX-CONNECT:${sock}`,
-      ]),
-      logPath: join(paths.dir, 'forward.log'),
-      match: `UNIX-CONNECT:${sock}`,
-    });
-    await startDaemon(rec, {
-      name: 'dnsmasq-data',
-      argv: dnsmasqArgv(paths.dir, true),
-      logPath: join(paths.dir, 'dnsmasq.log'),
-      match: `${paths.dir}/dnsmasq-data.pid`,
-    });
-    const egress = egressSocketPath(paths.dir);
-    await startDaemon(rec, {
-      name: 'egress-proxy',
-      argv: inNetns(SWITCH_NS, [
-        process.execPath,
-        join(PROJECT_ROOT, 'dist', 'src', 'lab', 'egress-proxy.js'),
-        egress,
-        `${NET.mgmtPrefix}.`,
-      ]),
-      logPath: join(paths.dir, 'egress-proxy.log'),
-      match: egress,
-    });
-    for (const [i, n] of nodes.entries()) {
-      if (n.kind !== 'netns') continue;
-      await wireNode(hostRunner, {
-        ns: netnsOf(n.name),
-        index: i + 1,
-        dataNics: n.dataNics,
-        mgmtAddress: mgmtAddress(i + 1),
-      });
-      await rec.addNetns(netnsOf(n.name));
-    }
-    await waitFor(
-      'API server through the mgmt segment',
-      async () => {
-        const first = nodes.find((n) => n.kind === 'netns');
-        if (!first) return true;
-        const r = await run(
-          inNetns(netnsOf(first.name), [
-            'kubectl',
-            '--kubeconfig',
-            nodeKubeconfigPath(paths.dir, 'netns'),
-            'get',
-            '--raw',
-            '/readyz',
-          ]),
-          { allowFailure: true },
-        );
-        return r.code === 0;
-      },
-      20_000,
-      300,
-    );
+/**
+ * The switch's daemons: the API server's forwarders, the data segment's DHCP server and the API
+ * server's egress proxy to the kubelets.
+ */
+async function startSwitchDaemons(dir: string, rec: StateRecorder): Promise<void> {
+  // The API server listens on 127.0.0.1 only. Nodes reach it at the mgmt bridge's address
+  // through a unix socket (unix sockets cross network namespaces, TCP does not).
+  const sock = join(dir, 'api.sock');
+  await startDaemon(rec, {
+    name: 'api-forward-host',
+    argv: ['socat', `UNIX-LISTEN:${sock},fork,unlink-early,mode=600`, `TCP:127.0.0.1:${NET.apiPort}`],
+    logPath: join(dir, 'forward.log'),
+    match: sock,
   });
+  await startDaemon(rec, {
+    name: 'api-forward-mgmt',
+    argv: inNetns(SWITCH_NS, [
+      'socat',
+      `TCP-LISTEN:${NET.apiPort},bind=${NET.mgmtGateway},fork,reuseaddr`,
+      `UNIX-CONNECT:${sock}`,
+    ]),
+    logPath: join(dir, 'forward.log'),
+    match: `UNIX-CONNECT:${sock}`,
+  });
+  await startDaemon(rec, {
+    name: 'dnsmasq-data',
+    argv: dnsmasqArgv(dir, true),
+    logPath: join(dir, 'dnsmasq.log'),
+    match: `${dir}/dnsmasq-data.pid`,
+  });
+  const egress = egressSocketPath(dir);
+  await startDaemon(rec, {
+    name: 'egress-proxy',
+    argv: inNetns(SWITCH_NS, [
+      process.execPath,
+      join(PROJECT_ROOT, 'dist', 'lab', 'src', 'egress-proxy.js'),
+      egress,
+      `${NET.mgmtPrefix}.`,
+    ]),
+    logPath: join(dir, 'egress-proxy.log'),
+    match: egress,
+  });
+}
 
-  if (kernel) await startVms(nodes, kernel, paths, rec, progress);
-
-  const handRegistered = nodes.filter((n) => n.agent === 'process');
-  if (handRegistered.length)
-    await progress.step('nodes', 'registering the Node objects of nodes without a kubelet', 2000, () =>
-      registerNodes(kubeconfig, nodes, handRegistered),
-    );
-  if (podNodes.length) {
-    await startPodNodes(
-      nodes,
-      podNodes,
-      { paths, pki, bins, kubeconfig, install: opts.install ?? true },
-      rec,
-      progress,
-    );
-  } else if (opts.install ?? true) {
-    await progress.step('manifests', "applying the project's manifests (CRD, RBAC, admission policy)", 5000, () =>
-      applyManifests(kubeconfig),
-    );
+/** Each namespace node: its namespace, wired to the switch (eth0 on mgmt, the data NICs). */
+async function wireNamespaceNodes(nodes: NodeSpec[], rec: StateRecorder): Promise<void> {
+  for (const [i, n] of nodes.entries()) {
+    if (n.kind !== 'netns') continue;
+    await wireNode(hostRunner, {
+      ns: netnsOf(n.name),
+      index: i + 1,
+      dataNics: n.dataNics,
+      mgmtAddress: mgmtAddress(i + 1),
+    });
+    await rec.addNetns(netnsOf(n.name));
   }
-  if ((opts.agents ?? true) && (opts.install ?? true)) {
-    const processNodes = nodes.filter((n) => n.agent === 'process');
-    if (processNodes.length) {
-      await progress.step(
-        'agents',
-        `starting the agent as a process on ${processNodes.map((n) => n.name).join(', ')}`,
-        3000,
-        async () => {
-          for (const n of processNodes) {
-            const vm = rec.state.vms.find((v) => v.node === n.name);
-            const pid = await startAgent(paths.dir, kubeconfig, pki, n, rec, vm, opts.agentArgs);
-            if (n.kind === 'vm') rec.state.agents.push({ node: n.name, pid });
-          }
-          await rec.save();
-        },
-      );
+}
+
+/** Waits until the first namespace node reaches the API server through the mgmt segment. */
+async function waitApiFromNodes(dir: string, nodes: NodeSpec[]): Promise<void> {
+  const first = nodes.find((n) => n.kind === 'netns');
+  if (!first) return;
+  const readyz = inNetns(netnsOf(first.name), [
+    'kubectl',
+    '--kubeconfig',
+    nodeKubeconfigPath(dir, 'netns'),
+    'get',
+    '--raw',
+    '/readyz',
+  ]);
+  await waitFor(
+    'API server through the mgmt segment',
+    async () => (await run(readyz, { allowFailure: true })).code === 0,
+    20_000,
+    300,
+  );
+}
+
+/** The agent as a process on the nodes without a kubelet (the VM's in the guest). */
+async function startAgentProcesses(
+  nodes: NodeSpec[],
+  dir: string,
+  kubeconfig: string,
+  pki: Pki,
+  rec: StateRecorder,
+  progress: Progress,
+  opts: LabUpOptions,
+): Promise<void> {
+  const processNodes = nodes.filter((n) => n.agent === 'process');
+  if (!processNodes.length) return;
+  const names = processNodes.map((n) => n.name).join(', ');
+  await progress.step('agents', `starting the agent as a process on ${names}`, 3000, async () => {
+    for (const n of processNodes) {
+      const vm = rec.state.vms.find((v) => v.node === n.name);
+      const pid = await startAgent(dir, kubeconfig, pki, n, rec, vm, opts.agentArgs);
+      if (n.kind === 'vm') rec.state.agents.push({ node: n.name, pid });
     }
-  }
-  if (opts.prometheus)
-    await progress.step('prometheus', 'starting Prometheus with the alert rules, scraping every agent', 3000, () =>
-      startPrometheus(paths.dir, nodes, rec),
-    );
-  rec.state.ready = true;
-  await rec.save();
-  return { paths, state: rec.state, kubeconfig };
+    await rec.save();
+  });
 }
 
 /** The VM nodes: booted (each makes its own NICs and DHCP server), the API server reachable from them. */
@@ -369,16 +397,18 @@ export async function powerCycleVm(node: string, how: 'power-cut' | 'reboot'): P
  * The kubelet nodes: images (pause, agent) made, containerd, kubelet and kube-proxy started in
  * each, every Node Ready; then the product installed the way a user does (kubectl apply -k).
  */
+interface PodNodesInput {
+  paths: ReturnType<typeof labPaths>;
+  pki: Awaited<ReturnType<typeof createPki>>;
+  bins: Awaited<ReturnType<typeof ensureBinaries>>;
+  kubeconfig: string;
+  install: boolean;
+}
+
 async function startPodNodes(
   nodes: NodeSpec[],
   podNodes: NodeSpec[],
-  o: {
-    paths: ReturnType<typeof labPaths>;
-    pki: Awaited<ReturnType<typeof createPki>>;
-    bins: Awaited<ReturnType<typeof ensureBinaries>>;
-    kubeconfig: string;
-    install: boolean;
-  },
+  o: PodNodesInput,
   rec: StateRecorder,
   progress: Progress,
 ): Promise<void> {
@@ -415,68 +445,55 @@ async function startPodNodes(
           rec,
         );
       }
-      // Registered by their kubelets: wait until each Node exists and is Ready.
-      await waitFor(
-        "every kubelet's Node to be Ready",
-        async () => {
-          const r = await run(['kubectl', '--kubeconfig', kubeconfig, 'get', 'nodes', '-o', 'json'], {
-            allowFailure: true,
-          });
-          if (r.code !== 0) return false;
-          const items = (
-            JSON.parse(r.stdout) as {
-              items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[];
-            }
-          ).items;
-          const ready = new Set(
-            items
-              .filter((x) => x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-              .map((x) => x.metadata.name),
-          );
-          return podNodes.every((n) => ready.has(n.name));
-        },
-        120_000,
-        500,
-      );
+      await waitNodesReady(kubeconfig, podNodes);
     },
   );
   if (o.install) {
     await progress.step(
       'install',
-      "installing the product: kubectl apply -k lab/deploy (deploy/ with the lab's image), DaemonSet and policy controller rollout",
+      "installing the product: kubectl apply -k lab/deploy (deploy/ with the lab's image), " +
+        'DaemonSet and policy controller rollout',
       20_000,
-      async () => {
-        await applyKustomization(kubeconfig, join(PROJECT_ROOT, 'lab', 'deploy'));
-        // Pods start a few at a time on two cores: 50 nodes' agents took over 3 minutes.
-        const rolloutTimeout = `--timeout=${Math.max(180, 10 * podNodes.length)}s`;
-        await run([
-          'kubectl',
-          '--kubeconfig',
-          kubeconfig,
-          '-n',
-          HANDLER_NAMESPACE,
-          'rollout',
-          'status',
-          'ds/ovirt-node-network-handler',
-          rolloutTimeout,
-        ]);
-        // The controller's pods need a kubelet: with --process-agents there is none to run them.
-        if (podNodes.length)
-          await run([
-            'kubectl',
-            '--kubeconfig',
-            kubeconfig,
-            '-n',
-            HANDLER_NAMESPACE,
-            'rollout',
-            'status',
-            'deploy/ovirt-network-policy-controller',
-            rolloutTimeout,
-          ]);
-        for (const n of podNodes) await waitFor(`${n.name}'s agent pod`, () => podAgentPid(n.name), 60_000, 200);
-      },
+      () => installProduct(kubeconfig, podNodes),
     );
   }
+}
+
+/** Registered by their kubelets: waits until each Node exists and is Ready. */
+async function waitNodesReady(kubeconfig: string, podNodes: NodeSpec[]): Promise<void> {
+  type NodeList = {
+    items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[];
+  };
+  await waitFor(
+    "every kubelet's Node to be Ready",
+    async () => {
+      const r = await run(['kubectl', '--kubeconfig', kubeconfig, 'get', 'nodes', '-o', 'json'], {
+        allowFailure: true,
+      });
+      if (r.code !== 0) return false;
+      const ready = new Set(
+        (JSON.parse(r.stdout) as NodeList).items
+          .filter((x) => x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+          .map((x) => x.metadata.name),
+      );
+      return podNodes.every((n) => ready.has(n.name));
+    },
+    120_000,
+    500,
+  );
+}
+
+/** kubectl apply -k lab/deploy, then the DaemonSet's and the controller's rollouts. */
+async function installProduct(kubeconfig: string, podNodes: NodeSpec[]): Promise<void> {
+  await applyKustomization(kubeconfig, join(PROJECT_ROOT, 'lab', 'deploy'));
+  // Pods start a few at a time on two cores: 50 nodes' agents took over 3 minutes.
+  const rolloutTimeout = `--timeout=${Math.max(180, 10 * podNodes.length)}s`;
+  const rollout = (what: string) =>
+    run(['kubectl', '--kubeconfig', kubeconfig, '-n', HANDLER_NAMESPACE, 'rollout', 'status', what, rolloutTimeout]);
+  await rollout('ds/ovirt-node-network-handler');
+  // The controller's pods need a kubelet: with --process-agents there is none to run them.
+  if (podNodes.length) await rollout('deploy/ovirt-network-policy-controller');
+  for (const n of podNodes) await waitFor(`${n.name}'s agent pod`, () => podAgentPid(n.name), 60_000, 200);
 }
 
 /**
@@ -620,11 +637,6 @@ export async function labExec(node: string, argv: readonly string[], opts: ExecO
   return r;
 }
 
-/** A runner for one lab node (for tests and the agent launcher). */
-export async function nodeRunner(node: string): Promise<Runner> {
-  return { run: (argv, opts) => labExec(node, argv, opts) };
-}
-
 export async function currentLab(): Promise<Lab | undefined> {
   const paths = labPaths();
   const state = await loadState(paths.dir);
@@ -696,7 +708,8 @@ export async function startNodeAgent(node: string, extraArgs: string[] = []): Pr
   if (spec.agent === 'pod') {
     if (extraArgs.length)
       throw new Error(
-        `${node}'s agent is the DaemonSet's pod: its arguments are the DaemonSet's (start the lab with --process-agents to pass ${extraArgs.join(' ')})`,
+        `${node}'s agent is the DaemonSet's pod: its arguments are the DaemonSet's ` +
+          `(start the lab with --process-agents to pass ${extraArgs.join(' ')})`,
       );
     return waitFor(`the kubelet to restart ${node}'s agent`, () => podAgentPid(node), 120_000, 100);
   }
