@@ -50,6 +50,9 @@ export interface ConnectivityOptions {
   log?: (msg: string) => void;
 }
 
+/** The least time left for which a probe that already failed is tried again within a check. */
+const MIN_RETRY_MS = 500;
+
 export class Connectivity implements ConnectivityVerifier {
   private active: Probe[] = [];
 
@@ -97,7 +100,10 @@ export class Connectivity implements ConnectivityVerifier {
     while (pending.size) {
       for (const [name, p] of pending) {
         const left = deadline - Date.now();
+        // A probe that already answered (wrongly) is not tried again on a sliver of time: that
+        // attempt could only time out, and its "no answer within 1 ms" would hide the real reason.
         if (left <= 0) break;
+        if (left < MIN_RETRY_MS && lastError.has(name)) continue;
         try {
           // Only a real answer keeps the apply. An API server restarting through the whole check
           // is rolled back too, but not blamed on the spec: the backend re-checks the previous

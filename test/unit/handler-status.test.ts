@@ -83,6 +83,19 @@ describe('connectivity check', () => {
     assert.equal(dns.calls, 1, 'dns was only tried in the preflight');
   });
 
+  it('reports the last real answer, not a retry cut short by the deadline', async () => {
+    // Fails fast with its reason; given less than 300 ms it could only time out.
+    const api: Probe = {
+      name: 'api-server',
+      async attempt(timeoutMs) {
+        throw new Error(timeoutMs < 300 ? `no TLS handshake within ${timeoutMs} ms` : 'another CA');
+      },
+    };
+    const c = new Connectivity({ timeoutMs: 1200, intervalMs: 1000, probes: [api] });
+    await c.preflight();
+    assert.match((await c.check()) ?? '', /^api-server: another CA \(within 1 s\)$/);
+  });
+
   it('tells whether the API server answered before the apply', async () => {
     assert.deepEqual(await new Connectivity({ timeoutMs: 100, probes: [probe('api-server', [true])] }).preflight(), { apiReachable: true });
     assert.deepEqual(await new Connectivity({ timeoutMs: 100, probes: [probe('api-server', [false]), probe('dns', [true])] }).preflight(), { apiReachable: false });
