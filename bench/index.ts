@@ -2,7 +2,7 @@
 // as JSON and the scaling plot as SVG into --out. Lab benchmarks (reconcile, at-rest, apply-vm,
 // fleet-rollout, many-nodes) need `ovirt-node-network-handler lab up`; without a lab they are
 // skipped and say so, as are the fleet benchmarks on a lab with too few namespace nodes
-// (bench/settings.ts: many-nodes needs 6, so CI's 2-node lab runs fleet-rollout only).
+// (bench/settings.ts: many-nodes needs 6, so CI's 4-node lab runs fleet-rollout only).
 //
 //   npm run bench                      full run (~60 min: the at-rest and many-nodes windows are 10 min each)
 //   npm run bench -- --quick           the reduced version CI runs (~4 min)
@@ -26,7 +26,7 @@ import { benchTable, markdownTable, newResults, writeResults, type BenchRow } fr
 import { benchObserve } from './observe.js';
 import { benchPlan } from './plan.js';
 import { benchReconcile } from './reconcile.js';
-import { ALL, FULL, labMisfit, NEEDS_LAB, QUICK, sizes, type Settings } from './settings.js';
+import { ALL, brokenRows, FULL, labMisfit, NEEDS_LAB, QUICK, sizes, type Settings } from './settings.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -65,6 +65,7 @@ async function main(): Promise<void> {
 
   const results = newResults('bench', process.argv.slice(2));
   const skipped: string[] = [];
+  const broken: string[] = [];
   const nsNodes = lab?.state.nodes.filter((n) => n.kind === 'netns').length ?? 0;
   for (const name of only) {
     if (NEEDS_LAB.has(name) && !lab) {
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
       'many-nodes': () => benchManyNodes({ ...nodes, restSeconds: s.manyRestSeconds, settleSeconds: s.manySettleSeconds, projectTo: s.projectTo, out: values.out, ...(nodeCounts ? { nodeCounts } : {}), log }),
     } as Record<string, () => Promise<BenchRow[]>>)[name]!();
     results.bench.push(...rows);
+    broken.push(...brokenRows(name, rows));
     log(`${name} done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
   results.finishedAt = new Date().toISOString();
@@ -107,6 +109,10 @@ async function main(): Promise<void> {
   await writeFile(join(values.out, 'bench.md'), benchTable(results.bench, markdownTable) + (verdicts.length ? '\n' + verdicts.map((v) => `- ${v}`).join('\n') + '\n' : ''));
   if (verdicts.length) await writeFile(join(values.out, 'scaling.svg'), renderCharts(charts));
   process.stdout.write(`\nresults: ${join(values.out, 'bench.json')}${verdicts.length ? `, plot: ${join(values.out, 'scaling.svg')}` : ''}\n`);
+  if (broken.length) {
+    process.stdout.write(`\nbroken measurements (the run fails):\n${broken.map((b) => `  ${b}`).join('\n')}\n`);
+    process.exitCode = 1;
+  }
 }
 
 await main();

@@ -1,6 +1,7 @@
 // The suite's settings (full and --quick) and which lab each benchmark needs: bench/index.ts
 // reads them; pure, so the choices are unit-tested.
 import { NETWORKS_MAX } from '../src/api/spec.js';
+import type { BenchRow } from '../kit/report.js';
 
 export interface Settings {
   applySizes: number[];
@@ -42,8 +43,9 @@ export const NEEDS_LAB: ReadonlySet<string> = new Set(['apply-vm', 'reconcile', 
 
 /**
  * Namespace nodes a lab benchmark needs at least. fleet-rollout runs at whatever size the lab
- * has (CI's 2 nodes: one batch, ~30 s, keeps the controller's path from rotting); many-nodes
- * says nothing at 2 nodes that at-rest does not, and its window would add a minute to CI.
+ * has (CI's 4 nodes at maxUnavailable 10: one batch, keeps the controller's path from rotting);
+ * many-nodes says nothing at a handful of nodes that at-rest does not, and its window would add
+ * a minute to CI.
  */
 export const MIN_NAMESPACE_NODES: Readonly<Record<string, number>> = { 'fleet-rollout': 2, 'many-nodes': 6 };
 
@@ -65,4 +67,21 @@ export function sizes(v: string): number[] {
   const bad = out.find((x) => !Number.isInteger(x) || x <= 0);
   if (bad !== undefined) throw new Error(`"${v}": expected positive integers separated by commas`);
   return out;
+}
+
+/**
+ * Why a benchmark's rows are broken, or [] when they are not: no row at all, or a figure that is
+ * not a finite number (a failed measurement, a baseline of zero). A broken run fails the suite;
+ * a target missed on a noisy machine does not — that is a verdict to read, not a crash.
+ */
+export function brokenRows(bench: string, rows: readonly BenchRow[]): string[] {
+  if (!rows.length) return [`${bench}: no result`];
+  return rows.flatMap((r) => {
+    const bad = [
+      Number.isFinite(r.value) ? undefined : `value ${r.value}`,
+      r.baseline === undefined || (Number.isFinite(r.baseline) && r.baseline > 0) ? undefined : `baseline ${r.baseline}`,
+      r.ratio === undefined || Number.isFinite(r.ratio) ? undefined : `ratio ${r.ratio}`,
+    ].filter((x) => x !== undefined);
+    return bad.length ? [`${r.bench} "${r.case}": ${bad.join(', ')}`] : [];
+  });
 }

@@ -40,3 +40,12 @@ test('scaling charts take every sized row; the SVG has a line per series with po
   assert.match(svg, /^<svg /);
   assert.equal((svg.match(/<polyline /g) ?? []).length, 2, 'only series with points are drawn');
 });
+
+test('a benchmark run is broken only by a missing or non-finite figure, never by a missed target', async () => {
+  const { brokenRows } = await import('../../bench/settings.js');
+  const row = { bench: 'apply', case: '10 networks', value: 22, unit: 'ms', baseline: 5, ratio: 4.4, target: '<= 1.2x', met: false };
+  assert.deepEqual(brokenRows('apply', [row]), []);
+  assert.deepEqual(brokenRows('apply', []), ['apply: no result']);
+  assert.deepEqual(brokenRows('apply', [{ ...row, value: NaN, ratio: NaN }]), ['apply "10 networks": value NaN, ratio NaN']);
+  assert.deepEqual(brokenRows('apply', [{ ...row, baseline: 0, ratio: Infinity }]), ['apply "10 networks": baseline 0, ratio Infinity']);
+});
