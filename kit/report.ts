@@ -94,6 +94,8 @@ export function reliabilityTable(
 
 export interface ResultsFile {
   command: string;
+  /** The commit measured ("-dirty": with uncommitted changes), when the producer records it. */
+  commit?: string;
   startedAt: string;
   finishedAt?: string;
   host: { kernel: string; cpus: number; node: string };

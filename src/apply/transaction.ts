@@ -22,7 +22,7 @@ import type { Locks } from './lock.js';
 import { describeOp } from './ops.js';
 import { OriginsStore } from './origins.js';
 import { compileFacts } from './compile/facts.js';
-import { traced, type Trace } from '../util/trace.js';
+import { PROBE_PARTS, traced, type Trace } from '../util/trace.js';
 
 /** Where the running config lives (src/persist/running-config.ts). */
 export interface ConfigStore {
@@ -250,7 +250,7 @@ export class Transactions {
         `DHCP: waited ${Date.now() - leaseWaitStart} ms for leases` +
           (pending.length ? ` (still none on ${pending.join(', ')})` : ''),
       );
-    const reason = req.verify ? await traced(this.o.trace, 'verify', req.verify) : undefined;
+    const reason = req.verify ? await traced(this.o.trace, PROBE_PARTS.check, req.verify) : undefined;
     if (reason) {
       const errs = await rollback(r.undo, deps);
       await this.journal.clear();
