@@ -1,7 +1,8 @@
 // The executor: runs a compiled transaction group by group, journalling each group's undo before
 // it runs; the ip lines of every group go to one `ip -batch` process kept open for the
-// transaction (IpSession), started while the first journal write is made. On a failure, what ran is undone in reverse and
-// the error names the plan step, the operation and the kernel's message.
+// transaction (IpSession), started while the first journal write is made. On a failure, what
+// ran is undone in reverse and the error names the plan step, the operation and the kernel's
+// message.
 import type { Compiled } from './compile/index.js';
 import type { DhcpSupervisor } from './dhcp.js';
 import { IpSession, type IpBatch } from './ipbatch.js';

@@ -1,6 +1,7 @@
 // The thin I/O layer under the executor: runs groups of KernelOps (runs of ip lines through an
-// IpRunner: a process each, or a transaction's IpSession, direct writes for sysfs/procfs, atomic replacement for resolv.conf, the DHCP
-// supervisor for clients) and reads the values that file writes replace (their undo).
+// IpRunner: a process each, or a transaction's IpSession; direct writes for sysfs/procfs, atomic
+// replacement for resolv.conf, the DHCP supervisor for clients) and reads the values that file
+// writes replace (their undo).
 import { writeFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { linkTarget, writeFileAtomic } from '../util/fs.js';
