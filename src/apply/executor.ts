@@ -33,6 +33,11 @@ export interface ExecuteOptions {
   crashAfter?: number;
   /** Told how long each journal write and each group of operations takes. */
   trace?: Trace;
+  /**
+   * The transaction's ip session, when its caller opened one (to read the host through it);
+   * the caller closes it. Default: one of the executor's own.
+   */
+  session?: IpSession;
 }
 
 export type ExecuteResult =
@@ -54,6 +59,7 @@ export function crash(): never {
 }
 
 export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<ExecuteResult> {
+  if (o.session) return executeIn(o.session, compiled, o);
   const session = new IpSession((opts) => o.ip.argv(opts));
   // Started while the first journal write is in flight, so that ip's start overlaps the fsync;
   // it is given no line before its group's undo is on disk.

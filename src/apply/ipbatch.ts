@@ -4,8 +4,9 @@
 // over stdin for a whole transaction, fed group by group (each group only once its undo is
 // journalled), and learns that a group is done from a sentinel line's output.
 import { existsSync } from 'node:fs';
-import { run, start, type PipedProcess, type RunOptions, type RunResult } from '../util/exec.js';
+import { decodeBytes, run, start, type PipedProcess, type RunOptions, type RunResult } from '../util/exec.js';
 import { BatchTokenError, batchLine } from './ops.js';
+import { IP_DUMP_FLAGS } from '../observe/host.js';
 
 export interface BatchFailure {
   /** 0-based index of the failing line; -1 when ip died without saying (any line may have run). */
@@ -47,12 +48,23 @@ const SETPRIV = '/usr/bin/setpriv';
  * agent would go on changing devices while the restarted agent rolls the interrupted apply back,
  * racing the undo. Without setpriv (util-linux) the command runs bare, without that guarantee.
  */
-export function batchArgv(setpriv: string | undefined, opts: { force?: boolean; family?: 6 } = {}): string[] {
-  const argv = ['ip', ...(opts.family ? ['-6'] : []), ...(opts.force ? ['-force'] : []), '-batch', '-'];
+export function batchArgv(
+  setpriv: string | undefined,
+  opts: { force?: boolean; family?: 6; json?: boolean } = {},
+): string[] {
+  const argv = [
+    'ip',
+    ...(opts.json ? IP_DUMP_FLAGS : []),
+    ...(opts.family ? ['-6'] : []),
+    ...(opts.force ? ['-force'] : []),
+    '-batch',
+    '-',
+  ];
   return setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', ...argv] : argv;
 }
 
-type BatchOptions = { force?: boolean; family?: 6 };
+/** json: -json -details -statistics (a session that also reads the host: IpSession.query). */
+type BatchOptions = { force?: boolean; family?: 6; json?: boolean };
 type BatchOutcome = BatchResult & { failures: BatchFailure[] };
 
 /** What runs lines of `ip -batch` (the executor's view of IpBatch and IpSession). */
@@ -147,13 +159,19 @@ export class IpBatch implements IpRunner {
 }
 
 /**
- * The line a group of an IpSession ends with, and what it prints: the loopback device, which
- * every network namespace has. The executor's lines print nothing on success, and iproute2
- * flushes a command's output as it ends (print_linkinfo → fflush), so the sentinel's line on
- * stdout says that every line before it ran, and succeeded.
+ * The line a group of an IpSession ends with, and how its output is told apart: the loopback
+ * device, which every network namespace has. The executor's lines print nothing on success, and
+ * iproute2 flushes a command's output as it ends (print_linkinfo → fflush), so the sentinel's
+ * line on stdout says that every line before it ran, and succeeded. In -json mode (a session
+ * that also reads the host) `addr show` may begin the same way but always carries addr_info.
  */
 export const SESSION_SENTINEL = 'link show dev lo';
-const SENTINEL_OUTPUT = /^\d+: lo: /;
+const SENTINEL_TEXT = /^\d+: lo: /;
+const SENTINEL_JSON = '[{"ifindex":1,"ifname":"lo",';
+
+function isSentinel(line: string, json: boolean): boolean {
+  return json ? line.startsWith(SENTINEL_JSON) && !line.includes('"addr_info"') : SENTINEL_TEXT.test(line);
+}
 
 /** One `ip -batch -` process of an IpSession. */
 class SessionProcess {
@@ -162,17 +180,39 @@ class SessionProcess {
   private acked = 0;
   /** Lines written so far (sentinels included): "Command failed -:N" counts them all. */
   private lines = 0;
-  private partial = '';
+  /** Chunks of a line not yet ended (joined once its newline comes: a dump's line is megabytes at 1000 links). */
+  private partial: Buffer[] = [];
+  /** Output lines (decoded as device names are: util/exec.ts decodeBytes) since the last sentinel. */
+  private output: string[] = [];
+  /** Per sentinel seen, the output lines before it. */
+  private readonly answers: string[][] = [];
   private stderr = '';
   private readonly waiters: (() => void)[] = [];
   private code: number | undefined;
   readonly exited: Promise<number>;
 
-  constructor(private readonly p: PipedProcess) {
-    p.onStdout((t) => {
-      const parts = (this.partial + t).split('\n');
-      this.partial = parts.pop()!;
-      this.acked += parts.filter((l) => SENTINEL_OUTPUT.test(l)).length;
+  constructor(
+    private readonly p: PipedProcess,
+    private readonly json: boolean,
+  ) {
+    p.onStdout((chunk) => {
+      if (chunk.indexOf(0x0a) < 0) {
+        this.partial.push(chunk);
+        return;
+      }
+      let buf = this.partial.length ? Buffer.concat([...this.partial, chunk]) : chunk;
+      for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a)) {
+        const line = decodeBytes(buf.subarray(0, nl));
+        buf = buf.subarray(nl + 1);
+        if (!isSentinel(line, this.json)) {
+          if (line.trim()) this.output.push(line);
+          continue;
+        }
+        this.answers.push(this.output);
+        this.output = [];
+        this.acked++;
+      }
+      this.partial = buf.length ? [Buffer.from(buf)] : [];
       this.wake();
     });
     p.onStderr((t) => (this.stderr += t));
@@ -191,14 +231,21 @@ class SessionProcess {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  /** Runs the lines; resolves when the sentinel after them printed, or ip ended (a failure). */
-  async send(texts: readonly string[]): Promise<BatchOutcome> {
+  /**
+   * Runs the lines; resolves when the sentinel after them printed (with what they printed), or
+   * ip ended (a failure).
+   */
+  async send(texts: readonly string[]): Promise<BatchOutcome & { output?: string[] }> {
     const base = this.lines;
     this.p.write(texts.join('\n') + '\n' + SESSION_SENTINEL + '\n');
     this.lines += texts.length + 1;
     const want = ++this.sent;
     while (this.acked < want && this.alive) await new Promise<void>((r) => this.waiters.push(r));
-    if (this.acked >= want) return { ok: true, stderr: '', failures: [] };
+    if (this.acked >= want) {
+      const output = this.answers[want - 1] ?? [];
+      this.answers[want - 1] = [];
+      return { ok: true, stderr: '', failures: [], output };
+    }
     // ip ended before the sentinel: without -force it stops at the first failing line. A line
     // outside this group (none named, or the sentinel itself) leaves any of the group possibly run.
     const named = parseBatchErrors(this.stderr).find((f) => f.index >= base && f.index < base + texts.length);
@@ -228,19 +275,40 @@ class SessionProcess {
 export class IpSession implements IpRunner {
   private readonly procs = new Map<4 | 6, SessionProcess>();
 
+  /**
+   * `argv`: the batch's command for a family (IpBatch.argv); `json`: the family-less process
+   * runs with -json -details -statistics (IP_DUMP_FLAGS), so that query() can read the
+   * host through it as the transaction's host read does.
+   */
   constructor(
     private readonly argv: (opts: BatchOptions) => string[],
     private readonly starter: (argv: readonly string[]) => PipedProcess = start,
+    private readonly json = false,
   ) {}
 
   private proc(family?: 6): SessionProcess {
     const key = family ?? 4;
     let p = this.procs.get(key);
     if (!p?.alive) {
-      p = new SessionProcess(this.starter(this.argv(family ? { family } : {})));
+      const json = this.json && !family;
+      p = new SessionProcess(
+        this.starter(this.argv({ ...(family ? { family } : {}), ...(json ? { json } : {}) })),
+        json,
+      );
       this.procs.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * Runs read-only lines (`addr show` …) and returns what they printed, one line each in -json
+   * mode; throws when ip fails one. Only for a session made with json.
+   */
+  async query(texts: readonly string[]): Promise<string[]> {
+    if (!this.json) throw new Error('IpSession.query needs a -json session');
+    const r = await this.proc().send(texts);
+    if (!r.ok) throw new Error(`ip -batch: ${r.failure?.message ?? r.stderr.trim()}`);
+    return r.output ?? [];
   }
 
   /** Starts the process ahead (its start overlaps the journal write); writes nothing to it. */

@@ -117,8 +117,8 @@ export interface PipedProcess {
   write(text: string): void;
   /** Closes its stdin. */
   end(): void;
-  /** Called with each chunk of its stdout and stderr, as text. */
-  onStdout(f: (text: string) => void): void;
+  /** Called with each chunk of its stdout (bytes: the caller decodes whole lines) and stderr (text). */
+  onStdout(f: (chunk: Buffer) => void): void;
   onStderr(f: (text: string) => void): void;
   /** Its exit code (128 when killed by a signal, 127 when it could not start). */
   exited: Promise<number>;
@@ -130,8 +130,7 @@ export function start(argv: readonly string[]): PipedProcess {
   if (!cmd) throw new Error('start: empty argv');
   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] } satisfies SpawnOptions);
   child.stdin.on('error', () => undefined);
-  // Decoded by the streams: a character split across two chunks stays whole.
-  child.stdout.setEncoding('utf8');
+  // Decoded by the stream: a character split across two chunks stays whole.
   child.stderr.setEncoding('utf8');
   const exited = new Promise<number>((resolve) => {
     child.on('error', () => resolve(127));

@@ -13,7 +13,7 @@ import type { PipedProcess } from '../../src/util/exec.js';
 function fakeIp(ran: string[], starts: string[][]): (argv: readonly string[]) => PipedProcess {
   return (argv) => {
     starts.push([...argv]);
-    let out: (t: string) => void = () => undefined;
+    let out: (b: Buffer) => void = () => undefined;
     let err: (t: string) => void = () => undefined;
     let exit!: (c: number) => void;
     const exited = new Promise<number>((r) => (exit = r));
@@ -29,7 +29,7 @@ function fakeIp(ran: string[], starts: string[][]): (argv: readonly string[]) =>
         for (const line of lines) {
           n++;
           if (line === SESSION_SENTINEL) {
-            setImmediate(() => out('1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n    link/loopback 00:00\n'));
+            setImmediate(() => out(Buffer.from('1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n    link/loopback 00:00\n')));
             continue;
           }
           ran.push(line);
@@ -116,4 +116,38 @@ test('IpSession: ip ending without naming a line of the group is -1 (any of it m
   assert.equal(r.ok, false);
   assert.equal(r.failure!.index, -1);
   await assert.rejects(s.run([['link', 'del', 'dev', 'a']], { force: true }), /no -force/);
+});
+
+test("IpSession.query (-json): a dump's lines come back whole, lo's addr line not taken for the sentinel", async () => {
+  const addrLo = '[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK"],"mtu":65536,"addr_info":[]}]';
+  const sentinel = '[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK"],"mtu":65536,"link_type":"loopback"}]';
+  let argv: readonly string[] = [];
+  const s = new IpSession(
+    (o) => ['ip', ...(o.json ? ['-json'] : []), '-batch', '-'],
+    (a) => {
+      argv = a;
+      let out: (b: Buffer) => void = () => undefined;
+      return {
+        write(text) {
+          // Output split mid-line and across lines, as a pipe may deliver it.
+          const all = Buffer.from(
+            text
+              .trimEnd()
+              .split('\n')
+              .map((l) => (l === 'addr show' ? addrLo : l === 'route show' ? '[]' : sentinel))
+              .join('\n') + '\n',
+          );
+          setImmediate(() => out(all.subarray(0, 10)));
+          setImmediate(() => out(all.subarray(10)));
+        },
+        end: () => undefined,
+        onStdout: (f) => (out = f),
+        onStderr: () => undefined,
+        exited: new Promise<number>(() => undefined),
+      };
+    },
+    true,
+  );
+  assert.deepEqual(await s.query(['addr show', 'route show']), [addrLo, '[]']);
+  assert.ok(argv.includes('-json'));
 });
