@@ -305,7 +305,20 @@ export class Transactions {
     };
   }
 
-  /** The commit point is the running config's rename into place; then origins, then the journal goes. */
+  /**
+   * The commit point is the running config's rename into place; then origins, then the journal goes.
+   *
+   * Why an apply keeps two fsync'd writes (the journal's before the first kernel operation, this
+   * one after the kernel work and the connectivity check) rather than one (issue 26 asked where
+   * one would do): they are needed at two different moments. A running config written before
+   * the kernel work would claim what the kernel may never hold (a crash mid-apply would be rolled
+   * forward to it, a failure leave it persisted); a journal written only at the end would not be
+   * on disk for a crash during the kernel work. Nor can the origins write (only when NICs are
+   * taken or let go) lose its fsync: the journal removal after it is what recovery's
+   * roll-forward depends on, and without the fsync the removal may reach the disk before the
+   * origins do. The journal's removal itself needs none: a journal that comes back after a crash
+   * names a committed `to` and is rolled forward (journal.ts recoveryAction).
+   */
   private async commit(
     to: RunningConfig,
     originsAfter: Journal['originsAfter'],
