@@ -70,7 +70,10 @@ export function section(before: ResultsFile, after: ResultsFile): string {
       return [String(n), v, ms(b), ms(a), `${ms(wb)} (${ratio(wb)})`, `${ms(wa)} (${ratio(wa)})`];
     }),
   );
-  const src = (f: ResultsFile, name: string) => `- ${name}: \`${f.command}\` at ${f.commit ?? 'an unrecorded commit'}, ${f.startedAt}`;
+  const load = (f: ResultsFile) =>
+    f.load ? `, load average ${f.load.start.toFixed(1)} → ${f.load.end?.toFixed(1) ?? '?'} on ${f.host.cpus} cores` : '';
+  const src = (f: ResultsFile, name: string) =>
+    `- ${name}: \`${f.command}\` at ${f.commit ?? 'an unrecorded commit'}, ${f.startedAt}${load(f)}`;
   return [
     BEGIN,
     '',
@@ -86,7 +89,8 @@ export function section(before: ResultsFile, after: ResultsFile): string {
     'The connectivity probe (preflight + check, medians), and the apply with it:',
     '',
     markdownTable(['networks', 'V8', 'probe, before', 'probe, after', 'with probe, before', 'with probe, after'], probeRows),
-    `Where the time goes (\`${variants[0]}\`, the Trace parts of \`KernelBackend.setup\`):`,
+    `Where the time goes (\`${variants[0]}\`, the Trace parts of \`KernelBackend.setup\`; \`ip -batch\` is its groups'`,
+    'time, each group a process of its own before, all of them one process after):',
     '',
     breakdown(before, after, variants[0]!, sizes),
     END,

@@ -23,7 +23,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createTlsServer } from 'node:tls';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -411,11 +411,14 @@ async function main(): Promise<void> {
   const results = newResults('bench', process.argv.slice(2));
   results.command = `node dist/bench/apply.js ${process.argv.slice(2).join(' ')}`.trim();
   results.commit = await currentCommit();
+  // How busy the machine was: ratios are same-run, but a loaded machine widens their spread.
+  results.load = { start: loadavg()[0]! };
   results.bench = [
     ...await benchApplyBridges({ sizes: values.quick ? [10, 100] : sizes(values.sizes), runs: values.quick ? 3 : Number(values.runs), nmstate: !values['no-nmstate'], v8: v8 as V8Variant[], verifier: !values['no-verifier'], log }),
     ...await benchRemoval({ sizes: sizes(values['removal-sizes']), runs: Number(values.runs), log }),
   ];
   results.finishedAt = new Date().toISOString();
+  results.load.end = loadavg()[0]!;
   if (values.out) await writeResults(values.out, results);
   process.stdout.write(benchTable(results.bench));
 }
