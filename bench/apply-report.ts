@@ -50,9 +50,28 @@ function breakdown(before: ResultsFile, after: ResultsFile, variant: string, siz
   );
 }
 
+/**
+ * When the after file timed the older build too (bench/apply.ts --before), old and new code side
+ * by side in that one run, against the same bare medians; else undefined.
+ */
+function sameRun(after: ResultsFile, variants: string[], sizes: number[]): string | undefined {
+  if (!after.bench.some((r) => r.bench.startsWith('apply@before:'))) return undefined;
+  const header = ['networks', 'V8', 'bare', 'old code', 'ratio', 'new code', 'ratio', 'new / old', 'target ≤ 1.2×'];
+  const rows = sizes.flatMap((n) =>
+    variants.map((v) => {
+      const b = find(after, `apply@before:${v}`, n);
+      const a = find(after, `apply:${v}`, n);
+      const gain = a && b ? `${(a.value / b.value).toFixed(2)}×` : '—';
+      return [String(n), v, bare(a), ms(b), ratio(b), ms(a), ratio(a), gain, verdict(a)];
+    }),
+  );
+  return markdownTable(header, rows);
+}
+
 /** The section: how it was made, the before/after table, the probe apart, the breakdown. */
 export function section(before: ResultsFile, after: ResultsFile): string {
   const { variants, sizes } = axes([before, after]);
+  const same = sameRun(after, variants, sizes);
   const header = ['networks', 'V8', 'before: ours', 'bare', 'ratio', 'after: ours', 'bare', 'ratio', 'target ≤ 1.2×'];
   const rows = sizes.flatMap((n) =>
     variants.map((v) => {
@@ -71,7 +90,9 @@ export function section(before: ResultsFile, after: ResultsFile): string {
     }),
   );
   const load = (f: ResultsFile) =>
-    f.load ? `, load average ${f.load.start.toFixed(1)} → ${f.load.end?.toFixed(1) ?? '?'} on ${f.host.cpus} cores` : '';
+    f.load
+      ? `, load average ${f.load.start.toFixed(1)} → ${f.load.end?.toFixed(1) ?? '?'} on ${f.host.cpus} cores`
+      : '';
   const src = (f: ResultsFile, name: string) =>
     `- ${name}: \`${f.command}\` at ${f.commit ?? 'an unrecorded commit'}, ${f.startedAt}${load(f)}`;
   return [
@@ -79,16 +100,29 @@ export function section(before: ResultsFile, after: ResultsFile): string {
     '',
     'Made by `bench/apply-report.ts` from the raw results below (bench/apply.ts `--out`); ours is the',
     "apply as the agent runs it (the launcher's V8 flags: `agent` = `--max-semi-space-size=1 --lite-mode`,",
-    '`no-lite` = without lite mode; the default verifier), with the connectivity probe\'s own time taken',
+    "`no-lite` = without lite mode; the default verifier), with the connectivity probe's own time taken",
     'out (bare iproute2 has none) and shown apart below; medians, bare `ip -batch` in the same run.',
     '',
     src(before, 'before'),
     src(after, 'after'),
     '',
+    ...(same
+      ? [
+          `In the after run, the old build (${after.otherBuild?.commit ?? 'unrecorded commit'}) timed too, interleaved with ` +
+            'the new, against the same bare medians:',
+          '',
+          same,
+          'Each run on its own (the before run is the old build alone, on the machine as loaded then):',
+          '',
+        ]
+      : []),
     markdownTable(header, rows),
     'The connectivity probe (preflight + check, medians), and the apply with it:',
     '',
-    markdownTable(['networks', 'V8', 'probe, before', 'probe, after', 'with probe, before', 'with probe, after'], probeRows),
+    markdownTable(
+      ['networks', 'V8', 'probe, before', 'probe, after', 'with probe, before', 'with probe, after'],
+      probeRows,
+    ),
     `Where the time goes (\`${variants[0]}\`, the Trace parts of \`KernelBackend.setup\`; \`ip -batch\` is its groups'`,
     'time, each group a process of its own before, all of them one process after):',
     '',
@@ -108,8 +142,11 @@ export function withSection(doc: string, s: string): string {
 }
 
 if (process.argv[1]?.endsWith('apply-report.js')) {
-  const { values } = parseArgs({ options: { before: { type: 'string' }, after: { type: 'string' }, doc: { type: 'string' } } });
-  if (!values.before || !values.after) throw new Error('--before FILE and --after FILE (bench/apply.ts --out) are needed');
+  const { values } = parseArgs({
+    options: { before: { type: 'string' }, after: { type: 'string' }, doc: { type: 'string' } },
+  });
+  if (!values.before || !values.after)
+    throw new Error('--before FILE and --after FILE (bench/apply.ts --out) are needed');
   const s = section(await readResults(values.before), await readResults(values.after));
   if (values.doc) await writeFile(values.doc, withSection(await readFile(values.doc, 'utf8'), s));
   else process.stdout.write(s + '\n');

@@ -18,13 +18,14 @@
 //   node dist/bench/apply.js [--sizes 10,100] [--runs 5] [--v8 agent,no-lite] [--no-verifier]
 //        [--removal-sizes 800] [--no-nmstate] [--out docs/results/apply.json]
 //   node dist/bench/apply.js --quick --out FILE      (10 and 100 networks, 3 runs, both V8 variants)
+//   node dist/bench/apply.js ... --before OTHER/dist/bench/apply.js   (an older build timed in the same run)
 // --out writes the rows as JSON (kit/report.ts ResultsFile, with the command line and commit);
 // bench/apply-report.ts makes docs/benchmarks.md's before/after table from two such files.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createTlsServer } from 'node:tls';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -296,25 +297,30 @@ export interface ApplyBenchOptions {
   v8?: readonly V8Variant[];
   /** The agent's default verifier in the apply (default true). */
   verifier?: boolean;
+  /**
+   * Another build's dist/bench/apply.js (an older commit's, same child protocol): its apply
+   * child is timed too, per variant, interleaved in the same run (rows `apply@before:VARIANT`).
+   */
+  before?: string;
   log?: (l: string) => void;
 }
 
 /** The rows of one variant at one size: the apply without and with the probe, the probe, the parts. */
-function variantRows(n: number, v: V8Variant, flags: string[], children: readonly ChildResult[], bare: number, runs: number): BenchRow[] {
+function variantRows(n: number, v: string, flags: string[], children: readonly ChildResult[], bare: number, runs: number, prefix = 'apply'): BenchRow[] {
   const without = median(children.map((c) => c.ms - probeMs(c)));
   const total = median(children.map((c) => c.ms));
   const probe = median(children.map(probeMs));
   const base = { size: n, unit: 'ms', baselineName: 'ip -batch', baseline: bare };
   const how = `node ${flags.join(' ') || '(no flags)'}`;
   const rows: BenchRow[] = [
-    { bench: `apply:${v}`, case: `apply ${n} bridged networks (netns), probe time apart`, value: without, ratio: without / bare, target: `<= ${APPLY_TARGET}x`, met: without / bare <= APPLY_TARGET, note: `median of ${runs}; ${how}; ours ${children.map((c) => (c.ms - probeMs(c)).toFixed(1)).join('/')} ms`, ...base },
+    { bench: `${prefix}:${v}`, case: `apply ${n} bridged networks (netns), probe time apart`, value: without, ratio: without / bare, target: `<= ${APPLY_TARGET}x`, met: without / bare <= APPLY_TARGET, note: `median of ${runs}; ${how}; ours ${children.map((c) => (c.ms - probeMs(c)).toFixed(1)).join('/')} ms`, ...base },
   ];
   if (probe > 0) {
-    rows.push({ bench: `apply:${v}/with-probe`, case: `apply ${n} bridged networks (netns), probe included`, value: total, ratio: total / bare, note: how, ...base });
-    rows.push({ bench: `apply:${v}/probe`, case: `  ${n} networks: connectivity probe (preflight + check)`, size: n, value: probe, unit: 'ms' });
+    rows.push({ bench: `${prefix}:${v}/with-probe`, case: `apply ${n} bridged networks (netns), probe included`, value: total, ratio: total / bare, note: how, ...base });
+    rows.push({ bench: `${prefix}:${v}/probe`, case: `  ${n} networks: connectivity probe (preflight + check)`, size: n, value: probe, unit: 'ms' });
   }
   for (const p of partMedians(children)) {
-    rows.push({ bench: `apply:${v}/parts`, case: `  ${n} networks: ${p.part}${p.count > 1 ? ` (${p.count}x)` : ''}`, size: n, value: p.ms, unit: 'ms' });
+    rows.push({ bench: `${prefix}:${v}/parts`, case: `  ${n} networks: ${p.part}${p.count > 1 ? ` (${p.count}x)` : ''}`, size: n, value: p.ms, unit: 'ms' });
   }
   return rows;
 }
@@ -335,21 +341,23 @@ export async function benchApplyBridges(o: ApplyBenchOptions): Promise<BenchRow[
       const batch = bareBridgeBatch(n);
       const nmFile = join(tmpdir(), `${ns}-nmstate.json`);
       if (nmstatectl) await writeFile(nmFile, nmstateBridges(n));
-      const children: Record<string, ChildResult[]> = Object.fromEntries(variants.map((v) => [v, []]));
-      const ours = (v: V8Variant) => async () => {
+      const keys = variants.flatMap((v) => [v, ...(o.before ? [`${v}@before`] : [])]);
+      const children: Record<string, ChildResult[]> = Object.fromEntries(keys.map((k) => [k, []]));
+      const ours = (v: V8Variant, script = SELF, key: string = v) => async () => {
         await freshNodeNamespace(ns, srv);
         const stateDir = await mkdtemp(join(tmpdir(), 'ovnh-applybench-'));
         try {
           const at = api ? [JSON.stringify({ ca: api.ca, port: API_PORT } satisfies VerifierAt)] : [];
-          const r = await run(['ip', 'netns', 'exec', ns, process.execPath, ...variantFlags(agentFlags, v), SELF, '--apply-child', stateDir, String(n), ...at]);
+          const r = await run(['ip', 'netns', 'exec', ns, process.execPath, ...variantFlags(agentFlags, v), script, '--apply-child', stateDir, String(n), ...at]);
           const child = JSON.parse(r.stdout) as ChildResult;
-          children[v]!.push(child);
+          children[key]!.push(child);
           return child.ms - probeMs(child);
         } finally {
           await rm(stateDir, { recursive: true, force: true });
         }
       };
       const sides: Record<string, () => Promise<number>> = Object.fromEntries(variants.map((v) => [v, ours(v)]));
+      for (const v of o.before ? variants : []) sides[`${v}@before`] = ours(v, o.before, `${v}@before`);
       sides.bare = async () => {
         await freshNodeNamespace(ns, srv);
         return timed(() => run(['ip', '-n', ns, '-batch', '-'], { input: batch }));
@@ -375,6 +383,7 @@ export async function benchApplyBridges(o: ApplyBenchOptions): Promise<BenchRow[
       await rm(nmFile, { force: true });
       const bare = median(times.bare!);
       for (const v of variants) rows.push(...variantRows(n, v, variantFlags(agentFlags, v), children[v]!, bare, o.runs));
+      for (const v of o.before ? variants : []) rows.push(...variantRows(n, v, variantFlags(agentFlags, v), children[`${v}@before`]!, bare, o.runs, 'apply@before'));
       if (times.nmstate) {
         const nm = median(times.nmstate);
         rows.push({ bench: 'apply/nmstate', case: `nmstatectl apply -k, ${n} bridges`, size: n, value: nm, unit: 'ms', baselineName: 'ip -batch', baseline: bare, ratio: nm / bare });
@@ -391,10 +400,10 @@ export async function benchApplyBridges(o: ApplyBenchOptions): Promise<BenchRow[
 }
 
 /** The commit the bench ran at, "-dirty" when the worktree had changes (recorded in --out). */
-async function currentCommit(): Promise<string> {
-  const head = await run(['git', '-C', ROOT, 'rev-parse', 'HEAD'], { allowFailure: true });
+async function currentCommit(root = ROOT): Promise<string> {
+  const head = await run(['git', '-C', root, 'rev-parse', 'HEAD'], { allowFailure: true });
   if (head.code !== 0) return 'unknown';
-  const dirty = await run(['git', '-C', ROOT, 'status', '--porcelain', '--untracked-files=no'], { allowFailure: true });
+  const dirty = await run(['git', '-C', root, 'status', '--porcelain', '--untracked-files=no'], { allowFailure: true });
   return head.stdout.trim() + (dirty.stdout.trim() ? '-dirty' : '');
 }
 
@@ -402,7 +411,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sizes: { type: 'string', default: '500' }, 'removal-sizes': { type: 'string', default: '' }, runs: { type: 'string', default: '7' },
     'no-nmstate': { type: 'boolean' }, v8: { type: 'string', default: 'agent' }, 'no-verifier': { type: 'boolean' },
-    quick: { type: 'boolean' }, out: { type: 'string' },
+    quick: { type: 'boolean' }, out: { type: 'string' }, before: { type: 'string' },
   } });
   const log = (l: string) => process.stderr.write(l + '\n');
   const sizes = (v: string) => v.split(',').filter(Boolean).map(Number);
@@ -411,10 +420,11 @@ async function main(): Promise<void> {
   const results = newResults('bench', process.argv.slice(2));
   results.command = `node dist/bench/apply.js ${process.argv.slice(2).join(' ')}`.trim();
   results.commit = await currentCommit();
+  if (values.before) results.otherBuild = { path: values.before, commit: await currentCommit(join(dirname(values.before), '..', '..')) };
   // How busy the machine was: ratios are same-run, but a loaded machine widens their spread.
   results.load = { start: loadavg()[0]! };
   results.bench = [
-    ...await benchApplyBridges({ sizes: values.quick ? [10, 100] : sizes(values.sizes), runs: values.quick ? 3 : Number(values.runs), nmstate: !values['no-nmstate'], v8: v8 as V8Variant[], verifier: !values['no-verifier'], log }),
+    ...await benchApplyBridges({ sizes: values.quick ? [10, 100] : sizes(values.sizes), runs: values.quick ? 3 : Number(values.runs), nmstate: !values['no-nmstate'], v8: v8 as V8Variant[], verifier: !values['no-verifier'], ...(values.before ? { before: values.before } : {}), log }),
     ...await benchRemoval({ sizes: sizes(values['removal-sizes']), runs: Number(values.runs), log }),
   ];
   results.finishedAt = new Date().toISOString();
