@@ -99,6 +99,8 @@ export interface ResultsFile {
   host: { kernel: string; cpus: number; node: string };
   bench: BenchRow[];
   reliability: ReliabilityRow[];
+  /** The seed every random choice of the run was drawn from (kit/random.ts), when it made any. */
+  seed?: number;
   /** Growth verdicts of the scaling series (bench/index.ts). */
   scaling?: string[];
 }

@@ -49,11 +49,11 @@ function keysOf(spec: unknown, field: 'networks' | 'bondings'): string[] {
   return v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort() : [];
 }
 
-export async function apiFuzz(o: { trials: number; seed?: number; log?: (l: string) => void }): Promise<ReliabilityRow[]> {
+export async function apiFuzz(o: { trials: number; seed: number; log?: (l: string) => void }): Promise<ReliabilityRow[]> {
   const lab = await requireLab();
   const onn = new OnnDriver(lab.kubeconfig);
   const node = namespaceNodes(lab)[1] ?? namespaceNodes(lab)[0]!;
-  const seed = o.seed ?? Date.now() % 1_000_000;
+  const seed = o.seed;
   // The interleaving (kill or not, when, which drift) is drawn from the same seed as the specs.
   const moves = fc.sample(fc.record({ kill: fc.integer({ min: 0, max: 4 }), killAfterMs: fc.nat({ max: 1500 }), drift: fc.integer({ min: 0, max: 2 }), pick: fc.nat() }), { numRuns: o.trials, seed });
   const trials = generateTrials(o.trials, seed).map((t) => ({ ...t, spec: onLabNics(t.spec) }));

@@ -7,6 +7,7 @@ import { killAgent, labExec, startNodeAgent } from '../lab/src/index.js';
 import { sleep } from '../src/util/exec.js';
 import { isAvailable, namespaceNodes, OnnDriver, persistedConfig, requireLab } from '../lab/client/index.js';
 import type { ReliabilityRow } from '../kit/report.js';
+import { randomInt, type Random } from '../kit/random.js';
 
 /** Two specs far enough apart that an apply between them takes a while: 30 networks each, a third shared with new addresses. */
 export function killSpecs(): [Record<string, unknown>, Record<string, unknown>] {
@@ -24,7 +25,7 @@ async function bridgesOf(node: string): Promise<string[]> {
   return links.map((l) => l.ifname).filter((n) => n.startsWith('kl')).sort();
 }
 
-export async function killDuringApply(o: { trials: number; log?: (l: string) => void }): Promise<ReliabilityRow[]> {
+export async function killDuringApply(o: { trials: number; random: Random; log?: (l: string) => void }): Promise<ReliabilityRow[]> {
   const lab = await requireLab();
   const onn = new OnnDriver(lab.kubeconfig);
   const node = namespaceNodes(lab)[1] ?? namespaceNodes(lab)[0]!;
@@ -43,7 +44,7 @@ export async function killDuringApply(o: { trials: number; log?: (l: string) => 
   let from = a;
   for (let t = 0; t < o.trials; t++) {
     const to = from === a ? b : a;
-    const delay = Math.floor(Math.random() * window);
+    const delay = randomInt(o.random, window);
     try {
       await onn.setSpec(node, to);
       await sleep(delay);

@@ -16,6 +16,7 @@ import { RUNNING_CONFIG_FILE, parseRunningConfig } from '../src/persist/running-
 import { sleep, waitFor } from '../src/util/exec.js';
 import { isAvailable, OnnDriver, requireLab } from '../lab/client/index.js';
 import type { ReliabilityRow } from '../kit/report.js';
+import { randomInt, type Random } from '../kit/random.js';
 
 /**
  * Two specs over the VM's two data NICs that share nothing but the NICs, so a mix of them is
@@ -87,7 +88,7 @@ export function cutClass(bootRestoreLog: string): 'rolled back' | 'rolled forwar
   return 'no restore needed';
 }
 
-export async function powerLossDuringApply(o: { trials: number; log?: (l: string) => void }): Promise<ReliabilityRow[]> {
+export async function powerLossDuringApply(o: { trials: number; random: Random; log?: (l: string) => void }): Promise<ReliabilityRow[]> {
   const lab = await requireLab();
   const node = vmNodes(lab)[0];
   if (!node) throw new Error('the lab has no VM node (lab up --vm-nodes 1)');
@@ -113,7 +114,7 @@ export async function powerLossDuringApply(o: { trials: number; log?: (l: string
   let from = a;
   for (let t = 0; t < o.trials; t++) {
     const to = from === a ? b : a;
-    const delay = Math.floor(Math.random() * window);
+    const delay = randomInt(o.random, window);
     const what = `trial ${t + 1} (cut ${delay} ms into the kernel work)`;
     try {
       const before = (await agentLog(log)).filter(KERNEL_WORK).length;
