@@ -9,7 +9,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { currentLab } from '../lab/src/index.js';
-import { markdownTable, newResults, reliabilityTable, writeResults, type ReliabilityRow } from '../kit/report.js';
+import {
+  markdownTable,
+  newResults,
+  reliabilityTable,
+  writeResults,
+  type ReliabilityRow,
+  type TrialRecord,
+} from '../kit/report.js';
 import { mulberry32, newSeed, streamSeed } from '../kit/random.js';
 import { connectivityLosingSpecs } from './connectivity.js';
 import { fuzzSpecs } from './fuzz/index.js';
@@ -68,6 +75,9 @@ async function main(): Promise<number> {
   const random = (name: string) => mulberry32(streamSeed(seed, name));
   const results = newResults('reliability', process.argv.slice(2));
   results.seed = seed;
+  // Fault trials' raw records go into the results as they are made (an experiment that stops
+  // half-way keeps the trials it ran).
+  const record = (t: TrialRecord) => void (results.trials ??= []).push(t);
   const skipped: string[] = [];
   for (const name of only) {
     if (NEEDS_LAB.has(name) && !lab) {
@@ -80,7 +90,7 @@ async function main(): Promise<number> {
     const experiment = (
       {
         fuzz: () => fuzzSpecs({ trials: s.fuzzTrials, seed, log }),
-        kill: () => killDuringApply({ trials: s.killTrials, random: random('kill'), log }),
+        kill: () => killDuringApply({ trials: s.killTrials, random: random('kill'), seed, log, record }),
         outage: () =>
           apiOutages({
             outageSeconds: s.outageSeconds,
