@@ -102,7 +102,8 @@ async function main(): Promise<number> {
         connectivity: () => connectivityLosingSpecs({ trials: s.connectivityTrials, log }),
         malformed: () => malformedObjects({ log }),
         'api-fuzz': () => apiFuzz({ trials: s.apiFuzzTrials, seed, log }),
-        powerloss: () => powerLossDuringApply({ trials: s.powerTrials, random: random('powerloss'), log }),
+        powerloss: () =>
+          powerLossDuringApply({ trials: s.powerTrials, random: random('powerloss'), seed, log, record }),
       } as Record<string, () => Promise<ReliabilityRow[]>>
     )[name]!;
     // An experiment that cannot finish (a node that never settles) is a loss to report, and the

@@ -141,3 +141,38 @@ export function killLanding(e: KillEvidence): Landing {
   const where = killClass(e);
   return { landed: LANDED[where], where, evidence: describe(e) };
 }
+
+/** What the guest's boot restore said it did (its log in the VM's share). */
+export type BootRestore = 'rolled back' | 'rolled forward' | 'rebuilt' | 'no restore needed';
+
+export function cutClass(bootRestoreLog: string): BootRestore {
+  if (/interrupted apply was rolled back/.test(bootRestoreLog)) return 'rolled back';
+  if (/interrupted apply had been committed/.test(bootRestoreLog)) return 'rolled forward';
+  if (/restored:/.test(bootRestoreLog)) return 'rebuilt';
+  return 'no restore needed';
+}
+
+/** The landing classes of a power cut, in the order of an apply. */
+export const CUT_CLASSES = [
+  'before the kernel work (nothing journalled on disk): rebuilt from the old config',
+  'during the kernel work: the journal rolled back',
+  'after the commit, before the journal was cleared: rolled forward',
+  'after the apply: rebuilt from the new config',
+  'not told by the evidence',
+] as const;
+
+/**
+ * Where a power cut landed, from the boot restore's words and which side the persisted config
+ * was on after the boot (pure). A boot always starts from an empty kernel, so "rebuilt" alone
+ * does not tell: without a journal, the old side means the cut came before anything was
+ * journalled, the new side that the apply had finished.
+ */
+export function cutLanding(boot: BootRestore, persisted: 'old' | 'new' | 'neither'): Landing {
+  const evidence = `boot restore: ${boot}; persisted after the boot: ${persisted}`;
+  const is = (landed: Landed, i: number): Landing => ({ landed, where: CUT_CLASSES[i]!, evidence });
+  if (boot === 'rolled back' && persisted === 'old') return is('during', 1);
+  if (boot === 'rolled forward' && persisted === 'new') return is('after', 2);
+  if (boot === 'rebuilt' && persisted === 'old') return is('before', 0);
+  if (boot === 'rebuilt' && persisted === 'new') return is('after', 3);
+  return is('unknown', 4);
+}

@@ -2,7 +2,15 @@
 // kill -9, the agent's log as the kubelet or a plain file keeps it, the restarted agent's words.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyLogOf, killLanding, parseAgentLog, recoveryOf, type KillEvidence } from '../../reliability/landing.js';
+import {
+  applyLogOf,
+  cutClass,
+  cutLanding,
+  killLanding,
+  parseAgentLog,
+  recoveryOf,
+  type KillEvidence,
+} from '../../reliability/landing.js';
 
 const line = (o: object) => JSON.stringify({ level: 30, time: 1, node: 'n', ...o });
 const LOG = [
@@ -71,4 +79,26 @@ test('each kill class from its evidence, and where the evidence disagrees', () =
     { persisted: 'neither' as const },
   ])
     assert.deepEqual([where(e).where, where(e).landed], ['not told by the evidence', 'unknown']);
+});
+
+test('a power cut is classed by the boot restore and the side the persisted config is on', () => {
+  assert.equal(cutClass('an interrupted apply was rolled back to the last good configuration'), 'rolled back');
+  assert.equal(cutClass('an interrupted apply had been committed; its configuration was kept'), 'rolled forward');
+  assert.equal(cutClass('restored: add network pa101; …'), 'rebuilt');
+  assert.equal(cutClass(''), 'no restore needed');
+  const at = (b: Parameters<typeof cutLanding>[0], p: Parameters<typeof cutLanding>[1]) => {
+    const l = cutLanding(b, p);
+    return [l.landed, l.where.split(':')[0]];
+  };
+  assert.deepEqual(at('rolled back', 'old'), ['during', 'during the kernel work']);
+  assert.deepEqual(at('rolled forward', 'new'), ['after', 'after the commit, before the journal was cleared']);
+  // A boot starts from an empty kernel: "rebuilt" is before or after by the persisted side alone.
+  assert.deepEqual(at('rebuilt', 'old'), ['before', 'before the kernel work (nothing journalled on disk)']);
+  assert.deepEqual(at('rebuilt', 'new'), ['after', 'after the apply']);
+  for (const [b, p] of [
+    ['rolled back', 'new'],
+    ['no restore needed', 'old'],
+    ['rebuilt', 'neither'],
+  ] as const)
+    assert.deepEqual(at(b, p), ['unknown', 'not told by the evidence']);
 });
