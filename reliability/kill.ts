@@ -63,14 +63,25 @@ async function journalOf(lab: Lab, node: string): Promise<KillEvidence['journal'
 async function agentLogs(lab: Lab, node: string, offset: number): Promise<{ killed: string; restarted: string }> {
   const spec = lab.state.nodes.find((n) => n.name === node);
   if (spec?.agent === 'pod') {
-    const sel = ['-n', HANDLER_NAMESPACE, 'get', 'pods', '--field-selector', `spec.nodeName=${node}`, '-o', 'json'];
-    const pods = JSON.parse((await run(kubectlArgs(lab, ...sel))).stdout) as {
+    // The DaemonSet's pod on the node (the policy controller's pod shares the namespace).
+    const sel = [
+      '-n',
+      HANDLER_NAMESPACE,
+      'get',
+      'pods',
+      '-l',
+      AGENT_LABEL,
+      '--field-selector',
+      `spec.nodeName=${node}`,
+    ];
+    const pods = JSON.parse((await run(kubectlArgs(lab, ...sel, '-o', 'json'))).stdout) as {
       items: { metadata: { name: string } }[];
     };
     const pod = pods.items[0]?.metadata.name;
     if (!pod) throw new Error(`no agent pod on ${node}`);
     const logs = (...a: string[]) => run(kubectlArgs(lab, '-n', HANDLER_NAMESPACE, 'logs', pod, ...a));
-    return { killed: (await logs('--previous')).stdout, restarted: (await logs()).stdout };
+    const [killed, restarted] = await Promise.all([logs('--previous'), logs()]);
+    return { killed: killed.stdout, restarted: restarted.stdout };
   }
   const text = (await readFile(processLogPath(lab, node), 'utf8')).slice(offset);
   const at = text.search(/^.*"msg":"agent started".*$/m);
@@ -87,6 +98,9 @@ async function logOffset(lab: Lab, node: string): Promise<number> {
   if (lab.state.nodes.find((n) => n.name === node)?.agent === 'pod') return 0;
   return (await readFile(processLogPath(lab, node))).length;
 }
+
+/** The agent pods' label (deploy/daemonset.yaml). */
+const AGENT_LABEL = 'app.kubernetes.io/name=ovirt-node-network-handler';
 
 interface KillSetup {
   lab: Lab;
