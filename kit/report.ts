@@ -79,6 +79,57 @@ export function trialSurvived(t: TrialRecord): boolean {
   return t.harnessError === undefined && t.checks.length > 0 && t.checks.every((c) => c.ok);
 }
 
+/** A trial as the results JSON keeps it: the raw record and the verdict computed from its checks. */
+export type RecordedTrial = TrialRecord & { survived: boolean };
+
+export function recordedTrial(t: TrialRecord): RecordedTrial {
+  return { ...t, survived: trialSurvived(t) };
+}
+
+/** Counts of trials. */
+export interface Tally {
+  tried: number;
+  survived: number;
+  lost: number;
+}
+
+/** A fault experiment's trials by where they landed; only `byLanded.during` backs a mid-transaction claim. */
+export interface FaultSummary {
+  experiment: string;
+  byLanded: Record<Landed, Tally>;
+  /** Trials whose fault was never injected (harness failures): neither survived nor lost. */
+  notExercised: number;
+}
+
+/** Per experiment, in order of appearance, from the raw records (pure). */
+export function faultSummaries(trials: readonly TrialRecord[]): FaultSummary[] {
+  const names = [...new Set(trials.map((t) => t.experiment))];
+  return names.map((experiment) => {
+    const of = trials.filter((t) => t.experiment === experiment);
+    const run = of.filter((t) => t.harnessError === undefined);
+    const tally = (landed: Landed): Tally => {
+      const at = run.filter((t) => t.landed === landed);
+      const survived = at.filter(trialSurvived).length;
+      return { tried: at.length, survived, lost: at.length - survived };
+    };
+    return {
+      experiment,
+      byLanded: { before: tally('before'), during: tally('during'), after: tally('after'), unknown: tally('unknown') },
+      notExercised: of.length - run.length,
+    };
+  });
+}
+
+/** The one line a summary stands for: survivals of the faults that landed during the transaction. */
+export function faultHeadline(f: FaultSummary): string {
+  const d = f.byLanded.during;
+  const n = (Object.keys(f.byLanded) as Landed[]).map((k) => `${k} ${f.byLanded[k].tried}`).join(', ');
+  return (
+    `${f.experiment}: ${d.survived} of ${d.tried} faults that landed during the transaction survived, ${d.lost} lost ` +
+    `(landed ${n}; not exercised ${f.notExercised})`
+  );
+}
+
 /** Failed checks of a trial, briefly, for a row's note. */
 function failedChecks(t: TrialRecord): string {
   const bad = t.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`);
@@ -204,8 +255,14 @@ export interface ResultsFile {
   host: { kernel: string; cpus: number; node: string };
   bench: BenchRow[];
   reliability: ReliabilityRow[];
+  /** The commit the run was made from (git rev-parse HEAD), when known. */
+  commit?: string;
   /** The raw records of the fault trials the rows were computed from (trialRows). */
-  trials?: TrialRecord[];
+  trials?: RecordedTrial[];
+  /** The fault trials by where they landed (faultSummaries of `trials`). */
+  faults?: FaultSummary[];
+  /** How long each experiment took, in seconds. */
+  seconds?: Record<string, number>;
   /** The seed every random choice of the run was drawn from (kit/random.ts), when it made any. */
   seed?: number;
   /** Growth verdicts of the scaling series (bench/index.ts). */

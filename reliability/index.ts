@@ -14,9 +14,13 @@ import {
   newResults,
   reliabilityTable,
   writeResults,
+  faultHeadline,
+  faultSummaries,
+  recordedTrial,
   type ReliabilityRow,
   type TrialRecord,
 } from '../kit/report.js';
+import { run } from '../src/util/exec.js';
 import { mulberry32, newSeed, streamSeed } from '../kit/random.js';
 import { connectivityLosingSpecs } from './connectivity.js';
 import { fuzzSpecs } from './fuzz/index.js';
@@ -75,9 +79,10 @@ async function main(): Promise<number> {
   const random = (name: string) => mulberry32(streamSeed(seed, name));
   const results = newResults('reliability', process.argv.slice(2));
   results.seed = seed;
+  results.commit = await headCommit();
   // Fault trials' raw records go into the results as they are made (an experiment that stops
   // half-way keeps the trials it ran).
-  const record = (t: TrialRecord) => void (results.trials ??= []).push(t);
+  const record = (t: TrialRecord) => void (results.trials ??= []).push(recordedTrial(t));
   const skipped: string[] = [];
   for (const name of only) {
     if (NEEDS_LAB.has(name) && !lab) {
@@ -122,11 +127,14 @@ async function main(): Promise<number> {
       ];
     });
     results.reliability.push(...rows);
-    log(`${name} done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    (results.seconds ??= {})[name] = Math.round((Date.now() - t0) / 1000);
+    log(`${name} done in ${results.seconds[name]} s`);
   }
   results.finishedAt = new Date().toISOString();
   process.stdout.write(reliabilityTable(results.reliability));
-  process.stdout.write(`\nseed ${seed}\n`);
+  results.faults = faultSummaries(results.trials ?? []);
+  for (const f of results.faults) process.stdout.write(`\n${faultHeadline(f)}`);
+  process.stdout.write(`\n\nseed ${seed}\n`);
   if (skipped.length) process.stdout.write(`\nskipped (no lab running): ${skipped.join(', ')}\n`);
   await mkdir(values.out, { recursive: true });
   await writeResults(join(values.out, 'reliability.json'), results);
@@ -134,8 +142,19 @@ async function main(): Promise<number> {
   process.stdout.write(`\nresults: ${join(values.out, 'reliability.json')}\n`);
   const lost = results.reliability.reduce((n, r) => n + r.lost, 0);
   if (lost) process.stdout.write(`${lost} trial(s) lost\n`);
+  // Never passed: a trial whose fault was not injected fails the run like a loss (counted apart).
+  const unexercised = results.faults.reduce((n, f) => n + f.notExercised, 0);
+  if (unexercised) process.stdout.write(`${unexercised} trial(s) not exercised (harness failures)\n`);
   // --report-only (CI's quick run): the suite must run to the end; its counts are read, not gated.
-  return lost && !values['report-only'] ? 1 : 0;
+  return (lost || unexercised) && !values['report-only'] ? 1 : 0;
+}
+
+/** The commit this run was made from (with "+dirty" when the tree differs), or undefined outside git. */
+async function headCommit(): Promise<string | undefined> {
+  const head = await run(['git', 'rev-parse', 'HEAD'], { allowFailure: true });
+  if (head.code !== 0) return undefined;
+  const dirty = (await run(['git', 'status', '--porcelain', '--untracked-files=no'], { allowFailure: true })).stdout;
+  return head.stdout.trim() + (dirty.trim() ? '+dirty' : '');
 }
 
 process.exitCode = await main();
