@@ -1,5 +1,8 @@
 // The reliability suite: each experiment reports tried / survived / lost; the table is printed,
-// the rows written as JSON into --out, and the exit code is 1 if anything was lost.
+// the rows written as JSON into --out, and the exit code is 1 if anything was lost. Fault trials
+// (kill, powerloss) report one row per landing class, computed from their raw records, which go
+// into the JSON too; every random choice is drawn from --seed (a fresh seed is printed and
+// recorded when none is given): the same seed draws the same delays again.
 // Lab experiments (kill, outage, connectivity, malformed, powerloss, api-fuzz) need `ovirt-node-network-handler lab up`.
 //
 //   npm run reliability                     full run (~25 min)
