@@ -77,8 +77,14 @@ async function send(lab: Lab, onn: OnnDriver, node: string, spec: unknown): Prom
     allowFailure: true,
   });
   if (r.code === 0) return { via: 'kubectl' };
-  const first = r.stderr.trim().split('\n')[0]!.slice(0, 160);
-  if (/Error from server/.test(r.stderr)) return { via: 'kubectl', refused: first };
+  // kubectl's warnings (unknown fields dropped by the server) come before the error line.
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('Warning:'));
+  const first = (lines[0] ?? '').slice(0, 160);
+  // The server's refusals: "Error from server (…)", or kubectl's rendering of a 422 ("… is invalid").
+  if (/Error from server|is invalid/.test(r.stderr)) return { via: 'kubectl', refused: first };
   if (!/unable to parse|error parsing|yaml:/.test(r.stderr)) throw new Error(`kubectl failed, not refused: ${first}`);
   try {
     await onn.setSpec(node, spec);
