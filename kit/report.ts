@@ -31,6 +31,154 @@ export interface ReliabilityRow {
   survived: number;
   lost: number;
   note?: string;
+  /**
+   * For a fault experiment's row: where its faults landed relative to the transaction's kernel
+   * work. Only 'during' rows stand for a mid-transaction claim; 'unknown' rows are faults whose
+   * landing the evidence does not tell (their verdicts still count).
+   */
+  landed?: Landed;
+}
+
+/** Where a fault (kill, power cut) landed relative to the transaction's kernel work. */
+export type Landed = 'before' | 'during' | 'after' | 'unknown';
+
+/** One check of a trial's outcome (e.g. "persisted = expected"), with what was seen when it failed. */
+export interface TrialCheck {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/**
+ * A fault trial's raw record, as the results JSON keeps it: enough to judge it again and to draw
+ * it again (seed + delay). Rows are computed from these (trialRows), never counted by hand.
+ */
+export interface TrialRecord {
+  experiment: string;
+  /** 1-based, in the order run. */
+  trial: number;
+  /** The run's seed (--seed): the experiment's stream of it drew the delay (kit/random.ts). */
+  seed: number;
+  /** The drawn delay of the fault, and what it was counted from. */
+  delayMs: number;
+  delayFrom: string;
+  landed: Landed;
+  /** The finer landing class (a row each), e.g. "after the commit, before the status". */
+  where: string;
+  /** What the landing was read from (journal, logs, the boot restore's own words). */
+  evidence: string;
+  checks: TrialCheck[];
+  /** Figures of the trial's timing (e.g. the drawn cut point and where it was made), in ms. */
+  measured?: Record<string, number>;
+  /** The trial could not be carried out (no fault injected): excluded, counted in its own row. */
+  harnessError?: string;
+}
+
+/** A trial survived when it was carried out and every check of it held. */
+export function trialSurvived(t: TrialRecord): boolean {
+  return t.harnessError === undefined && t.checks.length > 0 && t.checks.every((c) => c.ok);
+}
+
+/** A trial as the results JSON keeps it: the raw record and the verdict computed from its checks. */
+export type RecordedTrial = TrialRecord & { survived: boolean };
+
+export function recordedTrial(t: TrialRecord): RecordedTrial {
+  return { ...t, survived: trialSurvived(t) };
+}
+
+/** Counts of trials. */
+export interface Tally {
+  tried: number;
+  survived: number;
+  lost: number;
+}
+
+/** A fault experiment's trials by where they landed; only `byLanded.during` backs a mid-transaction claim. */
+export interface FaultSummary {
+  experiment: string;
+  byLanded: Record<Landed, Tally>;
+  /** Trials whose fault was never injected (harness failures): neither survived nor lost. */
+  notExercised: number;
+}
+
+/** Per experiment, in order of appearance, from the raw records (pure). */
+export function faultSummaries(trials: readonly TrialRecord[]): FaultSummary[] {
+  const names = [...new Set(trials.map((t) => t.experiment))];
+  return names.map((experiment) => {
+    const of = trials.filter((t) => t.experiment === experiment);
+    const run = of.filter((t) => t.harnessError === undefined);
+    const tally = (landed: Landed): Tally => {
+      const at = run.filter((t) => t.landed === landed);
+      const survived = at.filter(trialSurvived).length;
+      return { tried: at.length, survived, lost: at.length - survived };
+    };
+    return {
+      experiment,
+      byLanded: { before: tally('before'), during: tally('during'), after: tally('after'), unknown: tally('unknown') },
+      notExercised: of.length - run.length,
+    };
+  });
+}
+
+/** The one line a summary stands for: survivals of the faults that landed during the transaction. */
+export function faultHeadline(f: FaultSummary): string {
+  const d = f.byLanded.during;
+  const n = (Object.keys(f.byLanded) as Landed[]).map((k) => `${k} ${f.byLanded[k].tried}`).join(', ');
+  return (
+    `${f.experiment}: ${d.survived} of ${d.tried} faults that landed during the transaction survived, ${d.lost} lost ` +
+    `(landed ${n}; not exercised ${f.notExercised})`
+  );
+}
+
+/** Failed checks of a trial, briefly, for a row's note. */
+function failedChecks(t: TrialRecord): string {
+  const bad = t.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`);
+  return `trial ${t.trial} (${t.delayMs} ms): ${bad.join('; ') || 'no checks ran'}`;
+}
+
+/**
+ * One row per landing class, in `order` (classes not listed follow in order of appearance),
+ * from the raw trial records; trials that could not be carried out go into a row of their own
+ * with nothing survived and nothing lost: not exercised. Pure.
+ */
+export function trialRows(
+  experiment: string,
+  caseText: string,
+  trials: readonly TrialRecord[],
+  order: readonly string[] = [],
+): ReliabilityRow[] {
+  const run = trials.filter((t) => t.harnessError === undefined);
+  const seen = [...new Set(run.map((t) => t.where))];
+  const classes = [...order.filter((c) => seen.includes(c)), ...seen.filter((c) => !order.includes(c))];
+  const rows: ReliabilityRow[] = classes.map((where) => {
+    const of = run.filter((t) => t.where === where);
+    const lost = of.filter((t) => !trialSurvived(t));
+    const delays = of.map((t) => t.delayMs).sort((a, b) => a - b);
+    return {
+      experiment,
+      case: `${caseText}; landed ${where}`,
+      tried: of.length,
+      survived: of.length - lost.length,
+      lost: lost.length,
+      landed: of[0]!.landed,
+      note: lost.length ? lost.slice(0, 3).map(failedChecks).join('; ') : `delays ${delays.join(', ')} ms`,
+    };
+  });
+  const harness = trials.filter((t) => t.harnessError !== undefined);
+  if (harness.length)
+    rows.push({
+      experiment,
+      case: `${caseText}; not exercised (the harness failed before the fault)`,
+      tried: harness.length,
+      survived: 0,
+      lost: 0,
+      landed: 'unknown',
+      note: harness
+        .slice(0, 3)
+        .map((t) => `trial ${t.trial}: ${t.harnessError}`)
+        .join('; '),
+    });
+  return rows;
 }
 
 function pad(s: string, n: number): string {
@@ -87,8 +235,16 @@ export function reliabilityTable(
   format: (h: readonly string[], r: readonly (readonly string[])[]) => string = formatTable,
 ): string {
   return format(
-    ['experiment', 'case', 'tried', 'survived', 'lost', 'note'],
-    rows.map((r) => [r.experiment, r.case, String(r.tried), String(r.survived), String(r.lost), r.note ?? '']),
+    ['experiment', 'case', 'landed', 'tried', 'survived', 'lost', 'note'],
+    rows.map((r) => [
+      r.experiment,
+      r.case,
+      r.landed ?? '',
+      String(r.tried),
+      String(r.survived),
+      String(r.lost),
+      r.note ?? '',
+    ]),
   );
 }
 
@@ -105,6 +261,16 @@ export interface ResultsFile {
   host: { kernel: string; cpus: number; node: string };
   bench: BenchRow[];
   reliability: ReliabilityRow[];
+  /** The commit the run was made from (git rev-parse HEAD), when known. */
+  commit?: string;
+  /** The raw records of the fault trials the rows were computed from (trialRows). */
+  trials?: RecordedTrial[];
+  /** The fault trials by where they landed (faultSummaries of `trials`). */
+  faults?: FaultSummary[];
+  /** How long each experiment took, in seconds. */
+  seconds?: Record<string, number>;
+  /** The seed every random choice of the run was drawn from (kit/random.ts), when it made any. */
+  seed?: number;
   /** Growth verdicts of the scaling series (bench/index.ts). */
   scaling?: string[];
 }

@@ -8,6 +8,7 @@ import { stopLabProcess } from '../lab/src/index.js';
 import { sleep } from '../src/util/exec.js';
 import { agentPid, hostSnapshot, namespaceNodes, OnnDriver, requireLab, snapshotDiff, waitApiReady } from '../lab/client/index.js';
 import type { ReliabilityRow } from '../kit/report.js';
+import { randomInt, type Random } from '../kit/random.js';
 
 function specWith(tag: number): Record<string, unknown> {
   return { networks: { [`out${tag}`]: { bridged: true, bootproto: 'none', ipaddr: `10.95.${tag % 250}.1`, netmask: '255.255.255.0' } } };
@@ -20,6 +21,8 @@ export interface OutageOptions {
   outageSeconds: number;
   restarts: number;
   applyOutages: number;
+  /** Where the delays after a spec change are drawn from (seeded: kit/random.ts). */
+  random: Random;
   log?: (l: string) => void;
 }
 
@@ -82,7 +85,7 @@ export async function apiOutages(o: OutageOptions): Promise<ReliabilityRow[]> {
       const before = await hostSnapshot(node);
       const next = specWith(++tag);
       await onn.setSpec(node, next);
-      await sleep(Math.floor(Math.random() * 300));
+      await sleep(randomInt(o.random, 300));
       const problems = await outage(o.outageSeconds, before, true);
       try {
         const obj = await onn.waitForGeneration(node, (await onn.get(node)).metadata.generation, 180_000);
@@ -105,7 +108,7 @@ export async function apiOutages(o: OutageOptions): Promise<ReliabilityRow[]> {
     for (let i = 0; i < o.restarts; i++) {
       const next = specWith(++tag);
       await onn.setSpec(node, next);
-      await sleep(Math.floor(Math.random() * 500));
+      await sleep(randomInt(o.random, 500));
       const restart = await stopLabProcess('kube-apiserver');
       await restart();
       await apiBack();
