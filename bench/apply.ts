@@ -33,7 +33,7 @@ import { KernelBackend } from '../src/agent/kernel-backend.js';
 import { run } from '../src/util/exec.js';
 import { benchNamespaceName, cleanupOnSignal, deleteNamespace, freshNamespace } from '../lab/client/index.js';
 import { findNmstatectl } from './lib/nmstate.js';
-import { benchTable, newResults, writeResults, type BenchRow } from '../kit/report.js';
+import { benchTable, headCommit, newResults, writeResults, type BenchRow } from '../kit/report.js';
 import { createPki, serverExt, signedCert } from '../lab/src/pki.js';
 import { verifierForSpec } from '../src/verify/index.js';
 import { median, timed } from './lib/stats.js';
@@ -399,14 +399,6 @@ export async function benchApplyBridges(o: ApplyBenchOptions): Promise<BenchRow[
   return rows;
 }
 
-/** The commit the bench ran at, "-dirty" when the worktree had changes (recorded in --out). */
-async function currentCommit(root = ROOT): Promise<string> {
-  const head = await run(['git', '-C', root, 'rev-parse', 'HEAD'], { allowFailure: true });
-  if (head.code !== 0) return 'unknown';
-  const dirty = await run(['git', '-C', root, 'status', '--porcelain', '--untracked-files=no'], { allowFailure: true });
-  return head.stdout.trim() + (dirty.stdout.trim() ? '-dirty' : '');
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     sizes: { type: 'string', default: '500' }, 'removal-sizes': { type: 'string', default: '' }, runs: { type: 'string', default: '7' },
@@ -419,8 +411,8 @@ async function main(): Promise<void> {
   for (const v of v8) if (!(V8_VARIANTS as readonly string[]).includes(v)) throw new Error(`--v8: unknown variant "${v}" (known: ${V8_VARIANTS.join(', ')})`);
   const results = newResults('bench', process.argv.slice(2));
   results.command = `node dist/bench/apply.js ${process.argv.slice(2).join(' ')}`.trim();
-  results.commit = await currentCommit();
-  if (values.before) results.otherBuild = { path: values.before, commit: await currentCommit(join(dirname(values.before), '..', '..')) };
+  results.commit = await headCommit(ROOT);
+  if (values.before) results.otherBuild = { path: values.before, commit: await headCommit(join(dirname(values.before), '..', '..')) };
   // How busy the machine was: ratios are same-run, but a loaded machine widens their spread.
   results.load = { start: loadavg()[0]! };
   results.bench = [

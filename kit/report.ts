@@ -3,6 +3,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
 import { dirname } from 'node:path';
+import { run } from '../src/util/exec.js';
 
 /** A benchmark measurement: ours against a baseline measured in the same run. */
 export interface BenchRow {
@@ -261,8 +262,6 @@ export interface ResultsFile {
   host: { kernel: string; cpus: number; node: string };
   bench: BenchRow[];
   reliability: ReliabilityRow[];
-  /** The commit the run was made from (git rev-parse HEAD), when known. */
-  commit?: string;
   /** The raw records of the fault trials the rows were computed from (trialRows). */
   trials?: RecordedTrial[];
   /** The fault trials by where they landed (faultSummaries of `trials`). */
@@ -293,4 +292,12 @@ export async function writeResults(path: string, results: ResultsFile): Promise<
 
 export async function readResults(path: string): Promise<ResultsFile> {
   return JSON.parse(await readFile(path, 'utf8')) as ResultsFile;
+}
+
+/** The commit a checkout is at, "-dirty" when its tracked files differ; "unknown" outside git. */
+export async function headCommit(root = '.'): Promise<string> {
+  const head = await run(['git', '-C', root, 'rev-parse', 'HEAD'], { allowFailure: true });
+  if (head.code !== 0) return 'unknown';
+  const dirty = await run(['git', '-C', root, 'status', '--porcelain', '--untracked-files=no'], { allowFailure: true });
+  return head.stdout.trim() + (dirty.stdout.trim() ? '-dirty' : '');
 }
