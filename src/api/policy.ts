@@ -9,7 +9,7 @@
 // a node label naming one NIC (`nicsFromNodeLabel`). Semantic checks the CRD cannot express (a
 // range inside its pool, a gateway inside it) are src/fleet/validate.ts's.
 import { z } from 'zod';
-import { FAILED_NODES_MAX, POLICY_NAME_MAX } from './constants.js';
+import { FAILED_NODES_MAX, NETWORK_UNAVAILABLE_TAINT, POLICY_NAME_MAX } from './constants.js';
 import {
   BOND_MAP_RULES,
   BONDINGS_MAX,
@@ -257,6 +257,26 @@ export const PolicySpecSchema = z
         'x-kubernetes-validations': BOND_MAP_RULES,
       }),
     maxUnavailable: MaxUnavailableSchema.default(1),
+    paused: z
+      .boolean()
+      .default(false)
+      .describe(
+        'A preview: the controller computes everything (selection, addresses, rendering, conflicts) and writes ' +
+          'nothing to any node, neither node objects nor taints; the status says what it found, with Progressing ' +
+          'False and reason Paused (`kubectl onn plan --policy NAME` shows what each node would do). Setting it ' +
+          'back to false starts the rollout from there. Deleting a paused policy still removes its networks.',
+      ),
+    required: z
+      .boolean()
+      .default(false)
+      .describe(
+        "The networks are required (oVirt's Non-Operational host): every matched node that does not have them " +
+          'Available (refused there: Conflict, MissingNodeLabel...; failed; drifted with driftPolicy Report; ' +
+          `not applied yet) gets the Node taint ${NETWORK_UNAVAILABLE_TAINT}=<policy name>:NoSchedule, removed when ` +
+          'the node has them again, when required is set back to false and when the policy is deleted. A node ' +
+          'lacking the networks of several required policies carries one such taint (Kubernetes allows one per ' +
+          'key and effect), valued with the first of their names.',
+      ),
   })
   .describe(
     'Networks and bonds for every node the selector matches, rolled out at most maxUnavailable nodes at a ' +
@@ -286,9 +306,9 @@ export const PolicyConditionSchema = ConditionSchema.extend({
     .enum(POLICY_CONDITION_TYPES)
     .describe(
       "Available: every matched node is Available with the policy's networks of this generation. Progressing: " +
-        'nodes are being changed (or will be). Degraded: a node failed (reason RolloutAborted: the rollout ' +
-        'stopped there until a new generation), or the policy is refused somewhere (Conflict, MissingNodeLabel, ' +
-        'InvalidSpec, ReconcileFailed...).',
+        'nodes are being changed (or will be); False with reason Paused while spec.paused holds the rollout. ' +
+        'Degraded: a node failed (reason RolloutAborted: the rollout stopped there until a new generation), or ' +
+        'the policy is refused somewhere (Conflict, MissingNodeLabel, InvalidSpec, ReconcileFailed...).',
     ),
   observedGeneration: ConditionSchema.shape.observedGeneration.describe(
     'The policy generation the condition describes.',
@@ -321,6 +341,15 @@ export const PolicyStatusSchema = z
           'Counted and announced with an Event (reason ConflictingAddress), never acted on: the pools are ' +
           "allocated only from what the controller wrote into the node specs, so a node's report cannot take, " +
           "move or exhaust anyone's address.",
+      )
+      .optional(),
+    unavailableNodes: z
+      .int()
+      .min(0)
+      .describe(
+        "Matched nodes that do not have the policy's networks Available (refused, failed, drifted under " +
+          `driftPolicy Report, never applied yet): with spec.required, the nodes the ${NETWORK_UNAVAILABLE_TAINT} ` +
+          'taint is for.',
       )
       .optional(),
     failedNodes: z

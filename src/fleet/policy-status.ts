@@ -8,6 +8,7 @@ import { canonicalizeBond, canonicalizeNetwork } from '../plan/canonicalize.js';
 import type { NodeRow, RolloutPlan } from './rollout.js';
 import type { Fragment, OnnView } from './types.js';
 import { own } from './own-properties.js';
+import { lackReason } from './taints.js';
 
 /** Whether the node's kernel has what the fragment asks (canonical forms compared, as the agent's drift check does). */
 export function inSync(fragment: Fragment, onn: OnnView): boolean | undefined {
@@ -47,6 +48,8 @@ function withTransitions(want: Want[], previous: readonly PolicyCondition[] | un
 export interface StatusInput {
   generation: number;
   deleting: boolean;
+  /** spec.paused holds the rollout (Progressing False, reason Paused). */
+  paused?: boolean;
   rows: readonly NodeRow[];
   plan: RolloutPlan;
   previous: PolicyStatus | undefined;
@@ -77,6 +80,7 @@ export function policyStatus(i: StatusInput): PolicyStatus {
   });
   const outOfSync = wanted.filter((r) => r.desired && r.onn && inSync(r.desired, r.onn) === false);
   const failed = failedNodes(rows, plan);
+  const unavailable = wanted.filter((r) => lackReason(r, state(r)) !== undefined);
   const remaining = rows.some((r) => STILL_TO_WRITE.includes(state(r).kind)) || plan.changing.length > 0;
   const conditions = [
     availableCondition(i, available.length, wanted.length),
@@ -89,6 +93,7 @@ export function policyStatus(i: StatusInput): PolicyStatus {
     updatedNodes: updated.length,
     availableNodes: available.length,
     outOfSyncNodes: outOfSync.length,
+    unavailableNodes: unavailable.length,
     failedNodes: failed.slice(0, FAILED_NODES_MAX),
     conditions: withTransitions(conditions, i.previous?.conditions, i.now),
   };
@@ -120,6 +125,18 @@ function availableCondition(i: StatusInput, available: number, wanted: number): 
 /** Progressing: writes remain or nodes are changing; stopped when the rollout aborted. */
 function progressingCondition(i: StatusInput, remaining: boolean): Want {
   const { plan, generation: g } = i;
+  if (i.paused) {
+    const left = i.rows.filter((r) => STILL_TO_WRITE.includes(plan.states.get(r.node)!.kind)).length;
+    return {
+      type: 'Progressing',
+      status: 'False',
+      reason: 'Paused',
+      message:
+        `spec.paused: nothing is written; ${left} node(s) to change, ${plan.changing.length} still changing ` +
+        '(kubectl onn plan --policy shows each)',
+      observedGeneration: g,
+    };
+  }
   if (plan.aborted)
     return {
       type: 'Progressing',

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
 import { readSpecDocument } from '../../src/cli/input.js';
-import type { ConnectFlags, NodeSource } from '../../src/kubectl/node-source.js';
+import type { ConnectFlags, FleetObjects, NodeSource } from '../../src/kubectl/node-source.js';
 import { runPlugin } from '../../src/kubectl/commands.js';
 import { diffAgainstStatus, renderDiff } from '../../src/kubectl/diff.js';
 import { readReported, requireParts } from '../../src/kubectl/reported.js';
@@ -34,7 +34,7 @@ after(async () => {
 interface Ran { code: number; out: string; err: string; connects: ConnectFlags[]; reads: number }
 
 /** One invocation; `objects`: what each name's GETs return, in turn (the last one again after). */
-async function plugin(argv: string[], objects: Record<string, OnnObject[]> = {}): Promise<Ran> {
+async function plugin(argv: string[], objects: Record<string, OnnObject[]> = {}, fleet: FleetObjects = { policies: [], nodes: [], onns: [] }): Promise<Ran> {
   const r: Ran = { code: -1, out: '', err: '', connects: [], reads: 0 };
   const done = new AbortController();
   const served = new Map<string, number>();
@@ -47,6 +47,10 @@ async function plugin(argv: string[], objects: Record<string, OnnObject[]> = {})
       served.set(name, i + 1);
       if (i >= list.length - 1) done.abort(); // every object served: a --watch ends after this read
       return list[Math.min(i, list.length - 1)];
+    },
+    fleet: async () => {
+      r.reads++;
+      return fleet;
     },
     close: () => undefined,
   };
@@ -102,7 +106,7 @@ describe('verbs, flags and errors', () => {
     assert.match(missing.err, /Usage: kubectl onn tree \[options\] <node>/);
     const noFile = await plugin(['plan', 'ns-node-1']);
     assert.equal(noFile.code, 1);
-    assert.match(noFile.err, /required option '-f, --filename <file>' not specified/);
+    assert.match(noFile.err, /plan needs a node and -f FILE \(a spec for it\), or --policy NAME/);
     const format = await plugin(['plan', 'ns-node-1', '-f', 'x.yaml', '-o', 'yaml']);
     assert.equal(format.code, 1);
     assert.match(format.err, /argument 'yaml' is invalid\. Allowed choices are text, json/);
