@@ -150,6 +150,29 @@ describe('verbs, flags and errors', () => {
     assert.equal((JSON.parse(json.out) as { desired: { networks: { net2: { mtu: number } } } }).desired.networks.net2.mtu, 1300);
   });
 
+  it('plan --policy: every node the policy is involved with and a summary line each, read with LISTs; -f and --policy exclude each other', async () => {
+    const obj = reportedObject('netns', { node: 'ns-node-1' });
+    const fleet: FleetObjects = {
+      policies: [{ metadata: { name: 'st', generation: 2, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { networks: { fstore: { nic: 'e3', ipam: { pool: '10.20.0.0/24' } } }, paused: true } }],
+      nodes: [{ metadata: { name: 'ns-node-1', resourceVersion: '5' }, spec: {} }],
+      onns: [obj],
+    };
+    const r = await plugin(['plan', '--policy', 'st'], {}, fleet);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^policy st generation 2 \(paused: nothing is written\): 1 matched node\(s\);/);
+    assert.match(r.out, /\n {4}1\. add network fstore: bridged on e3, mtu 1500, IPv4 10\.20\.0\.1\//);
+    assert.match(r.out, /\nsummary:\n {2}ns-node-1 {2}to be written, held \(paused\) {2}1 step {2}fstore=10\.20\.0\.1\/24/);
+    const json = JSON.parse((await plugin(['plan', '--policy', 'st', '-o', 'json'], {}, fleet)).out) as { paused: boolean; nodes: { node: string }[] };
+    assert.deepEqual([json.paused, json.nodes.map((n) => n.node)], [true, ['ns-node-1']]);
+    const none = await plugin(['plan', '--policy', 'nope'], {}, fleet);
+    assert.deepEqual([none.code, none.err], [1, 'error: no OvirtNetworkPolicy named nope (kubectl get onp lists them)\n']);
+    const other = await plugin(['plan', 'ns-node-9', '--policy', 'st'], {}, fleet);
+    assert.deepEqual([other.code, other.err], [1, 'error: policy st is not involved with node ns-node-9\n']);
+    const both = await plugin(['plan', '--policy', 'st', '-f', 'x.yaml'], {}, fleet);
+    assert.deepEqual([both.code, both.reads], [1, 0]);
+    assert.match(both.err, /give -f FILE \(a spec for one node\) or --policy NAME, not both/);
+  });
+
   it('diff: the report of the node\'s object; stats: one table, or with --watch a table per new sample', async () => {
     const obj = settled();
     const d = await plugin(['diff', 'ns-node-1'], { 'ns-node-1': [obj] });
