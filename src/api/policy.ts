@@ -230,6 +230,39 @@ export const MaxUnavailableSchema = z
     'x-kubernetes-int-or-string': true,
   });
 
+export const CanarySchema = z
+  .strictObject({
+    nodes: z
+      .int()
+      .min(1)
+      .max(10000)
+      .describe(
+        'How many nodes change first, alone: the first N matched nodes by name that the policy is not refused ' +
+          'on and that have an object. More than there are: every such node is a canary (the status says so).',
+      ),
+    bakeSeconds: z
+      .int()
+      .min(0)
+      .max(86400)
+      .default(0)
+      .describe(
+        'Once every canary node is Available, how long the controller keeps watching them through the health ' +
+          'gates before it writes any other node (default 0: go on at once).',
+      ),
+  })
+  .describe(
+    'A canary: the first nodes change alone, then bake. Health gates, during the bake and for every later batch ' +
+      'until the generation is Available: the Node stays Ready; its object stays not Degraded (drift, a ' +
+      'connectivity rollback, a failed apply) and is not healing; the southbound devices of the networks stay up ' +
+      '(status.statistics). A failed gate stops the rollout, Degraded with reason CanaryFailed (a canary node) ' +
+      'or RolloutAborted (a later one) naming node and gate, with an Event; no further node is written until a ' +
+      'new generation.',
+  );
+
+export const RolloutSchema = z
+  .strictObject({ canary: CanarySchema.optional() })
+  .describe('How the rollout moves beyond maxUnavailable.');
+
 export const PolicySpecSchema = z
   .strictObject({
     nodeSelector: LabelSelectorSchema.optional(),
@@ -257,6 +290,7 @@ export const PolicySpecSchema = z
         'x-kubernetes-validations': BOND_MAP_RULES,
       }),
     maxUnavailable: MaxUnavailableSchema.default(1),
+    rollout: RolloutSchema.optional(),
     paused: z
       .boolean()
       .default(false)
@@ -352,6 +386,31 @@ export const PolicyStatusSchema = z
           'taint is for.',
       )
       .optional(),
+    canary: z
+      .object({
+        generation: z.int().min(0).describe('The policy generation the canary is of.'),
+        nodes: z
+          .array(z.string().describe('A canary node.'))
+          .max(FAILED_NODES_MAX)
+          .describe('The canary nodes (at most 20 listed).'),
+        bakeStartedAt: z
+          .string()
+          .describe('When the controller first saw every canary node Available (RFC 3339): the bake counts from here.')
+          .optional(),
+        passed: z.boolean().describe('The bake is over: the other nodes are being written.').optional(),
+      })
+      .describe('The canary of the current generation (spec.rollout.canary), as the controller keeps it.')
+      .optional(),
+    gateFailure: z
+      .object({
+        generation: z.int().min(0).describe('The generation whose rollout it stopped.'),
+        node: z.string().describe('The node.'),
+        gate: z.string().describe('NodeReady, NodeNetworkHealthy or SouthboundUp.'),
+        message: z.string().max(1024).describe('What the gate saw.'),
+        canary: z.boolean().describe('Whether the node was a canary (reason CanaryFailed).'),
+      })
+      .describe("The health gate that stopped this generation's rollout; cleared by a new generation.")
+      .optional(),
     failedNodes: z
       .array(FailedNodeSchema)
       .max(FAILED_NODES_MAX)
@@ -387,3 +446,4 @@ export type PolicySpecInput = z.input<typeof PolicySpecSchema>;
 export type FailedNode = z.output<typeof FailedNodeSchema>;
 export type PolicyCondition = z.output<typeof PolicyConditionSchema>;
 export type PolicyStatus = z.output<typeof PolicyStatusSchema>;
+export type Canary = z.output<typeof CanarySchema>;

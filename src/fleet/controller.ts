@@ -172,6 +172,8 @@ export class Controller {
     const { policies, taints } = decideWorld(world, new Date());
     for (const { decision: d } of policies) {
       for (const a of d.applies) decided.add(writeKey(d.policy, a));
+      // (A bake's end: a pass then, whatever the watches say; the second after, so it has ended.)
+      if (d.passAfterMs !== undefined) this.passAfter(d.passAfterMs + 1000);
       if (d.events.some((e) => e.reason === 'ReconcileFailed'))
         this.o.log.error(
           { policy: d.policy, message: d.status.conditions?.find((c) => c.type === 'Degraded')?.message },

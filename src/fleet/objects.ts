@@ -7,7 +7,12 @@ import type { NodeTaint, NodeView, OnnView, PolicyView } from './types.js';
 
 export function nodeView(o: KubeObject): NodeView {
   const taints = (o.spec as { taints?: unknown } | undefined)?.taints;
+  const conditions = (o.status as { conditions?: unknown } | undefined)?.conditions;
+  const ready = Array.isArray(conditions)
+    ? (conditions as { type?: unknown; status?: unknown }[]).find((c) => c?.type === 'Ready')
+    : undefined;
   return {
+    ...(ready ? { ready: ready.status === 'True' } : {}),
     name: o.metadata.name,
     labels: stringMap(o.metadata.labels),
     annotations: stringMap(o.metadata.annotations),

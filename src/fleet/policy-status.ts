@@ -9,6 +9,7 @@ import type { NodeRow, RolloutPlan } from './rollout.js';
 import type { Fragment, OnnView } from './types.js';
 import { own } from './own-properties.js';
 import { lackReason } from './taints.js';
+import type { CanaryOutcome } from './canary.js';
 
 /** Whether the node's kernel has what the fragment asks (canonical forms compared, as the agent's drift check does). */
 export function inSync(fragment: Fragment, onn: OnnView): boolean | undefined {
@@ -50,6 +51,8 @@ export interface StatusInput {
   deleting: boolean;
   /** spec.paused holds the rollout (Progressing False, reason Paused). */
   paused?: boolean;
+  /** Where the canary and its gates stand (canary.ts). */
+  canary?: CanaryOutcome;
   rows: readonly NodeRow[];
   plan: RolloutPlan;
   previous: PolicyStatus | undefined;
@@ -94,6 +97,8 @@ export function policyStatus(i: StatusInput): PolicyStatus {
     availableNodes: available.length,
     outOfSyncNodes: outOfSync.length,
     unavailableNodes: unavailable.length,
+    ...(i.canary?.canaryStatus ? { canary: i.canary.canaryStatus } : {}),
+    ...(i.canary?.failure ? { gateFailure: i.canary.failure } : {}),
     failedNodes: failed.slice(0, FAILED_NODES_MAX),
     conditions: withTransitions(conditions, i.previous?.conditions, i.now),
   };
@@ -137,14 +142,29 @@ function progressingCondition(i: StatusInput, remaining: boolean): Want {
       observedGeneration: g,
     };
   }
-  if (plan.aborted)
+  const stop = stopReason(i);
+  if (stop)
     return {
       type: 'Progressing',
       status: 'False',
-      reason: 'RolloutAborted',
+      reason: stop,
       message: `${plan.changing.length} node(s) still changing`,
       observedGeneration: g,
     };
+  const c = i.canary;
+  if (c && !i.deleting && (c.phase === 'canary' || c.phase === 'baking')) {
+    const of = `${c.canaryNodes.length} canary node(s)${c.oversized ? ' (every node there is to change)' : ''}`;
+    return {
+      type: 'Progressing',
+      status: 'True',
+      reason: c.phase === 'canary' ? 'Canary' : 'Baking',
+      message:
+        c.phase === 'canary'
+          ? `${of} changing first: ${c.canaryNodes.join(', ')}`
+          : `${of} Available; baking until ${c.bakeEndsAt!.toISOString()} before any other node is written`,
+      observedGeneration: g,
+    };
+  }
   return remaining
     ? {
         type: 'Progressing',
@@ -154,6 +174,14 @@ function progressingCondition(i: StatusInput, remaining: boolean): Want {
         observedGeneration: g,
       }
     : { type: 'Progressing', status: 'False', reason: 'Complete', message: '', observedGeneration: g };
+}
+
+/** Why the rollout stopped, if it did: a gate or a failed node, CanaryFailed when it was a canary. */
+function stopReason(i: StatusInput): 'CanaryFailed' | 'RolloutAborted' | undefined {
+  const gate = i.canary?.failure;
+  if (gate) return gate.canary ? 'CanaryFailed' : 'RolloutAborted';
+  if (!i.plan.aborted) return undefined;
+  return i.canary?.canaryNodes.includes(i.plan.aborted.node) ? 'CanaryFailed' : 'RolloutAborted';
 }
 
 /** Degraded, by what matters most: the rollout aborted, then nodes refused, then nodes failed. */
@@ -167,10 +195,17 @@ function degradedCondition(i: StatusInput, failed: readonly FailedNode[]): Want 
     message,
     observedGeneration: g,
   });
+  const gate = i.canary?.failure;
+  if (gate)
+    return degraded(
+      stopReason(i)!,
+      `node ${gate.node} failed the ${gate.gate} gate (${gate.message}); the rollout of generation ${g} stopped ` +
+        'there, a new generation resumes it',
+    );
   if (plan.aborted) {
     const { node, reason, message } = plan.aborted;
     return degraded(
-      'RolloutAborted',
+      stopReason(i)!,
       `node ${node} failed (${reason}: ${message}); the rollout of generation ${g} stopped there, ` +
         'a new generation resumes it',
     );

@@ -23,6 +23,7 @@ import {
 import { attempt } from './fault.js';
 import { hasOwnKey, own } from './own-properties.js';
 import { planRollout, type NodeRow, type RolloutPlan, type Write } from './rollout.js';
+import { canaryStep } from './canary.js';
 import { lackReason, taintedFor, taintWrites, type TaintSource, type TaintWrite } from './taints.js';
 import { policyStatus, statusChanged, statusEvents, type PolicyEvent } from './policy-status.js';
 import { selectorMatches } from './selector.js';
@@ -95,6 +96,8 @@ export interface PolicyDecision {
   /** Whether status differs from what the policy shows (a write is needed). */
   statusChanged: boolean;
   events: PolicyEvent[];
+  /** A pass is due this soon even if nothing changes (a canary's bake ends). */
+  passAfterMs?: number;
 }
 
 /** The apply configuration for a write (see rollout.ts for the annotation's meaning). */
@@ -464,6 +467,18 @@ function addRow(rows: Map<string, NodeRow[]>, node: string, onn: OnnView | undef
   });
 }
 
+/** The canary and its gates, which hold writes back (a deletion has none: it only removes). */
+function canaryOf(c: Checked, rows: NodeRow[], nodes: readonly NodeView[], now: Date) {
+  return canaryStep({
+    rows,
+    generation: c.view.generation,
+    canary: c.view.deleting ? undefined : c.spec?.rollout?.canary,
+    previous: c.view.status,
+    nodes: new Map(nodes.map((n) => [n.name, n])),
+    now,
+  });
+}
+
 function decide(
   c: Checked,
   rows: NodeRow[],
@@ -488,7 +503,8 @@ function decide(
   }
   // A percent is of the matched nodes, or while deleting of the nodes it is still on.
   const base = view.deleting ? rows.length : rows.filter((r) => r.wants).length;
-  const plan = planRollout(rows, view.generation, maxUnavailableOf(c.spec?.maxUnavailable ?? 1, base));
+  const canary = canaryOf(c, rows, nodes, now);
+  const plan = planRollout(rows, view.generation, maxUnavailableOf(c.spec?.maxUnavailable ?? 1, base), canary.hold);
   // Paused: everything above is computed and shown, nothing is written to any node (a deletion is
   // never paused: removing the policy's networks is what deleting it asks).
   const paused = !view.deleting && c.spec?.paused === true;
@@ -496,6 +512,7 @@ function decide(
     generation: view.generation,
     deleting: view.deleting,
     paused,
+    canary,
     rows,
     plan,
     previous: view.status,
@@ -531,6 +548,7 @@ function decide(
     statusChanged: statusChanged(view.status, status),
     events: [...statusEvents(view.status, status), ...conflictEvents(view.status, conflicts)],
     ...(finalizer ? { finalizer } : {}),
+    ...(canary.bakeEndsAt ? { passAfterMs: Math.max(0, canary.bakeEndsAt.getTime() - now.getTime()) } : {}),
   };
   return { decision, plan };
 }

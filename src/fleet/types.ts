@@ -16,6 +16,8 @@ export interface NodeView {
   taints?: readonly NodeTaint[];
   /** The version the view was read at (a taint write's precondition). */
   resourceVersion?: string;
+  /** Its Ready condition: true, false (False or Unknown), undefined when it has none (no kubelet). */
+  ready?: boolean;
 }
 
 /** One of a Node's spec.taints, as the API has it. */

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -367,9 +368,12 @@ async function treeController(): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), 'ovnh-fleet-'));
   const kubeconfig = join(dir, 'controller.kubeconfig');
   await writeFile(kubeconfig, JSON.stringify(config), { mode: 0o600 });
+  // Its log (JSON lines) beside the test's own output, kept after the run for a reader.
+  const log = openSync(join(tmpdir(), 'ovnh-fleet-tree-controller.log'), 'w');
   const child: ChildProcess = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'ovirt-node-network-handler.js'), 'controller', '--kubeconfig', kubeconfig,
     '--identity', 'tree-controller', '--namespace', NS, '--metrics-port', '0', '--lease-duration', '15', '--renew-interval', '5'],
-  { stdio: ['ignore', 'ignore', 'inherit'] });
+  { stdio: ['ignore', log, log] });
+  closeSync(log);
   await waitFor('this tree\'s controller leading', async () => (await leaseHolder()) === 'tree-controller', 60_000, 500);
   return async () => {
     const exited = new Promise((r) => child.once('exit', r));

@@ -227,3 +227,104 @@ describe('kubectl onn plan --policy', () => {
     assert.match(onE1[0]!.refusal ?? '', /e1/, JSON.stringify(onE1[0]));
   });
 });
+
+describe('spec.rollout.canary and the health gates', () => {
+  const at = (s: number) => new Date(NOW.getTime() + s * 1000);
+  const canaryPolicy = (extra: Record<string, unknown> = {}) => storage({ rollout: { canary: { nodes: 1, bakeSeconds: 30 } }, ...extra });
+  /** Controller and agents at one instant until nothing changes. */
+  const settleAt = (c: Cluster, when: Date) => {
+    for (let i = 0; i < 30; i++) {
+      const d = c.step(when);
+      if (d.every((x) => x.applies.length === 0 && !x.finalizer && !x.statusChanged) && c.changing().length === 0) return d;
+      c.agents();
+    }
+    return assert.fail('did not settle');
+  };
+
+  it('admission-side checks name the fields: a negative bake, a canary of no node', () => {
+    const r = checkPolicySpec(storage({ rollout: { canary: { nodes: 0, bakeSeconds: -1 } } }));
+    assert.ok(!r.ok);
+    assert.deepEqual(r.errors.map((e) => e.path).sort(), ['spec.rollout.canary.bakeSeconds', 'spec.rollout.canary.nodes']);
+  });
+
+  it('the canary changes alone, bakes, then the rest follow at maxUnavailable', () => {
+    const c = cluster(5);
+    c.putPolicy('st', canaryPolicy());
+    settleAt(c, at(0));
+    assert.deepEqual(written(c, 'st'), ['node-1'], 'only the canary, however long');
+    const p = c.policy('st')!;
+    assert.equal(condition(p, 'Progressing')?.reason, 'Baking');
+    assert.match(condition(p, 'Progressing')!.message!, /baking until 2026-01-02T00:00:30\.000Z/);
+    assert.deepEqual(p.status?.canary, { generation: 1, nodes: ['node-1'], bakeStartedAt: at(0).toISOString() });
+    assert.equal(c.step(at(10))[0]!.passAfterMs, 20_000, 'a pass is due when the bake ends');
+    assert.deepEqual(written(c, 'st'), ['node-1']);
+    const d = c.step(at(31))[0]!;
+    assert.deepEqual(d.applies.map((a) => a.node), ['node-2', 'node-3'], 'then maxUnavailable at a time');
+    settleAt(c, at(32));
+    assert.equal(condition(c.policy('st'), 'Available')?.status, 'True');
+    assert.equal(c.policy('st')!.status?.canary?.passed, true);
+  });
+
+  it('a gate failing during the bake stops the rollout: CanaryFailed naming node and gate, an Event, no other node; a new generation resumes', () => {
+    const c = cluster(4);
+    c.putPolicy('st', canaryPolicy());
+    settleAt(c, at(0));
+    c.drift('node-1');
+    const d = c.step(at(5))[0]!;
+    const p = c.policy('st')!;
+    assert.equal(condition(p, 'Degraded')?.reason, 'CanaryFailed');
+    assert.match(condition(p, 'Degraded')!.message!, /^node node-1 failed the NodeNetworkHealthy gate \(Degraded Drifted: /);
+    assert.equal(condition(p, 'Progressing')?.reason, 'CanaryFailed');
+    assert.deepEqual(d.events.filter((e) => e.reason === 'CanaryFailed').length, 1);
+    assert.deepEqual(p.status?.gateFailure && [p.status.gateFailure.node, p.status.gateFailure.gate, p.status.gateFailure.canary], ['node-1', 'NodeNetworkHealthy', true]);
+    // The node recovers: the failure stays for this generation, nothing more is written, even after the bake.
+    c.onns.set('node-1', { ...c.onns.get('node-1')!, status: { ...c.onns.get('node-1')!.status, observedGeneration: 0 } });
+    c.agents();
+    settleAt(c, at(100));
+    assert.deepEqual(written(c, 'st'), ['node-1']);
+    c.putPolicy('st', canaryPolicy({ maxUnavailable: 3 }));
+    settleAt(c, at(200));
+    settleAt(c, at(300));
+    assert.equal(condition(c.policy('st'), 'Available')?.status, 'True', 'the new generation rolled out');
+    assert.equal(c.policy('st')!.status?.gateFailure, undefined);
+  });
+
+  it('a canary whose apply fails is CanaryFailed; a later node failing a gate is RolloutAborted; a southbound down fails too', () => {
+    const c = cluster(4);
+    c.failing.set('node-1', 'SetupFailed');
+    c.putPolicy('st', canaryPolicy());
+    settleAt(c, at(0));
+    assert.equal(condition(c.policy('st'), 'Degraded')?.reason, 'CanaryFailed');
+    assert.deepEqual(written(c, 'st'), ['node-1']);
+
+    const d = cluster(4);
+    d.putPolicy('st', canaryPolicy({ rollout: { canary: { nodes: 1, bakeSeconds: 0 } }, maxUnavailable: 1 }));
+    d.step(at(0));
+    d.agents();
+    d.step(at(1)); // the bake of 0 s passes: node-2 is written
+    d.agents();
+    d.nodes.set('node-2', { ...d.nodes.get('node-2')!, ready: false });
+    d.step(at(2));
+    const p = d.policy('st')!;
+    assert.equal(condition(p, 'Degraded')?.reason, 'RolloutAborted');
+    assert.match(condition(p, 'Degraded')!.message!, /^node node-2 failed the NodeReady gate/);
+    assert.deepEqual(written(d, 'st').sort(), ['node-1', 'node-2']);
+
+    const e = cluster(3);
+    e.putPolicy('st', canaryPolicy());
+    settleAt(e, at(0));
+    const onn = e.onns.get('node-1')!;
+    e.onns.set('node-1', { ...onn, status: { ...onn.status, statistics: { eth1: { state: 'down' } } } as typeof onn.status });
+    e.step(at(1));
+    assert.match(condition(e.policy('st'), 'Degraded')!.message!, /failed the SouthboundUp gate \(eth1 \(southbound of fstore\) is down\)/);
+  });
+
+  it('a canary larger than the nodes there are: every node is a canary, and the status says so', () => {
+    const c = cluster(3);
+    c.putPolicy('st', canaryPolicy({ rollout: { canary: { nodes: 10, bakeSeconds: 60 } }, maxUnavailable: 3 }));
+    c.step(at(0));
+    const p = c.policy('st')!;
+    assert.equal(condition(p, 'Progressing')?.reason, 'Canary');
+    assert.match(condition(p, 'Progressing')!.message!, /^3 canary node\(s\) \(every node there is to change\) changing first: node-1, node-2, node-3$/);
+  });
+});
