@@ -385,6 +385,9 @@ async function treeController(): Promise<() => Promise<void>> {
   };
 }
 
+/** Output for the README's "Fleet operations" section, printed as it came. */
+const show = (command: string, output: string) => process.stderr.write(`[readme] ${command}\n${output.replace(/\n?$/, '\n')}`);
+
 const TAINT = 'ovirt.org/network-unavailable';
 interface NodeObj { metadata: { labels?: Record<string, string> }; spec: { taints?: { key: string; value?: string; effect: string }[]; unschedulable?: boolean } }
 const taintsOf = async (node: string) => ((await getJson<NodeObj>('node', node)).spec.taints ?? []).filter((t) => t.key === TAINT);
@@ -401,13 +404,14 @@ async function planPolicy(name: string): Promise<string> {
   return (await run(['kubectl', 'onn', 'plan', '--policy', name, '--kubeconfig', lab.kubeconfig], { env })).stdout;
 }
 
-describe('fleet operations: preview, required networks', () => {
+describe('fleet operations: preview, required networks, canary', () => {
   let restore: (() => Promise<void>) | undefined;
   before(async () => {
     if (process.env.OVNH_FLEET_CONTROLLER === 'tree') restore = await treeController();
   });
   after(async () => {
     await deletePolicy('fleet-preview').catch(() => undefined);
+    await deletePolicy('fleet-canary').catch(() => undefined);
     for (const n of nsNodes()) await label(n, 'fleet.ovirt.org/storage-nic=eth1');
     await restore?.();
   });
@@ -428,6 +432,7 @@ describe('fleet operations: preview, required networks', () => {
     const p = await waitPolicy('fleet-preview', 'Paused', (x) => cond(x, 'Progressing')?.reason === 'Paused' && x.status?.matchedNodes === nodes.length);
     assert.equal(cond(p, 'Progressing')?.status, 'False');
     assert.deepEqual(p.status?.failedNodes?.map((f) => [f.node, f.reason]), [[last, 'MissingNodeLabel']]);
+    show('$ kubectl get onp fleet-preview', (await kubectl('get', 'onp', 'fleet-preview')).stdout);
     await sleep(5000); // time for the controller to write anything: it must not
     for (const n of nodes) {
       const o = await onn(n);
@@ -435,14 +440,14 @@ describe('fleet operations: preview, required networks', () => {
       assert.equal(o.metadata.annotations?.['network-policy.ovirt.org/fleet-preview'], undefined, n);
     }
     const out = await planPolicy('fleet-preview');
-    process.stderr.write(`--- kubectl onn plan --policy fleet-preview\n${out}---\n`);
+    show('$ kubectl onn plan --policy fleet-preview', out);
     assert.match(out, /^policy fleet-preview generation 1 \(paused: nothing is written\): \d+ matched node\(s\); /);
     const previewed = new Map<string, string>();
     for (const n of nodes.slice(0, -1)) {
       const line = new RegExp(`\\n {2}${n} {2}to be written[^\\n]* {2}\\d+ steps? {2}fprev=(10\\.121\\.0\\.\\d+)/24`).exec(out);
       assert.ok(line, `${n}'s summary line: ${out}`);
       previewed.set(n, line[1]!);
-      assert.match(out, new RegExp(`\\n${n}: [^\\n]*\\n {2}( |\\d)\\d\\. add network fprev: bridged on eth1`), `${n}'s steps`);
+      assert.match(out, new RegExp(`\\n${n}: [^\\n]*\\n {2}[ \\d]{2}\\d\\. add network fprev: bridged on eth1`), `${n}'s steps`);
     }
     assert.equal(new Set(previewed.values()).size, nodes.length - 1, 'distinct addresses');
     assert.match(out, new RegExp(`\\n {2}${last} {2}refused {2}- {2}- {2}refused: MissingNodeLabel: `));
@@ -460,6 +465,7 @@ describe('fleet operations: preview, required networks', () => {
     assert.deepEqual(await taintsOf(last), [{ key: TAINT, value: 'fleet-preview', effect: 'NoSchedule' }]);
     for (const n of nodes.slice(0, -1)) assert.deepEqual(await taintsOf(n), [], `${n} has the networks`);
     assert.equal((await onp('fleet-preview')).status?.unavailableNodes, 1);
+    show(`$ kubectl get node ${last} -o jsonpath='{.spec.taints}'`, (await kubectl('get', 'node', last, '-o', 'jsonpath={.spec.taints}')).stdout);
     await label(last, 'fleet.ovirt.org/storage-nic=eth1');
     await waitPolicy('fleet-preview', 'Available everywhere', (x) => cond(x, 'Available')?.status === 'True');
     await waitFor(`${last} untainted`, async () => (await taintsOf(last)).length === 0, 120_000, 500);
@@ -468,6 +474,46 @@ describe('fleet operations: preview, required networks', () => {
     await waitFor(`${last} tainted again`, async () => (await taintsOf(last)).length === 1, 120_000, 500);
     await deletePolicy('fleet-preview');
     for (const n of nodes) assert.deepEqual(await taintsOf(n), [], `${n}: no taint once the policy is gone`);
+  });
+
+  it('canary: the first node changes alone and bakes; its southbound going down stops the rollout (CanaryFailed), no other node is written; a new generation resumes', async () => {
+    const nodes = [...nsNodes()].sort();
+    const [first] = nodes;
+    for (const n of nodes) await label(n, 'fleet.ovirt.org/storage-nic=eth1');
+    const canary = (bakeSeconds: number) => ({
+      nodeSelector: HV,
+      networks: { fcan: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', mtu: 1400 } },
+      maxUnavailable: 2,
+      rollout: { canary: { nodes: 1, bakeSeconds } },
+    });
+    const linkUp = async (up: boolean) => exec(first!, ['ip', 'link', 'set', 'eth1', up ? 'up' : 'down']);
+    const southbound = async () => ((await onn(first!)).status as { statistics?: Record<string, { state?: string }> } | undefined)?.statistics?.eth1?.state;
+    try {
+      await applyPolicy('fleet-canary', canary(600));
+      const baking = await waitPolicy('fleet-canary', 'Baking', (x) => cond(x, 'Progressing')?.reason === 'Baking');
+      show('$ kubectl get onp fleet-canary', (await kubectl('get', 'onp', 'fleet-canary')).stdout);
+      assert.match(cond(baking, 'Progressing')?.message ?? '', /^1 canary node\(s\) Available; baking until /);
+      assert.deepEqual(baking.status?.canary?.nodes, [first]);
+      // The southbound goes down during the bake: the agent's statistics say so, the gate fails.
+      await linkUp(false);
+      const p = await waitPolicy('fleet-canary', 'CanaryFailed', (x) => cond(x, 'Degraded')?.reason === 'CanaryFailed', 180_000);
+      show("$ kubectl get onp fleet-canary -o jsonpath='{.status.conditions[?(@.type==\"Degraded\")].message}'", cond(p, 'Degraded')?.message ?? '');
+      assert.match(cond(p, 'Degraded')?.message ?? '', new RegExp(`^node ${first} failed the (SouthboundUp|NodeNetworkHealthy) gate `));
+      assert.equal(cond(p, 'Progressing')?.reason, 'CanaryFailed');
+      for (const n of nodes.slice(1)) assert.equal((await onn(n)).spec.networks?.fcan, undefined, `${n}: not written`);
+      const events = (await kubectl('get', 'events', '-A', '--field-selector', 'involvedObject.kind=OvirtNetworkPolicy,involvedObject.name=fleet-canary', '-o', 'json')).stdout;
+      assert.match(events, /"reason": "CanaryFailed"/);
+      // Fixed (the link back up, and reported so), a new generation resumes: every node gets it.
+      await linkUp(true);
+      await waitFor(`${first} reports eth1 up`, async () => (await southbound()) === 'up', 120_000, 1000);
+      await applyPolicy('fleet-canary', canary(5));
+      const done = await availableFor('fleet-canary');
+      assert.equal(done.status?.availableNodes, nodes.length);
+      assert.equal(done.status?.gateFailure, undefined);
+    } finally {
+      await linkUp(true).catch(() => undefined);
+      await deletePolicy('fleet-canary');
+    }
   });
 
   it('the controller\'s service account may change only that taint on a Node', async () => {
@@ -481,7 +527,8 @@ describe('fleet operations: preview, required networks', () => {
       ['an annotation', ['annotate', 'node', node, '--dry-run=server', 'example.org/x=y'], /may not change a Node's labels, annotations/],
       ['another taint', ['taint', 'node', node, '--dry-run=server', 'example.org/x=y:NoSchedule'], /may change only the ovirt.org\/network-unavailable taint/],
       ['that taint, NoExecute', ['taint', 'node', node, '--dry-run=server', `${TAINT}=fleet-x:NoExecute`], /may change only the ovirt.org\/network-unavailable taint/],
-      ['cordon', ['cordon', node, '--dry-run=server'], /may change only the ovirt.org\/network-unavailable taint of a Node's spec/],
+      // (kubectl cordon exits 0 when the API refuses it: the same change as a patch.)
+      ['cordon', ['patch', 'node', node, '--dry-run=server', '-p', '{"spec":{"unschedulable":true}}'], /may change only the ovirt.org\/network-unavailable taint of a Node's spec/],
       ['status', ['patch', 'node', node, '--subresource=status', '--type=merge', '-p', '{"status":{"capacity":{"example.org/x":"1"}}}'], /forbidden/i],
       ['delete', ['delete', 'node', node, '--dry-run=server'], /forbidden.*cannot delete/i],
     ];
