@@ -24,6 +24,7 @@ import { ObjectWatcher } from '../k8s/watcher.js';
 import { LeaderElector, type LeaseSettings } from './leader.js';
 import type { ControllerMetrics, ControllerWriteKind } from './metrics.js';
 import { newerOrSame, nodeView, onnView, policyView } from './objects.js';
+import { statusMergePatch } from './policy-status.js';
 import { decideWorld, type ApplyAction, type PolicyDecision } from './reconcile.js';
 import type { TaintWrite } from './taints.js';
 import { WriteRetries } from './write-retries.js';
@@ -244,7 +245,10 @@ export class Controller {
     }
     for (const a of d.applies) await this.writeNode(d.policy, policy, a);
     if (d.statusChanged)
-      this.remember(this.policies, await this.counted('status', client.patchPolicyStatus(d.policy, d.status)));
+      this.remember(
+        this.policies,
+        await this.counted('status', client.patchPolicyStatus(d.policy, statusMergePatch(policy.status, d.status))),
+      );
     for (const ev of d.events) {
       await this.counted(
         'event',

@@ -259,3 +259,14 @@ export function statusEvents(previous: PolicyStatus | undefined, next: PolicySta
 export function statusChanged(previous: PolicyStatus | undefined, next: PolicyStatus): boolean {
   return !isDeepStrictEqual(previous, next);
 }
+
+/**
+ * The status as a merge patch over the one stored: a field the new status no longer has (a
+ * gateFailure of an older generation, a canary) is written as null, which removes it; a merge
+ * patch leaves absent fields as they were, and statusChanged would then see a change every pass.
+ */
+export function statusMergePatch(stored: unknown, next: PolicyStatus): Record<string, unknown> {
+  const old = stored !== null && typeof stored === 'object' ? Object.keys(stored) : [];
+  const gone = old.filter((k) => !Object.hasOwn(next, k));
+  return { ...Object.fromEntries(gone.map((k) => [k, null])), ...next };
+}

@@ -10,6 +10,7 @@ import { previewPolicy } from '../../src/fleet/preview.js';
 import { taintWrites, wantedTaint } from '../../src/fleet/taints.js';
 import { nodeView, onnView, policyView } from '../../src/fleet/objects.js';
 import { nodePlans, renderPolicyPlan, summaryLine } from '../../src/kubectl/policy-plan.js';
+import { statusMergePatch } from '../../src/fleet/policy-status.js';
 import { reportedObject } from './reported-fixtures.js';
 import type { OnnObject } from '../../src/k8s/client.js';
 import type { KubeObject } from '../../src/k8s/resources.js';
@@ -326,5 +327,13 @@ describe('spec.rollout.canary and the health gates', () => {
     const p = c.policy('st')!;
     assert.equal(condition(p, 'Progressing')?.reason, 'Canary');
     assert.match(condition(p, 'Progressing')!.message!, /^3 canary node\(s\) \(every node there is to change\) changing first: node-1, node-2, node-3$/);
+  });
+});
+
+describe('the status write', () => {
+  it('removes what the new status no longer has (a merge patch keeps absent fields), and nothing else', () => {
+    const stored = { matchedNodes: 3, gateFailure: { generation: 1, node: 'n', gate: 'SouthboundUp', message: 'm', canary: true }, canary: { generation: 1, nodes: ['n'] } };
+    assert.deepEqual(statusMergePatch(stored, { matchedNodes: 4, canary: { generation: 2, nodes: ['n'] } }), { gateFailure: null, matchedNodes: 4, canary: { generation: 2, nodes: ['n'] } });
+    assert.deepEqual(statusMergePatch(undefined, { matchedNodes: 1 }), { matchedNodes: 1 });
   });
 });
