@@ -3,6 +3,12 @@
 // product's Deployment (deploy/controller.yaml: two replicas under the lab's kubelets, its own
 // service account, RBAC and admission policy); the test kills its processes and restarts it as an
 // operator would. Needs at least 4 namespace nodes (`lab up --ns-nodes 4`; CI's lab has them).
+// The fleet operations (issue 25: paused and `kubectl onn plan --policy`, required networks'
+// taint, canary and gates) run against the Deployment too; the lab builds its image once, at
+// `lab up`, from the lab's own checkout, so OVNH_FLEET_CONTROLLER=tree runs them against this
+// tree's build instead: its policy CRD, controller RBAC and admission policies applied, the
+// Deployment scaled to 0, this tree's controller as a process with the service account's token,
+// and everything but the applied manifests put back after (treeController below).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
