@@ -249,6 +249,15 @@ export const CanarySchema = z
         'Once every canary node is Available, how long the controller keeps watching them through the health ' +
           'gates before it writes any other node (default 0: go on at once).',
       ),
+    maxTrafficErrors: z
+      .int()
+      .min(0)
+      .describe(
+        'The metric gate (TrafficErrors), during the bake: how many more errors and drops (rx and tx, summed ' +
+          "over a canary node's southbound devices of the policy's networks, from the agent's status.statistics) " +
+          "than at the bake's start a canary node may count. Absent: the gate is off.",
+      )
+      .optional(),
   })
   .describe(
     'A canary: the first nodes change alone, then bake. Health gates, during the bake and for every later batch ' +
@@ -398,6 +407,13 @@ export const PolicyStatusSchema = z
           .describe('When the controller first saw every canary node Available (RFC 3339): the bake counts from here.')
           .optional(),
         passed: z.boolean().describe('The bake is over: the other nodes are being written.').optional(),
+        counters: z
+          .record(z.string(), z.string().describe('A decimal count.'))
+          .describe(
+            "With maxTrafficErrors: each canary node's errors and drops on its southbound devices when the bake " +
+              'began (at most 20 nodes, as listed).',
+          )
+          .optional(),
       })
       .describe('The canary of the current generation (spec.rollout.canary), as the controller keeps it.')
       .optional(),
@@ -405,7 +421,7 @@ export const PolicyStatusSchema = z
       .object({
         generation: z.int().min(0).describe('The generation whose rollout it stopped.'),
         node: z.string().describe('The node.'),
-        gate: z.string().describe('NodeReady, NodeNetworkHealthy or SouthboundUp.'),
+        gate: z.string().describe('NodeReady, NodeNetworkHealthy, SouthboundUp or TrafficErrors.'),
         message: z.string().max(1024).describe('What the gate saw.'),
         canary: z.boolean().describe('Whether the node was a canary (reason CanaryFailed).'),
       })

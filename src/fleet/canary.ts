@@ -3,14 +3,16 @@
 // During the bake and every later batch until the generation is Available, each node this
 // generation changed must pass the gates: its Node Ready, its object not Degraded nor healing,
 // the southbound devices of the policy's networks up. The first failure stops the rollout for the
-// generation (status.gateFailure: sticky until a new generation). Everything is read from the
+// generation (status.gateFailure: sticky until a new generation). The metric gate
+// (maxTrafficErrors, TrafficErrors) runs during the bake only: it compares each canary's errors
+// and drops with the counts recorded as the bake began. Everything is read from the
 // objects and the policy's own status (the bake's start, written by the controller with its own
 // clock): nothing a node reports moves another node's bake. Pure.
 import type { Canary, PolicyStatus } from '../api/policy.js';
 import { nodeState, type NodeRow, type NodeState, type RolloutHold } from './rollout.js';
 import type { NodeView } from './types.js';
 
-export const GATES = ['NodeReady', 'NodeNetworkHealthy', 'SouthboundUp'] as const;
+export const GATES = ['NodeReady', 'NodeNetworkHealthy', 'SouthboundUp', 'TrafficErrors'] as const;
 export type Gate = (typeof GATES)[number];
 
 type CanaryStatus = NonNullable<PolicyStatus['canary']>;
@@ -38,6 +40,49 @@ export function gateFailure(row: NodeRow, node: NodeView | undefined): { gate: G
       return { gate: 'SouthboundUp', message: `${dev} (southbound of ${n}) is ${state}` };
   }
   return undefined;
+}
+
+type Counters = Record<string, { rxErrors?: unknown; txErrors?: unknown; rxDropped?: unknown; txDropped?: unknown }>;
+
+/**
+ * The metric gate's measure: errors and drops (rx and tx) summed over the row's southbound devices,
+ * from the agent's statistics (decimal strings: 64-bit counters); undefined when none is reported.
+ */
+export function trafficErrors(row: NodeRow): bigint | undefined {
+  const stats = (row.onn?.status as { statistics?: Counters } | undefined)?.statistics;
+  let sum: bigint | undefined;
+  for (const net of Object.values(row.desired?.networks ?? {})) {
+    const dev = net.nic ?? net.bonding;
+    const s = dev === undefined ? undefined : stats?.[dev];
+    if (!s) continue;
+    for (const v of [s.rxErrors, s.txErrors, s.rxDropped, s.txDropped])
+      if (typeof v === 'string' && /^\d+$/.test(v)) sum = (sum ?? 0n) + BigInt(v);
+  }
+  return sum;
+}
+
+/** The metric gate over the canaries against the counts at the bake's start. */
+function metricFailure(i: CanaryInput, baseline: Record<string, string>): GateFailure | undefined {
+  const max = BigInt(i.canary!.maxTrafficErrors!);
+  for (const r of [...i.rows].sort((a, b) => (a.node < b.node ? -1 : 1))) {
+    const before = baseline[r.node];
+    const now = trafficErrors(r);
+    if (before === undefined || now === undefined || now - BigInt(before) <= max) continue;
+    const message = `errors and drops on its southbound devices rose by ${now - BigInt(before)} (at most ${max})`;
+    return { generation: i.generation, node: r.node, gate: 'TrafficErrors', message, canary: true };
+  }
+  return undefined;
+}
+
+/** The counts the metric gate compares with, taken as the bake begins. */
+function baselineOf(i: CanaryInput, canaries: readonly string[]): Record<string, string> {
+  const rows = new Map(i.rows.map((r) => [r.node, r]));
+  const out: Record<string, string> = {};
+  for (const n of canaries.slice(0, 20)) {
+    const v = rows.get(n) ? trafficErrors(rows.get(n)!) : undefined;
+    if (v !== undefined) out[n] = String(v);
+  }
+  return out;
 }
 
 export interface CanaryInput {
@@ -108,19 +153,12 @@ export function canaryStep(i: CanaryInput): CanaryOutcome {
     return { ...base, phase: 'canary', hold: { only: canaries }, canaryStatus: { generation: g, nodes: listed } };
   if (prev?.passed) return { ...base, phase: 'passed', hold: {}, canaryStatus: prev };
   const bakeStartedAt = prev?.bakeStartedAt ?? i.now.toISOString();
+  const metric = i.canary.maxTrafficErrors !== undefined;
+  const counters = metric ? (prev?.counters ?? baselineOf(i, canaryNodes)) : undefined;
+  const baking: CanaryStatus = { generation: g, nodes: listed, bakeStartedAt, ...(counters ? { counters } : {}) };
+  const traffic = counters ? metricFailure(i, counters) : undefined;
+  if (traffic) return { ...base, phase: 'stopped', hold: { stop: true }, canaryStatus: baking, failure: traffic };
   const ends = new Date(Date.parse(bakeStartedAt) + i.canary.bakeSeconds * 1000);
-  if (i.now >= ends)
-    return {
-      ...base,
-      phase: 'passed',
-      hold: {},
-      canaryStatus: { generation: g, nodes: listed, bakeStartedAt, passed: true },
-    };
-  return {
-    ...base,
-    phase: 'baking',
-    hold: { only: canaries },
-    canaryStatus: { generation: g, nodes: listed, bakeStartedAt },
-    bakeEndsAt: ends,
-  };
+  if (i.now >= ends) return { ...base, phase: 'passed', hold: {}, canaryStatus: { ...baking, passed: true } };
+  return { ...base, phase: 'baking', hold: { only: canaries }, canaryStatus: baking, bakeEndsAt: ends };
 }

@@ -320,6 +320,31 @@ describe('spec.rollout.canary and the health gates', () => {
     assert.match(condition(e.policy('st'), 'Degraded')!.message!, /failed the SouthboundUp gate \(eth1 \(southbound of fstore\) is down\)/);
   });
 
+  it('the metric gate: errors and drops rising on a canary\'s southbound during the bake beyond maxTrafficErrors stop it', () => {
+    const c = cluster(3);
+    const stats = (node: string, rxDropped: string, txErrors: string) => {
+      const onn = c.onns.get(node)!;
+      const eth1 = { rx: '0', tx: '0', rxDropped, txDropped: '0', rxErrors: '0', txErrors, state: 'up' };
+      c.onns.set(node, { ...onn, status: { ...onn.status, statistics: { eth1 } } as typeof onn.status });
+    };
+    c.putPolicy('st', canaryPolicy({ rollout: { canary: { nodes: 1, bakeSeconds: 60, maxTrafficErrors: 10 } } }));
+    c.step(at(0));
+    c.agents();
+    stats('node-1', '18446744073709551000', '5'); // 64-bit counters: compared as integers, not as numbers
+    c.step(at(1));
+    assert.deepEqual(c.policy('st')!.status?.canary?.counters, { 'node-1': '18446744073709551005' });
+    stats('node-1', '18446744073709551008', '7'); // +10: allowed
+    c.step(at(2));
+    assert.equal(condition(c.policy('st'), 'Progressing')?.reason, 'Baking');
+    stats('node-1', '18446744073709551009', '7'); // +11
+    c.step(at(3));
+    const p = c.policy('st')!;
+    assert.equal(condition(p, 'Degraded')?.reason, 'CanaryFailed');
+    assert.match(condition(p, 'Degraded')!.message!, /^node node-1 failed the TrafficErrors gate \(errors and drops on its southbound devices rose by 11 \(at most 10\)\)/);
+    c.step(at(100));
+    assert.deepEqual(written(c, 'st'), ['node-1'], 'nothing else, after the bake either');
+  });
+
   it('a canary larger than the nodes there are: every node is a canary, and the status says so', () => {
     const c = cluster(3);
     c.putPolicy('st', canaryPolicy({ rollout: { canary: { nodes: 10, bakeSeconds: 60 } }, maxUnavailable: 3 }));
