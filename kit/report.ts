@@ -94,6 +94,12 @@ export function reliabilityTable(
 
 export interface ResultsFile {
   command: string;
+  /** The commit measured ("-dirty": with uncommitted changes), when the producer records it. */
+  commit?: string;
+  /** Another build timed in the same run (bench/apply.ts --before): where, and its commit. */
+  otherBuild?: { path: string; commit: string };
+  /** The machine's 1-minute load average at the start and the end, when the producer records it. */
+  load?: { start: number; end?: number };
   startedAt: string;
   finishedAt?: string;
   host: { kernel: string; cpus: number; node: string };

@@ -15,7 +15,7 @@ import { checkSpecOnHost, formatValidationErrors } from '../plan/host-validation
 import { loadRunningConfig } from '../persist/running-config.js';
 import { runningConfigStore } from '../persist/running-config-store.js';
 import type { Observation, SetupResult } from '../report/results.js';
-import type { Trace } from '../util/trace.js';
+import { PROBE_PARTS, type Trace } from '../util/trace.js';
 import type { ConnectivityVerifier } from '../verify/connectivity.js';
 import type { NodeBackend } from './backend.js';
 
@@ -135,7 +135,9 @@ export class KernelBackend implements NodeBackend {
         // Only a valid spec is probed for. The probe changes no configuration, so the plan
         // still comes from the read above (a host that changes meanwhile fails an operation
         // and is rolled back, as one changing between any read and the kernel work).
+        const t2 = performance.now();
         const pre = await verifier?.preflight();
+        if (verifier) this.o.trace?.(PROBE_PARTS.preflight, performance.now() - t2);
         if (pre && !pre.apiReachable) {
           // An API server that is away before the apply would make any apply look like a lost
           // node and be rolled back: leave the host alone and apply when it answers again.

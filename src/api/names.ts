@@ -79,6 +79,23 @@ export function quoteName(s: string): string {
   return `${out}"`;
 }
 
+/**
+ * A device name for a terminal: as it is when printable ASCII, else quoted with everything else
+ * escaped (the kernel takes ESC and other control characters in names, which a terminal would
+ * run as escape sequences).
+ */
+export function printableName(name: string): string {
+  return /^[\x21-\x7e]+$/.test(name) && !/["\\]/.test(name) ? name : quoteName(name);
+}
+
+/**
+ * Any other reported text (an address, a state, bond options) for a terminal: as it is when
+ * printable ASCII, spaces included, else quoted and escaped as a name is.
+ */
+export function printableText(text: string): string {
+  return /^[\x20-\x7e]*$/.test(text) ? text : quoteName(text);
+}
+
 /** A character of a name for a message: itself when printable ASCII, else its code point. */
 function describeChar(s: string, i: number): string {
   const cp = s.codePointAt(i)!;

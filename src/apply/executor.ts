@@ -1,9 +1,11 @@
-// The executor: runs a compiled transaction group by group (one `ip -batch` per run of ip lines),
-// journalling each group's undo before it runs. On a failure, what ran is undone in reverse and
-// the error names the plan step, the operation and the kernel's message.
+// The executor: runs a compiled transaction group by group, journalling each group's undo before
+// it runs; the ip lines of every group go to one `ip -batch` process kept open for the
+// transaction (IpSession), started while the first journal write is made. On a failure, what
+// ran is undone in reverse and the error names the plan step, the operation and the kernel's
+// message.
 import type { Compiled } from './compile/index.js';
 import type { DhcpSupervisor } from './dhcp.js';
-import type { IpBatch } from './ipbatch.js';
+import { IpSession, type IpBatch } from './ipbatch.js';
 import { undoSequence, type Journal, type JournalStore } from './journal.js';
 import { describeFailure, previousValueOp, runOps } from './kernel.js';
 import { describeOp, groupOps, type KernelOp, type PlannedOp } from './ops.js';
@@ -31,6 +33,11 @@ export interface ExecuteOptions {
   crashAfter?: number;
   /** Told how long each journal write and each group of operations takes. */
   trace?: Trace;
+  /**
+   * The transaction's ip session, when its caller opened one (to read the host through it);
+   * the caller closes it. Default: one of the executor's own.
+   */
+  session?: IpSession;
 }
 
 export type ExecuteResult =
@@ -52,8 +59,27 @@ export function crash(): never {
 }
 
 export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<ExecuteResult> {
+  if (o.session) return executeIn(o.session, compiled, o);
+  const session = new IpSession((opts) => o.ip.argv(opts));
+  // Started while the first journal write is in flight, so that ip's start overlaps the fsync;
+  // it is given no line before its group's undo is on disk.
+  const warm = compiled.ops.some((p) => p.op.kind === 'ip' && !p.op.family) ? () => session.warm() : undefined;
+  try {
+    return await executeIn(session, compiled, o, warm);
+  } finally {
+    await session.close();
+  }
+}
+
+async function executeIn(
+  session: IpSession,
+  compiled: Compiled,
+  o: ExecuteOptions,
+  warm?: () => void,
+): Promise<ExecuteResult> {
   const ops = compiled.ops;
   const undo: KernelOp[][] = [];
+  const io = { dhcp: o.dhcp, ip: session };
   let done = 0;
   for (const g of groupOps(ops, o.crashAfter)) {
     // Write-ahead: the undo of this group is on disk before any of it runs.
@@ -62,9 +88,11 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
     // A group with nothing to undo (sysctls of devices just created, which their deletion
     // undoes) leaves the journal as it is: no write needed.
     if (done === 0 || resolved.some((u) => u.length)) {
-      await traced(o.trace, 'journal write', () =>
+      const written = traced(o.trace, 'journal write', () =>
         o.journal.write({ ...o.journalBase, phase: 'applying', undo: [...undo, ...resolved] }),
       );
+      if (done === 0) warm?.();
+      await written;
     }
     if (o.crashAfter === done) crash();
     let i = 0;
@@ -72,7 +100,7 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
       const failures = await traced(o.trace, g.kind === 'ip' ? 'ip -batch' : g.kind, () =>
         runOps(
           g.ops.slice(i).map((p) => p.op),
-          o,
+          io,
         ),
       );
       if (!failures.length) {
@@ -96,6 +124,8 @@ export async function execute(compiled: Compiled, o: ExecuteOptions): Promise<Ex
         // A DHCP client may have started before failing (bad device, no link): stop it.
         if (failed.op.kind === 'dhcp-start') undo.push(resolved[k]!);
       }
+      // Nothing more goes to the session; the undo runs in a process of its own (-force).
+      await session.close();
       const rollbackErrors = await rollback(undo, o);
       return {
         ok: false,

@@ -1,11 +1,12 @@
-// The thin I/O layer under the executor: runs groups of KernelOps (one `ip -batch` process per
-// run of ip lines, direct writes for sysfs/procfs, atomic replacement for resolv.conf, the DHCP
-// supervisor for clients) and reads the values that file writes replace (their undo).
+// The thin I/O layer under the executor: runs groups of KernelOps (runs of ip lines through an
+// IpRunner: a process each, or a transaction's IpSession; direct writes for sysfs/procfs, atomic
+// replacement for resolv.conf, the DHCP supervisor for clients) and reads the values that file
+// writes replace (their undo).
 import { writeFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { linkTarget, writeFileAtomic } from '../util/fs.js';
 import type { DhcpSupervisor } from './dhcp.js';
-import type { IpBatch } from './ipbatch.js';
+import type { IpRunner } from './ipbatch.js';
 import { describeOp, type KernelOp } from './ops.js';
 
 type IpOp = Extract<KernelOp, { kind: 'ip' }>;
@@ -13,7 +14,7 @@ type IpOp = Extract<KernelOp, { kind: 'ip' }>;
 /** What runs kernel operations: owned by the caller (one per set of transactions). */
 export interface KernelIo {
   dhcp: DhcpSupervisor;
-  ip: IpBatch;
+  ip: IpRunner;
 }
 
 export interface OpFailure {

@@ -1,9 +1,7 @@
 // `ovirt-node-network-handler run`: the agent (what the DaemonSet runs on each node).
 import type { Command } from 'commander';
-import { pino, type Logger } from 'pino';
-import { isIP } from 'node:net';
+import { pino } from 'pino';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
-import { ConnectivityCheckSchema } from '../api/spec.js';
 import { Locks } from '../apply/lock.js';
 import { Agent, AgentMetrics, DEFAULT_APPLY_RETRY, KernelBackend } from '../agent/index.js';
 import {
@@ -17,15 +15,7 @@ import {
   type CrdManifest,
 } from '../k8s/index.js';
 import { addMetricsOptions, metricsServerOptions, type MetricsFlags } from './metrics-flags.js';
-import {
-  apiServerProbe,
-  Connectivity,
-  dnsProbe,
-  gatewayProbe,
-  pathMtuProbe,
-  type ApiEndpoint,
-  type Probe,
-} from '../verify/index.js';
+import { verifierForSpec, type ApiEndpoint } from '../verify/index.js';
 
 interface RunOptions extends MetricsFlags {
   nodeName?: string;
@@ -116,7 +106,14 @@ async function runAgent(o: RunOptions): Promise<void> {
       { baseMs: Number(o.applyRetryBase) * 1000, maxMs: Number(o.applyRetryMax) * 1000 },
       '--apply-retry-base/--apply-retry-max',
     ),
-    verifierFor: (spec) => verifierFor(spec, client, o.resolvConf, o.dnsProbeHost, log),
+    verifierFor: (spec) =>
+      verifierForSpec(spec, {
+        api: apiEndpoint(client.conn),
+        resolvConf: o.resolvConf,
+        ...(o.dnsProbeHost ? { dnsProbeHost: o.dnsProbeHost } : {}),
+        log: (m) => log.info(m),
+        warn: (m) => log.warn(m),
+      }),
   });
   if (serverOptions) {
     const stallMs = Math.max(120_000, Number(o.observeInterval) * 1000 * 6);
@@ -135,29 +132,6 @@ async function runAgent(o: RunOptions): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await agent.start();
   log.info('agent started');
-}
-
-function verifierFor(
-  spec: Record<string, unknown>,
-  client: OnnClient,
-  resolvConf: string,
-  dnsHost: string | undefined,
-  log: Logger,
-) {
-  // The spec was validated by the backend's schema; an invalid one fails there before any check.
-  const parsed = ConnectivityCheckSchema.safeParse(spec.connectivityCheck ?? {});
-  const cc = parsed.success ? parsed.data : ConnectivityCheckSchema.parse({});
-  if (!cc.enabled) return undefined;
-  const probes: Probe[] = [apiServerProbe(apiEndpoint(client.conn))];
-  if (cc.probes.gateway) probes.push(gatewayProbe());
-  const apiHost = bareHostname(client.server);
-  if (cc.probes.pathMtu) probes.push(pathMtuProbe(apiHost, undefined, Number(client.server.port || 443)));
-  if (cc.probes.dns) {
-    const host = dnsHost ?? apiHost;
-    if (isIP(host) === 0) probes.push(dnsProbe(host, resolvConf));
-    else log.warn('the object enables the DNS probe but there is no name to resolve (--dns-probe-host); skipping it');
-  }
-  return new Connectivity({ timeoutMs: cc.timeoutSeconds * 1000, probes, log: (m) => log.info(m) });
 }
 
 /** The endpoint of an API connection: its URL's host and port, its TLS material (re-read per attempt). */

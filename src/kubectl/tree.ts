@@ -4,6 +4,7 @@
 // NICs and bonds (slaves listed under their bond), bridges without a reported port; above a
 // device come its VLANs and the bridge it is a port of; a network's name marks its top device.
 // Pure.
+import { printableName, printableText } from '../api/names.js';
 import type { Capabilities, DeviceInfo, Statistics } from '../api/status.js';
 import { formatBondOptions } from '../model/bond-options.js';
 import { drawForest, type ForestChild } from '../util/forest.js';
@@ -34,34 +35,47 @@ function devices(caps: Capabilities): Map<string, Device> {
   return out;
 }
 
+/**
+ * One device's line. Everything in it comes from a node's agent, which an attacker holding that
+ * node writes: names and text are printed escaped, never raw to the terminal.
+ */
 function describe(
   d: Device,
   caps: Capabilities,
   stats: Statistics | undefined,
   networks: Map<string, string[]>,
 ): string {
-  const parts = [d.name];
-  const state = stats?.[d.name]?.state ?? 'state unknown';
-  if (d.kind === 'port') return [d.name, 'port (not in capabilities)', state].join('  ');
-  if (d.kind === 'bond') parts.push(`bond ${formatBondOptions(caps.bondings[d.name]!.opts)}`);
-  else if (d.kind === 'vlan') parts.push(`vlan ${caps.vlans[d.name]!.vlanid}`);
-  else if (d.kind === 'bridge') parts.push(`bridge stp ${caps.bridges[d.name]!.stp}`);
-  else parts.push('nic');
-  const info = d.info!;
-  parts.push(state, `mtu ${info.mtu}`);
+  const name = printableName(d.name);
+  const state = printableText(stats?.[d.name]?.state ?? 'state unknown');
+  if (d.kind === 'port') return [name, 'port (not in capabilities)', state].join('  ');
+  const parts = [name, kindLabel(d, caps), state, `mtu ${printableText(String(d.info!.mtu))}`];
   const speed = d.kind === 'nic' ? caps.nics[d.name]!.speed : d.kind === 'bond' ? caps.bondings[d.name]!.speed : 0;
   if (speed > 0) parts.push(`${speed}Mb/s`);
+  parts.push(...addressParts(d.info!));
+  for (const n of networks.get(d.name) ?? []) parts.push(`[network ${printableName(n)}]`);
+  return parts.join('  ');
+}
+
+function kindLabel(d: Device, caps: Capabilities): string {
+  if (d.kind === 'bond') return `bond ${printableText(formatBondOptions(caps.bondings[d.name]!.opts))}`;
+  if (d.kind === 'vlan') return `vlan ${printableText(String(caps.vlans[d.name]!.vlanid))}`;
+  if (d.kind === 'bridge') return `bridge stp ${printableText(String(caps.bridges[d.name]!.stp))}`;
+  return 'nic';
+}
+
+function addressParts(info: DeviceInfo): string[] {
+  const parts: string[] = [];
   // capabilities say which device runs a DHCP client, not which address it leased: the primary one.
   const v4 = info.ipv4addrs.map((a) => (info.dhcpv4 && a.split('/')[0] === info.addr ? `${a} (dhcp)` : a));
   if (info.dhcpv4 && info.addr === '') v4.push('dhcp (no lease)');
   const addrs = [...v4, ...info.ipv6addrs];
-  if (addrs.length) parts.push(addrs.join(', '));
+  if (addrs.length) parts.push(printableText(addrs.join(', ')));
   // `gateway` is the device's default route in any table (a network's source routing has one);
   // only ipv4defaultroute says it is the host's.
-  if (info.gateway) parts.push(info.ipv4defaultroute ? `default via ${info.gateway}` : `gateway ${info.gateway}`);
-  if (info.ipv6gateway && info.ipv6gateway !== '::') parts.push(`gateway ${info.ipv6gateway}`);
-  for (const n of networks.get(d.name) ?? []) parts.push(`[network ${n}]`);
-  return parts.join('  ');
+  const gw = printableText(info.gateway);
+  if (info.gateway) parts.push(info.ipv4defaultroute ? `default via ${gw}` : `gateway ${gw}`);
+  if (info.ipv6gateway && info.ipv6gateway !== '::') parts.push(`gateway ${printableText(info.ipv6gateway)}`);
+  return parts;
 }
 
 export function renderStatusTree(caps: Capabilities, stats: Statistics | undefined, o: StatusTreeOptions = {}): string {
@@ -120,7 +134,7 @@ export function renderStatusTree(caps: Capabilities, stats: Statistics | undefin
   const others = Object.values(stats ?? {})
     .filter((s) => !devs.has(s.name) && !drawnPorts.has(s.name) && s.name !== LOOPBACK)
     .filter((s) => o.interface === undefined || s.name === o.interface)
-    .map((s) => `${s.name} ${s.state}`);
+    .map((s) => `${printableName(s.name)} ${printableText(s.state)}`);
   return others.length
     ? `${tree}other interfaces (in statistics only, not placed in the stack): ${others.join(', ')}\n`
     : tree;

@@ -61,6 +61,12 @@ export interface ObserveOptions {
   resolvConf?: string;
   /** The handler's state directory: its running DHCP clients become HostState.dhcpClients. */
   stateDir?: string;
+  /**
+   * Runs the `ip` dump's input (ipDumpInput) in an `ip -batch` already open with IP_DUMP_FLAGS
+   * (a transaction's ip session, apply/ipbatch.ts) and returns its output; default: a process
+   * of its own.
+   */
+  ipDump?: (input: string) => Promise<string>;
 }
 
 /** The file names of a saved set of dumps (test/fixtures/observe/capture.ts, `plan --host-dumps`). */
@@ -83,6 +89,9 @@ export function ipDumpInput(routes: RouteScope = 'default'): string {
   return ['addr show', `route show table all ${sel} 0.0.0.0/0`, `route show table all ${sel} ::/0`].join('\n') + '\n';
 }
 
+/** The options of the `ip -batch` dump (a transaction's ip session runs with them too: apply/ipbatch.ts). */
+export const IP_DUMP_FLAGS: readonly string[] = Object.freeze(['-json', '-details', '-statistics']);
+
 /**
  * The argv of the two dumps, for a namespace (exported for the fixture capture and tests): the
  * `ip -batch` (its input: ipDumpInput) and the sysfs script.
@@ -94,7 +103,7 @@ export function dumpCommands(
 ): { ip: string[]; sys: string[] } {
   const sh = ['sh', '-c', script, 'sh', o.resolvConf ?? DEFAULT_RESOLV_CONF];
   return {
-    ip: [...(netns ? ['ip', '-n', netns] : ['ip']), '-json', '-details', '-statistics', '-batch', '-'],
+    ip: [...(netns ? ['ip', '-n', netns] : ['ip']), ...IP_DUMP_FLAGS, '-batch', '-'],
     sys: netns ? ['ip', 'netns', 'exec', netns, ...sh] : sh,
   };
 }
@@ -255,12 +264,14 @@ async function readDumps(
   const started = Date.now();
   let ipDone = started;
   // Started first: a read in this process runs while ip does.
-  const ipDump = (opts.exec ?? localExec)(dumpCommands(opts.netns).ip, { input: ipDumpInput(dumpOpts.routes) }).then(
-    (r) => {
-      ipDone = Date.now();
-      return r.stdout;
-    },
-  );
+  const input = ipDumpInput(dumpOpts.routes);
+  const dumped = opts.ipDump
+    ? opts.ipDump(input)
+    : (opts.exec ?? localExec)(dumpCommands(opts.netns).ip, { input }).then((r) => r.stdout);
+  const ipDump = dumped.then((out) => {
+    ipDone = Date.now();
+    return out;
+  });
   const [ip, sys, dhcpClients] = await Promise.all([
     ipDump,
     readSys(opts, dumpOpts, read, sysPaths),
@@ -304,11 +315,42 @@ export async function observeHost(opts: ObserveOptions = {}): Promise<HostState>
  */
 export async function observeForTransaction(opts: ObserveOptions, files: readonly string[]): Promise<HostState> {
   const dumpOpts = dumpOptions(opts);
+  const session = opts.ipDump;
+  if (session) return observeThroughSession(opts, session, files);
   const [d, rules] = await Promise.all([readDumps(opts, dumpOpts, TRANSACTION_READ, files), readRules(opts)]);
   const host = hostStateOf(parseLinkDump(d.links), parseSysDump(d.sys, dumpOpts.resolvConf), d);
   host.rules = rules;
   return host;
 }
+
+/**
+ * observeForTransaction through an open `ip -batch` (ObserveOptions.ipDump): the IPv4 rules come
+ * through it too, as the batch's last line (an `ip rule` line leaves the batch's family at IPv4
+ * for any line after it); the IPv6 ones need `ip -6`, a process of their own, read meanwhile.
+ */
+async function observeThroughSession(
+  opts: ObserveOptions,
+  session: (input: string) => Promise<string>,
+  files: readonly string[],
+): Promise<HostState> {
+  let rules4 = '';
+  const viaSession = async (input: string) => {
+    const lines = (await session(input + RULES4_LINE + '\n')).trimEnd().split('\n');
+    rules4 = lines.pop() ?? '';
+    return lines.join('\n') + '\n';
+  };
+  const exec = opts.exec ?? localExec;
+  const [d, r6] = await Promise.all([
+    readDumps({ ...opts, ipDump: viaSession }, dumpOptions(opts), TRANSACTION_READ, files),
+    exec(ruleDumpArgv(6, opts.netns)),
+  ]);
+  const host = hostStateOf(parseLinkDump(d.links), parseSysDump(d.sys, dumpOptions(opts).resolvConf), d);
+  host.rules = [...parseRuleDump(rules4, 4), ...parseRuleDump(r6.stdout, 6)];
+  return host;
+}
+
+/** The batch line of the IPv4 rules (a batch line takes no -4/-6; `ip rule` defaults to IPv4). */
+const RULES4_LINE = 'rule show';
 
 /** The policy rules of both families (rules.ts); a kernel without IPv6 has none of its. */
 export async function readRules(opts: ObserveOptions = {}): Promise<PolicyRule[]> {

@@ -4,9 +4,6 @@
 // into and the device classification are the model's (model/host-state.ts, model/links.ts).
 // May import: api, model, util
 import type { RunningConfig } from '../api/config.js';
-import { capabilities } from './capabilities.js';
-import { HostObserver, type ObserveOptions } from './host.js';
-import { kernelConfig } from './kernel-config.js';
 import type { Capabilities, HostState } from '../model/host-state.js';
 
 export {
@@ -46,14 +43,4 @@ export interface Observation {
   host: HostState;
   capabilities: Capabilities;
   kernelConfig: RunningConfig;
-}
-
-/**
- * One observation pass: the host state and what it means for the handler's running config.
- * Pass a HostObserver to reuse its cache across passes (the agent's loop).
- */
-export async function observe(running: RunningConfig, opts: ObserveOptions | HostObserver = {}): Promise<Observation> {
-  const observer = opts instanceof HostObserver ? opts : new HostObserver(opts);
-  const host = await observer.observe(running);
-  return { host, capabilities: capabilities(host, running), kernelConfig: kernelConfig(host, running) };
 }

@@ -3,7 +3,7 @@
 // their slaves listed under them, nicless bridges, other software devices); children are what
 // is stacked on a device: vlans/macvlans over it, the bridge it is a port of.
 import type { RunningConfig } from '../api/config.js';
-import { quoteName } from '../api/names.js';
+import { printableName } from '../api/names.js';
 import { bondOptionsFromSysfs, formatBondOptions } from '../model/bond-options.js';
 import { isBond, isBridge, isNic, isVlan, slavesOf } from '../model/links.js';
 import { usesDhcpv4 } from './devices.js';
@@ -15,15 +15,6 @@ import type { HostState, Link } from '../model/host-state.js';
 /** Devices whose `link` names the device they are stacked on (a veth's names its peer). */
 function stackedOn(l: Link): string | undefined {
   return l.kind !== 'veth' && l.parent ? l.parent : undefined;
-}
-
-/**
- * A device name for a terminal: as it is when printable ASCII, else quoted with everything else
- * escaped (the kernel takes ESC and other control characters in names, which a terminal would
- * run as escape sequences).
- */
-export function printableName(name: string): string {
-  return /^[\x21-\x7e]+$/.test(name) && !/["\\]/.test(name) ? name : quoteName(name);
 }
 
 function describe(host: HostState, l: Link, networks: Map<string, string[]>): string {

@@ -111,6 +111,40 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   });
 }
 
+/** A process kept running to be fed over stdin (an `ip -batch -` session); see start(). */
+export interface PipedProcess {
+  /** Writes to its stdin (a process that died has its writes dropped: `exited` says so). */
+  write(text: string): void;
+  /** Closes its stdin. */
+  end(): void;
+  /** Called with each chunk of its stdout (bytes: the caller decodes whole lines) and stderr (text). */
+  onStdout(f: (chunk: Buffer) => void): void;
+  onStderr(f: (text: string) => void): void;
+  /** Its exit code (128 when killed by a signal, 127 when it could not start). */
+  exited: Promise<number>;
+}
+
+/** Starts argv with piped stdio and leaves it running; the caller ends it (end(), or its own exit). */
+export function start(argv: readonly string[]): PipedProcess {
+  const [cmd, ...args] = argv;
+  if (!cmd) throw new Error('start: empty argv');
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] } satisfies SpawnOptions);
+  child.stdin.on('error', () => undefined);
+  // Decoded by the stream: a character split across two chunks stays whole.
+  child.stderr.setEncoding('utf8');
+  const exited = new Promise<number>((resolve) => {
+    child.on('error', () => resolve(127));
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+  return {
+    write: (text) => void (child.stdin.writable && child.stdin.write(text)),
+    end: () => child.stdin.end(),
+    onStdout: (f) => child.stdout.on('data', f),
+    onStderr: (f) => child.stderr.on('data', f),
+    exited,
+  };
+}
+
 /** Wraps argv so it runs inside network namespace ns. */
 export function inNetns(ns: string | undefined, argv: readonly string[]): string[] {
   return ns ? ['ip', 'netns', 'exec', ns, ...argv] : [...argv];

@@ -1,6 +1,12 @@
 // Where the time of an apply goes: a caller that passes a Trace is told how long each part took
 // (the benchmark breaks the fixed cost of an apply down with it; nothing else pays for it).
 
+/**
+ * The parts that are the connectivity probe's own time (before and after the kernel work): a
+ * benchmark against bare iproute2, which has no probe, reports them apart.
+ */
+export const PROBE_PARTS = Object.freeze({ preflight: 'connectivity preflight', check: 'connectivity check' });
+
 /** Receives each part's name and duration in milliseconds, as the part ends. */
 export type Trace = (part: string, ms: number) => void;
 

@@ -16,3 +16,4 @@ export {
   type Probe,
   type ProbePhase,
 } from './connectivity.js';
+export { verifierForSpec, type VerifierTarget } from './for-spec.js';

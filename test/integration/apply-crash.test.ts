@@ -10,9 +10,11 @@ import { after, before, describe, it } from 'node:test';
 import type { NetworkSpec } from '../../src/api/spec.js';
 import { NetnsRig } from './apply-support.js';
 
-const rig = new NetnsRig();
-before(async () => rig.up());
-after(async () => rig.down());
+// One rig per direction, run side by side (the trials are sequential within a direction, and
+// each direction is judged against the old and new states read on its own rig).
+const rigs = { 'A->B': new NetnsRig(), 'B->A': new NetnsRig() } as const;
+before(async () => Promise.all(Object.values(rigs).map((r) => r.up())));
+after(async () => Promise.all(Object.values(rigs).map((r) => r.down())));
 
 const A = {
   networks: {
@@ -35,62 +37,70 @@ const B = {
   } satisfies Record<string, NetworkSpec>,
 };
 
-describe('kill -9 at every step of an apply, then restart', () => {
-  const states: Record<'A' | 'B', { observed: unknown; running: unknown }> = {} as never;
-  const opsCount: Record<string, number> = {};
+type Direction = keyof typeof rigs;
+type States = Record<'A' | 'B', { observed: unknown; running: unknown }>;
 
-  before(async () => {
-    for (const [name, spec] of [['B', B], ['A', A]] as const) {
-      const r = await rig.apply(spec);
-      assert.equal(r.code, 0, r.stderr);
-      states[name] = { observed: await rig.settled(true), running: await rig.runningConfig() };
-    }
-    for (const [name, spec] of [['A->B', B], ['B->A', A]] as const) {
-      if (name === 'B->A') assert.equal((await rig.apply(B)).code, 0);
-      const dry = await rig.apply(spec, ['--dry-run']);
-      opsCount[name] = Number(/(\d+) kernel operation/.exec(dry.stdout)?.[1]);
-      assert.ok(opsCount[name]! > 0, dry.stdout + dry.stderr);
-      if (name === 'B->A') assert.equal((await rig.apply(A)).code, 0);
-    }
-  });
-
-  async function trial(direction: 'A->B' | 'B->A', k: number): Promise<'A' | 'B'> {
-    const [fromName, toSpec] = direction === 'A->B' ? ['A', B] as const : ['B', A] as const;
-    const reset = await rig.apply(fromName === 'A' ? A : B);
-    assert.equal(reset.code, 0, `reset to ${fromName}: ${reset.stderr}`);
-    const r = await rig.apply(toSpec, ['--test-crash-after-operation', String(k)]);
-    // run() reports a signal as 128; the process never printed a result.
-    assert.equal(r.code, 128, `expected the apply to be killed at ${k}: ${r.stdout} ${r.stderr}`);
-    assert.ok(existsSync(join(rig.stateDir, 'journal.json')), 'the interrupted apply left its journal');
-    const restore = await rig.cli(['restore', '--state-dir', rig.stateDir, '--dhcp-timeout', '5']);
-    assert.equal(restore.code, 0, restore.stderr);
-    assert.ok(!existsSync(join(rig.stateDir, 'journal.json')), 'journal gone after recovery');
-    const running = await rig.runningConfig();
-    const observed = await rig.settled(true);
-    const match = (['A', 'B'] as const).find((n) => isDeepStrictEqual(observed, states[n].observed));
-    // Neither: show how it differs from the config the persisted file names.
-    if (!match) assert.deepEqual(observed, isDeepStrictEqual(running, states.B.running) ? states.B.observed : states.A.observed, `${direction} killed after operation ${k}: the node is neither the old nor the new config`);
-    assert.ok(match);
-    assert.deepEqual(running, states[match].running, 'persisted config = the config the node has');
-    assert.deepEqual((await rig.show()).kernelConfig, running, 'kernelConfig read back = persisted config');
-    return match;
+/** Both configs as this rig's kernel holds them once applied, and the operations of the direction's apply. */
+async function prepare(rig: NetnsRig, direction: Direction): Promise<{ states: States; ops: number }> {
+  const states = {} as States;
+  for (const [name, spec] of [['B', B], ['A', A]] as const) {
+    const r = await rig.apply(spec);
+    assert.equal(r.code, 0, r.stderr);
+    states[name] = { observed: await rig.settled(true), running: await rig.runningConfig() };
   }
+  if (direction === 'B->A') assert.equal((await rig.apply(B)).code, 0);
+  const dry = await rig.apply(direction === 'A->B' ? B : A, ['--dry-run']);
+  const ops = Number(/(\d+) kernel operation/.exec(dry.stdout)?.[1]);
+  assert.ok(ops > 0, dry.stdout + dry.stderr);
+  return { states, ops };
+}
 
+async function trial(rig: NetnsRig, states: States, direction: Direction, k: number): Promise<'A' | 'B'> {
+  const [fromName, toSpec] = direction === 'A->B' ? (['A', B] as const) : (['B', A] as const);
+  const reset = await rig.apply(fromName === 'A' ? A : B);
+  assert.equal(reset.code, 0, `reset to ${fromName}: ${reset.stderr}`);
+  const r = await rig.apply(toSpec, ['--test-crash-after-operation', String(k)]);
+  // run() reports a signal as 128; the process never printed a result.
+  assert.equal(r.code, 128, `expected the apply to be killed at ${k}: ${r.stdout} ${r.stderr}`);
+  assert.ok(existsSync(join(rig.stateDir, 'journal.json')), 'the interrupted apply left its journal');
+  const restore = await rig.cli(['restore', '--state-dir', rig.stateDir, '--dhcp-timeout', '5']);
+  assert.equal(restore.code, 0, restore.stderr);
+  assert.ok(!existsSync(join(rig.stateDir, 'journal.json')), 'journal gone after recovery');
+  const running = await rig.runningConfig();
+  const observed = await rig.settled(true);
+  const match = (['A', 'B'] as const).find((n) => isDeepStrictEqual(observed, states[n].observed));
+  // Neither: show how it differs from the config the persisted file names.
+  if (!match) assert.deepEqual(observed, isDeepStrictEqual(running, states.B.running) ? states.B.observed : states.A.observed, `${direction} killed after operation ${k}: the node is neither the old nor the new config`);
+  assert.ok(match);
+  assert.deepEqual(running, states[match].running, 'persisted config = the config the node has');
+  assert.deepEqual((await rig.show()).kernelConfig, running, 'kernelConfig read back = persisted config');
+  return match;
+}
+
+/**
+ * Every `every`-th operation index of one direction; k = ops is after the last operation (before
+ * the verification), k = ops + 1 while committing (kept: roll forward).
+ */
+async function direction(direction: Direction, every: number): Promise<{ results: string[]; ops: number }> {
+  const rig = rigs[direction];
+  const { states, ops } = await prepare(rig, direction);
+  const results: string[] = [];
+  for (let k = 0; k <= ops + 1; k++) {
+    if (k % every && k < ops) continue;
+    const got = await trial(rig, states, direction, k);
+    const [from, to] = direction === 'A->B' ? ['A', 'B'] : ['B', 'A'];
+    assert.equal(got, k === ops + 1 ? to : from, `${direction}@${k}: a crash before the commit rolls back, during it rolls forward`);
+    results.push(`${direction}@${k}=${got}`);
+  }
+  return { results, ops };
+}
+
+describe('kill -9 at every step of an apply, then restart', () => {
   it('converges to the old or the new config after a crash at every operation (both directions)', async () => {
-    const results: string[] = [];
-    // Every operation index one way, every third the other way; k = ops is after the last
-    // operation (before the verification), k = ops + 1 while committing (kept: roll forward).
-    for (const [direction, every] of [['A->B', 1], ['B->A', 3]] as const) {
-      const n = opsCount[direction]!;
-      for (let k = 0; k <= n + 1; k++) {
-        if (k % every && k < n) continue;
-        const got = await trial(direction, k);
-        const [from, to] = direction === 'A->B' ? ['A', 'B'] : ['B', 'A'];
-        assert.equal(got, k === n + 1 ? to : from, `${direction}@${k}: a crash before the commit rolls back, during it rolls forward`);
-        results.push(`${direction}@${k}=${got}`);
-      }
-    }
-    process.stderr.write(`crash trials: ${results.length} (${opsCount['A->B']} + ${opsCount['B->A']} operations), all converged: ${results.join(' ')}\n`);
+    // Every operation index one way, every third the other way.
+    const [ab, ba] = await Promise.all([direction('A->B', 1), direction('B->A', 3)]);
+    const results = [...ab.results, ...ba.results];
+    process.stderr.write(`crash trials: ${results.length} (${ab.ops} + ${ba.ops} operations), all converged: ${results.join(' ')}\n`);
     assert.ok(results.length >= 20);
   });
 });

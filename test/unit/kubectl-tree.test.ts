@@ -69,3 +69,26 @@ test('the same stacks as `show --tree` draws from the host itself: roots in orde
     assert.deepEqual(roots(fromHost).filter((n) => listed.has(n!)), roots(fromStatus), name);
   }
 });
+
+test('a hostile node cannot reach the terminal: every code unit 0–255 (and C1, bidi) in names and text is printed escaped', () => {
+  const r = readReported(reportedObject('vm'));
+  const caps = r.capabilities!;
+  const nic = Object.keys(caps.nics)[0]!;
+  // Code units a terminal would act on or that would reorder the line.
+  const units = [...Array.from({ length: 256 }, (_, i) => i), 0x202e, 0x2066, 0x200f];
+  const unsafe = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+  for (const c of units) {
+    const ch = String.fromCharCode(c);
+    const name = `n${ch}x`;
+    const info = { ...caps.nics[nic]!, ipv4addrs: [`10.0.0.1/24${ch}`], gateway: `10.0.0.254${ch}` };
+    const hostile = {
+      ...caps,
+      nics: { ...caps.nics, [name]: info },
+      networks: { ...caps.networks, [`net${ch}`]: { ...Object.values(caps.networks)[0]!, iface: name } },
+    };
+    const stats = { ...r.statistics, [name]: { ...r.statistics![nic]!, name, state: `up${ch}` }, [`other${ch}`]: { ...r.statistics![nic]!, name: `other${ch}`, state: `down${ch}` } };
+    const out = renderStatusTree(hostile, stats);
+    assert.doesNotMatch(out, unsafe, `U+${c.toString(16).padStart(4, '0')} reached the output`);
+    if (c >= 0x21 && c < 0x7f && c !== 0x22 && c !== 0x5c) assert.ok(out.includes(name), `printable ${ch} is shown as it is`);
+  }
+});
