@@ -63,5 +63,10 @@ export const POLICY_ANNOTATION_PREFIX = 'network-policy.ovirt.org/';
 export const REMOVED_MARK = 'removed';
 /** Holds a deleted policy until its networks and bonds are gone from every node. */
 export const POLICY_FINALIZER = 'ovirt.org/network-policy-cleanup';
+/**
+ * The Node taint of a required policy (spec.required) on a node lacking its networks: value the
+ * policy's name, effect NoSchedule. The controller owns this key on every Node and no other field.
+ */
+export const NETWORK_UNAVAILABLE_TAINT = 'ovirt.org/network-unavailable';
 /** status.failedNodes lists at most this many nodes (the counts cover all of them). */
 export const FAILED_NODES_MAX = 20;

@@ -45,10 +45,9 @@ export function toStructural(node: unknown): unknown {
     if ((k === 'minimum' && v === -SAFE_INT) || (k === 'maximum' && v === SAFE_INT)) continue;
     // zod adds a regex for date-time; the format says it and the API server checks the format.
     if (k === 'pattern' && (node as Json).format === 'date-time') continue;
-    out[k] =
-      k === 'x-kubernetes-validations' || k === 'enum' || k === 'required' || k === 'x-kubernetes-list-map-keys'
-        ? v
-        : toStructural(v);
+    // (`required` is kept as is only as the keyword, a list of names: a property may be named so.)
+    const verbatim = ['x-kubernetes-validations', 'enum', 'x-kubernetes-list-map-keys'].includes(k);
+    out[k] = verbatim || (k === 'required' && Array.isArray(v)) ? v : toStructural(v);
   }
   return out;
 }

@@ -9,7 +9,7 @@
 // a node label naming one NIC (`nicsFromNodeLabel`). Semantic checks the CRD cannot express (a
 // range inside its pool, a gateway inside it) are src/fleet/validate.ts's.
 import { z } from 'zod';
-import { FAILED_NODES_MAX, POLICY_NAME_MAX } from './constants.js';
+import { FAILED_NODES_MAX, NETWORK_UNAVAILABLE_TAINT, POLICY_NAME_MAX } from './constants.js';
 import {
   BOND_MAP_RULES,
   BONDINGS_MAX,
@@ -230,6 +230,48 @@ export const MaxUnavailableSchema = z
     'x-kubernetes-int-or-string': true,
   });
 
+export const CanarySchema = z
+  .strictObject({
+    nodes: z
+      .int()
+      .min(1)
+      .max(10000)
+      .describe(
+        'How many nodes change first, alone: the first N matched nodes by name that the policy is not refused ' +
+          'on and that have an object. More than there are: every such node is a canary (the status says so).',
+      ),
+    bakeSeconds: z
+      .int()
+      .min(0)
+      .max(86400)
+      .default(0)
+      .describe(
+        'Once every canary node is Available, how long the controller keeps watching them through the health ' +
+          'gates before it writes any other node (default 0: go on at once).',
+      ),
+    maxTrafficErrors: z
+      .int()
+      .min(0)
+      .describe(
+        'The metric gate (TrafficErrors), during the bake: how many more errors and drops (rx and tx, summed ' +
+          "over a canary node's southbound devices of the policy's networks, from the agent's status.statistics) " +
+          "than at the bake's start a canary node may count. Absent: the gate is off.",
+      )
+      .optional(),
+  })
+  .describe(
+    'A canary: the first nodes change alone, then bake. Health gates, during the bake and for every later batch ' +
+      'until the generation is Available: the Node stays Ready; its object stays not Degraded (drift, a ' +
+      'connectivity rollback, a failed apply) and is not healing; the southbound devices of the networks stay up ' +
+      '(status.statistics). A failed gate stops the rollout, Degraded with reason CanaryFailed (a canary node) ' +
+      'or RolloutAborted (a later one) naming node and gate, with an Event; no further node is written until a ' +
+      'new generation.',
+  );
+
+export const RolloutSchema = z
+  .strictObject({ canary: CanarySchema.optional() })
+  .describe('How the rollout moves beyond maxUnavailable.');
+
 export const PolicySpecSchema = z
   .strictObject({
     nodeSelector: LabelSelectorSchema.optional(),
@@ -257,6 +299,27 @@ export const PolicySpecSchema = z
         'x-kubernetes-validations': BOND_MAP_RULES,
       }),
     maxUnavailable: MaxUnavailableSchema.default(1),
+    rollout: RolloutSchema.optional(),
+    paused: z
+      .boolean()
+      .default(false)
+      .describe(
+        'A preview: the controller computes everything (selection, addresses, rendering, conflicts) and writes ' +
+          'nothing to any node, neither node objects nor taints; the status says what it found, with Progressing ' +
+          'False and reason Paused (`kubectl onn plan --policy NAME` shows what each node would do). Setting it ' +
+          'back to false starts the rollout from there. Deleting a paused policy still removes its networks.',
+      ),
+    required: z
+      .boolean()
+      .default(false)
+      .describe(
+        "The networks are required (oVirt's Non-Operational host): every matched node that does not have them " +
+          'Available (refused there: Conflict, MissingNodeLabel...; failed; drifted with driftPolicy Report; ' +
+          `not applied yet) gets the Node taint ${NETWORK_UNAVAILABLE_TAINT}=<policy name>:NoSchedule, removed when ` +
+          'the node has them again, when required is set back to false and when the policy is deleted. A node ' +
+          'lacking the networks of several required policies carries one such taint (Kubernetes allows one per ' +
+          'key and effect), valued with the first of their names.',
+      ),
   })
   .describe(
     'Networks and bonds for every node the selector matches, rolled out at most maxUnavailable nodes at a ' +
@@ -286,9 +349,9 @@ export const PolicyConditionSchema = ConditionSchema.extend({
     .enum(POLICY_CONDITION_TYPES)
     .describe(
       "Available: every matched node is Available with the policy's networks of this generation. Progressing: " +
-        'nodes are being changed (or will be). Degraded: a node failed (reason RolloutAborted: the rollout ' +
-        'stopped there until a new generation), or the policy is refused somewhere (Conflict, MissingNodeLabel, ' +
-        'InvalidSpec, ReconcileFailed...).',
+        'nodes are being changed (or will be); False with reason Paused while spec.paused holds the rollout. ' +
+        'Degraded: a node failed (reason RolloutAborted: the rollout stopped there until a new generation), or ' +
+        'the policy is refused somewhere (Conflict, MissingNodeLabel, InvalidSpec, ReconcileFailed...).',
     ),
   observedGeneration: ConditionSchema.shape.observedGeneration.describe(
     'The policy generation the condition describes.',
@@ -322,6 +385,47 @@ export const PolicyStatusSchema = z
           "allocated only from what the controller wrote into the node specs, so a node's report cannot take, " +
           "move or exhaust anyone's address.",
       )
+      .optional(),
+    unavailableNodes: z
+      .int()
+      .min(0)
+      .describe(
+        "Matched nodes that do not have the policy's networks Available (refused, failed, drifted under " +
+          `driftPolicy Report, never applied yet): with spec.required, the nodes the ${NETWORK_UNAVAILABLE_TAINT} ` +
+          'taint is for.',
+      )
+      .optional(),
+    canary: z
+      .object({
+        generation: z.int().min(0).describe('The policy generation the canary is of.'),
+        nodes: z
+          .array(z.string().describe('A canary node.'))
+          .max(FAILED_NODES_MAX)
+          .describe('The canary nodes (at most 20 listed).'),
+        bakeStartedAt: z
+          .string()
+          .describe('When the controller first saw every canary node Available (RFC 3339): the bake counts from here.')
+          .optional(),
+        passed: z.boolean().describe('The bake is over: the other nodes are being written.').optional(),
+        counters: z
+          .record(z.string(), z.string().describe('A decimal count.'))
+          .describe(
+            "With maxTrafficErrors: each canary node's errors and drops on its southbound devices when the bake " +
+              'began (at most 20 nodes, as listed).',
+          )
+          .optional(),
+      })
+      .describe('The canary of the current generation (spec.rollout.canary), as the controller keeps it.')
+      .optional(),
+    gateFailure: z
+      .object({
+        generation: z.int().min(0).describe('The generation whose rollout it stopped.'),
+        node: z.string().describe('The node.'),
+        gate: z.string().describe('NodeReady, NodeNetworkHealthy, SouthboundUp or TrafficErrors.'),
+        message: z.string().max(1024).describe('What the gate saw.'),
+        canary: z.boolean().describe('Whether the node was a canary (reason CanaryFailed).'),
+      })
+      .describe("The health gate that stopped this generation's rollout; cleared by a new generation.")
       .optional(),
     failedNodes: z
       .array(FailedNodeSchema)
@@ -358,3 +462,4 @@ export type PolicySpecInput = z.input<typeof PolicySpecSchema>;
 export type FailedNode = z.output<typeof FailedNodeSchema>;
 export type PolicyCondition = z.output<typeof PolicyConditionSchema>;
 export type PolicyStatus = z.output<typeof PolicyStatusSchema>;
+export type Canary = z.output<typeof CanarySchema>;

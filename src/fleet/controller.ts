@@ -1,8 +1,9 @@
 // The policy controller: the thin layer around the core. Three watchers (src/k8s/watcher.ts)
 // keep caches of the policies, the Nodes and the node objects; any change schedules one pass of
-// reconcile() over the caches, run only by the leader (src/fleet/leader.ts), and its decisions
+// decideWorld() over the caches, run only by the leader (src/fleet/leader.ts), and its decisions
 // are carried out in order per policy: the finalizer first (no apply without it), the applies
-// (server-side apply, force=false), the status, the Events, the finalizer's removal. Nothing is
+// (server-side apply, force=false), the status, the Events, the finalizer's removal; then the
+// Nodes' taints of required policies (JSON patches of that one key). Nothing is
 // remembered between passes but the caches, which the watchers rebuild at start: a restarted or
 // newly elected controller carries on from the objects.
 import type { Logger } from 'pino';
@@ -23,7 +24,9 @@ import { ObjectWatcher } from '../k8s/watcher.js';
 import { LeaderElector, type LeaseSettings } from './leader.js';
 import type { ControllerMetrics, ControllerWriteKind } from './metrics.js';
 import { newerOrSame, nodeView, onnView, policyView } from './objects.js';
-import { reconcile, type ApplyAction, type PolicyDecision } from './reconcile.js';
+import { statusMergePatch } from './policy-status.js';
+import { decideWorld, type ApplyAction, type PolicyDecision } from './reconcile.js';
+import type { TaintWrite } from './taints.js';
 import { WriteRetries } from './write-retries.js';
 
 export interface ControllerOptions {
@@ -167,8 +170,11 @@ export class Controller {
       onns: [...this.onns.values()].map(onnView),
     };
     const decided = new Set<string>();
-    for (const d of reconcile(world, new Date())) {
+    const { policies, taints } = decideWorld(world, new Date());
+    for (const { decision: d } of policies) {
       for (const a of d.applies) decided.add(writeKey(d.policy, a));
+      // (A bake's end: a pass then, whatever the watches say; the second after, so it has ended.)
+      if (d.passAfterMs !== undefined) this.passAfter(d.passAfterMs + 1000);
       if (d.events.some((e) => e.reason === 'ReconcileFailed'))
         this.o.log.error(
           { policy: d.policy, message: d.status.conditions?.find((c) => c.type === 'Degraded')?.message },
@@ -183,7 +189,31 @@ export class Controller {
         ),
       );
     }
+    // The Nodes' taints of required policies, after every policy's own writes.
+    for (const t of taints) {
+      const key = WriteRetries.key('', t.node, { taint: t.value });
+      decided.add(key);
+      if (!this.leader || this.stopped) return;
+      if (this.retries.held(key, Date.now())) continue;
+      await this.writeTaint(t).then(
+        () => this.retries.succeeded(key),
+        (e: unknown) => {
+          // A 409 is the Node changed since read (decided again from the new one, at once).
+          if (isConflict(e)) return;
+          this.o.log.warn({ node: t.node, err: describeApiError(e) }, 'taint write failed');
+          this.passAfter(this.retries.failed(key, Date.now()));
+        },
+      );
+    }
     this.retries.keepOnly(decided);
+  }
+
+  private async writeTaint(t: TaintWrite): Promise<void> {
+    this.remember(this.nodes, await this.counted('taint', this.o.client.patchNode(t.node, t.patch)));
+    this.o.log.info(
+      { node: t.node, taint: t.value ?? null },
+      t.value ? 'tainted: networks unavailable' : 'taint removed',
+    );
   }
 
   /** A pass when a failed write's backoff ends (the earliest one, if several wait). */
@@ -215,7 +245,10 @@ export class Controller {
     }
     for (const a of d.applies) await this.writeNode(d.policy, policy, a);
     if (d.statusChanged)
-      this.remember(this.policies, await this.counted('status', client.patchPolicyStatus(d.policy, d.status)));
+      this.remember(
+        this.policies,
+        await this.counted('status', client.patchPolicyStatus(d.policy, statusMergePatch(policy.status, d.status))),
+      );
     for (const ev of d.events) {
       await this.counted(
         'event',

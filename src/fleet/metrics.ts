@@ -3,7 +3,7 @@
 // "how many API requests per node does a rollout cost" is read here as well as in an audit log.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
-export const CONTROLLER_WRITE_KINDS = ['apply', 'remove', 'status', 'finalizer', 'event'] as const;
+export const CONTROLLER_WRITE_KINDS = ['apply', 'remove', 'status', 'finalizer', 'event', 'taint'] as const;
 export type ControllerWriteKind = (typeof CONTROLLER_WRITE_KINDS)[number];
 export const CONTROLLER_WRITE_RESULTS = ['ok', 'conflict', 'error'] as const;
 export type ControllerWriteResult = (typeof CONTROLLER_WRITE_RESULTS)[number];

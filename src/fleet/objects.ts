@@ -3,14 +3,27 @@ import type { PolicyStatus } from '../api/policy.js';
 import type { OnnObject } from '../k8s/client.js';
 import type { KubeObject } from '../k8s/resources.js';
 import { stringMap } from './own-properties.js';
-import type { NodeView, OnnView, PolicyView } from './types.js';
+import type { NodeTaint, NodeView, OnnView, PolicyView } from './types.js';
 
 export function nodeView(o: KubeObject): NodeView {
+  const taints = (o.spec as { taints?: unknown } | undefined)?.taints;
+  const conditions = (o.status as { conditions?: unknown } | undefined)?.conditions;
+  const ready = Array.isArray(conditions)
+    ? (conditions as { type?: unknown; status?: unknown }[]).find((c) => c?.type === 'Ready')
+    : undefined;
   return {
+    ...(ready ? { ready: ready.status === 'True' } : {}),
     name: o.metadata.name,
     labels: stringMap(o.metadata.labels),
     annotations: stringMap(o.metadata.annotations),
+    taints: Array.isArray(taints) ? taints.filter(isTaint) : [],
+    ...(o.metadata.resourceVersion ? { resourceVersion: o.metadata.resourceVersion } : {}),
   };
+}
+
+function isTaint(t: unknown): t is NodeTaint {
+  const x = t as Partial<NodeTaint> | null;
+  return typeof x?.key === 'string' && typeof x.effect === 'string';
 }
 
 export function onnView(o: OnnObject): OnnView {

@@ -8,6 +8,8 @@ import { canonicalizeBond, canonicalizeNetwork } from '../plan/canonicalize.js';
 import type { NodeRow, RolloutPlan } from './rollout.js';
 import type { Fragment, OnnView } from './types.js';
 import { own } from './own-properties.js';
+import { lackReason } from './taints.js';
+import type { CanaryOutcome } from './canary.js';
 
 /** Whether the node's kernel has what the fragment asks (canonical forms compared, as the agent's drift check does). */
 export function inSync(fragment: Fragment, onn: OnnView): boolean | undefined {
@@ -47,6 +49,10 @@ function withTransitions(want: Want[], previous: readonly PolicyCondition[] | un
 export interface StatusInput {
   generation: number;
   deleting: boolean;
+  /** spec.paused holds the rollout (Progressing False, reason Paused). */
+  paused?: boolean;
+  /** Where the canary and its gates stand (canary.ts). */
+  canary?: CanaryOutcome;
   rows: readonly NodeRow[];
   plan: RolloutPlan;
   previous: PolicyStatus | undefined;
@@ -77,6 +83,7 @@ export function policyStatus(i: StatusInput): PolicyStatus {
   });
   const outOfSync = wanted.filter((r) => r.desired && r.onn && inSync(r.desired, r.onn) === false);
   const failed = failedNodes(rows, plan);
+  const unavailable = wanted.filter((r) => lackReason(r, state(r)) !== undefined);
   const remaining = rows.some((r) => STILL_TO_WRITE.includes(state(r).kind)) || plan.changing.length > 0;
   const conditions = [
     availableCondition(i, available.length, wanted.length),
@@ -89,6 +96,9 @@ export function policyStatus(i: StatusInput): PolicyStatus {
     updatedNodes: updated.length,
     availableNodes: available.length,
     outOfSyncNodes: outOfSync.length,
+    unavailableNodes: unavailable.length,
+    ...(i.canary?.canaryStatus ? { canary: i.canary.canaryStatus } : {}),
+    ...(i.canary?.failure ? { gateFailure: i.canary.failure } : {}),
     failedNodes: failed.slice(0, FAILED_NODES_MAX),
     conditions: withTransitions(conditions, i.previous?.conditions, i.now),
   };
@@ -120,14 +130,41 @@ function availableCondition(i: StatusInput, available: number, wanted: number): 
 /** Progressing: writes remain or nodes are changing; stopped when the rollout aborted. */
 function progressingCondition(i: StatusInput, remaining: boolean): Want {
   const { plan, generation: g } = i;
-  if (plan.aborted)
+  if (i.paused) {
+    const left = i.rows.filter((r) => STILL_TO_WRITE.includes(plan.states.get(r.node)!.kind)).length;
     return {
       type: 'Progressing',
       status: 'False',
-      reason: 'RolloutAborted',
+      reason: 'Paused',
+      message:
+        `spec.paused: nothing is written; ${left} node(s) to change, ${plan.changing.length} still changing ` +
+        '(kubectl onn plan --policy shows each)',
+      observedGeneration: g,
+    };
+  }
+  const stop = stopReason(i);
+  if (stop)
+    return {
+      type: 'Progressing',
+      status: 'False',
+      reason: stop,
       message: `${plan.changing.length} node(s) still changing`,
       observedGeneration: g,
     };
+  const c = i.canary;
+  if (c && !i.deleting && (c.phase === 'canary' || c.phase === 'baking')) {
+    const of = `${c.canaryNodes.length} canary node(s)${c.oversized ? ' (every node there is to change)' : ''}`;
+    return {
+      type: 'Progressing',
+      status: 'True',
+      reason: c.phase === 'canary' ? 'Canary' : 'Baking',
+      message:
+        c.phase === 'canary'
+          ? `${of} changing first: ${c.canaryNodes.join(', ')}`
+          : `${of} Available; baking until ${c.bakeEndsAt!.toISOString()} before any other node is written`,
+      observedGeneration: g,
+    };
+  }
   return remaining
     ? {
         type: 'Progressing',
@@ -137,6 +174,14 @@ function progressingCondition(i: StatusInput, remaining: boolean): Want {
         observedGeneration: g,
       }
     : { type: 'Progressing', status: 'False', reason: 'Complete', message: '', observedGeneration: g };
+}
+
+/** Why the rollout stopped, if it did: a gate or a failed node, CanaryFailed when it was a canary. */
+function stopReason(i: StatusInput): 'CanaryFailed' | 'RolloutAborted' | undefined {
+  const gate = i.canary?.failure;
+  if (gate) return gate.canary ? 'CanaryFailed' : 'RolloutAborted';
+  if (!i.plan.aborted) return undefined;
+  return i.canary?.canaryNodes.includes(i.plan.aborted.node) ? 'CanaryFailed' : 'RolloutAborted';
 }
 
 /** Degraded, by what matters most: the rollout aborted, then nodes refused, then nodes failed. */
@@ -150,10 +195,17 @@ function degradedCondition(i: StatusInput, failed: readonly FailedNode[]): Want 
     message,
     observedGeneration: g,
   });
+  const gate = i.canary?.failure;
+  if (gate)
+    return degraded(
+      stopReason(i)!,
+      `node ${gate.node} failed the ${gate.gate} gate (${gate.message}); the rollout of generation ${g} stopped ` +
+        'there, a new generation resumes it',
+    );
   if (plan.aborted) {
     const { node, reason, message } = plan.aborted;
     return degraded(
-      'RolloutAborted',
+      stopReason(i)!,
       `node ${node} failed (${reason}: ${message}); the rollout of generation ${g} stopped there, ` +
         'a new generation resumes it',
     );
@@ -206,4 +258,15 @@ export function statusEvents(previous: PolicyStatus | undefined, next: PolicySta
 /** Whether a status write would change anything (a reconcile of unchanged objects writes nothing). */
 export function statusChanged(previous: PolicyStatus | undefined, next: PolicyStatus): boolean {
   return !isDeepStrictEqual(previous, next);
+}
+
+/**
+ * The status as a merge patch over the one stored: a field the new status no longer has (a
+ * gateFailure of an older generation, a canary) is written as null, which removes it; a merge
+ * patch leaves absent fields as they were, and statusChanged would then see a change every pass.
+ */
+export function statusMergePatch(stored: unknown, next: PolicyStatus): Record<string, unknown> {
+  const old = stored !== null && typeof stored === 'object' ? Object.keys(stored) : [];
+  const gone = old.filter((k) => !Object.hasOwn(next, k));
+  return { ...Object.fromEntries(gone.map((k) => [k, null])), ...next };
 }

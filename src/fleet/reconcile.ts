@@ -22,7 +22,9 @@ import {
 } from './addresses.js';
 import { attempt } from './fault.js';
 import { hasOwnKey, own } from './own-properties.js';
-import { planRollout, type NodeRow, type Write } from './rollout.js';
+import { planRollout, type NodeRow, type RolloutPlan, type Write } from './rollout.js';
+import { canaryStep } from './canary.js';
+import { lackReason, taintedFor, taintWrites, type TaintSource, type TaintWrite } from './taints.js';
 import { policyStatus, statusChanged, statusEvents, type PolicyEvent } from './policy-status.js';
 import { selectorMatches } from './selector.js';
 import { checkPolicySpec, maxUnavailableOf, type PolicyPools } from './validate.js';
@@ -94,6 +96,8 @@ export interface PolicyDecision {
   /** Whether status differs from what the policy shows (a write is needed). */
   statusChanged: boolean;
   events: PolicyEvent[];
+  /** A pass is due this soon even if nothing changes (a canary's bake ends). */
+  passAfterMs?: number;
 }
 
 /** The apply configuration for a write (see rollout.ts for the annotation's meaning). */
@@ -200,12 +204,31 @@ function allocateAll(
 
 const hasEntries = (f: Fragment) => Object.keys(f.networks).length + Object.keys(f.bondings).length > 0;
 
-/**
- * Every policy decided over the world. A throw while deciding one policy (or one policy on one
- * node) is caught where it happens and fails only that: the policy is refused on that node, or
- * as a whole, with reason ReconcileFailed and the message; the others are decided as usual.
- */
+/** One policy as decided: its decision, and the rows and plan it was decided from (no plan: not decided). */
+export interface DecidedPolicy {
+  decision: PolicyDecision;
+  rows: readonly NodeRow[];
+  plan?: RolloutPlan;
+}
+
+/** Everything one pass decides: each policy (oldest first) and the Nodes' taint writes. */
+export interface WorldDecision {
+  policies: DecidedPolicy[];
+  taints: TaintWrite[];
+}
+
+/** Every policy decided over the world (see decideWorld); what the controller carries out per policy. */
 export function reconcile(world: World, now: Date): PolicyDecision[] {
+  return decideWorld(world, now).policies.map((p) => p.decision);
+}
+
+/**
+ * Every policy decided over the world, and the taints of required policies. A throw while
+ * deciding one policy (or one policy on one node) is caught where it happens and fails only that:
+ * the policy is refused on that node, or as a whole, with reason ReconcileFailed and the message;
+ * the others are decided as usual.
+ */
+export function decideWorld(world: World, now: Date): WorldDecision {
   const checked = checkPolicies(world.policies);
   const onns = new Map(world.onns.map((o) => [o.name, o]));
   // A node object whose ownership cannot be read is decided for no policy (see nodeFault in wishOf).
@@ -233,11 +256,37 @@ export function reconcile(world: World, now: Date): PolicyDecision[] {
   }
   // Orphaned field managers (a policy gone without its finalizer) are left alone: their entries
   // count as hand edits in conflicts, never removed by guesswork.
-  return checked.map((c) => {
-    if (c.fault) return faultDecision(c.view, c.fault, now);
-    const r = attempt(() => decide(c, rows.get(c.view.name)!, conflicts.get(c), now));
-    return r.ok ? r.value : faultDecision(c.view, `deciding the rollout: ${r.message}`, now);
+  const policies = checked.map((c): DecidedPolicy => {
+    const mine = rows.get(c.view.name)!;
+    if (c.fault) return { decision: faultDecision(c.view, c.fault, now), rows: mine };
+    const r = attempt(() => decide(c, mine, conflicts.get(c), world.nodes, now));
+    return r.ok
+      ? { ...r.value, rows: mine }
+      : { decision: faultDecision(c.view, `deciding the rollout: ${r.message}`, now), rows: mine };
   });
+  return { policies, taints: taintWrites(world.nodes, taintSources(checked, policies)) };
+}
+
+/** What each live policy says of the taint: decided when it is required and rolling out, frozen when undecided. */
+function taintSources(checked: readonly Checked[], policies: readonly DecidedPolicy[]): TaintSource[] {
+  const out: TaintSource[] = [];
+  checked.forEach((c, i) => {
+    const { plan, rows } = policies[i]!;
+    if (c.view.deleting) return;
+    // No plan: the spec is invalid or deciding it failed (its taints stay, as its node writes do).
+    if (!c.spec || !plan || c.spec.paused) {
+      out.push({ policy: c.view.name, mode: { kind: 'frozen' } });
+      return;
+    }
+    if (!c.spec.required) return;
+    const lacking = new Map<string, string>();
+    for (const r of rows) {
+      const why = lackReason(r, plan.states.get(r.node)!);
+      if (why !== undefined) lacking.set(r.node, why);
+    }
+    out.push({ policy: c.view.name, mode: { kind: 'decided', lacking } });
+  });
+  return out;
 }
 
 /** Every policy's spec checked, oldest policy first (the age order every later stage keeps). */
@@ -418,18 +467,31 @@ function addRow(rows: Map<string, NodeRow[]>, node: string, onn: OnnView | undef
   });
 }
 
+/** The canary and its gates, which hold writes back (a deletion has none: it only removes). */
+function canaryOf(c: Checked, rows: NodeRow[], nodes: readonly NodeView[], now: Date) {
+  return canaryStep({
+    rows,
+    generation: c.view.generation,
+    canary: c.view.deleting ? undefined : c.spec?.rollout?.canary,
+    previous: c.view.status,
+    nodes: new Map(nodes.map((n) => [n.name, n])),
+    now,
+  });
+}
+
 function decide(
   c: Checked,
   rows: NodeRow[],
   conflicts: readonly ReportedConflict[] | undefined,
+  nodes: readonly NodeView[],
   now: Date,
-): PolicyDecision {
+): { decision: PolicyDecision; plan?: RolloutPlan } {
   const { view } = c;
   const hasFinalizer = view.finalizers.includes(POLICY_FINALIZER);
   if (c.errors && !view.deleting) {
     // An invalid spec changes nothing anywhere: what it put on nodes stays until it is fixed or deleted.
     const status = brokenStatus(view, 'InvalidSpec', `invalid spec: ${c.errors.join('; ')}`, now);
-    return {
+    const decision: PolicyDecision = {
       policy: view.name,
       applies: [],
       status,
@@ -437,13 +499,20 @@ function decide(
       events: statusEvents(view.status, status),
       ...(hasFinalizer ? {} : { finalizer: 'add' }),
     };
+    return { decision };
   }
   // A percent is of the matched nodes, or while deleting of the nodes it is still on.
   const base = view.deleting ? rows.length : rows.filter((r) => r.wants).length;
-  const plan = planRollout(rows, view.generation, maxUnavailableOf(c.spec?.maxUnavailable ?? 1, base));
+  const canary = canaryOf(c, rows, nodes, now);
+  const plan = planRollout(rows, view.generation, maxUnavailableOf(c.spec?.maxUnavailable ?? 1, base), canary.hold);
+  // Paused: everything above is computed and shown, nothing is written to any node (a deletion is
+  // never paused: removing the policy's networks is what deleting it asks).
+  const paused = !view.deleting && c.spec?.paused === true;
   const computed = policyStatus({
     generation: view.generation,
     deleting: view.deleting,
+    paused,
+    canary,
     rows,
     plan,
     previous: view.status,
@@ -463,7 +532,8 @@ function decide(
       body: applyBody(view.name, view.generation, w),
     };
   });
-  const done = view.deleting && rows.length === 0;
+  // Done once nothing of the policy is on any node object and no Node's taint names it.
+  const done = view.deleting && rows.length === 0 && !taintedFor(nodes, view.name);
   const finalizer = view.deleting
     ? done && hasFinalizer
       ? ('remove' as const)
@@ -471,14 +541,16 @@ function decide(
     : hasFinalizer
       ? undefined
       : ('add' as const);
-  return {
+  const decision: PolicyDecision = {
     policy: view.name,
-    applies: view.deleting && !hasFinalizer ? [] : applies,
+    applies: (view.deleting && !hasFinalizer) || paused ? [] : applies,
     status,
     statusChanged: statusChanged(view.status, status),
     events: [...statusEvents(view.status, status), ...conflictEvents(view.status, conflicts)],
     ...(finalizer ? { finalizer } : {}),
+    ...(canary.bakeEndsAt ? { passAfterMs: Math.max(0, canary.bakeEndsAt.getTime() - now.getTime()) } : {}),
   };
+  return { decision, plan };
 }
 
 const CONFLICTS_LISTED = 5;

@@ -92,7 +92,18 @@ export interface RolloutPlan {
  * What to write next. `maxUnavailable` is already a count; `generation` is the policy's (a
  * failure under an older one does not stop the rollout of this one).
  */
-export function planRollout(rows: readonly NodeRow[], generation: number, maxUnavailable: number): RolloutPlan {
+/** What a canary (canary.ts) holds back: only `only` may get updates; `stop`: no write at all but cleanups. */
+export interface RolloutHold {
+  only?: ReadonlySet<string>;
+  stop?: boolean;
+}
+
+export function planRollout(
+  rows: readonly NodeRow[],
+  generation: number,
+  maxUnavailable: number,
+  hold: RolloutHold = {},
+): RolloutPlan {
   const sorted = [...rows].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   const states = new Map(sorted.map((r) => [r.node, nodeState(r)]));
   const changing = sorted
@@ -112,11 +123,12 @@ export function planRollout(rows: readonly NodeRow[], generation: number, maxUna
   const writes: Write[] = sorted
     .filter((r) => states.get(r.node)!.kind === 'pending-cleanup')
     .map((r) => ({ node: r.node, kind: 'cleanup' as const }));
-  let budget = aborted ? 0 : Math.max(0, maxUnavailable - changing.length);
+  let budget = aborted || hold.stop ? 0 : Math.max(0, maxUnavailable - changing.length);
   for (const want of ['pending-removal', 'pending'] as const) {
     for (const r of sorted) {
       if (budget <= 0) break;
       if (states.get(r.node)!.kind !== want) continue;
+      if (want === 'pending' && hold.only && !hold.only.has(r.node)) continue;
       writes.push(
         want === 'pending' ? { node: r.node, kind: 'update', fragment: r.desired! } : { node: r.node, kind: 'remove' },
       );

@@ -12,6 +12,20 @@ export interface NodeView {
   name: string;
   labels: ReadonlyMap<string, string>;
   annotations: ReadonlyMap<string, string>;
+  /** spec.taints (required policies own one key of them: taints.ts). */
+  taints?: readonly NodeTaint[];
+  /** The version the view was read at (a taint write's precondition). */
+  resourceVersion?: string;
+  /** Its Ready condition: true, false (False or Unknown), undefined when it has none (no kubelet). */
+  ready?: boolean;
+}
+
+/** One of a Node's spec.taints, as the API has it. */
+export interface NodeTaint {
+  key: string;
+  value?: string;
+  effect: string;
+  timeAdded?: string;
 }
 
 export interface OnnCondition {

@@ -102,6 +102,18 @@ export class ControllerClient {
     });
   }
 
+  /** A JSON patch of a Node (the policy controller's taint: src/fleet/taints.ts; RBAC and admission allow no more). */
+  patchNode(name: string, ops: readonly PatchOp[]): Promise<KubeObject> {
+    return this.http.call<KubeObject>(
+      'PATCH',
+      `${NODE_PATH}/${encodeURIComponent(name)}?fieldManager=${CONTROLLER_NAME}`,
+      {
+        body: ops,
+        contentType: JSON_PATCH,
+      },
+    );
+  }
+
   /** Sets a policy's finalizers, only if the policy is still at resourceVersion (else 409). */
   setFinalizers(name: string, finalizers: readonly string[], resourceVersion: string | undefined): Promise<KubeObject> {
     return this.http.call<KubeObject>(

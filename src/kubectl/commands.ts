@@ -7,6 +7,8 @@ import type { ValidationError } from '../plan/validate.js';
 import type { ConnectFlags, NodeSource } from './node-source.js';
 import { diffAgainstStatus, renderDiff } from './diff.js';
 import { planAgainstStatus, renderPlan } from './plan-against-status.js';
+import { nodeView, onnView, policyView, previewPolicy } from '../fleet/index.js';
+import { nodePlans, renderPolicyPlan } from './policy-plan.js';
 import { readReported, ReportedError, requireParts, type Reported } from './reported.js';
 import { isNewSample, renderStats, statsView, type Sample } from './stats.js';
 import { renderStatusTree } from './tree.js';
@@ -44,6 +46,8 @@ function positiveSeconds(flag: string, v: string): number {
 /** What each verb is given: the io, the node source (connected on first use), and how to fail without throwing. */
 interface VerbContext {
   io: PluginIo;
+  /** Epoch seconds (io.now). */
+  now(): number;
   source(): Promise<NodeSource>;
   /** The verb ends with exit code 1 (what it printed already says why). */
   fail(): void;
@@ -67,6 +71,7 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
   let connected: NodeSource | undefined;
   const ctx: VerbContext = {
     io,
+    now: () => io.now(),
     source: async () => (connected ??= await io.connect(program.opts<ConnectFlags>())),
     fail: () => {
       code = 1;
@@ -110,24 +115,39 @@ function addTree(program: Command, { io, source }: VerbContext): void {
     });
 }
 
-function addPlan(program: Command, { io, source, fail }: VerbContext): void {
+interface PlanFlags {
+  filename?: string;
+  policy?: string;
+  output: 'text' | 'json';
+}
+
+function addPlan(program: Command, ctx: VerbContext): void {
+  const { io, source, fail } = ctx;
   program
     .command('plan')
     .description(
-      "validate a spec and print the steps the node's agent would take, against what the node reports " +
-        '(nothing is applied)',
+      "validate a spec and print the steps the node's agent would take, against what the node reports; or, with " +
+        "--policy, what a policy's rollout would do on every node it selects (nothing is applied)",
     )
-    .argument('<node>', NODE_ARGUMENT)
-    .requiredOption(
+    .argument('[node]', `${NODE_ARGUMENT}; with --policy, only this node`)
+    .option(
       '-f, --filename <file>',
       'an OvirtNodeNetwork as given to kubectl, or a bare spec; YAML or JSON ("-": stdin)',
     )
+    .option('--policy <name>', 'an OvirtNetworkPolicy: its rollout node by node, as the controller decides it')
     .addOption(
       new Option('-o, --output <format>', 'text, or json: {steps, desired, notes} or {errors, notes}')
         .choices(['text', 'json'])
         .default('text'),
     )
-    .action(async (node: string, o: { filename: string; output: 'text' | 'json' }) => {
+    .action(async (node: string | undefined, o: PlanFlags) => {
+      if (o.policy !== undefined) {
+        if (o.filename !== undefined) throw new Error('give -f FILE (a spec for one node) or --policy NAME, not both');
+        await planPolicy(ctx, o.policy, node, o.output === 'json');
+        return;
+      }
+      if (o.filename === undefined || node === undefined)
+        throw new Error('plan needs a node and -f FILE (a spec for it), or --policy NAME');
       // The input first: a bad file is refused before any API call.
       const input = await io.readSpec(o.filename);
       if ('errors' in input) {
@@ -142,6 +162,21 @@ function addPlan(program: Command, { io, source, fail }: VerbContext): void {
       io.err(shown.stderr);
       if (!p.ok) fail();
     });
+}
+
+/** plan --policy: the controller's decision over the objects as listed now, then each node's agent plan. */
+async function planPolicy({ io, source, now }: VerbContext, policy: string, node: string | undefined, json: boolean) {
+  const objs = await (await source()).fleet();
+  const world = {
+    policies: objs.policies.map(policyView),
+    nodes: objs.nodes.map(nodeView),
+    onns: objs.onns.map(onnView),
+  };
+  const preview = previewPolicy(world, policy, new Date(now() * 1000));
+  if (!preview) throw new Error(`no OvirtNetworkPolicy named ${policy} (kubectl get onp lists them)`);
+  const plans = nodePlans(preview, new Map(objs.onns.map((o) => [o.metadata.name, o])), node);
+  if (node !== undefined && plans.length === 0) throw new Error(`policy ${policy} is not involved with node ${node}`);
+  io.out(renderPolicyPlan(preview, plans, json));
 }
 
 function addDiff(program: Command, { io, source }: VerbContext): void {

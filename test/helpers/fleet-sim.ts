@@ -5,8 +5,9 @@
 // field management for the core's decisions to be carried out and read back.
 import { isDeepStrictEqual } from 'node:util';
 import { fieldSet, type ManagedFieldsEntry } from '../../src/k8s/managed-fields.js';
-import { reconcile, type ApplyAction, type PolicyDecision } from '../../src/fleet/reconcile.js';
-import type { NodeView, OnnCondition, OnnView, PolicyView } from '../../src/fleet/types.js';
+import { decideWorld, type ApplyAction, type PolicyDecision } from '../../src/fleet/reconcile.js';
+import type { TaintWrite } from '../../src/fleet/taints.js';
+import type { NodeTaint, NodeView, OnnCondition, OnnView, PolicyView } from '../../src/fleet/types.js';
 import { POLICY_FINALIZER } from '../../src/api/constants.js';
 
 type Section = 'networks' | 'bondings';
@@ -17,6 +18,8 @@ export class Cluster {
   policies = new Map<string, PolicyView>();
   /** Nodes whose agent fails every generation, with this reason. */
   failing = new Map<string, string>();
+  /** Agents also report status.kernelConfig (the spec's networks and bonds, as applied) on success. */
+  reportsKernel = false;
   private clock = 0;
   private revision = 0;
 
@@ -26,13 +29,13 @@ export class Cluster {
   }
 
   addNode(name: string, labels: Record<string, string> = {}, withObject = true, annotations: Record<string, string> = {}): void {
-    this.nodes.set(name, { name, labels: new Map(Object.entries(labels)), annotations: new Map(Object.entries(annotations)) });
+    this.nodes.set(name, { name, labels: new Map(Object.entries(labels)), annotations: new Map(Object.entries(annotations)), taints: [], resourceVersion: String(++this.revision) });
     if (withObject) this.put({ name, generation: 1, annotations: {}, spec: {}, managedFields: [], status: { observedGeneration: 1, conditions: conds(1, 'available') } });
   }
 
   label(name: string, labels: Record<string, string>, annotations?: Record<string, string>): void {
     const old = this.nodes.get(name);
-    this.nodes.set(name, { name, labels: new Map(Object.entries(labels)), annotations: annotations ? new Map(Object.entries(annotations)) : old?.annotations ?? new Map() });
+    this.nodes.set(name, { name, labels: new Map(Object.entries(labels)), annotations: annotations ? new Map(Object.entries(annotations)) : old?.annotations ?? new Map(), taints: old?.taints ?? [], resourceVersion: String(++this.revision) });
   }
 
   putPolicy(name: string, spec: unknown): void {
@@ -70,7 +73,8 @@ export class Cluster {
 
   /** One controller pass: decide, then carry out what was decided (finalizer first, as the controller does). */
   step(now = new Date('2026-01-02T00:00:00Z')): PolicyDecision[] {
-    const decisions = reconcile(this.world(), now);
+    const decided = decideWorld(this.world(), now);
+    const decisions = decided.policies.map((p) => p.decision);
     for (const d of decisions) {
       let p = this.policies.get(d.policy)!;
       if (d.finalizer === 'add') p = { ...p, finalizers: [...p.finalizers, POLICY_FINALIZER] };
@@ -82,7 +86,39 @@ export class Cluster {
       }
       this.policies.set(d.policy, p);
     }
+    for (const t of decided.taints) this.taint(t);
     return decisions;
+  }
+
+  /** A taint write (the JSON patch the controller sends): refused when the Node moved since it was read. */
+  taint(t: TaintWrite): boolean {
+    const node = this.nodes.get(t.node)!;
+    const [rv, set] = t.patch;
+    if (rv?.path !== '/metadata/resourceVersion' || set?.path !== '/spec/taints') throw new Error('the sim takes the taint patch only');
+    if (rv.value !== node.resourceVersion) return false;
+    this.nodes.set(t.node, { ...node, taints: structuredClone(set.value as NodeTaint[]), resourceVersion: String(++this.revision) });
+    return true;
+  }
+
+  /** A Node's taints by hand (kubectl taint). */
+  setTaints(name: string, taints: NodeTaint[]): void {
+    this.nodes.set(name, { ...this.nodes.get(name)!, taints, resourceVersion: String(++this.revision) });
+  }
+
+  /** The value of the Node's ovirt.org/network-unavailable taint. */
+  taintOf(name: string): string | undefined {
+    return this.nodes.get(name)!.taints?.find((t) => t.key === 'ovirt.org/network-unavailable')?.value;
+  }
+
+  /** The node's agent reports drift it does not heal (driftPolicy Report). */
+  drift(name: string): void {
+    const onn = this.onns.get(name)!;
+    const g = onn.generation;
+    this.put({ ...onn, status: { ...onn.status, observedGeneration: g, conditions: [
+      { type: 'Available', status: 'False', reason: 'Drifted', observedGeneration: g },
+      { type: 'Progressing', status: 'False', reason: 'Drifted', observedGeneration: g },
+      { type: 'Degraded', status: 'True', reason: 'Drifted', message: 'fstore: mtu 1400 by hand', observedGeneration: g },
+    ] } });
   }
 
   /** Server-side apply of `a.body` by `a.manager` (no conflicts: the core refuses those first). */
@@ -147,7 +183,8 @@ export class Cluster {
       if (only && !only(n)) continue;
       if (onn.status?.observedGeneration === onn.generation) continue;
       const reason = this.failing.get(n);
-      this.put({ ...onn, status: { ...onn.status, observedGeneration: onn.generation, conditions: conds(onn.generation, reason ?? 'available') } });
+      const kernel = this.reportsKernel && !reason ? { kernelConfig: structuredClone({ networks: onn.spec.networks ?? {}, bondings: onn.spec.bondings ?? {} }) } : {};
+      this.put({ ...onn, status: { ...onn.status, ...kernel, observedGeneration: onn.generation, conditions: conds(onn.generation, reason ?? 'available') } });
     }
   }
 

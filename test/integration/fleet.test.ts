@@ -3,9 +3,20 @@
 // product's Deployment (deploy/controller.yaml: two replicas under the lab's kubelets, its own
 // service account, RBAC and admission policy); the test kills its processes and restarts it as an
 // operator would. Needs at least 4 namespace nodes (`lab up --ns-nodes 4`; CI's lab has them).
+// The fleet operations (issue 25: paused and `kubectl onn plan --policy`, required networks'
+// taint, canary and gates) run against the Deployment too; the lab builds its image once, at
+// `lab up`, from the lab's own checkout, so OVNH_FLEET_CONTROLLER=tree runs them against this
+// tree's build instead: its policy CRD, controller RBAC and admission policies applied, the
+// Deployment scaled to 0, this tree's controller as a process with the service account's token,
+// and everything but the applied manifests put back after (treeController below).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../lab/src/config.js';
 import { run, sleep, waitFor } from '../../src/util/exec.js';
 import type { Lab } from '../../lab/src/index.js';
 import { podAgentPid, podProcessPid } from '../../lab/src/pod-agent.js';
@@ -146,7 +157,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of ['fleet-storage', 'fleet-a-first', 'fleet-b-second', 'fleet-fail', 'fleet-hostile']) await deletePolicy(p).catch(() => undefined);
+  for (const p of ['fleet-storage', 'fleet-a-first', 'fleet-b-second', 'fleet-fail', 'fleet-hostile', 'fleet-preview']) await deletePolicy(p).catch(() => undefined);
   for (const n of nsNodes()) await kubectl('label', 'node', n, 'fleet.ovirt.org/role-', 'fleet.ovirt.org/storage-nic-', 'fleet.ovirt.org/maintenance-').catch(() => undefined);
   await releaseLab();
 });
@@ -341,6 +352,196 @@ describe('fleet networks', () => {
       const r = await run(kubectlArgs(lab, as, ...args), { allowFailure: true, ...(input ? { input } : {}) });
       assert.notEqual(r.code, 0, `${what} must be refused`);
       assert.match(r.stderr, why, what);
+    }
+  });
+});
+
+/**
+ * The controller the operations below run against: the lab's Deployment, or, with
+ * OVNH_FLEET_CONTROLLER=tree, this tree's build as a process with the controller's own
+ * service-account token (the lab's image is built once, at `lab up`, from the lab's checkout):
+ * this tree's policy CRD, controller RBAC and admission policies applied, the Deployment scaled
+ * to 0 while it runs, and back to 2 after.
+ */
+async function treeController(): Promise<() => Promise<void>> {
+  for (const f of ['crd-policy.yaml', 'controller-rbac.yaml', 'controller-admission-policy.yaml'])
+    await kubectl('apply', '-f', join(PROJECT_ROOT, 'deploy', f));
+  await kubectl('-n', NS, 'scale', `deploy/${CONTROLLER}`, '--replicas=0');
+  await waitFor('the Deployment\'s replicas gone', async () => (await controllerPods()).length === 0, 120_000, 500);
+  const token = (await kubectl('-n', NS, 'create', 'token', 'network-policy-controller', '--duration=1h')).stdout.trim();
+  const config = JSON.parse((await kubectl('config', 'view', '--raw', '--minify', '--flatten', '-o', 'json')).stdout) as { users: { user: unknown }[] };
+  config.users[0]!.user = { token };
+  const dir = await mkdtemp(join(tmpdir(), 'ovnh-fleet-'));
+  const kubeconfig = join(dir, 'controller.kubeconfig');
+  await writeFile(kubeconfig, JSON.stringify(config), { mode: 0o600 });
+  // Its log (JSON lines) beside the test's own output, kept after the run for a reader.
+  const log = openSync(join(tmpdir(), 'ovnh-fleet-tree-controller.log'), 'w');
+  const child: ChildProcess = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'ovirt-node-network-handler.js'), 'controller', '--kubeconfig', kubeconfig,
+    '--identity', 'tree-controller', '--namespace', NS, '--metrics-port', '0', '--lease-duration', '15', '--renew-interval', '5'],
+  { stdio: ['ignore', log, log] });
+  closeSync(log);
+  await waitFor('this tree\'s controller leading', async () => (await leaseHolder()) === 'tree-controller', 60_000, 500);
+  return async () => {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+    await kubectl('-n', NS, 'scale', `deploy/${CONTROLLER}`, '--replicas=2');
+    await kubectl('-n', NS, 'rollout', 'status', `deploy/${CONTROLLER}`, '--timeout=180s');
+  };
+}
+
+/** Output for the README's "Fleet operations" section, printed as it came. */
+const show = (command: string, output: string) => process.stderr.write(`[readme] ${command}\n${output.replace(/\n?$/, '\n')}`);
+
+const TAINT = 'ovirt.org/network-unavailable';
+interface NodeObj { metadata: { labels?: Record<string, string> }; spec: { taints?: { key: string; value?: string; effect: string }[]; unschedulable?: boolean } }
+const taintsOf = async (node: string) => ((await getJson<NodeObj>('node', node)).spec.taints ?? []).filter((t) => t.key === TAINT);
+const previewPolicy = (extra: Record<string, unknown> = {}) => ({
+  nodeSelector: HV,
+  networks: { fprev: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', ipam: { pool: '10.121.0.0/24', range: '10.121.0.10-10.121.0.99' } } },
+  maxUnavailable: 2,
+  ...extra,
+});
+/** `kubectl onn plan --policy` of this tree, through kubectl's plugin lookup on PATH. */
+async function planPolicy(name: string): Promise<string> {
+  const env = { ...process.env, PATH: `${join(PROJECT_ROOT, 'bin')}:${process.env.PATH ?? ''}` };
+  // (kubectl takes no global flag before a plugin's name: the plugin reads --kubeconfig itself.)
+  return (await run(['kubectl', 'onn', 'plan', '--policy', name, '--kubeconfig', lab.kubeconfig], { env })).stdout;
+}
+
+describe('fleet operations: preview, required networks, canary', () => {
+  let restore: (() => Promise<void>) | undefined;
+  before(async () => {
+    if (process.env.OVNH_FLEET_CONTROLLER === 'tree') restore = await treeController();
+  });
+  after(async () => {
+    await deletePolicy('fleet-preview').catch(() => undefined);
+    await deletePolicy('fleet-canary').catch(() => undefined);
+    for (const n of nsNodes()) await label(n, 'fleet.ovirt.org/storage-nic=eth1');
+    await restore?.();
+  });
+
+  it('admission names the new fields: paused and required are booleans', async () => {
+    const r = await run(kubectlArgs(lab, 'apply', '--dry-run=server', '-f', '-'), { allowFailure: true,
+      input: JSON.stringify({ apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNetworkPolicy', metadata: { name: 'fleet-bad' }, spec: { ...previewPolicy(), paused: 'yes', required: 1 } }) });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /spec\.paused: Invalid value: "string": spec\.paused in body must be of type boolean/);
+    assert.match(r.stderr, /spec\.required: Invalid value: "integer": spec\.required in body must be of type boolean/);
+  });
+
+  it('paused: everything computed, nothing written; plan --policy shows each node with its address; unpausing rolls out those addresses', async () => {
+    const nodes = [...nsNodes()].sort();
+    const last = nodes[nodes.length - 1]!;
+    await kubectl('label', 'node', last, 'fleet.ovirt.org/storage-nic-');
+    await applyPolicy('fleet-preview', previewPolicy({ paused: true }));
+    const p = await waitPolicy('fleet-preview', 'Paused', (x) => cond(x, 'Progressing')?.reason === 'Paused' && x.status?.matchedNodes === nodes.length);
+    assert.equal(cond(p, 'Progressing')?.status, 'False');
+    assert.deepEqual(p.status?.failedNodes?.map((f) => [f.node, f.reason]), [[last, 'MissingNodeLabel']]);
+    show('$ kubectl get onp fleet-preview', (await kubectl('get', 'onp', 'fleet-preview')).stdout);
+    await sleep(5000); // time for the controller to write anything: it must not
+    for (const n of nodes) {
+      const o = await onn(n);
+      assert.equal(o.spec.networks?.fprev, undefined, `${n}: nothing written while paused`);
+      assert.equal(o.metadata.annotations?.['network-policy.ovirt.org/fleet-preview'], undefined, n);
+    }
+    const out = await planPolicy('fleet-preview');
+    show('$ kubectl onn plan --policy fleet-preview', out);
+    assert.match(out, /^policy fleet-preview generation 1 \(paused: nothing is written\): \d+ matched node\(s\); /);
+    const previewed = new Map<string, string>();
+    for (const n of nodes.slice(0, -1)) {
+      const line = new RegExp(`\\n {2}${n} {2}to be written[^\\n]* {2}\\d+ steps? {2}fprev=(10\\.121\\.0\\.\\d+)/24`).exec(out);
+      assert.ok(line, `${n}'s summary line: ${out}`);
+      previewed.set(n, line[1]!);
+      assert.match(out, new RegExp(`\\n${n}: [^\\n]*\\n {2}[ \\d]{2}\\d\\. add network fprev: bridged on eth1`), `${n}'s steps`);
+    }
+    assert.equal(new Set(previewed.values()).size, nodes.length - 1, 'distinct addresses');
+    assert.match(out, new RegExp(`\\n {2}${last} {2}refused {2}- {2}- {2}refused: MissingNodeLabel: `));
+    await applyPolicy('fleet-preview', previewPolicy({ paused: false }));
+    await waitPolicy('fleet-preview', 'rolled out to the labelled nodes', (x) => x.status?.availableNodes === nodes.length - 1);
+    for (const n of nodes.slice(0, -1)) assert.equal((await onn(n)).spec.networks?.fprev?.ipaddr, previewed.get(n), `${n}: the previewed address`);
+    assert.notEqual(cond(await onp('fleet-preview'), 'Progressing')?.reason, 'Paused');
+  });
+
+  it('required: the node lacking the networks is tainted NoSchedule with the policy\'s name, untainted when it has them, and when the policy is deleted', async () => {
+    const nodes = [...nsNodes()].sort();
+    const last = nodes[nodes.length - 1]!;
+    await applyPolicy('fleet-preview', previewPolicy({ required: true }));
+    await waitFor(`${last} tainted`, async () => (await taintsOf(last)).length === 1, 120_000, 500);
+    assert.deepEqual(await taintsOf(last), [{ key: TAINT, value: 'fleet-preview', effect: 'NoSchedule' }]);
+    for (const n of nodes.slice(0, -1)) assert.deepEqual(await taintsOf(n), [], `${n} has the networks`);
+    assert.equal((await onp('fleet-preview')).status?.unavailableNodes, 1);
+    show(`$ kubectl get node ${last} -o jsonpath='{.spec.taints}'`, (await kubectl('get', 'node', last, '-o', 'jsonpath={.spec.taints}')).stdout);
+    await label(last, 'fleet.ovirt.org/storage-nic=eth1');
+    await waitPolicy('fleet-preview', 'Available everywhere', (x) => cond(x, 'Available')?.status === 'True');
+    await waitFor(`${last} untainted`, async () => (await taintsOf(last)).length === 0, 120_000, 500);
+    // Lacking again (the label goes: refused there), then the policy is deleted: the taint goes with it.
+    await kubectl('label', 'node', last, 'fleet.ovirt.org/storage-nic-');
+    await waitFor(`${last} tainted again`, async () => (await taintsOf(last)).length === 1, 120_000, 500);
+    await deletePolicy('fleet-preview');
+    for (const n of nodes) assert.deepEqual(await taintsOf(n), [], `${n}: no taint once the policy is gone`);
+  });
+
+  it('canary: the first node changes alone and bakes; its southbound going down stops the rollout (CanaryFailed), no other node is written; a new generation resumes', async () => {
+    const nodes = [...nsNodes()].sort();
+    const [first] = nodes;
+    for (const n of nodes) await label(n, 'fleet.ovirt.org/storage-nic=eth1');
+    const canary = (bakeSeconds: number) => ({
+      nodeSelector: HV,
+      networks: { fcan: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', mtu: 1400 } },
+      maxUnavailable: 2,
+      rollout: { canary: { nodes: 1, bakeSeconds } },
+    });
+    const linkUp = async (up: boolean) => exec(first!, ['ip', 'link', 'set', 'eth1', up ? 'up' : 'down']);
+    const southbound = async () => ((await onn(first!)).status as { statistics?: Record<string, { state?: string }> } | undefined)?.statistics?.eth1?.state;
+    try {
+      await applyPolicy('fleet-canary', canary(600));
+      const baking = await waitPolicy('fleet-canary', 'Baking', (x) => cond(x, 'Progressing')?.reason === 'Baking');
+      show('$ kubectl get onp fleet-canary', (await kubectl('get', 'onp', 'fleet-canary')).stdout);
+      assert.match(cond(baking, 'Progressing')?.message ?? '', /^1 canary node\(s\) Available; baking until /);
+      assert.deepEqual(baking.status?.canary?.nodes, [first]);
+      // The southbound goes down during the bake: the agent's statistics say so, the gate fails.
+      await linkUp(false);
+      const p = await waitPolicy('fleet-canary', 'CanaryFailed', (x) => cond(x, 'Degraded')?.reason === 'CanaryFailed', 180_000);
+      show("$ kubectl get onp fleet-canary -o jsonpath='{.status.conditions[?(@.type==\"Degraded\")].message}'", cond(p, 'Degraded')?.message ?? '');
+      assert.match(cond(p, 'Degraded')?.message ?? '', new RegExp(`^node ${first} failed the (SouthboundUp|NodeNetworkHealthy) gate `));
+      assert.equal(cond(p, 'Progressing')?.reason, 'CanaryFailed');
+      for (const n of nodes.slice(1)) assert.equal((await onn(n)).spec.networks?.fcan, undefined, `${n}: not written`);
+      const events = (await kubectl('get', 'events', '-A', '--field-selector', 'involvedObject.kind=OvirtNetworkPolicy,involvedObject.name=fleet-canary', '-o', 'json')).stdout;
+      assert.match(events, /"reason": "CanaryFailed"/);
+      // Fixed (the link back up, and reported so), a new generation resumes: every node gets it.
+      await linkUp(true);
+      await waitFor(`${first} reports eth1 up`, async () => (await southbound()) === 'up', 120_000, 1000);
+      await applyPolicy('fleet-canary', canary(5));
+      const done = await availableFor('fleet-canary');
+      assert.equal(done.status?.availableNodes, nodes.length);
+      assert.equal(done.status?.gateFailure, undefined);
+    } finally {
+      await linkUp(true).catch(() => undefined);
+      await deletePolicy('fleet-canary');
+    }
+  });
+
+  it('the controller\'s service account may change only that taint on a Node', async () => {
+    const as = `--as=system:serviceaccount:${NS}:network-policy-controller`;
+    const node = nsNodes()[0]!;
+    const attempt = (...args: string[]) => run(kubectlArgs(lab, as, ...args), { allowFailure: true });
+    const allowed = await attempt('taint', 'node', node, '--dry-run=server', `${TAINT}=fleet-x:NoSchedule`);
+    assert.equal(allowed.code, 0, `the taint: ${allowed.stderr}`);
+    const refusals: [string, string[], RegExp][] = [
+      ['a label', ['label', 'node', node, '--dry-run=server', 'fleet.ovirt.org/x=y'], /may not change a Node's labels, annotations/],
+      ['an annotation', ['annotate', 'node', node, '--dry-run=server', 'example.org/x=y'], /may not change a Node's labels, annotations/],
+      ['another taint', ['taint', 'node', node, '--dry-run=server', 'example.org/x=y:NoSchedule'], /may change only the ovirt.org\/network-unavailable taint/],
+      ['that taint, NoExecute', ['taint', 'node', node, '--dry-run=server', `${TAINT}=fleet-x:NoExecute`], /may change only the ovirt.org\/network-unavailable taint/],
+      // (kubectl cordon exits 0 when the API refuses it: the same change as a patch.)
+      ['cordon', ['patch', 'node', node, '--dry-run=server', '-p', '{"spec":{"unschedulable":true}}'], /may change only the ovirt.org\/network-unavailable taint of a Node's spec/],
+      ['status', ['patch', 'node', node, '--subresource=status', '--type=merge', '-p', '{"status":{"capacity":{"example.org/x":"1"}}}'], /forbidden/i],
+      ['delete', ['delete', 'node', node, '--dry-run=server'], /forbidden.*cannot delete/i],
+    ];
+    for (const [what, args, why] of refusals) {
+      const r = await attempt(...args);
+      assert.notEqual(r.code, 0, `${what} must be refused`);
+      assert.match(r.stderr, why, `${what}: ${r.stderr}`);
     }
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { stringify } from 'yaml';
 import { readSpecDocument } from '../../src/cli/input.js';
-import type { ConnectFlags, NodeSource } from '../../src/kubectl/node-source.js';
+import type { ConnectFlags, FleetObjects, NodeSource } from '../../src/kubectl/node-source.js';
 import { runPlugin } from '../../src/kubectl/commands.js';
 import { diffAgainstStatus, renderDiff } from '../../src/kubectl/diff.js';
 import { readReported, requireParts } from '../../src/kubectl/reported.js';
@@ -34,7 +34,7 @@ after(async () => {
 interface Ran { code: number; out: string; err: string; connects: ConnectFlags[]; reads: number }
 
 /** One invocation; `objects`: what each name's GETs return, in turn (the last one again after). */
-async function plugin(argv: string[], objects: Record<string, OnnObject[]> = {}): Promise<Ran> {
+async function plugin(argv: string[], objects: Record<string, OnnObject[]> = {}, fleet: FleetObjects = { policies: [], nodes: [], onns: [] }): Promise<Ran> {
   const r: Ran = { code: -1, out: '', err: '', connects: [], reads: 0 };
   const done = new AbortController();
   const served = new Map<string, number>();
@@ -47,6 +47,10 @@ async function plugin(argv: string[], objects: Record<string, OnnObject[]> = {})
       served.set(name, i + 1);
       if (i >= list.length - 1) done.abort(); // every object served: a --watch ends after this read
       return list[Math.min(i, list.length - 1)];
+    },
+    fleet: async () => {
+      r.reads++;
+      return fleet;
     },
     close: () => undefined,
   };
@@ -102,7 +106,7 @@ describe('verbs, flags and errors', () => {
     assert.match(missing.err, /Usage: kubectl onn tree \[options\] <node>/);
     const noFile = await plugin(['plan', 'ns-node-1']);
     assert.equal(noFile.code, 1);
-    assert.match(noFile.err, /required option '-f, --filename <file>' not specified/);
+    assert.match(noFile.err, /plan needs a node and -f FILE \(a spec for it\), or --policy NAME/);
     const format = await plugin(['plan', 'ns-node-1', '-f', 'x.yaml', '-o', 'yaml']);
     assert.equal(format.code, 1);
     assert.match(format.err, /argument 'yaml' is invalid\. Allowed choices are text, json/);
@@ -144,6 +148,29 @@ describe('verbs, flags and errors', () => {
     assert.match(ok.out, /^\d+ steps? on ns-node-1, against its reported kernelConfig:\n {3}1\. .*net2/);
     const json = await plugin(['plan', 'ns-node-1', '-f', edit, '-o', 'json'], { 'ns-node-1': [settled()] });
     assert.equal((JSON.parse(json.out) as { desired: { networks: { net2: { mtu: number } } } }).desired.networks.net2.mtu, 1300);
+  });
+
+  it('plan --policy: every node the policy is involved with and a summary line each, read with LISTs; -f and --policy exclude each other', async () => {
+    const obj = reportedObject('netns', { node: 'ns-node-1' });
+    const fleet: FleetObjects = {
+      policies: [{ metadata: { name: 'st', generation: 2, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { networks: { fstore: { nic: 'e3', ipam: { pool: '10.20.0.0/24' } } }, paused: true } }],
+      nodes: [{ metadata: { name: 'ns-node-1', resourceVersion: '5' }, spec: {} }],
+      onns: [obj],
+    };
+    const r = await plugin(['plan', '--policy', 'st'], {}, fleet);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^policy st generation 2 \(paused: nothing is written\): 1 matched node\(s\);/);
+    assert.match(r.out, /\n {4}1\. add network fstore: bridged on e3, mtu 1500, IPv4 10\.20\.0\.1\//);
+    assert.match(r.out, /\nsummary:\n {2}ns-node-1 {2}to be written, held \(paused\) {2}1 step {2}fstore=10\.20\.0\.1\/24/);
+    const json = JSON.parse((await plugin(['plan', '--policy', 'st', '-o', 'json'], {}, fleet)).out) as { paused: boolean; nodes: { node: string }[] };
+    assert.deepEqual([json.paused, json.nodes.map((n) => n.node)], [true, ['ns-node-1']]);
+    const none = await plugin(['plan', '--policy', 'nope'], {}, fleet);
+    assert.deepEqual([none.code, none.err], [1, 'error: no OvirtNetworkPolicy named nope (kubectl get onp lists them)\n']);
+    const other = await plugin(['plan', 'ns-node-9', '--policy', 'st'], {}, fleet);
+    assert.deepEqual([other.code, other.err], [1, 'error: policy st is not involved with node ns-node-9\n']);
+    const both = await plugin(['plan', '--policy', 'st', '-f', 'x.yaml'], {}, fleet);
+    assert.deepEqual([both.code, both.reads], [1, 0]);
+    assert.match(both.err, /give -f FILE \(a spec for one node\) or --policy NAME, not both/);
   });
 
   it('diff: the report of the node\'s object; stats: one table, or with --watch a table per new sample', async () => {
