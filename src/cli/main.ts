@@ -6,12 +6,7 @@
 // May import: agent, api, apply, fleet, k8s, model, monitoring, observe, persist, plan, report, util, verify
 import { Command } from 'commander';
 import { HANDLER_NAME } from '../api/constants.js';
-import { registerApply } from './apply.js';
-import { registerController } from './controller.js';
-import { registerLab } from './lab.js';
-import { registerRun } from './run.js';
-import { registerPlan } from './plan-command.js';
-import { registerShow } from './show.js';
+import { registersFor } from './verbs.js';
 
 const program = new Command();
 program
@@ -19,14 +14,8 @@ program
   .description('oVirt host networking (VDSM setupNetworks vocabulary) controlled through the Kubernetes API')
   .showHelpAfterError();
 
-registerApply(program);
-registerController(program);
-registerRun(program);
-registerLab(program);
-registerPlan(program);
-registerShow(program);
-
 try {
+  for (const register of await registersFor(process.argv)) register(program);
   await program.parseAsync(process.argv);
 } catch (e) {
   process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
