@@ -548,10 +548,8 @@ export const ENGINE_SOURCE = {
   bondMode:
     'oVirt engine: HostSetupNetworksValidator.validateBondModeVsNetworksAttachedToIt, ' +
     'BondMode.isBondModeValidForVmNetwork',
-  bondSlaves: 'oVirt engine: HostSetupNetworksValidator.validNewOrModifiedBonds',
   untagged: 'oVirt engine: NetworkAttachmentsValidator.validateNetworkExclusiveOnNics',
   mtu: 'oVirt engine: NetworkMtuValidator.validateMtu',
-  ipv6Gateway: 'oVirt engine: NetworkAttachmentIpConfigurationValidator.validateIpv6Configuration',
 } as const;
 
 /**
@@ -590,22 +588,6 @@ export function bridgedOnBondErrors(
   }
 }
 
-/** The engine refuses a bond of fewer than two slaves (VDSM would make it). */
-export function bondSlaveCountErrors(
-  bonds: Readonly<Record<string, { nics?: readonly string[] | undefined }>>,
-  base: string,
-  report: Report,
-): void {
-  for (const b of Object.keys(bonds).sort()) {
-    const nics = bonds[b]!.nics;
-    if (nics === undefined || new Set(nics).size >= 2) continue;
-    report(
-      joinPath(joinPath(base, b), 'nics'),
-      `a bond needs at least two slaves, ${b} has ${new Set(nics).size} (${ENGINE_SOURCE.bondSlaves})`,
-    );
-  }
-}
-
 /**
  * A device with an untagged network has one MTU for all its networks: the engine requires every
  * VLAN network on it to have the untagged network's MTU (a default MTU counts as 1500). Without
@@ -640,22 +622,6 @@ function engineMtuErrors(
   }
 }
 
-/**
- * An IPv6 gateway is a default route: the engine allows one only on the network that has the
- * default route (when one has it), so the host does not get a second IPv6 default route.
- */
-function ipv6GatewayErrors(networks: Readonly<Record<string, NetworkConfig>>, names: string[], report: Report): void {
-  const withDefault = names.find((n) => networks[n]!.defaultRoute);
-  if (withDefault === undefined) return;
-  for (const n of names) {
-    if (n === withDefault || networks[n]!.ipv6gateway === undefined) continue;
-    report(
-      joinPath(joinPath('spec.networks', n), 'ipv6gateway'),
-      `an ipv6gateway is only allowed on the network with defaultRoute (${withDefault}) (${ENGINE_SOURCE.ipv6Gateway})`,
-    );
-  }
-}
-
 /** The engine's rules on a whole spec (the untagged-network rule is sharedUseErrors', a kernel fact too). */
 function engineErrors(
   networks: Readonly<Record<string, NetworkConfig>>,
@@ -664,9 +630,7 @@ function engineErrors(
 ): void {
   const names = Object.keys(networks).sort();
   bridgedOnBondErrors(networks, bonds, 'spec.networks', report);
-  bondSlaveCountErrors(bonds, 'spec.bondings', report);
   engineMtuErrors(networks, names, report);
-  ipv6GatewayErrors(networks, names, report);
 }
 
 // ---- entry points ----
