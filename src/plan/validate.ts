@@ -564,27 +564,43 @@ export const ENGINE_SOURCE = {
  */
 export function bondBridgeProblem(options: string | undefined): string | undefined {
   const mode = bondMode(options);
-  if (mode === undefined || modeCarriesBridge(mode)) return undefined; // an invalid mode is reported already
-  const explicit = splitOptions(options ?? '').pairs.some(([k]) => k === 'mode');
-  const which = explicit ? `is in mode ${modeLabel(mode)}` : `names no mode, so it runs in ${modeLabel(mode)}`;
+  if (mode === undefined) return undefined; // an invalid mode is reported already
+  return modeBridgeProblem(mode, splitOptions(options ?? '').pairs.some(([k]) => k === 'mode'));
+}
+
+/** Why a bond in this mode cannot carry a bridged network (named: the options give the mode). */
+function modeBridgeProblem(mode: number, named: boolean): string | undefined {
+  if (modeCarriesBridge(mode)) return undefined;
+  const which = named ? `is in mode ${modeLabel(mode)}` : `names no mode, so it runs in ${modeLabel(mode)}`;
   return (
     `${which}, which cannot carry a bridged (VM) network; use bridged: false, or a bond mode of ` +
     `${BRIDGEABLE_MODE_LABELS.join(', ')} (${ENGINE_SOURCE.bondMode})`
   );
 }
 
-/** A bridged network on a bond of the spec: the bond's mode must carry a bridge. */
+/**
+ * A bridged network on a bond: the bond's mode must carry a bridge. A bond of the spec by its
+ * options; a bond of the node the spec does not define (nor the handler own: that one is being
+ * removed, reported already) by the mode the node reports, as the engine checks existing bonds.
+ */
 export function bridgedOnBondErrors(
   networks: Readonly<Record<string, { bonding?: string | undefined; bridged?: boolean | undefined }>>,
   bonds: Readonly<Record<string, { options?: string | undefined }>>,
   base: string,
   report: Report,
+  nodeBonds: { modes?: Readonly<Record<string, number>>; owned?: ReadonlySet<string> } = {},
 ): void {
   for (const n of Object.keys(networks).sort()) {
     const net = networks[n]!;
-    if (net.bridged === false || net.bonding === undefined || !Object.hasOwn(bonds, net.bonding)) continue;
-    const problem = bondBridgeProblem(bonds[net.bonding]!.options);
-    if (problem) report(joinPath(joinPath(base, n), 'bridged'), `bond ${net.bonding} ${problem}`);
+    const b = net.bonding;
+    if (net.bridged === false || b === undefined) continue;
+    let problem: string | undefined;
+    if (Object.hasOwn(bonds, b)) problem = bondBridgeProblem(bonds[b]!.options);
+    else if (nodeBonds.modes && Object.hasOwn(nodeBonds.modes, b) && !nodeBonds.owned?.has(b)) {
+      const p = modeBridgeProblem(nodeBonds.modes[b]!, true);
+      problem = p && `(of the node) ${p}`;
+    }
+    if (problem) report(joinPath(joinPath(base, n), 'bridged'), `bond ${b} ${problem}`);
   }
 }
 
@@ -626,10 +642,12 @@ function engineMtuErrors(
 function engineErrors(
   networks: Readonly<Record<string, NetworkConfig>>,
   bonds: Readonly<Record<string, BondSpec>>,
+  ctx: ValidationContext,
   report: Report,
 ): void {
   const names = Object.keys(networks).sort();
-  bridgedOnBondErrors(networks, bonds, 'spec.networks', report);
+  const owned = new Set(Object.keys(ctx.running?.bondings ?? {}));
+  bridgedOnBondErrors(networks, bonds, 'spec.networks', report, { modes: ctx.host?.bondModes, owned });
   engineMtuErrors(networks, names, report);
 }
 
@@ -747,7 +765,7 @@ export function checkSpec(raw: unknown, ctx: ValidationContext = {}): SpecCheck 
   for (const [n, net] of Object.entries(networks)) canonicalNets[n] = canonicalizeNetwork(net);
   // Bond nics in the spec's order, so error paths index the user's list.
   crossErrors(canonicalNets, bondings, ctx, known, report);
-  engineErrors(canonicalNets, bondings, report);
+  engineErrors(canonicalNets, bondings, ctx, report);
 
   if (errors.length > 0 || !parsed.success) return { ok: false, errors: finish(errors) };
   return { ok: true, spec: parsed.data, config: canonicalize(parsed.data, { hostNameservers: ctx.host?.nameservers }) };

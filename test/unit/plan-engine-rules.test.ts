@@ -119,3 +119,25 @@ test('policy: a rendered node spec breaking an engine rule is refused with the f
   assert.match(got.find((e) => e.startsWith('spec.networks.v.mtu: '))!, /NetworkMtuValidator/);
   assert.match(got.find((e) => e.startsWith('spec.networks.vm1.bridged: '))!, /balance-alb \(6\)/);
 });
+
+test('bond mode: a bridged network on a bond of the node (not in the spec) is judged by the mode the node reports', () => {
+  const host = (mode: number): ValidationFacts => ({ nics: ['eth1', 'eth2', 'eth3'], bonds: { bond9: ['eth1', 'eth2'] }, bondModes: { bond9: mode } });
+  for (const m of [0, 5, 6]) {
+    const got = validate({ networks: { vm1: { bonding: 'bond9', vlan: 10 } } }, { host: host(m) });
+    assert.deepEqual(got.map((e) => e.path), ['spec.networks.vm1.bridged'], `mode ${m}`);
+    assert.match(got[0]!.message, new RegExp(`bond bond9 \\(of the node\\) is in mode ${BOND_MODE_NAMES[m]} \\(${m}\\).*BondMode`));
+  }
+  for (const m of [1, 2, 3, 4]) assert.deepEqual(validate({ networks: { vm1: { bonding: 'bond9' } } }, { host: host(m) }), [], `mode ${m}`);
+  assert.deepEqual(validate({ networks: { vm1: { bonding: 'bond9', bridged: false } } }, { host: host(0) }), []);
+  // Unknown mode (older facts): not judged.
+  assert.deepEqual(validate({ networks: { vm1: { bonding: 'bond9' } } }, { host: { nics: ['eth1', 'eth2'], bonds: { bond9: ['eth1', 'eth2'] } } }), []);
+});
+
+test('policy: a rendered network on a node\'s reported mode-0 bond is refused there', () => {
+  const onn = { spec: {}, status: { capabilities: { nics: { eth1: {}, eth2: {} }, bondings: { bond9: { slaves: ['eth1', 'eth2'], opts: { mode: '0' } } } } } };
+  const got = fragmentErrors({ networks: { vm1: { bonding: 'bond9' } }, bondings: {} }, onn as unknown as Parameters<typeof fragmentErrors>[1]);
+  assert.equal(got.length, 1, JSON.stringify(got));
+  assert.match(got[0]!, /^spec\.networks\.vm1\.bridged: bond bond9 \(of the node\) is in mode balance-rr \(0\)/);
+  onn.status.capabilities.bondings.bond9.opts.mode = '1';
+  assert.deepEqual(fragmentErrors({ networks: { vm1: { bonding: 'bond9' } }, bondings: {} }, onn as unknown as Parameters<typeof fragmentErrors>[1]), []);
+});
