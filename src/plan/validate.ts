@@ -565,7 +565,10 @@ export const ENGINE_SOURCE = {
 export function bondBridgeProblem(options: string | undefined): string | undefined {
   const mode = bondMode(options);
   if (mode === undefined) return undefined; // an invalid mode is reported already
-  return modeBridgeProblem(mode, splitOptions(options ?? '').pairs.some(([k]) => k === 'mode'));
+  return modeBridgeProblem(
+    mode,
+    splitOptions(options ?? '').pairs.some(([k]) => k === 'mode'),
+  );
 }
 
 /** Why a bond in this mode cannot carry a bridged network (named: the options give the mode). */
@@ -609,11 +612,7 @@ export function bridgedOnBondErrors(
  * VLAN network on it to have the untagged network's MTU (a default MTU counts as 1500). Without
  * an untagged network the VLANs may differ.
  */
-function engineMtuErrors(
-  networks: Readonly<Record<string, NetworkConfig>>,
-  names: string[],
-  report: Report,
-): void {
+function engineMtuErrors(networks: Readonly<Record<string, NetworkConfig>>, names: string[], report: Report): void {
   const untaggedOn = new Map<string, string>();
   for (const n of names) {
     const net = networks[n]!;
