@@ -26,7 +26,8 @@ const rawValidSpec = fc.record({
   // Bonds and VLANs fail on this kernel (no modules): a fifth of the valid specs have them.
   features: fc.constantFrom('plain', 'plain', 'plain', 'plain', 'bonds+vlans'),
   slaveOf: fc.array(fc.integer({ min: -1, max: 1 }), { minLength: NICS.length, maxLength: NICS.length }),
-  bondOptions: fc.array(fc.option(fc.constantFrom('mode=1 miimon=100', 'mode=802.3ad miimon=100', 'mode=balance-xor'), { nil: undefined }), { minLength: 2, maxLength: 2 }),
+  // Always a mode that carries a bridge: no mode is balance-rr, which the engine's rule keeps bridgeless.
+  bondOptions: fc.array(fc.constantFrom('mode=1 miimon=100', 'mode=802.3ad miimon=100', 'mode=balance-xor'), { minLength: 2, maxLength: 2 }),
   nets: fc.uniqueArray(rawValidNet, { selector: (n) => n.slot, maxLength: 5 }),
   connectivityCheck: fc.option(fc.constantFrom<Obj>({ enabled: false }, { timeoutSeconds: 5 }, { enabled: true, probes: { gateway: true } }), { nil: undefined, freq: 4 }),
 });
@@ -41,8 +42,7 @@ function validBonds(r: RawValidSpec): Record<string, Obj> {
   for (const b of [0, 1]) {
     const nics = NICS.filter((_, i) => r.slaveOf[i] === b);
     if (nics.length === 0) continue;
-    const opts = r.bondOptions[b];
-    bondings[`bond${b}`] = { nics, ...(opts !== undefined ? { options: opts } : {}) };
+    bondings[`bond${b}`] = { nics, options: r.bondOptions[b] };
   }
   return bondings;
 }
@@ -75,14 +75,17 @@ function validNetwork(n: RawValidNet, sb: string | undefined, vlan: number | und
   return net;
 }
 
-/** A VLAN cannot exceed the MTU of a bridgeless untagged network on the same southbound. */
+/**
+ * The networks on a southbound with an untagged network share its MTU (the oVirt engine's rule,
+ * which also keeps a VLAN from exceeding a bridgeless untagged network, its lower device).
+ */
 function capVlanMtus(networks: Record<string, Obj>): void {
   for (const net of Object.values(networks)) {
     if (net.vlan === undefined) continue;
     const sb = net.nic ?? net.bonding;
-    const lower = Object.values(networks).find((u) => u.vlan === undefined && u.bridged === false && (u.nic ?? u.bonding) === sb);
+    const lower = Object.values(networks).find((u) => u.vlan === undefined && (u.nic ?? u.bonding) === sb);
     const lowerMtu = (lower?.mtu as number | undefined) ?? 1500;
-    if (lower && ((net.mtu as number | undefined) ?? 1500) > lowerMtu) {
+    if (lower && ((net.mtu as number | undefined) ?? 1500) !== lowerMtu) {
       net.mtu = lowerMtu;
       if (lowerMtu < 1280) for (const f of ['ipv6addr', 'ipv6gateway', 'ipv6autoconf']) delete net[f];
     }

@@ -228,7 +228,8 @@ export const BondSpecSchema = z
       .max(1024)
       .describe(
         'Bonding options as "key=value key=value" (e.g. "mode=802.3ad miimon=100"); mode by name or number, ' +
-          'default balance-rr (0). Names as in /sys/class/net/<bond>/bonding.',
+          'default balance-rr (0). Names as in /sys/class/net/<bond>/bonding. A bond in mode 0, 5 or 6, or ' +
+          "naming no mode, cannot carry a bridged network (the oVirt engine's rule).",
       )
       .optional(),
     hwaddr: z.mac().describe("MAC address for the bond (default: the first slave's).").optional(),

@@ -10,7 +10,7 @@ import { deviceNameProblem } from '../api/names.js';
 import type { PolicySpec } from '../api/policy.js';
 import { checkSpec, type ValidationFacts } from '../plan/validate.js';
 import { formatAddress } from './ipam.js';
-import { hasOwnKey, ownEntries } from './own-properties.js';
+import { hasOwnKey, own, ownEntries } from './own-properties.js';
 import type { Fragment, NodeView, OnnView } from './types.js';
 
 /** The addresses one node got, by network. */
@@ -147,9 +147,17 @@ export function fragmentErrors(fragment: Fragment, onn: OnnView | undefined): st
     ...Object.values(fragment.bondings).flatMap((b) => b.nics),
   ].filter((n): n is string => n !== undefined);
   const reportedNics = ownEntries(caps?.nics).map(([n]) => n);
+  // The modes the node reports for its bonds (the engine's bond rule reads them); anything else is unknown.
+  const bondModes = Object.fromEntries(
+    ownEntries(caps?.bondings).flatMap(([b, info]) => {
+      const mode = own(own(info, 'opts'), 'mode');
+      return typeof mode === 'string' && /^\d$/.test(mode) ? [[b, Number(mode)] as const] : [];
+    }),
+  );
   const host: ValidationFacts = {
     nics: typeof caps?.nics === 'object' && caps.nics !== null ? reportedNics : named,
     bonds: Object.fromEntries([...ownEntries(caps?.bondings).map(([b]) => b), ...otherBonds].map((b) => [b, []])),
+    bondModes,
   };
   const r = checkSpec({ networks: fragment.networks, bondings: fragment.bondings }, { host });
   return r.ok ? [] : r.errors.map((e) => `${e.path}: ${e.message}`);

@@ -2,7 +2,7 @@
 // got past an older CRD or come from a file), the rules between fields the CRD states in CEL,
 // label keys, and the pools. Every error names its field, as the node spec's validation does.
 import { PolicySpecSchema, type PolicySpec } from '../api/policy.js';
-import { joinPath, zodIssuesToErrors, type ValidationError } from '../plan/validate.js';
+import { bridgedOnBondErrors, joinPath, zodIssuesToErrors, type ValidationError } from '../plan/validate.js';
 import { parsePool, type Pool } from './ipam.js';
 import { hasOwnKey, own, ownEntries } from './own-properties.js';
 
@@ -64,6 +64,9 @@ export function checkPolicySpec(raw: unknown): PolicyCheck {
       else (family === 4 ? pools.v4 : pools.v6).set(n, r.pool);
     }
   }
+  // The oVirt engine's bond-mode rule, on the policy's own bonds: refused for the whole policy,
+  // before any node. The other engine rules run on each node's rendered spec (fragmentErrors).
+  bridgedOnBondErrors(spec.networks, spec.bondings, 'spec.networks', report);
   for (const [b, bond] of Object.entries(spec.bondings)) {
     const sources = [bond.nics, bond.nicsFromNodeLabel, bond.nicsFromNodeAnnotation].filter(
       (x) => x !== undefined,

@@ -6,16 +6,33 @@
 // defaults as a fresh bond of each mode shows them in sysfs (Debian 6.1).
 
 import { parseKvStrict, splitKv } from '../util/kv.js';
-/** Mode names; a mode's number is its index (bond_mode_tbl). */
-export const BOND_MODE_NAMES = [
-  'balance-rr',
-  'active-backup',
-  'balance-xor',
-  'broadcast',
-  '802.3ad',
-  'balance-tlb',
-  'balance-alb',
+/**
+ * The bonding modes, one row each; a mode's number is its index (bond_mode_tbl). `bridgeable`
+ * is the oVirt engine's BondMode.isValidForVmNetwork: balance-rr (0) sends one flow's frames
+ * through every slave and balance-tlb/alb (5, 6) rewrite source MACs per slave, so a switch sees a
+ * bridged guest's MAC flap between ports (or not at all); the engine refuses a VM (bridged)
+ * network on those modes.
+ */
+export const BOND_MODES = [
+  { name: 'balance-rr', bridgeable: false },
+  { name: 'active-backup', bridgeable: true },
+  { name: 'balance-xor', bridgeable: true },
+  { name: 'broadcast', bridgeable: true },
+  { name: '802.3ad', bridgeable: true },
+  { name: 'balance-tlb', bridgeable: false },
+  { name: 'balance-alb', bridgeable: false },
 ] as const;
+
+/** Mode names; a mode's number is its index. */
+export const BOND_MODE_NAMES = BOND_MODES.map((m) => m.name);
+
+/** Whether a bond in this mode may carry a bridged network (the engine's rule; see BOND_MODES). */
+export function modeCarriesBridge(mode: number): boolean {
+  return BOND_MODES[mode]?.bridgeable === true;
+}
+
+/** The modes that may carry a bridged network, labelled, for messages. */
+export const BRIDGEABLE_MODE_LABELS = BOND_MODES.flatMap((m, i) => (m.bridgeable ? [`${m.name} (${i})`] : []));
 
 export const DEFAULT_BOND_MODE = 0;
 

@@ -2,6 +2,7 @@
 // (src/observe/host.ts reads it): the NICs by the one NIC rule (links.ts), the bonds with their
 // slaves, and the resolvers. Pure; the caller reads the host.
 import type { Capabilities, HostState, Link } from './host-state.js';
+import { numericBondValue } from './bond-options.js';
 import { bondSlaves, isBond, isNic } from './links.js';
 
 /** What validation (plan/validate.ts) needs to know about the node: a projection of the HostState. */
@@ -10,6 +11,8 @@ export interface ValidationFacts {
   nics: string[];
   /** Bonds present on the node, by name, with their slaves. */
   bonds: Record<string, string[]>;
+  /** The mode (number) of each bond of the node whose mode is known: the engine's bond rule reads it. */
+  bondModes?: Record<string, number>;
   /** The host's current resolvers (resolv.conf), for VDSM's nameservers default. */
   nameservers?: string[];
 }
@@ -22,8 +25,19 @@ export function validationFacts(host: HostState): ValidationFacts {
       .map((l) => l.name)
       .sort();
   const bonds: Record<string, string[]> = {};
-  for (const b of names(isBond)) bonds[b] = bondSlaves(host, host.links[b]!);
-  return { nics: names(isNic), bonds, nameservers: [...host.nameservers] };
+  const modes: Record<string, string | undefined> = {};
+  for (const b of names(isBond)) {
+    bonds[b] = bondSlaves(host, host.links[b]!);
+    const mode = host.links[b]!.bonding?.mode;
+    modes[b] = mode === undefined ? undefined : numericBondValue('mode', mode);
+  }
+  return { nics: names(isNic), bonds, ...bondModesOf(modes), nameservers: [...host.nameservers] };
+}
+
+/** `bondModes` of the facts, from each bond's numeric mode ("4"); absent when none is known. */
+function bondModesOf(modes: Readonly<Record<string, string | undefined>>): { bondModes?: Record<string, number> } {
+  const known = Object.entries(modes).filter((e): e is [string, string] => e[1] !== undefined && /^\d+$/.test(e[1]));
+  return known.length ? { bondModes: Object.fromEntries(known.map(([b, m]) => [b, Number(m)])) } : {};
 }
 
 /**
@@ -33,6 +47,10 @@ export function validationFacts(host: HostState): ValidationFacts {
  */
 export function validationFactsFromCapabilities(caps: Capabilities): ValidationFacts {
   const bonds: Record<string, string[]> = {};
-  for (const b of Object.keys(caps.bondings).sort()) bonds[b] = [...caps.bondings[b]!.slaves];
-  return { nics: Object.keys(caps.nics).sort(), bonds, nameservers: [...caps.nameservers] };
+  const modes: Record<string, string | undefined> = {};
+  for (const b of Object.keys(caps.bondings).sort()) {
+    bonds[b] = [...caps.bondings[b]!.slaves];
+    modes[b] = caps.bondings[b]!.opts.mode;
+  }
+  return { nics: Object.keys(caps.nics).sort(), bonds, ...bondModesOf(modes), nameservers: [...caps.nameservers] };
 }

@@ -52,6 +52,13 @@ export function canonicalizeNetwork(net: NetworkSpec, opts: CanonicalizeOptions 
   return out;
 }
 
+/**
+ * Options without a mode canonicalize to mode=0, the kernel's and VDSM's default. The oVirt
+ * engine's API would fill empty options with its own "mode=4 miimon=100 xmit_hash_policy=2", but
+ * its validation (BondMode.isBondModeValidForVmNetwork) judges the mode the bond really runs, and
+ * here that is mode 0 — so validation refuses a bridged network on it (validate.ts,
+ * bondBridgeProblem) rather than this function switching the mode of every bond written without one.
+ */
 export function canonicalizeBond(bond: BondSpec): BondConfig {
   const out: BondConfig = {
     nics: [...new Set(bond.nics)].sort(),

@@ -16,7 +16,14 @@ import {
 } from '../api/spec.js';
 import { vlanDeviceName } from '../model/device-names.js';
 import { netmaskToPrefix, parseIpv4, parseIpv6Cidr, prefixToMask, canonicalIp } from '../util/ip.js';
-import { bondOptionErrors } from '../model/bond-options.js';
+import {
+  BRIDGEABLE_MODE_LABELS,
+  bondMode,
+  bondOptionErrors,
+  modeCarriesBridge,
+  modeLabel,
+  splitOptions,
+} from '../model/bond-options.js';
 import { bridgeOptionErrors } from '../model/bridge-options.js';
 import type { ValidationFacts } from '../model/host-facts.js';
 import { canonicalize, canonicalizeNetwork, configToSpec } from './canonicalize.js';
@@ -424,7 +431,8 @@ function sharedUseErrors(n: string, net: NetworkConfig, uses: Uses, report: Repo
     else
       report(
         at(net.nic !== undefined ? 'nic' : 'bonding'),
-        `network ${first} already uses ${southbound} untagged; a device carries at most one untagged network`,
+        `network ${first} already uses ${southbound} untagged; a device carries at most one untagged network ` +
+          `(${ENGINE_SOURCE.untagged})`,
       );
   }
   for (const [addr, map, field] of [
@@ -526,6 +534,120 @@ function crossErrors(
   vlanDeviceNameErrors(networks, names, report);
   vlanMtuErrors(networks, names, uses.bySouthbound, report);
   defaultRouteErrors(networks, names, report);
+}
+
+// ---- the oVirt engine's rules (Setup Host Networks) ----
+//
+// Rules the engine applies before it calls VDSM's setupNetworks, which VDSM itself does not: a
+// spec an oVirt administrator could not have set up is refused here too. They judge the desired
+// config only: unlike the rules above they are no kernel invariant, so relationErrors (which the
+// planner holds every intermediate state of a plan to) leaves them out.
+
+/** Where each rule comes from in ovirt-engine (backend/manager/modules/...), quoted in its message. */
+export const ENGINE_SOURCE = {
+  bondMode:
+    'oVirt engine: HostSetupNetworksValidator.validateBondModeVsNetworksAttachedToIt, ' +
+    'BondMode.isBondModeValidForVmNetwork',
+  untagged: 'oVirt engine: NetworkAttachmentsValidator.validateNetworkExclusiveOnNics',
+  mtu: 'oVirt engine: NetworkMtuValidator.validateMtu',
+} as const;
+
+/**
+ * Why a bond cannot carry a bridged network, or undefined if it can. Options naming no mode
+ * leave the bond in the kernel's default, balance-rr (0) — VDSM's canonical form says so
+ * ("mode=0", canonicalize.ts) — and the engine refuses those too: BondMode.parseBondMode finds
+ * no mode and isBondModeValidForVmNetwork answers false. (The engine's own API fills *empty*
+ * options with "mode=4 miimon=100 xmit_hash_policy=2" before validating, but that is the
+ * engine's default, never sent to VDSM empty; this spec speaks VDSM's vocabulary, where empty
+ * means the kernel's mode 0, and changing that default would silently switch the mode of every
+ * bond written without one.)
+ */
+export function bondBridgeProblem(options: string | undefined): string | undefined {
+  const mode = bondMode(options);
+  if (mode === undefined) return undefined; // an invalid mode is reported already
+  return modeBridgeProblem(
+    mode,
+    splitOptions(options ?? '').pairs.some(([k]) => k === 'mode'),
+  );
+}
+
+/** Why a bond in this mode cannot carry a bridged network (named: the options give the mode). */
+function modeBridgeProblem(mode: number, named: boolean): string | undefined {
+  if (modeCarriesBridge(mode)) return undefined;
+  const which = named ? `is in mode ${modeLabel(mode)}` : `names no mode, so it runs in ${modeLabel(mode)}`;
+  return (
+    `${which}, which cannot carry a bridged (VM) network; use bridged: false, or a bond mode of ` +
+    `${BRIDGEABLE_MODE_LABELS.join(', ')} (${ENGINE_SOURCE.bondMode})`
+  );
+}
+
+/**
+ * A bridged network on a bond: the bond's mode must carry a bridge. A bond of the spec by its
+ * options; a bond of the node the spec does not define (nor the handler own: that one is being
+ * removed, reported already) by the mode the node reports, as the engine checks existing bonds.
+ */
+export function bridgedOnBondErrors(
+  networks: Readonly<Record<string, { bonding?: string | undefined; bridged?: boolean | undefined }>>,
+  bonds: Readonly<Record<string, { options?: string | undefined }>>,
+  base: string,
+  report: Report,
+  nodeBonds: { modes?: Readonly<Record<string, number>>; owned?: ReadonlySet<string> } = {},
+): void {
+  for (const n of Object.keys(networks).sort()) {
+    const net = networks[n]!;
+    const b = net.bonding;
+    if (net.bridged === false || b === undefined) continue;
+    let problem: string | undefined;
+    if (Object.hasOwn(bonds, b)) problem = bondBridgeProblem(bonds[b]!.options);
+    else if (nodeBonds.modes && Object.hasOwn(nodeBonds.modes, b) && !nodeBonds.owned?.has(b)) {
+      const p = modeBridgeProblem(nodeBonds.modes[b]!, true);
+      problem = p && `(of the node) ${p}`;
+    }
+    if (problem) report(joinPath(joinPath(base, n), 'bridged'), `bond ${b} ${problem}`);
+  }
+}
+
+/**
+ * A device with an untagged network has one MTU for all its networks: the engine requires every
+ * VLAN network on it to have the untagged network's MTU (a default MTU counts as 1500). Without
+ * an untagged network the VLANs may differ.
+ */
+function engineMtuErrors(networks: Readonly<Record<string, NetworkConfig>>, names: string[], report: Report): void {
+  const untaggedOn = new Map<string, string>();
+  for (const n of names) {
+    const net = networks[n]!;
+    const southbound = net.nic ?? net.bonding;
+    if (southbound === undefined || net.vlan !== undefined || untaggedOn.has(southbound)) continue;
+    untaggedOn.set(southbound, n);
+  }
+  for (const n of names) {
+    const net = networks[n]!;
+    const southbound = net.nic ?? net.bonding;
+    if (southbound === undefined || net.vlan === undefined) continue;
+    const u = untaggedOn.get(southbound);
+    const untagged = u === undefined ? undefined : networks[u]!;
+    if (!untagged || net.mtu === untagged.mtu) continue;
+    // Above a bridgeless untagged network's MTU, vlanMtuErrors reports the kernel's reason.
+    if (!untagged.bridged && net.mtu > untagged.mtu) continue;
+    report(
+      joinPath(joinPath('spec.networks', n), 'mtu'),
+      `mtu ${net.mtu} differs from ${untagged.mtu}, the mtu of untagged network ${u} on ${southbound}; the ` +
+        `networks on a device with an untagged network share its MTU (${ENGINE_SOURCE.mtu})`,
+    );
+  }
+}
+
+/** The engine's rules on a whole spec (the untagged-network rule is sharedUseErrors', a kernel fact too). */
+function engineErrors(
+  networks: Readonly<Record<string, NetworkConfig>>,
+  bonds: Readonly<Record<string, BondSpec>>,
+  ctx: ValidationContext,
+  report: Report,
+): void {
+  const names = Object.keys(networks).sort();
+  const owned = new Set(Object.keys(ctx.running?.bondings ?? {}));
+  bridgedOnBondErrors(networks, bonds, 'spec.networks', report, { modes: ctx.host?.bondModes, owned });
+  engineMtuErrors(networks, names, report);
 }
 
 // ---- entry points ----
@@ -642,6 +764,7 @@ export function checkSpec(raw: unknown, ctx: ValidationContext = {}): SpecCheck 
   for (const [n, net] of Object.entries(networks)) canonicalNets[n] = canonicalizeNetwork(net);
   // Bond nics in the spec's order, so error paths index the user's list.
   crossErrors(canonicalNets, bondings, ctx, known, report);
+  engineErrors(canonicalNets, bondings, ctx, report);
 
   if (errors.length > 0 || !parsed.success) return { ok: false, errors: finish(errors) };
   return { ok: true, spec: parsed.data, config: canonicalize(parsed.data, { hostNameservers: ctx.host?.nameservers }) };

@@ -2,7 +2,7 @@
 // six NICs, three bonds, a bond the handler does not own, seven networks in every placement.
 import fc from 'fast-check';
 import type { BondConfig, NetworkConfig, RunningConfig } from '../../src/api/config.js';
-import { canonicalBondOptions } from '../../src/model/bond-options.js';
+import { bondMode, canonicalBondOptions, modeCarriesBridge } from '../../src/model/bond-options.js';
 import { southboundOf } from '../../src/plan/plan.js';
 import type { ValidationFacts } from '../../src/plan/validate.js';
 
@@ -89,11 +89,21 @@ export function buildConfig(raw: RawConfig): RunningConfig {
     n.nameservers = n.defaultRoute ? [...r.nameservers] : [];
     networks[name] = n;
   });
-  // A VLAN cannot exceed a bridgeless untagged network that is its lower device.
+  // The oVirt engine's rules (validate.ts): a bond whose mode cannot carry a bridge (0, 5, 6; no
+  // mode is 0) carries bridgeless networks only...
+  for (const n of Object.values(networks)) {
+    const bond = n.bonding === undefined ? undefined : bondings[n.bonding];
+    if (!n.bridged || !bond || modeCarriesBridge(bondMode(bond.options) ?? 0)) continue;
+    n.bridged = false;
+    n.stp = false;
+    delete n.bridgeOpts;
+  }
+  // ...and the networks on a device with an untagged network share its MTU (which also keeps a
+  // VLAN from exceeding a bridgeless untagged network, its lower device).
   for (const n of Object.values(networks)) {
     if (n.vlan === undefined) continue;
-    const lower = Object.values(networks).find((u) => u.vlan === undefined && !u.bridged && southboundOf(u) === southboundOf(n));
-    if (lower && n.mtu > lower.mtu) n.mtu = lower.mtu;
+    const lower = Object.values(networks).find((u) => u.vlan === undefined && southboundOf(u) === southboundOf(n));
+    if (lower) n.mtu = lower.mtu;
   }
   return { networks, bondings };
 }

@@ -173,6 +173,21 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
     assert.deepEqual(await rig.settled(), before);
   });
 
+  it('the oVirt engine\'s rules through KernelBackend.setup: InvalidSpec naming the field, the reason and the engine class; nothing changed', async () => {
+    const before = await rig.settled();
+    // Kernel-valid (VDSM would set it up): a bridge on a bond without a mode (balance-rr), a VLAN
+    // MTU other than its device's untagged network.
+    const r = await rig.setupLosingConnectivity({
+      networks: { u: { nic: 'e1' }, v: { nic: 'e1', vlan: 10, mtu: 9000 }, vm1: { bonding: 'bond0' } },
+      bondings: { bond0: { nics: ['e2'] } },
+    });
+    assert.equal(r.reason, 'InvalidSpec');
+    assert.equal(r.preflights, 0, 'nothing is probed or applied for an invalid spec');
+    assert.match(r.message ?? '', /spec\.networks\.v\.mtu: mtu 9000 differs from 1500, the mtu of untagged network u on e1.*NetworkMtuValidator/);
+    assert.match(r.message ?? '', /spec\.networks\.vm1\.bridged: bond bond0 names no mode, so it runs in balance-rr \(0\).*BondMode\.isBondModeValidForVmNetwork/);
+    assert.deepEqual(await rig.settled(), before);
+  });
+
   it('boot restore: a node that lost its networks (reboot) gets the persisted config back', async () => {
     const kc = (await rig.show()).kernelConfig;
     await rig.ns('sh', '-c', 'ip link del net1; ip link del net2; ip -4 addr flush dev e2; ip link set e1 mtu 1500');

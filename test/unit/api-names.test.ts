@@ -93,7 +93,7 @@ test('validate() and checkPolicySpec refuse exactly the names the rule refuses, 
     const key = validate({ bondings: { [n]: { nics: ['eth1'] } } });
     assert.equal(key.length === 0, isBond(n), `bond ${quoteName(n)}: ${JSON.stringify(key)}`);
     if (!isBond(n)) assert.ok(key.some((e) => e.path === pathOf('spec.bondings', n)), JSON.stringify(key));
-    const bonding = validate({ networks: { net1: { bonding: n } }, bondings: { [n]: { nics: ['eth1'] } } });
+    const bonding = validate({ networks: { net1: { bonding: n, bridged: false } }, bondings: { [n]: { nics: ['eth1'] } } });
     assert.equal(bonding.length === 0, isBond(n), `bonding ${quoteName(n)}: ${JSON.stringify(bonding)}`);
     if (!isBond(n)) assert.ok(bonding.some((e) => e.path === 'spec.networks.net1.bonding'), JSON.stringify(bonding));
   }

@@ -20,7 +20,7 @@ function fakeKernel(d: Dumps) {
   return { exec, scripts };
 }
 
-test('NICs: hardware Ethernet, veth and dummy; not bridges, bonds, VLANs or loopback; bonds with slaves; resolvers', async () => {
+test('NICs: hardware Ethernet, veth and dummy; not bridges, bonds, VLANs or loopback; bonds with slaves and mode; resolvers', async () => {
   // The fixture's resolv.conf lines, as the script prints them for another path.
   const d = loadDumps('nic-rule');
   const k = fakeKernel({ ...d, sys: d.sys.replaceAll('/etc/resolv.conf:', '/run/test/resolv.conf:') });
@@ -28,6 +28,7 @@ test('NICs: hardware Ethernet, veth and dummy; not bridges, bonds, VLANs or loop
   assert.deepEqual(facts, {
     nics: ['dummy0', 'eth0', 'eth1', 'eth2', 'veth1', 'wlan0'],
     bonds: { bond0: ['eth1', 'eth2'] },
+    bondModes: { bond0: 1 },
     nameservers: ['10.0.0.53', '2001:db8::53'],
   });
   assert.equal(k.scripts.length, 1);
