@@ -19,6 +19,7 @@ import { loadRunningConfig } from '../persist/running-config.js';
 import { runningConfigStore } from '../persist/running-config-store.js';
 import { checkSpecOnHost, formatValidationErrors, type HostCheck } from '../plan/host-validation.js';
 import { extractSpec } from '../plan/validate.js';
+import { readBackHost } from './read-back.js';
 
 /**
  * A spec checked against this host read now, apart from any transaction (the dry run and the
@@ -36,7 +37,23 @@ interface ApplyOptions {
   resolvConf: string;
   dhcpTimeout: string;
   quiet?: boolean;
+  output: 'text' | 'json';
   testCrashAfterOperation?: number;
+}
+
+/**
+ * `--output json`: one document on stdout for scripts and tests, instead of the text lines. The
+ * kernelConfig is read back after the transaction as `show` reads it (one process where a
+ * script would otherwise start a second for `show --json`).
+ */
+export interface ApplyJson {
+  changed: boolean;
+  steps: number;
+  operations: number;
+  milliseconds: number;
+  summary: string;
+  leases: Record<string, string | null>;
+  kernelConfig: RunningConfig;
 }
 
 /**
@@ -127,6 +144,10 @@ export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<numb
     log: (m) => (o.quiet ? undefined : process.stderr.write(`${m}\n`)),
     onProgress: progressPrinter(o.quiet),
   });
+  if (o.dryRun && o.output === 'json') {
+    process.stderr.write('--output json: not with --dry-run (`plan` prints the steps)\n');
+    return 1;
+  }
   if (o.dryRun) {
     const { compiled } = await tx.plan(v.config);
     if (!compiled.ops.length) {
@@ -158,6 +179,20 @@ export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<numb
     process.stderr.write(`apply failed (${r.reason}${r.rolledBack ? ', rolled back' : ''}): ${r.message}\n`);
     return 1;
   }
+  if (o.output === 'json') {
+    const leases = r.changed ? await tx.leases(v.config) : {};
+    const doc: ApplyJson = {
+      changed: r.changed,
+      steps: r.steps,
+      operations: r.ops,
+      milliseconds: ms,
+      summary: r.summary,
+      leases: Object.fromEntries(Object.entries(leases).map(([k, a]) => [k, a ?? null])),
+      kernelConfig: await readBackHost(o.stateDir),
+    };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return 0;
+  }
   if (!r.changed) {
     process.stdout.write(`nothing to do: the host already has this configuration (${ms} ms)\n`);
     return 0;
@@ -182,6 +217,11 @@ export function registerApply(program: Command): void {
     .option('--resolv-conf <file>', 'the resolv.conf nameservers are written to', DEFAULT_RESOLV_CONF)
     .option('--dhcp-timeout <seconds>', 'how long to wait for DHCP leases', '30')
     .option('-q, --quiet', 'no progress output')
+    .addOption(
+      new Option('-o, --output <format>', 'text lines, or one JSON document with the kernelConfig read back')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .addOption(new Option('--test-crash-after-operation <n>').argParser(crashPoint).hideHelp())
     .action(async (o: ApplyOptions) => {
       const crashAfter = o.testCrashAfterOperation;

@@ -7,13 +7,12 @@ import { DEFAULT_STATE_DIR } from '../api/constants.js';
 import {
   capabilities,
   HostObserver,
-  kernelConfig,
   renderTree,
   StatisticsSampler,
   type Capabilities,
   type Statistics,
 } from '../observe/index.js';
-import { OriginsStore } from '../apply/origins.js';
+import { kernelConfigRead } from './read-back.js';
 import { sleep } from '../util/exec.js';
 import { runningConfigPath } from '../persist/running-config.js';
 import { readJsonIfExists } from '../util/fs.js';
@@ -80,8 +79,7 @@ async function show(o: ShowOptions): Promise<void> {
     stats = sampler.sample(host);
   }
   const caps = capabilities(host, running);
-  // A source-routed network's gateway counts only in the table the handler allocated for it.
-  const kc = kernelConfig(host, running, (await new OriginsStore(o.stateDir).load()).routeTables ?? {});
+  const kc = await kernelConfigRead(o.stateDir, host, running);
   const state = o.interface
     ? narrow(caps, kc, stats, o.interface)
     : { capabilities: caps, kernelConfig: kc, ...(stats ? { statistics: stats } : {}) };

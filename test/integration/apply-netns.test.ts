@@ -69,6 +69,21 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
     assert.match(out, /nothing to do/);
   });
 
+  it('--output json: one document with the kernelConfig read back as show reads it; refused with --dry-run', async () => {
+    const r = await rig.apply(STATIC, ['--output', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { changed: boolean; steps: number; operations: number; leases: object; kernelConfig: unknown };
+    assert.deepEqual([doc.changed, doc.steps, doc.operations, doc.leases], [false, 0, 0, {}]);
+    assert.deepEqual(doc.kernelConfig, (await rig.show()).kernelConfig);
+    assert.deepEqual(doc.kernelConfig, canonical(STATIC));
+    const dry = await rig.apply(STATIC, ['--output', 'json', '--dry-run']);
+    assert.equal(dry.code, 1);
+    assert.match(dry.stderr, /--output json: not with --dry-run/);
+    const bad = await rig.apply(STATIC, ['--output', 'yaml']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /option '-o, --output <format>' argument 'yaml' is invalid/);
+  });
+
   it('moves the default route, raises an MTU, changes bridge options and STP', async () => {
     const moved: Spec = {
       networks: {

@@ -132,14 +132,10 @@ export class NetnsRig {
    * link-local address after DAD, come a moment after the configuration (two equal reads in a row).
    */
   async settled(loose = false, timeoutMs = 10_000): Promise<unknown> {
-    const deadline = Date.now() + timeoutMs;
-    let prev = JSON.stringify(await this.observed(loose));
-    for (;;) {
-      await sleep(250);
-      const cur = JSON.stringify(await this.observed(loose));
-      if (isDeepStrictEqual(JSON.parse(cur), JSON.parse(prev)) || Date.now() > deadline) return JSON.parse(cur);
-      prev = cur;
-    }
+    // In one process inside the node (one start instead of one a read: the crash test reads
+    // settled states hundreds of times).
+    const r = await run(['ip', 'netns', 'exec', this.node, process.execPath, SELF, 'settled', String(timeoutMs), ...(loose ? ['--loose'] : [])]);
+    return JSON.parse(r.stdout);
   }
 
   /** `show --json` inside the node: capabilities and kernelConfig for the persisted running config. */
@@ -206,9 +202,23 @@ async function setupLosingConnectivity(stateDir: string, spec: unknown): Promise
   process.stdout.write(JSON.stringify({ ...r, preflights }));
 }
 
+/** The comparable state once two reads 250 ms apart agree (or the deadline passes: the last read). */
+async function settledHere(loose: boolean, timeoutMs: number): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  let prev = comparable(await observeHost(), loose);
+  for (;;) {
+    await sleep(250);
+    const cur = comparable(await observeHost(), loose);
+    if (isDeepStrictEqual(cur, prev) || Date.now() > deadline) return cur;
+    prev = cur;
+  }
+}
+
 if (process.argv[1] === SELF && process.argv[2] === 'observe') {
   const host = await observeHost();
   process.stdout.write(JSON.stringify(comparable(host, process.argv.includes('--loose'))));
+} else if (process.argv[1] === SELF && process.argv[2] === 'settled') {
+  process.stdout.write(JSON.stringify(await settledHere(process.argv.includes('--loose'), Number(process.argv[3]))));
 } else if (process.argv[1] === SELF && process.argv[2] === 'lose-connectivity') {
   await setupLosingConnectivity(process.argv[3]!, JSON.parse(process.argv[4]!));
 } else if (process.argv[1] === SELF && process.argv[2] === 'vanish') {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { RunningConfig } from '../../src/api/config.js';
+import type { ApplyJson } from '../../src/cli/apply.js';
 import type { BondSpec, NetworkSpec } from '../../src/api/spec.js';
 import type { Lab } from '../../lab/src/index.js';
 import { canonicalize } from '../../src/plan/canonicalize.js';
@@ -54,23 +54,21 @@ function cli(args: string[], input?: string) {
   return exec(vm, ['env', 'NO_COLOR=1', NODE, BIN, ...args], { allowFailure: true, ...(input !== undefined ? { input } : {}) });
 }
 
-async function apply(spec: Spec): Promise<string> {
-  const r = await cli(['apply', '-f', '-', '--state-dir', STATE, '-q', '--dhcp-timeout', '60'], JSON.stringify(spec));
+/**
+ * One `apply --output json` (one CLI start: several seconds each under TCG): the transaction's
+ * result with the kernelConfig read back after it, as `show` reads it.
+ */
+async function apply(spec: Spec): Promise<ApplyJson> {
+  const r = await cli(['apply', '-f', '-', '--state-dir', STATE, '-q', '--dhcp-timeout', '60', '--output', 'json'], JSON.stringify(spec));
   assert.equal(r.code, 0, `apply failed: ${r.stderr}`);
-  return r.stdout;
+  return JSON.parse(r.stdout) as ApplyJson;
 }
 
-async function kernelConfig(): Promise<RunningConfig> {
-  const r = await cli(['show', '--json', '--state-dir', STATE]);
-  assert.equal(r.code, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { kernelConfig: RunningConfig }).kernelConfig;
-}
-
-/** Applies and reads the kernel back: it must hold exactly the canonical spec. */
-async function applyAndReadBack(spec: Spec): Promise<string> {
+/** Applies; the kernel read back must hold exactly the canonical spec. */
+async function applyAndReadBack(spec: Spec): Promise<ApplyJson> {
   const out = await apply(spec);
   const want = canonicalize({ networks: spec.networks ?? {}, bondings: spec.bondings ?? {} }, { hostNameservers: resolvers });
-  assert.deepEqual(await kernelConfig(), want);
+  assert.deepEqual(out.kernelConfig, want);
   return out;
 }
 
@@ -108,7 +106,7 @@ describe('apply in the lab VM (bonds, VLANs, bridges, DHCP)', () => {
       networks: { net1: { bridged: true, bonding: 'bond1', bootproto: 'dhcp', defaultRoute: true } },
       bondings: { bond1: { options: 'mode=4 miimon=100', nics: ['eth1'] } },
     });
-    assert.match(out, /net1\/v4: 10\.89\.0\.1\d\d\/24/);
+    assert.match(out.leases['net1/v4'] ?? '', /^10\.89\.0\.1\d\d\/24$/, JSON.stringify(out.leases));
     assert.deepEqual(await defaultRoutes(), ['10.89.0.1 net1']);
     const l = await links();
     assert.equal(l.eth1?.master, 'bond1');
@@ -164,11 +162,11 @@ describe('apply in the lab VM (bonds, VLANs, bridges, DHCP)', () => {
 
   it('removing everything gives eth1 and eth2 back as they were (MAC, MTU, up, no master)', async () => {
     const out = await apply({});
-    assert.match(out, /remove network tnet2/);
+    assert.match(out.summary, /remove network tnet2/);
     const l = await links();
     for (const d of ['net2', 'net3', 'bond2', 'bondt2.100']) assert.equal(l[d], undefined, `${d} removed`);
     assert.deepEqual({ eth1: nicState(l.eth1), eth2: nicState(l.eth2) }, initialNics);
-    assert.deepEqual(await kernelConfig(), { networks: {}, bondings: {} });
+    assert.deepEqual(out.kernelConfig, { networks: {}, bondings: {} });
     const procs = await sh(vm, `ls ${STATE}/dhcp/*.pid 2>/dev/null | wc -l`);
     assert.equal(procs.stdout.trim(), '0');
   });
