@@ -59,6 +59,7 @@ export class LldpSupervisor {
   private async start(s: LldpdSpec): Promise<void> {
     const p = this.paths;
     await mkdir(p.dir, { recursive: true, mode: 0o700 });
+    await mkdir(p.runDir, { recursive: true, mode: 0o755 });
     // A socket left by a daemon that was killed: lldpd refuses to start over its lock otherwise.
     await rm(p.socket, { force: true });
     await rm(`${p.socket}.lock`, { force: true });

@@ -4,7 +4,9 @@
 // same files; observe reads what it heard through its socket (observe/host.ts readLldp).
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { HANDLER_NAME } from '../api/constants.js';
 import { isDeviceName } from '../api/names.js';
+import { fnv1a32 } from '../util/hash.js';
 
 /** How the daemon runs: on which NICs, and whether it announces this node too. */
 export interface LldpdSpec {
@@ -16,18 +18,31 @@ export interface LldpdSpec {
 
 export interface LldpdPaths {
   dir: string;
+  runDir: string;
   socket: string;
   pid: string;
   spec: string;
   log: string;
 }
 
-export function lldpdPaths(stateDir: string): LldpdPaths {
+/**
+ * Where the control sockets are. Not in the state directory: Debian's lldpcli is setuid _lldpd
+ * and drops root even when root runs it, so every directory above the socket must let _lldpd
+ * through (the state directory is root's alone), and a socket path holds at most 107 bytes
+ * (a state directory can be longer). lldpd makes the socket itself root's and _lldpd's only (0770).
+ */
+export const LLDP_RUN_DIR = `/run/${HANDLER_NAME}`;
+
+export function lldpdPaths(stateDir: string, runDir: string = LLDP_RUN_DIR): LldpdPaths {
   // Absolute: lldpd and lldpcli are given these paths, whatever their working directory.
-  const dir = join(resolve(stateDir), 'lldp');
+  const abs = resolve(stateDir);
+  const dir = join(abs, 'lldp');
+  // One daemon per state directory (the lab runs several nodes on one machine).
+  const key = fnv1a32(abs).toString(16).padStart(8, '0');
   return {
     dir,
-    socket: join(dir, 'lldpd.socket'),
+    runDir,
+    socket: join(runDir, `lldpd-${key}.socket`),
     pid: join(dir, 'lldpd.pid'),
     spec: join(dir, 'lldpd.json'),
     log: join(dir, 'lldpd.log'),
