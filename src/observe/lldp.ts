@@ -56,9 +56,12 @@ function own(o: Record<string, Json>, key: string): Json {
 }
 
 function cut(s: string): string {
-  // Cut by code points so a surrogate pair is never split into a lone half.
-  const cps = Array.from(s);
-  return cps.length <= LLDP_STRING_MAX ? s : cps.slice(0, LLDP_STRING_MAX).join('');
+  if (s.length <= LLDP_STRING_MAX) return s;
+  // Cut by code points so a surrogate pair is never split into a lone half; only the kept
+  // prefix is walked, whatever the length of the rest.
+  let end = 0;
+  for (let n = 0; n < LLDP_STRING_MAX && end < s.length; n++) end += s.codePointAt(end)! > 0xffff ? 2 : 1;
+  return s.slice(0, end);
 }
 
 /** json0 renders every child as a list of objects: the list at key, or [] when absent. */
