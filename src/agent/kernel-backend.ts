@@ -9,7 +9,14 @@ import type { Logger } from 'pino';
 import { DEFAULT_STATE_DIR } from '../api/constants.js';
 import { Transactions, type ApplyOutcome } from '../apply/transaction.js';
 import { BusyError, Locks } from '../apply/lock.js';
-import { capabilities, HostObserver, kernelConfig, observeHost, readLldp, StatisticsSampler } from '../observe/index.js';
+import {
+  capabilities,
+  HostObserver,
+  kernelConfig,
+  observeHost,
+  readLldp,
+  StatisticsSampler,
+} from '../observe/index.js';
 import { LldpSupervisor } from '../apply/lldpd.js';
 import { lldpNics } from '../model/lldpd.js';
 import type { Lldp } from '../api/status.js';

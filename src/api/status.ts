@@ -167,10 +167,16 @@ export const LLDP_PROPERTIES_MAX = 8;
 export const LldpTlvSchema = z
   .object({
     type: z.int().min(0).max(127).describe('TLV type of IEEE 802.1AB (127: organizationally specific).'),
-    name: z.string().max(LLDP_STRING_MAX).describe('What the TLV is about (VDSM\'s names: "Chassis ID", "Port ID", ...).'),
+    name: z
+      .string()
+      .max(LLDP_STRING_MAX)
+      .describe('What the TLV is about (VDSM\'s names: "Chassis ID", "Port ID", ...).'),
     properties: z
-      .record(z.string().max(LLDP_STRING_MAX), z.string().max(LLDP_STRING_MAX).describe('Value, as the switch sent it.'))
-      .describe("The TLV's fields, VDSM's keys (\"chassis ID\", \"port description\", \"VLAN ID\", ...)."),
+      .record(
+        z.string().max(LLDP_STRING_MAX),
+        z.string().max(LLDP_STRING_MAX).describe('Value, as the switch sent it.'),
+      )
+      .describe('The TLV\'s fields, VDSM\'s keys ("chassis ID", "port description", "VLAN ID", ...).'),
     oui: z.int().min(0).optional().describe('Organizationally unique identifier (type 127 only).'),
     subtype: z.int().min(0).optional().describe('Organizationally defined subtype (type 127 only).'),
   })

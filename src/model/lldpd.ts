@@ -66,7 +66,8 @@ export function lldpNics(nics: readonly string[]): string[] {
  */
 export function lldpdArgs(s: LldpdSpec, p: LldpdPaths): string[] {
   if (s.nics.length === 0) throw new Error('lldpd needs at least one NIC');
-  for (const n of s.nics) if (!isDeviceName(n)) throw new Error(`NIC name ${JSON.stringify(n)} cannot be an lldpd pattern`);
+  for (const n of s.nics)
+    if (!isDeviceName(n)) throw new Error(`NIC name ${JSON.stringify(n)} cannot be an lldpd pattern`);
   return [
     'lldpd',
     '-d',

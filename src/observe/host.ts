@@ -367,7 +367,11 @@ export async function readRules(opts: ObserveOptions = {}): Promise<PolicyRule[]
  * place the agent asks lldpd, through lldpcli and the daemon's private socket. No daemon running
  * (none started, or it died): every NIC is reported with enabled false.
  */
-export async function readLldp(stateDir: string, nics: readonly string[], opts: { netns?: string } = {}): Promise<Lldp> {
+export async function readLldp(
+  stateDir: string,
+  nics: readonly string[],
+  opts: { netns?: string } = {},
+): Promise<Lldp> {
   const status = await lldpdStatus(stateDir);
   const enabled = new Set(status?.running ? status.spec.nics : []);
   if (enabled.size === 0) return lldpFor(nics, enabled, new Map());

@@ -8,13 +8,7 @@
 // reads only own properties (a key named "constructor" or "__proto__" is data, never Object's),
 // keeps only the NICs it is told about, cuts every string at LLDP_STRING_MAX and every list at a
 // bound, and never interprets a value. Escaping for a terminal is the display's (printableText).
-import {
-  LLDP_STRING_MAX,
-  LLDP_TLVS_MAX,
-  type Lldp,
-  type LldpInfo,
-  type LldpTlv,
-} from '../api/status.js';
+import { LLDP_STRING_MAX, LLDP_TLVS_MAX, type Lldp, type LldpInfo, type LldpTlv } from '../api/status.js';
 
 /** IEEE 802.1 and 802.3 organizationally unique identifiers (VDSM's OUI class). */
 export const OUI_IEEE8021 = 0x0080c2;
@@ -237,12 +231,18 @@ export function parseLldpNeighbors(jsonText: string, nics: readonly string[], en
 }
 
 /** The status entries of `nics` from what was heard (nothing heard on a NIC: tlvs []). */
-export function lldpFor(nics: readonly string[], enabled: ReadonlySet<string>, heard: ReadonlyMap<string, LldpTlv[]>): Lldp {
+export function lldpFor(
+  nics: readonly string[],
+  enabled: ReadonlySet<string>,
+  heard: ReadonlyMap<string, LldpTlv[]>,
+): Lldp {
   return Object.fromEntries(
-    [...new Set(nics)].sort().map((nic): [string, LldpInfo] => [
-      nic,
-      { enabled: enabled.has(nic), tlvs: enabled.has(nic) ? (heard.get(nic) ?? []) : [] },
-    ]),
+    [...new Set(nics)]
+      .sort()
+      .map((nic): [string, LldpInfo] => [
+        nic,
+        { enabled: enabled.has(nic), tlvs: enabled.has(nic) ? (heard.get(nic) ?? []) : [] },
+      ]),
   );
 }
 
