@@ -109,9 +109,9 @@ function compactCapabilities(s: StatusFields): StatusFields {
  * The order in which the status gives way, each level on top of the ones before: first the
  * statistics (all of them are on /metrics), then what capabilities repeat or leave empty (no
  * information lost), then what the switches announce (lldp), then kernelConfig (the spec read
- * back: a difference is in the Degraded condition), then capabilities. The reporter's last resort, when even that is refused for
- * its content, is the same status without the StatusTruncated condition (an older CRD does not
- * know the condition type).
+ * back: a difference is in the Degraded condition), then capabilities. The reporter's last
+ * resort, when even that is refused for its content, is the same status without the
+ * StatusTruncated condition (an older CRD does not know the condition type).
  */
 export const TRUNCATION_ORDER: readonly TruncationLevel[] = [
   { leavesOut: 'statistics of devices other than NICs and bonds', apply: statisticsOfPorts },
