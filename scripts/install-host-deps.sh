@@ -5,6 +5,7 @@ pkgs=(
   iproute2 iputils-ping kmod procps   # kernel networking, modprobe/depmod for the VM kernel
   dnsmasq-base                         # DHCP/DNS server on the lab's switches (no system service)
   dhcpcd-base                          # the DHCP client the agent supervises
+  lldpd                                # LLDP: the agent's receiver, the lab switch's announcements
   socat                                # forwards the API server into the lab network
   qemu-system-x86 busybox-static cpio  # the VM node: QEMU, its initramfs
   openssl ca-certificates
@@ -34,6 +35,17 @@ if [[ " ${missing[*]} " == *" prometheus "* ]]; then
   if pgrep -u prometheus -x prometheus >/dev/null 2>&1; then
     echo "the prometheus package's service is still running (pgrep -u prometheus -x prometheus): stop and disable it" >&2
     exit 1
+  fi
+fi
+# Debian's lldpd package enables a system lldpd that transmits on every interface; the agent and
+# the lab run their own, on the interfaces they name. A service this script brought in is stopped
+# and disabled, as prometheus's is.
+if [[ " ${missing[*]} " == *" lldpd "* ]]; then
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now lldpd.service >/dev/null 2>&1 || true
+  else
+    invoke-rc.d lldpd stop >/dev/null 2>&1 || true
+    update-rc.d lldpd disable >/dev/null 2>&1 || true
   fi
 fi
 # apt-cache must know the kernel package the VM boots (ensureKernel resolves linux-image-amd64).

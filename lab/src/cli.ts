@@ -10,6 +10,7 @@ import {
   currentLab,
   kubeconfigPath,
   startProcessAgents,
+  ensureLabSwitchLldp,
 } from './index.js';
 import { labPaths } from './config.js';
 import { readAll } from '../../src/cli/input.js';
@@ -20,6 +21,7 @@ export function registerLab(program: Command): void {
     .description('a local lab: real kube-apiserver + simulated nodes (netns and QEMU VM)');
   registerUp(lab);
   registerAgents(lab);
+  registerSwitchLldp(lab);
   registerDown(lab);
   registerStatus(lab);
   registerKubeconfig(lab);
@@ -95,6 +97,16 @@ function registerAgents(lab: Command): void {
           ? `started the agent on ${started.join(', ')}\n`
           : 'every node without a kubelet has its agent\n',
       );
+    });
+}
+
+function registerSwitchLldp(lab: Command): void {
+  lab
+    .command('switch-lldp')
+    .description("start the switch's LLDP announcements on a running lab (idempotent; what lab up does)")
+    .action(async () => {
+      const pid = await ensureLabSwitchLldp();
+      process.stdout.write(`the switch's lldpd runs (pid ${pid})\n`);
     });
 }
 

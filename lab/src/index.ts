@@ -33,6 +33,7 @@ import { createPki, pkiPaths, writeKubeconfig, type Pki } from './pki.js';
 import { Progress, stderrLog, type Log } from './progress.js';
 import { loadState, processMatches, statePath, StateRecorder, type LabState, type VmRecord } from './state.js';
 import { createSwitch, dnsmasqArgv, wireNode, type Runner } from './topology.js';
+import { ensureSwitchLldp } from './switch-lldp.js';
 import { bootVm, ensureKernel, startVm, vmExec, vmFiles, type Kernel, type VmBoot } from './vm.js';
 import { agentPaths, applyKustomization, applyManifests, HANDLER_NAMESPACE, startAgent } from './agents.js';
 import { podAgentPid } from './pod-agent.js';
@@ -161,6 +162,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     await wireNamespaceNodes(nodes, rec);
     await waitApiFromNodes(paths.dir, nodes);
   });
+  await progress.step('switch-lldp', "the switch's LLDP announcements on every node port", 500, () =>
+    ensureSwitchLldp(hostRunner, rec, nodes, paths.dir),
+  );
 
   if (kernel) await startVms(nodes, kernel, paths, rec, progress);
 
@@ -721,6 +725,17 @@ export async function startNodeAgent(node: string, extraArgs: string[] = []): Pr
     await rec.save();
   }
   return pid;
+}
+
+/**
+ * The switch's LLDP daemon on a running lab (`lab switch-lldp`): started unless it runs, its
+ * ports' descriptions and settings set again; nothing else is touched. Returns its PID.
+ */
+export async function ensureLabSwitchLldp(): Promise<number> {
+  const paths = labPaths();
+  const state = await loadState(paths.dir);
+  if (!state?.ready) throw new Error('no lab is running');
+  return ensureSwitchLldp(hostRunner, new StateRecorder(paths.dir, state), state.nodes, paths.dir);
 }
 
 /** The lab's Prometheus: started now unless it runs (a lab brought up without --prometheus); its URL. */

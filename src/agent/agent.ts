@@ -145,6 +145,7 @@ export class Agent {
     }
     await this.superviseDhcp();
     await this.observe();
+    await this.superviseLldp();
     this.timers.push(
       setInterval(
         () =>
@@ -156,7 +157,12 @@ export class Agent {
     );
     // Its own timer, apart from observing: supervision takes the apply lock (and skips while an
     // apply holds it); observing only reads the host.
-    this.timers.push(setInterval(() => void this.superviseDhcp(), this.o.dhcpSuperviseIntervalMs ?? 10_000));
+    this.timers.push(
+      setInterval(
+        () => void this.superviseDhcp().then(() => this.superviseLldp()),
+        this.o.dhcpSuperviseIntervalMs ?? 10_000,
+      ),
+    );
     this.watcher.start();
   }
 
@@ -342,6 +348,14 @@ export class Agent {
     }
     this.observedAt = Date.now();
   });
+
+  private async superviseLldp(): Promise<void> {
+    try {
+      await this.o.backend.superviseLldp?.();
+    } catch (e) {
+      this.o.log.warn({ err: (e as Error).message }, 'LLDP supervision failed');
+    }
+  }
 
   private async superviseDhcp(): Promise<void> {
     try {

@@ -16,6 +16,11 @@ export interface NodeBackend {
   confirmDrift(): Promise<string[]>;
   /** Starts the DHCP clients of the running config that are not running; returns which (for logs). */
   superviseDhcp(): Promise<string[]>;
+  /**
+   * Keeps the LLDP daemon running on the NICs the last observation found (started, restarted for
+   * new NICs, stopped when LLDP is off); absent: the backend has no LLDP.
+   */
+  superviseLldp?(): Promise<void>;
   /** validate → plan → apply → verify (→ rollback) → persist. */
   setup(spec: unknown, verifier: ConnectivityVerifier | undefined): Promise<SetupResult>;
 }

@@ -9,6 +9,6 @@
 // May import: api, apply, k8s, model, observe, persist, plan, report, util, verify
 export { Agent, DEFAULT_APPLY_RETRY, type AgentOptions } from './agent.js';
 export type { NodeBackend } from './backend.js';
-export { KernelBackend, type KernelBackendOptions } from './kernel-backend.js';
+export { KernelBackend, LLDP_MODES, type KernelBackendOptions, type LldpMode } from './kernel-backend.js';
 export { AgentMetrics } from './metrics.js';
 export { GenerationQueue, type ApplyOutcome, type GenerationQueueOptions } from './queue.js';

@@ -9,7 +9,17 @@ import type { Logger } from 'pino';
 import { DEFAULT_STATE_DIR } from '../api/constants.js';
 import { Transactions, type ApplyOutcome } from '../apply/transaction.js';
 import { BusyError, Locks } from '../apply/lock.js';
-import { capabilities, HostObserver, kernelConfig, observeHost, StatisticsSampler } from '../observe/index.js';
+import {
+  capabilities,
+  HostObserver,
+  kernelConfig,
+  observeHost,
+  readLldp,
+  StatisticsSampler,
+} from '../observe/index.js';
+import { LldpSupervisor } from '../apply/lldpd.js';
+import { lldpNics } from '../model/lldpd.js';
+import type { Lldp } from '../api/status.js';
 import { driftBase } from '../plan/drift.js';
 import { checkSpecOnHost, formatValidationErrors } from '../plan/host-validation.js';
 import { loadRunningConfig } from '../persist/running-config.js';
@@ -36,9 +46,17 @@ export interface KernelBackendOptions {
    * The process's locks (default: the backend's own, enough while it is the only locker of stateDir in the process).
    */
   locks?: Locks;
+  /**
+   * LLDP reception (lldpd, apply/lldpd.ts): 'receive' listens on every NIC, 'transmit' announces
+   * the node too; read every intervalMs (the statistics interval). Absent or 'off': no daemon.
+   */
+  lldp?: { mode: LldpMode; intervalMs: number };
   /** Told how long each part of an apply takes (TransactionOptions.trace; the benchmark's breakdown). */
   trace?: Trace;
 }
+
+export const LLDP_MODES = ['off', 'receive', 'transmit'] as const;
+export type LldpMode = (typeof LLDP_MODES)[number];
 
 export class KernelBackend implements NodeBackend {
   readonly stateDir: string;
@@ -47,6 +65,10 @@ export class KernelBackend implements NodeBackend {
   // Reuses per-device sysfs facts of devices the handler does not own between passes: the
   // agent observes every few seconds, and most of a node's devices do not change.
   private readonly observer: HostObserver;
+  private readonly lldpd: LldpSupervisor;
+  /** The NICs of the last observation (what lldpd listens on) and the last LLDP read, kept between reads. */
+  private nics: string[] = [];
+  private lldpRead: { at: number; lldp: Lldp; nics: string } | undefined;
 
   constructor(private readonly o: KernelBackendOptions) {
     if (o.netns !== undefined) throw new Error('KernelBackend runs in the network namespace of its own process');
@@ -57,6 +79,7 @@ export class KernelBackend implements NodeBackend {
       ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
     });
     const stateDir = this.stateDir;
+    this.lldpd = new LldpSupervisor({ stateDir });
     this.tx = new Transactions({
       stateDir,
       store: runningConfigStore(stateDir),
@@ -92,13 +115,49 @@ export class KernelBackend implements NodeBackend {
     const running = await loadRunningConfig(this.stateDir);
     const host = await this.observer.observe(running);
     const kc = kernelConfig(host, running, (await this.tx.origins.load()).routeTables);
+    const caps = capabilities(host, running);
+    this.nics = Object.keys(caps.nics).sort();
+    const lldp = await this.readLldp();
     return {
-      capabilities: capabilities(host, running) as unknown as Record<string, unknown>,
+      capabilities: caps as unknown as Record<string, unknown>,
       kernelConfig: kc,
       statistics: this.sampler.sample(host) as unknown as Record<string, unknown>,
       statisticsTime: host.sampleTime,
       drifted: driftBase(running, kc).drifted,
+      ...(lldp ? { lldp } : {}),
     };
+  }
+
+  /**
+   * status.lldp, read from lldpd on the statistics interval (sooner when the NICs changed); in
+   * between, the last read. A failed read keeps the last one (logged): a switch's frames or a
+   * restarting daemon should not fail the node's observation.
+   */
+  private async readLldp(): Promise<Lldp | undefined> {
+    const l = this.o.lldp;
+    if (!l || l.mode === 'off') return undefined;
+    const key = this.nics.join(',');
+    const prev = this.lldpRead;
+    if (prev && prev.nics === key && Date.now() - prev.at < l.intervalMs) return prev.lldp;
+    try {
+      const lldp = await readLldp(this.stateDir, this.nics);
+      this.lldpRead = { at: Date.now(), lldp, nics: key };
+      return lldp;
+    } catch (e) {
+      this.o.log.warn({ err: (e as Error).message }, 'reading LLDP neighbors failed');
+      return prev?.lldp;
+    }
+  }
+
+  async superviseLldp(): Promise<void> {
+    const l = this.o.lldp;
+    const on = !!l && l.mode !== 'off';
+    const nics = on ? lldpNics(this.nics) : [];
+    if (await this.lldpd.ensure({ nics, transmit: l?.mode === 'transmit' })) {
+      this.o.log.info({ nics, transmit: l?.mode === 'transmit' }, 'lldpd started');
+      // Read it afresh at the next observation: the NICs it listens on changed.
+      this.lldpRead = undefined;
+    }
   }
 
   async confirmDrift(): Promise<string[]> {

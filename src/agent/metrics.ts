@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Capabilities, Statistics } from '../api/status.js';
 import { SETUP_FAILURE_REASONS, type Observation, type SetupResult } from '../report/results.js';
 import type { StatusMetrics } from '../report/reporter.js';
+import { lldpProperty } from '../observe/lldp.js';
 
 interface StatsEntry {
   rx?: string;
@@ -49,6 +50,58 @@ export function southboundStates(
   });
 }
 
+/** The 802.3ad bond mode as bond opts report it (numeric values, src/model/bond-options.ts). */
+const MODE_8023AD = '4';
+
+/**
+ * How many different switches (LLDP chassis IDs) the slaves of each 802.3ad bond hear: an
+ * aggregate needs one LACP partner, so more than one means the slaves are cabled to different
+ * switches (or to an MLAG pair, which announces two chassis and one LACP system: the alert says
+ * so). Slaves that hear nothing do not count; a bond none of whose slaves hears LLDP has no series.
+ */
+export function lacpBondSwitches(
+  obs: Pick<Observation, 'capabilities' | 'lldp'>,
+): { bond: string; switches: number }[] {
+  const bonds = (obs.capabilities as Partial<Capabilities>).bondings ?? {};
+  const lldp = obs.lldp ?? {};
+  return Object.entries(bonds).flatMap(([bond, b]) => {
+    if (b.opts?.mode !== MODE_8023AD) return [];
+    const chassis = new Set(
+      (b.slaves ?? []).flatMap((s) => {
+        const id = Object.hasOwn(lldp, s) ? lldpProperty(lldp[s], 'Chassis ID', 'chassis ID') : undefined;
+        return id === undefined ? [] : [id];
+      }),
+    );
+    return chassis.size ? [{ bond, switches: chassis.size }] : [];
+  });
+}
+
+/** Ethernet header and FCS: a frame of an MTU-sized payload is this much larger (802.3's MFS counts them). */
+export const ETHERNET_OVERHEAD_BYTES = 18;
+
+/**
+ * For each handler-owned network and each NIC under it (its NIC, or its bond's slaves) whose
+ * switch announces a maximum frame size: how many bytes the largest frame of the network's MTU
+ * leaves below it (negative: the switch drops the network's largest frames).
+ */
+export function switchFrameHeadroom(
+  obs: Pick<Observation, 'capabilities' | 'lldp'>,
+): { network: string; nic: string; bytes: number }[] {
+  const caps = obs.capabilities as Partial<Capabilities>;
+  const lldp = obs.lldp ?? {};
+  return Object.entries(caps.networks ?? {}).flatMap(([network, n]) => {
+    const mtu = Number(n.mtu);
+    const south = n.southbound;
+    if (south === undefined || !Number.isFinite(mtu)) return [];
+    const bond = caps.bondings && Object.hasOwn(caps.bondings, south) ? caps.bondings[south] : undefined;
+    const nics = bond ? bond.slaves : [south];
+    return nics.flatMap((nic) => {
+      const mfs = Number(Object.hasOwn(lldp, nic) ? lldpProperty(lldp[nic], 'MTU', 'mtu') : undefined);
+      return Number.isFinite(mfs) && mfs > 0 ? [{ network, nic, bytes: mfs - (mtu + ETHERNET_OVERHEAD_BYTES) }] : [];
+    });
+  });
+}
+
 export class AgentMetrics implements StatusMetrics {
   readonly registry = new Registry();
   readonly apiWrites: Counter;
@@ -59,6 +112,8 @@ export class AgentMetrics implements StatusMetrics {
   private readonly ifaceDropped: Gauge;
   private readonly bondSlaveUp: Gauge;
   private readonly southboundUp: Gauge;
+  private readonly bondSwitches: Gauge;
+  private readonly frameHeadroom: Gauge;
   private readonly applySeconds: Histogram;
   private readonly applies: Counter;
   private readonly rollbacks: Counter;
@@ -98,6 +153,17 @@ export class AgentMetrics implements StatusMetrics {
       'ovnh_network_southbound_up',
       '1 when the southbound NIC or bond of a handler-owned network is up, 0 when it is down',
       ['network', 'southbound'],
+    );
+    this.bondSwitches = gauge(
+      'ovnh_bond_lldp_switches',
+      'Different switches (LLDP chassis IDs) the slaves of an 802.3ad bond hear; an aggregate needs one',
+      ['bond'],
+    );
+    this.frameHeadroom = gauge(
+      'ovnh_network_switch_frame_headroom_bytes',
+      "The maximum frame size a NIC's switch announces (LLDP) minus the frame of the network's MTU " +
+        `(MTU + ${ETHERNET_OVERHEAD_BYTES}); negative: the switch drops the network's largest frames`,
+      ['network', 'nic'],
     );
     this.applySeconds = new Histogram({
       name: 'ovnh_apply_duration_seconds',
@@ -165,5 +231,11 @@ export class AgentMetrics implements StatusMetrics {
     this.southboundUp.reset();
     for (const s of southboundStates(obs))
       this.southboundUp.set({ network: s.network, southbound: s.southbound }, s.up ? 1 : 0);
+    // Only when LLDP is on (an observation without lldp leaves the last read's series).
+    if (obs.lldp === undefined) return;
+    this.bondSwitches.reset();
+    for (const b of lacpBondSwitches(obs)) this.bondSwitches.set({ bond: b.bond }, b.switches);
+    this.frameHeadroom.reset();
+    for (const h of switchFrameHeadroom(obs)) this.frameHeadroom.set({ network: h.network, nic: h.nic }, h.bytes);
   }
 }

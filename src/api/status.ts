@@ -155,6 +155,45 @@ export const StatisticsSchema = z
   .describe('Traffic counters and rates by interface.');
 export type Statistics = z.output<typeof StatisticsSchema>;
 
+/**
+ * Bounds of what a switch can make the agent report (its LLDP frames are input nobody here
+ * controls; src/observe/lldp.ts enforces them): a string is cut at LLDP_STRING_MAX (an LLDP
+ * TLV's text is at most 255 bytes), a NIC shows at most LLDP_TLVS_MAX TLVs.
+ */
+export const LLDP_STRING_MAX = 255;
+export const LLDP_TLVS_MAX = 64;
+export const LLDP_PROPERTIES_MAX = 8;
+
+export const LldpTlvSchema = z
+  .object({
+    type: z.int().min(0).max(127).describe('TLV type of IEEE 802.1AB (127: organizationally specific).'),
+    name: z
+      .string()
+      .max(LLDP_STRING_MAX)
+      .describe('What the TLV is about (VDSM\'s names: "Chassis ID", "Port ID", ...).'),
+    properties: z
+      .record(
+        z.string().max(LLDP_STRING_MAX),
+        z.string().max(LLDP_STRING_MAX).describe('Value, as the switch sent it.'),
+      )
+      .describe('The TLV\'s fields, VDSM\'s keys ("chassis ID", "port description", "VLAN ID", ...).'),
+    oui: z.int().min(0).optional().describe('Organizationally unique identifier (type 127 only).'),
+    subtype: z.int().min(0).optional().describe('Organizationally defined subtype (type 127 only).'),
+  })
+  .describe("One TLV a switch announced, in VDSM's Host.getLldp shape.");
+
+export const LldpInfoSchema = z
+  .object({
+    enabled: flag('Whether LLDP reception runs on the NIC.'),
+    tlvs: z.array(LldpTlvSchema).max(LLDP_TLVS_MAX).describe('What the neighbor announces, [] when nothing was heard.'),
+  })
+  .describe("LLDP on a NIC, in VDSM's Host.getLldp shape.");
+
+export const LldpSchema = z.record(z.string(), LldpInfoSchema).describe('LLDP reception by NIC.');
+export type LldpTlv = z.output<typeof LldpTlvSchema>;
+export type LldpInfo = z.output<typeof LldpInfoSchema>;
+export type Lldp = z.output<typeof LldpSchema>;
+
 export const OutcomeDetailSchema = z
   .object({
     reason: str('Machine-readable reason (CamelCase), "" on success.'),
@@ -221,6 +260,11 @@ export const StatusSchema = z
       'The handler-owned networks and bonds as read back from the kernel, in spec vocabulary (canonical form); ' +
         'differs from the spec when the host drifted. Left out when the object would not fit its budget ' +
         '(condition StatusTruncated).',
+    ).optional(),
+    lldp: atomic(
+      LldpSchema,
+      "What the switch announces on each NIC (LLDP, VDSM's Host.getLldp shape), refreshed on the statistics " +
+        'interval. Left out when the object would not fit its budget (condition StatusTruncated).',
     ).optional(),
     infoStatus: OutcomeSchema.describe(
       'Whether the last reading of the host (capabilities, statistics) succeeded.',

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { Locks } from '../apply/lock.js';
-import { Agent, AgentMetrics, DEFAULT_APPLY_RETRY, KernelBackend } from '../agent/index.js';
+import { Agent, AgentMetrics, DEFAULT_APPLY_RETRY, KernelBackend, LLDP_MODES, type LldpMode } from '../agent/index.js';
 import {
   bareHostname,
   checkBackoffSettings,
@@ -30,6 +30,7 @@ interface RunOptions extends MetricsFlags {
   installCrd?: boolean;
   logLevel: string;
   dnsProbeHost?: string;
+  lldp: string;
 }
 
 export function registerRun(program: Command): void {
@@ -53,6 +54,12 @@ export function registerRun(program: Command): void {
       '--apply-retry-max <seconds>',
       'the longest pause between those attempts',
       String(DEFAULT_APPLY_RETRY.maxMs / 1000),
+    )
+    .option(
+      '--lldp <mode>',
+      `LLDP on every NIC with Debian's lldpd (status.lldp): ${LLDP_MODES.join('|')}; receive never sends a frame, ` +
+        'transmit announces this node to its switches too',
+      'receive',
     )
     .option('--install-crd', 'create the CRD if it is missing (needs the permission)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
@@ -84,9 +91,12 @@ async function runAgent(o: RunOptions): Promise<void> {
   );
   log.info(`API server ${client.server.origin}, credentials from ${client.conn.source}`);
   const metrics = new AgentMetrics(nodeName);
+  if (!(LLDP_MODES as readonly string[]).includes(o.lldp))
+    throw new Error(`--lldp: ${JSON.stringify(o.lldp)} is not one of ${LLDP_MODES.join(', ')}`);
   const backend = new KernelBackend({
     stateDir: o.stateDir,
     resolvConf: o.resolvConf,
+    lldp: { mode: o.lldp as LldpMode, intervalMs: Number(o.statisticsInterval) * 1000 },
     log,
     locks: new Locks(),
   });

@@ -99,17 +99,18 @@ const NODE_ARGUMENT = "the node (its OvirtNodeNetwork's name)";
 function addTree(program: Command, { io, source }: VerbContext): void {
   program
     .command('tree')
-    .description("draw the node's device stack (NICs, bonds, VLANs, bridges, networks) with state, MTU and addresses")
+    .description(
+      "draw the node's device stack (NICs, bonds, VLANs, bridges, networks) with state, MTU, addresses and each NIC's switch port (LLDP)",
+    )
     .argument('<node>', NODE_ARGUMENT)
     .option('--interface <name>', 'only the stacks that contain this device')
     .action(async (node: string, o: { interface?: string }) => {
       const r = requireParts(await read(await source(), node), 'capabilities');
       if (r.statistics === undefined) io.err(`note: ${node} reports no statistics yet: link states are unknown\n`);
-      const tree = renderStatusTree(
-        r.capabilities,
-        r.statistics,
-        o.interface !== undefined ? { interface: o.interface } : {},
-      );
+      const tree = renderStatusTree(r.capabilities, r.statistics, {
+        ...(o.interface !== undefined ? { interface: o.interface } : {}),
+        ...(r.lldp !== undefined ? { lldp: r.lldp } : {}),
+      });
       if (o.interface !== undefined && tree === '') throw new Error(`${node} reports no device named ${o.interface}`);
       io.out(tree);
     });

@@ -7,10 +7,12 @@ import { RunningConfigSchema } from '../api/config-schema.js';
 import {
   CapabilitiesSchema,
   ConditionSchema,
+  LldpSchema,
   OutcomeSchema,
   StatisticsSchema,
   type Capabilities,
   type Condition,
+  type Lldp,
   type Outcome,
   type Statistics,
 } from '../api/status.js';
@@ -28,6 +30,8 @@ export interface Reported {
   /** When the statistics were last sampled (status.statisticsTime; agents before it did not write it). */
   statisticsTime?: number;
   kernelConfig?: RunningConfig;
+  /** What the switches announce per NIC (status.lldp; agents without LLDP do not write it). */
+  lldp?: Lldp;
   setupStatus?: Outcome;
   conditions: Condition[];
 }
@@ -47,6 +51,7 @@ const PARTS = {
   capabilities: CapabilitiesSchema,
   statistics: StatisticsSchema,
   kernelConfig: RunningConfigSchema,
+  lldp: LldpSchema,
   setupStatus: OutcomeSchema,
   conditions: z.array(ConditionSchema),
 } as const;
@@ -73,6 +78,8 @@ export function readReported(obj: OnnObject): Reported {
     setupStatus: part('setupStatus'),
     conditions: part('conditions') ?? [],
   };
+  const lldp = part('lldp');
+  if (lldp !== undefined) out.lldp = lldp;
   const st = status.statisticsTime;
   if (typeof st === 'number' && Number.isFinite(st)) out.statisticsTime = st;
   else if (st !== undefined) errors.push({ path: 'status.statisticsTime', message: 'must be a number' });

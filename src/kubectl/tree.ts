@@ -5,7 +5,8 @@
 // device come its VLANs and the bridge it is a port of; a network's name marks its top device.
 // Pure.
 import { printableName, printableText } from '../api/names.js';
-import type { Capabilities, DeviceInfo, Statistics } from '../api/status.js';
+import type { Capabilities, DeviceInfo, Lldp, Statistics } from '../api/status.js';
+import { lldpNeighbor } from '../observe/lldp.js';
 import { formatBondOptions } from '../model/bond-options.js';
 import { drawForest, type ForestChild } from '../util/forest.js';
 
@@ -24,6 +25,8 @@ interface Device {
 export interface StatusTreeOptions {
   /** Only the stacks that contain this device. */
   interface?: string;
+  /** status.lldp: a NIC's line names the switch and port its neighbor announces. */
+  lldp?: Lldp;
 }
 
 function devices(caps: Capabilities): Map<string, Device> {
@@ -44,6 +47,7 @@ function describe(
   caps: Capabilities,
   stats: Statistics | undefined,
   networks: Map<string, string[]>,
+  lldp: Lldp | undefined,
 ): string {
   const name = printableName(d.name);
   const state = printableText(stats?.[d.name]?.state ?? 'state unknown');
@@ -53,6 +57,9 @@ function describe(
   if (speed > 0) parts.push(`${speed}Mb/s`);
   parts.push(...addressParts(d.info!));
   for (const n of networks.get(d.name) ?? []) parts.push(`[network ${printableName(n)}]`);
+  // The switch writes these strings: escaped like everything else the agent reports.
+  const peer = d.kind === 'nic' && lldp && Object.hasOwn(lldp, d.name) ? lldpNeighbor(lldp[d.name]) : undefined;
+  if (peer) parts.push(`switch ${printableText(peer.switch)} port ${printableText(peer.port)}`);
   return parts.join('  ');
 }
 
@@ -124,7 +131,7 @@ export function renderStatusTree(caps: Capabilities, stats: Statistics | undefin
     order.map((n) => devs.get(n)!).filter(isRoot),
     {
       key: (d) => d.name,
-      label: (d) => describe(d, caps, stats, networks),
+      label: (d) => describe(d, caps, stats, networks, o.lldp),
       children,
     },
     o.interface !== undefined ? { only: o.interface } : {},

@@ -10,7 +10,10 @@ import { resolve } from 'node:path';
 import type { RunningConfig } from '../api/config.js';
 import { DhcpClients } from '../model/dhcp-clients.js';
 import { devicesOf } from '../model/layout.js';
-import { run, type RunResult } from '../util/exec.js';
+import { inNetns, run, type RunResult } from '../util/exec.js';
+import type { Lldp } from '../api/status.js';
+import { lldpcliNeighborsArgv, lldpdPaths, lldpdStatus } from '../model/lldpd.js';
+import { lldpFor, parseLldpNeighbors } from './lldp.js';
 import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import {
   buildHostState,
@@ -357,4 +360,22 @@ export async function readRules(opts: ObserveOptions = {}): Promise<PolicyRule[]
   const exec = opts.exec ?? localExec;
   const [r4, r6] = await Promise.all([exec(ruleDumpArgv(4, opts.netns)), exec(ruleDumpArgv(6, opts.netns))]);
   return [...parseRuleDump(r4.stdout, 4), ...parseRuleDump(r6.stdout, 6)];
+}
+
+/**
+ * What the handler's lldpd heard, as status.lldp for `nics` (observe/lldp.ts parses it): the one
+ * place the agent asks lldpd, through lldpcli and the daemon's private socket. No daemon running
+ * (none started, or it died): every NIC is reported with enabled false.
+ */
+export async function readLldp(
+  stateDir: string,
+  nics: readonly string[],
+  opts: { netns?: string } = {},
+): Promise<Lldp> {
+  const status = await lldpdStatus(stateDir);
+  const enabled = new Set(status?.running ? status.spec.nics : []);
+  if (enabled.size === 0) return lldpFor(nics, enabled, new Map());
+  const r = await run(inNetns(opts.netns, lldpcliNeighborsArgv(lldpdPaths(stateDir))), { allowFailure: true });
+  if (r.code !== 0) throw new Error(`lldpcli failed (exit ${r.code}): ${r.stderr.trim().slice(0, 200)}`);
+  return parseLldpNeighbors(r.stdout, nics, enabled);
 }

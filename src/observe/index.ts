@@ -13,6 +13,7 @@ export {
   ipDumpInput,
   observeForTransaction,
   observeHost,
+  readLldp,
   SYSFS_SCRIPT,
   SYSFS_TARGETED_SCRIPT,
   SYSFS_TRANSACTION_SCRIPT,
@@ -33,6 +34,7 @@ export {
   type Dumps,
 } from './parse.js';
 export { capabilities } from './capabilities.js';
+export { lldpFor, lldpNeighbor, lldpProperty, LldpParseError, parseLldpNeighbors } from './lldp.js';
 export { kernelConfig } from './kernel-config.js';
 export { StatisticsSampler } from './statistics.js';
 export { renderTree, type TreeOptions } from './tree.js';

@@ -156,6 +156,9 @@ export class StatusReporter {
     this.statistics = { map: obs.statistics, time: obs.statisticsTime };
     this.desired.capabilities = obs.capabilities;
     this.desired.kernelConfig = obs.kernelConfig;
+    // Written when it differs from what is shown, like every field: a switch's unchanged
+    // announcements cost no write (the parser keeps no age or counter that would tick).
+    if (obs.lldp !== undefined) this.desired.lldp = obs.lldp;
     this.desired.infoStatus = success();
     this.o.metrics?.recordObservation(obs);
   }

@@ -2,6 +2,7 @@
 // node backend (src/agent/backend.ts) returns them and the status shows them (capabilities,
 // kernelConfig, statistics; setupStatus and the conditions).
 import type { RunningConfig } from '../api/config.js';
+import type { Lldp } from '../api/status.js';
 
 export interface Observation {
   capabilities: Record<string, unknown>;
@@ -14,6 +15,8 @@ export interface Observation {
    * drifted.
    */
   drifted: string[];
+  /** What the switches announce per NIC (status.lldp); absent when LLDP is off (the field is left as it is). */
+  lldp?: Lldp;
 }
 
 /** Why an apply failed (setupStatus.Failed.reason; the metrics' result label). */

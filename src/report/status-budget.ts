@@ -29,13 +29,13 @@ export const ELSEWHERE =
 /**
  * How the object's lists and maps are kept, for the managedFields the API server records:
  * conditions a list map by type (ownerReferences by uid), a bond's nics a set; capabilities,
- * statistics and kernelConfig atomic (src/api/status.ts: one writer replaces each whole), so
+ * statistics, kernelConfig and lldp atomic (src/api/status.ts: one writer replaces each whole), so
  * their writer's entry names the field, not every key in it.
  */
 export const OBJECT_FIELDS_SHAPE: FieldsShape = {
   listMaps: { conditions: 'type', ownerReferences: 'uid' },
   sets: ['nics'],
-  atomic: ['capabilities', 'statistics', 'kernelConfig'],
+  atomic: ['capabilities', 'statistics', 'kernelConfig', 'lldp'],
 };
 
 export interface TruncationLevel {
@@ -108,10 +108,10 @@ function compactCapabilities(s: StatusFields): StatusFields {
 /**
  * The order in which the status gives way, each level on top of the ones before: first the
  * statistics (all of them are on /metrics), then what capabilities repeat or leave empty (no
- * information lost), then kernelConfig (the spec read back: a difference is in the Degraded
- * condition), then capabilities. The reporter's last resort, when even that is refused for
- * its content, is the same status without the StatusTruncated condition (an older CRD does not
- * know the condition type).
+ * information lost), then what the switches announce (lldp), then kernelConfig (the spec read
+ * back: a difference is in the Degraded condition), then capabilities. The reporter's last
+ * resort, when even that is refused for its content, is the same status without the
+ * StatusTruncated condition (an older CRD does not know the condition type).
  */
 export const TRUNCATION_ORDER: readonly TruncationLevel[] = [
   { leavesOut: 'statistics of devices other than NICs and bonds', apply: statisticsOfPorts },
@@ -122,6 +122,9 @@ export const TRUNCATION_ORDER: readonly TruncationLevel[] = [
       "iface's; a missing flag is false, a missing address or list empty)",
     apply: compactCapabilities,
   },
+  // What switches announce: on no other surface (ovirt-node-network-handler show reads the host,
+  // not lldpd), but worth less than the node's own devices and config.
+  { leavesOut: 'lldp', apply: without('lldp') },
   { leavesOut: 'kernelConfig', apply: without('kernelConfig') },
   { leavesOut: 'capabilities', apply: without('capabilities') },
 ];

@@ -1,5 +1,6 @@
 // The lab itself (issue 2): a real API server answering the real kubectl, a DHCP lease from the
-// lab's dnsmasq over a bridge in a namespace node, and a bond with a VLAN in the VM node.
+// lab's dnsmasq over a bridge in a namespace node, LLDP from the lab switch to a namespace
+// node's receiver, and a bond with a VLAN in the VM node.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -7,7 +8,17 @@ import { join } from 'node:path';
 import { run } from '../../src/util/exec.js';
 import { PROJECT_ROOT } from '../../lab/src/config.js';
 import { ensureLab, exec, kubectlArgs, releaseLab, sh } from '../../lab/client/index.js';
-import type { Lab } from '../../lab/src/index.js';
+import { ensureLabSwitchLldp, type Lab } from '../../lab/src/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { inNetns, waitFor } from '../../src/util/exec.js';
+import { netnsOf } from '../../lab/src/config.js';
+import { SWITCH_LLDP_DIR, SWITCH_SYSTEM_NAME, switchPortDescription, switchPorts } from '../../lab/src/switch-lldp.js';
+import { LldpSupervisor } from '../../src/apply/lldpd.js';
+import { lldpdStatus } from '../../src/model/lldpd.js';
+import { readLldp } from '../../src/observe/host.js';
+import { lldpNeighbor, lldpProperty } from '../../src/observe/lldp.js';
+import { LldpSchema, type Lldp } from '../../src/api/status.js';
 
 let lab: Lab;
 before(async () => {
@@ -81,6 +92,44 @@ describe('namespace node', () => {
     } finally {
       await sh(node, `ip link del ${br} 2>/dev/null; ip link set eth2 up`, { allowFailure: true });
     }
+  });
+});
+
+describe('LLDP between the lab switch and a namespace node', () => {
+  it("the agent's receive-only lldpd hears the switch's system name and this port's description (status.lldp)", async () => {
+    // Brought to this lab if it was up before the step existed; a no-op otherwise.
+    await ensureLabSwitchLldp();
+    const node = lab.state.nodes.find((n) => n.kind === 'netns')!.name;
+    const ns = netnsOf(node);
+    const stateDir = await mkdtemp(join(tmpdir(), 'ovnh-t-lldp-'));
+    const sup = new LldpSupervisor({ stateDir, wrap: (a) => inNetns(ns, a) });
+    try {
+      assert.equal(await sup.ensure({ nics: ['eth0', 'eth1'], transmit: false }), true);
+      const pid = (await lldpdStatus(stateDir))!.pid!;
+      assert.equal(await sup.ensure({ nics: ['eth0', 'eth1'], transmit: false }), false, 'the same spec keeps it');
+      assert.equal((await lldpdStatus(stateDir))!.pid, pid);
+      const heard = (l: Lldp) => ['eth0', 'eth1'].every((n) => lldpProperty(l[n], 'System Name', 'system name'));
+      const lldp = await waitFor('both NICs to hear the switch', async () => {
+        const l = await readLldp(stateDir, ['eth0', 'eth1', 'eth2'], { netns: ns });
+        return heard(l) ? l : undefined;
+      }, 15_000, 200);
+      assert.ok(LldpSchema.safeParse(lldp).success);
+      for (const nic of [0, 1]) {
+        const info = lldp[`eth${nic}`];
+        assert.equal(info?.enabled, true);
+        assert.deepEqual(lldpNeighbor(info), { switch: SWITCH_SYSTEM_NAME, port: switchPortDescription(node, nic) });
+      }
+      // Not told to listen on eth2: reported, disabled, nothing read from it.
+      assert.deepEqual(lldp.eth2, { enabled: false, tlvs: [] });
+      // Receive-only: the switch has heard nothing from the node's ports.
+      const sw = await run(['lldpcli', '-u', join(SWITCH_LLDP_DIR, 'lldpd.socket'), '-f', 'json0', 'show', 'neighbors']);
+      const ports = switchPorts(lab.state.nodes).filter((p) => p.description.startsWith(`${node} `)).map((p) => p.port);
+      for (const p of ports) assert.equal(sw.stdout.includes(`"${p}"`), false, `${p} heard the node`);
+    } finally {
+      await sup.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    }
+    assert.equal(await lldpdStatus(stateDir), undefined, 'stopped and its files gone');
   });
 });
 

@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { SETUP_FAILURE_REASONS, type Observation } from '../../src/report/results.js';
-import { AgentMetrics, bondSlaveStates, southboundStates, statusWriteFailure } from '../../src/agent/metrics.js';
+import { AgentMetrics, bondSlaveStates, lacpBondSwitches, southboundStates, statusWriteFailure, switchFrameHeadroom } from '../../src/agent/metrics.js';
 import { StatusReporter } from '../../src/report/reporter.js';
 import { ApiError } from '../../src/k8s/http.js';
 import type { OnnObject } from '../../src/k8s/client.js';
 import { reportedObject, type ReportedOptions } from './reported-fixtures.js';
+import type { LldpTlv } from '../../src/api/status.js';
 
 /** What the node backend hands the reporter after observing the captured VM host. */
 function observation(o: ReportedOptions = {}): Observation {
@@ -83,5 +84,51 @@ describe('agent metrics', () => {
     }
     assert.deepEqual(await series(m, 'ovnh_status_write_failures_total'), { 'reason=refused': 1, 'reason=server_error': 0, 'reason=no_answer': 1 });
     assert.deepEqual(await series(m, 'ovnh_api_writes_total'), { '': 1 }, 'the third write went through');
+  });
+});
+
+describe('metrics from what the switches announce (LLDP)', () => {
+  const tlvs = (chassis: string, mfs?: string): LldpTlv[] => [
+    { type: 1, name: 'Chassis ID', properties: { 'chassis ID subtype': 'MAC', 'chassis ID': chassis } },
+    ...(mfs ? [{ type: 127, oui: 0x00120f, subtype: 4, name: 'MTU', properties: { mtu: mfs } }] : []),
+  ];
+  const caps = (mode: string) => ({
+    bondings: { bond0: { slaves: ['eth1', 'eth2'], opts: { mode } } },
+    networks: {
+      storage: { southbound: 'bond0', mtu: '9000' },
+      mgmt: { southbound: 'eth0', mtu: '1500' },
+      nicless: { mtu: '1500' },
+    },
+  });
+
+  it('counts the different switches an 802.3ad bond hears; other modes and silent bonds have no series', () => {
+    const lldp = {
+      eth1: { enabled: true, tlvs: tlvs('aa:aa:aa:aa:aa:aa') },
+      eth2: { enabled: true, tlvs: tlvs('bb:bb:bb:bb:bb:bb') },
+    };
+    assert.deepEqual(lacpBondSwitches({ capabilities: caps('4'), lldp }), [{ bond: 'bond0', switches: 2 }]);
+    const same = { ...lldp, eth2: { enabled: true, tlvs: tlvs('aa:aa:aa:aa:aa:aa') } };
+    assert.deepEqual(lacpBondSwitches({ capabilities: caps('4'), lldp: same }), [{ bond: 'bond0', switches: 1 }]);
+    assert.deepEqual(lacpBondSwitches({ capabilities: caps('1'), lldp }), []);
+    assert.deepEqual(lacpBondSwitches({ capabilities: caps('4'), lldp: {} }), []);
+    // A slave named like a built-in property reads nothing inherited.
+    const proto = { bondings: { bond0: { slaves: ['constructor', '__proto__'], opts: { mode: '4' } } } };
+    assert.deepEqual(lacpBondSwitches({ capabilities: proto, lldp: {} }), []);
+  });
+
+  it("gives each network's NICs the switch's frame size less the network's largest frame", () => {
+    const lldp = {
+      eth0: { enabled: true, tlvs: tlvs('cc:cc:cc:cc:cc:cc', '1518') },
+      eth1: { enabled: true, tlvs: tlvs('aa:aa:aa:aa:aa:aa', '9216') },
+      eth2: { enabled: true, tlvs: tlvs('aa:aa:aa:aa:aa:aa', '1518') },
+    };
+    assert.deepEqual(switchFrameHeadroom({ capabilities: caps('4'), lldp }), [
+      { network: 'storage', nic: 'eth1', bytes: 9216 - 9018 },
+      { network: 'storage', nic: 'eth2', bytes: 1518 - 9018 },
+      { network: 'mgmt', nic: 'eth0', bytes: 0 },
+    ]);
+    // No MFS announced (or not a number): no series.
+    const none = { eth0: { enabled: true, tlvs: [{ type: 127, oui: 0x00120f, subtype: 4, name: 'MTU', properties: { mtu: 'big' } }] } };
+    assert.deepEqual(switchFrameHeadroom({ capabilities: caps('4'), lldp: none }), []);
   });
 });

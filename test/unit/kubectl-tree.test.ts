@@ -8,6 +8,10 @@ import { assembleHostState } from '../../src/observe/parse.js';
 import { renderTree } from '../../src/observe/tree.js';
 import { loadDumps, loadRunning, type FixtureName } from './observe-fixtures.js';
 import { reportedObject, type ReportedOptions } from './reported-fixtures.js';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseLldpNeighbors } from '../../src/observe/lldp.js';
 
 function tree(name: FixtureName, o: ReportedOptions = {}, only?: string): string {
   const r = readReported(reportedObject(name, o));
@@ -91,4 +95,24 @@ test('a hostile node cannot reach the terminal: every code unit 0–255 (and C1,
     assert.doesNotMatch(out, unsafe, `U+${c.toString(16).padStart(4, '0')} reached the output`);
     if (c >= 0x21 && c < 0x7f && c !== 0x22 && c !== 0x5c) assert.ok(out.includes(name), `printable ${ch} is shown as it is`);
   }
+});
+
+test("a NIC's line names the switch and port its LLDP neighbor announces, escaped (the switch writes them)", () => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const fixture = (f: string) => readFileSync(join(here, '..', '..', '..', 'test', 'fixtures', 'lldp', f), 'utf8');
+  const heard = parseLldpNeighbors(fixture('lab-switch.json0'), ['eth1'], new Set(['eth1']));
+  const hostile = parseLldpNeighbors(fixture('hostile-switch.json0'), ['eth1'], new Set(['eth1']));
+  const obj = reportedObject('vm');
+  obj.status = { ...obj.status, lldp: { v4afx: heard.eth1!, v4bfx: hostile.eth1!, b4fx: heard.eth1! } };
+  const r = readReported(obj);
+  const lines = renderStatusTree(r.capabilities!, r.statistics, { lldp: r.lldp! }).split('\n');
+  assert.ok(lines.includes('├── v4afx  nic  up  mtu 1500  10000Mb/s  switch lab-switch port ns-node-1 eth1  (slave)'), lines.join('\n'));
+  const evil = lines.find((l) => l.includes('v4bfx'))!;
+  assert.match(evil, /switch "evil\\u001b\[31mred\\u0007\\u007f\\u009b2J\\u202eRLO" port "__proto__\\u0009constructor"/);
+  assert.equal(/[\u0000-\u001f\u007f-\u009f\u202e]/.test(evil), false, 'no control character reaches the terminal');
+  // A bond is no NIC: its line names no switch (its slaves' do).
+  assert.ok(!lines.find((l) => l.startsWith('b4fx'))!.includes('switch'));
+  // A malformed lldp is an error naming the field, not an empty tree.
+  obj.status = { ...obj.status, lldp: { v4afx: { enabled: 'yes', tlvs: [] } } };
+  assert.throws(() => readReported(obj), /status\.lldp\.v4afx\.enabled/);
 });

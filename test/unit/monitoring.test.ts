@@ -41,7 +41,7 @@ describe('alert rules', () => {
   it('promtool check rules: the rules file is valid', async () => {
     const r = await promtool('check', 'rules', file(RULES_FILE));
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /SUCCESS: 8 rules found/);
+    assert.match(r.stdout, /SUCCESS: 10 rules found/);
   });
 
   it('promtool test rules: every alert fires when it should and not otherwise', async () => {
@@ -58,6 +58,7 @@ describe('alert rules', () => {
     assert.deepEqual(all.map((x) => x.alert), [
       'OvnhApplyFailed', 'OvnhConnectivityRollback', 'OvnhAgentNotReporting', 'OvnhStatusWriteRefused',
       'OvnhInterfaceErrorsRising', 'OvnhInterfaceDropsRising', 'OvnhBondSlaveDown', 'OvnhNetworkSouthboundDown',
+      'OvnhLacpBondOnSeveralSwitches', 'OvnhNetworkMtuOverSwitchFrameSize',
     ]);
     for (const x of all) {
       assert.match(x.labels.severity ?? '', /^(warning|critical)$/, x.alert);
@@ -135,7 +136,7 @@ describe('scraping the agents', () => {
     await writeFile(path, text);
     const r = await promtool('check', 'config', path);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /SUCCESS: 8 rules found/, 'the rules file loads from the config');
+    assert.match(r.stdout, /SUCCESS: 10 rules found/, 'the rules file loads from the config');
   });
 
   it('bad agents, rule paths or intervals are refused naming each field; the command line', () => {

@@ -17,6 +17,13 @@ import { assembleHostState } from '../../src/observe/parse.js';
 import { StatisticsSampler } from '../../src/observe/statistics.js';
 import { bondName, fullStatus, jsonBytes, largestSpec, shapeSpec, storedObject, writtenStatus } from '../../bench/status-size.js';
 import { loadDumps, loadRunning } from './observe-fixtures.js';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseLldpNeighbors } from '../../src/observe/lldp.js';
+
+// dist/test/unit -> test/fixtures/lldp
+const LLDP_FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'lldp');
 
 type Obj = Record<string, unknown>;
 
@@ -75,10 +82,15 @@ function vmStatus(): StatusFields {
   const sampler = new StatisticsSampler();
   const host = assembleHostState(loadDumps('vm'), 1000);
   sampler.sample(assembleHostState(loadDumps('vm'), 990));
+  const caps = capabilities(host, running);
+  // What the captured lab switch announces, on every NIC.
+  const heard = parseLldpNeighbors(readFileSync(join(LLDP_FIXTURES, 'lab-switch.json0'), 'utf8'), ['eth1'], new Set(['eth1']));
+  const lldp = Object.fromEntries(Object.keys(caps.nics).map((n) => [n, heard.eth1!]));
   return {
-    capabilities: capabilities(host, running),
+    capabilities: caps,
     kernelConfig: kernelConfig(host, running),
     statistics: sampler.sample(host),
+    lldp,
     infoStatus: success(),
     setupStatus: success(),
     conditions: conditionsFor({ kind: 'available', generation: 4 }, undefined, new Date('2026-01-01T00:00:00Z')),
@@ -149,10 +161,13 @@ describe('truncation order', () => {
     }
   });
 
-  it('4: no kernelConfig; 5: no capabilities', () => {
-    assert.equal('kernelConfig' in truncate(s, 4), false);
-    assert.ok('capabilities' in truncate(s, 4));
-    assert.equal('capabilities' in truncate(s, 5), false);
+  it('4: no lldp; 5: no kernelConfig; 6: no capabilities', () => {
+    assert.ok('lldp' in truncate(s, 3));
+    assert.equal('lldp' in truncate(s, 4), false);
+    assert.ok('kernelConfig' in truncate(s, 4));
+    assert.equal('kernelConfig' in truncate(s, 5), false);
+    assert.ok('capabilities' in truncate(s, 5));
+    assert.equal('capabilities' in truncate(s, 6), false);
   });
 
   it('a status that fits is not truncated; one just over the budget gives way only as far as needed', () => {
