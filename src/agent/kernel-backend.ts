@@ -11,7 +11,7 @@ import { Transactions, type ApplyOutcome } from '../apply/transaction.js';
 import { BusyError, Locks } from '../apply/lock.js';
 import { capabilities, HostObserver, kernelConfig, observeHost, StatisticsSampler } from '../observe/index.js';
 import { driftBase } from '../plan/drift.js';
-import { checkSpecOnHost, formatValidationErrors } from '../plan/host-validation.js';
+import { checkSpecOnHost, formatValidationErrors, specNics } from '../plan/host-validation.js';
 import { loadRunningConfig } from '../persist/running-config.js';
 import { runningConfigStore } from '../persist/running-config-store.js';
 import type { Observation, SetupResult } from '../report/results.js';
@@ -155,7 +155,7 @@ export class KernelBackend implements NodeBackend {
           };
         }
         return { apply: { to: v.config, ...(verifier ? { verify: () => verifier.check() } : {}) } };
-      });
+      }, specNics(spec));
     } catch (e) {
       return {
         ok: false,

@@ -3,6 +3,7 @@
 // slaves, and the resolvers. Pure; the caller reads the host.
 import type { Capabilities, HostState, Link } from './host-state.js';
 import { bondSlaves, isBond, isNic } from './links.js';
+import type { EthtoolRead } from './ethtool.js';
 
 /** What validation (plan/validate.ts) needs to know about the node: a projection of the HostState. */
 export interface ValidationFacts {
@@ -12,6 +13,11 @@ export interface ValidationFacts {
   bonds: Record<string, string[]>;
   /** The host's current resolvers (resolv.conf), for VDSM's nameservers default. */
   nameservers?: string[];
+  /**
+   * ethtool features of the NICs the read was asked for (HostState.ethtool); absent (the
+   * kubectl plugin: status does not carry them) leaves what the driver may change unchecked.
+   */
+  ethtool?: Record<string, EthtoolRead>;
 }
 
 /** The projection: NICs sorted, each bond's slaves sorted, nameservers in file order. */
@@ -23,7 +29,12 @@ export function validationFacts(host: HostState): ValidationFacts {
       .sort();
   const bonds: Record<string, string[]> = {};
   for (const b of names(isBond)) bonds[b] = bondSlaves(host, host.links[b]!);
-  return { nics: names(isNic), bonds, nameservers: [...host.nameservers] };
+  return {
+    nics: names(isNic),
+    bonds,
+    nameservers: [...host.nameservers],
+    ...(host.ethtool ? { ethtool: host.ethtool } : {}),
+  };
 }
 
 /**
