@@ -21,7 +21,7 @@ import { LldpSupervisor } from '../apply/lldpd.js';
 import { lldpNics } from '../model/lldpd.js';
 import type { Lldp } from '../api/status.js';
 import { driftBase } from '../plan/drift.js';
-import { checkSpecOnHost, formatValidationErrors } from '../plan/host-validation.js';
+import { checkSpecOnHost, formatValidationErrors, specNics } from '../plan/host-validation.js';
 import { loadRunningConfig } from '../persist/running-config.js';
 import { runningConfigStore } from '../persist/running-config-store.js';
 import type { Observation, SetupResult } from '../report/results.js';
@@ -214,7 +214,7 @@ export class KernelBackend implements NodeBackend {
           };
         }
         return { apply: { to: v.config, ...(verifier ? { verify: () => verifier.check() } : {}) } };
-      });
+      }, specNics(spec));
     } catch (e) {
       return {
         ok: false,

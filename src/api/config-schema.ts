@@ -43,9 +43,23 @@ export const BondConfigSchema = z
   })
   .describe('A bond in canonical form.');
 
+export const NicConfigSchema = z
+  .strictObject({
+    ethtoolOpts: z
+      .strictObject({
+        features: z
+          .record(z.string(), z.boolean().describe('true: on, false: off.'))
+          .describe('Features by kernel name, sorted: the value requested of the kernel (true: on).'),
+      })
+      .describe('ethtool settings the handler manages.'),
+  })
+  .describe('A NIC with handler-managed settings.');
+
 export const RunningConfigSchema = z
   .strictObject({
     networks: z.record(z.string(), NetworkConfigSchema).describe('Networks by name.'),
     bondings: z.record(z.string(), BondConfigSchema).describe('Bonds by name.'),
+    // Absent when no NIC has managed settings (and in a config of the previous version).
+    nics: z.record(z.string(), NicConfigSchema).describe('NICs with managed settings, by name.').optional(),
   })
   .describe('Networks and bonds in canonical setupNetworks vocabulary.');

@@ -4,10 +4,11 @@
 // they compare with a deep equality. The types are those of the schemas in config-schema.ts (the
 // persisted file's parser and status.kernelConfig in the CRD), so the three cannot drift apart.
 import type { z } from 'zod';
-import type { BondConfigSchema, NetworkConfigSchema, RunningConfigSchema } from './config-schema.js';
+import type { BondConfigSchema, NetworkConfigSchema, NicConfigSchema, RunningConfigSchema } from './config-schema.js';
 
 export type NetworkConfig = z.output<typeof NetworkConfigSchema>;
 export type BondConfig = z.output<typeof BondConfigSchema>;
+export type NicConfig = z.output<typeof NicConfigSchema>;
 export type RunningConfig = z.output<typeof RunningConfigSchema>;
 
 export function emptyConfig(): RunningConfig {

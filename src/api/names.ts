@@ -147,3 +147,41 @@ export function deviceNameCel(v: string): string {
 export function bondNameCel(v: string): string {
   return `${deviceNameCel(v)} && ${v}.matches('${BOND_NAME_PATTERN}')`;
 }
+
+// ---- ethtool feature names (spec.nics.NIC.ethtoolOpts.features) ----
+//
+// A feature name reaches `ethtool -K DEV NAME on|off` as one argv word (never a shell) and keys
+// the kernel's feature table (net/ethtool/common.c netdev_features_strings: lower-case ASCII
+// letters, digits, "-" and "_", e.g. "tx-udp_tnl-segmentation"). The rule is exactly that
+// alphabet, starting with a letter (so never an option such as "-K"), at most ETH_GSTRING_LEN - 1
+// bytes; whether the NIC has the feature and may change it is the host's to say (validate.ts).
+
+/** ETH_GSTRING_LEN - 1: the longest string the kernel's ethtool string sets hold. */
+export const FEATURE_NAME_MAX = 31;
+export const FEATURE_NAME_PATTERN = '^[a-z][a-z0-9_-]*$';
+const FEATURE_NAME_RE = new RegExp(FEATURE_NAME_PATTERN);
+const FEATURE_CHAR_RE = /^[a-z0-9_-]$/;
+export const FEATURE_NAME_RULE =
+  `1 to ${FEATURE_NAME_MAX} lower-case ASCII letters, digits, "_" or "-", starting with a letter ` +
+  "(the kernel's feature names as `ethtool -k` lists them)";
+
+/** Why a name cannot be an ethtool feature name, or undefined when it can. */
+export function featureNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'a feature name must not be empty';
+  const q = quoteName(name);
+  for (let i = 0; i < name.length; i++) {
+    if (!FEATURE_CHAR_RE.test(name[i]!))
+      return `${q} has the character ${describeChar(name, i)}: a feature name is ${FEATURE_NAME_RULE}`;
+  }
+  if (!FEATURE_NAME_RE.test(name)) return `${q} must start with a letter`;
+  if (name.length > FEATURE_NAME_MAX)
+    return `${q} is longer than ${FEATURE_NAME_MAX} characters (the kernel's limit for a feature name)`;
+  return undefined;
+}
+
+export const isFeatureName = (name: string): boolean => featureNameProblem(name) === undefined;
+
+/** The feature-name rule as a CEL expression on `v`. */
+export function featureNameCel(v: string): string {
+  return `${v}.size() <= ${FEATURE_NAME_MAX} && ${v}.matches('${FEATURE_NAME_PATTERN}')`;
+}

@@ -14,6 +14,9 @@ import {
   DEVICE_NAME_RULE,
   deviceNameCel,
   deviceNameProblem,
+  FEATURE_NAME_RULE,
+  featureNameCel,
+  featureNameProblem,
 } from './names.js';
 
 /**
@@ -338,7 +341,51 @@ function keyRule(problem: (name: string) => string | undefined) {
   };
 }
 export const networkNameIssues = keyRule(deviceNameProblem);
+export const nicNameIssues = keyRule(deviceNameProblem);
+export const featureNameIssues = keyRule(featureNameProblem);
 export const bondNameIssues = keyRule(bondNameProblem);
+
+/**
+ * The most features a NIC's ethtoolOpts may set: more than the kernel has (NETDEV_FEATURE_COUNT
+ * is under 70), and a bound the CRD's CEL cost estimate needs.
+ */
+export const FEATURES_MAX = 128;
+/** The most NICs spec.nics may name (each an ethtool read per observation). */
+export const NICS_MAX = 64;
+
+/**
+ * VDSM's ethtool_opts hook takes an ethtool command line per network ("--offload em1 tso off");
+ * here the same settings are data, per NIC, in the kernel's own feature names: each one a
+ * value the handler sets, reads back (kernelConfig), watches for drift and undoes. Only the
+ * kernel's leaf features: a group name ("tx-checksumming") toggles several at once and has no
+ * state of its own to read back.
+ */
+export const EthtoolOptsSchema = z
+  .strictObject({
+    features: z
+      .record(z.string(), z.boolean().describe('true: on, false: off.'))
+      .refine((m) => Object.keys(m).length <= FEATURES_MAX, `must have at most ${FEATURES_MAX} features`)
+      .superRefine(featureNameIssues)
+      .meta({
+        description:
+          'Offloads and other device features by their kernel name as `ethtool -k` lists them (e.g. ' +
+          '"tx-checksum-ip-generic": false, "rx-gro-list": true), set with `ethtool -K`. A feature the NIC lacks, ' +
+          'a fixed one or a group of features is refused at validation. Features not named are left as they are.',
+        maxProperties: FEATURES_MAX,
+        'x-kubernetes-validations': [
+          { rule: `self.all(k, ${featureNameCel('k')})`, message: `feature names are ${FEATURE_NAME_RULE}` },
+        ],
+      })
+      .optional(),
+  })
+  .describe(
+    "ethtool settings of the NIC (VDSM's ethtool_opts custom property, as data): applied in the transaction, " +
+      'undone exactly on rollback, reported in kernelConfig.',
+  );
+
+export const NicSpecSchema = z
+  .strictObject({ ethtoolOpts: EthtoolOptsSchema.optional() })
+  .describe('Settings of one NIC of the node.');
 
 export const SpecSchema = z
   .strictObject({
@@ -367,6 +414,20 @@ export const SpecSchema = z
         maxProperties: BONDINGS_MAX,
         'x-kubernetes-validations': BOND_MAP_RULES,
       }),
+    nics: z
+      .record(z.string(), NicSpecSchema)
+      .refine((m) => Object.keys(m).length <= NICS_MAX, `must have at most ${NICS_MAX} NICs`)
+      .superRefine(nicNameIssues)
+      .meta({
+        description:
+          `NIC-level settings by NIC name (${DEVICE_NAME_RULE}); each must be a NIC of the node. A NIC left out ` +
+          'keeps what it has.',
+        maxProperties: NICS_MAX,
+        'x-kubernetes-validations': [
+          { rule: `self.all(k, ${deviceNameCel('k')})`, message: `NIC names are device names: ${DEVICE_NAME_RULE}` },
+        ],
+      })
+      .optional(),
     connectivityCheck: ConnectivityCheckSchema.prefault({}),
     driftPolicy: DriftPolicySchema.default('Heal'),
   })
@@ -377,6 +438,7 @@ export const SpecSchema = z
 
 export type NetworkSpec = z.output<typeof NetworkSpecSchema>;
 export type BondSpec = z.output<typeof BondSpecSchema>;
+export type NicSpec = z.output<typeof NicSpecSchema>;
 export type ConnectivityCheck = z.output<typeof ConnectivityCheckSchema>;
 export type DriftPolicy = z.output<typeof DriftPolicySchema>;
 /** A parsed spec: networks, bondings and connectivityCheck always present, connectivityCheck defaulted. */

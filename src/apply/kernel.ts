@@ -8,6 +8,8 @@ import { linkTarget, writeFileAtomic } from '../util/fs.js';
 import type { DhcpSupervisor } from './dhcp.js';
 import type { IpRunner } from './ipbatch.js';
 import { describeOp, type KernelOp } from './ops.js';
+import { featureSetArgv } from '../model/ethtool.js';
+import { run } from '../util/exec.js';
 
 type IpOp = Extract<KernelOp, { kind: 'ip' }>;
 
@@ -112,6 +114,10 @@ async function runOne(op: KernelOp, dhcp: DhcpSupervisor): Promise<void> {
       return;
     case 'file':
       await replaceFile(op.path, op.content);
+      return;
+    case 'ethtool':
+      // argv, never a shell; the names are checked again where the argv is built.
+      await run(featureSetArgv(op.dev, op.features));
       return;
     case 'dhcp-start':
       await dhcp.start(op.client);

@@ -3,7 +3,7 @@
 // procfs sysctls, resolv.conf) and DHCP client starts/stops. Every planned operation carries its
 // undo, so a transaction can be reversed after a failure or a crash.
 
-import { quoteName } from '../api/names.js';
+import { printableName, quoteName } from '../api/names.js';
 import type { DhcpClientSpec, Family } from '../model/dhcp-clients.js';
 
 export type KernelOp =
@@ -18,6 +18,8 @@ export type KernelOp =
   | { kind: 'write'; path: string; value: string }
   /** A whole file replaced atomically (resolv.conf); null removes it. Undone by restoring the previous content. */
   | { kind: 'file'; path: string; content: string | null }
+  /** `ethtool -K dev NAME on|off ...` (model/ethtool.ts featureSetArgv); undone by the values read before. */
+  | { kind: 'ethtool'; dev: string; features: Record<string, boolean> }
   | { kind: 'dhcp-start'; client: DhcpClientSpec }
   | { kind: 'dhcp-stop'; dev: string; family: Family };
 
@@ -122,6 +124,11 @@ export function describeOp(op: KernelOp): string {
       return `write ${op.value} > ${op.path}`;
     case 'file':
       return op.content === null ? `remove ${op.path}` : `replace ${op.path}`;
+    case 'ethtool':
+      return `ethtool -K ${printableName(op.dev)} ${Object.keys(op.features)
+        .sort()
+        .map((f) => `${printableName(f)} ${op.features[f] ? 'on' : 'off'}`)
+        .join(' ')}`;
     case 'dhcp-start':
       return `start DHCPv${op.client.family === 4 ? '4' : '6'} client on ${op.client.dev}`;
     case 'dhcp-stop':
@@ -147,8 +154,13 @@ export function groupOps<T extends { op: KernelOp }>(
   const groups: { kind: OpGroup['kind']; ops: T[] }[] = [];
   let cur: { kind: OpGroup['kind']; ops: T[] } | undefined;
   ops.forEach((p, i) => {
+    // An ethtool set runs with the file writes: one at a time, in this process's order.
     const kind: OpGroup['kind'] =
-      p.op.kind === 'ip' ? 'ip' : p.op.kind === 'write' || p.op.kind === 'file' ? 'files' : 'dhcp';
+      p.op.kind === 'ip'
+        ? 'ip'
+        : p.op.kind === 'write' || p.op.kind === 'file' || p.op.kind === 'ethtool'
+          ? 'files'
+          : 'dhcp';
     if (!cur || cur.kind !== kind || kind === 'dhcp' || i === cutAfter) {
       cur = { kind, ops: [] };
       groups.push(cur);

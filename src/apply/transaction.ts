@@ -125,7 +125,7 @@ export class Transactions {
    * validation, the compiler and kernelConfig of `cfg` (the config the kernel is compared with)
    * read: no speeds, no bridge options but cfg's.
    */
-  private readHost(cfg: RunningConfig, session?: IpSession): Promise<HostState> {
+  private readHost(cfg: RunningConfig, session?: IpSession, moreNics: readonly string[] = []): Promise<HostState> {
     const ipDump = session
       ? { ipDump: async (input: string) => dumpLines(await session.query(input.trimEnd().split('\n'))) }
       : {};
@@ -133,6 +133,9 @@ export class Transactions {
       observeForTransaction(
         { routes: 'all', resolvConf: this.resolvConf, stateDir: this.o.stateDir, ...ipDump },
         kernelConfigFiles(cfg),
+        // The ethtool features of the NICs either side gives settings: validation's, the
+        // compiler's (the undo is the values read here) and kernelConfig's.
+        [...Object.keys(cfg.nics ?? {}), ...moreNics],
       ),
     );
   }
@@ -151,7 +154,7 @@ export class Transactions {
     stored?: RunningConfig,
   ): Promise<{ from: RunningConfig; compiled: Compiled; drifted: string[] }> {
     const running = from ? undefined : (stored ?? (await this.o.store.load()));
-    const h = host ?? (await this.readHost(running ?? from!));
+    const h = host ?? (await this.readHost(running ?? from!, undefined, Object.keys(to.nics ?? {})));
     const origins = await this.origins.load();
     return traced(this.o.trace, 'plan', async () => {
       const base = running
@@ -188,6 +191,8 @@ export class Transactions {
    */
   async applyPrepared<S>(
     prepare: (host: HostState, stored: RunningConfig) => Prepared<S> | Promise<Prepared<S>>,
+    /** NICs whose ethtool features the read must include (those the caller's spec gives settings). */
+    nics: readonly string[] = [],
   ): Promise<ApplyOutcome | { stop: S }> {
     return this.o.locks.withLock(
       this.o.stateDir,
@@ -202,7 +207,7 @@ export class Transactions {
           session.warm();
           this.o.trace?.('ip session start', performance.now() - t0);
           const stored = await this.o.store.load();
-          const host = await this.readHost(stored, session);
+          const host = await this.readHost(stored, session, nics);
           const p = await prepare(host, stored);
           return 'stop' in p ? p : await this.applyLocked(p.apply, host, stored, session);
         } finally {

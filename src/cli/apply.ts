@@ -17,7 +17,7 @@ import { Transactions } from '../apply/transaction.js';
 import { kernelConfig, observeHost } from '../observe/index.js';
 import { loadRunningConfig } from '../persist/running-config.js';
 import { runningConfigStore } from '../persist/running-config-store.js';
-import { checkSpecOnHost, formatValidationErrors, type HostCheck } from '../plan/host-validation.js';
+import { checkSpecOnHost, formatValidationErrors, specNics, type HostCheck } from '../plan/host-validation.js';
 import { extractSpec } from '../plan/validate.js';
 import { readBackHost } from './read-back.js';
 
@@ -26,7 +26,8 @@ import { readBackHost } from './read-back.js';
  * checks; the agent's setup validates against the read its transaction plans from).
  */
 export async function validateForHost(spec: unknown, running: RunningConfig, resolvConf?: string): Promise<HostCheck> {
-  return checkSpecOnHost(spec, await observeHost(resolvConf ? { resolvConf } : {}), running);
+  const nics = [...Object.keys(running.nics ?? {}), ...specNics(spec)];
+  return checkSpecOnHost(spec, await observeHost(resolvConf ? { resolvConf } : {}, nics), running);
 }
 
 interface ApplyOptions {
@@ -102,6 +103,11 @@ export function readBackDifferences(kernel: RunningConfig, want: RunningConfig):
     if (!k) out.push(`bond ${name} is missing`);
     else if (!isDeepStrictEqual(k, w))
       out.push(`bond ${name}: kernel has ${JSON.stringify(k)}, expected ${JSON.stringify(w)}`);
+  }
+  for (const [name, w] of Object.entries(want.nics ?? {})) {
+    const k = kernel.nics?.[name];
+    if (!isDeepStrictEqual(k, w))
+      out.push(`nic ${name}: kernel has ${JSON.stringify(k ?? {})}, expected ${JSON.stringify(w)}`);
   }
   return out;
 }

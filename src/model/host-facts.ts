@@ -4,6 +4,7 @@
 import type { Capabilities, HostState, Link } from './host-state.js';
 import { numericBondValue } from './bond-options.js';
 import { bondSlaves, isBond, isNic } from './links.js';
+import type { EthtoolRead } from './ethtool.js';
 
 /** What validation (plan/validate.ts) needs to know about the node: a projection of the HostState. */
 export interface ValidationFacts {
@@ -15,6 +16,11 @@ export interface ValidationFacts {
   bondModes?: Record<string, number>;
   /** The host's current resolvers (resolv.conf), for VDSM's nameservers default. */
   nameservers?: string[];
+  /**
+   * ethtool features of the NICs the read was asked for (HostState.ethtool); absent (the
+   * kubectl plugin: status does not carry them) leaves what the driver may change unchecked.
+   */
+  ethtool?: Record<string, EthtoolRead>;
 }
 
 /** The projection: NICs sorted, each bond's slaves sorted, nameservers in file order. */
@@ -31,7 +37,13 @@ export function validationFacts(host: HostState): ValidationFacts {
     const mode = host.links[b]!.bonding?.mode;
     modes[b] = mode === undefined ? undefined : numericBondValue('mode', mode);
   }
-  return { nics: names(isNic), bonds, ...bondModesOf(modes), nameservers: [...host.nameservers] };
+  return {
+    nics: names(isNic),
+    bonds,
+    ...bondModesOf(modes),
+    nameservers: [...host.nameservers],
+    ...(host.ethtool ? { ethtool: host.ethtool } : {}),
+  };
 }
 
 /** `bondModes` of the facts, from each bond's numeric mode ("4"); absent when none is known. */

@@ -1,6 +1,7 @@
 // Shapes of what the observer reads (HostState, close to the kernel) and of what it reports
 // (capabilities and statistics, the seed's `state:` field names and value types, so existing
 // consumers of the 2017 handler read them unchanged). kernelConfig uses src/api/config.ts.
+import type { EthtoolRead } from './ethtool.js';
 
 /** 64-bit kernel counters; bigint because they exceed Number.MAX_SAFE_INTEGER. */
 export interface LinkCounters {
@@ -117,9 +118,16 @@ export interface HostState {
    * holds before a lease comes and without any server.
    */
   dhcpClients?: readonly string[];
+  /**
+   * ethtool features of the NICs whose settings the read was asked for (the running config's
+   * and the spec's: model/ethtool.ts); absent when it was asked for none.
+   */
+  ethtool?: Record<string, EthtoolRead>;
   /** Epoch seconds (float) at which the counters were read. */
   sampleTime: number;
 }
+
+export type { EthtoolRead, FeatureState } from './ethtool.js';
 
 // Capabilities and statistics (the seed's field names and value types) are typed by their
 // schemas in src/api/status.ts, which the CRD is generated from.

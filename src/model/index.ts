@@ -10,6 +10,7 @@ export * from './bond-options.js';
 export * from './bridge-options.js';
 export * from './device-names.js';
 export * from './dhcp-clients.js';
+export * from './ethtool.js';
 export * from './host-facts.js';
 export type * from './host-state.js';
 export * from './layout.js';

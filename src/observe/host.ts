@@ -28,6 +28,8 @@ import {
 import { FULL_READ, readSysLocal, sysfsScript, TARGETED_READ, TRANSACTION_READ, type SysRead } from './sysfs.js';
 import type { HostState, PolicyRule } from '../model/host-state.js';
 import { parseRuleDump, ruleDumpArgv } from './rules.js';
+import { featureReadArgv, parseFeatureJson, type EthtoolRead } from '../model/ethtool.js';
+import { isDeviceName } from '../api/names.js';
 
 /** The observer's first pass: everything, by globs (no process per interface). */
 export const SYSFS_SCRIPT = sysfsScript(FULL_READ);
@@ -168,8 +170,11 @@ export class HostObserver {
     this.dumpOpts = dumpOptions(opts);
   }
 
-  /** One pass. `running`: the handler's config, whose devices are always read afresh. */
-  async observe(running?: RunningConfig): Promise<HostState> {
+  /**
+   * One pass. `running`: the handler's config, whose devices are always read afresh (and its
+   * NICs' ethtool features); `moreNics`: other NICs whose ethtool features to read (a spec's).
+   */
+  async observe(running?: RunningConfig, moreNics: readonly string[] = []): Promise<HostState> {
     const cold = this.facts.size === 0;
     const now = Date.now();
     const owned = running ? devicesOf(running) : new Set<string>();
@@ -218,7 +223,9 @@ export class HostObserver {
     }
     this.facts = next;
     this.bridges = new Set(raw.filter((l) => l.kind === 'bridge').map((l) => l.name));
-    return hostStateOf(raw, sys, d);
+    const host = hostStateOf(raw, sys, d);
+    await addEthtool(host, this.opts, [...Object.keys(running?.nics ?? {}), ...moreNics]);
+    return host;
   }
 }
 
@@ -306,8 +313,8 @@ function merge(a: SysDump, b: SysDump): void {
  * CLI's validation and read-back, drift confirmation). The agent's status loop keeps a
  * HostObserver instead; a transaction reads with observeForTransaction.
  */
-export async function observeHost(opts: ObserveOptions = {}): Promise<HostState> {
-  return new HostObserver(opts).observe();
+export async function observeHost(opts: ObserveOptions = {}, nics: readonly string[] = []): Promise<HostState> {
+  return new HostObserver(opts).observe(undefined, nics);
 }
 
 /**
@@ -316,14 +323,57 @@ export async function observeHost(opts: ObserveOptions = {}): Promise<HostState>
  * and of the other per-device files only `files` (kernel-config.ts kernelConfigFiles): no speeds, no bridge
  * options but those. On a host of 800 bridges that is 800 files instead of ~36,000.
  */
-export async function observeForTransaction(opts: ObserveOptions, files: readonly string[]): Promise<HostState> {
+export async function observeForTransaction(
+  opts: ObserveOptions,
+  files: readonly string[],
+  ethtoolDevices: readonly string[] = [],
+): Promise<HostState> {
   const dumpOpts = dumpOptions(opts);
   const session = opts.ipDump;
-  if (session) return observeThroughSession(opts, session, files);
-  const [d, rules] = await Promise.all([readDumps(opts, dumpOpts, TRANSACTION_READ, files), readRules(opts)]);
-  const host = hostStateOf(parseLinkDump(d.links), parseSysDump(d.sys, dumpOpts.resolvConf), d);
-  host.rules = rules;
+  const host = session
+    ? await observeThroughSession(opts, session, files)
+    : await (async () => {
+        const [d, rules] = await Promise.all([readDumps(opts, dumpOpts, TRANSACTION_READ, files), readRules(opts)]);
+        const h = hostStateOf(parseLinkDump(d.links), parseSysDump(d.sys, dumpOpts.resolvConf), d);
+        h.rules = rules;
+        return h;
+      })();
+  await addEthtool(host, opts, ethtoolDevices);
   return host;
+}
+
+/**
+ * The ethtool features of `devices` that the host has (HostState.ethtool): one `ethtool --json
+ * -k` each, all at once — only NICs a config or spec gives settings, never every device. A
+ * device without the ioctl, or a host without ethtool, reads as an error for validation to name.
+ */
+export async function readEthtool(
+  opts: ObserveOptions,
+  devices: readonly string[],
+): Promise<Record<string, EthtoolRead>> {
+  const exec = opts.exec ?? localExec;
+  const out: Record<string, EthtoolRead> = {};
+  await Promise.all(
+    [...new Set(devices)].sort().map(async (dev) => {
+      const argv = featureReadArgv(dev);
+      try {
+        const r = await exec(opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv);
+        out[dev] =
+          r.code === 0
+            ? parseFeatureJson(dev, r.stdout)
+            : { error: (r.stderr || r.stdout).trim().split('\n').slice(-2).join('; ') || `ethtool exited ${r.code}` };
+      } catch (e) {
+        out[dev] = { error: (e as Error).message };
+      }
+    }),
+  );
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** HostState.ethtool for the devices of `devices` the host has (by the name rule: an argv word each). */
+async function addEthtool(host: HostState, opts: ObserveOptions, devices: readonly string[]): Promise<void> {
+  const present = devices.filter((d) => isDeviceName(d) && Object.hasOwn(host.links, d));
+  if (present.length) host.ethtool = await readEthtool(opts, present);
 }
 
 /**

@@ -3,7 +3,8 @@
 // `deepEqual(kernelConfig(host, running), canonical spec)` holds exactly when nothing drifted.
 // Only the names come from the running config; every value comes from the kernel. A network or
 // bond the kernel lacks is left out, which is itself visible drift.
-import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
+import type { BondConfig, NetworkConfig, NicConfig, RunningConfig } from '../api/config.js';
+import { requestedFeatures } from '../model/ethtool.js';
 import {
   bondOptionName,
   formatBondOptions,
@@ -203,5 +204,22 @@ export function kernelConfig(
     const b = bondKernelConfig(host, name, running.bondings[name]!);
     if (b) out.bondings[name] = b;
   }
+  const nics = nicsKernelConfig(host, running);
+  if (nics) out.nics = nics;
   return out;
+}
+
+/**
+ * The managed ethtool features of the running config's NICs as the kernel has them (the values
+ * requested of it, HostState.ethtool); a feature the read lacks is left out, a NIC with none left
+ * is, and `nics` altogether when no NIC is (as in the running config).
+ */
+export function nicsKernelConfig(host: HostState, running: RunningConfig): Record<string, NicConfig> | undefined {
+  const out: Record<string, NicConfig> = {};
+  for (const nic of Object.keys(running.nics ?? {}).sort()) {
+    const read = host.ethtool && Object.hasOwn(host.ethtool, nic) ? host.ethtool[nic] : undefined;
+    const features = requestedFeatures(read, Object.keys(running.nics![nic]!.ethtoolOpts.features));
+    if (Object.keys(features).length) out[nic] = { ethtoolOpts: { features } };
+  }
+  return Object.keys(out).length ? out : undefined;
 }

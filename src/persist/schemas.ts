@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { BondConfigSchema, NetworkConfigSchema, RunningConfigSchema } from '../api/config-schema.js';
 import { IFNAME_MAX } from '../api/constants.js';
+import { FEATURE_NAME_MAX, FEATURE_NAME_PATTERN } from '../api/names.js';
 import { bondOption, splitOptions } from '../model/bond-options.js';
 import { BRIDGE_OPTIONS } from '../model/bridge-options.js';
 import { splitKv } from '../util/kv.js';
@@ -38,8 +39,13 @@ const BondSchema = BondConfigSchema.extend({ nics: z.array(device) }).superRefin
       ctx.addIssue({ code: 'custom', path: ['options'], message: `${JSON.stringify(k)} is not a bond option` });
 });
 
+const featureName = z.string().regex(new RegExp(FEATURE_NAME_PATTERN)).max(FEATURE_NAME_MAX);
+
 export const PersistedRunningConfigSchema = RunningConfigSchema.extend({
   networks: z.record(device, NetworkSchema),
+  nics: z
+    .record(device, z.strictObject({ ethtoolOpts: z.strictObject({ features: z.record(featureName, z.boolean()) }) }))
+    .optional(),
   bondings: z.record(
     z
       .string()
@@ -98,6 +104,11 @@ export const KernelOpSchema = z.discriminatedUnion('kind', [
   // The path is confined again where it is written (apply/kernel.ts).
   z.strictObject({ kind: z.literal('write'), path: z.string(), value: z.string() }),
   z.strictObject({ kind: z.literal('file'), path: z.string(), content: z.string().nullable() }),
+  z.strictObject({
+    kind: z.literal('ethtool'),
+    dev: device,
+    features: z.record(featureName, z.boolean()),
+  }),
   z.strictObject({ kind: z.literal('dhcp-start'), client: DhcpClientSpecSchema }),
   z.strictObject({ kind: z.literal('dhcp-stop'), dev: device, family }),
 ]);

@@ -1,9 +1,9 @@
 // Canonicalization, as VDSM's canonicalize.py does it: every default filled in and every value in
 // one spelling, so that a spec, the running config and the kernelConfig read back from the kernel
 // compare with a deep equality. Input is assumed valid (see validate.ts); nothing here throws.
-import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
+import type { BondConfig, NetworkConfig, NicConfig, RunningConfig } from '../api/config.js';
 import { DEFAULT_MTU } from '../api/constants.js';
-import type { BondSpec, NetworkSpec, SpecInput } from '../api/spec.js';
+import type { BondSpec, NetworkSpec, NicSpec, SpecInput } from '../api/spec.js';
 import { canonicalIp, canonicalIpv6, canonicalIpv6Cidr, prefixToNetmask } from '../util/ip.js';
 import { canonicalBondOptions } from '../model/bond-options.js';
 import { canonicalBridgeOpts } from '../model/bridge-options.js';
@@ -71,7 +71,7 @@ export function canonicalizeBond(bond: BondSpec): BondConfig {
 
 /** A whole spec (parsed or as written; only networks and bondings matter) in canonical form. */
 export function canonicalize(
-  spec: Pick<SpecInput, 'networks' | 'bondings'>,
+  spec: Pick<SpecInput, 'networks' | 'bondings' | 'nics'>,
   opts: CanonicalizeOptions = {},
 ): RunningConfig {
   const networks: Record<string, NetworkConfig> = {};
@@ -79,7 +79,23 @@ export function canonicalize(
     networks[name] = canonicalizeNetwork(spec.networks![name]!, opts);
   const bondings: Record<string, BondConfig> = {};
   for (const name of Object.keys(spec.bondings ?? {}).sort()) bondings[name] = canonicalizeBond(spec.bondings![name]!);
-  return { networks, bondings };
+  const nics = canonicalizeNics(spec.nics);
+  return { networks, bondings, ...(nics ? { nics } : {}) };
+}
+
+/**
+ * spec.nics in canonical form: NICs and features sorted, a NIC without any setting left out,
+ * and no `nics` at all when none is left (so a config without NIC settings is the one it was
+ * before they existed).
+ */
+export function canonicalizeNics(nics: SpecInput['nics']): Record<string, NicConfig> | undefined {
+  const out: Record<string, NicConfig> = {};
+  for (const name of Object.keys(nics ?? {}).sort()) {
+    const f = nics![name]!.ethtoolOpts?.features ?? {};
+    const keys = Object.keys(f).sort();
+    if (keys.length) out[name] = { ethtoolOpts: { features: Object.fromEntries(keys.map((k) => [k, f[k]!])) } };
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /**
@@ -89,6 +105,7 @@ export function canonicalize(
 export function configToSpec(config: RunningConfig): {
   networks: Record<string, NetworkSpec>;
   bondings: Record<string, BondSpec>;
+  nics?: Record<string, NicSpec>;
 } {
   const networks: Record<string, NetworkSpec> = {};
   for (const [name, net] of Object.entries(config.networks)) {
@@ -101,5 +118,9 @@ export function configToSpec(config: RunningConfig): {
     if (bond.hwaddr !== undefined) b.hwaddr = bond.hwaddr;
     bondings[name] = b;
   }
-  return { networks, bondings };
+  if (!config.nics) return { networks, bondings };
+  const nics: Record<string, NicSpec> = {};
+  for (const [name, n] of Object.entries(config.nics))
+    nics[name] = { ethtoolOpts: { features: { ...n.ethtoolOpts.features } } };
+  return { networks, bondings, nics };
 }

@@ -60,11 +60,38 @@ function differences(a: object, b: object): string {
     .join('; ');
 }
 
+/**
+ * A NIC's managed features as the kernel has them (the plan sets back what was changed); one it
+ * cannot read (the NIC is gone, or ethtool failed) is taken as running has it (there is nothing
+ * to set it on) and reported.
+ */
+function nicsBase(running: RunningConfig, kernel: RunningConfig, from: RunningConfig, drifted: string[]): void {
+  if (!running.nics) return;
+  const nics: NonNullable<RunningConfig['nics']> = {};
+  for (const [name, n] of Object.entries(running.nics)) {
+    const want = n.ethtoolOpts.features;
+    const k = kernel.nics && Object.hasOwn(kernel.nics, name) ? kernel.nics[name]!.ethtoolOpts.features : {};
+    const features = Object.fromEntries(Object.keys(want).map((f) => [f, Object.hasOwn(k, f) ? k[f]! : want[f]!]));
+    nics[name] = { ethtoolOpts: { features } };
+    const diffs = Object.keys(want)
+      .filter((f) => k[f] !== want[f])
+      .map((f) =>
+        Object.hasOwn(k, f)
+          ? `${f} ${want[f] ? 'on' : 'off'} in the running config, ${k[f] ? 'on' : 'off'} in the kernel`
+          : `${f} unreadable in the kernel`,
+      );
+    if (diffs.length) drifted.push(`nic ${name}: ethtoolOpts.features: ${diffs.join(', ')}`);
+  }
+  from.nics = nics;
+}
+
 export function driftBase(running: RunningConfig, kernel: RunningConfig): DriftBase {
+  const drifted0: string[] = [];
   const from: RunningConfig = { networks: {}, bondings: {} };
+  nicsBase(running, kernel, from, drifted0);
   const networks = new Set<string>();
   const bonds = new Set<string>();
-  const drifted: string[] = [];
+  const drifted: string[] = drifted0;
   for (const [name, b] of Object.entries(running.bondings)) {
     const k: BondConfig | undefined = kernel.bondings[name];
     if (!k) {
@@ -106,7 +133,11 @@ export interface DhcpClients {
  * as new, where the agent replaces it) and a DHCP network's defaultRoute before its lease.
  */
 export function baseFromStatus(kernel: RunningConfig, dhcp: (network: string) => DhcpClients): RunningConfig {
-  const out: RunningConfig = { networks: {}, bondings: { ...kernel.bondings } };
+  const out: RunningConfig = {
+    networks: {},
+    bondings: { ...kernel.bondings },
+    ...(kernel.nics ? { nics: { ...kernel.nics } } : {}),
+  };
   for (const [name, k] of Object.entries(kernel.networks)) {
     const c = dhcp(name);
     const running: NetworkConfig = { ...k, bootproto: c.v4 ? 'dhcp' : k.bootproto, dhcpv6: c.v6 || k.dhcpv6 };

@@ -6,6 +6,17 @@ import type { RunningConfig } from '../api/config.js';
 import type { HostState } from '../model/host-state.js';
 import { validationFacts } from '../model/host-facts.js';
 import { checkSpec, type ValidationError } from './validate.js';
+import { isDeviceName } from '../api/names.js';
+
+/**
+ * The NICs a spec as written gives settings (spec.nics keys by the name rule): the host read
+ * before validation reads their ethtool features, so validation can hold the spec to them.
+ */
+export function specNics(spec: unknown): string[] {
+  const nics = (spec as { nics?: unknown } | null | undefined)?.nics;
+  if (typeof nics !== 'object' || nics === null || Array.isArray(nics)) return [];
+  return Object.keys(nics).filter(isDeviceName).sort();
+}
 
 /**
  * Errors shown in a status message: enough to fix the first ones; a spec of NETWORKS_MAX networks

@@ -109,7 +109,14 @@ export type Step =
       hwaddr?: { from: string; to: string };
     }
   /** resolv.conf lists other resolvers than the default-route network's. */
-  | { kind: 'syncResolvers'; network: string; from: string[]; to: string[] };
+  | { kind: 'syncResolvers'; network: string; from: string[]; to: string[] }
+  /**
+   * The ethtool features the handler manages on a NIC (spec.nics.NIC.ethtoolOpts.features),
+   * sorted; {} = none. A feature in `to` is set; one only in `from` is no longer managed and
+   * keeps its value. The kernel work sets only what the kernel does not already have, and its
+   * undo the values the kernel had (apply/compile/lower.ts).
+   */
+  | { kind: 'setNicFeatures'; nic: string; from: Record<string, boolean>; to: Record<string, boolean> };
 
 export type StepKind = Step['kind'];
 export type Plan = Step[];
@@ -143,6 +150,12 @@ export { southboundOf };
 /** A change of where the network sits replaces it: its devices are different devices. */
 function topologyChanged(a: NetworkConfig, b: NetworkConfig): boolean {
   return !jsonEqual(topologyOf(a), topologyOf(b));
+}
+
+/** The features a config manages on a NIC ({} when none), as a copy. */
+export function nicFeatures(config: RunningConfig, nic: string): Record<string, boolean> {
+  const n = config.nics && Object.hasOwn(config.nics, nic) ? config.nics[nic] : undefined;
+  return { ...(n?.ethtoolOpts.features ?? {}) };
 }
 
 /** The MTU a southbound device needs: the largest of its networks', undefined without networks. */
@@ -195,6 +208,7 @@ const PLAN_ORDER = [
   'enslave',
   'devMtuUp',
   'netMtuUp',
+  'nicFeatures',
   'inPlace',
   'addNet',
   'routeOn',
@@ -212,6 +226,11 @@ export function plan(desired: RunningConfig, running: RunningConfig, replace: Re
     planBond(name, desired.bondings[name], running.bondings[name], replace, out);
   }
   planSouthboundMtus(desired, running, out);
+  for (const nic of union(desired.nics ?? {}, running.nics ?? {})) {
+    const from = nicFeatures(running, nic);
+    const to = nicFeatures(desired, nic);
+    if (!jsonEqual(from, to)) out.nicFeatures.push({ kind: 'setNicFeatures', nic, from, to });
+  }
   // Untagged networks may be their southbound itself; VLANs sit above them.
   const tagged = (s: Step): number => ('topology' in s && s.topology.vlan !== undefined ? 1 : 0);
   out.netMtuUp.sort((a, b) => tagged(a) - tagged(b));
@@ -439,6 +458,17 @@ export function applyStep(config: RunningConfig, s: Step): void {
     case 'syncResolvers':
       // Kernel state that is not part of the config (derived from the networks, or a repair).
       return;
+    case 'setNicFeatures': {
+      check(jsonEqual(nicFeatures(config, s.nic), s.from), s, 'features differ');
+      const nics = { ...(config.nics ?? {}) };
+      delete nics[s.nic];
+      if (Object.keys(s.to).length) nics[s.nic] = { ethtoolOpts: { features: { ...s.to } } };
+      delete config.nics;
+      // Sorted, as canonicalize has them: configs compare with a deep equality that sees key order.
+      const names = Object.keys(nics).sort(byName);
+      if (names.length) config.nics = Object.fromEntries(names.map((n) => [n, nics[n]!]));
+      return;
+    }
   }
 }
 
@@ -559,6 +589,9 @@ function networkText(c: NetworkConfig): string {
 
 const list = (xs: readonly string[]): string => (xs.length ? xs.join(' ') : '(none)');
 
+const featuresText = (f: Readonly<Record<string, boolean>>): string =>
+  list(Object.keys(f).map((k) => `${k} ${f[k] ? 'on' : 'off'}`));
+
 export function describeStep(s: Step): string {
   switch (s.kind) {
     case 'removeNetwork':
@@ -602,6 +635,8 @@ export function describeStep(s: Step): string {
       ];
       return `device ${s.device}: ${parts.join(', ')} (the kernel differs from the running config)`;
     }
+    case 'setNicFeatures':
+      return `nic ${s.nic}: features ${featuresText(s.from)} -> ${featuresText(s.to)}`;
     case 'syncResolvers':
       return (
         `resolv.conf: nameservers ${list(s.from)} -> ${list(s.to)} (network ${s.network}; the file differs from ` +

@@ -12,6 +12,7 @@ import {
   SpecSchema,
   type BondSpec,
   type NetworkSpec,
+  type NicSpec,
   type Spec,
 } from '../api/spec.js';
 import { vlanDeviceName } from '../model/device-names.js';
@@ -26,6 +27,7 @@ import {
 } from '../model/bond-options.js';
 import { bridgeOptionErrors } from '../model/bridge-options.js';
 import type { ValidationFacts } from '../model/host-facts.js';
+import { featureProblem } from '../model/ethtool.js';
 import { canonicalize, canonicalizeNetwork, configToSpec } from './canonicalize.js';
 
 export interface ValidationError {
@@ -744,6 +746,7 @@ export function checkSpec(raw: unknown, ctx: ValidationContext = {}): SpecCheck 
   for (const [field, base] of [
     ['networks', 'spec.networks'],
     ['bondings', 'spec.bondings'],
+    ['nics', 'spec.nics'],
   ] as const) {
     const m = rawObj[field];
     if (!isPlainObject(m)) continue;
@@ -765,6 +768,7 @@ export function checkSpec(raw: unknown, ctx: ValidationContext = {}): SpecCheck 
   // Bond nics in the spec's order, so error paths index the user's list.
   crossErrors(canonicalNets, bondings, ctx, known, report);
   engineErrors(canonicalNets, bondings, ctx, report);
+  nicSettingsErrors(rawObj.nics, parsed.success ? parsed.data.nics : undefined, bondings, ctx, report);
 
   if (errors.length > 0 || !parsed.success) return { ok: false, errors: finish(errors) };
   return { ok: true, spec: parsed.data, config: canonicalize(parsed.data, { hostNameservers: ctx.host?.nameservers }) };
@@ -805,4 +809,47 @@ export function relationErrors(config: RunningConfig, ctx: ValidationContext = {
   const { errors, report } = collector();
   crossErrors(config.networks, config.bondings, ctx, { networks: new Set(), bonds: new Set() }, report);
   return finish(errors);
+}
+
+// ---- NIC settings (spec.nics: ethtoolOpts) ----
+//
+// Kept apart from the network and bond rules above. A NIC named here must be a NIC of the node
+// (not a bond); each feature must be one the NIC's driver reports and lets change, as the host
+// read before validation found it (HostState.ethtool): a fixed feature, a group of features or
+// one the NIC lacks is refused naming it, before anything on the host changes.
+
+function nicSettingsErrors(
+  rawNics: unknown,
+  nics: Readonly<Record<string, NicSpec>> | undefined,
+  bondings: Readonly<Record<string, BondSpec>>,
+  ctx: ValidationContext,
+  report: Report,
+): void {
+  // A spec failing elsewhere still has its NICs held to the host.
+  const parsed = nics ?? (isPlainObject(rawNics) ? SpecSchema.shape.nics.safeParse(rawNics).data : undefined) ?? {};
+  const host = ctx.host;
+  const bonds = new Set([...Object.keys(bondings), ...Object.keys(host?.bonds ?? {})]);
+  for (const nic of Object.keys(parsed).sort()) {
+    if (RESERVED_NAMES.has(nic) || deviceNameProblem(nic)) continue; // reported with the map's keys
+    const base = joinPath('spec.nics', nic);
+    if (bonds.has(nic)) {
+      report(base, `${nic} is a bond, not a NIC: set its slaves' features`);
+      continue;
+    }
+    if (host && !host.nics.includes(nic)) {
+      report(base, `NIC ${nic} does not exist on the node`);
+      continue;
+    }
+    const features = parsed[nic]!.ethtoolOpts?.features ?? {};
+    const read = host?.ethtool && Object.hasOwn(host.ethtool, nic) ? host.ethtool[nic] : undefined;
+    for (const f of Object.keys(features).sort()) {
+      const at = joinPath(joinPath(joinPath(base, 'ethtoolOpts'), 'features'), f);
+      if (RESERVED_NAMES.has(f)) {
+        report(at, 'is a reserved name, not a feature');
+        continue;
+      }
+      const p = read && featureProblem(read, f);
+      if (p) report(at, p);
+    }
+  }
 }

@@ -18,7 +18,7 @@ const SEED = cfg({
 /** Step kinds with their subject, the compact way to assert a plan's shape and order. */
 function shape(p: Step[]): string[] {
   return p.map((s) => {
-    const subject = 'network' in s ? s.network : 'bond' in s ? `${s.bond}${'nic' in s ? `/${s.nic}` : ''}` : s.device;
+    const subject = 'network' in s ? s.network : 'bond' in s ? `${s.bond}${'nic' in s ? `/${s.nic}` : ''}` : 'nic' in s ? s.nic : s.device;
     const dir = 'to' in s && typeof s.to !== 'object' ? `:${String(s.to)}` : '';
     return `${s.kind} ${subject}${dir}`;
   });

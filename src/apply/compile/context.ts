@@ -84,6 +84,8 @@ function stepKey(s: Step): string {
       return `${s.kind}/${s.device}`;
     case 'syncResolvers':
       return s.kind;
+    case 'setNicFeatures':
+      return `${s.kind}/${s.nic}`;
     default:
       return `${s.kind}/${s.network}`;
   }

@@ -3,6 +3,7 @@
 // the IPv6 sysctls of the NICs that may carry a network, and resolv.conf. Pure.
 import type { Address, HostState, Route } from '../../model/host-state.js';
 import type { Sysctls } from '../../model/layout.js';
+import { requestedFeatures } from '../../model/ethtool.js';
 
 export interface LinkFact {
   name: string;
@@ -27,6 +28,8 @@ export interface CompileFacts {
   sysctls: Record<string, Sysctls>;
   /** resolv.conf content (undefined: no such file, or an empty one). */
   resolv: string | undefined;
+  /** The requested ethtool features of the NICs the host read has them for (HostState.ethtool). */
+  features?: Record<string, Record<string, boolean>>;
 }
 
 export const SYSCTL_KEYS = ['accept_ra', 'autoconf', 'disable_ipv6'] as const;
@@ -71,5 +74,15 @@ export function compileFacts(host: HostState, sysctlDevices: Iterable<string>): 
     const s = links[dev] ? completeSysctls(host.ipv6conf[dev]) : undefined;
     if (s) sysctls[dev] = s;
   }
-  return { links, routes: host.routes, ...(host.rules ? { rules: host.rules } : {}), sysctls, resolv: host.resolv };
+  const features: Record<string, Record<string, boolean>> = {};
+  for (const [nic, read] of Object.entries(host.ethtool ?? {}))
+    if (!('error' in read)) features[nic] = requestedFeatures(read, Object.keys(read.features));
+  return {
+    links,
+    routes: host.routes,
+    ...(host.rules ? { rules: host.rules } : {}),
+    sysctls,
+    resolv: host.resolv,
+    ...(host.ethtool ? { features } : {}),
+  };
 }

@@ -196,6 +196,28 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
     }
   },
 
+  setNicFeatures(s, x) {
+    // Only what the kernel does not have yet; the undo puts back exactly what it had (the
+    // requested values read before the transaction, journalled before the operation runs).
+    const kernel = x.c.host.features?.[s.nic];
+    if (!kernel) {
+      if (Object.keys(s.to).length) throw new Error(`the features of NIC ${s.nic} were not read`);
+      return;
+    }
+    const set: Record<string, boolean> = {};
+    const back: Record<string, boolean> = {};
+    for (const [f, want] of Object.entries(s.to)) {
+      if (!Object.hasOwn(kernel, f)) throw new Error(`NIC ${s.nic} has no feature ${f}`);
+      if (kernel[f] === want) continue;
+      set[f] = want;
+      back[f] = kernel[f]!;
+    }
+    if (Object.keys(set).length)
+      x.emit('nic-features', { kind: 'ethtool', dev: s.nic, features: set }, [
+        { kind: 'ethtool', dev: s.nic, features: back },
+      ]);
+  },
+
   syncResolvers(_s, x) {
     emitResolvers(x.c, x.emit);
   },

@@ -113,6 +113,8 @@ export const PHASES = [
   'bridges-add',
   'files',
   'attach',
+  // Before devices come up: a NIC carries traffic with its features as the spec has them.
+  'nic-features',
   'up',
   'addrs-add',
   'routes-add',
