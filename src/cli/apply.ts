@@ -125,6 +125,26 @@ function progressPrinter(quiet: boolean | undefined): ((p: Progress) => void) | 
   };
 }
 
+/** The --output json document of a transaction that succeeded. */
+async function applyJson(
+  r: { changed: boolean; steps: number; ops: number; summary: string },
+  ms: number,
+  tx: Transactions,
+  config: RunningConfig,
+  stateDir: string,
+): Promise<ApplyJson> {
+  const leases = r.changed ? await tx.leases(config) : {};
+  return {
+    changed: r.changed,
+    steps: r.steps,
+    operations: r.ops,
+    milliseconds: ms,
+    summary: r.summary,
+    leases: Object.fromEntries(Object.entries(leases).map(([k, a]) => [k, a ?? null])),
+    kernelConfig: await readBackHost(stateDir),
+  };
+}
+
 export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<number> {
   const t0 = Date.now();
   const input = await readSpecDocument(o.file);
@@ -186,17 +206,7 @@ export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<numb
     return 1;
   }
   if (o.output === 'json') {
-    const leases = r.changed ? await tx.leases(v.config) : {};
-    const doc: ApplyJson = {
-      changed: r.changed,
-      steps: r.steps,
-      operations: r.ops,
-      milliseconds: ms,
-      summary: r.summary,
-      leases: Object.fromEntries(Object.entries(leases).map(([k, a]) => [k, a ?? null])),
-      kernelConfig: await readBackHost(o.stateDir),
-    };
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(await applyJson(r, ms, tx, v.config, o.stateDir), null, 2)}\n`);
     return 0;
   }
   if (!r.changed) {

@@ -10,7 +10,11 @@ import { loadRunningConfig } from '../persist/running-config.js';
  * A host read against a running config. A source-routed network's gateway counts only in the
  * table the handler allocated for it (the state dir's origins say which).
  */
-export async function kernelConfigRead(stateDir: string, host: HostState, running: RunningConfig): Promise<RunningConfig> {
+export async function kernelConfigRead(
+  stateDir: string,
+  host: HostState,
+  running: RunningConfig,
+): Promise<RunningConfig> {
   return kernelConfig(host, running, (await new OriginsStore(stateDir).load()).routeTables ?? {});
 }
 
