@@ -2,7 +2,7 @@
 # Builds the agent's container image on this machine without a registry, a container engine or a
 # daemon: an OCI image layout assembled with umoci from three layers,
 #   1. base     Debian bookworm from mmdebstrap: the essential set plus what the agent runs
-#               (iproute2, dhcpcd-base, lldpd for LLDP reception, iputils-ping, kmod, mount for the
+#               (iproute2, dhcpcd-base, lldpd for LLDP reception, ethtool for NIC features, iputils-ping, kmod, mount for the
 #               DHCP client's private /run,
 #               ca-certificates, libstdc++6 for Node);
 #               no apt, no docs/man pages/locales, no /dev entries; no setuid/setgid file, and
@@ -38,7 +38,7 @@ cd "$repo"
 name=ovirt-node-network-handler
 suite=bookworm
 prefix=/opt/$name
-packages=(iproute2 dhcpcd-base lldpd iputils-ping kmod mount ca-certificates libstdc++6)
+packages=(iproute2 dhcpcd-base lldpd ethtool iputils-ping kmod mount ca-certificates libstdc++6)
 inputs=(bin deploy src package.json package-lock.json tsconfig.json image)
 
 out=${OVNH_IMAGE_OUT:-.tmp-image/oci}

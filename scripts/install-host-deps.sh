@@ -6,6 +6,7 @@ pkgs=(
   dnsmasq-base                         # DHCP/DNS server on the lab's switches (no system service)
   dhcpcd-base                          # the DHCP client the agent supervises
   lldpd                                # LLDP: the agent's receiver, the lab switch's announcements
+  ethtool                              # NIC features (spec.nics.NIC.ethtoolOpts): read and set by the agent
   socat                                # forwards the API server into the lab network
   qemu-system-x86 busybox-static cpio  # the VM node: QEMU, its initramfs
   openssl ca-certificates

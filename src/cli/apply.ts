@@ -193,7 +193,7 @@ export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<numb
     ? async () => {
         // The resolv.conf the transaction wrote: its resolvers are part of what is read back.
         const diff = readBackDifferences(
-          kernelConfig(await observeHost({ resolvConf: o.resolvConf }), v.config),
+          kernelConfig(await observeHost({ resolvConf: o.resolvConf }, Object.keys(v.config.nics ?? {})), v.config),
           v.config,
         );
         return diff.length ? `the kernel does not read back as configured: ${diff.join('; ')}` : undefined;

@@ -33,7 +33,7 @@ export async function readRunningConfig(stateDir: string): Promise<RunningConfig
   const raw = await readJsonIfExists<Partial<RunningConfig>>(path);
   if (raw === undefined) return emptyConfig();
   if (typeof raw !== 'object' || raw === null) throw new Error(`${path}: not a JSON object`);
-  return { networks: raw.networks ?? {}, bondings: raw.bondings ?? {} };
+  return { networks: raw.networks ?? {}, bondings: raw.bondings ?? {}, ...(raw.nics ? { nics: raw.nics } : {}) };
 }
 
 function pick<T>(m: Record<string, T>, name: string): Record<string, T> {
@@ -51,7 +51,11 @@ function narrow(caps: Capabilities, kc: RunningConfig, stats: Statistics | undef
       vlans: pick(caps.vlans, name),
       networks: pick(caps.networks, name),
     },
-    kernelConfig: { networks: pick(kc.networks, name), bondings: pick(kc.bondings, name) },
+    kernelConfig: {
+      networks: pick(kc.networks, name),
+      bondings: pick(kc.bondings, name),
+      ...(kc.nics && Object.hasOwn(kc.nics, name) ? { nics: pick(kc.nics, name) } : {}),
+    },
     ...(stats ? { statistics: pick(stats, name) } : {}),
   };
 }
