@@ -172,7 +172,7 @@ describe('container image', { skip }, () => {
         .filter((p) => /^Status: install ok installed$/m.test(p))
         .map((p) => /^Package: (\S+)$/m.exec(p)?.[1]),
     );
-    for (const p of ['iproute2', 'dhcpcd-base', 'lldpd', 'iputils-ping', 'kmod', 'mount', 'ca-certificates', 'libstdc++6']) assert.ok(installed.has(p), `${p} not installed`);
+    for (const p of ['iproute2', 'dhcpcd-base', 'lldpd', 'ethtool', 'iputils-ping', 'kmod', 'mount', 'ca-certificates', 'libstdc++6']) assert.ok(installed.has(p), `${p} not installed`);
     for (const p of ['apt', 'perl', 'usrmerge']) assert.equal(installed.has(p), false, `${p} in the image`);
     assert.equal(existsSync(join(rootfs, 'usr/share/man/man8')), false, 'man pages in the image');
   });
