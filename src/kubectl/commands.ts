@@ -100,7 +100,8 @@ function addTree(program: Command, { io, source }: VerbContext): void {
   program
     .command('tree')
     .description(
-      "draw the node's device stack (NICs, bonds, VLANs, bridges, networks) with state, MTU, addresses and each NIC's switch port (LLDP)",
+      "draw the node's device stack (NICs, bonds, VLANs, bridges, networks) with state, MTU, addresses " +
+        "and each NIC's switch port (LLDP)",
     )
     .argument('<node>', NODE_ARGUMENT)
     .option('--interface <name>', 'only the stacks that contain this device')
