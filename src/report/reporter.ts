@@ -52,6 +52,7 @@ const STATS_SLACK_MS = 1000;
 const REPORTED_KEYS = [
   'capabilities',
   'kernelConfig',
+  'lldp',
   'infoStatus',
   'setupStatus',
   'conditions',

@@ -68,6 +68,23 @@ describe('status reporter', () => {
     assert.equal(r.isDeepEqualReported(), true);
   });
 
+  it('writes status.lldp when what the switches announce changes, and only then', async () => {
+    const a = api();
+    const r = reporter(a);
+    r.seen(obj());
+    const heard = (name: string) => ({ eth0: { enabled: true, tlvs: [{ type: 5, name: 'System Name', properties: { 'system name': name } }] } });
+    r.observed({ ...observation(), lldp: heard('sw1') });
+    await r.flush();
+    assert.deepEqual(a.stored().status?.lldp, heard('sw1'));
+    r.observed({ ...observation(), lldp: heard('sw1') });
+    await r.flush();
+    assert.equal(a.patches.length, 1, 'the same announcements: nothing written');
+    r.observed({ ...observation(), lldp: heard('sw2') });
+    await r.flush();
+    assert.deepEqual(Object.keys(a.patches[1]!.fields), ['lldp']);
+    assert.deepEqual(a.stored().status?.lldp, heard('sw2'));
+  });
+
   it('writes nothing without an object or while disconnected, and catches up once connected', async () => {
     const a = api();
     let connected = false;
