@@ -21,16 +21,36 @@ export function podAgentPid(node: string): Promise<number | undefined> {
   return podProcessPid(node, 'run');
 }
 
-/** PID of the main process of the container running `verb` on a kubelet node (the first found). */
+/**
+ * PID of the main process of the container running `verb` on a kubelet node. Where several
+ * match — a pod deleted with --force or restarted leaves its old container's process for a
+ * while beside the new one — the one started last is the running container's: freezing or
+ * killing the old one would test nothing.
+ */
 export async function podProcessPid(node: string, verb: PodVerb): Promise<number | undefined> {
   const ns = await netnsInode(node);
   if (!ns) return undefined;
+  let newest: { pid: number; start: number } | undefined;
   for (const e of await readdir('/proc')) {
     const pid = Number(e);
     if (!pid) continue;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'latin1').catch(() => '');
     if (!cmdline.includes(`${ENTRY}${verb}`)) continue;
-    if ((await readlink(`/proc/${pid}/ns/net`).catch(() => '')) === ns) return pid;
+    if ((await readlink(`/proc/${pid}/ns/net`).catch(() => '')) !== ns) continue;
+    const start = startTime(await readFile(`/proc/${pid}/stat`, 'latin1').catch(() => ''));
+    if (start !== undefined && (!newest || start > newest.start)) newest = { pid, start };
   }
-  return undefined;
+  return newest?.pid;
+}
+
+/**
+ * A process's start time (clock ticks since boot) from /proc/PID/stat; undefined for a zombie
+ * or one gone. Fields are counted after the command's closing parenthesis (the command may hold
+ * spaces and parentheses): state is the 3rd field of the line, starttime the 22nd.
+ */
+export function startTime(stat: string): number | undefined {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (rest.length < 20 || rest[0] === 'Z' || rest[0] === 'X') return undefined;
+  const t = Number(rest[19]);
+  return Number.isFinite(t) ? t : undefined;
 }
