@@ -23,16 +23,20 @@ if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian's prometheus package enables and starts a Prometheus service where an init system lets
-# it (a container without one refuses: policy-rc.d, no systemd). Only promtool is wanted here,
-# and a lab runs its own Prometheus: a service this script brought in is stopped and disabled.
-if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+# A package's system service, started by its installation where an init system lets it, is
+# stopped and disabled (a container without one refuses: policy-rc.d, no systemd).
+disable_service() {
   if [ -d /run/systemd/system ]; then
-    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    systemctl disable --now "$1.service" >/dev/null 2>&1 || true
   else
-    invoke-rc.d prometheus stop >/dev/null 2>&1 || true
-    update-rc.d prometheus disable >/dev/null 2>&1 || true
+    invoke-rc.d "$1" stop >/dev/null 2>&1 || true
+    update-rc.d "$1" disable >/dev/null 2>&1 || true
   fi
+}
+# Debian's prometheus package enables and starts a Prometheus service. Only promtool is wanted
+# here, and a lab runs its own Prometheus: a service this script brought in is stopped and disabled.
+if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+  disable_service prometheus
   if pgrep -u prometheus -x prometheus >/dev/null 2>&1; then
     echo "the prometheus package's service is still running (pgrep -u prometheus -x prometheus): stop and disable it" >&2
     exit 1
@@ -42,12 +46,7 @@ fi
 # the lab run their own, on the interfaces they name. A service this script brought in is stopped
 # and disabled, as prometheus's is.
 if [[ " ${missing[*]} " == *" lldpd "* ]]; then
-  if [ -d /run/systemd/system ]; then
-    systemctl disable --now lldpd.service >/dev/null 2>&1 || true
-  else
-    invoke-rc.d lldpd stop >/dev/null 2>&1 || true
-    update-rc.d lldpd disable >/dev/null 2>&1 || true
-  fi
+  disable_service lldpd
 fi
 # apt-cache must know the kernel package the VM boots (ensureKernel resolves linux-image-amd64).
 apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get update -qq

@@ -4,6 +4,7 @@
 // wait for the kubelet to restart it.
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { netnsOf } from './config.js';
+import { parseProcStat } from '../../src/util/proc.js';
 
 /** The image's entry point (image/build.sh) and the verb: what each container's main process runs. */
 const ENTRY = '/opt/ovirt-node-network-handler/bin/ovirt-node-network-handler.js\0';
@@ -43,14 +44,8 @@ export async function podProcessPid(node: string, verb: PodVerb): Promise<number
   return newest?.pid;
 }
 
-/**
- * A process's start time (clock ticks since boot) from /proc/PID/stat; undefined for a zombie
- * or one gone. Fields are counted after the command's closing parenthesis (the command may hold
- * spaces and parentheses): state is the 3rd field of the line, starttime the 22nd.
- */
+/** A process's start time (clock ticks since boot) from /proc/PID/stat; undefined for a zombie or one gone. */
 export function startTime(stat: string): number | undefined {
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (rest.length < 20 || rest[0] === 'Z' || rest[0] === 'X') return undefined;
-  const t = Number(rest[19]);
-  return Number.isFinite(t) ? t : undefined;
+  const s = parseProcStat(stat);
+  return s && s.state !== 'Z' && s.state !== 'X' ? s.startTime : undefined;
 }

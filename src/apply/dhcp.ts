@@ -21,6 +21,7 @@ import {
 } from '../model/dhcp-clients.js';
 import { run, sleep } from '../util/exec.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { procStat } from '../util/proc.js';
 
 /** dhcpcd's configuration for one client (pure). */
 export function dhcpcdConfig(c: DhcpClientSpec): string {
@@ -166,12 +167,8 @@ async function killGroup(pgid: number): Promise<void> {
   }
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
-    const stat = await readFile(`/proc/${e}/stat`, 'utf8').catch(() => '');
-    const close = stat.lastIndexOf(')');
-    if (close < 0 || stat.slice(stat.indexOf('(') + 1, close) !== 'dhcpcd') continue;
-    // Fields after the comm: state ppid pgrp ...
-    const [, , pgrp] = stat.slice(close + 2).split(' ');
-    if (Number(pgrp) !== pgid) continue;
+    const stat = await procStat(Number(e));
+    if (stat?.comm !== 'dhcpcd' || stat.pgrp !== pgid) continue;
     try {
       process.kill(Number(e), 'SIGKILL');
     } catch {

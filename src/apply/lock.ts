@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseProcStat } from '../util/proc.js';
 
 function alive(pid: number): boolean {
   try {
@@ -15,8 +16,7 @@ function alive(pid: number): boolean {
   // A process killed with -9 whose parent has not reaped it yet is a zombie: signal 0 still
   // reaches it, but it holds nothing any more.
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state !== 'Z';
   } catch {
     return true;
   }

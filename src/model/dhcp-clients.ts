@@ -5,6 +5,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { run } from '../util/exec.js';
+import { isLiveProcess, readPidFile } from '../util/proc.js';
 
 export type Family = 4 | 6;
 
@@ -39,36 +40,14 @@ export function dhcpPaths(stateDir: string, dev: string, family: Family): DhcpPa
   };
 }
 
-interface ProcInfo {
-  comm: string;
-  state: string;
-}
-
-async function procInfo(pid: number): Promise<ProcInfo | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const open = stat.indexOf('(');
-    const close = stat.lastIndexOf(')');
-    return { comm: stat.slice(open + 1, close), state: stat.slice(close + 2, close + 3) };
-  } catch {
-    return undefined;
-  }
-}
-
 /** A live (not zombie) process that is our wrapper or dhcpcd. */
-export async function isDhcpClient(pid: number): Promise<boolean> {
-  const info = await procInfo(pid);
-  return !!info && info.state !== 'Z' && ['dhcpcd', 'sh', 'unshare'].includes(info.comm);
+export function isDhcpClient(pid: number): Promise<boolean> {
+  return isLiveProcess(pid, ['dhcpcd', 'sh', 'unshare']);
 }
 
 /** The pid the client's wrapper wrote (apply/dhcp.ts dhcpcdArgv), if any. */
-export async function dhcpClientPid(p: DhcpPaths): Promise<number | undefined> {
-  try {
-    const n = Number((await readFile(p.pid, 'utf8')).trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
+export function dhcpClientPid(p: DhcpPaths): Promise<number | undefined> {
+  return readPidFile(p.pid);
 }
 
 export interface DhcpClientStatus extends DhcpClientSpec {

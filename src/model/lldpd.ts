@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { HANDLER_NAME } from '../api/constants.js';
 import { isDeviceName } from '../api/names.js';
 import { fnv1a32 } from '../util/hash.js';
+import { isLiveProcess, readPidFile } from '../util/proc.js';
 
 /** How the daemon runs: on which NICs, and whether it announces this node too. */
 export interface LldpdSpec {
@@ -90,24 +91,12 @@ export function lldpcliNeighborsArgv(p: LldpdPaths): string[] {
 }
 
 /** A live (not zombie) process that is the wrapper or lldpd (its monitor renames itself "lldpd"). */
-export async function isLldpd(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    return stat.slice(close + 2, close + 3) !== 'Z' && ['lldpd', 'sh'].includes(comm);
-  } catch {
-    return false;
-  }
+export function isLldpd(pid: number): Promise<boolean> {
+  return isLiveProcess(pid, ['lldpd', 'sh']);
 }
 
-export async function lldpdPid(p: LldpdPaths): Promise<number | undefined> {
-  try {
-    const n = Number((await readFile(p.pid, 'utf8')).trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
+export function lldpdPid(p: LldpdPaths): Promise<number | undefined> {
+  return readPidFile(p.pid);
 }
 
 export interface LldpdStatus {
