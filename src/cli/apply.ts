@@ -141,12 +141,16 @@ async function applyJson(
     milliseconds: ms,
     summary: r.summary,
     leases: Object.fromEntries(Object.entries(leases).map(([k, a]) => [k, a ?? null])),
-    kernelConfig: await readBackHost(stateDir),
+    kernelConfig: await readBackHost(stateDir, config),
   };
 }
 
 export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<number> {
   const t0 = Date.now();
+  if (o.dryRun && o.output === 'json') {
+    process.stderr.write('--output json: not with --dry-run (`plan` prints the steps)\n');
+    return 1;
+  }
   const input = await readSpecDocument(o.file);
   if ('errors' in input) {
     process.stderr.write(`invalid input: ${formatValidationErrors(input.errors, Infinity).split('; ').join('\n  ')}\n`);
@@ -170,10 +174,6 @@ export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<numb
     log: (m) => (o.quiet ? undefined : process.stderr.write(`${m}\n`)),
     onProgress: progressPrinter(o.quiet),
   });
-  if (o.dryRun && o.output === 'json') {
-    process.stderr.write('--output json: not with --dry-run (`plan` prints the steps)\n');
-    return 1;
-  }
   if (o.dryRun) {
     const { compiled } = await tx.plan(v.config);
     if (!compiled.ops.length) {

@@ -4,7 +4,6 @@ import type { RunningConfig } from '../api/config.js';
 import { OriginsStore } from '../apply/origins.js';
 import type { HostState } from '../model/host-state.js';
 import { HostObserver, kernelConfig } from '../observe/index.js';
-import { loadRunningConfig } from '../persist/running-config.js';
 
 /**
  * A host read against a running config. A source-routed network's gateway counts only in the
@@ -18,9 +17,8 @@ export async function kernelConfigRead(
   return kernelConfig(host, running, (await new OriginsStore(stateDir).load()).routeTables ?? {});
 }
 
-/** The host read now, against the running config persisted in the state dir. */
-export async function readBackHost(stateDir: string): Promise<RunningConfig> {
-  const running = await loadRunningConfig(stateDir);
+/** The host read now, against a running config (after a committed apply: the one it persisted). */
+export async function readBackHost(stateDir: string, running: RunningConfig): Promise<RunningConfig> {
   const host = await new HostObserver({ stateDir }).observe(running);
   return kernelConfigRead(stateDir, host, running);
 }
