@@ -7,7 +7,8 @@
 // for detach, where output goes to a log file in /run/ovnh-share).
 import { spawn } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
-import { openSync } from 'node:fs';
+import { openSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 
 export interface ExecRequest {
@@ -22,6 +23,36 @@ export interface ExecRequest {
 
 export const GUEST_EXEC_PORT = 7070;
 
+/**
+ * Files every build rewrites (tsc emits all its outputs each time) and the launchers, read
+ * through the uncached mount of the checkout: their mtimes are the build stamp.
+ */
+const STAMP_FILES = ['dist/src/cli/main.js', 'bin/ovirt-node-network-handler.js', 'bin/agent-v8.js'];
+
+/** The build stamp of the checkout at `live`: one stat per file, a missing file stamps as such. */
+export function buildStamp(live: string): string {
+  return STAMP_FILES.map((f) => {
+    try {
+      const st = statSync(join(live, f));
+      return `${st.mtimeMs}:${st.size}`;
+    } catch {
+      return 'none';
+    }
+  }).join(' ');
+}
+
+/**
+ * Invariant: no command starts on pages of the cached checkout older than the build on the host.
+ * When the stamp moved since the last command, the guest's page, dentry and inode caches are
+ * dropped (clean pages only: nothing written is lost), so the cached mount reads afresh.
+ */
+function dropStaleCaches(live: string | undefined, seen: { stamp?: string }): void {
+  if (!live) return;
+  const stamp = buildStamp(live);
+  if (seen.stamp !== undefined && stamp !== seen.stamp) writeFileSync('/proc/sys/vm/drop_caches', '3');
+  seen.stamp = stamp;
+}
+
 function tokenOk(given: unknown, expected: string): boolean {
   if (typeof given !== 'string') return false;
   const a = Buffer.from(given);
@@ -29,7 +60,7 @@ function tokenOk(given: unknown, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function handle(sock: Socket, token: string): void {
+function handle(sock: Socket, token: string, fresh: () => void): void {
   let buf = '';
   const send = (o: object) => sock.write(JSON.stringify(o) + '\n');
   sock.setEncoding('utf8');
@@ -52,6 +83,7 @@ function handle(sock: Socket, token: string): void {
       return;
     }
     const [cmd, ...args] = req.argv as [string, ...string[]];
+    fresh();
     const env = { ...process.env, ...(req.env ?? {}) };
     if (req.detach) {
       const fd = openSync(`/run/ovnh-share/${(req.logName ?? 'detached').replace(/[^\w.-]/g, '_')}.log`, 'a');
@@ -93,7 +125,11 @@ function main(): void {
     console.error('guest-agent: OVNH_TOKEN is not set');
     process.exit(2);
   }
-  const server = createServer((s) => handle(s, token));
+  // The stamp as the guest booted: its caches were empty then.
+  const live = process.env.OVNH_PROJECT_LIVE;
+  const seen: { stamp?: string } = {};
+  dropStaleCaches(live, seen);
+  const server = createServer((s) => handle(s, token, () => dropStaleCaches(live, seen)));
   server.listen(GUEST_EXEC_PORT, '10.0.2.15', () => console.log(`guest-agent: listening on ${GUEST_EXEC_PORT}`));
 }
 

@@ -286,12 +286,18 @@ function qemuArgv(b: VmBoot, execPort: number, accel: 'kvm' | 'tcg'): string[] {
     `local,id=labshare,path=${f.share},security_model=none`,
     '-device',
     'virtio-9p-pci,fsdev=labshare,mount_tag=labshare',
-    // The checkout again, mounted uncached over its place in the guest: code rebuilt on the host
-    // while the VM runs is seen at once (the cached root would serve stale pages).
+    // The checkout twice more: cached over its place in the guest (a start of the CLI under TCG
+    // reads ~300 files; uncached, every open and stat is a round trip to QEMU), and uncached,
+    // where the guest agent reads the build stamp before each command and drops the guest's
+    // caches when a rebuild on the host moved it (guest-agent.ts), so no stale page is served.
     '-fsdev',
     `local,id=project,path=${PROJECT_ROOT},security_model=none,readonly=on,multidevs=remap`,
     '-device',
     'virtio-9p-pci,fsdev=project,mount_tag=project',
+    '-fsdev',
+    `local,id=projectlive,path=${PROJECT_ROOT},security_model=none,readonly=on,multidevs=remap`,
+    '-device',
+    'virtio-9p-pci,fsdev=projectlive,mount_tag=projectlive',
     // The state disk with QEMU's default write-back cache: what the guest has not flushed is
     // lost when QEMU is killed, as on a power cut; what it fsynced is kept.
     '-drive',
