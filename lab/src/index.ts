@@ -147,6 +147,11 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const bins = await ensureBinaries(paths.cache, progress);
   const kernel = needVm ? await ensureKernel(paths.cache, progress) : undefined;
 
+  // The pod nodes' images are built while the control plane, the switch and the VM come up: the
+  // image build waits mostly on Debian's mirror and on disk, the VM boot on the CPU.
+  const images = podNodes.length ? podImages(paths, progress) : undefined;
+  images?.catch(() => undefined); // awaited in startPodNodes, where a failure surfaces
+
   const pki = await progress.step('pki', 'creating certificates', 2000, () => createPki(join(paths.dir, 'pki')));
   const kubeconfig = await writeKubeconfigs(paths.dir, pki);
   rec.state.kubeconfig = kubeconfig;
@@ -174,7 +179,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       registerNodes(kubeconfig, nodes, handRegistered),
     );
   if (podNodes.length) {
-    await startPodNodes(nodes, podNodes, { paths, pki, bins, kubeconfig, install }, rec, progress);
+    await startPodNodes(nodes, podNodes, { paths, pki, bins, kubeconfig, install, images: images! }, rec, progress);
   } else if (install) {
     await progress.step('manifests', "applying the project's manifests (CRD, RBAC, admission policy)", 5000, () =>
       applyManifests(kubeconfig),
@@ -407,6 +412,13 @@ interface PodNodesInput {
   bins: Awaited<ReturnType<typeof ensureBinaries>>;
   kubeconfig: string;
   install: boolean;
+  images: ReturnType<typeof podImages>;
+}
+
+/** The pause image and the agent's image, for the kubelets' containerd to import. */
+async function podImages(paths: ReturnType<typeof labPaths>, progress: Progress) {
+  const pause = await ensurePause(paths.cache, progress);
+  return { pause, agentImage: await buildAgentImage(paths.dir, progress) };
 }
 
 async function startPodNodes(
@@ -417,8 +429,7 @@ async function startPodNodes(
   progress: Progress,
 ): Promise<void> {
   const { paths, pki, bins, kubeconfig } = o;
-  const pause = await ensurePause(paths.cache, progress);
-  const agentImage = await buildAgentImage(paths.dir, progress);
+  const { pause, agentImage } = await o.images;
   const created = await ensureMountpoints(nodeBinds(runtimePaths(paths.nodesDir, 'any')));
   rec.state.createdPaths = [...(rec.state.createdPaths ?? []), ...created];
   await rec.save();
