@@ -111,6 +111,11 @@ export type Step =
   /** resolv.conf lists other resolvers than the default-route network's. */
   | { kind: 'syncResolvers'; network: string; from: string[]; to: string[] }
   /**
+   * Routes of a network that both configs keep and the kernel lacks (deleted by hand), put back
+   * (apply/compile/addressing.ts lostRoutes); `routes` as people read them.
+   */
+  | { kind: 'syncRoutes'; network: string; routes: string[] }
+  /**
    * The ethtool features the handler manages on a NIC (spec.nics.NIC.ethtoolOpts.features),
    * sorted; {} = none. A feature in `to` is set; one only in `from` is no longer managed and
    * keeps its value. The kernel work sets only what the kernel does not already have, and its
@@ -378,6 +383,10 @@ export function invertStep(s: Step): Step {
       return { kind: 'enslave', bond: s.bond, nic: s.nic };
     case 'setBondHwaddr':
       return defined({ kind: 'setBondHwaddr', bond: s.bond, from: s.to, to: s.from });
+    case 'syncRoutes':
+      // A repair of the kernel alone: no config change to invert (the operations' undo takes
+      // the routes away again).
+      return { ...s, routes: [...s.routes] };
     case 'syncLink':
       return defined({
         kind: 'syncLink' as const,
@@ -456,6 +465,7 @@ export function applyStep(config: RunningConfig, s: Step): void {
     case 'setMtu':
     case 'syncLink':
     case 'syncResolvers':
+    case 'syncRoutes':
       // Kernel state that is not part of the config (derived from the networks, or a repair).
       return;
     case 'setNicFeatures': {
@@ -642,5 +652,9 @@ export function describeStep(s: Step): string {
         `resolv.conf: nameservers ${list(s.from)} -> ${list(s.to)} (network ${s.network}; the file differs from ` +
         'the running config)'
       );
+    case 'syncRoutes': {
+      const them = s.routes.length > 1 ? 'them' : 'it';
+      return `network ${s.network}: put back ${s.routes.join('; ')} (the kernel lacks ${them})`;
+    }
   }
 }

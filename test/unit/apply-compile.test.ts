@@ -359,6 +359,22 @@ test('what the kernel lacks of the running config without a config change is a s
   assert.deepEqual(lines(c), ['ip link set dev eth1 mtu 9000', 'ip link set dev eth1 up']);
 });
 
+test('a route both configs keep that the kernel lacks is put back by a sync step; its undo takes it away again', () => {
+  // A gatewayless default route: the IPv6 one still shows net1 holding the default route, so
+  // the kernel's config read back (the drift base) cannot show this one gone.
+  const c1 = cfg({ net1: { nic: 'eth1', defaultRoute: true, ipv6addr: '2001:db8:2::2/64', ipv6gateway: '2001:db8:2::1' } });
+  const v6 = { family: 6 as const, dst: 'default', gateway: '2001:db8:2::1', dev: 'net1', table: 'main', type: 'unicast', protocol: 'static', metric: 1 };
+  const v4 = { family: 4 as const, dst: 'default', dev: 'net1', table: 'main', type: 'unicast', protocol: 'static' };
+  const links = [nic('eth1', { master: 'net1' }), nic('eth2'), { ...nic('net1'), kind: 'bridge' }];
+  const c = run(c1, c1, host(links, { routes: [v6] }));
+  assert.deepEqual(c.plan.map((s) => s.kind), ['syncRoutes']);
+  assert.equal(c.units[0], 'network net1: put back 0.0.0.0/0 dev net1 proto static (the kernel lacks it)');
+  assert.deepEqual(lines(c), ['ip route replace 0.0.0.0/0 dev net1 proto static']);
+  assert.deepEqual((c.ops[0]!.undo as KernelOp[]).map(describeOp), ['ip route del 0.0.0.0/0 dev net1 proto static']);
+  // Whatever protocol the kernel's route carries now, it routes the same: nothing to do.
+  assert.deepEqual(lines(run(c1, c1, host(links, { routes: [v6, { ...v4, protocol: 'boot' }] }))), []);
+});
+
 test('the management NIC\'s own routes follow it onto its bridge; the undo of deleting that bridge puts them back', () => {
   const mgmt = nic('eth1', { addresses: [{ family: 'inet', local: '192.0.2.10', prefixlen: 24, scope: 'global', dynamic: false, secondary: false }] });
   const routes = [{ family: 4 as const, dst: '10.96.0.0/24', gateway: '192.0.2.1', dev: 'eth1', table: 'main', type: 'unicast', protocol: 'boot' }];

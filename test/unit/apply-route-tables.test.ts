@@ -139,7 +139,12 @@ test('removing one of them takes its rules and routes out of its own table, and 
   const both = cfg({ [A]: gw(1), [B]: gw(2) });
   const first = run(cfg({}), both, host([]));
   const tables = first.originsAfter.routeTables!;
-  const c = run(both, cfg({ [B]: gw(2) }), host([bridge(A), bridge(B)]), first.originsAfter);
+  // The kernel has what the first transaction made of B (a route it lacked would be put back).
+  const bRoutes = [4, 6].map((family) => ({
+    family: family as 4 | 6, dst: 'default', gateway: family === 4 ? '192.0.2.1' : '2001:db8:2::1', dev: B,
+    table: String(tables[B]), type: 'unicast', protocol: 'static', ...(family === 6 ? { metric: 1024 } : {}),
+  }));
+  const c = run(both, cfg({ [B]: gw(2) }), host([bridge(A), bridge(B)], { routes: bRoutes }), first.originsAfter);
   assert.equal(tableOfLine(c, /^ip rule del from 192\.0\.1\.2\/32 table/), tables[A]);
   assert.equal(tableOfLine(c, /^ip -6 rule del from 2001:db8:1::2\/128 table/), tables[A]);
   assert.ok(!lines(c).some((l) => l.includes(`table ${tables[B]}`)), 'nothing of the network that stays is touched');
@@ -151,6 +156,7 @@ test('a state of the previous version keeps the tables the kernel has; a hand-ma
   const old = legacyRouteTable('net1');
   const routes = [
     { family: 4 as const, dst: 'default', gateway: '192.0.1.1', dev: 'net1', table: String(old), type: 'unicast', protocol: 'static' },
+    { family: 6 as const, dst: 'default', gateway: '2001:db8:1::1', dev: 'net1', table: String(old), type: 'unicast', protocol: 'static', metric: 1024 },
     { family: 4 as const, dst: '10.9.0.0/16', gateway: '192.0.1.9', dev: 'net1', table: String(TABLE_BASE), type: 'unicast', protocol: 'boot' },
   ];
   const h = host([bridge('net1')], { routes, rules: [{ table: String(TABLE_BASE + 1) }] });

@@ -147,7 +147,7 @@ interface TopSides {
   t: TopDev | undefined;
 }
 
-export function topSides(c: Change, dev: string): TopSides {
+export function topSides(c: Pick<ChangeBase, 'fromDevices' | 'toDevices'>, dev: string): TopSides {
   return { dev, f: c.fromDevices.tops.get(dev), t: c.toDevices.tops.get(dev) };
 }
 
@@ -238,10 +238,51 @@ function routeStays(s: TopSides, r: RouteSpec, otherSide: Set<string>, gone: boo
   return r.family === 4 ? s.f?.ipv4 === s.t?.ipv4 : s.f?.ipv6 === s.t?.ipv6;
 }
 
+/** The kernel's metric of a route added without one (IPv4 0, IPv6 1024). */
+const kernelMetric = (r: RouteSpec): number => r.metric ?? (r.family === 4 ? 0 : 1024);
+
+/** The kernel has the default route (whatever protocol it carries now: it routes the same). */
+function inKernel(c: Pick<ChangeBase, 'host'>, r: RouteSpec): boolean {
+  return c.host.routes.some(
+    (k) =>
+      k.family === r.family &&
+      k.dst === 'default' &&
+      k.type === 'unicast' &&
+      k.dev === r.dev &&
+      k.table === (r.table ?? 'main') &&
+      k.gateway === r.gateway &&
+      (k.metric ?? 0) === kernelMetric(r),
+  );
+}
+
+/**
+ * The handler's routes on a top device that the change keeps and the kernel lacks (deleted by
+ * hand). Invariant: a route both sides have is emitted by no step (routeStays), so the plan would
+ * only keep it if the kernel has it; one it lacks is put back by a sync step. The kernel's config
+ * read back does not always show the loss, so the drift base cannot make it an edit: a network's
+ * defaultRoute holds while either family's default route is there, and a gatewayless IPv4 one
+ * (`0.0.0.0/0 dev NET`) has no other field that would show it gone.
+ */
+export function lostRoutes(c: ChangeBase, dev: string): RouteSpec[] {
+  const s = topSides(c, dev);
+  if (!s.f || !s.t || c.deleted.has(dev) || c.created.has(dev) || !exists(c, dev)) return [];
+  const fromRoutes = new Set(topRoutes(dev, s.f, c.tables.from).routes.map(routeKey));
+  return topRoutes(dev, s.t, c.tables.to).routes.filter((r) => routeStays(s, r, fromRoutes, false) && !inKernel(c, r));
+}
+
+/** A route as people read it (`ip route` arguments after the verb). */
+export const routeText = (r: RouteSpec): string => routeArgs('add', r).slice(2).join(' ');
+
+/** Puts back the routes lostRoutes finds; the undo takes them away again (the kernel lacked them). */
+export function emitLostRoutes(c: Change, dev: string, emit: Emit): void {
+  for (const r of lostRoutes(c, dev)) emit('routes-add', ip(...routeArgs('replace', r)), [ip(...routeArgs('del', r))]);
+}
+
 /**
  * What taking a device down takes with it (keep_addr_on_down=0): its IPv6 addresses and every
  * route through it. The operations that put back those both sides have, for a bond taken down to
- * change its options.
+ * change its options; of the routes only those the kernel has (a lost one is a sync step's, whose
+ * undo takes it away again: the undo of the bond's down must not put it back).
  */
 export function restoreAfterDown(c: Change, dev: string): { addrs: KernelOp[]; routes: KernelOp[] } {
   const s = topSides(c, dev);
@@ -249,7 +290,9 @@ export function restoreAfterDown(c: Change, dev: string): { addrs: KernelOp[]; r
   const toAddrs = topAddresses(s.t);
   const toRoutes = new Set(topRoutes(dev, s.t, c.tables.to).routes.map(routeKey));
   const addrs = topAddresses(s.f).filter((a) => addrFamily(a) === 6 && toAddrs.includes(a));
-  const routes = topRoutes(dev, s.f, c.tables.from).routes.filter((r) => routeStays(s, r, toRoutes, false));
+  const routes = topRoutes(dev, s.f, c.tables.from).routes.filter(
+    (r) => routeStays(s, r, toRoutes, false) && inKernel(c, r),
+  );
   return {
     addrs: addrs.map((a) => ip('addr', 'add', a, 'dev', dev)),
     routes: routes.map((r) => ip(...routeArgs('replace', r))),

@@ -22,7 +22,7 @@ import { describeStep, plan as planSteps, type Plan, type Step } from '../../pla
 import type { DhcpClientSpec } from '../../model/dhcp-clients.js';
 import type { PlannedOp } from '../ops.js';
 import { IFNAME_MAX } from '../../api/constants.js';
-import { defaultRouteHandover, resolversWanted, rulesOf } from './addressing.js';
+import { defaultRouteHandover, lostRoutes, resolversWanted, routeText, rulesOf } from './addressing.js';
 import { groupDeletes } from './group-delete.js';
 import { changeOf, indexSteps, link, nicNeedsUp, stepOf, type Change, type ChangeBase } from './context.js';
 import { lowerStep } from './lower.js';
@@ -42,10 +42,20 @@ export { RULE_PRIORITY, routeArgs } from './addressing.js';
 export { allocateRouteTables, legacyRouteTable, sourceRouted, TABLE_BASE } from './tables.js';
 export { bondOptionChange, type BondOptionChange } from '../../model/bond-options.js';
 
+/** The networks whose kept routes the kernel lacks (addressing.ts lostRoutes). */
+function syncRouteSteps(c: ChangeBase): Step[] {
+  const out: Step[] = [];
+  for (const [dev, t] of c.toDevices.tops) {
+    const lost = lostRoutes(c, dev);
+    if (lost.length) out.push({ kind: 'syncRoutes', network: t.network, routes: lost.map(routeText) });
+  }
+  return out;
+}
+
 /**
  * What the kernel lacks of the running config that no step of the config plan touches: a link's
- * MTU, up state or MAC, resolv.conf's resolvers. (A device the kernel lacks altogether shows in
- * the kernel's config read back, and is a config step there.)
+ * MTU, up state or MAC, a network's routes, resolv.conf's resolvers. (A device the kernel lacks
+ * altogether shows in the kernel's config read back, and is a config step there.)
  */
 export function syncSteps(c: ChangeBase): Step[] {
   const out: Step[] = [];
@@ -79,6 +89,7 @@ export function syncSteps(c: ChangeBase): Step[] {
     }
     if (s.mtu || s.up || s.hwaddr) out.push(s);
   }
+  out.push(...syncRouteSteps(c));
   const r = resolversWanted(c);
   if (
     r &&

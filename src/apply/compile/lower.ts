@@ -8,13 +8,14 @@
 //   - a NIC's origin (addresses shed, given back) to the first step that takes or lets go of it;
 //   - the host's foreign default route, and resolv.conf, to the step that gives the default route
 //     (or its resolvers) to a network; what the kernel lacks without any config change, to a
-//     sync step (syncLink, syncResolvers).
+//     sync step (syncLink, syncRoutes, syncResolvers).
 import type { Step } from '../../plan/plan.js';
 import type { DhcpClientSpec } from '../../model/dhcp-clients.js';
 import {
   addAddressing,
   BOTH,
   emitDefaultRouteHandover,
+  emitLostRoutes,
   emitResolvers,
   EVERYTHING,
   followNicRoutes,
@@ -220,6 +221,11 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
 
   syncResolvers(_s, x) {
     emitResolvers(x.c, x.emit);
+  },
+
+  syncRoutes(s, x) {
+    const n = x.c.to.networks[s.network]!;
+    emitLostRoutes(x.c, networkDevices(x.c.toDevices, s.network, n).top, x.emit);
   },
 };
 
