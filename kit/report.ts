@@ -272,6 +272,8 @@ export interface ResultsFile {
   seed?: number;
   /** Growth verdicts of the scaling series (bench/index.ts). */
   scaling?: string[];
+  /** A benchmark's raw records, by benchmark, where its rows are computed from them (bench/lldp.ts). */
+  raw?: Record<string, unknown>;
 }
 
 /** An empty results file for a suite run with these arguments, on this host. */
