@@ -137,7 +137,7 @@ export async function benchLldp(o: LldpBenchOptions): Promise<{ rows: BenchRow[]
 }
 
 /** Where docs/benchmarks.md gets the section when it has none yet: before this heading. */
-const BEFORE_HEADING = '## Memory';
+const BEFORE_HEADING = '## Many nodes and fleet rollout';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
