@@ -3,7 +3,7 @@
 // without, and the Markdown section docs/benchmarks.md shows them in. Pure.
 import { objectBytes, baseBytes, OBJECT_BUDGET_BYTES, type StatusFields } from '../../src/report/status-budget.js';
 import type { OnnObject } from '../../src/k8s/client.js';
-import { benchTable, markdownTable, type BenchRow, type ResultsFile } from '../../kit/report.js';
+import { benchTable, markdownTable, withGeneratedSection, type BenchRow, type ResultsFile } from '../../kit/report.js';
 import { median } from './stats.js';
 
 /** One lab object as read: its size as the status budget counts it, with status.lldp and without. */
@@ -165,12 +165,7 @@ export function lldpSection(f: ResultsFile): string {
   ].join('\n');
 }
 
-/** The document with the section replaced, or appended when it has none yet (pure). */
+/** The document with the section replaced, or inserted before `beforeHeading` (pure). */
 export function withLldpSection(doc: string, s: string, beforeHeading: string): string {
-  const b = doc.indexOf(BEGIN);
-  const e = doc.indexOf(END);
-  if (b >= 0 && e > b) return doc.slice(0, b) + s + doc.slice(e + END.length);
-  const at = doc.indexOf(beforeHeading);
-  if (at < 0) return `${doc.trimEnd()}\n\n${s}\n`;
-  return `${doc.slice(0, at)}${s}\n\n${doc.slice(at)}`;
+  return withGeneratedSection(doc, s, { begin: BEGIN, end: END, beforeHeading });
 }
