@@ -1,8 +1,9 @@
 // Benchmark: what LLDP costs a node (issue 24, "Measure").
 // - Status bytes: every lab object whose agent reports status.lldp, as the API server stores it,
 //   measured as the status budget counts an object (src/report/status-budget.ts), with status.lldp
-//   and without it — an agent run with --lldp off writes the same status without that key
-//   (agent/kernel-backend.ts) — per NIC; and each NIC's entry, hearing the switch or nothing.
+//   and without it (the status before LLDP; an agent run with --lldp off reports each NIC
+//   disabled, ~30 B each: the "as written" row) per NIC; and each NIC's entry, hearing the switch
+//   or nothing.
 // - RSS: the VM node's agent (a process whose arguments the lab chooses; the DaemonSet's pods all
 //   run the DaemonSet's) restarted in turn with --lldp receive (lldpd running, hearing its switch)
 //   and --lldp off, the order rotating each round; after each start it settles, then is sampled:
@@ -85,7 +86,12 @@ function sampleScript(agentPid: number): string {
 async function phase(node: string, variant: LldpVariant, round: number, onn: OnnDriver, o: LldpBenchOptions): Promise<LldpRssPhase> {
   await killAgent(node, 'SIGTERM');
   const pid = await startNodeAgent(node, variant === 'off' ? ['--lldp', 'off'] : []);
-  const ready = (x: OnnObject) => (variant === 'off' ? x.status !== undefined && x.status.lldp === undefined : heardSwitch(x));
+  // Off: every NIC reported disabled (agent/kernel-backend.ts), the switch no longer shown.
+  const disabled = (x: OnnObject) => {
+    const l = x.status?.lldp as Record<string, { enabled?: boolean }> | undefined;
+    return l !== undefined && Object.values(l).every((i) => i.enabled === false);
+  };
+  const ready = (x: OnnObject) => (variant === 'off' ? disabled(x) : heardSwitch(x));
   await waitFor(`${node}'s agent with --lldp ${variant} to have written its status`, async () => ready((await onn.get(node)) as unknown as OnnObject), READ_WAIT_MS, 1000);
   await sleep(o.settleSeconds * 1000);
   const p: LldpRssPhase = { round, variant, node, agentKb: [], lldpdKb: [], lldpdProcesses: 0, objectBytes: 0 };

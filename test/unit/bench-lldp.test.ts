@@ -30,7 +30,7 @@ test('status bytes: the object with status.lldp against the same without it, as 
   assert.deepEqual([s.nics, s.heard], [2, 1]);
   assert.deepEqual(s.heardEntryBytes, [Buffer.byteLength(`"eth0":${JSON.stringify(heardEntry)},`)]);
   assert.deepEqual(s.silentEntryBytes, [Buffer.byteLength('"eth1":{"enabled":true,"tlvs":[]},')]);
-  assert.equal(lldpStatusSample(obj(), 'vm'), undefined, 'an agent with --lldp off gives no sample');
+  assert.equal(lldpStatusSample(obj(), 'vm'), undefined, 'an object without status.lldp gives no sample');
 });
 
 test('an RSS sample: the agent, and every lldpd process summed; a missing value is not a zero', () => {
