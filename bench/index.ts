@@ -1,6 +1,6 @@
 // The benchmark suite: runs every benchmark (or --only some), prints one table, writes the rows
 // as JSON and the scaling plot as SVG into --out. Lab benchmarks (reconcile, at-rest, apply-vm,
-// fleet-rollout, many-nodes) need `ovirt-node-network-handler lab up`; without a lab they are
+// fleet-rollout, many-nodes, lldp) need `ovirt-node-network-handler lab up`; without a lab they are
 // skipped and say so, as are the fleet benchmarks on a lab with too few namespace nodes
 // (bench/settings.ts: many-nodes needs 6, so CI's 4-node lab runs fleet-rollout only).
 //
@@ -26,6 +26,7 @@ import { benchTable, markdownTable, newResults, writeResults, type BenchRow } fr
 import { benchObserve } from './observe.js';
 import { benchPlan } from './plan.js';
 import { benchReconcile } from './reconcile.js';
+import { benchLldp } from './lldp.js';
 import { ALL, brokenRows, FULL, labMisfit, NEEDS_LAB, QUICK, sizes, type Settings } from './settings.js';
 
 async function main(): Promise<void> {
@@ -93,6 +94,11 @@ async function main(): Promise<void> {
       reconcile: () => benchReconcile({ runs: s.reconcileRuns, seedRuns: s.seedRuns, log }),
       'at-rest': () => benchAtRest({ seconds: s.restSeconds, interfaces: s.restInterfaces, ...(values['low-memory'] ? { agentArgs: ['--low-memory'] } : {}), log }),
       'fleet-rollout': () => benchFleetRollout({ ...nodes, maxUnavailable: s.fleetMaxUnavailable, baselineRuns: s.fleetBaselineRuns, log }),
+      lldp: async () => {
+        const { rows, raw } = await benchLldp({ rounds: s.lldpRounds, settleSeconds: s.lldpSettleSeconds, windowSeconds: s.lldpWindowSeconds, log });
+        results.raw = { ...results.raw, lldp: raw };
+        return rows;
+      },
       'many-nodes': () => benchManyNodes({ ...nodes, restSeconds: s.manyRestSeconds, settleSeconds: s.manySettleSeconds, projectTo: s.projectTo, out: values.out, ...(nodeCounts ? { nodeCounts } : {}), log }),
     } as Record<string, () => Promise<BenchRow[]>>)[name]!();
     results.bench.push(...rows);

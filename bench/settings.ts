@@ -24,6 +24,10 @@ export interface Settings {
   manyRestSeconds: number;
   manySettleSeconds: number;
   projectTo: number;
+  /** lldp: pairs of phases (--lldp receive, off) of the VM's agent, each settled, then sampled. */
+  lldpRounds: number;
+  lldpSettleSeconds: number;
+  lldpWindowSeconds: number;
 }
 
 // The largest apply and removal: the most networks the CRD accepts.
@@ -31,6 +35,7 @@ export const FULL: Settings = {
   applySizes: [10, 100, 500, NETWORKS_MAX], applyRuns: 7, removalSizes: [100, NETWORKS_MAX], removalRuns: 3, vlanSizes: [100, 500], vlanRuns: 5, observeSizes: [10, 100, 1000], observeRuns: 15,
   reconcileRuns: 9, seedRuns: 3, restSeconds: 600, restInterfaces: 1000,
   fleetMaxUnavailable: 10, fleetBaselineRuns: 3, manyRestSeconds: 600, manySettleSeconds: 30, projectTo: 5000,
+  lldpRounds: 3, lldpSettleSeconds: 30, lldpWindowSeconds: 60,
 };
 // The quick run (CI) keeps every benchmark from rotting and fails on a broken figure; its ratios
 // are smoke, the published ones come from the full run. A VM apply under TCG costs ~45 s a run.
@@ -38,10 +43,11 @@ export const QUICK: Settings = {
   applySizes: [10, 100], applyRuns: 3, removalSizes: [20], removalRuns: 2, vlanSizes: [20], vlanRuns: 1, observeSizes: [10, 100], observeRuns: 5,
   reconcileRuns: 3, seedRuns: 1, restSeconds: 20, restInterfaces: 200,
   fleetMaxUnavailable: 10, fleetBaselineRuns: 1, manyRestSeconds: 60, manySettleSeconds: 10, projectTo: 5000,
+  lldpRounds: 1, lldpSettleSeconds: 5, lldpWindowSeconds: 6,
 };
 
-export const ALL = ['plan', 'apply', 'observe', 'apply-vm', 'reconcile', 'at-rest', 'fleet-rollout', 'many-nodes'] as const;
-export const NEEDS_LAB: ReadonlySet<string> = new Set(['apply-vm', 'reconcile', 'at-rest', 'fleet-rollout', 'many-nodes']);
+export const ALL = ['plan', 'apply', 'observe', 'apply-vm', 'reconcile', 'at-rest', 'fleet-rollout', 'many-nodes', 'lldp'] as const;
+export const NEEDS_LAB: ReadonlySet<string> = new Set(['apply-vm', 'reconcile', 'at-rest', 'fleet-rollout', 'many-nodes', 'lldp']);
 
 /**
  * Namespace nodes a lab benchmark needs at least. fleet-rollout runs at whatever size the lab

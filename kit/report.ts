@@ -196,6 +196,24 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
+/**
+ * A document with a generated section (from `begin` to `end`, markers included) replaced, or
+ * inserted before `beforeHeading` (appended when there is none): docs/benchmarks.md's tables
+ * made from raw results are rewritten so, nothing around them touched (pure).
+ */
+export function withGeneratedSection(
+  doc: string,
+  s: string,
+  m: { begin: string; end: string; beforeHeading: string },
+): string {
+  const b = doc.indexOf(m.begin);
+  const e = doc.indexOf(m.end);
+  if (b >= 0 && e > b) return doc.slice(0, b) + s + doc.slice(e + m.end.length);
+  const at = doc.indexOf(m.beforeHeading);
+  if (at < 0) return `${doc.trimEnd()}\n\n${s}\n`;
+  return `${doc.slice(0, at)}${s}\n\n${doc.slice(at)}`;
+}
+
 /** The same table as Markdown, for docs/benchmarks.md. */
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const cell = (c: string) => c.replace(/\|/g, '\\|');
@@ -272,6 +290,8 @@ export interface ResultsFile {
   seed?: number;
   /** Growth verdicts of the scaling series (bench/index.ts). */
   scaling?: string[];
+  /** A benchmark's raw records, by benchmark, where its rows are computed from them (bench/lldp.ts). */
+  raw?: Record<string, unknown>;
 }
 
 /** An empty results file for a suite run with these arguments, on this host. */

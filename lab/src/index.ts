@@ -33,7 +33,15 @@ import { createPki, pkiPaths, writeKubeconfig, type Pki } from './pki.js';
 import { Progress, stderrLog, type Log } from './progress.js';
 import { loadState, processMatches, statePath, StateRecorder, type LabState, type VmRecord } from './state.js';
 import { createSwitch, dnsmasqArgv, wireNode, type Runner } from './topology.js';
-import { ensureSwitchLldp } from './switch-lldp.js';
+import {
+  configureSwitchLldpd,
+  ensureSwitchLldp,
+  setPortDescriptions,
+  SWITCH_LLDP_DIR,
+  switchLldpcli,
+  switchLldpdArgv,
+  vmSwitchPorts,
+} from './switch-lldp.js';
 import { bootVm, ensureKernel, startVm, vmExec, vmFiles, type Kernel, type VmBoot } from './vm.js';
 import { agentPaths, applyKustomization, applyManifests, HANDLER_NAMESPACE, startAgent } from './agents.js';
 import { podAgentPid } from './pod-agent.js';
@@ -739,14 +747,38 @@ export async function startNodeAgent(node: string, extraArgs: string[] = []): Pr
 }
 
 /**
- * The switch's LLDP daemon on a running lab (`lab switch-lldp`): started unless it runs, its
- * ports' descriptions and settings set again; nothing else is touched. Returns its PID.
+ * The switches' LLDP daemons on a running lab (`lab switch-lldp`): this machine's and each VM's
+ * own, started unless they run, their ports' descriptions and settings set again; nothing else
+ * is touched. Returns the PID of this machine's.
  */
 export async function ensureLabSwitchLldp(): Promise<number> {
   const paths = labPaths();
   const state = await loadState(paths.dir);
   if (!state?.ready) throw new Error('no lab is running');
-  return ensureSwitchLldp(hostRunner, new StateRecorder(paths.dir, state), state.nodes, paths.dir);
+  const pid = await ensureSwitchLldp(hostRunner, new StateRecorder(paths.dir, state), state.nodes, paths.dir);
+  for (const [i, n] of state.nodes.entries()) {
+    const vm = state.vms.find((v) => v.node === n.name);
+    if (n.kind === 'vm' && vm) await ensureVmSwitchLldp(vm, vmSwitchPorts(n.name, i + 1, n.dataNics));
+  }
+  return pid;
+}
+
+/**
+ * A VM's own switch's lldpd, as its guest-boot starts it at every boot (guest-boot.ts), for a VM
+ * booted before it did: started (detached in the guest, PID 1 reaps it) when its socket does not
+ * answer, then set as guest-boot sets it.
+ */
+async function ensureVmSwitchLldp(vm: VmRecord, ports: ReturnType<typeof vmSwitchPorts>): Promise<void> {
+  const guest: Runner = { run: (argv, opts) => vmExec(vm, argv, opts) };
+  await setPortDescriptions(guest, ports);
+  const answers = async () =>
+    (await guest.run(switchLldpcli(SWITCH_LLDP_DIR, 'show', 'chassis'), { allowFailure: true })).code === 0;
+  if (!(await answers())) {
+    await guest.run(['mkdir', '-p', '-m', '0755', SWITCH_LLDP_DIR]);
+    await vmExec(vm, switchLldpdArgv(), { detach: true, logName: 'lldpd-switch' });
+    await waitFor(`${vm.node}'s switch lldpd socket`, answers, 30_000, 500);
+  }
+  await configureSwitchLldpd(guest);
 }
 
 /** The lab's Prometheus: started now unless it runs (a lab brought up without --prometheus); its URL. */

@@ -4,6 +4,11 @@
 // its description). The kernel's bridge never forwards LLDP's group address, so each node hears
 // its own port only. This machine's kernel has no 802.1q: the namespace ports carry no VLANs.
 //
+// Two switches, one behaviour: this machine's switch namespace cables the namespace nodes; a VM
+// node's data NICs are cabled to a switch namespace inside its guest (topology.ts, guest-boot.ts),
+// whose lldpd guest-boot starts at every boot with the same argv and settings (vmSwitchPorts).
+// The VM's eth0 is QEMU's NIC, on no switch port: it hears nothing.
+//
 // Idempotent, and safe on a running lab: `lab up` runs it once the nodes are wired, and
 // `lab switch-lldp` brings it to a lab that is already up (nothing restarts; aliases and the
 // daemon's settings are set again, the daemon is started only when its recorded PID is gone).
@@ -35,15 +40,27 @@ export const switchPort = (index: number, nic: number) => `n${index}e${nic}`;
 /** Its LLDP port description. */
 export const switchPortDescription = (node: string, nic: number) => `${node} eth${nic}`;
 
-/** The switch ports of the namespace nodes and their descriptions (eth0 on mgmt, eth1..N on data). */
-export function switchPorts(nodes: readonly NodeSpec[]): { port: string; description: string }[] {
-  const out: { port: string; description: string }[] = [];
-  for (const [i, n] of nodes.entries()) {
-    if (n.kind !== 'netns') continue;
-    for (let nic = 0; nic <= n.dataNics; nic++)
-      out.push({ port: switchPort(i + 1, nic), description: switchPortDescription(n.name, nic) });
-  }
+export interface SwitchPort {
+  port: string;
+  description: string;
+}
+
+/** Node `index`'s ports for its NICs eth<first>..eth<last>. */
+function nodePorts(index: number, node: string, first: number, last: number): SwitchPort[] {
+  const out: SwitchPort[] = [];
+  for (let nic = first; nic <= last; nic++)
+    out.push({ port: switchPort(index, nic), description: switchPortDescription(node, nic) });
   return out;
+}
+
+/** The switch ports of the namespace nodes and their descriptions (eth0 on mgmt, eth1..N on data). */
+export function switchPorts(nodes: readonly NodeSpec[]): SwitchPort[] {
+  return [...nodes.entries()].flatMap(([i, n]) => (n.kind === 'netns' ? nodePorts(i + 1, n.name, 0, n.dataNics) : []));
+}
+
+/** The ports of a VM node's own switch, inside its guest: its data NICs eth1..N only. */
+export function vmSwitchPorts(node: string, index: number, dataNics: number): SwitchPort[] {
+  return nodePorts(index, node, 1, dataNics);
 }
 
 export function switchLldpdArgv(dir: string = SWITCH_LLDP_DIR): string[] {
@@ -64,8 +81,38 @@ export function switchLldpdArgv(dir: string = SWITCH_LLDP_DIR): string[] {
   ]);
 }
 
-function lldpcli(dir: string, ...args: string[]): string[] {
+export function switchLldpcli(dir: string, ...args: string[]): string[] {
   return ['lldpcli', '-u', join(dir, 'lldpd.socket'), ...args];
+}
+
+/** The ports' aliases (their descriptions), set before the daemon reads them and again on every ensure. */
+export async function setPortDescriptions(runner: Runner, ports: readonly SwitchPort[]): Promise<void> {
+  // Quoted for `ip -batch` (node names are the lab's own: letters, digits and "-").
+  await ipBatch(
+    runner,
+    SWITCH_NS,
+    ports.map((p) => `link set dev ${p.port} alias "${p.description}"`),
+  );
+}
+
+/** The daemon's settings (through its socket): the system name and the announcement interval. */
+export async function configureSwitchLldpd(runner: Runner, dir: string = SWITCH_LLDP_DIR): Promise<void> {
+  await runner.run(switchLldpcli(dir, 'configure', 'system', 'hostname', SWITCH_SYSTEM_NAME));
+  await runner.run(switchLldpcli(dir, 'configure', 'lldp', 'tx-interval', String(SWITCH_LLDP_TX_INTERVAL)));
+}
+
+/** Waits until the daemon's control socket exists (lldpcli's settings need it). */
+export async function waitSwitchLldpSocket(dir: string = SWITCH_LLDP_DIR): Promise<void> {
+  await waitFor(
+    "the switch's lldpd socket",
+    () =>
+      stat(join(dir, 'lldpd.socket')).then(
+        () => true,
+        () => false,
+      ),
+    10_000,
+    50,
+  );
 }
 
 /** Starts (or keeps) the switch's lldpd and sets its ports' descriptions and its settings. Returns its PID. */
@@ -76,12 +123,7 @@ export async function ensureSwitchLldp(
   logDir: string,
   dir: string = SWITCH_LLDP_DIR,
 ): Promise<number> {
-  // Quoted for `ip -batch` (node names are the lab's own: letters, digits and "-").
-  await ipBatch(
-    runner,
-    SWITCH_NS,
-    switchPorts(nodes).map((p) => `link set dev ${p.port} alias "${p.description}"`),
-  );
+  await setPortDescriptions(runner, switchPorts(nodes));
   const running = rec.state.processes.find((p) => p.name === SWITCH_LLDP_PROCESS && processMatches(p));
   let pid = running?.pid;
   if (pid === undefined) {
@@ -96,18 +138,8 @@ export async function ensureSwitchLldp(
       logPath: join(logDir, 'lldpd-switch.log'),
       match: 'lldpd',
     });
-    await waitFor(
-      "the switch's lldpd socket",
-      () =>
-        stat(join(dir, 'lldpd.socket')).then(
-          () => true,
-          () => false,
-        ),
-      10_000,
-      50,
-    );
+    await waitSwitchLldpSocket(dir);
   }
-  await runner.run(lldpcli(dir, 'configure', 'system', 'hostname', SWITCH_SYSTEM_NAME));
-  await runner.run(lldpcli(dir, 'configure', 'lldp', 'tx-interval', String(SWITCH_LLDP_TX_INTERVAL)));
+  await configureSwitchLldpd(runner, dir);
   return pid;
 }

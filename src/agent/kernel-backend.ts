@@ -18,6 +18,7 @@ import {
   StatisticsSampler,
 } from '../observe/index.js';
 import { LldpSupervisor } from '../apply/lldpd.js';
+import { lldpFor } from '../observe/lldp.js';
 import { lldpNics } from '../model/lldpd.js';
 import type { Lldp } from '../api/status.js';
 import { driftBase } from '../plan/drift.js';
@@ -135,7 +136,11 @@ export class KernelBackend implements NodeBackend {
    */
   private async readLldp(): Promise<Lldp | undefined> {
     const l = this.o.lldp;
-    if (!l || l.mode === 'off') return undefined;
+    if (!l) return undefined;
+    // Off: every NIC reported disabled (VDSM's shape for a NIC without LLDP), never left out — the
+    // reporter keeps a field the observation leaves out, so an agent switched to --lldp off would
+    // go on showing the switches an earlier run heard (found by bench/lldp.ts).
+    if (l.mode === 'off') return lldpFor(this.nics, new Set(), new Map());
     const key = this.nics.join(',');
     const prev = this.lldpRead;
     if (prev && prev.nics === key && Date.now() - prev.at < l.intervalMs) return prev.lldp;

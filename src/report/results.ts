@@ -15,7 +15,10 @@ export interface Observation {
    * drifted.
    */
   drifted: string[];
-  /** What the switches announce per NIC (status.lldp); absent when LLDP is off (the field is left as it is). */
+  /**
+   * What the switches announce per NIC (status.lldp); with --lldp off every NIC disabled; absent only for a backend
+   * without LLDP at all (the field is then left as it is).
+   */
   lldp?: Lldp;
 }
 

@@ -1,19 +1,22 @@
 // The lab itself (issue 2): a real API server answering the real kubectl, a DHCP lease from the
 // lab's dnsmasq over a bridge in a namespace node, LLDP from the lab switch to a namespace
-// node's receiver, and a bond with a VLAN in the VM node.
+// node's receiver, to the DaemonSet agents' status (refreshed only when the switch changes what
+// it says) and to the VM node's agent from its own switch, and a bond with a VLAN in the VM node.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { run } from '../../src/util/exec.js';
 import { PROJECT_ROOT } from '../../lab/src/config.js';
-import { ensureLab, exec, kubectlArgs, releaseLab, sh } from '../../lab/client/index.js';
+import { auditLogPath, ensureLab, exec, kubectlArgs, OnnDriver, releaseLab, sh } from '../../lab/client/index.js';
 import { ensureLabSwitchLldp, type Lab } from '../../lab/src/index.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { inNetns, waitFor } from '../../src/util/exec.js';
 import { netnsOf } from '../../lab/src/config.js';
-import { SWITCH_LLDP_DIR, SWITCH_SYSTEM_NAME, switchPortDescription, switchPorts } from '../../lab/src/switch-lldp.js';
+import {
+  SWITCH_LLDP_DIR, SWITCH_SYSTEM_NAME, switchLldpcli, switchPort, switchPortDescription, switchPorts,
+} from '../../lab/src/switch-lldp.js';
 import { LldpSupervisor } from '../../src/apply/lldpd.js';
 import { lldpdStatus } from '../../src/model/lldpd.js';
 import { readLldp } from '../../src/observe/host.js';
@@ -130,6 +133,94 @@ describe('LLDP between the lab switch and a namespace node', () => {
       await rm(stateDir, { recursive: true, force: true });
     }
     assert.equal(await lldpdStatus(stateDir), undefined, 'stopped and its files gone');
+  });
+});
+
+/** The agents' status patches of one object in the audit log, from line `from` on (the lab records their bodies). */
+async function statusPatches(node: string, from: number): Promise<{ ops: { op: string; path: string; value?: unknown }[] }[]> {
+  const lines = (await readFile(auditLogPath(lab), 'utf8')).split('\n').filter(Boolean).slice(from);
+  return lines.map((l) => JSON.parse(l) as { stage: string; verb: string; user: { username: string }; objectRef?: { resource?: string; subresource?: string; name?: string }; requestObject?: unknown; responseStatus?: { code?: number } })
+    .filter((e) => e.stage === 'ResponseComplete' && e.verb === 'patch' && e.objectRef?.resource === 'ovirtnodenetworks' &&
+      e.objectRef.subresource === 'status' && e.objectRef.name === node && e.user.username.endsWith(':handler') && e.responseStatus?.code === 200)
+    .map((e) => ({ ops: e.requestObject as { op: string; path: string; value?: unknown }[] }));
+}
+const auditLines = async () => (await readFile(auditLogPath(lab), 'utf8')).split('\n').filter(Boolean).length;
+/** Whether a status patch (JSON patch ops) writes status.lldp: the field itself, or a whole status that holds it. */
+const writesLldp = (p: { ops: { path: string; value?: unknown }[] }) =>
+  p.ops.some((o) => o.path.startsWith('/status/lldp') || (o.path === '/status' && typeof o.value === 'object' && o.value !== null && 'lldp' in o.value));
+
+describe('LLDP in the DaemonSet agents\' status', () => {
+  it('the pod writes status.lldp from the switch, and writes it again only when the switch changes what it says', async (t) => {
+    const i = lab.state.nodes.findIndex((n) => n.agent === 'pod');
+    if (i < 0) return t.skip('a lab started with --process-agents has no DaemonSet pods');
+    await ensureLabSwitchLldp();
+    const node = lab.state.nodes[i]!.name;
+    const onn = new OnnDriver(lab.kubeconfig);
+    const port = switchPort(i + 1, 1);
+    const original = switchPortDescription(node, 1);
+    const moved = `${original} moved-${suffix}`;
+    const cli = (desc: string) => run(switchLldpcli(SWITCH_LLDP_DIR, 'configure', 'ports', port, 'lldp', 'portdescription', desc));
+    // The agent reads lldpd on its statistics interval (30 s in the DaemonSet): a few of them.
+    const shows = (desc: string) => waitFor(`${node}'s status.lldp.eth1 to show "${desc}"`, async () => {
+      const o = await onn.get(node);
+      return lldpNeighbor(o.status?.lldp?.eth1)?.port === desc ? o : undefined;
+    }, 150_000, 1000);
+    try {
+      const first = await shows(original);
+      assert.ok(LldpSchema.safeParse(first.status?.lldp).success);
+      for (const nic of [0, 1, 2]) {
+        assert.equal(first.status?.lldp?.[`eth${nic}`]?.enabled, true, `eth${nic} listened on`);
+        assert.deepEqual(lldpNeighbor(first.status?.lldp?.[`eth${nic}`]), { switch: SWITCH_SYSTEM_NAME, port: switchPortDescription(node, nic) });
+      }
+      // The switch says something else on eth1's port: the status follows, in one write.
+      const mark = await auditLines();
+      await cli(moved);
+      const after = await shows(moved);
+      assert.deepEqual(after.status?.lldp?.eth0, first.status?.lldp?.eth0, 'the other NICs as they were');
+      const carrying = (await statusPatches(node, mark)).filter(writesLldp);
+      assert.equal(carrying.length, 1, `one status write carried lldp since the change (${carrying.length})`);
+      // Nothing changes now: the agent's next status writes (statistics, on their interval)
+      // move the resourceVersion, and none of them carries lldp.
+      const quiet = await auditLines();
+      const later = await waitFor(`two more status writes of ${node}'s agent`, async () => {
+        const ps = await statusPatches(node, quiet);
+        return ps.length >= 2 ? ps : undefined;
+      }, 150_000, 1000);
+      assert.deepEqual(later.filter(writesLldp), [], 'no status write carried an unchanged lldp');
+      const now = await onn.get(node);
+      assert.notEqual(now.metadata.resourceVersion, after.metadata.resourceVersion, 'the status was written meanwhile');
+      assert.deepEqual(now.status?.lldp, after.status?.lldp);
+    } finally {
+      await cli(original);
+    }
+  });
+});
+
+describe('LLDP between the VM node and its own switch', () => {
+  it("the VM node's agent (receive-only) reports the switch's system name and each data NIC's port description", async () => {
+    // The VM's switch lldpd is started at boot (guest-boot); brought to a VM booted before that.
+    await ensureLabSwitchLldp();
+    const i = lab.state.nodes.findIndex((n) => n.kind === 'vm');
+    const spec = lab.state.nodes[i]!;
+    const node = spec.name;
+    const onn = new OnnDriver(lab.kubeconfig);
+    const nics = Array.from({ length: spec.dataNics }, (_, k) => k + 1);
+    // The agent reads lldpd on its statistics interval (30 s) and runs under TCG: some minutes at most.
+    const o = await waitFor(`${node}'s status.lldp to show its switch on eth1..eth${spec.dataNics}`, async () => {
+      const x = await onn.get(node);
+      return nics.every((n) => lldpNeighbor(x.status?.lldp?.[`eth${n}`])) ? x : undefined;
+    }, 240_000, 2000);
+    const lldp = o.status!.lldp!;
+    assert.ok(LldpSchema.safeParse(lldp).success);
+    for (const n of nics) {
+      assert.equal(lldp[`eth${n}`]?.enabled, true);
+      assert.deepEqual(lldpNeighbor(lldp[`eth${n}`]), { switch: SWITCH_SYSTEM_NAME, port: switchPortDescription(node, n) });
+    }
+    // eth0 is QEMU's NIC, on no switch port: listened on, nothing heard.
+    assert.deepEqual(lldp.eth0, { enabled: true, tlvs: [] });
+    // Receive-only: the VM's switch has heard nothing from the node.
+    const sw = await exec(node, switchLldpcli(SWITCH_LLDP_DIR, '-f', 'json0', 'show', 'neighbors'));
+    for (const n of nics) assert.equal(sw.stdout.includes(`"${switchPort(i + 1, n)}"`), false, `${switchPort(i + 1, n)} heard the node`);
   });
 });
 
