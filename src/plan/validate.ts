@@ -818,6 +818,14 @@ export function relationErrors(config: RunningConfig, ctx: ValidationContext = {
 // read before validation found it (HostState.ethtool): a fixed feature, a group of features or
 // one the NIC lacks is refused naming it, before anything on the host changes.
 
+/** The keys of spec.nics.NIC.ethtoolOpts.features as written ([] when not an object). */
+function rawFeatureKeys(rawNics: unknown, nic: string): string[] {
+  const n = isPlainObject(rawNics) && Object.hasOwn(rawNics, nic) ? rawNics[nic] : undefined;
+  const opts = isPlainObject(n) ? n.ethtoolOpts : undefined;
+  const f = isPlainObject(opts) ? opts.features : undefined;
+  return isPlainObject(f) ? Object.keys(f) : [];
+}
+
 function nicSettingsErrors(
   rawNics: unknown,
   nics: Readonly<Record<string, NicSpec>> | undefined,
@@ -842,7 +850,8 @@ function nicSettingsErrors(
     }
     const features = parsed[nic]!.ethtoolOpts?.features ?? {};
     const read = host?.ethtool && Object.hasOwn(host.ethtool, nic) ? host.ethtool[nic] : undefined;
-    for (const f of Object.keys(features).sort()) {
+    // The keys as written too: the schema's record drops "__proto__" without a word.
+    for (const f of [...new Set([...Object.keys(features), ...rawFeatureKeys(rawNics, nic)])].sort()) {
       const at = joinPath(joinPath(joinPath(base, 'ethtoolOpts'), 'features'), f);
       if (RESERVED_NAMES.has(f)) {
         report(at, 'is a reserved name, not a feature');
