@@ -225,3 +225,48 @@ export const isFeatureName = (name: string): boolean => featureNameProblem(name)
 export function featureNameCel(v: string): string {
   return `${v}.size() <= ${FEATURE_NAME_MAX} && ${v}.matches('${FEATURE_NAME_PATTERN}')`;
 }
+
+// ---- ethtool ring and coalescing parameters (spec.nics.NIC.ethtoolOpts.rings / .coalesce) ----
+//
+// A fixed vocabulary, ethtool's own -G and -C argument names as VDSM's ethtool_opts passes them
+// ("--coalesce em1 rx-usecs 14"): the schemas take exactly these keys, model/ethtool-params.ts
+// parses and sets exactly these, so no other word reaches an ethtool argv.
+
+/** Ring names of `ethtool -G` and the labels `ethtool -g` prints them under. */
+export const RING_LABELS = { rx: 'RX', 'rx-mini': 'RX Mini', 'rx-jumbo': 'RX Jumbo', tx: 'TX' } as const;
+export type RingName = keyof typeof RING_LABELS;
+export const RING_NAMES = Object.keys(RING_LABELS) as RingName[];
+
+/** The numeric parameters of `ethtool -C`, in the order `ethtool -c` prints them. */
+export const COALESCE_NUMBERS = [
+  'stats-block-usecs',
+  'sample-interval',
+  'pkt-rate-low',
+  'pkt-rate-high',
+  'rx-usecs',
+  'rx-frames',
+  'rx-usecs-irq',
+  'rx-frames-irq',
+  'tx-usecs',
+  'tx-frames',
+  'tx-usecs-irq',
+  'tx-frames-irq',
+  'rx-usecs-low',
+  'rx-frames-low',
+  'tx-usecs-low',
+  'tx-frames-low',
+  'rx-usecs-high',
+  'rx-frames-high',
+  'tx-usecs-high',
+  'tx-frames-high',
+] as const;
+/** The on/off parameters of `ethtool -C`. */
+export const COALESCE_SWITCHES = ['adaptive-rx', 'adaptive-tx'] as const;
+export type CoalesceName = (typeof COALESCE_NUMBERS)[number] | (typeof COALESCE_SWITCHES)[number];
+export const COALESCE_NAMES: readonly CoalesceName[] = [...COALESCE_SWITCHES, ...COALESCE_NUMBERS];
+
+/** The kernel's ring sizes and coalescing values are u32. */
+export const U32_MAX = 0xffff_ffff;
+
+/** The smallest ring size taken: a ring of 0 descriptors carries nothing. */
+export const RING_MIN = 1;

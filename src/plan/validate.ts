@@ -27,7 +27,8 @@ import {
 } from '../model/bond-options.js';
 import { bridgeOptionErrors } from '../model/bridge-options.js';
 import type { ValidationFacts } from '../model/host-facts.js';
-import { featureProblem } from '../model/ethtool.js';
+import { featureProblem, type EthtoolRead } from '../model/ethtool.js';
+import { paramProblem, type ParamValue } from '../model/ethtool-params.js';
 import { canonicalize, canonicalizeNetwork, configToSpec } from './canonicalize.js';
 
 export interface ValidationError {
@@ -859,6 +860,23 @@ function nicSettingsErrors(
       }
       const p = read && featureProblem(read, f);
       if (p) report(at, p);
+    }
+    if (read) paramErrors(joinPath(base, 'ethtoolOpts'), parsed[nic]!.ethtoolOpts, read, report);
+  }
+}
+
+/**
+ * Rings and coalescing against the driver's report (`ethtool -g` maximums, the parameters `ethtool
+ * -c` does not print "n/a"): each name and value the schema took, at its field.
+ */
+function paramErrors(base: string, opts: NicSpec['ethtoolOpts'], read: EthtoolRead, report: Report): void {
+  for (const group of ['rings', 'coalesce'] as const) {
+    const values: Record<string, ParamValue | undefined> = opts?.[group] ?? {};
+    const part = 'error' in read ? { error: read.error } : read[group];
+    for (const k of Object.keys(values).sort()) {
+      if (values[k] === undefined) continue;
+      const p = paramProblem(group, part, k, values[k]);
+      if (p) report(joinPath(joinPath(base, group), k), p);
     }
   }
 }

@@ -11,6 +11,7 @@
 //     sync step (syncLink, syncResolvers).
 import type { Step } from '../../plan/plan.js';
 import type { DhcpClientSpec } from '../../model/dhcp-clients.js';
+import type { ParamValue } from '../../model/ethtool-params.js';
 import {
   addAddressing,
   BOTH,
@@ -216,6 +217,27 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
       x.emit('nic-features', { kind: 'ethtool', dev: s.nic, features: set }, [
         { kind: 'ethtool', dev: s.nic, features: back },
       ]);
+  },
+
+  setNicParams(s, x) {
+    // As setNicFeatures: only what the kernel does not have yet (ethtool -G/-C refuse a set that
+    // changes nothing), undone by the values it had.
+    const kernel = x.c.host.params?.[s.nic]?.[s.group];
+    if (!kernel) {
+      if (Object.keys(s.to).length) throw new Error(`the ${s.group} of NIC ${s.nic} were not read`);
+      return;
+    }
+    const set: Record<string, ParamValue> = {};
+    const back: Record<string, ParamValue> = {};
+    for (const [k, want] of Object.entries(s.to)) {
+      if (!Object.hasOwn(kernel, k)) throw new Error(`NIC ${s.nic} does not report ${s.group} ${k}`);
+      if (kernel[k] === want) continue;
+      set[k] = want;
+      back[k] = kernel[k]!;
+    }
+    const kind = s.group === 'rings' ? 'ethtool-rings' : 'ethtool-coalesce';
+    if (Object.keys(set).length)
+      x.emit('nic-features', { kind, dev: s.nic, values: set }, [{ kind, dev: s.nic, values: back }]);
   },
 
   syncResolvers(_s, x) {
