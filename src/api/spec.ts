@@ -395,11 +395,11 @@ const CoalesceSchema = z
   );
 
 /**
- * VDSM's ethtool_opts hook takes an ethtool command line per network ("--offload em1 tso off");
- * here the same settings are data, per NIC, in the kernel's own feature names: each one a
- * value the handler sets, reads back (kernelConfig), watches for drift and undoes. Only the
- * kernel's leaf features: a group name ("tx-checksumming") toggles several at once and has no
- * state of its own to read back.
+ * VDSM's ethtool_opts hook takes an ethtool command line per network ("--offload em1 tso off",
+ * "--coalesce em1 rx-usecs 14"); here the same settings are data, per NIC, in the kernel's own
+ * feature names and ethtool's -G / -C names: each one a value the handler sets, reads back
+ * (kernelConfig), watches for drift and undoes. Only the kernel's leaf features: a group name
+ * ("tx-checksumming") toggles several at once and has no state of its own to read back.
  */
 export const EthtoolOptsSchema = z
   .strictObject({

@@ -1,7 +1,8 @@
 // ethtool features as the host reader finds them (`ethtool --json -k DEV`) and as a transaction
 // sets them (`ethtool -K DEV NAME on|off ...`): the one parser of ethtool's output, the one argv
 // of each command, and what validation asks of a read (is the feature there, is it changeable).
-// Pure: src/observe/host.ts runs the read, src/apply/kernel.ts the set.
+// Pure: src/observe/host.ts runs the read, src/apply/kernel.ts the set. Ring sizes and
+// coalescing, read with the features into the same EthtoolRead, are model/ethtool-params.ts.
 import { featureNameProblem, isDeviceName, quoteName } from '../api/names.js';
 import type { CoalesceRead, Failed, RingsRead } from './ethtool-params.js';
 
