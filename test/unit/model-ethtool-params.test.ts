@@ -297,3 +297,31 @@ test('read back into kernelConfig.nics and drift: the kernel\'s current values o
   assert.deepEqual(unread.from.nics, running.nics);
   assert.deepEqual(nicsKernelConfig({ ethtool: { e1: { error: 'gone' } } } as never, running), undefined);
 });
+
+test('built-in property names as NIC keys past validation: canonical form, plan, inverse, read-back and drift stay own-keyed', () => {
+  // Validation refuses these names (model-ethtool.test.ts); the stages behind it must still not
+  // reach a prototype when a config holds one (a persisted file, a journal).
+  const before = prototypesSnapshot();
+  for (const n of BUILT_INS) {
+    const k = JSON.stringify(n);
+    const c = canonicalize(JSON.parse(`{"networks": {}, "bondings": {}, "nics": {${k}: {"ethtoolOpts": {"features": {"rx-gro-list": true}, "rings": {"rx": 128}}}}}`));
+    if (n === '__proto__') {
+      // An object literal's "__proto__" is never an own key: the NIC is dropped, not put on a prototype.
+      assert.equal(c.nics, undefined);
+      continue;
+    }
+    assert.deepEqual(Object.keys(c.nics ?? {}), [n]);
+    const p = plan(c, EMPTY);
+    assert.deepEqual(p.map((s) => s.kind), ['setNicFeatures', 'setNicParams'], n);
+    assert.deepEqual(applyPlanToConfig(EMPTY, p), c, n);
+    assert.deepEqual(applyPlanToConfig(c, invertPlan(p)), EMPTY, n);
+    const host = JSON.parse(`{"ethtool": {${k}: {"features": {"rx-gro-list": {"active": false, "requested": false, "fixed": false}}, "groups": [], "rings": {"max": {"rx": 256}, "current": {"rx": 256}}}}}`);
+    const kc = nicsKernelConfig(host, c);
+    assert.deepEqual(kc, JSON.parse(`{${k}: {"ethtoolOpts": {"features": {"rx-gro-list": false}, "rings": {"rx": 256}}}}`));
+    assert.deepEqual(driftBase(c, { ...EMPTY, nics: kc! }).drifted, [
+      `nic ${n}: ethtoolOpts.features: rx-gro-list on in the running config, off in the kernel`,
+      `nic ${n}: ethtoolOpts.rings: rx 128 in the running config, 256 in the kernel`,
+    ]);
+  }
+  assert.equal(prototypesSnapshot(), before);
+});
