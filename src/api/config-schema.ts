@@ -1,6 +1,7 @@
 // zod schemas of the canonical config vocabulary (src/api/config.ts): status.kernelConfig in the
 // CRD, the persisted running config, and (as z.output) the types every other stage imports.
 import { z } from 'zod';
+import { COALESCE_NUMBERS, COALESCE_SWITCHES, RING_NAMES } from './names.js';
 
 export const NetworkConfigSchema = z
   .strictObject({
@@ -43,6 +44,16 @@ export const BondConfigSchema = z
   })
   .describe('A bond in canonical form.');
 
+// Objects of the known names (the CRD's status schema must be structural: a type per value),
+// typed as the maps the code handles: a canonical config holds only the names it manages.
+const RingsConfigSchema = z.strictObject(
+  Object.fromEntries(RING_NAMES.map((r) => [r, z.int().describe(`Descriptors of the ${r} ring.`).optional()])),
+) as unknown as z.ZodType<Record<string, number>>;
+const CoalesceConfigSchema = z.strictObject({
+  ...Object.fromEntries(COALESCE_SWITCHES.map((c) => [c, z.boolean().describe('true: on, false: off.').optional()])),
+  ...Object.fromEntries(COALESCE_NUMBERS.map((c) => [c, z.int().describe(`The ${c} value.`).optional()])),
+}) as unknown as z.ZodType<Record<string, number | boolean>>;
+
 export const NicConfigSchema = z
   .strictObject({
     ethtoolOpts: z
@@ -50,6 +61,12 @@ export const NicConfigSchema = z
         features: z
           .record(z.string(), z.boolean().describe('true: on, false: off.'))
           .describe('Features by kernel name, sorted: the value requested of the kernel (true: on).'),
+        rings: RingsConfigSchema.describe(
+          'Ring sizes by `ethtool -G` name, sorted; absent when none is managed.',
+        ).optional(),
+        coalesce: CoalesceConfigSchema.describe(
+          'Coalescing by `ethtool -C` name, sorted (true: on); absent when none is managed.',
+        ).optional(),
       })
       .describe('ethtool settings the handler manages.'),
   })

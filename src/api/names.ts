@@ -105,21 +105,60 @@ function describeChar(s: string, i: number): string {
     : `U+${cp.toString(16).toUpperCase().padStart(4, '0')}${cp === 0x20 ? ' (space)' : ''}`;
 }
 
-/** Why a name cannot be a device name (network, NIC or bond), or undefined when it can. */
-export function deviceNameProblem(name: string): string | undefined {
-  if (name.length === 0) return 'a device name must not be empty';
+/**
+ * A name rule as data: the characters, the first character, the length limit and the names
+ * refused although made of allowed characters. One checker (nameProblem) runs every rule, so a
+ * device name and a feature name are refused in the same order with messages of one shape.
+ */
+interface NameRule {
+  /** "device", "feature": the word in messages. */
+  what: string;
+  /** The rule in one sentence. */
+  rule: string;
+  /** Tests one character (a UTF-16 unit: anything outside ASCII fails). */
+  char: RegExp;
+  /** Tests the whole name once every character passed: its first character's class. */
+  start: RegExp;
+  /** What the first character must be, for the message. */
+  startText: string;
+  max: number;
+  /** Why the limit, for the message. */
+  maxWhy: string;
+  /** Names of allowed characters refused all the same, with the reason. */
+  refused?: (name: string) => string | undefined;
+}
+
+function nameProblem(r: NameRule, name: string): string | undefined {
+  if (name.length === 0) return `a ${r.what} name must not be empty`;
   const q = quoteName(name);
   for (let i = 0; i < name.length; i++) {
-    if (!NAME_CHAR_RE.test(name[i]!))
-      return `${q} has the character ${describeChar(name, i)}: a device name is ${DEVICE_NAME_RULE}`;
+    if (!r.char.test(name[i]!)) return `${q} has the character ${describeChar(name, i)}: a ${r.what} name is ${r.rule}`;
   }
-  if (!DEVICE_NAME_RE.test(name)) return `${q} must start with a letter or a digit`;
-  if (name.length > DEVICE_NAME_MAX)
-    return `${q} is longer than ${DEVICE_NAME_MAX} characters (the kernel's limit for a device name)`;
-  if (RESERVED.has(name)) return `${q} is reserved: the kernel, sysfs or procfs already give this name a meaning`;
-  if (IF_INDEX_RE.test(name))
-    return `${q} starts with "if" and a number, which iproute2 reads as an interface index when no device has the name`;
-  return undefined;
+  if (!r.start.test(name)) return `${q} must start with ${r.startText}`;
+  if (name.length > r.max) return `${q} is longer than ${r.max} characters (${r.maxWhy})`;
+  const why = r.refused?.(name);
+  return why === undefined ? undefined : `${q} ${why}`;
+}
+
+const DEVICE_RULE: NameRule = {
+  what: 'device',
+  rule: DEVICE_NAME_RULE,
+  char: NAME_CHAR_RE,
+  start: DEVICE_NAME_RE,
+  startText: 'a letter or a digit',
+  max: DEVICE_NAME_MAX,
+  maxWhy: "the kernel's limit for a device name",
+  refused: (name) =>
+    RESERVED.has(name)
+      ? 'is reserved: the kernel, sysfs or procfs already give this name a meaning'
+      : IF_INDEX_RE.test(name)
+        ? 'starts with "if" and a number, which iproute2 reads as an interface index when no device has the name'
+        : undefined,
+};
+
+/** Why a name cannot be a device name (network, NIC or bond), or undefined when it can. */
+export function deviceNameProblem(name: string): string | undefined {
+  return nameProblem(DEVICE_RULE, name);
 }
 
 export const isDeviceName = (name: string): boolean => deviceNameProblem(name) === undefined;
@@ -165,18 +204,19 @@ export const FEATURE_NAME_RULE =
   `1 to ${FEATURE_NAME_MAX} lower-case ASCII letters, digits, "_" or "-", starting with a letter ` +
   "(the kernel's feature names as `ethtool -k` lists them)";
 
+const FEATURE_RULE: NameRule = {
+  what: 'feature',
+  rule: FEATURE_NAME_RULE,
+  char: FEATURE_CHAR_RE,
+  start: FEATURE_NAME_RE,
+  startText: 'a letter',
+  max: FEATURE_NAME_MAX,
+  maxWhy: "the kernel's limit for a feature name",
+};
+
 /** Why a name cannot be an ethtool feature name, or undefined when it can. */
 export function featureNameProblem(name: string): string | undefined {
-  if (name.length === 0) return 'a feature name must not be empty';
-  const q = quoteName(name);
-  for (let i = 0; i < name.length; i++) {
-    if (!FEATURE_CHAR_RE.test(name[i]!))
-      return `${q} has the character ${describeChar(name, i)}: a feature name is ${FEATURE_NAME_RULE}`;
-  }
-  if (!FEATURE_NAME_RE.test(name)) return `${q} must start with a letter`;
-  if (name.length > FEATURE_NAME_MAX)
-    return `${q} is longer than ${FEATURE_NAME_MAX} characters (the kernel's limit for a feature name)`;
-  return undefined;
+  return nameProblem(FEATURE_RULE, name);
 }
 
 export const isFeatureName = (name: string): boolean => featureNameProblem(name) === undefined;
@@ -185,3 +225,48 @@ export const isFeatureName = (name: string): boolean => featureNameProblem(name)
 export function featureNameCel(v: string): string {
   return `${v}.size() <= ${FEATURE_NAME_MAX} && ${v}.matches('${FEATURE_NAME_PATTERN}')`;
 }
+
+// ---- ethtool ring and coalescing parameters (spec.nics.NIC.ethtoolOpts.rings / .coalesce) ----
+//
+// A fixed vocabulary, ethtool's own -G and -C argument names as VDSM's ethtool_opts passes them
+// ("--coalesce em1 rx-usecs 14"): the schemas take exactly these keys, model/ethtool-params.ts
+// parses and sets exactly these, so no other word reaches an ethtool argv.
+
+/** Ring names of `ethtool -G` and the labels `ethtool -g` prints them under. */
+export const RING_LABELS = { rx: 'RX', 'rx-mini': 'RX Mini', 'rx-jumbo': 'RX Jumbo', tx: 'TX' } as const;
+export type RingName = keyof typeof RING_LABELS;
+export const RING_NAMES = Object.keys(RING_LABELS) as RingName[];
+
+/** The numeric parameters of `ethtool -C`, in the order `ethtool -c` prints them. */
+export const COALESCE_NUMBERS = [
+  'stats-block-usecs',
+  'sample-interval',
+  'pkt-rate-low',
+  'pkt-rate-high',
+  'rx-usecs',
+  'rx-frames',
+  'rx-usecs-irq',
+  'rx-frames-irq',
+  'tx-usecs',
+  'tx-frames',
+  'tx-usecs-irq',
+  'tx-frames-irq',
+  'rx-usecs-low',
+  'rx-frames-low',
+  'tx-usecs-low',
+  'tx-frames-low',
+  'rx-usecs-high',
+  'rx-frames-high',
+  'tx-usecs-high',
+  'tx-frames-high',
+] as const;
+/** The on/off parameters of `ethtool -C`. */
+export const COALESCE_SWITCHES = ['adaptive-rx', 'adaptive-tx'] as const;
+export type CoalesceName = (typeof COALESCE_NUMBERS)[number] | (typeof COALESCE_SWITCHES)[number];
+export const COALESCE_NAMES: readonly CoalesceName[] = [...COALESCE_SWITCHES, ...COALESCE_NUMBERS];
+
+/** The kernel's ring sizes and coalescing values are u32. */
+export const U32_MAX = 0xffff_ffff;
+
+/** The smallest ring size taken: a ring of 0 descriptors carries nothing. */
+export const RING_MIN = 1;

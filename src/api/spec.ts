@@ -17,6 +17,11 @@ import {
   FEATURE_NAME_RULE,
   featureNameCel,
   featureNameProblem,
+  COALESCE_NUMBERS,
+  COALESCE_SWITCHES,
+  RING_MIN,
+  RING_NAMES,
+  U32_MAX,
 } from './names.js';
 
 /**
@@ -353,12 +358,48 @@ export const FEATURES_MAX = 128;
 /** The most NICs spec.nics may name (each an ethtool read per observation). */
 export const NICS_MAX = 64;
 
+const RingsSchema = z
+  .strictObject(
+    Object.fromEntries(
+      RING_NAMES.map((r) => [
+        r,
+        z.int().min(RING_MIN).max(U32_MAX).describe(`Descriptors of the ${r} ring.`).optional(),
+      ]),
+    ),
+  )
+  .describe(
+    'Ring sizes by their `ethtool -G` name (rx, rx-mini, rx-jumbo, tx), set with `ethtool -G`. A ring the driver ' +
+      'does not report or a size over its maximum ("Pre-set maximums" in `ethtool -g`) is refused at validation. ' +
+      'Rings not named are left as they are.',
+  );
+
+/** What a coalescing number counts, for its description (the kernel's struct ethtool_coalesce). */
+function coalesceUnit(name: string): string {
+  if (name.includes('usecs')) return 'Microseconds.';
+  if (name.includes('frames')) return 'Frames.';
+  if (name.startsWith('pkt-rate')) return 'Packets per second.';
+  return 'Seconds.';
+}
+
+const CoalesceSchema = z
+  .strictObject({
+    ...Object.fromEntries(COALESCE_SWITCHES.map((c) => [c, z.boolean().describe('true: on, false: off.').optional()])),
+    ...Object.fromEntries(
+      COALESCE_NUMBERS.map((c) => [c, z.int().min(0).max(U32_MAX).describe(coalesceUnit(c)).optional()]),
+    ),
+  })
+  .describe(
+    'Interrupt coalescing by its `ethtool -C` name (rx-usecs, tx-frames, adaptive-rx...), set with `ethtool -C`. ' +
+      'A parameter the driver does not support ("n/a" in `ethtool -c`) is refused at validation. Parameters not ' +
+      'named are left as they are.',
+  );
+
 /**
- * VDSM's ethtool_opts hook takes an ethtool command line per network ("--offload em1 tso off");
- * here the same settings are data, per NIC, in the kernel's own feature names: each one a
- * value the handler sets, reads back (kernelConfig), watches for drift and undoes. Only the
- * kernel's leaf features: a group name ("tx-checksumming") toggles several at once and has no
- * state of its own to read back.
+ * VDSM's ethtool_opts hook takes an ethtool command line per network ("--offload em1 tso off",
+ * "--coalesce em1 rx-usecs 14"); here the same settings are data, per NIC, in the kernel's own
+ * feature names and ethtool's -G / -C names: each one a value the handler sets, reads back
+ * (kernelConfig), watches for drift and undoes. Only the kernel's leaf features: a group name
+ * ("tx-checksumming") toggles several at once and has no state of its own to read back.
  */
 export const EthtoolOptsSchema = z
   .strictObject({
@@ -377,6 +418,8 @@ export const EthtoolOptsSchema = z
         ],
       })
       .optional(),
+    rings: RingsSchema.optional(),
+    coalesce: CoalesceSchema.optional(),
   })
   .describe(
     "ethtool settings of the NIC (VDSM's ethtool_opts custom property, as data): applied in the transaction, " +

@@ -7,8 +7,9 @@ import { open, readFile, rm } from 'node:fs/promises';
 import { linkTarget, writeFileAtomic } from '../util/fs.js';
 import type { DhcpSupervisor } from './dhcp.js';
 import type { IpRunner } from './ipbatch.js';
-import { describeOp, type KernelOp } from './ops.js';
+import { describeOp, paramGroupOf, type KernelOp } from './ops.js';
 import { featureSetArgv } from '../model/ethtool.js';
+import { paramsSetArgv } from '../model/ethtool-params.js';
 import { run } from '../util/exec.js';
 
 type IpOp = Extract<KernelOp, { kind: 'ip' }>;
@@ -118,6 +119,10 @@ async function runOne(op: KernelOp, dhcp: DhcpSupervisor): Promise<void> {
     case 'ethtool':
       // argv, never a shell; the names are checked again where the argv is built.
       await run(featureSetArgv(op.dev, op.features));
+      return;
+    case 'ethtool-rings':
+    case 'ethtool-coalesce':
+      await run(paramsSetArgv(paramGroupOf(op), op.dev, op.values));
       return;
     case 'dhcp-start':
       await dhcp.start(op.client);

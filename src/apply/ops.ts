@@ -5,6 +5,7 @@
 
 import { printableName, quoteName } from '../api/names.js';
 import type { DhcpClientSpec, Family } from '../model/dhcp-clients.js';
+import { paramsSetArgv, type ParamValue } from '../model/ethtool-params.js';
 
 export type KernelOp =
   /**
@@ -20,6 +21,8 @@ export type KernelOp =
   | { kind: 'file'; path: string; content: string | null }
   /** `ethtool -K dev NAME on|off ...` (model/ethtool.ts featureSetArgv); undone by the values read before. */
   | { kind: 'ethtool'; dev: string; features: Record<string, boolean> }
+  /** `ethtool -G dev rx N ...` / `ethtool -C dev NAME N|on|off ...` (model/ethtool-params.ts); undone likewise. */
+  | { kind: 'ethtool-rings' | 'ethtool-coalesce'; dev: string; values: Record<string, ParamValue> }
   | { kind: 'dhcp-start'; client: DhcpClientSpec }
   | { kind: 'dhcp-stop'; dev: string; family: Family };
 
@@ -115,6 +118,11 @@ function describeArgs(args: readonly string[]): string {
   return args.map((a) => (VERBATIM.test(a) ? a : quoteName(a))).join(' ');
 }
 
+/** The ethtool option group an ethtool-rings / ethtool-coalesce operation sets. */
+export function paramGroupOf(op: { kind: 'ethtool-rings' | 'ethtool-coalesce' }): 'rings' | 'coalesce' {
+  return op.kind === 'ethtool-rings' ? 'rings' : 'coalesce';
+}
+
 /** A one-line human description of an operation, for errors and progress output. */
 export function describeOp(op: KernelOp): string {
   switch (op.kind) {
@@ -129,6 +137,9 @@ export function describeOp(op: KernelOp): string {
         .sort()
         .map((f) => `${printableName(f)} ${op.features[f] ? 'on' : 'off'}`)
         .join(' ')}`;
+    case 'ethtool-rings':
+    case 'ethtool-coalesce':
+      return paramsSetArgv(paramGroupOf(op), op.dev, op.values).map(printableName).join(' ');
     case 'dhcp-start':
       return `start DHCPv${op.client.family === 4 ? '4' : '6'} client on ${op.client.dev}`;
     case 'dhcp-stop':
@@ -158,7 +169,7 @@ export function groupOps<T extends { op: KernelOp }>(
     const kind: OpGroup['kind'] =
       p.op.kind === 'ip'
         ? 'ip'
-        : p.op.kind === 'write' || p.op.kind === 'file' || p.op.kind === 'ethtool'
+        : ['write', 'file', 'ethtool', 'ethtool-rings', 'ethtool-coalesce'].includes(p.op.kind)
           ? 'files'
           : 'dhcp';
     if (!cur || cur.kind !== kind || kind === 'dhcp' || i === cutAfter) {

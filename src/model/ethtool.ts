@@ -1,8 +1,10 @@
 // ethtool features as the host reader finds them (`ethtool --json -k DEV`) and as a transaction
 // sets them (`ethtool -K DEV NAME on|off ...`): the one parser of ethtool's output, the one argv
 // of each command, and what validation asks of a read (is the feature there, is it changeable).
-// Pure: src/observe/host.ts runs the read, src/apply/kernel.ts the set.
+// Pure: src/observe/host.ts runs the read, src/apply/kernel.ts the set. Ring sizes and
+// coalescing, read with the features into the same EthtoolRead, are model/ethtool-params.ts.
 import { featureNameProblem, isDeviceName, quoteName } from '../api/names.js';
+import type { CoalesceRead, Failed, RingsRead } from './ethtool-params.js';
 
 /**
  * One leaf feature of a NIC. `requested` is what was asked of the kernel (the configuration:
@@ -16,8 +18,19 @@ export interface FeatureState {
   fixed: boolean;
 }
 
-/** A NIC's features, or why they could not be read (no ethtool, a device without the ioctl). */
-export type EthtoolRead = { features: Record<string, FeatureState>; groups: string[] } | { error: string };
+/**
+ * A NIC's features, or why they could not be read (no ethtool, a device without the ioctl); with
+ * its ring sizes and coalescing (model/ethtool-params.ts) or why those could not be read (a veth
+ * has features but neither), when the read included them.
+ */
+export type EthtoolRead =
+  | {
+      features: Record<string, FeatureState>;
+      groups: string[];
+      rings?: RingsRead | Failed;
+      coalesce?: CoalesceRead | Failed;
+    }
+  | { error: string };
 
 /** The argv that reads a device's features (JSON output: ethtool 5.10 and later has it for -k). */
 export function featureReadArgv(dev: string): string[] {

@@ -119,8 +119,9 @@ export interface HostState {
    */
   dhcpClients?: readonly string[];
   /**
-   * ethtool features of the NICs whose settings the read was asked for (the running config's
-   * and the spec's: model/ethtool.ts); absent when it was asked for none.
+   * ethtool features, ring sizes and coalescing of the NICs whose settings the read was asked
+   * for (the running config's and the spec's: model/ethtool.ts, model/ethtool-params.ts); absent
+   * when it was asked for none.
    */
   ethtool?: Record<string, EthtoolRead>;
   /** Epoch seconds (float) at which the counters were read. */

@@ -29,6 +29,7 @@ import { FULL_READ, readSysLocal, sysfsScript, TARGETED_READ, TRANSACTION_READ, 
 import type { HostState, PolicyRule } from '../model/host-state.js';
 import { parseRuleDump, ruleDumpArgv } from './rules.js';
 import { featureReadArgv, parseFeatureJson, type EthtoolRead } from '../model/ethtool.js';
+import { paramsReadArgv, parseCoalesce, parseRings } from '../model/ethtool-params.js';
 import { isDeviceName } from '../api/names.js';
 
 /** The observer's first pass: everything, by globs (no process per interface). */
@@ -343,31 +344,45 @@ export async function observeForTransaction(
 }
 
 /**
- * The ethtool features of `devices` that the host has (HostState.ethtool): one `ethtool --json
- * -k` each, all at once — only NICs a config or spec gives settings, never every device. A
- * device without the ioctl, or a host without ethtool, reads as an error for validation to name.
+ * The ethtool features, ring sizes and coalescing of `devices` that the host has
+ * (HostState.ethtool): `ethtool --json -k`, `ethtool -g` and `ethtool -c` each, all at once —
+ * only NICs a config or spec gives settings, never every device. A device without the ioctl,
+ * or a host without ethtool, reads as an error for validation to name (per part: a veth has
+ * features but no rings).
  */
 export async function readEthtool(
   opts: ObserveOptions,
   devices: readonly string[],
 ): Promise<Record<string, EthtoolRead>> {
-  const exec = opts.exec ?? localExec;
   const out: Record<string, EthtoolRead> = {};
   await Promise.all(
     [...new Set(devices)].sort().map(async (dev) => {
-      const argv = featureReadArgv(dev);
-      try {
-        const r = await exec(opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv);
-        out[dev] =
-          r.code === 0
-            ? parseFeatureJson(dev, r.stdout)
-            : { error: (r.stderr || r.stdout).trim().split('\n').slice(-2).join('; ') || `ethtool exited ${r.code}` };
-      } catch (e) {
-        out[dev] = { error: (e as Error).message };
-      }
+      const [k, g, c] = await Promise.all([
+        readPart(opts, featureReadArgv(dev), (t) => parseFeatureJson(dev, t)),
+        readPart(opts, paramsReadArgv('rings', dev), (t) => parseRings(dev, t)),
+        readPart(opts, paramsReadArgv('coalesce', dev), (t) => parseCoalesce(dev, t)),
+      ]);
+      out[dev] = 'error' in k ? k : { ...k, rings: g, coalesce: c };
     }),
   );
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** One ethtool read, parsed; a failure (its last lines) or an output the parser refuses as an error. */
+async function readPart<T extends object>(
+  opts: ObserveOptions,
+  argv: string[],
+  parse: (stdout: string) => T,
+): Promise<T | { error: string }> {
+  const exec = opts.exec ?? localExec;
+  try {
+    const r = await exec(opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv);
+    return r.code === 0
+      ? parse(r.stdout)
+      : { error: (r.stderr || r.stdout).trim().split('\n').slice(-2).join('; ') || `ethtool exited ${r.code}` };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
 }
 
 /** HostState.ethtool for the devices of `devices` the host has (by the name rule: an argv word each). */

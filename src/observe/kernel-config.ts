@@ -5,6 +5,7 @@
 // bond the kernel lacks is left out, which is itself visible drift.
 import type { BondConfig, NetworkConfig, NicConfig, RunningConfig } from '../api/config.js';
 import { requestedFeatures } from '../model/ethtool.js';
+import { currentParams } from '../model/ethtool-params.js';
 import {
   bondOptionName,
   formatBondOptions,
@@ -210,16 +211,23 @@ export function kernelConfig(
 }
 
 /**
- * The managed ethtool features of the running config's NICs as the kernel has them (the values
- * requested of it, HostState.ethtool); a feature the read lacks is left out, a NIC with none left
- * is, and `nics` altogether when no NIC is (as in the running config).
+ * The managed ethtool settings of the running config's NICs as the kernel has them (features:
+ * the values requested of it; rings and coalescing: the current values; HostState.ethtool); a
+ * name the read lacks is left out, a NIC with none left is, and `nics` altogether when no NIC is
+ * (as in the running config).
  */
 export function nicsKernelConfig(host: HostState, running: RunningConfig): Record<string, NicConfig> | undefined {
   const out: Record<string, NicConfig> = {};
   for (const nic of Object.keys(running.nics ?? {}).sort()) {
     const read = host.ethtool && Object.hasOwn(host.ethtool, nic) ? host.ethtool[nic] : undefined;
-    const features = requestedFeatures(read, Object.keys(running.nics![nic]!.ethtoolOpts.features));
-    if (Object.keys(features).length) out[nic] = { ethtoolOpts: { features } };
+    const want = running.nics![nic]!.ethtoolOpts;
+    const opts: NicConfig['ethtoolOpts'] = { features: requestedFeatures(read, Object.keys(want.features)) };
+    for (const g of ['rings', 'coalesce'] as const) {
+      const part = read && !('error' in read) ? read[g] : undefined;
+      const got = currentParams(part, Object.keys(want[g] ?? {}));
+      if (Object.keys(got).length) (opts as Record<string, unknown>)[g] = got;
+    }
+    if (Object.keys(opts.features).length || opts.rings || opts.coalesce) out[nic] = { ethtoolOpts: opts };
   }
   return Object.keys(out).length ? out : undefined;
 }

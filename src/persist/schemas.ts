@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { BondConfigSchema, NetworkConfigSchema, RunningConfigSchema } from '../api/config-schema.js';
 import { IFNAME_MAX } from '../api/constants.js';
-import { FEATURE_NAME_MAX, FEATURE_NAME_PATTERN } from '../api/names.js';
+import { COALESCE_NAMES, FEATURE_NAME_MAX, FEATURE_NAME_PATTERN, RING_MIN, RING_NAMES, U32_MAX } from '../api/names.js';
 import { bondOption, splitOptions } from '../model/bond-options.js';
 import { BRIDGE_OPTIONS } from '../model/bridge-options.js';
 import { splitKv } from '../util/kv.js';
@@ -40,11 +40,24 @@ const BondSchema = BondConfigSchema.extend({ nics: z.array(device) }).superRefin
 });
 
 const featureName = z.string().regex(new RegExp(FEATURE_NAME_PATTERN)).max(FEATURE_NAME_MAX);
+const ringName = z.enum(RING_NAMES);
+const coalesceName = z.enum(COALESCE_NAMES);
+const rings = z.partialRecord(ringName, z.int().min(RING_MIN).max(U32_MAX));
+const coalesce = z.partialRecord(coalesceName, z.union([z.int().min(0).max(U32_MAX), z.boolean()]));
 
 export const PersistedRunningConfigSchema = RunningConfigSchema.extend({
   networks: z.record(device, NetworkSchema),
   nics: z
-    .record(device, z.strictObject({ ethtoolOpts: z.strictObject({ features: z.record(featureName, z.boolean()) }) }))
+    .record(
+      device,
+      z.strictObject({
+        ethtoolOpts: z.strictObject({
+          features: z.record(featureName, z.boolean()),
+          rings: rings.optional(),
+          coalesce: coalesce.optional(),
+        }),
+      }),
+    )
     .optional(),
   bondings: z.record(
     z
@@ -109,6 +122,8 @@ export const KernelOpSchema = z.discriminatedUnion('kind', [
     dev: device,
     features: z.record(featureName, z.boolean()),
   }),
+  z.strictObject({ kind: z.literal('ethtool-rings'), dev: device, values: rings }),
+  z.strictObject({ kind: z.literal('ethtool-coalesce'), dev: device, values: coalesce }),
   z.strictObject({ kind: z.literal('dhcp-start'), client: DhcpClientSpecSchema }),
   z.strictObject({ kind: z.literal('dhcp-stop'), dev: device, family }),
 ]);

@@ -91,11 +91,23 @@ export function canonicalize(
 export function canonicalizeNics(nics: SpecInput['nics']): Record<string, NicConfig> | undefined {
   const out: Record<string, NicConfig> = {};
   for (const name of Object.keys(nics ?? {}).sort()) {
-    const f = nics![name]!.ethtoolOpts?.features ?? {};
-    const keys = Object.keys(f).sort();
-    if (keys.length) out[name] = { ethtoolOpts: { features: Object.fromEntries(keys.map((k) => [k, f[k]!])) } };
+    const o = nics![name]!.ethtoolOpts;
+    const opts: NicConfig['ethtoolOpts'] = { features: sortedDefined(o?.features ?? {}) };
+    const rings = sortedDefined(o?.rings ?? {});
+    const coalesce = sortedDefined(o?.coalesce ?? {});
+    if (Object.keys(rings).length) opts.rings = rings;
+    if (Object.keys(coalesce).length) opts.coalesce = coalesce;
+    if (Object.keys(opts.features).length || opts.rings || opts.coalesce) out[name] = { ethtoolOpts: opts };
   }
   return Object.keys(out).length ? out : undefined;
+}
+
+/** A map's defined entries, sorted by name. */
+function sortedDefined<V>(m: Readonly<Record<string, V | undefined>>): Record<string, V> {
+  const keys = Object.keys(m)
+    .filter((k) => m[k] !== undefined)
+    .sort();
+  return Object.fromEntries(keys.map((k) => [k, m[k]!]));
 }
 
 /**
@@ -120,7 +132,12 @@ export function configToSpec(config: RunningConfig): {
   }
   if (!config.nics) return { networks, bondings };
   const nics: Record<string, NicSpec> = {};
-  for (const [name, n] of Object.entries(config.nics))
-    nics[name] = { ethtoolOpts: { features: { ...n.ethtoolOpts.features } } };
+  for (const [name, n] of Object.entries(config.nics)) {
+    const { features, rings, coalesce } = n.ethtoolOpts;
+    nics[name] = {
+      ethtoolOpts: { features: { ...features }, ...(rings ? { rings: { ...rings } } : {}) },
+    };
+    if (coalesce) nics[name]!.ethtoolOpts!.coalesce = { ...coalesce };
+  }
   return { networks, bondings, nics };
 }

@@ -7,7 +7,8 @@
 //     lost address, route, slave or MTU is a step like any edit;
 //   - except what a DHCP client holds (a lease may not have come yet: the client is the
 //     configuration) and resolv.conf (a sync step of the compiler compares the file).
-import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
+import type { BondConfig, NetworkConfig, NicConfig, RunningConfig } from '../api/config.js';
+import { paramText, type ParamValue } from '../model/ethtool-params.js';
 import { jsonEqual } from '../util/json-equal.js';
 import type { Replace } from './plan.js';
 
@@ -61,7 +62,7 @@ function differences(a: object, b: object): string {
 }
 
 /**
- * A NIC's managed features as the kernel has them (the plan sets back what was changed); one it
+ * A NIC's managed settings as the kernel has them (the plan sets back what was changed); one it
  * cannot read (the NIC is gone, or ethtool failed) is taken as running has it (there is nothing
  * to set it on) and reported.
  */
@@ -69,18 +70,23 @@ function nicsBase(running: RunningConfig, kernel: RunningConfig, from: RunningCo
   if (!running.nics) return;
   const nics: NonNullable<RunningConfig['nics']> = {};
   for (const [name, n] of Object.entries(running.nics)) {
-    const want = n.ethtoolOpts.features;
-    const k = kernel.nics && Object.hasOwn(kernel.nics, name) ? kernel.nics[name]!.ethtoolOpts.features : {};
-    const features = Object.fromEntries(Object.keys(want).map((f) => [f, Object.hasOwn(k, f) ? k[f]! : want[f]!]));
-    nics[name] = { ethtoolOpts: { features } };
-    const diffs = Object.keys(want)
-      .filter((f) => k[f] !== want[f])
-      .map((f) =>
-        Object.hasOwn(k, f)
-          ? `${f} ${want[f] ? 'on' : 'off'} in the running config, ${k[f] ? 'on' : 'off'} in the kernel`
-          : `${f} unreadable in the kernel`,
-      );
-    if (diffs.length) drifted.push(`nic ${name}: ethtoolOpts.features: ${diffs.join(', ')}`);
+    const k = kernel.nics && Object.hasOwn(kernel.nics, name) ? kernel.nics[name]!.ethtoolOpts : undefined;
+    const opts: Record<string, Record<string, ParamValue>> = {};
+    for (const part of ['features', 'rings', 'coalesce'] as const) {
+      const want: Record<string, ParamValue> | undefined = n.ethtoolOpts[part];
+      if (!want) continue;
+      const got: Record<string, ParamValue> = k?.[part] ?? {};
+      opts[part] = Object.fromEntries(Object.keys(want).map((f) => [f, Object.hasOwn(got, f) ? got[f]! : want[f]!]));
+      const diffs = Object.keys(want)
+        .filter((f) => got[f] !== want[f])
+        .map((f) =>
+          Object.hasOwn(got, f)
+            ? `${f} ${paramText(want[f]!)} in the running config, ${paramText(got[f]!)} in the kernel`
+            : `${f} unreadable in the kernel`,
+        );
+      if (diffs.length) drifted.push(`nic ${name}: ethtoolOpts.${part}: ${diffs.join(', ')}`);
+    }
+    nics[name] = { ethtoolOpts: opts as NicConfig['ethtoolOpts'] };
   }
   from.nics = nics;
 }

@@ -12,9 +12,10 @@
 // southbound MTU decreases, bonds), then what comes (bonds, their options and slaves, MTU increases, in-place changes,
 // networks, default route, nameservers). MTUs rise lower device first and fall upper device first,
 // because the kernel keeps a VLAN's MTU at most its lower device's.
-import type { BondConfig, NetworkConfig, RunningConfig } from '../api/config.js';
+import type { BondConfig, NetworkConfig, NicConfig, RunningConfig } from '../api/config.js';
 import { IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, changedOptions } from '../model/bond-options.js';
 import { southboundOf } from '../model/device-names.js';
+import { paramsText, type ParamGroup, type ParamValue } from '../model/ethtool-params.js';
 import { jsonEqual } from '../util/json-equal.js';
 import { DEFAULT_MTU } from '../api/constants.js';
 
@@ -121,7 +122,19 @@ export type Step =
    * keeps its value. The kernel work sets only what the kernel does not already have, and its
    * undo the values the kernel had (apply/compile/lower.ts).
    */
-  | { kind: 'setNicFeatures'; nic: string; from: Record<string, boolean>; to: Record<string, boolean> };
+  | { kind: 'setNicFeatures'; nic: string; from: Record<string, boolean>; to: Record<string, boolean> }
+  /**
+   * The ring sizes or coalescing parameters the handler manages on a NIC (ethtoolOpts.rings,
+   * ethtoolOpts.coalesce), sorted, {} = none; as setNicFeatures: `to` is set, a name only in
+   * `from` keeps its value, and the kernel work's undo sets back what the kernel had.
+   */
+  | {
+      kind: 'setNicParams';
+      nic: string;
+      group: ParamGroup;
+      from: Record<string, ParamValue>;
+      to: Record<string, ParamValue>;
+    };
 
 export type StepKind = Step['kind'];
 export type Plan = Step[];
@@ -161,6 +174,12 @@ function topologyChanged(a: NetworkConfig, b: NetworkConfig): boolean {
 export function nicFeatures(config: RunningConfig, nic: string): Record<string, boolean> {
   const n = config.nics && Object.hasOwn(config.nics, nic) ? config.nics[nic] : undefined;
   return { ...(n?.ethtoolOpts.features ?? {}) };
+}
+
+/** The ring sizes or coalescing a config manages on a NIC ({} when none), as a copy. */
+export function nicParams(config: RunningConfig, nic: string, group: ParamGroup): Record<string, ParamValue> {
+  const n = config.nics && Object.hasOwn(config.nics, nic) ? config.nics[nic] : undefined;
+  return { ...(n?.ethtoolOpts[group] ?? {}) };
 }
 
 /** The MTU a southbound device needs: the largest of its networks', undefined without networks. */
@@ -235,6 +254,10 @@ export function plan(desired: RunningConfig, running: RunningConfig, replace: Re
     const from = nicFeatures(running, nic);
     const to = nicFeatures(desired, nic);
     if (!jsonEqual(from, to)) out.nicFeatures.push({ kind: 'setNicFeatures', nic, from, to });
+    for (const group of ['rings', 'coalesce'] as const) {
+      const [a, b] = [nicParams(running, nic, group), nicParams(desired, nic, group)];
+      if (!jsonEqual(a, b)) out.nicFeatures.push({ kind: 'setNicParams', nic, group, from: a, to: b });
+    }
   }
   // Untagged networks may be their southbound itself; VLANs sit above them.
   const tagged = (s: Step): number => ('topology' in s && s.topology.vlan !== undefined ? 1 : 0);
@@ -414,6 +437,32 @@ export class PlanMismatchError extends Error {
   }
 }
 
+/**
+ * One part of a NIC's ethtoolOpts set to `to` in place ({} drops it), the others kept; a NIC left
+ * with none is dropped, and `nics` when none is left. The shape is canonicalize's: features
+ * always, rings and coalesce when not empty, NICs and names sorted (configs compare with a deep
+ * equality that sees key order).
+ */
+function setNicPart(
+  config: RunningConfig,
+  nic: string,
+  part: 'features' | ParamGroup,
+  to: Readonly<Record<string, ParamValue>>,
+): void {
+  const nics = { ...(config.nics ?? {}) };
+  const old = Object.hasOwn(nics, nic) ? nics[nic]!.ethtoolOpts : { features: {} };
+  const parts: Record<string, Record<string, ParamValue>> = { ...old, [part]: { ...to } };
+  const features = parts.features as Record<string, boolean>;
+  const opts: NicConfig['ethtoolOpts'] = { features };
+  for (const g of ['rings', 'coalesce'] as const)
+    if (Object.keys(parts[g] ?? {}).length) (opts as Record<string, unknown>)[g] = parts[g];
+  delete nics[nic];
+  if (Object.keys(features).length || opts.rings || opts.coalesce) nics[nic] = { ethtoolOpts: opts };
+  delete config.nics;
+  const names = Object.keys(nics).sort(byName);
+  if (names.length) config.nics = Object.fromEntries(names.map((n) => [n, nics[n]!]));
+}
+
 function check(ok: boolean, step: Step, why: string): void {
   if (!ok) throw new PlanMismatchError(step, why);
 }
@@ -468,17 +517,12 @@ export function applyStep(config: RunningConfig, s: Step): void {
     case 'syncRoutes':
       // Kernel state that is not part of the config (derived from the networks, or a repair).
       return;
-    case 'setNicFeatures': {
+    case 'setNicFeatures':
       check(jsonEqual(nicFeatures(config, s.nic), s.from), s, 'features differ');
-      const nics = { ...(config.nics ?? {}) };
-      delete nics[s.nic];
-      if (Object.keys(s.to).length) nics[s.nic] = { ethtoolOpts: { features: { ...s.to } } };
-      delete config.nics;
-      // Sorted, as canonicalize has them: configs compare with a deep equality that sees key order.
-      const names = Object.keys(nics).sort(byName);
-      if (names.length) config.nics = Object.fromEntries(names.map((n) => [n, nics[n]!]));
-      return;
-    }
+      return setNicPart(config, s.nic, 'features', s.to);
+    case 'setNicParams':
+      check(jsonEqual(nicParams(config, s.nic, s.group), s.from), s, `${s.group} differ`);
+      return setNicPart(config, s.nic, s.group, s.to);
   }
 }
 
@@ -647,6 +691,8 @@ export function describeStep(s: Step): string {
     }
     case 'setNicFeatures':
       return `nic ${s.nic}: features ${featuresText(s.from)} -> ${featuresText(s.to)}`;
+    case 'setNicParams':
+      return `nic ${s.nic}: ${s.group} ${paramsText(s.from)} -> ${paramsText(s.to)}`;
     case 'syncResolvers':
       return (
         `resolv.conf: nameservers ${list(s.from)} -> ${list(s.to)} (network ${s.network}; the file differs from ` +

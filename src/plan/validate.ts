@@ -27,7 +27,8 @@ import {
 } from '../model/bond-options.js';
 import { bridgeOptionErrors } from '../model/bridge-options.js';
 import type { ValidationFacts } from '../model/host-facts.js';
-import { featureProblem } from '../model/ethtool.js';
+import { featureProblem, type EthtoolRead } from '../model/ethtool.js';
+import { paramProblem, type ParamValue } from '../model/ethtool-params.js';
 import { canonicalize, canonicalizeNetwork, configToSpec } from './canonicalize.js';
 
 export interface ValidationError {
@@ -818,6 +819,14 @@ export function relationErrors(config: RunningConfig, ctx: ValidationContext = {
 // read before validation found it (HostState.ethtool): a fixed feature, a group of features or
 // one the NIC lacks is refused naming it, before anything on the host changes.
 
+/** The keys of spec.nics.NIC.ethtoolOpts.features as written ([] when not an object). */
+function rawFeatureKeys(rawNics: unknown, nic: string): string[] {
+  const n = isPlainObject(rawNics) && Object.hasOwn(rawNics, nic) ? rawNics[nic] : undefined;
+  const opts = isPlainObject(n) ? n.ethtoolOpts : undefined;
+  const f = isPlainObject(opts) ? opts.features : undefined;
+  return isPlainObject(f) ? Object.keys(f) : [];
+}
+
 function nicSettingsErrors(
   rawNics: unknown,
   nics: Readonly<Record<string, NicSpec>> | undefined,
@@ -842,7 +851,8 @@ function nicSettingsErrors(
     }
     const features = parsed[nic]!.ethtoolOpts?.features ?? {};
     const read = host?.ethtool && Object.hasOwn(host.ethtool, nic) ? host.ethtool[nic] : undefined;
-    for (const f of Object.keys(features).sort()) {
+    // The keys as written too: the schema's record drops "__proto__" without a word.
+    for (const f of [...new Set([...Object.keys(features), ...rawFeatureKeys(rawNics, nic)])].sort()) {
       const at = joinPath(joinPath(joinPath(base, 'ethtoolOpts'), 'features'), f);
       if (RESERVED_NAMES.has(f)) {
         report(at, 'is a reserved name, not a feature');
@@ -850,6 +860,23 @@ function nicSettingsErrors(
       }
       const p = read && featureProblem(read, f);
       if (p) report(at, p);
+    }
+    if (read) paramErrors(joinPath(base, 'ethtoolOpts'), parsed[nic]!.ethtoolOpts, read, report);
+  }
+}
+
+/**
+ * Rings and coalescing against the driver's report (`ethtool -g` maximums, the parameters `ethtool
+ * -c` does not print "n/a"): each name and value the schema took, at its field.
+ */
+function paramErrors(base: string, opts: NicSpec['ethtoolOpts'], read: EthtoolRead, report: Report): void {
+  for (const group of ['rings', 'coalesce'] as const) {
+    const values: Record<string, ParamValue | undefined> = opts?.[group] ?? {};
+    const part = 'error' in read ? { error: read.error } : read[group];
+    for (const k of Object.keys(values).sort()) {
+      if (values[k] === undefined) continue;
+      const p = paramProblem(group, part, k, values[k]);
+      if (p) report(joinPath(joinPath(base, group), k), p);
     }
   }
 }

@@ -47,7 +47,7 @@ function mentioned(...configs: RunningConfig[]): Set<string> {
 function subjects(s: Step): string[] {
   if ('network' in s) return [s.network];
   if ('device' in s) return [s.device];
-  if (s.kind === 'setNicFeatures') return [s.nic];
+  if (s.kind === 'setNicFeatures' || s.kind === 'setNicParams') return [s.nic];
   return 'nic' in s ? [s.bond, s.nic] : [s.bond];
 }
 

@@ -86,6 +86,8 @@ function stepKey(s: Step): string {
       return s.kind;
     case 'setNicFeatures':
       return `${s.kind}/${s.nic}`;
+    case 'setNicParams':
+      return `${s.kind}/${s.nic}/${s.group}`;
     default:
       return `${s.kind}/${s.network}`;
   }

@@ -4,6 +4,7 @@
 import type { Address, HostState, Route } from '../../model/host-state.js';
 import type { Sysctls } from '../../model/layout.js';
 import { requestedFeatures } from '../../model/ethtool.js';
+import { currentParams, type ParamGroup, type ParamValue } from '../../model/ethtool-params.js';
 
 export interface LinkFact {
   name: string;
@@ -30,6 +31,8 @@ export interface CompileFacts {
   resolv: string | undefined;
   /** The requested ethtool features of the NICs the host read has them for (HostState.ethtool). */
   features?: Record<string, Record<string, boolean>>;
+  /** The current ring sizes and coalescing of the NICs the host read has them for (HostState.ethtool). */
+  params?: Record<string, Partial<Record<ParamGroup, Record<string, ParamValue>>>>;
 }
 
 export const SYSCTL_KEYS = ['accept_ra', 'autoconf', 'disable_ipv6'] as const;
@@ -77,12 +80,22 @@ export function compileFacts(host: HostState, sysctlDevices: Iterable<string>): 
   const features: Record<string, Record<string, boolean>> = {};
   for (const [nic, read] of Object.entries(host.ethtool ?? {}))
     if (!('error' in read)) features[nic] = requestedFeatures(read, Object.keys(read.features));
+  const params: NonNullable<CompileFacts['params']> = {};
+  for (const [nic, read] of Object.entries(host.ethtool ?? {})) {
+    if ('error' in read) continue;
+    const p: Partial<Record<ParamGroup, Record<string, ParamValue>>> = {};
+    for (const g of ['rings', 'coalesce'] as const) {
+      const r = read[g];
+      if (r && !('error' in r)) p[g] = currentParams(r, Object.keys(r.current));
+    }
+    params[nic] = p;
+  }
   return {
     links,
     routes: host.routes,
     ...(host.rules ? { rules: host.rules } : {}),
     sysctls,
     resolv: host.resolv,
-    ...(host.ethtool ? { features } : {}),
+    ...(host.ethtool ? { features, params } : {}),
   };
 }

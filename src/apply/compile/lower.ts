@@ -11,6 +11,7 @@
 //     sync step (syncLink, syncRoutes, syncResolvers).
 import type { Step } from '../../plan/plan.js';
 import type { DhcpClientSpec } from '../../model/dhcp-clients.js';
+import type { ParamValue } from '../../model/ethtool-params.js';
 import {
   addAddressing,
   BOTH,
@@ -200,23 +201,18 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
   setNicFeatures(s, x) {
     // Only what the kernel does not have yet; the undo puts back exactly what it had (the
     // requested values read before the transaction, journalled before the operation runs).
-    const kernel = x.c.host.features?.[s.nic];
-    if (!kernel) {
-      if (Object.keys(s.to).length) throw new Error(`the features of NIC ${s.nic} were not read`);
-      return;
-    }
-    const set: Record<string, boolean> = {};
-    const back: Record<string, boolean> = {};
-    for (const [f, want] of Object.entries(s.to)) {
-      if (!Object.hasOwn(kernel, f)) throw new Error(`NIC ${s.nic} has no feature ${f}`);
-      if (kernel[f] === want) continue;
-      set[f] = want;
-      back[f] = kernel[f]!;
-    }
-    if (Object.keys(set).length)
-      x.emit('nic-features', { kind: 'ethtool', dev: s.nic, features: set }, [
-        { kind: 'ethtool', dev: s.nic, features: back },
+    const d = kernelDelta(x.c.host.features?.[s.nic], s.to, `the features of NIC ${s.nic}`, `feature`);
+    if (d)
+      x.emit('nic-features', { kind: 'ethtool', dev: s.nic, features: d.set }, [
+        { kind: 'ethtool', dev: s.nic, features: d.back },
       ]);
+  },
+
+  setNicParams(s, x) {
+    // As setNicFeatures (and ethtool -G/-C refuse a set that changes nothing).
+    const d = kernelDelta(x.c.host.params?.[s.nic]?.[s.group], s.to, `the ${s.group} of NIC ${s.nic}`, s.group);
+    const kind = s.group === 'rings' ? 'ethtool-rings' : 'ethtool-coalesce';
+    if (d) x.emit('nic-features', { kind, dev: s.nic, values: d.set }, [{ kind, dev: s.nic, values: d.back }]);
   },
 
   syncResolvers(_s, x) {
@@ -228,6 +224,32 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
     emitLostRoutes(x.c, networkDevices(x.c.toDevices, s.network, n).top, x.emit);
   },
 };
+
+/**
+ * What of `to` the kernel does not have (`set`) and what it has instead (`back`: the undo), or
+ * undefined when nothing differs. Throws when the read is missing or lacks a name: validation
+ * held the spec to the same read, so either means the read and the plan disagree.
+ */
+function kernelDelta<V extends ParamValue>(
+  kernel: Readonly<Record<string, V>> | undefined,
+  to: Readonly<Record<string, V>>,
+  what: string,
+  name: string,
+): { set: Record<string, V>; back: Record<string, V> } | undefined {
+  if (!kernel) {
+    if (Object.keys(to).length) throw new Error(`${what} were not read`);
+    return undefined;
+  }
+  const set: Record<string, V> = {};
+  const back: Record<string, V> = {};
+  for (const [k, want] of Object.entries(to)) {
+    if (!Object.hasOwn(kernel, k)) throw new Error(`${what}: the kernel does not report ${name} ${k}`);
+    if (kernel[k] === want) continue;
+    set[k] = want;
+    back[k] = kernel[k]!;
+  }
+  return Object.keys(set).length ? { set, back } : undefined;
+}
 
 /** A NIC given to a network must carry traffic. */
 function nicUp(c: Change, nic: string, emit: Emit): void {
