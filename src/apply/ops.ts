@@ -20,6 +20,11 @@ export type KernelOp =
   | { kind: 'file'; path: string; content: string | null }
   /** `ethtool -K dev NAME on|off ...` (model/ethtool.ts featureSetArgv); undone by the values read before. */
   | { kind: 'ethtool'; dev: string; features: Record<string, boolean> }
+  /**
+   * One `tc -batch` line (without the leading `tc`): the QoS layout's qdiscs, classes and filters
+   * (model/host-qos.ts). okIfMissing: a delete whose object is already gone is success.
+   */
+  | { kind: 'tc'; args: string[]; okIfMissing?: true }
   | { kind: 'dhcp-start'; client: DhcpClientSpec }
   | { kind: 'dhcp-stop'; dev: string; family: Family };
 
@@ -120,6 +125,8 @@ export function describeOp(op: KernelOp): string {
   switch (op.kind) {
     case 'ip':
       return `ip ${op.family === 6 ? '-6 ' : ''}${describeArgs(op.args)}`;
+    case 'tc':
+      return `tc ${describeArgs(op.args)}`;
     case 'write':
       return `write ${op.value} > ${op.path}`;
     case 'file':
@@ -136,9 +143,9 @@ export function describeOp(op: KernelOp): string {
   }
 }
 
-/** Consecutive operations that run as one unit: one `ip -batch` process, or one other kind. */
+/** Consecutive operations that run as one unit: one `ip -batch` or `tc -batch` process, or one other kind. */
 export interface OpGroup {
-  kind: 'ip' | 'files' | 'dhcp';
+  kind: 'ip' | 'tc' | 'files' | 'dhcp';
   ops: PlannedOp[];
 }
 
@@ -156,8 +163,8 @@ export function groupOps<T extends { op: KernelOp }>(
   ops.forEach((p, i) => {
     // An ethtool set runs with the file writes: one at a time, in this process's order.
     const kind: OpGroup['kind'] =
-      p.op.kind === 'ip'
-        ? 'ip'
+      p.op.kind === 'ip' || p.op.kind === 'tc'
+        ? p.op.kind
         : p.op.kind === 'write' || p.op.kind === 'file' || p.op.kind === 'ethtool'
           ? 'files'
           : 'dhcp';

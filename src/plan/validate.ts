@@ -29,6 +29,7 @@ import { bridgeOptionErrors } from '../model/bridge-options.js';
 import type { ValidationFacts } from '../model/host-facts.js';
 import { featureProblem } from '../model/ethtool.js';
 import { canonicalize, canonicalizeNetwork, configToSpec } from './canonicalize.js';
+import { hostQosErrors, qosDeviceErrors } from './qos-validation.js';
 
 export interface ValidationError {
   /** Field path from the object root, e.g. `spec.networks.net1.vlan`, `spec.bondings.bond1.nics[0]`. */
@@ -172,6 +173,7 @@ export function networkErrors(
   ipv4Errors(f);
   ipv6Errors(f);
   dnsErrors(f);
+  hostQosErrors(base, net, report);
 }
 
 /** Where the network sits: one southbound at most, what bridgeless and VLAN networks need, the bridge options. */
@@ -650,6 +652,8 @@ function engineErrors(
   const owned = new Set(Object.keys(ctx.running?.bondings ?? {}));
   bridgedOnBondErrors(networks, bonds, 'spec.networks', report, { modes: ctx.host?.bondModes, owned });
   engineMtuErrors(networks, names, report);
+  const qosAt = (n: string) => joinPath(joinPath('spec.networks', n), 'hostQos');
+  qosDeviceErrors(networks, names, ctx.host?.qosMissing, qosAt, report);
 }
 
 // ---- entry points ----

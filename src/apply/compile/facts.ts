@@ -4,6 +4,7 @@
 import type { Address, HostState, Route } from '../../model/host-state.js';
 import type { Sysctls } from '../../model/layout.js';
 import { requestedFeatures } from '../../model/ethtool.js';
+import type { QosTree } from '../../model/host-qos.js';
 
 export interface LinkFact {
   name: string;
@@ -30,6 +31,8 @@ export interface CompileFacts {
   resolv: string | undefined;
   /** The requested ethtool features of the NICs the host read has them for (HostState.ethtool). */
   features?: Record<string, Record<string, boolean>>;
+  /** The QoS tree of each device the host read has one for (HostState.qos). */
+  qos?: Record<string, QosTree>;
 }
 
 export const SYSCTL_KEYS = ['accept_ra', 'autoconf', 'disable_ipv6'] as const;
@@ -84,5 +87,6 @@ export function compileFacts(host: HostState, sysctlDevices: Iterable<string>): 
     sysctls,
     resolv: host.resolv,
     ...(host.ethtool ? { features } : {}),
+    ...(host.qos ? { qos: host.qos } : {}),
   };
 }

@@ -38,6 +38,7 @@ import {
 import { ip } from '../ops.js';
 import { link, networkDevices, stepOf, type Change } from './context.js';
 import { emitMtu } from './mtu.js';
+import { lowerHostQos } from './qos.js';
 import { deleteBond, deleteNetworkDevices, releaseSlave, restoreNic } from './teardown.js';
 import type { Emit } from './types.js';
 
@@ -216,6 +217,10 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
       x.emit('nic-features', { kind: 'ethtool', dev: s.nic, features: set }, [
         { kind: 'ethtool', dev: s.nic, features: back },
       ]);
+  },
+
+  setHostQos(s, x) {
+    lowerHostQos(s, x.c, x.index, x.emit);
   },
 
   syncResolvers(_s, x) {
