@@ -130,8 +130,10 @@ export function parseFilters(text: string): Set<number> {
     if (pref === DEFAULT_MINOR) {
       if (e.includes('u32') && [`:${hex}`, `${ROOT_HANDLE}${hex}`].includes(flowid)) out.add(pref);
     } else if (e.includes('basic') && flowid === `${ROOT_HANDLE}${hex}`) {
-      const i = e.indexOf(`meta(vlan`);
-      if (i >= 0 && e[i + 1] === 'eq' && e[i + 2] === `${pref})`) out.add(pref);
+      // em_meta prints "meta(vlan eq 10)", some versions with the mask: "meta(vlan mask 0x00000fff eq 10)".
+      const i = e.indexOf('meta(vlan');
+      const expr = i >= 0 ? e.slice(i, i + 5).join(' ') : '';
+      if (new RegExp(`^meta\\(vlan (?:mask 0x[0-9a-f]+ )?eq ${pref}\\)`).test(expr)) out.add(pref);
     }
   }
   return out;
