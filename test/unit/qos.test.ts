@@ -475,3 +475,11 @@ test("kernelConfig's hostQos has zero fields stripped (round-trips to the spec);
     out: { ls: { m1: 4 * MBIT, d: 100_000, m2: 3 * MBIT }, ul: { m1: 0, d: 0, m2: 8 * MBIT } },
   });
 });
+
+test('a journal read back holds tc operations of the layout only (qdisc, class, filter, no control characters)', async () => {
+  const { KernelOpSchema } = await import('../../src/persist/schemas.js');
+  assert.ok(KernelOpSchema.safeParse({ kind: 'tc', args: ['qdisc', 'del', 'dev', 'eth1', 'root'], okIfMissing: true }).success);
+  assert.equal(KernelOpSchema.safeParse({ kind: 'tc', args: ['action', 'add', 'mirred'] }).success, false);
+  assert.equal(KernelOpSchema.safeParse({ kind: 'tc', args: ['qdisc', 'del\nexec'] }).success, false);
+  assert.equal(KernelOpSchema.safeParse({ kind: 'tc', args: [] }).success, false);
+});
