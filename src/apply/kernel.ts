@@ -15,8 +15,13 @@ import { run } from '../util/exec.js';
 type IpOp = Extract<KernelOp, { kind: 'ip' }>;
 type TcOp = Extract<KernelOp, { kind: 'tc' }>;
 
-/** What tc (or the kernel) says when the object a delete names is not there. */
-const MISSING = /No such file or directory|Cannot find|Invalid handle|does not exist|not found|Invalid argument/i;
+/**
+ * What tc (or the kernel) says when the object a delete names is not there (seen from Debian's
+ * iproute2 6.1): no such class or filter, no parent qdisc, or only the kernel's default root
+ * qdisc left ("Cannot delete qdisc with handle of zero").
+ */
+const MISSING =
+  /No such file or directory|Cannot find|Failed to find|Invalid handle|does(?: not|n't) exists?|not found|Invalid argument|handle of zero/i;
 
 /**
  * Runs tc lines in `tc -batch -` processes: tc, like ip, stops at the first failing line and
@@ -24,6 +29,8 @@ const MISSING = /No such file or directory|Cannot find|Invalid handle|does not e
  * whose object is gone counts as done, and the batch goes on after it in a new process. With
  * `force` every line runs (an undo) and every failure but those is returned.
  */
+export const TC_MISSING = MISSING;
+
 export async function runTcBatch(ops: readonly TcOp[], force: boolean): Promise<OpFailure[]> {
   const out: OpFailure[] = [];
   let i = 0;

@@ -483,3 +483,17 @@ test('a journal read back holds tc operations of the layout only (qdisc, class, 
   assert.equal(KernelOpSchema.safeParse({ kind: 'tc', args: ['qdisc', 'del\nexec'] }).success, false);
   assert.equal(KernelOpSchema.safeParse({ kind: 'tc', args: [] }).success, false);
 });
+
+test("a delete's object already gone: the messages Debian's tc 6.1 gives count as done", async () => {
+  const { TC_MISSING } = await import('../../src/apply/kernel.js');
+  // As `tc -batch` printed them on this machine (a veth, no qdisc of the layout).
+  for (const m of [
+    'RTNETLINK answers: No such file or directory',
+    'Error: Cannot delete qdisc with handle of zero.',
+    "Error: Parent Qdisc doesn't exists. We have an error talking to the kernel",
+    'Error: Failed to find specified qdisc.',
+  ])
+    assert.match(m, TC_MISSING);
+  assert.doesNotMatch('Error: Specified qdisc kind is unknown.', TC_MISSING);
+  assert.doesNotMatch('RTNETLINK answers: Device or resource busy', TC_MISSING);
+});
