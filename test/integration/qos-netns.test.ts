@@ -59,3 +59,26 @@ test('a kernel without sch_hfsc: hostQos refused at validation naming the field 
   );
   assert.equal(ok.code, 0, ok.stderr);
 });
+
+test("tc -batch on this machine's tc: a delete of what is gone counts as done; a real failure is named by its line", async () => {
+  const script = `
+    const { runTcBatch } = await import(${JSON.stringify(join(ROOT, 'dist/src/apply/kernel.js'))});
+    const gone = await runTcBatch([
+      { kind: 'tc', args: ['filter', 'del', 'dev', 'e1', 'parent', '1389:', 'pref', '10'], okIfMissing: true },
+      { kind: 'tc', args: ['class', 'del', 'dev', 'e1', 'classid', '1389:a'], okIfMissing: true },
+      { kind: 'tc', args: ['qdisc', 'del', 'dev', 'e1', 'root'], okIfMissing: true },
+    ], false);
+    const failed = await runTcBatch([
+      { kind: 'tc', args: ['qdisc', 'del', 'dev', 'e1', 'root'], okIfMissing: true },
+      { kind: 'tc', args: ['qdisc', 'replace', 'dev', 'e1', 'root', 'handle', '1389:', 'hfsc', 'default', '1388'] },
+      { kind: 'tc', args: ['qdisc', 'del', 'dev', 'e1', 'root'] },
+    ], false);
+    process.stdout.write(JSON.stringify({ gone, failed }));`;
+  const r = await run(['ip', 'netns', 'exec', NS, process.execPath, '--input-type=module', '-e', script], { allowFailure: true });
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { gone: unknown[]; failed: { index: number; message: string }[] };
+  assert.deepEqual(out.gone, []);
+  assert.equal(out.failed.length, 1);
+  assert.equal(out.failed[0]!.index, 1);
+  assert.match(out.failed[0]!.message, /Specified qdisc kind is unknown/);
+});
