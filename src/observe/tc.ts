@@ -124,7 +124,8 @@ export function parseFilters(text: string): Set<number> {
   for (const e of tcEntries(text)) {
     if (e[0] !== 'filter') continue;
     const pref = Number(after(e, 'pref'));
-    const flowid = after(e, 'flowid');
+    // u32 marks a flowid the class was not bound to with a star ("*flowid :1388": Debian's 6.1).
+    const flowid = after(e, 'flowid') ?? after(e, '*flowid');
     if (!Number.isInteger(pref) || flowid === undefined) continue;
     const hex = pref.toString(16);
     if (pref === DEFAULT_MINOR) {

@@ -64,7 +64,10 @@ export function hostQosErrors(base: string, net: NetworkSpec, report: Report): v
   if (net.vlan === 0)
     report(at(), "hostQos cannot be on VLAN 0: VDSM keys the class by the tag, and 1389:0 is HFSC's root class");
   if (q.out.ls === undefined)
-    report(at('out', 'ls'), `is required: the link share curve (${QOS_ENGINE_SOURCE.required}; VDSM's default class)`);
+    report(
+      at('out', 'ls'),
+      `is required: the link share curve (${QOS_ENGINE_SOURCE.required}, and VDSM's default class takes it)`,
+    );
   for (const name of QOS_CURVES) {
     const c = q.out[name];
     if (c) curveErrors((f) => at('out', name, f), name, c, report);

@@ -417,7 +417,7 @@ filter protocol all pref 10 basic chain 0 handle 0x1 flowid 1389:a
   meta(vlan eq 10)
 filter protocol all pref 5000 u32 chain 0
 filter protocol all pref 5000 u32 chain 0 fh 800: ht divisor 1
-filter protocol all pref 5000 u32 chain 0 fh 800::800 order 2048 key ht 800 bkt 0 flowid :1388 not_in_hw
+filter protocol all pref 5000 u32 chain 0 fh 800::800 order 2048 key ht 800 bkt 0 *flowid :1388 not_in_hw
   match 00000000/00000000 at 0
 `;
 
