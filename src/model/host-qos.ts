@@ -147,7 +147,10 @@ export function tcRateExact(bits: number): boolean {
   return true;
 }
 
-/** Whether tc prints a time (µs) back exactly: "%uus" below 1 ms, "%.1fms" below 1 s, "%.1fs". */
+/**
+ * Whether tc prints a time (µs) back exactly: microseconds below 1 ms, milliseconds below 1 s,
+ * seconds above (Debian's 6.1 prints "100ms", "1.5s"); at most one decimal is kept here.
+ */
 export function tcTimeExact(us: number): boolean {
   if (!Number.isSafeInteger(us) || us < 0) return false;
   if (us < 1000) return true;
