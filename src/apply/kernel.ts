@@ -20,8 +20,19 @@ type TcOp = Extract<KernelOp, { kind: 'tc' }>;
  * iproute2 6.1): no such class or filter, no parent qdisc, or only the kernel's default root
  * qdisc left ("Cannot delete qdisc with handle of zero").
  */
-const MISSING =
-  /No such file or directory|Cannot find|Failed to find|Invalid handle|does(?: not|n't) exists?|not found|Invalid argument|handle of zero/i;
+const MISSING = new RegExp(
+  [
+    'No such file or directory',
+    'Cannot find',
+    'Failed to find',
+    'Invalid handle',
+    "does(?: not|n't) exists?",
+    'not found',
+    'Invalid argument',
+    'handle of zero',
+  ].join('|'),
+  'i',
+);
 
 /**
  * Runs tc lines in `tc -batch -` processes: tc, like ip, stops at the first failing line and
