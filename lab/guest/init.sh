@@ -44,7 +44,7 @@ mount --move /mnt/ovnh-labdir "$OVNH_LABDIR"
 mount --move /mnt/ovnh-project "$OVNH_REPO"
 mount --move /mnt/ovnh-modules "$OVNH_REPO/node_modules"
 mount --move /mnt/ovnh-kmod /lib/modules
-modprobe -a virtio_net virtio_blk ext4 bonding 8021q dummy bridge veth tun sch_netem
+modprobe -a virtio_net virtio_blk ext4 bonding 8021q dummy bridge veth tun sch_netem sch_hfsc sch_fq_codel cls_u32 cls_basic em_meta
 hostname "$OVNH_NODE"
 echo "127.0.0.1 localhost $OVNH_NODE" > /etc/hosts
 : > /etc/resolv.conf

@@ -30,6 +30,12 @@ const GUEST_MODULES = [
   'veth',
   'tun',
   'sch_netem',
+  // Host network QoS (VDSM's HFSC layout: src/model/host-qos.ts QOS_MODULES).
+  'sch_hfsc',
+  'sch_fq_codel',
+  'cls_u32',
+  'cls_basic',
+  'em_meta',
 ];
 /** The state disk's size: the running config, journal and DHCP state of a few thousand networks. */
 const STATE_DISK_BYTES = 64 * 1024 * 1024;

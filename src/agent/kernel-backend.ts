@@ -11,6 +11,7 @@ import { Transactions, type ApplyOutcome } from '../apply/transaction.js';
 import { BusyError, Locks } from '../apply/lock.js';
 import {
   capabilities,
+  hasQos,
   HostObserver,
   kernelConfig,
   observeHost,
@@ -22,7 +23,7 @@ import { lldpFor } from '../observe/lldp.js';
 import { lldpNics } from '../model/lldpd.js';
 import type { Lldp } from '../api/status.js';
 import { driftBase } from '../plan/drift.js';
-import { checkSpecOnHost, formatValidationErrors, specNics } from '../plan/host-validation.js';
+import { checkSpecOnHost, formatValidationErrors, specHasQos, specNics } from '../plan/host-validation.js';
 import { loadRunningConfig } from '../persist/running-config.js';
 import { runningConfigStore } from '../persist/running-config-store.js';
 import type { Observation, SetupResult } from '../report/results.js';
@@ -167,10 +168,11 @@ export class KernelBackend implements NodeBackend {
 
   async confirmDrift(): Promise<string[]> {
     const running = await loadRunningConfig(this.stateDir);
-    const host = await observeHost({
-      stateDir: this.stateDir,
-      ...(this.o.resolvConf ? { resolvConf: this.o.resolvConf } : {}),
-    });
+    const host = await observeHost(
+      { stateDir: this.stateDir, ...(this.o.resolvConf ? { resolvConf: this.o.resolvConf } : {}) },
+      Object.keys(running.nics ?? {}),
+      hasQos(running),
+    );
     return driftBase(running, kernelConfig(host, running, (await this.tx.origins.load()).routeTables)).drifted;
   }
 
@@ -181,45 +183,49 @@ export class KernelBackend implements NodeBackend {
     let r: ApplyOutcome | { stop: SetupResult };
     try {
       // Validated against the host the transaction reads under its lock and plans from: one read.
-      r = await this.tx.applyPrepared<SetupResult>(async (host, running) => {
-        const t1 = performance.now();
-        const v = checkSpecOnHost(spec, host, running);
-        this.o.trace?.('validate', performance.now() - t1);
-        if ('errors' in v)
-          return {
-            stop: {
-              ok: false,
-              reason: 'InvalidSpec',
-              message: formatValidationErrors(v.errors),
-              rolledBack: false,
-              durationMs: ms(),
-            },
-          };
-        removing = !Object.keys(v.config.networks).length && !Object.keys(v.config.bondings).length;
-        // Only a valid spec is probed for. The probe changes no configuration, so the plan
-        // still comes from the read above (a host that changes meanwhile fails an operation
-        // and is rolled back, as one changing between any read and the kernel work).
-        const t2 = performance.now();
-        const pre = await verifier?.preflight();
-        if (verifier) this.o.trace?.(PROBE_PARTS.preflight, performance.now() - t2);
-        if (pre && !pre.apiReachable) {
-          // An API server that is away before the apply would make any apply look like a lost
-          // node and be rolled back: leave the host alone and apply when it answers again.
-          return {
-            stop: {
-              ok: false,
-              reason: 'ApiUnreachable',
-              message:
-                'the API server did not answer before the apply; the host was not changed, and the spec is applied ' +
-                'when it answers again',
-              rolledBack: false,
-              retry: true,
-              durationMs: ms(),
-            },
-          };
-        }
-        return { apply: { to: v.config, ...(verifier ? { verify: () => verifier.check() } : {}) } };
-      }, specNics(spec));
+      r = await this.tx.applyPrepared<SetupResult>(
+        async (host, running) => {
+          const t1 = performance.now();
+          const v = checkSpecOnHost(spec, host, running);
+          this.o.trace?.('validate', performance.now() - t1);
+          if ('errors' in v)
+            return {
+              stop: {
+                ok: false,
+                reason: 'InvalidSpec',
+                message: formatValidationErrors(v.errors),
+                rolledBack: false,
+                durationMs: ms(),
+              },
+            };
+          removing = !Object.keys(v.config.networks).length && !Object.keys(v.config.bondings).length;
+          // Only a valid spec is probed for. The probe changes no configuration, so the plan
+          // still comes from the read above (a host that changes meanwhile fails an operation
+          // and is rolled back, as one changing between any read and the kernel work).
+          const t2 = performance.now();
+          const pre = await verifier?.preflight();
+          if (verifier) this.o.trace?.(PROBE_PARTS.preflight, performance.now() - t2);
+          if (pre && !pre.apiReachable) {
+            // An API server that is away before the apply would make any apply look like a lost
+            // node and be rolled back: leave the host alone and apply when it answers again.
+            return {
+              stop: {
+                ok: false,
+                reason: 'ApiUnreachable',
+                message:
+                  'the API server did not answer before the apply; the host was not changed, and the spec is applied ' +
+                  'when it answers again',
+                rolledBack: false,
+                retry: true,
+                durationMs: ms(),
+              },
+            };
+          }
+          return { apply: { to: v.config, ...(verifier ? { verify: () => verifier.check() } : {}) } };
+        },
+        specNics(spec),
+        specHasQos(spec),
+      );
     } catch (e) {
       return {
         ok: false,

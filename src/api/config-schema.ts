@@ -3,6 +3,46 @@
 import { z } from 'zod';
 import { COALESCE_NUMBERS, COALESCE_SWITCHES, RING_NAMES } from './names.js';
 
+const U32_MAX = 0xffffffff;
+
+/** One HFSC service curve in VDSM's units (ls: a relative share; ul, rt: bit/s; d: microseconds). */
+export const HostQosCurveSchema = z
+  .strictObject({
+    m1: z
+      .int()
+      .min(0)
+      .max(U32_MAX * 8)
+      .describe('Slope of the first segment.')
+      .optional(),
+    d: z.int().min(0).max(U32_MAX).describe('Length of the first segment, in microseconds.').optional(),
+    m2: z
+      .int()
+      .min(0)
+      .max(U32_MAX * 8)
+      .describe('Slope of the second segment.')
+      .optional(),
+  })
+  .describe('An HFSC service curve: slope m1 for d microseconds, then slope m2.');
+
+/**
+ * VDSM's hostQos: outbound HFSC service curves of the network's class on its southbound device.
+ * The limits here are the schema's; validation holds each curve to what tc and the kernel take.
+ */
+export const HostQosSchema = z
+  .strictObject({
+    out: z
+      .strictObject({
+        ls: HostQosCurveSchema.describe(
+          'Link share (required): a relative weight against the other networks of the device; VDSM hands tc ' +
+            'eight times the value.',
+        ).optional(),
+        ul: HostQosCurveSchema.describe('Upper limit in bit/s: an absolute cap on the class.').optional(),
+        rt: HostQosCurveSchema.describe('Real time in bit/s: a guaranteed rate (use with caution).').optional(),
+      })
+      .describe('Outbound traffic (the only direction VDSM shapes).'),
+  })
+  .describe("Host network QoS (VDSM hostQos): the network's HFSC class on its NIC or bond.");
+
 export const NetworkConfigSchema = z
   .strictObject({
     // Exclusive with bonding; absent on a nicless bridged network.
@@ -27,6 +67,8 @@ export const NetworkConfigSchema = z
     ipv6autoconf: z.boolean().describe('IPv6 autoconfiguration.'),
     nameservers: z.array(z.string().describe('A DNS server.')).describe('DNS servers.'),
     switch: z.enum(['legacy']).describe('Switch type; always "legacy" (Linux bridge).'),
+    // Zero fields stripped, as VDSM's kernelconfig reports them.
+    hostQos: HostQosSchema.optional(),
   })
   .describe('A network in canonical form: every VDSM default filled in.');
 

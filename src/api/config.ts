@@ -4,10 +4,20 @@
 // they compare with a deep equality. The types are those of the schemas in config-schema.ts (the
 // persisted file's parser and status.kernelConfig in the CRD), so the three cannot drift apart.
 import type { z } from 'zod';
-import type { BondConfigSchema, NetworkConfigSchema, NicConfigSchema, RunningConfigSchema } from './config-schema.js';
+import type {
+  BondConfigSchema,
+  HostQosCurveSchema,
+  HostQosSchema,
+  NetworkConfigSchema,
+  NicConfigSchema,
+  RunningConfigSchema,
+} from './config-schema.js';
 
 export type NetworkConfig = z.output<typeof NetworkConfigSchema>;
 export type BondConfig = z.output<typeof BondConfigSchema>;
+export type HostQos = z.output<typeof HostQosSchema>;
+export type HostQosOut = HostQos['out'];
+export type HostQosCurve = z.output<typeof HostQosCurveSchema>;
 export type NicConfig = z.output<typeof NicConfigSchema>;
 export type RunningConfig = z.output<typeof RunningConfigSchema>;
 

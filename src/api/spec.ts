@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isIpAddress, isIpv6, isIpv6Cidr } from '../util/ip.js';
 import { DEFAULT_MTU, MIN_IPV6_MTU } from './constants.js';
+import { HostQosSchema } from './config-schema.js';
 import {
   BOND_NAME_RULE,
   bondNameCel,
@@ -204,6 +205,11 @@ export const NetworkSpecSchema = z
           'Optional; accepted so that a reported kernelConfig is a valid spec.',
       )
       .optional(),
+    hostQos: HostQosSchema.describe(
+      'Host network QoS as VDSM takes it: {out: {ls, ul, rt}}, HFSC service curves {m1, d, m2} of the ' +
+        "network's class on its NIC or bond (ls required; ul and rt in bit/s, d in microseconds). Every " +
+        'network on that device must have it, or none (the oVirt engine rule); the node needs sch_hfsc.',
+    ).optional(),
   })
   .meta({
     description:

@@ -73,6 +73,14 @@ export const VlanInfoSchema = z
   })
   .describe('A VLAN device.');
 
+const QOS_CURVE = z
+  .object({
+    m1: z.int().describe('Slope of the first segment.'),
+    d: z.int().describe('Length of the first segment (µs).'),
+    m2: z.int().describe('Slope of the second segment.'),
+  })
+  .describe('A service curve, every field.');
+
 export const NetworkInfoSchema = z
   .object({
     ...deviceFields,
@@ -84,6 +92,14 @@ export const NetworkInfoSchema = z
     ports: z.array(str('A port.')).describe('Ports of the bridge (bridged networks).').optional(),
     stp: z.enum(['on', 'off']).describe('Spanning Tree Protocol state (bridged networks).').optional(),
     interface: str('The top device (bridgeless networks).').optional(),
+    hostQos: z
+      .object({
+        out: z
+          .object({ ls: QOS_CURVE.optional(), rt: QOS_CURVE.optional(), ul: QOS_CURVE.optional() })
+          .describe('The curves of the class (ls: the share, as given; ul, rt: bit/s; d: µs).'),
+      })
+      .describe("The network's QoS class as VDSM's getCapabilities reports it.")
+      .optional(),
   })
   .describe('A network the handler owns.');
 

@@ -7,12 +7,65 @@ import { open, readFile, rm } from 'node:fs/promises';
 import { linkTarget, writeFileAtomic } from '../util/fs.js';
 import type { DhcpSupervisor } from './dhcp.js';
 import type { IpRunner } from './ipbatch.js';
-import { describeOp, paramGroupOf, type KernelOp } from './ops.js';
+import { batchLine, describeOp, paramGroupOf, type KernelOp } from './ops.js';
+import { parseBatchErrors } from './ipbatch.js';
 import { featureSetArgv } from '../model/ethtool.js';
 import { paramsSetArgv } from '../model/ethtool-params.js';
 import { run } from '../util/exec.js';
 
 type IpOp = Extract<KernelOp, { kind: 'ip' }>;
+type TcOp = Extract<KernelOp, { kind: 'tc' }>;
+
+/**
+ * What tc (or the kernel) says when the object a delete names is not there (seen from Debian's
+ * iproute2 6.1): no such class or filter, no parent qdisc, or only the kernel's default root
+ * qdisc left ("Cannot delete qdisc with handle of zero").
+ */
+const MISSING = new RegExp(
+  [
+    'No such file or directory',
+    'Cannot find',
+    'Failed to find',
+    'Invalid handle',
+    "does(?: not|n't) exists?",
+    'not found',
+    'Invalid argument',
+    'handle of zero',
+  ].join('|'),
+  'i',
+);
+
+/**
+ * Runs tc lines in `tc -batch -` processes: tc, like ip, stops at the first failing line and
+ * names it ("Command failed -:N"), so what took effect is known. A delete marked okIfMissing
+ * whose object is gone counts as done, and the batch goes on after it in a new process. With
+ * `force` every line runs (an undo) and every failure but those is returned.
+ */
+export const TC_MISSING = MISSING;
+
+export async function runTcBatch(ops: readonly TcOp[], force: boolean): Promise<OpFailure[]> {
+  const out: OpFailure[] = [];
+  let i = 0;
+  while (i < ops.length) {
+    const rest = ops.slice(i);
+    const input = rest.map((o) => batchLine(o.args)).join('\n') + '\n';
+    const r = await run(['tc', ...(force ? ['-force'] : []), '-batch', '-'], { input, allowFailure: true });
+    const all = parseBatchErrors(r.stderr);
+    const missing = (f: { index: number; message: string }) => rest[f.index]?.okIfMissing && MISSING.test(f.message);
+    if (force) {
+      out.push(...all.filter((f) => !missing(f)).map((f) => ({ index: i + f.index, message: f.message })));
+      if (r.code !== 0 && !all.length)
+        out.push({ index: -1, message: r.stderr.trim() || `tc -batch exited ${r.code}` });
+      return out;
+    }
+    if (r.code === 0) return out;
+    const first = all[0];
+    if (!first) return [{ index: -1, message: r.stderr.trim() || `tc -batch exited ${r.code}` }];
+    if (!missing(first)) return [{ index: i + first.index, message: first.message }];
+    i += first.index + 1; // an ignorable miss: carry on after it
+  }
+  return out;
+}
 
 /** What runs kernel operations: owned by the caller (one per set of transactions). */
 export interface KernelIo {
@@ -131,7 +184,8 @@ async function runOne(op: KernelOp, dhcp: DhcpSupervisor): Promise<void> {
       await dhcp.stop(op.dev, op.family);
       return;
     case 'ip':
-      throw new Error('ip operations run in batches');
+    case 'tc':
+      throw new Error(`${op.kind} operations run in batches`);
   }
 }
 
@@ -168,6 +222,15 @@ export async function runOps(
         }
         return [{ index: f.index < 0 ? -1 : i + f.index, message: f.message }];
       }
+      i = j;
+      continue;
+    }
+    if (first.kind === 'tc') {
+      let j = i;
+      while (j < ops.length && ops[j]!.kind === 'tc') j++;
+      const r = await runTcBatch(ops.slice(i, j) as TcOp[], opts.force === true);
+      for (const f of r) failures.push({ index: f.index < 0 ? -1 : i + f.index, message: f.message });
+      if (r.length && !opts.force) return failures;
       i = j;
       continue;
     }

@@ -23,6 +23,11 @@ export type KernelOp =
   | { kind: 'ethtool'; dev: string; features: Record<string, boolean> }
   /** `ethtool -G dev rx N ...` / `ethtool -C dev NAME N|on|off ...` (model/ethtool-params.ts); undone likewise. */
   | { kind: 'ethtool-rings' | 'ethtool-coalesce'; dev: string; values: Record<string, ParamValue> }
+  /**
+   * One `tc -batch` line (without the leading `tc`): the QoS layout's qdiscs, classes and filters
+   * (model/host-qos.ts). okIfMissing: a delete whose object is already gone is success.
+   */
+  | { kind: 'tc'; args: string[]; okIfMissing?: true }
   | { kind: 'dhcp-start'; client: DhcpClientSpec }
   | { kind: 'dhcp-stop'; dev: string; family: Family };
 
@@ -128,6 +133,8 @@ export function describeOp(op: KernelOp): string {
   switch (op.kind) {
     case 'ip':
       return `ip ${op.family === 6 ? '-6 ' : ''}${describeArgs(op.args)}`;
+    case 'tc':
+      return `tc ${describeArgs(op.args)}`;
     case 'write':
       return `write ${op.value} > ${op.path}`;
     case 'file':
@@ -147,9 +154,9 @@ export function describeOp(op: KernelOp): string {
   }
 }
 
-/** Consecutive operations that run as one unit: one `ip -batch` process, or one other kind. */
+/** Consecutive operations that run as one unit: one `ip -batch` or `tc -batch` process, or one other kind. */
 export interface OpGroup {
-  kind: 'ip' | 'files' | 'dhcp';
+  kind: 'ip' | 'tc' | 'files' | 'dhcp';
   ops: PlannedOp[];
 }
 
@@ -167,8 +174,8 @@ export function groupOps<T extends { op: KernelOp }>(
   ops.forEach((p, i) => {
     // An ethtool set runs with the file writes: one at a time, in this process's order.
     const kind: OpGroup['kind'] =
-      p.op.kind === 'ip'
-        ? 'ip'
+      p.op.kind === 'ip' || p.op.kind === 'tc'
+        ? p.op.kind
         : ['write', 'file', 'ethtool', 'ethtool-rings', 'ethtool-coalesce'].includes(p.op.kind)
           ? 'files'
           : 'dhcp';

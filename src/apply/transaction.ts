@@ -7,7 +7,7 @@ import type { RunningConfig } from '../api/config.js';
 import { DEFAULT_RESOLV_CONF } from '../api/constants.js';
 import { kernelConfig } from '../observe/kernel-config.js';
 import { driftBase } from '../plan/drift.js';
-import { observeForTransaction } from '../observe/host.js';
+import { hasQos, observeForTransaction } from '../observe/host.js';
 import { kernelConfigFiles } from '../observe/kernel-config.js';
 import type { HostState } from '../model/host-state.js';
 import { compile, type Compiled } from './compile/index.js';
@@ -125,7 +125,12 @@ export class Transactions {
    * validation, the compiler and kernelConfig of `cfg` (the config the kernel is compared with)
    * read: no speeds, no bridge options but cfg's.
    */
-  private readHost(cfg: RunningConfig, session?: IpSession, moreNics: readonly string[] = []): Promise<HostState> {
+  private readHost(
+    cfg: RunningConfig,
+    session?: IpSession,
+    moreNics: readonly string[] = [],
+    qos = false,
+  ): Promise<HostState> {
     const ipDump = session
       ? { ipDump: async (input: string) => dumpLines(await session.query(input.trimEnd().split('\n'))) }
       : {};
@@ -136,6 +141,8 @@ export class Transactions {
         // The ethtool features of the NICs either side gives settings: validation's, the
         // compiler's (the undo is the values read here) and kernelConfig's.
         [...Object.keys(cfg.nics ?? {}), ...moreNics],
+        // The QoS trees when either side has hostQos: the compiler diffs them, kernelConfig reads them.
+        qos || hasQos(cfg),
       ),
     );
   }
@@ -154,7 +161,7 @@ export class Transactions {
     stored?: RunningConfig,
   ): Promise<{ from: RunningConfig; compiled: Compiled; drifted: string[] }> {
     const running = from ? undefined : (stored ?? (await this.o.store.load()));
-    const h = host ?? (await this.readHost(running ?? from!, undefined, Object.keys(to.nics ?? {})));
+    const h = host ?? (await this.readHost(running ?? from!, undefined, Object.keys(to.nics ?? {}), hasQos(to)));
     const origins = await this.origins.load();
     return traced(this.o.trace, 'plan', async () => {
       const base = running
@@ -193,6 +200,8 @@ export class Transactions {
     prepare: (host: HostState, stored: RunningConfig) => Prepared<S> | Promise<Prepared<S>>,
     /** NICs whose ethtool features the read must include (those the caller's spec gives settings). */
     nics: readonly string[] = [],
+    /** Whether the caller's spec has hostQos (the read then includes the QoS trees and modules). */
+    qos = false,
   ): Promise<ApplyOutcome | { stop: S }> {
     return this.o.locks.withLock(
       this.o.stateDir,
@@ -207,7 +216,7 @@ export class Transactions {
           session.warm();
           this.o.trace?.('ip session start', performance.now() - t0);
           const stored = await this.o.store.load();
-          const host = await this.readHost(stored, session, nics);
+          const host = await this.readHost(stored, session, nics, qos);
           const p = await prepare(host, stored);
           return 'stop' in p ? p : await this.applyLocked(p.apply, host, stored, session);
         } finally {

@@ -14,10 +14,16 @@ import { describeOp } from '../apply/ops.js';
 import { DEFAULT_RESOLV_CONF, DEFAULT_STATE_DIR } from '../api/constants.js';
 import { Locks } from '../apply/lock.js';
 import { Transactions } from '../apply/transaction.js';
-import { kernelConfig, observeHost } from '../observe/index.js';
+import { hasQos, kernelConfig, observeHost } from '../observe/index.js';
 import { loadRunningConfig } from '../persist/running-config.js';
 import { runningConfigStore } from '../persist/running-config-store.js';
-import { checkSpecOnHost, formatValidationErrors, specNics, type HostCheck } from '../plan/host-validation.js';
+import {
+  checkSpecOnHost,
+  formatValidationErrors,
+  specHasQos,
+  specNics,
+  type HostCheck,
+} from '../plan/host-validation.js';
 import { extractSpec } from '../plan/validate.js';
 import { readBackHost } from './read-back.js';
 
@@ -27,7 +33,8 @@ import { readBackHost } from './read-back.js';
  */
 export async function validateForHost(spec: unknown, running: RunningConfig, resolvConf?: string): Promise<HostCheck> {
   const nics = [...Object.keys(running.nics ?? {}), ...specNics(spec)];
-  return checkSpecOnHost(spec, await observeHost(resolvConf ? { resolvConf } : {}, nics), running);
+  const qos = specHasQos(spec) || hasQos(running);
+  return checkSpecOnHost(spec, await observeHost(resolvConf ? { resolvConf } : {}, nics, qos), running);
 }
 
 interface ApplyOptions {
@@ -193,7 +200,10 @@ export async function runApply(o: ApplyOptions, ctx: ApplyContext): Promise<numb
     ? async () => {
         // The resolv.conf the transaction wrote: its resolvers are part of what is read back.
         const diff = readBackDifferences(
-          kernelConfig(await observeHost({ resolvConf: o.resolvConf }, Object.keys(v.config.nics ?? {})), v.config),
+          kernelConfig(
+            await observeHost({ resolvConf: o.resolvConf }, Object.keys(v.config.nics ?? {}), hasQos(v.config)),
+            v.config,
+          ),
           v.config,
         );
         return diff.length ? `the kernel does not read back as configured: ${diff.join('; ')}` : undefined;

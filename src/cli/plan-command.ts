@@ -25,7 +25,7 @@ interface PlanOptions {
 
 /** The host: this one, or the dumps in a directory (resolv.conf as the dumps show it at `resolvConf`). */
 async function readHost(o: Pick<PlanOptions, 'hostDumps' | 'resolvConf'>): Promise<HostState> {
-  if (o.hostDumps === undefined) return observeHost({ resolvConf: o.resolvConf });
+  if (o.hostDumps === undefined) return observeHost({ resolvConf: o.resolvConf }, [], true);
   const dir = o.hostDumps;
   const f = (k: keyof Dumps) => readFile(join(dir, DUMP_FILES[k]), 'utf8');
   const [links, routes4, routes6, sys] = await Promise.all([f('links'), f('routes4'), f('routes6'), f('sys')]);

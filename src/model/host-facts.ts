@@ -21,6 +21,8 @@ export interface ValidationFacts {
    * kubectl plugin: status does not carry them) leaves what the driver may change unchecked.
    */
   ethtool?: Record<string, EthtoolRead>;
+  /** The QoS modules the kernel lacks (HostState.qosMissing); absent: not read, unchecked. */
+  qosMissing?: string[];
 }
 
 /** The projection: NICs sorted, each bond's slaves sorted, nameservers in file order. */
@@ -43,6 +45,7 @@ export function validationFacts(host: HostState): ValidationFacts {
     ...bondModesOf(modes),
     nameservers: [...host.nameservers],
     ...(host.ethtool ? { ethtool: host.ethtool } : {}),
+    ...(host.qosMissing ? { qosMissing: host.qosMissing } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 // (capabilities and statistics, the seed's `state:` field names and value types, so existing
 // consumers of the 2017 handler read them unchanged). kernelConfig uses src/api/config.ts.
 import type { EthtoolRead } from './ethtool.js';
+import type { QosTree } from './host-qos.js';
 
 /** 64-bit kernel counters; bigint because they exceed Number.MAX_SAFE_INTEGER. */
 export interface LinkCounters {
@@ -124,6 +125,13 @@ export interface HostState {
    * when it was asked for none.
    */
   ethtool?: Record<string, EthtoolRead>;
+  /**
+   * The root qdisc of each device the read was asked for (the southbounds of QoS'd networks:
+   * observe/tc.ts), VDSM's HFSC tree parsed; absent when it was asked for none.
+   */
+  qos?: Record<string, QosTree>;
+  /** The QoS kernel modules (model/host-qos.ts QOS_MODULES) this kernel lacks; read when asked. */
+  qosMissing?: string[];
   /** Epoch seconds (float) at which the counters were read. */
   sampleTime: number;
 }

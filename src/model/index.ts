@@ -12,6 +12,7 @@ export * from './device-names.js';
 export * from './dhcp-clients.js';
 export * from './ethtool.js';
 export * from './ethtool-params.js';
+export * from './host-qos.js';
 export * from './host-facts.js';
 export type * from './host-state.js';
 export * from './layout.js';

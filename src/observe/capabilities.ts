@@ -7,6 +7,8 @@ import { nonDefaultBridgeOptions } from '../model/bridge-options.js';
 import { bondSlaves, bridgePorts, isBond, isBridge, isNic, isVlan } from '../model/links.js';
 import { deviceInfo } from './devices.js';
 import { locateNetwork } from './networks.js';
+import { qosClassOf } from './kernel-config.js';
+import { reportedQos } from '../model/host-qos.js';
 import type {
   BondInfo,
   BridgeInfo,
@@ -88,6 +90,9 @@ export function networkInfo(host: HostState, name: string, running: RunningConfi
   const under = devs.vlan ?? devs.southbound;
   if (under) info.southbound = under.name;
   if (devs.vlan?.vlanId !== undefined) info.vlanid = devs.vlan.vlanId;
+  // As VDSM's netinfo/qos.py report_network_qos: {out: the class's curves}, zeros kept, ls / 8.
+  const qos = devs.southbound && qosClassOf(host, devs.southbound.name, devs.vlan?.vlanId);
+  if (qos) info.hostQos = reportedQos(qos.curves);
   if (devs.bridged) {
     info.ports = bridgePorts(host, devs.top.name);
     info.stp = stpState(devs.top);

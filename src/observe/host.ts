@@ -31,6 +31,8 @@ import { parseRuleDump, ruleDumpArgv } from './rules.js';
 import { featureReadArgv, parseFeatureJson, type EthtoolRead } from '../model/ethtool.js';
 import { paramsReadArgv, parseCoalesce, parseRings } from '../model/ethtool-params.js';
 import { isDeviceName } from '../api/names.js';
+import { parseClasses, parseFilters, parseMissingModules, parseQdiscs, qosModuleProbeArgv, treeOf } from './tc.js';
+import { ROOT_HANDLE } from '../model/host-qos.js';
 
 /** The observer's first pass: everything, by globs (no process per interface). */
 export const SYSFS_SCRIPT = sysfsScript(FULL_READ);
@@ -173,9 +175,10 @@ export class HostObserver {
 
   /**
    * One pass. `running`: the handler's config, whose devices are always read afresh (and its
-   * NICs' ethtool features); `moreNics`: other NICs whose ethtool features to read (a spec's).
+   * NICs' ethtool features); `moreNics`: other NICs whose ethtool features to read (a spec's);
+   * `qos`: read the QoS trees even if `running` has no hostQos (a spec has).
    */
-  async observe(running?: RunningConfig, moreNics: readonly string[] = []): Promise<HostState> {
+  async observe(running?: RunningConfig, moreNics: readonly string[] = [], qos = false): Promise<HostState> {
     const cold = this.facts.size === 0;
     const now = Date.now();
     const owned = running ? devicesOf(running) : new Set<string>();
@@ -226,6 +229,7 @@ export class HostObserver {
     this.bridges = new Set(raw.filter((l) => l.kind === 'bridge').map((l) => l.name));
     const host = hostStateOf(raw, sys, d);
     await addEthtool(host, this.opts, [...Object.keys(running?.nics ?? {}), ...moreNics]);
+    await addQos(host, this.opts, qos || hasQos(running));
     return host;
   }
 }
@@ -314,8 +318,12 @@ function merge(a: SysDump, b: SysDump): void {
  * CLI's validation and read-back, drift confirmation). The agent's status loop keeps a
  * HostObserver instead; a transaction reads with observeForTransaction.
  */
-export async function observeHost(opts: ObserveOptions = {}, nics: readonly string[] = []): Promise<HostState> {
-  return new HostObserver(opts).observe(undefined, nics);
+export async function observeHost(
+  opts: ObserveOptions = {},
+  nics: readonly string[] = [],
+  qos = false,
+): Promise<HostState> {
+  return new HostObserver(opts).observe(undefined, nics, qos);
 }
 
 /**
@@ -328,6 +336,7 @@ export async function observeForTransaction(
   opts: ObserveOptions,
   files: readonly string[],
   ethtoolDevices: readonly string[] = [],
+  qos = false,
 ): Promise<HostState> {
   const dumpOpts = dumpOptions(opts);
   const session = opts.ipDump;
@@ -340,6 +349,7 @@ export async function observeForTransaction(
         return h;
       })();
   await addEthtool(host, opts, ethtoolDevices);
+  await addQos(host, opts, qos);
   return host;
 }
 
@@ -383,6 +393,42 @@ async function readPart<T extends object>(
   } catch (e) {
     return { error: (e as Error).message };
   }
+}
+
+/**
+ * HostState.qos and qosMissing when `wanted` (a config or spec has hostQos): one `tc qdisc show`
+ * for every device; the classes and filters only of devices with the layout's HFSC root.
+ * Devices with the kernel's default qdisc are left out (they read as the default).
+ */
+export async function addQos(host: HostState, opts: ObserveOptions, wanted: boolean): Promise<void> {
+  if (!wanted) return;
+  const exec = opts.exec ?? localExec;
+  const inNs = (argv: string[]) => (opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv);
+  const [q, probe] = await Promise.all([exec(inNs(['tc', 'qdisc', 'show'])), exec(qosModuleProbeArgv())]);
+  host.qosMissing = parseMissingModules(probe.stdout);
+  host.qos = {};
+  if (q.code !== 0) return;
+  const qdiscs = parseQdiscs(q.stdout);
+  const devices = [...new Set(qdiscs.filter((d) => d.root && d.handle !== '0:').map((d) => d.dev))]
+    .filter((d) => isDeviceName(d) && Object.hasOwn(host.links, d))
+    .sort();
+  const trees = await Promise.all(
+    devices.map(async (dev) => {
+      const t = treeOf(dev, qdiscs);
+      if (t.kind !== 'hfsc') return t;
+      const [c, f] = await Promise.all([
+        exec(inNs(['tc', 'class', 'show', 'dev', dev])),
+        exec(inNs(['tc', 'filter', 'show', 'dev', dev, 'parent', ROOT_HANDLE])),
+      ]);
+      return treeOf(dev, qdiscs, parseClasses(c.stdout), parseFilters(f.stdout));
+    }),
+  );
+  devices.forEach((d, i) => (host.qos![d] = trees[i]!));
+}
+
+/** Whether a config has hostQos anywhere (its QoS trees are then read with the host). */
+export function hasQos(config: RunningConfig | undefined): boolean {
+  return Object.values(config?.networks ?? {}).some((n) => n.hostQos !== undefined);
 }
 
 /** HostState.ethtool for the devices of `devices` the host has (by the name rule: an argv word each). */

@@ -9,6 +9,7 @@ import type { Capabilities, HostState } from '../model/host-state.js';
 export {
   dumpCommands,
   DUMP_FILES,
+  hasQos,
   HostObserver,
   ipDumpInput,
   observeForTransaction,

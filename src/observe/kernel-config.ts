@@ -6,6 +6,7 @@
 import type { BondConfig, NetworkConfig, NicConfig, RunningConfig } from '../api/config.js';
 import { requestedFeatures } from '../model/ethtool.js';
 import { currentParams } from '../model/ethtool-params.js';
+import { classMinor, configQos, type QosClass } from '../model/host-qos.js';
 import {
   bondOptionName,
   formatBondOptions,
@@ -127,6 +128,8 @@ export function networkKernelConfig(
     else out.nic = devs.southbound.name;
   }
   if (devs.vlan?.vlanId !== undefined) out.vlan = devs.vlan.vlanId;
+  const qos = devs.southbound && qosClassOf(host, devs.southbound.name, devs.vlan?.vlanId);
+  if (qos) out.hostQos = configQos(qos.curves);
   if (devs.bridged && cfg.bridgeOpts !== undefined) out.bridgeOpts = readBridgeOpts(top, cfg.bridgeOpts);
   if (!dhcp) {
     // Static configuration: permanent addresses only (a leftover lease is not configuration).
@@ -153,6 +156,18 @@ export function networkKernelConfig(
     }
   }
   return out;
+}
+
+/**
+ * The QoS class of a network (by its southbound and VLAN tag) as the host read found it, when
+ * the whole of it is there: its curves, its leaf and its filter. A class missing any of them
+ * does not count (kernelConfig leaves hostQos out: drift, healed by rebuilding the class).
+ */
+export function qosClassOf(host: HostState, southbound: string, vlan: number | undefined): QosClass | undefined {
+  const tree = host.qos && Object.hasOwn(host.qos, southbound) ? host.qos[southbound] : undefined;
+  if (tree?.kind !== 'hfsc') return undefined;
+  const c = tree.classes[classMinor(vlan)];
+  return c && c.leaf && c.filter && Object.keys(c.curves).length ? c : undefined;
 }
 
 export function bondKernelConfig(host: HostState, name: string, cfg: BondConfig): BondConfig | undefined {

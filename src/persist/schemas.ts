@@ -124,6 +124,15 @@ export const KernelOpSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('ethtool-rings'), dev: device, values: rings }),
   z.strictObject({ kind: z.literal('ethtool-coalesce'), dev: device, values: coalesce }),
+  // A tc batch line of the QoS layout (model/host-qos.ts): only qdisc, class and filter commands.
+  z.strictObject({
+    kind: z.literal('tc'),
+    args: z
+      .array(ipArg)
+      .min(1)
+      .refine((a) => ['qdisc', 'class', 'filter'].includes(a[0]!), 'not a qdisc, class or filter command'),
+    okIfMissing: z.literal(true).optional(),
+  }),
   z.strictObject({ kind: z.literal('dhcp-start'), client: DhcpClientSpecSchema }),
   z.strictObject({ kind: z.literal('dhcp-stop'), dev: device, family }),
 ]);

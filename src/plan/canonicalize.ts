@@ -7,6 +7,7 @@ import type { BondSpec, NetworkSpec, NicSpec, SpecInput } from '../api/spec.js';
 import { canonicalIp, canonicalIpv6, canonicalIpv6Cidr, prefixToNetmask } from '../util/ip.js';
 import { canonicalBondOptions } from '../model/bond-options.js';
 import { canonicalBridgeOpts } from '../model/bridge-options.js';
+import { canonicalHostQos } from '../model/host-qos.js';
 
 export interface CanonicalizeOptions {
   /**
@@ -49,6 +50,7 @@ export function canonicalizeNetwork(net: NetworkSpec, opts: CanonicalizeOptions 
         ? opts.hostNameservers.map(canonicalIp)
         : [];
   out.switch = 'legacy';
+  if (net.hostQos !== undefined) out.hostQos = canonicalHostQos(net.hostQos);
   return out;
 }
 

@@ -18,6 +18,13 @@ export function specNics(spec: unknown): string[] {
   return Object.keys(nics).filter(isDeviceName).sort();
 }
 
+/** Whether a spec as written gives any network hostQos (the host read then includes QoS facts). */
+export function specHasQos(spec: unknown): boolean {
+  const nets = (spec as { networks?: unknown } | null | undefined)?.networks;
+  if (typeof nets !== 'object' || nets === null || Array.isArray(nets)) return false;
+  return Object.values(nets).some((n) => typeof n === 'object' && n !== null && 'hostQos' in n);
+}
+
 /**
  * Errors shown in a status message: enough to fix the first ones; a spec of NETWORKS_MAX networks
  * with a typo must not make a 300 KB status.

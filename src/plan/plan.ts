@@ -12,7 +12,7 @@
 // southbound MTU decreases, bonds), then what comes (bonds, their options and slaves, MTU increases, in-place changes,
 // networks, default route, nameservers). MTUs rise lower device first and fall upper device first,
 // because the kernel keeps a VLAN's MTU at most its lower device's.
-import type { BondConfig, NetworkConfig, NicConfig, RunningConfig } from '../api/config.js';
+import type { BondConfig, HostQos, NetworkConfig, NicConfig, RunningConfig } from '../api/config.js';
 import { IFDOWN_OPTIONS, NO_SLAVES_OPTIONS, changedOptions } from '../model/bond-options.js';
 import { southboundOf } from '../model/device-names.js';
 import { paramsText, type ParamGroup, type ParamValue } from '../model/ethtool-params.js';
@@ -134,7 +134,14 @@ export type Step =
       group: ParamGroup;
       from: Record<string, ParamValue>;
       to: Record<string, ParamValue>;
-    };
+    }
+  /**
+   * A network's hostQos (undefined: none). One step per network; its kernel work is the class
+   * tree of the network's southbound, from what the kernel has to what the desired config's
+   * networks on that device want (apply/compile/qos.ts), undone exactly. Taken off before a
+   * network is removed and put on after it is added, so addNetwork/removeNetwork carry no QoS.
+   */
+  | { kind: 'setHostQos'; network: string; topology: Topology; from?: HostQos; to?: HostQos };
 
 export type StepKind = Step['kind'];
 export type Plan = Step[];
@@ -222,6 +229,7 @@ export interface Replace {
 const PLAN_ORDER = [
   'nsClear',
   'routeOff',
+  'qosOff',
   'removeNet',
   'netMtuDown',
   'release',
@@ -235,6 +243,7 @@ const PLAN_ORDER = [
   'nicFeatures',
   'inPlace',
   'addNet',
+  'qosOn',
   'routeOn',
   'nsSet',
 ] as const;
@@ -277,9 +286,29 @@ function planNetwork(
   const replaced = replace.networks?.has(name) === true && !!r;
   if (r && !replaced && jsonEqual(r, d)) return;
   const rebuild = !!r && !!d && (replaced || topologyChanged(r, d));
-  if (r && (!d || rebuild)) out.removeNet.push({ kind: 'removeNetwork', network: name, config: r });
-  if (d && (!r || rebuild)) out.addNet.push({ kind: 'addNetwork', network: name, config: d });
-  if (r && d && !rebuild) planNetworkChange(name, r, d, out);
+  if (r && (!d || rebuild)) {
+    if (r.hostQos) out.qosOff.push(qosStep(name, r, r.hostQos, undefined));
+    out.removeNet.push({ kind: 'removeNetwork', network: name, config: withoutQos(r) });
+  }
+  if (d && (!r || rebuild)) {
+    out.addNet.push({ kind: 'addNetwork', network: name, config: withoutQos(d) });
+    if (d.hostQos) out.qosOn.push(qosStep(name, d, undefined, d.hostQos));
+  }
+  if (r && d && !rebuild) {
+    planNetworkChange(name, r, d, out);
+    if (!jsonEqual(r.hostQos, d.hostQos)) out.qosOn.push(qosStep(name, d, r.hostQos, d.hostQos));
+  }
+}
+
+/** A network's config without its hostQos (what addNetwork and removeNetwork carry). */
+export function withoutQos(n: NetworkConfig): NetworkConfig {
+  if (!n.hostQos) return n;
+  const { hostQos: _q, ...rest } = n;
+  return rest;
+}
+
+function qosStep(network: string, n: NetworkConfig, from: HostQos | undefined, to: HostQos | undefined): Step {
+  return defined({ kind: 'setHostQos' as const, network, topology: topologyOf(n), from, to });
 }
 
 /** The in-place changes of a network that keeps its devices: MTU, bridge, addresses, default route, resolvers. */
@@ -418,6 +447,8 @@ export function invertStep(s: Step): Step {
         up: s.up === undefined ? undefined : !s.up,
         hwaddr: s.hwaddr && { from: s.hwaddr.to, to: s.hwaddr.from },
       });
+    case 'setHostQos':
+      return defined({ ...s, from: s.to, to: s.from });
     default:
       return { ...s, from: s.to, to: s.from } as Step;
   }
@@ -517,6 +548,13 @@ export function applyStep(config: RunningConfig, s: Step): void {
     case 'syncRoutes':
       // Kernel state that is not part of the config (derived from the networks, or a repair).
       return;
+    case 'setHostQos': {
+      const n = network(config, s);
+      check(jsonEqual(n.hostQos, s.from), s, 'hostQos differs');
+      delete n.hostQos;
+      if (s.to) n.hostQos = structuredClone(s.to);
+      return;
+    }
     case 'setNicFeatures':
       check(jsonEqual(nicFeatures(config, s.nic), s.from), s, 'features differ');
       return setNicPart(config, s.nic, 'features', s.to);
@@ -646,6 +684,8 @@ const list = (xs: readonly string[]): string => (xs.length ? xs.join(' ') : '(no
 const featuresText = (f: Readonly<Record<string, boolean>>): string =>
   list(Object.keys(f).map((k) => `${k} ${f[k] ? 'on' : 'off'}`));
 
+const qosText = (q: HostQos | undefined): string => (q ? JSON.stringify(q.out) : '(none)');
+
 export function describeStep(s: Step): string {
   switch (s.kind) {
     case 'removeNetwork':
@@ -693,6 +733,8 @@ export function describeStep(s: Step): string {
       return `nic ${s.nic}: features ${featuresText(s.from)} -> ${featuresText(s.to)}`;
     case 'setNicParams':
       return `nic ${s.nic}: ${s.group} ${paramsText(s.from)} -> ${paramsText(s.to)}`;
+    case 'setHostQos':
+      return `network ${s.network}: hostQos ${qosText(s.from)} -> ${qosText(s.to)}`;
     case 'syncResolvers':
       return (
         `resolv.conf: nameservers ${list(s.from)} -> ${list(s.to)} (network ${s.network}; the file differs from ` +

@@ -30,6 +30,7 @@ import type { ValidationFacts } from '../model/host-facts.js';
 import { featureProblem, type EthtoolRead } from '../model/ethtool.js';
 import { paramProblem, type ParamValue } from '../model/ethtool-params.js';
 import { canonicalize, canonicalizeNetwork, configToSpec } from './canonicalize.js';
+import { hostQosErrors, qosDeviceErrors } from './qos-validation.js';
 
 export interface ValidationError {
   /** Field path from the object root, e.g. `spec.networks.net1.vlan`, `spec.bondings.bond1.nics[0]`. */
@@ -173,6 +174,7 @@ export function networkErrors(
   ipv4Errors(f);
   ipv6Errors(f);
   dnsErrors(f);
+  hostQosErrors(base, net, report);
 }
 
 /** Where the network sits: one southbound at most, what bridgeless and VLAN networks need, the bridge options. */
@@ -651,6 +653,8 @@ function engineErrors(
   const owned = new Set(Object.keys(ctx.running?.bondings ?? {}));
   bridgedOnBondErrors(networks, bonds, 'spec.networks', report, { modes: ctx.host?.bondModes, owned });
   engineMtuErrors(networks, names, report);
+  const qosAt = (n: string) => joinPath(joinPath('spec.networks', n), 'hostQos');
+  qosDeviceErrors(networks, names, ctx.host?.qosMissing, qosAt, report);
 }
 
 // ---- entry points ----

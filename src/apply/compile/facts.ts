@@ -5,6 +5,7 @@ import type { Address, HostState, Route } from '../../model/host-state.js';
 import type { Sysctls } from '../../model/layout.js';
 import { requestedFeatures } from '../../model/ethtool.js';
 import { currentParams, type ParamGroup, type ParamValue } from '../../model/ethtool-params.js';
+import type { QosTree } from '../../model/host-qos.js';
 
 export interface LinkFact {
   name: string;
@@ -33,6 +34,8 @@ export interface CompileFacts {
   features?: Record<string, Record<string, boolean>>;
   /** The current ring sizes and coalescing of the NICs the host read has them for (HostState.ethtool). */
   params?: Record<string, Partial<Record<ParamGroup, Record<string, ParamValue>>>>;
+  /** The QoS tree of each device the host read has one for (HostState.qos). */
+  qos?: Record<string, QosTree>;
 }
 
 export const SYSCTL_KEYS = ['accept_ra', 'autoconf', 'disable_ipv6'] as const;
@@ -97,5 +100,6 @@ export function compileFacts(host: HostState, sysctlDevices: Iterable<string>): 
     sysctls,
     resolv: host.resolv,
     ...(host.ethtool ? { features, params } : {}),
+    ...(host.qos ? { qos: host.qos } : {}),
   };
 }

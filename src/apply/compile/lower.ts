@@ -40,6 +40,7 @@ import {
 import { ip } from '../ops.js';
 import { link, networkDevices, stepOf, type Change } from './context.js';
 import { emitMtu } from './mtu.js';
+import { lowerHostQos } from './qos.js';
 import { deleteBond, deleteNetworkDevices, releaseSlave, restoreNic } from './teardown.js';
 import type { Emit } from './types.js';
 
@@ -213,6 +214,10 @@ const LOWER: { [K in Step['kind']]: Lowering<K> } = {
     const d = kernelDelta(x.c.host.params?.[s.nic]?.[s.group], s.to, `the ${s.group} of NIC ${s.nic}`, s.group);
     const kind = s.group === 'rings' ? 'ethtool-rings' : 'ethtool-coalesce';
     if (d) x.emit('nic-features', { kind, dev: s.nic, values: d.set }, [{ kind, dev: s.nic, values: d.back }]);
+  },
+
+  setHostQos(s, x) {
+    lowerHostQos(s, x.c, x.index, x.emit);
   },
 
   syncResolvers(_s, x) {

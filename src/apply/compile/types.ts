@@ -96,6 +96,8 @@ export interface Compiled {
  */
 export const PHASES = [
   'dhcp-stop',
+  // A device's QoS tree goes before the device does (a bond deleted, a NIC enslaved).
+  'qos-del',
   'routes-del',
   'addrs-del',
   'bridges-del',
@@ -115,6 +117,8 @@ export const PHASES = [
   'attach',
   // Before devices come up: a NIC carries traffic with its features as the spec has them.
   'nic-features',
+  // After bonds exist, before devices come up: traffic is shaped from its first packet.
+  'qos-add',
   'up',
   'addrs-add',
   'routes-add',
