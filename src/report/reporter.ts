@@ -395,9 +395,10 @@ export class StatusReporter {
     if (exists && Object.keys(this.reported).some((k) => !(k in target)))
       return { fields: target, statusExists: false };
     const patch = statusPatch(this.reported, target, REPORTED_KEYS) ?? {};
-    // Also off the interval when interfaces came or went (an apply made or removed devices): a
-    // new device's state would otherwise be unknown to readers of the status for an interval.
-    const due = statsDue || !sameInterfaces(target.statistics, this.reported.statistics);
+    // Also off the interval when interfaces came or went (an apply made or removed devices) or
+    // went up or down: a device's state would otherwise be unknown, or stale (a new bridge is down
+    // until its port's carrier shows), to readers of the status for a whole interval.
+    const due = statsDue || !sameInterfaceStates(target.statistics, this.reported.statistics);
     const next = target.statistics as Record<string, unknown> | undefined;
     const shown = this.reported.statistics;
     let edit: StatusEdit | undefined;
@@ -504,8 +505,14 @@ interface Plan {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Whether two statistics maps name the same interfaces. */
-function sameInterfaces(a: unknown, b: unknown): boolean {
-  const names = (x: unknown) => (x && typeof x === 'object' ? Object.keys(x).sort().join('\n') : '');
-  return names(a) === names(b);
+/** Whether two statistics maps name the same interfaces, each in the same state (up/down). */
+function sameInterfaceStates(a: unknown, b: unknown): boolean {
+  const states = (x: unknown) =>
+    isRecord(x)
+      ? Object.keys(x)
+          .sort()
+          .map((k) => `${k}\t${isRecord(x[k]) ? String(x[k].state) : ''}`)
+          .join('\n')
+      : '';
+  return states(a) === states(b);
 }

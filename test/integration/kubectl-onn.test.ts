@@ -43,11 +43,12 @@ before(async () => {
   await objects.exists(node);
   await objects.setSpec(node, spec());
   await objects.available(node);
-  // A device's state comes from statistics, which the agent writes every --statistics-interval
-  // (30 s), not with each apply: wait for the sample that has the new bridge.
-  await waitFor(`${NET} in ${node}'s statistics`, async () => {
-    const o = JSON.parse((await kubectl('get', 'ovirtnodenetwork', node, '-o', 'json')).stdout) as { status?: { statistics?: Record<string, unknown> } };
-    return o.status?.statistics?.[NET] !== undefined;
+  // A device's state comes from statistics, which the agent writes on --statistics-interval and
+  // when a device comes, goes, or goes up or down: a new bridge is down until its port's carrier
+  // shows, so wait for the sample that has it up.
+  await waitFor(`${NET} up in ${node}'s statistics`, async () => {
+    const o = JSON.parse((await kubectl('get', 'ovirtnodenetwork', node, '-o', 'json')).stdout) as { status?: { statistics?: Record<string, { state?: string }> } };
+    return o.status?.statistics?.[NET]?.state === 'up';
   }, 120_000, 1000);
 });
 

@@ -139,6 +139,28 @@ describe('status reporter', () => {
     assert.equal(a.patches.length, 2, 'counters alone still wait for the interval');
   });
 
+  it('writes statistics off their interval when an interface went up or down (a new bridge comes up late)', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    const a = api();
+    const r = reporter(a, { statisticsIntervalMs: 30_000 });
+    r.seen(obj());
+    const down = observation('1');
+    down.statistics = { ...down.statistics, br1: { rx: '0', state: 'down' } };
+    r.observed(down);
+    await r.flush();
+    t.mock.timers.tick(5000);
+    const up = observation('1', 1005);
+    up.statistics = { ...up.statistics, br1: { rx: '0', state: 'up' } };
+    r.observed(up);
+    await r.flush();
+    assert.equal(a.patches.length, 2, 'written 5 s after the last sample');
+    assert.deepEqual(a.patches[1]!.edit?.maps.statistics, { set: { br1: { rx: '0', state: 'up' } }, remove: [] });
+    r.observed({ ...up, statistics: { ...up.statistics, br1: { rx: '7', state: 'up' } } });
+    t.mock.timers.tick(5000);
+    await r.flush();
+    assert.equal(a.patches.length, 2, 'counters alone still wait for the interval');
+  });
+
   it('an apply: Progressing, then Available with observedGeneration and a Normal Event when the host changed', async () => {
     const a = api();
     const metrics = new AgentMetrics('n1');
