@@ -65,7 +65,11 @@ async function applyAndReadBack(networks: Nets): Promise<Shown> {
   return s;
 }
 
-/** The device's tc state, as tc prints it (counters left out). */
+/**
+ * The device's tc state, as tc prints it (counters left out). fq_codel lists a class per flow it
+ * holds packets of at that moment (`class fq_codel 1388:180 parent 1388:` while an LLDP or DHCP
+ * frame waits): live traffic, not configuration, so left out too.
+ */
 async function tcState(): Promise<{ qdiscs: string[]; classes: string[]; filters: string[] }> {
   const lines = async (cmd: string) =>
     (await sh(vm, cmd)).stdout
@@ -74,7 +78,7 @@ async function tcState(): Promise<{ qdiscs: string[]; classes: string[]; filters
       .filter(Boolean);
   return {
     qdiscs: await lines(`tc qdisc show dev ${NIC}`),
-    classes: await lines(`tc class show dev ${NIC}`),
+    classes: (await lines(`tc class show dev ${NIC}`)).filter((l) => !l.startsWith('class fq_codel ')),
     filters: await lines(`tc filter show dev ${NIC} parent 1389: 2>/dev/null || true`),
   };
 }
