@@ -258,46 +258,23 @@ export const tc = {
     `${hex(minor)}:`,
     'fq_codel',
   ],
-  filterAdd: (dev: string, minor: number) =>
-    minor === DEFAULT_MINOR
-      ? [
-          'filter',
-          'replace',
-          'dev',
-          dev,
-          'parent',
-          ROOT_HANDLE,
-          'protocol',
-          'all',
-          'pref',
-          String(DEFAULT_MINOR),
-          'u32',
-          'match',
-          'u8',
-          '0',
-          '0',
-          'flowid',
-          `0x${hex(DEFAULT_MINOR)}`,
-        ]
-      : [
-          'filter',
-          'replace',
-          'dev',
-          dev,
-          'parent',
-          ROOT_HANDLE,
-          'protocol',
-          'all',
-          'pref',
-          String(minor),
-          'basic',
-          'match',
-          `meta(vlan`,
-          'eq',
-          `${minor})`,
-          'flowid',
-          parent(minor),
-        ],
+  // One filter per class at the class's minor as its preference: the default class's u32
+  // catch-all, a VLAN's basic meta(vlan) match.
+  filterAdd: (dev: string, minor: number) => [
+    'filter',
+    'replace',
+    'dev',
+    dev,
+    'parent',
+    ROOT_HANDLE,
+    'protocol',
+    'all',
+    'pref',
+    String(minor),
+    ...(minor === DEFAULT_MINOR
+      ? ['u32', 'match', 'u8', '0', '0', 'flowid', `0x${hex(DEFAULT_MINOR)}`]
+      : ['basic', 'match', `meta(vlan`, 'eq', `${minor})`, 'flowid', parent(minor)]),
+  ],
   filterDel: (dev: string, minor: number) => [
     'filter',
     'del',
