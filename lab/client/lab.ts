@@ -111,9 +111,14 @@ export async function procUsage(pid: number): Promise<{ rssMb: number; anonMb: n
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   const rssKb = kb('VmRSS');
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const cpuS = statCpuSeconds(await readFile(`/proc/${pid}/stat`, 'utf8'));
+  return { rssMb: rssKb / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024, cpuS };
+}
+
+/** CPU seconds, own and reaped children's, from a /proc/PID/stat line (pure). */
+export function statCpuSeconds(stat: string): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields after the comm start at 3 (state); utime is 14, stime 15, cutime 16, cstime 17.
   const ticks = [11, 12, 13, 14].reduce((s, i) => s + Number(f[i]), 0);
-  return { rssMb: rssKb / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024, cpuS: ticks / CLK_TCK };
+  return ticks / CLK_TCK;
 }
