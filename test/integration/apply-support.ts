@@ -170,6 +170,57 @@ export class NetnsRig {
   }
 }
 
+/**
+ * A namespace of its own with one veth NIC e1 (its peer beside it in the namespace), a state dir
+ * and a resolv.conf the CLI is pointed at: the rig of the tests of one NIC's own properties
+ * (ethtool, QoS, odd device names). down() removes the namespace and the files, also when the
+ * run is stopped.
+ */
+export class VethNamespace {
+  readonly id = randomBytes(3).toString('hex');
+  readonly ns: string;
+  readonly dir: string;
+  readonly stateDir: string;
+  readonly resolv: string;
+
+  constructor(kind: string, private readonly o: { peer?: string; loUp?: boolean; peerUp?: boolean; nicUp?: boolean } = {}) {
+    this.ns = `ovnh-t-${kind}-${this.id}`;
+    this.dir = join(ROOT, '.tmp-tests', `${kind}-${this.id}`);
+    this.stateDir = join(this.dir, 'state');
+    this.resolv = join(this.dir, 'resolv.conf');
+  }
+
+  async up(): Promise<void> {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void this.down().finally(() => process.exit(130)));
+    const peer = this.o.peer ?? 'p1';
+    await mkdir(this.stateDir, { recursive: true });
+    await writeFile(this.resolv, 'nameserver 192.0.2.53\n');
+    await run(['ip', 'netns', 'add', this.ns]);
+    const lines = [
+      ...(this.o.loUp ? ['link set lo up'] : []),
+      `link add e1 type veth peer name ${peer}`,
+      ...(this.o.nicUp === false ? [] : ['link set e1 up']),
+      ...(this.o.peerUp ? [`link set ${peer} up`] : []),
+    ];
+    await run(['ip', '-n', this.ns, '-batch', '-'], { input: lines.join('\n') + '\n' });
+  }
+
+  async down(): Promise<void> {
+    await run(['ip', 'netns', 'del', this.ns], { allowFailure: true });
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** A command inside the namespace. */
+  exec(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    return run(['ip', 'netns', 'exec', this.ns, ...argv], opts);
+  }
+
+  /** The CLI inside the namespace (its exit code is the caller's to check). */
+  cli(args: string[], input?: string): Promise<RunResult> {
+    return this.exec([process.execPath, BIN, ...args], { allowFailure: true, ...(input !== undefined ? { input } : {}) });
+  }
+}
+
 /** Lower-level entry for a test: a transaction whose NIC vanishes after it was planned. */
 async function applyWhileNicVanishes(stateDir: string, spec: unknown, nic: string): Promise<void> {
   const running = await loadRunningConfig(stateDir);

@@ -6,31 +6,18 @@
 // veth has no ring or coalescing parameters to read (`ethtool -g/-c`: Operation not supported).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { BIN, ROOT } from './apply-support.js';
-import { run, type RunResult } from '../../src/util/exec.js';
+import { VethNamespace } from './apply-support.js';
 
-const id = randomBytes(3).toString('hex');
-const NS = `ovnh-t-eth-${id}`;
-const DIR = join(ROOT, '.tmp-tests', `ethtool-${id}`);
-const STATE = join(DIR, 'state');
-const RESOLV = join(DIR, 'resolv.conf');
+const rig = new VethNamespace('eth');
+const { stateDir: STATE, resolv: RESOLV } = rig;
+const cli = rig.cli.bind(rig);
 
 /** Every feature of e1 as ethtool reports it: the whole state an undo must give back. */
 async function features(): Promise<Record<string, { active: boolean; fixed: boolean | null; requested: boolean | null }>> {
-  const r = await run(['ip', 'netns', 'exec', NS, 'ethtool', '--json', '-k', 'e1']);
+  const r = await rig.exec(['ethtool', '--json', '-k', 'e1']);
   const [doc] = JSON.parse(r.stdout) as [Record<string, unknown>];
   delete doc.ifname;
   return doc as never;
-}
-
-function cli(args: string[], input?: string): Promise<RunResult> {
-  return run(['ip', 'netns', 'exec', NS, process.execPath, BIN, ...args], {
-    allowFailure: true,
-    ...(input !== undefined ? { input } : {}),
-  });
 }
 
 const apply = (spec: unknown, extra: string[] = []) =>
@@ -47,18 +34,8 @@ async function kernelConfig(): Promise<{ nics?: Record<string, unknown> }> {
 const WANT = { 'generic-receive-offload': true, 'rx-gro-list': true, 'tx-checksum-ip-generic': false };
 const SPEC = { nics: { e1: { ethtoolOpts: { features: WANT } } } };
 
-before(async () => {
-  await mkdir(DIR, { recursive: true });
-  await writeFile(RESOLV, 'nameserver 192.0.2.53\n');
-  await run(['ip', 'netns', 'add', NS]);
-  await run(['ip', '-n', NS, 'link', 'add', 'e1', 'type', 'veth', 'peer', 'name', 'p1']);
-  await run(['ip', '-n', NS, 'link', 'set', 'e1', 'up']);
-});
-
-after(async () => {
-  await run(['ip', 'netns', 'del', NS], { allowFailure: true });
-  await rm(DIR, { recursive: true, force: true });
-});
+before(() => rig.up());
+after(() => rig.down());
 
 test('refused at validation, naming the field: a fixed feature, a group, one the NIC lacks; nothing changes', async () => {
   const pristine = await features();
@@ -112,7 +89,7 @@ test('applied, read back into kernelConfig (a spec that applies with nothing to 
 });
 
 test('a managed feature changed behind the handler is drift: planned back and healed by the next apply', async () => {
-  await run(['ip', 'netns', 'exec', NS, 'ethtool', '-K', 'e1', 'rx-gro-list', 'off']);
+  await rig.exec(['ethtool', '-K', 'e1', 'rx-gro-list', 'off']);
   const kc = await kernelConfig();
   assert.deepEqual(kc.nics, { e1: { ethtoolOpts: { features: { ...WANT, 'rx-gro-list': false } } } });
   const plan = await apply(SPEC, ['--dry-run']);

@@ -10,11 +10,7 @@
 // tap is libvirt's), so the CLI cannot be pointed at it: the steps run one by one here.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { BIN, ROOT } from './apply-support.js';
-import { run, type RunResult } from '../../src/util/exec.js';
+import { VethNamespace } from './apply-support.js';
 import type { RunningConfig } from '../../src/api/config.js';
 import { compile, emptyOrigins } from '../../src/apply/compile/index.js';
 import type { CompileFacts } from '../../src/apply/compile/facts.js';
@@ -26,39 +22,25 @@ import { canonicalize } from '../../src/plan/canonicalize.js';
 import { driftBase } from '../../src/plan/drift.js';
 import { validate } from '../../src/plan/validate.js';
 
-const id = randomBytes(3).toString('hex');
-const NS = `ovnh-t-ring-${id}`;
-const DIR = join(ROOT, '.tmp-tests', `ethtool-params-${id}`);
-const STATE = join(DIR, 'state');
-const RESOLV = join(DIR, 'resolv.conf');
+const rig = new VethNamespace('ring', { nicUp: false });
+const { ns: NS, stateDir: STATE, resolv: RESOLV } = rig;
 const NOT_SUPPORTED = 'netlink error: Operation not supported';
 
-const inNs = (argv: string[], allowFailure = false) => run(['ip', 'netns', 'exec', NS, ...argv], { allowFailure });
+const inNs = (argv: string[], allowFailure = false) => rig.exec(argv, { allowFailure });
 /** The whole of `ethtool -g` and `ethtool -c` as ethtool prints them: what an undo must give back. */
 const settings = async (dev: string) => [
   (await inNs(['ethtool', '-g', dev], true)).stdout,
   (await inNs(['ethtool', '-c', dev], true)).stdout,
 ];
 
-function cli(args: string[], input?: string): Promise<RunResult> {
-  return run(['ip', 'netns', 'exec', NS, process.execPath, BIN, ...args], {
-    allowFailure: true,
-    ...(input !== undefined ? { input } : {}),
-  });
-}
+const cli = rig.cli.bind(rig);
 
 before(async () => {
-  await mkdir(DIR, { recursive: true });
-  await writeFile(RESOLV, 'nameserver 192.0.2.53\n');
-  await run(['ip', 'netns', 'add', NS]);
-  await run(['ip', '-n', NS, 'link', 'add', 'e1', 'type', 'veth', 'peer', 'name', 'p1']);
+  await rig.up();
   await inNs(['ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap']);
 });
 
-after(async () => {
-  await run(['ip', 'netns', 'del', NS], { allowFailure: true });
-  await rm(DIR, { recursive: true, force: true });
-});
+after(() => rig.down());
 
 test('a veth has no rings or coalescing: the CLI refuses each field naming it and the reason; nothing changes', async () => {
   const pristine = await settings('e1');

@@ -5,19 +5,13 @@
 // CLI reads the host, reports them with their exact names (escaped in its output), refuses a
 // spec naming one, and plans, applies, restores and removes a network beside them.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { observeHost } from '../../src/observe/index.js';
 import { decodeBytes, run, type RunOptions, type RunResult } from '../../src/util/exec.js';
-import { BIN, ROOT } from './apply-support.js';
+import { BIN, VethNamespace } from './apply-support.js';
 
-const id = randomBytes(3).toString('hex');
-const ns = `ovnh-t-odd-${id}`;
-const dir = join(ROOT, '.tmp-tests', `odd-${id}`);
-const stateDir = join(dir, 'state');
-const resolvConf = join(dir, 'resolv.conf');
+const rig = new VethNamespace('odd', { peer: 'e1p', loUp: true, peerUp: true });
+const { ns, stateDir, resolv: resolvConf } = rig;
 
 /** The foreign bridges, as printf(1) formats (octal escapes: any byte). */
 const ODD = [
@@ -29,32 +23,22 @@ const bytesOf = (fmt: string) => Buffer.from(fmt.replace(/\\([0-7]{3})/g, (_, o:
 const NAMES = ODD.map((f) => decodeBytes(bytesOf(f)));
 
 function cli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  return run(['ip', 'netns', 'exec', ns, process.execPath, BIN, ...args], { allowFailure: true, ...opts });
+  return rig.exec([process.execPath, BIN, ...args], { allowFailure: true, ...opts });
 }
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
 
 const NET1 = { networks: { net1: { nic: 'e1', ipaddr: '192.0.2.10', prefix: 24 } } };
 
 before(async () => {
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void run(['ip', 'netns', 'del', ns], { allowFailure: true }).finally(() => process.exit(130)));
-  await mkdir(stateDir, { recursive: true });
-  await writeFile(resolvConf, 'nameserver 192.0.2.53\n');
-  await run(['ip', 'netns', 'add', ns]);
-  await run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-  await run(['ip', '-n', ns, 'link', 'add', 'e1', 'type', 'veth', 'peer', 'name', 'e1p']);
-  await run(['ip', '-n', ns, 'link', 'set', 'e1', 'up']);
-  await run(['ip', '-n', ns, 'link', 'set', 'e1p', 'up']);
+  await rig.up();
   // By hand, as an administrator (or an attacker with CAP_NET_ADMIN) would: straight to ip.
   const script = ODD.map((f) => `ip link add name "$(printf '${f}')" type bridge`).join('\n')
     // The first one up with an address and a route in a table of its own: its name is in the route dump too.
     + `\nd="$(printf '${ODD[0]}')"; ip link set "$d" up; ip addr add 198.51.100.2/24 dev "$d"; ip route add default via 198.51.100.1 dev "$d" table 77`;
-  await run(['ip', 'netns', 'exec', ns, 'sh', '-ec', script]);
+  await rig.exec(['sh', '-ec', script]);
 });
 
-after(async () => {
-  await run(['ip', 'netns', 'del', ns], { allowFailure: true });
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => rig.down());
 
 describe('foreign devices with odd names do not blind the handler', () => {
   it('the kernel has them, and ip -json prints them raw (what broke every read)', async () => {

@@ -4,17 +4,13 @@
 // of the lab run on this kernel; a namespace of the test's own stands for one.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BIN, ROOT } from './apply-support.js';
+import { ROOT, VethNamespace } from './apply-support.js';
 import { run } from '../../src/util/exec.js';
 
-const id = randomBytes(3).toString('hex');
-const NS = `ovnh-t-qos-${id}`;
-const DIR = join(ROOT, '.tmp-tests', `qos-${id}`);
-const STATE = join(DIR, 'state');
-const RESOLV = join(DIR, 'resolv.conf');
+const rig = new VethNamespace('qos');
+const { ns: NS, stateDir: STATE, resolv: RESOLV } = rig;
 
 async function snapshot(): Promise<string> {
   const links = await run(['ip', '-n', NS, '-json', '-details', 'link', 'show']);
@@ -26,36 +22,23 @@ async function snapshot(): Promise<string> {
   return JSON.stringify(parsed) + '\n' + qd.stdout;
 }
 
-before(async () => {
-  await mkdir(STATE, { recursive: true });
-  await writeFile(RESOLV, 'nameserver 192.0.2.53\n');
-  await run(['ip', 'netns', 'add', NS]);
-  await run(['ip', '-n', NS, 'link', 'add', 'e1', 'type', 'veth', 'peer', 'name', 'p1']);
-  await run(['ip', '-n', NS, 'link', 'set', 'e1', 'up']);
-});
-
-after(async () => {
-  await run(['ip', 'netns', 'del', NS], { allowFailure: true });
-  await rm(DIR, { recursive: true, force: true });
-});
+before(() => rig.up());
+after(() => rig.down());
 
 test('a kernel without sch_hfsc: hostQos refused at validation naming the field and the modules, nothing changed', async () => {
   const before = await snapshot();
   const spec = {
     networks: { n1: { nic: 'e1', bridged: false, hostQos: { out: { ls: { m2: 5 }, ul: { m2: 8_000_000 } } } } },
   };
-  const r = await run(
-    ['ip', 'netns', 'exec', NS, process.execPath, BIN, 'apply', '-f', '-', '--state-dir', STATE, '--resolv-conf', RESOLV, '-q'],
-    { input: JSON.stringify(spec), allowFailure: true },
-  );
+  const r = await rig.cli(['apply', '-f', '-', '--state-dir', STATE, '--resolv-conf', RESOLV, '-q'], JSON.stringify(spec));
   assert.notEqual(r.code, 0, r.stdout);
   assert.match(r.stderr, /spec\.networks\.n1\.hostQos: needs kernel support this node lacks: .*sch_hfsc \(the HFSC qdisc\)/);
   assert.equal(await snapshot(), before, 'links and qdiscs as they were');
   assert.deepEqual(await readdir(STATE), [], 'no running config written');
   // The same network without hostQos is applied: the refusal was QoS's alone.
-  const ok = await run(
-    ['ip', 'netns', 'exec', NS, process.execPath, BIN, 'apply', '-f', '-', '--state-dir', STATE, '--resolv-conf', RESOLV, '-q', '--no-verify'],
-    { input: JSON.stringify({ networks: { n1: { nic: 'e1', bridged: false } } }), allowFailure: true },
+  const ok = await rig.cli(
+    ['apply', '-f', '-', '--state-dir', STATE, '--resolv-conf', RESOLV, '-q', '--no-verify'],
+    JSON.stringify({ networks: { n1: { nic: 'e1', bridged: false } } }),
   );
   assert.equal(ok.code, 0, ok.stderr);
 });
@@ -74,7 +57,7 @@ test("tc -batch on this machine's tc: a delete of what is gone counts as done; a
       { kind: 'tc', args: ['qdisc', 'del', 'dev', 'e1', 'root'] },
     ], false);
     process.stdout.write(JSON.stringify({ gone, failed }));`;
-  const r = await run(['ip', 'netns', 'exec', NS, process.execPath, '--input-type=module', '-e', script], { allowFailure: true });
+  const r = await rig.exec([process.execPath, '--input-type=module', '-e', script], { allowFailure: true });
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { gone: unknown[]; failed: { index: number; message: string }[] };
   assert.deepEqual(out.gone, []);
