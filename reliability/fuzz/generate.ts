@@ -9,7 +9,8 @@ import { mutatedSpec } from './mutated-spec.js';
 import { randomSpec } from './random-spec.js';
 import { validSpec } from './valid-spec.js';
 
-export type TrialKind = 'valid' | 'mutated' | 'random';
+/** replayed: a spec from --specs, of no known kind (the oracle's valid-built rule does not apply). */
+export type TrialKind = 'valid' | 'mutated' | 'random' | 'replayed';
 export interface Trial {
   kind: TrialKind;
   spec: unknown;

@@ -11,7 +11,9 @@
 //              802.1q, so specs with bonds or VLANs land here), the host rolled back and the
 //              persisted config unchanged.
 // Anything else — an exception out of setup() or one it reports as a failure, a crash or hang of
-// the process, a mismatch — is "lost". State carries over from trial to trial (so plans are diffs
+// the process, a mismatch — is "lost"; so is what the generator knows apart from validation
+// (report.ts oracleProblems): a spec built valid that is refused, and a failure other than the
+// missing modules, which is a rule validation lacks. State carries over from trial to trial (so plans are diffs
 // against what the previous specs left); every RESET_EVERY trials, and at the end, setup({}) must
 // give back the namespace as it was created. After a loss the namespace is built afresh, so that
 // one leftover is counted once.
@@ -39,7 +41,7 @@ export { mutate, mutatedSpec } from './mutated-spec.js';
 export { FOREIGN_BRIDGE, HOST_RESOLV, namespaceBatch, NICS } from './namespace.js';
 export type { Outcome, TrialResult } from './protocol.js';
 export { randomSpec } from './random-spec.js';
-export { failureKind } from './report.js';
+export { failureKind, judged, oracleProblems } from './report.js';
 export { fuzzSpecs, RESET_EVERY, type FuzzOptions } from './run.js';
 export { buildValidSpec, validSpec } from './valid-spec.js';
 export { anyValue } from './vocabulary.js';

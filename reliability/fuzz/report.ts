@@ -35,6 +35,25 @@ export function failureKind(r: Pick<TrialResult, 'reason' | 'message'>): string 
   return `${r.reason}: ${m.replace(/\d+/g, 'N').slice(0, 140)}`;
 }
 
+/**
+ * What is known apart from the product's own validation, which the trial process judges by: a
+ * spec the generator built valid must not be refused; and a spec validation accepted may fail in
+ * the kernel only for the modules this kernel lacks. Any other failure is a rule validation is
+ * missing (a bad spec is refused naming its field, not tried and rolled back), so it is a loss.
+ */
+export function oracleProblems(t: Pick<Trial, 'kind'>, r: TrialResult): string[] {
+  if (r.outcome === 'rejected' && t.kind === 'valid') return [`a spec built valid was rejected: ${r.message ?? ''}`];
+  if (r.outcome === 'failed' && !r.needsModules)
+    return [`validation accepted a spec the kernel refused (${r.reason}): ${r.message ?? ''}`];
+  return [];
+}
+
+/** The trial's result with the oracle's problems: lost when there are any. */
+export function judged(t: Pick<Trial, 'kind'>, r: TrialResult): TrialResult {
+  const problems = oracleProblems(t, r);
+  return problems.length ? { ...r, outcome: 'lost', problems: [...r.problems, ...problems] } : r;
+}
+
 function specLine(spec: unknown, max = 2000): string {
   return `  spec: ${clip(JSON.stringify(spec), max)}`;
 }

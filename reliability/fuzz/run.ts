@@ -9,7 +9,7 @@ import type { ReliabilityRow } from '../../kit/report.js';
 import { generateTrials, type Trial } from './generate.js';
 import { createNamespace, removeNamespace } from './namespace.js';
 import { lostResult, type Request, type TrialResult } from './protocol.js';
-import { countTrial, logLoss, logSummary, newTally, progressLine, summaryRows, type Log, type Tally } from './report.js';
+import { countTrial, judged, logLoss, logSummary, newTally, progressLine, summaryRows, type Log, type Tally } from './report.js';
 import { TrialProcess } from './trial-process.js';
 import { clearWorkDir } from './work-dir.js';
 
@@ -86,7 +86,7 @@ async function runTrials(s: Session, trials: readonly Trial[], seed: number, t0:
       s.cleanSince = i;
     }
     const t = trials[i]!;
-    const r = await send(s, { op: 'trial', i, spec: t.spec });
+    const r = judged(t, await send(s, { op: 'trial', i, spec: t.spec }));
     countTrial(s.tally, i, t, r, s.log, s.verbose);
     if (r.outcome === 'lost') {
       logLoss(s.log, `trial (${t.kind}${t.mutation ? `: ${t.mutation}` : ''})`, r, t.spec);
@@ -123,7 +123,7 @@ async function withCleanup(s: Session, body: () => Promise<void>): Promise<void>
 export async function fuzzSpecs(opts: FuzzOptions): Promise<ReliabilityRow[]> {
   const log = opts.log ?? (() => undefined);
   const seed = opts.seed ?? randomBytes(4).readUInt32BE() % 2_147_483_647;
-  const trials: Trial[] = opts.specs ? opts.specs.map((spec) => ({ kind: 'valid', spec })) : generateTrials(opts.trials, seed);
+  const trials: Trial[] = opts.specs ? opts.specs.map((spec) => ({ kind: 'replayed', spec })) : generateTrials(opts.trials, seed);
   const ns = benchNamespaceName('fuzz');
   const workDir = await mkdtemp(join(tmpdir(), 'ovnh-fuzz-'));
   const s: Session = { ns, workDir, child: new TrialProcess(ns, workDir), log, verbose: opts.verbose === true, tally: newTally(), cleanSince: 0 };

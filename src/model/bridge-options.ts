@@ -11,7 +11,15 @@ interface BridgeOptionRow {
    * whole number of jiffies reads one lower on some HZ (31.25 s is 3124 at HZ=250, 3125 at 1000).
    */
   readonly alsoDefault?: readonly string[];
+  /**
+   * The only values the kernel keeps as written, where it has such a list: a flag stores any
+   * non-zero number as 1 (multicast_snooping=7 reads back 1, a drift on every pass), and the
+   * version and router options refuse the rest (EINVAL) after the bridge is made.
+   */
+  readonly values?: readonly string[];
 }
+
+const FLAG = ['0', '1'] as const;
 
 /**
  * Every writable attribute of /sys/class/net/<bridge>/bridge with the kernel's default
@@ -32,27 +40,27 @@ const BRIDGE_OPTION_TABLE: Readonly<Record<string, BridgeOptionRow>> = {
   multicast_last_member_count: { default: '2' },
   multicast_last_member_interval: { default: '100' },
   multicast_membership_interval: { default: '26000' },
-  multicast_querier: { default: '0' },
+  multicast_querier: { default: '0', values: FLAG },
   multicast_querier_interval: { default: '25500' },
   multicast_query_interval: { default: '12500' },
   multicast_query_response_interval: { default: '1000' },
-  multicast_query_use_ifaddr: { default: '0' },
-  multicast_router: { default: '1' },
-  multicast_snooping: { default: '1' },
+  multicast_query_use_ifaddr: { default: '0', values: FLAG },
+  multicast_router: { default: '1', values: ['0', '1', '2'] },
+  multicast_snooping: { default: '1', values: FLAG },
   multicast_startup_query_count: { default: '2' },
   multicast_startup_query_interval: { default: '3125', alsoDefault: ['3124'] },
-  multicast_stats_enabled: { default: '0' },
-  multicast_igmp_version: { default: '2' },
-  multicast_mld_version: { default: '1' },
-  nf_call_arptables: { default: '0' },
-  nf_call_ip6tables: { default: '0' },
-  nf_call_iptables: { default: '0' },
-  vlan_filtering: { default: '0' },
-  vlan_protocol: { default: '0x8100' },
+  multicast_stats_enabled: { default: '0', values: FLAG },
+  multicast_igmp_version: { default: '2', values: ['2', '3'] },
+  multicast_mld_version: { default: '1', values: ['1', '2'] },
+  nf_call_arptables: { default: '0', values: FLAG },
+  nf_call_ip6tables: { default: '0', values: FLAG },
+  nf_call_iptables: { default: '0', values: FLAG },
+  vlan_filtering: { default: '0', values: FLAG },
+  vlan_protocol: { default: '0x8100', values: ['0x8100', '0x88a8'] },
   default_pvid: { default: '1' },
-  vlan_stats_enabled: { default: '0' },
-  vlan_stats_per_port: { default: '0' },
-  no_linklocal_learn: { default: '0' },
+  vlan_stats_enabled: { default: '0', values: FLAG },
+  vlan_stats_per_port: { default: '0', values: FLAG },
+  no_linklocal_learn: { default: '0', values: FLAG },
 };
 
 /** Writable bridge attributes (stp_state excluded: the network's `stp` field owns it). */
@@ -130,6 +138,10 @@ export function bridgeOptionErrors(opts: string, stp = false): string[] {
     else if (!BRIDGE_OPTIONS.has(k)) errors.push(`unknown bridge option "${k}"`);
     else if (seen.has(k)) errors.push(`${k} is given twice`);
     else {
+      const allowed = BRIDGE_OPTION_TABLE[k]!.values;
+      // Written exactly so: the kernel's parser takes forms (0x1, 01) that would read back otherwise.
+      if (allowed && !allowed.includes(kv[1].toLowerCase()))
+        errors.push(`${k}=${kv[1]}: must be one of ${allowed.join(', ')}`);
       const range = STP_TIMERS[k];
       const v = Number(kv[1]);
       if (range && (stp || !range.onlyWithStp) && !(Number.isInteger(v) && v >= range.min && v <= range.max)) {

@@ -16,7 +16,7 @@ import {
   type Spec,
 } from '../api/spec.js';
 import { vlanDeviceName } from '../model/device-names.js';
-import { netmaskToPrefix, parseIpv4, parseIpv6Cidr, prefixToMask, canonicalIp } from '../util/ip.js';
+import { netmaskToPrefix, parseIpv4, parseIpv6, parseIpv6Cidr, prefixToMask, canonicalIp } from '../util/ip.js';
 import {
   BRIDGEABLE_MODE_LABELS,
   bondMode,
@@ -255,9 +255,29 @@ function ipv6Errors({ net, at, has, report }: NetworkFields): void {
     }
   }
   if (net.ipv6gateway !== undefined && !has('ipv6addr')) report(at('ipv6gateway'), 'ipv6gateway needs ipv6addr');
+  const own = net.ipv6addr === undefined ? undefined : parseIpv6Cidr(net.ipv6addr);
+  const gw = net.ipv6gateway === undefined ? undefined : parseIpv6(net.ipv6gateway);
+  if (own && gw !== undefined && own.prefix > 0) ipv6GatewayErrors(at('ipv6gateway'), net, own, gw, report);
   if ((net.ipv6addr !== undefined || dynamic6) && (net.mtu ?? DEFAULT_MTU) < MIN_IPV6_MTU) {
     report(at('mtu'), `IPv6 needs an mtu of at least ${MIN_IPV6_MTU} (the kernel disables IPv6 below it)`);
   }
+}
+
+/**
+ * The kernel takes a default route only through an on-link gateway: one inside the static
+ * address's prefix, or link-local (fe80::/10, on-link on every interface).
+ */
+function ipv6GatewayErrors(
+  path: string,
+  net: { ipv6addr?: string; ipv6gateway?: string },
+  own: { address: bigint; prefix: number },
+  gw: bigint,
+  report: Report,
+): void {
+  const shift = BigInt(128 - own.prefix);
+  if (gw === own.address) report(path, "gateway is the network's own address");
+  else if (gw >> 118n !== 0x3fan && gw >> shift !== own.address >> shift)
+    report(path, `gateway ${net.ipv6gateway} is not in the prefix of ${net.ipv6addr} nor link-local`);
 }
 
 /** DNS: VDSM keeps the host's resolvers on the default-route network only, each listed once. */

@@ -362,6 +362,28 @@ test('STP timers the kernel refuses are refused by name: forward_delay while stp
   ]);
 });
 
+test('bridge flags and enumerated options take only the values the kernel keeps as written (found by the fuzz: multicast_snooping=7 read back 1)', () => {
+  const bad = ['multicast_snooping=7', 'nf_call_iptables=2', 'vlan_filtering=01', 'multicast_router=3', 'multicast_igmp_version=1', 'multicast_mld_version=3', 'vlan_protocol=0x8101'];
+  const r = checkSpec({ networks: { n1: { bridgeOpts: bad.join(' ') } } });
+  const messages = !r.ok ? r.errors.map((e) => `${e.path}: ${e.message}`) : [];
+  assert.equal(messages.length, bad.length, messages.join('\n'));
+  for (const b of bad) assert.ok(messages.some((m) => m.startsWith(`spec.networks.n1.bridgeOpts: ${b}: must be one of `)), b);
+  const good = checkSpec({ networks: { n1: { bridgeOpts: 'multicast_snooping=0 vlan_filtering=1 multicast_router=2 multicast_igmp_version=3 vlan_protocol=0x88A8' } } });
+  assert.equal(good.ok, true, JSON.stringify(good));
+});
+
+test('a static IPv6 gateway must be on-link: inside ipv6addr\'s prefix or link-local, and not the address itself (found by the fuzz: the kernel said "No route to host")', () => {
+  const gw = (ipv6gateway: string) => checkSpec({ networks: { n1: { ipv6addr: 'fd70:8::2/64', ipv6gateway } } });
+  for (const off of ['fd00:8::1', 'fd70:9::1', '2001:db8::1']) {
+    const r = gw(off);
+    assert.equal(r.ok, false, off);
+    assert.deepEqual(!r.ok && r.errors.map((e) => [e.path, e.message]), [['spec.networks.n1.ipv6gateway', `gateway ${off} is not in the prefix of fd70:8::2/64 nor link-local`]]);
+  }
+  const self = gw('fd70:8::2');
+  assert.deepEqual(!self.ok && self.errors.map((e) => e.message), ["gateway is the network's own address"]);
+  for (const on of ['fd70:8::1', 'fd70:8:0:0:ffff::1', 'fe80::1']) assert.equal(gw(on).ok, true, on);
+});
+
 test('two VLANs that would get one device name are refused (a hashed name spelled out by a short southbound)', () => {
   const long = 'bond_0123456789';
   const hashed = vlanDeviceName(long, 100);

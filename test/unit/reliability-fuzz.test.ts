@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  fieldPathProblem, generateTrials, hostView, impliedDevices, NICS, parseFieldPath, usesDhcp, withoutDhcp, type Dumps,
+  fieldPathProblem, generateTrials, hostView, impliedDevices, judged, NICS, parseFieldPath, usesDhcp, withoutDhcp, type Dumps,
 } from '../../reliability/fuzz/index.js';
 import { checkSpec, joinPath, type ValidationFacts } from '../../src/plan/validate.js';
 
@@ -92,4 +92,16 @@ test('the host view ignores counters, carrier, DAD, link-local addresses and the
   mac.links[0]!.address = '02:00:00:00:00:02';
   assert.notDeepEqual(hostView(mac), hostView(dumps(true, false)));
   assert.deepEqual(hostView(mac, true), hostView(dumps(true, false), true));
+});
+
+test('the oracle apart from validation: a valid-built spec refused, or a failure not explained by missing modules, is lost', () => {
+  const base = { i: 1, problems: [], ms: 1 };
+  const lost = (kind: 'valid' | 'mutated' | 'random', r: Parameters<typeof judged>[1]) => judged({ kind }, r).outcome === 'lost';
+  assert.equal(lost('valid', { ...base, outcome: 'rejected', message: 'x' }), true);
+  assert.equal(lost('mutated', { ...base, outcome: 'rejected', message: 'x' }), false);
+  assert.equal(lost('random', { ...base, outcome: 'failed', reason: 'SetupFailed', message: 'No route to host' }), true);
+  assert.equal(lost('valid', { ...base, outcome: 'failed', reason: 'SetupFailed', message: 'no bonding', needsModules: true }), false);
+  assert.equal(lost('valid', { ...base, outcome: 'applied' }), false);
+  const j = judged({ kind: 'random' }, { ...base, outcome: 'failed', reason: 'SetupFailed', message: 'No route to host' });
+  assert.match(j.problems.join(), /validation accepted a spec the kernel refused \(SetupFailed\): No route to host/);
 });
