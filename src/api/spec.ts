@@ -137,7 +137,8 @@ export const NetworkSpecSchema = z
       .max(1024)
       .describe(
         'Extra bridge attributes as "key=value key=value", names as in /sys/class/net/<bridge>/bridge (e.g. ' +
-          '"forward_delay=0 multicast_snooping=0"). Bridged networks only.',
+          '"forward_delay=0 multicast_snooping=0"). Bridged networks only. Flags take 0 or 1, the ' +
+          'multicast versions and router mode only the values the kernel accepts.',
       )
       .optional(),
     mtu: z
@@ -181,7 +182,7 @@ export const NetworkSpecSchema = z
       .string()
       .max(45)
       .refine(isIpv6, 'must be an IPv6 address')
-      .describe('IPv6 gateway; needs ipv6addr.')
+      .describe("IPv6 gateway; needs ipv6addr, and must be inside its prefix or link-local (fe80::/10).")
       .optional(),
     dhcpv6: z.boolean().describe('Run a DHCPv6 client on the network (default false).').optional(),
     ipv6autoconf: z
