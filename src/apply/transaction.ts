@@ -406,7 +406,11 @@ export class Transactions {
    * taken or let go) lose its fsync: the journal removal after it is what recovery's
    * roll-forward depends on, and without the fsync the removal may reach the disk before the
    * origins do. The journal's removal itself needs none: a journal that comes back after a crash
-   * names a committed `to` and is rolled forward (journal.ts recoveryAction).
+   * names a committed `to` and is rolled forward (journal.ts recoveryAction). The journal's
+   * write makes one fsync (its file's), the running config's two (file, then folder): the
+   * folder's is what makes the commit, and every rename before it in the state folder, the
+   * journal's included, survive a power cut (journal.ts JournalStore.write says why that is
+   * enough for the journal).
    */
   private async commit(
     to: RunningConfig,
