@@ -187,13 +187,14 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
         net4: N({ ipv6addr: '2001:db8:4::1/64', ipv6gateway: '2001:db8:4::fe' }),
       },
     } satisfies Spec;
-    const empty = { networks: {} };
-    // From STATIC (the test before left it): a change, the same again (no change), none, STATIC.
-    const specs = [changed, changed, empty, STATIC];
+    // From STATIC (the test before left it): a change (net4 added), the same again (no change),
+    // STATIC (net4 removed). (Not through no networks: a NIC let go and taken again comes back
+    // with another MAC address, on the old code too.)
+    const specs = [changed, changed, STATIC];
     const rs = await rig.setups(specs);
     rs.forEach((r, i) => assert.equal(r.ok, true, `setup ${i}: ${r.message}`));
     assert.deepEqual(rs.map((r) => r.kernelConfig), specs.map((s) => JSON.parse(JSON.stringify(canonical(s)))));
-    assert.deepEqual(rs.map((r) => r.drifted), [[], [], [], []]);
+    assert.deepEqual(rs.map((r) => r.drifted), [[], [], []]);
     assert.deepEqual(await rig.settled(), before, 'back at STATIC, the node is as it was');
   });
 
