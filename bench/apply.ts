@@ -118,8 +118,9 @@ async function applyChild(stateDir: string, n: number, at: VerifierAt | undefine
   const verifier = await agentVerifier(spec, at);
   // The agent's next spec comes with a later watch event, not right after the last apply: what
   // it does between applies (the standby ip session Transactions starts STANDBY_DELAY_MS after
-  // one) is done by then, as it is there.
-  await new Promise((r) => setTimeout(r, STANDBY_DELAY_MS + 50));
+  // one) is done by then, as it is there. (With 50 ms for the standby's processes to start, a
+  // loaded machine's slow exec showed in the host read of some runs: 500.)
+  await new Promise((r) => setTimeout(r, STANDBY_DELAY_MS + 500));
   collector = traceTotals();
   const t0 = process.hrtime.bigint();
   const r = await backend.setup(spec, verifier);
