@@ -36,17 +36,27 @@ function partName(c: string): string {
   return c.replace(/^\s*\d+ networks: /, '').replace(/ \(\d+(\.\d+)?x\)$/, '');
 }
 
+/**
+ * The parts of the old code beside the new. When the after file timed the old build too
+ * (bench/apply.ts --before), its parts from that same run are the "before" columns; else the
+ * before file's.
+ */
 function breakdown(before: ResultsFile, after: ResultsFile, variant: string, sizes: number[]): string {
-  const rows = (f: ResultsFile) => f.bench.filter((r) => r.bench === `apply:${variant}/parts`);
-  const names = [...new Set([...rows(before), ...rows(after)].map((r) => partName(r.case)))];
-  const cell = (f: ResultsFile, size: number, name: string) => {
-    const r = rows(f).find((x) => x.size === size && partName(x.case) === name);
+  const oldInAfter = after.bench.some((r) => r.bench === `apply@before:${variant}/parts`);
+  const oldRows = oldInAfter
+    ? after.bench.filter((r) => r.bench === `apply@before:${variant}/parts`)
+    : before.bench.filter((r) => r.bench === `apply:${variant}/parts`);
+  const newRows = after.bench.filter((r) => r.bench === `apply:${variant}/parts`);
+  const names = [...new Set([...oldRows, ...newRows].map((r) => partName(r.case)))];
+  const cell = (rows: BenchRow[], size: number, name: string) => {
+    const r = rows.find((x) => x.size === size && partName(x.case) === name);
     return r ? fmtNumber(r.value) : '—';
   };
-  const header = ['part (ms, medians)', ...sizes.flatMap((s) => [`${s}, before`, `${s}, after`])];
+  const old = oldInAfter ? 'old code' : 'before';
+  const header = ['part (ms, medians)', ...sizes.flatMap((s) => [`${s}, ${old}`, `${s}, after`])];
   return markdownTable(
     header,
-    names.map((n) => [n, ...sizes.flatMap((s) => [cell(before, s, n), cell(after, s, n)])]),
+    names.map((n) => [n, ...sizes.flatMap((s) => [cell(oldRows, s, n), cell(newRows, s, n)])]),
   );
 }
 
@@ -124,7 +134,9 @@ export function section(before: ResultsFile, after: ResultsFile): string {
       probeRows,
     ),
     `Where the time goes (\`${variants[0]}\`, the Trace parts of \`KernelBackend.setup\`; \`ip -batch\` is its groups'`,
-    'time, each group a process of its own before, all of them one process after):',
+    same
+      ? "time; the old code's parts from the same run as the new):"
+      : 'time, each group a process of its own before, all of them one process after):',
     '',
     breakdown(before, after, variants[0]!, sizes),
     END,

@@ -86,6 +86,8 @@ export class KernelBackend implements NodeBackend {
       stateDir,
       store: runningConfigStore(stateDir),
       locks: o.locks ?? new Locks(),
+      // The agent applies again and again: each transaction's ip session is started between them.
+      standbySession: true,
       ...(o.trace ? { trace: o.trace } : {}),
       ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
       ...(o.dhcpTimeoutMs !== undefined ? { dhcpTimeoutMs: o.dhcpTimeoutMs } : {}),

@@ -227,6 +227,17 @@ class SessionProcess {
     return this.code === undefined;
   }
 
+  /** Running, and given no line yet: as a process just started (a standby session's, IpSession.fresh). */
+  get fresh(): boolean {
+    return this.alive && this.lines === 0;
+  }
+
+  /** Whether the process (and its pipes) keeps this one's event loop alive: not while it waits as a standby. */
+  hold(on: boolean): void {
+    if (on) this.p.ref?.();
+    else this.p.unref?.();
+  }
+
   private wake(): void {
     for (const w of this.waiters.splice(0)) w();
   }
@@ -257,6 +268,7 @@ class SessionProcess {
 
   async close(): Promise<void> {
     this.p.end();
+    this.hold(true);
     await this.exited;
   }
 }
@@ -274,11 +286,15 @@ class SessionProcess {
  */
 export class IpSession implements IpRunner {
   private readonly procs = new Map<4 | 6, SessionProcess>();
+  /** Exits of processes whose stdin close() closed: a later close() waits for them too. */
+  private closing: Promise<unknown>[] = [];
 
   /**
-   * `argv`: the batch's command for a family (IpBatch.argv); `json`: the family-less process
-   * runs with -json -details -statistics (IP_DUMP_FLAGS), so that query() can read the
-   * host through it as the transaction's host read does.
+   * `argv`: the batch's command for a family (IpBatch.argv); `json`: both processes run with
+   * -json -details -statistics (IP_DUMP_FLAGS), so that query() can read the host through
+   * them as the transaction's host read does (the IPv6 rules through the -6 one: a batch line
+   * takes no -6, and `ip rule` dumps the process's family only). The flags change nothing of
+   * the lines that configure: they print nothing on success, and errors go to stderr as text.
    */
   constructor(
     private readonly argv: (opts: BatchOptions) => string[],
@@ -290,7 +306,7 @@ export class IpSession implements IpRunner {
     const key = family ?? 4;
     let p = this.procs.get(key);
     if (!p?.alive) {
-      const json = this.json && !family;
+      const json = this.json;
       p = new SessionProcess(
         this.starter(this.argv({ ...(family ? { family } : {}), ...(json ? { json } : {}) })),
         json,
@@ -304,9 +320,9 @@ export class IpSession implements IpRunner {
    * Runs read-only lines (`addr show` …) and returns what they printed, one line each in -json
    * mode; throws when ip fails one. Only for a session made with json.
    */
-  async query(texts: readonly string[]): Promise<string[]> {
+  async query(texts: readonly string[], family?: 6): Promise<string[]> {
     if (!this.json) throw new Error('IpSession.query needs a -json session');
-    const r = await this.proc().send(texts);
+    const r = await this.proc(family).send(texts);
     if (!r.ok) throw new Error(`ip -batch: ${r.failure?.message ?? r.stderr.trim()}`);
     return r.output ?? [];
   }
@@ -321,10 +337,34 @@ export class IpSession implements IpRunner {
     return runLines(lines, opts, (texts, o) => this.proc(o.family).send(texts));
   }
 
-  /** Ends every process (stdin closed: ip exits once it has read the lines it was given). */
-  async close(): Promise<void> {
-    const procs = [...this.procs.values()];
+  /**
+   * Whether every process started is running and has been given no line: such a session is as
+   * good as one started now (no line has filled ip's device name cache or changed its state),
+   * which is what lets a standby session wait between transactions (Transactions).
+   */
+  get fresh(): boolean {
+    return this.procs.size > 0 && [...this.procs.values()].every((p) => p.fresh);
+  }
+
+  /** Whether the processes keep the event loop alive (a standby's do not: nothing waits for them). */
+  hold(on: boolean): void {
+    for (const p of this.procs.values()) p.hold(on);
+  }
+
+  /**
+   * Closes every process's stdin without waiting (ip exits once it has run the lines it was
+   * given; a later run() would start another): the caller's close() waits for the exits.
+   */
+  end(): void {
+    for (const p of this.procs.values()) this.closing.push(p.close());
     this.procs.clear();
-    await Promise.all(procs.map((p) => p.close()));
+  }
+
+  /** Ends every process (end()) and waits for their exits, those of an earlier end() included. */
+  async close(): Promise<void> {
+    this.end();
+    const all = this.closing;
+    this.closing = [];
+    await Promise.all(all);
   }
 }

@@ -76,8 +76,25 @@ export class JournalStore {
     return r.data as Journal;
   }
 
+  /**
+   * One fsync (the file's, before its rename), not two: the folder's fsync after the rename is
+   * left out. Why that keeps every guarantee:
+   *   - a process crash (kill -9, OOM) loses nothing that reached the page cache: the rename is
+   *     there for recovery whatever was fsync'd, so the write-ahead holds as before;
+   *   - only a power cut or a kernel crash can lose the rename, and the same event loses all the
+   *     kernel state the journal undoes (network configuration is not persistent). Before the
+   *     commit point the disk then has no journal or a whole one of this transaction (each
+   *     version's data was on disk before its name: none is torn, so none stops the agent at
+   *     start) and the old running config: the boot restores `stored` either way, which is all
+   *     a roll-back on a kernel that lost everything comes to;
+   *   - a committed running config never goes without its journal: its save (the commit point)
+   *     fsyncs this same folder after its rename, which makes every earlier rename in it durable
+   *     (this one included) before the commit is reported or the journal removed, and a power
+   *     cut before that fsync cannot keep the later rename and lose the earlier one (ext4 and
+   *     XFS log metadata changes in order), so recovery's roll-forward still finds its origins.
+   */
   async write(j: Journal): Promise<void> {
-    await writeFileAtomic(this.path, JSON.stringify(j), 0o600);
+    await writeFileAtomic(this.path, JSON.stringify(j), 0o600, false);
   }
 
   async clear(): Promise<void> {

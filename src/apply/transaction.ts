@@ -10,7 +10,7 @@ import { driftBase } from '../plan/drift.js';
 import { hasQos, observeForTransaction } from '../observe/host.js';
 import { kernelConfigFiles } from '../observe/kernel-config.js';
 import type { HostState } from '../model/host-state.js';
-import { compile, type Compiled } from './compile/index.js';
+import { compile, type Compiled, type Origins } from './compile/index.js';
 import { DhcpSupervisor } from './dhcp.js';
 import { leasedAddress } from '../model/dhcp-clients.js';
 import { crash, execute, rollback, type Progress } from './executor.js';
@@ -23,6 +23,13 @@ import { describeOp } from './ops.js';
 import { OriginsStore } from './origins.js';
 import { compileFacts } from './compile/facts.js';
 import { PROBE_PARTS, traced, type Trace } from '../util/trace.js';
+
+/**
+ * How long after a transaction its standby session is started (standbySession): past the status
+ * write that follows an apply (the agent's target for it is 100 ms after the watch event), so
+ * that the forks delay neither; an apply sooner than that starts its own.
+ */
+export const STANDBY_DELAY_MS = 250;
 
 /** Where the running config lives (src/persist/running-config.ts). */
 export interface ConfigStore {
@@ -51,6 +58,11 @@ export interface TransactionOptions {
   crashAfter?: number;
   /** Told how long each part of an apply takes (the benchmark's breakdown of the fixed cost). */
   trace?: Trace;
+  /**
+   * Keep a standby ip session between transactions (the agent, which applies many times): see
+   * Transactions.takeSession. Default off (the CLI applies once).
+   */
+  standbySession?: boolean;
 }
 
 export type ApplyOutcome =
@@ -132,7 +144,10 @@ export class Transactions {
     qos = false,
   ): Promise<HostState> {
     const ipDump = session
-      ? { ipDump: async (input: string) => dumpLines(await session.query(input.trimEnd().split('\n'))) }
+      ? {
+          ipDump: async (input: string) => dumpLines(await session.query(input.trimEnd().split('\n'))),
+          ipRules6: async () => dumpLines(await session.query(['rule show'], 6)),
+        }
       : {};
     return traced(this.o.trace, 'host read', () =>
       observeForTransaction(
@@ -159,7 +174,7 @@ export class Transactions {
     from?: RunningConfig,
     host?: HostState,
     stored?: RunningConfig,
-  ): Promise<{ from: RunningConfig; compiled: Compiled; drifted: string[] }> {
+  ): Promise<{ from: RunningConfig; compiled: Compiled; drifted: string[]; origins: Origins }> {
     const running = from ? undefined : (stored ?? (await this.o.store.load()));
     const h = host ?? (await this.readHost(running ?? from!, undefined, Object.keys(to.nics ?? {}), hasQos(to)));
     const origins = await this.origins.load();
@@ -176,7 +191,7 @@ export class Transactions {
         origins,
         resolvConf: this.resolvConf,
       });
-      return { from: base.from, compiled, drifted: base.drifted };
+      return { from: base.from, compiled, drifted: base.drifted, origins };
     });
   }
 
@@ -206,25 +221,79 @@ export class Transactions {
     return this.o.locks.withLock(
       this.o.stateDir,
       async () => {
-        await this.recoverLocked();
-        // One ip process for the host read and the kernel work: it reads the host, then is
-        // given each group of lines once that group's undo is journalled (executor.ts).
-        const session = new IpSession((o) => this.ip.argv(o), undefined, true);
+        // One ip process per family for the host read and the kernel work: they read the host,
+        // then are given each group of lines once that group's undo is journalled (executor.ts).
+        // Taken before the recovery check, so that a new one starts while this thread reads.
+        const t0 = performance.now();
+        const session = this.takeSession();
+        // Its start (forks, synchronous in this thread) told apart in the benchmark's breakdown.
+        this.o.trace?.('ip session start', performance.now() - t0);
         try {
-          // Its start (a fork, synchronous in this thread) told apart in the benchmark's breakdown.
-          const t0 = performance.now();
-          session.warm();
-          this.o.trace?.('ip session start', performance.now() - t0);
+          await this.recoverLocked();
           const stored = await this.o.store.load();
           const host = await this.readHost(stored, session, nics, qos);
           const p = await prepare(host, stored);
           return 'stop' in p ? p : await this.applyLocked(p.apply, host, stored, session);
         } finally {
           await traced(this.o.trace, 'ip session end', () => session.close());
+          this.scheduleStandby();
         }
       },
       { waitInProcess: true },
     );
+  }
+
+  /** The standby session, if one waits (standbySession), and the start of the next, if due. */
+  private standby: IpSession | undefined;
+  private standbyDue: NodeJS.Timeout | undefined;
+
+  /**
+   * The session of a transaction: the standby when one waits and is still fresh (its processes
+   * running and given no line yet, so that it is exactly what starting one now would give: no
+   * earlier dump in ip's device name cache), else one started now. Both families: the -6
+   * process reads the IPv6 rules (a process the read started of its own before) and runs the
+   * transaction's -6 lines.
+   */
+  private takeSession(): IpSession {
+    // A standby not started yet is not started in the middle of this transaction: it is this one's.
+    clearTimeout(this.standbyDue);
+    this.standbyDue = undefined;
+    const s = this.standby;
+    this.standby = undefined;
+    if (s?.fresh) {
+      s.hold(true);
+      return s;
+    }
+    void s?.close();
+    const session = new IpSession((o) => this.ip.argv(o), undefined, true);
+    session.warm();
+    session.warm(6);
+    return session;
+  }
+
+  /**
+   * With standbySession, starts the next transaction's session STANDBY_DELAY_MS after this one
+   * (when the agent has written the status that follows an apply), so that the forks of an
+   * apply run while the agent waits for its next spec; a transaction that comes sooner cancels
+   * it and starts its own. The standby holds no event loop open, dies with the agent as every
+   * batch does (setpriv --pdeathsig) and is only ever given lines by the transaction taking it.
+   */
+  private scheduleStandby(): void {
+    if (!this.o.standbySession || this.standby || this.standbyDue) return;
+    this.standbyDue = setTimeout(() => {
+      this.standbyDue = undefined;
+      if (this.standby) return;
+      try {
+        const s = new IpSession((o) => this.ip.argv(o), undefined, true);
+        s.warm();
+        s.warm(6);
+        s.hold(false);
+        this.standby = s;
+      } catch {
+        // (A fork that fails here is tried again by the next transaction, in its own time.)
+      }
+    }, STANDBY_DELAY_MS);
+    this.standbyDue.unref();
   }
 
   /**
@@ -238,7 +307,8 @@ export class Transactions {
     session?: IpSession,
   ): Promise<ApplyOutcome> {
     const stored = loaded ?? (await this.o.store.load());
-    const { from, compiled, drifted } = await this.plan(req.to, req.from, host, stored);
+    // `origins`: as on disk until this commit (only a holder of the lock writes them).
+    const { from, compiled, drifted, origins } = await this.plan(req.to, req.from, host, stored);
     if (drifted.length) this.log(`the kernel differs from the running config: ${drifted.join('; ')}`);
     const ops = compiled.ops.length;
     if (ops === 0) {
@@ -246,8 +316,7 @@ export class Transactions {
       await this.superviseDhcp(req.to);
       if (!isDeepStrictEqual(stored, req.to)) await this.o.store.save(req.to);
       // Route tables adopted from the kernel (a state of the previous version) are recorded now.
-      if (!isDeepStrictEqual(await this.origins.load(), compiled.originsAfter))
-        await this.origins.save(compiled.originsAfter);
+      if (!isDeepStrictEqual(origins, compiled.originsAfter)) await this.origins.save(compiled.originsAfter);
       return { ok: true, changed: false, steps: 0, ops: 0, summary: 'no changes' };
     }
     this.log(`applying ${compiled.units.length} step(s), ${ops} kernel operation(s): ${compiled.units.join('; ')}`);
@@ -269,6 +338,9 @@ export class Transactions {
       warn: (m) => this.log(m),
       crashAfter: this.o.crashAfter,
     });
+    // No more lines for the session (an undo runs in a -force process of its own): its
+    // processes exit while the check and the commit run; applyPrepared waits for them.
+    session?.end();
     if (!r.ok) {
       await this.journal.clear();
       const undoNote = r.rollbackErrors.length ? ` Undo reported: ${r.rollbackErrors.join('; ')}` : '';
@@ -291,7 +363,7 @@ export class Transactions {
       );
     const reason = req.verify ? await traced(this.o.trace, PROBE_PARTS.check, req.verify) : undefined;
     if (reason) return this.connectivityLost(reason, r.undo, deps, session);
-    await this.commit(req.to, base.originsAfter, stored, this.o.crashAfter === ops + 1);
+    await this.commit(req.to, base.originsAfter, stored, this.o.crashAfter === ops + 1, origins);
     const leaseNote = pending.length ? ` (no DHCP lease yet on ${pending.join(', ')}; the client keeps trying)` : '';
     return {
       ok: true,
@@ -334,18 +406,24 @@ export class Transactions {
    * taken or let go) lose its fsync: the journal removal after it is what recovery's
    * roll-forward depends on, and without the fsync the removal may reach the disk before the
    * origins do. The journal's removal itself needs none: a journal that comes back after a crash
-   * names a committed `to` and is rolled forward (journal.ts recoveryAction).
+   * names a committed `to` and is rolled forward (journal.ts recoveryAction). The journal's
+   * write makes one fsync (its file's), the running config's two (file, then folder): the
+   * folder's is what makes the commit, and every rename before it in the state folder, the
+   * journal's included, survive a power cut (journal.ts JournalStore.write says why that is
+   * enough for the journal).
    */
   private async commit(
     to: RunningConfig,
     originsAfter: Journal['originsAfter'],
     stored: RunningConfig,
     crashTest = false,
+    /** The origins on disk, when loaded under this lock hold (default: read now). */
+    loaded?: Origins,
   ): Promise<void> {
     await traced(this.o.trace, 'persist', async () => {
       if (!isDeepStrictEqual(stored, to)) await this.o.store.save(to);
       if (crashTest) crash();
-      const origins = await this.origins.load();
+      const origins = loaded ?? (await this.origins.load());
       if (!isDeepStrictEqual(origins, originsAfter)) await this.origins.save(originsAfter);
     });
     await traced(this.o.trace, 'journal clear', () => this.journal.clear());
@@ -434,6 +512,8 @@ export class Transactions {
    * the timeout). Returns what was done, or undefined when the kernel already matched.
    */
   async restoreAtBoot(): Promise<string | undefined> {
+    // The agent's first apply comes after this: its session is started meanwhile (standbySession).
+    this.scheduleStandby();
     return this.o.locks.withLock(
       this.o.stateDir,
       async () => {

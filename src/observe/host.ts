@@ -75,6 +75,11 @@ export interface ObserveOptions {
    * of its own.
    */
   ipDump?: (input: string) => Promise<string>;
+  /**
+   * With ipDump: the IPv6 policy rules (`rule show` in the session's -6 process, as
+   * `ip -json -6 rule show` prints them); default: `ip -json -6 rule show`, a process of its own.
+   */
+  ipRules6?: () => Promise<string>;
 }
 
 /** The file names of a saved set of dumps (test/fixtures/observe/capture.ts, `plan --host-dumps`). */
@@ -439,8 +444,9 @@ async function addEthtool(host: HostState, opts: ObserveOptions, devices: readon
 
 /**
  * observeForTransaction through an open `ip -batch` (ObserveOptions.ipDump): the IPv4 rules come
- * through it too, as the batch's last line (an `ip rule` line leaves the batch's family at IPv4
- * for any line after it); the IPv6 ones need `ip -6`, a process of their own, read meanwhile.
+ * through it too, as the batch's last line; the IPv6 ones need `ip -6` (a batch line takes no
+ * -6, and `ip rule` dumps the process's family only, IPv4 by default): the session's -6 process
+ * (ObserveOptions.ipRules6) or a process of their own, read meanwhile.
  */
 async function observeThroughSession(
   opts: ObserveOptions,
@@ -454,12 +460,14 @@ async function observeThroughSession(
     return lines.join('\n') + '\n';
   };
   const exec = opts.exec ?? localExec;
+  // Asked first: the -6 process answers while the main one dumps and this one reads sysfs.
+  const rules6 = opts.ipRules6 ? opts.ipRules6() : exec(ruleDumpArgv(6, opts.netns)).then((r) => r.stdout);
   const [d, r6] = await Promise.all([
     readDumps({ ...opts, ipDump: viaSession }, dumpOptions(opts), TRANSACTION_READ, files),
-    exec(ruleDumpArgv(6, opts.netns)),
+    rules6,
   ]);
   const host = hostStateOf(parseLinkDump(d.links), parseSysDump(d.sys, dumpOptions(opts).resolvConf), d);
-  host.rules = [...parseRuleDump(rules4, 4), ...parseRuleDump(r6.stdout, 6)];
+  host.rules = [...parseRuleDump(rules4, 4), ...parseRuleDump(r6, 6)];
   return host;
 }
 

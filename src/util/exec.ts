@@ -122,6 +122,9 @@ export interface PipedProcess {
   onStderr(f: (text: string) => void): void;
   /** Its exit code (128 when killed by a signal, 127 when it could not start). */
   exited: Promise<number>;
+  /** Whether it (and its pipes) keep this process's event loop alive (the default), or not. */
+  ref?(): void;
+  unref?(): void;
 }
 
 /** Starts argv with piped stdio and leaves it running; the caller ends it (end(), or its own exit). */
@@ -142,6 +145,14 @@ export function start(argv: readonly string[]): PipedProcess {
     onStdout: (f) => child.stdout.on('data', f),
     onStderr: (f) => child.stderr.on('data', f),
     exited,
+    ref: () => {
+      child.ref();
+      for (const s of [child.stdin, child.stdout, child.stderr]) (s as { ref?: () => void }).ref?.();
+    },
+    unref: () => {
+      child.unref();
+      for (const s of [child.stdin, child.stdout, child.stderr]) (s as { unref?: () => void }).unref?.();
+    },
   };
 }
 

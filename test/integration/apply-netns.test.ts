@@ -178,6 +178,26 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
     assert.deepEqual(await rig.settled(), before);
   });
 
+  it('KernelBackend.setup, spec after spec in one process (standby ip sessions, IPv6 lines in the -6 one): each read back', async () => {
+    const before = await rig.settled();
+    const changed = {
+      networks: {
+        ...STATIC.networks,
+        net1: N({ ...STATIC.networks.net1, mtu: 1450, ipv6addr: '2001:db8:1::11/64' }),
+        net4: N({ ipv6addr: '2001:db8:4::1/64', ipv6gateway: '2001:db8:4::fe' }),
+      },
+    } satisfies Spec;
+    // From STATIC (the test before left it): a change (net4 added), the same again (no change),
+    // STATIC (net4 removed). (Not through no networks: a NIC let go and taken again comes back
+    // with another MAC address, on the old code too.)
+    const specs = [changed, changed, STATIC];
+    const rs = await rig.setups(specs);
+    rs.forEach((r, i) => assert.equal(r.ok, true, `setup ${i}: ${r.message}`));
+    assert.deepEqual(rs.map((r) => r.kernelConfig), specs.map((s) => JSON.parse(JSON.stringify(canonical(s)))));
+    assert.deepEqual(rs.map((r) => r.drifted), [[], [], []]);
+    assert.deepEqual(await rig.settled(), before, 'back at STATIC, the node is as it was');
+  });
+
   it('an invalid spec through KernelBackend.setup: InvalidSpec with every field path, nothing changed', async () => {
     const before = await rig.settled();
     const r = await rig.setupLosingConnectivity({ networks: { bad: { vlan: 4095, mtu: 10 } } });

@@ -159,6 +159,16 @@ export class NetnsRig {
     return JSON.parse(r.stdout) as { ok: boolean; reason?: string; message?: string; rolledBack?: boolean; preflights: number };
   }
 
+  /**
+   * KernelBackend.setup of each spec in turn in one process, as the agent applies them (each
+   * after the first in the standby ip session the one before left), a connectivity check that
+   * passes; per spec the SetupResult and what backend.observe() reads back.
+   */
+  async setups(specs: unknown[]): Promise<{ ok: boolean; message?: string; kernelConfig: unknown; drifted: string[] }[]> {
+    const r = await run(['ip', 'netns', 'exec', this.node, process.execPath, SELF, 'setups', this.stateDir, JSON.stringify(specs)]);
+    return JSON.parse(r.stdout) as { ok: boolean; message?: string; kernelConfig: unknown; drifted: string[] }[];
+  }
+
   /** A transaction whose NIC `nic` is deleted between planning and the kernel work. */
   async applyWhileNicVanishes(spec: unknown, nic: string): Promise<{ ok: boolean; message?: string; rolledBack?: boolean }> {
     const r = await run(['ip', 'netns', 'exec', this.node, process.execPath, SELF, 'vanish', this.stateDir, JSON.stringify(spec), nic]);
@@ -253,6 +263,24 @@ async function setupLosingConnectivity(stateDir: string, spec: unknown): Promise
   process.stdout.write(JSON.stringify({ ...r, preflights }));
 }
 
+/** RigNetns.setups' child: one backend, the specs one after another. */
+async function setupsInTurn(stateDir: string, specs: unknown[]): Promise<void> {
+  const { KernelBackend } = await import('../../src/agent/kernel-backend.js');
+  const { default: pino } = await import('pino');
+  const backend = new KernelBackend({ stateDir, log: pino({ level: 'silent' }), dhcpTimeoutMs: 5000 });
+  const out: unknown[] = [];
+  for (const spec of specs) {
+    const r = await backend.setup(spec, {
+      preflight: async () => ({ apiReachable: true }),
+      check: async () => undefined,
+      apiReachable: async () => true,
+    });
+    const o = await backend.observe();
+    out.push({ ok: r.ok, ...(r.ok ? {} : { message: r.message }), kernelConfig: o.kernelConfig, drifted: o.drifted });
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+
 /** The comparable state once two reads 250 ms apart agree (or the deadline passes: the last read). */
 async function settledHere(loose: boolean, timeoutMs: number): Promise<unknown> {
   const deadline = Date.now() + timeoutMs;
@@ -272,6 +300,8 @@ if (process.argv[1] === SELF && process.argv[2] === 'observe') {
   process.stdout.write(JSON.stringify(await settledHere(process.argv.includes('--loose'), Number(process.argv[3]))));
 } else if (process.argv[1] === SELF && process.argv[2] === 'lose-connectivity') {
   await setupLosingConnectivity(process.argv[3]!, JSON.parse(process.argv[4]!));
+} else if (process.argv[1] === SELF && process.argv[2] === 'setups') {
+  await setupsInTurn(process.argv[3]!, JSON.parse(process.argv[4]!) as unknown[]);
 } else if (process.argv[1] === SELF && process.argv[2] === 'vanish') {
   await applyWhileNicVanishes(process.argv[3]!, JSON.parse(process.argv[4]!), process.argv[5]!);
 }

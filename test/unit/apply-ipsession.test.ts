@@ -151,3 +151,52 @@ test("IpSession.query (-json): a dump's lines come back whole, lo's addr line no
   assert.deepEqual(await s.query(['addr show', 'route show']), [addrLo, '[]']);
   assert.ok(argv.includes('-json'));
 });
+
+test('IpSession (-json): the -6 process runs -json too and answers query(…, 6); fresh until given a line', async () => {
+  const starts: string[][] = [];
+  const holds: string[] = [];
+  const sentinel = '[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK"],"mtu":65536,"link_type":"loopback"}]';
+  const ended: number[] = [];
+  const s = new IpSession(
+    (o) => ['ip', ...(o.json ? ['-json'] : []), ...(o.family ? ['-6'] : []), '-batch', '-'],
+    (a) => {
+      const idx = starts.length;
+      starts.push([...a]);
+      const six = a.includes('-6');
+      let out: (b: Buffer) => void = () => undefined;
+      let exit!: (c: number) => void;
+      return {
+        write(text) {
+          const lines = text.trimEnd().split('\n');
+          const answer = lines.map((l) => (l === 'rule show' ? `[{"family":"${six ? 'inet6' : 'inet'}"}]` : sentinel));
+          setImmediate(() => out(Buffer.from(answer.join('\n') + '\n')));
+        },
+        end: () => setImmediate(() => (ended.push(idx), exit(0))),
+        onStdout: (f) => (out = f),
+        onStderr: () => undefined,
+        exited: new Promise<number>((r) => (exit = r)),
+        ref: () => holds.push('ref'),
+        unref: () => holds.push('unref'),
+      };
+    },
+    true,
+  );
+  assert.equal(s.fresh, false, 'no process yet');
+  s.warm();
+  s.warm(6);
+  assert.deepEqual(starts, [
+    ['ip', '-json', '-batch', '-'],
+    ['ip', '-json', '-6', '-batch', '-'],
+  ]);
+  assert.equal(s.fresh, true);
+  s.hold(false);
+  assert.deepEqual(holds, ['unref', 'unref']);
+  s.hold(true);
+  assert.deepEqual(await s.query(['rule show'], 6), ['[{"family":"inet6"}]']);
+  assert.equal(s.fresh, false, 'a process given a line is no longer as new');
+  assert.deepEqual(await s.query(['rule show']), ['[{"family":"inet"}]']);
+  assert.equal(starts.length, 2, 'each query went to the process of its family');
+  s.end();
+  await s.close();
+  assert.deepEqual(ended.sort(), [0, 1], "close() waits for the exits an earlier end() began");
+});

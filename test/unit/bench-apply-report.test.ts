@@ -42,3 +42,15 @@ test('the section replaces the one between the markers, or goes before the obser
   const fresh = withSection('# A\n\n### Fixed cost of an observation\nx\n', 'S');
   assert.equal(fresh, '# A\n\nS\n\n### Fixed cost of an observation\nx\n');
 });
+
+test("with the old build timed in the after run, the breakdown's old columns are that run's", () => {
+  const after = file(11, 10, true);
+  after.bench.push(
+    { ...after.bench[0]!, bench: 'apply@before:agent', value: 20, ratio: 2, met: false },
+    { bench: 'apply@before:agent/parts', case: '  10 networks: ip -batch (2x)', size: 10, value: 7, unit: 'ms' },
+  );
+  const s = section(file(40, 10, false), after);
+  assert.match(s, /\| part \(ms, medians\) \| 10, old code \| 10, after \|/);
+  assert.match(s, /\| ip -batch \| 7\.00 \| 3\.00 \|/);
+  assert.match(s, /\| 10 \| agent \| 10\.0 ms \| 20\.0 ms \| 2\.00× \| 11\.0 ms \| 1\.10× \| 0\.55× \| met \|/);
+});
