@@ -2,7 +2,14 @@
 // lab VM (iperf3 servers on the switch side, clients on the node, tc sampled meanwhile), the
 // parsers of what it prints (iperf3's JSON, `tc -s qdisc/class show`), the verdicts and
 // docs/benchmarks.md's section, all computed from the raw records alone.
-import { benchTable, fmtNumber, markdownTable, withGeneratedSection, type BenchRow, type ResultsFile } from '../../kit/report.js';
+import {
+  benchTable,
+  fmtNumber,
+  markdownTable,
+  withGeneratedSection,
+  type BenchRow,
+  type ResultsFile,
+} from '../../kit/report.js';
 
 /** An upper limit is kept when no 1 s interval, and not the class's L2 rate, exceeds it by more. */
 export const UL_TOLERANCE = 0.05;
@@ -51,16 +58,31 @@ export function parseTcStats(text: string): TcEntry[] {
     const head = /^(qdisc|class) (\S+) (\S+) (?:(root)|parent (\S+))/.exec(line);
     if (head) {
       cur = {
-        what: head[1] as 'qdisc' | 'class', kind: head[2]!, handle: head[3]!, parent: head[4] ?? head[5]!,
-        bytes: 0, packets: 0, drops: 0, overlimits: 0, requeues: 0, backlogBytes: 0, backlogPackets: 0,
+        what: head[1] as 'qdisc' | 'class',
+        kind: head[2]!,
+        handle: head[3]!,
+        parent: head[4] ?? head[5]!,
+        bytes: 0,
+        packets: 0,
+        drops: 0,
+        overlimits: 0,
+        requeues: 0,
+        backlogBytes: 0,
+        backlogPackets: 0,
       };
       out.push(cur);
       continue;
     }
     if (!cur) continue;
     const sent = /^\s*Sent (\d+) bytes (\d+) pkt \(dropped (\d+), overlimits (\d+) requeues (\d+)\)/.exec(line);
-    if (sent) [cur.bytes, cur.packets, cur.drops, cur.overlimits, cur.requeues] = sent.slice(1).map(Number) as
-      [number, number, number, number, number];
+    if (sent)
+      [cur.bytes, cur.packets, cur.drops, cur.overlimits, cur.requeues] = sent.slice(1).map(Number) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
     const bl = /^\s*backlog (\S+) (\d+)p/.exec(line);
     if (bl) [cur.backlogBytes, cur.backlogPackets] = [tcSize(bl[1]!), Number(bl[2])];
   }
@@ -126,10 +148,13 @@ export function parseIperfClient(text: string): FlowResult {
   if (typeof j.error === 'string') throw new Error(`iperf3: ${j.error}`);
   const server = obj(j.server_output_json, 'server_output_json (run with --get-server-output)');
   const end = obj(obj(server.end, 'server end').sum_received, 'server end.sum_received');
-  const intervals = (server.intervals as unknown[] | undefined ?? []).map((iv, i) => {
+  const intervals = ((server.intervals as unknown[] | undefined) ?? []).map((iv, i) => {
     const s = obj(obj(iv, `interval ${i}`).sum, `interval ${i} sum`);
-    return { seconds: num(s.seconds, 'interval seconds'), bytes: num(s.bytes, 'interval bytes'),
-      bps: num(s.bits_per_second, 'interval bits_per_second') };
+    return {
+      seconds: num(s.seconds, 'interval seconds'),
+      bytes: num(s.bytes, 'interval bytes'),
+      bps: num(s.bits_per_second, 'interval bits_per_second'),
+    };
   });
   const sent = (j.end as Json | undefined)?.sum_sent as Json | undefined;
   return {
@@ -186,7 +211,8 @@ export function measureScript(p: MeasurePlan): string {
   ];
   for (const f of p.flows)
     lines.push(
-      `timeout ${bound} ip netns exec ${p.switchNs} iperf3 -s -1 -J -B ${f.dst} -p ${f.port} > "$D/srv-${f.name}.log" 2>&1 &`,
+      `timeout ${bound} ip netns exec ${p.switchNs} iperf3 -s -1 -J -B ${f.dst} -p ${f.port} ` +
+        `> "$D/srv-${f.name}.log" 2>&1 &`,
       'pids="$pids $!"; echo $! >> "$D/pids"',
     );
   const ports = p.flows.map((f) => f.port).join('|');
@@ -250,7 +276,7 @@ export interface ClassEvidence {
   /** Samples in which the class's leaf held packets. */
   backlogged: number;
   maxBacklogPackets: number;
-  /** Bytes the class sent between the first and the last sample, per second, in bit/s (L2). */
+  /** The class's rate while it sent, as HFSC counts bytes (L2), in bit/s (activeRate). */
   l2Bps: number;
   overlimits: number;
   drops: number;
@@ -258,10 +284,26 @@ export interface ClassEvidence {
 
 export interface Evidence {
   samples: number;
+  /** The mean time between samples, in seconds (tc itself is slow under TCG). */
+  spacingS: number;
   /** Samples in which every measured class held packets at once. */
   allBacklogged: number;
   root: { overlimits: number; requeues: number; drops: number; maxBacklogPackets: number; backlogged: number };
   classes: Record<string, ClassEvidence>;
+}
+
+/**
+ * A byte counter's rate in bit/s while it ran: between the first sample that had moved off the
+ * counter's start and the last that had not reached its end, so that no idle edge (before the
+ * clients start, after they end) dilutes it; 0 when the counter moved in fewer than two samples.
+ */
+export function activeRate(points: readonly { t: number; bytes: number }[]): number {
+  const from = points[0]?.bytes;
+  const to = points.at(-1)?.bytes;
+  const i = points.findIndex((p) => p.bytes > from!);
+  const j = points.findLastIndex((p) => p.bytes < to!);
+  if (i < 0 || j <= i) return 0;
+  return ((points[j]!.bytes - points[i]!.bytes) * 8) / (points[j]!.t - points[i]!.t);
 }
 
 /** What tc showed during a measurement, for the HFSC root `root` and the classes by handle. */
@@ -271,13 +313,14 @@ export function evidence(samples: readonly Sample[], root: string, classes: Reco
   const last = samples.at(-1);
   const delta = (what: 'qdisc' | 'class', h: string, k: keyof TcCounters) =>
     first && last ? (find(last, what, h)?.[k] ?? 0) - (find(first, what, h)?.[k] ?? 0) : 0;
-  const dt = first && last ? last.t - first.t : 0;
   const backlogOf = (s: Sample, h: string) => find(s, 'class', h)?.backlogPackets ?? 0;
   const out: Evidence = {
     samples: samples.length,
+    spacingS: first && last && samples.length > 1 ? (last.t - first.t) / (samples.length - 1) : 0,
     allBacklogged: samples.filter((s) => Object.values(classes).every((h) => backlogOf(s, h) > 0)).length,
     root: {
-      overlimits: delta('qdisc', root, 'overlimits'), requeues: delta('qdisc', root, 'requeues'),
+      overlimits: delta('qdisc', root, 'overlimits'),
+      requeues: delta('qdisc', root, 'requeues'),
       drops: delta('qdisc', root, 'drops'),
       maxBacklogPackets: Math.max(0, ...samples.map((s) => find(s, 'qdisc', root)?.backlogPackets ?? 0)),
       backlogged: samples.filter((s) => (find(s, 'qdisc', root)?.backlogPackets ?? 0) > 0).length,
@@ -288,7 +331,7 @@ export function evidence(samples: readonly Sample[], root: string, classes: Reco
     out.classes[name] = {
       backlogged: samples.filter((s) => backlogOf(s, h) > 0).length,
       maxBacklogPackets: Math.max(0, ...samples.map((s) => backlogOf(s, h))),
-      l2Bps: dt > 0 ? (delta('class', h, 'bytes') * 8) / dt : 0,
+      l2Bps: activeRate(samples.map((s) => ({ t: s.t, bytes: find(s, 'class', h)?.bytes ?? 0 }))),
       overlimits: delta('class', h, 'overlimits'),
       drops: delta('class', h, 'drops'),
     };
@@ -310,8 +353,14 @@ export function upperLimitVerdict(ulBps: number, f: FlowResult, l2Bps?: number):
   const ivs = f.intervals.filter((iv) => iv.seconds >= MIN_INTERVAL_S);
   const maxIntervalBps = Math.max(f.bps, ...ivs.map((iv) => iv.bps));
   const worstRatio = Math.max(maxIntervalBps, l2Bps ?? 0) / ulBps;
-  return { ulBps, meanBps: f.bps, maxIntervalBps, ...(l2Bps !== undefined ? { l2Bps } : {}), worstRatio,
-    pass: worstRatio <= 1 + UL_TOLERANCE };
+  return {
+    ulBps,
+    meanBps: f.bps,
+    maxIntervalBps,
+    ...(l2Bps !== undefined ? { l2Bps } : {}),
+    worstRatio,
+    pass: worstRatio <= 1 + UL_TOLERANCE,
+  };
 }
 
 export interface ShareVerdict {
@@ -336,8 +385,10 @@ export function shareVerdict(ls: Record<string, number>, bps: Record<string, num
   const ok = Object.values(networks).every((v) => Math.abs(v.deviation) <= SHARE_TOLERANCE);
   const contention = ev.samples ? ev.allBacklogged / ev.samples : 0;
   const status = ok ? 'pass' : contention >= CONTENTION_SAMPLES ? 'fail' : 'blocked';
-  const reason = ok ? `every share within ${SHARE_TOLERANCE * 100} % of its link share`
-    : status === 'fail' ? 'the classes were backlogged together, and the shares are off'
+  const reason = ok
+    ? `every share within ${SHARE_TOLERANCE * 100} % of its link share`
+    : status === 'fail'
+      ? 'the classes were backlogged together, and the shares are off'
       : `HFSC saw no contention: both classes held packets in ${ev.allBacklogged} of ${ev.samples} samples ` +
         `(root backlog max ${ev.root.maxBacklogPackets} packets, requeues ${ev.root.requeues}): ` +
         'nothing below the qdisc is slower than the senders, so link sharing never decides';
@@ -356,8 +407,36 @@ export interface RunRecord {
   samples: Sample[];
 }
 
+/** HFSC's root class given a capacity by hand (bench only): what tc said, and showed. */
+export interface RootCapacity {
+  capBps: number;
+  exit: number;
+  stderr: string;
+  shown: string;
+}
+
+export interface RootCapacityVerdict {
+  capBps: number;
+  totalBps: number;
+  /** The total within 5 % of the capacity: the kernel applied it. */
+  enforced: boolean;
+  share: ShareVerdict;
+}
+
+/** Whether a capacity on the root class held the total, and the shares under it. */
+export function rootCapacityVerdict(capBps: number, ls: Record<string, number>, r: RunRecord): RootCapacityVerdict {
+  const totalBps = Object.values(r.steadyBps).reduce((a, b) => a + b, 0);
+  return {
+    capBps,
+    totalBps,
+    enforced: totalBps <= capBps * (1 + UL_TOLERANCE),
+    share: shareVerdict(ls, r.steadyBps, r.evidence),
+  };
+}
+
 export interface QosThroughputRaw {
   vm: Record<string, string>;
+  rootCapacity?: RootCapacity;
   nic: string;
   seconds: number;
   ulBps: number;
@@ -369,6 +448,7 @@ export interface QosThroughputRaw {
     linkShare: ShareVerdict;
     /** The same flows without hostQos, judged against the same link shares: what HFSC changed. */
     baselineShare: ShareVerdict;
+    rootCapacity?: RootCapacityVerdict;
   };
 }
 
@@ -377,7 +457,8 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
 function rawOf(f: ResultsFile): QosThroughputRaw {
   const raw = f.raw?.qosThroughput as QosThroughputRaw | undefined;
-  if (!raw) throw new Error('the results file holds no raw records (raw.qosThroughput): made by bench/qos-throughput.ts?');
+  if (!raw)
+    throw new Error('the results file holds no raw records (raw.qosThroughput): made by bench/qos-throughput.ts?');
   return raw;
 }
 
@@ -385,21 +466,40 @@ export function qosThroughputRows(raw: QosThroughputRaw): BenchRow[] {
   const v = raw.verdicts;
   const plainAlone = raw.runs.find((r) => r.phase === 'plain' && r.flows.length === 1)?.steadyBps.a;
   const ul = (name: string, u: UpperLimitVerdict): BenchRow => ({
-    bench: 'qos-throughput', case: `${name}: worst of A's 1 s intervals and A's class L2 rate, vs its ul`,
-    value: mbit(u.maxIntervalBps), unit: 'Mbit/s', baselineName: `ul ${mbit(u.ulBps)} Mbit/s`,
-    baseline: mbit(u.ulBps), ratio: u.worstRatio, target: `<= ${1 + UL_TOLERANCE}x`, met: u.pass,
-    note: `mean ${mbit(u.meanBps).toFixed(2)} Mbit/s; L2 ${u.l2Bps !== undefined ? mbit(u.l2Bps).toFixed(2) : '?'} Mbit/s`,
+    bench: 'qos-throughput',
+    case: `${name}: worst of A's 1 s intervals and A's class L2 rate, vs its ul`,
+    value: mbit(u.maxIntervalBps),
+    unit: 'Mbit/s',
+    baselineName: `ul ${mbit(u.ulBps)} Mbit/s`,
+    baseline: mbit(u.ulBps),
+    ratio: u.worstRatio,
+    target: `<= ${1 + UL_TOLERANCE}x`,
+    met: u.pass,
+    note: `mean ${mbit(u.meanBps).toFixed(2)} Mbit/s; L2 ${mbit(u.l2Bps ?? Number.NaN).toFixed(2)} Mbit/s`,
   });
   const share = (name: string, s: ShareVerdict, judged: boolean): BenchRow[] =>
     Object.entries(s.networks).map(([n, x]) => ({
-      bench: 'qos-throughput', case: `${name}: ${n.toUpperCase()}'s share of the total (ls ${x.ls})`,
-      value: x.measured * 100, unit: '%', baselineName: 'its link share', baseline: x.expected * 100,
-      ratio: x.measured / x.expected, ...(judged ? { target: `within ${SHARE_TOLERANCE * 100} %`,
-        met: s.status === 'pass' } : {}), note: s.status,
+      bench: 'qos-throughput',
+      case: `${name}: ${n.toUpperCase()}'s share of the total (ls ${x.ls})`,
+      value: x.measured * 100,
+      unit: '%',
+      baselineName: 'its link share',
+      baseline: x.expected * 100,
+      ratio: x.measured / x.expected,
+      ...(judged ? { target: `within ${SHARE_TOLERANCE * 100} %`, met: s.status === 'pass' } : {}),
+      note: s.status,
     }));
   return [
-    ...(plainAlone !== undefined ? [{ bench: 'qos-throughput', case: 'A alone without hostQos (the path)',
-      value: mbit(plainAlone), unit: 'Mbit/s' } satisfies BenchRow] : []),
+    ...(plainAlone !== undefined
+      ? [
+          {
+            bench: 'qos-throughput',
+            case: 'A alone without hostQos (the path)',
+            value: mbit(plainAlone),
+            unit: 'Mbit/s',
+          } satisfies BenchRow,
+        ]
+      : []),
     ul('(a) A alone', v.upperLimit),
     ul('(a) A with B sending too', v.upperLimitUnderContention),
     ...share('(b) ls 75/25, both sending', v.linkShare, true),
@@ -415,9 +515,15 @@ export function qosThroughputSection(f: ResultsFile): string {
   const raw = rawOf(f);
   const v = raw.verdicts;
   const runs = raw.runs.map((r) => [
-    r.phase, r.flows.join('+'), r.flows.map((k) => `${k} ${mbit(r.steadyBps[k] ?? 0).toFixed(1)}`).join(', '),
-    `${r.evidence.allBacklogged}/${r.evidence.samples}`, String(r.evidence.root.maxBacklogPackets),
-    String(r.evidence.root.overlimits), String(r.evidence.root.requeues), String(r.evidence.root.drops),
+    r.phase,
+    r.flows.join('+'),
+    r.flows.map((k) => `${k} ${mbit(r.steadyBps[k] ?? 0).toFixed(1)}`).join(', '),
+    `${r.evidence.allBacklogged}/${r.evidence.samples}`,
+    `${r.evidence.spacingS.toFixed(2)} s`,
+    String(r.evidence.root.maxBacklogPackets),
+    String(r.evidence.root.overlimits),
+    String(r.evidence.root.requeues),
+    String(r.evidence.root.drops),
   ]);
   return [
     BEGIN,
@@ -432,12 +538,24 @@ export function qosThroughputSection(f: ResultsFile): string {
       'with B sending).',
     `- (b) link share: **${v.linkShare.status}** — ${v.linkShare.reason}. ` +
       `A ${pct(v.linkShare.networks.a?.measured ?? 0)}, B ${pct(v.linkShare.networks.b?.measured ?? 0)} of the total.`,
+    ...(v.rootCapacity
+      ? [
+          `- HFSC's root class given a capacity by hand (${mbit(v.rootCapacity.capBps)} Mbit/s ` +
+            "ls and ul; bench only, no part of VDSM's layout): the total " +
+            `${mbit(v.rootCapacity.totalBps).toFixed(1)} Mbit/s was ${v.rootCapacity.enforced ? '' : '**not** '}` +
+            `held to it; shares **${v.rootCapacity.share.status}** (A ` +
+            `${pct(v.rootCapacity.share.networks.a?.measured ?? 0)}).`,
+        ]
+      : []),
     '',
-    'Each run as measured (steady receiver rates in Mbit/s; tc sampled every 0.5 s on the NIC: samples with both ' +
-      "classes backlogged, the root's largest backlog, and its overlimits, requeues and drops over the run):",
+    'Each run as measured (steady receiver rates in Mbit/s; tc sampled on the NIC with 0.5 s sleeps, the mean ' +
+      "spacing shown: samples with the run's classes all backlogged, the root's largest backlog, and its " +
+      'overlimits, requeues and drops over the run):',
     '',
-    markdownTable(['phase', 'flows', 'Mbit/s', 'both backlogged', 'root backlog max (p)', 'overlimits', 'requeues',
-      'drops'], runs),
+    markdownTable(
+      ['phase', 'flows', 'Mbit/s', 'backlogged', 'spacing', 'root backlog max (p)', 'overlimits', 'requeues', 'drops'],
+      runs,
+    ),
     END,
   ].join('\n');
 }
