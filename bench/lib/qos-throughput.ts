@@ -417,21 +417,31 @@ export interface RootCapacity {
 
 export interface RootCapacityVerdict {
   capBps: number;
+  /** The classes' L2 rates summed, with the capacity (phase root-ul) and without (phase ls). */
   totalBps: number;
-  /** The total within 5 % of the capacity: the kernel applied it. */
-  enforced: boolean;
+  uncappedBps: number;
+  /**
+   * applied: the total held to the capacity (within 5 %); ignored: above it; inconclusive: the
+   * same flows without it did not exceed it either, so holding proves nothing.
+   */
+  status: 'applied' | 'ignored' | 'inconclusive';
   share: ShareVerdict;
 }
 
-/** Whether a capacity on the root class held the total, and the shares under it. */
-export function rootCapacityVerdict(capBps: number, ls: Record<string, number>, r: RunRecord): RootCapacityVerdict {
-  const totalBps = Object.values(r.steadyBps).reduce((a, b) => a + b, 0);
-  return {
-    capBps,
-    totalBps,
-    enforced: totalBps <= capBps * (1 + UL_TOLERANCE),
-    share: shareVerdict(ls, r.steadyBps, r.evidence),
-  };
+const l2Total = (r: RunRecord) => Object.values(r.evidence.classes).reduce((a, c) => a + c.l2Bps, 0);
+
+/** Whether a capacity on the root class held the total, against the same run without it; the shares under it. */
+export function rootCapacityVerdict(
+  capBps: number,
+  ls: Record<string, number>,
+  capped: RunRecord,
+  uncapped: RunRecord,
+): RootCapacityVerdict {
+  const totalBps = l2Total(capped);
+  const uncappedBps = l2Total(uncapped);
+  const limit = capBps * (1 + UL_TOLERANCE);
+  const status = uncappedBps <= limit ? 'inconclusive' : totalBps <= limit ? 'applied' : 'ignored';
+  return { capBps, totalBps, uncappedBps, status, share: shareVerdict(ls, capped.steadyBps, capped.evidence) };
 }
 
 export interface QosThroughputRaw {
@@ -540,11 +550,11 @@ export function qosThroughputSection(f: ResultsFile): string {
       `A ${pct(v.linkShare.networks.a?.measured ?? 0)}, B ${pct(v.linkShare.networks.b?.measured ?? 0)} of the total.`,
     ...(v.rootCapacity
       ? [
-          `- HFSC's root class given a capacity by hand (${mbit(v.rootCapacity.capBps)} Mbit/s ` +
-            "ls and ul; bench only, no part of VDSM's layout): the total " +
-            `${mbit(v.rootCapacity.totalBps).toFixed(1)} Mbit/s was ${v.rootCapacity.enforced ? '' : '**not** '}` +
-            `held to it; shares **${v.rootCapacity.share.status}** (A ` +
-            `${pct(v.rootCapacity.share.networks.a?.measured ?? 0)}).`,
+          `- HFSC's root class given a capacity by hand (${mbit(v.rootCapacity.capBps)} Mbit/s ls and ul; bench ` +
+            `only, no part of VDSM's layout): **${v.rootCapacity.status}** — the classes' L2 total ` +
+            `${mbit(v.rootCapacity.totalBps).toFixed(1)} Mbit/s with it, ` +
+            `${mbit(v.rootCapacity.uncappedBps).toFixed(1)} Mbit/s without it (phase ls); shares ` +
+            `**${v.rootCapacity.share.status}** (A ${pct(v.rootCapacity.share.networks.a?.measured ?? 0)}).`,
         ]
       : []),
     '',

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import {
   activeRate,
   BEGIN,
+  rootCapacityVerdict,
   END,
   evidence,
   measureScript,
@@ -134,7 +135,7 @@ test("iperf3's client JSON: the receiver's totals and intervals (--get-server-ou
   assert.throws(() => parseIperfClient('{"end": {}}'), /--get-server-output/);
 });
 
-test('the VM script: switch-side servers, clients bound to the networks\' addresses, bounded, killed by PID', () => {
+test("the VM script: switch-side servers, clients bound to the networks' addresses, bounded, killed by PID", () => {
   const s = measureScript({
     dir: '/tmp/x',
     nic: 'eth1',
@@ -244,6 +245,28 @@ test('(b) the link shares: each within 15 % of its share; off without contention
   assert.equal(shareVerdict({ a: 75, b: 25 }, even, ev(15, 20)).status, 'fail');
   // B just outside: 0.25 * 0.85 = 0.2125.
   assert.equal(shareVerdict({ a: 75, b: 25 }, { a: 79e6, b: 21e6 }, ev(20, 20)).status, 'fail');
+});
+
+test("HFSC's root class given a capacity: applied, ignored, or inconclusive (the flows stayed below it anyway)", () => {
+  const run = (a: number, b: number) => ({
+    phase: 'x',
+    flows: ['a', 'b'],
+    results: {},
+    samples: [],
+    steadyBps: { a: a * 0.95, b: b * 0.95 },
+    evidence: {
+      ...ev(0, 10),
+      classes: {
+        a: { backlogged: 0, maxBacklogPackets: 0, l2Bps: a, overlimits: 0, drops: 0 },
+        b: { backlogged: 0, maxBacklogPackets: 0, l2Bps: b, overlimits: 0, drops: 0 },
+      },
+    },
+  });
+  const ls = { a: 75, b: 25 };
+  assert.equal(rootCapacityVerdict(100e6, ls, run(60e6, 40e6), run(150e6, 150e6)).status, 'applied');
+  const ignored = rootCapacityVerdict(100e6, ls, run(150e6, 140e6), run(150e6, 150e6));
+  assert.deepEqual([ignored.status, ignored.totalBps, ignored.uncappedBps], ['ignored', 290e6, 300e6]);
+  assert.equal(rootCapacityVerdict(100e6, ls, run(50e6, 40e6), run(50e6, 52e6)).status, 'inconclusive');
 });
 
 test("docs/benchmarks.md's section: from the raw records, between its markers, replaced in place", () => {
