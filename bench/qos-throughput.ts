@@ -9,8 +9,8 @@
 //   ul     A with an upper limit of an eighth of that rate (below A's share with B sending): A alone,
 //          then A and B together;
 //   ls     A and B with link shares 75 and 25 and no limit: both together.
-//   root-ul the same, with HFSC's root class — the one parent VDSM's layout has — given half that
-//          total as ls and ul by hand (bench only): does the kernel apply a capacity there?
+//   root-ul the same, with HFSC's root class — the one parent VDSM's layout has — given a quarter
+//          of that total as ls and ul by hand (bench only): does the kernel apply a capacity there?
 // Verdicts (bench/lib/qos-throughput.ts): (a) no 1 s interval of A at the receiver, and not A's
 // class L2 rate as tc counts it, exceeds the upper limit by more than 5 %; (b) each network's
 // share of the total within 15 % of its link share — or "blocked" when tc, sampled every 0.5 s,
@@ -232,9 +232,9 @@ export async function benchQosThroughput(o: {
     runs.push(await record('ul', ['a', 'b'], o.nic, dir, o.seconds, o.log));
     await apply(o.nic, state, { a: { ls: LS.a }, b: { ls: LS.b } });
     runs.push(await record('ls', ['a', 'b'], o.nic, dir, o.seconds, o.log));
-    // Half what the two classes sent without it: a capacity that binds if the kernel applies it.
+    // A quarter of what the classes sent without it: binds if the kernel applies it, load or not.
     const lsL2 = Object.values(runs.at(-1)!.evidence.classes).reduce((a, c) => a + c.l2Bps, 0);
-    rootCap = await rootCapacity(o.nic, Math.max(2, Math.floor(lsL2 / 2 / MBIT)) * MBIT, o.log);
+    rootCap = await rootCapacity(o.nic, Math.max(2, Math.floor(lsL2 / 4 / MBIT)) * MBIT, o.log);
     if (rootCap.exit === 0) runs.push(await record('root-ul', ['a', 'b'], o.nic, dir, o.seconds, o.log));
   } finally {
     await apply(o.nic, state, undefined).catch((e: Error) => o.log(`cleanup apply: ${e.message}`));

@@ -207,7 +207,9 @@ export function measureScript(p: MeasurePlan): string {
     'pids=""',
     'stop() { for p in $pids; do kill "$p" 2>/dev/null; done; }',
     'trap stop EXIT',
-    `sample() { echo "@@sample $(date +%s.%N)"; tc -s qdisc show dev ${p.nic}; tc -s class show dev ${p.nic}; }`,
+    // One tc for both dumps, timed by the uptime clock around it (builtins: no process of their own).
+    `sample() { read a _ < /proc/uptime; o=$(printf 'class show dev ${p.nic}\\nqdisc show dev ${p.nic}\\n' | ` +
+      'tc -s -b -); read b _ < /proc/uptime; echo "@@sample $a $b"; echo "$o"; }',
   ];
   for (const f of p.flows)
     lines.push(
@@ -265,7 +267,9 @@ export function parseMeasurement(text: string): Measurement {
         throw new Error(`flow ${s.args[0]}: ${(e as Error).message}; output: ${s.body.slice(-600)}`);
       }
     }
-    if (s.name === 'sample') samples.push({ t: Number(s.args[0]), tc: parseTcStats(s.body) });
+    // The dump happened between the two clock readings: their midpoint.
+    const t = s.args.slice(0, 2).map(Number);
+    if (s.name === 'sample') samples.push({ t: t.reduce((a, b) => a + b, 0) / t.length, tc: parseTcStats(s.body) });
   }
   return { flows, samples };
 }
@@ -417,12 +421,13 @@ export interface RootCapacity {
 
 export interface RootCapacityVerdict {
   capBps: number;
-  /** The classes' L2 rates summed, with the capacity (phase root-ul) and without (phase ls). */
+  /** The classes' L2 rates summed, with the capacity (phase root-ul) and without (phase ls, for the record). */
   totalBps: number;
   uncappedBps: number;
   /**
-   * applied: the total held to the capacity (within 5 %); ignored: above it; inconclusive: the
-   * same flows without it did not exceed it either, so holding proves nothing.
+   * ignored: the total went above it (by more than 5 %); applied: it held, and the root qdisc
+   * throttled (overlimits: HFSC had no class it could send from); inconclusive: the flows stayed
+   * below it on their own, nothing throttled, so holding proves nothing.
    */
   status: 'applied' | 'ignored' | 'inconclusive';
   share: ShareVerdict;
@@ -440,7 +445,7 @@ export function rootCapacityVerdict(
   const totalBps = l2Total(capped);
   const uncappedBps = l2Total(uncapped);
   const limit = capBps * (1 + UL_TOLERANCE);
-  const status = uncappedBps <= limit ? 'inconclusive' : totalBps <= limit ? 'applied' : 'ignored';
+  const status = totalBps > limit ? 'ignored' : capped.evidence.root.overlimits > 0 ? 'applied' : 'inconclusive';
   return { capBps, totalBps, uncappedBps, status, share: shareVerdict(ls, capped.steadyBps, capped.evidence) };
 }
 

@@ -185,6 +185,8 @@ test("the script's output: flows and samples; the evidence of contention and the
   // Between the first sample off the start and the last short of the end: (2.5e6 - 1e6) B in 1 s.
   assert.equal(ev.classes.a!.l2Bps, 12e6);
   assert.equal(ev.classes.b!.l2Bps, 0, 'moved in one sample only');
+  // Timed by two clock readings around the dump: their midpoint.
+  assert.equal(parseMeasurement('@@sample 10.00 12.00\n').samples[0]!.t, 11);
   assert.equal(ev.classes.b!.backlogged, 1);
   assert.throws(
     () => parseMeasurement('@@client a\n{"error": "unable to connect to server: Connection refused"}\n'),
@@ -247,8 +249,8 @@ test('(b) the link shares: each within 15 % of its share; off without contention
   assert.equal(shareVerdict({ a: 75, b: 25 }, { a: 79e6, b: 21e6 }, ev(20, 20)).status, 'fail');
 });
 
-test("HFSC's root class given a capacity: applied, ignored, or inconclusive (the flows stayed below it anyway)", () => {
-  const run = (a: number, b: number) => ({
+test("HFSC's root class given a capacity: ignored, applied (held, throttled), or inconclusive", () => {
+  const run = (a: number, b: number, overlimits = 0) => ({
     phase: 'x',
     flows: ['a', 'b'],
     results: {},
@@ -256,6 +258,7 @@ test("HFSC's root class given a capacity: applied, ignored, or inconclusive (the
     steadyBps: { a: a * 0.95, b: b * 0.95 },
     evidence: {
       ...ev(0, 10),
+      root: { ...ev(0, 10).root, overlimits },
       classes: {
         a: { backlogged: 0, maxBacklogPackets: 0, l2Bps: a, overlimits: 0, drops: 0 },
         b: { backlogged: 0, maxBacklogPackets: 0, l2Bps: b, overlimits: 0, drops: 0 },
@@ -263,10 +266,12 @@ test("HFSC's root class given a capacity: applied, ignored, or inconclusive (the
     },
   });
   const ls = { a: 75, b: 25 };
-  assert.equal(rootCapacityVerdict(100e6, ls, run(60e6, 40e6), run(150e6, 150e6)).status, 'applied');
+  // Held, and the root throttled: applied; held without throttling: the flows never reached it.
+  assert.equal(rootCapacityVerdict(100e6, ls, run(60e6, 40e6, 900), run(150e6, 150e6)).status, 'applied');
+  assert.equal(rootCapacityVerdict(100e6, ls, run(60e6, 40e6), run(150e6, 150e6)).status, 'inconclusive');
   const ignored = rootCapacityVerdict(100e6, ls, run(150e6, 140e6), run(150e6, 150e6));
   assert.deepEqual([ignored.status, ignored.totalBps, ignored.uncappedBps], ['ignored', 290e6, 300e6]);
-  assert.equal(rootCapacityVerdict(100e6, ls, run(50e6, 40e6), run(50e6, 52e6)).status, 'inconclusive');
+  assert.equal(rootCapacityVerdict(100e6, ls, run(150e6, 140e6, 900), run(1, 1)).status, 'ignored');
 });
 
 test("docs/benchmarks.md's section: from the raw records, between its markers, replaced in place", () => {
