@@ -501,7 +501,13 @@ export function qosThroughputRows(raw: QosThroughputRaw): BenchRow[] {
       baselineName: 'its link share',
       baseline: x.expected * 100,
       ratio: x.measured / x.expected,
-      ...(judged ? { target: `within ${SHARE_TOLERANCE * 100} %`, met: s.status === 'pass' } : {}),
+      // Blocked is neither met nor failed: the verdict could not be taken (no contention).
+      ...(judged && s.status === 'blocked'
+        ? { target: `within ${SHARE_TOLERANCE * 100} %: blocked, no contention` }
+        : {}),
+      ...(judged && s.status !== 'blocked'
+        ? { target: `within ${SHARE_TOLERANCE * 100} %`, met: s.status === 'pass' }
+        : {}),
       note: s.status,
     }));
   return [

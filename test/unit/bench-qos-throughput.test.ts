@@ -317,6 +317,7 @@ test("docs/benchmarks.md's section: from the raw records, between its markers, r
   assert.match(s, /`node dist\/bench\/qos-throughput\.js --out x\.json`/);
   assert.match(s, /\(a\) upper limit: \*\*met\*\*/);
   assert.match(s, /\(b\) link share: \*\*blocked\*\*/);
+  assert.match(s, /\| 75\.0 % \(its link share\) \| 0\.\d+x \| within 15 %: blocked, no contention \|/);
   const doc = withQosThroughputSection('# B\n\n## Next\n', s, '## Next');
   assert.equal(withQosThroughputSection(doc, s, '## Next'), doc);
   assert.ok(doc.indexOf(END) < doc.indexOf('## Next'));
