@@ -8,6 +8,7 @@ pkgs=(
   lldpd                                # LLDP: the agent's receiver, the lab switch's announcements
   ethtool                              # NIC features (spec.nics.NIC.ethtoolOpts): read and set by the agent
   socat                                # forwards the API server into the lab network
+  iperf3                               # bench/qos-throughput.ts (the VM's root is this one's); debconf: no daemon
   qemu-system-x86 busybox-static cpio  # the VM node: QEMU, its initramfs
   openssl ca-certificates
   # Real nodes: each namespace node runs containerd + runc (Debian's: containerd 1.6 serves the
