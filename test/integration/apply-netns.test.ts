@@ -119,11 +119,11 @@ describe('apply in a namespace (bridges, veth NICs, addresses, routes)', () => {
     assert.deepEqual((await rig.runningConfig() as { networks: object }).networks, canonical(STATIC).networks);
   });
 
-  it('a failing sysfs write (bridge option the kernel refuses) is rolled back too', async () => {
+  it('a failing sysfs write (a bridge option validation lets through and the kernel refuses: group_fwd_mask bit 0, BR_GROUPFWD_RESTRICTED) is rolled back too', async () => {
     const before = await rig.settled();
-    const r = await rig.apply({ networks: { ...STATIC.networks, net1: { ...STATIC.networks.net1, mtu: 1500 }, net6: { bridgeOpts: 'multicast_router=9' } } });
+    const r = await rig.apply({ networks: { ...STATIC.networks, net1: { ...STATIC.networks.net1, mtu: 1500 }, net6: { bridgeOpts: 'group_fwd_mask=1' } } });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /add network net6.*\/sys\/class\/net\/net6\/bridge\/multicast_router/);
+    assert.match(r.stderr, /add network net6.*\/sys\/class\/net\/net6\/bridge\/group_fwd_mask/);
     assert.deepEqual(await rig.settled(), before);
   });
 
