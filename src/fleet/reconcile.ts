@@ -23,7 +23,7 @@ import {
 import { attempt } from './fault.js';
 import { hasOwnKey, own } from './own-properties.js';
 import { planRollout, type NodeRow, type RolloutPlan, type Write } from './rollout.js';
-import { canaryStep } from './canary.js';
+import { canaryStep, type CanaryOutcome } from './canary.js';
 import { lackReason, taintedFor, taintWrites, type TaintSource, type TaintWrite } from './taints.js';
 import { policyStatus, statusChanged, statusEvents, type PolicyEvent } from './policy-status.js';
 import { selectorMatches } from './selector.js';
@@ -430,7 +430,15 @@ function wishOf(
 
 /** The claims of the wishes on one node resolved among them: a refused wish gets its problem, and no write. */
 function refuseConflicting(node: string, onn: OnnView, own_: Ownership, wishes: Wish[]): void {
-  const ordered = [...wishes.filter((w) => hasEntries(w.holds)), ...wishes.filter((w) => !hasEntries(w.holds))];
+  // Holders first, then the others by age; a paused policy that holds nothing here goes last: a
+  // preview never blocks a rollout, and shows the conflict unpausing would meet.
+  const holding = (w: Wish) => hasEntries(w.holds);
+  const previewing = (w: Wish) => !holding(w) && !w.c.view.deleting && w.c.spec?.paused === true;
+  const ordered = [
+    ...wishes.filter(holding),
+    ...wishes.filter((w) => !holding(w) && !previewing(w)),
+    ...wishes.filter(previewing),
+  ];
   const claimants: Claimant[] = ordered.map((w) => ({
     policy: w.c.view.name,
     manager: w.manager,
@@ -548,9 +556,15 @@ function decide(
     statusChanged: statusChanged(view.status, status),
     events: [...statusEvents(view.status, status), ...conflictEvents(view.status, conflicts)],
     ...(finalizer ? { finalizer } : {}),
-    ...(canary.bakeEndsAt ? { passAfterMs: Math.max(0, canary.bakeEndsAt.getTime() - now.getTime()) } : {}),
+    ...passAfter(canary, now),
   };
   return { decision, plan };
+}
+
+/** A pass due when the canary's bake ends or its first unknown gate times out, whichever comes first. */
+function passAfter(canary: CanaryOutcome, now: Date): { passAfterMs?: number } {
+  const due = [canary.bakeEndsAt, canary.timeoutAt].filter((d) => d !== undefined).map((d) => d.getTime());
+  return due.length ? { passAfterMs: Math.max(0, Math.min(...due) - now.getTime()) } : {};
 }
 
 const CONFLICTS_LISTED = 5;

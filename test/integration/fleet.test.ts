@@ -422,12 +422,19 @@ describe('fleet operations: preview, required networks, canary', () => {
     await restore?.();
   });
 
-  it('admission names the new fields: paused and required are booleans', async () => {
+  it('admission names the new fields: paused and required are booleans; a canary of no node, a negative bake, a gate timeout of 0', async () => {
     const r = await run(kubectlArgs(lab, 'apply', '--dry-run=server', '-f', '-'), { allowFailure: true,
       input: JSON.stringify({ apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNetworkPolicy', metadata: { name: 'fleet-bad' }, spec: { ...previewPolicy(), paused: 'yes', required: 1 } }) });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /spec\.paused: Invalid value: "string": spec\.paused in body must be of type boolean/);
     assert.match(r.stderr, /spec\.required: Invalid value: "integer": spec\.required in body must be of type boolean/);
+    const canary = await run(kubectlArgs(lab, 'apply', '--dry-run=server', '-f', '-'), { allowFailure: true,
+      input: JSON.stringify({ apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNetworkPolicy', metadata: { name: 'fleet-bad' }, spec: { ...previewPolicy(), rollout: { canary: { nodes: 0, bakeSeconds: -1, gateTimeoutSeconds: 0 } } } }) });
+    assert.notEqual(canary.code, 0);
+    show('$ kubectl apply --dry-run=server (canary nodes 0, bakeSeconds -1, gateTimeoutSeconds 0)', canary.stderr);
+    assert.match(canary.stderr, /spec\.rollout\.canary\.nodes: Invalid value: 0: spec\.rollout\.canary\.nodes in body should be greater than or equal to 1/);
+    assert.match(canary.stderr, /spec\.rollout\.canary\.bakeSeconds: Invalid value: -1: spec\.rollout\.canary\.bakeSeconds in body should be greater than or equal to 0/);
+    assert.match(canary.stderr, /spec\.rollout\.canary\.gateTimeoutSeconds: Invalid value: 0: spec\.rollout\.canary\.gateTimeoutSeconds in body should be greater than or equal to 1/);
   });
 
   it('paused: everything computed, nothing written; plan --policy shows each node with its address; unpausing rolls out those addresses', async () => {
