@@ -12,6 +12,7 @@ import { nodeView, onnView, policyView } from '../../src/fleet/objects.js';
 import { nodePlans, renderPolicyPlan, summaryLine } from '../../src/kubectl/policy-plan.js';
 import { statusMergePatch } from '../../src/fleet/policy-status.js';
 import { buildPolicyCrd } from '../../src/api/crd.js';
+import { orphanedPolicies } from '../../src/fleet/reconcile.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -461,6 +462,76 @@ describe('a stuck gate times out', () => {
     c.step(at(61));
     assert.match(condition(c.policy('st'), 'Degraded')!.message!, /^node node-1 failed the TrafficErrors gate \(timed out: no error counts for its southbound devices for 60 s /);
     assert.deepEqual(written(c, 'st'), ['node-1']);
+  });
+});
+
+describe('orphaned per-policy field managers', () => {
+  const entries = (c: Cluster, policy: string) =>
+    [...c.onns.values()].filter((o) => o.managedFields.some((e) => e.manager === `ovirt-network-policy/${policy}` && Object.keys(e.fieldsV1['f:spec']?.['f:networks'] ?? {}).length > 0)).map((o) => o.name).sort();
+
+  it('a policy gone without its finalizer: what its manager owns is removed node by node, its annotation dropped; then nothing more', () => {
+    const c = cluster(3);
+    c.putPolicy('st', storage());
+    settle(c);
+    c.handEdit('node-1', 'networks', 'mine', { nic: 'eth3' }); // a hand edit: no policy's
+    assert.deepEqual(entries(c, 'st'), ['node-1', 'node-2', 'node-3']);
+    c.forceDelete('st');
+    assert.deepEqual(orphanedPolicies(c.world()), ['st']);
+    const d = c.step(NOW);
+    assert.deepEqual(d.map((x) => [x.policy, x.orphan, x.applies.map((a) => [a.node, a.kind, a.manager])]), [
+      ['st', true, [['node-1', 'remove', 'ovirt-network-policy/st']]],
+    ], 'removals one node at a time (its spec is gone: the default maxUnavailable), as its deletion would');
+    settle(c);
+    for (const o of c.onns.values()) {
+      assert.equal(o.spec.networks?.fstore, undefined, `${o.name}: its network removed`);
+      assert.equal(o.annotations['network-policy.ovirt.org/st'], undefined, `${o.name}: its annotation dropped`);
+    }
+    assert.deepEqual(entries(c, 'st'), []);
+    assert.deepEqual((c.onns.get('node-1')!.spec.networks as Record<string, unknown>).mine, { nic: 'eth3' }, 'the hand edit stays');
+    assert.deepEqual(orphanedPolicies(c.world()), []);
+    assert.deepEqual(c.step(NOW), [], 'idempotent: nothing left to decide for it');
+  });
+
+  it('its entries stop blocking: a later policy wanting the same name rolls out once they are gone; a policy of that name again adopts them', () => {
+    const c = cluster(2);
+    c.putPolicy('old', storage());
+    settle(c);
+    c.forceDelete('old');
+    c.putPolicy('new', { nodeSelector: { matchLabels: { role: 'hv' } }, networks: { fstore: { nic: 'eth2' } } });
+    settle(c);
+    assert.equal(condition(c.policy('new'), 'Available')?.status, 'True');
+    assert.deepEqual(written(c, 'new').sort(), ['node-1', 'node-2']);
+
+    const d = cluster(2);
+    d.putPolicy('st', storage());
+    settle(d);
+    d.forceDelete('st');
+    d.putPolicy('st', storage()); // back before a pass: not an orphan, nothing removed
+    assert.deepEqual(orphanedPolicies(d.world()), []);
+    const first = d.step(NOW);
+    assert.ok(first.every((x) => !x.orphan && x.applies.every((a) => a.kind !== 'remove')));
+    assert.deepEqual(entries(d, 'st'), ['node-1', 'node-2']);
+  });
+
+  it('a removal cut short (the annotation says removed, nothing else left): the annotation is dropped', () => {
+    const c = cluster(2);
+    c.putPolicy('st', storage());
+    settle(c);
+    c.deletePolicy('st');
+    c.step(NOW); // removals written, agents not yet acted
+    c.agents();
+    c.forceDelete('st');
+    settle(c);
+    for (const o of c.onns.values()) assert.equal(o.annotations['network-policy.ovirt.org/st'], undefined, o.name);
+    assert.deepEqual(orphanedPolicies(c.world()), []);
+  });
+
+  it('other managers are no orphans: kubectl, the agent, a policy that exists', () => {
+    const c = cluster(1);
+    c.putPolicy('st', storage());
+    settle(c);
+    c.handEdit('node-1', 'networks', 'x', { nic: 'eth3' }, 'kubectl-client-side-apply');
+    assert.deepEqual(orphanedPolicies(c.world()), []);
   });
 });
 
