@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lab/src/config.js';
@@ -526,6 +526,42 @@ describe('fleet operations: preview, required networks, canary', () => {
     } finally {
       await linkUp(true).catch(() => undefined);
       await deletePolicy('fleet-canary');
+    }
+  });
+
+  it('a policy gone without its finalizer (removed by hand): the controller removes what its field manager left, node by node', async () => {
+    const nodes = [...nsNodes()].sort().slice(0, 2);
+    for (const n of nodes) await label(n, 'fleet.ovirt.org/orphan=yes');
+    const manager = 'ovirt-network-policy/fleet-orphan';
+    const owned = async (n: string) => {
+      const o = await getJson<Onn & { metadata: { managedFields?: { manager: string; fieldsV1?: { 'f:spec'?: { 'f:networks'?: Record<string, unknown> } } }[] } }>('ovirtnodenetwork', n);
+      return { network: o.spec.networks?.forph, mark: o.metadata.annotations?.['network-policy.ovirt.org/fleet-orphan'],
+        manages: o.metadata.managedFields?.some((e) => e.manager === manager && Object.keys(e.fieldsV1?.['f:spec']?.['f:networks'] ?? {}).length > 0) ?? false };
+    };
+    try {
+      await applyPolicy('fleet-orphan', { nodeSelector: { matchLabels: { 'fleet.ovirt.org/orphan': 'yes' } }, networks: { forph: { nicFromNodeLabel: 'fleet.ovirt.org/storage-nic', vlan: 3012, bridged: false } }, maxUnavailable: 1 });
+      await availableFor('fleet-orphan');
+      for (const n of nodes) assert.equal((await owned(n)).manages, true, `${n}: written by the policy's manager`);
+      // Deleted, and its finalizer removed by hand at once: the policy is gone before its removal
+      // (one node at a time) is through, so at least one node is left to the orphan clean-up.
+      await kubectl('delete', 'ovirtnetworkpolicy', 'fleet-orphan', '--wait=false');
+      await kubectl('patch', 'ovirtnetworkpolicy', 'fleet-orphan', '--type=merge', '-p', '{"metadata":{"finalizers":null}}');
+      await waitFor('the policy gone', async () => (await run(kubectlArgs(lab, 'get', 'onp', 'fleet-orphan'), { allowFailure: true })).code !== 0, 30_000, 200);
+      await waitFor('the orphan\'s entries and annotations gone', async () => {
+        const all = await Promise.all(nodes.map(owned));
+        return all.every((o) => o.network === undefined && o.mark === undefined && !o.manages) ? true : undefined;
+      }, 120_000, 500);
+      for (const n of nodes) {
+        const r = await exec(n, ['ip', 'link', 'show', 'eth1.3012'], { allowFailure: true });
+        assert.notEqual(r.code, 0, `${n}: eth1.3012 removed by its agent`);
+      }
+      if (process.env.OVNH_FLEET_CONTROLLER === 'tree') {
+        const log = await readFile(join(tmpdir(), 'ovnh-fleet-tree-controller.log'), 'utf8');
+        assert.match(log, /"policy":"fleet-orphan".*orphaned field manager/, 'the clean-up was the orphan\'s');
+      }
+    } finally {
+      await deletePolicy('fleet-orphan').catch(() => undefined);
+      for (const n of nodes) await kubectl('label', 'node', n, 'fleet.ovirt.org/orphan-').catch(() => undefined);
     }
   });
 
