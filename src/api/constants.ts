@@ -70,3 +70,8 @@ export const POLICY_FINALIZER = 'ovirt.org/network-policy-cleanup';
 export const NETWORK_UNAVAILABLE_TAINT = 'ovirt.org/network-unavailable';
 /** status.failedNodes lists at most this many nodes (the counts cover all of them). */
 export const FAILED_NODES_MAX = 20;
+
+/** spec.rollout.canary.gateTimeoutSeconds when absent: a gate without its input this long fails. */
+export const GATE_TIMEOUT_DEFAULT = 300;
+/** The unknown gates status.canary.unknownGates tracks at once. */
+export const GATE_WAITS_MAX = 100;

@@ -9,7 +9,13 @@
 // a node label naming one NIC (`nicsFromNodeLabel`). Semantic checks the CRD cannot express (a
 // range inside its pool, a gateway inside it) are src/fleet/validate.ts's.
 import { z } from 'zod';
-import { FAILED_NODES_MAX, NETWORK_UNAVAILABLE_TAINT, POLICY_NAME_MAX } from './constants.js';
+import {
+  FAILED_NODES_MAX,
+  GATE_TIMEOUT_DEFAULT,
+  GATE_WAITS_MAX,
+  NETWORK_UNAVAILABLE_TAINT,
+  POLICY_NAME_MAX,
+} from './constants.js';
 import {
   BOND_MAP_RULES,
   BONDINGS_MAX,
@@ -237,8 +243,9 @@ export const CanarySchema = z
       .min(1)
       .max(10000)
       .describe(
-        'How many nodes change first, alone: the first N matched nodes by name that the policy is not refused ' +
-          'on and that have an object. More than there are: every such node is a canary (the status says so).',
+        'How many nodes change first, alone (at least 1): the first N matched nodes by name that the policy is ' +
+          'not refused on and that have an object. More than there are: every such node is a canary, and ' +
+          'the Progressing condition says so, naming spec.rollout.canary.nodes.',
       ),
     bakeSeconds: z
       .int()
@@ -247,7 +254,19 @@ export const CanarySchema = z
       .default(0)
       .describe(
         'Once every canary node is Available, how long the controller keeps watching them through the health ' +
-          'gates before it writes any other node (default 0: go on at once).',
+          'gates before it writes any other node (default 0: go on at once; never negative).',
+      ),
+    gateTimeoutSeconds: z
+      .int()
+      .min(1)
+      .max(86400)
+      .default(GATE_TIMEOUT_DEFAULT)
+      .describe(
+        'How long a health gate may go without the input it decides on before it fails, with a message ' +
+          `naming the gate and saying "timed out" (default ${GATE_TIMEOUT_DEFAULT}): a changed node whose agent ` +
+          "has not reported on the object's generation (NodeNetworkHealthy), a southbound device with no " +
+          'statistics (SouthboundUp), a canary with no error counts during the bake (TrafficErrors). The ' +
+          'controller records since when each is unknown in status.canary.unknownGates.',
       ),
     maxTrafficErrors: z
       .int()
@@ -265,7 +284,7 @@ export const CanarySchema = z
       'connectivity rollback, a failed apply) and is not healing; the southbound devices of the networks stay up ' +
       '(status.statistics). A failed gate stops the rollout, Degraded with reason CanaryFailed (a canary node) ' +
       'or RolloutAborted (a later one) naming node and gate, with an Event; no further node is written until a ' +
-      'new generation.',
+      'new generation. A gate whose input stays unknown for gateTimeoutSeconds fails the same way, timed out.',
   );
 
 export const RolloutSchema = z
@@ -307,7 +326,10 @@ export const PolicySpecSchema = z
         'A preview: the controller computes everything (selection, addresses, rendering, conflicts) and writes ' +
           'nothing to any node, neither node objects nor taints; the status says what it found, with Progressing ' +
           'False and reason Paused (`kubectl onn plan --policy NAME` shows what each node would do). Setting it ' +
-          'back to false starts the rollout from there. Deleting a paused policy still removes its networks.',
+          'back to false starts the rollout from there. Deleting a paused policy still removes its networks. On a ' +
+          'node where it holds nothing yet, a paused policy yields to every policy that is not paused (it never ' +
+          'blocks their rollout): it is refused there (Conflict), which is what unpausing would meet, and its ' +
+          'Progressing condition counts the nodes refused.',
       ),
     required: z
       .boolean()
@@ -407,6 +429,22 @@ export const PolicyStatusSchema = z
           .describe('When the controller first saw every canary node Available (RFC 3339): the bake counts from here.')
           .optional(),
         passed: z.boolean().describe('The bake is over: the other nodes are being written.').optional(),
+        unknownGates: z
+          .array(
+            z
+              .object({
+                node: z.string().describe('The node.'),
+                gate: z.string().describe('NodeNetworkHealthy, SouthboundUp or TrafficErrors.'),
+                since: z.string().describe('When the controller first found the input unknown (RFC 3339).'),
+              })
+              .describe('A gate that cannot decide on a node yet.'),
+          )
+          .max(GATE_WAITS_MAX)
+          .describe(
+            'The gates whose input is unknown now, and since when: each fails, timed out, once ' +
+              `spec.rollout.canary.gateTimeoutSeconds have passed (at most ${GATE_WAITS_MAX}; more wait their turn).`,
+          )
+          .optional(),
         counters: z
           .record(z.string(), z.string().describe('A decimal count.'))
           .describe(

@@ -182,7 +182,7 @@ export class Controller {
         );
       // Leadership is checked before every policy's writes: a lapsed leader stops at once.
       if (!this.leader || this.stopped) return;
-      await this.carryOut(d).catch((e: unknown) =>
+      await (d.orphan ? this.cleanOrphan(d) : this.carryOut(d)).catch((e: unknown) =>
         this.o.log.error(
           { policy: d.policy, err: describeApiError(e) },
           'reconcile of the policy failed; retried on the next pass',
@@ -226,6 +226,20 @@ export class Controller {
       this.schedule();
     }, delayMs);
     this.retryPass = { timer, at };
+  }
+
+  /**
+   * An orphaned policy's removal writes, once the API server confirms there is no such policy (a
+   * cache that has not seen a new policy yet must not remove what it just wrote). No status, Event
+   * or finalizer: there is no object to carry them.
+   */
+  private async cleanOrphan(d: PolicyDecision): Promise<void> {
+    if (!d.applies.length || (await this.o.client.policyExists(d.policy))) return;
+    this.o.log.info(
+      { policy: d.policy, nodes: d.applies.map((a) => a.node) },
+      'orphaned field manager (policy gone without its finalizer): removing what it left',
+    );
+    for (const a of d.applies) await this.writeNode(d.policy, undefined, a);
   }
 
   private async carryOut(d: PolicyDecision): Promise<void> {
@@ -274,7 +288,7 @@ export class Controller {
    * others, the status or the Events: the next pass sees the node unchanged and tries again, once
    * the write's backoff has passed (write-retries.ts).
    */
-  private async writeNode(policyName: string, policy: KubeObject, a: ApplyAction): Promise<void> {
+  private async writeNode(policyName: string, policy: KubeObject | undefined, a: ApplyAction): Promise<void> {
     const key = writeKey(policyName, a);
     if (this.retries.held(key, Date.now())) return;
     const sent = await this.sendWrite(policyName, policy, a);
@@ -286,7 +300,11 @@ export class Controller {
    * Sends one node's write: ok; stale when its removal met a newer object (decided again at once,
    * no backoff); failed otherwise (logged, and an Event for a refused apply).
    */
-  private async sendWrite(policyName: string, policy: KubeObject, a: ApplyAction): Promise<'ok' | 'stale' | 'failed'> {
+  private async sendWrite(
+    policyName: string,
+    policy: KubeObject | undefined,
+    a: ApplyAction,
+  ): Promise<'ok' | 'stale' | 'failed'> {
     const { client, log } = this.o;
     if (a.remove) {
       try {
@@ -317,6 +335,7 @@ export class Controller {
         { policy: policyName, node: a.node, err: describeApiError(e) },
         conflict ? 'apply refused: a field is managed by another writer' : 'apply failed',
       );
+      if (!policy) return 'failed';
       await this.counted(
         'event',
         client.policyEvent(

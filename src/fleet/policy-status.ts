@@ -137,8 +137,8 @@ function progressingCondition(i: StatusInput, remaining: boolean): Want {
       status: 'False',
       reason: 'Paused',
       message:
-        `spec.paused: nothing is written; ${left} node(s) to change, ${plan.changing.length} still changing ` +
-        '(kubectl onn plan --policy shows each)',
+        `spec.paused: nothing is written; ${left} node(s) to change, ${plan.changing.length} still changing` +
+        `${pausedRefusals(i)} (kubectl onn plan --policy shows each)`,
       observedGeneration: g,
     };
   }
@@ -153,7 +153,12 @@ function progressingCondition(i: StatusInput, remaining: boolean): Want {
     };
   const c = i.canary;
   if (c && !i.deleting && (c.phase === 'canary' || c.phase === 'baking')) {
-    const of = `${c.canaryNodes.length} canary node(s)${c.oversized ? ' (every node there is to change)' : ''}`;
+    const of =
+      `${c.canaryNodes.length} canary node(s)` +
+      (c.oversized
+        ? ` (spec.rollout.canary.nodes is ${c.requested}, more than the ${c.canaryNodes.length} node(s) there are ` +
+          'to change: every one is a canary)'
+        : '');
     return {
       type: 'Progressing',
       status: 'True',
@@ -174,6 +179,17 @@ function progressingCondition(i: StatusInput, remaining: boolean): Want {
         observedGeneration: g,
       }
     : { type: 'Progressing', status: 'False', reason: 'Complete', message: '', observedGeneration: g };
+}
+
+/** A paused policy's refusals, which unpausing would meet as they are (a conflict names what it clashes with). */
+function pausedRefusals(i: StatusInput): string {
+  const refused = [...i.rows]
+    .sort((a, b) => (a.node < b.node ? -1 : 1))
+    .map((r) => i.plan.states.get(r.node)!)
+    .filter((s) => s.kind === 'refused');
+  if (!refused.length) return '';
+  const { node, reason, message } = refused[0]!.problem;
+  return `; refused on ${refused.length} node(s), unpausing writes none of them (${node}: ${reason}: ${message})`;
 }
 
 /** Why the rollout stopped, if it did: a gate or a failed node, CanaryFailed when it was a canary. */

@@ -5,7 +5,14 @@
 //   checkPolicySpec (validate.ts) → selectorMatches (selector.ts) → allocate (ipam.ts) →
 //   renderForNode + fragmentErrors (render.ts) → resolveClaims (conflicts.ts) →
 //   planRollout (rollout.ts) → policyStatus + statusEvents (policy-status.ts).
-import { API_VERSION, KIND, POLICY_FINALIZER, REMOVED_MARK } from '../api/constants.js';
+import {
+  API_VERSION,
+  KIND,
+  POLICY_ANNOTATION_PREFIX,
+  POLICY_FINALIZER,
+  POLICY_MANAGER_PREFIX,
+  REMOVED_MARK,
+} from '../api/constants.js';
 import type { PolicySpec, PolicyStatus } from '../api/policy.js';
 import { allocate, type AllocationRequest, type Family } from './ipam.js';
 import { annotationOf, managerOf, ownedFragment, ownership, type Ownership } from './ownership.js';
@@ -23,7 +30,7 @@ import {
 import { attempt } from './fault.js';
 import { hasOwnKey, own } from './own-properties.js';
 import { planRollout, type NodeRow, type RolloutPlan, type Write } from './rollout.js';
-import { canaryStep } from './canary.js';
+import { canaryStep, type CanaryOutcome } from './canary.js';
 import { lackReason, taintedFor, taintWrites, type TaintSource, type TaintWrite } from './taints.js';
 import { policyStatus, statusChanged, statusEvents, type PolicyEvent } from './policy-status.js';
 import { selectorMatches } from './selector.js';
@@ -98,6 +105,11 @@ export interface PolicyDecision {
   events: PolicyEvent[];
   /** A pass is due this soon even if nothing changes (a canary's bake ends). */
   passAfterMs?: number;
+  /**
+   * No such policy exists: node objects name it (its field manager, its annotation) because it went
+   * without its finalizer; the applies remove what it left, as its deletion would have.
+   */
+  orphan?: true;
 }
 
 /** The apply configuration for a write (see rollout.ts for the annotation's meaning). */
@@ -229,7 +241,8 @@ export function reconcile(world: World, now: Date): PolicyDecision[] {
  * the others are decided as usual.
  */
 export function decideWorld(world: World, now: Date): WorldDecision {
-  const checked = checkPolicies(world.policies);
+  const orphans = orphanedPolicies(world);
+  const checked = checkPolicies([...world.policies, ...orphans.map(orphanView)]);
   const onns = new Map(world.onns.map((o) => [o.name, o]));
   // A node object whose ownership cannot be read is decided for no policy (see nodeFault in wishOf).
   const { owns, nodeFaults } = readOwnership(world.onns);
@@ -254,25 +267,73 @@ export function decideWorld(world: World, now: Date): WorldDecision {
     if (onn && own_) refuseConflicting(node, onn, own_, wishes);
     for (const w of wishes) addRow(rows, node, onn, w);
   }
-  // Orphaned field managers (a policy gone without its finalizer) are left alone: their entries
-  // count as hand edits in conflicts, never removed by guesswork.
-  const policies = checked.map((c): DecidedPolicy => {
+  // An orphan (a policy gone without its finalizer) is decided as that policy being deleted: its
+  // entries are removed and its annotation dropped the way the finalizer would have, node by node.
+  const gone = new Set(orphans);
+  const policies = checked.map((c): DecidedPolicy | undefined => {
     const mine = rows.get(c.view.name)!;
+    if (gone.has(c.view.name)) return mine.length ? orphanDecided(c, mine, world.nodes, now) : undefined;
     if (c.fault) return { decision: faultDecision(c.view, c.fault, now), rows: mine };
     const r = attempt(() => decide(c, mine, conflicts.get(c), world.nodes, now));
     return r.ok
       ? { ...r.value, rows: mine }
       : { decision: faultDecision(c.view, `deciding the rollout: ${r.message}`, now), rows: mine };
   });
-  return { policies, taints: taintWrites(world.nodes, taintSources(checked, policies)) };
+  const decidedOnes = policies.filter((p) => p !== undefined);
+  return { policies: decidedOnes, taints: taintWrites(world.nodes, taintSources(checked, policies)) };
+}
+
+/**
+ * The policies that node objects name (a field manager, the annotation) although no such policy
+ * exists: gone without their finalizer having run (it was removed by hand, or the CRD went and
+ * came back). Read from ownership.ts's naming: managerOf and annotationOf.
+ */
+export function orphanedPolicies(world: World): string[] {
+  const live = new Set(world.policies.map((p) => p.name));
+  const named = new Set<string>();
+  for (const o of world.onns) {
+    // A manager counts while it owns a network or bond (after a removal it may keep an empty spec).
+    for (const e of Array.isArray(o.managedFields) ? o.managedFields : []) {
+      const m = (e as { manager?: unknown } | null)?.manager;
+      if (typeof m !== 'string' || !m.startsWith(POLICY_MANAGER_PREFIX) || e.subresource) continue;
+      const spec = e.fieldsV1?.['f:spec'];
+      const owns = ['f:networks', 'f:bondings'].some((k) =>
+        Object.keys(spec?.[k] ?? {}).some((n) => n.startsWith('f:')),
+      );
+      if (owns) named.add(m.slice(POLICY_MANAGER_PREFIX.length));
+    }
+    for (const k of Object.keys(o.annotations ?? {}))
+      if (k.startsWith(POLICY_ANNOTATION_PREFIX)) named.add(k.slice(POLICY_ANNOTATION_PREFIX.length));
+  }
+  return [...named].filter((n) => n !== '' && !live.has(n)).sort();
+}
+
+/** An orphan as the core decides it: a policy being deleted, with its finalizer, and no spec of its own. */
+function orphanView(name: string): PolicyView {
+  return { name, generation: 0, creationTimestamp: '', deleting: true, finalizers: [POLICY_FINALIZER], spec: {} };
+}
+
+/** An orphan's decision: the removal writes only (there is no policy to write a status, Events or finalizer to). */
+function orphanDecided(c: Checked, rows: NodeRow[], nodes: readonly NodeView[], now: Date): DecidedPolicy {
+  const r = attempt(() => decide(c, rows, undefined, nodes, now));
+  const applies = r.ok ? r.value.decision.applies : [];
+  const decision: PolicyDecision = {
+    policy: c.view.name,
+    orphan: true,
+    applies,
+    status: {},
+    statusChanged: false,
+    events: [],
+  };
+  return { decision, rows, ...(r.ok && r.value.plan ? { plan: r.value.plan } : {}) };
 }
 
 /** What each live policy says of the taint: decided when it is required and rolling out, frozen when undecided. */
-function taintSources(checked: readonly Checked[], policies: readonly DecidedPolicy[]): TaintSource[] {
+function taintSources(checked: readonly Checked[], policies: readonly (DecidedPolicy | undefined)[]): TaintSource[] {
   const out: TaintSource[] = [];
   checked.forEach((c, i) => {
-    const { plan, rows } = policies[i]!;
     if (c.view.deleting) return;
+    const { plan, rows } = policies[i]!;
     // No plan: the spec is invalid or deciding it failed (its taints stay, as its node writes do).
     if (!c.spec || !plan || c.spec.paused) {
       out.push({ policy: c.view.name, mode: { kind: 'frozen' } });
@@ -430,7 +491,15 @@ function wishOf(
 
 /** The claims of the wishes on one node resolved among them: a refused wish gets its problem, and no write. */
 function refuseConflicting(node: string, onn: OnnView, own_: Ownership, wishes: Wish[]): void {
-  const ordered = [...wishes.filter((w) => hasEntries(w.holds)), ...wishes.filter((w) => !hasEntries(w.holds))];
+  // Holders first, then the others by age; a paused policy that holds nothing here goes last: a
+  // preview never blocks a rollout, and shows the conflict unpausing would meet.
+  const holding = (w: Wish) => hasEntries(w.holds);
+  const previewing = (w: Wish) => !holding(w) && !w.c.view.deleting && w.c.spec?.paused === true;
+  const ordered = [
+    ...wishes.filter(holding),
+    ...wishes.filter((w) => !holding(w) && !previewing(w)),
+    ...wishes.filter(previewing),
+  ];
   const claimants: Claimant[] = ordered.map((w) => ({
     policy: w.c.view.name,
     manager: w.manager,
@@ -548,9 +617,15 @@ function decide(
     statusChanged: statusChanged(view.status, status),
     events: [...statusEvents(view.status, status), ...conflictEvents(view.status, conflicts)],
     ...(finalizer ? { finalizer } : {}),
-    ...(canary.bakeEndsAt ? { passAfterMs: Math.max(0, canary.bakeEndsAt.getTime() - now.getTime()) } : {}),
+    ...passAfter(canary, now),
   };
   return { decision, plan };
+}
+
+/** A pass due when the canary's bake ends or its first unknown gate times out, whichever comes first. */
+function passAfter(canary: CanaryOutcome, now: Date): { passAfterMs?: number } {
+  const due = [canary.bakeEndsAt, canary.timeoutAt].filter((d) => d !== undefined).map((d) => d.getTime());
+  return due.length ? { passAfterMs: Math.max(0, Math.min(...due) - now.getTime()) } : {};
 }
 
 const CONFLICTS_LISTED = 5;

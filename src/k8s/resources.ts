@@ -114,6 +114,17 @@ export class ControllerClient {
     );
   }
 
+  /** Whether the policy exists now, asked of the API server (not of a cache). */
+  async policyExists(name: string): Promise<boolean> {
+    try {
+      await this.http.call<KubeObject>('GET', `${POLICY_PATH}/${encodeURIComponent(name)}`);
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 404) return false;
+      throw e;
+    }
+  }
+
   /** Sets a policy's finalizers, only if the policy is still at resourceVersion (else 409). */
   setFinalizers(name: string, finalizers: readonly string[], resourceVersion: string | undefined): Promise<KubeObject> {
     return this.http.call<KubeObject>(

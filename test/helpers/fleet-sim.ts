@@ -58,6 +58,11 @@ export class Cluster {
     else this.policies.set(name, { ...p, deleting: true });
   }
 
+  /** The policy is gone at once, whatever its finalizer (kubectl patch removing it, then delete). */
+  forceDelete(name: string): void {
+    this.policies.delete(name);
+  }
+
   /** A hand edit (kubectl patch/edit: an Update by its own manager) of one entry. */
   handEdit(node: string, section: Section, name: string, value: unknown, manager = 'kubectl-edit'): void {
     const onn = this.onns.get(node)!;
@@ -76,6 +81,11 @@ export class Cluster {
     const decided = decideWorld(this.world(), now);
     const decisions = decided.policies.map((p) => p.decision);
     for (const d of decisions) {
+      if (d.orphan) {
+        // No such policy: only its node writes (the controller confirms it is gone first).
+        for (const a of d.applies) this.apply(a);
+        continue;
+      }
       let p = this.policies.get(d.policy)!;
       if (d.finalizer === 'add') p = { ...p, finalizers: [...p.finalizers, POLICY_FINALIZER] };
       for (const a of d.applies) this.apply(a);

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lab/src/config.js';
@@ -422,12 +422,19 @@ describe('fleet operations: preview, required networks, canary', () => {
     await restore?.();
   });
 
-  it('admission names the new fields: paused and required are booleans', async () => {
+  it('admission names the new fields: paused and required are booleans; a canary of no node, a negative bake, a gate timeout of 0', async () => {
     const r = await run(kubectlArgs(lab, 'apply', '--dry-run=server', '-f', '-'), { allowFailure: true,
       input: JSON.stringify({ apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNetworkPolicy', metadata: { name: 'fleet-bad' }, spec: { ...previewPolicy(), paused: 'yes', required: 1 } }) });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /spec\.paused: Invalid value: "string": spec\.paused in body must be of type boolean/);
     assert.match(r.stderr, /spec\.required: Invalid value: "integer": spec\.required in body must be of type boolean/);
+    const canary = await run(kubectlArgs(lab, 'apply', '--dry-run=server', '-f', '-'), { allowFailure: true,
+      input: JSON.stringify({ apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNetworkPolicy', metadata: { name: 'fleet-bad' }, spec: { ...previewPolicy(), rollout: { canary: { nodes: 0, bakeSeconds: -1, gateTimeoutSeconds: 0 } } } }) });
+    assert.notEqual(canary.code, 0);
+    show('$ kubectl apply --dry-run=server (canary nodes 0, bakeSeconds -1, gateTimeoutSeconds 0)', canary.stderr);
+    assert.match(canary.stderr, /spec\.rollout\.canary\.nodes: Invalid value: 0: spec\.rollout\.canary\.nodes in body should be greater than or equal to 1/);
+    assert.match(canary.stderr, /spec\.rollout\.canary\.bakeSeconds: Invalid value: -1: spec\.rollout\.canary\.bakeSeconds in body should be greater than or equal to 0/);
+    assert.match(canary.stderr, /spec\.rollout\.canary\.gateTimeoutSeconds: Invalid value: 0: spec\.rollout\.canary\.gateTimeoutSeconds in body should be greater than or equal to 1/);
   });
 
   it('paused: everything computed, nothing written; plan --policy shows each node with its address; unpausing rolls out those addresses', async () => {
@@ -519,6 +526,53 @@ describe('fleet operations: preview, required networks, canary', () => {
     } finally {
       await linkUp(true).catch(() => undefined);
       await deletePolicy('fleet-canary');
+    }
+  });
+
+  it('a policy gone without its finalizer: the controller removes what its field manager left on the node objects', async () => {
+    // The state a policy leaves when its finalizer is removed by hand mid-removal (racy to bring
+    // about through a real policy): its field manager owning a network and its annotation on two
+    // node objects, and no such policy. Written here as the controller writes it, by server-side apply.
+    const nodes = [...nsNodes()].sort().slice(0, 2);
+    const manager = 'ovirt-network-policy/fleet-ghost';
+    const mark = 'network-policy.ovirt.org/fleet-ghost';
+    type Managed = Onn & { metadata: { managedFields?: { manager: string; fieldsV1?: { 'f:spec'?: { 'f:networks'?: Record<string, unknown> } } }[] } };
+    const owned = async (n: string) => {
+      const o = await getJson<Managed>('ovirtnodenetwork', n, '--show-managed-fields');
+      return { network: o.spec.networks?.fghost, mark: o.metadata.annotations?.[mark],
+        manages: o.metadata.managedFields?.some((e) => e.manager === manager && Object.keys(e.fieldsV1?.['f:spec']?.['f:networks'] ?? {}).length > 0) ?? false };
+    };
+    try {
+      for (const n of nodes) {
+        await run(kubectlArgs(lab, 'apply', '--server-side', `--field-manager=${manager}`, '-f', '-'), { input: JSON.stringify({
+          apiVersion: 'ovirt.org/v1alpha1', kind: 'OvirtNodeNetwork', metadata: { name: n, annotations: { [mark]: '1' } },
+          spec: { networks: { fghost: { nic: 'eth1', bridged: true } } } }) });
+      }
+      await waitFor('the orphan\'s entries and annotations gone', async () => {
+        const all = await Promise.all(nodes.map(owned));
+        return all.every((o) => o.network === undefined && o.mark === undefined && !o.manages) ? true : undefined;
+      }, 120_000, 500);
+      for (const n of nodes) {
+        await waitFor(`${n}: its agent has acted on the removal`, async () => {
+          const o = await onn(n);
+          return cond(o, 'Available')?.observedGeneration === o.metadata.generation && cond(o, 'Available')?.status === 'True';
+        }, 120_000, 500);
+        const r = await exec(n, ['ip', 'link', 'show', 'fghost'], { allowFailure: true });
+        assert.notEqual(r.code, 0, `${n}: no bridge fghost left`);
+      }
+      if (process.env.OVNH_FLEET_CONTROLLER === 'tree') {
+        const log = await readFile(join(tmpdir(), 'ovnh-fleet-tree-controller.log'), 'utf8');
+        assert.match(log, /"policy":"fleet-ghost".*orphaned field manager/, 'removed by the orphan clean-up');
+      }
+    } finally {
+      for (const n of nodes) {
+        const o = await owned(n).catch(() => undefined);
+        if (o?.network !== undefined || o?.mark !== undefined)
+          await kubectl('patch', 'ovirtnodenetwork', n, '--type=json', '-p', JSON.stringify([
+            ...(o.network !== undefined ? [{ op: 'remove', path: '/spec/networks/fghost' }] : []),
+            ...(o.mark !== undefined ? [{ op: 'remove', path: '/metadata/annotations/network-policy.ovirt.org~1fleet-ghost' }] : []),
+          ])).catch(() => undefined);
+      }
     }
   });
 

@@ -11,6 +11,11 @@ import { taintWrites, wantedTaint } from '../../src/fleet/taints.js';
 import { nodeView, onnView, policyView } from '../../src/fleet/objects.js';
 import { nodePlans, renderPolicyPlan, summaryLine } from '../../src/kubectl/policy-plan.js';
 import { statusMergePatch } from '../../src/fleet/policy-status.js';
+import { buildPolicyCrd } from '../../src/api/crd.js';
+import { orphanedPolicies } from '../../src/fleet/reconcile.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
 import { reportedObject } from './reported-fixtures.js';
 import type { OnnObject } from '../../src/k8s/client.js';
 import type { KubeObject } from '../../src/k8s/resources.js';
@@ -105,6 +110,37 @@ describe('spec.paused', () => {
     settle(c);
     assert.equal(c.policy('st'), undefined, 'finalizer dropped: the removal ran although paused');
     assert.equal(c.onns.get('node-1')!.spec.networks?.fstore, undefined);
+  });
+});
+
+describe('spec.paused with a conflicting policy', () => {
+  it('an older paused policy never blocks a live one: it yields where it holds nothing, and says so', () => {
+    const c = cluster(3);
+    c.putPolicy('preview', storage({ paused: true }));
+    c.putPolicy('live', { nodeSelector: { matchLabels: { role: 'hv' } }, networks: { fstore: { nic: 'eth2' } }, maxUnavailable: 3 });
+    settle(c);
+    assert.equal(condition(c.policy('live'), 'Available')?.status, 'True', 'the live policy rolled out everywhere');
+    assert.deepEqual(written(c, 'live').sort(), ['node-1', 'node-2', 'node-3']);
+    const p = c.policy('preview')!;
+    assert.equal(condition(p, 'Degraded')?.reason, 'Conflict');
+    assert.equal(condition(p, 'Progressing')?.reason, 'Paused');
+    assert.equal(condition(p, 'Progressing')?.message, 'spec.paused: nothing is written; 0 node(s) to change, 0 still changing; refused on 3 node(s), unpausing writes none of them (node-1: Conflict: networks fstore is already of policy live) (kubectl onn plan --policy shows each)');
+    // Unpaused, it meets what the preview said: refused, nothing written.
+    c.putPolicy('preview', storage({ paused: false }));
+    settle(c);
+    assert.deepEqual(written(c, 'preview'), []);
+    assert.equal(condition(c.policy('preview'), 'Degraded')?.reason, 'Conflict');
+  });
+
+  it('a paused policy that holds its entries keeps them: a later live policy is refused there', () => {
+    const c = cluster(2);
+    c.putPolicy('st', storage());
+    settle(c);
+    c.putPolicy('st', storage({ paused: true }));
+    c.putPolicy('live', { nodeSelector: { matchLabels: { role: 'hv' } }, networks: { fstore: { nic: 'eth2' } } });
+    settle(c);
+    assert.equal(condition(c.policy('live'), 'Degraded')?.reason, 'Conflict');
+    assert.deepEqual(written(c, 'live'), []);
   });
 });
 
@@ -242,10 +278,16 @@ describe('spec.rollout.canary and the health gates', () => {
     return assert.fail('did not settle');
   };
 
-  it('admission-side checks name the fields: a negative bake, a canary of no node', () => {
-    const r = checkPolicySpec(storage({ rollout: { canary: { nodes: 0, bakeSeconds: -1 } } }));
+  it('admission-side checks name the fields: a negative bake, a canary of no node, a gate timeout of 0', () => {
+    const r = checkPolicySpec(storage({ rollout: { canary: { nodes: 0, bakeSeconds: -1, gateTimeoutSeconds: 0 } } }));
     assert.ok(!r.ok);
-    assert.deepEqual(r.errors.map((e) => e.path).sort(), ['spec.rollout.canary.bakeSeconds', 'spec.rollout.canary.nodes']);
+    assert.deepEqual(r.errors.map((e) => e.path).sort(), ['spec.rollout.canary.bakeSeconds', 'spec.rollout.canary.gateTimeoutSeconds', 'spec.rollout.canary.nodes']);
+    // The CRD says the same to the API server (the lab test has it refuse them, naming each field).
+    const crd = buildPolicyCrd() as { spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: Json } } } }[] } };
+    const canary = crd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec.properties.rollout.properties.canary.properties;
+    assert.deepEqual([canary.nodes.minimum, canary.bakeSeconds.minimum, canary.gateTimeoutSeconds.minimum], [1, 0, 1]);
+    const ok = checkPolicySpec(canaryPolicy());
+    assert.ok(ok.ok && ok.spec.rollout?.canary?.gateTimeoutSeconds === 300, 'the gate timeout defaults to 300 s');
   });
 
   it('the canary changes alone, bakes, then the rest follow at maxUnavailable', () => {
@@ -351,7 +393,145 @@ describe('spec.rollout.canary and the health gates', () => {
     c.step(at(0));
     const p = c.policy('st')!;
     assert.equal(condition(p, 'Progressing')?.reason, 'Canary');
-    assert.match(condition(p, 'Progressing')!.message!, /^3 canary node\(s\) \(every node there is to change\) changing first: node-1, node-2, node-3$/);
+    assert.match(condition(p, 'Progressing')!.message!, /^3 canary node\(s\) \(spec\.rollout\.canary\.nodes is 10, more than the 3 node\(s\) there are to change: every one is a canary\) changing first: node-1, node-2, node-3$/);
+  });
+});
+
+describe('a stuck gate times out', () => {
+  const at = (s: number) => new Date(NOW.getTime() + s * 1000);
+  const canaryPolicy = (canary: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    storage({ rollout: { canary: { nodes: 1, bakeSeconds: 30, ...canary } }, ...extra });
+
+  it('a canary whose agent never reports: NodeNetworkHealthy unknown since the write, failed timed out after gateTimeoutSeconds', () => {
+    const c = cluster(3);
+    c.putPolicy('st', canaryPolicy({ gateTimeoutSeconds: 120 }));
+    c.step(at(0)); // node-1 written; its agent never answers
+    const d = c.step(at(10))[0]!; // the first pass that sees it unknown
+    assert.deepEqual(c.policy('st')!.status?.canary?.unknownGates, [{ node: 'node-1', gate: 'NodeNetworkHealthy', since: at(10).toISOString() }]);
+    assert.equal(d.passAfterMs, 120_000, 'a pass is due when it times out');
+    assert.equal(condition(c.policy('st'), 'Progressing')?.reason, 'Canary');
+    assert.equal(c.step(at(129))[0]!.statusChanged, false, 'waiting writes nothing more');
+    assert.equal(condition(c.policy('st'), 'Degraded')?.status, 'False', 'not before the timeout');
+    const e = c.step(at(130))[0]!;
+    const p = c.policy('st')!;
+    assert.equal(condition(p, 'Degraded')?.reason, 'CanaryFailed');
+    assert.match(condition(p, 'Degraded')!.message!, /^node node-1 failed the NodeNetworkHealthy gate \(timed out: the agent has not reported on generation 2 for 120 s \(unknown since 2026-01-02T00:00:10\.000Z\)\); the rollout of generation 1 stopped/);
+    assert.equal(condition(p, 'Progressing')?.reason, 'CanaryFailed');
+    assert.deepEqual(e.events.filter((x) => x.reason === 'CanaryFailed').length, 1, 'an Event');
+    assert.equal(p.status?.canary?.unknownGates, undefined, 'no longer tracked once failed');
+    c.step(at(500));
+    assert.deepEqual(written(c, 'st'), ['node-1'], 'no other node written');
+    // A new generation resumes (the agent answers now).
+    c.putPolicy('st', canaryPolicy({ gateTimeoutSeconds: 120, bakeSeconds: 0 }, { maxUnavailable: 3 }));
+    for (let i = 0; i < 6; i++) { c.step(at(600 + i)); c.agents(); }
+    assert.equal(condition(c.policy('st'), 'Available')?.status, 'True');
+  });
+
+  it('an unknown that resolves in time is dropped; a southbound without statistics on a later node fails SouthboundUp timed out (RolloutAborted)', () => {
+    const c = cluster(3);
+    c.putPolicy('st', canaryPolicy({ bakeSeconds: 0, gateTimeoutSeconds: 60 }, { maxUnavailable: 1 }));
+    c.step(at(0));
+    c.step(at(5));
+    assert.equal(c.policy('st')!.status?.canary?.unknownGates?.length, 1);
+    c.agents();
+    c.step(at(20)); // node-1 reported Available: the bake of 0 s passes, node-2 is written
+    assert.equal(c.policy('st')!.status?.canary?.unknownGates, undefined, 'resolved: no longer tracked');
+    // node-2's agent reports statistics, but none for its southbound eth1.
+    c.agents();
+    const onn = c.onns.get('node-2')!;
+    c.onns.set('node-2', { ...onn, status: { ...onn.status, statistics: { eth0: { state: 'up' } } } as typeof onn.status });
+    c.step(at(30));
+    assert.deepEqual(c.policy('st')!.status?.canary?.unknownGates, [{ node: 'node-2', gate: 'SouthboundUp', since: at(30).toISOString() }]);
+    c.step(at(90));
+    const p = c.policy('st')!;
+    assert.equal(condition(p, 'Degraded')?.reason, 'RolloutAborted');
+    assert.match(condition(p, 'Degraded')!.message!, /^node node-2 failed the SouthboundUp gate \(timed out: no statistics for eth1 for 60 s /);
+    assert.deepEqual(p.status?.gateFailure && [p.status.gateFailure.gate, p.status.gateFailure.canary], ['SouthboundUp', false]);
+    // (An unknown gate holds nothing back until it times out: node-3 was written meanwhile.)
+    assert.deepEqual(written(c, 'st').sort(), ['node-1', 'node-2', 'node-3']);
+  });
+
+  it('the metric gate without counts during a bake longer than the timeout fails TrafficErrors timed out', () => {
+    const c = cluster(2);
+    c.putPolicy('st', canaryPolicy({ bakeSeconds: 600, maxTrafficErrors: 5, gateTimeoutSeconds: 60 }));
+    c.step(at(0));
+    c.agents();
+    c.step(at(1)); // baking; the agent reports no statistics, so there are no counts to compare
+    assert.deepEqual(c.policy('st')!.status?.canary?.unknownGates, [{ node: 'node-1', gate: 'TrafficErrors', since: at(1).toISOString() }]);
+    assert.equal(condition(c.policy('st'), 'Progressing')?.reason, 'Baking');
+    c.step(at(61));
+    assert.match(condition(c.policy('st'), 'Degraded')!.message!, /^node node-1 failed the TrafficErrors gate \(timed out: no error counts for its southbound devices for 60 s /);
+    assert.deepEqual(written(c, 'st'), ['node-1']);
+  });
+});
+
+describe('orphaned per-policy field managers', () => {
+  const entries = (c: Cluster, policy: string) =>
+    [...c.onns.values()].filter((o) => o.managedFields.some((e) => e.manager === `ovirt-network-policy/${policy}` && Object.keys(e.fieldsV1['f:spec']?.['f:networks'] ?? {}).length > 0)).map((o) => o.name).sort();
+
+  it('a policy gone without its finalizer: what its manager owns is removed node by node, its annotation dropped; then nothing more', () => {
+    const c = cluster(3);
+    c.putPolicy('st', storage());
+    settle(c);
+    c.handEdit('node-1', 'networks', 'mine', { nic: 'eth3' }); // a hand edit: no policy's
+    assert.deepEqual(entries(c, 'st'), ['node-1', 'node-2', 'node-3']);
+    c.forceDelete('st');
+    assert.deepEqual(orphanedPolicies(c.world()), ['st']);
+    const d = c.step(NOW);
+    assert.deepEqual(d.map((x) => [x.policy, x.orphan, x.applies.map((a) => [a.node, a.kind, a.manager])]), [
+      ['st', true, [['node-1', 'remove', 'ovirt-network-policy/st']]],
+    ], 'removals one node at a time (its spec is gone: the default maxUnavailable), as its deletion would');
+    settle(c);
+    for (const o of c.onns.values()) {
+      assert.equal(o.spec.networks?.fstore, undefined, `${o.name}: its network removed`);
+      assert.equal(o.annotations['network-policy.ovirt.org/st'], undefined, `${o.name}: its annotation dropped`);
+    }
+    assert.deepEqual(entries(c, 'st'), []);
+    assert.deepEqual((c.onns.get('node-1')!.spec.networks as Record<string, unknown>).mine, { nic: 'eth3' }, 'the hand edit stays');
+    assert.deepEqual(orphanedPolicies(c.world()), []);
+    assert.deepEqual(c.step(NOW), [], 'idempotent: nothing left to decide for it');
+  });
+
+  it('its entries stop blocking: a later policy wanting the same name rolls out once they are gone; a policy of that name again adopts them', () => {
+    const c = cluster(2);
+    c.putPolicy('old', storage());
+    settle(c);
+    c.forceDelete('old');
+    c.putPolicy('new', { nodeSelector: { matchLabels: { role: 'hv' } }, networks: { fstore: { nic: 'eth2' } } });
+    settle(c);
+    assert.equal(condition(c.policy('new'), 'Available')?.status, 'True');
+    assert.deepEqual(written(c, 'new').sort(), ['node-1', 'node-2']);
+
+    const d = cluster(2);
+    d.putPolicy('st', storage());
+    settle(d);
+    d.forceDelete('st');
+    d.putPolicy('st', storage()); // back before a pass: not an orphan, nothing removed
+    assert.deepEqual(orphanedPolicies(d.world()), []);
+    const first = d.step(NOW);
+    assert.ok(first.every((x) => !x.orphan && x.applies.every((a) => a.kind !== 'remove')));
+    assert.deepEqual(entries(d, 'st'), ['node-1', 'node-2']);
+  });
+
+  it('a removal cut short (the annotation says removed, nothing else left): the annotation is dropped', () => {
+    const c = cluster(2);
+    c.putPolicy('st', storage());
+    settle(c);
+    c.deletePolicy('st');
+    c.step(NOW); // removals written, agents not yet acted
+    c.agents();
+    c.forceDelete('st');
+    settle(c);
+    for (const o of c.onns.values()) assert.equal(o.annotations['network-policy.ovirt.org/st'], undefined, o.name);
+    assert.deepEqual(orphanedPolicies(c.world()), []);
+  });
+
+  it('other managers are no orphans: kubectl, the agent, a policy that exists', () => {
+    const c = cluster(1);
+    c.putPolicy('st', storage());
+    settle(c);
+    c.handEdit('node-1', 'networks', 'x', { nic: 'eth3' }, 'kubectl-client-side-apply');
+    assert.deepEqual(orphanedPolicies(c.world()), []);
   });
 });
 
