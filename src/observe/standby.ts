@@ -55,12 +55,15 @@ class DumpProcess {
 }
 
 /**
- * HostObserverOptions.ipDump for the agent: a pass takes the standby process if one waits
- * (else starts one, as without), and the next is started OBSERVE_STANDBY_DELAY_MS after the
- * pass. The standby holds no event loop open; it exits when the agent does (its stdin closes).
+ * HostObserverOptions.ipDump for the agent: the first line of the dump (the links with their
+ * addresses, ipDumpInput) and the rest (the routes) each go to a process of their own, run at
+ * once on the two cores as the bare `ip link` and `ip addr` are; their outputs are joined in
+ * the input's order. A pass takes the standby processes if they wait (else starts them, as
+ * without), and the next pair is started OBSERVE_STANDBY_DELAY_MS after the pass. The standbys
+ * hold no event loop open; they exit when the agent does (their stdin closes).
  */
 export class StandbyIpDump {
-  private standby: DumpProcess | undefined;
+  private standby: DumpProcess[] = [];
   private due: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -70,34 +73,45 @@ export class StandbyIpDump {
     private readonly delayMs = OBSERVE_STANDBY_DELAY_MS,
   ) {}
 
-  /** The dump of one pass (its input: ipDumpInput). */
+  /** The dump of one pass (its input: ipDumpInput, one command a line). */
   readonly dump = async (input: string): Promise<string> => {
     clearTimeout(this.due);
     this.due = undefined;
-    const s = this.standby;
-    this.standby = undefined;
-    const p = s?.fresh ? s : new DumpProcess(this.starter(this.argv));
+    const lines = input.split('\n').filter((l) => l.trim() !== '');
+    const groups = lines.length > 1 ? [lines.slice(0, 1), lines.slice(1)] : [lines];
+    const waiting = this.standby;
+    this.standby = [];
     try {
-      return await p.dump(input);
+      const outs = await Promise.all(
+        groups.map((g, i) => {
+          const s = waiting[i];
+          const p = s?.fresh ? s : new DumpProcess(this.starter(this.argv));
+          return p.dump(g.join('\n') + '\n');
+        }),
+      );
+      return outs.map((o) => o.trimEnd()).join('\n') + '\n';
     } finally {
+      for (const s of waiting.slice(groups.length)) s.discard();
       this.schedule();
     }
   };
 
-  /** Whether a standby process waits now (tests, the benchmark). */
+  /** Whether standby processes wait now (tests). */
   get waiting(): boolean {
-    return this.standby?.fresh === true;
+    return this.standby.length > 0 && this.standby.every((s) => s.fresh);
   }
 
   private schedule(): void {
     if (this.closed || this.due) return;
     this.due = setTimeout(() => {
       this.due = undefined;
-      if (this.closed || this.standby) return;
+      if (this.closed || this.standby.length) return;
       try {
-        const p = new DumpProcess(this.starter(this.argv));
-        p.hold(false);
-        this.standby = p;
+        for (let i = 0; i < 2; i++) {
+          const p = new DumpProcess(this.starter(this.argv));
+          p.hold(false);
+          this.standby.push(p);
+        }
       } catch {
         // (A fork that fails here is tried again by the next pass, on its own path.)
       }
@@ -105,11 +119,11 @@ export class StandbyIpDump {
     this.due.unref();
   }
 
-  /** Stops starting standbys and ends the one waiting. */
+  /** Stops starting standbys and ends those waiting. */
   close(): void {
     this.closed = true;
     clearTimeout(this.due);
-    this.standby?.discard();
-    this.standby = undefined;
+    for (const s of this.standby) s.discard();
+    this.standby = [];
   }
 }
