@@ -13,6 +13,7 @@ import {
   capabilities,
   hasQos,
   HostObserver,
+  StandbyIpDump,
   kernelConfig,
   observeHost,
   readLldp,
@@ -76,8 +77,10 @@ export class KernelBackend implements NodeBackend {
     if (o.netns !== undefined) throw new Error('KernelBackend runs in the network namespace of its own process');
     this.stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
     // Status reads the resolv.conf that validation and the transactions read and write.
+    // Each pass's ip dump goes to a process started between passes (observe/standby.ts).
     this.observer = new HostObserver({
       stateDir: this.stateDir,
+      ipDump: new StandbyIpDump().dump,
       ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
     });
     const stateDir = this.stateDir;

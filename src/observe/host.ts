@@ -33,6 +33,7 @@ import { paramsReadArgv, parseCoalesce, parseRings } from '../model/ethtool-para
 import { isDeviceName } from '../api/names.js';
 import { parseClasses, parseFilters, parseMissingModules, parseQdiscs, qosModuleProbeArgv, treeOf } from './tc.js';
 import { ROOT_HANDLE } from '../model/host-qos.js';
+import { traced, type Trace } from '../util/trace.js';
 
 /** The observer's first pass: everything, by globs (no process per interface). */
 export const SYSFS_SCRIPT = sysfsScript(FULL_READ);
@@ -80,7 +81,16 @@ export interface ObserveOptions {
    * `ip -json -6 rule show` prints them); default: `ip -json -6 rule show`, a process of its own.
    */
   ipRules6?: () => Promise<string>;
+  /** Told how long each part of a pass took (OBSERVE_PARTS; the benchmark's breakdown). */
+  trace?: Trace;
 }
+
+/** The parts of a pass a Trace is told of. */
+export const OBSERVE_PARTS = Object.freeze({
+  ip: 'ip -batch dump (start to output)',
+  sys: 'sysfs/procfs read (in this process, while ip runs)',
+  parse: 'parsing + HostState',
+});
 
 /** The file names of a saved set of dumps (test/fixtures/observe/capture.ts, `plan --host-dumps`). */
 export const DUMP_FILES: Record<keyof Dumps, string> = {
@@ -197,8 +207,10 @@ export class HostObserver {
     const paths = [...[...want].flatMap(factPaths), ...ipv6confPaths('default')];
     if (!cold) for (const br of this.bridges) paths.push(`/sys/class/net/${br}/bridge`);
     const d = await readDumps(this.opts, this.dumpOpts, cold ? FULL_READ : TARGETED_READ, cold ? [] : paths);
+    const t0 = performance.now();
     const raw = parseLinkDump(d.links);
     const sys = parseSysDump(d.sys, this.dumpOpts.resolvConf);
+    const parsed = performance.now() - t0;
     const read = cold ? new Set(raw.map((l) => l.name)) : want;
 
     // Devices the dump shows that this pass did not cover: new ones, changed ones, new bridges.
@@ -232,7 +244,9 @@ export class HostObserver {
     }
     this.facts = next;
     this.bridges = new Set(raw.filter((l) => l.kind === 'bridge').map((l) => l.name));
+    const t1 = performance.now();
     const host = hostStateOf(raw, sys, d);
+    this.opts.trace?.(OBSERVE_PARTS.parse, parsed + performance.now() - t1);
     await addEthtool(host, this.opts, [...Object.keys(running?.nics ?? {}), ...moreNics]);
     await addQos(host, this.opts, qos || hasQos(running));
     return host;
@@ -282,6 +296,7 @@ async function readDumps(
   sysPaths: readonly string[] = [],
 ): Promise<DumpTexts> {
   const started = Date.now();
+  const t0 = performance.now();
   let ipDone = started;
   // Started first: a read in this process runs while ip does.
   const input = ipDumpInput(dumpOpts.routes);
@@ -290,11 +305,12 @@ async function readDumps(
     : (opts.exec ?? localExec)(dumpCommands(opts.netns).ip, { input }).then((r) => r.stdout);
   const ipDump = dumped.then((out) => {
     ipDone = Date.now();
+    opts.trace?.(OBSERVE_PARTS.ip, performance.now() - t0);
     return out;
   });
   const [ip, sys, dhcpClients] = await Promise.all([
     ipDump,
-    readSys(opts, dumpOpts, read, sysPaths),
+    traced(opts.trace, OBSERVE_PARTS.sys, () => readSys(opts, dumpOpts, read, sysPaths)),
     opts.stateDir !== undefined ? new DhcpClients(opts.stateDir).running() : undefined,
   ]);
   return { ...splitIpDumps(ip), sys, sampleTime: (started + ipDone) / 2000, ...(dhcpClients ? { dhcpClients } : {}) };

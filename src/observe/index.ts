@@ -12,6 +12,7 @@ export {
   hasQos,
   HostObserver,
   ipDumpInput,
+  OBSERVE_PARTS,
   observeForTransaction,
   observeHost,
   readLldp,
@@ -47,3 +48,4 @@ export interface Observation {
   capabilities: Capabilities;
   kernelConfig: RunningConfig;
 }
+export { OBSERVE_STANDBY_DELAY_MS, StandbyIpDump } from './standby.js';
