@@ -68,9 +68,13 @@ async function main(): Promise<number> {
       out: { type: 'string', default: 'bench-results' },
       seed: { type: 'string' },
       'report-only': { type: 'boolean' },
+      'power-trials': { type: 'string' },
     },
   });
-  const s = values.quick ? QUICK : FULL;
+  const powerTrials = values['power-trials'] !== undefined ? Number(values['power-trials']) : undefined;
+  if (powerTrials !== undefined && !(Number.isSafeInteger(powerTrials) && powerTrials > 0))
+    throw new Error(`--power-trials: not a positive integer: ${values['power-trials']}`);
+  const s = { ...(values.quick ? QUICK : FULL), ...(powerTrials ? { powerTrials } : {}) };
   const only = values.only ? values.only.split(',') : [...ALL];
   for (const o of only)
     if (!(ALL as readonly string[]).includes(o))
@@ -86,9 +90,15 @@ async function main(): Promise<number> {
   const results = newResults('reliability', process.argv.slice(2));
   results.seed = seed;
   results.commit = await headCommit();
-  // Fault trials' raw records go into the results as they are made (an experiment that stops
-  // half-way keeps the trials it ran).
-  const record = (t: TrialRecord) => void (results.trials ??= []).push(recordedTrial(t));
+  // Fault trials' raw records go into the results as they are made, and the results are written
+  // after each one (marked partial until the run ends): a run stopped half-way keeps its trials.
+  await mkdir(values.out, { recursive: true });
+  let writing = Promise.resolve();
+  const record = (t: TrialRecord) => {
+    (results.trials ??= []).push(recordedTrial(t));
+    const snapshot = { ...results, partial: true, faults: faultSummaries(results.trials) };
+    writing = writing.then(() => writeResults(join(values.out, 'reliability.json'), snapshot)).catch(() => undefined);
+  };
   const skipped: string[] = [];
   for (const name of only) {
     if (NEEDS_LAB.has(name) && !lab) {
@@ -142,7 +152,7 @@ async function main(): Promise<number> {
   for (const f of results.faults) process.stdout.write(`\n${faultHeadline(f)}`);
   process.stdout.write(`\n\nseed ${seed}\n`);
   if (skipped.length) process.stdout.write(`\nskipped (no lab running): ${skipped.join(', ')}\n`);
-  await mkdir(values.out, { recursive: true });
+  await writing;
   await writeResults(join(values.out, 'reliability.json'), results);
   await writeFile(join(values.out, 'reliability.md'), reliabilityTable(results.reliability, markdownTable));
   process.stdout.write(`\nresults: ${join(values.out, 'reliability.json')}\n`);

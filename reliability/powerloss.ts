@@ -6,9 +6,15 @@
 // the kernel and the persisted config all equal the spec as the handler persists it.
 //
 // Where a cut landed is read from the boot restore's own words and the side the persisted config
-// is on (reliability/landing.ts), not from the delay. The cut point is drawn inside the kernel
-// work as measured here, counted from its start: the host sees the start line through the share
-// some ms late (the lag, measured against the guest's clock), and the delay makes up for it.
+// is on (reliability/landing.ts), not from the delay. The cut point is drawn from the
+// transaction's own progress on its state disk, which a watcher in the guest (inotify on the
+// state folder) writes to the uncached share as it happens: counted from the journal's second
+// write (its fsync makes the first one's rename durable: from then on a cut finds a journal)
+// to the commit's first write (the running config's temporary file), as measured by timed
+// applies; the host sees each event some ms late (the lag, measured against the guest's
+// clock), and the draw starts past it. The agent's log line "applying N step(s), M kernel
+// operation(s)" only ties the events to the trial's generation: the agent logs its end
+// ("applied") after the commit and a host read-back, so a window that ran to it was mostly after.
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -103,40 +109,78 @@ async function logSize(file: string): Promise<number> {
 /** Polled every 5 ms: each poll reads only what the log gained since the trial began. */
 const POLL_MS = 5;
 
-/**
- * Waits for the kernel-work line of the apply of `generation` after `offset`; returns it and the
- * host time the poll saw it, then the line ending that apply ("applied" / "apply failed") too if
- * `end`.
- */
-async function seeApply(file: string, offset: number, generation: number, end: boolean) {
-  const find = (lines: LogLine[]) => {
-    const i = lines.findIndex((l) => l.msg === 'applying' && l.generation === generation);
-    const rest = i < 0 ? [] : lines.slice(i + 1);
-    const start = rest.find(isKernelWorkLine);
-    const done = rest.find((l) => l.generation === generation && (l.msg === 'applied' || l.msg === 'apply failed'));
-    return { start, done };
-  };
-  const what = `the kernel work of generation ${generation}`;
-  const start = await waitFor(
-    what,
+/** Waits for the kernel-work line of the apply of `generation` after `offset` (the log's byte). */
+async function seeKernelWork(file: string, offset: number, generation: number): Promise<LogLine> {
+  return waitFor(
+    `the kernel work of generation ${generation}`,
     async () => {
-      const s = find(parseAgentLog(await logFrom(file, offset))).start;
-      return s ? { line: s, seenAt: Date.now() } : undefined;
+      const lines = parseAgentLog(await logFrom(file, offset));
+      const i = lines.findIndex((l) => l.msg === 'applying' && l.generation === generation);
+      return i < 0 ? undefined : lines.slice(i + 1).find(isKernelWorkLine);
     },
     60_000,
     POLL_MS,
   );
-  if (!end) return { start };
-  const done = await waitFor(
-    `the end of ${what}`,
+}
+
+/** One event of the state folder, as the guest's watcher wrote it (guest clock, ms). */
+interface DiskEvent {
+  t: number;
+  f: string;
+  /** The name exists after the event (a rename into place, a write). */
+  x: boolean;
+}
+
+/** The watcher run in the guest: inotify on the state folder, one JSON line per event, unbuffered. */
+const WATCHER = [
+  "const fs = require('fs'); const d = process.argv[1];",
+  "fs.watch(d, (e, f) => fs.writeSync(1, JSON.stringify({ t: Date.now(), f, x: fs.existsSync(d + '/' + f) }) + '\\n'));",
+  "fs.writeSync(1, JSON.stringify({ t: Date.now(), f: '(watching)', x: true }) + '\\n');",
+].join(' ');
+const PROGRESS_LOG = 'power-progress';
+
+/** Starts the watcher (a boot ends it) and waits until it watches. */
+async function watchStateDisk(s: { node: string; progress: string }): Promise<void> {
+  const offset = await logSize(s.progress);
+  const node24 = join(PROJECT_ROOT, 'node_modules', 'node', 'bin', 'node');
+  await labExec(s.node, [node24, '-e', WATCHER, DEFAULT_STATE_DIR], { detach: true, logName: PROGRESS_LOG } as never);
+  await waitFor('the state disk watcher', async () => (await diskEvents(s.progress, offset)).length > 0, 60_000, 50);
+}
+
+async function diskEvents(file: string, offset: number): Promise<DiskEvent[]> {
+  return (await logFrom(file, offset)).split('\n').flatMap((l) => {
+    try {
+      const e = JSON.parse(l) as DiskEvent;
+      return typeof e.t === 'number' && typeof e.f === 'string' ? [e] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * The transaction's progress on disk from guest time `from` on: `journalled`, the journal's
+ * second rename into place (the first is durable by then), and `committing`, the running
+ * config's temporary file appearing (the commit's first write).
+ */
+function progressOf(events: DiskEvent[], from: number): { journalled?: DiskEvent; committing?: DiskEvent } {
+  const after = events.filter((e) => e.t >= from);
+  const journalled = after.filter((e) => e.f === 'journal.json' && e.x)[1];
+  const committing = after.find((e) => e.f.startsWith('running-config.json.tmp') && e.x);
+  return { ...(journalled ? { journalled } : {}), ...(committing ? { committing } : {}) };
+}
+
+/** Waits for the journal's second write after guest time `from`; the host time the poll saw it too. */
+async function seeJournalled(file: string, offset: number, from: number) {
+  return waitFor(
+    'the journal written twice',
     async () => {
-      const d = find(parseAgentLog(await logFrom(file, offset))).done;
-      return d ? { line: d, seenAt: Date.now() } : undefined;
+      const j = progressOf(await diskEvents(file, offset), from).journalled;
+      return j ? { event: j, seenAt: Date.now() } : undefined;
     },
-    120_000,
+    60_000,
     POLL_MS,
   );
-  return { start, done };
 }
 
 /**
@@ -164,20 +208,26 @@ interface PowerSetup {
   stored: [RunningConfig, RunningConfig];
   log: string;
   bootLog: string;
+  /** The watcher's output (share), and whether it runs (a boot ends it). */
+  progress: string;
+  watching: boolean;
   offsetMs: number;
-  /** The shortest kernel work of the timed applies (guest clock), and the poll's worst lag. */
+  /** The shortest window from the journal's second write to the commit (guest clock), the poll's worst lag. */
   workMs: number;
   lagMs: number;
 }
 
-/** One timed apply: its kernel work (guest clock) and how late the host saw it start. */
+/** One timed apply: its window (journal's second write → commit's first, guest clock), how late the host saw it open. */
 async function timedApply(s: Omit<PowerSetup, 'workMs' | 'lagMs'>, spec: Record<string, unknown>) {
   const offset = await logSize(s.log);
+  const pOffset = await logSize(s.progress);
   const gen = await s.onn.setSpec(s.node, spec);
-  const { start, done } = await seeApply(s.log, offset, gen, true);
+  const kw = await seeKernelWork(s.log, offset, gen);
+  const { event, seenAt } = await seeJournalled(s.progress, pOffset, kw.time!);
   await s.onn.waitForGeneration(s.node, gen, 120_000);
-  const work = done!.line.time! - start.line.time!;
-  return { work, lag: start.seenAt - (start.line.time! - s.offsetMs) };
+  const { committing } = progressOf(await diskEvents(s.progress, pOffset), kw.time!);
+  if (!committing) throw new Error(`generation ${gen}: no commit seen on the state disk`);
+  return { work: committing.t - event.t, lag: seenAt - (event.t - s.offsetMs), kernelWork: kw.time! };
 }
 
 async function setUp(o: { log?: (l: string) => void }): Promise<PowerSetup> {
@@ -188,19 +238,22 @@ async function setUp(o: { log?: (l: string) => void }): Promise<PowerSetup> {
   const specs = powerSpecs();
   const share = vmFiles(lab.paths.dir, node).share;
   const clock = await clockOffset(node);
+  const progress = join(share, `${PROGRESS_LOG}.log`);
   const base = { lab, onn, node, specs, log: join(share, 'agent.log'), bootLog: join(share, 'boot-restore.log') };
-  // Both configs as the handler persists them, and the kernel work of applies between them.
+  await watchStateDisk({ node, progress });
+  // Both configs as the handler persists them, and the windows of applies between them.
   await onn.apply(node, specs[1]);
   const storedB = await storedConfig(node);
-  const s0 = { ...base, stored: [storedB, storedB] as [RunningConfig, RunningConfig], offsetMs: clock.offsetMs };
+  const stored: [RunningConfig, RunningConfig] = [storedB, storedB];
+  const s0 = { ...base, stored, offsetMs: clock.offsetMs, progress, watching: true };
   const times = [];
   for (const sp of [specs[0], specs[1], specs[0]]) times.push(await timedApply(s0, sp));
   const storedA = await storedConfig(node);
   const workMs = Math.min(...times.map((t) => t.work));
   const lagMs = Math.max(0, ...times.map((t) => t.lag));
   o.log?.(
-    `power cut: kernel work ${times.map((t) => t.work).join(', ')} ms; the host saw it start ` +
-      `${times.map((t) => t.lag.toFixed(0)).join(', ')} ms late (clock offset ±${clock.errorMs.toFixed(1)} ms)`,
+    `power cut: journal's second write → commit ${times.map((t) => t.work).join(', ')} ms; the host saw ` +
+      `it open ${times.map((t) => t.lag.toFixed(0)).join(', ')} ms late (clock offset ±${clock.errorMs.toFixed(1)} ms)`,
   );
   return { ...s0, stored: [storedA, storedB], workMs, lagMs };
 }
@@ -244,21 +297,28 @@ async function afterTheCut(
   return { checks, stored };
 }
 
-/** One cut, `target` ms into the kernel work (guest clock): until the cut it throws (harness failure). */
+/** One cut, `target` ms after the journal's second write (guest clock): until the cut it throws (harness failure). */
 async function cutTrial(s: PowerSetup, to: 0 | 1, target: number): Promise<Trial> {
+  if (!s.watching) await watchStateDisk(s);
+  s.watching = true;
   const offset = await logSize(s.log);
+  const pOffset = await logSize(s.progress);
   const gen = await s.onn.setSpec(s.node, s.specs[to]);
-  const { start } = await seeApply(s.log, offset, gen, false);
-  // The kernel work started at this host time; the cut is due `target` ms after it.
-  const startedAt = start.line.time! - s.offsetMs;
-  const delay = Math.max(0, Math.round(startedAt + target - Date.now()));
+  const kw = await seeKernelWork(s.log, offset, gen);
+  const { event } = await seeJournalled(s.progress, pOffset, kw.time!);
+  // The journal's second write was made at this host time; the cut is due `target` ms after it.
+  const openedAt = event.t - s.offsetMs;
+  const delay = Math.max(0, Math.round(openedAt + target - Date.now()));
   await sleep(delay);
-  const cutAt = Date.now() - startedAt;
+  const cutAt = Date.now() - openedAt;
   await setVmApiReachable(s.node, false);
+  s.watching = false;
   await powerCycleVm(s.node, 'power-cut');
   // init.sh ran the boot restore before the guest agent answered; the API is still shut.
   const boot = cutClass(await readFile(s.bootLog, 'utf8').catch(() => ''));
-  const trial = { experiment: 'power cut', delayMs: delay, delayFrom: 'the host seeing the kernel-work line' };
+  const trial = { experiment: 'power cut', delayMs: delay, delayFrom: "the host seeing the journal's second write" };
+  // What the watcher saw before the cut: had the commit begun (evidence of the guest, not the draw)?
+  const { committing } = progressOf(await diskEvents(s.progress, pOffset), kw.time!);
   const r = await afterTheCut(s, gen, to).catch((e: Error) => ({
     checks: [{ name: 'converged', ok: false, detail: e.message.slice(0, 300) }],
     stored: undefined,
@@ -272,14 +332,31 @@ async function cutTrial(s: PowerSetup, to: 0 | 1, target: number): Promise<Trial
         ? 'new'
         : 'neither';
   const landing = cutLanding(boot, side);
-  const evidence = `${landing.evidence}; drawn ${target} ms into the ${s.workMs} ms kernel work, cut at ~${cutAt} ms`;
+  const evidence =
+    `${landing.evidence}; drawn ${target} ms past the journal's second write (window ${s.workMs} ms), ` +
+    `cut at ~${cutAt} ms; commit ${committing ? `begun at ${committing.t - event.t} ms` : 'not begun'}`;
   return {
     ...trial,
     ...landing,
     evidence,
     checks: r.checks,
-    measured: { targetMs: target, cutAtMs: cutAt, workMs: s.workMs },
+    measured: {
+      targetMs: target,
+      cutAtMs: cutAt,
+      workMs: s.workMs,
+      lagMs: Math.round(s.lagMs),
+      journalledAfterKernelLineMs: event.t - kw.time!,
+      ...(committing ? { commitBegunAtMs: committing.t - event.t } : {}),
+    },
   };
+}
+
+/** The cut point (ms past the journal's second write): past the host's lag, within 80 % of the shortest window. */
+export function drawCut(random: Random, workMs: number, lagMs: number): number {
+  const lag = Math.ceil(lagMs);
+  const end = Math.floor(workMs * 0.8);
+  if (end - lag < 20) throw new Error(`the window (${workMs} ms) is too short for the host's lag (${lag} ms)`);
+  return lag + randomInt(random, end - lag);
 }
 
 export async function powerLossDuringApply(o: {
@@ -294,8 +371,7 @@ export async function powerLossDuringApply(o: {
   for (let t = 0; t < o.trials; t++) {
     // Alternating A → B → A …: the node holds A before the first cut.
     const to = t % 2 === 0 ? 1 : 0;
-    // The cut point: anywhere in the kernel work the host can still reach (past its lag).
-    const target = Math.round(s.lagMs) + randomInt(o.random, Math.max(1, s.workMs - Math.round(s.lagMs)));
+    const target = drawCut(o.random, s.workMs, s.lagMs);
     const r: TrialRecord = await cutTrial(s, to, target).then(
       (x) => ({ ...x, trial: t + 1, seed: o.seed }),
       (e: Error) => ({
@@ -325,7 +401,7 @@ export async function powerLossDuringApply(o: {
   }
   await s.onn.apply(s.node, {}).catch(() => undefined);
   const caseText =
-    `QEMU killed ${Math.round(s.lagMs)}–${s.workMs} ms into the kernel work of an apply ` +
+    `QEMU killed ${Math.ceil(s.lagMs)}–${Math.floor(s.workMs * 0.8)} ms past the journal's second write of an apply ` +
     '(bond+6 VLAN bridges ↔ 4 NIC/VLAN networks), booted without the API';
   return trialRows('power cut', caseText, trials, CUT_CLASSES);
 }
